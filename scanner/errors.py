@@ -1,0 +1,64 @@
+"""Exit codes and the exceptions that carry them.
+
+Every error the library raises for a person to read is a `ScannerError`: its message
+says what is wrong and what to do, and its `exit_code` is what the CLI returns.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the `scanner` and `scan` commands."""
+
+    OK = 0
+    INPUTS_FAILED = 1  # the batch ran, but some files or pages could not be read
+    USAGE = 2  # bad options or arguments (Typer/Click also use 2)
+    TEMPLATE = 3  # the template is missing or invalid
+    MISSING_DEPENDENCY = 4  # an external program (tesseract, ...) is not installed
+    UNRESOLVED = 5  # export --require-reviewed found items still in review
+    INTERNAL = 70  # a bug: please report it
+
+
+class ScannerError(Exception):
+    """Base of all errors meant for people; carries the exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UsageError(ScannerError):
+    """The command was called with arguments that cannot work."""
+
+    exit_code = ExitCode.USAGE
+
+
+class TemplateError(ScannerError):
+    """A template file is missing, unreadable or invalid."""
+
+    exit_code = ExitCode.TEMPLATE
+
+
+class InputFileError(ScannerError):
+    """An input file cannot be read (corrupt, encrypted, empty, not a form)."""
+
+    exit_code = ExitCode.INPUTS_FAILED
+
+    def __init__(self, path: str, reason: str, page: int | None = None):
+        self.path = path
+        self.reason = reason
+        self.page = page
+        where = f"{path} page {page}" if page is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class MissingDependencyError(ScannerError):
+    """An external program the job needs is not installed."""
+
+    exit_code = ExitCode.MISSING_DEPENDENCY
+
+
+class UnresolvedItemsError(ScannerError):
+    """Items still wait for review where the caller required none."""
+
+    exit_code = ExitCode.UNRESOLVED

@@ -1,0 +1,197 @@
+"""Render a template as a printable PDF: text, tick boxes, comment boxes, fiducials, QR.
+
+The template is the single source of truth for geometry: every box is drawn exactly
+where the template puts it, and the corner markers and QR code where `Registration`
+says. Text styles live here because the template builder wraps text with them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.colors import Color
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen.canvas import Canvas
+
+from scanner.template import Item, Template
+
+BOX_LINE_MM = 0.3
+"""Printed width of a tick box's border; `marks` excludes it when measuring ink."""
+
+OPTION_LABEL_W = 88.0
+"""Width of an option's label printed beside its box (`Item.label_options`)."""
+
+INK = Color(0.12, 0.12, 0.12)
+GREY = Color(0.45, 0.45, 0.45)
+RULE = Color(0.75, 0.75, 0.75)
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    font: str
+    size_pt: float
+    leading_mm: float
+    colour: Color = INK
+
+
+STYLES: dict[str, TextStyle] = {
+    "title": TextStyle("Helvetica-Bold", 17, 7.5),
+    "subtitle": TextStyle("Helvetica", 11, 5.0),
+    "heading": TextStyle("Helvetica-Bold", 11.5, 5.5),
+    "stem": TextStyle("Helvetica-Bold", 9.5, 4.2),
+    "body": TextStyle("Helvetica", 9.5, 4.2),
+    "small": TextStyle("Helvetica", 8, 3.5, GREY),
+    "column": TextStyle("Helvetica", 7.5, 3.1),
+    "prompt": TextStyle("Helvetica-Oblique", 8, 3.5, GREY),
+}
+
+
+def wrap(text: str, style: str, width_mm: float) -> list[str]:
+    """Split `text` into the lines it prints as in `style` within `width_mm`."""
+    s = STYLES[style]
+    return simpleSplit(text, s.font, s.size_pt, width_mm * mm)
+
+
+def text_height_mm(text: str, style: str, width_mm: float) -> float:
+    return len(wrap(text, style, width_mm)) * STYLES[style].leading_mm
+
+
+def qr_payload(template: Template, page: int, serial: int | None = None) -> str:
+    """What the page's QR code says; `identify` parses it back."""
+    base = f"scanner:{template.form}:{template.version}:{page}"
+    return base if serial is None else f"{base}:{serial:06d}"
+
+
+def marker_ids(page: int) -> list[int]:
+    """ArUco ids of a page's corner markers, clockwise from top-left."""
+    return [page * 4 + corner for corner in range(4)]
+
+
+def marker_boxes(template: Template) -> list[tuple[float, float, float]]:
+    """x, y of the top-left corner and side of each corner marker, clockwise from top-left."""
+    reg = template.registration
+    w, h = template.page_size_mm
+    s, d = reg.marker_size_mm, reg.marker_inset_mm
+    return [(d, d, s), (w - d - s, d, s), (w - d - s, h - d - s, s), (d, h - d - s, s)]
+
+
+def marker_bits(template: Template, marker_id: int) -> np.ndarray:
+    """The marker's cells, border included, as a boolean array (True = black)."""
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.registration.marker_dictionary))
+    cells = dictionary.markerSize + 2
+    image = cv2.aruco.generateImageMarker(dictionary, marker_id, cells)
+    return image < 128
+
+
+class _PageCanvas:
+    """Draws in template millimetres (origin top-left) on a reportlab canvas."""
+
+    def __init__(self, canvas: Canvas, height_mm: float):
+        self.c = canvas
+        self.h = height_mm
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill: bool = False, line_mm: float = BOX_LINE_MM) -> None:
+        self.c.setLineWidth(line_mm * mm)
+        self.c.rect(x * mm, (self.h - y - h) * mm, w * mm, h * mm, stroke=0 if fill else 1, fill=1 if fill else 0)
+
+    def line(self, x0: float, y0: float, x1: float, y1: float, colour: Color, width_mm: float) -> None:
+        self.c.setStrokeColor(colour)
+        self.c.setLineWidth(width_mm * mm)
+        self.c.line(x0 * mm, (self.h - y0) * mm, x1 * mm, (self.h - y1) * mm)
+        self.c.setStrokeColor(INK)
+
+    def text(self, text: str, x: float, y: float, width: float, style: str, align: str = "left") -> None:
+        s = STYLES[style]
+        self.c.setFont(s.font, s.size_pt)
+        self.c.setFillColor(s.colour)
+        ascent = s.size_pt * 0.3528 * 0.78  # pt to mm, cap height: `y` is the top of the text
+        for k, line in enumerate(wrap(text, style, width)):
+            baseline = (self.h - y - ascent - k * s.leading_mm) * mm
+            if align == "center":
+                self.c.drawCentredString(x * mm, baseline, line)
+            else:
+                self.c.drawString(x * mm, baseline, line)
+        self.c.setFillColor(INK)
+
+
+def _draw_markers(pc: _PageCanvas, template: Template, page: int) -> None:
+    pc.c.setFillColor(Color(0, 0, 0))
+    for (x, y, side), marker_id in zip(marker_boxes(template), marker_ids(page)):
+        bits = marker_bits(template, marker_id)
+        cell = side / bits.shape[0]
+        for r, c in zip(*np.nonzero(bits)):
+            # Cells overlap by a hair so that no paper-coloured seams split the marker.
+            pc.rect(x + c * cell, y + r * cell, cell + 0.02, cell + 0.02, fill=True)
+    pc.c.setFillColor(INK)
+
+
+def _draw_qr(pc: _PageCanvas, template: Template, page: int, serial: int | None) -> None:
+    reg = template.registration
+    widget = QrCodeWidget(qr_payload(template, page, serial), barLevel="M", barBorder=2)
+    x0, y0, x1, y1 = widget.getBounds()
+    size = reg.qr_size_mm * mm
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    x, y = reg.qr_at_mm
+    renderPDF.draw(drawing, pc.c, x * mm, (pc.h - y - reg.qr_size_mm) * mm)
+
+
+def _draw_item(pc: _PageCanvas, template: Template, item: Item) -> None:
+    if item.text_mm is not None:
+        x, y, width = item.text_mm
+        pc.text(item.print_text or item.text, x, y, width, "body")
+    scale = template.scales[item.scale]
+    pc.c.setStrokeColor(INK)
+    for option in item.options:
+        pc.rect(*option.box_mm)
+        if item.label_options:
+            x, y, w, h = option.box_mm
+            pc.text(scale.label(option.code), x + w + 2.0, y + (h - 3.0) / 2, OPTION_LABEL_W, "body")
+
+
+def render_page(canvas: Canvas, template: Template, page: int, serial: int | None = None) -> None:
+    """Draw one page of the form on `canvas` and finish the page."""
+    w, h = template.page_size_mm
+    pc = _PageCanvas(canvas, h)
+    for t in template.page(page).texts:
+        if t.style == "rule":
+            pc.line(t.at_mm[0], t.at_mm[1], t.at_mm[0] + t.width_mm, t.at_mm[1], RULE, 0.2)
+        else:
+            pc.text(t.text, t.at_mm[0], t.at_mm[1], t.width_mm, t.style, t.align)
+    for item in template.items_on(page):
+        _draw_item(pc, template, item)
+    for comment in template.comments_on(page):
+        x, y, bw, bh = comment.box_mm
+        if comment.prompt:
+            pc.text(comment.prompt, x, y - 4.0, bw, "prompt")
+        pc.rect(x, y, bw, bh)
+    _draw_markers(pc, template, page)
+    _draw_qr(pc, template, page, serial)
+    canvas.showPage()
+
+
+def render_pdf(template: Template, out: str | Path, copies: int = 0, first_serial: int = 1) -> Path:
+    """Write the blank form to `out`: every page once, or `copies` numbered copies.
+
+    Numbered copies carry a serial in each page's QR code, so that pages group into
+    questionnaires by serial even when the scan order is mixed up.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w, h = template.page_size_mm
+    canvas = Canvas(str(out), pagesize=(w * mm, h * mm), pageCompression=1)
+    canvas.setTitle(template.title or template.form)
+    canvas.setCreator("scanner")
+    serials = [None] if copies <= 0 else range(first_serial, first_serial + copies)
+    for serial in serials:
+        for page in template.page_numbers:
+            render_page(canvas, template, page, serial)
+    canvas.save()
+    return out
