@@ -195,3 +195,21 @@ def render_pdf(template: Template, out: str | Path, copies: int = 0, first_seria
             render_page(canvas, template, page, serial)
     canvas.save()
     return out
+
+
+def page_raster(template: Template, page: int, dpi: float, serial: int | None = None) -> np.ndarray:
+    """One blank page drawn at `dpi`, as BGR pixels (white paper)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    w, h = template.page_size_mm
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(w * mm, h * mm))
+    render_page(canvas, template, page, serial)
+    canvas.save()
+    pdf = pdfium.PdfDocument(buffer.getvalue())
+    try:
+        return np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy()[:, :, :3])
+    finally:
+        pdf.close()

@@ -1,0 +1,170 @@
+"""The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from scanner.errors import ExitCode, ScannerError
+from scanner.template import find_template, layout, load_template
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+app = typer.Typer(
+    help="Turn scanned paper questionnaires into a clean, analysable dataset.\n\n"
+    "Typical run: `scanner template render T -o blank.pdf`, print and hand out, scan the "
+    "returns, `scan ./batch/*.pdf`, then `scanner review` what it was unsure of.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+template_app = typer.Typer(help="Print a form, or show its geometry.", no_args_is_help=True)
+app.add_typer(template_app, name="template")
+
+TemplateArg = Annotated[Path, typer.Argument(help="The template YAML file.", show_default=False)]
+
+
+class _State:
+    verbose = False
+
+
+def _setup_logging(verbose: bool, quiet: bool = False) -> None:
+    _State.verbose = verbose
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+
+
+def _run(fn, *args, **kwargs):
+    """Call the library; turn its errors into a one-line message and the exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except ScannerError as exc:
+        if _State.verbose:
+            logging.exception("failed")
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False) -> None:
+    _setup_logging(verbose)
+
+
+@template_app.command("render")
+def template_render(
+    template: TemplateArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write.")] = Path("blank.pdf"),
+    copies: Annotated[int, typer.Option(help="Print N numbered copies; each page's QR code carries the copy's serial.")] = 0,
+    first_serial: Annotated[int, typer.Option(help="Serial of the first numbered copy.")] = 1,
+) -> None:
+    """Write the blank printable form, every page (or N numbered copies)."""
+    from scanner.render import render_pdf
+
+    t = _run(load_template, template)
+    path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial)
+    typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
+
+
+@template_app.command("layout")
+def template_layout(
+    template: TemplateArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the geometry as JSON (the contract's shape).")] = False,
+) -> None:
+    """Show the form's geometry: pages, colours, items with their boxes in mm, comment zones."""
+    data = layout(_run(load_template, template))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for page in data["pages"]:
+        items = [i["id"] for i in data["items"] if i["page"] == page["page"]]
+        comments = [c["id"] for c in data["comments"] if c["page"] == page["page"]]
+        typer.echo(f"page {page['page']} ({page['width_mm']} x {page['height_mm']} mm): "
+                   f"{len(items)} items {', '.join(items)}; {len(comments)} comment zones")
+    typer.echo("colours: " + ", ".join(f"{c['name']} = {c['programme']}" for c in data["colours"]))
+
+
+@app.command()
+def synth(
+    template: Annotated[Optional[Path], typer.Argument(help="The template (default: the only one in templates/).")] = None,
+    count: Annotated[int, typer.Option("--count", "-n", help="How many questionnaires to fill in.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same batch.")] = 1,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the batch PDFs and truth/.")] = Path("synth"),
+    per_file: Annotated[int, typer.Option(help="Questionnaires per batch PDF, as a sheet feeder would.")] = 10,
+    greyscale_share: Annotated[float, typer.Option(help="Share of batch files scanned in greyscale.")] = 0.15,
+    dpi: Annotated[Optional[list[int]], typer.Option(help="Scan resolutions to draw from (repeat).")] = None,
+) -> None:
+    """Generate realistic scanned batches of filled-in questionnaires, with ground truth.
+
+    Writes batch PDFs the way a sheet feeder does (one JPEG per page) and beside them
+    `truth/`: the expected responses.csv and pages.csv, and marks.csv with how each
+    mark was made.
+    """
+    from scanner.synth import SynthOptions, generate
+
+    t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
+    options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)))
+    result = _run(generate, t, output, count=count, seed=seed, options=options)
+    typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
+               f"{len(result.files)} files to {output}", err=True)
+
+
+@app.command("scan")
+def scan_command(
+    files: Annotated[list[str], typer.Argument(help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.",
+                                               show_default=False)],
+    template: Annotated[Optional[Path], typer.Option("--template", "-t",
+                                                     help="The template (default: the only one in templates/).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The survey's folder: store, CSVs, crops.")] = Path("scan-results"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = 0,
+    programme: Annotated[Optional[str], typer.Option(help="The programme of this batch, for scans whose paper "
+                                                          "colour cannot be told (greyscale).")] = None,
+    no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Find written comments but do not transcribe them.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+) -> None:
+    """Read scanned questionnaires into `responses.csv`, `items.csv` and `pages.csv`.
+
+    Every page is accounted for in pages.csv (used, blank, unrecognised, error). Items the
+    scan is unsure of are marked `review` in items.csv with the reason: settle them with
+    `scanner review`. Scanning into the same --out again adds new pages, reuses pages
+    already read and never overwrites a review decision.
+
+    Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
+    3 bad template; 4 a missing program (tesseract).
+    """
+    from scanner.pipeline import scan
+    from scanner.console import print_summary, progress_bar
+
+    _setup_logging(_State.verbose, quiet)
+    t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
+    with progress_bar(enabled=not quiet) as on_progress:
+        summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
+                       progress=on_progress)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    elif not quiet:
+        print_summary(summary)
+    if not summary.ok:
+        raise typer.Exit(int(ExitCode.INPUTS_FAILED))
+
+
+def main() -> None:
+    """Entry point of the `scanner` command."""
+    app()
+
+
+def scan_main() -> None:
+    """Entry point of the `scan` command: the same as `scanner scan`."""
+    sys.argv.insert(1, "scan")
+    app()
+
+
+__all__ = ["app", "main", "scan_main", "ExitCode"]

@@ -1,0 +1,100 @@
+"""Colour: the paper's colour, measured on paper pixels, and the programme it codes.
+
+Pages measure (`measure_paper`); sheets decide (`classify`), from the median over their
+pages, since a questionnaire is printed on one paper. Classification compares CIELAB
+chroma (a*, b*) only, so exposure and uneven light do not matter, and it gives no silent
+guess: a greyscale scan, or a paper far from every reference or between two of them,
+comes back undecided with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from scanner import thresholds as T
+from scanner.geometry import PageTransform
+from scanner.template import Template
+
+PAPER_PX_PER_MM = 2.0
+"""Paper colour needs no detail: a coarse picture of the page is plenty and cheap."""
+
+
+class ColourReason(str, Enum):
+    GREYSCALE = "greyscale scan: the paper colour cannot be told"
+    UNKNOWN = "the paper colour matches none of the template's colours"
+    BETWEEN = "the paper colour lies between two of the template's colours"
+    PAGES_DIFFER = "the pages of this questionnaire are on different paper colours"
+    NO_COLOURS = "the template defines no paper colours"
+
+
+@dataclass(frozen=True)
+class PaperSample:
+    """One page's paper colour (RGB, 0-255), or None for a greyscale scan."""
+
+    rgb: tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
+class ColourDecision:
+    colour: str | None
+    programme: str | None
+    confidence: float
+    reason: ColourReason | None
+    rgb: tuple[float, float, float] | None
+
+
+def measure_paper(image: np.ndarray, greyscale: bool, template: Template, transform: PageTransform) -> PaperSample:
+    """The median colour of the page's paper pixels (ink, markers and margins left out)."""
+    if greyscale or image.ndim == 2:
+        return PaperSample(None)
+    w, h = template.page_size_mm
+    inset = template.registration.marker_inset_mm + template.registration.marker_size_mm
+    crop = transform.crop(image, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM)
+    pixels = crop.reshape(-1, 3).astype(np.float32)
+    grey = pixels.mean(axis=1)
+    # Paper is most of a form's area and its brightest part: ink and shadow are darker.
+    paper = pixels[grey >= np.percentile(grey, 40)]
+    b, g, r = np.median(paper, axis=0)
+    return PaperSample((float(r), float(g), float(b)))
+
+
+def _ab(rgb: tuple[float, float, float]) -> np.ndarray:
+    bgr = np.array([[[rgb[2], rgb[1], rgb[0]]]], dtype=np.float32) / 255.0
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)[0, 0]
+    return lab[1:]
+
+
+def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
+    """The template colour of a sheet's paper, or an undecided answer with the reason."""
+    rgbs = [s.rgb for s in samples if s.rgb is not None]
+    if not template.colours:
+        return ColourDecision(None, None, 0.0, ColourReason.NO_COLOURS, None)
+    if not rgbs:
+        return ColourDecision(None, None, 0.0, ColourReason.GREYSCALE, None)
+    median = tuple(float(v) for v in np.median(np.array(rgbs), axis=0))
+    names = {_nearest(rgb, template)[0] for rgb in rgbs}
+    name, d1, d2 = _nearest(median, template)
+    confidence = float((d2 - d1) / (d2 + d1)) if d2 + d1 > 0 else 0.0
+    reason = None
+    if len(names) > 1:
+        reason = ColourReason.PAGES_DIFFER
+    elif d1 > T.COLOUR_MAX_DISTANCE:
+        reason = ColourReason.UNKNOWN
+    elif confidence < T.COLOUR_MIN_MARGIN:
+        reason = ColourReason.BETWEEN
+    if reason is not None:
+        return ColourDecision(None, None, confidence, reason, median)
+    colour = template.colour(name)
+    return ColourDecision(name, colour.programme, confidence, None, median)
+
+
+def _nearest(rgb: tuple[float, float, float], template: Template) -> tuple[str, float, float]:
+    """The nearest template colour, its distance and the runner-up's (a*b* units)."""
+    ab = _ab(rgb)
+    distances = sorted((float(np.linalg.norm(ab - _ab(c.rgb))), c.name) for c in template.colours)
+    second = distances[1][0] if len(distances) > 1 else float("inf")
+    return distances[0][1], distances[0][0], second

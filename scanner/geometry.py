@@ -1,0 +1,67 @@
+"""The one transform between template millimetres and a scanned page's pixels.
+
+Everything downstream of registration asks for regions in mm and gets pixels resampled
+onto a fixed grid, so that no stage handles scan resolution, skew or perspective itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from scanner.template import Box
+
+
+@dataclass(frozen=True)
+class PageTransform:
+    """A homography from template mm (origin top-left) to image pixels."""
+
+    matrix: tuple[tuple[float, float, float], ...]
+
+    @classmethod
+    def from_array(cls, m: np.ndarray) -> PageTransform:
+        m = m / m[2, 2]
+        return cls(tuple(tuple(float(v) for v in row) for row in m))
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.array(self.matrix, dtype=np.float64)
+
+    def to_px(self, points_mm: np.ndarray) -> np.ndarray:
+        pts = np.asarray(points_mm, dtype=np.float64).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, self.array).reshape(-1, 2)
+
+    def px_per_mm(self, at_mm: tuple[float, float] = (105.0, 148.5)) -> float:
+        """Local scale: how many pixels one millimetre spans near `at_mm`."""
+        x, y = at_mm
+        p = self.to_px(np.array([[x, y], [x + 10, y], [x, y + 10]]))
+        return float((np.linalg.norm(p[1] - p[0]) + np.linalg.norm(p[2] - p[0])) / 20)
+
+    def rotation_deg(self) -> float:
+        """How far the page is turned in the image (180 for upside down), -180 to 180."""
+        p = self.to_px(np.array([[105.0, 148.5], [115.0, 148.5]]))
+        d = p[1] - p[0]
+        return math.degrees(math.atan2(d[1], d[0]))
+
+    def crop(self, image: np.ndarray, box_mm: Box, px_per_mm: float, margin_mm: float = 0.0,
+             border_value: int | tuple[int, ...] = 255) -> np.ndarray:
+        """The region `box_mm` (grown by `margin_mm` on each side) resampled at `px_per_mm`."""
+        x, y, w, h = box_mm
+        x0, y0 = x - margin_mm, y - margin_mm
+        size = (max(1, round((w + 2 * margin_mm) * px_per_mm)), max(1, round((h + 2 * margin_mm) * px_per_mm)))
+        # Output pixel (u, v) samples template point (x0 + u/s, y0 + v/s); pixel centres at +0.5.
+        s = px_per_mm
+        out_to_mm = np.array([[1 / s, 0, x0 + 0.5 / s], [0, 1 / s, y0 + 0.5 / s], [0, 0, 1]])
+        # The matrix maps mm to OpenCV's pixel convention (centres at integers) already.
+        return cv2.warpPerspective(image, self.array @ out_to_mm, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+
+
+def similarity(scale: float, angle_deg: float, tx: float, ty: float) -> np.ndarray:
+    """A 3x3 matrix: scale, then rotate by `angle_deg`, then shift."""
+    a = math.radians(angle_deg)
+    c, s = math.cos(a) * scale, math.sin(a) * scale
+    return np.array([[c, -s, tx], [s, c, ty], [0, 0, 1]], dtype=np.float64)

@@ -1,0 +1,208 @@
+"""The scan pipeline: pages through a process pool, sheets assembled and stored in order.
+
+Workers compute (`PageReader.read`); the parent alone writes the store, the crops, the
+CSVs and reports progress. Pages already read by an earlier run (same image, same
+template and OCR setting) come from the store instead of the pool, which makes a re-run
+cheap and lets a killed run be completed by running it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from scanner import __version__
+from scanner.assemble import Assembler, PageRow, Sheet
+from scanner.errors import UsageError
+from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
+from scanner.ocr import make_engine
+from scanner.outputs import write_outputs
+from scanner.reader import PageReader, PageResult
+from scanner.results import PageStatus
+from scanner.store import Store
+from scanner.template import Template
+
+log = logging.getLogger(__name__)
+
+WINDOW_PER_JOB = 4
+"""Pages in flight per worker: enough to keep workers busy, few enough that a
+1,000-page PDF is streamed rather than held in memory."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    source: str
+    page: int
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did, for the closing report and the exit code."""
+
+    out_dir: Path
+    sheets: int = 0
+    pages: Counter = field(default_factory=Counter)
+    programmes: Counter = field(default_factory=Counter)
+    flagged: Counter = field(default_factory=Counter)
+    failed: list[str] = field(default_factory=list)
+    """One line per file or page that could not be read."""
+    reused: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict:
+        return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
+                "programmes": dict(self.programmes), "flagged": dict(self.flagged), "failed": self.failed,
+                "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
+
+
+def reader_key(template: Template, ocr_name: str) -> str:
+    """What a stored page reading depends on: reuse it only while all of this is the same."""
+    text = template.model_dump_json() + ocr_name + __version__
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+_worker: PageReader | None = None  # one per worker process, set by its initializer
+
+
+def _init_worker(template: Template, ocr: bool) -> None:
+    global _worker
+    _worker = PageReader(template, make_engine(ocr))
+
+
+def _read_in_worker(task: PageTask) -> PageResult:
+    assert _worker is not None
+    return _worker.read(task)
+
+
+def _ordered(items: Iterable[PageTask | InputProblem | PageResult], submit: Callable[[PageTask], Future | PageResult],
+             window: int) -> Iterator[PageTask | InputProblem | PageResult]:
+    """Results in input order, with at most `window` pages waiting on workers."""
+    pending: deque = deque()
+    for item in items:
+        pending.append((item, submit(item) if isinstance(item, PageTask) else item))
+        while len(pending) > window or (pending and not isinstance(pending[0][1], Future)):
+            task, result = pending.popleft()
+            yield task, (result.result() if isinstance(result, Future) else result)
+    while pending:
+        task, result = pending.popleft()
+        yield task, (result.result() if isinstance(result, Future) else result)
+
+
+def check_programme(template: Template, programme: str | None) -> str | None:
+    """The template's spelling of `programme`, or a usage error listing the choices."""
+    if programme is None:
+        return None
+    names = {c.programme.lower(): c.programme for c in template.colours}
+    if programme.lower() not in names:
+        raise UsageError(f"--programme {programme!r} is not a programme of form {template.form}; "
+                         f"choose one of: {', '.join(sorted(set(names.values())))}")
+    return names[programme.lower()]
+
+
+def _check_store(store: Store, template: Template) -> None:
+    form = store.get_meta("form")
+    if form is not None and form != f"{template.form} {template.version}":
+        raise UsageError(f"{store.path.parent} holds a survey of form {form}, not {template.form} "
+                         f"{template.version}: choose another --out folder")
+    store.set_meta("form", f"{template.form} {template.version}")
+
+
+def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "scan-results", *,
+         jobs: int | None = None, ocr: bool = True, programme: str | None = None,
+         progress: Callable[[Progress], None] | None = None) -> ScanSummary:
+    """Read every page of `inputs` into the survey in `out_dir` and write its CSVs.
+
+    Raises:
+        UsageError: no inputs, an unknown programme, or an out folder of another form.
+        MissingDependencyError: OCR is on and Tesseract is not installed.
+    """
+    if not inputs:
+        raise UsageError("no input files given: name PDFs, images or folders to scan")
+    programme = check_programme(template, programme)
+    engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    summary = ScanSummary(out_dir)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    key = reader_key(template, engine.name)
+    total = count_pages(inputs)
+    with Store(out_dir) as store:
+        _check_store(store, template)
+        assembler = Assembler(template, programme)
+        executor = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(template, ocr)) if jobs > 1 else None
+        local = PageReader(template, engine) if executor is None else None
+        paths: dict[str, str] = {}
+
+        def submit(task: PageTask) -> Future | PageResult:
+            paths[task.source] = str(Path(task.path).resolve())
+            cached = store.cached_reading(task.content_hash, key)
+            if cached is not None:
+                summary.reused += 1
+                return _relabel(cached, task)
+            return executor.submit(_read_in_worker, task) if executor else local.read(task)
+
+        try:
+            done = 0
+            for item, result in _ordered(enumerate_pages(inputs), submit, WINDOW_PER_JOB * jobs):
+                if isinstance(result, InputProblem):
+                    result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
+                done += 1
+                for sheet in assembler.add(result):
+                    _save_sheet(store, sheet, out_dir, summary)
+                row = assembler.rows[-1]
+                store.save_page(row, paths.get(row.source, ""), result, key)
+                _count_page(summary, row)
+                if progress:
+                    progress(Progress(done, max(total, done), row.source, row.page))
+            for sheet in assembler.finish():
+                _save_sheet(store, sheet, out_dir, summary)
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        write_outputs(store, template, out_dir)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _relabel(cached: PageResult, task: PageTask) -> PageResult:
+    """A stored reading of the same image, under the name and page it has now."""
+    return replace(cached, source=task.source, page=task.page)
+
+
+def _count_page(summary: ScanSummary, row: PageRow) -> None:
+    summary.pages[row.status.value] += 1
+    if row.status is PageStatus.ERROR:
+        where = row.source if not row.page else f"{row.source} page {row.page}"
+        summary.failed.append(f"{where}: {row.reason}")
+
+
+def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary) -> None:
+    crops = {}
+    for result in sheet.pages.values():
+        for reading in result.comments:
+            rel = Path("crops") / sheet.sheet_id / f"{reading.item}.jpg"
+            if reading.crop is not None:
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out_dir / rel).write_bytes(reading.crop)
+            if (out_dir / rel).exists():
+                crops[reading.item] = rel.as_posix()
+    store.save_sheet(sheet, crops)
+    summary.sheets += 1
+    programme = next(r for r in sheet.results if r.item == "programme")
+    summary.programmes[programme.value or "(unknown)"] += 1
+    for r in sheet.results:
+        if r.needs_review and r.reason is not None:
+            summary.flagged[r.reason.name] += 1

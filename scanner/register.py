@@ -1,0 +1,158 @@
+"""Register: find the page transform from the corner markers, else from the page's content.
+
+Each corner marker's id says which page of the form it is on and which corner it is
+(`render.marker_ids`), so the detected corners pair with template points by id, and
+rotation, upside-down, skew, scale and a phone photo's perspective all fall out of one
+homography. When markers are hidden (stapled, torn, inked over) the page is matched to
+the blank form's rendering by its printed content instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from scanner import thresholds as T
+from scanner.geometry import PageTransform
+from scanner.render import marker_boxes, page_raster
+from scanner.template import Template
+
+log = logging.getLogger(__name__)
+
+
+class Method(str, Enum):
+    MARKERS = "markers"
+    PARTIAL_MARKERS = "partial-markers"
+    CONTENT = "content"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Where the template page lies in the image, and how sure that is."""
+
+    page: int
+    transform: PageTransform
+    method: Method
+    markers_found: int
+    residual_mm: float
+    """Root-mean-square distance between the detected points and the fitted model."""
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def downscale(grey: np.ndarray, page_long_mm: float, px_per_mm: float) -> tuple[np.ndarray, float]:
+    """The page at about `px_per_mm`, and the factor applied (never enlarged)."""
+    factor = min(1.0, px_per_mm * page_long_mm / max(grey.shape))
+    if factor >= 0.999:
+        return grey, 1.0
+    return cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+
+
+def _detector(template: Template) -> cv2.aruco.ArucoDetector:
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.registration.marker_dictionary))
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    return cv2.aruco.ArucoDetector(dictionary, params)
+
+
+def _marker_points_mm(template: Template) -> list[np.ndarray]:
+    """The four template corners of each corner marker, in ArUco's corner order."""
+    return [np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]]) for x, y, s in marker_boxes(template)]
+
+
+class Registrar:
+    """Registers pages to one template; holds the detector and the blank-page references."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        self.detector = _detector(template)
+        self.marker_mm = _marker_points_mm(template)
+        self._content: dict[int, tuple] = {}
+
+    def markers(self, grey: np.ndarray) -> Registration | None:
+        """Registration from the corner markers, or None when fewer than two are seen."""
+        small, factor = downscale(grey, max(self.template.page_size_mm), T.MARKER_SEARCH_PX_PER_MM)
+        corners, ids, _ = self.detector.detectMarkers(small)
+        if ids is None:
+            return None
+        found = {}
+        for c, marker_id in zip(corners, ids.ravel()):
+            page, corner = divmod(int(marker_id), 4)
+            if page in self.template.page_numbers:
+                # Back to full-resolution pixel coordinates (centres at integers).
+                found.setdefault(page, {})[corner] = (c.reshape(4, 2) + 0.5) / factor - 0.5
+        if not found:
+            return None
+        page, seen = max(found.items(), key=lambda kv: len(kv[1]))
+        if len(seen) < 2:
+            return None
+        src = np.concatenate([self.marker_mm[k] for k in seen])
+        dst = np.concatenate([seen[k] for k in seen])
+        return self._fit(page, src, dst, len(seen))
+
+    def _fit(self, page: int, src: np.ndarray, dst: np.ndarray, n_markers: int) -> Registration | None:
+        if n_markers >= 3:
+            matrix, _ = cv2.findHomography(src, dst, 0)
+            method = Method.MARKERS if n_markers == 4 else Method.PARTIAL_MARKERS
+        else:
+            affine, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+            matrix = None if affine is None else np.vstack([affine, [0, 0, 1]])
+            method = Method.PARTIAL_MARKERS
+        if matrix is None:
+            return None
+        transform = PageTransform.from_array(matrix)
+        residual_px = np.sqrt(np.mean(np.sum((transform.to_px(src) - dst) ** 2, axis=1)))
+        residual_mm = float(residual_px / transform.px_per_mm())
+        return Registration(page, transform, method, n_markers, residual_mm)
+
+    def content(self, grey: np.ndarray, page_hint: int | None = None) -> Registration | None:
+        """Registration by matching printed content against the blank pages (slow path)."""
+        small, factor = downscale(grey, max(self.template.page_size_mm), T.CONTENT_PX_PER_MM)
+        orb = cv2.ORB_create(nfeatures=T.CONTENT_FEATURES)
+        keypoints, descriptors = orb.detectAndCompute(small, None)
+        if descriptors is None or len(keypoints) < T.CONTENT_MIN_INLIERS:
+            return None
+        pages = [page_hint] if page_hint in self.template.page_numbers else self.template.page_numbers
+        best = None
+        for page in pages:
+            found = self._match(page, keypoints, descriptors)
+            if found is not None and (best is None or found[1] > best[1]):
+                best = (page, found[1], found[0])
+        if best is None or best[1] < T.CONTENT_MIN_INLIERS:
+            return None
+        page, inliers, matrix_small = best
+        # The reference is drawn at CONTENT_PX_PER_MM; compose to full-resolution pixels.
+        undo = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
+        to_ref = np.array([[T.CONTENT_PX_PER_MM, 0, 0.5 * T.CONTENT_PX_PER_MM - 0.5],
+                           [0, T.CONTENT_PX_PER_MM, 0.5 * T.CONTENT_PX_PER_MM - 0.5], [0, 0, 1]])
+        transform = PageTransform.from_array(undo @ matrix_small @ to_ref)
+        log.debug("content registration: page %d with %d inliers", page, inliers)
+        return Registration(page, transform, Method.CONTENT, 0, float("nan"))
+
+    def _reference(self, page: int) -> tuple:
+        if page not in self._content:
+            ref = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
+            orb = cv2.ORB_create(nfeatures=T.CONTENT_FEATURES)
+            self._content[page] = orb.detectAndCompute(ref, None)
+        return self._content[page]
+
+    def _match(self, page: int, keypoints, descriptors) -> tuple[np.ndarray, int] | None:
+        ref_kp, ref_desc = self._reference(page)
+        if ref_desc is None:
+            return None
+        pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(ref_desc, descriptors, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < T.CONTENT_RATIO * p[1].distance]
+        if len(good) < T.CONTENT_MIN_INLIERS:
+            return None
+        src = np.float32([ref_kp[m.queryIdx].pt for m in good])
+        dst = np.float32([keypoints[m.trainIdx].pt for m in good])
+        matrix, mask = cv2.findHomography(src, dst, cv2.RANSAC, T.CONTENT_RANSAC_PX)
+        if matrix is None:
+            return None
+        return matrix, int(mask.sum())

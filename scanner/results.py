@@ -1,0 +1,85 @@
+"""The typed results that pass between stages, the store and the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    """An item's status in `items.csv` (the contract's words)."""
+
+    OK = "ok"
+    BLANK = "blank"
+    MULTIPLE = "multiple"
+    REVIEW = "review"
+    REVIEWED = "reviewed"
+
+
+class PageStatus(str, Enum):
+    USED = "used"
+    BLANK = "blank"
+    UNRECOGNISED = "unrecognised"
+    ERROR = "error"
+
+
+class Reason(str, Enum):
+    """Why a value went to review (or, for `CORRECTION`, how an ok value was read)."""
+
+    FAINT = "faint mark: too light to be sure it is a tick"
+    MULTIPLE = "more than one box marked"
+    AMBIGUOUS = "a second box holds a faint mark"
+    CANCELLED_ONLY = "a box inked out with no other box ticked"
+    LOW_CONFIDENCE = "the mark is close to the threshold"
+    CORRECTION = "read as a correction: the inked-out box is cancelled"
+    PAGE_MISSING = "the page holding this item was not found in the batch"
+    MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
+    OCR_UNSURE = "the handwriting could not be read with confidence"
+    NOT_READ = "written, not transcribed (OCR was off)"
+    COLOUR = "the paper colour could not be told"
+
+
+@dataclass(frozen=True)
+class BoxMeasure:
+    """One tick box as measured: the evidence behind a decision."""
+
+    code: int
+    score: float
+    """Mean darkness of the interior, noise removed: 0 empty, ~0.2 a tick, ~0.9 solid."""
+    cover: float
+    """Share of interior pixels that are ink."""
+
+
+@dataclass(frozen=True)
+class ItemMeasure:
+    item: str
+    boxes: tuple[BoxMeasure, ...]
+
+
+@dataclass(frozen=True)
+class CommentReading:
+    item: str
+    ink_mm2: float
+    """Ink area inside the zone after specks are removed."""
+    text: str = ""
+    confidence: float = 0.0
+    """OCR confidence 0-1 (0 when not OCR'd)."""
+    ocr: bool = False
+    crop: bytes | None = None
+    """PNG of the zone when anything is written in it."""
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    """One (sheet, item or comment or programme) result: a row of `items.csv`."""
+
+    item: str
+    value: str
+    status: Status
+    confidence: float
+    reason: Reason | None = None
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status in (Status.REVIEW, Status.MULTIPLE)

@@ -1,0 +1,166 @@
+"""The survey's store: one SQLite file in the out folder, the source of every output.
+
+It keeps what each page measured (so a re-run, or a run killed half-way and started
+again, reads only pages it has not seen), every sheet's results with their evidence,
+and people's review decisions, which a re-scan never overwrites: a decision whose page
+image has changed since is kept and marked for a second look.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scanner.assemble import PageRow, Sheet
+from scanner.colour import PaperSample
+from scanner.reader import PageResult
+from scanner.results import BoxMeasure, CommentReading, ItemMeasure, PageStatus
+
+STORE_NAME = "survey.sqlite"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    source TEXT NOT NULL, page INTEGER NOT NULL, status TEXT NOT NULL,
+    sheet_id TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', form_page INTEGER,
+    content_hash TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
+    scanned_at TEXT NOT NULL,
+    PRIMARY KEY (source, page)
+);
+CREATE TABLE IF NOT EXISTS readings (
+    content_hash TEXT NOT NULL, reader_key TEXT NOT NULL, result TEXT NOT NULL,
+    PRIMARY KEY (content_hash, reader_key)
+);
+CREATE TABLE IF NOT EXISTS sheets (
+    sheet_id TEXT PRIMARY KEY, source TEXT NOT NULL, first_page INTEGER NOT NULL, serial INTEGER,
+    colour TEXT NOT NULL DEFAULT '', programme TEXT NOT NULL DEFAULT '', paper_rgb TEXT,
+    flags TEXT NOT NULL DEFAULT '[]', page_hashes TEXT NOT NULL DEFAULT '{}', seq INTEGER NOT NULL,
+    scanned_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    sheet_id TEXT NOT NULL, item TEXT NOT NULL, ord INTEGER NOT NULL, form_page INTEGER,
+    value TEXT NOT NULL, status TEXT NOT NULL, confidence REAL NOT NULL, reason TEXT,
+    evidence TEXT NOT NULL DEFAULT '{}', crop TEXT,
+    PRIMARY KEY (sheet_id, item)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, item TEXT NOT NULL,
+    value TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL,
+    value_before TEXT, status_before TEXT, page_hash TEXT NOT NULL DEFAULT '',
+    stale INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _result_to_json(result: PageResult) -> str:
+    data = asdict(result)
+    for reading in data["comments"]:
+        reading["crop"] = None  # crops live in crops/, not in the store
+    return json.dumps(data)
+
+
+def _result_from_json(text: str) -> PageResult:
+    data = json.loads(text)
+    data["status"] = PageStatus(data["status"])
+    data["paper"] = PaperSample(tuple(data["paper"]["rgb"]) if data["paper"]["rgb"] else None)
+    data["items"] = [ItemMeasure(m["item"], tuple(BoxMeasure(**b) for b in m["boxes"])) for m in data["items"]]
+    data["comments"] = [CommentReading(**c) for c in data["comments"]]
+    data["transform"] = tuple(tuple(row) for row in data["transform"]) if data["transform"] else None
+    return PageResult(**data)
+
+
+class Store:
+    """The SQLite store of one survey (one out folder)."""
+
+    def __init__(self, out_dir: str | Path):
+        self.path = Path(out_dir) / STORE_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- pages ------------------------------------------------------------------------
+    def cached_reading(self, content_hash: str, reader_key: str) -> PageResult | None:
+        row = self.db.execute("SELECT result FROM readings WHERE content_hash = ? AND reader_key = ?",
+                              (content_hash, reader_key)).fetchone()
+        return _result_from_json(row["result"]) if row else None
+
+    def save_page(self, row: PageRow, path: str, result: PageResult | None, reader_key: str) -> None:
+        """Record what became of one input page, and its reading for later re-runs."""
+        with self.db:
+            seq = self._seq("pages", "source = ? AND page = ?", (row.source, row.page))
+            self.db.execute(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page,
+                 row.content_hash, path, seq, _now()))
+            # Errors are not cached: the next run tries the page again.
+            if result is not None and result.content_hash and result.status is not PageStatus.ERROR:
+                self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)",
+                                (result.content_hash, reader_key, _result_to_json(result)))
+
+    def _seq(self, table: str, where: str, args: tuple) -> int:
+        """Keep a row's place in the survey when it is written again; new rows go last."""
+        row = self.db.execute(f"SELECT seq FROM {table} WHERE {where}", args).fetchone()
+        if row:
+            return row["seq"]
+        return self.db.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()[0]
+
+    # --- sheets -----------------------------------------------------------------------
+    def save_sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
+        """Replace the machine's results for a sheet; people's decisions stay as they are."""
+        page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
+        colour = sheet.colour
+        item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
+        with self.db:
+            seq = self._seq("sheets", "sheet_id = ?", (sheet.sheet_id,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sheet.sheet_id, sheet.source, sheet.first_page, sheet.serial,
+                 colour.colour or "" if colour else "", colour.programme or "" if colour else "",
+                 json.dumps(colour.rgb) if colour and colour.rgb else None,
+                 json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now()))
+            self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet.sheet_id,))
+            self.db.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
+                  r.reason.name if r.reason else None, json.dumps(r.evidence), crops.get(r.item))
+                 for k, r in enumerate(sheet.results)])
+            self._mark_stale_decisions(sheet.sheet_id, page_hashes, item_page)
+
+    def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict, item_page: dict) -> None:
+        rows = self.db.execute("SELECT id, item, page_hash FROM decisions WHERE sheet_id = ? AND undone = 0",
+                               (sheet_id,)).fetchall()
+        for row in rows:
+            current = page_hashes.get(str(item_page.get(row["item"])), "")
+            if row["page_hash"] and current and current != row["page_hash"]:
+                self.db.execute("UPDATE decisions SET stale = 1 WHERE id = ?", (row["id"],))
+

@@ -1,0 +1,79 @@
+"""Every number the reader decides with, in one place, with why it is what it is.
+
+Measured on generated batches (`bench/accuracy.py`) and never on the committed samples.
+Ink is measured as *darkness*: 0 is the local paper, 1 is black, so the same numbers hold
+on white, yellow or blue paper, under uneven light and for any scan resolution.
+"""
+
+# --- Registration -------------------------------------------------------------------
+MARKER_SEARCH_PX_PER_MM = 4.0
+"""Markers are searched at about 100 dpi: a 10 mm marker is then 40 px, plenty for
+ArUco, and detection costs a tenth of what it does at 300 dpi."""
+
+MAX_RESIDUAL_MM = 1.0
+"""Markers fitted worse than this mean a wrong marker or a torn page: fall back to content."""
+
+CONTENT_PX_PER_MM = 3.0
+"""Content matching works on a coarse picture of the page; 3 px/mm keeps text strokes."""
+CONTENT_FEATURES = 3000
+CONTENT_RATIO = 0.8
+"""Lowe's ratio test: a match must be clearly better than the next best."""
+CONTENT_RANSAC_PX = 4.0
+CONTENT_MIN_INLIERS = 40
+"""Fewer agreeing matches than this is not a page of this form."""
+
+# --- Reading resolution ---------------------------------------------------------------
+BOX_PX_PER_MM = 8.0
+"""Tick boxes are resampled at 8 px/mm (203 dpi): a 5 mm box is 40 px, enough to see a
+pencil dot, and no scan is upsampled much."""
+COMMENT_PX_PER_MM = 12.0
+"""Comment zones go to Tesseract at 12 px/mm (305 dpi), the resolution it is trained for."""
+
+# --- Marks ----------------------------------------------------------------------------
+BOX_INSET_MM = 0.75
+"""The interior measured excludes the printed border (0.3 mm) plus 0.6 mm of slack for
+registration error and line spread, so that the border never counts as ink."""
+PAPER_PERCENTILE = 90
+"""Local paper level: this percentile of the box and a margin around it, which is paper
+even when the box is filled solid."""
+PAPER_MARGIN_MM = 2.0
+INK_DARKNESS = 0.18
+"""A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
+
+EMPTY_MAX = 0.020
+"""A box whose ink score (mean darkness of the interior) is below this is empty."""
+MARK_MIN = 0.045
+"""A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
+the sheet's own marks are that light (pencil), else it is flagged as faint."""
+MARK_RELATIVE = 0.35
+"""Per-sheet adaptation: a box counts as marked when its score reaches this share of the
+sheet's typical mark, so a light pencil sheet is read on its own terms."""
+FILLED_MIN = 0.55
+"""A box this dark is filled solid: an answer on a sheet that marks by filling, a
+cancelled choice (a correction) next to a ticked box."""
+DOMINANCE = 3.0
+"""When one box is marked and another is faint, the mark wins only if it has this many
+times the ink; otherwise a person decides."""
+OK_CONFIDENCE = 0.6
+"""Item decisions with less confidence than this go to review."""
+
+# --- Comments ---------------------------------------------------------------------------
+COMMENT_INSET_MM = 1.0
+"""Writing is looked for inside the frame, leaving the printed frame and its slack out."""
+SPECK_MAX_MM2 = 0.25
+"""Connected ink smaller than this is dust or noise, not writing."""
+WRITTEN_MIN_MM2 = 4.0
+"""A zone with less ink area than this (after specks are removed) is blank."""
+WRITTEN_SURE_MM2 = 10.0
+"""Between WRITTEN_MIN_MM2 and this, the zone may hold a stray mark: flag it."""
+OCR_OK_CONFIDENCE = 0.80
+"""Tesseract's mean word confidence below this sends the transcription to review."""
+
+# --- Colour -----------------------------------------------------------------------------
+COLOUR_MAX_DISTANCE = 14.0
+"""In CIELAB a*b* units: a paper further than this from every reference is unknown."""
+COLOUR_MIN_MARGIN = 0.35
+"""The nearest reference must beat the second nearest by this share of their separation."""
+GREY_CHROMA = 2.5
+"""Paper whose channels differ by less than this on average was scanned in greyscale
+(or is white): see `colour` for how white is told apart."""
