@@ -9,6 +9,7 @@ wrong.
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +22,9 @@ Box = tuple[float, float, float, float]
 """x, y, width, height in mm from the page's top-left corner."""
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+Channel = Annotated[int, Field(ge=0, le=255)]
+"""One of a colour's red, green, blue values."""
 
 
 class _Model(BaseModel):
@@ -105,7 +109,7 @@ class Colour(_Model):
     """A paper colour and the programme it codes."""
 
     name: Name
-    rgb: tuple[Annotated[int, Field(ge=0, le=255)], ...] = Field(min_length=3, max_length=3)
+    rgb: tuple[Channel, Channel, Channel]
     programme: str = Field(min_length=1)
 
 
@@ -159,7 +163,7 @@ class Template(_Model):
     form: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
     version: str = Field(min_length=1)
     title: str = ""
-    page_size_mm: tuple[float, float] = (210.0, 297.0)
+    page_size_mm: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (210.0, 297.0)
     registration: Registration = Registration()
     reading: Reading = Reading()
     scales: dict[Name, Scale] = Field(min_length=1)
@@ -198,9 +202,26 @@ def _yaml_path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "[key]":  # pydantic's marker for a bad mapping key (not its value)
+            out += " (the key)"
+        elif not re.fullmatch(r"[A-Za-z0-9_-]+", str(part)):
+            out += f"[{str(part)!r}]"  # quoted, so that odd keys ("", "a b", "\n") stay readable
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
+
+
+def _pydantic_problem(error: dict) -> tuple[str, str]:
+    """One pydantic error as (yaml path, problem), showing the bad value when it is short."""
+    path = _yaml_path(error["loc"])
+    if error["type"] == "missing":
+        return path, "required key is missing"
+    if error["type"] == "extra_forbidden":
+        return path, "unknown key (misspelt, or in the wrong place?)"
+    what, value = error["msg"], error.get("input")
+    if isinstance(value, (str, int, float, bool)) and len(repr(value)) <= 40:
+        what += f" (got {value!r})"
+    return path, what
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -292,7 +313,7 @@ def parse_template(data: object, source: str = "<template>") -> Template:
     try:
         template = Template.model_validate(data)
     except ValidationError as exc:
-        raise _fail(source, [(_yaml_path(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise _fail(source, [_pydantic_problem(e) for e in exc.errors()]) from None
     problems = _semantic_problems(template)
     if problems:
         raise _fail(source, problems)
@@ -308,13 +329,30 @@ def load_template(path: str | Path) -> Template:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: no such template file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise TemplateError(f"{path}: not valid YAML: {exc}") from None
+        raise TemplateError(f"{path}: not valid YAML: {_yaml_error(exc)}") from None
+    if data is None:
+        raise TemplateError(f"{path}: the file is empty; a template is a mapping of keys such as form, pages, items")
     return parse_template(data, str(path))
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """PyYAML's error on one line: where (1-based line and column) and what."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or problem is None:
+        return " ".join(str(exc).split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        where += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    return where
 
 
 def find_template(explicit: str | Path | None, folder: Path) -> Path:

@@ -42,7 +42,7 @@ COLOURS = [
     ("pink", [250, 205, 222], "Programme B"),
     ("blue", [190, 218, 246], "Programme C"),
     ("green", [200, 236, 196], "Programme D"),
-    ("white", [255, 255, 255], "Agency-wide"),
+    ("white", [255, 255, 255], "Agency-wide (Lead Agency / Accountable Body)"),
 ]
 
 INFLUENCE = [

@@ -1,0 +1,36 @@
+"""Shared fixtures: the shipped Sure Start template and a scratch output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scanner.template import Template, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "templates" / "surestart.yaml"
+
+
+@pytest.fixture(scope="session")
+def template_path() -> Path:
+    return TEMPLATE_PATH
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture
+def template_data() -> dict:
+    """A fresh, mutable copy of the shipped template's YAML data."""
+    return yaml.safe_load(TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def tmp_out(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    out.mkdir()
+    return out
