@@ -96,5 +96,6 @@ def _nearest(rgb: tuple[float, float, float], template: Template) -> tuple[str, 
     """The nearest template colour, its distance and the runner-up's (a*b* units)."""
     ab = _ab(rgb)
     distances = sorted((float(np.linalg.norm(ab - _ab(c.rgb))), c.name) for c in template.colours)
-    second = distances[1][0] if len(distances) > 1 else float("inf")
+    # With one colour only, the margin is measured against the unknown-colour limit.
+    second = distances[1][0] if len(distances) > 1 else 2 * T.COLOUR_MAX_DISTANCE
     return distances[0][1], distances[0][0], second

@@ -77,16 +77,10 @@ class Registrar:
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
-        small, factor = downscale(grey, max(self.template.page_size_mm), T.MARKER_SEARCH_PX_PER_MM)
-        corners, ids, _ = self.detector.detectMarkers(small)
-        if ids is None:
-            return None
-        found = {}
-        for c, marker_id in zip(corners, ids.ravel()):
-            page, corner = divmod(int(marker_id), 4)
-            if page in self.template.page_numbers:
-                # Back to full-resolution pixel coordinates (centres at integers).
-                found.setdefault(page, {})[corner] = (c.reshape(4, 2) + 0.5) / factor - 0.5
+        found = self._detect(grey, T.MARKER_SEARCH_PX_PER_MM)
+        if not found or max(len(seen) for seen in found.values()) < 4:
+            # A marker too small, blurred or skewed for the coarse search: look closer.
+            found = self._detect(grey, T.MARKER_RETRY_PX_PER_MM) or found
         if not found:
             return None
         page, seen = max(found.items(), key=lambda kv: len(kv[1]))
@@ -96,14 +90,31 @@ class Registrar:
         dst = np.concatenate([seen[k] for k in seen])
         return self._fit(page, src, dst, len(seen))
 
+    def _detect(self, grey: np.ndarray, px_per_mm: float) -> dict[int, dict[int, np.ndarray]]:
+        """Detected marker corners in full-resolution pixels, by form page and corner."""
+        small, factor = downscale(grey, max(self.template.page_size_mm), px_per_mm)
+        corners, ids, _ = self.detector.detectMarkers(small)
+        found: dict[int, dict[int, np.ndarray]] = {}
+        if ids is None:
+            return found
+        for c, marker_id in zip(corners, ids.ravel()):
+            page, corner = divmod(int(marker_id), 4)
+            if page in self.template.page_numbers:
+                # Back to full-resolution pixel coordinates (centres at integers).
+                found.setdefault(page, {})[corner] = (c.reshape(4, 2) + 0.5) / factor - 0.5
+        return found
+
     def _fit(self, page: int, src: np.ndarray, dst: np.ndarray, n_markers: int) -> Registration | None:
-        if n_markers >= 3:
+        # Perspective needs all four corners; three fix an affine map, two a similarity.
+        if n_markers == 4:
             matrix, _ = cv2.findHomography(src, dst, 0)
-            method = Method.MARKERS if n_markers == 4 else Method.PARTIAL_MARKERS
         else:
-            affine, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+            estimate = cv2.estimateAffine2D if n_markers == 3 else cv2.estimateAffinePartial2D
+            # RANSAC, not LMEDS: with the points in three tight clusters, LMEDS fits two
+            # markers exactly and drops the third.
+            affine, _ = estimate(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, refineIters=20)
             matrix = None if affine is None else np.vstack([affine, [0, 0, 1]])
-            method = Method.PARTIAL_MARKERS
+        method = Method.MARKERS if n_markers == 4 else Method.PARTIAL_MARKERS
         if matrix is None:
             return None
         transform = PageTransform.from_array(matrix)
@@ -129,8 +140,7 @@ class Registrar:
         page, inliers, matrix_small = best
         # The reference is drawn at CONTENT_PX_PER_MM; compose to full-resolution pixels.
         undo = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
-        to_ref = np.array([[T.CONTENT_PX_PER_MM, 0, 0.5 * T.CONTENT_PX_PER_MM - 0.5],
-                           [0, T.CONTENT_PX_PER_MM, 0.5 * T.CONTENT_PX_PER_MM - 0.5], [0, 0, 1]])
+        to_ref = np.array([[T.CONTENT_PX_PER_MM, 0, -0.5], [0, T.CONTENT_PX_PER_MM, -0.5], [0, 0, 1]])
         transform = PageTransform.from_array(undo @ matrix_small @ to_ref)
         log.debug("content registration: page %d with %d inliers", page, inliers)
         return Registration(page, transform, Method.CONTENT, 0, float("nan"))

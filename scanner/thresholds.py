@@ -10,6 +10,10 @@ MARKER_SEARCH_PX_PER_MM = 4.0
 """Markers are searched at about 100 dpi: a 10 mm marker is then 40 px, plenty for
 ArUco, and detection costs a tenth of what it does at 300 dpi."""
 
+MARKER_RETRY_PX_PER_MM = 8.0
+"""When the coarse search misses a marker, it is searched again at 8 px/mm (or the
+scan's own resolution, if lower) before the page is registered on fewer markers."""
+
 MAX_RESIDUAL_MM = 1.0
 """Markers fitted worse than this mean a wrong marker or a torn page: fall back to content."""
 

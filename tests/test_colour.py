@@ -1,0 +1,70 @@
+"""Paper colour: measured on paper pixels, classified with no silent guesses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scanner.colour import ColourReason, PaperSample, classify, measure_paper
+from scanner.geometry import PageTransform
+from scanner.render import page_raster
+
+PX_PER_MM = 100 / 25.4
+
+
+@pytest.fixture(scope="module")
+def blank_page(template):
+    return page_raster(template, 2, 100)
+
+
+def tinted(page: np.ndarray, rgb, cast=(0, 0, 0)) -> np.ndarray:
+    bgr = np.array(rgb[::-1], dtype=np.float32) / 255.0
+    out = page.astype(np.float32) * bgr + np.array(cast[::-1], dtype=np.float32)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def identity() -> PageTransform:
+    return PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+
+
+@pytest.mark.parametrize("cast", [(0, 0, 0), (5, -5, 3), (-5, 4, -5), (4, 4, -5)])
+def test_every_template_colour_is_told_under_scanner_cast(template, blank_page, cast):
+    for colour in template.colours:
+        sample = measure_paper(tinted(blank_page, colour.rgb, cast), False, template, identity())
+        decision = classify([sample], template)
+        assert (decision.colour, decision.programme) == (colour.name, colour.programme), (colour.name, sample)
+        assert decision.reason is None
+
+
+def test_paper_is_measured_on_paper_not_ink(template, blank_page):
+    yellow = template.colour("yellow").rgb
+    sample = measure_paper(tinted(blank_page, yellow), False, template, identity())
+    assert np.allclose(sample.rgb, yellow, atol=3)
+
+
+def test_greyscale_scan_gets_no_guess(template):
+    decision = classify([PaperSample(None), PaperSample(None)], template)
+    assert decision.programme is None and decision.reason is ColourReason.GREYSCALE
+
+
+def test_colour_between_two_papers_is_flagged(template):
+    """Halfway between two neighbouring papers (in chroma: halfway between pink and green
+    in RGB is a dull grey, which is white paper in a dim scan, not "between")."""
+    neighbours = [("yellow", "green"), ("yellow", "pink"), ("yellow", "white"), ("blue", "white"),
+                  ("green", "white"), ("pink", "white"), ("blue", "green")]
+    for a, b in (tuple(template.colour(n) for n in pair) for pair in neighbours):
+        middle = tuple((x + y) / 2 for x, y in zip(a.rgb, b.rgb))
+        decision = classify([PaperSample(middle)], template)
+        assert decision.programme is None, (a.name, b.name, decision)
+        assert decision.reason in (ColourReason.BETWEEN, ColourReason.UNKNOWN)
+
+
+def test_colour_far_from_every_paper_is_unknown(template):
+    decision = classify([PaperSample((250.0, 120.0, 60.0))], template)
+    assert decision.programme is None and decision.reason is ColourReason.UNKNOWN
+
+
+def test_pages_on_different_paper_are_flagged(template):
+    pink, blue = template.colour("pink").rgb, template.colour("blue").rgb
+    decision = classify([PaperSample(pink), PaperSample(pink), PaperSample(blue)], template)
+    assert decision.programme is None and decision.reason is ColourReason.PAGES_DIFFER

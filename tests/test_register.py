@@ -1,0 +1,137 @@
+"""Registration recovers a known distortion: rotation, shift, scale, upside-down, perspective.
+
+Like scikit-image's registration tests: distort a rendered page by a known transform,
+register it, and check that template points land where the known transform puts them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.geometry import PageTransform, similarity
+from scanner.identify import read_qr
+from scanner.register import Method, Registrar, to_grey
+from scanner.render import marker_boxes, page_raster
+
+DPI = 150
+PX_PER_MM = DPI / 25.4
+CHECK_POINTS = np.array([[20.0, 30.0], [190.0, 30.0], [105.0, 150.0], [20.0, 270.0], [190.0, 270.0]])
+
+
+@pytest.fixture(scope="module")
+def pages(template):
+    """Pages as a 150 dpi scanner sees them: drawn finely, then averaged onto the coarse
+    grid (a renderer drawing at 150 dpi snaps edges to whole pixels; paper does not)."""
+    import cv2
+
+    return {p: cv2.resize(page_raster(template, p, 2 * DPI), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+            for p in (1, 3)}
+
+
+@pytest.fixture(scope="module")
+def registrar(template):
+    return Registrar(template)
+
+
+def distort(image: np.ndarray, matrix_px: np.ndarray, fill: int = 235) -> np.ndarray:
+    import cv2
+
+    h, w = image.shape[:2]
+    return cv2.warpPerspective(image, matrix_px, (w, h), flags=cv2.INTER_LINEAR, borderValue=(fill, fill, fill))
+
+
+def mm_to_px() -> np.ndarray:
+    """Template mm to the undistorted rendering's pixels (centres at integers)."""
+    return np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]])
+
+
+def expected_points(distortion: np.ndarray) -> np.ndarray:
+    return PageTransform.from_array(distortion @ mm_to_px()).to_px(CHECK_POINTS)
+
+
+def error_mm(reg_transform: PageTransform, distortion: np.ndarray) -> float:
+    got = reg_transform.to_px(CHECK_POINTS)
+    return float(np.max(np.linalg.norm(got - expected_points(distortion), axis=1)) / PX_PER_MM)
+
+
+def around_centre(image: np.ndarray, scale: float, angle: float, dx_mm: float, dy_mm: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    c = np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1]])
+    back = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1]])
+    return c @ similarity(scale, angle, dx_mm * PX_PER_MM, dy_mm * PX_PER_MM) @ back
+
+
+def test_undistorted_page_registers_exactly(pages, registrar):
+    reg = registrar.markers(to_grey(pages[1]))
+    assert reg is not None and reg.page == 1 and reg.method is Method.MARKERS and reg.markers_found == 4
+    assert error_mm(reg.transform, np.eye(3)) < 0.1
+
+
+@pytest.mark.parametrize("angle", [-3.0, 0.7, 3.0, 180.0, 178.2])
+def test_rotation_and_upside_down_are_recovered(pages, registrar, angle):
+    d = around_centre(pages[3], 1.01, angle, 4.0, -6.0)
+    reg = registrar.markers(to_grey(distort(pages[3], d)))
+    assert reg is not None and reg.page == 3
+    assert error_mm(reg.transform, d) < 0.25
+    assert abs(((reg.transform.rotation_deg() - angle) + 180) % 360 - 180) < 0.2
+
+
+@settings(max_examples=12, deadline=None)
+@given(angle=st.floats(-3, 3), scale=st.floats(0.98, 1.02), dx=st.floats(-8, 8), dy=st.floats(-8, 8),
+       flip=st.booleans())
+def test_any_scanner_distortion_is_recovered(pages, registrar, angle, scale, dx, dy, flip):
+    d = around_centre(pages[1], scale, angle + (180 if flip else 0), dx, dy)
+    reg = registrar.markers(to_grey(distort(pages[1], d)))
+    assert reg is not None and reg.page == 1
+    assert error_mm(reg.transform, d) < 0.3
+
+
+def test_phone_photo_perspective_is_recovered(pages, registrar):
+    import cv2
+
+    h, w = pages[1].shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[60, 40], [w - 20, 90], [w - 70, h - 30], [30, h - 80]])
+    d = cv2.getPerspectiveTransform(src, dst)
+    reg = registrar.markers(to_grey(distort(pages[1], d)))
+    assert reg is not None and reg.markers_found == 4
+    assert error_mm(reg.transform, d) < 0.3
+
+
+def _cover_markers(image: np.ndarray, template, corners: list[int]) -> np.ndarray:
+    out = image.copy()
+    for k in corners:
+        x, y, s = marker_boxes(template)[k]
+        x0, y0 = int((x - 1) * PX_PER_MM), int((y - 1) * PX_PER_MM)
+        x1, y1 = int((x + s + 1) * PX_PER_MM), int((y + s + 1) * PX_PER_MM)
+        out[y0:y1, x0:x1] = 255
+    return out
+
+
+@pytest.mark.parametrize("hidden", [[0], [1, 2]])
+def test_hidden_markers_fall_back_to_the_rest(pages, registrar, template, hidden):
+    d = around_centre(pages[1], 0.99, 1.5, -3.0, 2.0)
+    covered = _cover_markers(pages[1], template, hidden)
+    reg = registrar.markers(to_grey(distort(covered, d)))
+    assert reg is not None and reg.method is Method.PARTIAL_MARKERS and reg.markers_found == 4 - len(hidden)
+    assert error_mm(reg.transform, d) < 0.3
+
+
+def test_no_markers_at_all_registers_by_content(pages, registrar, template):
+    d = around_centre(pages[3], 1.0, -1.2, 2.0, 3.0)
+    covered = _cover_markers(pages[3], template, [0, 1, 2, 3])
+    grey = to_grey(distort(covered, d))
+    assert registrar.markers(grey) is None
+    reg = registrar.content(grey)
+    assert reg is not None and reg.page == 3 and reg.method is Method.CONTENT
+    assert error_mm(reg.transform, d) < 0.6
+
+
+def test_qr_is_read_through_the_transform(pages, registrar, template):
+    d = around_centre(pages[3], 1.0, 180.0, 0.0, 0.0)
+    grey = to_grey(distort(pages[3], d))
+    ident = read_qr(grey, template, registrar.markers(grey).transform)
+    assert ident is not None and (ident.form, ident.version, ident.page) == (template.form, template.version, 3)
