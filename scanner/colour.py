@@ -19,7 +19,7 @@ from scanner import thresholds as T
 from scanner.geometry import PageTransform
 from scanner.template import Template
 
-PAPER_PX_PER_MM = 2.0
+PAPER_PX_PER_MM = 1.0
 """Paper colour needs no detail: a coarse picture of the page is plenty and cheap."""
 
 
@@ -47,13 +47,21 @@ class ColourDecision:
     rgb: tuple[float, float, float] | None
 
 
-def measure_paper(image: np.ndarray, greyscale: bool, template: Template, transform: PageTransform) -> PaperSample:
-    """The median colour of the page's paper pixels (ink, markers and margins left out)."""
-    if greyscale or image.ndim == 2:
+def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
+                  transform: PageTransform) -> PaperSample:
+    """The median colour of the page's paper pixels (ink, markers and margins left out).
+
+    `colour` is the page in colour at `scale` times the size `transform` maps to (None for
+    a greyscale scan).
+    """
+    if colour is None:
         return PaperSample(None)
     w, h = template.page_size_mm
     inset = template.registration.marker_inset_mm + template.registration.marker_size_mm
-    crop = transform.crop(image, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM)
+    # Pixel centres sit at integers at both sizes, hence the half-pixel terms.
+    to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5], [0, 0, 1]])
+    small = PageTransform.from_array(to_small @ transform.array)
+    crop = small.crop(colour, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM)
     pixels = crop.reshape(-1, 3).astype(np.float32)
     grey = pixels.mean(axis=1)
     # Paper is most of a form's area and its brightest part: ink and shadow are darker.

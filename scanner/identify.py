@@ -41,18 +41,25 @@ def parse_payload(text: str) -> Identity | None:
     return Identity(parts[1], parts[2], page, serial)
 
 
-def read_qr(grey: np.ndarray, template: Template, transform: PageTransform) -> Identity | None:
-    """Decode the QR code where the template puts it; None when it cannot be read."""
-    reg = template.registration
-    x, y = reg.qr_at_mm
-    box = (x, y, reg.qr_size_mm, reg.qr_size_mm)
-    crop = transform.crop(grey, box, QR_PX_PER_MM, margin_mm=QR_MARGIN_MM)
-    detector = cv2.QRCodeDetector()
-    for candidate in (crop, cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]):
-        try:
-            text, _, _ = detector.detectAndDecode(candidate)
-        except cv2.error:
-            text = ""
-        if text:
-            return parse_payload(text)
-    return None
+class QrReader:
+    """Reads the page's QR code where the template puts it; holds its detectors."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        # The ArUco-based detector finds the finder patterns about three times faster;
+        # the classic one is the fallback for a code it misses.
+        self.detectors = (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector())
+
+    def read(self, grey: np.ndarray, transform: PageTransform) -> Identity | None:
+        """The page's identity from its QR code; None when it cannot be read."""
+        reg = self.template.registration
+        x, y = reg.qr_at_mm
+        crop = transform.crop(grey, (x, y, reg.qr_size_mm, reg.qr_size_mm), QR_PX_PER_MM, margin_mm=QR_MARGIN_MM)
+        for detector in self.detectors:
+            try:
+                text = detector.detectAndDecode(crop)[0]
+            except cv2.error:
+                text = ""
+            if text:
+                return parse_payload(text)
+        return None

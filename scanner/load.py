@@ -33,6 +33,10 @@ MAX_PIXELS = 60_000_000
 """Above this (an A4 page at about 800 dpi) images are decoded at reduced size: a
 scanner never needs it, and it keeps a pathological input from exhausting memory."""
 
+COLOUR_REDUCTION = 4
+"""Paper colour needs no detail: JPEG decodes straight to a quarter size for it, which
+costs a tenth of a full decode."""
+
 RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
 
@@ -66,9 +70,17 @@ class InputProblem:
 
 @dataclass(frozen=True)
 class LoadedPage:
-    image: np.ndarray
-    """BGR or single-channel uint8 pixels."""
-    greyscale: bool
+    grey: np.ndarray
+    """The page at full resolution, one channel: what marks, comments and markers need."""
+    colour: np.ndarray | None
+    """The page in colour (BGR) at reduced size, for the paper colour; None for a
+    greyscale scan."""
+    colour_scale: float
+    """The colour image's size relative to `grey` (about 1/COLOUR_REDUCTION)."""
+
+    @property
+    def greyscale(self) -> bool:
+        return self.colour is None
 
 
 def _digest(data: bytes) -> str:
@@ -95,21 +107,31 @@ def _sniff(path: Path) -> str | None:
     return None
 
 
-def expand_inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Path]]:
-    """Each input file as (name as given, path); folders give their files in name order."""
+def expand_inputs(paths: Iterable[str | Path], exclude: Path | None = None) -> Iterator[tuple[str, Path]]:
+    """Each input file as (name as given, path); folders give their files in name order.
+
+    Files under `exclude` (the out folder, whose crops are JPEGs) are not inputs. A
+    folder holding no PDF or image comes back itself, so that it is reported rather
+    than dropped silently.
+    """
+    skip = exclude.resolve() if exclude is not None else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES):
+            children = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+                              and (skip is None or not p.resolve().is_relative_to(skip)))
+            for child in children:
                 yield str(child), child
+            if not children:
+                yield str(given), path
         else:
             yield str(given), path
 
 
-def count_pages(paths: Iterable[str | Path]) -> int:
+def count_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> int:
     """How many pages the inputs hold, for the progress bar (unreadable files count one)."""
     total = 0
-    for _, path in expand_inputs(paths):
+    for _, path in expand_inputs(paths, exclude):
         try:
             kind = _sniff(path) if path.is_file() and path.stat().st_size else None
             if kind == "pdf":
@@ -122,18 +144,22 @@ def count_pages(paths: Iterable[str | Path]) -> int:
     return total
 
 
-def enumerate_pages(paths: Iterable[str | Path]) -> Iterator[PageTask | InputProblem]:
+def enumerate_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> Iterator[PageTask | InputProblem]:
     """Every page of every input, in order, or the problem that stops a file being read."""
-    for source, path in expand_inputs(paths):
+    for source, path in expand_inputs(paths, exclude):
         try:
             yield from _file_pages(source, path)
         except InputFileError as exc:
             yield InputProblem(source, exc.page, exc.reason)
+        except (OSError, cv2.error) as exc:
+            yield InputProblem(source, None, f"cannot be read: {exc}")
 
 
 def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
     if not path.exists():
         raise InputFileError(source, "no such file or folder")
+    if path.is_dir():
+        raise InputFileError(source, "the folder holds no PDF or image (PNG, JPEG, TIFF)")
     if path.stat().st_size == 0:
         raise InputFileError(source, "the file is empty (0 bytes)")
     kind = _sniff(path)
@@ -158,7 +184,10 @@ def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise InputFileError(source, "the PDF is encrypted; save an unprotected copy and scan that") from None
-        raise InputFileError(source, f"not a readable PDF (corrupt or truncated): {exc}") from None
+        # PDFium also refuses a PDF without pages, and sets no error code of its own for it
+        # (the code left over from an earlier failure shows instead): name both causes.
+        log.debug("%s: %s", source, exc)
+        raise InputFileError(source, "not a readable PDF: corrupt, truncated, or without any page") from None
 
 
 def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
@@ -180,7 +209,7 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
         page = pdf[index]
         images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
         if len(images) == 1 and images[0].get_filters() == ["DCTDecode"]:
-            data = images[0].get_data(decode_simple=False).tobytes()
+            data = bytes(images[0].get_data(decode_simple=False))
             return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
     except pdfium.PdfiumError as exc:
         log.debug("%s page %d: cannot take the embedded image (%s); rendering", source, index + 1, exc)
@@ -201,6 +230,30 @@ def _shrink_huge(image: np.ndarray) -> np.ndarray:
     factor = (MAX_PIXELS / pixels) ** 0.5
     log.info("image of %dx%d pixels reduced by %.2f", image.shape[1], image.shape[0], factor)
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+
+
+def _from_pixels(raw: np.ndarray) -> LoadedPage:
+    image, greyscale = _normalise(raw)
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if greyscale:
+        return LoadedPage(grey, None, 1.0)
+    f = 1 / COLOUR_REDUCTION
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    return LoadedPage(grey, small, small.shape[1] / grey.shape[1])
+
+
+def _from_jpeg(data: bytes, task: PageTask) -> LoadedPage:
+    """Decode the luminance at full size and the colour at a quarter: both cheaper than
+    one full colour decode, and all the reader needs."""
+    buf = np.frombuffer(data, np.uint8)
+    grey = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise InputFileError(task.source, "the image cannot be decoded (corrupt or truncated)", task.page)
+    if grey.size > MAX_PIXELS:
+        return _from_pixels(_decode(data, task))
+    small = cv2.imdecode(buf, cv2.IMREAD_REDUCED_COLOR_4)
+    _, greyscale = _normalise(small)
+    return LoadedPage(grey, None if greyscale else small, small.shape[1] / grey.shape[1])
 
 
 def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -224,7 +277,10 @@ def _render_pdf_page(task: PageTask) -> np.ndarray:
     pdf = _open_pdf(task.source, Path(task.path))
     try:
         page = pdf[task.page - 1]
-        return np.ascontiguousarray(page.render(scale=RENDER_DPI / 72).to_numpy()[:, :, :3])  # BGR
+        width_pt, height_pt = page.get_size()
+        # A poster-sized page is drawn at less than RENDER_DPI rather than exhaust memory.
+        scale = min(RENDER_DPI / 72, (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
+        return np.ascontiguousarray(page.render(scale=scale).to_numpy()[:, :, :3])  # BGR
     finally:
         pdf.close()
 
@@ -238,9 +294,12 @@ def load_page(task: PageTask) -> LoadedPage:
     try:
         if task.kind == "jpeg":
             assert task.data is not None
-            raw = _decode(task.data, task)
-        elif task.kind == "image":
-            raw = _decode(Path(task.path).read_bytes(), task)
+            return _from_jpeg(task.data, task)
+        if task.kind == "image":
+            data = Path(task.path).read_bytes()
+            if data.startswith(b"\xff\xd8"):
+                return _from_jpeg(data, task)
+            raw = _decode(data, task)
         elif task.kind == "tiff-frame":
             ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
             if not ok or not frames:
@@ -250,5 +309,31 @@ def load_page(task: PageTask) -> LoadedPage:
             raw = _render_pdf_page(task)
     except (OSError, pdfium.PdfiumError, cv2.error) as exc:
         raise InputFileError(task.source, f"cannot be read: {exc}", task.page) from None
-    image, grey = _normalise(raw)
-    return LoadedPage(image, grey)
+    except MemoryError:
+        raise InputFileError(task.source, "the image is too large to load", task.page) from None
+    return _from_pixels(raw)
+
+
+def page_task(source: str, path: str | Path, page: int) -> PageTask:
+    """Rebuild the task for page `page` of one file, as `enumerate_pages` made it.
+
+    For the review's crops: the store keeps each page's file and number, not its bytes.
+
+    Raises:
+        InputFileError: the file is gone, unreadable, or has no such page.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(source, "no such file (moved or deleted since the scan?)", page)
+    if _sniff(path) == "pdf":
+        pdf = _open_pdf(source, path)
+        try:
+            if not 1 <= page <= len(pdf):
+                raise InputFileError(source, f"the PDF has no page {page}", page)
+            return _pdf_page_task(source, path, pdf, page - 1, lambda: _file_digest(path))
+        finally:
+            pdf.close()
+    for task in _file_pages(source, path):
+        if task.page == page:
+            return task
+    raise InputFileError(source, f"the file has no page {page}", page)

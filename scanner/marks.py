@@ -29,7 +29,8 @@ NOISE_DARKNESS = 0.06
 
 def darkness(crop: np.ndarray) -> np.ndarray:
     """Per-pixel darkness relative to the local paper: 0 paper, 1 black."""
-    paper = max(float(np.percentile(crop, T.PAPER_PERCENTILE)), 1.0)
+    # A quarter of the pixels tell the paper level as well as all of them, four times faster.
+    paper = max(float(np.percentile(crop[::2, ::2], T.PAPER_PERCENTILE)), 1.0)
     return np.clip((paper - crop.astype(np.float32)) / paper, 0.0, 1.0)
 
 

@@ -17,9 +17,9 @@ from scanner import comments, identify, marks
 from scanner import thresholds as T
 from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError
-from scanner.load import PageTask, load_page
+from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Registrar, Registration, downscale, to_grey
+from scanner.register import Registrar, Registration, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -63,6 +63,7 @@ class PageReader:
         self.template = template
         self.engine = engine
         self.registrar = Registrar(template)
+        self.qr = identify.QrReader(template)
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page; problems come back as the result's status and reason."""
@@ -72,7 +73,7 @@ class PageReader:
         except InputFileError as exc:
             return PageResult(**base, status=PageStatus.ERROR, reason=exc.reason)
         try:
-            return self._read_loaded(base, loaded.image, loaded.greyscale)
+            return self._read_loaded(base, loaded)
         except (cv2.error, ValueError, MemoryError) as exc:
             log.debug("page %s %d failed", task.source, task.page, exc_info=True)
             return PageResult(**base, status=PageStatus.ERROR, reason=f"cannot be read: {exc}")
@@ -85,8 +86,8 @@ class PageReader:
             return None
         return self.registrar.content(grey)
 
-    def _read_loaded(self, base: dict, image: np.ndarray, greyscale: bool) -> PageResult:
-        grey = to_grey(image)
+    def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
+        grey = loaded.grey
         reg = self._register(grey)
         if reg is None:
             if _is_blank(grey):
@@ -94,7 +95,7 @@ class PageReader:
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason="not a page of this form: no corner markers, QR code or matching content")
         t = self.template
-        ident = identify.read_qr(grey, t, reg.transform)
+        ident = self.qr.read(grey, reg.transform)
         if ident is not None and (ident.form != t.form or ident.version != t.version):
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason=f"a page of form {ident.form!r} version {ident.version}, "
@@ -110,7 +111,7 @@ class PageReader:
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
             transform=reg.transform.matrix,
-            paper=measure_paper(image, greyscale, t, reg.transform),
+            paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
             comments=comments.read_page(grey, reg.transform, t.comments_on(page), self.engine),
         )

@@ -47,11 +47,15 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def downscale(grey: np.ndarray, page_long_mm: float, px_per_mm: float) -> tuple[np.ndarray, float]:
-    """The page at about `px_per_mm`, and the factor applied (never enlarged)."""
-    factor = min(1.0, px_per_mm * page_long_mm / max(grey.shape))
-    if factor >= 0.999:
+    """The page at about `px_per_mm`, and the factor applied.
+
+    The factor is 1/k for a whole k, which OpenCV's area resampling does several times
+    faster than an arbitrary one; never enlarges.
+    """
+    k = round(max(grey.shape) / (px_per_mm * page_long_mm))
+    if k <= 1:
         return grey, 1.0
-    return cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+    return cv2.resize(grey, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA), 1 / k
 
 
 def _detector(template: Template) -> cv2.aruco.ArucoDetector:

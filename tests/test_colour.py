@@ -30,7 +30,7 @@ def identity() -> PageTransform:
 @pytest.mark.parametrize("cast", [(0, 0, 0), (5, -5, 3), (-5, 4, -5), (4, 4, -5)])
 def test_every_template_colour_is_told_under_scanner_cast(template, blank_page, cast):
     for colour in template.colours:
-        sample = measure_paper(tinted(blank_page, colour.rgb, cast), False, template, identity())
+        sample = measure_paper(tinted(blank_page, colour.rgb, cast), 1.0, template, identity())
         decision = classify([sample], template)
         assert (decision.colour, decision.programme) == (colour.name, colour.programme), (colour.name, sample)
         assert decision.reason is None
@@ -38,7 +38,7 @@ def test_every_template_colour_is_told_under_scanner_cast(template, blank_page, 
 
 def test_paper_is_measured_on_paper_not_ink(template, blank_page):
     yellow = template.colour("yellow").rgb
-    sample = measure_paper(tinted(blank_page, yellow), False, template, identity())
+    sample = measure_paper(tinted(blank_page, yellow), 1.0, template, identity())
     assert np.allclose(sample.rgb, yellow, atol=3)
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.geometry import PageTransform, similarity
-from scanner.identify import read_qr
+from scanner.identify import QrReader
 from scanner.register import Method, Registrar, to_grey
 from scanner.render import marker_boxes, page_raster
 
@@ -133,5 +133,5 @@ def test_no_markers_at_all_registers_by_content(pages, registrar, template):
 def test_qr_is_read_through_the_transform(pages, registrar, template):
     d = around_centre(pages[3], 1.0, 180.0, 0.0, 0.0)
     grey = to_grey(distort(pages[3], d))
-    ident = read_qr(grey, template, registrar.markers(grey).transform)
+    ident = QrReader(template).read(grey, registrar.markers(grey).transform)
     assert ident is not None and (ident.form, ident.version, ident.page) == (template.form, template.version, 3)
