@@ -35,13 +35,28 @@ def darkness(crop: np.ndarray) -> np.ndarray:
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
+    """Ink inside one box (border excluded), how evenly it fills it, and ink just outside."""
     s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
     dark = darkness(transform.crop(grey, box_mm, s, margin_mm=margin))
+    dark = np.where(dark > NOISE_DARKNESS, dark, 0.0)
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[inset:-inset, inset:-inset]
-    score = float(np.where(interior > NOISE_DARKNESS, interior, 0.0).mean())
-    cover = float((interior > T.INK_DARKNESS).mean())
-    return BoxMeasure(code, round(score, 4), round(cover, 4))
+    score = float(interior.mean())
+    strong = float(np.percentile(interior, 95))
+    # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
+    # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
+    fill = float((interior > 0.5 * strong).mean()) if strong > T.INK_DARKNESS / 2 else 0.0
+    return BoxMeasure(code, round(score, 4), round(fill, 4), round(_outside(dark, s), 4))
+
+
+def _outside(dark: np.ndarray, s: float) -> float:
+    """Ink in thin strips left of, right of and below the box (not above: the row's rule
+    is there): a mark that overshoots its box leaves most of its ink here."""
+    near, far = round((T.PAPER_MARGIN_MM - T.OUTSIDE_FAR_MM) * s), round((T.PAPER_MARGIN_MM - T.OUTSIDE_NEAR_MM) * s)
+    h, w = dark.shape
+    top, bottom = round(T.PAPER_MARGIN_MM * s), h - round(T.PAPER_MARGIN_MM * s)
+    strips = (dark[top:bottom, near:far], dark[top:bottom, w - far:w - near], dark[h - far:h - near, near:w - near])
+    return max(float(strip.mean()) for strip in strips)
 
 
 def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item]) -> list[ItemMeasure]:
@@ -59,16 +74,32 @@ def sheet_mark_level(measures: list[ItemMeasure]) -> float:
 
 
 def sheet_fills(measures: list[ItemMeasure]) -> bool:
-    """Whether this respondent answers by filling boxes in (most answered items solid)."""
-    tops = [max(b.score for b in m.boxes) for m in measures if m.boxes]
-    answered = [s for s in tops if s >= T.MARK_MIN]
-    return bool(answered) and sum(s >= T.FILLED_MIN for s in answered) > len(answered) / 2
+    """Whether this respondent answers by filling boxes in.
+
+    Told by rows whose only mark is a solid box: someone who cancels an answer ticks
+    another, so several such rows (or a good share of the answered ones) are a habit.
+    """
+    answered = lone_solid = 0
+    for m in measures:
+        marked = [b for b in m.boxes if b.score >= T.MARK_MIN]
+        answered += bool(marked)
+        lone_solid += len(marked) == 1 and _solid(marked[0], T.MARK_MIN)
+    return lone_solid >= T.FILL_HABIT_ROWS or (answered > 0 and lone_solid / answered >= T.FILL_HABIT_SHARE)
 
 
-def _confidence(score: float, low: float, high: float) -> float:
-    """How far `score` sits from the band [low, high] it must stay out of, 0.5 to 1."""
-    gap = min(abs(score - low), abs(score - high)) / max(high - low, 1e-6)
-    return float(min(1.0, 0.5 + gap))
+def _confidence(top: float, second: float, mark_t: float) -> float:
+    """How sure a single mark is, 0.5 to 1: how far the mark stands above the threshold,
+    and how far the runner-up stays below empty (or, when faint, below the mark)."""
+    c_top = 0.5 + (top - mark_t) / mark_t
+    if second < T.EMPTY_MAX:
+        c_second = 1.0 - 0.5 * second / T.EMPTY_MAX
+    else:
+        c_second = 0.5 + 0.5 * (top / second - T.DOMINANCE) / T.DOMINANCE
+    return float(np.clip(min(c_top, c_second), 0.0, 1.0))
+
+
+def _solid(b: BoxMeasure, mark_t: float) -> bool:
+    return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool) -> FieldResult:
@@ -78,6 +109,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if T.EMPTY_MAX <= b.score < mark_t]
+    overshoot = max(m.boxes, key=lambda b: b.outside)
 
     def result(status: Status, value: str = "", confidence: float = 1.0, reason: Reason | None = None) -> FieldResult:
         if status is Status.OK and confidence < T.OK_CONFIDENCE:
@@ -85,25 +117,30 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return FieldResult(item.id, value, status, round(confidence, 3), reason, evidence)
 
     if not marked and not faint:
-        return result(Status.BLANK, confidence=_confidence(ranked[0].score, T.EMPTY_MAX, T.EMPTY_MAX))
+        if overshoot.outside >= T.OUTSIDE_MIN:
+            return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
+        return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / T.EMPTY_MAX)
     if not marked:
-        return result(Status.REVIEW, str(faint[0].code), 0.3, Reason.FAINT)
+        top = faint[0]
+        light_hand = top.score >= max(T.FAINT_ACCEPT, T.FAINT_ACCEPT_RELATIVE * mark_level)
+        if len(faint) == 1 and light_hand and overshoot.outside < T.OUTSIDE_MIN and not item.multiple:
+            return result(Status.OK, str(top.code), T.OK_CONFIDENCE + 0.05)
+        return result(Status.REVIEW, str(top.code), 0.3, Reason.FAINT)
     if item.multiple:
         codes = ";".join(str(b.code) for b in sorted(marked, key=lambda b: b.code))
-        return result(Status.REVIEW if faint else Status.OK, codes, 0.9 if not faint else 0.4,
-                      Reason.FAINT if faint else None)
-    solid = [b for b in marked if b.score >= T.FILLED_MIN]
-    ticked = [b for b in marked if b.score < T.FILLED_MIN]
+        return result(Status.REVIEW, codes, 0.4, Reason.FAINT) if faint else result(Status.OK, codes, 0.9)
+    solid = [b for b in marked if _solid(b, mark_t)]
+    ticked = [b for b in marked if not _solid(b, mark_t)]
     if len(marked) == 1:
         top = marked[0]
         if solid and not fills and corrections:
-            return result(Status.REVIEW, str(top.code), 0.4, Reason.CANCELLED_ONLY)
+            guess = faint[0].code if faint else top.code
+            return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
-        second = faint[0].score if faint else (ranked[1].score if len(ranked) > 1 else 0.0)
-        confidence = min(_confidence(top.score, T.EMPTY_MAX, mark_t), _confidence(second, T.EMPTY_MAX, mark_t))
-        return result(Status.OK, str(top.code), confidence)
-    if corrections and not fills and solid and len(ticked) == 1 and not faint:
+        second = ranked[1].score if len(ranked) > 1 else 0.0
+        return result(Status.OK, str(top.code), _confidence(top.score, second, mark_t))
+    if corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 

@@ -27,6 +27,7 @@ class Reason(str, Enum):
     """Why a value went to review (or, for `CORRECTION`, how an ok value was read)."""
 
     FAINT = "faint mark: too light to be sure it is a tick"
+    OUTSIDE = "a mark runs outside the box: which box was meant?"
     MULTIPLE = "more than one box marked"
     AMBIGUOUS = "a second box holds a faint mark"
     CANCELLED_ONLY = "a box inked out with no other box ticked"
@@ -46,8 +47,10 @@ class BoxMeasure:
     code: int
     score: float
     """Mean darkness of the interior, noise removed: 0 empty, ~0.2 a tick, ~0.9 solid."""
-    cover: float
-    """Share of interior pixels that are ink."""
+    fill: float
+    """Share of the interior inked evenly (near 1 for a box filled in, any pen)."""
+    outside: float = 0.0
+    """Ink just outside the box (left, right, below): a mark that overshoots its box."""
 
 
 @dataclass(frozen=True)

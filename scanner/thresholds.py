@@ -44,8 +44,10 @@ PAPER_MARGIN_MM = 2.0
 INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
 
-EMPTY_MAX = 0.020
-"""A box whose ink score (mean darkness of the interior) is below this is empty."""
+EMPTY_MAX = 0.004
+"""A box whose ink score (mean darkness of the interior, noise removed) is below this is
+empty. Empty boxes measure under 0.0005 on generated scans at any quality: 0.004 leaves
+room for dust and a dirtier scanner, and a faint pencil tick still scores 0.01 or more."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint."""
@@ -55,6 +57,25 @@ sheet's typical mark, so a light pencil sheet is read on its own terms."""
 FILLED_MIN = 0.55
 """A box this dark is filled solid: an answer on a sheet that marks by filling, a
 cancelled choice (a correction) next to a ticked box."""
+FILLED_SHARE = 0.7
+"""Or this share of its interior evenly inked: a box filled in with a light pencil."""
+FAINT_ACCEPT = 0.012
+FAINT_ACCEPT_RELATIVE = 0.12
+"""A faint mark that is the only ink in its row is read as the answer when it scores at
+least FAINT_ACCEPT and this share of the sheet's typical mark (a light hand), with low
+confidence; fainter ones go to review."""
+FILL_HABIT_ROWS = 3
+FILL_HABIT_SHARE = 0.3
+"""A sheet with this many rows (or this share of its answered rows) marked by one solid
+box and nothing else answers by filling boxes in: there, a lone solid box is an answer;
+elsewhere it may be a cancelled answer and goes to review."""
+
+OUTSIDE_NEAR_MM = 0.5
+OUTSIDE_FAR_MM = 1.3
+"""The strips beside and below a box where an overshooting mark is looked for: clear of
+the printed border and of the option label printed 2 mm to the right."""
+OUTSIDE_MIN = 0.05
+"""Ink in those strips above this, with little inside the box, sends the item to review."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides."""

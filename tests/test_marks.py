@@ -61,7 +61,8 @@ def test_tick_pencil_and_fill_measure_in_order(template, agree_item):
 
 
 def measures(*scores: float, item: str = "q06") -> ItemMeasure:
-    return ItemMeasure(item, tuple(BoxMeasure(k + 1, s, s) for k, s in enumerate(scores)))
+    """Boxes with these ink scores; a score above 0.5 is a box filled in, others strokes."""
+    return ItemMeasure(item, tuple(BoxMeasure(k + 1, s, 0.95 if s > 0.5 else min(s, 0.3)) for k, s in enumerate(scores)))
 
 
 def decide(agree_item, *scores, level=0.2, fills=False, corrections=True):
@@ -69,12 +70,12 @@ def decide(agree_item, *scores, level=0.2, fills=False, corrections=True):
 
 
 def test_one_clear_tick_is_ok(agree_item):
-    r = decide(agree_item, 0.0, 0.22, 0.003, 0.0, 0.0)
+    r = decide(agree_item, 0.0, 0.22, 0.0003, 0.0, 0.0)
     assert (r.status, r.value) == (Status.OK, "2") and r.confidence >= 0.9
 
 
 def test_nothing_marked_is_blank(agree_item):
-    r = decide(agree_item, 0.0, 0.004, 0.0, 0.0, 0.002)
+    r = decide(agree_item, 0.0, 0.0004, 0.0, 0.0, 0.0002)
     assert (r.status, r.value) == (Status.BLANK, "")
 
 
@@ -103,9 +104,37 @@ def test_filled_box_is_the_answer_on_a_sheet_that_fills(agree_item):
     assert (r.status, r.value) == (Status.OK, "3")
 
 
-def test_faint_mark_alone_goes_to_review(agree_item):
-    r = decide(agree_item, 0.0, 0.0, 0.03, 0.0, 0.0)
+def test_very_faint_mark_alone_goes_to_review(agree_item):
+    r = decide(agree_item, 0.0, 0.0, 0.008, 0.0, 0.0)
     assert (r.status, r.reason) == (Status.REVIEW, Reason.FAINT) and r.value == "3"
+
+
+def test_light_mark_alone_in_its_row_is_read_with_low_confidence_on_a_light_sheet(agree_item):
+    r = decide(agree_item, 0.0, 0.0, 0.03, 0.0, 0.0, level=0.09)
+    assert (r.status, r.value) == (Status.OK, "3") and r.confidence < 0.8
+
+
+def test_light_mark_alone_on_a_dark_pen_sheet_goes_to_review(agree_item):
+    # Among firm ticks, a mark a tenth as dark may be an erased answer: a person decides.
+    r = decide(agree_item, 0.0, 0.0, 0.02, 0.0, 0.0, level=0.21)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.FAINT)
+
+
+def test_two_faint_marks_go_to_review(agree_item):
+    r = decide(agree_item, 0.0, 0.02, 0.03, 0.0, 0.0)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.FAINT)
+
+
+def test_light_pencil_fill_beside_a_faint_tick_is_not_read_as_the_fill(agree_item):
+    boxes = (BoxMeasure(4, 0.16, 0.9), BoxMeasure(5, 0.04, 0.2))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.CANCELLED_ONLY, "5")
+
+
+def test_mark_overshooting_its_box_goes_to_review(agree_item):
+    boxes = tuple(BoxMeasure(k, 0.002 if k == 4 else 0.0, 0.0, 0.2 if k == 4 else 0.0) for k in range(1, 6))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.OUTSIDE, "4")
 
 
 def test_light_pencil_sheet_is_read_on_its_own_terms(agree_item):
