@@ -88,12 +88,11 @@ def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str,
 
 
 def _join(words: list[Word]) -> tuple[str, float]:
-    """The words in Tesseract's reading order, and their confidence weighted by length."""
+    """The words in Tesseract's reading order, and the confidence of the least sure word:
+    one misread word makes a comment wrong, however well the others were read."""
     if not words:
         return "", 0.0
-    text = " ".join(w.text for w in words)
-    confidence = float(np.average([w.confidence for w in words], weights=[len(w.text) for w in words]))
-    return text, confidence
+    return " ".join(w.text for w in words), min(w.confidence for w in words)
 
 
 def decide_comment(reading: CommentReading) -> FieldResult:

@@ -30,6 +30,10 @@ class Evaluation:
     programme_flagged: int = 0
     comments: int = 0
     written_right: int = 0
+    written: int = 0
+    comments_flagged: int = 0
+    comments_wrong_ok: int = 0
+    """Written comments reported ok whose text is more than 5% wrong: silent errors too."""
     cer: dict[str, float] = field(default_factory=dict)
     sheets_truth: int = 0
     sheets_found: int = 0
@@ -55,6 +59,8 @@ class Evaluation:
             f"programme on colour scans    {pct(self.programme_right, self.colour_sheets)} right, "
             f"{self.programme_flagged} flagged, {self.programme_wrong_ok} wrong reported ok",
             f"comments written vs blank    {pct(self.written_right, self.comments)} of {self.comments}",
+            f"written comments to review   {pct(self.comments_flagged, self.written)} of {self.written}; "
+            f"reported ok but >5% wrong: {self.comments_wrong_ok}",
         ]
         out += [f"comment CER, {kind:<16} {100 * v:.2f}%" for kind, v in sorted(self.cer.items())]
         out.append("by effect (items, silent errors, flagged):")
@@ -159,5 +165,9 @@ def _comment(ev: Evaluation, t, status: str, value: str, cer_sums: dict[str, lis
         kind = "printed" if t.effect == "printed" else "handwriting"
         sums = cer_sums.setdefault(kind, [0, 0])
         truth_text = _normalise_text(t.value)
-        sums[0] += levenshtein(truth_text, _normalise_text(value))
+        errors = levenshtein(truth_text, _normalise_text(value))
+        sums[0] += errors
         sums[1] += len(truth_text)
+        ev.written += 1
+        ev.comments_flagged += status in FLAGGED
+        ev.comments_wrong_ok += status == "ok" and errors > 0.05 * len(truth_text)
