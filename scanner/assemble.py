@@ -1,10 +1,11 @@
 """Assemble: group pages into sheets (one respondent's questionnaire) and decide them.
 
-Pages of numbered copies group by the serial in their QR code, wherever they are in the
-batch. Other pages group by sequence within their file: a sheet starts at the form's
-first page; a page whose number the open sheet already has starts a new sheet when the
-open one is complete, else it is a repeat (a double feed). A missing page flags its sheet
-rather than shifting every sheet after it. Blank pages (duplex backs) and pages of other
+Pages group by sequence within their file: a sheet starts at the form's first page; a
+page whose number the open sheet already has starts a new sheet when the open one is
+complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
+code decides instead (a page whose QR code cannot be read follows the sequence), and a
+numbered copy left incomplete by its file is completed by its pages in other files. A
+missing page flags its sheet rather than shifting every sheet after it. Blank pages (duplex backs) and pages of other
 documents are accounted for but belong to no sheet.
 """
 
@@ -42,30 +43,32 @@ class Sheet:
     first_page: int
     serial: int | None
     pages: dict[int, PageResult] = field(default_factory=dict)
+    rows: list[PageRow] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     colour: ColourDecision | None = None
     results: list[FieldResult] = field(default_factory=list)
 
 
-def _sheet_id(template: Template, first: PageResult) -> str:
-    if first.serial is not None:
-        return f"{template.form}-{first.serial:06d}"
-    return "s" + hashlib.sha1(f"{template.form}:{first.content_hash}".encode()).hexdigest()[:11]
+def _sheet_id(template: Template, serial: int | None, first_page_hash: str) -> str:
+    """Stable across re-runs: the copy's serial, else the hash of its first page's image."""
+    if serial is not None:
+        return f"{template.form}-{serial:06d}"
+    return "s" + hashlib.sha1(f"{template.form}:{first_page_hash}".encode()).hexdigest()[:11]
 
 
 class Assembler:
-    """Takes page results in input order; yields sheets as they complete."""
+    """Takes page results in input order; yields sheets as they are complete or closed."""
 
     def __init__(self, template: Template, programme: str | None = None):
         self.template = template
         self.programme = programme
         self.rows: list[PageRow] = []
         self._open: Sheet | None = None
-        self._numbered: dict[int, Sheet] = {}
-        self._done: set[str] = set()
+        self._parked: dict[int, Sheet] = {}
+        """Numbered sheets left incomplete by their file: their pages may be in another."""
 
     def add(self, result: PageResult) -> Iterator[Sheet]:
-        """Account for one page; yield any sheet that this page completes or closes."""
+        """Account for one page; yield any sheet that this page closes."""
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash)
         self.rows.append(row)
@@ -73,26 +76,33 @@ class Assembler:
             yield from self._close_open()
         if result.status is not PageStatus.USED:
             return
-        if result.serial is not None:
-            yield from self._add_numbered(result, row)
-        else:
-            yield from self._add_sequenced(result, row)
+        if self._open is None or not self._belongs(self._open, result):
+            yield from self._close_open()
+            parked = self._parked.pop(result.serial, None) if result.serial is not None else None
+            self._open = parked or Sheet("", result.source, result.page, result.serial)
+        self._attach(self._open, result, row)
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""
         yield from self._close_open()
-        for serial in list(self._numbered):
-            yield self._decide(self._numbered.pop(serial))
+        for serial in sorted(self._parked):
+            yield self._decide(self._parked.pop(serial))
 
-    def _new_sheet(self, result: PageResult) -> Sheet:
-        return Sheet(_sheet_id(self.template, result), result.source, result.page, result.serial)
+    def _belongs(self, sheet: Sheet, result: PageResult) -> bool:
+        """Whether the page continues the open sheet rather than starting another."""
+        if result.serial is not None and sheet.serial is not None:
+            return result.serial == sheet.serial
+        if result.form_page == self.template.page_numbers[0]:
+            return False
+        return result.form_page not in sheet.pages or not self._complete(sheet)
 
     def _attach(self, sheet: Sheet, result: PageResult, row: PageRow) -> None:
-        row.sheet_id = sheet.sheet_id
+        sheet.rows.append(row)
+        if sheet.serial is None:
+            sheet.serial = result.serial  # page 1's QR may have been unreadable
         if result.form_page in sheet.pages:
             row.status = PageStatus.UNRECOGNISED
-            row.reason = (f"repeat of form page {result.form_page} of sheet {sheet.sheet_id} "
-                          f"(the first copy is used)")
+            row.reason = f"a second copy of form page {result.form_page} of this questionnaire (the first is used)"
             sheet.flags.append(f"form page {result.form_page} appears twice")
             return
         sheet.pages[result.form_page] = result
@@ -100,34 +110,21 @@ class Assembler:
     def _complete(self, sheet: Sheet) -> bool:
         return set(sheet.pages) >= set(self.template.page_numbers)
 
-    def _add_numbered(self, result: PageResult, row: PageRow) -> Iterator[Sheet]:
-        sheet = self._numbered.get(result.serial)
-        if sheet is None:
-            sheet = self._numbered[result.serial] = self._new_sheet(result)
-        self._attach(sheet, result, row)
-        if self._complete(sheet):
-            yield self._decide(self._numbered.pop(result.serial))
-
-    def _add_sequenced(self, result: PageResult, row: PageRow) -> Iterator[Sheet]:
-        sheet = self._open
-        first_page = self.template.page_numbers[0]
-        starts_new = (
-            sheet is None
-            or result.form_page == first_page
-            or (result.form_page in sheet.pages and self._complete(sheet))
-        )
-        if starts_new:
-            yield from self._close_open()
-            sheet = self._open = self._new_sheet(result)
-        self._attach(sheet, result, row)
-
     def _close_open(self) -> Iterator[Sheet]:
-        if self._open is not None:
-            sheet, self._open = self._open, None
+        if self._open is None:
+            return
+        sheet, self._open = self._open, None
+        if sheet.serial is not None and not self._complete(sheet):
+            self._parked[sheet.serial] = sheet
+        else:
             yield self._decide(sheet)
 
     def _decide(self, sheet: Sheet) -> Sheet:
         t = self.template
+        first = sheet.pages[min(sheet.pages)]
+        sheet.sheet_id = _sheet_id(t, sheet.serial, first.content_hash)
+        for row in sheet.rows:
+            row.sheet_id = sheet.sheet_id
         missing = [p for p in t.page_numbers if p not in sheet.pages]
         if missing:
             sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing)))

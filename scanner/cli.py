@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from scanner.errors import ExitCode, ScannerError
+from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -51,6 +52,12 @@ def _run(fn, *args, **kwargs):
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: one line and exit 70, not a traceback and exit 1
+        if _State.verbose:
+            logging.exception("internal error")
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}; please report it "
+                   f"(--verbose shows the traceback)", err=True)
+        raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
 @app.callback()
@@ -116,10 +123,19 @@ def synth(
                f"{len(result.files)} files to {output}", err=True)
 
 
+def _quiet_opencv(verbose: bool) -> None:
+    """OpenCV logs its decoders' complaints about a bad file to stderr; the scan names
+    each bad file in one line of its own, so the complaints show only with --verbose."""
+    import cv2
+
+    levels = cv2.utils.logging
+    levels.setLogLevel(levels.LOG_LEVEL_WARNING if verbose else levels.LOG_LEVEL_SILENT)
+
+
 @app.command("scan")
 def scan_command(
     files: Annotated[list[str], typer.Argument(help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.",
-                                               show_default=False)],
+                                               show_default=False, metavar="FILES")],
     template: Annotated[Optional[Path], typer.Option("--template", "-t",
                                                      help="The template (default: the only one in templates/).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The survey's folder: store, CSVs, crops.")] = Path("scan-results"),
@@ -129,6 +145,7 @@ def scan_command(
     no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Find written comments but do not transcribe them.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False,
 ) -> None:
     """Read scanned questionnaires into `responses.csv`, `items.csv` and `pages.csv`.
 
@@ -141,19 +158,32 @@ def scan_command(
     3 bad template; 4 a missing program (tesseract).
     """
     from scanner.pipeline import scan
-    from scanner.console import print_summary, progress_bar
+    from scanner.console import print_failures, print_summary, progress_bar
 
-    _setup_logging(_State.verbose, quiet)
+    _setup_logging(_State.verbose or verbose, quiet)
+    _quiet_opencv(_State.verbose)
     t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
     with progress_bar(enabled=not quiet) as on_progress:
         summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
                        progress=on_progress)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
-    elif not quiet:
+    if not (quiet or as_json):
         print_summary(summary)
+    else:
+        print_failures(summary)  # what failed is an error, not part of the summary
     if not summary.ok:
         raise typer.Exit(int(ExitCode.INPUTS_FAILED))
+
+
+app.command("review")(review_command)
+
+
+from scanner.analysis_cli import export_command, report_command, tabulate_command  # noqa: E402
+
+app.command("export")(export_command)
+app.command("tabulate")(tabulate_command)
+app.command("report")(report_command)
 
 
 def main() -> None:
@@ -163,8 +193,9 @@ def main() -> None:
 
 def scan_main() -> None:
     """Entry point of the `scan` command: the same as `scanner scan`."""
-    sys.argv.insert(1, "scan")
-    app()
+    # The command itself rather than the group, so that usage and errors say `scan`.
+    typer.main.get_command(app).commands["scan"](prog_name="scan")
 
 
-__all__ = ["app", "main", "scan_main", "ExitCode"]
+if __name__ == "__main__":
+    main()

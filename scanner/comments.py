@@ -1,8 +1,11 @@
 """Comments: tell written zones from blank ones, OCR the written ones, decide per zone.
 
-A zone counts as written by its ink area once specks (dust, noise) are removed, inside
-an inset that leaves the printed frame out. All written zones of a page go to the OCR
-engine in one image, stacked, so that Tesseract's start-up is paid once per page.
+A zone is looked at with a margin around its frame, because people write over the
+frame's lines and beyond; what the form itself prints there (the frame, the prompt) is
+taken away by comparing with the zone's blank appearance, drawn from the template. The
+zone counts as written by the area of what ink is left once specks (dust, noise) are
+removed. All written zones of a page go to the OCR engine in one image, stacked, so that
+Tesseract's start-up is paid once per page.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
-from scanner.marks import darkness
+from scanner.marks import NOISE_DARKNESS, darkness
 from scanner.ocr import OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
-from scanner.template import Comment
+from scanner.render import page_raster
+from scanner.template import Comment, Template
 
 STACK_GAP_PX = 60
 """White space between stacked zones: Tesseract must not join lines across zones."""
@@ -23,14 +27,13 @@ CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
 
 
-def _inset(box: tuple, by: float) -> tuple:
+def _grow(box: tuple, by: float) -> tuple:
     x, y, w, h = box
-    return (x + by, y + by, w - 2 * by, h - 2 * by)
+    return (x - by, y - by, w + 2 * by, h + 2 * by)
 
 
-def _ink_area_mm2(dark: np.ndarray, px_per_mm: float) -> float:
-    mask = (dark > T.INK_DARKNESS).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     speck_px = T.SPECK_MAX_MM2 * px_per_mm**2
     areas = stats[1:, cv2.CC_STAT_AREA]
     return float(areas[areas > speck_px].sum() / px_per_mm**2) if count > 1 else 0.0
@@ -41,26 +44,44 @@ def _clean(dark: np.ndarray) -> np.ndarray:
     return (255 - np.clip(dark * 1.4, 0, 1) * 255).astype(np.uint8)
 
 
-def read_page(grey: np.ndarray, transform: PageTransform, zones: list[Comment], engine: OcrEngine) -> list[CommentReading]:
-    """Measure every comment zone of a page and transcribe the written ones."""
-    s = T.COMMENT_PX_PER_MM
-    measured = []
-    for zone in zones:
-        dark = darkness(transform.crop(grey, _inset(zone.box_mm, T.COMMENT_INSET_MM), s))
-        measured.append((zone, dark, _ink_area_mm2(dark, s)))
-    written = [(zone, _clean(dark)) for zone, dark, ink in measured if ink >= T.WRITTEN_MIN_MM2]
-    texts = dict(zip([zone.id for zone, _ in written], _ocr_stacked([img for _, img in written], engine)))
-    readings = []
-    for zone, dark, ink in measured:
-        crop = text = None
-        confidence, ocr = 0.0, False
-        if zone.id in texts:
-            text, confidence = texts[zone.id]
-            ocr = engine.name != "none"
-        if ink >= T.WRITTEN_MIN_MM2:
-            crop = _crop_jpeg(_clean(dark), s)
-        readings.append(CommentReading(zone.id, round(ink, 2), text or "", round(confidence, 3), ocr, crop))
-    return readings
+class CommentReader:
+    """Reads a template's comment zones; holds each zone's blank appearance."""
+
+    def __init__(self, template: Template, engine: OcrEngine):
+        self.template = template
+        self.engine = engine
+        self._printed: dict[str, np.ndarray] = {}
+
+    def _printed_mask(self, zone: Comment) -> np.ndarray:
+        """Where the blank form has ink around `zone`, widened to allow for registration."""
+        if zone.id not in self._printed:
+            s = T.COMMENT_PX_PER_MM
+            blank = cv2.cvtColor(page_raster(self.template, zone.page, s * 25.4), cv2.COLOR_BGR2GRAY)
+            drawn = PageTransform.from_array(np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]]))
+            slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
+            for other in self.template.comments_on(zone.page):
+                dark = darkness(drawn.crop(blank, _grow(other.box_mm, T.COMMENT_MARGIN_MM), s))
+                self._printed[other.id] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
+        return self._printed[zone.id]
+
+    def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
+        """Measure every comment zone of a page and transcribe the written ones."""
+        s = T.COMMENT_PX_PER_MM
+        measured = []
+        for zone in zones:
+            dark = darkness(transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+            writing = np.where(self._printed_mask(zone), 0.0, dark)
+            measured.append((zone, dark, writing, _ink_area_mm2(writing > T.INK_DARKNESS, s)))
+        written = [(zone, _clean(writing)) for zone, _, writing, ink in measured if ink >= T.WRITTEN_MIN_MM2]
+        texts = dict(zip([zone.id for zone, _ in written], _ocr_stacked([img for _, img in written], self.engine)))
+        readings = []
+        for zone, dark, _, ink in measured:
+            text, confidence = texts.get(zone.id, ("", 0.0))
+            crop = _crop_jpeg(_clean(dark), s) if ink >= T.WRITTEN_MIN_MM2 else None
+            readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
+                                           zone.id in texts, crop))
+        return readings
 
 
 def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:

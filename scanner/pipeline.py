@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -138,8 +139,12 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
     summary = ScanSummary(out_dir)
     jobs = max(1, jobs or os.cpu_count() or 1)
     key = reader_key(template, engine.name)
-    total = count_pages(inputs)
-    with Store(out_dir) as store:
+    total = count_pages(inputs, exclude=out_dir)
+    try:
+        store = Store(out_dir)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot keep the survey in {out_dir}: {exc}; choose another --out folder") from None
+    with store:
         _check_store(store, template)
         assembler = Assembler(template, programme)
         executor = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(template, ocr)) if jobs > 1 else None
@@ -156,14 +161,17 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
 
         try:
             done = 0
-            for item, result in _ordered(enumerate_pages(inputs), submit, WINDOW_PER_JOB * jobs):
+            for item, result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, WINDOW_PER_JOB * jobs):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
-                for sheet in assembler.add(result):
-                    _save_sheet(store, sheet, out_dir, summary)
+                closed = list(assembler.add(result))
                 row = assembler.rows[-1]
+                # Crops first: a reading in the store promises its crops are on disk.
+                _write_crops(result, out_dir)
                 store.save_page(row, paths.get(row.source, ""), result, key)
+                for sheet in closed:
+                    _save_sheet(store, sheet, out_dir, summary)
                 _count_page(summary, row)
                 if progress:
                     progress(Progress(done, max(total, done), row.source, row.page))
@@ -189,16 +197,23 @@ def _count_page(summary: ScanSummary, row: PageRow) -> None:
         summary.failed.append(f"{where}: {row.reason}")
 
 
+def _crop_path(result: PageResult, item: str) -> Path:
+    """Where a comment zone's crop is kept: by page image, so a re-run finds it again."""
+    return Path("crops") / result.content_hash.replace(":", "-") / f"{item}.jpg"
+
+
+def _write_crops(result: PageResult, out_dir: Path) -> None:
+    for reading in result.comments:
+        if reading.crop is not None:
+            path = out_dir / _crop_path(result, reading.item)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(reading.crop)
+
+
 def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary) -> None:
-    crops = {}
-    for result in sheet.pages.values():
-        for reading in result.comments:
-            rel = Path("crops") / sheet.sheet_id / f"{reading.item}.jpg"
-            if reading.crop is not None:
-                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                (out_dir / rel).write_bytes(reading.crop)
-            if (out_dir / rel).exists():
-                crops[reading.item] = rel.as_posix()
+    crops = {reading.item: _crop_path(result, reading.item).as_posix()
+             for result in sheet.pages.values() for reading in result.comments
+             if (out_dir / _crop_path(result, reading.item)).exists()}
     store.save_sheet(sheet, crops)
     summary.sheets += 1
     programme = next(r for r in sheet.results if r.item == "programme")

@@ -61,9 +61,9 @@ class PageReader:
 
     def __init__(self, template: Template, engine: OcrEngine):
         self.template = template
-        self.engine = engine
         self.registrar = Registrar(template)
         self.qr = identify.QrReader(template)
+        self.comments = comments.CommentReader(template, engine)
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page; problems come back as the result's status and reason."""
@@ -113,5 +113,5 @@ class PageReader:
             transform=reg.transform.matrix,
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
-            comments=comments.read_page(grey, reg.transform, t.comments_on(page), self.engine),
+            comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
         )

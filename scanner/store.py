@@ -122,6 +122,9 @@ class Store:
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page,
                  row.content_hash, path, seq, _now()))
+            if row.page:
+                # The file was unreadable as a whole in an earlier run; now its pages speak for it.
+                self.db.execute("DELETE FROM pages WHERE source = ? AND page = 0", (row.source,))
             # Errors are not cached: the next run tries the page again.
             if result is not None and result.content_hash and result.status is not PageStatus.ERROR:
                 self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)",
@@ -148,6 +151,8 @@ class Store:
                  colour.colour or "" if colour else "", colour.programme or "" if colour else "",
                  json.dumps(colour.rgb) if colour and colour.rgb else None,
                  json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now()))
+            self.db.executemany("UPDATE pages SET sheet_id = ? WHERE source = ? AND page = ?",
+                                [(sheet.sheet_id, row.source, row.page) for row in sheet.rows])
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet.sheet_id,))
             self.db.executemany(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -83,8 +83,12 @@ OK_CONFIDENCE = 0.6
 """Item decisions with less confidence than this go to review."""
 
 # --- Comments ---------------------------------------------------------------------------
-COMMENT_INSET_MM = 1.0
-"""Writing is looked for inside the frame, leaving the printed frame and its slack out."""
+COMMENT_MARGIN_MM = 2.5
+"""Writing is looked for up to this far outside the zone's frame: people write on and
+over its lines. Short of the 4 mm to the next printed thing on the form."""
+COMMENT_PRINT_SLACK_MM = 0.5
+"""What the blank form prints near a zone is masked out this much wider, so that a
+registration error of up to half a millimetre leaves no frame line behind as "ink"."""
 SPECK_MAX_MM2 = 0.25
 """Connected ink smaller than this is dust or noise, not writing."""
 WRITTEN_MIN_MM2 = 4.0

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.comments import decide_comment, read_page
+from scanner.comments import CommentReader, decide_comment
 from scanner.geometry import PageTransform
 from scanner.ocr import NullEngine, TesseractEngine
 from scanner.render import page_raster
@@ -39,7 +39,7 @@ def write(image, zone, text, scale=1.3, thickness=3):
     cv2.putText(image, text, px(x + 3, y + h * 0.65), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
 
 
-def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(page, zones):
+def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(template, page, zones):
     image = page.copy()
     rng = np.random.default_rng(3)
     x, y, w, h = zones[0].box_mm
@@ -48,30 +48,41 @@ def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(page, zones):
         cv2.circle(image, (cx, cy), 1, 40, -1)
     # The frame seen 0.4 mm off where the template says (a registration error).
     shifted = PageTransform.from_array(identity().array @ np.array([[1, 0, 0.4], [0, 1, 0.4], [0, 0, 1]]))
-    for reading in read_page(image, shifted, zones, NullEngine()):
+    for reading in CommentReader(template, NullEngine()).read_page(image, shifted, zones):
         assert decide_comment(reading).status is Status.BLANK, reading
 
 
-def test_written_zone_is_found_and_cropped_without_ocr(page, zones):
+def test_written_zone_is_found_and_cropped_without_ocr(template, page, zones):
     image = page.copy()
     write(image, zones[1], "Joint training helps")
-    readings = read_page(image, identity(), zones, NullEngine())
+    readings = CommentReader(template, NullEngine()).read_page(image, identity(), zones)
     written = [r for r in readings if decide_comment(r).status is not Status.BLANK]
     assert [r.item for r in written] == [zones[1].id]
     assert written[0].crop is not None and cv2.imdecode(np.frombuffer(written[0].crop, np.uint8), 0) is not None
     assert decide_comment(written[0]).reason is Reason.NOT_READ
 
 
-def test_a_tiny_stray_mark_is_flagged_not_read_as_writing(page, zones):
+def test_a_tiny_stray_mark_is_flagged_not_read_as_writing(template, page, zones):
     image = page.copy()
     x, y, w, h = zones[2].box_mm
     cv2.line(image, px(x + 10, y + 6), px(x + 13, y + 7), 30, 3, cv2.LINE_AA)
-    reading = next(r for r in read_page(image, identity(), zones, NullEngine()) if r.item == zones[2].id)
+    reading = next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), zones) if r.item == zones[2].id)
     assert decide_comment(reading).status in (Status.BLANK, Status.REVIEW)
     assert decide_comment(reading).status is not Status.OK
 
 
-def test_printed_comments_are_transcribed_by_tesseract_in_one_call(page, zones):
+def test_writing_over_the_frame_line_counts_as_written(template, page, zones):
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    # Text whose baseline sits on the frame's top line, as people write on lines.
+    cv2.putText(image, "Clear referral routes would save time", px(x + 3, y + 0.3), cv2.FONT_HERSHEY_SIMPLEX,
+                0.9, 40, 2, cv2.LINE_AA)
+    reading = next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), zones)
+                   if r.item == zones[1].id)
+    assert decide_comment(reading).status is not Status.BLANK, reading
+
+
+def test_printed_comments_are_transcribed_by_tesseract_in_one_call(template, page, zones):
     image = page.copy()
     texts = {zones[0].id: "More joint training would help", zones[3].id: "Different IT systems make sharing hard"}
     for zone in zones:
@@ -81,7 +92,7 @@ def test_printed_comments_are_transcribed_by_tesseract_in_one_call(page, zones):
     calls = []
     original = engine.read
     engine.read = lambda img: calls.append(img.shape) or original(img)
-    readings = {r.item: r for r in read_page(image, identity(), zones, engine)}
+    readings = {r.item: r for r in CommentReader(template, engine).read_page(image, identity(), zones)}
     assert len(calls) == 1
     for item, text in texts.items():
         result = decide_comment(readings[item])

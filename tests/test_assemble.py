@@ -1,0 +1,77 @@
+"""Grouping pages into questionnaires: sequences, serials, missing and repeated pages."""
+
+from __future__ import annotations
+
+from scanner.assemble import Assembler
+from scanner.reader import PageResult
+from scanner.results import PageStatus, Reason, Status
+
+
+def page(source: str, n: int, form_page: int | None, serial: int | None = None,
+         status: PageStatus = PageStatus.USED) -> PageResult:
+    return PageResult(source, n, status, content_hash=f"{source}:{n}", form_page=form_page, serial=serial)
+
+
+def run(template, pages: list[PageResult]):
+    assembler = Assembler(template)
+    sheets = [s for p in pages for s in assembler.add(p)]
+    sheets += list(assembler.finish())
+    return sheets, assembler.rows
+
+
+def sequence(source: str, form_pages: list[int | None], start: int = 1, serial=None) -> list[PageResult]:
+    out = []
+    for k, fp in enumerate(form_pages):
+        status = PageStatus.BLANK if fp is None else PageStatus.USED
+        out.append(page(source, start + k, fp, serial(fp) if callable(serial) else serial, status))
+    return out
+
+
+def test_questionnaires_back_to_back_with_blank_backs(template):
+    pages = sequence("a.pdf", [1, None, 2, None, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7])
+    sheets, rows = run(template, pages)
+    assert [(s.first_page, len(s.pages), s.flags) for s in sheets] == [(1, 7, []), (10, 7, [])]
+    assert [r.status for r in rows].count(PageStatus.BLANK) == 2
+    assert all(r.sheet_id for r in rows if r.status is PageStatus.USED)
+
+
+def test_missing_page_flags_its_sheet_and_shifts_nothing(template):
+    pages = sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7, 1, 2, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7])
+    sheets, _ = run(template, pages)
+    assert [len(s.pages) for s in sheets] == [7, 6, 7]
+    assert sheets[1].flags == ["missing form page 3"] and not sheets[2].flags
+    missing = {r.item: r for r in sheets[1].results}
+    q08 = [i.id for i in template.items_on(3)]
+    assert all(missing[i].status is Status.REVIEW and missing[i].reason is Reason.PAGE_MISSING for i in q08)
+
+
+def test_repeated_page_is_accounted_for_and_flagged(template):
+    pages = sequence("a.pdf", [1, 2, 3, 3, 4, 5, 6, 7])
+    sheets, rows = run(template, pages)
+    assert len(sheets) == 1 and sheets[0].flags == ["form page 3 appears twice"]
+    assert rows[3].status is PageStatus.UNRECOGNISED and "second copy" in rows[3].reason
+
+
+def test_numbered_copy_keeps_a_page_whose_qr_was_unreadable(template):
+    pages = sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7])
+    serials = [1, 1, None, 1, 1, 1, 1, None, 2, 2, 2, 2, 2, 2]
+    pages = [page(p.source, p.page, p.form_page, s) for p, s in zip(pages, serials)]
+    sheets, rows = run(template, pages)
+    assert [(s.serial, len(s.pages)) for s in sheets] == [(1, 7), (2, 7)]
+    assert sheets[0].sheet_id == f"{template.form}-000001" and not sheets[0].flags
+
+
+def test_numbered_copy_split_over_two_files_is_joined(template):
+    pages = sequence("a.pdf", [1, 2, 3, 4], serial=5) + sequence("b.pdf", [1, 2, 3, 4, 5, 6, 7], serial=6)
+    pages += sequence("c.pdf", [5, 6, 7], serial=5)
+    sheets, rows = run(template, pages)
+    by_serial = {s.serial: s for s in sheets}
+    assert set(by_serial) == {5, 6} and len(by_serial[5].pages) == 7 and not by_serial[5].flags
+    assert {r.sheet_id for r in rows if r.source in ("a.pdf", "c.pdf")} == {by_serial[5].sheet_id}
+
+
+def test_sheet_ids_are_stable_and_follow_the_first_page(template):
+    pages = sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7])
+    first, _ = run(template, pages)
+    again, _ = run(template, pages)
+    assert first[0].sheet_id == again[0].sheet_id and first[0].sheet_id.startswith("s")

@@ -1,0 +1,99 @@
+"""The whole scan on generated batches with ground truth: fixed and fresh random seeds,
+re-runs that reuse the store, and a run killed half-way then completed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scanner.evaluate import evaluate
+from scanner.pipeline import scan
+from scanner.synth import SynthOptions, generate
+
+FRESH_SEED = int.from_bytes(os.urandom(3), "big")
+
+
+def _scan_and_check(template, tmp_path: Path, seed: int, count: int, jobs: int) -> Path:
+    batch = generate(template, tmp_path / "batch", count=count, seed=seed, options=SynthOptions(per_file=3))
+    out = tmp_path / "out"
+    summary = scan([str(p) for p in batch.files], template, out, jobs=jobs, ocr=False)
+    ev = evaluate(out, batch.truth_dir)
+    report = f"seed {seed}:\n" + "\n".join(ev.lines())
+    assert summary.ok, report
+    assert ev.sheets_found == ev.sheets_truth == count, report
+    assert ev.pages_accounted == ev.pages_truth and ev.pages_status_right == ev.pages_truth, report
+    assert ev.silent_errors == 0, report
+    assert ev.programme_wrong_ok == 0, report
+    assert ev.written_right == ev.comments, report
+    return out
+
+
+def test_fixed_seed_batch_is_read_with_no_silent_errors(template, tmp_path):
+    _scan_and_check(template, tmp_path, seed=20261126, count=5, jobs=2)
+
+
+def test_fresh_seed_batch_is_read_with_no_silent_errors(template, tmp_path):
+    _scan_and_check(template, tmp_path, seed=FRESH_SEED, count=4, jobs=1)
+
+
+def _csvs(out: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(out / name, dtype=str, keep_default_na=False)
+            for name in ("responses.csv", "items.csv", "pages.csv")}
+
+
+@pytest.fixture(scope="module")
+def small_batch(template, tmp_path_factory):
+    return generate(template, tmp_path_factory.mktemp("batch"), count=4, seed=77,
+                    options=SynthOptions(per_file=4, duplex_blank_share=0.0, cover_letter_share=0.0))
+
+
+def test_rerun_reuses_every_page_and_changes_nothing(template, tmp_path, small_batch):
+    files = [str(p) for p in small_batch.files]
+    first = scan(files, template, tmp_path, jobs=1, ocr=False)
+    before = _csvs(tmp_path)
+    second = scan(files, template, tmp_path, jobs=1, ocr=False)
+    assert first.reused == 0 and second.reused == sum(second.pages.values())
+    after = _csvs(tmp_path)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
+
+
+def _pages_stored(store: Path) -> int:
+    try:
+        with sqlite3.connect(store) as db:
+            return db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_killed_scan_leaves_a_consistent_store_and_a_rerun_completes_it(template, tmp_path, small_batch):
+    files = [str(p) for p in small_batch.files]
+    clean = tmp_path / "clean"
+    scan(files, template, clean, jobs=1, ocr=False)
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "scanner.cli", "scan", *files, "--out", str(out), "--jobs", "1", "--no-ocr",
+               "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _pages_stored(out / "survey.sqlite") < 6 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the scan finished before it could be killed: make the batch bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+    total = sum(1 for _ in pd.read_csv(clean / "pages.csv").itertuples())
+    assert 0 < stored < total
+    summary = scan(files, template, out, jobs=1, ocr=False)
+    assert summary.reused >= stored - 1
+    for name, df in _csvs(clean).items():
+        pd.testing.assert_frame_equal(df, _csvs(out)[name])
