@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from scanner.pipeline import Progress as PageProgress
 from scanner.pipeline import ScanSummary
@@ -57,5 +58,10 @@ def print_summary(summary: ScanSummary) -> None:
         for name, n in summary.flagged.most_common():
             flagged.add_row(str(n), Reason[name].value)
         stderr.print(flagged)
+    print_failures(summary)
+
+
+def print_failures(summary: ScanSummary) -> None:
+    """One line per file or page that could not be read, never wrapped (for grep)."""
     for line in summary.failed:
-        stderr.print(f"[red]failed:[/] {line}")
+        stderr.print(Text.assemble(("failed:", "red"), " ", line), soft_wrap=True)

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import mmap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,12 +183,20 @@ def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        # PDFium also refuses a PDF without pages but sets no error code for it, so the
+        # code left over from an earlier failure shows: trust "password" only with proof.
+        if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD and _mentions_encrypt(path):
             raise InputFileError(source, "the PDF is encrypted; save an unprotected copy and scan that") from None
-        # PDFium also refuses a PDF without pages, and sets no error code of its own for it
-        # (the code left over from an earlier failure shows instead): name both causes.
         log.debug("%s: %s", source, exc)
         raise InputFileError(source, "not a readable PDF: corrupt, truncated, or without any page") from None
+
+
+def _mentions_encrypt(path: Path) -> bool:
+    """Whether the file has an /Encrypt entry (every encrypted PDF's trailer has one)."""
+    if path.stat().st_size == 0:
+        return False  # mmap refuses an empty file
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b"/Encrypt") >= 0
 
 
 def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:

@@ -70,9 +70,13 @@ def responses_table(store: Store, template: Template) -> pd.DataFrame:
 
 
 def pages_table(store: Store) -> pd.DataFrame:
-    """`pages.csv`: every input page exactly once, with what became of it."""
-    return pd.read_sql_query("SELECT source, page, status, sheet_id, reason, form_page, content_hash "
-                             "FROM pages ORDER BY seq", store.db)
+    """`pages.csv`: every input page exactly once, with what became of it.
+
+    A file that cannot be read at all is one row with no page number (stored as page 0).
+    """
+    return pd.read_sql_query("SELECT source, NULLIF(page, 0) AS page, status, sheet_id, reason, form_page, "
+                             "content_hash FROM pages ORDER BY seq", store.db,
+                             dtype={"page": "Int64", "form_page": "Int64"})
 
 
 def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:

@@ -34,3 +34,11 @@ def tmp_out(tmp_path: Path) -> Path:
     out = tmp_path / "out"
     out.mkdir()
     return out
+
+
+@pytest.fixture(scope="session")
+def filled(template, tmp_path_factory):
+    """One filled questionnaire as a scanned PDF, a multi-page TIFF and a PNG of page 1."""
+    from scans import make_filled
+
+    return make_filled(template, tmp_path_factory.mktemp("filled"))
