@@ -1,0 +1,455 @@
+"""The labelled dataset: one row per sheet, codes plus everything needed to label them.
+
+Built from the store (review decisions applied, through `outputs.final_items`) and the
+template, and shared by `export`, `tabulate` and `report`. An answer that is missing keeps
+the reason in its code, a negative number no scale uses (`Missing`): the writers turn it
+into SPSS user-missing values, Stata extended missing values (.a .b .c) or an empty cell.
+Nothing missing is ever given a made-up valid code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from enum import Enum, IntEnum
+from pathlib import Path
+
+import pandas as pd
+
+from scanner.errors import TemplateError, UsageError
+from scanner.outputs import RESOLVED, final_items, pages_table
+from scanner.results import Status
+from scanner.store import STORE_NAME, Store
+from scanner.template import Comment, Item, Template, find_template, load_template
+
+log = logging.getLogger(__name__)
+
+PROGRAMME = "programme"
+"""The variable holding the programme told from the paper colour (a row of items.csv)."""
+ROLE = "role"
+"""An item with this id is the respondent's role: comments and reports show it."""
+
+
+class Missing(IntEnum):
+    """Why an answer is missing, as the code the data carries instead of an answer."""
+
+    BLANK = -1
+    """No box marked (or a reviewer decided nothing was answered)."""
+    MULTIPLE = -2
+    """Several boxes marked on a one-answer item: not settled yet, or judged unusable
+    (an `invalid` decision) by a reviewer."""
+    UNRESOLVED = -3
+    """Still waiting for review: faint, ambiguous, page missing, colour unknown."""
+
+
+MISSING_LABELS = {
+    Missing.BLANK: "Blank (no box marked)",
+    Missing.MULTIPLE: "Several boxes marked (no usable answer)",
+    Missing.UNRESOLVED: "Unresolved (waiting for review)",
+}
+STATA_MISSING = {Missing.BLANK: "a", Missing.MULTIPLE: "b", Missing.UNRESOLVED: "c"}
+"""Stata's extended missing values (.a .b .c) for each reason."""
+
+
+class Kind(str, Enum):
+    """What a variable holds."""
+
+    TEXT = "text"
+    """Text about the sheet (its id, the file it came from, the paper colour)."""
+    NUMBER = "number"
+    """A plain number (the sheet's first page in its file)."""
+    CODE = "code"
+    """A labelled code: an item's answer, or the programme."""
+    DUMMY = "dummy"
+    """One option of a several-answers item: 1 marked, 0 not marked."""
+    COMMENT = "comment"
+    """A comment zone's text."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One column of the dataset and how to label it."""
+
+    name: str
+    label: str
+    kind: Kind
+    question: str | None = None
+    stem: str = ""
+    text: str = ""
+    """The item's text or the comment zone's prompt, without the question stem."""
+    scale: str | None = None
+    values: tuple[tuple[int, str], ...] = ()
+    """The valid codes in the order printed, each with its label."""
+    item: str | None = None
+    """The template item or comment zone this variable comes from."""
+
+    @property
+    def coded(self) -> bool:
+        return self.kind in (Kind.CODE, Kind.DUMMY)
+
+    @property
+    def value_labels(self) -> dict[int, str]:
+        return dict(self.values)
+
+    def short_label(self, limit: int = 80) -> str:
+        """A label within `limit` characters (Stata's is 80): the question number and text."""
+        text = self.text or self.label
+        if self.question and self.kind in (Kind.CODE, Kind.DUMMY):
+            text = f"Q{self.question}: {text}"
+        return truncate(text, limit)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A survey ready for analysis.
+
+    Attributes:
+        data: one row per sheet in scan order; coded variables as integers (Int64) with
+            `Missing` codes for missing answers, comments as text ("" when none).
+        variables: the columns of `data`, in order, with their labels.
+        comments: one row per written comment (see `comments_frame`).
+        cells: every (sheet, item) after review: value, status, machine status, reason.
+        pages: every input page with its status and reason (pages.csv).
+    """
+
+    template: Template
+    data: pd.DataFrame
+    variables: tuple[Variable, ...]
+    comments: pd.DataFrame
+    cells: pd.DataFrame
+    pages: pd.DataFrame
+
+    @property
+    def form(self) -> str:
+        return self.template.form
+
+    @property
+    def title(self) -> str:
+        return self.template.title or self.template.form
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    @property
+    def coded(self) -> list[Variable]:
+        return [v for v in self.variables if v.coded]
+
+    def labels(self, name: str) -> pd.Series:
+        """A coded variable as its value labels; missing answers as NA."""
+        v = self.variable(name)
+        codes = self.data[name]
+        return codes.map(lambda c: v.value_labels.get(int(c)) if pd.notna(c) and c >= 0 else None)
+
+    def unresolved(self) -> dict[str, int]:
+        """How many answers still wait for review, by kind: items, comments, programme."""
+        queued = self.cells[~self.cells["status"].isin(RESOLVED | {Status.BLANK.value})]
+        comment_ids = {c.id for c in self.template.comments}
+        kinds = queued["item"].map(lambda i: PROGRAMME if i == PROGRAMME
+                                   else "comments" if i in comment_ids else "items")
+        counts = kinds.value_counts()
+        return {k: int(counts.get(k, 0)) for k in ("items", "comments", PROGRAMME)}
+
+
+def truncate(text: str, limit: int, *, encoding: str | None = None) -> str:
+    """`text` cut to `limit` characters (or bytes in `encoding`), ending in an ellipsis when cut."""
+    def size(s: str) -> int:
+        return len(s.encode(encoding)) if encoding else len(s)
+
+    if size(text) <= limit:
+        return text
+    cut = text
+    while cut and size(cut + "…") > limit:
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def _join_stem(stem: str, text: str) -> str:
+    stem = stem.strip()
+    if not stem:
+        return text
+    return f"{stem} {text}" if stem.endswith((":", "?", ".", "…")) else f"{stem}: {text}"
+
+
+def item_variables(template: Template, item: Item) -> list[Variable]:
+    """The variables of one item: itself, or one dummy per option for a several-answers item."""
+    q = template.question(item.question)
+    stem = q.stem if q else ""
+    label = _join_stem(stem, item.text)
+    if item.question:
+        label = f"Q{item.question}. {label}"
+    scale = template.scales[item.scale]
+    values = tuple((o.code, o.label) for o in scale.options)
+    if not item.multiple:
+        return [Variable(item.id, label, Kind.CODE, item.question, stem, item.text, item.scale, values, item.id)]
+    return [Variable(dummy_name(item.id, code), f"{label}: {option}", Kind.DUMMY, item.question, stem,
+                     f"{item.text}: {option}", item.scale, ((0, "Not marked"), (1, "Marked")), item.id)
+            for code, option in values]
+
+
+def dummy_name(item: str, code: int) -> str:
+    return f"{item}_{code}" if code >= 0 else f"{item}_m{-code}"
+
+
+def comment_variable(template: Template, zone: Comment) -> Variable:
+    q = template.question(zone.question)
+    stem = q.stem if q else ""
+    generic = not zone.prompt or zone.prompt.lower().startswith("please comment")
+    if zone.question:
+        about = stem if generic and stem else zone.prompt or stem
+        label = f"Q{zone.question} comment: {about}" if about else f"Q{zone.question} comment"
+    else:
+        label = zone.prompt or f"Comment {zone.id}"
+    return Variable(zone.id, label, Kind.COMMENT, zone.question, stem, zone.prompt, item=zone.id)
+
+
+def programme_values(template: Template, seen: list[str]) -> tuple[tuple[int, str], ...]:
+    """Programme codes 1, 2, ... in the template's colour order, then any other name seen."""
+    names: list[str] = []
+    for name in [c.programme for c in template.colours] + sorted(set(seen)):
+        if name and name not in names:
+            names.append(name)
+    return tuple((k, name) for k, name in enumerate(names, start=1))
+
+
+def build_variables(template: Template, programmes_seen: list[str] = ()) -> list[Variable]:
+    """The dataset's columns: sheet, source, page, programme, colour, items, comments."""
+    variables = [
+        Variable("sheet_id", "Questionnaire (sheet) id", Kind.TEXT),
+        Variable("source", "Scanned file", Kind.TEXT),
+        Variable("first_page", "Page of the questionnaire's first page in its file", Kind.NUMBER),
+        Variable(PROGRAMME, "Programme (told from the paper colour)", Kind.CODE,
+                 values=programme_values(template, list(programmes_seen)), item=PROGRAMME),
+        Variable("colour", "Paper colour", Kind.TEXT),
+    ]
+    for item in template.items:
+        variables += item_variables(template, item)
+    variables += [comment_variable(template, zone) for zone in template.comments]
+    return variables
+
+
+INVALID_OUTCOME = "invalid"
+"""A review decision's outcome for marks that give no usable answer (several boxes)."""
+
+
+def _code(value: str, status: str, valid: set[int], outcome: str = "") -> int:
+    """One answer's code, or the `Missing` code saying why there is none."""
+    if status == Status.BLANK.value:
+        return Missing.BLANK
+    if status == Status.MULTIPLE.value:
+        return Missing.MULTIPLE
+    if status not in RESOLVED:
+        return Missing.UNRESOLVED
+    if value == "":
+        # Reviewed as "nothing usable": marked but unusable, or nothing answered.
+        return Missing.MULTIPLE if outcome == INVALID_OUTCOME else Missing.BLANK
+    try:
+        code = int(value)
+    except ValueError:
+        return Missing.UNRESOLVED
+    return code if code in valid else Missing.UNRESOLVED
+
+
+def decision_outcomes(store: Store) -> dict[tuple[str, str], str]:
+    """The outcome (value, blank, invalid, check) of each item's decision in force.
+
+    Stores written before review decisions had outcomes have none: an empty mapping.
+    """
+    columns = {row[1] for row in store.db.execute("PRAGMA table_info(decisions)")}
+    if "outcome" not in columns:
+        return {}
+    rows = store.db.execute(
+        "SELECT d.sheet_id, d.item, d.outcome FROM decisions d JOIN (SELECT MAX(id) AS id FROM decisions "
+        "WHERE undone = 0 GROUP BY sheet_id, item) last ON last.id = d.id").fetchall()
+    return {(r[0], r[1]): r[2] or "" for r in rows}
+
+
+def _dummies(value: str, status: str, codes: list[int], outcome: str = "") -> list[int]:
+    if status in RESOLVED and value != "":
+        try:
+            chosen = {int(v) for v in value.split(";") if v.strip()}
+        except ValueError:
+            return [Missing.UNRESOLVED] * len(codes)
+        if chosen <= set(codes):
+            return [int(c in chosen) for c in codes]
+        return [Missing.UNRESOLVED] * len(codes)
+    return [_code("", status, set(), outcome)] * len(codes)
+
+
+def build_dataset(store: Store, template: Template) -> Dataset:
+    """The survey in `store`, read with `template`, as a labelled dataset."""
+    cells = final_items(store)
+    sheets = pd.read_sql_query("SELECT sheet_id, source, first_page, colour FROM sheets ORDER BY seq", store.db)
+    found = {(r.sheet_id, r.item): (r.value, r.status) for r in cells.itertuples(index=False)}
+    outcomes = decision_outcomes(store)
+    absent = ("", Status.REVIEW.value)  # an item the store does not have for this sheet
+    seen = [v for (s, item), (v, st) in found.items() if item == PROGRAMME and st in RESOLVED and v]
+    variables = build_variables(template, seen)
+    columns: dict[str, list] = {v.name: [] for v in variables}
+    programme = next(v for v in variables if v.name == PROGRAMME)
+    programme_code = {label: code for code, label in programme.values}
+    bad = 0
+    for sheet in sheets.itertuples(index=False):
+        sid = sheet.sheet_id
+        columns["sheet_id"].append(sid)
+        columns["source"].append(sheet.source)
+        columns["first_page"].append(int(sheet.first_page))
+        columns["colour"].append(sheet.colour or "")
+        value, status = found.get((sid, PROGRAMME), absent)
+        if status in RESOLVED and value:
+            columns[PROGRAMME].append(programme_code[value])
+        else:
+            columns[PROGRAMME].append(int(Missing.UNRESOLVED))
+        for item in template.items:
+            value, status = found.get((sid, item.id), absent)
+            codes = [o.code for o in template.scales[item.scale].options]
+            outcome = outcomes.get((sid, item.id), "")
+            if item.multiple:
+                for code, flag in zip(codes, _dummies(value, status, codes, outcome)):
+                    columns[dummy_name(item.id, code)].append(int(flag))
+            else:
+                code = _code(value, status, set(codes), outcome)
+                bad += code == Missing.UNRESOLVED and status in RESOLVED
+                columns[item.id].append(int(code))
+        for zone in template.comments:
+            value, status = found.get((sid, zone.id), absent)
+            columns[zone.id].append(value if status in RESOLVED else "")
+    if bad:
+        log.warning("%d reviewed answers are not codes of their scale: counted as unresolved", bad)
+    data = pd.DataFrame(columns)
+    for v in variables:
+        if v.coded or v.kind is Kind.NUMBER:
+            data[v.name] = data[v.name].astype("Int64")
+        else:
+            data[v.name] = data[v.name].astype(object)
+    dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
+                           "form_page", "source", "first_page", "confidence"]].copy()
+    dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store))
+    return replace(dataset, comments=comments_frame(dataset))
+
+
+def _text(value: object) -> str:
+    """A cell as text: "" for None and NaN (what SQL NULL becomes in a frame)."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def comments_frame(ds: Dataset) -> pd.DataFrame:
+    """One row per written comment, for reading comments question by question.
+
+    Columns: sheet_id, programme, role, question, stem, comment, prompt, text, status,
+    reason, crop (the image of the zone, relative to the out folder), source, first_page.
+    Comments still waiting for review are there too, with their status: their text may
+    be empty (OCR off) or unsure, and the crop shows what was written. Zones on pages
+    that are missing are not: nothing is known to be written there.
+    """
+    zones = {z.id: z for z in ds.template.comments}
+    cells = ds.cells[ds.cells["item"].isin(zones)]
+    # Written: text in force, or, while waiting for review, text or an image of the zone.
+    # A zone whose page is missing is not known to hold anything: it is left to data quality.
+    resolved = cells["status"].isin(RESOLVED)
+    has_text = cells["value"] != ""
+    has_crop = cells["crop"].map(lambda c: bool(_text(c)))
+    pending = ~resolved & (cells["status"] != Status.BLANK.value)
+    written = cells[(resolved & has_text) | (pending & (has_text | has_crop))]
+    def label_of(name: str) -> dict[str, str]:
+        if name not in ds.data.columns:
+            return {}
+        return {sid: label if isinstance(label, str) else ""
+                for sid, label in zip(ds.data["sheet_id"], ds.labels(name))}
+
+    programme, role = label_of(PROGRAMME), label_of(ROLE)
+    order = {z: k for k, z in enumerate(zones)}
+    rows = []
+    for r in written.itertuples(index=False):
+        zone = zones[r.item]
+        q = ds.template.question(zone.question)
+        rows.append({
+            "sheet_id": r.sheet_id,
+            "programme": programme.get(r.sheet_id, ""),
+            "role": role.get(r.sheet_id, ""),
+            "question": zone.question or "",
+            "stem": q.stem if q else "",
+            "comment": zone.id,
+            "prompt": zone.prompt,
+            "text": r.value,
+            "status": r.status,
+            "reason": _text(r.reason),
+            "crop": _text(r.crop),
+            "source": r.source,
+            "first_page": int(r.first_page),
+            "_order": order[zone.id],
+        })
+    columns = ["sheet_id", "programme", "role", "question", "stem", "comment", "prompt", "text", "status",
+               "reason", "crop", "source", "first_page"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    sheet_order = {s: k for k, s in enumerate(ds.data["sheet_id"])}
+    frame["_sheet"] = frame["sheet_id"].map(sheet_order)
+    return frame.sort_values(["_order", "_sheet"], kind="stable")[columns].reset_index(drop=True)
+
+
+def survey_form(out_dir: Path) -> str | None:
+    """The "form version" an out folder's store was scanned with, or None."""
+    with Store(out_dir) as store:
+        return store.get_meta("form")
+
+
+def template_for_survey(out_dir: str | Path, explicit: str | Path | None, templates_dir: Path) -> Template:
+    """The template a survey was scanned with.
+
+    The one named (checked against the survey), else the template in `templates_dir`
+    whose form and version match the store's (else the only template there, for a store
+    that does not say its form).
+
+    Raises:
+        UsageError: `out_dir` holds no scan results.
+        TemplateError: no template fits, or the one named is of another form.
+    """
+    out_dir = Path(out_dir)
+    if not (out_dir / STORE_NAME).is_file():
+        raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): "
+                         f"run `scan FILES --out {out_dir}` first, or name the out folder")
+    form = survey_form(out_dir)
+    if explicit is not None:
+        template = load_template(explicit)
+        if form is not None and form != f"{template.form} {template.version}":
+            raise TemplateError(f"{out_dir} holds a survey of form {form}, but {explicit} is form "
+                                f"{template.form} {template.version}: pass the template it was scanned with")
+        return template
+    if form is not None:
+        for path in sorted(templates_dir.glob("*.yaml")) + sorted(templates_dir.glob("*.yml")):
+            try:
+                candidate = load_template(path)
+            except TemplateError:
+                continue
+            if f"{candidate.form} {candidate.version}" == form:
+                return candidate
+        raise TemplateError(f"{out_dir} holds a survey of form {form}, and no template in {templates_dir} "
+                            f"is that form: pass the template it was scanned with, --template FILE")
+    return load_template(find_template(None, templates_dir))
+
+
+def open_dataset(out_dir: str | Path, template: Template | str | Path | None = None,
+                 templates_dir: Path | None = None) -> Dataset:
+    """The labelled dataset of the survey scanned into `out_dir`.
+
+    Args:
+        out_dir: the scan's out folder (holding survey.sqlite).
+        template: the template, a path to it, or None to find the one the survey used in
+            `templates_dir`.
+        templates_dir: where to look for templates when none is given.
+
+    Raises:
+        UsageError: `out_dir` holds no scan results.
+        TemplateError: no matching template.
+    """
+    out_dir = Path(out_dir)
+    if not isinstance(template, Template):
+        template = template_for_survey(out_dir, template, templates_dir or Path("templates"))
+    elif not (out_dir / STORE_NAME).is_file():
+        raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): run `scan` first")
+    with Store(out_dir) as store:
+        return build_dataset(store, template)
