@@ -19,7 +19,7 @@ from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Registrar, Registration, downscale
+from scanner.register import Method, Registrar, Registration, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -101,6 +101,12 @@ class PageReader:
                               reason=f"a page of form {ident.form!r} version {ident.version}, "
                                      f"not {t.form!r} version {t.version}")
         page = reg.page
+        if ident is None and reg.method is not Method.CONTENT:
+            agreement = self.registrar.content_agreement(grey, reg.transform, page)
+            if agreement < T.AGREEMENT_MIN:
+                return PageResult(**base, status=PageStatus.UNRECOGNISED,
+                                  reason=f"its QR code cannot be read and its print matches form page {page} "
+                                         f"only {agreement:.0%}: another form with the same markers?")
         if ident is not None and ident.page != reg.page:
             log.warning("%s page %d: QR says form page %d, markers say %d; trusting the QR",
                         base["source"], base["page"], ident.page, reg.page)

@@ -18,6 +18,7 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
+from scanner.marks import darkness
 from scanner.render import marker_boxes, page_raster
 from scanner.template import Template
 
@@ -78,6 +79,7 @@ class Registrar:
         self.detector = _detector(template)
         self.marker_mm = _marker_points_mm(template)
         self._content: dict[int, tuple] = {}
+        self._blanks: dict[int, np.ndarray] = {}
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
@@ -149,12 +151,40 @@ class Registrar:
         log.debug("content registration: page %d with %d inliers", page, inliers)
         return Registration(page, transform, Method.CONTENT, 0, float("nan"))
 
+    def _blank(self, page: int) -> np.ndarray:
+        """The blank page drawn at CONTENT_PX_PER_MM, grey."""
+        if page not in self._blanks:
+            self._blanks[page] = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
+        return self._blanks[page]
+
+    def _page_specific(self, shape: tuple[int, int]) -> np.ndarray:
+        """False over the markers and the QR code, which every page prints alike."""
+        mask = np.ones(shape, bool)
+        reg, s = self.template.registration, T.CONTENT_PX_PER_MM
+        squares = [*marker_boxes(self.template), (*reg.qr_at_mm, reg.qr_size_mm)]
+        for x, y, side in squares:
+            x0, y0 = max(0, int((x - 2) * s)), max(0, int((y - 2) * s))
+            mask[y0: int((y + side + 2) * s), x0: int((x + side + 2) * s)] = False
+        return mask
+
     def _reference(self, page: int) -> tuple:
         if page not in self._content:
-            ref = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
             orb = cv2.ORB_create(nfeatures=T.CONTENT_FEATURES)
-            self._content[page] = orb.detectAndCompute(ref, None)
+            self._content[page] = orb.detectAndCompute(self._blank(page), None)
         return self._content[page]
+
+    def content_agreement(self, grey: np.ndarray, transform: PageTransform, page: int) -> float:
+        """Share of what the blank form page prints that the scan shows inked where the
+        transform puts it: near 1 for this page of this form, low for any other."""
+        blank = self._blank(page)
+        s = T.CONTENT_PX_PER_MM
+        w, h = self.template.page_size_mm
+        seen = transform.crop(grey, (0.0, 0.0, w, h), s)[: blank.shape[0], : blank.shape[1]]
+        printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
+        # A pixel of slack either way: registration and resampling are not exact.
+        inked = cv2.dilate((darkness(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        printed = printed[: inked.shape[0], : inked.shape[1]]
+        return float(inked[printed].mean()) if printed.any() else 0.0
 
     def _match(self, page: int, keypoints, descriptors) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page)

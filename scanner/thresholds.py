@@ -25,6 +25,14 @@ CONTENT_RATIO = 0.8
 CONTENT_RANSAC_PX = 4.0
 CONTENT_MIN_INLIERS = 40
 """Fewer agreeing matches than this is not a page of this form."""
+AGREEMENT_PRINTED = 0.25
+AGREEMENT_INKED = 0.12
+"""When the QR code cannot be read, the page is compared with the blank form page: the
+pixels the form prints (darker than AGREEMENT_PRINTED when drawn at CONTENT_PX_PER_MM)
+must be inked on the scan (darker than AGREEMENT_INKED, blurred text being lighter)."""
+AGREEMENT_MIN = 0.7
+"""Below this share the page is not taken for this form's page: another form that uses
+the same kind of markers, or another page of it."""
 
 # --- Reading resolution ---------------------------------------------------------------
 BOX_PX_PER_MM = 8.0

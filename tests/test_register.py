@@ -135,3 +135,15 @@ def test_qr_is_read_through_the_transform(pages, registrar, template):
     grey = to_grey(distort(pages[3], d))
     ident = QrReader(template).read(grey, registrar.markers(grey).transform)
     assert ident is not None and (ident.form, ident.version, ident.page) == (template.form, template.version, 3)
+
+
+def test_print_agrees_with_its_own_page_only(pages, registrar, template):
+    """Without a QR code, the printed content tells this page from any other (or from
+    another form that happens to use the same markers)."""
+    from scanner import thresholds as T
+
+    grey = to_grey(distort(pages[3], around_centre(pages[3], 1.0, 1.0, 2.0, -2.0)))
+    reg = registrar.markers(grey)
+    agreement = {p: registrar.content_agreement(grey, reg.transform, p) for p in template.page_numbers}
+    assert agreement[3] > 0.9
+    assert all(a < T.AGREEMENT_MIN for p, a in agreement.items() if p != 3), agreement
