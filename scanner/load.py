@@ -34,6 +34,9 @@ MAX_PIXELS = 60_000_000
 """Above this (an A4 page at about 800 dpi) images are decoded at reduced size: a
 scanner never needs it, and it keeps a pathological input from exhausting memory."""
 
+GREYSCALE_SPREAD = 0.25
+"""Mean difference between colour channels below which a colour image is greyscale."""
+
 COLOUR_REDUCTION = 4
 """Paper colour needs no detail: JPEG decodes straight to a quarter size for it, which
 costs a tenth of a full decode."""
@@ -279,7 +282,9 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
         return image, True
     small = image[:: max(1, image.shape[0] // 200), :: max(1, image.shape[1] // 200)].astype(np.int16)
     spread = np.abs(small[:, :, 0] - small[:, :, 1]).mean() + np.abs(small[:, :, 1] - small[:, :, 2]).mean()
-    return image, bool(spread < 1.0)
+    # A greyscale scan saved as colour has channels equal to the last bit (JPEG's chroma
+    # of grey is exactly neutral); white paper scanned in colour still differs by noise.
+    return image, bool(spread < GREYSCALE_SPREAD)
 
 
 def _render_pdf_page(task: PageTask) -> np.ndarray:

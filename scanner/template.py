@@ -334,7 +334,7 @@ def load_template(path: str | Path) -> Template:
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: 10x faster
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path}: not valid YAML: {_yaml_error(exc)}") from None
     if data is None:
