@@ -328,10 +328,13 @@ def load_page(task: PageTask) -> LoadedPage:
     return _from_pixels(raw)
 
 
-def page_task(source: str, path: str | Path, page: int) -> PageTask:
+def page_task(source: str, path: str | Path, page: int, known_hashes: dict | None = None) -> PageTask:
     """Rebuild the task for page `page` of one file, as `enumerate_pages` made it.
 
     For the review's crops: the store keeps each page's file and number, not its bytes.
+    Pages drawn from a PDF (not one JPEG) and TIFF frames are known by their file's hash:
+    `known_hashes`, kept by the caller, remembers it while the file's size and time stamp
+    stay the same, so that a 1,000-page file is not hashed again for every page.
 
     Raises:
         InputFileError: the file is gone, unreadable, or has no such page.
@@ -339,15 +342,27 @@ def page_task(source: str, path: str | Path, page: int) -> PageTask:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(source, "no such file (moved or deleted since the scan?)", page)
-    if _sniff(path) == "pdf":
+
+    def file_hash() -> str:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if known_hashes is None:
+            return _file_digest(path)
+        if key not in known_hashes:
+            known_hashes[key] = _file_digest(path)
+        return known_hashes[key]
+
+    kind = _sniff(path)
+    if kind == "pdf":
         pdf = _open_pdf(source, path)
         try:
             if not 1 <= page <= len(pdf):
                 raise InputFileError(source, f"the PDF has no page {page}", page)
-            return _pdf_page_task(source, path, pdf, page - 1, lambda: _file_digest(path))
+            return _pdf_page_task(source, path, pdf, page - 1, file_hash)
         finally:
             pdf.close()
-    for task in _file_pages(source, path):
-        if task.page == page:
-            return task
-    raise InputFileError(source, f"the file has no page {page}", page)
+    if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):
+        return PageTask(source, str(path), page, "tiff-frame", f"{file_hash()}:{page}")
+    if kind in ("png", "jpeg") and page == 1:
+        return PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
+    raise InputFileError(source, f"the file has no page {page} (or is no longer a PDF or image)", page)

@@ -1,0 +1,476 @@
+"""The review queue: what waits for a person, their decisions, and the quality check.
+
+Everything here is a function of a `Store` (and the template, for what an item is), so
+that the web server, the terminal (`scanner review --status`) and the tests share it.
+
+The rule between reviewers: a decision names the decision it was made against (`seen`:
+the item's current decision id, or None when it had none). If the item's current
+decision is another by then, someone decided first: their decision stands and this one
+raises `DecisionConflict`, which the server answers with 409. A person who still wants to
+change it decides again against the decision they were shown, knowingly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+from scanner.errors import ScannerError, UsageError
+from scanner.outputs import STALE_REASON
+from scanner.results import Reason
+from scanner.store import STORE_NAME, Store
+from scanner.template import Template
+
+PROGRAMME = "programme"
+"""The results row holding the programme told from the paper colour."""
+STALE = "STALE"
+"""The queue's reason for a decision whose page was scanned again since."""
+UNKNOWN_PROGRAMME = "(unknown)"
+NO_QUESTION = "(none)"
+MAX_TEXT = 20_000
+"""Longest transcription accepted: a comment box holds a few hundred characters."""
+MAX_REVIEWER = 100
+
+
+class Outcome(str, Enum):
+    """What a decision says, beyond its value (blank and invalid both leave it empty)."""
+
+    VALUE = "value"
+    BLANK = "blank"
+    INVALID = "invalid"
+    """Marked but unusable: several boxes on a one-answer item, a mark between boxes."""
+    CHECK = "check"
+    """A quality-check answer, given without seeing the scan's value."""
+
+
+class Kind(str, Enum):
+    ITEM = "item"
+    COMMENT = "comment"
+    PROGRAMME = "programme"
+
+
+class DecisionConflict(ScannerError):
+    """Someone else decided the item (or undid the decision) first."""
+
+    exit_code = UsageError.exit_code
+
+    def __init__(self, message: str, current: dict | None):
+        super().__init__(message)
+        self.current = current
+
+
+class UnknownItem(UsageError):
+    """No such sheet, item or decision in the survey."""
+
+
+class InvalidDecision(UsageError):
+    """A value that the item cannot take, or no reviewer name."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which part of the queue to show; None is any."""
+
+    reason: str | None = None
+    """A `Reason` name, or STALE."""
+    question: str | None = None
+    """A question number, or NO_QUESTION."""
+    programme: str | None = None
+    """A programme as the sheet has it now (after review), or UNKNOWN_PROGRAMME."""
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    sheet_id: str
+    item: str
+    kind: str
+    reason: str
+    question: str
+    programme: str
+    decision_id: int | None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The quality check: `ok` values a person re-read blind, and how many they disagreed with."""
+
+    checked: int
+    disagreed: int
+    rate: float
+    low: float
+    high: float
+    """The rate's 95% Wilson interval."""
+
+
+class Fields:
+    """What each result row of the template is: its kind, question, scale and codes."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        self.items = {i.id: i for i in template.items}
+        self.comments = {c.id: c for c in template.comments}
+        self.programmes = sorted({c.programme for c in template.colours})
+
+    def kind(self, item: str) -> Kind | None:
+        if item == PROGRAMME:
+            return Kind.PROGRAMME
+        if item in self.items:
+            return Kind.ITEM
+        return Kind.COMMENT if item in self.comments else None
+
+    def question(self, item: str) -> str:
+        field = self.items.get(item) or self.comments.get(item)
+        return (field.question if field is not None else None) or NO_QUESTION
+
+    def codes(self, item: str) -> list[int]:
+        return [o.code for o in self.items[item].options]
+
+
+def ensure_schema(store: Store) -> None:
+    """Add the decisions' `outcome` column to stores made before it existed."""
+    columns = {row[1] for row in store.db.execute("PRAGMA table_info(decisions)")}
+    if "outcome" not in columns:
+        try:
+            store.db.execute("ALTER TABLE decisions ADD COLUMN outcome TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+
+
+def open_survey(out_dir: Path, template: Template) -> Store:
+    """The survey's store, after checking it exists and was scanned with `template`.
+
+    Raises:
+        UsageError: no survey in `out_dir`, or one of another form.
+    """
+    if not (out_dir / STORE_NAME).is_file():
+        raise UsageError(f"{out_dir} holds no survey ({STORE_NAME} is missing): run `scan ... --out {out_dir}` first")
+    store = Store(out_dir)
+    form = store.get_meta("form")
+    if form is not None and form != f"{template.form} {template.version}":
+        store.close()
+        raise UsageError(f"{out_dir} holds a survey of form {form}, not {template.form} {template.version}: "
+                         f"choose its template with --template")
+    return store
+
+
+LAST_DECISIONS = """
+WITH last AS (SELECT sheet_id, item, MAX(id) AS id FROM decisions WHERE undone = 0 GROUP BY sheet_id, item)
+"""
+
+QUEUE_SQL = LAST_DECISIONS + """,
+candidates AS ({candidates})
+SELECT r.sheet_id, r.item, r.status, r.reason, d.id AS decision_id, d.stale,
+       COALESCE(dp.value, rp.value, '') AS programme
+FROM candidates c
+JOIN results r ON r.sheet_id = c.sheet_id AND r.item = c.item
+JOIN sheets s ON s.sheet_id = r.sheet_id
+LEFT JOIN last l ON l.sheet_id = r.sheet_id AND l.item = r.item
+LEFT JOIN decisions d ON d.id = l.id
+LEFT JOIN results rp ON rp.sheet_id = r.sheet_id AND rp.item = 'programme'
+LEFT JOIN last lp ON lp.sheet_id = r.sheet_id AND lp.item = 'programme'
+LEFT JOIN decisions dp ON dp.id = lp.id
+WHERE {where}
+ORDER BY s.seq, r.ord
+"""
+"""Candidates first (a plain scan of results), then the joins for those few rows only:
+joining every result of a 1,000-sheet survey to its decision costs several times more."""
+
+WAITING = {
+    "candidates": "SELECT sheet_id, item FROM results WHERE status IN ('review', 'multiple') UNION "
+                  "SELECT d.sheet_id, d.item FROM last JOIN decisions d ON d.id = last.id WHERE d.stale = 1",
+    "where": "(d.id IS NULL AND r.status IN ('review', 'multiple')) OR d.stale = 1",
+}
+UNCHECKED_OK = {
+    "candidates": "SELECT sheet_id, item FROM results WHERE status = 'ok'",
+    "where": "d.id IS NULL",
+}
+
+
+def _entries(store: Store, fields: Fields, query: dict[str, str], filters: Filters) -> list[QueueEntry]:
+    out = []
+    for row in store.db.execute(QUEUE_SQL.format(**query)):
+        kind = fields.kind(row["item"])
+        if kind is None:
+            continue  # a field the template no longer has
+        entry = QueueEntry(row["sheet_id"], row["item"], kind.value,
+                           STALE if row["stale"] else (row["reason"] or ""),
+                           fields.question(row["item"]), row["programme"] or UNKNOWN_PROGRAMME,
+                           row["decision_id"])
+        if ((filters.reason is None or entry.reason == filters.reason)
+                and (filters.question is None or entry.question == filters.question)
+                and (filters.programme is None or entry.programme == filters.programme)):
+            out.append(entry)
+    return out
+
+
+def waiting(store: Store, fields: Fields, filters: Filters = Filters()) -> list[QueueEntry]:
+    """The queue in survey order: items the scan was unsure of and nobody has decided,
+    and decisions whose page was scanned again since (a second look)."""
+    return _entries(store, fields, WAITING, filters)
+
+
+def reason_text(name: str) -> str:
+    if name == STALE:
+        return STALE_REASON
+    return Reason[name].value if name in Reason.__members__ else name
+
+
+def queue_status(out_dir: str | Path, template: Template) -> dict:
+    """The survey's queue in numbers, from its folder (what `scanner review --status` prints).
+
+    Raises:
+        UsageError: no survey in `out_dir`, or one of another form.
+    """
+    with open_survey(Path(out_dir), template) as store:
+        ensure_schema(store)
+        return status(store, Fields(template))
+
+
+def status(store: Store, fields: Fields) -> dict:
+    """The queue in numbers: how many wait, by reason, question and programme; decisions so far."""
+    entries = waiting(store, fields)
+    decided = store.db.execute(LAST_DECISIONS + "SELECT COUNT(*) FROM last").fetchone()[0]
+    by_reason = Counter(e.reason for e in entries)
+    return {
+        "waiting": len(entries),
+        "decided": decided,
+        "by_reason": [{"reason": name, "text": reason_text(name), "count": n} for name, n in by_reason.most_common()],
+        "by_question": _counts(e.question for e in entries),
+        "by_programme": _counts(e.programme for e in entries),
+        "check": asdict(check_report(store)),
+    }
+
+
+def _counts(values) -> dict[str, int]:
+    counts = Counter(values)
+    return {k: counts[k] for k in sorted(counts, key=_natural)}
+
+
+def _natural(text: str) -> tuple:
+    """Question numbers in the order people count them: 2 before 10."""
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _decision_dict(row: sqlite3.Row | None) -> dict | None:
+    if row is None:
+        return None
+    return {"id": row["id"], "value": row["value"], "outcome": row["outcome"], "reviewer": row["reviewer"],
+            "decided_at": row["decided_at"], "stale": bool(row["stale"]), "undone": bool(row["undone"]),
+            "value_before": row["value_before"], "status_before": row["status_before"]}
+
+
+def current_decision(store: Store, sheet_id: str, item: str) -> dict | None:
+    """The item's decision in force (the last one not undone), or None."""
+    row = store.db.execute("SELECT * FROM decisions WHERE sheet_id = ? AND item = ? AND undone = 0 "
+                           "ORDER BY id DESC LIMIT 1", (sheet_id, item)).fetchone()
+    return _decision_dict(row)
+
+
+def _result_row(store: Store, sheet_id: str, item: str) -> sqlite3.Row:
+    row = store.db.execute(
+        "SELECT r.*, s.source, s.first_page, s.paper_rgb, s.colour, s.page_hashes FROM results r "
+        "JOIN sheets s ON s.sheet_id = r.sheet_id WHERE r.sheet_id = ? AND r.item = ?", (sheet_id, item)).fetchone()
+    if row is None:
+        raise UnknownItem(f"no item {item!r} on sheet {sheet_id!r} in this survey")
+    return row
+
+
+def item_detail(store: Store, fields: Fields, sheet_id: str, item: str, *, blind: bool = False) -> dict:
+    """All a reviewer is shown about one item; `blind` leaves out what the scan made of it."""
+    kind = fields.kind(item)
+    if kind is None:
+        raise UnknownItem(f"{item!r} is not an item of form {fields.template.form}")
+    row = _result_row(store, sheet_id, item)
+    t = fields.template
+    evidence = json.loads(row["evidence"] or "{}")
+    detail = {
+        "sheet_id": sheet_id, "item": item, "kind": kind.value, "source": row["source"],
+        "first_page": row["first_page"], "form_page": row["form_page"], "question": None, "text": "",
+        "options": [], "multiple": False, "crop": row["crop"],
+        "paper_rgb": json.loads(row["paper_rgb"]) if row["paper_rgb"] else None,
+        "decision": current_decision(store, sheet_id, item),
+    }
+    if not blind:
+        reason = STALE if detail["decision"] and detail["decision"]["stale"] else (row["reason"] or "")
+        detail.update(guess=row["value"], status=row["status"], confidence=row["confidence"], reason=reason,
+                      reason_text=reason_text(reason) if reason else "", evidence=evidence)
+    if kind is Kind.ITEM:
+        spec = fields.items[item]
+        scale = t.scales[spec.scale]
+        scores = evidence.get("scores", {}) if not blind else {}
+        detail["text"] = spec.text
+        detail["multiple"] = spec.multiple
+        detail["options"] = [{"code": o.code, "label": scale.label(o.code), "score": scores.get(str(o.code))}
+                             for o in spec.options]
+        question = t.question(spec.question)
+        if question is not None:
+            detail["question"] = {"number": question.number, "stem": question.stem}
+    elif kind is Kind.COMMENT:
+        spec = fields.comments[item]
+        detail["text"] = spec.prompt or spec.id
+        question = t.question(spec.question)
+        if question is not None:
+            detail["question"] = {"number": question.number, "stem": question.stem}
+    else:
+        detail["text"] = "Programme, told from the paper colour"
+        detail["options"] = [{"code": k + 1, "label": c.programme, "colour": c.name, "rgb": list(c.rgb)}
+                             for k, c in enumerate(t.colours)]
+    return detail
+
+
+def _check_value(fields: Fields, kind: Kind, item: str, value: str, outcome: Outcome) -> str:
+    if outcome is Outcome.INVALID:
+        if value:
+            raise InvalidDecision("an invalid (unusable) answer has no value")
+        return ""
+    if kind is Kind.COMMENT:
+        if len(value) > MAX_TEXT:
+            raise InvalidDecision(f"the text is longer than {MAX_TEXT} characters")
+        return value.strip()
+    if not value:
+        return ""
+    if kind is Kind.PROGRAMME:
+        if value not in fields.programmes:
+            raise InvalidDecision(f"{value!r} is not a programme of this form: {', '.join(fields.programmes)}")
+        return value
+    spec = fields.items[item]
+    try:
+        codes = sorted({int(v) for v in value.split(";")}) if spec.multiple else [int(value)]
+    except ValueError:
+        raise InvalidDecision(f"{value!r} is not a code of item {item}") from None
+    bad = [c for c in codes if c not in fields.codes(item)]
+    if bad:
+        raise InvalidDecision(f"code {bad[0]} is not an option of item {item} ({fields.codes(item)})")
+    return ";".join(map(str, codes))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, value: str, reviewer: str,
+                    seen: int | None, outcome: Outcome | None = None) -> dict:
+    """Save a person's decision on one item, unless someone else decided it first.
+
+    Args:
+        seen: the item's decision id the person was shown (None: it had none).
+        outcome: INVALID or CHECK when so; otherwise told from the value (BLANK or VALUE).
+
+    Raises:
+        DecisionConflict: the item's current decision is no longer `seen`.
+        InvalidDecision: a value the item cannot take, or no reviewer name.
+        UnknownItem: no such sheet or item.
+    """
+    reviewer = reviewer.strip()
+    if not reviewer or len(reviewer) > MAX_REVIEWER:
+        raise InvalidDecision("a decision needs the reviewer's name (up to 100 characters)")
+    kind = fields.kind(item)
+    if kind is None:
+        raise UnknownItem(f"{item!r} is not an item of form {fields.template.form}")
+    value = _check_value(fields, kind, item, value, outcome or Outcome.VALUE)
+    if outcome is None:
+        outcome = Outcome.VALUE if value else Outcome.BLANK
+    db = store.db
+    db.execute("BEGIN IMMEDIATE")  # the check and the insert are one step for every process
+    try:
+        row = _result_row(store, sheet_id, item)
+        current = current_decision(store, sheet_id, item)
+        if (current["id"] if current else None) != seen:
+            raise DecisionConflict(_conflict_message(current, "decided"), current)
+        page_hash = json.loads(row["page_hashes"]).get(str(row["form_page"]), "") if row["form_page"] else ""
+        cursor = db.execute(
+            "INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, value_before, status_before, "
+            "page_hash, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sheet_id, item, value, reviewer, _now(), row["value"], row["status"], page_hash, outcome.value))
+        decision = _decision_dict(db.execute("SELECT * FROM decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return decision
+
+
+def _conflict_message(current: dict | None, what: str) -> str:
+    if current is None:
+        return "the decision on this item was undone meanwhile; look again"
+    shown = current["value"] or current["outcome"]
+    return f"{current['reviewer']} {what} this item first ({shown!r} at {current['decided_at']}); theirs stands"
+
+
+def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
+    """Take back one's own decision, while it is still the item's current one.
+
+    The item returns to what it was before: the decision before it, or the queue.
+
+    Raises:
+        UnknownItem: no such decision.
+        DecisionConflict: the decision is someone else's, already undone, or superseded.
+    """
+    db = store.db
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT * FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+        if row is None:
+            raise UnknownItem(f"no decision {decision_id} in this survey")
+        current = current_decision(store, row["sheet_id"], row["item"])
+        if row["undone"] or current is None or current["id"] != decision_id:
+            raise DecisionConflict("this decision is no longer the item's current one: "
+                                   + _conflict_message(current, "decided"), current)
+        if row["reviewer"] != reviewer.strip():
+            raise DecisionConflict(f"this decision is {row['reviewer']}'s; only they can undo it", current)
+        db.execute("UPDATE decisions SET undone = 1 WHERE id = ?", (decision_id,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return {"undone": decision_id, "sheet_id": row["sheet_id"], "item": row["item"],
+            "decision": current_decision(store, row["sheet_id"], row["item"])}
+
+
+def check_sample(store: Store, fields: Fields, n: int, seed: int | None = None,
+                 filters: Filters = Filters()) -> list[QueueEntry]:
+    """N random items the scan reported `ok` and nobody has looked at, for a blind check.
+
+    Comments are left out: a transcription typed blind rarely matches another letter
+    for letter, so disagreement would not mean an error.
+    """
+    pool = [e for e in _entries(store, fields, UNCHECKED_OK, filters) if e.kind != Kind.COMMENT.value]
+    rng = random.Random(seed)
+    sample = rng.sample(pool, min(max(n, 0), len(pool)))
+    order = {(e.sheet_id, e.item): k for k, e in enumerate(pool)}
+    return sorted(sample, key=lambda e: order[(e.sheet_id, e.item)])
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval for a proportion k/n (95% by default); (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def check_report(store: Store) -> CheckReport:
+    """The error rate of `ok` values estimated from every quality-check answer in force."""
+    rows = store.db.execute(LAST_DECISIONS + "SELECT d.value, d.value_before FROM last "
+                            "JOIN decisions d ON d.id = last.id WHERE d.outcome = ?", (Outcome.CHECK.value,)).fetchall()
+    n = len(rows)
+    k = sum((r["value"] or "") != (r["value_before"] or "") for r in rows)
+    low, high = wilson(k, n)
+    return CheckReport(n, k, k / n if n else 0.0, low, high)
+
+
+__all__ = ["CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
+           "QueueEntry", "UnknownItem", "check_report", "check_sample", "current_decision", "ensure_schema",
+           "item_detail", "open_survey", "queue_status", "record_decision", "status", "undo_decision", "waiting",
+           "wilson"]

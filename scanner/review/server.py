@@ -1,0 +1,454 @@
+"""The review web server: the standard library's http.server, on 127.0.0.1 only.
+
+Every request must carry the random token as the first part of its path and a Host
+header naming this server (so that a page on another site cannot reach it, even through
+DNS rebinding); files are served from the out folder only. The store is used from one
+thread (sqlite connections belong to the thread that opened them, and one writer keeps
+decisions in order); crops are drawn in the request threads; the CSVs are written again
+by a child process a moment after the last decision.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import mimetypes
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+from scanner.errors import UsageError
+from scanner.outputs import write_outputs
+from scanner.results import Reason
+from scanner.review import queue as q
+from scanner.review.csvs import CsvChild, CsvChildError
+from scanner.review.crops import PX_PER_MM, CropRenderer, CropUnavailable, boxes_in_crop, page_ref, region
+from scanner.store import Store
+from scanner.template import Template
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_S = 0.5
+"""The CSVs are written this long after the last decision..."""
+MAX_DELAY_S = 5.0
+"""...or at the latest this long after the first unwritten one, when decisions keep coming.
+Both grow with what a write costs (50 ms on a small survey, 5 s of CPU on 1,000 sheets):
+a quiet spell as long as the last write, and at most a quarter of the time spent writing."""
+MAX_BODY = 1_000_000
+STATIC = ("index.html", "review.js", "review.css")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'",
+}
+
+
+class HttpError(Exception):
+    def __init__(self, status: HTTPStatus, message: str, extra: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.extra = extra or {}
+
+
+class CsvWriter:
+    """Writes the CSVs again a moment after the last decision (in a child process: see
+    `scanner.review.csvs`)."""
+
+    def __init__(self, out_dir: Path, template: Template):
+        self._out_dir = out_dir
+        self._template = template
+        self._child = CsvChild(out_dir, template.model_dump_json())
+        self._write_lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._dirty_since: float | None = None
+        self._last_change = 0.0
+        self._cost = 0.0
+        self._failed = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="review-csv", daemon=True)
+        self._thread.start()
+
+    def changed(self) -> None:
+        """The store changed: write the CSVs again shortly."""
+        with self._changed:
+            now = time.monotonic()
+            self._last_change = now
+            if self._dirty_since is None:
+                self._dirty_since = now
+            self._changed.notify()
+
+    def _loop(self) -> None:
+        with self._changed:
+            while not self._stopping:
+                if self._dirty_since is None:
+                    self._changed.wait()
+                    continue
+                due = min(self._last_change + max(DEBOUNCE_S, self._cost),
+                          self._dirty_since + max(MAX_DELAY_S, 4 * self._cost))
+                if time.monotonic() < due:
+                    self._changed.wait(due - time.monotonic())
+                    continue
+                self._dirty_since = None
+                self._changed.release()
+                try:
+                    self.write()
+                    self._failed = False
+                except Exception:  # noqa: BLE001 - a failed write must not stop later ones
+                    log.exception("could not write the CSVs; they are written again after the next decision")
+                    self._failed = True  # and at the latest when the server stops
+                finally:
+                    self._changed.acquire()
+
+    def write(self) -> None:
+        """Write responses.csv, items.csv and pages.csv from the store, decisions applied."""
+        with self._write_lock:
+            self._cost = self._child.write()
+
+    def _write_here(self) -> None:
+        """The same, in this process: the last resort when the child cannot."""
+        with self._write_lock, Store(self._out_dir) as store:
+            write_outputs(store, self._template, self._out_dir)
+
+    def flush(self) -> None:
+        """Return once every change so far is in the CSVs."""
+        with self._changed:
+            pending = self._dirty_since is not None or self._failed
+            self._dirty_since = None
+        if not pending:
+            with self._write_lock:  # a write under way
+                return
+        try:
+            self.write()
+        except CsvChildError as exc:
+            log.warning("the CSV writer failed (%s); writing the CSVs here", exc)
+            self._write_here()
+        self._failed = False
+
+    def close(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify()
+        self._thread.join()
+        try:
+            self.flush()
+        finally:
+            self._child.close()
+
+
+class ReviewApp:
+    """What the handlers call: the store on its own thread, crops, and the CSV writer."""
+
+    def __init__(self, out_dir: str | Path, template: Template):
+        self.out_dir = Path(out_dir).resolve()
+        self.template = template
+        self.fields = q.Fields(template)
+        self.crops = CropRenderer(template)
+        self._local = threading.local()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="review-store")
+        try:
+            self._db.submit(self._open).result()
+        except BaseException:
+            self._db.shutdown()
+            raise
+        self.csvs = CsvWriter(self.out_dir, template)
+
+    def _open(self) -> None:
+        self._local.store = q.open_survey(self.out_dir, self.template)
+        q.ensure_schema(self._local.store)
+
+    def store_call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
+        """Run `fn(store, *args, **kwargs)` on the store's thread and return its result."""
+        return self._db.submit(lambda: fn(self._local.store, *args, **kwargs)).result()
+
+    def changed(self) -> None:
+        """A decision was saved or undone: write the CSVs again shortly."""
+        self.csvs.changed()
+
+    def flush(self) -> None:
+        """Write the CSVs now if a decision has not reached them yet."""
+        self.csvs.flush()
+
+    def close(self) -> None:
+        try:
+            self.csvs.close()
+        finally:
+            self._db.submit(lambda: self._local.store.close()).result()
+            self._db.shutdown()
+
+
+class ReviewServer(ThreadingHTTPServer):
+    """`scanner review`'s server. `url` holds the token; `serve_forever()` until `shutdown()`."""
+
+    daemon_threads = True
+
+    def __init__(self, out_dir: str | Path, template: Template, host: str = "127.0.0.1", port: int = 0):
+        self.app = ReviewApp(out_dir, template)
+        self.token = secrets.token_urlsafe(24)
+        try:
+            super().__init__((host, port), ReviewHandler)
+        except OSError as exc:
+            self.app.close()
+            raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from None
+        port = self.server_address[1]
+        self.allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.url = f"http://127.0.0.1:{port}/{self.token}/"
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.app.close()
+
+    def handle_error(self, request, client_address) -> None:
+        """A connection the browser dropped is no error worth a traceback on the terminal."""
+        log.debug("review server: request from %s failed", client_address, exc_info=True)
+
+
+def _filters(params: dict[str, str]) -> q.Filters:
+    return q.Filters(params.get("reason") or None, params.get("question") or None, params.get("programme") or None)
+
+
+class ReviewHandler(BaseHTTPRequestHandler):
+    server: ReviewServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    """Headers and body go out as separate writes: with Nagle's algorithm and the
+    browser's delayed ACK, each keep-alive response would wait 40 ms."""
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, cache: str = "no-store") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, data: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
+        if status >= 400:
+            self.close_connection = True  # a refused request's body may be unread
+        self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
+
+    def _route(self) -> tuple[str, dict[str, str]]:
+        """Check the Host header and the token; the path after the token, and the query."""
+        host = self.headers.get("Host", "")
+        if host not in self.server.allowed_hosts:
+            raise HttpError(HTTPStatus.FORBIDDEN, f"refused: Host {host!r} is not this review server")
+        parts = urlsplit(self.path)
+        token, slash, rest = parts.path.lstrip("/").partition("/")
+        if not hmac.compare_digest(token.encode(), self.server.token.encode()):
+            raise HttpError(HTTPStatus.FORBIDDEN, "refused: the address lacks this session's token")
+        if not slash:  # the page's relative addresses need the slash after the token
+            raise HttpError(HTTPStatus.MOVED_PERMANENTLY, "see the address with a slash",
+                            {"location": self.server.url})
+        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        return rest, params
+
+    def _handle(self, method: Callable[[str, dict[str, str]], None]) -> None:
+        try:
+            rest, params = self._route()
+            method(rest, params)
+        except HttpError as exc:
+            if exc.status is HTTPStatus.MOVED_PERMANENTLY:
+                self.send_response(exc.status)
+                self.send_header("Location", exc.extra["location"])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self._json({"error": str(exc), **exc.extra}, exc.status)
+        except q.DecisionConflict as exc:
+            self._json({"error": str(exc), "current": exc.current}, HTTPStatus.CONFLICT)
+        except (q.UnknownItem, CropUnavailable) as exc:
+            self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
+        except q.InvalidDecision as exc:
+            self._json({"error": str(exc)}, HTTPStatus.BAD_REQUEST)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception:  # noqa: BLE001 - one bad request must not take the server down
+            log.exception("review server: %s %s failed", self.command, self.path)
+            self._json({"error": "internal error; see the server's log"}, HTTPStatus.INTERNAL_SERVER_ERROR)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self._handle(self._get)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._handle(self._get)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle(self._post)
+
+    def _body(self) -> dict:
+        if self.headers.get_content_type() != "application/json":
+            raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+        try:
+            data = json.loads(self.rfile.read(length) or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+        return data
+
+    # --- GET --------------------------------------------------------------------------
+    def _get(self, rest: str, params: dict[str, str]) -> None:
+        app = self.server.app
+        if rest in ("", "index.html"):
+            return self._static("index.html")
+        if rest.startswith("static/"):
+            return self._static(rest.removeprefix("static/"))
+        if rest.startswith("files/"):
+            return self._file(rest.removeprefix("files/"))
+        routes = {
+            "api/info": lambda: self._json(self._info()),
+            "api/queue": lambda: self._json(
+                [asdict(e) for e in app.store_call(q.waiting, app.fields, _filters(params))]),
+            "api/status": lambda: self._json(app.store_call(q.status, app.fields)),
+            "api/item": lambda: self._json(self._item(params)),
+            "api/crop": lambda: self._crop(params),
+            "api/check/sample": lambda: self._json([asdict(e) for e in app.store_call(
+                q.check_sample, app.fields, _int(params.get("n"), 20), _int(params.get("seed"), None),
+                _filters(params))]),
+            "api/check/report": lambda: self._json(asdict(app.store_call(q.check_report))),
+        }
+        if rest not in routes:
+            raise HttpError(HTTPStatus.NOT_FOUND, f"no such page: /{rest}")
+        routes[rest]()
+
+    def _static(self, name: str) -> None:
+        if name not in STATIC:
+            raise HttpError(HTTPStatus.NOT_FOUND, f"no such page: {name}")
+        body = resources.files("scanner.review").joinpath("static", name).read_bytes()
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        self._send(HTTPStatus.OK, body, f"{kind}; charset=utf-8", cache="no-cache")
+
+    def _file(self, rel: str) -> None:
+        """A file of the out folder (crops, the CSVs); nothing outside it, whatever the path."""
+        out = self.server.app.out_dir
+        try:
+            path = (out / unquote(rel)).resolve()
+        except (OSError, ValueError):  # a NUL byte, a loop of links
+            raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}") from None
+        if not path.is_relative_to(out):
+            raise HttpError(HTTPStatus.FORBIDDEN, "refused: outside the survey's folder")
+        if not path.is_file():
+            raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}")
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self._send(HTTPStatus.OK, path.read_bytes(), kind, cache="private, max-age=60")
+
+    def _info(self) -> dict:
+        t = self.server.app.template
+        return {
+            "form": t.form, "version": t.version, "title": t.title,
+            "out_dir": str(self.server.app.out_dir),
+            "programmes": [{"code": k + 1, "colour": c.name, "programme": c.programme, "rgb": list(c.rgb)}
+                           for k, c in enumerate(t.colours)],
+            "reasons": {**{r.name: r.value for r in Reason}, q.STALE: q.reason_text(q.STALE)},
+            "questions": {x.number: x.stem for x in t.questions},
+            "status": self.server.app.store_call(q.status, self.server.app.fields),
+        }
+
+    def _item(self, params: dict[str, str]) -> dict:
+        app = self.server.app
+        sheet, item, blind = params.get("sheet", ""), params.get("item", ""), params.get("blind") == "1"
+        detail = app.store_call(q.item_detail, app.fields, sheet, item, blind=blind)
+        found = region(app.template, item)
+        page = found[0] if found else None
+        hashes = app.store_call(_page_hashes, sheet)
+        version = hashes.get(str(page), "") if page else ",".join(sorted(hashes.values()))
+        query = {"sheet": sheet, "item": item, "v": version}
+        if blind:
+            query["blind"] = "1"
+        detail["crop_url"] = None if (page and not version) else "api/crop?" + urlencode(query)
+        if detail["kind"] == q.Kind.COMMENT.value and detail["crop"] and (app.out_dir / detail["crop"]).is_file():
+            detail["crop_url"] = "files/" + quote(detail["crop"]) + "?" + urlencode({"v": version})
+        detail["boxes"] = boxes_in_crop(app.template, item)
+        detail["crop_px"] = [round(found[1][2] * PX_PER_MM), round(found[1][3] * PX_PER_MM)] if found else None
+        return detail
+
+    def _crop(self, params: dict[str, str]) -> None:
+        app = self.server.app
+        sheet, item, blind = params.get("sheet", ""), params.get("item", ""), params.get("blind") == "1"
+        found = region(app.template, item)
+        if item == q.PROGRAMME:
+            ref = app.store_call(_first_page_ref, sheet)
+            png = app.crops.page_png(ref)
+        elif found is None:
+            raise q.UnknownItem(f"{item!r} is not an item of form {app.template.form}")
+        else:
+            ref, evidence = app.store_call(_item_page_ref, sheet, item, found[0])
+            scores = None if blind else evidence.get("scores", {})
+            png = app.crops.item_png(ref, item, scores, evidence.get("mark_threshold"))
+        # The address carries the page's content hash, so a cached crop is never out of date.
+        self._send(HTTPStatus.OK, png, "image/png", cache="private, max-age=3600")
+
+    # --- POST -------------------------------------------------------------------------
+    def _post(self, rest: str, params: dict[str, str]) -> None:
+        app = self.server.app
+        if rest == "api/decision":
+            data = self._body()
+            outcome = data.get("outcome")
+            try:
+                outcome = q.Outcome(outcome) if outcome else None
+            except ValueError:
+                raise HttpError(HTTPStatus.BAD_REQUEST, f"unknown outcome {outcome!r}") from None
+            seen = data.get("seen")
+            if seen is not None and not isinstance(seen, int):
+                raise HttpError(HTTPStatus.BAD_REQUEST, "seen must be a decision id or null")
+            decision = app.store_call(q.record_decision, app.fields, str(data.get("sheet_id", "")),
+                                      str(data.get("item", "")), str(data.get("value") or ""),
+                                      str(data.get("reviewer") or ""), seen, outcome)
+            app.changed()
+            return self._json(decision)
+        if rest == "api/undo":
+            data = self._body()
+            if not isinstance(data.get("id"), int):
+                raise HttpError(HTTPStatus.BAD_REQUEST, "name the decision to undo by its id")
+            result = app.store_call(q.undo_decision, data["id"], str(data.get("reviewer") or ""))
+            app.changed()
+            return self._json(result)
+        raise HttpError(HTTPStatus.NOT_FOUND, f"no such action: /{rest}")
+
+
+def _int(text: str | None, default: int | None) -> int | None:
+    if text in (None, ""):
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"{text!r} is not a whole number") from None
+
+
+def _page_hashes(store: Store, sheet_id: str) -> dict[str, str]:
+    row = store.db.execute("SELECT page_hashes FROM sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
+    return json.loads(row["page_hashes"]) if row else {}
+
+
+def _item_page_ref(store: Store, sheet_id: str, item: str, form_page: int):
+    row = store.db.execute("SELECT evidence FROM results WHERE sheet_id = ? AND item = ?", (sheet_id, item)).fetchone()
+    if row is None:
+        raise q.UnknownItem(f"no item {item!r} on sheet {sheet_id!r} in this survey")
+    return page_ref(store, sheet_id, form_page), json.loads(row["evidence"] or "{}")
+
+
+def _first_page_ref(store: Store, sheet_id: str):
+    hashes = _page_hashes(store, sheet_id)
+    if not hashes:
+        raise q.UnknownItem(f"no sheet {sheet_id!r} in this survey")
+    return page_ref(store, sheet_id, min(int(p) for p in hashes))

@@ -1,0 +1,306 @@
+"""The review server's HTTP API: every endpoint, and every request it must refuse."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from review_survey import FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, running
+
+
+@pytest.fixture
+def out(template, tmp_path_factory, tmp_path):
+    return copy_survey(cached_survey(template, tmp_path_factory.getbasetemp()), tmp_path / "out")
+
+
+@pytest.fixture
+def server(out, template):
+    """A server of its own, for tests that decide."""
+    with running(out, template) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def shared(template, tmp_path_factory):
+    """One server for the tests that only read or are refused."""
+    base = tmp_path_factory.getbasetemp()
+    out = copy_survey(cached_survey(template, base), tmp_path_factory.mktemp("shared") / "out")
+    with running(out, template) as s:
+        yield s
+
+
+class Response:
+    def __init__(self, raw: http.client.HTTPResponse):
+        self.status = raw.status
+        self.headers = raw.headers
+        self.body = raw.read()
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def call(server, method: str, path: str, body=None, *, token: str | None = None, host: str | None = None,
+         content_type: str = "application/json", raw_body: bytes | None = None, length: int | None = None) -> Response:
+    """One request, the path sent exactly as given (no normalisation of `..`)."""
+    port = server.server_address[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        full = f"/{server.token if token is None else token}/{path}" if token != "" else f"/{path}"
+        conn.putrequest(method, full, skip_host=True, skip_accept_encoding=True)
+        if host != "":
+            conn.putheader("Host", host or f"127.0.0.1:{port}")
+        data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else b"")
+        if method == "POST":
+            conn.putheader("Content-Type", content_type)
+            conn.putheader("Content-Length", str(len(data) if length is None else length))
+        conn.endheaders(data or None)
+        return Response(conn.getresponse())
+    finally:
+        conn.close()
+
+
+def get(server, path, **kw):
+    return call(server, "GET", path, **kw)
+
+
+def post(server, path, body=None, **kw):
+    return call(server, "POST", path, body, **kw)
+
+
+def sheets(server):
+    return [e["sheet_id"] for e in get(server, "api/queue").json()]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["", "api/info", "api/queue", "static/review.js", "files/items.csv"])
+def test_requests_without_the_token_are_refused(shared, path):
+    r = get(shared, path, token="")
+    assert r.status == 403 and "token" in r.json()["error"]
+
+
+@pytest.mark.parametrize("wrong", ["x", "notthetoken", "TOKEN_PREFIX"])
+def test_requests_with_another_token_are_refused(shared, wrong):
+    token = shared.token[:-1] if wrong == "TOKEN_PREFIX" else wrong
+    assert get(shared, "api/info", token=token).status == 403
+    assert post(shared, "api/decision", {}, token=token).status == 403
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1", "127.0.0.1:1", ""])
+def test_requests_for_another_host_are_refused(shared, host):
+    # A page on another site reaching 127.0.0.1 through DNS rebinding sends its own Host.
+    port = shared.server_address[1]
+    r = get(shared, "api/info", host=host.format(port=port))
+    assert r.status == 403 and "Host" in r.json()["error"]
+
+
+def test_localhost_is_this_server_too(shared):
+    assert get(shared, "api/info", host=f"localhost:{shared.server_address[1]}").status == 200
+
+
+@pytest.mark.parametrize("path", [
+    "files/../batch.pdf", "files/../../../../../etc/passwd", "files/%2e%2e/batch.pdf",
+    "files/..%2f..%2fetc%2fpasswd", "files//etc/passwd", "files/%2Fetc%2Fpasswd", "files/crops/../../batch.pdf",
+])
+def test_files_outside_the_out_folder_are_refused(shared, path):
+    r = get(shared, path)
+    assert r.status == 403 and "outside" in r.json()["error"]
+
+
+def test_a_link_out_of_the_out_folder_is_refused(server, out):
+    os.symlink(out.parent.parent, out / "escape")
+    assert get(server, "files/escape/out/items.csv").status == 403
+
+
+def test_files_of_the_out_folder_are_served(server, out):
+    r = get(server, "files/items.csv")
+    assert r.status == 200 and r.body.startswith(b"sheet_id,item,value,status")
+    crop = next(Path(out, "crops").rglob("*.jpg")).relative_to(out).as_posix()
+    r = get(server, f"files/{crop}")
+    assert r.status == 200 and r.headers["Content-Type"] == "image/jpeg"
+    assert get(server, "files/nothing.csv").status == 404
+
+
+def test_static_files_and_nothing_else(shared):
+    r = get(shared, "")
+    assert r.status == 200 and b"static/review.js" in r.body and r.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert get(shared, "static/review.js").headers["Content-Type"].split(";")[0] in ("text/javascript",
+                                                                                     "application/javascript")
+    assert get(shared, "static/review.css").status == 200
+    assert get(shared, "static/shared.py").status == 404
+    assert get(shared, "static/../shared.py").status == 404
+    assert get(shared, "api/nothing").status == 404
+    assert post(shared, "api/nothing", {}).status == 404
+
+
+def test_the_token_alone_redirects_to_the_page(shared):
+    port = shared.server_address[1]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", f"/{shared.token}")
+    r = conn.getresponse()
+    assert r.status == 301 and r.headers["Location"] == shared.url
+    conn.close()
+
+
+# --- reading the queue --------------------------------------------------------------------------
+def test_info_names_the_form_programmes_and_reasons(shared):
+    info = get(shared, "api/info").json()
+    assert info["form"] == "surestart-multiagency"
+    assert [p["programme"] for p in info["programmes"]][:2] == ["Programme A", "Programme B"]
+    assert "FAINT" in info["reasons"] and "STALE" in info["reasons"]
+    assert info["status"]["waiting"] == 4
+
+
+def test_queue_and_its_filters(shared):
+    assert [e["item"] for e in get(shared, "api/queue").json()] == [MULTIPLE_ITEM, FAINT_ITEM, WRITTEN_COMMENT,
+                                                                   "programme"]
+    assert [e["item"] for e in get(shared, "api/queue?reason=FAINT").json()] == [FAINT_ITEM]
+    assert [e["item"] for e in get(shared, "api/queue?question=1").json()] == [MULTIPLE_ITEM, WRITTEN_COMMENT]
+    assert [e["item"] for e in get(shared, "api/queue?programme=%28unknown%29").json()] == ["programme"]
+
+
+def test_status_counts(shared):
+    s = get(shared, "api/status").json()
+    assert s["waiting"] == 4 and s["by_question"]["1"] == 2 and s["check"]["checked"] == 0
+
+
+def test_item_detail_with_its_crop_and_boxes(shared):
+    sheet = sheets(shared)[0]
+    d = get(shared, f"api/item?sheet={sheet}&item={FAINT_ITEM}").json()
+    assert d["guess"] == "1" and d["reason"] == "FAINT" and len(d["boxes"]) == 3 and d["decision"] is None
+    assert d["crop_url"].startswith("api/crop?")
+    r = get(shared, d["crop_url"])
+    assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+    image = cv2.imdecode(np.frombuffer(r.body, np.uint8), cv2.IMREAD_COLOR)
+    assert [image.shape[1], image.shape[0]] == d["crop_px"]
+    blind = get(shared, f"api/item?sheet={sheet}&item={FAINT_ITEM}&blind=1").json()
+    assert "guess" not in blind and "blind=1" in blind["crop_url"]
+    assert get(shared, blind["crop_url"]).status == 200
+    comment = get(shared, f"api/item?sheet={sheet}&item={WRITTEN_COMMENT}").json()
+    assert comment["crop_url"].startswith("files/crops/") and get(shared, comment["crop_url"]).status == 200
+
+
+def test_programme_detail_and_page_thumbnail(shared):
+    sheet = sheets(shared)[-1]
+    d = get(shared, f"api/item?sheet={sheet}&item=programme").json()
+    assert d["kind"] == "programme" and len(d["paper_rgb"]) == 3 and d["options"][0]["rgb"]
+    r = get(shared, d["crop_url"])
+    assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize("query", ["sheet=nosuch&item=q02", "sheet={sheet}&item=q99", "sheet={sheet}&item="])
+def test_unknown_items_are_not_found(shared, query):
+    q = query.format(sheet=sheets(shared)[0])
+    assert get(shared, f"api/item?{q}").status == 404
+    assert get(shared, f"api/crop?{q}").status == 404
+
+
+# --- deciding -------------------------------------------------------------------------------------
+def decision(sheet, item=FAINT_ITEM, value="1", reviewer="Ann", seen=None, **extra):
+    return {"sheet_id": sheet, "item": item, "value": value, "reviewer": reviewer, "seen": seen, **extra}
+
+
+def test_a_decision_is_saved_and_leaves_the_queue(server):
+    sheet = sheets(server)[0]
+    r = post(server, "api/decision", decision(sheet))
+    assert r.status == 200
+    saved = r.json()
+    assert saved["value"] == "1" and saved["reviewer"] == "Ann" and saved["outcome"] == "value"
+    assert FAINT_ITEM not in [e["item"] for e in get(server, "api/queue").json()]
+    assert get(server, f"api/item?sheet={sheet}&item={FAINT_ITEM}").json()["decision"]["id"] == saved["id"]
+
+
+def test_a_second_reviewer_gets_409_and_the_first_decision_stands(server):
+    sheet = sheets(server)[0]
+    first = post(server, "api/decision", decision(sheet, value="1", reviewer="Ann")).json()
+    r = post(server, "api/decision", decision(sheet, value="3", reviewer="Bob", seen=None))
+    assert r.status == 409
+    assert r.json()["current"]["id"] == first["id"] and "Ann" in r.json()["error"]
+    assert get(server, f"api/item?sheet={sheet}&item={FAINT_ITEM}").json()["decision"]["value"] == "1"
+    # Against the decision he was shown, Bob's change is taken.
+    r = post(server, "api/decision", decision(sheet, value="3", reviewer="Bob", seen=first["id"]))
+    assert r.status == 200 and r.json()["value"] == "3"
+    assert post(server, "api/decision", decision(sheet, value="2", reviewer="Cy", seen=first["id"])).status == 409
+
+
+def test_undo(server):
+    sheet = sheets(server)[0]
+    made = post(server, "api/decision", decision(sheet)).json()
+    assert post(server, "api/undo", {"id": made["id"], "reviewer": "Bob"}).status == 409
+    r = post(server, "api/undo", {"id": made["id"], "reviewer": "Ann"})
+    assert r.status == 200 and r.json()["decision"] is None
+    assert FAINT_ITEM in [e["item"] for e in get(server, "api/queue").json()]
+    assert post(server, "api/undo", {"id": made["id"], "reviewer": "Ann"}).status == 409
+    assert post(server, "api/undo", {"id": 9999, "reviewer": "Ann"}).status == 404
+    assert post(server, "api/undo", {"reviewer": "Ann"}).status == 400
+    # After an undo the item is decided against "no decision" again.
+    assert post(server, "api/decision", decision(sheet, seen=made["id"])).status == 409
+    assert post(server, "api/decision", decision(sheet, seen=None)).status == 200
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"value": "7"}, 400), ({"value": "x"}, 400), ({"reviewer": ""}, 400), ({"outcome": "maybe"}, 400),
+    ({"seen": "3"}, 400), ({"item": "q99"}, 404), ({"sheet_id": "nosuch"}, 404),
+    ({"item": "programme", "value": "Programme Z"}, 400),
+])
+def test_bad_decisions_are_refused(server, body, status):
+    sheet = sheets(server)[0]
+    r = post(server, "api/decision", {**decision(sheet), **body})
+    assert r.status == status and r.json()["error"]
+    assert get(server, "api/status").json()["decided"] == 0
+
+
+def test_bodies_that_are_not_json_objects_are_refused(shared):
+    assert post(shared, "api/decision", raw_body=b"value=1").status == 400
+    assert post(shared, "api/decision", raw_body=b"[1, 2]").status == 400
+    assert post(shared, "api/decision", {"value": "1"}, content_type="text/plain").status == 415
+    assert post(shared, "api/decision", raw_body=b"{}", length=1_000_001).status == 413  # refused unread
+
+
+def test_decisions_reach_the_csvs_soon(server, out):
+    queue = get(server, "api/queue").json()
+    first, second = queue[0]["sheet_id"], queue[-1]["sheet_id"]
+    assert post(server, "api/decision", decision(first, MULTIPLE_ITEM, "", outcome="invalid")).status == 200
+    assert post(server, "api/decision", decision(second, "programme", "Programme C")).status == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the CSVs are written a moment after the last decision
+        items = pd.read_csv(out / "items.csv", dtype=str).set_index(["sheet_id", "item"])
+        if items.loc[(second, "programme"), "status"] == "reviewed":
+            break
+        time.sleep(0.1)
+    assert items.loc[(first, MULTIPLE_ITEM), "status"] == "reviewed"
+    responses = pd.read_csv(out / "responses.csv", dtype=str, keep_default_na=False).set_index("sheet_id")
+    assert responses.loc[second, "programme"] == "Programme C"
+
+
+def test_quality_check_sample_and_report(server):
+    sample = get(server, "api/check/sample?n=5&seed=2").json()
+    assert len(sample) == 5 and all(e["kind"] != "comment" for e in sample)
+    assert get(server, "api/check/sample?n=5&seed=2").json() == sample
+    for k, entry in enumerate(sample):
+        d = get(server, f"api/item?sheet={entry['sheet_id']}&item={entry['item']}").json()
+        value = d["guess"] if k else ""
+        assert post(server, "api/decision", decision(entry["sheet_id"], entry["item"], value,
+                                                     outcome="check")).status == 200
+    report = get(server, "api/check/report").json()
+    assert report["checked"] == 5 and report["disagreed"] == 1 and 0 < report["low"] < 0.2 < report["high"] < 1
+    assert get(server, "api/check/sample?n=x").status == 400
+
+
+def test_a_csv_writer_that_died_is_replaced(server, out):
+    queue = get(server, "api/queue").json()
+    first, second = queue[0], queue[1]
+    assert post(server, "api/decision", decision(first["sheet_id"], first["item"], "")).status == 200
+    server.app.flush()
+    server.app.csvs._child._proc.kill()  # as if killed from outside
+    assert post(server, "api/decision", decision(second["sheet_id"], second["item"], "1")).status == 200
+    server.app.flush()
+    items = pd.read_csv(out / "items.csv", dtype=str).set_index(["sheet_id", "item"])
+    assert items.loc[(second["sheet_id"], second["item"]), "status"] == "reviewed"

@@ -1,0 +1,153 @@
+"""End to end in real headless Chromium: a reviewer works through the queue with the
+keyboard, meets another reviewer's decision, undoes, goes back, runs a quality check;
+then the store and the CSVs must say what was decided.
+
+Uses Debian's /usr/bin/chromium through Playwright; never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from review_survey import (FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, expected_codes,
+                           running)
+
+from scanner.store import Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def out(template, tmp_path_factory, tmp_path):
+    return copy_survey(cached_survey(template, tmp_path_factory.getbasetemp()), tmp_path / "out")
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def shown(page) -> str:
+    return page.eval_on_selector("#item", "e => e.dataset.key")
+
+
+def press_and_wait(page, key: str) -> str:
+    """Press a key and wait for another item (or the end of the list) to show."""
+    before = shown(page)
+    page.keyboard.press(key)
+    page.wait_for_function("k => document.querySelector('#item').dataset.key !== k", arg=before)
+    return shown(page)
+
+
+def post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)
+
+
+def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, browser):
+    with Store(out) as store:
+        s1, s2 = [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
+    with running(out, template) as server:
+        page = browser.new_page(bypass_csp=True)  # wait_for_function evaluates strings
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.url)
+
+        # The name is asked once.
+        page.fill("#name-input", "Ann")
+        page.press("#name-input", "Enter")
+        page.wait_for_function("document.querySelector('#item').dataset.key")
+        assert shown(page) == f"{s1}/{MULTIPLE_ITEM}"
+        assert page.inner_text("#progress").startswith("1 of 4")
+        assert "more than one box marked" in page.inner_text("#item")
+        page.wait_for_function("document.querySelector('#crop img') && document.querySelector('#crop img').complete"
+                               " && document.querySelector('#crop img').naturalWidth > 0")
+
+        # A code, then undo: the item comes back; m leaves it invalid.
+        assert press_and_wait(page, "3") == f"{s1}/{FAINT_ITEM}"
+        assert press_and_wait(page, "u") == f"{s1}/{MULTIPLE_ITEM}"
+        assert "Undone" in page.inner_text("#message")
+        assert press_and_wait(page, "m") == f"{s1}/{FAINT_ITEM}"
+
+        # Bob decides the item on screen first: Ann is told, and his decision stands...
+        bob = post_json(server.url + "api/decision", {"sheet_id": s1, "item": FAINT_ITEM, "value": "3",
+                                                      "reviewer": "Bob", "seen": None})
+        page.keyboard.press("Enter")
+        page.wait_for_function("!document.querySelector('#message').hidden")
+        assert "Bob" in page.inner_text("#message") and shown(page) == f"{s1}/{FAINT_ITEM}"
+        assert "by Bob" in page.inner_text(".decided")
+        # ...until she decides again, knowingly.
+        assert press_and_wait(page, "1") == f"{s1}/{WRITTEN_COMMENT}"
+
+        # The comment: transcribe in the box, Enter saves.
+        assert page.evaluate("document.activeElement.id") == "text"
+        page.keyboard.type("More joint training please")
+        assert press_and_wait(page, "Enter") == f"{s2}/programme"
+
+        # The programme: a swatch of the paper, a digit chooses.
+        assert page.is_visible(".paper .swatch")
+        assert press_and_wait(page, "2") == ""
+        assert page.is_visible("#done")
+        # Back to it and change it.
+        assert press_and_wait(page, "Backspace") == f"{s2}/programme"
+        assert "Programme B" in page.inner_text(".decided")
+        assert press_and_wait(page, "3") == ""
+
+        # A new visit remembers the name and finds nothing left.
+        page.reload()
+        page.wait_for_selector("#done", state="visible")
+        assert not page.is_visible("#name-dialog") and "Nothing left" in page.inner_text("#done")
+
+        # The quality check: blind, three ok items, one answered wrong on purpose.
+        codes = expected_codes(template)
+        page.click("#mode-check")
+        page.fill("#check-n", "3")
+        page.click("#check-form button[value=go]")
+        page.wait_for_function("document.querySelector('#item').dataset.key")
+        for k in range(3):
+            assert page.query_selector("#guess") is None and page.query_selector(".score") is None
+            sheet, item = shown(page).split("/")
+            right = "1" if item == "programme" else str(codes[item])
+            wrong = "2" if right == "1" else "1"
+            press_and_wait(page, wrong if k == 0 else right)
+        page.wait_for_selector("#report")
+        assert "3 ok values checked blind, 1 disagreed" in page.inner_text("#report")
+        assert errors == []
+        server.app.flush()
+
+    with Store(out) as store:
+        rows = store.db.execute("SELECT item, value, reviewer, outcome, undone FROM decisions ORDER BY id").fetchall()
+    made = [tuple(r) for r in rows]
+    assert made[:7] == [
+        (MULTIPLE_ITEM, "3", "Ann", "value", 1),
+        (MULTIPLE_ITEM, "", "Ann", "invalid", 0),
+        (FAINT_ITEM, "3", "Bob", "value", 0),
+        (FAINT_ITEM, "1", "Ann", "value", 0),
+        (WRITTEN_COMMENT, "More joint training please", "Ann", "value", 0),
+        ("programme", "Programme B", "Ann", "value", 0),
+        ("programme", "Programme C", "Ann", "value", 0),
+    ]
+    assert [r[3] for r in made[7:]] == ["check"] * 3 and bob["reviewer"] == "Bob"
+
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
+    for key in [(s1, MULTIPLE_ITEM), (s1, FAINT_ITEM), (s1, WRITTEN_COMMENT), (s2, "programme")]:
+        assert items.loc[key, "status"] == "reviewed"
+    assert items.loc[(s1, FAINT_ITEM), "value"] == "1"
+    responses = pd.read_csv(out / "responses.csv", dtype=str, keep_default_na=False).set_index("sheet_id")
+    assert responses.loc[s1, MULTIPLE_ITEM] == "" and responses.loc[s1, FAINT_ITEM] == "1"
+    assert responses.loc[s1, WRITTEN_COMMENT] == "More joint training please"
+    assert responses.loc[s2, "programme"] == "Programme C"
