@@ -253,13 +253,7 @@ def _code(value: str, status: str, valid: set[int], outcome: str = "") -> int:
 
 
 def decision_outcomes(store: Store) -> dict[tuple[str, str], str]:
-    """The outcome (value, blank, invalid, check) of each item's decision in force.
-
-    Stores written before review decisions had outcomes have none: an empty mapping.
-    """
-    columns = {row[1] for row in store.db.execute("PRAGMA table_info(decisions)")}
-    if "outcome" not in columns:
-        return {}
+    """The outcome (value, blank, invalid, check) of each item's decision in force."""
     rows = store.db.execute(
         "SELECT d.sheet_id, d.item, d.outcome FROM decisions d JOIN (SELECT MAX(id) AS id FROM decisions "
         "WHERE undone = 0 GROUP BY sheet_id, item) last ON last.id = d.id").fetchall()

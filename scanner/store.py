@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, item TEXT NOT NULL,
     value TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL,
     value_before TEXT, status_before TEXT, page_hash TEXT NOT NULL DEFAULT '',
-    stale INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0
+    stale INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
 """

@@ -248,7 +248,6 @@ def test_several_answers_item_and_invalid_decision(template_data, tmp_path):
         _save(store, "s1", {"q01": ("1;3", Status.OK), "q02": ("", Status.MULTIPLE)})
         _save(store, "s2", {"q01": ("", Status.BLANK), "q02": ("2", Status.OK)})
         _save(store, "s3", {"q01": ("", Status.REVIEW), "q02": ("3", Status.OK)})
-        store.db.execute("ALTER TABLE decisions ADD COLUMN outcome TEXT NOT NULL DEFAULT ''")
         store.db.execute("INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, outcome) "
                          "VALUES ('s1', 'q02', '', 'ann', ?, 'invalid')", (datetime.now(timezone.utc).isoformat(),))
     ds = open_dataset(out, t)

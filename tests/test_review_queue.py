@@ -31,7 +31,6 @@ def out(template, tmp_path_factory, tmp_path):
 @pytest.fixture
 def store(out, template):
     with q.open_survey(out, template) as s:
-        q.ensure_schema(s)
         yield s
 
 
@@ -241,18 +240,6 @@ def test_no_crop_when_the_page_file_moved_or_changed(store, template):
                           FAINT_ITEM)
     with pytest.raises(crops.CropUnavailable, match="no form page 9"):
         crops.page_ref(store, first, 9)
-
-
-def test_store_made_before_the_outcome_column_gains_it(out):
-    with Store(out) as s:
-        s.db.execute("DROP TABLE decisions")
-        s.db.execute("CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, "
-                     "item TEXT NOT NULL, value TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, "
-                     "value_before TEXT, status_before TEXT, page_hash TEXT NOT NULL DEFAULT '', "
-                     "stale INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0)")
-        q.ensure_schema(s)
-        q.ensure_schema(s)
-        assert "outcome" in {r[1] for r in s.db.execute("PRAGMA table_info(decisions)")}
 
 
 def test_page_task_rebuilds_what_enumerate_pages_made(tmp_path, out):

@@ -133,17 +133,6 @@ class Fields:
         return [o.code for o in self.items[item].options]
 
 
-def ensure_schema(store: Store) -> None:
-    """Add the decisions' `outcome` column to stores made before it existed."""
-    columns = {row[1] for row in store.db.execute("PRAGMA table_info(decisions)")}
-    if "outcome" not in columns:
-        try:
-            store.db.execute("ALTER TABLE decisions ADD COLUMN outcome TEXT NOT NULL DEFAULT ''")
-        except sqlite3.OperationalError as exc:  # another process added it meanwhile
-            if "duplicate column" not in str(exc):
-                raise
-
-
 def open_survey(out_dir: Path, template: Template) -> Store:
     """The survey's store, after checking it exists and was scanned with `template`.
 
@@ -230,7 +219,6 @@ def queue_status(out_dir: str | Path, template: Template) -> dict:
         UsageError: no survey in `out_dir`, or one of another form.
     """
     with open_survey(Path(out_dir), template) as store:
-        ensure_schema(store)
         return status(store, Fields(template))
 
 
@@ -471,6 +459,6 @@ def check_report(store: Store) -> CheckReport:
 
 
 __all__ = ["CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
-           "QueueEntry", "UnknownItem", "check_report", "check_sample", "current_decision", "ensure_schema",
+           "QueueEntry", "UnknownItem", "check_report", "check_sample", "current_decision",
            "item_detail", "open_survey", "queue_status", "record_decision", "status", "undo_decision", "waiting",
            "wilson"]

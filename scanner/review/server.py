@@ -165,7 +165,6 @@ class ReviewApp:
 
     def _open(self) -> None:
         self._local.store = q.open_survey(self.out_dir, self.template)
-        q.ensure_schema(self._local.store)
 
     def store_call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
         """Run `fn(store, *args, **kwargs)` on the store's thread and return its result."""
