@@ -47,16 +47,16 @@ def final_items(store: Store) -> pd.DataFrame:
     return df
 
 
-def items_table(store: Store) -> pd.DataFrame:
+def items_table(store: Store, final: pd.DataFrame | None = None) -> pd.DataFrame:
     """`items.csv`: the contract's columns first, then where to look and why."""
-    df = final_items(store)
+    df = final_items(store) if final is None else final
     return df[["sheet_id", "item", "value", "status", "confidence", "reason", "form_page", "crop",
                "source", "first_page"]].rename(columns={"form_page": "page"})
 
 
-def responses_table(store: Store, template: Template) -> pd.DataFrame:
+def responses_table(store: Store, template: Template, final: pd.DataFrame | None = None) -> pd.DataFrame:
     """`responses.csv`: one row per sheet, each item's resolved code and each comment."""
-    df = final_items(store)
+    df = (final_items(store) if final is None else final).copy()
     df["answer"] = df["value"].where(df["status"].isin(RESOLVED), "")
     wide = df.pivot(index="sheet_id", columns="item", values="answer")
     sheets = pd.read_sql_query("SELECT sheet_id, source, first_page, colour FROM sheets ORDER BY seq", store.db)
@@ -84,6 +84,10 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             df.to_csv(f, index=False)
+        # mkstemp makes the file private; outputs are as readable as any file the user makes.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -94,8 +98,9 @@ def write_outputs(store: Store, template: Template, out_dir: str | Path) -> list
     """Write responses.csv, items.csv and pages.csv into `out_dir`."""
     out_dir = Path(out_dir)
     written = []
-    for name, df in (("responses.csv", responses_table(store, template)),
-                     ("items.csv", items_table(store)),
+    final = final_items(store)
+    for name, df in (("responses.csv", responses_table(store, template, final)),
+                     ("items.csv", items_table(store, final)),
                      ("pages.csv", pages_table(store))):
         write_csv_atomic(df, out_dir / name)
         written.append(out_dir / name)
