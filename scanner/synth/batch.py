@@ -1,0 +1,482 @@
+"""Generate whole batches: plan the files and sheets, draw every page, write the truth.
+
+Randomness comes in separate streams keyed by what it decides (the batch's item
+skews, the file plan, each sheet, each file's scanner, each page's strokes), each a
+numpy Generator seeded from (seed, stream, index). So the same seed gives the same
+truth and the same JPEG bytes, a sheet's answers do not depend on how many came
+before it, and files can be drawn in any order or in parallel.
+
+The truth, in `out_dir/truth/`:
+
+- responses.csv: what a perfect reader reports, in the contract's columns (an item is
+  empty when blank or when two boxes are ticked; comment lines are joined by single
+  spaces), then `serial` (the copy's number in its QR code, empty when unnumbered).
+- pages.csv: every page of every file: the contract's `source, page, status,
+  sheet_id, reason`, then `form_page`, `serial`, `colour` and the scan: `dpi,
+  greyscale, rotation_deg` (clockwise in the image), `shift_x_mm, shift_y_mm, scale,
+  upside_down, photo, blur_px, jpeg_quality, width_px, height_px`; for form pages
+  `markers_cut` (corner markers pushed partly off the image) and `h_mm_to_px`: the
+  page-mm-to-pixel homography, 9 numbers row by row (pixel centres at integers), which
+  is what registration must recover.
+- marks.csv: one row per sheet and item, comment and `programme`: `sheet_id, item,
+  value, expected_status` (ok, blank, multiple; `review` for the programme of a
+  greyscale scan), `effect` (see `respondents.Effect`), then `page`, `shape`, `ink`,
+  `inked` (codes whose boxes carry ink), `cancelled` (the code inked out), and for
+  comments `font` and `touch` (the frame side the writing runs into).
+- manifest.json: seed, options, template form and version, counts, and each file's
+  resolution, colour mode, duplex, cover letter, numbering and paper colour.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from scanner.render import marker_boxes
+from scanner.synth.ink import Fonts, Shape
+from scanner.synth.letter import cover_letter
+from scanner.synth.paper import (PageScan, Scanner, blank_back, draw_page_scan, draw_scanner, lay_paper,
+                                 paper_quad)
+from scanner.synth.page import Desk
+from scanner.synth.pdf import JpegPdfWriter
+from scanner.synth.rates import Rates
+from scanner.synth.respondents import Effect, Sheet, Status, draw_sheet, draw_skews, load_phrases
+from scanner.template import Colour, Template
+
+log = logging.getLogger(__name__)
+
+# Random streams: the second key of every seed.
+SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS = range(1, 7)
+
+PAGE_COLUMNS = ["source", "page", "status", "sheet_id", "reason", "form_page", "serial", "colour", "dpi",
+                "greyscale", "rotation_deg", "shift_x_mm", "shift_y_mm", "scale", "upside_down", "photo",
+                "blur_px", "jpeg_quality", "width_px", "height_px", "markers_cut", "h_mm_to_px"]
+MARK_COLUMNS = ["sheet_id", "item", "value", "expected_status", "effect", "page", "shape", "ink", "inked",
+                "cancelled", "font", "touch"]
+"""marks.csv: the brief's columns, then the form page, the mark's shape and ink, the codes
+whose boxes carry ink and the one inked out to cancel it; for comments the font and the
+side of the frame the writing runs into."""
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """What the generated batch looks like. Shares are of files or pages as named."""
+
+    per_file: int = 10
+    """Questionnaires per batch PDF (what a sheet feeder takes in one go)."""
+    greyscale_share: float = 0.15
+    """Share of batch files scanned in greyscale."""
+    dpis: tuple[int, ...] = (150, 200, 300)
+    """Scan resolutions; each file takes one at random."""
+    photo_share: float = 0.03
+    """Pages that look like a phone photo (mild perspective, uneven light)."""
+    upside_down_share: float = 0.05
+    """Pages fed upside down."""
+    duplex_blank_share: float = 0.1
+    """Share of files scanned duplex: a blank back after each page."""
+    cover_letter_share: float = 0.2
+    """Share of files with a cover letter (not a form page) among the questionnaires."""
+    numbered_share: float = 0.5
+    """Share of files whose copies carry serials in the QR code."""
+    effects: bool = True
+    """False: clean black ticks on white paper, no distortion, no blur or noise (simple tests)."""
+    rates: Rates = field(default_factory=Rates)
+    """Probabilities of everything else (`scanner.synth.rates`)."""
+    jobs: int = 1
+    """Processes drawing files in parallel."""
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    questionnaires: int
+    pages: int
+    files: list[Path]
+    truth_dir: Path
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """One batch PDF: which sheets, in what order, and how the scanner was set."""
+
+    index: int
+    name: str
+    sheets: tuple[int, ...]
+    dpi: int
+    greyscale: bool
+    duplex: bool
+    letter_at: int | None
+    """The letter comes before the questionnaire at this position (len(sheets): at the end)."""
+    numbered: bool
+    colour: str | None
+    """The one paper colour of a file sorted by programme; None for a mixed file."""
+
+
+def _rng(seed: int, *keys: int) -> np.random.Generator:
+    return np.random.default_rng([seed % (1 << 63), *keys])
+
+
+def _quota(n: int, share: float, rng: np.random.Generator) -> set[int]:
+    """Exactly round(share * n) of n files, rounding at random: shares hold in small batches."""
+    k = int(math.floor(share * n + rng.random()))
+    return set(int(i) for i in rng.permutation(n)[: min(max(k, 0), n)])
+
+
+def _agency(template: Template, rates: Rates) -> Colour | None:
+    return template.colour(rates.agency_colour)
+
+
+def _draw_colour(template: Template, rates: Rates, rng: np.random.Generator) -> Colour | None:
+    if not template.colours:
+        return None
+    agency = _agency(template, rates)
+    programmes = [c for c in template.colours if c is not agency]
+    if agency is not None and (not programmes or rng.random() < rates.agency_paper):
+        return agency
+    return programmes[int(rng.integers(len(programmes)))]
+
+
+def plan_files(template: Template, count: int, seed: int, options: SynthOptions) -> list[FilePlan]:
+    """Split `count` questionnaires into batch files and set each file's scanner."""
+    rng = _rng(seed, FILES)
+    per_file = max(1, options.per_file)
+    n = max(1, math.ceil(count / per_file))
+    grey = _quota(n, options.greyscale_share, rng)
+    duplex = _quota(n, options.duplex_blank_share, rng)
+    letters = _quota(n, options.cover_letter_share, rng)
+    numbered = _quota(n, options.numbered_share, rng)
+    plans = []
+    for f in range(n):
+        sheets = tuple(range(f * per_file, min(count, (f + 1) * per_file)))
+        dpi = int(options.dpis[int(rng.integers(len(options.dpis)))])
+        colour = None
+        if rng.random() < options.rates.sorted_file:
+            chosen = _draw_colour(template, options.rates, rng)
+            colour = chosen.name if chosen else None
+        letter_at = None
+        if f in letters:
+            letter_at = 0 if rng.random() < 0.5 else int(rng.integers(0, len(sheets) + 1))
+        plans.append(FilePlan(f, f"batch-{f + 1:03d}.pdf", sheets, dpi, f in grey, f in duplex, letter_at,
+                              f in numbered, colour))
+    return plans
+
+
+def plan_sheets(template: Template, files: list[FilePlan], seed: int, options: SynthOptions,
+                fonts: Fonts) -> list[Sheet]:
+    """Every respondent's questionnaire: paper colour (the file's, when sorted), answers, comments."""
+    rates = options.rates
+    skews = draw_skews(template, rates, _rng(seed, SKEWS))
+    phrases = load_phrases()
+    total = sum(len(f.sheets) for f in files)
+    width = max(4, len(str(total)))
+    plain = _agency(template, rates) or (template.colours[0] if template.colours else None)
+    sheets = []
+    for plan in files:
+        for index in plan.sheets:
+            rng = _rng(seed, SHEETS, index)
+            if not options.effects:
+                colour = plain
+            elif plan.colour is not None:
+                colour = template.colour(plan.colour)
+            else:
+                colour = _draw_colour(template, rates, rng)
+            sheets.append(draw_sheet(template, index, colour, skews, phrases, fonts, rates, rng,
+                                     options.effects, width))
+    return sheets
+
+
+def _bgr(rgb) -> tuple[int, int, int]:
+    r, g, b = (int(np.clip(v, 0, 255)) for v in rgb)
+    return b, g, r
+
+
+def _paper(template: Template, sheet: Sheet, ream: dict[str, np.ndarray], seed: int, rates: Rates,
+           effects: bool) -> tuple[int, int, int]:
+    """The sheet's paper colour: the template's, this file's ream, this sheet."""
+    colour = template.colour(sheet.colour)
+    rgb = np.array(colour.rgb if colour else (255, 255, 255), dtype=int)
+    if not effects:
+        return _bgr(rgb)
+    jitter = _rng(seed, TINTS, sheet.index).integers(-rates.sheet_jitter, rates.sheet_jitter + 1, 3)
+    return _bgr(rgb + ream.get(sheet.colour, 0) + jitter)
+
+
+TABLES = ((150, 105, 65), (112, 110, 108), (205, 202, 195), (62, 55, 50), (175, 140, 100))
+"""Colours (RGB) of what a phone photo shows around the sheet: wood, grey, white, dark desks."""
+
+
+def _table(rng: np.random.Generator) -> tuple[int, int, int]:
+    base = np.array(TABLES[int(rng.integers(len(TABLES)))])
+    return _bgr(base + rng.integers(-12, 13, 3))
+
+
+def _markers_cut(template: Template, h_mm: np.ndarray, size_px: tuple[int, int]) -> int:
+    """How many corner markers the distortion pushed (partly) off the image."""
+    w, h = size_px
+    cut = 0
+    for x, y, s in marker_boxes(template):
+        pts = np.array([[[x, y], [x + s, y], [x + s, y + s], [x, y + s]]], np.float64)
+        img = cv2.perspectiveTransform(pts, h_mm)[0]
+        if img[:, 0].min() < 0 or img[:, 1].min() < 0 or img[:, 0].max() > w - 1 or img[:, 1].max() > h - 1:
+            cut += 1
+    return cut
+
+
+def _sequence(plan: FilePlan, template: Template) -> list[tuple[str, int | None, int | None]]:
+    """The file's pages in order: (kind, sheet index, form page); kind form/back/letter."""
+    pages: list[tuple[str, int | None, int | None]] = []
+    for position in range(len(plan.sheets) + 1):
+        if plan.letter_at == position:
+            pages.append(("letter", None, None))
+            if plan.duplex:
+                pages.append(("back", None, None))
+        if position == len(plan.sheets):
+            break
+        for number in template.page_numbers:
+            pages.append(("form", plan.sheets[position], number))
+            if plan.duplex:
+                pages.append(("back", plan.sheets[position], None))
+    return pages
+
+
+def _scan_row(scan: PageScan) -> dict:
+    return {"rotation_deg": scan.rotation_deg, "shift_x_mm": scan.shift_mm[0], "shift_y_mm": scan.shift_mm[1],
+            "scale": scan.scale, "upside_down": int(scan.upside_down), "photo": int(scan.photo),
+            "blur_px": scan.blur_px}
+
+
+@dataclass
+class _Drawn:
+    """A page drawn on white paper, waiting for the scanner: what `Scanner.finish` needs."""
+
+    image: np.ndarray
+    quad: np.ndarray
+    scan: PageScan
+    paper: tuple[int, int, int]
+    surround: tuple[int, int, int] | None
+    row: dict
+
+
+class _FileDrawer:
+    """Draws the pages of one batch file in order (a duplex back needs its front)."""
+
+    def __init__(self, template: Template, plan: FilePlan, sheets: dict[int, Sheet], seed: int,
+                 options: SynthOptions, desk: Desk):
+        self.template, self.plan, self.sheets, self.seed, self.options, self.desk = (
+            template, plan, sheets, seed, options, desk)
+        rates = options.rates
+        rng = _rng(seed, SCANNERS, plan.index)
+        self.look = draw_scanner(rng, rates, plan.dpi, plan.greyscale, options.effects)
+        self.scanner = Scanner(self.look, rng)
+        # Each programme's paper comes from one ream per file: its own tint.
+        self.ream = {c.name: rng.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
+        self.size = desk.blanks.size_px(plan.dpi)
+        self.front: _Drawn | None = None
+
+    def page(self, kind: str, index: int | None, form_page: int | None, rng: np.random.Generator) -> _Drawn:
+        if kind == "back":
+            return self._back(index, rng)
+        effects = self.options.effects
+        photo = effects and rng.random() < self.options.photo_share
+        upside = effects and rng.random() < self.options.upside_down_share
+        scan = draw_page_scan(rng, self.options.rates, self.plan.dpi, photo=photo, upside_down=upside,
+                              effects=effects)
+        surround = _table(rng) if photo else None
+        if kind == "letter":
+            drawn = self._letter(scan, surround, rng)
+        else:
+            drawn = self._form(self.sheets[index], form_page, scan, surround, rng)
+        self.front = drawn
+        return drawn
+
+    def _form(self, sheet: Sheet, form_page: int, scan: PageScan, surround, rng: np.random.Generator) -> _Drawn:
+        plan, template = self.plan, self.template
+        serial = sheet.index + 1 if plan.numbered else None
+        image, m = self.desk.form_page(form_page, plan.dpi, serial, scan, self.scanner, rng, self.options.effects)
+        self.desk.ink(image, m, plan.dpi, sheet.answers_on(form_page), sheet.comments_on(form_page),
+                      sheet.respondent.pen_width_mm, rng)
+        h_mm = scan.homography(template.page_size_mm, plan.dpi)
+        row = {"status": "used", "sheet_id": sheet.sheet_id, "form_page": form_page,
+               "serial": "" if serial is None else serial, "colour": sheet.colour,
+               "markers_cut": _markers_cut(template, h_mm, self.size),
+               "h_mm_to_px": " ".join(f"{v:.6g}" for v in (h_mm / h_mm[2, 2]).ravel()), **_scan_row(scan)}
+        paper = _paper(template, sheet, self.ream, self.seed, self.options.rates, self.options.effects)
+        return _Drawn(image, paper_quad(m, self.size), scan, paper, surround, row)
+
+    def _letter(self, scan: PageScan, surround, rng: np.random.Generator) -> _Drawn:
+        colour = self.template.colour(self.plan.colour) if self.plan.colour else None
+        raster = cover_letter(self.template.page_size_mm, self.plan.dpi, colour.programme if colour else "",
+                              self.desk.fonts, rng)
+        grey, m = lay_paper(raster, scan, self.plan.dpi)
+        image = self.scanner.develop(grey, scan, rng, self.options.effects)
+        paper = _bgr(np.array([250, 250, 248]) + (rng.integers(-3, 4, 3) if self.options.effects else 0))
+        row = {"status": "unrecognised", "reason": "cover letter", **_scan_row(scan)}
+        return _Drawn(image, paper_quad(m, self.size), scan, paper, surround, row)
+
+    def _back(self, index: int | None, rng: np.random.Generator) -> _Drawn:
+        """The front's sheet turned over: its skew mirrored, the front showing through."""
+        front = self.front
+        strength = float(rng.uniform(*self.options.rates.show_through)) if self.options.effects else 0.0
+        scan = PageScan(-front.scan.rotation_deg, (-front.scan.shift_mm[0], front.scan.shift_mm[1]),
+                        front.scan.scale, illumination=front.scan.illumination)
+        grey, quad = blank_back(front.image, front.quad, strength)
+        image = self.scanner.develop(grey, scan, rng, self.options.effects)
+        row = {"status": "blank", "reason": "blank duplex back", **_scan_row(scan),
+               "colour": self.sheets[index].colour if index is not None else ""}
+        return _Drawn(image, quad, scan, front.paper, None, row)
+
+
+def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], seed: int, options: SynthOptions,
+                out_dir: Path, desk: Desk) -> list[dict]:
+    """Draw one batch file's pages and write its PDF; returns its rows of pages.csv."""
+    drawer = _FileDrawer(template, plan, sheets, seed, options, desk)
+    w, h = drawer.size
+    rows = []
+    with JpegPdfWriter(out_dir / plan.name) as pdf:
+        for number, (kind, index, form_page) in enumerate(_sequence(plan, template), start=1):
+            rng = _rng(seed, PAGES, plan.index, number)
+            drawn = drawer.page(kind, index, form_page, rng)
+            jpeg = drawer.scanner.finish(drawn.image, drawn.scan, rng, drawn.paper, drawn.quad, drawn.surround,
+                                         options.effects)
+            pdf.add_page(jpeg, w, h, plan.dpi, plan.greyscale)
+            rows.append({"source": plan.name, "page": number, "dpi": plan.dpi, "greyscale": int(plan.greyscale),
+                         "jpeg_quality": drawer.look.jpeg_quality, "width_px": w, "height_px": h, **drawn.row})
+    return rows
+
+
+def _render_job(args) -> list[dict]:
+    template, plan, sheets, seed, options, out_dir = args
+    with Desk(template) as desk:
+        return render_file(template, plan, sheets, seed, options, out_dir, desk)
+
+
+def _first_pages(rows: list[dict]) -> dict[str, tuple[str, int]]:
+    first: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        if row["status"] == "used" and row["sheet_id"] not in first:
+            first[row["sheet_id"]] = (row["source"], row["page"])
+    return first
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def response_rows(template: Template, sheets: list[Sheet], first: dict[str, tuple[str, int]],
+                  serials: dict[str, int | None]) -> tuple[list[str], list[dict]]:
+    """responses.csv: the contract's columns, then the copy's serial."""
+    columns = ["sheet_id", "source", "first_page", "programme", "colour", *template.field_ids(), "serial"]
+    rows = []
+    for sheet in sheets:
+        source, page = first[sheet.sheet_id]
+        row = {"sheet_id": sheet.sheet_id, "source": source, "first_page": page, "programme": sheet.programme,
+               "colour": sheet.colour, "serial": serials.get(sheet.sheet_id) or ""}
+        row |= {a.item: "" if a.value is None else a.value for a in sheet.answers}
+        row |= {c.comment: c.text for c in sheet.comments}
+        rows.append(row)
+    return columns, rows
+
+
+def mark_rows(sheets: list[Sheet], greyscale: dict[str, bool]) -> list[dict]:
+    """marks.csv: how each item and comment was made, and what the reader should say."""
+    rows = []
+    for sheet in sheets:
+        grey = greyscale[sheet.sheet_id]
+        rows.append({"sheet_id": sheet.sheet_id, "item": "programme", "value": sheet.programme,
+                     # A greyscale scan cannot show the paper: the reader must not guess.
+                     "expected_status": Status.REVIEW if grey else Status.OK,
+                     "effect": Effect.GREYSCALE if grey else Effect.COLOUR, "page": 1})
+        for a in sheet.answers:
+            rows.append({"sheet_id": sheet.sheet_id, "item": a.item, "value": "" if a.value is None else a.value,
+                         "expected_status": a.status, "effect": a.effect, "page": a.page, "shape": a.shape,
+                         "ink": a.ink or "", "inked": " ".join(str(m.code) for m in a.marks),
+                         "cancelled": " ".join(str(m.code) for m in a.marks if m.shape is Shape.INKED_OUT)})
+        for c in sheet.comments:
+            rows.append({"sheet_id": sheet.sheet_id, "item": c.comment, "value": c.text,
+                         "expected_status": Status.OK if c.lines else Status.BLANK, "effect": c.effect,
+                         "page": c.page, "ink": c.ink or "", "touch": c.touch,
+                         "font": c.hand.font if c.hand and c.lines else ""})
+    return rows
+
+
+def generate(template: Template, out_dir: Path, count: int, seed: int,
+             options: SynthOptions = SynthOptions()) -> SynthResult:
+    """Write scanned batches of `count` filled-in questionnaires and their ground truth.
+
+    Writes `out_dir/batch-001.pdf`, ... (one JPEG per page, as a sheet feeder makes
+    them) and `out_dir/truth/`: responses.csv and pages.csv as the reader should write
+    them, marks.csv with how every mark and comment was made, manifest.json.
+
+    Raises:
+        ValueError: `count` is below 1 or `options.dpis` is empty.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+    if not options.dpis:
+        raise ValueError("options.dpis is empty: give at least one scan resolution")
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    truth = out_dir / "truth"
+    truth.mkdir(parents=True, exist_ok=True)
+    with Desk(template) as desk:
+        files = plan_files(template, count, seed, options)
+        sheets = plan_sheets(template, files, seed, options, desk.fonts)
+        by_index = {s.index: s for s in sheets}
+        jobs = [(template, plan, {i: by_index[i] for i in plan.sheets}, seed, options, out_dir) for plan in files]
+        rows: list[dict] = []
+        if options.jobs > 1 and len(files) > 1:
+            with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+                for plan, file_rows in zip(files, pool.map(_render_job, jobs)):
+                    rows += file_rows
+                    log.info("wrote %s (%d pages)", plan.name, len(file_rows))
+        else:
+            for plan, job in zip(files, jobs):
+                file_rows = render_file(*job, desk)
+                rows += file_rows
+                log.info("wrote %s (%d pages)", plan.name, len(file_rows))
+    serials = {s.sheet_id: (s.index + 1 if plan.numbered else None) for plan in files
+               for s in (by_index[i] for i in plan.sheets)}
+    greyscale = {by_index[i].sheet_id: plan.greyscale for plan in files for i in plan.sheets}
+    columns, responses = response_rows(template, sheets, _first_pages(rows), serials)
+    _write_csv(truth / "responses.csv", columns, responses)
+    _write_csv(truth / "pages.csv", PAGE_COLUMNS, rows)
+    _write_csv(truth / "marks.csv", MARK_COLUMNS, mark_rows(sheets, greyscale))
+    elapsed = time.perf_counter() - started
+    _write_manifest(truth / "manifest.json", template, seed, options, files, rows, len(sheets))
+    log.info("%d questionnaires, %d pages in %.1f s (%.1f pages/s)", len(sheets), len(rows), elapsed,
+             len(rows) / max(elapsed, 1e-9))
+    return SynthResult(len(sheets), len(rows), [out_dir / f.name for f in files], truth)
+
+
+def _write_manifest(path: Path, template: Template, seed: int, options: SynthOptions, files: list[FilePlan],
+                    rows: list[dict], questionnaires: int) -> None:
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    manifest = {
+        "generator": "scanner.synth",
+        "seed": seed,
+        "options": {k: v for k, v in asdict(options).items() if k != "jobs"},  # jobs change nothing drawn
+        "template": {"form": template.form, "version": template.version},
+        "counts": {"questionnaires": questionnaires, "files": len(files), "pages": len(rows), **by_status},
+        "files": [{"name": f.name, "questionnaires": len(f.sheets), "pages": sum(r["source"] == f.name for r in rows),
+                   "dpi": f.dpi, "greyscale": f.greyscale, "duplex": f.duplex,
+                   "cover_letter": f.letter_at is not None, "numbered": f.numbered, "colour": f.colour or "mixed"}
+                  for f in files],
+    }
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+__all__ = ["SynthOptions", "SynthResult", "generate", "plan_files", "plan_sheets", "render_file"]
