@@ -12,9 +12,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.colors import Color
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -27,6 +25,10 @@ BOX_LINE_MM = 0.3
 
 OPTION_LABEL_W = 88.0
 """Width of an option's label printed beside its box (`Item.label_options`)."""
+
+QR_QUIET_MODULES = 2
+"""Light modules around the QR code inside its printed square (the page around it is
+light too, so two suffice)."""
 
 INK = Color(0.12, 0.12, 0.12)
 GREY = Color(0.45, 0.45, 0.45)
@@ -121,26 +123,38 @@ class _PageCanvas:
         self.c.setFillColor(INK)
 
 
-def _draw_markers(pc: _PageCanvas, template: Template, page: int) -> None:
+def _fill_cells(pc: _PageCanvas, x: float, y: float, cell: float, bits: np.ndarray) -> None:
+    """Fill the True cells of `bits` as squares of side `cell` mm from (x, y), as one path:
+    filled together, adjacent cells show no seams however the page is rasterised."""
+    path = pc.c.beginPath()
+    for r, c in zip(*np.nonzero(bits)):
+        path.rect((x + c * cell) * mm, (pc.h - y - (r + 1) * cell) * mm, cell * mm, cell * mm)
     pc.c.setFillColor(Color(0, 0, 0))
+    pc.c.drawPath(path, stroke=0, fill=1)
+    pc.c.setFillColor(INK)
+
+
+def _draw_markers(pc: _PageCanvas, template: Template, page: int) -> None:
     for (x, y, side), marker_id in zip(marker_boxes(template), marker_ids(page)):
         bits = marker_bits(template, marker_id)
-        cell = side / bits.shape[0]
-        for r, c in zip(*np.nonzero(bits)):
-            # Cells overlap by a hair so that no paper-coloured seams split the marker.
-            pc.rect(x + c * cell, y + r * cell, cell + 0.02, cell + 0.02, fill=True)
-    pc.c.setFillColor(INK)
+        _fill_cells(pc, x, y, side / bits.shape[0], bits)
+
+
+def qr_modules(payload: str) -> np.ndarray:
+    """The QR code's modules (True = dark), quiet zone not included."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(payload)
+    code.make()
+    n = code.getModuleCount()
+    return np.array([[code.isDark(r, c) for c in range(n)] for r in range(n)], dtype=bool)
 
 
 def _draw_qr(pc: _PageCanvas, template: Template, page: int, serial: int | None) -> None:
     reg = template.registration
-    widget = QrCodeWidget(qr_payload(template, page, serial), barLevel="M", barBorder=2)
-    x0, y0, x1, y1 = widget.getBounds()
-    size = reg.qr_size_mm * mm
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
+    modules = qr_modules(qr_payload(template, page, serial))
+    cell = reg.qr_size_mm / (modules.shape[0] + 2 * QR_QUIET_MODULES)
     x, y = reg.qr_at_mm
-    renderPDF.draw(drawing, pc.c, x * mm, (pc.h - y - reg.qr_size_mm) * mm)
+    _fill_cells(pc, x + QR_QUIET_MODULES * cell, y + QR_QUIET_MODULES * cell, cell, modules)
 
 
 def _draw_item(pc: _PageCanvas, template: Template, item: Item) -> None:

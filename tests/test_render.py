@@ -169,7 +169,11 @@ def decode_qr(image: np.ndarray, template: Template, dpi: int = DPI) -> tuple[st
     scale = dpi / 25.4
     x0, y0 = (max(0, int((v - 6) * scale)) for v in reg.qr_at_mm)
     x1, y1 = (int((v + reg.qr_size_mm + 6) * scale) for v in reg.qr_at_mm)
-    text, points, _ = cv2.QRCodeDetector().detectAndDecode(image[y0:y1, x0:x1])
+    # The detectors the reader uses, in its order (identify.QrReader).
+    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+        text, points, _ = detector.detectAndDecode(image[y0:y1, x0:x1])
+        if text:
+            break
     if points is None:
         return text, None
     return text, (points.reshape(-1, 2) + [x0, y0] + 0.5) / scale
