@@ -84,11 +84,13 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     if not rgbs:
         return ColourDecision(None, None, 0.0, ColourReason.GREYSCALE, None)
     median = tuple(float(v) for v in np.median(np.array(rgbs), axis=0))
-    names = {_nearest(rgb, template)[0] for rgb in rgbs}
     name, d1, d2 = _nearest(median, template)
     confidence = float((d2 - d1) / (d2 + d1)) if d2 + d1 > 0 else 0.0
+    # One page off (a phone photo's light, a page from another ream) is outvoted; a
+    # questionnaire whose pages really are on two papers is not.
+    agreeing = sum(_nearest(rgb, template)[0] == name for rgb in rgbs)
     reason = None
-    if len(names) > 1:
+    if agreeing < T.COLOUR_PAGES_AGREE * len(rgbs):
         reason = ColourReason.PAGES_DIFFER
     elif d1 > T.COLOUR_MAX_DISTANCE:
         reason = ColourReason.UNKNOWN
@@ -100,10 +102,23 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     return ColourDecision(name, colour.programme, confidence, None, median)
 
 
+def _distance(ab: np.ndarray, reference: np.ndarray) -> float:
+    """Chroma distance in which being paler or deeper than the reference counts half as
+    much as a different hue: scans wash out or deepen a paper's colour (exposure, JPEG,
+    ream), but do not turn blue into green."""
+    diff = ab - reference
+    norm = float(np.linalg.norm(reference))
+    if norm < 1e-6:
+        return float(np.linalg.norm(diff))
+    radial = float(diff @ reference) / norm
+    tangential = float(np.linalg.norm(diff - radial * reference / norm))
+    return float(np.hypot(T.COLOUR_RADIAL_WEIGHT * radial, tangential))
+
+
 def _nearest(rgb: tuple[float, float, float], template: Template) -> tuple[str, float, float]:
     """The nearest template colour, its distance and the runner-up's (a*b* units)."""
     ab = _ab(rgb)
-    distances = sorted((float(np.linalg.norm(ab - _ab(c.rgb))), c.name) for c in template.colours)
+    distances = sorted((_distance(ab, _ab(c.rgb)), c.name) for c in template.colours)
     # With one colour only, the margin is measured against the unknown-colour limit.
     second = distances[1][0] if len(distances) > 1 else 2 * T.COLOUR_MAX_DISTANCE
     return distances[0][1], distances[0][0], second

@@ -19,7 +19,7 @@ from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Method, Registrar, Registration, downscale
+from scanner.register import Registrar, Registration, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -101,7 +101,7 @@ class PageReader:
                               reason=f"a page of form {ident.form!r} version {ident.version}, "
                                      f"not {t.form!r} version {t.version}")
         page = reg.page
-        if ident is None and reg.method is not Method.CONTENT:
+        if ident is None:
             agreement = self.registrar.content_agreement(grey, reg.transform, page)
             if agreement < T.AGREEMENT_MIN:
                 return PageResult(**base, status=PageStatus.UNRECOGNISED,

@@ -148,6 +148,8 @@ class Registrar:
         undo = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
         to_ref = np.array([[T.CONTENT_PX_PER_MM, 0, -0.5], [0, T.CONTENT_PX_PER_MM, -0.5], [0, 0, 1]])
         transform = PageTransform.from_array(undo @ matrix_small @ to_ref)
+        if not self._plausible(transform, grey.shape):
+            return None
         log.debug("content registration: page %d with %d inliers", page, inliers)
         return Registration(page, transform, Method.CONTENT, 0, float("nan"))
 
@@ -156,6 +158,17 @@ class Registrar:
         if page not in self._blanks:
             self._blanks[page] = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
         return self._blanks[page]
+
+    def _plausible(self, transform: PageTransform, shape: tuple[int, ...]) -> bool:
+        """Whether the page lands in the image as a sheet of paper can: a convex
+        quadrilateral covering a fair part of the image (RANSAC on stray matches can
+        return a twisted or collapsed one)."""
+        w, h = self.template.page_size_mm
+        corners = transform.to_px(np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)).astype(np.float32)
+        if not cv2.isContourConvex(corners.reshape(-1, 1, 2)):
+            return False
+        area = cv2.contourArea(corners)
+        return 0.3 * shape[0] * shape[1] <= area <= 2.0 * shape[0] * shape[1]
 
     def _page_specific(self, shape: tuple[int, int]) -> np.ndarray:
         """False over the markers and the QR code, which every page prints alike."""

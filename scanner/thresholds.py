@@ -111,8 +111,15 @@ every printed comment passes it; the mean word confidence let 1 in 10 bad ones t
 # --- Colour -----------------------------------------------------------------------------
 COLOUR_MAX_DISTANCE = 14.0
 """In CIELAB a*b* units: a paper further than this from every reference is unknown."""
-COLOUR_MIN_MARGIN = 0.35
-"""The nearest reference must beat the second nearest by this share of their separation."""
+COLOUR_MIN_MARGIN = 0.25
+"""(d2 - d1) / (d2 + d1) for the nearest and second nearest references must reach this:
+the paper must be half again as far from the runner-up as from its match. Halfway
+between two papers is 0."""
+COLOUR_RADIAL_WEIGHT = 0.7
+"""How much a paler or deeper shade of a reference counts against it, relative to a
+different hue (see `colour._distance`)."""
+COLOUR_PAGES_AGREE = 2 / 3
+"""Share of a questionnaire's pages that must, one by one, match its paper colour."""
 GREY_CHROMA = 2.5
 """Paper whose channels differ by less than this on average was scanned in greyscale
 (or is white): see `colour` for how white is told apart."""

@@ -66,5 +66,20 @@ def test_colour_far_from_every_paper_is_unknown(template):
 
 def test_pages_on_different_paper_are_flagged(template):
     pink, blue = template.colour("pink").rgb, template.colour("blue").rgb
-    decision = classify([PaperSample(pink), PaperSample(pink), PaperSample(blue)], template)
+    decision = classify([PaperSample(pink)] * 4 + [PaperSample(blue)] * 3, template)
     assert decision.programme is None and decision.reason is ColourReason.PAGES_DIFFER
+
+
+def test_one_page_off_colour_is_outvoted(template):
+    """A phone photo's warm light can push one page towards another paper."""
+    pink = template.colour("pink")
+    decision = classify([PaperSample(pink.rgb)] * 6 + [PaperSample((240.0, 215.0, 205.0))], template)
+    assert decision.programme == pink.programme
+
+
+def test_a_washed_out_paper_keeps_its_hue(template):
+    """Scans pale a paper's colour (exposure, JPEG): a paler blue is still blue."""
+    blue = template.colour("blue")
+    washed = tuple(255 - 0.7 * (255 - v) for v in blue.rgb)
+    decision = classify([PaperSample(washed)], template)
+    assert decision.colour == "blue" and decision.reason is None
