@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_RUN := tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core \
+APT_RUN := tesseract-ocr tesseract-ocr-eng wbritish poppler-utils fonts-dejavu-core \
            fonts-dkg-handwriting fonts-breip fonts-femkeklaver fonts-comic-neue
 APT_TEST := chromium
 DEMO_OUT ?= demo-results

@@ -16,7 +16,7 @@ import numpy as np
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
 from scanner.marks import NOISE_DARKNESS, darkness
-from scanner.ocr import OcrEngine, Word
+from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
 from scanner.render import page_raster
 from scanner.template import Comment, Template
@@ -50,6 +50,7 @@ class CommentReader:
     def __init__(self, template: Template, engine: OcrEngine):
         self.template = template
         self.engine = engine
+        self.lexicon = Lexicon.system() if engine.name != "none" else None
         self._printed: dict[str, np.ndarray] = {}
 
     def _printed_mask(self, zone: Comment) -> np.ndarray:
@@ -79,8 +80,9 @@ class CommentReader:
         for zone, dark, _, ink in measured:
             text, confidence = texts.get(zone.id, ("", 0.0))
             crop = _crop_jpeg(_clean(dark), s) if ink >= T.WRITTEN_MIN_MM2 else None
+            unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
-                                           zone.id in texts, crop))
+                                           zone.id in texts, unknown, crop))
         return readings
 
 
@@ -118,7 +120,8 @@ def _join(words: list[Word]) -> tuple[str, float]:
 
 def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
-    evidence = {"ink_mm2": reading.ink_mm2, "ocr_confidence": reading.confidence}
+    evidence = {"ink_mm2": reading.ink_mm2, "ocr_confidence": reading.confidence,
+                "unknown_words": list(reading.unknown_words)}
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:
         confidence = 1.0 - 0.5 * reading.ink_mm2 / T.WRITTEN_MIN_MM2
         return FieldResult(reading.item, "", Status.BLANK, round(confidence, 3), None, evidence)
@@ -128,4 +131,7 @@ def decide_comment(reading: CommentReading) -> FieldResult:
         return FieldResult(reading.item, "", Status.REVIEW, 0.0, Reason.NOT_READ, evidence)
     if reading.confidence < T.OCR_OK_CONFIDENCE or not reading.text:
         return FieldResult(reading.item, reading.text, Status.REVIEW, reading.confidence, Reason.OCR_UNSURE, evidence)
+    if reading.unknown_words:
+        return FieldResult(reading.item, reading.text, Status.REVIEW, reading.confidence / 2, Reason.UNKNOWN_WORDS,
+                           evidence)
     return FieldResult(reading.item, reading.text, Status.OK, reading.confidence, None, evidence)

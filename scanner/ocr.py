@@ -91,5 +91,48 @@ def check_tesseract() -> str:
         raise MissingDependencyError(f"tesseract cannot run ({exc}); {INSTALL_HINT}") from None
 
 
+WORD_LISTS = ("/usr/share/dict/british-english", "/usr/share/dict/american-english", "/usr/share/dict/words")
+"""Debian's word lists (packages wbritish, wamerican): the first one found is used."""
+
+
+class Lexicon:
+    """The words of a language, to catch transcriptions that read well but spell nonsense
+    ("lanauaae"): Tesseract can be confident of a misread letter, a dictionary is not."""
+
+    def __init__(self, words: set[str]):
+        self.words = words
+
+    @classmethod
+    def system(cls) -> Lexicon | None:
+        """The system's word list, or None (with a warning) when there is none."""
+        for path in WORD_LISTS:
+            try:
+                with open(path, encoding="utf-8", errors="ignore") as f:
+                    return cls({line.strip().lower() for line in f if line.strip()})
+            except OSError:
+                continue
+        log.warning("no word list found (%s): OCR'd comments are trusted on Tesseract's confidence alone; "
+                    "install one with: sudo apt-get install wbritish", WORD_LISTS[0])
+        return None
+
+    def unknown(self, text: str) -> tuple[str, ...]:
+        """The words of `text` that are in no dictionary (short words and numbers pass)."""
+        out = []
+        for token in text.split():
+            word = token.strip(".,;:!?()[]\"'-").lower()
+            if len(word) <= 2 or not word.replace("'", "").replace("-", "").isalpha():
+                continue
+            if not any(form in self.words for form in _forms(word)):
+                out.append(token)
+        return tuple(out)
+
+
+def _forms(word: str) -> list[str]:
+    """A word and the stems a word list may hold instead (plurals, possessives, compounds)."""
+    forms = [word, word.removesuffix("'s"), word.removesuffix("s"), word.removesuffix("es")]
+    parts = word.split("-")
+    return forms + (parts if all(parts) and len(parts) > 1 else [])
+
+
 def make_engine(enabled: bool) -> OcrEngine:
     return TesseractEngine() if enabled else NullEngine()

@@ -36,6 +36,7 @@ class Reason(str, Enum):
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"
+    UNKNOWN_WORDS = "the transcription has words that are in no dictionary"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
 
@@ -68,8 +69,10 @@ class CommentReading:
     confidence: float = 0.0
     """OCR confidence 0-1 (0 when not OCR'd)."""
     ocr: bool = False
+    unknown_words: tuple[str, ...] = ()
+    """Transcribed words that are in no dictionary: misreadings, or names to check."""
     crop: bytes | None = None
-    """PNG of the zone when anything is written in it."""
+    """JPEG of the zone when anything is written in it."""
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,18 @@ def test_printed_comments_are_transcribed_by_tesseract_in_one_call(template, pag
         result = decide_comment(readings[item])
         assert result.value == text and result.status is Status.OK, result
     assert all(decide_comment(r).status is Status.BLANK for i, r in readings.items() if i not in texts)
+
+
+def test_confident_transcription_with_misspelt_words_goes_to_review():
+    """Tesseract can be sure of a misread letter ("lanauaae"); a dictionary is not."""
+    from scanner.ocr import Lexicon
+    from scanner.results import CommentReading
+
+    lexicon = Lexicon.system()
+    assert lexicon is not None, "install a word list: apt-get install wbritish"
+    text = "The speech and lanauaae team is stretched"
+    assert lexicon.unknown(text) == ("lanauaae",)
+    assert lexicon.unknown("Parents' views, the board's minutes and well-being: 2 visits.") == ()
+    reading = CommentReading("q01_comment", 40.0, text, 0.91, True, lexicon.unknown(text))
+    result = decide_comment(reading)
+    assert (result.status, result.reason, result.value) == (Status.REVIEW, Reason.UNKNOWN_WORDS, text)
