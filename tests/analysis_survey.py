@@ -176,18 +176,3 @@ def _bind(jpegs: list[Path], pdf: Path, size_mm: tuple[float, float]) -> None:
         canvas.save()
     finally:
         rl_config.useA85 = was
-
-
-def survey_fixture(tmp_path_factory, template: Template) -> Survey:
-    """The session's survey, built once and shared by every test module that asks."""
-    root = tmp_path_factory.getbasetemp() / "analysis-survey"
-    marker = root / "survey.pickle"
-    if marker.exists():
-        import pickle
-
-        return pickle.loads(marker.read_bytes())
-    survey = build_survey(template, root)
-    import pickle
-
-    marker.write_bytes(pickle.dumps(survey))
-    return survey

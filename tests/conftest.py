@@ -42,3 +42,18 @@ def filled(template, tmp_path_factory):
     from scans import make_filled
 
     return make_filled(template, tmp_path_factory.mktemp("filled"))
+
+
+@pytest.fixture(scope="session")
+def survey(template, tmp_path_factory):
+    """A scanned survey with known answers, for the analysis tests (export, tabulate, report)."""
+    from analysis_survey import build_survey
+
+    return build_survey(template, tmp_path_factory.mktemp("analysis-survey"))
+
+
+@pytest.fixture(scope="session")
+def dataset(survey, template):
+    from scanner.dataset import open_dataset
+
+    return open_dataset(survey.out, template)

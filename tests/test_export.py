@@ -15,7 +15,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from analysis_survey import survey_fixture
 from scanner.assemble import Sheet
 from scanner.cli import app
 from scanner.colour import ColourDecision
@@ -25,16 +24,6 @@ from scanner.export import WRITERS, export
 from scanner.results import FieldResult, Reason, Status
 from scanner.store import Store
 from scanner.template import parse_template
-
-
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory, template):
-    return survey_fixture(tmp_path_factory, template)
-
-
-@pytest.fixture(scope="module")
-def dataset(survey, template):
-    return open_dataset(survey.out, template)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from analysis_survey import survey_fixture
 from scanner.cli import app
-from scanner.dataset import open_dataset
 from scanner.errors import ExitCode, UsageError
 from scanner.report import chart_svg, match_distributed, parse_distributed
 from scanner.tabulate import frequencies
@@ -21,16 +19,6 @@ from scanner.tabulate import frequencies
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory, template):
-    return survey_fixture(tmp_path_factory, template)
-
-
-@pytest.fixture(scope="module")
-def dataset(survey, template):
-    return open_dataset(survey.out, template)
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analysis_survey import survey_fixture
 from scanner.cli import app
-from scanner.dataset import Missing, open_dataset
+from scanner.dataset import Missing
 from scanner.errors import ExitCode, UsageError
 from scanner.tabulate import ALL, frequencies, render, select, tabulate
-
-
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory, template):
-    return survey_fixture(tmp_path_factory, template)
-
-
-@pytest.fixture(scope="module")
-def dataset(survey, template):
-    return open_dataset(survey.out, template)
 
 
 def _truth_counts(survey, item, programme=False):
