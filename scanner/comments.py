@@ -51,37 +51,46 @@ class CommentReader:
         self.template = template
         self.engine = engine
         self.lexicon = Lexicon.system() if engine.name != "none" else None
-        self._printed: dict[str, np.ndarray] = {}
+        self._printed: dict[tuple[str, float], np.ndarray] = {}
 
-    def _printed_mask(self, zone: Comment) -> np.ndarray:
-        """Where the blank form has ink around `zone`, widened to allow for registration."""
-        if zone.id not in self._printed:
-            s = T.COMMENT_PX_PER_MM
+    def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
+        """Where the blank form has ink around `zone` at `s` px/mm, widened to allow for
+        registration."""
+        if (zone.id, s) not in self._printed:
             blank = cv2.cvtColor(page_raster(self.template, zone.page, s * 25.4), cv2.COLOR_BGR2GRAY)
             drawn = PageTransform.from_array(np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]]))
             slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
             for other in self.template.comments_on(zone.page):
                 dark = darkness(drawn.crop(blank, _grow(other.box_mm, T.COMMENT_MARGIN_MM), s))
-                self._printed[other.id] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
-        return self._printed[zone.id]
+                self._printed[other.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
+        return self._printed[zone.id, s]
+
+    def _writing(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
+        """The zone (with its margin) as darkness at `s` px/mm, and the same with what the
+        form prints there taken away."""
+        dark = darkness(transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+        return dark, np.where(self._printed_mask(zone, s), 0.0, dark)
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
-        """Measure every comment zone of a page and transcribe the written ones."""
-        s = T.COMMENT_PX_PER_MM
-        measured = []
-        for zone in zones:
-            dark = darkness(transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
-            writing = np.where(self._printed_mask(zone), 0.0, dark)
-            measured.append((zone, dark, writing, _ink_area_mm2(writing > T.INK_DARKNESS, s)))
-        written = [(zone, _clean(writing)) for zone, _, writing, ink in measured if ink >= T.WRITTEN_MIN_MM2]
-        texts = dict(zip([zone.id for zone, _ in written], _ocr_stacked([img for _, img in written], self.engine)))
+        """Measure every comment zone of a page and transcribe the written ones.
+
+        Whether a zone is written is told at a coarse resolution (most zones are blank);
+        only written ones are resampled finely for OCR and their crop.
+        """
+        coarse, fine = T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM
+        inks = {zone.id: _ink_area_mm2(self._writing(grey, transform, zone, coarse)[1] > T.INK_DARKNESS, coarse)
+                for zone in zones}
+        written = {zone.id: self._writing(grey, transform, zone, fine) for zone in zones
+                   if inks[zone.id] >= T.WRITTEN_MIN_MM2}
+        ocr = _ocr_stacked([_clean(writing) for _, writing in written.values()], self.engine)
+        texts = dict(zip(written, ocr))
         readings = []
-        for zone, dark, _, ink in measured:
+        for zone in zones:
             text, confidence = texts.get(zone.id, ("", 0.0))
-            crop = _crop_jpeg(_clean(dark), s) if ink >= T.WRITTEN_MIN_MM2 else None
+            crop = _crop_jpeg(_clean(written[zone.id][0]), fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
-            readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
+            readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop))
         return readings
 

@@ -41,6 +41,9 @@ COLOUR_REDUCTION = 4
 """Paper colour needs no detail: JPEG decodes straight to a quarter size for it, which
 costs a tenth of a full decode."""
 
+PDF_REOPEN_PAGES = 32
+"""The PDF is reopened after this many pages, so that a 1,000-page batch is streamed."""
+
 RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
 
@@ -204,11 +207,17 @@ def _mentions_encrypt(path: Path) -> bool:
 
 def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
     pdf = _open_pdf(source, path)
+    count = len(pdf)
+    if count == 0:
+        pdf.close()
+        raise InputFileError(source, "the PDF has no pages")
+    file_hash = functools.cache(lambda: _file_digest(path))  # only rendered pages need it
     try:
-        if len(pdf) == 0:
-            raise InputFileError(source, "the PDF has no pages")
-        file_hash = functools.cache(lambda: _file_digest(path))  # only rendered pages need it
-        for index in range(len(pdf)):
+        for index in range(count):
+            if index and index % PDF_REOPEN_PAGES == 0:
+                # PDFium keeps every image it has read until the document is closed.
+                pdf.close()
+                pdf = _open_pdf(source, path)
             yield _pdf_page_task(source, path, pdf, index, file_hash)
     finally:
         pdf.close()
@@ -217,6 +226,7 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
 def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
                    file_hash: Callable[[], str]) -> PageTask:
     """The page's JPEG when it is one scanned image; else a task to render it."""
+    page = None
     try:
         page = pdf[index]
         images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
@@ -225,6 +235,10 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
             return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
     except pdfium.PdfiumError as exc:
         log.debug("%s page %d: cannot take the embedded image (%s); rendering", source, index + 1, exc)
+    finally:
+        # Closed now, not when the document is: a 1,000-page PDF is streamed, not held.
+        if page is not None:
+            page.close()
     return PageTask(source, str(path), index + 1, "pdf-page", f"{file_hash()}:{index + 1}")
 
 

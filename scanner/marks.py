@@ -27,10 +27,18 @@ NOISE_DARKNESS = 0.06
 """Darkness below this is paper grain, JPEG ringing and sensor noise: not counted."""
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """The q-quantile (0-1) of `values` by partial sort: np.percentile costs ten times more
+    on the small arrays of a box, and boxes are read by the hundred on every page."""
+    flat = values.ravel()
+    k = min(len(flat) - 1, int(q * len(flat)))
+    return float(np.partition(flat, k)[k])
+
+
 def darkness(crop: np.ndarray) -> np.ndarray:
     """Per-pixel darkness relative to the local paper: 0 paper, 1 black."""
     # A quarter of the pixels tell the paper level as well as all of them, four times faster.
-    paper = max(float(np.percentile(crop[::2, ::2], T.PAPER_PERCENTILE)), 1.0)
+    paper = max(quantile(crop[::2, ::2], T.PAPER_PERCENTILE / 100), 1.0)
     return np.clip((paper - crop.astype(np.float32)) / paper, 0.0, 1.0)
 
 
@@ -42,7 +50,7 @@ def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code:
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[inset:-inset, inset:-inset]
     score = float(interior.mean())
-    strong = float(np.percentile(interior, 95))
+    strong = quantile(interior, 0.95)
     # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
     # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
     fill = float((interior > 0.5 * strong).mean()) if strong > T.INK_DARKNESS / 2 else 0.0

@@ -83,10 +83,13 @@ class Registrar:
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
-        found = self._detect(grey, T.MARKER_SEARCH_PX_PER_MM)
-        if not found or max(len(seen) for seen in found.values()) < 4:
-            # A marker too small, blurred or skewed for the coarse search: look closer.
-            found = self._detect(grey, T.MARKER_RETRY_PX_PER_MM) or found
+        found = self._detect(grey, T.MARKER_SEARCH_PX_PER_MM, corners_only=True)
+        for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
+            if found and max(len(seen) for seen in found.values()) == 4:
+                break
+            # A marker far from its corner (a phone photo), small, blurred or skewed: the
+            # whole page, then closer.
+            found = self._detect(grey, px_per_mm) or found
         if not found:
             return None
         page, seen = max(found.items(), key=lambda kv: len(kv[1]))
@@ -96,14 +99,29 @@ class Registrar:
         dst = np.concatenate([seen[k] for k in seen])
         return self._fit(page, src, dst, len(seen))
 
-    def _detect(self, grey: np.ndarray, px_per_mm: float) -> dict[int, dict[int, np.ndarray]]:
+    def _search(self, small: np.ndarray, corners_only: bool) -> tuple[list, list]:
+        """Marker corners and ids in `small`, looking only near the image's corners if asked
+        (where a scanner puts them: 40% of the pixels, 40% of the time)."""
+        if not corners_only:
+            corners, ids, _ = self.detector.detectMarkers(small)
+            return list(corners), [] if ids is None else list(ids.ravel())
+        h, w = small.shape
+        wh, ww = int(h * T.MARKER_WINDOW), int(w * T.MARKER_WINDOW)
+        all_corners, all_ids = [], []
+        for y0, x0 in ((0, 0), (0, w - ww), (h - wh, w - ww), (h - wh, 0)):
+            corners, ids, _ = self.detector.detectMarkers(small[y0:y0 + wh, x0:x0 + ww])
+            if ids is not None:
+                all_corners += [c + np.array([x0, y0], dtype=np.float32) for c in corners]
+                all_ids += list(ids.ravel())
+        return all_corners, all_ids
+
+    def _detect(self, grey: np.ndarray, px_per_mm: float,
+                corners_only: bool = False) -> dict[int, dict[int, np.ndarray]]:
         """Detected marker corners in full-resolution pixels, by form page and corner."""
         small, factor = downscale(grey, max(self.template.page_size_mm), px_per_mm)
-        corners, ids, _ = self.detector.detectMarkers(small)
+        corners, ids = self._search(small, corners_only)
         found: dict[int, dict[int, np.ndarray]] = {}
-        if ids is None:
-            return found
-        for c, marker_id in zip(corners, ids.ravel()):
+        for c, marker_id in zip(corners, ids):
             page, corner = divmod(int(marker_id), 4)
             if page in self.template.page_numbers:
                 # Back to full-resolution pixel coordinates (centres at integers).

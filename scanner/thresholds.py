@@ -10,6 +10,9 @@ MARKER_SEARCH_PX_PER_MM = 4.0
 """Markers are searched at about 100 dpi: a 10 mm marker is then 40 px, plenty for
 ArUco, and detection costs a tenth of what it does at 300 dpi."""
 
+MARKER_WINDOW = 0.32
+"""Markers are first looked for in windows this share of the image's width and height at
+its four corners: room for a marker shifted by 8 mm and turned by 3 degrees."""
 MARKER_RETRY_PX_PER_MM = 8.0
 """When the coarse search misses a marker, it is searched again at 8 px/mm (or the
 scan's own resolution, if lower) before the page is registered on fewer markers."""
@@ -40,6 +43,9 @@ BOX_PX_PER_MM = 8.0
 pencil dot, and no scan is upsampled much."""
 COMMENT_PX_PER_MM = 12.0
 """Comment zones go to Tesseract at 12 px/mm (305 dpi), the resolution it is trained for."""
+COMMENT_DETECT_PX_PER_MM = 6.0
+"""Whether a zone holds writing is told at 6 px/mm: a pen stroke is still two pixels
+wide, and a quarter of the pixels cost a quarter of the time."""
 
 # --- Marks ----------------------------------------------------------------------------
 BOX_INSET_MM = 0.75
