@@ -6,7 +6,7 @@ light pencil is read against their own marks, and a respondent who fills boxes i
 is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
-- no box above EMPTY_MAX: blank;
+- no box above the sheet's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
 - one box marked, the others empty: that code;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on);
@@ -95,12 +95,12 @@ def sheet_fills(measures: list[ItemMeasure]) -> bool:
     return lone_solid >= T.FILL_HABIT_ROWS or (answered > 0 and lone_solid / answered >= T.FILL_HABIT_SHARE)
 
 
-def _confidence(top: float, second: float, mark_t: float) -> float:
+def _confidence(top: float, second: float, mark_t: float, empty_t: float) -> float:
     """How sure a single mark is, 0.5 to 1: how far the mark stands above the threshold,
     and how far the runner-up stays below empty (or, when faint, below the mark)."""
     c_top = 0.5 + (top - mark_t) / mark_t
-    if second < T.EMPTY_MAX:
-        c_second = 1.0 - 0.5 * second / T.EMPTY_MAX
+    if second < empty_t:
+        c_second = 1.0 - 0.5 * second / empty_t
     else:
         c_second = 0.5 + 0.5 * (top / second - T.DOMINANCE) / T.DOMINANCE
     return float(np.clip(min(c_top, c_second), 0.0, 1.0))
@@ -110,13 +110,23 @@ def _solid(b: BoxMeasure, mark_t: float) -> bool:
     return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
 
-def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool) -> FieldResult:
+def sheet_empty_level(measures: list[ItemMeasure]) -> float:
+    """Below this a box is empty on this sheet: a few times what its unmarked boxes hold
+    (scan noise, dust), between EMPTY_MIN and EMPTY_MAX."""
+    rest = [b.score for m in measures for b in sorted(m.boxes, key=lambda b: b.score)[:-1]]
+    noise = quantile(np.array(rest), 0.98) if rest else T.EMPTY_MAX
+    return float(np.clip(T.EMPTY_NOISE_FACTOR * noise, T.EMPTY_MIN, T.EMPTY_MAX))
+
+
+def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
+                empty_t: float = T.EMPTY_MAX) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits."""
-    mark_t = max(T.EMPTY_MAX * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
-    evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4)}
+    mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
+    evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
+                "empty_threshold": round(empty_t, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
     marked = [b for b in ranked if b.score >= mark_t]
-    faint = [b for b in ranked if T.EMPTY_MAX <= b.score < mark_t]
+    faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)
 
     def result(status: Status, value: str = "", confidence: float = 1.0, reason: Reason | None = None) -> FieldResult:
@@ -127,7 +137,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if not marked and not faint:
         if overshoot.outside >= T.OUTSIDE_MIN:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
-        return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / T.EMPTY_MAX)
+        return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
         light_hand = top.score >= max(T.FAINT_ACCEPT, T.FAINT_ACCEPT_RELATIVE * mark_level)
@@ -147,7 +157,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         second = ranked[1].score if len(ranked) > 1 else 0.0
-        return result(Status.OK, str(top.code), _confidence(top.score, second, mark_t))
+        return result(Status.OK, str(top.code), _confidence(top.score, second, mark_t, empty_t))
     if corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
@@ -156,6 +166,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[str, FieldResult]:
     """Decide every measured item of one sheet."""
     values = list(measures.values())
-    level, fills = sheet_mark_level(values), sheet_fills(values)
+    level, fills, empty_t = sheet_mark_level(values), sheet_fills(values), sheet_empty_level(values)
     by_id = {i.id: i for i in template.items}
-    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections) for iid, m in measures.items()}
+    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty_t)
+            for iid, m in measures.items()}

@@ -59,9 +59,13 @@ INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
 
 EMPTY_MAX = 0.004
-"""A box whose ink score (mean darkness of the interior, noise removed) is below this is
-empty. Empty boxes measure under 0.0005 on generated scans at any quality: 0.004 leaves
-room for dust and a dirtier scanner, and a faint pencil tick still scores 0.01 or more."""
+EMPTY_MIN = 0.0015
+EMPTY_NOISE_FACTOR = 5.0
+"""A box whose ink score (mean darkness of the interior, noise removed) is below the
+sheet's empty level is empty: five times the 98th percentile of its unmarked boxes, kept
+between EMPTY_MIN and EMPTY_MAX. Unmarked boxes measure under 0.0005 on generated scans
+at any quality, so a very faint pencil tick (0.003) is seen on a clean scan and flagged;
+a dirty scan raises the level up to 0.004, as far as dust may reach."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint."""

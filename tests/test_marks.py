@@ -161,3 +161,20 @@ def test_decide_sheet_covers_every_measured_item(template):
     decided = decide_sheet(template, ms)
     assert set(decided) == {i.id for i in template.items}
     assert all(r.status is Status.OK and r.value == "1" for r in decided.values())
+
+
+def test_a_very_faint_tick_on_a_clean_scan_is_flagged_not_blank(template):
+    """The empty level follows the sheet's own noise: on a clean scan a tick far fainter
+    than any fixed threshold would allow still stands out and goes to a person."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.2 if o.code == 1 else 0.0001, 0.2) for o in i.options))
+          for i in template.items}
+    ms["q16b"] = measures(0.003, 0.0001, 0.0, 0.0001, 0.0, item="q16b")
+    decided = decide_sheet(template, ms)
+    assert (decided["q16b"].status, decided["q16b"].reason) == (Status.REVIEW, Reason.FAINT)
+
+
+def test_on_a_noisy_scan_the_same_trace_is_noise(template):
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.2 if o.code == 1 else 0.0008, 0.2) for o in i.options))
+          for i in template.items}
+    ms["q16b"] = measures(0.003, 0.0008, 0.0007, 0.0008, 0.0006, item="q16b")
+    assert decide_sheet(template, ms)["q16b"].status is Status.BLANK
