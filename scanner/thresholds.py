@@ -131,6 +131,4 @@ COLOUR_RADIAL_WEIGHT = 0.7
 different hue (see `colour._distance`)."""
 COLOUR_PAGES_AGREE = 2 / 3
 """Share of a questionnaire's pages that must, one by one, match its paper colour."""
-GREY_CHROMA = 2.5
-"""Paper whose channels differ by less than this on average was scanned in greyscale
-(or is white): see `colour` for how white is told apart."""
+
