@@ -88,18 +88,21 @@ def _read_in_worker(task: PageTask) -> PageResult:
     return _worker.read(task)
 
 
-def _ordered(items: Iterable[PageTask | InputProblem | PageResult], submit: Callable[[PageTask], Future | PageResult],
-             window: int) -> Iterator[PageTask | InputProblem | PageResult]:
+def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], Future | PageResult],
+             window: int) -> Iterator[PageResult | InputProblem]:
     """Results in input order, with at most `window` pages waiting on workers."""
-    pending: deque = deque()
+    pending: deque[Future | PageResult | InputProblem] = deque()
+
+    def oldest() -> PageResult | InputProblem:
+        first = pending.popleft()
+        return first.result() if isinstance(first, Future) else first
+
     for item in items:
-        pending.append((item, submit(item) if isinstance(item, PageTask) else item))
-        while len(pending) > window or (pending and not isinstance(pending[0][1], Future)):
-            task, result = pending.popleft()
-            yield task, (result.result() if isinstance(result, Future) else result)
+        pending.append(submit(item) if isinstance(item, PageTask) else item)
+        while len(pending) > window or (pending and not isinstance(pending[0], Future)):
+            yield oldest()
     while pending:
-        task, result = pending.popleft()
-        yield task, (result.result() if isinstance(result, Future) else result)
+        yield oldest()
 
 
 def check_programme(template: Template, programme: str | None) -> str | None:
@@ -161,7 +164,7 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
 
         try:
             done = 0
-            for item, result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, WINDOW_PER_JOB * jobs):
+            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, WINDOW_PER_JOB * jobs):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
