@@ -129,16 +129,31 @@ class Registrar:
         return found
 
     def _fit(self, page: int, src: np.ndarray, dst: np.ndarray, n_markers: int) -> Registration | None:
-        # Perspective needs all four corners; three fix an affine map, two a similarity.
-        if n_markers == 4:
-            matrix, _ = cv2.findHomography(src, dst, 0)
-        else:
-            estimate = cv2.estimateAffine2D if n_markers == 3 else cv2.estimateAffinePartial2D
-            # RANSAC, not LMEDS: with the points in three tight clusters, LMEDS fits two
-            # markers exactly and drops the third.
-            affine, _ = estimate(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, refineIters=20)
-            matrix = None if affine is None else np.vstack([affine, [0, 0, 1]])
+        """The transform that the detected marker corners support.
+
+        Four markers fix a homography; two only a similarity. Three fix an affine map,
+        which is the stable choice on a flat scan; on a phone photo the affine map misses
+        the perspective by millimetres, which the markers' own corners show as a residual
+        that a homography through the same points does not have, so that one is taken.
+        """
         method = Method.MARKERS if n_markers == 4 else Method.PARTIAL_MARKERS
+        if n_markers == 4:
+            return self._registration(page, cv2.findHomography(src, dst, 0)[0], src, dst, n_markers, method)
+        estimate = cv2.estimateAffine2D if n_markers == 3 else cv2.estimateAffinePartial2D
+        # RANSAC, not LMEDS: with the points in three tight clusters, LMEDS fits two
+        # markers exactly and drops the third.
+        affine, _ = estimate(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, refineIters=20)
+        flat = None if affine is None else self._registration(page, np.vstack([affine, [0, 0, 1]]), src, dst,
+                                                              n_markers, method)
+        if n_markers == 3 and flat is not None and flat.residual_mm > T.PERSPECTIVE_RESIDUAL_MM:
+            tilted = self._registration(page, cv2.findHomography(src, dst, 0)[0], src, dst, n_markers, method)
+            if tilted is not None and tilted.residual_mm < flat.residual_mm / 2:
+                return tilted
+        return flat
+
+    @staticmethod
+    def _registration(page: int, matrix: np.ndarray | None, src: np.ndarray, dst: np.ndarray, n_markers: int,
+                      method: Method) -> Registration | None:
         if matrix is None:
             return None
         transform = PageTransform.from_array(matrix)

@@ -17,6 +17,11 @@ MARKER_RETRY_PX_PER_MM = 8.0
 """When the coarse search misses a marker, it is searched again at 8 px/mm (or the
 scan's own resolution, if lower) before the page is registered on fewer markers."""
 
+PERSPECTIVE_RESIDUAL_MM = 0.08
+"""Three markers fitted by an affine map worse than this (flat scans fit to ~0.05 mm)
+hint at a phone photo's perspective: a homography is tried and taken if it fits far
+better (see `Registrar._fit`)."""
+
 MAX_RESIDUAL_MM = 1.0
 """Markers fitted worse than this mean a wrong marker or a torn page: fall back to content."""
 
