@@ -38,7 +38,7 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     print(f"seed {seed}, {args.count} questionnaires, jobs {args.jobs}, OCR {'off' if args.no_ocr else 'on'}")
     started = time.perf_counter()
-    result = generate(template, batch, count=args.count, seed=seed, options=SynthOptions())
+    result = generate(template, batch, count=args.count, seed=seed, options=SynthOptions(jobs=args.jobs))
     generated = time.perf_counter()
     print(f"generated {result.pages} pages in {generated - started:.1f} s")
     summary = scan([str(p) for p in result.files], template, out, jobs=args.jobs, ocr=not args.no_ocr)

@@ -107,6 +107,8 @@ def synth(
     per_file: Annotated[int, typer.Option(help="Questionnaires per batch PDF, as a sheet feeder would.")] = 10,
     greyscale_share: Annotated[float, typer.Option(help="Share of batch files scanned in greyscale.")] = 0.15,
     dpi: Annotated[Optional[list[int]], typer.Option(help="Scan resolutions to draw from (repeat).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes drawing files in parallel; the output is "
+                                                            "the same for any number.")] = 1,
 ) -> None:
     """Generate realistic scanned batches of filled-in questionnaires, with ground truth.
 
@@ -117,7 +119,8 @@ def synth(
     from scanner.synth import SynthOptions, generate
 
     t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
-    options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)))
+    options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
+                           jobs=max(1, jobs))
     result = _run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)
