@@ -19,7 +19,7 @@ from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Registrar, Registration, downscale
+from scanner.register import Registrar, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -78,20 +78,15 @@ class PageReader:
             log.debug("page %s %d failed", task.source, task.page, exc_info=True)
             return PageResult(**base, status=PageStatus.ERROR, reason=f"cannot be read: {exc}")
 
-    def _register(self, grey: np.ndarray) -> Registration | None:
-        reg = self.registrar.markers(grey)
-        if reg is not None and reg.residual_mm <= T.MAX_RESIDUAL_MM:
-            return reg
-        if _is_blank(grey):
-            return None
-        return self.registrar.content(grey)
-
     def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
         grey = loaded.grey
-        reg = self._register(grey)
-        if reg is None:
+        reg = self.registrar.markers(grey)
+        if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
+            # Blank backs are common and cheap to tell; content matching is neither.
             if _is_blank(grey):
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
+            reg = self.registrar.content(grey)
+        if reg is None:
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason="not a page of this form: no corner markers, QR code or matching content")
         t = self.template
