@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from scanner import thresholds as T
-from scanner.geometry import PageTransform
+from scanner.geometry import PageTransform, resized
 from scanner.template import Template
 
 PAPER_PX_PER_MM = 1.0
@@ -58,9 +58,7 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
         return PaperSample(None)
     w, h = template.page_size_mm
     inset = template.registration.marker_inset_mm + template.registration.marker_size_mm
-    # Pixel centres sit at integers at both sizes, hence the half-pixel terms.
-    to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5], [0, 0, 1]])
-    small = PageTransform.from_array(to_small @ transform.array)
+    small = PageTransform.from_array(resized(scale) @ transform.array)
     crop = small.crop(colour, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM)
     pixels = crop.reshape(-1, 3).astype(np.float32)
     grey = pixels.mean(axis=1)

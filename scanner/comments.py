@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from scanner import thresholds as T
-from scanner.geometry import PageTransform
+from scanner.geometry import PageTransform, mm_to_pixels
 from scanner.marks import NOISE_DARKNESS, darkness
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
@@ -58,7 +58,7 @@ class CommentReader:
         registration."""
         if (zone.id, s) not in self._printed:
             blank = cv2.cvtColor(page_raster(self.template, zone.page, s * 25.4), cv2.COLOR_BGR2GRAY)
-            drawn = PageTransform.from_array(np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]]))
+            drawn = PageTransform.from_array(mm_to_pixels(s))
             slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
             for other in self.template.comments_on(zone.page):

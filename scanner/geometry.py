@@ -60,8 +60,14 @@ class PageTransform:
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
 
 
-def similarity(scale: float, angle_deg: float, tx: float, ty: float) -> np.ndarray:
-    """A 3x3 matrix: scale, then rotate by `angle_deg`, then shift."""
-    a = math.radians(angle_deg)
-    c, s = math.cos(a) * scale, math.sin(a) * scale
-    return np.array([[c, -s, tx], [s, c, ty], [0, 0, 1]], dtype=np.float64)
+def mm_to_pixels(px_per_mm: float) -> np.ndarray:
+    """Template mm to the pixels of a page drawn at `px_per_mm` (pixel centres at integers,
+    OpenCV's convention, so the page's top-left corner is at -0.5, -0.5)."""
+    s = px_per_mm
+    return np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]], dtype=np.float64)
+
+
+def resized(factor: float) -> np.ndarray:
+    """An image's pixel coordinates to those of the same image resized by `factor`."""
+    f = factor
+    return np.array([[f, 0, 0.5 * f - 0.5], [0, f, 0.5 * f - 0.5], [0, 0, 1]], dtype=np.float64)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from scanner import thresholds as T
-from scanner.geometry import PageTransform
+from scanner.geometry import PageTransform, mm_to_pixels, resized
 from scanner.marks import darkness
 from scanner.render import marker_boxes, page_raster
 from scanner.template import Template
@@ -178,9 +178,7 @@ class Registrar:
             return None
         page, inliers, matrix_small = best
         # The reference is drawn at CONTENT_PX_PER_MM; compose to full-resolution pixels.
-        undo = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
-        to_ref = np.array([[T.CONTENT_PX_PER_MM, 0, -0.5], [0, T.CONTENT_PX_PER_MM, -0.5], [0, 0, 1]])
-        transform = PageTransform.from_array(undo @ matrix_small @ to_ref)
+        transform = PageTransform.from_array(resized(1 / factor) @ matrix_small @ mm_to_pixels(T.CONTENT_PX_PER_MM))
         if not self._plausible(transform, grey.shape):
             return None
         log.debug("content registration: page %d with %d inliers", page, inliers)

@@ -6,12 +6,14 @@ register it, and check that template points land where the known transform puts 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.geometry import PageTransform, similarity
+from scanner.geometry import PageTransform
 from scanner.identify import QrReader
 from scanner.register import Method, Registrar, to_grey
 from scanner.render import marker_boxes, page_raster
@@ -41,6 +43,13 @@ def distort(image: np.ndarray, matrix_px: np.ndarray, fill: int = 235) -> np.nda
 
     h, w = image.shape[:2]
     return cv2.warpPerspective(image, matrix_px, (w, h), flags=cv2.INTER_LINEAR, borderValue=(fill, fill, fill))
+
+
+def similarity(scale: float, angle_deg: float, tx: float, ty: float) -> np.ndarray:
+    """A 3x3 matrix: scale, then rotate by `angle_deg`, then shift."""
+    a = math.radians(angle_deg)
+    c, s = math.cos(a) * scale, math.sin(a) * scale
+    return np.array([[c, -s, tx], [s, c, ty], [0, 0, 1]], dtype=np.float64)
 
 
 def mm_to_px() -> np.ndarray:

@@ -28,6 +28,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from reportlab.graphics.barcode import qrencoder
 
+from scanner.geometry import mm_to_pixels
 from scanner.render import marker_bits, marker_boxes, marker_ids, qr_payload, render_pdf
 from scanner.synth.rates import Rates
 from scanner.template import Template
@@ -49,8 +50,7 @@ def page_size_px(size_mm: tuple[float, float], dpi: int) -> tuple[int, int]:
 
 def mm_to_raster(dpi: int) -> np.ndarray:
     """Page mm to the clean raster's pixel coordinates (the top-left pixel's centre is 0, 0)."""
-    k = dpi / MM_PER_INCH
-    return np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1]], dtype=np.float64)
+    return mm_to_pixels(dpi / MM_PER_INCH)
 
 
 @dataclass(frozen=True)
