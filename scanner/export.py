@@ -33,6 +33,7 @@ import pandas as pd
 from scanner import __version__
 from scanner.dataset import MISSING_LABELS, PROGRAMME, ROLE, STATA_MISSING, Dataset, Kind, Missing, Variable, truncate
 from scanner.errors import UnresolvedItemsError, UsageError
+from scanner.spreadsheet import write_csv_for_people
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def codebook_frame(ds: Dataset) -> pd.DataFrame:
 def write_csv(ds: Dataset, folder: Path) -> list[Path]:
     """data.csv: codes (labels in the codebook); missing answers empty."""
     path = folder / f"{DATA_STEM}.csv"
-    return [_atomic(path, lambda tmp: plain_data(ds).to_csv(tmp, index=False, encoding="utf-8"))]
+    return [_atomic(path, lambda tmp: write_csv_for_people(plain_data(ds), tmp))]
 
 
 def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -296,7 +297,7 @@ def write_codebook(ds: Dataset, folder: Path) -> list[Path]:
     """codebook.csv and codebook.json."""
     book = codebook(ds)
     return [
-        _atomic(folder / "codebook.csv", lambda tmp: codebook_frame(ds).to_csv(tmp, index=False, encoding="utf-8")),
+        _atomic(folder / "codebook.csv", lambda tmp: write_csv_for_people(codebook_frame(ds), tmp)),
         _atomic(folder / "codebook.json",
                 lambda tmp: tmp.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")),
     ]
@@ -305,7 +306,7 @@ def write_codebook(ds: Dataset, folder: Path) -> list[Path]:
 def write_comments(ds: Dataset, folder: Path) -> list[Path]:
     """comments.csv and comments.xlsx: one row per written comment."""
     return [
-        _atomic(folder / "comments.csv", lambda tmp: ds.comments.to_csv(tmp, index=False, encoding="utf-8")),
+        _atomic(folder / "comments.csv", lambda tmp: write_csv_for_people(ds.comments, tmp)),
         _atomic(folder / "comments.xlsx", lambda tmp: _write_sheets(tmp, {"comments": ds.comments})),
     ]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from scanner.results import Reason, Status
+from scanner.spreadsheet import write_csv_for_people
 from scanner.store import Store
 from scanner.template import Template
 
@@ -80,10 +81,11 @@ def pages_table(store: Store) -> pd.DataFrame:
 
 
 def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
+    """Write `df` to `path` as a CSV safe to open in a spreadsheet, all at once."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            df.to_csv(f, index=False)
+            write_csv_for_people(df, f)
         # mkstemp makes the file private; outputs are as readable as any file the user makes.
         umask = os.umask(0)
         os.umask(umask)
