@@ -66,7 +66,7 @@ def test_decisions_leave_the_queue_and_reach_the_csvs(store, fields, template, o
     first, second = _sheets(store)
     q.record_decision(store, fields, first, FAINT_ITEM, "1", "Ann", None)
     q.record_decision(store, fields, first, MULTIPLE_ITEM, "", "Ann", None, q.Outcome.INVALID)
-    q.record_decision(store, fields, first, WRITTEN_COMMENT, "  More joint training please ", "Ann", None)
+    q.record_decision(store, fields, first, WRITTEN_COMMENT, "\nMore joint training please \n", "Ann", None)
     q.record_decision(store, fields, second, "programme", "Programme B", "Ann", None)
     assert q.waiting(store, fields) == []
     write_outputs(store, template, out)

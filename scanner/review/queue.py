@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -37,6 +38,7 @@ NO_QUESTION = "(none)"
 MAX_TEXT = 20_000
 """Longest transcription accepted: a comment box holds a few hundred characters."""
 MAX_REVIEWER = 100
+BLANK_LINES_BEFORE = re.compile(r"\A(?:[^\S\n]*\n)+")
 
 
 class Outcome(str, Enum):
@@ -314,6 +316,16 @@ def item_detail(store: Store, fields: Fields, sheet_id: str, item: str, *, blind
     return detail
 
 
+def typed_text(value: str) -> str:
+    """A transcription as the reviewer typed it, less what is not content.
+
+    Blank lines before the text and whitespace after it are dropped; all else is kept,
+    leading spaces and tabs included: trimming them would turn a tab then "=2*3" into a
+    formula; the CSVs defuse formulas instead (`scanner.spreadsheet`).
+    """
+    return BLANK_LINES_BEFORE.sub("", value.rstrip())
+
+
 def _check_value(fields: Fields, kind: Kind, item: str, value: str, outcome: Outcome) -> str:
     if outcome is Outcome.INVALID:
         if value:
@@ -322,7 +334,7 @@ def _check_value(fields: Fields, kind: Kind, item: str, value: str, outcome: Out
     if kind is Kind.COMMENT:
         if len(value) > MAX_TEXT:
             raise InvalidDecision(f"the text is longer than {MAX_TEXT} characters")
-        return value.strip()
+        return typed_text(value)
     if not value:
         return ""
     if kind is Kind.PROGRAMME:
