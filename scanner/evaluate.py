@@ -89,6 +89,9 @@ class SheetCount(_Pooled):
     """Found, but with pages missing, split over scanned sheets or mixed with another's."""
     lost: int = 0
     """No page of it is in any scanned sheet."""
+    phantom: int = 0
+    """Scanned sheets holding no page of any questionnaire (a letter read as a form): rows
+    of the dataset that no respondent filled in."""
 
 
 def _pool(a, b):
@@ -116,8 +119,8 @@ class Evaluation(_Pooled):
     """Scored comments that are written in the truth."""
     written_flagged: int = 0
     cer: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    """(printed or handwriting, 'case-sensitive' or 'case-insensitive') -> (edits, truth
-    characters) over the scored written comments."""
+    """('printed', 'handwriting' or '  ' + a handwriting font, 'case-sensitive' or
+    'case-insensitive') -> (edits, truth characters) over the scored written comments."""
     clean_items: int = 0
     clean_right: int = 0
     sheets: SheetCount = field(default_factory=SheetCount)
@@ -149,6 +152,7 @@ class Evaluation(_Pooled):
         out = [
             f"sheets found                 {s.whole + s.partial} of {s.truth} ({s.whole} whole, {s.partial} "
             f"with pages missing, split or mixed; {s.lost} lost)",
+            f"sheets of no questionnaire   {s.phantom} (scanned sheets made of no questionnaire's pages)",
             f"pages accounted for          {p.accounted} of {p.truth} (status as expected: {p.status_right})",
             f"fields scored                {total.scored} ({total.lost} lost with their page or sheet)",
             f"silent errors                {_silent(total)}",
@@ -168,8 +172,10 @@ class Evaluation(_Pooled):
             f"comments written vs blank    {_pct(self.written_right, c.scored)} of {c.scored} ({c.lost} lost)",
             f"written comments to review   {_pct(self.written_flagged, self.written)} of {self.written}",
         ]
-        for (kind, case), (edits, chars) in sorted(self.cer.items()):
-            out.append(f"comment CER, {kind:<11} {case:<16} {_pct(edits, chars)} of {chars} characters")
+        out.append("comment CER (edits per truth character)  case-sensitive, case-insensitive:")
+        for kind in sorted({kind for kind, _ in self.cer}, key=lambda k: (k == "printed", k != "handwriting", k)):
+            cells = [f"{_pct(*self.cer[(kind, case)]):>7}" for case in ("case-sensitive", "case-insensitive")]
+            out.append(f"  {kind:<26} {' '.join(cells)} of {self.cer[(kind, 'case-sensitive')][1]} characters")
         out.append("by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):")
         for name in sorted(set(self.by_scenario) | set(self.pages_by_scenario), key=_scenario_order):
             t, pc = self.by_scenario.get(name, Tally()), self.pages_by_scenario.get(name, PageCount())
@@ -300,6 +306,7 @@ class _Matcher:
         self.mixed = {holder for holder, count in owners.items() if len(count) > 1}
         truth_keys = set(zip(truth_used["source"], truth_used["page"]))
         self.mixed |= {sid for key, sid in used.items() if key not in truth_keys}  # a letter or back used
+        self.phantoms = set(used.values()) - set(self.owner)
         for sheet_id, held in holders.items():
             count = Counter(h for _, h in held if h)
             self.where[sheet_id] = _Where({fp: h for fp, h in held if h},
@@ -347,6 +354,7 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path) -> Evaluation:
         ev.sheets.truth += 1
         status = match.sheet_status(sheet_id)
         setattr(ev.sheets, status, getattr(ev.sheets, status) + 1)
+    ev.sheets.phantom = len(match.phantoms)
 
     found = {(r.sheet_id, r.item): r for r in items.itertuples(index=False)}
     greyscale_sheets = set(marks.loc[(marks["item"] == "programme") & (marks["effect"] == "greyscale"), "sheet_id"])
@@ -406,10 +414,11 @@ def _comment(ev: Evaluation, t, got, elsewhere: bool) -> Outcome:
     if written:
         ev.written += 1
         ev.written_flagged += got.status not in CLAIMS
-        kind = "printed" if t.effect == "printed" else "handwriting"
+        kinds = ["printed"] if t.effect == "printed" else ["handwriting", f"  {getattr(t, 'font', '') or '?'}"]
         for case, edits in (("case-sensitive", levenshtein(truth_text, read_text)), ("case-insensitive", errors)):
-            e, n = ev.cer.get((kind, case), (0, 0))
-            ev.cer[(kind, case)] = (e + edits, n + len(truth_text))
+            for kind in kinds:
+                e, n = ev.cer.get((kind, case), (0, 0))
+                ev.cer[(kind, case)] = (e + edits, n + len(truth_text))
     if got.status not in CLAIMS:
         outcome = Outcome.FLAGGED
     elif elsewhere or written != bool(read_text) or errors > COMMENT_TOLERANCE * len(truth_text):
