@@ -279,6 +279,8 @@ class _Where:
     """Form page -> the scanned sheet that used that page."""
     main: str | None
     """The scanned sheet holding most of its pages."""
+    pages: int
+    """Its pages in the truth."""
 
 
 class _Matcher:
@@ -310,14 +312,13 @@ class _Matcher:
         for sheet_id, held in holders.items():
             count = Counter(h for _, h in held if h)
             self.where[sheet_id] = _Where({fp: h for fp, h in held if h},
-                                          count.most_common(1)[0][0] if count else None)
+                                          count.most_common(1)[0][0] if count else None, len(held))
 
     def sheet_status(self, sheet_id: str) -> str:
-        where = self.where.get(sheet_id, _Where({}, None))
+        where = self.where[sheet_id]
         if where.main is None:
             return "lost"
-        pages = [fp for (sid, fp) in self.truth_page if sid == sheet_id]
-        whole = (set(where.page_sheet.values()) == {where.main} and len(where.page_sheet) == len(pages)
+        whole = (set(where.page_sheet.values()) == {where.main} and len(where.page_sheet) == where.pages
                  and where.main not in self.mixed)
         return "whole" if whole else "partial"
 
