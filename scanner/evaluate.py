@@ -35,8 +35,8 @@ HARD_EFFECTS = {"faint_pencil", "correction", "double", "stray", "overflow", "do
 """Item effects left out of 'accuracy on clean marks'."""
 COMMENT_TOLERANCE = 0.05
 """A comment claimed `ok` whose text is wrong in more than this share of characters is a
-silent error. Compared case-insensitively: the handwriting fonts have capitals only, so
-the paper cannot show the truth's letter case."""
+silent error. Compared case-insensitively: some handwriting fonts have capitals only, so
+the paper cannot always show the truth's letter case."""
 SCENARIOS = ("flatbed", "feeder", "greyscale", "phone")
 CONFIDENCE = 0.95
 
@@ -49,6 +49,8 @@ class _Pooled:
 
 
 class Outcome(Enum):
+    """What became of one field of the truth in the scan."""
+
     RIGHT = "right"
     SILENT = "silent"
     FLAGGED = "flagged"
@@ -135,6 +137,7 @@ class Evaluation(_Pooled):
 
     @property
     def all_fields(self) -> Tally:
+        """Items, comments and programmes together."""
         total = self.items + self.comments
         for t in self.programme.values():
             total += t
@@ -142,11 +145,14 @@ class Evaluation(_Pooled):
 
     @property
     def silent_errors(self) -> int:
+        """False claims of any field."""
         return self.all_fields.silent
-
 
     def lines(self) -> list[str]:
         """The figures as text, one per line."""
+        return self._summary() + self._comment_lines() + self._breakdown()
+
+    def _summary(self) -> list[str]:
         total = self.all_fields
         s, p = self.sheets, self.pages
         out = [
@@ -163,20 +169,26 @@ class Evaluation(_Pooled):
             f"{_pct(self.items.flagged, self.items.scored)})",
             f"accuracy on clean marks      {_pct(self.clean_right, self.clean_items)} of {self.clean_items}",
         ]
-        for scan in ("colour", "greyscale"):
+        for scan, note in (("colour", ""), ("greyscale", " (flagged is right: grey cannot show the paper)")):
             t = self.programme.get(scan, Tally())
-            out.append(f"programme, {scan + ' scans':<17} {_pct(t.right, t.scored)} right of {t.scored}, "
-                       f"{t.flagged} flagged, {t.silent} wrong claimed, {t.lost} lost")
+            out.append(f"programme, {scan + ' scans':<17} {t.scored}: {_pct(t.right, t.scored)} claimed right, "
+                       f"{t.flagged} flagged, {t.silent} wrong claimed, {t.lost} lost{note}")
+        return out
+
+    def _comment_lines(self) -> list[str]:
         c = self.comments
-        out += [
+        out = [
             f"comments written vs blank    {_pct(self.written_right, c.scored)} of {c.scored} ({c.lost} lost)",
             f"written comments to review   {_pct(self.written_flagged, self.written)} of {self.written}",
+            "comment CER (edits per truth character)  case-sensitive, case-insensitive:",
         ]
-        out.append("comment CER (edits per truth character)  case-sensitive, case-insensitive:")
         for kind in sorted({kind for kind, _ in self.cer}, key=lambda k: (k == "printed", k != "handwriting", k)):
             cells = [f"{_pct(*self.cer[(kind, case)]):>7}" for case in ("case-sensitive", "case-insensitive")]
             out.append(f"  {kind:<26} {' '.join(cells)} of {self.cer[(kind, 'case-sensitive')][1]} characters")
-        out.append("by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):")
+        return out
+
+    def _breakdown(self) -> list[str]:
+        out = ["by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):"]
         for name in sorted(set(self.by_scenario) | set(self.pages_by_scenario), key=_scenario_order):
             t, pc = self.by_scenario.get(name, Tally()), self.pages_by_scenario.get(name, PageCount())
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
