@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scanner.evaluate import Evaluation, evaluate, upper_bound
+from scanner.evaluate import Evaluation, evaluate, percent, upper_bound
 from scanner.pipeline import scan
 from scanner.synth import SynthOptions, generate
 from scanner.template import load_template
@@ -59,6 +59,16 @@ def synth_options(settings: list[str], jobs: int) -> SynthOptions:
     return options
 
 
+def changed_options(options: SynthOptions) -> dict[str, object]:
+    """Generator options (and `rates.` fields) that differ from the defaults, `jobs` aside."""
+    default = SynthOptions()
+    changed = {f"rates.{f.name}": getattr(options.rates, f.name) for f in dataclasses.fields(options.rates)
+               if getattr(options.rates, f.name) != getattr(default.rates, f.name)}
+    changed |= {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+                if f.name not in ("jobs", "rates") and getattr(options, f.name) != getattr(default, f.name)}
+    return changed
+
+
 def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Evaluation:
     """Generate, scan and score one seed's batch; prints its timings and figures."""
     batch, out = work / f"seed-{seed}" / "batch", work / f"seed-{seed}" / "results"
@@ -80,12 +90,11 @@ def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Ev
 def summary_row(label: str, ev: Evaluation) -> str:
     """One line of the per-seed table."""
     total, colour, grey = ev.all_fields, ev.programme.get("colour"), ev.programme.get("greyscale")
-    share = lambda a, b: f"{100 * a / b:.2f}%" if b else "n/a"  # noqa: E731
-    return (f"{label:<12} {total.silent:>6} {share(upper_bound(total.silent, total.scored), 1):>9} "
-            f"{share(total.flagged, total.scored):>8} {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
+    return (f"{label:<12} {total.silent:>6} {percent(upper_bound(total.silent, total.scored), 1):>9} "
+            f"{percent(total.flagged, total.scored):>8} {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
             f"{ev.pages.accounted:>5}/{ev.pages.truth:<5} "
-            f"{share(colour.right, colour.scored) if colour else 'n/a':>8} "
-            f"{share(grey.right, grey.scored) if grey else 'n/a':>8} {share(ev.written_right, ev.comments.scored):>8}")
+            f"{percent(colour.right, colour.scored) if colour else 'n/a':>8} "
+            f"{grey.silent if grey else 'n/a':>10} {percent(ev.written_right, ev.comments.scored):>8}")
 
 
 def main() -> None:
@@ -107,16 +116,16 @@ def main() -> None:
     today = datetime.date.today().isoformat()
     print(f"{today}: seeds {', '.join(map(str, seeds))}; {args.count} questionnaires each, jobs {args.jobs}, "
           f"OCR {'off' if args.no_ocr else 'on'}")
-    changed = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
-               if f.name != "jobs" and getattr(options, f.name) != getattr(SynthOptions(), f.name)}
-    print(f"generator options changed from the defaults: {changed or 'none'}")
+    print(f"generator options changed from the defaults: {changed_options(options) or 'none'}")
     results = {seed: run_seed(seed, args, template, options, work) for seed in seeds}
     pooled = sum(results.values(), Evaluation())
     print(f"\n=== all {len(seeds)} seeds pooled ({today}; seeds {', '.join(map(str, seeds))})")
     for line in pooled.lines():
         print(line)
-    print(f"\n{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'sheets':>9} {'pages':>11} "
-          f"{'colour':>8} {'grey':>8} {'written':>8}")
+    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate, sheets found, pages "
+          "accounted for, colour programme right, greyscale programme claimed wrong, written vs blank right")
+    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'sheets':>9} {'pages':>11} "
+          f"{'colour':>8} {'grey wrong':>10} {'written':>8}")
     for seed, ev in results.items():
         print(summary_row(str(seed), ev))
     print(summary_row("pooled", pooled))

@@ -165,25 +165,25 @@ class Evaluation(_Pooled):
             f"  items                      {_silent(self.items)}",
             f"  programme                  {_silent(sum(self.programme.values(), Tally()))}",
             f"  comments                   {_silent(self.comments)}",
-            f"review rate                  {_pct(total.flagged, total.scored)} ({total.flagged} fields; items "
-            f"{_pct(self.items.flagged, self.items.scored)})",
-            f"accuracy on clean marks      {_pct(self.clean_right, self.clean_items)} of {self.clean_items}",
+            f"review rate                  {percent(total.flagged, total.scored)} ({total.flagged} fields; items "
+            f"{percent(self.items.flagged, self.items.scored)})",
+            f"accuracy on clean marks      {percent(self.clean_right, self.clean_items)} of {self.clean_items}",
         ]
         for scan, note in (("colour", ""), ("greyscale", " (flagged is right: grey cannot show the paper)")):
             t = self.programme.get(scan, Tally())
-            out.append(f"programme, {scan + ' scans':<17} {t.scored}: {_pct(t.right, t.scored)} claimed right, "
+            out.append(f"programme, {scan + ' scans':<17} {t.scored}: {percent(t.right, t.scored)} claimed right, "
                        f"{t.flagged} flagged, {t.silent} wrong claimed, {t.lost} lost{note}")
         return out
 
     def _comment_lines(self) -> list[str]:
         c = self.comments
         out = [
-            f"comments written vs blank    {_pct(self.written_right, c.scored)} of {c.scored} ({c.lost} lost)",
-            f"written comments to review   {_pct(self.written_flagged, self.written)} of {self.written}",
+            f"comments written vs blank    {percent(self.written_right, c.scored)} of {c.scored} ({c.lost} lost)",
+            f"written comments to review   {percent(self.written_flagged, self.written)} of {self.written}",
             "comment CER (edits per truth character)  case-sensitive, case-insensitive:",
         ]
         for kind in sorted({kind for kind, _ in self.cer}, key=lambda k: (k == "printed", k != "handwriting", k)):
-            cells = [f"{_pct(*self.cer[(kind, case)]):>7}" for case in ("case-sensitive", "case-insensitive")]
+            cells = [f"{percent(*self.cer[(kind, case)]):>7}" for case in ("case-sensitive", "case-insensitive")]
             out.append(f"  {kind:<26} {' '.join(cells)} of {self.cer[(kind, 'case-sensitive')][1]} characters")
         return out
 
@@ -204,12 +204,13 @@ def _scenario_order(name: str) -> tuple[int, str]:
     return (SCENARIOS.index(name) if name in SCENARIOS else len(SCENARIOS), name)
 
 
-def _pct(a: int, b: int) -> str:
+def percent(a: int, b: int) -> str:
+    """`a` as a percentage of `b`, or n/a when `b` is 0."""
     return f"{100 * a / b:.2f}%" if b else "n/a"
 
 
 def _silent(t: Tally) -> str:
-    return (f"{t.silent} of {t.scored} ({_pct(t.silent, t.scored)}; at most "
+    return (f"{t.silent} of {t.scored} ({percent(t.silent, t.scored)}; at most "
             f"{_pct_bound(t.silent, t.scored)} at {CONFIDENCE:.0%} confidence)")
 
 
