@@ -1,51 +1,134 @@
-"""Accuracy benchmark: generate a fresh batch with every effect, scan it, compare with truth.
+"""Accuracy benchmark: fresh batches with every effect, scanned and compared with their truth.
 
-    python bench/accuracy.py [--count 200] [--seed N] [--jobs 2] [--no-ocr] [--keep DIR]
+    python bench/accuracy.py [--seeds 5] [--count 200] [--jobs 2] [--no-ocr] [--keep DIR]
+                             [--seed S ...] [--synth KEY=VALUE ...]
 
-The seed is random unless given (and printed), so every run measures scans nobody has
-tuned to. Figures are printed, never asserted.
+Each of `--seeds` runs draws a fresh random seed (printed), generates `--count`
+questionnaires with it, scans them and scores the scan (`scanner.evaluate`). The
+figures are printed for every seed, then pooled over all of them, with the seeds and
+the date to quote beside them: one draw is luck, several are a measurement. `--seed`
+(repeatable) replays given seeds instead. `--synth` sets any generator option
+(`SynthOptions` field, or `rates.FIELD`), e.g. `--synth photo_share=0.1`. Figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
+import datetime
 import random
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from scanner.evaluate import evaluate
+from scanner.evaluate import Evaluation, evaluate, percent, upper_bound
 from scanner.pipeline import scan
 from scanner.synth import SynthOptions, generate
 from scanner.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
+EVERY_EFFECT: dict[str, object] = {"effects": True}
+"""Generator options that switch effects on. The defaults already draw every effect
+the generator has; an effect added as an option that is off by default belongs here,
+so that the benchmark keeps measuring everything."""
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--no-ocr", action="store_true")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the batch and results here")
-    args = parser.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**9)
-    template = load_template(ROOT / "templates" / "surestart.yaml")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="scanner-accuracy-"))
-    batch, out = work / "batch", work / "results"
+
+def synth_options(settings: list[str], jobs: int) -> SynthOptions:
+    """`EVERY_EFFECT`, then each KEY=VALUE (a `SynthOptions` field or `rates.FIELD`) on top."""
+    options = dataclasses.replace(SynthOptions(jobs=jobs), **EVERY_EFFECT)
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep:
+            raise SystemExit(f"--synth {setting!r}: give KEY=VALUE")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        owner, _, name = key.rpartition(".")
+        target = options.rates if owner == "rates" else options
+        if owner not in ("", "rates") or name not in {f.name for f in dataclasses.fields(target)}:
+            raise SystemExit(f"--synth {setting!r}: {key} is not a generator option")
+        if owner:
+            options = dataclasses.replace(options, rates=dataclasses.replace(options.rates, **{name: value}))
+        else:
+            options = dataclasses.replace(options, **{name: value})
+    return options
+
+
+def changed_options(options: SynthOptions) -> dict[str, object]:
+    """Generator options (and `rates.` fields) that differ from the defaults, `jobs` aside."""
+    default = SynthOptions()
+    changed = {f"rates.{f.name}": getattr(options.rates, f.name) for f in dataclasses.fields(options.rates)
+               if getattr(options.rates, f.name) != getattr(default.rates, f.name)}
+    changed |= {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+                if f.name not in ("jobs", "rates") and getattr(options, f.name) != getattr(default, f.name)}
+    return changed
+
+
+def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Evaluation:
+    """Generate, scan and score one seed's batch; prints its timings and figures."""
+    batch, out = work / f"seed-{seed}" / "batch", work / f"seed-{seed}" / "results"
     shutil.rmtree(out, ignore_errors=True)
-    print(f"seed {seed}, {args.count} questionnaires, jobs {args.jobs}, OCR {'off' if args.no_ocr else 'on'}")
     started = time.perf_counter()
-    result = generate(template, batch, count=args.count, seed=seed, options=SynthOptions(jobs=args.jobs))
-    generated = time.perf_counter()
-    print(f"generated {result.pages} pages in {generated - started:.1f} s")
+    result = generate(template, batch, count=args.count, seed=seed, options=options)
+    print(f"\n=== seed {seed}: generated {result.pages} pages in {time.perf_counter() - started:.1f} s")
     summary = scan([str(p) for p in result.files], template, out, jobs=args.jobs, ocr=not args.no_ocr)
     pages = sum(summary.pages.values())
     print(f"scanned {pages} pages in {summary.seconds:.1f} s ({pages / summary.seconds:.2f} pages/s)")
-    for line in evaluate(out, result.truth_dir).lines():
+    ev = evaluate(out, result.truth_dir)
+    for line in ev.lines():
         print(line)
+    if args.keep is None:
+        shutil.rmtree(work / f"seed-{seed}", ignore_errors=True)
+    return ev
+
+
+def summary_row(label: str, ev: Evaluation) -> str:
+    """One line of the per-seed table."""
+    total, colour, grey = ev.all_fields, ev.programme.get("colour"), ev.programme.get("greyscale")
+    return (f"{label:<12} {total.silent:>6} {percent(upper_bound(total.silent, total.scored), 1):>9} "
+            f"{percent(total.flagged, total.scored):>8} {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
+            f"{ev.pages.accounted:>5}/{ev.pages.truth:<5} "
+            f"{percent(colour.right, colour.scored) if colour else 'n/a':>8} "
+            f"{grey.silent if grey else 'n/a':>10} {percent(ev.written_right, ev.comments.scored):>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=5, help="fresh random seeds to run")
+    parser.add_argument("--seed", type=int, action="append", default=[], help="replay this seed (repeatable)")
+    parser.add_argument("--count", type=int, default=200, help="questionnaires per seed")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-ocr", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the batches and results here")
+    parser.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
+                        help="a generator option (SynthOptions field or rates.FIELD), repeatable")
+    args = parser.parse_args()
+    draw = random.SystemRandom()
+    seeds = args.seed or [draw.randrange(1, 10**9) for _ in range(args.seeds)]
+    options = synth_options(args.synth, args.jobs)
+    template = load_template(ROOT / "templates" / "surestart.yaml")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="scanner-accuracy-"))
+    today = datetime.date.today().isoformat()
+    print(f"{today}: seeds {', '.join(map(str, seeds))}; {args.count} questionnaires each, jobs {args.jobs}, "
+          f"OCR {'off' if args.no_ocr else 'on'}")
+    print(f"generator options changed from the defaults: {changed_options(options) or 'none'}")
+    results = {seed: run_seed(seed, args, template, options, work) for seed in seeds}
+    pooled = sum(results.values(), Evaluation())
+    print(f"\n=== all {len(seeds)} seeds pooled ({today}; seeds {', '.join(map(str, seeds))})")
+    for line in pooled.lines():
+        print(line)
+    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate, sheets found, pages "
+          "accounted for, colour programme right, greyscale programme claimed wrong, written vs blank right")
+    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'sheets':>9} {'pages':>11} "
+          f"{'colour':>8} {'grey wrong':>10} {'written':>8}")
+    for seed, ev in results.items():
+        print(summary_row(str(seed), ev))
+    print(summary_row("pooled", pooled))
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 

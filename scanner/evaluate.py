@@ -1,72 +1,249 @@
 """Evaluate a scan against ground truth (a generated batch's `truth/` folder).
 
-Used by `bench/accuracy.py`, `bench/compare.py` (the demo) and the accuracy tests. A
-*silent error* is a claim that is wrong: an item reported `ok` or `blank` whose value is
-not the truth. Anything flagged for review is not silent, however wrong its guess.
+Used by `bench/accuracy.py`, `bench/compare.py` (the demo) and the accuracy tests.
+
+Every field of the truth (item, comment, programme) ends in one of four outcomes:
+
+- *right*: reported `ok`, `blank` or `reviewed` (a claim) and what it claims is true;
+- *silent error*: a claim that is false. Two ticked boxes claimed blank, a written
+  comment claimed blank, a programme claimed on a greyscale scan and wrong, a comment
+  claimed whose text is more than 5% wrong, an answer filed under a questionnaire it
+  does not come from: all silent;
+- *flagged*: sent to review, however wrong its guess;
+- *lost*: the scan has no row for it (its page or its whole questionnaire was not
+  found). Never counted as right; reported apart.
+
+Truth and scan are matched page by page, not by a questionnaire's first page: each
+truth field lives on one input page (`source`, `page`), and the scan's `pages.csv`
+says which scanned sheet used that page. So a lost first page costs that page's
+fields, not every claim of the questionnaire.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections import Counter
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
 from pathlib import Path
 
 import pandas as pd
 
-CLAIMS = {"ok", "blank"}
-FLAGGED = {"review", "multiple"}
+CLAIMS = {"ok", "blank", "reviewed"}
+"""Statuses that state a value: the dataset takes them as they are."""
 HARD_EFFECTS = {"faint_pencil", "correction", "double", "stray", "overflow", "dot", "scribble"}
+"""Item effects left out of 'accuracy on clean marks'."""
+COMMENT_TOLERANCE = 0.05
+"""A comment claimed `ok` whose text is wrong in more than this share of characters is a
+silent error. Compared case-insensitively: some handwriting fonts have capitals only, so
+the paper cannot always show the truth's letter case."""
+SCENARIOS = ("flatbed", "feeder", "greyscale", "phone")
+CONFIDENCE = 0.95
+
+
+class _Pooled:
+    """Counts that add up over scans: `a + b` pools two seeds' figures."""
+
+    def __add__(self, other):
+        return _pool(self, other)
+
+
+class Outcome(Enum):
+    """What became of one field of the truth in the scan."""
+
+    RIGHT = "right"
+    SILENT = "silent"
+    FLAGGED = "flagged"
+    LOST = "lost"
 
 
 @dataclass
-class Evaluation:
-    items: int = 0
-    silent_errors: int = 0
+class Tally(_Pooled):
+    """Outcomes of a family of fields. `scored` excludes the lost."""
+
+    right: int = 0
+    silent: int = 0
     flagged: int = 0
+    lost: int = 0
+
+    @property
+    def scored(self) -> int:
+        return self.right + self.silent + self.flagged
+
+    def add(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+
+@dataclass
+class PageCount(_Pooled):
+    truth: int = 0
+    accounted: int = 0
+    """Input pages the scan's pages.csv lists."""
+    status_right: int = 0
+
+
+@dataclass
+class SheetCount(_Pooled):
+    truth: int = 0
+    whole: int = 0
+    """Found as one scanned sheet holding all its pages and nothing else."""
+    partial: int = 0
+    """Found, but with pages missing, split over scanned sheets or mixed with another's."""
+    lost: int = 0
+    """No page of it is in any scanned sheet."""
+    phantom: int = 0
+    """Scanned sheets holding no page of any questionnaire (a letter read as a form): rows
+    of the dataset that no respondent filled in."""
+
+
+def _pool(a, b):
+    """Counts of two scans added up: numbers summed, lists joined, dicts and records field by field."""
+    if is_dataclass(a):
+        return type(a)(**{f.name: _pool(getattr(a, f.name), getattr(b, f.name)) for f in fields(a)})
+    if isinstance(a, dict):
+        return {k: _pool(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in a | b}
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b))
+    return a + b
+
+
+@dataclass
+class Evaluation(_Pooled):
+    """Figures of one scan against its truth; `+` pools several scans."""
+
+    items: Tally = field(default_factory=Tally)
+    programme: dict[str, Tally] = field(default_factory=dict)
+    """'colour' or 'greyscale' (the sheet's scan) -> outcomes of the programme."""
+    comments: Tally = field(default_factory=Tally)
+    written_right: int = 0
+    """Scored comments whose written-or-blank is right (flagged counts as written)."""
+    written: int = 0
+    """Scored comments that are written in the truth."""
+    written_flagged: int = 0
+    cer: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """('printed', 'handwriting' or '  ' + a handwriting font, 'case-sensitive' or
+    'case-insensitive') -> (edits, truth characters) over the scored written comments."""
     clean_items: int = 0
     clean_right: int = 0
-    colour_sheets: int = 0
-    programme_right: int = 0
-    programme_wrong_ok: int = 0
-    programme_flagged: int = 0
-    comments: int = 0
-    written_right: int = 0
-    written: int = 0
-    comments_flagged: int = 0
-    comments_wrong_ok: int = 0
-    """Written comments reported ok whose text is more than 5% wrong: silent errors too."""
-    cer: dict[str, float] = field(default_factory=dict)
-    sheets_truth: int = 0
-    sheets_found: int = 0
-    pages_truth: int = 0
-    pages_accounted: int = 0
-    pages_status_right: int = 0
-    by_effect: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    """effect -> (items, silent errors, flagged)."""
+    sheets: SheetCount = field(default_factory=SheetCount)
+    pages: PageCount = field(default_factory=PageCount)
+    by_effect: dict[str, Tally] = field(default_factory=dict)
+    """Item effect, or 'comment ' + comment effect -> outcomes."""
+    by_scenario: dict[str, Tally] = field(default_factory=dict)
+    """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
+    pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     """A few silent errors, for whoever has to fix them."""
 
+    @property
+    def all_fields(self) -> Tally:
+        """Items, comments and programmes together."""
+        total = self.items + self.comments
+        for t in self.programme.values():
+            total += t
+        return total
+
+    @property
+    def silent_errors(self) -> int:
+        """False claims of any field."""
+        return self.all_fields.silent
+
     def lines(self) -> list[str]:
-        pct = lambda a, b: f"{100 * a / b:.2f}%" if b else "n/a"  # noqa: E731
+        """The figures as text, one per line."""
+        return self._summary() + self._comment_lines() + self._breakdown()
+
+    def _summary(self) -> list[str]:
+        total = self.all_fields
+        s, p = self.sheets, self.pages
         out = [
-            f"sheets found                 {self.sheets_found} of {self.sheets_truth}",
-            f"pages accounted for          {self.pages_accounted} of {self.pages_truth} "
-            f"(status as expected: {self.pages_status_right})",
-            f"items scored                 {self.items}",
-            f"silent errors                {self.silent_errors} ({self.silent_errors / max(self.items, 1) * 1e4:.2f} "
-            f"per 10,000 items)",
-            f"review rate                  {pct(self.flagged, self.items)} ({self.flagged} items)",
-            f"accuracy on clean marks      {pct(self.clean_right, self.clean_items)} of {self.clean_items}",
-            f"programme on colour scans    {pct(self.programme_right, self.colour_sheets)} right, "
-            f"{self.programme_flagged} flagged, {self.programme_wrong_ok} wrong reported ok",
-            f"comments written vs blank    {pct(self.written_right, self.comments)} of {self.comments}",
-            f"written comments to review   {pct(self.comments_flagged, self.written)} of {self.written}; "
-            f"reported ok but >5% wrong: {self.comments_wrong_ok}",
+            f"sheets found                 {s.whole + s.partial} of {s.truth} ({s.whole} whole, {s.partial} "
+            f"with pages missing, split or mixed; {s.lost} lost)",
+            f"sheets of no questionnaire   {s.phantom} (scanned sheets made of no questionnaire's pages)",
+            f"pages accounted for          {p.accounted} of {p.truth} (status as expected: {p.status_right})",
+            f"fields scored                {total.scored} ({total.lost} lost with their page or sheet)",
+            f"silent errors                {_silent(total)}",
+            f"  items                      {_silent(self.items)}",
+            f"  programme                  {_silent(sum(self.programme.values(), Tally()))}",
+            f"  comments                   {_silent(self.comments)}",
+            f"review rate                  {percent(total.flagged, total.scored)} ({total.flagged} fields; items "
+            f"{percent(self.items.flagged, self.items.scored)})",
+            f"accuracy on clean marks      {percent(self.clean_right, self.clean_items)} of {self.clean_items}",
         ]
-        out += [f"comment CER, {kind:<16} {100 * v:.2f}%" for kind, v in sorted(self.cer.items())]
-        out.append("by effect (items, silent errors, flagged):")
-        out += [f"  {e:<14} {n:>7} {s:>5} {f:>6}" for e, (n, s, f) in sorted(self.by_effect.items())]
+        for scan, note in (("colour", ""), ("greyscale", " (flagged is right: grey cannot show the paper)")):
+            t = self.programme.get(scan, Tally())
+            out.append(f"programme, {scan + ' scans':<17} {t.scored}: {percent(t.right, t.scored)} claimed right, "
+                       f"{t.flagged} flagged, {t.silent} wrong claimed, {t.lost} lost{note}")
+        return out
+
+    def _comment_lines(self) -> list[str]:
+        c = self.comments
+        out = [
+            f"comments written vs blank    {percent(self.written_right, c.scored)} of {c.scored} ({c.lost} lost)",
+            f"written comments to review   {percent(self.written_flagged, self.written)} of {self.written}",
+            "comment CER (edits per truth character)  case-sensitive, case-insensitive:",
+        ]
+        for kind in sorted({kind for kind, _ in self.cer}, key=lambda k: (k == "printed", k != "handwriting", k)):
+            cells = [f"{percent(*self.cer[(kind, case)]):>7}" for case in ("case-sensitive", "case-insensitive")]
+            out.append(f"  {kind:<26} {' '.join(cells)} of {self.cer[(kind, 'case-sensitive')][1]} characters")
+        return out
+
+    def _breakdown(self) -> list[str]:
+        out = ["by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):"]
+        for name in sorted(set(self.by_scenario) | set(self.pages_by_scenario), key=_scenario_order):
+            t, pc = self.by_scenario.get(name, Tally()), self.pages_by_scenario.get(name, PageCount())
+            out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
+                       f"{pc.accounted}/{pc.truth}")
+        out.append("by effect (fields: scored, silent, flagged, lost):")
+        out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}"
+                for e, t in sorted(self.by_effect.items())]
         out += [f"  silent: {e}" for e in self.examples[:15]]
         return out
+
+
+def _scenario_order(name: str) -> tuple[int, str]:
+    return (SCENARIOS.index(name) if name in SCENARIOS else len(SCENARIOS), name)
+
+
+def percent(a: int, b: int) -> str:
+    """`a` as a percentage of `b`, or n/a when `b` is 0."""
+    return f"{100 * a / b:.2f}%" if b else "n/a"
+
+
+def _silent(t: Tally) -> str:
+    return (f"{t.silent} of {t.scored} ({percent(t.silent, t.scored)}; at most "
+            f"{_pct_bound(t.silent, t.scored)} at {CONFIDENCE:.0%} confidence)")
+
+
+def _pct_bound(k: int, n: int) -> str:
+    return f"{100 * upper_bound(k, n):.3f}%" if n else "n/a"
+
+
+def upper_bound(k: int, n: int, confidence: float = CONFIDENCE) -> float:
+    """One-sided exact (Clopper-Pearson) upper confidence bound of a rate seen `k` times in `n`.
+
+    The rate p at which seeing `k` or fewer in `n` has probability 1 - `confidence`;
+    for k = 0 and 95% it is about 3 / n (the rule of three).
+    """
+    if n <= 0 or k >= n:
+        return 1.0
+    alpha = 1 - confidence
+    low, high = k / n, 1.0
+    for _ in range(100):  # the binomial CDF falls as p rises: bisect on it
+        mid = (low + high) / 2
+        low, high = (mid, high) if binomial_cdf(k, n, mid) > alpha else (low, mid)
+    return high
+
+
+def binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in logs (n may be large)."""
+    if p <= 0:
+        return 1.0
+    if p >= 1:
+        return float(k >= n)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    lg = math.lgamma
+    return min(1.0, sum(math.exp(lg(n + 1) - lg(i + 1) - lg(n - i + 1) + i * log_p + (n - i) * log_q)
+                        for i in range(k + 1)))
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -87,87 +264,180 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def _is_comment(item: str) -> bool:
+    return item.endswith("_comment") or item == "role_detail"
+
+
+def scenario(page: dict) -> str:
+    """How a truth page was scanned: flatbed, feeder, greyscale or phone.
+
+    A `scenario` column in the truth's pages.csv decides when the generator writes one;
+    otherwise a phone photo is `phone`, a greyscale file `greyscale`, a file of several
+    questionnaires `feeder` and a file of one `flatbed` (``page["sheets_in_file"]``).
+    """
+    if page.get("scenario"):
+        return page["scenario"]
+    if page.get("photo") == "1":
+        return "phone"
+    if page.get("greyscale") == "1":
+        return "greyscale"
+    return "feeder" if int(page.get("sheets_in_file", 1)) > 1 else "flatbed"
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where the scan put one truth sheet's pages."""
+
+    page_sheet: dict[str, str]
+    """Form page -> the scanned sheet that used that page."""
+    main: str | None
+    """The scanned sheet holding most of its pages."""
+    pages: int
+    """Its pages in the truth."""
+
+
+class _Matcher:
+    """Truth sheets and input pages to scanned sheets, through the pages each sheet used."""
+
+    def __init__(self, truth_pages: pd.DataFrame, pages: pd.DataFrame):
+        scanned = {(Path(r.source).name, r.page): r for r in pages.itertuples(index=False)}
+        self.scanned_status = {key: r.status for key, r in scanned.items()}
+        used = {key: r.sheet_id for key, r in scanned.items() if r.status == "used" and r.sheet_id}
+        truth_used = truth_pages[truth_pages["status"] == "used"]
+        self.truth_page: dict[tuple[str, str], tuple[str, str]] = {}
+        self.where: dict[str, _Where] = {}
+        holders: dict[str, list[tuple[str, str]]] = {}
+        for r in truth_used.itertuples(index=False):
+            self.truth_page[(r.sheet_id, r.form_page)] = (r.source, r.page)
+            holder = used.get((r.source, r.page))
+            holders.setdefault(r.sheet_id, []).append((r.form_page, holder))
+        owners: dict[str, Counter] = {}
+        for sheet_id, held in holders.items():
+            for _, holder in held:
+                if holder:
+                    owners.setdefault(holder, Counter())[sheet_id] += 1
+        # A scanned sheet belongs to the truth sheet with most pages in it (the first on a tie).
+        self.owner = {holder: count.most_common(1)[0][0] for holder, count in owners.items()}
+        self.mixed = {holder for holder, count in owners.items() if len(count) > 1}
+        truth_keys = set(zip(truth_used["source"], truth_used["page"]))
+        self.mixed |= {sid for key, sid in used.items() if key not in truth_keys}  # a letter or back used
+        self.phantoms = set(used.values()) - set(self.owner)
+        for sheet_id, held in holders.items():
+            count = Counter(h for _, h in held if h)
+            self.where[sheet_id] = _Where({fp: h for fp, h in held if h},
+                                          count.most_common(1)[0][0] if count else None, len(held))
+
+    def sheet_status(self, sheet_id: str) -> str:
+        where = self.where[sheet_id]
+        if where.main is None:
+            return "lost"
+        whole = (set(where.page_sheet.values()) == {where.main} and len(where.page_sheet) == where.pages
+                 and where.main not in self.mixed)
+        return "whole" if whole else "partial"
+
+    def scanned_sheet(self, sheet_id: str, form_page: str) -> str | None:
+        """The scanned sheet that should hold a field of `form_page` of truth sheet `sheet_id`."""
+        where = self.where.get(sheet_id)
+        if where is None:
+            return None
+        return where.page_sheet.get(form_page, where.main)
+
+
 def evaluate(out_dir: str | Path, truth_dir: str | Path) -> Evaluation:
     """Compare a scan's CSVs in `out_dir` with the truth in `truth_dir`."""
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
     ev = Evaluation()
-    truth_sheets = _read(truth_dir / "responses.csv")
     marks = _read(truth_dir / "marks.csv")
     truth_pages = _read(truth_dir / "pages.csv")
-    scanned_sheets = _read(out_dir / "responses.csv")
     items = _read(out_dir / "items.csv")
-    pages = _read(out_dir / "pages.csv")
+    match = _Matcher(truth_pages, _read(out_dir / "pages.csv"))
 
-    scanned_sheets["key"] = scanned_sheets["source"].map(lambda s: Path(s).name) + "#" + scanned_sheets["first_page"]
-    truth_sheets["key"] = truth_sheets["source"] + "#" + truth_sheets["first_page"]
-    sheet_map = dict(zip(truth_sheets["sheet_id"], truth_sheets["key"].map(
-        dict(zip(scanned_sheets["key"], scanned_sheets["sheet_id"])))))
-    ev.sheets_truth = len(truth_sheets)
-    ev.sheets_found = sum(isinstance(v, str) for v in sheet_map.values())
+    sheets_in_file = truth_pages[truth_pages["sheet_id"] != ""].groupby("source")["sheet_id"].nunique()
+    page_scenario: dict[tuple[str, str], str] = {}
+    for row in truth_pages.to_dict("records"):
+        name = scenario(row | {"sheets_in_file": sheets_in_file.get(row["source"], 0)})
+        key = (row["source"], row["page"])
+        page_scenario[key] = name
+        status = match.scanned_status.get(key)
+        for count in (ev.pages, ev.pages_by_scenario.setdefault(name, PageCount())):
+            count.truth += 1
+            count.accounted += status is not None
+            count.status_right += status == row["status"]
 
-    pages["key"] = pages["source"].map(lambda s: Path(s).name) + "#" + pages["page"]
-    scanned_status = dict(zip(pages["key"], pages["status"]))
-    ev.pages_truth = len(truth_pages)
-    for _, row in truth_pages.iterrows():
-        status = scanned_status.get(f"{row['source']}#{row['page']}")
-        ev.pages_accounted += status is not None
-        ev.pages_status_right += status == row["status"]
+    for sheet_id in dict.fromkeys(truth_pages.loc[truth_pages["status"] == "used", "sheet_id"]):
+        ev.sheets.truth += 1
+        status = match.sheet_status(sheet_id)
+        setattr(ev.sheets, status, getattr(ev.sheets, status) + 1)
+    ev.sheets.phantom = len(match.phantoms)
 
     found = {(r.sheet_id, r.item): r for r in items.itertuples(index=False)}
     greyscale_sheets = set(marks.loc[(marks["item"] == "programme") & (marks["effect"] == "greyscale"), "sheet_id"])
-    cer_sums: dict[str, list[int]] = {}
     for t in marks.itertuples(index=False):
-        scanned_id = sheet_map.get(t.sheet_id)
-        got = found.get((scanned_id, t.item)) if isinstance(scanned_id, str) else None
-        status = got.status if got is not None else "missing"
-        value = got.value if got is not None else ""
+        scanned_id = match.scanned_sheet(t.sheet_id, t.page)
+        got = found.get((scanned_id, t.item)) if scanned_id else None
+        elsewhere = scanned_id is not None and match.owner.get(scanned_id) != t.sheet_id
         if t.item == "programme":
-            _programme(ev, t, status, value, t.sheet_id in greyscale_sheets)
-        elif t.item.endswith("_comment") or t.item == "role_detail":
-            _comment(ev, t, status, value, cer_sums)
+            scan = "greyscale" if t.sheet_id in greyscale_sheets else "colour"
+            outcome = _judge_value(t, got, elsewhere)
+            ev.programme.setdefault(scan, Tally()).add(outcome)
+        elif _is_comment(t.item):
+            outcome = _comment(ev, t, got, elsewhere)
+            ev.by_effect.setdefault(f"comment {t.effect}", Tally()).add(outcome)
         else:
-            _item(ev, t, status, value)
-    ev.cer = {kind: errors / max(length, 1) for kind, (errors, length) in cer_sums.items()}
+            outcome = _item(ev, t, got, elsewhere)
+            ev.by_effect.setdefault(t.effect, Tally()).add(outcome)
+        if t.item != "programme":
+            where = match.truth_page.get((t.sheet_id, t.page))
+            ev.by_scenario.setdefault(page_scenario.get(where, "unknown"), Tally()).add(outcome)
+        if outcome is Outcome.SILENT:
+            ev.examples.append(f"{t.sheet_id} {t.item} ({t.effect}): truth {t.value or t.expected_status}, "
+                               f"read {got.value or 'blank'} as {got.status}"
+                               + (f" on scanned sheet {scanned_id} of another questionnaire" if elsewhere else ""))
     return ev
 
 
-def _item(ev: Evaluation, t, status: str, value: str) -> None:
-    ev.items += 1
-    truth_value = t.value if t.expected_status == "ok" else ""
-    silent = status in CLAIMS and value != truth_value
-    flagged = status in FLAGGED or status == "missing"
-    ev.silent_errors += silent
-    ev.flagged += flagged
-    n, s, f = ev.by_effect.get(t.effect, (0, 0, 0))
-    ev.by_effect[t.effect] = (n + 1, s + silent, f + flagged)
-    if silent:
-        ev.examples.append(f"{t.sheet_id} {t.item} ({t.effect}): truth {truth_value or 'blank'}, "
-                           f"read {value or 'blank'} as {status}")
+def _judge_value(t, got, elsewhere: bool) -> Outcome:
+    """A field with one true value: right only when claimed, filed under its own
+    questionnaire, and equal to a truth that has a value (two ticked boxes have none)."""
+    if got is None:
+        return Outcome.LOST
+    if got.status not in CLAIMS:
+        return Outcome.FLAGGED
+    right = not elsewhere and t.expected_status != "multiple" and got.value == t.value
+    return Outcome.RIGHT if right else Outcome.SILENT
+
+
+def _item(ev: Evaluation, t, got, elsewhere: bool) -> Outcome:
+    outcome = _judge_value(t, got, elsewhere)
+    ev.items.add(outcome)
     if t.effect not in HARD_EFFECTS and t.expected_status == "ok":
         ev.clean_items += 1
-        ev.clean_right += status == "ok" and value == t.value
+        ev.clean_right += outcome is Outcome.RIGHT and got.status == "ok"
+    return outcome
 
 
-def _programme(ev: Evaluation, t, status: str, value: str, greyscale: bool) -> None:
-    if greyscale:
-        return
-    ev.colour_sheets += 1
-    ev.programme_right += status == "ok" and value == t.value
-    ev.programme_wrong_ok += status == "ok" and value != t.value
-    ev.programme_flagged += status in FLAGGED
-
-
-def _comment(ev: Evaluation, t, status: str, value: str, cer_sums: dict[str, list[int]]) -> None:
-    ev.comments += 1
+def _comment(ev: Evaluation, t, got, elsewhere: bool) -> Outcome:
     written = bool(t.value.strip())
-    ev.written_right += written == (status not in ("blank", "missing"))
+    if got is None:
+        ev.comments.add(Outcome.LOST)
+        return Outcome.LOST
+    truth_text, read_text = _normalise_text(t.value), _normalise_text(got.value)
+    # Flagged counts as written: it sends the zone to a person.
+    ev.written_right += written == (got.status not in CLAIMS or bool(read_text))
+    errors = levenshtein(truth_text.casefold(), read_text.casefold())
     if written:
-        kind = "printed" if t.effect == "printed" else "handwriting"
-        sums = cer_sums.setdefault(kind, [0, 0])
-        truth_text = _normalise_text(t.value)
-        errors = levenshtein(truth_text, _normalise_text(value))
-        sums[0] += errors
-        sums[1] += len(truth_text)
         ev.written += 1
-        ev.comments_flagged += status in FLAGGED
-        ev.comments_wrong_ok += status == "ok" and errors > 0.05 * len(truth_text)
+        ev.written_flagged += got.status not in CLAIMS
+        kinds = ["printed"] if t.effect == "printed" else ["handwriting", f"  {getattr(t, 'font', '') or '?'}"]
+        for case, edits in (("case-sensitive", levenshtein(truth_text, read_text)), ("case-insensitive", errors)):
+            for kind in kinds:
+                e, n = ev.cer.get((kind, case), (0, 0))
+                ev.cer[(kind, case)] = (e + edits, n + len(truth_text))
+    if got.status not in CLAIMS:
+        outcome = Outcome.FLAGGED
+    elif elsewhere or written != bool(read_text) or errors > COMMENT_TOLERANCE * len(truth_text):
+        outcome = Outcome.SILENT
+    else:
+        outcome = Outcome.RIGHT
+    ev.comments.add(outcome)
+    return outcome
