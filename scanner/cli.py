@@ -12,7 +12,6 @@ import typer
 
 from scanner.errors import ExitCode, ScannerError
 from scanner.review.cli import review_command
-from scanner.survey import form_label, scan_template
 from scanner.template import find_template, layout, load_template, template_files
 
 app = typer.Typer(
@@ -107,7 +106,7 @@ def template_list() -> None:
     """
     for path in template_files():
         t = _run(load_template, path)
-        typer.echo(f"{path.stem}\t{form_label(t)}\t{path}")
+        typer.echo(f"{path.stem}\t{t.form_version}\t{path}")
 
 
 @app.command()
@@ -176,6 +175,7 @@ def scan_command(
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar
+    from scanner.survey import scan_template
 
     _setup_logging(_State.verbose or verbose, quiet)
     _quiet_opencv(_State.verbose)

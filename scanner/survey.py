@@ -23,11 +23,6 @@ TEMPLATE_KEY = "template"
 """`meta` key: the YAML of the template the survey was scanned with."""
 
 
-def form_label(template: Template) -> str:
-    """The form and version as the store keeps them."""
-    return f"{template.form} {template.version}"
-
-
 def stored_template(store: Store) -> Template | None:
     """The template kept in the survey's store, or None (a survey scanned before they were kept)."""
     text = store.get_meta(TEMPLATE_KEY)
@@ -43,17 +38,17 @@ def keep_template(store: Store, template: Template) -> None:
     """
     folder = store.path.parent
     form = store.get_meta(FORM_KEY)
-    if form is not None and form != form_label(template):
-        raise UsageError(f"{folder} holds a survey of form {form}, not {form_label(template)}: "
+    if form is not None and form != template.form_version:
+        raise UsageError(f"{folder} holds a survey of form {form}, not {template.form_version}: "
                          f"choose another --out folder")
     stored = stored_template(store)
     if stored is not None and stored != template:
-        raise UsageError(f"{folder} was scanned with another template of form {form_label(template)}: scan "
+        raise UsageError(f"{folder} was scanned with another template of form {template.form_version}: scan "
                          f"without --template to use the survey's own, or give the changed form a new version "
                          f"and scan it into another --out folder")
     if stored is None:
         store.set_meta(TEMPLATE_KEY, template_yaml(template))
-    store.set_meta(FORM_KEY, form_label(template))
+    store.set_meta(FORM_KEY, template.form_version)
 
 
 def scan_template(out_dir: str | Path, explicit: str | Path | None = None) -> Template:
@@ -91,9 +86,9 @@ def survey_template(out_dir: str | Path, explicit: str | Path | None = None) -> 
         form, stored = store.get_meta(FORM_KEY), stored_template(store)
     if explicit is not None:
         template = load_template(find_template(explicit))
-        if form is not None and form != form_label(template):
+        if form is not None and form != template.form_version:
             raise TemplateError(f"{out_dir} holds a survey of form {form}, but {explicit} is form "
-                                f"{form_label(template)}: pass the template it was scanned with, or none")
+                                f"{template.form_version}: pass the template it was scanned with, or none")
         return template
     if stored is not None:
         return stored
@@ -108,7 +103,7 @@ def _shipped_template_of(form: str, out_dir: Path) -> Template:
             candidate = load_template(path)
         except TemplateError:
             continue
-        if form_label(candidate) == form:
+        if candidate.form_version == form:
             return candidate
     raise TemplateError(f"{out_dir} holds a survey of form {form}, scanned before scanner kept the template in "
                         f"the survey's folder, and no shipped template is that form: pass the one it was scanned "

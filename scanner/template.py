@@ -174,6 +174,11 @@ class Template(_Model):
     comments: list[Comment] = []
 
     @property
+    def form_version(self) -> str:
+        """The form and version as one label, "surestart-multiagency 1" (as the survey's store keeps it)."""
+        return f"{self.form} {self.version}"
+
+    @property
     def page_numbers(self) -> list[int]:
         return [p.number for p in self.pages]
 
