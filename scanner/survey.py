@@ -39,8 +39,8 @@ def keep_template(store: Store, template: Template) -> None:
     folder = store.path.parent
     form = store.get_meta(FORM_KEY)
     if form is not None and form != template.form_version:
-        raise UsageError(f"{folder} holds a survey of form {form}, not {template.form_version}: "
-                         f"choose another --out folder")
+        raise UsageError(f"{folder} holds a survey of form {form}, not {template.form_version}: scan into "
+                         f"another --out folder, or into this one with its own template")
     stored = stored_template(store)
     if stored is not None and stored != template:
         raise UsageError(f"{folder} was scanned with another template of form {template.form_version}: scan "
