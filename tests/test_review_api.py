@@ -118,6 +118,20 @@ def test_a_link_out_of_the_out_folder_is_refused(server, out):
     assert get(server, "files/escape/out/items.csv").status == 403
 
 
+@pytest.mark.parametrize("path", ["files/survey.sqlite", "files/survey.sqlite-wal", "files/survey.sqlite-shm",
+                                  "files/./survey.sqlite", "files/crops/../survey.sqlite", "files/crops",
+                                  "files/%73urvey.sqlite"])
+def test_the_store_is_never_served(shared, path):
+    # A plain read of the store in the server's process drops SQLite's locks there (see
+    # test_review_kill.py for what that cost); the page needs only the CSVs and crops.
+    assert get(shared, path).status == 404
+
+
+def test_a_link_to_the_store_among_the_crops_is_not_served(server, out):
+    os.symlink(out / "survey.sqlite", out / "crops" / "store.jpg")
+    assert get(server, "files/crops/store.jpg").status == 404
+
+
 def test_files_of_the_out_folder_are_served(server, out):
     r = get(server, "files/items.csv")
     assert r.status == 200 and r.body.startswith(b"sheet_id,item,value,status")

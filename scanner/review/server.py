@@ -45,6 +45,13 @@ Both grow with what a write costs (50 ms on a small survey, 5 s of CPU on 1,000 
 a quiet spell as long as the last write, and at most a quarter of the time spent writing."""
 MAX_BODY = 1_000_000
 STATIC = ("index.html", "review.js", "review.css")
+SERVED_FILES = ("responses.csv", "items.csv", "pages.csv")
+CROPS_DIR = "crops"
+"""The out folder's files that `files/` serves: the CSVs and comment crops (JPEGs under
+crops/), nothing else. Never the store: a plain read of survey.sqlite (or its -wal or
+-shm) in this process would drop the POSIX locks SQLite holds on it here, and the next
+process to close the store (the CSV writer) would then delete the live WAL, and with it
+decisions already answered 200."""
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -338,7 +345,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, body, f"{kind}; charset=utf-8", cache="no-cache")
 
     def _file(self, rel: str) -> None:
-        """A file of the out folder (crops, the CSVs); nothing outside it, whatever the path."""
+        """A file the page shows or links to (a comment's crop, the CSVs), by where it
+        really is (links followed); nothing else of the out folder, nothing outside it."""
         out = self.server.app.out_dir
         try:
             path = (out / unquote(rel)).resolve()
@@ -346,7 +354,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}") from None
         if not path.is_relative_to(out):
             raise HttpError(HTTPStatus.FORBIDDEN, "refused: outside the survey's folder")
-        if not path.is_file():
+        name = path.relative_to(out)
+        served = name.as_posix() in SERVED_FILES or (name.parts[0] == CROPS_DIR and path.suffix == ".jpg")
+        if not served or not path.is_file():
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}")
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(HTTPStatus.OK, path.read_bytes(), kind, cache="private, max-age=60")
