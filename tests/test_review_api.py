@@ -131,7 +131,7 @@ def test_a_link_out_of_the_out_folder_is_refused(server, out):
 
 @pytest.mark.parametrize("path", ["files/survey.sqlite", "files/survey.sqlite-wal", "files/survey.sqlite-shm",
                                   "files/./survey.sqlite", "files/crops/../survey.sqlite", "files/crops",
-                                  "files/%73urvey.sqlite"])
+                                  "files/%73urvey.sqlite", "files/", "files/."])
 def test_the_store_is_never_served(shared, path):
     # A plain read of the store in the server's process drops SQLite's locks there (see
     # test_review_kill.py for what that cost); the page needs only the CSVs and crops.
@@ -326,6 +326,13 @@ def test_a_content_length_that_is_not_a_plain_number_is_refused(shared, length):
     # -1 used to read the stream to its end, past the 1 MB limit; abc was a 500.
     r = post(shared, "api/decision", raw_body=b"{}", length=length)
     assert r.status == 400 and "Content-Length" in r.json()["error"]
+
+
+@pytest.mark.parametrize("field", ["sheet_id", "reviewer", "value"])
+def test_half_a_utf16_pair_is_refused(server, field):
+    body = json.dumps({**decision(sheets(server)[0]), field: "?"}).replace('"?"', '"\\ud800"').encode()
+    assert post(server, "api/decision", raw_body=body).status == 400
+    assert post(server, "api/undo", raw_body=b'{"id": 1, "reviewer": "\\udfff"}').status == 400
 
 
 def test_json_nested_too_deep_is_refused(shared):

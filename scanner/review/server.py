@@ -54,7 +54,7 @@ LOGIN_TTL_S = 300.0
 CROP_WORKERS = max(2, os.cpu_count() or 1)
 """Crops drawn at once; other crop requests wait their turn. A crop is CPU work (numpy
 and OpenCV, which release the interpreter lock): more at once than cores only makes
-each slower, and 150 at once made the last wait past a browser's patience."""
+each slower and holds more pages in memory."""
 STATIC = ("index.html", "review.js", "review.css")
 SERVED_FILES = ("responses.csv", "items.csv", "pages.csv")
 CROPS_DIR = "crops"
@@ -388,7 +388,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
         length = self._content_length()
         try:
             data = json.loads(self.rfile.read(length) or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
+            # JSON can escape half a UTF-16 pair ("\ud800"), which no text in the store can hold.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
             raise HttpError(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise HttpError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
@@ -396,7 +398,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
 
     def _content_length(self) -> int:
         """The body's length, as digits only: int() would take "-1" (read to the end of
-        the stream, unbounded), "+5", " 5" or "1_0"."""
+        the stream, unbounded), "+5" or "1_0"."""
         values = self.headers.get_all("Content-Length") or []
         if "Transfer-Encoding" in self.headers:
             raise HttpError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not in chunks")
@@ -450,7 +452,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if not path.is_relative_to(out):
             raise HttpError(HTTPStatus.FORBIDDEN, "refused: outside the survey's folder")
         name = path.relative_to(out)
-        served = name.as_posix() in SERVED_FILES or (name.parts[0] == CROPS_DIR and path.suffix == ".jpg")
+        served = name.as_posix() in SERVED_FILES or (name.parts[:1] == (CROPS_DIR,) and path.suffix == ".jpg")
         if not served or not path.is_file():
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}")
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
