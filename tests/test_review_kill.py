@@ -20,8 +20,7 @@ from review_survey import cached_survey, copy_survey
 from scanner.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-STORE_PATHS = ["files/survey.sqlite", "files/survey.sqlite-wal", "files/survey.sqlite-shm",
-               "files/crops/../survey.sqlite", "files/./survey.sqlite"]
+STORE_PATHS = ["files/survey.sqlite", "files/survey.sqlite-wal", "files/survey.sqlite-shm"]
 """Asked between decisions: reading the store's files in the server process used to drop
 SQLite's locks there, so that the CSV writer deleted the live WAL."""
 
