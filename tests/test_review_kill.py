@@ -48,6 +48,16 @@ def _csvs_written(out: Path, since: int) -> None:
         time.sleep(0.05)
 
 
+def _decide(url: str, entry: dict, code: str, confirmed: dict) -> None:
+    """Decide an item (over the last decision on it, if any); note the answer."""
+    key = (entry["sheet_id"], entry["item"])
+    value = "" if entry["item"] == "programme" else code
+    status, body = _fetch(url + "api/decision", {"sheet_id": key[0], "item": key[1], "value": value,
+                                                 "reviewer": "Ann", "seen": confirmed.get(key, (None,))[0]})
+    assert status == 200, body
+    confirmed[key] = (json.loads(body)["id"], value)
+
+
 def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(out):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out), "--no-browser"]
@@ -58,20 +68,15 @@ def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(ou
         url = proc.stdout.readline().strip()
         queue = json.loads(_fetch(url + "api/queue")[1])
         for k, path in enumerate([*STORE_PATHS, None]):
-            entry = queue[k % len(queue)]
-            key = (entry["sheet_id"], entry["item"])
-            value = "" if entry["item"] == "programme" else str(1 + k % 2)
             before = (out / "items.csv").stat().st_mtime_ns
-            status, body = _fetch(url + "api/decision", {"sheet_id": key[0], "item": key[1], "value": value,
-                                                         "reviewer": "Ann", "seen": confirmed.get(key, (None,))[0]})
-            assert status == 200, body
-            confirmed[key] = (json.loads(body)["id"], value)
+            _decide(url, queue[k % len(queue)], str(1 + k % 2), confirmed)
             if path is not None:
                 _fetch(url + path)  # refused now; what matters is what it does to the decisions
             _csvs_written(out, before)
         items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
         for key, (_, value) in confirmed.items():
             assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", value), key
+        _decide(url, queue[0], "3", confirmed)  # answered, and killed before the CSVs are written
         os.killpg(proc.pid, signal.SIGKILL)  # no goodbye: what is not in the store now is lost
         proc.wait(timeout=30)
     finally:
