@@ -349,7 +349,8 @@ def test_a_mark_runs_into_the_neighbouring_box(template, desk):
     # Boxes in a column 2 mm apart, and in a row 11 mm apart.
     for name, shape, own, into in (("role", Shape.TICK, 2, 3), ("q06", Shape.CROSS, 3, 4)):
         item = next(i for i in template.items if i.id == name)
-        answer = ItemAnswer(name, item.page, own, Status.OK, Effect.NEIGHBOUR, Ink.BLUE, (BoxMark(own, shape, into=into),))
+        answer = ItemAnswer(name, item.page, own, Status.OK, Effect.NEIGHBOUR, Ink.BLUE,
+                            (BoxMark(own, shape, into=into),))
         image = fill_page(template, item.page, {name: answer}, dpi=HARD_DPI, desk=desk, rng=np.random.default_rng(5))
         darkest = {o.code: _box_darkest(image, o.box_mm) for o in item.options}
         ink = {o.code: _box_ink(image, h_mm, o.box_mm) for o in item.options}

@@ -22,5 +22,5 @@ from scanner.synth.paper import PageScan
 from scanner.synth.rates import Rates
 from scanner.synth.respondents import BoxMark, CommentAnswer, Effect, ItemAnswer, Status
 
-__all__ = ["ALL_HARD", "Hard", "parse_hard", "SynthOptions", "SynthResult", "generate", "fill_page", "Desk", "PageScan", "Rates", "Ink", "Shape",
-           "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]
+__all__ = ["SynthOptions", "SynthResult", "generate", "fill_page", "Desk", "PageScan", "Rates", "Ink", "Shape",
+           "ALL_HARD", "Hard", "parse_hard", "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]

@@ -25,6 +25,10 @@ The truth, in `out_dir/truth/`:
   comments `font` and `touch` (the frame side the writing runs into).
 - manifest.json: seed, options, template form and version, counts, and each file's
   resolution, colour mode, duplex, cover letter, numbering and paper colour.
+
+With hard cases (`SynthOptions.hard`), pages.csv and marks.csv gain the columns of
+`HARD_PAGE_COLUMNS` and `HARD_MARK_COLUMNS`, and `h_mm_to_px` includes where the form
+was printed on the sheet. Without them, not a byte changes.
 """
 
 from __future__ import annotations

@@ -183,7 +183,8 @@ class Desk:
             k = numbers.index(page)
             back = numbers[k + 1] if k % 2 == 0 and k + 1 < len(numbers) else numbers[k - 1 if k else 0]
             sheet = scan.raster_to_image(self.blanks.size_px(dpi), dpi)
-            show_back(grey, self.blanks.page(back, dpi), sheet, float(hard_rng.uniform(*hard_rates.show_through_strength)))
+            strength = float(hard_rng.uniform(*hard_rates.show_through_strength))
+            show_back(grey, self.blanks.page(back, dpi), sheet, strength)
         return scanner.develop(grey, scan, rng, effects), m
 
     def ink(self, image: np.ndarray, raster_to_image: np.ndarray, dpi: int, answers: list[ItemAnswer],
