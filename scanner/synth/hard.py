@@ -352,7 +352,7 @@ def staple(image: np.ndarray, h_mm: np.ndarray, dpi: int, rng: np.random.Generat
     holes = _to_image(np.array([centre - half, centre + half]), h_mm)
     cover = np.zeros(image.shape[:2], np.uint8)
     cv2.line(cover, tuple(int(v) for v in np.round(holes[0] * 16)), tuple(int(v) for v in np.round(holes[1] * 16)),
-             50, max(1, int(round(0.5 * k))), cv2.LINE_AA, 4)
+             22, max(1, int(round(0.4 * k))), cv2.LINE_AA, 4)
     for x, y in holes:
         cv2.circle(cover, (int(round(x * 16)), int(round(y * 16))), int(round(0.45 * k * 16)), 255, -1,
                    cv2.LINE_AA, 4)
