@@ -38,17 +38,17 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from scanner.render import marker_boxes
-from scanner.synth.hard import (Hard, PageHard, camera, crease, cut_marker, draw_page_hard, dust, harden_sheet,
-                                item_hard, paper_off, parse_hard, staple)
+from scanner.synth.hard import (Hard, PageHard, Print, camera, crease, cut_marker, draw_page_hard, dust,
+                                harden_sheet, item_hard, paper_off, parse_hard, staple)
 from scanner.synth.ink import Fonts, Shape
 from scanner.synth.letter import cover_letter
 from scanner.synth.paper import (PageScan, Scanner, blank_back, draw_page_scan, draw_scanner, lay_paper,
@@ -341,7 +341,7 @@ class _FileDrawer:
         self.desk.ink(image, m, plan.dpi, sheet.answers_on(form_page), sheet.comments_on(form_page),
                       sheet.respondent.pen_width_mm, rng, hard_rng, options.hard_rates)
         sheet_mm = scan.homography(template.page_size_mm, plan.dpi)
-        h_mm = sheet_mm if hard.print == PageHard().print else sheet_mm @ hard.print.matrix_mm(template.page_size_mm)
+        h_mm = sheet_mm if hard.print == Print() else sheet_mm @ hard.print.matrix_mm(template.page_size_mm)
         row = {"status": "used", "sheet_id": sheet.sheet_id, "form_page": form_page,
                "serial": "" if serial is None else serial, "colour": sheet.colour,
                "markers_cut": _markers_cut(template, h_mm, self.size),

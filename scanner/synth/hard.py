@@ -1,8 +1,9 @@
 """The hard cases: what real returns and phone photos do to a page, off unless asked for.
 
-`scanner synth --hard` (or `--effects erased,dust,...`) turns these on; each is drawn
-from its own random streams, so a batch without them is exactly what it was before
-they existed, and turning one on leaves the others' draws alone.
+`scanner synth --hard` (or `--effects erased,dust,...`) turns these on. They draw from
+random streams of their own, so a batch without them is exactly what it was before
+they existed, and which pages and items an effect falls on does not depend on which
+others are on.
 
 Mark effects change what is in the boxes (`harden_sheet`): the ghost of an erased
 tick, beside the real answer or alone, and a mark that runs into the neighbouring box.
@@ -24,6 +25,7 @@ from enum import StrEnum
 import cv2
 import numpy as np
 
+from scanner.render import marker_boxes
 from scanner.synth.ink import MM_PER_INCH, Shape
 from scanner.synth.paper import PageScan, mm_to_raster, page_size_px
 from scanner.synth.rates import HardRates
@@ -60,7 +62,7 @@ def parse_hard(names: str | tuple[str, ...] | list[str]) -> tuple[Hard, ...]:
         ValueError: an unknown name, with the known ones.
     """
     if isinstance(names, str):
-        names = [n for n in names.split(",")]
+        names = names.split(",")
     chosen: set[Hard] = set()
     for name in (n.strip() for n in names):
         if not name:
@@ -182,7 +184,7 @@ def draw_page_hard(hard: tuple[Hard, ...], rates: HardRates, rng: np.random.Gene
     """Which of the asked-for effects befall one form page, and its print geometry.
 
     Every effect's draw is made whether it is asked for or not, so that turning one on
-    or off does not change what the others draw.
+    or off does not move the others to other pages.
     """
     shares = {Hard.DUST: rates.dust, Hard.SHOW_THROUGH: rates.show_through, Hard.FIT_TO_PAGE: rates.fit_to_page,
               Hard.PHOTOCOPY: rates.photocopy, Hard.CREASE: rates.crease, Hard.STAPLE: rates.staple,
@@ -208,8 +210,6 @@ def cut_marker(scan: PageScan, hard: PageHard, template: Template, dpi: int) -> 
     cuts `hard.marker_cut` of that corner's marker (across the side's nearer edge)."""
     if hard.marker_cut <= 0 or not scan.photo:
         return scan
-    from scanner.render import marker_boxes
-
     x, y, s = marker_boxes(template)[hard.marker_corner]
     size = page_size_px(template.page_size_mm, dpi)
     k = hard.marker_corner
