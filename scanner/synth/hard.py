@@ -104,18 +104,21 @@ def harden_sheet(sheet: Sheet, template: Template, hard: tuple[Hard, ...], rates
     """
     if Hard.ERASED not in hard and Hard.NEIGHBOUR not in hard:
         return sheet
+    erased, alone = rates.erased, rates.erased + rates.erased_alone
     answers = []
     for a in sheet.answers:
-        r = rng.random()
+        # Two draws per item whatever happens: each item's fate is the same with any
+        # other effects on or off.
+        r, pick = rng.random(), np.random.default_rng(int(rng.integers(1 << 62)))
         codes = [o.code for o in next(i for i in template.items if i.id == a.item).options]
         plain = a.status is Status.OK and len(a.marks) == 1 and not a.stray and len(codes) > 1
-        if plain and Hard.ERASED in hard and r < rates.erased:
-            ghost = BoxMark(other_code(codes, a.value, rng), Shape.ERASED)
+        if plain and Hard.ERASED in hard and r < erased:
+            ghost = BoxMark(other_code(codes, a.value, pick), Shape.ERASED)
             a = replace(a, effect=Effect.ERASED, marks=tuple(sorted((*a.marks, ghost), key=lambda m: m.code)))
-        elif plain and Hard.ERASED in hard and r < rates.erased + rates.erased_alone:
+        elif plain and Hard.ERASED in hard and erased <= r < alone:
             a = replace(a, value=None, status=Status.BLANK, effect=Effect.ERASED_ALONE,
                         marks=(BoxMark(a.value, Shape.ERASED),))
-        elif plain and Hard.NEIGHBOUR in hard and r < rates.erased + rates.erased_alone + rates.neighbour:
+        elif plain and Hard.NEIGHBOUR in hard and alone <= r < alone + rates.neighbour:
             into = _neighbour(template, a.item, a.value, rates.neighbour_max_gap_mm)
             if into is not None:
                 mark = a.marks[0]
