@@ -43,8 +43,9 @@ class Effect(StrEnum):
     """How a mark or comment was made: the family a benchmark groups results by.
 
     An item gets one effect; when several apply, the one that makes it hardest to read
-    wins: blank, double, correction, stray, faint pencil, overflow, fill/dot/scribble,
-    pencil, blue pen, then the plain tick or cross. The `shape` and `ink` columns of
+    wins: the hard cases' erased, erased alone and neighbour, then blank, double,
+    correction, stray, faint pencil, overflow, fill/dot/scribble, pencil, blue pen, then
+    the plain tick or cross. The `shape` and `ink` columns of
     marks.csv keep the rest.
     """
 
