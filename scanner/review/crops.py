@@ -135,8 +135,6 @@ class CropRenderer:
         self.template = template
         self.cache_size = cache_size
         self._pages: OrderedDict[str, LoadedPage] = OrderedDict()
-        self._file_hashes: dict = {}
-        """Hashes of large input files, for `load.page_task` (a dict is safe to share)."""
         self._lock = threading.Lock()
 
     def page(self, ref: PageRef) -> LoadedPage:
@@ -151,7 +149,7 @@ class CropRenderer:
                 self._pages.move_to_end(ref.content_hash)
                 return loaded
         try:
-            task = page_task(ref.source, ref.path, ref.page, self._file_hashes)
+            task = page_task(ref.source, ref.path, ref.page)
             if task.content_hash != ref.content_hash:
                 raise CropUnavailable(f"{ref.source} page {ref.page} has changed since it was scanned: scan it again")
             loaded = load_page(task)
