@@ -8,6 +8,7 @@ Every input yields pages or a `InputProblem`, so that nothing is dropped silentl
 
 from __future__ import annotations
 
+import array
 import contextlib
 import ctypes
 import hashlib
@@ -348,13 +349,13 @@ def _object_colours(obj: pdfium.PdfObject) -> tuple:
 
 def _path_points(obj: pdfium.PdfObject) -> bytes:
     x, y = ctypes.c_float(), ctypes.c_float()
-    points = []
+    points = array.array("f")
     for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
         segment = pdfium_c.FPDFPath_GetPathSegment(obj, k)
         pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-        points.append((pdfium_c.FPDFPathSegment_GetType(segment), round(x.value, 3), round(y.value, 3),
+        points.extend((pdfium_c.FPDFPathSegment_GetType(segment), x.value, y.value,
                        pdfium_c.FPDFPathSegment_GetClose(segment)))
-    return repr(points).encode()
+    return points.tobytes()
 
 
 def _object_text(obj: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> bytes:
