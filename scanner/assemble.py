@@ -87,7 +87,8 @@ class SheetRegister:
     copy is only ever the known sheet of the same serial. Each known sheet is claimed
     once a run. A sheet matching none is new: it takes `proposed_id`, with `-2`, `-3`, ...
     when that id is taken (a second questionnaire with the same serial, or the same first
-    page scanned twice), so that two questionnaires are never merged into one.
+    page scanned twice), so that two questionnaires are never merged into one. A sheet
+    with page images that a sheet of this run has already is flagged: scanned twice.
     """
 
     def __init__(self, known: Iterable[KnownSheet] = ()):
@@ -101,6 +102,8 @@ class SheetRegister:
                 self._by_place[place] = k.sheet_id
         self.claimed: dict[str, Sheet] = {}
         """The sheets assembled in this run, by the id each was given."""
+        self._read: dict[str, str] = {}
+        """The page images of this run's sheets, and the sheet each is in."""
 
     def identify(self, sheet: Sheet, proposed: str) -> str:
         """The id of `sheet` in the survey; claims it for this run."""
@@ -114,7 +117,11 @@ class SheetRegister:
         matches = sorted((-n, sheet_id) for sheet_id, n in score.items()
                          if sheet_id not in self.claimed and self._same_serial(sheet, self.known[sheet_id]))
         sheet_id = matches[0][1] if matches else self._free(proposed)
+        twins = sorted({self._read[p.content_hash] for p in sheet.pages.values() if p.content_hash in self._read})
+        if twins:
+            sheet.flags.append(f"the same page images as {', '.join(twins)}: scanned twice?")
         self.claimed[sheet_id] = sheet
+        self._read.update({p.content_hash: sheet_id for p in sheet.pages.values()})
         return sheet_id
 
     @staticmethod

@@ -273,3 +273,11 @@ def test_a_store_of_the_first_schema_is_keyed_by_path_when_opened(tmp_path):
         rows = store.db.execute("SELECT source, path FROM pages ORDER BY seq").fetchall()
     gone = str(Path("gone.pdf").resolve())
     assert [tuple(r) for r in rows] == [("/abs/in/a.pdf", "/abs/in/a.pdf"), ("gone.pdf", gone)]
+
+
+def test_the_same_questionnaire_in_two_files_of_one_run_is_flagged(template):
+    assembler = Assembler(template)
+    pages = _pages(template, "a.pdf", None, tag="q") + _pages(template, "copy.pdf", None, tag="q")
+    sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
+    assert len(sheets) == 2 and sheets[1].sheet_id == sheets[0].sheet_id + "-2"
+    assert not sheets[0].flags and sheets[1].flags == [f"the same page images as {sheets[0].sheet_id}: scanned twice?"]
