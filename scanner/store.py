@@ -27,8 +27,8 @@ STORE_NAME = "survey.sqlite"
 SCHEMA_VERSION = 2
 """2: pages keyed by resolved path (1 keyed them by the name as given)."""
 
-REPLACED_FLAG = ("scanned again as other questionnaires, which hold its pages now; kept because a review "
-                 "decision on it has no page in them")
+REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
+                 "review decisions, which have no page to go to")
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 
 SCHEMA = """

@@ -3,6 +3,8 @@ repeated serials, and review decisions that must survive all of them."""
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from scanner.render import page_raster, render_pdf
 from scanner.report import quality_section
 from scanner.results import PageStatus
 from scanner.review import queue as q
-from scanner.store import Store
+from scanner.store import REPLACED_FLAG, Store
 
 REVIEWER = "Ada"
 
@@ -119,6 +121,22 @@ def _pages(template, source: str, serial: int | None, start: int = 1, tag: str =
                        form_page=fp, serial=serial) for k, fp in enumerate(template.page_numbers)]
 
 
+def _run_pages(template, out: Path, pages: list[PageResult]) -> list[str]:
+    """What the scan does with its pages' results, minus reading them; the survey's sheet ids."""
+    with Store(out) as store:
+        register = store.sheet_register()
+        assembler = Assembler(template, register=register)
+        for p in pages:
+            closed = list(assembler.add(p, f"/in/{p.source}"))
+            store.save_page(assembler.rows[-1], p, "key")
+            for sheet in closed:
+                store.save_sheet(sheet, {})
+        for sheet in assembler.finish():
+            store.save_sheet(sheet, {})
+        store.retire_superseded(register)
+        return [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
+
+
 def test_two_questionnaires_with_one_serial_in_one_file_are_two_sheets(template):
     assembler = Assembler(template)
     pages = _pages(template, "a.pdf", 6) + _pages(template, "a.pdf", 6, start=8)
@@ -138,21 +156,7 @@ def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(temp
     b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
          for k, p in enumerate(q2[3:])]
     decided_item = template.items_on(5)[0].id
-
-    def run(pages: list[PageResult]) -> list[str]:
-        with Store(tmp_path) as store:
-            register = store.sheet_register()
-            assembler = Assembler(template, register=register)
-            for p in pages:
-                closed = list(assembler.add(p, f"/in/{p.source}"))
-                store.save_page(assembler.rows[-1], p, "key")
-                for sheet in closed:
-                    store.save_sheet(sheet, {})
-            for sheet in assembler.finish():
-                store.save_sheet(sheet, {})
-            store.retire_superseded(register)
-            return [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
-
+    run = functools.partial(_run_pages, template, tmp_path)
     first = run(q1 + q2[:3] + b)
     assert len(first) == 3
     b_sheet = first[2]
@@ -165,6 +169,22 @@ def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(temp
         b_pages = store.db.execute("SELECT status, sheet_id, reason FROM pages WHERE path = '/in/b.pdf'").fetchall()
     assert moved is not None and moved["value"] == "1" and not moved["stale"]
     assert {(r["status"], r["sheet_id"]) for r in b_pages} == {("unrecognised", first[1])}
+
+
+def test_a_sheet_whose_file_now_holds_none_goes_but_a_decision_keeps_it_in_sight(template, tmp_path):
+    """a.pdf and b.pdf held a questionnaire each; both are replaced by blank pages. The one
+    nobody reviewed goes; the one with a decision stays, flagged, with its decision."""
+    a, b = _pages(template, "a.pdf", None), _pages(template, "b.pdf", None)
+    first = _run_pages(template, tmp_path, a + b)
+    item = template.items_on(2)[0].id
+    with Store(tmp_path) as store:
+        q.record_decision(store, q.Fields(template), first[1], item, "1", REVIEWER, None)
+    blank = [PageResult(p.source, p.page, PageStatus.BLANK, content_hash=f"blank:{p.source}{p.page}")
+             for p in a + b]
+    assert _run_pages(template, tmp_path, blank) == [first[1]]
+    with Store(tmp_path) as store:
+        assert q.current_decision(store, first[1], item)["value"] == "1"
+        assert store.db.execute("SELECT flags FROM sheets").fetchone()[0] == json.dumps([REPLACED_FLAG])
 
 
 # --- re-scans through the whole scan ----------------------------------------------------
