@@ -62,7 +62,7 @@ def print_summary(summary: ScanSummary) -> None:
         problems = Table(title=f"questionnaires with a problem ({len(summary.sheet_problems)}): see sheets.csv",
                          show_header=False, box=None)
         for line in summary.sheet_problems:
-            problems.add_row(line)
+            problems.add_row(Text(line))  # a file name may hold [brackets], not markup
         stderr.print(problems)
     print_failures(summary)
 
