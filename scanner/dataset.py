@@ -10,14 +10,14 @@ Nothing missing is ever given a made-up valid code.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from pathlib import Path
 
 import pandas as pd
 
 from scanner.errors import UsageError
-from scanner.outputs import RESOLVED, final_items, pages_table
+from scanner.outputs import RESOLVED, final_items, pages_table, sheets_table
 from scanner.results import Status
 from scanner.store import STORE_NAME, Store
 from scanner.survey import survey_template
@@ -111,6 +111,7 @@ class Dataset:
         comments: one row per written comment (see `comments_frame`).
         cells: every (sheet, item) after review: value, status, machine status, reason.
         pages: every input page with its status and reason (pages.csv).
+        sheets: every sheet with its serial, pages and problems (sheets.csv).
     """
 
     template: Template
@@ -119,6 +120,7 @@ class Dataset:
     comments: pd.DataFrame
     cells: pd.DataFrame
     pages: pd.DataFrame
+    sheets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def form(self) -> str:
@@ -321,7 +323,8 @@ def build_dataset(store: Store, template: Template) -> Dataset:
             data[v.name] = data[v.name].astype(object)
     dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
                            "form_page", "source", "first_page", "confidence"]].copy()
-    dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store))
+    dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store),
+                      sheets_table(store, cells))
     return replace(dataset, comments=comments_frame(dataset))
 
 
