@@ -29,7 +29,8 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[PageProgress], None
         yield None
         return
     columns = (TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-               TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TextColumn("{task.fields[where]}", markup=False))  # file names are not markup
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+               TextColumn("{task.fields[where]}", markup=False))  # a file's name is not markup
     with Progress(*columns, console=stderr, transient=False) as bar:
         task = bar.add_task("scan", total=None, rate="", where="")
 

@@ -48,11 +48,13 @@ PARENT_POLL_SECONDS = 0.5
 
 WORKER_DIED = ("the process reading this page died, twice (a crash in a library, or killed when memory "
                "ran out)")
+"""The reason of a page whose worker died again when the page was read alone."""
 
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
 """Failures to write the survey's folder that are the user's situation, not a bug."""
 
 WRITE_SQLITE_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM")
+"""The same, as SQLite names them (prefixes: SQLITE_IOERR_WRITE is one)."""
 
 
 @dataclass(frozen=True)

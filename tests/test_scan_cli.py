@@ -172,9 +172,9 @@ def test_read_only_crops_folder_is_its_own_error(commented, tmp_path):
     with read_only(out / "crops"):
         result = run("scan", commented, "--out", out, "--no-ocr", "-j", "1", "--quiet")
     assert result.exit_code == ExitCode.OUTPUT, result.output
-    assert result.stderr.splitlines() == [
-        f"error: cannot write the survey in {out}: {'Read-only file system' if os.geteuid() == 0 else 'Permission denied'}"
-        "; make space or choose another --out folder, then scan again (pages already stored are kept)"]
+    why = "Read-only file system" if os.geteuid() == 0 else "Permission denied"
+    assert result.stderr.splitlines() == [f"error: cannot write the survey in {out}: {why}; make space or choose "
+                                          "another --out folder, then scan again (pages already stored are kept)"]
 
 
 def test_full_disk_is_its_own_error(filled, template, tmp_path):
