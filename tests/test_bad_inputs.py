@@ -481,3 +481,21 @@ def test_out_folder_with_markup_in_its_name(filled, tmp_path):
     result = run_scan(filled.png, "--out", out)
     assert result.exit_code == ExitCode.OK, result.output
     assert f"results in {out}" in " ".join(result.stderr.split())
+
+
+def test_progress_bar_shows_a_file_name_with_brackets(monkeypatch):
+    # The bar read a file's name as rich markup: "[/]" in it ended the scan.
+    import sys
+
+    from scanner.console import progress_bar
+    from scanner.pipeline import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bar() as update:
+        update(Progress(1, 2, "returns [/] 2003.pdf", 1))
+    assert "returns [/] 2003.pdf p1" in terminal.getvalue()
