@@ -241,6 +241,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
     try:
         store = Store(out_dir)
     except (OSError, sqlite3.Error) as exc:
+        if _write_failure(exc):
+            raise OutputError(_cannot_write(out_dir, exc)) from None
         raise UsageError(f"cannot keep the survey in {out_dir}: {exc}; choose another --out folder") from None
     with _writing(out_dir), store:
         _check_store(store, template)
@@ -294,19 +296,22 @@ def _writing(out_dir: Path) -> Iterator[None]:
     """Turn a failure to write the survey's folder (disk full, read-only) into an OutputError."""
     try:
         yield
-    except OSError as exc:
-        if exc.errno not in WRITE_ERRNOS:
+    except (OSError, sqlite3.Error) as exc:
+        if not _write_failure(exc):
             raise
-        raise OutputError(_cannot_write(out_dir, one_line(exc))) from exc
-    except sqlite3.Error as exc:
-        if not getattr(exc, "sqlite_errorname", "").startswith(WRITE_SQLITE_ERRORS):
-            raise
-        raise OutputError(_cannot_write(out_dir, str(exc))) from exc
+        raise OutputError(_cannot_write(out_dir, exc)) from exc
 
 
-def _cannot_write(out_dir: Path, why: str) -> str:
-    return (f"cannot write the survey in {out_dir}: {why}; make space or choose another --out folder, then "
-            "scan again (pages already stored are kept)")
+def _write_failure(exc: OSError | sqlite3.Error) -> bool:
+    """Whether `exc` is the disk's or the folder's fault (full, read-only), not a bug."""
+    if isinstance(exc, OSError):
+        return exc.errno in WRITE_ERRNOS
+    return getattr(exc, "sqlite_errorname", "").startswith(WRITE_SQLITE_ERRORS)
+
+
+def _cannot_write(out_dir: Path, exc: OSError | sqlite3.Error) -> str:
+    return (f"cannot write the survey in {out_dir}: {one_line(exc)}; make space or choose another --out folder, "
+            "then scan again (pages already stored are kept)")
 
 
 def _wrong_template(rows: list[PageRow], template: Template) -> list[str]:

@@ -166,15 +166,17 @@ def read_only(path: Path):
         yield path
 
 
-def test_read_only_crops_folder_is_its_own_error(commented, tmp_path):
+@pytest.mark.parametrize("folder", ["crops", "."])
+def test_read_only_out_folder_is_its_own_error(commented, tmp_path, folder):
     # Writing a comment's crop into a read-only crops/ was "internal error ... please report it", exit 70.
     out = tmp_path / "out"
-    with read_only(out / "crops"):
+    with read_only(out / folder):
         result = run("scan", commented, "--out", out, "--no-ocr", "-j", "1", "--quiet")
     assert result.exit_code == ExitCode.OUTPUT, result.output
-    why = "Read-only file system" if os.geteuid() == 0 else "Permission denied"
-    assert result.stderr.splitlines() == [f"error: cannot write the survey in {out}: {why}; make space or choose "
-                                          "another --out folder, then scan again (pages already stored are kept)"]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot write the survey in {out}: ")
+    assert line.endswith("; make space or choose another --out folder, then scan again (pages already stored "
+                         "are kept)")
 
 
 def test_full_disk_is_its_own_error(filled, template, tmp_path):
