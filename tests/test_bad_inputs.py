@@ -405,6 +405,8 @@ def test_every_file_in_a_folder_has_a_row(filled, tmp_path):
     (folder / "loop-b.png").symlink_to(folder / "loop-a.png")
     (folder / "again").symlink_to(folder)  # a link to its own folder: its files once, not forever
     (folder / ".DS_Store").write_bytes(bytes(8))  # hidden: not an input
+    (folder / ".trash").mkdir()  # nor what a hidden folder holds
+    cv2.imwrite(str(folder / ".trash" / "old.png"), filled.pages[0])
     out = tmp_path / "out"
     result = run_scan(folder, "--out", out)
     assert result.exit_code == ExitCode.INPUTS_FAILED
@@ -433,10 +435,20 @@ def _png_bomb(path: Path, side: int) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
 
 
-def test_image_too_large_to_decode_is_refused_from_its_header(tmp_path):
+def _tiff_claiming(path: Path, side: int) -> None:
+    """A TIFF whose directory says side x side greyscale pixels, over one short strip."""
+    tags = [(256, 4, side), (257, 4, side), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 8 + 2 + 9 * 12 + 4),
+            (277, 3, 1), (278, 4, side), (279, 4, 4096)]
+    directory = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", tag, kind, 1, value)
+                                                        for tag, kind, value in tags) + struct.pack("<I", 0)
+    path.write_bytes(b"II*\x00" + struct.pack("<I", 8) + directory + bytes(4096))
+
+
+@pytest.mark.parametrize("make", [_png_bomb, _tiff_claiming], ids=["png", "tiff"])
+def test_image_too_large_to_decode_is_refused_from_its_header(tmp_path, make):
     # A 20000 x 20000 PNG of a few hundred KB took 2.5 GB and 17 s before MAX_PIXELS applied.
-    bomb = tmp_path / "bomb.png"
-    _png_bomb(bomb, 20000)
+    bomb = tmp_path / "bomb"
+    make(bomb, 20000)
     assert bomb.stat().st_size < 2_000_000
     (task,) = enumerate_pages([bomb])
     started = time.monotonic()
