@@ -13,6 +13,7 @@ import ctypes
 import errno
 import hashlib
 import logging
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 WINDOW_PER_JOB = 4
 """Pages in flight per worker: enough to keep workers busy, few enough that a
 1,000-page PDF is streamed rather than held in memory."""
+
+PR_SET_PDEATHSIG = 1
+"""Linux's prctl option: the signal the kernel sends this process when its parent dies."""
 
 PARENT_POLL_SECONDS = 0.5
 """Where the kernel cannot end a worker with its parent, how often a worker checks."""
@@ -108,7 +112,6 @@ def _init_worker(template: Template, ocr: bool, parent: int) -> None:
 def _die_with(parent: int) -> None:
     """End this worker when its parent dies, even by `kill -9`, rather than live on as an orphan."""
     if sys.platform == "linux":
-        PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     else:
         def watch() -> None:
@@ -140,7 +143,11 @@ class _Workers:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         jobs, template, ocr = self._args
-        return ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(template, ocr, os.getpid()))
+        # Forked, so that each worker is this process's child (`_die_with` relies on it):
+        # Python 3.14 makes a fork server, not this process, their parent by default.
+        context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+        return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(template, ocr, os.getpid()))
 
     def submit(self, task: PageTask) -> Future:
         return self.executor.submit(_read_in_worker, task)
