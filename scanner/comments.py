@@ -18,11 +18,13 @@ from scanner.geometry import PageTransform, mm_to_pixels
 from scanner.marks import NOISE_DARKNESS, darkness
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
-from scanner.render import page_raster
+from scanner.render import page_rasters
 from scanner.template import Comment, Template
 
 STACK_GAP_PX = 60
 """White space between stacked zones: Tesseract must not join lines across zones."""
+SCALES = (T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM)
+"""Zones are looked at coarsely to tell writing, finely to read it."""
 CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
 
@@ -54,17 +56,22 @@ class CommentReader:
         self._printed: dict[tuple[str, float], np.ndarray] = {}
 
     def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
-        """Where the blank form has ink around `zone` at `s` px/mm, widened to allow for
-        registration."""
+        """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
+        to allow for registration."""
         if (zone.id, s) not in self._printed:
-            blank = cv2.cvtColor(page_raster(self.template, zone.page, s * 25.4), cv2.COLOR_BGR2GRAY)
-            drawn = PageTransform.from_array(mm_to_pixels(s))
-            slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
-            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
-            for other in self.template.comments_on(zone.page):
-                dark = darkness(drawn.crop(blank, _grow(other.box_mm, T.COMMENT_MARGIN_MM), s))
-                self._printed[other.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
+            # The page is drawn once for both scales: drawing costs far more than rasterising.
+            blanks = page_rasters(self.template, zone.page, tuple(scale * 25.4 for scale in SCALES))
+            for scale, blank in zip(SCALES, blanks):
+                self._mask_page(zone.page, cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY), scale)
         return self._printed[zone.id, s]
+
+    def _mask_page(self, page: int, blank: np.ndarray, s: float) -> None:
+        drawn = PageTransform.from_array(mm_to_pixels(s))
+        slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
+        for zone in self.template.comments_on(page):
+            dark = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+            self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
 
     def _writing(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
         """The zone (with its margin) as darkness at `s` px/mm, and the same with what the
@@ -78,7 +85,7 @@ class CommentReader:
         Whether a zone is written is told at a coarse resolution (most zones are blank);
         only written ones are resampled finely for OCR and their crop.
         """
-        coarse, fine = T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM
+        coarse, fine = SCALES
         inks = {zone.id: _ink_area_mm2(self._writing(grey, transform, zone, coarse)[1] > T.INK_DARKNESS, coarse)
                 for zone in zones}
         written = {zone.id: self._writing(grey, transform, zone, fine) for zone in zones
