@@ -86,8 +86,9 @@ class TesseractEngine:
 
 class InProcessEngine:
     """Tesseract's library inside the process, through tesserocr: the same recognition and
-    word confidences as the command, without a process start per call. One model is
-    loaded per engine, and each worker process makes its own engine."""
+    word confidences as the command, without a process start per call. Each worker process
+    makes its own engine, which loads the model on its first read (the parent of a pool
+    never reads)."""
 
     name = "tesserocr"
 
@@ -95,16 +96,20 @@ class InProcessEngine:
         _one_thread()
         import tesserocr  # ImportError: the caller falls back to the command
 
+        self._tesserocr = tesserocr
         self.language = language
+        self.datapath = tessdata_dir(language)
         self.version = tesserocr.tesseract_version().split()[1]
-        try:
-            self._api = tesserocr.PyTessBaseAPI(path=tessdata_dir(language), lang=language,
-                                                psm=PAGE_SEGMENTATION)
-        except RuntimeError as exc:
-            raise MissingDependencyError(f"Tesseract's {language} model cannot be loaded ({exc}); "
-                                         f"{INSTALL_HINT}") from None
+        self._api = None
 
     def read(self, image: np.ndarray) -> list[Word]:
+        if self._api is None:
+            try:
+                self._api = self._tesserocr.PyTessBaseAPI(path=self.datapath, lang=self.language,
+                                                          psm=PAGE_SEGMENTATION)
+            except RuntimeError as exc:
+                raise MissingDependencyError(f"Tesseract's {self.language} model in {self.datapath} cannot be "
+                                             f"loaded ({exc}); {INSTALL_HINT}") from None
         image = np.ascontiguousarray(image, dtype=np.uint8)
         height, width = image.shape
         self._api.SetImageBytes(image.tobytes(), width, height, 1, width)
