@@ -35,8 +35,10 @@ def _grow(box: tuple, by: float) -> tuple:
 
 
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     speck_px = T.SPECK_MAX_MM2 * px_per_mm**2
+    if np.count_nonzero(ink) <= speck_px:
+        return 0.0  # specks at most, as on most zones: no need to tell them apart
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return float(areas[areas > speck_px].sum() / px_per_mm**2) if count > 1 else 0.0
 
