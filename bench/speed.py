@@ -8,12 +8,14 @@ one run:
   reader needs (full-size grey, and colour at a quarter size through libjpeg's DCT
   scaling), nothing else; best of 3, with 1 and 2 processes;
 - `scan` with OCR off and on, with 1 and 2 jobs, each in its own process so that its
-  peak memory is its own, as a share of the floor's rate and as the gain of 2 jobs;
+  peak memory is its own, as a share of the floor's rate, as a share of the floor's CPU
+  time a page (what a machine shared with other work can still compare), and as the gain
+  of 2 jobs;
 - CPU time per page of each stage of `scan --jobs 1` with OCR on, under cProfile (which
   inflates Python-heavy stages a little);
 - the same scan on one PDF of `--big-pages` pages, to show memory stays flat.
-Figures are printed, never asserted. On a shared machine compare the ratios, which are
-taken in the same run, rather than the pages/s.
+Figures are printed, never asserted. On a shared machine compare the CPU ratios rather
+than pages/s.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,11 +47,15 @@ from scanner.pipeline import scan
 from scanner.template import load_template
 files, out, jobs, ocr = json.loads(sys.argv[1])
 t = load_template(sys.argv[2])
+def cpu():
+    usage = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(r.ru_utime + r.ru_stime for r in usage)
+before = cpu()
 s = scan(files, t, out, jobs=jobs, ocr=ocr)
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"pages": sum(s.pages.values()), "seconds": s.seconds, "parent_mb": own / 1024,
-                  "worker_mb": kids / 1024}))
+own = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"pages": sum(s.pages.values()), "seconds": s.seconds, "cpu": cpu() - before,
+                  "parent_mb": own.ru_maxrss / 1024, "worker_mb": kids.ru_maxrss / 1024}))
 """
 
 PROFILE_CHILD = """
@@ -90,25 +97,28 @@ def _decode(task: PageTask) -> int:
     return grey.shape[0] + colour.shape[0]
 
 
-def floor(files: list[str], jobs: int) -> tuple[int, float]:
-    """Pages and seconds to only extract and decode every page image."""
-    started = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    usage = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(r.ru_utime + r.ru_stime for r in usage)
+
+
+def floor(files: list[str], jobs: int) -> tuple[int, float, float]:
+    """Pages, seconds and CPU seconds to only extract and decode every page image."""
+    started, cpu = time.perf_counter(), _cpu()
     tasks = (t for t in enumerate_pages(files) if isinstance(t, PageTask))
     if jobs == 1:
         n = sum(1 for t in tasks if _decode(t))
     else:
         with ProcessPoolExecutor(jobs) as pool:
             n = sum(1 for _ in pool.map(_decode, tasks, chunksize=4))
-    return n, time.perf_counter() - started
+    return n, time.perf_counter() - started, _cpu() - cpu
 
 
-def best_floor(files: list[str], jobs: int, runs: int = 3) -> float:
-    """The floor's best rate in pages/s over `runs` runs."""
-    rates = []
-    for _ in range(runs):
-        n, seconds = floor(files, jobs)
-        rates.append(n / seconds)
-    return max(rates)
+def best_floor(files: list[str], jobs: int, runs: int = 3) -> tuple[float, float]:
+    """The floor's best rate in pages/s and least CPU ms per page over `runs` runs."""
+    runs_ = [floor(files, jobs) for _ in range(runs)]
+    return max(n / seconds for n, seconds, _ in runs_), min(1000 * cpu / n for n, _, cpu in runs_)
 
 
 def _child(code: str, args: list) -> dict:
@@ -140,15 +150,17 @@ def main() -> None:
     files = [str(p) for p in batch.files]
     print(f"{batch.pages} pages at 300 dpi, {os.cpu_count()} cores, {args.comments:.0%} of comment zones written")
     floors = {jobs: best_floor(files, jobs) for jobs in (1, 2)}
-    for jobs, rate in floors.items():
-        print(f"floor (extract + decode grey and quarter colour), {jobs} job(s): {rate:7.2f} pages/s")
+    for jobs, (rate, cpu_ms) in floors.items():
+        print(f"floor (extract + decode grey and quarter colour), {jobs} job(s): {rate:7.2f} pages/s, "
+              f"{cpu_ms:5.1f} CPU ms/page")
     for ocr in (False, True):
         rates = {}
         for jobs in (1, 2):
             r = _child(SCAN_CHILD, [files, str(work / f"out-{ocr}-{jobs}"), jobs, ocr])
-            rates[jobs] = r["pages"] / r["seconds"]
+            rates[jobs], cpu_ms = r["pages"] / r["seconds"], 1000 * r["cpu"] / r["pages"]
             print(f"scan, OCR {'on ' if ocr else 'off'}, {jobs} job(s): {rates[jobs]:7.2f} pages/s "
-                  f"({rates[jobs] / floors[jobs]:.2f} of the floor), peak memory parent {r['parent_mb']:.0f} MB, "
+                  f"({rates[jobs] / floors[jobs][0]:.2f} of the floor), {cpu_ms:5.1f} CPU ms/page "
+                  f"({floors[jobs][1] / cpu_ms:.2f} of the floor's), peak memory parent {r['parent_mb']:.0f} MB, "
                   f"largest worker {r['worker_mb']:.0f} MB")
         print(f"  2 jobs read {rates[2] / rates[1]:.2f}x as fast as 1")
     r = _child(PROFILE_CHILD, [files, str(work / "out-profile")])

@@ -60,7 +60,8 @@ def darkness(crop: np.ndarray) -> np.ndarray:
     return np.stack([cv2.LUT(c, table) for c, table in zip(crop, tables)])
 
 
-def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple], codes: list[int]) -> list[BoxMeasure]:
+def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple],
+                  codes: list[int]) -> list[BoxMeasure]:
     """Ink inside each box (border excluded), how evenly it fills it, and ink just outside,
     for boxes of one size, measured together (one array operation for all, not one per box)."""
     s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
@@ -91,7 +92,8 @@ def _outside(dark: np.ndarray, s: float) -> np.ndarray:
     near, far = round((T.PAPER_MARGIN_MM - T.OUTSIDE_FAR_MM) * s), round((T.PAPER_MARGIN_MM - T.OUTSIDE_NEAR_MM) * s)
     _, h, w = dark.shape
     top, bottom = round(T.PAPER_MARGIN_MM * s), h - round(T.PAPER_MARGIN_MM * s)
-    strips = (dark[:, top:bottom, near:far], dark[:, top:bottom, w - far:w - near], dark[:, h - far:h - near, near:w - near])
+    strips = (dark[:, top:bottom, near:far], dark[:, top:bottom, w - far:w - near],
+              dark[:, h - far:h - near, near:w - near])
     return np.max([strip.mean(axis=(1, 2)) for strip in strips], axis=0)
 
 
