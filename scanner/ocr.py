@@ -85,10 +85,10 @@ class TesseractEngine:
 
 
 class InProcessEngine:
-    """Tesseract's library inside the process, through tesserocr: the same recognition and
-    word confidences as the command, without a process start per call. Each worker process
-    makes its own engine, which loads the model on its first read (the parent of a pool
-    never reads)."""
+    """Tesseract's library inside the process, through tesserocr: asked as the command is
+    (page segmentation, words and confidences from the same TSV), without a process start
+    per call. Each worker process makes its own engine, which loads the model on its
+    first read (the parent of a pool never reads)."""
 
     name = "tesserocr"
 
@@ -157,7 +157,7 @@ def words_from_tsv(tsv: str) -> list[Word]:
         if len(fields) < 12 or not fields[0].isdigit():
             continue  # the header, or a short row
         left, top, width, height, conf = fields[6:11]
-        text = "\t".join(fields[11:]).strip()
+        text = fields[11].strip()
         if text and float(conf) >= 0:
             words.append(Word(text, float(conf) / 100.0, int(left), int(top), int(width), int(height)))
     return words
