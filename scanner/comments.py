@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform, mm_to_pixels
-from scanner.marks import NOISE_DARKNESS, darkness
+from scanner.marks import NOISE_DARKNESS, darkness, darkness_levels
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
 from scanner.render import page_rasters
@@ -75,11 +75,24 @@ class CommentReader:
             dark = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
             self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
 
-    def _writing(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
-        """The zone (with its margin) as darkness at `s` px/mm, and the same with what the
-        form prints there taken away."""
-        dark = darkness(transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
-        return dark, np.where(self._printed_mask(zone, s), 0.0, dark)
+    def _zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
+        """The zone (with its margin) at `s` px/mm, the darkness of each grey level there,
+        and where the form prints (to be taken away)."""
+        crop = transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
+        return crop, darkness_levels(crop), self._printed_mask(zone, s)
+
+    def _ink(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
+        """Where the zone is inked, what the form prints there left out."""
+        crop, levels, printed = self._zone(grey, transform, zone, s)
+        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~printed
+
+    def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
+                    s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The zone cleaned for people, and the same with what the form prints taken away
+        (for OCR)."""
+        crop, levels, printed = self._zone(grey, transform, zone, s)
+        cleaned = cv2.LUT(crop, _clean(levels))
+        return cleaned, np.where(printed, np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
         """Measure every comment zone of a page and transcribe the written ones.
@@ -88,16 +101,15 @@ class CommentReader:
         only written ones are resampled finely for OCR and their crop.
         """
         coarse, fine = SCALES
-        inks = {zone.id: _ink_area_mm2(self._writing(grey, transform, zone, coarse)[1] > T.INK_DARKNESS, coarse)
-                for zone in zones}
-        written = {zone.id: self._writing(grey, transform, zone, fine) for zone in zones
+        inks = {zone.id: _ink_area_mm2(self._ink(grey, transform, zone, coarse), coarse) for zone in zones}
+        written = {zone.id: self._clean_zone(grey, transform, zone, fine) for zone in zones
                    if inks[zone.id] >= T.WRITTEN_MIN_MM2}
-        ocr = _ocr_stacked([_clean(writing) for _, writing in written.values()], self.engine)
+        ocr = _ocr_stacked([writing for _, writing in written.values()], self.engine)
         texts = dict(zip(written, ocr))
         readings = []
         for zone in zones:
             text, confidence = texts.get(zone.id, ("", 0.0))
-            crop = _crop_jpeg(_clean(written[zone.id][0]), fine) if zone.id in written else None
+            crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop))

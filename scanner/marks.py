@@ -44,20 +44,26 @@ def _quantiles(values: np.ndarray, q: float) -> np.ndarray:
     return np.partition(values, k, axis=-1)[..., k]
 
 
-def darkness(crop: np.ndarray) -> np.ndarray:
-    """Per-pixel darkness of a grey (uint8) crop relative to the local paper: 0 paper,
-    1 black. A stack of crops (n, height, width) is taken crop by crop, each against its
-    own paper."""
+def darkness_levels(crop: np.ndarray) -> np.ndarray:
+    """The darkness of each of the 256 grey levels against the paper of a grey (uint8)
+    crop (see `darkness`): shape (256,), or (n, 256) for a stack of crops."""
     # A quarter of the pixels tell the paper level as well as all of them, four times faster.
     sample = crop[..., ::2, ::2]
     paper = np.maximum(_quantiles(sample.reshape(*sample.shape[:-2], -1), T.PAPER_PERCENTILE / 100), 1.0)
     paper = np.asarray(paper, dtype=np.float32)[..., None]
-    # The darkness of each of the 256 grey levels, then looked up: the same numbers as
-    # computing them pixel by pixel, for a tenth of the arithmetic.
-    tables = np.clip((paper - np.arange(256, dtype=np.float32)) / paper, 0.0, 1.0)
+    return np.clip((paper - np.arange(256, dtype=np.float32)) / paper, 0.0, 1.0)
+
+
+def darkness(crop: np.ndarray) -> np.ndarray:
+    """Per-pixel darkness of a grey (uint8) crop relative to the local paper: 0 paper,
+    1 black. A stack of crops (n, height, width) is taken crop by crop, each against its
+    own paper."""
+    # Each grey level's darkness looked up: the same numbers as computing them pixel by
+    # pixel, for a tenth of the arithmetic.
+    levels = darkness_levels(crop)
     if crop.ndim == 2:
-        return cv2.LUT(crop, tables)
-    return np.stack([cv2.LUT(c, table) for c, table in zip(crop, tables)])
+        return cv2.LUT(crop, levels)
+    return np.stack([cv2.LUT(c, table) for c, table in zip(crop, levels)])
 
 
 def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple],
