@@ -10,7 +10,9 @@ Nothing missing is ever given a made-up valid code.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from enum import Enum, IntEnum
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from scanner.outputs import RESOLVED, final_items, pages_table
 from scanner.results import Status
 from scanner.store import STORE_NAME, Store
 from scanner.template import Comment, Item, Template, find_template, load_template
+from scanner.themes import CommentCoding, Theme, codebook, codings_frame, comment_codings
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ class Variable:
     """The valid codes in the order printed, each with its label."""
     item: str | None = None
     """The template item or comment zone this variable comes from."""
+    theme: str | None = None
+    """The theme a comment zone's theme variable (1: the comment has it) stands for."""
 
     @property
     def coded(self) -> bool:
@@ -110,6 +115,8 @@ class Dataset:
         comments: one row per written comment (see `comments_frame`).
         cells: every (sheet, item) after review: value, status, machine status, reason.
         pages: every input page with its status and reason (pages.csv).
+        themes: the codebook of themes (`scanner.themes`).
+        coded_comments: each comment coded, or with a memo, by (sheet id, comment id).
     """
 
     template: Template
@@ -118,6 +125,13 @@ class Dataset:
     comments: pd.DataFrame
     cells: pd.DataFrame
     pages: pd.DataFrame
+    themes: tuple[Theme, ...] = ()
+    coded_comments: Mapping[tuple[str, str], CommentCoding] = field(default_factory=dict)
+
+    @cached_property
+    def codings(self) -> pd.DataFrame:
+        """Every theme given to a comment, by each coder (`themes.codings_frame`)."""
+        return codings_frame(self.coded_comments)
 
     @property
     def form(self) -> str:
@@ -320,8 +334,26 @@ def build_dataset(store: Store, template: Template) -> Dataset:
             data[v.name] = data[v.name].astype(object)
     dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
                            "form_page", "source", "first_page", "confidence"]].copy()
-    dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store))
-    return replace(dataset, comments=comments_frame(dataset))
+    dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store),
+                      tuple(codebook(store)), comment_codings(store))
+    return replace(dataset, comments=with_themes(comments_frame(dataset), dataset.coded_comments))
+
+
+def with_themes(comments: pd.DataFrame, coded: Mapping[tuple[str, str], CommentCoding]) -> pd.DataFrame:
+    """The comments with the themes in force (`; ` between them), their coder and the memos.
+
+    A comment is coded once a coder has given it themes, or taken them all off again: an
+    empty `themes` with a `coder` is a comment coded as fitting no theme. Memos of several
+    coders are each preceded by the coder's name.
+    """
+    keys = list(zip(comments["sheet_id"], comments["comment"]))
+    found = [coded.get(k) for k in keys]
+    out = comments.copy()
+    out["themes"] = ["; ".join(c.themes) if c else "" for c in found]
+    out["coder"] = [c.coder if c else "" for c in found]
+    out["memo"] = [(next(iter(c.memos.values())) if len(c.memos) == 1
+                    else "\n".join(f"{who}: {m}" for who, m in c.memos.items())) if c else "" for c in found]
+    return out
 
 
 def _text(value: object) -> str:
@@ -333,7 +365,8 @@ def comments_frame(ds: Dataset) -> pd.DataFrame:
     """One row per written comment, for reading comments question by question.
 
     Columns: sheet_id, programme, role, question, stem, comment, prompt, text, status,
-    reason, crop (the image of the zone, relative to the out folder), source, first_page.
+    reason, crop (the image of the zone, relative to the out folder), source, first_page
+    (and, from `with_themes`, themes, coder and memo).
     Comments still waiting for review are there too, with their status: their text may
     be empty (OCR off) or unsure, and the crop shows what was written. Zones on pages
     that are missing are not: nothing is known to be written there.

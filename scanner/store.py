@@ -3,7 +3,8 @@
 It keeps what each page measured (so a re-run, or a run killed half-way and started
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
-image has changed since is kept and marked for a second look.
+image has changed since is kept and marked for a second look. The codebook of themes and
+the codings of comments (`scanner.themes`) live here too, kept the way decisions are.
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ CREATE TABLE IF NOT EXISTS decisions (
     outcome TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
+CREATE TABLE IF NOT EXISTS themes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '', parent INTEGER REFERENCES themes (id),
+    keywords TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, item TEXT NOT NULL,
+    theme INTEGER REFERENCES themes (id), action TEXT NOT NULL, memo TEXT NOT NULL DEFAULT '',
+    coder TEXT NOT NULL, coded_at TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
 """
 
 
