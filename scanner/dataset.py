@@ -10,6 +10,7 @@ Nothing missing is ever given a made-up valid code.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -480,3 +481,59 @@ def open_dataset(out_dir: str | Path, template: Template | str | Path | None = N
         raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): run `scan` first")
     with Store(out_dir) as store:
         return build_dataset(store, template)
+
+
+THEME_VALUES = ((0, "Not given this theme"), (1, "Given this theme"))
+THEME_NAME_CHARS = 30
+"""Theme variables' names fit Stata (32 characters; pyreadstat fails on a 31-character name
+with value labels among other labelled variables, so two to spare) and SPSS (64 bytes)."""
+
+
+def theme_variable_name(zone: Comment, theme: str, taken: set[str]) -> str:
+    """`q07_theme_funding` for theme "Funding" of comment zone `q07_comment`: short enough
+    for Stata, and made unique with a number when two themes shorten to the same name."""
+    prefix = zone.id.removesuffix("_comment") or zone.id
+    slug = re.sub(r"[^a-z0-9]+", "_", theme.lower()).strip("_") or "theme"
+    base = f"{prefix}_theme_{slug}"[:THEME_NAME_CHARS].rstrip("_")
+    name, k = base, 2
+    while name in taken:
+        name = f"{base[:THEME_NAME_CHARS - len(str(k)) - 1]}_{k}"
+        k += 1
+    taken.add(name)
+    return name
+
+
+def with_theme_variables(ds: Dataset) -> Dataset:
+    """`ds` with the comments' themes as multiple-response variables, one per theme used
+    in a comment zone: 1 the respondent's comment has the theme (in force), 0 it was
+    coded without it; `Missing.BLANK` no comment written there, `Missing.UNRESOLVED`
+    a comment not yet coded."""
+    comments = ds.comments
+    if comments.empty or not len(ds.codings):
+        return ds
+    taken = {v.name for v in ds.variables}
+    variables, columns = list(ds.variables), {}
+    order = {t.name: k for k, t in enumerate(ds.themes)}
+    in_force = ds.codings[ds.codings["in_force"]]
+    for zone in ds.template.comments:
+        used = sorted(set(in_force.loc[in_force["item"] == zone.id, "theme"]), key=lambda t: order.get(t, len(order)))
+        rows = comments[comments["comment"] == zone.id].set_index("sheet_id")
+        stem = comment_variable(ds.template, zone).stem
+        for theme in used:
+            name = theme_variable_name(zone, theme, taken)
+            values = []
+            for sid in ds.data["sheet_id"]:
+                if sid not in rows.index:
+                    values.append(int(Missing.BLANK))
+                elif not rows.at[sid, "coder"]:
+                    values.append(int(Missing.UNRESOLVED))
+                else:
+                    values.append(int(theme in rows.at[sid, "themes"].split("; ")))
+            columns[name] = pd.array(values, dtype="Int64")
+            label = f"Q{zone.question} comment theme: {theme}" if zone.question else f"{zone.id} theme: {theme}"
+            variables.append(Variable(name, label, Kind.DUMMY, zone.question, stem, f"comment theme: {theme}",
+                                      None, THEME_VALUES, zone.id, theme))
+    if not columns:
+        return ds
+    data = pd.concat([ds.data, pd.DataFrame(columns, index=ds.data.index)], axis=1)
+    return replace(ds, data=data, variables=tuple(variables))

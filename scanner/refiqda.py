@@ -89,8 +89,13 @@ def codebook_element(themes: list[Theme], ns: str = CODEBOOK_NS) -> ET.Element:
 
 
 def _write_xml(root: ET.Element, ns: str, target) -> None:
+    # The namespace as the default one, as REFI-QDA's own examples write it (ElementTree
+    # would otherwise invent a prefix, or need its module-wide prefix registry changed).
+    for element in root.iter():
+        element.tag = element.tag.removeprefix(f"{{{ns}}}")
+    root.set("xmlns", ns)
     ET.indent(root)
-    ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True, default_namespace=ns)
+    ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
 
 
 def write_qdc(themes: list[Theme], path: str | Path) -> Path:

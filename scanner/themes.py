@@ -148,6 +148,9 @@ def _clean_name(name: str, what: str = "a theme's name") -> str:
     name = " ".join(str(name).split())
     if not name or len(name) > MAX_NAME:
         raise ThemeError(f"{what} must be 1 to {MAX_NAME} characters, not {name!r}")
+    if ";" in name:
+        # Exports list a comment's themes with "; " between them.
+        raise ThemeError(f"{what} cannot hold a semicolon: {name!r}")
     return name
 
 
@@ -327,6 +330,54 @@ def write_codebook(store: Store, path: str | Path) -> Path:
     else:
         raise CodebookError(f"{path}: write a codebook as .yaml, .yml or .qdc")
     return path
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import brought into the survey."""
+
+    added: int
+    updated: int
+    codings: int = 0
+    memos: int = 0
+    skipped: int = 0
+    """Codings and memos of comments this survey does not have."""
+
+
+def import_file(store: Store, path: str | Path) -> ImportSummary:
+    """Import a codebook (.yaml, .yml, .qdc), or a REFI-QDA project (.qdpx) with its codings.
+
+    A project's codings and memos are added for each coder as steps of their own, with
+    the time the project gives; what a coder's view already holds is not added again, so
+    importing the same project twice changes nothing.
+
+    Raises:
+        CodebookError: the file cannot be read.
+        ThemeError: its themes do not fit the codebook (a loop of parents).
+    """
+    from scanner import refiqda
+
+    path = Path(path)
+    if path.suffix.lower() != ".qdpx":
+        return ImportSummary(*import_codebook(store, read_codebook(path)))
+    project = refiqda.read_qdpx(path)
+    added, updated = import_codebook(store, project.themes)
+    current = comment_codings(store)
+    comments = {(r[0], r[1]) for r in store.db.execute("SELECT sheet_id, item FROM results")}
+    codings = memos = skipped = 0
+    for c in project.codings:
+        if (c.sheet_id, c.item) not in comments:
+            skipped += 1
+        elif c.theme not in current.get((c.sheet_id, c.item), CommentCoding("", "")).by_coder.get(c.coder, ()):
+            code(store, c.sheet_id, c.item, c.theme, c.coder, at=c.coded_at or None)
+            codings += 1
+    for (sheet_id, item, coder), memo in project.memos.items():
+        if (sheet_id, item) not in comments:
+            skipped += 1
+        elif current.get((sheet_id, item), CommentCoding("", "")).memos.get(coder) != memo:
+            set_memo(store, sheet_id, item, coder, memo)
+            memos += 1
+    return ImportSummary(added, updated, codings, memos, skipped)
 
 
 # --- coding ------------------------------------------------------------------------------
