@@ -47,7 +47,9 @@ def export_command(
 
     Every export also writes codebook.csv and codebook.json (each variable's label, codes,
     missing codes and counts) and comments.csv and comments.xlsx (one row per written
-    comment, for reading question by question).
+    comment, for reading question by question, with its themes and memo once coded).
+    Coded comments add one 0/1 variable per comment zone and theme (q07_theme_funding);
+    `qdpx` writes the comments, codebook and codings as a REFI-QDA project.
 
     Missing answers keep why they are missing: SPSS user-missing codes -1 blank,
     -2 several boxes marked, -3 unresolved (still waiting for review); Stata .a, .b, .c;

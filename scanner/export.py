@@ -15,6 +15,11 @@ How missing answers come out (the codes are `dataset.Missing`):
 | parquet | null             | null             | null             |
 
 The codebook counts each reason per variable, and items.csv has every cell's status.
+
+Coded comments add their themes (`dataset.with_theme_variables`): one 0/1 variable per
+comment zone and theme used there, missing as blank where no comment was written and as
+unresolved where it is not yet coded; for SPSS, `data_mrsets.sps` defines them as
+multiple-response sets. The `qdpx` format is the comments as a REFI-QDA project.
 """
 
 from __future__ import annotations
