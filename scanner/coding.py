@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from scanner.dataset import Dataset
+from scanner.store import Store
+from scanner.themes import ThemeError, codebook, comment_codings
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 STOP_WORDS = frozenset("""
@@ -46,8 +48,8 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The stems of `text`'s words, stop words left out."""
-    return [stem(w) for w in WORD.findall(text or "") if w.lower() not in STOP_WORDS]
+    """The stems of `text`'s words, stop words and single letters left out."""
+    return [stem(w) for w in WORD.findall(text or "") if len(w) > 1 and w.lower() not in STOP_WORDS]
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,10 @@ def suggest(ds: Dataset, sheet_id: str, item: str, limit: int = 3) -> list[Sugge
     """Themes to propose for comment (`sheet_id`, `item`), best first; those it has are left out.
 
     Raises:
-        KeyError: no such written comment.
+        ThemeError: no such written comment.
     """
     comments = ds.comments
-    row = comments[(comments["sheet_id"] == sheet_id) & (comments["comment"] == item)]
-    if row.empty:
-        raise KeyError((sheet_id, item))
+    _row(ds, sheet_id, item)
     texts = {(r.sheet_id, r.comment): words(r.text) for r in comments.itertuples(index=False)}
     keyword_stems = {t.name: {stem(w) for k in t.keywords for w in (WORD.findall(k) or [k])} for t in ds.themes}
     # Document frequency over the comments and the key words: a word every comment uses tells nothing.
@@ -130,6 +130,45 @@ def suggest(ds: Dataset, sheet_id: str, item: str, limit: int = 3) -> list[Sugge
         out.append(Suggestion(theme.name, round(score, 3), top,
                               tuple(w for w in top if w in keyword_stems[theme.name]), len(keys)))
     return sorted(out, key=lambda s: -s.score)[:limit]
+
+
+def _row(ds: Dataset, sheet_id: str, item: str) -> pd.Series:
+    comments = ds.comments
+    row = comments[(comments["sheet_id"] == sheet_id) & (comments["comment"] == item)]
+    if row.empty:
+        raise ThemeError(f"no written comment {item!r} on sheet {sheet_id!r} in this survey")
+    return row.iloc[0]
+
+
+def comment_card(ds: Dataset, store: Store, sheet_id: str, item: str, coder: str, suggestions: int = 3) -> dict:
+    """One comment as the coding view shows it, as JSON-ready data.
+
+    The comment (text, status, crop, question, stem, prompt, programme, role), the codebook
+    in order (the view numbers it for its keys) with, for each theme, whether `coder` gave
+    it and whether it is in force, `coder`'s memo, who else coded the comment, and the
+    suggestions with why. Codings are read from the store, so the card is current even
+    when `ds` was built before the last keystroke; the comment itself comes from `ds`.
+
+    Raises:
+        ThemeError: no such written comment.
+    """
+    row = _row(ds, sheet_id, item)
+    coded = comment_codings(store).get((sheet_id, item))
+    mine = set(coded.by_coder.get(coder, ())) if coded else set()
+    in_force = set(coded.themes) if coded else set()
+    return {
+        "sheet_id": sheet_id, "comment": item, "question": row["question"], "stem": row["stem"],
+        "prompt": row["prompt"], "programme": row["programme"], "role": row["role"], "text": row["text"],
+        "status": row["status"], "crop": row["crop"],
+        "themes": [{"name": t.name, "description": t.description, "parent": t.parent, "mine": t.name in mine,
+                    "in_force": t.name in in_force, "quote": bool(coded) and t.name in coded.quotes}
+                   for t in codebook(store)],
+        "memo": coded.memos.get(coder, "") if coded else "",
+        "coded_by": sorted(coded.by_coder) if coded else [],
+        "coder_in_force": coded.coder if coded else "",
+        "suggestions": [{"theme": s.theme, "score": s.score, "words": list(s.words), "why": s.why}
+                        for s in suggest(ds, sheet_id, item, suggestions)],
+    }
 
 
 def comments_to_code(ds: Dataset, *, question: str | None = None, programme: str | None = None,

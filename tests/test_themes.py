@@ -442,3 +442,25 @@ def test_report_shows_themes_by_programme_quotes_and_uncoded(out, survey):
     uncoded = section[section.index("Not yet coded"):]
     first = survey.truth[[t["sheet_id"] for t in survey.truth].index(q07[0][0])]["comments"]["q07_comment"]
     assert first in uncoded and first not in quotes[:quotes.index("Not yet coded")]
+
+
+def test_comment_card_is_what_the_coding_view_needs(out, survey):
+    from scanner.coding import comment_card
+
+    (_, sid, zone), (_, sid2, zone2) = _written(survey)[:2]
+    with Store(out) as store:
+        _codebook(store)
+        themes.code(store, sid2, zone2, "Joint working", "ann")
+        ds = open_dataset(out, survey_template(survey))
+        themes.code(store, sid, zone, "Funding", "bob")  # after the dataset was built: the card still shows it
+        themes.set_memo(store, sid, zone, "bob", "see also Q9")
+        card = comment_card(ds, store, sid, zone, "bob")
+        assert card["text"] == survey.truth[0]["comments"][zone]
+        assert card["programme"] == survey.truth[0]["programme"]
+        assert [(t["name"], t["mine"], t["in_force"]) for t in card["themes"]] == [
+            ("Funding", True, True), ("Pooled budgets", False, False), ("Joint working", False, False)]
+        assert card["memo"] == "see also Q9" and card["coded_by"] == ["bob"]
+        assert card["suggestions"] and card["suggestions"][0]["theme"] == "Joint working"
+        assert card["suggestions"][0]["why"].startswith("key words joint; words of 1 coded comment: ")
+        with pytest.raises(ThemeError, match="no written comment"):
+            comment_card(ds, store, sid, "q99_comment", "bob")
