@@ -17,18 +17,19 @@ import typer
 from scanner.export import WRITERS
 
 OutArg = Annotated[Path, typer.Argument(help="The scan's out folder (holding survey.sqlite).")]
-TemplateOpt = Annotated[Optional[Path], typer.Option(
-    "--template", "-t", help="The template (default: the one in templates/ whose form the survey was scanned with).")]
+TemplateOpt = Annotated[Optional[str], typer.Option(
+    "--template", "-t", help="The template, a file or a shipped template's name, if not the one the survey was "
+                             "scanned with (it must be of the same form and version).")]
 
 ExportFormat = Enum("ExportFormat", {name: name for name in [*WRITERS, "all"]}, type=str)
 TableFormat = Enum("TableFormat", {"text": "text", "csv": "csv", "markdown": "markdown"}, type=str)
 
 
-def _dataset(out: Path, template: Path | None):
-    from scanner.cli import TEMPLATES_DIR, _run
+def _dataset(out: Path, template: str | None):
+    from scanner.cli import _run
     from scanner.dataset import open_dataset
 
-    return _run(open_dataset, out, template, TEMPLATES_DIR)
+    return _run(open_dataset, out, template)
 
 
 def export_command(

@@ -13,9 +13,7 @@ import typer
 from scanner.cli_errors import run
 from scanner.errors import ExitCode
 from scanner.review.cli import review_command
-from scanner.template import find_template, layout, load_template
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from scanner.template import find_template, layout, load_template, template_files
 
 app = typer.Typer(
     help="Turn scanned paper questionnaires into a clean, analysable dataset.\n\n"
@@ -25,10 +23,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-template_app = typer.Typer(help="Print a form, or show its geometry.", no_args_is_help=True)
+template_app = typer.Typer(help="Print a form, show its geometry, or list the shipped templates.",
+                           no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
-TemplateArg = Annotated[Path, typer.Argument(help="The template YAML file.", show_default=False)]
+TemplateArg = Annotated[str, typer.Argument(help="The template: a YAML file, or a shipped template's name "
+                                                 "(`scanner template list`).", show_default=False)]
 
 
 class _State:
@@ -61,7 +61,7 @@ def template_render(
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
 
-    t = _run(load_template, template)
+    t = _run(load_template, _run(find_template, template))
     path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial)
     typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
 
@@ -72,7 +72,7 @@ def template_layout(
     as_json: Annotated[bool, typer.Option("--json", help="Print the geometry as JSON (the contract's shape).")] = False,
 ) -> None:
     """Show the form's geometry: pages, colours, items with their boxes in mm, comment zones."""
-    data = layout(_run(load_template, template))
+    data = layout(_run(load_template, _run(find_template, template)))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -84,9 +84,21 @@ def template_layout(
     typer.echo("colours: " + ", ".join(f"{c['name']} = {c['programme']}" for c in data["colours"]))
 
 
+@template_app.command("list")
+def template_list() -> None:
+    """List the templates that come with scanner: name, form and version, file.
+
+    A name stands for its file wherever a template is asked for (`--template surestart`).
+    """
+    for path in template_files():
+        t = _run(load_template, path)
+        typer.echo(f"{path.stem}\t{t.form_version}\t{path}")
+
+
 @app.command()
 def synth(
-    template: Annotated[Optional[Path], typer.Argument(help="The template (default: the only one in templates/).")] = None,
+    template: Annotated[Optional[str], typer.Argument(help="The template: a file or a shipped template's name "
+                                                          "(default: the only one shipped).")] = None,
     count: Annotated[int, typer.Option("--count", "-n", help="How many questionnaires to fill in.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same batch.")] = 1,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the batch PDFs and truth/.")] = Path("synth"),
@@ -104,7 +116,7 @@ def synth(
     """
     from scanner.synth import SynthOptions, generate
 
-    t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
+    t = _run(load_template, _run(find_template, template))
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
                            jobs=max(1, jobs))
     result = _run(generate, t, output, count=count, seed=seed, options=options)
@@ -125,8 +137,9 @@ def _quiet_opencv(verbose: bool) -> None:
 def scan_command(
     files: Annotated[list[str], typer.Argument(help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.",
                                                show_default=False, metavar="FILES")],
-    template: Annotated[Optional[Path], typer.Option("--template", "-t",
-                                                     help="The template (default: the only one in templates/).")] = None,
+    template: Annotated[Optional[str], typer.Option(
+        "--template", "-t", help="The template: a file or a shipped template's name (default: the survey's own "
+                                 "when --out holds one, else the only one shipped).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The survey's folder: store, CSVs, crops.")] = Path("scan-results"),
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = 0,
     programme: Annotated[Optional[str], typer.Option(help="The programme of this batch, for scans whose paper "
@@ -148,10 +161,11 @@ def scan_command(
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar
+    from scanner.survey import scan_template
 
     _setup_logging(_State.verbose or verbose, quiet)
     _quiet_opencv(_State.verbose)
-    t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
+    t = _run(scan_template, out, template)
     with progress_bar(enabled=not quiet) as on_progress:
         summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
                        progress=on_progress)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from scanner.errors import TemplateError, UsageError
+from scanner.errors import UsageError
 from scanner.outputs import RESOLVED, final_items, pages_table
 from scanner.results import Status
 from scanner.store import STORE_NAME, Store
-from scanner.template import Comment, Item, Template, find_template, load_template
+from scanner.survey import survey_template
+from scanner.template import Comment, Item, Template
 from scanner.themes import CommentCoding, Theme, codebook, codings_frame, comment_codings
 
 log = logging.getLogger(__name__)
@@ -419,56 +420,13 @@ def comments_frame(ds: Dataset) -> pd.DataFrame:
     return frame.sort_values(["_order", "_sheet"], kind="stable")[columns].reset_index(drop=True)
 
 
-def survey_form(out_dir: Path) -> str | None:
-    """The "form version" an out folder's store was scanned with, or None."""
-    with Store(out_dir) as store:
-        return store.get_meta("form")
-
-
-def template_for_survey(out_dir: str | Path, explicit: str | Path | None, templates_dir: Path) -> Template:
-    """The template a survey was scanned with.
-
-    The one named (checked against the survey), else the template in `templates_dir`
-    whose form and version match the store's (else the only template there, for a store
-    that does not say its form).
-
-    Raises:
-        UsageError: `out_dir` holds no scan results.
-        TemplateError: no template fits, or the one named is of another form.
-    """
-    out_dir = Path(out_dir)
-    if not (out_dir / STORE_NAME).is_file():
-        raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): "
-                         f"run `scan FILES --out {out_dir}` first, or name the out folder")
-    form = survey_form(out_dir)
-    if explicit is not None:
-        template = load_template(explicit)
-        if form is not None and form != f"{template.form} {template.version}":
-            raise TemplateError(f"{out_dir} holds a survey of form {form}, but {explicit} is form "
-                                f"{template.form} {template.version}: pass the template it was scanned with")
-        return template
-    if form is not None:
-        for path in sorted(templates_dir.glob("*.yaml")) + sorted(templates_dir.glob("*.yml")):
-            try:
-                candidate = load_template(path)
-            except TemplateError:
-                continue
-            if f"{candidate.form} {candidate.version}" == form:
-                return candidate
-        raise TemplateError(f"{out_dir} holds a survey of form {form}, and no template in {templates_dir} "
-                            f"is that form: pass the template it was scanned with, --template FILE")
-    return load_template(find_template(None, templates_dir))
-
-
-def open_dataset(out_dir: str | Path, template: Template | str | Path | None = None,
-                 templates_dir: Path | None = None) -> Dataset:
+def open_dataset(out_dir: str | Path, template: Template | str | Path | None = None) -> Dataset:
     """The labelled dataset of the survey scanned into `out_dir`.
 
     Args:
         out_dir: the scan's out folder (holding survey.sqlite).
-        template: the template, a path to it, or None to find the one the survey used in
-            `templates_dir`.
-        templates_dir: where to look for templates when none is given.
+        template: the template, a path to it or a shipped template's name, or None for
+            the one the survey was scanned with (see `scanner.survey.survey_template`).
 
     Raises:
         UsageError: `out_dir` holds no scan results.
@@ -476,7 +434,7 @@ def open_dataset(out_dir: str | Path, template: Template | str | Path | None = N
     """
     out_dir = Path(out_dir)
     if not isinstance(template, Template):
-        template = template_for_survey(out_dir, template, templates_dir or Path("templates"))
+        template = survey_template(out_dir, template)
     elif not (out_dir / STORE_NAME).is_file():
         raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): run `scan` first")
     with Store(out_dir) as store:

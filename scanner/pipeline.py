@@ -28,6 +28,7 @@ from scanner.outputs import write_outputs
 from scanner.reader import PageReader, PageResult
 from scanner.results import PageStatus
 from scanner.store import Store
+from scanner.survey import keep_template
 from scanner.template import Template
 
 log = logging.getLogger(__name__)
@@ -116,21 +117,14 @@ def check_programme(template: Template, programme: str | None) -> str | None:
     return names[programme.lower()]
 
 
-def _check_store(store: Store, template: Template) -> None:
-    form = store.get_meta("form")
-    if form is not None and form != f"{template.form} {template.version}":
-        raise UsageError(f"{store.path.parent} holds a survey of form {form}, not {template.form} "
-                         f"{template.version}: choose another --out folder")
-    store.set_meta("form", f"{template.form} {template.version}")
-
-
 def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "scan-results", *,
          jobs: int | None = None, ocr: bool = True, programme: str | None = None,
          progress: Callable[[Progress], None] | None = None) -> ScanSummary:
     """Read every page of `inputs` into the survey in `out_dir` and write its CSVs.
 
     Raises:
-        UsageError: no inputs, an unknown programme, or an out folder of another form.
+        UsageError: no inputs, an unknown programme, or an out folder scanned with another
+            template.
         MissingDependencyError: OCR is on and Tesseract is not installed.
     """
     if not inputs:
@@ -148,7 +142,7 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(f"cannot keep the survey in {out_dir}: {exc}; choose another --out folder") from None
     with store:
-        _check_store(store, template)
+        keep_template(store, template)  # checked before anything is read
         assembler = Assembler(template, programme)
         executor = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(template, ocr)) if jobs > 1 else None
         local = PageReader(template, engine) if executor is None else None

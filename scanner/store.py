@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -113,6 +115,25 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: every statement in the block is committed, or none.
+
+        The connection is in autocommit mode, where `with self.db:` begins nothing: each
+        statement would commit alone, and a reader could see a sheet between the DELETE of
+        its results and the INSERT of the new ones. IMMEDIATE takes the write lock at once,
+        so that what the block reads before it writes cannot change under it (and a second
+        writer waits here rather than failing half-way).
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:  # a failed COMMIT leaves it open too
+                self.db.execute("ROLLBACK")
+            raise
+
     # --- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -129,7 +150,7 @@ class Store:
 
     def save_page(self, row: PageRow, path: str, result: PageResult | None, reader_key: str) -> None:
         """Record what became of one input page, and its reading for later re-runs."""
-        with self.db:
+        with self.transaction():
             seq = self._seq("pages", "source = ? AND page = ?", (row.source, row.page))
             self.db.execute(
                 "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,7 +177,7 @@ class Store:
         page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
         colour = sheet.colour
         item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
-        with self.db:
+        with self.transaction():
             seq = self._seq("sheets", "sheet_id = ?", (sheet.sheet_id,))
             self.db.execute(
                 "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

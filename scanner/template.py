@@ -174,6 +174,11 @@ class Template(_Model):
     comments: list[Comment] = []
 
     @property
+    def form_version(self) -> str:
+        """The form and version as one label, "surestart-multiagency 1" (as the survey's store keeps it)."""
+        return f"{self.form} {self.version}"
+
+    @property
     def page_numbers(self) -> list[int]:
         return [p.number for p in self.pages]
 
@@ -333,13 +338,29 @@ def load_template(path: str | Path) -> Template:
         raise TemplateError(f"{path}: no such template file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc}") from None
+    return parse_template_yaml(text, str(path))
+
+
+def parse_template_yaml(text: str, source: str = "<template>") -> Template:
+    """Validate a template given as YAML text; `source` names it in errors.
+
+    Raises:
+        TemplateError: not YAML, or not a valid template.
+    """
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: 10x faster
     except yaml.YAMLError as exc:
-        raise TemplateError(f"{path}: not valid YAML: {_yaml_error(exc)}") from None
+        raise TemplateError(f"{source}: not valid YAML: {_yaml_error(exc)}") from None
     if data is None:
-        raise TemplateError(f"{path}: the file is empty; a template is a mapping of keys such as form, pages, items")
-    return parse_template(data, str(path))
+        raise TemplateError(f"{source}: the file is empty; a template is a mapping of keys such as form, pages, items")
+    return parse_template(data, source)
+
+
+def template_yaml(t: Template) -> str:
+    """The template as YAML with every default spelt out, so that it reads back the same
+    whatever the defaults of a later version of scanner."""
+    data = t.model_dump(mode="json")
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True)
 
 
 def _yaml_error(exc: yaml.YAMLError) -> str:
@@ -355,15 +376,46 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return where
 
 
-def find_template(explicit: str | Path | None, folder: Path) -> Path:
-    """The template to use: the one named, else the only one in `folder`.
+def shipped_templates() -> Path:
+    """The folder of the templates that come with scanner.
+
+    An installed package carries them inside it (pyproject.toml maps the repository's
+    `templates/` to `scanner/templates`); a source checkout, editable install included,
+    has them in the repository's `templates/`.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+def template_files(folder: Path | None = None) -> list[Path]:
+    """The template files in `folder` (default: the shipped ones), by name."""
+    folder = folder or shipped_templates()
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+
+
+def find_template(explicit: str | Path | None = None, folder: Path | None = None) -> Path:
+    """The template file to use: the one named, else the only one in `folder`.
+
+    Args:
+        explicit: a template file, or the name of one in `folder` (`surestart`).
+        folder: where templates are found by name (default: the shipped ones).
 
     Raises:
-        TemplateError: none named and `folder` holds none or several.
+        TemplateError: a name that no template has, or none named and `folder` holds
+            none or several.
     """
+    folder = folder or shipped_templates()
     if explicit is not None:
-        return Path(explicit)
-    found = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+        path = Path(explicit)
+        if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) != 1:
+            return path
+        named = {p.stem: p for p in template_files(folder)}
+        if path.name not in named:
+            raise TemplateError(f"{explicit}: no such template file, nor a template of that name in {folder} "
+                                f"(there: {', '.join(named) or 'none'}); see `scanner template list`")
+        return named[path.name]
+    found = template_files(folder)
     if len(found) == 1:
         return found[0]
     if not found:

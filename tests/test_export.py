@@ -180,20 +180,13 @@ def test_cli_export(survey, tmp_path):
 
 
 def test_template_found_from_the_survey(survey, template_data, tmp_path):
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    other = dict(template_data, form="another-form")
-    (folder / "a-other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
-    (folder / "b-surestart.yaml").write_text(yaml.safe_dump(template_data), encoding="utf-8")
-    ds = open_dataset(survey.out, None, folder)  # two templates: the one of the survey's form is chosen
-    assert ds.form == "surestart-multiagency"
+    assert open_dataset(survey.out).form == "surestart-multiagency"  # the template kept in the store
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(dict(template_data, form="another-form")), encoding="utf-8")
     with pytest.raises(TemplateError, match="another-form"):
-        open_dataset(survey.out, folder / "a-other.yaml")
+        open_dataset(survey.out, other)
     with pytest.raises(UsageError, match="no scan results"):
-        open_dataset(tmp_path / "empty", None, folder)
-    (folder / "b-surestart.yaml").unlink()
-    with pytest.raises(TemplateError, match="no template in"):
-        open_dataset(survey.out, None, folder)  # the only template there is of another form
+        open_dataset(tmp_path / "empty")
 
 
 def _save(store: Store, sheet_id: str, results: dict[str, tuple[str, Status]], programme: str = "Programme B",

@@ -16,8 +16,9 @@ from scanner.errors import UsageError
 
 def review_command(
     out: Annotated[Path, typer.Argument(help="The survey's folder (scan's --out).")] = Path("scan-results"),
-    template: Annotated[Optional[Path], typer.Option(
-        "--template", "-t", help="The template (default: the only one in templates/).")] = None,
+    template: Annotated[Optional[str], typer.Option(
+        "--template", "-t", help="The template, a file or a shipped template's name, if not the one the survey was "
+                                 "scanned with (it must be of the same form and version).")] = None,
     status: Annotated[bool, typer.Option("--status", help="Print what waits for review, by reason and by question, "
                                                           "and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --status: print it as JSON.")] = False,
@@ -27,21 +28,22 @@ def review_command(
 ) -> None:
     """Review what the scan is unsure of, in the browser, keeping every decision.
 
-    Starts a server on 127.0.0.1 whose address holds a random token, and opens it. The
-    page shows the queue one item at a time: the item's row as scanned with each box's
-    measured ink, the scan's guess and why it was flagged. Keys: 1-9 a code, 0 or space
+    Starts a server on 127.0.0.1 whose address holds a random token, and opens the page
+    in the browser (through a one-time address, which leaves a cookie). The page shows
+    the queue one item at a time: the item's row as scanned with each box's measured
+    ink, the scan's guess and why it was flagged. Keys: 1-9 a code, 0 or space
     blank, m invalid, Enter accept the guess, Backspace or left arrow back, u undo.
     Every decision is saved at once and the CSVs are written again; when two people
     review at once, the first decision on an item stands. Ctrl+C stops the server.
     """
-    from scanner.cli import TEMPLATES_DIR, _run
+    from scanner.cli import _run
     from scanner.review.queue import queue_status
     from scanner.review.server import ReviewServer
-    from scanner.template import find_template, load_template
+    from scanner.survey import survey_template
 
     if as_json and not status:
         _run(_fail, "--json goes with --status (the page itself is the review)")
-    t = _run(load_template, _run(find_template, template, TEMPLATES_DIR))
+    t = _run(survey_template, out, template)
     if status:
         report = _run(queue_status, out, t)
         typer.echo(json.dumps(report, indent=2) if as_json else format_status(report))
@@ -50,7 +52,8 @@ def review_command(
     typer.echo(server.url)
     typer.echo(f"Reviewing {out}: open the address above; Ctrl+C stops the server.", err=True)
     if not no_browser:
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+        # Not the token: a browser's command line is there for any user of the machine to read.
+        threading.Thread(target=webbrowser.open, args=(server.login_url(),), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -378,9 +378,7 @@ def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, valu
     value = _check_value(fields, kind, item, value, outcome or Outcome.VALUE)
     if outcome is None:
         outcome = Outcome.VALUE if value else Outcome.BLANK
-    db = store.db
-    db.execute("BEGIN IMMEDIATE")  # the check and the insert are one step for every process
-    try:
+    with store.transaction() as db:  # the check and the insert are one step for every process
         row = _result_row(store, sheet_id, item)
         current = current_decision(store, sheet_id, item)
         if (current["id"] if current else None) != seen:
@@ -390,12 +388,7 @@ def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, valu
             "INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, value_before, status_before, "
             "page_hash, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sheet_id, item, value, reviewer, _now(), row["value"], row["status"], page_hash, outcome.value))
-        decision = _decision_dict(db.execute("SELECT * FROM decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    return decision
+        return _decision_dict(db.execute("SELECT * FROM decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
 
 
 def _conflict_message(current: dict | None, what: str) -> str:
@@ -414,9 +407,7 @@ def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
         UnknownItem: no such decision.
         DecisionConflict: the decision is someone else's, already undone, or superseded.
     """
-    db = store.db
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction() as db:
         row = db.execute("SELECT * FROM decisions WHERE id = ?", (decision_id,)).fetchone()
         if row is None:
             raise UnknownItem(f"no decision {decision_id} in this survey")
@@ -427,10 +418,6 @@ def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
         if row["reviewer"] != reviewer.strip():
             raise DecisionConflict(f"this decision is {row['reviewer']}'s; only they can undo it", current)
         db.execute("UPDATE decisions SET undone = 1 WHERE id = ?", (decision_id,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return {"undone": decision_id, "sheet_id": row["sheet_id"], "item": row["item"],
             "decision": current_decision(store, row["sheet_id"], row["item"])}
 
