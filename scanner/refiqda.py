@@ -193,7 +193,7 @@ def project_element(ds, files: dict[str, str]) -> ET.Element:
             ET.SubElement(users, _p("User"), guid=_guid("user", name), name=name)
     themes = list(ds.themes)
     if themes:
-        root.append(_project_codebook(themes))
+        root.append(codebook_element(themes, PROJECT_NS))
     variables = ET.SubElement(root, _p("Variables"))
     var_guid = {name: _guid(form, "variable", name) for name in ATTRIBUTES}
     for name in ATTRIBUTES:
@@ -241,10 +241,6 @@ def project_element(ds, files: dict[str, str]) -> ET.Element:
                 ET.SubElement(case, _p("SourceRef"), targetGUID=ref)
         root.append(sources)
     return root
-
-
-def _project_codebook(themes: list[Theme]) -> ET.Element:
-    return codebook_element(themes, PROJECT_NS)
 
 
 def _given(ds) -> dict[tuple[str, str], dict[str, list[tuple[str, str]]]]:

@@ -354,9 +354,10 @@ def test_tabulate_themes_counts_comments_and_respondents(out, survey):
         for theme in counts.themes:
             with_theme = [k for k, v in given.items() if theme in v and in_group(k)]
             assert counts.comments[(theme, group)] == len(with_theme)
-            assert counts.respondents[(theme, group)] == len({k[0] for k in with_theme})
+            people = {k[0] for k in with_theme}
+            assert counts.respondents[(theme, group)] == len(people)
             if writers:
-                assert counts.percent(theme, group) == pytest.approx(100 * len({k[0] for k in with_theme}) / len(writers))
+                assert counts.percent(theme, group) == pytest.approx(100 * len(people) / len(writers))
     assert counts.comments[("Pooled budgets", ALL)] == 0
     by_question = theme_counts(ds, "question")
     question = {z: f"Q{q}" if q else z for z, q in zip(ds.comments["comment"], ds.comments["question"])}
