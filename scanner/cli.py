@@ -107,6 +107,11 @@ def synth(
     dpi: Annotated[Optional[list[int]], typer.Option(help="Scan resolutions to draw from (repeat).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes drawing files in parallel; the output is "
                                                             "the same for any number.")] = 1,
+    hard: Annotated[bool, typer.Option("--hard", help="Add every hard case (erased ticks, dust, creases, "
+                                                      "phone-photo shadows...): see --effects.")] = False,
+    effects: Annotated[Optional[str], typer.Option(
+        help="Hard cases to add, comma-separated: erased, neighbour, dust, show_through, paper, fit_to_page, "
+             "photocopy, crease, staple, motion_blur, shadow, marker_cut (or all).")] = None,
 ) -> None:
     """Generate realistic scanned batches of filled-in questionnaires, with ground truth.
 
@@ -114,11 +119,15 @@ def synth(
     `truth/`: the expected responses.csv and pages.csv, and marks.csv with how each
     mark was made.
     """
-    from scanner.synth import SynthOptions, generate
+    from scanner.synth import SynthOptions, generate, parse_hard
 
     t = _run(load_template, _run(find_template, template))
+    try:
+        chosen = parse_hard("all" if hard else effects or "")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--effects") from None
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
-                           jobs=max(1, jobs))
+                           jobs=max(1, jobs), hard=chosen)
     result = _run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)

@@ -58,6 +58,12 @@ def print_summary(summary: ScanSummary) -> None:
         for name, n in summary.flagged.most_common():
             flagged.add_row(str(n), Reason[name].value)
         stderr.print(flagged)
+    if summary.sheet_problems:
+        problems = Table(title=f"questionnaires with a problem ({len(summary.sheet_problems)}): see sheets.csv",
+                         show_header=False, box=None)
+        for line in summary.sheet_problems:
+            problems.add_row(Text(line))  # a file name may hold [brackets], not markup
+        stderr.print(problems)
     print_failures(summary)
 
 

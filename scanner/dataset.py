@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from scanner.errors import UsageError
-from scanner.outputs import RESOLVED, final_items, pages_table
+from scanner.outputs import RESOLVED, final_items, pages_table, sheets_table
 from scanner.results import Status
 from scanner.store import STORE_NAME, Store
 from scanner.survey import survey_template
@@ -117,6 +117,7 @@ class Dataset:
         comments: one row per written comment (see `comments_frame`).
         cells: every (sheet, item) after review: value, status, machine status, reason.
         pages: every input page with its status and reason (pages.csv).
+        sheets: every sheet with its serial, pages and problems (sheets.csv).
         themes: the codebook of themes (`scanner.themes`).
         coded_comments: each comment coded, or with a memo, by (sheet id, comment id).
     """
@@ -127,6 +128,7 @@ class Dataset:
     comments: pd.DataFrame
     cells: pd.DataFrame
     pages: pd.DataFrame
+    sheets: pd.DataFrame = field(default_factory=pd.DataFrame)
     themes: tuple[Theme, ...] = ()
     coded_comments: Mapping[tuple[str, str], CommentCoding] = field(default_factory=dict)
 
@@ -337,7 +339,7 @@ def build_dataset(store: Store, template: Template) -> Dataset:
     dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
                            "form_page", "source", "first_page", "confidence"]].copy()
     dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store),
-                      tuple(codebook(store)), comment_codings(store))
+                      sheets_table(store, cells), tuple(codebook(store)), comment_codings(store))
     return replace(dataset, comments=with_themes(comments_frame(dataset), dataset.coded_comments))
 
 

@@ -8,12 +8,14 @@ Every input yields pages or a `InputProblem`, so that nothing is dropped silentl
 
 from __future__ import annotations
 
+import array
 import contextlib
-import functools
+import ctypes
 import hashlib
+import struct
 import logging
 import mmap
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -61,7 +63,9 @@ class PageTask:
     """1-based page number within the file."""
     kind: PageKind
     content_hash: str
-    """Hash of the page's encoded image (or of its file and number): same scan, same hash."""
+    """Hash of this page's own content (its encoded image, TIFF frame or PDF page
+    objects), never of the whole file: the same scan gives the same hash in any file,
+    at any place, and pages added to or taken from the file leave it alone."""
     data: bytes | None = None
     """The embedded JPEG's bytes, when the page is one scanned JPEG."""
 
@@ -92,12 +96,6 @@ class LoadedPage:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()[:16]
-
-
-def _file_digest(path: Path) -> str:
-    """A file's hash, read in chunks: a 1,000-page PDF is never held whole."""
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha1").hexdigest()[:16]
 
 
 def _sniff(path: Path) -> str | None:
@@ -176,13 +174,91 @@ def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
         count = cv2.imcount(str(path))
         if count < 1:
             raise InputFileError(source, "not a readable TIFF image")
-        file_hash = _file_digest(path)
+        digests = tiff_frame_digests(path)
         for k in range(count):
-            yield PageTask(source, str(path), k + 1, "tiff-frame", f"{file_hash}:{k + 1}")
+            yield PageTask(source, str(path), k + 1, "tiff-frame", _frame_hash(digests, k, path))
     elif kind in ("png", "jpeg"):
         yield PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
     else:
         raise InputFileError(source, "neither a PDF nor an image (PNG, JPEG, TIFF)")
+
+TIFF_IMAGE_TAGS = (256, 257, 258, 259, 262, 266, 274, 277, 278, 284, 317, 320, 322, 323, 338, 339, 347, 530, 532)
+"""The tags that say how a frame's pixels are coded (size, bits, compression, colour,
+orientation, tiling, JPEG tables): hashed with the frame's data. Offsets are left out,
+so the frame keeps its hash wherever it sits in the file."""
+
+TIFF_DATA_TAGS = ((273, 279), (324, 325))
+"""(offsets, byte counts) of a frame's strips, and of its tiles."""
+
+_TIFF_TYPES = {1: "B", 2: "B", 3: "H", 4: "I", 5: "II", 6: "b", 7: "B", 8: "h", 9: "i", 10: "ii", 11: "f",
+               12: "d", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+
+
+def tiff_frame_digests(path: Path, only: int | None = None) -> list[str]:
+    """The hash of every frame of a TIFF file (or of frame `only`, 0-based, alone),
+    from its coded data: nothing is decoded, and a frame's hash needs only its own bytes.
+
+    An empty list when the file's directories cannot be followed.
+    """
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        try:
+            frames = list(_tiff_directories(data))
+            if only is not None:
+                return [_tiff_frame_digest(data, frames[only])]
+            return [_tiff_frame_digest(data, tags) for tags in frames]
+        except (struct.error, ValueError, IndexError, KeyError) as exc:
+            log.debug("%s: TIFF directories not followed (%s)", path, exc)
+            return []
+
+
+def _tiff_directories(data: mmap.mmap) -> Iterator[dict[int, tuple]]:
+    """Each frame's tags, from the file's chain of image file directories."""
+    order = {b"II": "<", b"MM": ">"}[bytes(data[:2])]
+    big = struct.unpack(order + "H", data[2:4])[0] == 43  # BigTIFF: 8-byte offsets
+    offset_format, count_format, entry_size = ("Q", "Q", 20) if big else ("I", "H", 12)
+    inline = 8 if big else 4
+    next_ifd = struct.unpack_from(order + offset_format, data, 8 if big else 4)[0]
+    seen = set()
+    while next_ifd and next_ifd not in seen:
+        seen.add(next_ifd)
+        n = struct.unpack_from(order + count_format, data, next_ifd)[0]
+        start = next_ifd + struct.calcsize(count_format)
+        tags = {}
+        for k in range(n):
+            at = start + k * entry_size
+            tag, kind = struct.unpack_from(order + "HH", data, at)
+            count = struct.unpack_from(order + offset_format, data, at + 4)[0]
+            fmt = _TIFF_TYPES.get(kind)
+            if fmt is None or tag not in TIFF_IMAGE_TAGS + tuple(t for pair in TIFF_DATA_TAGS for t in pair):
+                continue
+            where = at + 4 + struct.calcsize(offset_format)
+            if struct.calcsize(order + fmt) * count > inline:
+                where = struct.unpack_from(order + offset_format, data, where)[0]
+            tags[tag] = struct.unpack_from(order + fmt * count, data, where)
+        yield tags
+        next_ifd = struct.unpack_from(order + offset_format, data, start + n * entry_size)[0]
+
+
+def _tiff_frame_digest(data: mmap.mmap, tags: dict[int, tuple]) -> str:
+    digest = hashlib.sha1(repr(sorted((t, v) for t, v in tags.items() if t in TIFF_IMAGE_TAGS)).encode())
+    for offsets_tag, counts_tag in TIFF_DATA_TAGS:
+        for offset, length in zip(tags.get(offsets_tag, ()), tags.get(counts_tag, ())):
+            if offset + length > len(data):
+                raise ValueError("a strip runs past the end of the file")
+            digest.update(data[offset:offset + length])
+    return digest.hexdigest()[:16]
+
+
+def _frame_hash(digests: list[str], index: int, path: Path) -> str:
+    return digests[index] if index < len(digests) else _file_page_hash(path, index)
+
+
+def _file_page_hash(path: Path, index: int) -> str:
+    """Stands in for a page's own hash when its content cannot be followed (a TIFF whose
+    directories are odd, a PDF page PDFium cannot list): the file's hash and the page's
+    number, so the page is still known again while the file stays the same."""
+    with path.open("rb") as f:
+        return f"{hashlib.file_digest(f, 'sha1').hexdigest()[:16]}:{index + 1}"
 
 
 def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
@@ -211,20 +287,18 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
     if count == 0:
         pdf.close()
         raise InputFileError(source, "the PDF has no pages")
-    file_hash = functools.cache(lambda: _file_digest(path))  # only rendered pages need it
     try:
         for index in range(count):
             if index and index % PDF_REOPEN_PAGES == 0:
                 # PDFium keeps every image it has read until the document is closed.
                 pdf.close()
                 pdf = _open_pdf(source, path)
-            yield _pdf_page_task(source, path, pdf, index, file_hash)
+            yield _pdf_page_task(source, path, pdf, index)
     finally:
         pdf.close()
 
 
-def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
-                   file_hash: Callable[[], str]) -> PageTask:
+def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int) -> PageTask:
     """The page's JPEG when it is one scanned image; else a task to render it."""
     page = None
     try:
@@ -233,13 +307,62 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
         if len(images) == 1 and images[0].get_filters() == ["DCTDecode"]:
             data = bytes(images[0].get_data(decode_simple=False))
             return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
+        return PageTask(source, str(path), index + 1, "pdf-page", _pdf_page_digest(page))
     except pdfium.PdfiumError as exc:
-        log.debug("%s page %d: cannot take the embedded image (%s); rendering", source, index + 1, exc)
+        log.debug("%s page %d: cannot take the page's objects (%s); rendering", source, index + 1, exc)
     finally:
         # Closed now, not when the document is: a 1,000-page PDF is streamed, not held.
         if page is not None:
             page.close()
-    return PageTask(source, str(path), index + 1, "pdf-page", f"{file_hash()}:{index + 1}")
+    return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
+
+
+def _pdf_page_digest(page: pdfium.PdfPage) -> str:
+    """A hash of what the page draws, from its objects (nothing is rendered): the coded
+    data of its images; the points of its paths; its text; and where and in which
+    colour each is drawn. The same page gives the same hash in any file."""
+    digest = hashlib.sha1(repr([round(v, 2) for v in page.get_size()]).encode())
+    textpage = page.get_textpage()
+    try:
+        for obj in page.get_objects():
+            digest.update(repr((obj.type, [round(v, 3) for v in obj.get_matrix().get()],
+                                [round(v, 2) for v in obj.get_bounds()], _object_colours(obj))).encode())
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                digest.update(repr(obj.get_filters()).encode())
+                digest.update(bytes(obj.get_data(decode_simple=False)))
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+                digest.update(_path_points(obj))
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                digest.update(_object_text(obj, textpage))
+    finally:
+        textpage.close()
+    return digest.hexdigest()[:16]
+
+
+def _object_colours(obj: pdfium.PdfObject) -> tuple:
+    colours = []
+    for get in (pdfium_c.FPDFPageObj_GetFillColor, pdfium_c.FPDFPageObj_GetStrokeColor):
+        rgba = [ctypes.c_uint() for _ in range(4)]
+        colours.append(tuple(v.value for v in rgba) if get(obj, *rgba) else None)
+    return tuple(colours)
+
+
+def _path_points(obj: pdfium.PdfObject) -> bytes:
+    x, y = ctypes.c_float(), ctypes.c_float()
+    points = array.array("f")
+    for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+        points.extend((pdfium_c.FPDFPathSegment_GetType(segment), x.value, y.value,
+                       pdfium_c.FPDFPathSegment_GetClose(segment)))
+    return points.tobytes()
+
+
+def _object_text(obj: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> bytes:
+    size = pdfium_c.FPDFTextObj_GetText(obj, textpage, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFTextObj_GetText(obj, textpage, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    return buffer.raw
 
 
 def _decode(data: bytes, task: PageTask) -> np.ndarray:
@@ -342,13 +465,10 @@ def load_page(task: PageTask) -> LoadedPage:
     return _from_pixels(raw)
 
 
-def page_task(source: str, path: str | Path, page: int, known_hashes: dict | None = None) -> PageTask:
+def page_task(source: str, path: str | Path, page: int) -> PageTask:
     """Rebuild the task for page `page` of one file, as `enumerate_pages` made it.
 
     For the review's crops: the store keeps each page's file and number, not its bytes.
-    Pages drawn from a PDF (not one JPEG) and TIFF frames are known by their file's hash:
-    `known_hashes`, kept by the caller, remembers it while the file's size and time stamp
-    stay the same, so that a 1,000-page file is not hashed again for every page.
 
     Raises:
         InputFileError: the file is gone, unreadable, or has no such page.
@@ -356,27 +476,18 @@ def page_task(source: str, path: str | Path, page: int, known_hashes: dict | Non
     path = Path(path)
     if not path.is_file():
         raise InputFileError(source, "no such file (moved or deleted since the scan?)", page)
-
-    def file_hash() -> str:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        if known_hashes is None:
-            return _file_digest(path)
-        if key not in known_hashes:
-            known_hashes[key] = _file_digest(path)
-        return known_hashes[key]
-
     kind = _sniff(path)
     if kind == "pdf":
         pdf = _open_pdf(source, path)
         try:
             if not 1 <= page <= len(pdf):
                 raise InputFileError(source, f"the PDF has no page {page}", page)
-            return _pdf_page_task(source, path, pdf, page - 1, file_hash)
+            return _pdf_page_task(source, path, pdf, page - 1)
         finally:
             pdf.close()
     if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):
-        return PageTask(source, str(path), page, "tiff-frame", f"{file_hash()}:{page}")
+        digest = tiff_frame_digests(path, only=page - 1)
+        return PageTask(source, str(path), page, "tiff-frame", digest[0] if digest else _file_page_hash(path, page - 1))
     if kind in ("png", "jpeg") and page == 1:
         return PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
     raise InputFileError(source, f"the file has no page {page} (or is no longer a PDF or image)", page)

@@ -24,10 +24,10 @@ from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.errors import UsageError
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
-from scanner.outputs import write_outputs
+from scanner.outputs import sheet_problems, write_outputs
 from scanner.reader import PageReader, PageResult
 from scanner.results import PageStatus
-from scanner.store import Store
+from scanner.store import Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
 
@@ -57,6 +57,9 @@ class ScanSummary:
     flagged: Counter = field(default_factory=Counter)
     failed: list[str] = field(default_factory=list)
     """One line per file or page that could not be read."""
+    sheet_problems: list[str] = field(default_factory=list)
+    """One line per problem of a questionnaire of this run (a page missing or repeated,
+    a serial used by two questionnaires), naming it and where it starts."""
     reused: int = 0
     seconds: float = 0.0
 
@@ -67,6 +70,7 @@ class ScanSummary:
     def to_dict(self) -> dict:
         return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
                 "programmes": dict(self.programmes), "flagged": dict(self.flagged), "failed": self.failed,
+                "sheet_problems": self.sheet_problems,
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
 
@@ -143,13 +147,13 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         raise UsageError(f"cannot keep the survey in {out_dir}: {exc}; choose another --out folder") from None
     with store:
         keep_template(store, template)  # checked before anything is read
-        assembler = Assembler(template, programme)
+        register = store.sheet_register()
+        assembler = Assembler(template, programme, register)
         executor = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(template, ocr)) if jobs > 1 else None
         local = PageReader(template, engine) if executor is None else None
         paths: dict[str, str] = {}
 
         def submit(task: PageTask) -> Future | PageResult:
-            paths[task.source] = str(Path(task.path).resolve())
             cached = store.cached_reading(task.content_hash, key)
             if cached is not None:
                 summary.reused += 1
@@ -162,11 +166,13 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
-                closed = list(assembler.add(result))
+                if result.source not in paths:
+                    paths[result.source] = resolved(result.source)
+                closed = list(assembler.add(result, paths[result.source]))
                 row = assembler.rows[-1]
                 # Crops first: a reading in the store promises its crops are on disk.
                 _write_crops(result, out_dir)
-                store.save_page(row, paths.get(row.source, ""), result, key)
+                store.save_page(row, result, key)
                 for sheet in closed:
                     _save_sheet(store, sheet, out_dir, summary)
                 _count_page(summary, row)
@@ -174,12 +180,21 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
                     progress(Progress(done, max(total, done), row.source, row.page))
             for sheet in assembler.finish():
                 _save_sheet(store, sheet, out_dir, summary)
+            store.retire_superseded(register)
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
         write_outputs(store, template, out_dir)
+        summary.sheet_problems = _problems_of(store, register.claimed)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _problems_of(store: Store, sheets: dict[str, Sheet]) -> list[str]:
+    """The problems of this run's sheets, one line each, in the order they were scanned."""
+    problems = sheet_problems(store)
+    return [f"{sheet_id} ({sheet.source} page {sheet.first_page}): {flag}"
+            for sheet_id, sheet in sheets.items() for flag in problems.get(sheet_id, [])]
 
 
 def _relabel(cached: PageResult, task: PageTask) -> PageResult:

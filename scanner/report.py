@@ -372,7 +372,7 @@ def question_sections(ds: Dataset, by: str | None, images: _Images) -> list[tupl
 
 
 def quality_section(ds: Dataset) -> str:
-    """Flagged, reviewed and unresolved answers; pages not used and why."""
+    """Flagged, reviewed and unresolved answers; questionnaires with a problem; pages not used and why."""
     cells = ds.cells
     queue = {Status.REVIEW.value, Status.MULTIPLE.value}
     flagged = int(cells["machine_status"].isin(queue).sum())
@@ -405,6 +405,7 @@ def quality_section(ds: Dataset) -> str:
                      "<code>scanner review</code> and make the report again.</p>")
     else:
         parts.append('<p class="note">Nothing waits for review.</p>')
+    parts.append(_sheet_problems_html(ds.sheets))
     pages = ds.pages
     if len(pages):
         counts = pages["status"].value_counts()
@@ -421,6 +422,17 @@ def quality_section(ds: Dataset) -> str:
             parts.append(_table(["File", "Page", "Status", "Reason"], rows, caption=caption, text_columns=4))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _sheet_problems_html(sheets: pd.DataFrame) -> str:
+    """Questionnaires with a problem of their own: a page missing or repeated, a shared serial."""
+    flagged = sheets[sheets["flags"] != ""] if len(sheets) else sheets
+    if not len(flagged):
+        return ""
+    rows = [([esc(r.sheet_id), esc(Path(r.source).name), esc(r.flags), str(r.first_page)], "")
+            for r in flagged.itertuples(index=False)]
+    return ("<h3>Questionnaires with a problem</h3>"
+            + _table(["Sheet", "File", "Problem", "First page"], rows, text_columns=3))
 
 
 def build_report(ds: Dataset, distributed: dict[str, int] | None = None, out_dir: str | Path | None = None,

@@ -18,11 +18,10 @@ coded the comment last: to settle a disagreement, code the comment again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -97,18 +96,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-@contextlib.contextmanager
-def _writing(store: Store) -> Iterator[None]:
-    """One write transaction, taken at once so that a check and its insert are one step."""
-    store.db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        store.db.execute("COMMIT")
-    except BaseException:
-        store.db.execute("ROLLBACK")
-        raise
-
-
 def open_store(out_dir: str | Path) -> Store:
     """The store of the survey scanned into `out_dir`.
 
@@ -179,7 +166,7 @@ def add_theme(store: Store, name: str, description: str = "", parent: str | None
         ThemeError: the name is empty, too long or taken, or the parent is unknown.
     """
     name = _clean_name(name)
-    with _writing(store):
+    with store.transaction():
         if store.db.execute("SELECT 1 FROM themes WHERE name = ?", (name,)).fetchone():
             raise ThemeError(f"there is a theme {name!r} already")
         store.db.execute(
@@ -203,7 +190,7 @@ def edit_theme(store: Store, name: str, *, new_name: str | None = None, descript
     """
     theme = find_theme(store, name)
     target = _clean_name(new_name) if new_name is not None else theme.name
-    with _writing(store):
+    with store.transaction():
         if target != theme.name and store.db.execute("SELECT 1 FROM themes WHERE name = ?", (target,)).fetchone():
             raise ThemeError(f"there is a theme {target!r} already")
         parent_id = (store.db.execute("SELECT parent FROM themes WHERE id = ?", (theme.id,)).fetchone()[0]
@@ -388,9 +375,18 @@ def _clean_coder(coder: str) -> str:
     return coder
 
 
-def _check_comment(store: Store, sheet_id: str, item: str) -> None:
-    if not store.db.execute("SELECT 1 FROM results WHERE sheet_id = ? AND item = ?", (sheet_id, item)).fetchone():
+def _page_hash(store: Store, sheet_id: str, item: str) -> str:
+    """The image of the page the comment is on, which its codings follow when a re-scan
+    reads that page into another sheet (as review decisions do).
+
+    Raises:
+        ThemeError: no such comment.
+    """
+    row = store.db.execute("SELECT r.form_page, s.page_hashes FROM results r JOIN sheets s USING (sheet_id) "
+                           "WHERE r.sheet_id = ? AND r.item = ?", (sheet_id, item)).fetchone()
+    if row is None:
         raise ThemeError(f"no comment {item!r} on sheet {sheet_id!r} in this survey")
+    return json.loads(row["page_hashes"]).get(str(row["form_page"]), "") if row["form_page"] else ""
 
 
 def _coding(row) -> Coding:
@@ -405,11 +401,12 @@ def _record(store: Store, sheet_id: str, item: str, theme: str | None, action: A
             memo: str = "", at: str | None = None) -> Coding:
     coder = _clean_coder(coder)
     theme_id = find_theme(store, theme).id if theme is not None else None
-    with _writing(store):
-        _check_comment(store, sheet_id, item)
+    with store.transaction():
+        page_hash = _page_hash(store, sheet_id, item)
         cursor = store.db.execute(
-            "INSERT INTO codings (sheet_id, item, theme, action, memo, coder, coded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sheet_id, item, theme_id, action.value, memo, coder, at or _now()))
+            "INSERT INTO codings (sheet_id, item, theme, action, memo, coder, coded_at, page_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (sheet_id, item, theme_id, action.value, memo, coder, at or _now(),
+                                                page_hash))
         row = store.db.execute(f"{CODING_SQL} WHERE c.id = ?", (cursor.lastrowid,)).fetchone()
     return _coding(row)
 
@@ -450,7 +447,7 @@ def undo(store: Store, coder: str, coding_id: int | None = None) -> Coding:
         ThemeError: no such step, someone else's, or already undone; or nothing to undo.
     """
     coder = _clean_coder(coder)
-    with _writing(store):
+    with store.transaction():
         if coding_id is None:
             row = store.db.execute(f"{CODING_SQL} WHERE c.coder = ? AND c.undone = 0 ORDER BY c.id DESC LIMIT 1",
                                    (coder,)).fetchone()

@@ -465,3 +465,35 @@ def test_comment_card_is_what_the_coding_view_needs(out, survey):
         assert card["suggestions"][0]["why"].startswith("key words joint; words of 1 coded comment: ")
         with pytest.raises(ThemeError, match="no written comment"):
             comment_card(ds, store, sid, "q99_comment", "bob")
+
+
+def test_codings_follow_their_page_when_a_rescan_reads_it_into_another_sheet(template, tmp_path):
+    """As review decisions do (test_identity): questionnaire 2 first read as two sheets
+    (a.pdf pages 1-3, b.pdf pages 4-7), then a.pdf holds all of it. A comment of the b.pdf
+    sheet was coded meanwhile: its codings and memo move with its page, none is lost."""
+    import functools
+
+    from test_identity import _pages, _run_pages
+    from scanner.results import PageStatus
+    from scanner.reader import PageResult
+
+    n = len(template.page_numbers)
+    q1 = _pages(template, "a.pdf", None, tag="q1")
+    q2 = _pages(template, "a.pdf", None, start=n + 1, tag="q2")
+    b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
+         for k, p in enumerate(q2[3:])]
+    zone = template.comments_on(5)[0].id
+    run = functools.partial(_run_pages, template, tmp_path)
+    first = run(q1 + q2[:3] + b)
+    with Store(tmp_path) as store:
+        # These pages carry no measurements, so the store cannot tell the zone's page; a scan does.
+        store.db.execute("UPDATE results SET form_page = 5 WHERE sheet_id = ? AND item = ?", (first[2], zone))
+        _codebook(store)
+        themes.code(store, first[2], zone, "Funding", "ann")
+        themes.set_memo(store, first[2], zone, "ann", "came on a loose page")
+    assert run(q1 + q2) == first[:2]
+    with Store(tmp_path) as store:
+        coded = themes.comment_codings(store)
+    assert coded[(first[1], zone)].themes == ("Funding",)
+    assert coded[(first[1], zone)].memos == {"ann": "came on a loose page"}
+    assert not any(sid == first[2] for sid, _ in coded)

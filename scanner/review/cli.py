@@ -80,6 +80,10 @@ def format_status(report: dict) -> str:
     if report["by_programme"]:
         lines += ["", "By programme:"]
         lines += [f"  {n:>5}  {p}" for p, n in report["by_programme"].items()]
+    if report["sheets"]:
+        lines += ["", f"Questionnaires with a problem ({len(report['sheets'])}):"]
+        lines += [f"  {s['sheet_id']} ({s['source']} page {s['first_page']}): {problem}"
+                  for s in report["sheets"] for problem in s["problems"]]
     check = report["check"]
     if check["checked"]:
         lines += ["", f"Quality check: {check['checked']} ok values checked, {check['disagreed']} disagreed; "

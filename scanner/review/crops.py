@@ -135,8 +135,6 @@ class CropRenderer:
         self.template = template
         self.cache_size = cache_size
         self._pages: OrderedDict[str, LoadedPage] = OrderedDict()
-        self._file_hashes: dict = {}
-        """Hashes of large input files, for `load.page_task` (a dict is safe to share)."""
         self._lock = threading.Lock()
         self._loading = threading.Lock()
 
@@ -156,7 +154,7 @@ class CropRenderer:
             if loaded is not None:
                 return loaded
             try:
-                task = page_task(ref.source, ref.path, ref.page, self._file_hashes)
+                task = page_task(ref.source, ref.path, ref.page)
                 if task.content_hash != ref.content_hash:
                     raise CropUnavailable(f"{ref.source} page {ref.page} has changed since it was scanned: "
                                           f"scan it again")
