@@ -166,7 +166,8 @@ def scan_command(
     already read and never overwrites a review decision.
 
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
-    3 bad template; 4 a missing program (tesseract).
+    3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
+    (disk full, read-only).
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar

@@ -15,6 +15,7 @@ spellings of one path are one input; `source` is the name as last given.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,8 +85,12 @@ CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
 
 
 def resolved(source: str) -> str:
-    """The key of an input file in the store: its absolute path, links resolved."""
-    return str(Path(source).resolve())
+    """The key of an input file in the store: its absolute path, links resolved.
+
+    `os.path.realpath`, not `Path.resolve`: a link loop is an input like any other (its
+    row says so), and `resolve` raises on one.
+    """
+    return os.path.realpath(source)
 
 
 def _now() -> str:
