@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     MISSING_DEPENDENCY = 4  # an external program (tesseract, ...) is not installed
     UNRESOLVED = 5  # export --require-reviewed found items still in review
     OUTPUT = 6  # the survey's folder cannot be written (disk full, read-only)
+    CLUSTER = 7  # the Dask cluster cannot be reached, or was lost during the scan
     INTERNAL = 70  # a bug: please report it
 
 
@@ -63,6 +64,12 @@ class OutputError(ScannerError):
     """The survey's folder cannot be written: the disk is full, or it is read-only."""
 
     exit_code = ExitCode.OUTPUT
+
+
+class ClusterError(ScannerError):
+    """The Dask cluster named by --cluster cannot be reached, or its scheduler was lost."""
+
+    exit_code = ExitCode.CLUSTER
 
 
 class UnresolvedItemsError(ScannerError):

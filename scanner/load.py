@@ -13,12 +13,13 @@ import contextlib
 import ctypes
 import errno
 import hashlib
+import io
 import logging
 import mmap
 import os
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -82,7 +83,9 @@ class PageTask:
     objects), never of the whole file: the same scan gives the same hash in any file,
     at any place, and pages added to or taken from the file leave it alone."""
     data: bytes | None = None
-    """The embedded JPEG's bytes, when the page is one scanned JPEG."""
+    """The embedded JPEG's bytes, when the page is one scanned JPEG. For a worker that
+    cannot read `path` (`portable`): an image file's bytes, a TIFF file's bytes, or the
+    PDF page alone as a one-page PDF."""
 
 
 @dataclass(frozen=True)
@@ -307,9 +310,9 @@ def _broken_link(path: Path) -> str:
     return f"a broken symbolic link: its target {os.readlink(path)} does not exist"
 
 
-def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
+def _open_pdf(source: str, path: Path | bytes) -> pdfium.PdfDocument:
     try:
-        return pdfium.PdfDocument(str(path))
+        return pdfium.PdfDocument(path if isinstance(path, bytes) else str(path))
     except pdfium.PdfiumError as exc:
         # PDFium also refuses a PDF without pages but sets no error code for it, so the
         # code left over from an earlier failure shows: trust "password" only with proof.
@@ -319,8 +322,10 @@ def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
         raise InputFileError(source, "not a readable PDF: corrupt, truncated, or without any page") from None
 
 
-def _mentions_encrypt(path: Path) -> bool:
+def _mentions_encrypt(path: Path | bytes) -> bool:
     """Whether the file has an /Encrypt entry (every encrypted PDF's trailer has one)."""
+    if isinstance(path, bytes):
+        return b"/Encrypt" in path
     if path.stat().st_size == 0:
         return False  # mmap refuses an empty file
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -440,30 +445,30 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _tiff_frame_size(path: str, index: int) -> tuple[int, int] | None:
+def _tiff_frame_size(task: PageTask, index: int) -> tuple[int, int] | None:
     """Width and height of frame `index` (0-based) of a TIFF, or BigTIFF, from its directory."""
     try:
-        return _tiff_directory_size(path, index)
+        with io.BytesIO(task.data) if task.data is not None else open(task.path, "rb") as f:
+            return _tiff_directory_size(f, index)
     except struct.error:
         return None  # a damaged directory: the decoder says what is wrong
 
 
-def _tiff_directory_size(path: str, index: int) -> tuple[int, int] | None:
-    with open(path, "rb") as f:
-        head = f.read(16)
-        order = "<" if head[:2] == b"II" else ">"
-        big = head[2:4] in (b"\x2b\x00", b"\x00\x2b")
-        # Offsets, entry counts and entries: 4, 2 and 12 bytes in a TIFF, 8, 8 and 20 in a BigTIFF.
-        offset_fmt, count_fmt, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
-        offset = struct.unpack(offset_fmt, head[8:16] if big else head[4:8])[0]
-        for _ in range(index):
-            f.seek(offset)
-            count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
-            f.seek(offset + struct.calcsize(count_fmt) + count * entry)
-            offset = struct.unpack(offset_fmt, f.read(struct.calcsize(offset_fmt)))[0]
+def _tiff_directory_size(f: io.BufferedIOBase, index: int) -> tuple[int, int] | None:
+    head = f.read(16)
+    order = "<" if head[:2] == b"II" else ">"
+    big = head[2:4] in (b"\x2b\x00", b"\x00\x2b")
+    # Offsets, entry counts and entries: 4, 2 and 12 bytes in a TIFF, 8, 8 and 20 in a BigTIFF.
+    offset_fmt, count_fmt, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
+    offset = struct.unpack(offset_fmt, head[8:16] if big else head[4:8])[0]
+    for _ in range(index):
         f.seek(offset)
         count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
-        entries = f.read(count * entry)
+        f.seek(offset + struct.calcsize(count_fmt) + count * entry)
+        offset = struct.unpack(offset_fmt, f.read(struct.calcsize(offset_fmt)))[0]
+    f.seek(offset)
+    count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
+    entries = f.read(count * entry)
     size = {}
     for at in range(0, len(entries) - entry + 1, entry):
         tag, kind = struct.unpack(order + "HH", entries[at:at + 4])
@@ -534,9 +539,9 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _render_pdf_page(task: PageTask) -> np.ndarray:
-    pdf = _open_pdf(task.source, Path(task.path))
+    pdf = _open_pdf(task.source, task.data if task.data is not None else Path(task.path))
     try:
-        page = pdf[task.page - 1]
+        page = pdf[0 if task.data is not None else task.page - 1]  # data: the page alone
         width_pt, height_pt = page.get_size()
         # A poster-sized page is drawn at less than RENDER_DPI rather than exhaust memory.
         scale = min(RENDER_DPI / 72, (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
@@ -571,18 +576,57 @@ def _load(task: PageTask) -> LoadedPage:
         _check_size(_header_size(task.data), task)
         return _from_jpeg(task.data, task)
     if task.kind == "image":
-        data = Path(task.path).read_bytes()
+        data = task.data if task.data is not None else Path(task.path).read_bytes()
         _check_size(_header_size(data), task)
         if data.startswith(b"\xff\xd8"):
             return _from_jpeg(data, task)
         return _from_pixels(_decode(data, task))
     if task.kind == "tiff-frame":
-        _check_size(_tiff_frame_size(task.path, task.page - 1), task)
-        ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
+        _check_size(_tiff_frame_size(task, task.page - 1), task)
+        ok, frames = _tiff_frame(task)
         if not ok or not frames:
             raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
         return _from_pixels(_shrink_huge(frames[0]))
     return _from_pixels(_render_pdf_page(task))
+
+
+def _tiff_frame(task: PageTask) -> tuple[bool, list[np.ndarray]]:
+    if task.data is None:
+        return cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
+    return cv2.imdecodemulti(np.frombuffer(task.data, np.uint8), cv2.IMREAD_UNCHANGED,
+                             range=cv2.Range(task.page - 1, task.page))
+
+
+def portable(task: PageTask) -> PageTask:
+    """`task` with the bytes a worker needs to read it without the file (on another machine).
+
+    A scanned JPEG carries them already; an image brings its file; a PDF page to render
+    comes alone as a one-page PDF (cut, not rendered: the worker renders). A TIFF frame
+    brings the whole file, which costs its size for each of its frames: for a cluster,
+    PDFs of scanned JPEGs are the input that travels best.
+    """
+    if task.data is not None:
+        return task
+    try:
+        if task.kind == "pdf-page":
+            return replace(task, data=_pdf_page_alone(task))
+        return replace(task, data=Path(task.path).read_bytes())
+    except (OSError, pdfium.PdfiumError, InputFileError) as exc:
+        log.debug("%s page %d: not made portable (%s); the worker will say why", task.source, task.page, exc)
+        return task
+
+
+def _pdf_page_alone(task: PageTask) -> bytes:
+    source = _open_pdf(task.source, Path(task.path))
+    alone = pdfium.PdfDocument.new()
+    try:
+        alone.import_pages(source, [task.page - 1])
+        buffer = io.BytesIO()
+        alone.save(buffer)
+        return buffer.getvalue()
+    finally:
+        alone.close()
+        source.close()
 
 
 def page_task(source: str, path: str | Path, page: int) -> PageTask:

@@ -1,7 +1,8 @@
-"""The scan pipeline: pages through a process pool, sheets assembled and stored in order.
+"""The scan pipeline: pages through an executor, sheets assembled and stored in order.
 
-Workers compute (`PageReader.read`); the parent alone writes the store, the crops, the
-CSVs and reports progress. Pages already read by an earlier run (same image, same
+Workers compute (`PageReader.read`, in a process pool, on a Dask cluster, or in this
+process: `executors`); the parent alone writes the store, the crops, the CSVs and
+reports progress. Pages already read by an earlier run (same image, same
 template and OCR setting) come from the store instead of the pool, which makes a re-run
 cheap and lets a killed run be completed by running it again.
 """
@@ -9,21 +10,14 @@ cheap and lets a killed run be completed by running it again.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import logging
-import multiprocessing
 import os
-import signal
 import sqlite3
-import sys
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,29 +25,16 @@ from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.errors import OutputError, UsageError, one_line
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
+from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
-from scanner.reader import PageReader, PageResult
+from scanner.reader import PageResult
 from scanner.results import PageStatus
 from scanner.store import Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
 
 log = logging.getLogger(__name__)
-
-WINDOW_PER_JOB = 4
-"""Pages in flight per worker: enough to keep workers busy, few enough that a
-1,000-page PDF is streamed rather than held in memory."""
-
-PR_SET_PDEATHSIG = 1
-"""Linux's prctl option: the signal the kernel sends this process when its parent dies."""
-
-PARENT_POLL_SECONDS = 0.5
-"""Where the kernel cannot end a worker with its parent, how often a worker checks."""
-
-WORKER_DIED = ("the process reading this page died, twice (a crash in a library, or killed when memory "
-               "ran out)")
-"""The reason of a page whose worker died again when the page was read alone."""
 
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
 """Failures to write the survey's folder that are the user's situation, not a bug."""
@@ -105,109 +86,27 @@ def reader_key(template: Template, ocr_name: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-_worker: PageReader | None = None  # one per worker process, set by its initializer
-
-
-def _init_worker(template: Template, ocr: bool, parent: int) -> None:
-    global _worker
-    _die_with(parent)
-    _worker = PageReader(template, make_engine(ocr))
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when its parent dies, even by `kill -9`, rather than live on as an orphan."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    else:
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(PARENT_POLL_SECONDS)
-            os._exit(1)
-
-        threading.Thread(target=watch, daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the watch began
-        os._exit(1)
-
-
-def _read_in_worker(task: PageTask) -> PageResult:
-    assert _worker is not None
-    return _worker.read(task)
-
-
-class _Workers:
-    """The process pool, replaced when it breaks.
-
-    A worker that dies (a crash in native code, the out-of-memory killer) breaks the
-    pool and loses every page in flight. Each of those pages is read again alone in a
-    fresh pool; a page whose worker dies again alone is that page's error.
-    """
-
-    def __init__(self, jobs: int, template: Template, ocr: bool):
-        self._args = (jobs, template, ocr)
-        self.executor = self._new_executor()
-
-    def _new_executor(self) -> ProcessPoolExecutor:
-        jobs, template, ocr = self._args
-        # Forked, so that each worker is this process's child (`_die_with` relies on it):
-        # Python 3.14 makes a fork server, not this process, their parent by default.
-        context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-        return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(template, ocr, os.getpid()))
-
-    def submit(self, task: PageTask) -> Future:
-        return self.executor.submit(_read_in_worker, task)
-
-    def rescue(self, pending: deque) -> None:
-        """Replace each lost page in `pending` (the pool broke) by its reading, read alone."""
-        # Not cancel_futures: a page the broken pool has not yet marked lost would read as cancelled.
-        self.executor.shutdown(wait=False)
-        self.executor = self._new_executor()
-        for k, (task, future) in enumerate(pending):
-            if isinstance(future, Future) and isinstance(future.exception(), BrokenProcessPool):
-                log.warning("%s page %d: its worker process died; reading it again", task.source, task.page)
-                pending[k] = (task, self._read_alone(task))
-
-    def _read_alone(self, task: PageTask) -> PageResult:
-        try:
-            return self.submit(task).result()
-        except BrokenProcessPool:
-            self.executor.shutdown(wait=False)
-            self.executor = self._new_executor()
-            return PageResult(task.source, task.page, PageStatus.ERROR, WORKER_DIED, task.content_hash)
-
-    def shutdown(self) -> None:
-        self.executor.shutdown(cancel_futures=True)
-
-
-def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], Future | PageResult],
-             window: int, rescue: Callable[[deque], None]) -> Iterator[PageResult | InputProblem]:
-    """Results in input order, with at most `window` pages waiting on workers; `rescue`
-    reads again the pages a broken pool lost."""
-    pending: deque[tuple[PageTask | None, Future | PageResult | InputProblem]] = deque()
+def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], object],
+             executor: PageExecutor) -> Iterator[PageResult | InputProblem]:
+    """Results in input order, with at most `executor.window` pages waiting on workers."""
+    pending: Pending = deque()
 
     def oldest() -> PageResult | InputProblem:
-        first = pending[0][1]
-        if isinstance(first, Future):
-            try:
-                first.result()
-            except BrokenProcessPool:
-                rescue(pending)
+        if not _ready(pending[0][1]):
+            executor.settle(pending)
         result = pending.popleft()[1]
-        return result.result() if isinstance(result, Future) else result
-
-    def start(task: PageTask) -> Future | PageResult:
-        try:
-            return submit(task)
-        except BrokenProcessPool:  # the pool broke between two looks at it
-            rescue(pending)
-            return submit(task)
+        return result if _ready(result) else result.result()
 
     for item in items:
-        pending.append((item, start(item)) if isinstance(item, PageTask) else (None, item))
-        while len(pending) > window or (pending and not isinstance(pending[0][1], Future)):
+        pending.append((item, submit(item)) if isinstance(item, PageTask) else (None, item))
+        while len(pending) > executor.window or (pending and _ready(pending[0][1])):
             yield oldest()
     while pending:
         yield oldest()
+
+
+def _ready(entry: object) -> bool:
+    return isinstance(entry, (PageResult, InputProblem))
 
 
 def check_programme(template: Template, programme: str | None) -> str | None:
@@ -223,8 +122,11 @@ def check_programme(template: Template, programme: str | None) -> str | None:
 
 def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "scan-results", *,
          jobs: int | None = None, ocr: bool = True, programme: str | None = None,
-         progress: Callable[[Progress], None] | None = None) -> ScanSummary:
+         progress: Callable[[Progress], None] | None = None, cluster: str | None = None) -> ScanSummary:
     """Read every page of `inputs` into the survey in `out_dir` and write its CSVs.
+
+    Pages are read by `jobs` processes of this machine, or by the workers of the Dask
+    cluster at `cluster` (a scheduler's address, or `local:N` for N local workers).
 
     Raises:
         UsageError: no inputs, an unknown programme, or an out folder scanned with another
@@ -232,6 +134,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         MissingDependencyError: OCR is on and Tesseract is not installed.
         OutputError: the out folder cannot be written (disk full, read-only); what was
             stored before is kept, and a re-run completes the batch.
+        ClusterError: the cluster cannot be reached, or its scheduler was lost; what was
+            stored is kept, and a re-run completes the batch.
     """
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
@@ -253,21 +157,19 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         keep_template(store, template)  # checked before anything is read
         register = store.sheet_register()
         assembler = Assembler(template, programme, register)
-        workers = _Workers(jobs, template, ocr) if jobs > 1 else None
-        local = PageReader(template, engine) if workers is None else None
+        executor = make_executor(template, engine, ocr, jobs, cluster)
         paths: dict[str, str] = {}
 
-        def submit(task: PageTask) -> Future | PageResult:
+        def submit(task: PageTask) -> object:
             cached = store.cached_reading(task.content_hash, key)
             if cached is not None:
                 summary.reused += 1
                 return _relabel(cached, task)
-            return workers.submit(task) if workers else local.read(task)
+            return executor.submit(task)
 
         try:
             done = 0
-            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, WINDOW_PER_JOB * jobs,
-                                   workers.rescue if workers else _no_rescue):
+            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
@@ -288,8 +190,7 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
         finally:
-            if workers is not None:
-                workers.shutdown()
+            executor.close()
         write_outputs(store, template, out_dir)
         summary.sheet_problems = _problems_of(store, register.claimed)
     summary.seconds = time.monotonic() - started
@@ -301,10 +202,6 @@ def _problems_of(store: Store, sheets: dict[str, Sheet]) -> list[str]:
     problems = sheet_problems(store)
     return [f"{sheet_id} ({sheet.source} page {sheet.first_page}): {flag}"
             for sheet_id, sheet in sheets.items() for flag in problems.get(sheet_id, [])]
-
-
-def _no_rescue(pending: deque) -> None:
-    """Pages read in this process are never lost to a broken pool."""
 
 
 @contextlib.contextmanager

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scanner.pipeline import WORKER_DIED, scan
+from scanner.executors import WORKER_DIED
+from scanner.pipeline import scan
 
 SCAN = Path(sys.executable).parent / "scan"
 installed = pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
