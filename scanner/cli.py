@@ -151,6 +151,9 @@ def scan_command(
                                  "when --out holds one, else the only one shipped).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The survey's folder: store, CSVs, crops.")] = Path("scan-results"),
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = 0,
+    cluster: Annotated[Optional[str], typer.Option(
+        help="Read pages on a Dask cluster: its scheduler's address (tcp://host:8786), or local:N for N "
+             "local workers; needs scanner[cluster]. --jobs is then unused.")] = None,
     programme: Annotated[Optional[str], typer.Option(help="The programme of this batch, for scans whose paper "
                                                           "colour cannot be told (greyscale).")] = None,
     no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Find written comments but do not transcribe them.")] = False,
@@ -167,7 +170,8 @@ def scan_command(
 
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
     3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
-    (disk full, read-only).
+    (disk full, read-only); 7 the --cluster cannot be reached or was lost (scan again to
+    complete the batch).
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar
@@ -178,7 +182,7 @@ def scan_command(
     t = _run(scan_template, out, template)
     with progress_bar(enabled=not quiet) as on_progress:
         summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
-                       progress=on_progress)
+                       progress=on_progress, cluster=cluster)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     if not (quiet or as_json):

@@ -594,7 +594,7 @@ def _tiff_frame(task: PageTask) -> tuple[bool, list[np.ndarray]]:
     if task.data is None:
         return cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
     return cv2.imdecodemulti(np.frombuffer(task.data, np.uint8), cv2.IMREAD_UNCHANGED,
-                             range=cv2.Range(task.page - 1, task.page))
+                             range=(task.page - 1, task.page))
 
 
 def portable(task: PageTask) -> PageTask:

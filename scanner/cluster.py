@@ -1,0 +1,127 @@
+"""A Dask cluster as a page executor (`scan --cluster`): workers on other machines.
+
+Workers need no shared filesystem: each page travels with its bytes (`load.portable`),
+and the template goes once to each worker, in a worker plugin that builds its readers.
+Results come back as the same `PageResult` the process pool returns, and the parent
+alone writes, as with any executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
+
+from scanner.errors import ClusterError, UsageError
+from scanner.executors import WINDOW_PER_JOB, Pending
+from scanner.load import PageTask, portable
+from scanner.ocr import make_engine
+from scanner.reader import PageReader, PageResult
+from scanner.results import PageStatus
+from scanner.template import Template
+
+log = logging.getLogger(__name__)
+
+CLUSTER_WORKER_DIED = ("the cluster's workers reading this page died, three times (a crash in a library, or "
+                       "killed when memory ran out)")
+"""The reason of a page Dask gave up on: each worker it was sent to died while reading it
+(Dask's `distributed.scheduler.allowed-failures`, 3 by default)."""
+
+CLUSTER_CONNECT_SECONDS = 30
+"""How long to wait for a cluster's scheduler to answer before saying it cannot be reached."""
+
+
+class _ReaderPlugin(WorkerPlugin):
+    """Gives each Dask worker its page readers, built once from the template it brings.
+
+    One reader a thread: a reader holds caches and an OCR engine that are not shared.
+    """
+
+    name = "scanner-page-reader"
+
+    def __init__(self, template: Template, ocr: bool):
+        self.template = template
+        self.ocr = ocr
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict:
+        return {"template": self.template, "ocr": self.ocr}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["template"], state["ocr"])
+
+    def reader(self) -> PageReader:
+        """This thread's reader, made on its first page."""
+        if not hasattr(self._local, "reader"):
+            self._local.reader = PageReader(self.template, make_engine(self.ocr))
+        return self._local.reader
+
+
+def _read_on_cluster(task: PageTask) -> PageResult:
+    return get_worker().plugins[_ReaderPlugin.name].reader().read(task)
+
+
+class DaskCluster:
+    """Pages read by the workers of a Dask cluster, which need no shared filesystem.
+
+    Each page travels with its bytes (`load.portable`), the template once per worker (a
+    worker plugin). Dask sends the pages of a worker that is lost to another; a page whose
+    workers die three times is that page's error. When the scheduler is lost the scan
+    stops with a `ClusterError`: what is stored stays, and a re-run completes it.
+    """
+
+    def __init__(self, address: str, template: Template, ocr: bool):
+        self._cluster = None
+        if address.startswith("local:"):
+            workers = _local_workers(address)
+            # Processes with one thread each: the reader is CPU-bound Python and native code.
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            address = self._cluster.scheduler_address
+        try:
+            self.client = Client(address, timeout=CLUSTER_CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            self._close_cluster()
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}; start it "
+                               "(`dask scheduler`) or correct --cluster") from None
+        self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
+        self.window = WINDOW_PER_JOB * max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, task: PageTask) -> Any:
+        return self.client.submit(_read_on_cluster, portable(task), pure=False)
+
+    def settle(self, pending: Pending) -> None:
+        task, future = pending[0]
+        try:
+            future.result()
+        except KilledWorker:
+            log.warning("%s page %d: the cluster's workers reading it died", task.source, task.page)
+            pending[0] = (task, PageResult(task.source, task.page, PageStatus.ERROR, CLUSTER_WORKER_DIED,
+                                           task.content_hash))
+        except Exception as exc:
+            if future.status == "error":
+                raise  # the reader never raises for a page: this is a bug, shown as one
+            # Cancelled, or the connection closed: the scheduler is gone and the run ends here.
+            raise ClusterError(f"lost the Dask scheduler while reading {task.source} page {task.page} "
+                               f"({type(exc).__name__}); pages read so far are stored: scan again to "
+                               "complete the batch") from None
+
+    def close(self) -> None:
+        self.client.close()
+        self._close_cluster()
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _local_workers(address: str) -> int:
+    try:
+        workers = int(address.removeprefix("local:"))
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise UsageError(f"--cluster {address}: say how many local workers, as local:4")
+    return workers

@@ -1,0 +1,80 @@
+"""The scan on a Dask cluster: the same outputs as the process pool, byte for byte; a
+worker killed mid-run costs only a retry of its pages; a cluster that cannot be
+reached is a clear error. Two local workers of one thread each: the machine is small."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import ClusterError
+from scanner.pipeline import scan
+from scanner.render import render_pdf
+
+distributed = pytest.importorskip("distributed")
+
+OUTPUTS = ("responses.csv", "items.csv", "pages.csv", "sheets.csv")
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    """Two worker processes of one thread, shared by this module's tests."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def inputs(filled, template, tmp_path_factory) -> list[str]:
+    """Every kind of page: scanned JPEGs in a PDF, TIFF frames, a PNG, and drawn PDF pages
+    (rendered by the worker from the page cut out of the file)."""
+    blank = render_pdf(template, tmp_path_factory.mktemp("drawn") / "blank.pdf")
+    return [str(filled.pdf), str(filled.tiff), str(filled.png), str(blank)]
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    files = {name: (out / name).read_bytes() for name in OUTPUTS}
+    files |= {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "crops").rglob("*.jpg"))}
+    return files
+
+
+def test_the_cluster_writes_the_same_outputs_as_the_process_pool(inputs, template, tmp_path, local_cluster):
+    pool = scan(inputs, template, tmp_path / "pool", jobs=2, ocr=True)
+    cluster = scan(inputs, template, tmp_path / "cluster", ocr=True, cluster=local_cluster.scheduler_address)
+    assert pool.ok and cluster.ok
+    assert cluster.pages == pool.pages and cluster.sheets == pool.sheets == 4
+    assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool")
+
+
+def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster):
+    client = distributed.Client(local_cluster.scheduler_address, set_as_default=False)
+    try:
+        pids = list(client.run(os.getpid).values())
+        killed = []
+
+        def kill_one_worker(progress) -> None:
+            if not killed:  # once the first page is in: the others are in flight
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        summary = scan([str(filled.pdf), str(filled.tiff)], template, tmp_path / "out", ocr=False,
+                       cluster=local_cluster.scheduler_address, progress=kill_one_worker)
+        assert killed
+        assert summary.ok and summary.sheets == 2 and summary.pages == {"used": 14}
+        client.wait_for_workers(2, timeout=60)  # the nanny starts a new one, for the next test
+    finally:
+        client.close()
+
+
+def test_a_local_cluster_is_started_and_stopped_by_the_scan(filled, template, tmp_path):
+    summary = scan([str(filled.png)], template, tmp_path / "out", ocr=False, cluster="local:1")
+    assert summary.ok and summary.pages == {"used": 1}
+
+
+def test_a_cluster_that_cannot_be_reached_is_a_cluster_error(filled, template, tmp_path, monkeypatch):
+    monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 1)
+    with pytest.raises(ClusterError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        scan([str(filled.png)], template, tmp_path / "out", ocr=False, cluster="tcp://127.0.0.1:9")
