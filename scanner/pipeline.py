@@ -175,10 +175,12 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
                 done += 1
                 if result.source not in paths:
                     paths[result.source] = resolved(result.source)
+                # Crops first: a reading in the store promises its crops are on disk. Then
+                # the page goes on without them, so that memory stays flat in a long batch.
+                _write_crops(result, out_dir)
+                result = _without_crops(result)
                 closed = list(assembler.add(result, paths[result.source]))
                 row = assembler.rows[-1]
-                # Crops first: a reading in the store promises its crops are on disk.
-                _write_crops(result, out_dir)
                 store.save_page(row, result, key)
                 for sheet in closed:
                     _save_sheet(store, sheet, out_dir, summary)
@@ -259,6 +261,12 @@ def _write_crops(result: PageResult, out_dir: Path) -> None:
             path = out_dir / _crop_path(result, reading.item)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(reading.crop)
+
+
+def _without_crops(result: PageResult) -> PageResult:
+    if not any(reading.crop is not None for reading in result.comments):
+        return result
+    return replace(result, comments=[replace(reading, crop=None) for reading in result.comments])
 
 
 def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary) -> None:

@@ -1,0 +1,178 @@
+"""Scale benchmark: how many workers one parent can feed, and a cluster run.
+
+    python bench/scale.py [--sizes 700,2800] [--pages 2000] [--workers 1,2] [--seed 3]
+
+On a cluster the parent is the only writer (store, crops, CSVs), so it sets the ceiling:
+- the parent alone: the scan's own loop (`pipeline.scan`) fed readings made up front,
+  with no page read, at each of `--sizes` pages: pages/s absorbed (store, crops, the
+  sheets), the final `write_outputs` on its own, and peak memory, each size in its own
+  process so that its memory is its own;
+- what else the parent does per page on a cluster: find the pages (`enumerate_pages`)
+  and make each portable (`load.portable`), on the generated batch;
+- `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
+  thread each): pages/s, and the parent's CPU time a page (the local scheduler runs in
+  the parent's process, so it counts there).
+From these it prints how many workers one parent can feed and the projected wall time
+of 1,000,000 pages on 50 workers. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from scanner.load import PageTask, enumerate_pages, portable
+from scanner.ocr import make_engine
+from scanner.reader import PageReader, PageResult
+from scanner.synth import Rates, SynthOptions, generate
+from scanner.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "surestart.yaml"
+PER_FILE = 50
+"""Questionnaires per made-up batch file, as a sheet feeder's PDF."""
+
+
+def one_sheet(template, work: Path, seed: int) -> list[PageResult]:
+    """The readings of one real questionnaire (OCR on, half its comment zones written)."""
+    batch = generate(template, work / "one", count=1, seed=seed,
+                     options=SynthOptions(dpis=(200,), greyscale_share=0.0, duplex_blank_share=0.0,
+                                          cover_letter_share=0.0, numbered_share=1.0, rates=Rates(comment=0.5)))
+    reader = PageReader(template, make_engine(True))
+    return [reader.read(task) for task in enumerate_pages(batch.files)]
+
+
+class Precomputed:
+    """An executor that reads nothing: page i is the real sheet's page i mod its length,
+    under its own content hash and serial, so that every page and sheet is new to the store."""
+
+    def __init__(self, sheet: list[PageResult]):
+        self.sheet = sheet
+        self.window = 1
+
+    def submit(self, task: PageTask) -> PageResult:
+        i = int(task.content_hash, 16)
+        base = self.sheet[i % len(self.sheet)]
+        return replace(base, source=task.source, page=task.page, content_hash=task.content_hash,
+                       serial=i // len(self.sheet) + 1)
+
+    def settle(self, pending) -> None:
+        """Nothing is ever in flight."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+def made_up_tasks(pages: int, per_sheet: int):
+    per_file = PER_FILE * per_sheet
+    for i in range(pages):
+        yield PageTask(f"batch-{i // per_file:05d}.pdf", "", i % per_file + 1, "jpeg", f"{i:016x}")
+
+
+def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
+    """The scan's loop with the readings made up: what the parent alone absorbs."""
+    import pickle
+
+    import scanner.pipeline as pipeline
+    from scanner.outputs import write_outputs
+    from scanner.store import Store
+
+    sheet = pickle.loads(Path(sheet_file).read_bytes())
+    template = load_template(TEMPLATE)
+    # The pipeline as it is; only where pages come from and who reads them is replaced.
+    pipeline.count_pages = lambda inputs, exclude=None: pages
+    pipeline.enumerate_pages = lambda inputs, exclude=None: made_up_tasks(pages, len(sheet))
+    pipeline.make_executor = lambda *args, **kwargs: Precomputed(sheet)
+    start = time.perf_counter()
+    summary = pipeline.scan(["made-up"], template, out, ocr=True)
+    seconds = time.perf_counter() - start
+    with Store(Path(out)) as store:
+        start = time.perf_counter()
+        write_outputs(store, template, out)
+        outputs = time.perf_counter() - start
+    return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds,
+            "outputs_seconds": outputs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def enumerate_rate(files: list[str]) -> float:
+    """Pages/s the parent finds and makes portable (the part of its work before a worker)."""
+    start = time.perf_counter()
+    count = sum(1 for task in enumerate_pages(files) if isinstance(portable(task), PageTask))
+    return count / (time.perf_counter() - start)
+
+
+def on_cluster(files: list[str], out: str, workers: int) -> dict:
+    from scanner.pipeline import scan
+
+    template = load_template(TEMPLATE)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    summary = scan(files, template, out, ocr=True, cluster=f"local:{workers}")
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"pages": sum(summary.pages.values()), "seconds": summary.seconds, "parent_cpu": cpu}
+
+
+def _child(function: str, *args) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", function, json.dumps(args)],
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="700,2800", help="pages fed to the parent alone, comma-separated")
+    parser.add_argument("--pages", type=int, default=2000, help="generated pages through the cluster (0 skips it)")
+    parser.add_argument("--workers", default="1,2", help="LocalCluster sizes, comma-separated")
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(globals()[args.child[0]](*json.loads(args.child[1]))))
+        return
+    import pickle
+
+    template = load_template(TEMPLATE)
+    work = Path(tempfile.mkdtemp(prefix="scanner-scale-"))
+    sheet_file = work / "sheet.pickle"
+    sheet_file.write_bytes(pickle.dumps(one_sheet(template, work, args.seed)))
+    absorbed = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
+        absorbed.append(r["pages"] / r["seconds"])
+        print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:6.0f} pages/s with the CSVs "
+              f"written once at the end ({r['outputs_seconds']:.1f} s of {r['seconds']:.1f}), "
+              f"peak memory {r['peak_mb']:.0f} MB")
+    if not args.pages:
+        return
+    count = max(1, round(args.pages / len(template.pages)))
+    batch = generate(template, work / "batch", count=count, seed=args.seed,
+                     options=SynthOptions(dpis=(200,), per_file=PER_FILE, greyscale_share=0.0,
+                                          rates=Rates(comment=0.3)))
+    files = [str(p) for p in batch.files]
+    found = enumerate_rate(files)
+    print(f"parent finds and makes portable {found:.0f} pages/s ({batch.pages} generated pages)")
+    per_worker = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        r = _child("on_cluster", files, str(work / f"cluster-{workers}"), workers)
+        rate = r["pages"] / r["seconds"]
+        per_worker.append(rate / workers)
+        print(f"LocalCluster of {workers} worker(s): {rate:5.2f} pages/s, {rate / workers:5.2f} a worker; "
+              f"parent CPU {1000 * r['parent_cpu'] / r['pages']:.1f} ms a page (scheduler included)")
+    parent = 1 / (1 / min(absorbed) + 1 / found)  # the parent does both, one after the other
+    worker = max(per_worker)
+    print(f"one parent absorbs about {parent:.0f} pages/s: it can feed about {parent / worker:.0f} workers "
+          f"of {worker:.2f} pages/s each")
+    wall = 1_000_000 / min(parent, 50 * worker)
+    print(f"projected wall time for 1,000,000 pages on 50 workers: {wall / 3600:.1f} h "
+          f"({'the workers' if 50 * worker < parent else 'the parent'} set the pace)")
+
+
+if __name__ == "__main__":
+    main()
