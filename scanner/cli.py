@@ -144,8 +144,9 @@ def _quiet_opencv(verbose: bool) -> None:
 
 @app.command("scan")
 def scan_command(
-    files: Annotated[list[str], typer.Argument(help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.",
-                                               show_default=False, metavar="FILES")],
+    files: Annotated[Optional[list[str]], typer.Argument(
+        help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.", show_default=False,
+        metavar="FILES")] = None,
     template: Annotated[Optional[str], typer.Option(
         "--template", "-t", help="The template: a file or a shipped template's name (default: the survey's own "
                                  "when --out holds one, else the only one shipped).")] = None,
@@ -154,6 +155,12 @@ def scan_command(
     cluster: Annotated[Optional[str], typer.Option(
         help="Read pages on a Dask cluster: its scheduler's address (tcp://host:8786), or local:N for N "
              "local workers; needs scanner[cluster]. --jobs is then unused.")] = None,
+    watch: Annotated[Optional[Path], typer.Option(
+        help="Keep running: scan each file scanner stations drop into this folder (or its subfolders) once "
+             "it is complete (a FILE.done marker, or unchanged and closed); Ctrl+C stops. Needs "
+             "scanner[cluster].")] = None,
+    poll: Annotated[float, typer.Option(help="With --watch: look every N seconds instead of waiting for "
+                                             "events, for network shares that send none.")] = 0,
     programme: Annotated[Optional[str], typer.Option(help="The programme of this batch, for scans whose paper "
                                                           "colour cannot be told (greyscale).")] = None,
     no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Find written comments but do not transcribe them.")] = False,
@@ -180,8 +187,11 @@ def scan_command(
     _setup_logging(_State.verbose or verbose, quiet)
     _quiet_opencv(_State.verbose)
     t = _run(scan_template, out, template)
+    if watch is not None:
+        _watch(watch, t, out, jobs, cluster, poll, not no_ocr, programme, quiet)
+        return
     with progress_bar(enabled=not quiet) as on_progress:
-        summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
+        summary = _run(scan, files or [], t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
                        progress=on_progress, cluster=cluster)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
@@ -189,6 +199,26 @@ def scan_command(
         print_summary(summary)
     else:
         print_failures(summary)  # what failed is an error, not part of the summary
+    if not summary.ok:
+        raise typer.Exit(int(ExitCode.INPUTS_FAILED))
+
+
+def _watch(inbox: Path, t, out: Path, jobs: int, cluster: str | None, poll: float, ocr: bool,
+           programme: str | None, quiet: bool) -> None:
+    """`scan --watch`: a line per batch read, with the queue, until Ctrl+C."""
+    from scanner.console import print_failures
+    from scanner.watch import watch
+
+    def on_batch(p) -> None:
+        if not quiet:
+            pages = ", ".join(f"{n} {status}" for status, n in sorted(p.batch.pages.items()))
+            typer.echo(f"{p.files} files read ({pages} in the last batch); {p.waiting} waiting", err=True)
+
+    typer.echo(f"watching {inbox} into {out}: Ctrl+C stops", err=True)
+    summary = _run(watch, inbox, t, out, jobs=jobs or None, ocr=ocr, programme=programme, cluster=cluster,
+                   poll=poll or None, progress=on_batch)
+    typer.echo(f"stopped: {summary.files} files, {summary.sheets} questionnaires read", err=True)
+    print_failures(summary)
     if not summary.ok:
         raise typer.Exit(int(ExitCode.INPUTS_FAILED))
 

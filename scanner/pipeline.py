@@ -122,11 +122,13 @@ def check_programme(template: Template, programme: str | None) -> str | None:
 
 def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "scan-results", *,
          jobs: int | None = None, ocr: bool = True, programme: str | None = None,
-         progress: Callable[[Progress], None] | None = None, cluster: str | None = None) -> ScanSummary:
+         progress: Callable[[Progress], None] | None = None, cluster: str | None = None,
+         executor: PageExecutor | None = None) -> ScanSummary:
     """Read every page of `inputs` into the survey in `out_dir` and write its CSVs.
 
     Pages are read by `jobs` processes of this machine, or by the workers of the Dask
-    cluster at `cluster` (a scheduler's address, or `local:N` for N local workers).
+    cluster at `cluster` (a scheduler's address, or `local:N` for N local workers); or by
+    `executor` when given (it is left open, for the next batch: `watch` keeps one).
 
     Raises:
         UsageError: no inputs, an unknown programme, or an out folder scanned with another
@@ -157,7 +159,9 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         keep_template(store, template)  # checked before anything is read
         register = store.sheet_register()
         assembler = Assembler(template, programme, register)
-        executor = make_executor(template, engine, ocr, jobs, cluster)
+        own = executor is None
+        if executor is None:
+            executor = make_executor(template, engine, ocr, jobs, cluster)
         paths: dict[str, str] = {}
 
         def submit(task: PageTask) -> object:
@@ -192,7 +196,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
         finally:
-            executor.close()
+            if own:
+                executor.close()
         write_outputs(store, template, out_dir)
         summary.sheet_problems = _problems_of(store, register.claimed)
     summary.seconds = time.monotonic() - started

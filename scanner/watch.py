@@ -1,0 +1,221 @@
+"""A watched folder: files that scanner stations drop into an inbox are scanned as they come.
+
+A file is read once it is complete: its `.done` marker is there (`batch.pdf.done` beside
+`batch.pdf`), or its size and time have not changed for `stable_seconds` and no process
+has it open for writing. Ready files go through the same `pipeline.scan`, one batch at a
+time, with one executor kept for the whole watch. The store says which files were read:
+a restarted watch reads the files that came while it was stopped and none twice.
+Events come from watchdog (inotify on Linux); `poll` makes it look every so many seconds
+instead, for network shares whose changes raise no events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.errors import MissingDependencyError, UsageError
+from scanner.executors import make_executor
+from scanner.load import NOT_INPUTS, expand_inputs
+from scanner.ocr import make_engine
+from scanner.pipeline import ScanSummary, check_programme, scan
+from scanner.store import STORE_NAME, Store, resolved
+from scanner.template import Template
+
+log = logging.getLogger(__name__)
+
+DONE_SUFFIX = ".done"
+"""A station that can say when a file is complete writes FILE.done after FILE."""
+
+STABLE_SECONDS = 5.0
+"""A file with no marker is complete when unchanged this long and open for writing by
+no process: long enough for a scanner writing page by page over a network."""
+
+TICK_SECONDS = 0.5
+"""How often the watch looks again at the files waiting to be complete."""
+
+
+@dataclass
+class WatchProgress:
+    """After each batch: what was read, and what waits."""
+
+    files: int
+    """Files read since the watch began."""
+    waiting: int
+    """Files seen but not yet complete."""
+    batch: ScanSummary
+
+
+@dataclass
+class WatchSummary:
+    """What a watch did, from start to stop."""
+
+    files: int = 0
+    sheets: int = 0
+    pages: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def add(self, batch: ScanSummary) -> None:
+        self.sheets += batch.sheets
+        for status, n in batch.pages.items():
+            self.pages[status] = self.pages.get(status, 0) + n
+        self.failed += batch.failed
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    since: float
+    """When the size and time were last seen to change."""
+
+
+def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-results", *,
+          jobs: int | None = None, ocr: bool = True, programme: str | None = None, cluster: str | None = None,
+          poll: float | None = None, stable_seconds: float = STABLE_SECONDS,
+          progress: Callable[[WatchProgress], None] | None = None,
+          stop: threading.Event | None = None) -> WatchSummary:
+    """Scan the files dropped into `inbox` (or its subfolders) into `out_dir` until `stop` is
+    set or Ctrl+C; the files already there and not yet read come first.
+
+    Raises:
+        UsageError: the inbox is no folder, or the out folder is inside it; as `scan`.
+        MissingDependencyError: watchdog (or, for a cluster, Dask) is not installed.
+        OutputError, ClusterError: as `scan`; what was stored is kept, a re-run goes on.
+    """
+    inbox, out_dir = Path(inbox), Path(out_dir)
+    if not inbox.is_dir():
+        raise UsageError(f"--watch {inbox}: no such folder")
+    if Path(resolved(str(out_dir))).is_relative_to(resolved(str(inbox))):
+        raise UsageError(f"--out {out_dir} is inside the watched folder {inbox}: choose an --out outside it")
+    observer, events = _observe(inbox, poll)
+    programme = check_programme(template, programme)
+    engine = make_engine(ocr)
+    executor = make_executor(template, engine, ocr, max(1, jobs or os.cpu_count() or 1), cluster)
+    summary = WatchSummary()
+    waiting: dict[Path, _Seen] = {}
+    read = _read_files(out_dir)
+    for _, path in expand_inputs([inbox]):
+        _wait_for(path, waiting)
+    log.info("watching %s: %d files to look at", inbox, len(waiting))
+    try:
+        while not (stop is not None and stop.is_set()):
+            _drain(events, waiting)
+            ready = _ready(waiting, read, stable_seconds)
+            if ready:
+                batch = scan([str(p) for p in ready], template, out_dir, ocr=ocr, programme=programme,
+                             executor=executor)
+                read |= {resolved(str(p)) for p in ready}
+                summary.files += len(ready)
+                summary.add(batch)
+                if progress:
+                    progress(WatchProgress(summary.files, len(waiting), batch))
+            elif stop is not None:
+                stop.wait(TICK_SECONDS)
+            else:
+                time.sleep(TICK_SECONDS)
+    except KeyboardInterrupt:
+        log.info("stopped: %d files read; a new watch goes on from here", summary.files)
+    finally:
+        observer.stop()
+        executor.close()
+        observer.join()
+    return summary
+
+
+def _observe(inbox: Path, poll: float | None):
+    """Start watching `inbox`; the events' paths arrive on the queue."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+    except ImportError:
+        raise MissingDependencyError("--watch needs watchdog: pip install 'scanner[cluster]'") from None
+    events: queue.SimpleQueue[Path] = queue.SimpleQueue()
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:
+            if not event.is_directory:
+                events.put(Path(os.fsdecode(getattr(event, "dest_path", "") or event.src_path)))
+
+    observer = PollingObserver(timeout=poll) if poll else Observer()
+    observer.schedule(Handler(), str(inbox), recursive=True)
+    observer.start()
+    return observer, events
+
+
+def _read_files(out_dir: Path) -> set[str]:
+    """The files the survey has read (resolved paths): a restarted watch leaves them."""
+    if not (out_dir / STORE_NAME).exists():
+        return set()
+    with Store(out_dir) as store:
+        return {row[0] for row in store.db.execute("SELECT DISTINCT path FROM pages")}
+
+
+def _drain(events: queue.SimpleQueue, waiting: dict[Path, _Seen]) -> None:
+    while True:
+        try:
+            path = events.get_nowait()
+        except queue.Empty:
+            return
+        _wait_for(path, waiting)
+
+
+def _wait_for(path: Path, waiting: dict[Path, _Seen]) -> None:
+    """Look at `path` (or at the file a marker stands for) until it is complete."""
+    if path.name.endswith(DONE_SUFFIX):
+        path = path.with_name(path.name.removesuffix(DONE_SUFFIX))
+    if not path.name.startswith(".") and path.name.lower() not in NOT_INPUTS:
+        waiting.setdefault(path, _Seen(-1, -1, time.monotonic()))
+
+
+def _ready(waiting: dict[Path, _Seen], read: set[str], stable_seconds: float) -> list[Path]:
+    """The waiting files now complete, in name order; they leave `waiting`, as do files gone."""
+    now = time.monotonic()
+    ready = []
+    for path, seen in list(waiting.items()):
+        try:
+            stat = path.stat()
+        except OSError:  # gone (moved away, or a temporary name renamed)
+            del waiting[path]
+            continue
+        if resolved(str(path)) in read:
+            del waiting[path]
+        elif path.with_name(path.name + DONE_SUFFIX).exists():
+            ready.append(path)
+        elif (stat.st_size, stat.st_mtime_ns) != (seen.size, seen.mtime_ns):
+            waiting[path] = _Seen(stat.st_size, stat.st_mtime_ns, now)
+        elif now - seen.since >= stable_seconds and not _open_for_writing(path):
+            ready.append(path)
+    for path in ready:
+        del waiting[path]
+    return sorted(ready)
+
+
+def _open_for_writing(path: Path) -> bool:
+    """Whether a process of this machine has `path` open for writing (Linux's /proc; False
+    elsewhere, where an unchanged size is the only sign, or a `.done` marker)."""
+    target = os.path.realpath(path)
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            for fd in fd_dir.iterdir():
+                if os.readlink(fd) == target and _writable(fd_dir.parent / "fdinfo" / fd.name):
+                    return True
+        except OSError:  # a process ended, or is not ours to look at
+            continue
+    return False
+
+
+def _writable(fdinfo: Path) -> bool:
+    flags = next(line for line in fdinfo.read_text().splitlines() if line.startswith("flags:"))
+    return bool(int(flags.split()[1], 8) & (os.O_WRONLY | os.O_RDWR))

@@ -1,0 +1,119 @@
+"""The watched folder: files dropped while the watch runs and while it is stopped are
+each read once, once complete; Ctrl+C ends `scan --watch` cleanly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scanner.watch import WatchProgress, watch
+
+pytest.importorskip("watchdog")
+
+SCAN = Path(sys.executable).parent / "scan"
+TIMEOUT = 60
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+class Running:
+    """A watch in a thread, and the batches it has read."""
+
+    def __init__(self, inbox: Path, template, out: Path, **options):
+        self.stop = threading.Event()
+        self.batches: list[WatchProgress] = []
+        self.summary = None
+        self.thread = threading.Thread(target=self._run, args=(inbox, template, out), kwargs=options)
+        self.thread.start()
+
+    def _run(self, inbox, template, out, **options) -> None:
+        self.summary = watch(inbox, template, out, jobs=1, ocr=False, stable_seconds=0.5,
+                             progress=self.batches.append, stop=self.stop, **options)
+
+    def wait_for(self, files: int) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while (not self.batches or self.batches[-1].files < files) and time.monotonic() < deadline:
+            assert self.thread.is_alive(), "the watch ended"
+            time.sleep(0.1)
+        assert self.batches and self.batches[-1].files >= files, f"{files} files not read in {TIMEOUT} s"
+
+    def end(self):
+        self.stop.set()
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive()
+        return self.summary
+
+
+@pytest.mark.parametrize("poll", [None, 0.2], ids=["events", "polling"])
+def test_files_dropped_while_running_and_while_stopped_are_each_read_once(filled, template, tmp_path, poll):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / "station-2").mkdir(parents=True)
+    shutil.copy(filled.png, inbox / "before.png")  # there before the watch began
+    running = Running(inbox, template, out, poll=poll)
+    running.wait_for(1)
+    shutil.copy(filled.page1_pdf, inbox / "station-2" / "during.pdf")
+    running.wait_for(2)
+    first = running.end()
+    assert first.files == 2 and first.pages == {"used": 2}
+    shutil.copy(filled.png, inbox / "station-2" / "while-stopped.png")
+    running = Running(inbox, template, out, poll=poll)
+    running.wait_for(1)
+    second = running.end()
+    assert second.files == 1  # the two read before are not read again
+    pages = read_csv(out / "pages.csv")
+    assert sorted(Path(s).name for s in pages["source"]) == ["before.png", "during.pdf", "while-stopped.png"]
+
+
+def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(filled, template, tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = filled.page1_pdf.read_bytes()
+    running = Running(inbox, template, out)
+    try:
+        with open(inbox / "slow.pdf", "wb") as writer:  # a station writing slowly: open, unchanged for a while
+            writer.write(data[: len(data) // 2])
+            writer.flush()
+            time.sleep(2.0)  # four times stable_seconds
+            assert not running.batches, "a half-written file was read"
+            writer.write(data[len(data) // 2:])
+        running.wait_for(1)
+        (inbox / "marked.png").write_bytes(filled.png.read_bytes())
+        (inbox / "marked.png.done").touch()
+        running.wait_for(2)
+    finally:
+        summary = running.end()
+    assert summary.ok and summary.pages == {"used": 2}
+    assert list(read_csv(out / "pages.csv")["status"]) == ["used", "used"]  # the marker is no input
+
+
+@pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
+def test_ctrl_c_stops_scan_watch_cleanly(filled, tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(filled.png, inbox / "first.png")
+    (inbox / "first.png.done").touch()
+    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", "-j", "1"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (out / "pages.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (out / "pages.csv").exists() and proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr
+    assert "1 files read" in stderr and "stopped: 1 files, 1 questionnaires read" in stderr
