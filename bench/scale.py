@@ -90,33 +90,37 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     pipeline.count_pages = lambda inputs, exclude=None: pages
     pipeline.enumerate_pages = lambda inputs, exclude=None: made_up_tasks(pages, len(sheet))
     pipeline.make_executor = lambda *args, **kwargs: Precomputed(sheet)
-    start = time.perf_counter()
+    start = time.perf_counter(), time.process_time()
     summary = pipeline.scan(["made-up"], template, out, ocr=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
     with Store(Path(out)) as store:
-        start = time.perf_counter()
+        start = time.process_time()
         write_outputs(store, template, out)
-        outputs = time.perf_counter() - start
-    return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds,
-            "outputs_seconds": outputs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        outputs = time.process_time() - start
+    return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds, "cpu": cpu,
+            "outputs_cpu": outputs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def enumerate_rate(files: list[str]) -> float:
-    """Pages/s the parent finds and makes portable (the part of its work before a worker)."""
-    start = time.perf_counter()
+    """Pages a CPU second the parent finds and makes portable (its work before a worker)."""
+    start = time.process_time()
     count = sum(1 for task in enumerate_pages(files) if isinstance(portable(task), PageTask))
-    return count / (time.perf_counter() - start)
+    return count / (time.process_time() - start)
 
 
 def on_cluster(files: list[str], out: str, workers: int) -> dict:
     from scanner.pipeline import scan
 
     template = load_template(TEMPLATE)
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    parent, kids = time.process_time(), _children_cpu()
     summary = scan(files, template, out, ocr=True, cluster=f"local:{workers}")
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"pages": sum(summary.pages.values()), "seconds": summary.seconds, "parent_cpu": cpu}
+    return {"pages": sum(summary.pages.values()), "seconds": summary.seconds,
+            "parent_cpu": time.process_time() - parent, "workers_cpu": _children_cpu() - kids}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _child(function: str, *args) -> dict:
@@ -145,10 +149,10 @@ def main() -> None:
     absorbed = []
     for size in (int(s) for s in args.sizes.split(",")):
         r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
-        absorbed.append(r["pages"] / r["seconds"])
-        print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:6.0f} pages/s with the CSVs "
-              f"written once at the end ({r['outputs_seconds']:.1f} s of {r['seconds']:.1f}), "
-              f"peak memory {r['peak_mb']:.0f} MB")
+        absorbed.append(r["pages"] / r["cpu"])
+        print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:5.0f} pages a CPU second "
+              f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once at the end "
+              f"({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['peak_mb']:.0f} MB")
     if not args.pages:
         return
     count = max(1, round(args.pages / len(template.pages)))
@@ -157,18 +161,20 @@ def main() -> None:
                                           rates=Rates(comment=0.3)))
     files = [str(p) for p in batch.files]
     found = enumerate_rate(files)
-    print(f"parent finds and makes portable {found:.0f} pages/s ({batch.pages} generated pages)")
+    print(f"parent finds and makes portable {found:.0f} pages a CPU second ({batch.pages} generated pages)")
     per_worker = []
     for workers in (int(w) for w in args.workers.split(",")):
         r = _child("on_cluster", files, str(work / f"cluster-{workers}"), workers)
         rate = r["pages"] / r["seconds"]
-        per_worker.append(rate / workers)
-        print(f"LocalCluster of {workers} worker(s): {rate:5.2f} pages/s, {rate / workers:5.2f} a worker; "
-              f"parent CPU {1000 * r['parent_cpu'] / r['pages']:.1f} ms a page (scheduler included)")
-    parent = 1 / (1 / min(absorbed) + 1 / found)  # the parent does both, one after the other
-    worker = max(per_worker)
-    print(f"one parent absorbs about {parent:.0f} pages/s: it can feed about {parent / worker:.0f} workers "
-          f"of {worker:.2f} pages/s each")
+        per_worker.append(r["pages"] / r["workers_cpu"])
+        print(f"LocalCluster of {workers} worker(s): {rate:5.2f} pages/s wall; workers' CPU "
+              f"{1000 * r['workers_cpu'] / r['pages']:.0f} ms a page; parent's CPU "
+              f"{1000 * r['parent_cpu'] / r['pages']:.1f} ms a page (the local scheduler included)")
+    # The parent does all of this, one page after another, on one core.
+    parent = 1 / (1 / min(absorbed) + 1 / found)
+    worker = min(per_worker)
+    print(f"one parent absorbs about {parent:.0f} pages a CPU second: it can feed about {parent / worker:.0f} "
+          f"workers of {worker:.1f} pages a CPU second each")
     wall = 1_000_000 / min(parent, 50 * worker)
     print(f"projected wall time for 1,000,000 pages on 50 workers: {wall / 3600:.1f} h "
           f"({'the workers' if 50 * worker < parent else 'the parent'} set the pace)")

@@ -144,6 +144,7 @@ def _quiet_opencv(verbose: bool) -> None:
 
 @app.command("scan")
 def scan_command(
+    ctx: typer.Context,
     files: Annotated[Optional[list[str]], typer.Argument(
         help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.", show_default=False,
         metavar="FILES")] = None,
@@ -184,6 +185,7 @@ def scan_command(
     from scanner.console import print_failures, print_summary, progress_bar
     from scanner.survey import scan_template
 
+    _need_files_or_watch(ctx, files, watch)
     _setup_logging(_State.verbose or verbose, quiet)
     _quiet_opencv(_State.verbose)
     t = _run(scan_template, out, template)
@@ -201,6 +203,14 @@ def scan_command(
         print_failures(summary)  # what failed is an error, not part of the summary
     if not summary.ok:
         raise typer.Exit(int(ExitCode.INPUTS_FAILED))
+
+
+def _need_files_or_watch(ctx: typer.Context, files: list[str] | None, watch: Path | None) -> None:
+    """FILES, or --watch: one of them, failing as the command's own usage errors do."""
+    if not files and watch is None:
+        ctx.fail("Missing argument 'FILES'.")
+    if files and watch is not None:
+        ctx.fail("give FILES or --watch INBOX, not both")
 
 
 def _watch(inbox: Path, t, out: Path, jobs: int, cluster: str | None, poll: float, ocr: bool,

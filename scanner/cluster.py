@@ -30,7 +30,8 @@ CLUSTER_WORKER_DIED = ("the cluster's workers reading this page died, three time
 (Dask's `distributed.scheduler.allowed-failures`, 3 by default)."""
 
 CLUSTER_CONNECT_SECONDS = 30
-"""How long to wait for a cluster's scheduler to answer before saying it cannot be reached."""
+"""How long to wait for a cluster's scheduler to answer before saying it cannot be reached,
+and to reconnect to it before the scan stops: a scheduler back within this is no loss."""
 
 
 class _ReaderPlugin(WorkerPlugin):

@@ -78,3 +78,24 @@ def test_a_cluster_that_cannot_be_reached_is_a_cluster_error(filled, template, t
     monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 1)
     with pytest.raises(ClusterError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         scan([str(filled.png)], template, tmp_path / "out", ocr=False, cluster="tcp://127.0.0.1:9")
+
+
+def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_completes_it(filled, template, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 2)  # how long the client tries to reconnect
+    inputs = [str(filled.pdf), str(filled.tiff)]
+    scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        def lose_the_scheduler(progress) -> None:
+            if progress.done == 3:
+                cluster.close()
+
+        with pytest.raises(ClusterError, match="lost the Dask scheduler.*scan again to complete the batch"):
+            scan(inputs, template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address,
+                 progress=lose_the_scheduler)
+    finally:
+        cluster.close()
+    summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster="local:1")
+    assert summary.ok and summary.reused >= 3
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "clean")

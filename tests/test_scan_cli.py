@@ -237,5 +237,5 @@ def test_installed_scan_reads_a_batch(filled, tmp_path):
 def test_installed_scan_is_scanner_scan():
     result = subprocess.run([str(SCAN), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "Usage: scan [OPTIONS] {FILES}..." in result.stdout  # not "scan scan"
+    assert "Usage: scan [OPTIONS] [FILES]..." in result.stdout  # not "scan scan"; FILES or --watch
     assert "Read scanned questionnaires" in result.stdout
