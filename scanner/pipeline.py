@@ -285,3 +285,8 @@ def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary)
     for r in sheet.results:
         if r.needs_review and r.reason is not None:
             summary.flagged[r.reason.name] += 1
+    # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
+    # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
+    sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
+                   for page, r in sheet.pages.items()}
+    sheet.results = []
