@@ -1,16 +1,21 @@
-"""The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes."""
+"""The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes.
+
+This module holds the scan, template and synth commands and assembles the app from the
+other command modules (`scanner.analysis_cli`, `scanner.review.cli`); they share
+`scanner.cli_common` and import the library, never each other or this module.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from scanner.errors import ExitCode, ScannerError
+from scanner.analysis_cli import export_command, report_command, tabulate_command
+from scanner.cli_common import is_verbose, run, setup_logging
+from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
 
@@ -30,39 +35,9 @@ TemplateArg = Annotated[str, typer.Argument(help="The template: a YAML file, or 
                                                  "(`scanner template list`).", show_default=False)]
 
 
-class _State:
-    verbose = False
-
-
-def _setup_logging(verbose: bool, quiet: bool = False) -> None:
-    _State.verbose = verbose
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
-
-
-def _run(fn, *args, **kwargs):
-    """Call the library; turn its errors into a one-line message and the exit code."""
-    try:
-        return fn(*args, **kwargs)
-    except ScannerError as exc:
-        if _State.verbose:
-            logging.exception("failed")
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: one line and exit 70, not a traceback and exit 1
-        if _State.verbose:
-            logging.exception("internal error")
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}; please report it "
-                   f"(--verbose shows the traceback)", err=True)
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False) -> None:
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
 
 @template_app.command("render")
@@ -75,8 +50,8 @@ def template_render(
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
 
-    t = _run(load_template, _run(find_template, template))
-    path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial)
+    t = run(load_template, run(find_template, template))
+    path = run(render_pdf, t, output, copies=copies, first_serial=first_serial)
     typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
 
 
@@ -86,7 +61,7 @@ def template_layout(
     as_json: Annotated[bool, typer.Option("--json", help="Print the geometry as JSON (the contract's shape).")] = False,
 ) -> None:
     """Show the form's geometry: pages, colours, items with their boxes in mm, comment zones."""
-    data = layout(_run(load_template, _run(find_template, template)))
+    data = layout(run(load_template, run(find_template, template)))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -105,7 +80,7 @@ def template_list() -> None:
     A name stands for its file wherever a template is asked for (`--template surestart`).
     """
     for path in template_files():
-        t = _run(load_template, path)
+        t = run(load_template, path)
         typer.echo(f"{path.stem}\t{t.form_version}\t{path}")
 
 
@@ -135,14 +110,14 @@ def synth(
     """
     from scanner.synth import SynthOptions, generate, parse_hard
 
-    t = _run(load_template, _run(find_template, template))
+    t = run(load_template, run(find_template, template))
     try:
         chosen = parse_hard("all" if hard else effects or "")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--effects") from None
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
                            jobs=max(1, jobs), hard=chosen)
-    result = _run(generate, t, output, count=count, seed=seed, options=options)
+    result = run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)
 
@@ -183,16 +158,16 @@ def scan_command(
     3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
     (disk full, read-only).
     """
-    from scanner.pipeline import scan
+    from scanner import scan
     from scanner.console import print_failures, print_summary, progress_bar
     from scanner.survey import scan_template
 
-    _setup_logging(_State.verbose or verbose, quiet)
-    _quiet_opencv(_State.verbose)
-    t = _run(scan_template, out, template)
+    setup_logging(verbose or is_verbose(), quiet)
+    _quiet_opencv(is_verbose())
+    t = run(scan_template, out, template)  # before the progress bar, which a bad template never starts
     with progress_bar(enabled=not quiet) as on_progress:
-        summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
-                       progress=on_progress)
+        summary = run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
+                      progress=on_progress)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     if not (quiet or as_json):
@@ -204,10 +179,6 @@ def scan_command(
 
 
 app.command("review")(review_command)
-
-
-from scanner.analysis_cli import export_command, report_command, tabulate_command  # noqa: E402
-
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)
