@@ -1,8 +1,8 @@
 """The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes.
 
 This module holds the scan, template and synth commands and assembles the app from the
-other command modules (`scanner.analysis_cli`, `scanner.review.cli`); they share
-`scanner.cli_common` and import the library, never each other or this module.
+other command modules (`scanner.analysis_cli`, `scanner.review.cli`, `scanner.themes_cli`);
+they share `scanner.cli_errors` and import the library, never each other or this module.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Annotated, Optional
 import typer
 
 from scanner.analysis_cli import export_command, report_command, tabulate_command
-from scanner.cli_common import is_verbose, run, setup_logging
+from scanner.cli_errors import is_verbose, run, setup_logging
 from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
+from scanner.themes_cli import themes_app
 
 app = typer.Typer(
     help="Turn scanned paper questionnaires into a clean, analysable dataset.\n\n"
@@ -182,6 +183,7 @@ app.command("review")(review_command)
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)
+app.add_typer(themes_app, name="themes")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The CLI's shape: command modules import the library and `scanner.cli_common`, never
+"""The CLI's shape: command modules import the library and `scanner.cli_errors`, never
 each other, and the library never imports the CLI (checked on the source, with ast)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import scanner
 PACKAGE = Path(scanner.__file__).resolve().parent
 ASSEMBLER = "scanner.cli"
 """The one module that imports command modules: it assembles the app."""
-SHARED = "scanner.cli_common"
+SHARED = "scanner.cli_errors"
 
 
 def _module_name(path: Path) -> str:
@@ -55,7 +55,7 @@ def test_command_modules_import_only_the_shared_helpers_and_the_library():
     assert {ASSEMBLER, SHARED, "scanner.analysis_cli", "scanner.review.cli"} <= cli
     for name in sorted(cli - {ASSEMBLER}):
         others = _imports(sources[name]) & (cli - {SHARED, name})
-        assert not others, f"{name} imports the command module(s) {sorted(others)}: import scanner.cli_common " \
+        assert not others, f"{name} imports the command module(s) {sorted(others)}: import scanner.cli_errors " \
                            f"and the library instead (scanner.cli assembles the app)"
     assert not _imports(sources[SHARED]) & (cli - {SHARED}), f"{SHARED} must not import a command module"
 

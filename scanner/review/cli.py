@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from scanner.cli_common import run
+from scanner.cli_errors import run
 from scanner.errors import UsageError
 
 

@@ -1,8 +1,11 @@
-"""What every command module shares: logging setup and the one error handler.
+"""What every command module shares: logging setup and the one place where the library's
+errors become a message and an exit code.
 
-The command modules (`scanner.cli`, `scanner.analysis_cli`, `scanner.review.cli`, ...)
-import this module and the library, never each other; `scanner.cli` assembles them
-into the `scanner` app. Kept light: `scanner --help` imports it.
+Every command module calls the library through `run`, so that they all fail alike, and
+none has to import another command module to do so: the command modules (`scanner.cli`,
+`scanner.analysis_cli`, `scanner.review.cli`, `scanner.themes_cli`, ...) import this
+module and the library, never each other; `scanner.cli` assembles them into the app.
+Kept light: `scanner --help` imports it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def setup_logging(verbose: bool, quiet: bool = False) -> None:
 
 
 def is_verbose() -> bool:
-    """Whether --verbose was given: the root logger's level says so, so no flag needs keeping."""
+    """Whether --verbose was given: it sets the root logger to DEBUG, so no flag is kept."""
     return logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
