@@ -15,8 +15,8 @@ import pandas as pd
 
 from scanner.dataset import Dataset, open_dataset
 from scanner.export import codebook_frame, labelled_data, plain_data
+from scanner import pipeline
 from scanner.pipeline import Progress, ScanSummary
-from scanner.pipeline import scan as scan_pages
 from scanner.survey import scan_template, survey_template
 from scanner.template import Template, find_template
 from scanner.template import load_template as load_template_file
@@ -61,7 +61,9 @@ def scan(files: str | Path | Iterable[str | Path], template: TemplateLike = None
             is what `scan` would return.
     """
     inputs = [files] if isinstance(files, (str, Path)) else list(files)
-    return scan_pages(inputs, scan_template(out, template), out, jobs=jobs, ocr=ocr, programme=programme, progress=progress)
+    # Through the module, so that the CLI's tests can break the pipeline (`monkeypatch`).
+    return pipeline.scan(inputs, scan_template(out, template), out, jobs=jobs, ocr=ocr, programme=programme,
+                         progress=progress)
 
 
 @dataclass(frozen=True)
