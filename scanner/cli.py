@@ -71,12 +71,14 @@ def template_render(
     output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write.")] = Path("blank.pdf"),
     copies: Annotated[int, typer.Option(help="Print N numbered copies; each page's QR code carries the copy's serial.")] = 0,
     first_serial: Annotated[int, typer.Option(help="Serial of the first numbered copy.")] = 1,
+    plain: Annotated[bool, typer.Option("--plain", help="No corner markers and no QR code, as a form made in a "
+                                                         "word processor (such pages cannot be scanned yet).")] = False,
 ) -> None:
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
 
     t = _run(load_template, _run(find_template, template))
-    path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial)
+    path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial, plain=plain)
     typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
-from scanner.errors import UsageError
+from scanner.errors import TemplateError, UsageError
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
 from scanner.outputs import write_outputs
@@ -126,9 +126,13 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         UsageError: no inputs, an unknown programme, or an out folder scanned with another
             template.
         MissingDependencyError: OCR is on and Tesseract is not installed.
+        TemplateError: the form has no markers (a drafted template): not readable yet.
     """
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
+    if not template.registration.markers:
+        raise TemplateError(f"{template.form_version}: the form has no corner markers nor QR code "
+                            "(registration.markers: false); reading forms without markers is not supported yet")
     programme = check_programme(template, programme)
     engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
     started = time.monotonic()
