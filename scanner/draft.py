@@ -24,6 +24,7 @@ false}``: it describes the form, but pages printed without markers cannot be rea
 from __future__ import annotations
 
 import logging
+import math
 import re
 import statistics
 from collections.abc import Iterable
@@ -35,7 +36,7 @@ import numpy as np
 
 from scanner.errors import InputFileError, UsageError
 from scanner.template import Box, Colour, Comment, Item, Option, Page, PrintedText, Registration, Scale, \
-    ScaleOption, Template, parse_template, template_yaml
+    ScaleOption, Template, layout, parse_template, template_yaml
 
 log = logging.getLogger(__name__)
 
@@ -453,13 +454,13 @@ def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_Dr
 def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, str]]:
     """Empty frames with nothing printed beside them, each with the prompt just above it."""
     printed = [w.box for w in page.words] + [b.box for b in page.boxes]
-    frames = []
-    for f in page.frames:
+    frames: list[tuple[Box, str]] = []
+    for f in sorted(page.frames, key=lambda f: (round(f[1], 0), f[0])):
         if any(_inside(p, f, 0.3) for p in printed):
             continue  # written in already: a table cell with text, or a box
         if any(f[1] < _cy(p) < _bottom(f) for p in printed):
             continue  # a cell in a row of a table that holds other things (a grid's corner cell)
-        if any(g != f and _inside(g, f, 0.5) for g in page.frames):
+        if any(_inside(g, f, 0.5) and g[2] * g[3] < 0.9 * f[2] * f[3] for g in page.frames):
             continue  # a table's outline around its cells
         if any(all(abs(a - b) < 1.0 for a, b in zip(f, g)) for g, _ in frames):
             continue
@@ -472,7 +473,7 @@ def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, 
 # ---------------------------------------------------------------- names and scales
 
 _NUMBER = re.compile(r"^\(?(\d{1,3})[.):]?\s+(.*)$")
-_LETTER = re.compile(r"^\(?([a-z])[.)]\s+(.*)$")
+_LETTER = re.compile(r"^\(?([a-zA-Z])[.)]\s+(.*)$")
 
 
 def _slug(text: str, words: int = 3) -> str:
@@ -568,7 +569,7 @@ def _item(d: _DraftItem, scale: str, numbers: list[tuple[int, float, int]], take
     if m_number:
         name, text = f"q{int(m_number.group(1)):02d}", m_number.group(2)
     elif m_letter and number is not None:
-        name, text = f"q{number:02d}{m_letter.group(1)}", m_letter.group(2)
+        name, text = f"q{number:02d}{m_letter.group(1).lower()}", m_letter.group(2)
     else:
         name = _slug(re.sub(r"\(.*?\)", "", text) or "item")
     text = re.sub(r"\s*\((tick|please tick|choose|select)[^)]*\)\s*$", "", text, flags=re.I).strip() or name
@@ -624,6 +625,22 @@ def paper_colour(path: str | Path) -> tuple[int, int, int]:
         b, g, r = np.median(light, axis=0)
         return (int(round(r)), int(round(g)), int(round(b)))
     raise InputFileError(str(path), "has no pages")
+
+
+def colour_samples_option(entries: list[str]) -> dict[str, str]:
+    """``NAME=FILE`` entries (``--colour-samples yellow=scan1.pdf``) as a mapping.
+
+    Raises:
+        UsageError: an entry is not NAME=FILE, or NAME is not a valid colour name.
+    """
+    samples = {}
+    for entry in entries:
+        name, _, path = entry.partition("=")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) or not path:
+            raise UsageError(f"--colour-samples {entry!r}: give NAME=FILE, such as yellow=scan1.pdf "
+                             "(the name: letters, digits and _)")
+        samples[name] = path
+    return samples
 
 
 def draft_template(blank: str | Path, form: str | None = None, colour_samples: dict[str, str | Path] | None = None,
@@ -841,8 +858,83 @@ def summary_lines(result: DraftResult) -> list[str]:
         lines.append(f"  page {page.number}: {len(t.items_on(page.number))} items "
                      f"({', '.join(i.id for i in t.items_on(page.number))}), "
                      f"{len(t.comments_on(page.number))} comment zones")
-    if result.doubts:
+    if not result.doubts:
+        lines.append("nothing the draft is unsure of; still check the preview")
+    else:
         lines.append(f"{len(result.doubts)} things to check:")
         lines += [f"  page {d.page}" + (f" at ({d.box_mm[0]:.0f}, {d.box_mm[1]:.0f}) mm" if d.box_mm else "")
                   + f": {d.what}" for d in result.doubts]
     return lines
+
+
+# ---------------------------------------------------------------- checking a draft
+
+@dataclass(frozen=True)
+class DraftScore:
+    """A drafted template against the form's true geometry (`template layout --json` shape)."""
+
+    boxes: int
+    found: int
+    extra: int
+    worst_mm: float
+    """The largest distance of a found box's edge from the true one."""
+    items: int
+    items_right: int
+    """True items drafted as one item, with the same boxes in the same code order."""
+    labels_right: int
+    """Of those, items whose option labels read as printed (case and spacing aside)."""
+    zones: int
+    zones_found: int
+    extra_zones: int
+
+    @property
+    def missed(self) -> int:
+        return self.boxes - self.found
+
+
+def _matches(truth: list[tuple[int, Box]], drafted: list[tuple[int, Box]], near: float) -> dict[int, int]:
+    """True index to drafted index, one to one, nearest centres first (at most `near` mm apart)."""
+    pairs = sorted((math.dist((_cx(t), _cy(t)), (_cx(d), _cy(d))), i, j)
+                   for i, (tp, t) in enumerate(truth) for j, (dp, d) in enumerate(drafted)
+                   if tp == dp and abs(_cx(t) - _cx(d)) < near and abs(_cy(t) - _cy(d)) < near)
+    matched: dict[int, int] = {}
+    for _, i, j in pairs:
+        if i not in matched and j not in matched.values():
+            matched[i] = j
+    return matched
+
+
+def score_draft(template: Template, truth: dict) -> DraftScore:
+    """Compare a drafted template with the true geometry: boxes found, missed and extra,
+    items grouped right, comment zones found (their edges within 2 mm)."""
+    drafted = layout(template)
+    true_boxes = [(i["page"], tuple(o["box_mm"])) for i in truth["items"] for o in i["options"]]
+    our_boxes = [(i["page"], tuple(o["box_mm"])) for i in drafted["items"] for o in i["options"]]
+    matched = _matches(true_boxes, our_boxes, 1.5)
+    worst = max((abs(a - b) for i, j in matched.items() for a, b in
+                 zip(_edges(true_boxes[i][1]), _edges(our_boxes[j][1]))), default=0.0)
+    owner = [(k, n) for k, i in enumerate(drafted["items"]) for n, _ in enumerate(i["options"])]
+    right = labels = start = 0
+    for item in truth["items"]:
+        ours = [owner[matched[k]] if k in matched else None for k in range(start, start + len(item["options"]))]
+        start += len(item["options"])
+        if None in ours or len({k for k, _ in ours}) != 1:
+            continue
+        mine = drafted["items"][ours[0][0]]
+        if [n for _, n in ours] == list(range(len(mine["options"]))):
+            right += 1
+            labels += [_norm(o["label"]) for o in item["options"]] == [_norm(o["label"]) for o in mine["options"]]
+    true_zones = [(c["page"], tuple(c["box_mm"])) for c in truth["comments"]]
+    our_zones = [(c["page"], tuple(c["box_mm"])) for c in drafted["comments"]]
+    zones = {i: j for i, j in _matches(true_zones, our_zones, 2.0).items()
+             if all(abs(a - b) < 2.0 for a, b in zip(_edges(true_zones[i][1]), _edges(our_zones[j][1])))}
+    return DraftScore(len(true_boxes), len(matched), len(our_boxes) - len(matched), round(worst, 2),
+                      len(truth["items"]), right, labels, len(true_zones), len(zones), len(our_zones) - len(zones))
+
+
+def _edges(b: Box) -> tuple[float, float, float, float]:
+    return (b[0], b[1], _right(b), _bottom(b))
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"\s+", "", label).lower()
