@@ -65,6 +65,8 @@ HEADER_GAP_MM = 8.0
 """Column headers end at most this far above the first row they head."""
 HEADER_LINE_GAP_MM = 3.0
 """Lines of one header are at most this far apart."""
+SURE_OCR = 0.8
+"""Labels and headers read by OCR with less confidence than this are listed as doubts."""
 STACK_GAP = 3.0
 """Rows of labelled boxes at most this many box heights apart make one list item."""
 
@@ -75,6 +77,8 @@ class Word:
 
     text: str
     box: Box
+    confidence: float = 1.0
+    """How sure OCR is of the word, 0 to 1 (a PDF's own text: 1)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class Phrase:
 
     text: str
     box: Box
+    confidence: float = 1.0
 
 
 def _lines(words: Iterable[Word]) -> list[list[Word]]:
@@ -202,7 +207,7 @@ def _phrases(page: PageContent) -> list[Phrase]:
 
 
 def _phrase(words: list[Word]) -> Phrase:
-    return Phrase(" ".join(w.text for w in words), _union(w.box for w in words))
+    return Phrase(" ".join(w.text for w in words), _union(w.box for w in words), min(w.confidence for w in words))
 
 
 # ---------------------------------------------------------------- rows, labels, headers
@@ -281,6 +286,7 @@ class _Header:
     labels: tuple[str, ...]
     centres: tuple[float, ...]
     complete: bool
+    confidence: float = 1.0
 
 
 def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | None, list[Word]]:
@@ -317,7 +323,8 @@ def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | N
         else:
             stray.append(w)
     labels = tuple(" ".join(w.text for w in sorted(col, key=lambda w: (_lines_key(w), w.box[0]))) for col in columns)
-    return _Header(labels, tuple(centres), all(labels)), stray
+    confidence = min((w.confidence for col in columns for w in col), default=1.0)
+    return _Header(labels, tuple(centres), all(labels), confidence), stray
 
 
 def _lines_key(w: Word) -> int:
@@ -386,6 +393,7 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
         if not stack:
             return
         boxes = [b for r in stack for b in r.boxes]
+        _check_labels([p for r in stack for p in r.labels], page.number, doubts)
         labels = [p.text for r in stack for p in r.labels]
         boxes, labels = _column_major(boxes, labels)
         text = _text_above(min(r.top for r in stack), min(b.box[0] for b in boxes), phrases, used)
@@ -402,6 +410,7 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
             continue
         close_stack()
         if row.labelled:
+            _check_labels(row.labels, page.number, doubts)
             items.append(_DraftItem(page.number, row.boxes, [p.text for p in row.labels], row.text, labelled=True))
             continue
         if any(row.labels):
@@ -416,6 +425,13 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
     return items, loose, used
 
 
+def _check_labels(labels: list[Phrase], page: int, doubts: list[Doubt]) -> None:
+    unsure = [p for p in labels if p.confidence < SURE_OCR]
+    if unsure:
+        doubts.append(Doubt(page, "option labels read with low confidence: " + " | ".join(p.text for p in unsure),
+                            _union(p.box for p in unsure)))
+
+
 def _same_columns(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> bool:
     return len(a) == len(b) and all(abs(x - y) < 1.5 for x, y in zip(a, b))
 
@@ -427,6 +443,11 @@ def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_Dr
     if stray:
         doubts.append(Doubt(page.number, "header words over no column of boxes: "
                             + " ".join(w.text for w in stray), _union(w.box for w in stray)))
+    if header is not None and not header.complete:
+        doubts.append(Doubt(page.number, "could not read the header of every column: "
+                            + " | ".join(label or "?" for label in header.labels), where))
+    elif header is not None and header.confidence < SURE_OCR:
+        doubts.append(Doubt(page.number, "header read with low confidence: " + " | ".join(header.labels), where))
     if header is None:
         header = next((i.header for i in reversed(earlier) if i.header is not None
                        and _same_columns(i.header.centres, row.centres)), None)
@@ -441,10 +462,7 @@ def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_Dr
                                              f"{len(earlier_grid.labels)} columns", where))
         else:
             doubts.append(Doubt(page.number, "no column header found for this row; options are numbered", where))
-        header = _Header(tuple(str(k) for k in range(1, len(row.boxes) + 1)), tuple(row.centres), False)
-    elif not header.complete:
-        doubts.append(Doubt(page.number, "could not read the header of every column: "
-                            + " | ".join(label or "?" for label in header.labels), where))
+        header = _Header(tuple(str(k) for k in range(1, len(row.boxes) + 1)), tuple(row.centres), True)
     if not row.text:
         doubts.append(Doubt(page.number, "no item text found left of this row", where))
     labels = [label or f"Option {k}" for k, label in enumerate(header.labels, start=1)]

@@ -3,7 +3,7 @@
 The image counterpart of the PDF reading in `scanner.draft`: the page is straightened
 (the median tilt of the frames and boxes found), then boxes and bubbles are the small
 hollow shapes, frames the holes big enough to write in (a framed box, a table's cells),
-and the words come from Tesseract with the boxes and frames painted out (so that a box is
+and the words come from Tesseract with the boxes and rules painted out (so that a box is
 not read as a letter O). A page's scale comes from its width: the blank is taken to be
 `page_width_mm` wide (A4 by default).
 """
@@ -19,9 +19,15 @@ from scanner.draft import REFERENCE_DPI, PageContent, PrintedBox, Word, is_tick_
 from scanner.ocr import OcrEngine
 from scanner.template import Box
 
-HOLLOW = 0.45
-"""A tick box's inside is at least this share of its outline's area (a bold O is less)."""
+HOLLOW = 0.5
+"""A tick box's or bubble's inside is at least this share of the area its outline
+encloses (a bold letter O's is less)."""
+RULE_MIN_MM = 8.0
+"""A straight run of ink this long is a rule or a border, not part of a letter."""
 MIN_WORD_CONFIDENCE = 0.3
+OCR_DPI = 180
+"""Pages scanned coarser are scaled up to this before OCR: the small print of column
+headers (7 or 8 pt) is lost at 150 dpi otherwise."""
 """Tesseract words below this are specks and lines, not text."""
 
 
@@ -37,7 +43,7 @@ def image_content(grey: np.ndarray, number: int, engine: OcrEngine,
     px_per_mm = grey.shape[1] / width_mm
     grey = _straighten(grey, px_per_mm)
     boxes, frames = _shapes(grey, px_per_mm)
-    words = _words(grey, boxes, frames, px_per_mm, engine)
+    words = _words(grey, boxes, px_per_mm, engine)
     height_mm = round(grey.shape[0] / px_per_mm, 1)
     scale = REFERENCE_DPI / 25.4 / px_per_mm
     image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -94,7 +100,7 @@ def _shapes(grey: np.ndarray, px_per_mm: float) -> tuple[list[PrintedBox], list[
         if not is_tick_box(w / px_per_mm, h / px_per_mm):
             continue
         hole = _largest_hole(k, contours, hierarchy)
-        if hole is None or cv2.contourArea(hole) < HOLLOW * w * h:
+        if hole is None or cv2.contourArea(hole) < HOLLOW * cv2.contourArea(contour):
             continue
         hx, hy, hw, hh = cv2.boundingRect(hole)
         fill = cv2.contourArea(contour) / (w * h)
@@ -113,18 +119,26 @@ def _largest_hole(k: int, contours, hierarchy) -> np.ndarray | None:
     return best
 
 
-def _words(grey: np.ndarray, boxes: list[PrintedBox], frames: list[Box], px_per_mm: float,
-           engine: OcrEngine) -> list[Word]:
+def _words(grey: np.ndarray, boxes: list[PrintedBox], px_per_mm: float, engine: OcrEngine) -> list[Word]:
+    """The page's words, read with the boxes and every long rule (frames, table borders)
+    painted out: Tesseract reads a box as an O and a table's borders as letters, and
+    misses small text boxed in by them."""
     clean = grey.copy()
     for b in boxes:
         x, y, w, h = (int(round(v * px_per_mm)) for v in b.box)
         cv2.rectangle(clean, (x - 3, y - 3), (x + w + 3, y + h + 3), 255, -1)
-    for f in frames:
-        x, y, w, h = (int(round(v * px_per_mm)) for v in f)
-        cv2.rectangle(clean, (x, y), (x + w, y + h), 255, max(3, int(0.6 * px_per_mm)))
+    ink = _binary(clean)
+    length = int(RULE_MIN_MM * px_per_mm)
+    rules = (cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+             | cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length))))
+    clean[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
+    zoom = max(1.0, OCR_DPI / 25.4 / px_per_mm)
+    if zoom > 1.0:
+        clean = cv2.resize(clean, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
     words = []
     for word in engine.read(clean):
         if word.confidence < MIN_WORD_CONFIDENCE or not any(ch.isalnum() for ch in word.text):
             continue
-        words.append(Word(word.text, _mm_box(word.x, word.y, word.width, word.height, px_per_mm)))
+        words.append(Word(word.text, _mm_box(word.x, word.y, word.width, word.height, px_per_mm * zoom),
+                          word.confidence))
     return words
