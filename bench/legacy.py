@@ -5,7 +5,8 @@
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
 with its true geometry beside it. Each is drafted from its PDF, from a 200-dpi image of
-every page, and from the same image turned by `--tilt` degrees. Per draft: boxes found,
+every page, from the same image turned by `--tilt` degrees, and from rough colour scans
+turned as much (yellow paper, blur, noise, JPEG at quality 70) at `--dpi` and at 150 dpi. Per draft: boxes found,
 missed and extra against the true geometry (a box is found when its centre is within
 1.5 mm; worst edge error shown), items grouped right (same boxes, same code order) and
 with their labels read right, comment zones found (edges within 2 mm) and extra, the
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pypdfium2 as pdfium
 
 from scanner.draft import draft_template, score_draft
@@ -32,17 +34,28 @@ from scanner.template import layout, load_template
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float) -> Path:
-    """Every page of the PDF as a greyscale TIFF at `dpi`, turned by `tilt` degrees."""
+YELLOW = np.array([160, 242, 255])
+"""Yellow paper, BGR."""
+
+
+def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float, rough: bool = False) -> Path:
+    """Every page of the PDF as a TIFF at `dpi`, turned by `tilt` degrees; `rough` makes
+    it a poor colour scan: yellow paper, blur, noise, JPEG at quality 70."""
     pdf = pdfium.PdfDocument(str(pdf_path))
+    rng = np.random.default_rng(1)
     pages = []
     try:
         for page in pdf:
-            grey = page.render(scale=dpi / 72, grayscale=True).to_numpy()
-            if tilt:
-                matrix = cv2.getRotationMatrix2D((grey.shape[1] / 2, grey.shape[0] / 2), tilt, 1.0)
-                grey = cv2.warpAffine(grey, matrix, (grey.shape[1], grey.shape[0]), borderValue=255)
-            pages.append(grey)
+            image = page.render(scale=dpi / 72).to_numpy()[:, :, :3].astype(float)
+            paper = YELLOW if rough else np.array([255, 255, 255])
+            image = image / 255 * paper
+            matrix = cv2.getRotationMatrix2D((image.shape[1] / 2, image.shape[0] / 2), tilt, 1.0)
+            image = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), borderValue=paper.tolist())
+            if rough:
+                image = cv2.GaussianBlur(image, (0, 0), 0.9) + rng.normal(0, 7, image.shape)
+                _, jpeg = cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
+                image = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+            pages.append(np.clip(image, 0, 255).astype(np.uint8))
     finally:
         pdf.close()
     cv2.imwritemulti(str(out), pages)
@@ -72,7 +85,11 @@ def main() -> None:
             inputs = [("PDF", pdf),
                       (f"{args.dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", args.dpi, 0.0)),
                       (f"{args.dpi} dpi {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", args.dpi,
-                                                                        args.tilt))]
+                                                                        args.tilt)),
+                      (f"{args.dpi} rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r.tif", args.dpi,
+                                                                         args.tilt, rough=True)),
+                      (f"150 rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r150.tif", 150,
+                                                                  args.tilt, rough=True))]
             for kind, path in inputs:
                 started = time.monotonic()
                 result = draft_template(path)

@@ -23,10 +23,12 @@ false}``: it describes the form, but pages printed without markers cannot be rea
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,13 +324,9 @@ def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | N
             columns[k].append(w)
         else:
             stray.append(w)
-    labels = tuple(" ".join(w.text for w in sorted(col, key=lambda w: (_lines_key(w), w.box[0]))) for col in columns)
+    labels = tuple(" ".join(w.text for line in _lines(col) for w in line) for col in columns)
     confidence = min((w.confidence for col in columns for w in col), default=1.0)
     return _Header(labels, tuple(centres), all(labels), confidence), stray
-
-
-def _lines_key(w: Word) -> int:
-    return round(_cy(w.box) / 2.0)
 
 
 # ---------------------------------------------------------------- the layout step
@@ -469,6 +467,55 @@ def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_Dr
     return _DraftItem(page.number, row.boxes, labels, row.text, labelled=False, header=header)
 
 
+def _snap_headers(items: list[_DraftItem], doubts: list[Doubt]) -> None:
+    """Headers OCR was unsure of take the labels the form's other prints of the same
+    header agree on. A questionnaire repeats its scales: headers of as many columns that
+    match in at least half of them are one header set, and each column's label is the one
+    read most often (a clear print outvotes a smudged one). Only headers read by OCR
+    change, and each change is a doubt."""
+    headers = list({id(i.header): i.header for i in items if i.header is not None}.values())
+    sets: list[list[_Header]] = []
+    for h in headers:
+        home = next((group for group in sets if 2 * _agreement(h.labels, _consensus(group)) >= len(h.labels)), None)
+        if home is None:
+            sets.append([h])
+        else:
+            home.append(h)
+    agreed = {id(h): _consensus(group) for group in sets if len(group) > 1 for h in group}
+    told: set[int] = set()
+    for item in items:
+        h = item.header
+        if h is None or id(h) not in agreed or h.confidence >= 1.0:
+            continue  # a PDF's own text is taken as printed
+        labels = agreed[id(h)]
+        if tuple(item.labels) != labels and id(h) not in told:
+            told.add(id(h))
+            doubts.append(Doubt(item.page, f"header read as {' | '.join(l or '?' for l in h.labels)}: taken as "
+                                           f"{' | '.join(labels)}, as read on the form's other prints of it",
+                                _union(b.box for b in item.boxes)))
+        item.labels = list(labels)
+
+
+def _consensus(group: list[_Header]) -> tuple[str, ...]:
+    """Each column's label as read most often (ties: the more confident read)."""
+    out = []
+    for k in range(len(group[0].labels)):
+        votes = Counter(h.labels[k] for h in group if h.labels[k])
+        best = max(votes, key=lambda label: (votes[label], max(h.confidence for h in group if h.labels[k] == label)),
+                   default="")
+        out.append(best)
+    return tuple(out)
+
+
+def _agreement(read: tuple[str, ...], labels: tuple[str, ...]) -> int:
+    """Columns in which a header as read matches a known set of labels (case and spacing
+    aside, a letter or two misread)."""
+    if len(read) != len(labels):
+        return 0
+    return sum(bool(a) and difflib.SequenceMatcher(None, _norm(a), _norm(b)).ratio() >= 0.8
+               for a, b in zip(read, labels))
+
+
 def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, str]]:
     """Empty frames with nothing printed beside them, each with the prompt just above it."""
     printed = [w.box for w in page.words] + [b.box for b in page.boxes]
@@ -491,7 +538,8 @@ def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, 
 # ---------------------------------------------------------------- names and scales
 
 _NUMBER = re.compile(r"^\(?(\d{1,3})[.):]?\s+(.*)$")
-_LETTER = re.compile(r"^\(?([a-zA-Z])[.)]\s+(.*)$")
+_LETTER = re.compile(r"^\(?[A-Za-z]?([a-zA-Z])[.)]\s+(.*)$")
+"""A sub-item's letter, "a)" or "(a)"; OCR may read "c)" as "Cc)"."""
 
 
 def _slug(text: str, words: int = 3) -> str:
@@ -545,6 +593,7 @@ def _layout(pages: list[PageContent], form: str, colours: list[Colour]) -> Draft
         draft_items += sorted(items, key=lambda i: (round(i.top, 0), i.left))
         loose += [(page.number, b) for b in page_loose]
         used |= page_used
+    _snap_headers(draft_items, doubts)
     numbers = _question_numbers(phrases)
     scales: dict[tuple[str, ...], str] = {}
     taken_ids: set[str] = set()

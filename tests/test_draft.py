@@ -142,7 +142,9 @@ def test_scan_refuses_a_template_without_markers(tmp_path, plain_pdf):
 
 def test_draft_from_page_images_of_the_word_processor_form(tmp_path, wordform_truth):
     images = _tiff(WORDFORM, tmp_path / "wordform.tif", [1, 2])
-    _assert_all_found(draft_template(images).template, wordform_truth)
+    drafted = draft_template(images).template
+    _assert_all_found(drafted, wordform_truth)
+    assert [i.id for i in drafted.items] == [i["id"] for i in wordform_truth["items"]]
 
 
 @pytest.mark.parametrize("tilt", [0.0, 1.2])
@@ -207,3 +209,26 @@ def test_the_word_processor_form_generator_makes_the_committed_form(tmp_path, wo
         [c["box_mm"] for c in wordform_truth["comments"]]
     assert np.allclose(boxes, committed, atol=0.3)
     _assert_all_found(draft_template(out).template, made)
+
+
+def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
+    labels = ["Never", "Sometimes", "Often"]
+    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+    for block in range(3):
+        top = 40 + 60 * block
+        c.setFont("Helvetica", 10)
+        for k, label in enumerate(labels):
+            c.drawCentredString((132.5 + 25 * k) * mm, (297 - top) * mm, label)
+        c.drawString(20 * mm, (297 - top - 8) * mm, f"{block + 1}. Statement number {block + 1}")
+        for k in range(3):
+            c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
+    c.showPage()
+    c.save()
+    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    px = 200 / 25.4
+    page[int(95 * px):int(101 * px), int(170 * px):int(185 * px)] = 255  # the second block's "Often" rubbed out
+    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    result = draft_template(tmp_path / "scan.png")
+    assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
+        [labels] * 3
+    assert any("taken as Never | Sometimes | Often" in d.what for d in result.doubts), result.doubts
