@@ -728,7 +728,9 @@ def draft_template(blank: str | Path, form: str | None = None, colour_samples: d
     path = Path(blank)
     if not path.exists():
         raise InputFileError(str(blank), "no such file")
-    pages = _pdf_pages(path) if _has_vector_content(path) else _scanned_pages(path, ocr_language)
+    pages = _pdf_pages(path) if _has_vector_content(path) else []
+    if not any(p.boxes or p.frames for p in pages):
+        pages = _scanned_pages(path, ocr_language)  # a scan, maybe with an OCR text layer
     if not pages:
         raise InputFileError(str(blank), "has no pages")
     colours = [Colour(name=name, rgb=paper_colour(sample), programme=name)
@@ -741,8 +743,9 @@ def draft_template(blank: str | Path, form: str | None = None, colour_samples: d
 
 def _has_vector_content(path: Path) -> bool:
     """A PDF that holds the form's own text or drawing (not just a scanned image)."""
-    if path.read_bytes()[:5] != b"%PDF-":
-        return False
+    with path.open("rb") as file:
+        if file.read(5) != b"%PDF-":
+            return False
     import pdfplumber
 
     with pdfplumber.open(path) as pdf:
