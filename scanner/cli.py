@@ -109,6 +109,7 @@ def template_draft(
     form: Annotated[Optional[str], typer.Option(help="The form's name (default: from the file name).")] = None,
     colour_samples: Annotated[Optional[list[str]], typer.Option(
         "--colour-samples", help="NAME=FILE: a copy on that paper (blank or filled); repeat for each colour.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the template if it exists.")] = False,
 ) -> None:
     """Draft a template from a form you already have (no markers, no QR code).
 
@@ -121,7 +122,7 @@ def template_draft(
 
     samples = _run(colour_samples_option, colour_samples or [])
     result = _run(draft_template, blank, form=form, colour_samples=samples)
-    written = _run(write_draft, result, output)
+    written = _run(write_draft, result, output, replace=force)
     typer.echo("\n".join(summary_lines(result)))
     typer.echo(f"wrote {written[0]}, {written[1]} and {len(written) - 2} reference pages", err=True)
 

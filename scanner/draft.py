@@ -24,6 +24,7 @@ false}``: it describes the form, but pages printed without markers cannot be rea
 from __future__ import annotations
 
 import difflib
+import io
 import logging
 import math
 import re
@@ -850,14 +851,22 @@ def _ink_box(image: np.ndarray, box: Box) -> Box | None:
 
 # ---------------------------------------------------------------- output
 
-def write_draft(result: DraftResult, out: str | Path) -> list[Path]:
+def write_draft(result: DraftResult, out: str | Path, replace: bool = False) -> list[Path]:
     """Write the template, its reference pages (``<name>.pages/page-N.png``) and the
     preview (``<name>.preview.pdf``) that shows every box with its item id and code.
 
+    Args:
+        replace: write over an existing template (someone may have corrected it by hand).
+
     Returns:
         The files written.
+
+    Raises:
+        UsageError: `out` exists and `replace` is not given.
     """
     out = Path(out)
+    if out.exists() and not replace:
+        raise UsageError(f"{out} exists (perhaps corrected by hand): choose another -o, or --force to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = out.with_name(out.stem + ".pages")
     folder.mkdir(exist_ok=True)
@@ -897,8 +906,7 @@ def write_preview(result: DraftResult, out: Path) -> Path:
         canvas.drawString(box[0] * mm, (h - box[1] + 0.6) * mm, label)
 
     for page in result.pages:
-        ok, png = cv2.imencode(".png", page.image)
-        import io
+        _, png = cv2.imencode(".png", page.image)
         canvas.drawImage(ImageReader(io.BytesIO(png.tobytes())), 0, 0, w * mm, h * mm)
         for item in t.items_on(page.number):
             for option in item.options:

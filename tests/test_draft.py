@@ -196,6 +196,12 @@ def test_template_draft_command(tmp_path):
     assert load_template(out).form == "wordform"
     bad = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out), "--colour-samples", "yellow"])
     assert bad.exit_code == 2 and "NAME=FILE" in bad.output
+    out.write_text(out.read_text(encoding="utf-8").replace("Strongly agree", "Agree strongly"), encoding="utf-8")
+    again = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert "Agree strongly" in out.read_text(encoding="utf-8")  # a corrected draft is kept
+    forced = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out), "--force"])
+    assert forced.exit_code == 0 and "Agree strongly" not in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice Writer is not installed")
