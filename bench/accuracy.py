@@ -26,15 +26,15 @@ from pathlib import Path
 
 from scanner.evaluate import Evaluation, evaluate, percent, upper_bound
 from scanner.pipeline import scan
-from scanner.synth import SynthOptions, generate
+from scanner.synth import ALL_HARD, SynthOptions, generate
 from scanner.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EVERY_EFFECT: dict[str, object] = {"effects": True}
-"""Generator options that switch effects on. The defaults already draw every effect
-the generator has; an effect added as an option that is off by default belongs here,
-so that the benchmark keeps measuring everything."""
+EVERY_EFFECT: dict[str, object] = {"effects": True, "hard": ALL_HARD}
+"""Generator options that switch effects on: the scanner effects and every hard case
+(`scanner synth --hard`). An effect added later as an option that is off by default
+belongs here, so that the benchmark keeps measuring everything."""
 
 
 def synth_options(settings: list[str], jobs: int) -> SynthOptions:

@@ -5,14 +5,20 @@ page whose number the open sheet already has starts a new sheet when the open on
 complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
 code decides instead (a page whose QR code cannot be read follows the sequence), and a
 numbered copy left incomplete by its file is completed by its pages in other files. A
-missing page flags its sheet rather than shifting every sheet after it. Blank pages (duplex backs) and pages of other
-documents are accounted for but belong to no sheet.
+second questionnaire with the same serial (a second print run numbered from 1 too) is a
+sheet of its own, never merged into the first. A missing page flags its sheet rather than
+shifting every sheet after it. Blank pages (duplex backs) and pages of other documents are
+accounted for but belong to no sheet.
+
+A sheet's identity in the survey (`sheet_id`) is told by `SheetRegister` from what the
+survey already holds: see its docstring.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from scanner import comments as comment_stage
@@ -34,6 +40,8 @@ class PageRow:
     reason: str = ""
     form_page: int | None = None
     content_hash: str = ""
+    path: str = ""
+    """The input file's resolved path: the page's place, however its name was spelt."""
 
 
 @dataclass
@@ -49,28 +57,102 @@ class Sheet:
     results: list[FieldResult] = field(default_factory=list)
 
 
-def _sheet_id(template: Template, serial: int | None, first_page_hash: str) -> str:
-    """Stable across re-runs: the copy's serial, else the hash of its first page's image."""
+def proposed_id(template: Template, serial: int | None, first_page_hash: str) -> str:
+    """The id a new sheet takes: the copy's serial, else the hash of its first page's image."""
     if serial is not None:
         return f"{template.form}-{serial:06d}"
     return "s" + hashlib.sha1(f"{template.form}:{first_page_hash}".encode()).hexdigest()[:11]
 
 
+@dataclass(frozen=True)
+class KnownSheet:
+    """A sheet the survey already holds, as far as telling it again needs."""
+
+    sheet_id: str
+    serial: int | None
+    images: frozenset[str]
+    """The content hashes of its pages."""
+    places: frozenset[tuple[str, int]]
+    """(resolved path, page) of the input pages it was assembled from."""
+
+
+class SheetRegister:
+    """Tells which sheet of the survey an assembled sheet is, so that its id survives re-runs.
+
+    An assembled sheet is the known sheet it shares most with: each page image in common
+    counts two, each input page (resolved path and page number) in common one. So a
+    re-run of the same scans, in any order, under any spelling of their paths, in other
+    files or with pages appended, finds every sheet by its images; a file scanned again
+    (a page re-scanned, so a new image at the same place) finds it by place. A numbered
+    copy is only ever the known sheet of the same serial. Each known sheet is claimed
+    once a run. A sheet matching none is new: it takes `proposed_id`, with `-2`, `-3`, ...
+    when that id is taken (a second questionnaire with the same serial, or the same first
+    page scanned twice), so that two questionnaires are never merged into one. A sheet
+    with page images that a sheet of this run has already is flagged: scanned twice.
+    """
+
+    def __init__(self, known: Iterable[KnownSheet] = ()):
+        self.known = {k.sheet_id: k for k in known}
+        self._by_image: dict[str, set[str]] = {}
+        self._by_place: dict[tuple[str, int], str] = {}
+        for k in self.known.values():
+            for image in k.images:
+                self._by_image.setdefault(image, set()).add(k.sheet_id)
+            for place in k.places:
+                self._by_place[place] = k.sheet_id
+        self.claimed: dict[str, Sheet] = {}
+        """The sheets assembled in this run, by the id each was given."""
+        self._read: dict[str, str] = {}
+        """The page images of this run's sheets, and the sheet each is in."""
+
+    def identify(self, sheet: Sheet, proposed: str) -> str:
+        """The id of `sheet` in the survey; claims it for this run."""
+        score: Counter[str] = Counter()
+        for page in sheet.pages.values():
+            for sheet_id in self._by_image.get(page.content_hash, ()):
+                score[sheet_id] += 2
+        for row in sheet.rows:
+            if (row.path, row.page) in self._by_place:
+                score[self._by_place[row.path, row.page]] += 1
+        matches = sorted((-n, sheet_id) for sheet_id, n in score.items()
+                         if sheet_id not in self.claimed and self._same_serial(sheet, self.known[sheet_id]))
+        sheet_id = matches[0][1] if matches else self._free(proposed)
+        twins = sorted({self._read[p.content_hash] for p in sheet.pages.values() if p.content_hash in self._read})
+        if twins:
+            sheet.flags.append(f"the same page images as {', '.join(twins)}: scanned twice?")
+        self.claimed[sheet_id] = sheet
+        self._read.update({p.content_hash: sheet_id for p in sheet.pages.values()})
+        return sheet_id
+
+    @staticmethod
+    def _same_serial(sheet: Sheet, known: KnownSheet) -> bool:
+        return sheet.serial is None or known.serial in (None, sheet.serial)
+
+    def _free(self, proposed: str) -> str:
+        sheet_id, n = proposed, 1
+        while sheet_id in self.known or sheet_id in self.claimed:
+            n += 1
+            sheet_id = f"{proposed}-{n}"
+        return sheet_id
+
+
 class Assembler:
     """Takes page results in input order; yields sheets as they are complete or closed."""
 
-    def __init__(self, template: Template, programme: str | None = None):
+    def __init__(self, template: Template, programme: str | None = None, register: SheetRegister | None = None):
         self.template = template
         self.programme = programme
+        self.register = register or SheetRegister()
         self.rows: list[PageRow] = []
         self._open: Sheet | None = None
-        self._parked: dict[int, Sheet] = {}
+        self._parked: list[Sheet] = []
         """Numbered sheets left incomplete by their file: their pages may be in another."""
 
-    def add(self, result: PageResult) -> Iterator[Sheet]:
-        """Account for one page; yield any sheet that this page closes."""
+    def add(self, result: PageResult, path: str = "") -> Iterator[Sheet]:
+        """Account for one page (from the input file at resolved `path`); yield any sheet
+        that this page closes."""
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
-                      form_page=result.form_page, content_hash=result.content_hash)
+                      form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
         if self._open is not None and self._open.source != result.source:
             yield from self._close_open()
@@ -78,23 +160,35 @@ class Assembler:
             return
         if self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
-            parked = self._parked.pop(result.serial, None) if result.serial is not None else None
-            self._open = parked or Sheet("", result.source, result.page, result.serial)
+            self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial)
         self._attach(self._open, result, row)
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""
         yield from self._close_open()
-        for serial in sorted(self._parked):
-            yield self._decide(self._parked.pop(serial))
+        for sheet in sorted(self._parked, key=lambda s: s.serial):
+            yield self._decide(sheet)
+        self._parked = []
 
     def _belongs(self, sheet: Sheet, result: PageResult) -> bool:
         """Whether the page continues the open sheet rather than starting another."""
-        if result.serial is not None and sheet.serial is not None:
-            return result.serial == sheet.serial
-        if result.form_page == self.template.page_numbers[0]:
+        numbered = result.serial is not None and sheet.serial is not None
+        if numbered and result.serial != sheet.serial:
             return False
-        return result.form_page not in sheet.pages or not self._complete(sheet)
+        if result.form_page in sheet.pages:
+            # A page the sheet has already: a double feed while the sheet is incomplete;
+            # else the next questionnaire (on numbered copies, another with this serial).
+            return not self._complete(sheet) and result.form_page != self.template.page_numbers[0]
+        return numbered or result.form_page != self.template.page_numbers[0]
+
+    def _unpark(self, result: PageResult) -> Sheet | None:
+        """The parked sheet of this serial that lacks this page, if any."""
+        if result.serial is None:
+            return None
+        for k, sheet in enumerate(self._parked):
+            if sheet.serial == result.serial and result.form_page not in sheet.pages:
+                return self._parked.pop(k)
+        return None
 
     def _attach(self, sheet: Sheet, result: PageResult, row: PageRow) -> None:
         sheet.rows.append(row)
@@ -115,14 +209,14 @@ class Assembler:
             return
         sheet, self._open = self._open, None
         if sheet.serial is not None and not self._complete(sheet):
-            self._parked[sheet.serial] = sheet
+            self._parked.append(sheet)
         else:
             yield self._decide(sheet)
 
     def _decide(self, sheet: Sheet) -> Sheet:
         t = self.template
         first = sheet.pages[min(sheet.pages)]
-        sheet.sheet_id = _sheet_id(t, sheet.serial, first.content_hash)
+        sheet.sheet_id = self.register.identify(sheet, proposed_id(t, sheet.serial, first.content_hash))
         for row in sheet.rows:
             row.sheet_id = sheet.sheet_id
         missing = [p for p in t.page_numbers if p not in sheet.pages]

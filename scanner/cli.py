@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from scanner.errors import ExitCode, ScannerError
+from scanner.cli_errors import run
+from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
 
@@ -43,22 +44,7 @@ def _setup_logging(verbose: bool, quiet: bool = False) -> None:
 
 def _run(fn, *args, **kwargs):
     """Call the library; turn its errors into a one-line message and the exit code."""
-    try:
-        return fn(*args, **kwargs)
-    except ScannerError as exc:
-        if _State.verbose:
-            logging.exception("failed")
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: one line and exit 70, not a traceback and exit 1
-        if _State.verbose:
-            logging.exception("internal error")
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}; please report it "
-                   f"(--verbose shows the traceback)", err=True)
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+    return run(fn, *args, **kwargs)
 
 
 @app.callback()
@@ -150,6 +136,11 @@ def synth(
     dpi: Annotated[Optional[list[int]], typer.Option(help="Scan resolutions to draw from (repeat).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes drawing files in parallel; the output is "
                                                             "the same for any number.")] = 1,
+    hard: Annotated[bool, typer.Option("--hard", help="Add every hard case (erased ticks, dust, creases, "
+                                                      "phone-photo shadows...): see --effects.")] = False,
+    effects: Annotated[Optional[str], typer.Option(
+        help="Hard cases to add, comma-separated: erased, neighbour, dust, show_through, paper, fit_to_page, "
+             "photocopy, crease, staple, motion_blur, shadow, marker_cut (or all).")] = None,
 ) -> None:
     """Generate realistic scanned batches of filled-in questionnaires, with ground truth.
 
@@ -157,11 +148,15 @@ def synth(
     `truth/`: the expected responses.csv and pages.csv, and marks.csv with how each
     mark was made.
     """
-    from scanner.synth import SynthOptions, generate
+    from scanner.synth import SynthOptions, generate, parse_hard
 
     t = _run(load_template, _run(find_template, template))
+    try:
+        chosen = parse_hard("all" if hard else effects or "")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--effects") from None
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
-                           jobs=max(1, jobs))
+                           jobs=max(1, jobs), hard=chosen)
     result = _run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)
@@ -200,7 +195,8 @@ def scan_command(
     already read and never overwrites a review decision.
 
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
-    3 bad template; 4 a missing program (tesseract).
+    3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
+    (disk full, read-only).
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar
@@ -230,6 +226,10 @@ from scanner.analysis_cli import export_command, report_command, tabulate_comman
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)
+
+from scanner.themes_cli import themes_app  # noqa: E402
+
+app.add_typer(themes_app, name="themes")
 
 
 def main() -> None:

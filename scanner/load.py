@@ -8,12 +8,16 @@ Every input yields pages or a `InputProblem`, so that nothing is dropped silentl
 
 from __future__ import annotations
 
+import array
 import contextlib
-import functools
+import ctypes
+import errno
 import hashlib
 import logging
 import mmap
-from collections.abc import Callable, Iterable, Iterator
+import os
+import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,16 +27,29 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from scanner.errors import InputFileError
+from scanner.errors import InputFileError, one_line
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
-INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+UNSUPPORTED_IMAGE_SUFFIXES = {".bmp", ".gif", ".webp", ".jp2", ".heic", ".heif", ".avif", ".pnm", ".pbm", ".pgm",
+                              ".ppm", ".svg"}
+"""Image types a scanner or phone may save that are not read: named in the file's reason."""
+
+NOT_INPUTS = {"thumbs.db", "desktop.ini"}
+"""Files Windows leaves in every folder of pictures: never a page, not worth a row."""
 
 MAX_PIXELS = 60_000_000
 """Above this (an A4 page at about 800 dpi) images are decoded at reduced size: a
 scanner never needs it, and it keeps a pathological input from exhausting memory."""
+
+MAX_DECODE_PIXELS = 2 * MAX_PIXELS
+"""Above this an image is refused from its header, before decoding: a PNG of 20000 x
+20000 white pixels is a small file but takes gigabytes and seconds to decode, and no
+scan of a page is that large (A4 at 1,000 dpi is 97 million pixels; reading needs 300)."""
+
+MIN_SIDE_PIXELS = 100
+"""Below this many pixels a side an image is no scanned page (A4 at 150 dpi is 1240 x
+1754): refused with a reason rather than failing deep in the reader."""
 
 GREYSCALE_SPREAD = 0.25
 """Mean difference between colour channels below which a colour image is greyscale."""
@@ -61,7 +78,9 @@ class PageTask:
     """1-based page number within the file."""
     kind: PageKind
     content_hash: str
-    """Hash of the page's encoded image (or of its file and number): same scan, same hash."""
+    """Hash of this page's own content (its encoded image, TIFF frame or PDF page
+    objects), never of the whole file: the same scan gives the same hash in any file,
+    at any place, and pages added to or taken from the file leave it alone."""
     data: bytes | None = None
     """The embedded JPEG's bytes, when the page is one scanned JPEG."""
 
@@ -94,12 +113,6 @@ def _digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()[:16]
 
 
-def _file_digest(path: Path) -> str:
-    """A file's hash, read in chunks: a 1,000-page PDF is never held whole."""
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha1").hexdigest()[:16]
-
-
 def _sniff(path: Path) -> str | None:
     with path.open("rb") as f:
         head = f.read(8)
@@ -117,22 +130,38 @@ def _sniff(path: Path) -> str | None:
 def expand_inputs(paths: Iterable[str | Path], exclude: Path | None = None) -> Iterator[tuple[str, Path]]:
     """Each input file as (name as given, path); folders give their files in name order.
 
-    Files under `exclude` (the out folder, whose crops are JPEGs) are not inputs. A
-    folder holding no PDF or image comes back itself, so that it is reported rather
-    than dropped silently.
+    Every file found in a folder is an input, so that each is read or reported: one of
+    an unsupported type, a broken symbolic link or a link loop too. Not inputs: hidden
+    files and folders (a name starting with a dot), `NOT_INPUTS`, and files under
+    `exclude` (the out folder, whose crops are JPEGs). A folder holding no file comes
+    back itself, so that it is reported rather than dropped silently.
     """
-    skip = exclude.resolve() if exclude is not None else None
+    skip = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            children = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
-                              and (skip is None or not p.resolve().is_relative_to(skip)))
+            children = sorted(_folder_files(path, skip))
             for child in children:
                 yield str(child), child
             if not children:
                 yield str(given), path
         else:
             yield str(given), path
+
+
+def _folder_files(folder: Path, skip: str | None) -> Iterator[Path]:
+    """Every file under `folder`, following links to folders but never round a loop."""
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen or (skip is not None and Path(real).is_relative_to(skip)):
+            dirs.clear()  # a link back to a folder already listed, or the out folder
+            continue
+        seen.add(real)
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and name.lower() not in NOT_INPUTS:
+                yield Path(root, name)
 
 
 def count_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> int:
@@ -159,10 +188,12 @@ def enumerate_pages(paths: Iterable[str | Path], exclude: Path | None = None) ->
         except InputFileError as exc:
             yield InputProblem(source, exc.page, exc.reason)
         except (OSError, cv2.error) as exc:
-            yield InputProblem(source, None, f"cannot be read: {exc}")
+            yield InputProblem(source, None, f"cannot be read: {one_line(exc)}")
 
 
 def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
+    if path.is_symlink() and not path.exists():
+        raise InputFileError(source, _broken_link(path))
     if not path.exists():
         raise InputFileError(source, "no such file or folder")
     if path.is_dir():
@@ -176,13 +207,104 @@ def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
         count = cv2.imcount(str(path))
         if count < 1:
             raise InputFileError(source, "not a readable TIFF image")
-        file_hash = _file_digest(path)
+        digests = tiff_frame_digests(path)
         for k in range(count):
-            yield PageTask(source, str(path), k + 1, "tiff-frame", f"{file_hash}:{k + 1}")
+            yield PageTask(source, str(path), k + 1, "tiff-frame", _frame_hash(digests, k, path))
     elif kind in ("png", "jpeg"):
         yield PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
+    elif path.suffix.lower() in UNSUPPORTED_IMAGE_SUFFIXES:
+        raise InputFileError(source, f"{path.suffix.lower()} is not a supported image type: "
+                                     "save it as PNG, JPEG or TIFF")
     else:
         raise InputFileError(source, "neither a PDF nor an image (PNG, JPEG, TIFF)")
+
+TIFF_IMAGE_TAGS = (256, 257, 258, 259, 262, 266, 274, 277, 278, 284, 317, 320, 322, 323, 338, 339, 347, 530, 532)
+"""The tags that say how a frame's pixels are coded (size, bits, compression, colour,
+orientation, tiling, JPEG tables): hashed with the frame's data. Offsets are left out,
+so the frame keeps its hash wherever it sits in the file."""
+
+TIFF_DATA_TAGS = ((273, 279), (324, 325))
+"""(offsets, byte counts) of a frame's strips, and of its tiles."""
+
+_TIFF_TYPES = {1: "B", 2: "B", 3: "H", 4: "I", 5: "II", 6: "b", 7: "B", 8: "h", 9: "i", 10: "ii", 11: "f",
+               12: "d", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+
+
+def tiff_frame_digests(path: Path, only: int | None = None) -> list[str]:
+    """The hash of every frame of a TIFF file (or of frame `only`, 0-based, alone),
+    from its coded data: nothing is decoded, and a frame's hash needs only its own bytes.
+
+    An empty list when the file's directories cannot be followed.
+    """
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        try:
+            frames = list(_tiff_directories(data))
+            if only is not None:
+                return [_tiff_frame_digest(data, frames[only])]
+            return [_tiff_frame_digest(data, tags) for tags in frames]
+        except (struct.error, ValueError, IndexError, KeyError) as exc:
+            log.debug("%s: TIFF directories not followed (%s)", path, exc)
+            return []
+
+
+def _tiff_directories(data: mmap.mmap) -> Iterator[dict[int, tuple]]:
+    """Each frame's tags, from the file's chain of image file directories."""
+    order = {b"II": "<", b"MM": ">"}[bytes(data[:2])]
+    big = struct.unpack(order + "H", data[2:4])[0] == 43  # BigTIFF: 8-byte offsets
+    offset_format, count_format, entry_size = ("Q", "Q", 20) if big else ("I", "H", 12)
+    inline = 8 if big else 4
+    next_ifd = struct.unpack_from(order + offset_format, data, 8 if big else 4)[0]
+    seen = set()
+    while next_ifd and next_ifd not in seen:
+        seen.add(next_ifd)
+        n = struct.unpack_from(order + count_format, data, next_ifd)[0]
+        start = next_ifd + struct.calcsize(count_format)
+        tags = {}
+        for k in range(n):
+            at = start + k * entry_size
+            tag, kind = struct.unpack_from(order + "HH", data, at)
+            count = struct.unpack_from(order + offset_format, data, at + 4)[0]
+            fmt = _TIFF_TYPES.get(kind)
+            if fmt is None or tag not in TIFF_IMAGE_TAGS + tuple(t for pair in TIFF_DATA_TAGS for t in pair):
+                continue
+            where = at + 4 + struct.calcsize(offset_format)
+            if struct.calcsize(order + fmt) * count > inline:
+                where = struct.unpack_from(order + offset_format, data, where)[0]
+            tags[tag] = struct.unpack_from(order + fmt * count, data, where)
+        yield tags
+        next_ifd = struct.unpack_from(order + offset_format, data, start + n * entry_size)[0]
+
+
+def _tiff_frame_digest(data: mmap.mmap, tags: dict[int, tuple]) -> str:
+    digest = hashlib.sha1(repr(sorted((t, v) for t, v in tags.items() if t in TIFF_IMAGE_TAGS)).encode())
+    for offsets_tag, counts_tag in TIFF_DATA_TAGS:
+        for offset, length in zip(tags.get(offsets_tag, ()), tags.get(counts_tag, ())):
+            if offset + length > len(data):
+                raise ValueError("a strip runs past the end of the file")
+            digest.update(data[offset:offset + length])
+    return digest.hexdigest()[:16]
+
+
+def _frame_hash(digests: list[str], index: int, path: Path) -> str:
+    return digests[index] if index < len(digests) else _file_page_hash(path, index)
+
+
+def _file_page_hash(path: Path, index: int) -> str:
+    """Stands in for a page's own hash when its content cannot be followed (a TIFF whose
+    directories are odd, a PDF page PDFium cannot list): the file's hash and the page's
+    number, so the page is still known again while the file stays the same."""
+    with path.open("rb") as f:
+        return f"{hashlib.file_digest(f, 'sha1').hexdigest()[:16]}:{index + 1}"
+
+
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link leads nowhere: a loop, or a target that does not exist."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop: it leads back to itself"
+    return f"a broken symbolic link: its target {os.readlink(path)} does not exist"
 
 
 def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
@@ -211,20 +333,18 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
     if count == 0:
         pdf.close()
         raise InputFileError(source, "the PDF has no pages")
-    file_hash = functools.cache(lambda: _file_digest(path))  # only rendered pages need it
     try:
         for index in range(count):
             if index and index % PDF_REOPEN_PAGES == 0:
                 # PDFium keeps every image it has read until the document is closed.
                 pdf.close()
                 pdf = _open_pdf(source, path)
-            yield _pdf_page_task(source, path, pdf, index, file_hash)
+            yield _pdf_page_task(source, path, pdf, index)
     finally:
         pdf.close()
 
 
-def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
-                   file_hash: Callable[[], str]) -> PageTask:
+def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int) -> PageTask:
     """The page's JPEG when it is one scanned image; else a task to render it."""
     page = None
     try:
@@ -233,13 +353,125 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
         if len(images) == 1 and images[0].get_filters() == ["DCTDecode"]:
             data = bytes(images[0].get_data(decode_simple=False))
             return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
+        return PageTask(source, str(path), index + 1, "pdf-page", _pdf_page_digest(page))
     except pdfium.PdfiumError as exc:
-        log.debug("%s page %d: cannot take the embedded image (%s); rendering", source, index + 1, exc)
+        log.debug("%s page %d: cannot take the page's objects (%s); rendering", source, index + 1, exc)
     finally:
         # Closed now, not when the document is: a 1,000-page PDF is streamed, not held.
         if page is not None:
             page.close()
-    return PageTask(source, str(path), index + 1, "pdf-page", f"{file_hash()}:{index + 1}")
+    return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
+
+
+def _pdf_page_digest(page: pdfium.PdfPage) -> str:
+    """A hash of what the page draws, from its objects (nothing is rendered): the coded
+    data of its images; the points of its paths; its text; and where and in which
+    colour each is drawn. The same page gives the same hash in any file."""
+    digest = hashlib.sha1(repr([round(v, 2) for v in page.get_size()]).encode())
+    textpage = page.get_textpage()
+    try:
+        for obj in page.get_objects():
+            digest.update(repr((obj.type, [round(v, 3) for v in obj.get_matrix().get()],
+                                [round(v, 2) for v in obj.get_bounds()], _object_colours(obj))).encode())
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                digest.update(repr(obj.get_filters()).encode())
+                digest.update(bytes(obj.get_data(decode_simple=False)))
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+                digest.update(_path_points(obj))
+            elif obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                digest.update(_object_text(obj, textpage))
+    finally:
+        textpage.close()
+    return digest.hexdigest()[:16]
+
+
+def _object_colours(obj: pdfium.PdfObject) -> tuple:
+    colours = []
+    for get in (pdfium_c.FPDFPageObj_GetFillColor, pdfium_c.FPDFPageObj_GetStrokeColor):
+        rgba = [ctypes.c_uint() for _ in range(4)]
+        colours.append(tuple(v.value for v in rgba) if get(obj, *rgba) else None)
+    return tuple(colours)
+
+
+def _path_points(obj: pdfium.PdfObject) -> bytes:
+    x, y = ctypes.c_float(), ctypes.c_float()
+    points = array.array("f")
+    for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        segment = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+        points.extend((pdfium_c.FPDFPathSegment_GetType(segment), x.value, y.value,
+                       pdfium_c.FPDFPathSegment_GetClose(segment)))
+    return points.tobytes()
+
+
+def _object_text(obj: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> bytes:
+    size = pdfium_c.FPDFTextObj_GetText(obj, textpage, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFTextObj_GetText(obj, textpage, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    return buffer.raw
+
+
+def _check_size(size: tuple[int, int] | None, task: PageTask) -> None:
+    """Refuse an image too large to decode, from the width and height in its header."""
+    if size is not None and size[0] * size[1] > MAX_DECODE_PIXELS:
+        raise InputFileError(task.source, f"the image is {size[0]} x {size[1]} pixels, more than any scan of a "
+                                          f"page ({MAX_DECODE_PIXELS // 1_000_000} million at most): scan at "
+                                          "600 dpi or less", task.page)
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG from its header, without decoding it."""
+    if data.startswith(b"\x89PNG") and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    at = 2
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
+            at += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        else:
+            at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return None
+
+
+def _tiff_frame_size(path: str, index: int) -> tuple[int, int] | None:
+    """Width and height of frame `index` (0-based) of a TIFF, or BigTIFF, from its directory."""
+    try:
+        return _tiff_directory_size(path, index)
+    except struct.error:
+        return None  # a damaged directory: the decoder says what is wrong
+
+
+def _tiff_directory_size(path: str, index: int) -> tuple[int, int] | None:
+    with open(path, "rb") as f:
+        head = f.read(16)
+        order = "<" if head[:2] == b"II" else ">"
+        big = head[2:4] in (b"\x2b\x00", b"\x00\x2b")
+        # Offsets, entry counts and entries: 4, 2 and 12 bytes in a TIFF, 8, 8 and 20 in a BigTIFF.
+        offset_fmt, count_fmt, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
+        offset = struct.unpack(offset_fmt, head[8:16] if big else head[4:8])[0]
+        for _ in range(index):
+            f.seek(offset)
+            count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
+            f.seek(offset + struct.calcsize(count_fmt) + count * entry)
+            offset = struct.unpack(offset_fmt, f.read(struct.calcsize(offset_fmt)))[0]
+        f.seek(offset)
+        count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
+        entries = f.read(count * entry)
+    size = {}
+    for at in range(0, len(entries) - entry + 1, entry):
+        tag, kind = struct.unpack(order + "HH", entries[at:at + 4])
+        value = entries[at + (12 if big else 8):]  # after the tag, type and count
+        fmt = {3: "H", 4: "I", 16: "Q"}.get(kind)
+        if tag in (256, 257) and fmt:
+            size[tag] = struct.unpack(order + fmt, value[:struct.calcsize(fmt)])[0]
+    return (size[256], size[257]) if len(size) == 2 else None
 
 
 def _decode(data: bytes, task: PageTask) -> np.ndarray:
@@ -317,38 +549,46 @@ def load_page(task: PageTask) -> LoadedPage:
     """Decode one page to pixels.
 
     Raises:
-        InputFileError: the page cannot be decoded; names the file and page.
+        InputFileError: the page cannot be decoded, or is too large or too small to be a
+            scanned page; names the file and page.
     """
     try:
-        if task.kind == "jpeg":
-            assert task.data is not None
-            return _from_jpeg(task.data, task)
-        if task.kind == "image":
-            data = Path(task.path).read_bytes()
-            if data.startswith(b"\xff\xd8"):
-                return _from_jpeg(data, task)
-            raw = _decode(data, task)
-        elif task.kind == "tiff-frame":
-            ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
-            if not ok or not frames:
-                raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
-            raw = _shrink_huge(frames[0])
-        else:
-            raw = _render_pdf_page(task)
+        loaded = _load(task)
     except (OSError, pdfium.PdfiumError, cv2.error) as exc:
-        raise InputFileError(task.source, f"cannot be read: {exc}", task.page) from None
+        raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
     except MemoryError:
         raise InputFileError(task.source, "the image is too large to load", task.page) from None
-    return _from_pixels(raw)
+    height, width = loaded.grey.shape
+    if min(width, height) < MIN_SIDE_PIXELS:
+        raise InputFileError(task.source, f"the image is only {width} x {height} pixels: too small to be "
+                                          "a scanned page", task.page)
+    return loaded
 
 
-def page_task(source: str, path: str | Path, page: int, known_hashes: dict | None = None) -> PageTask:
+def _load(task: PageTask) -> LoadedPage:
+    if task.kind == "jpeg":
+        assert task.data is not None
+        _check_size(_header_size(task.data), task)
+        return _from_jpeg(task.data, task)
+    if task.kind == "image":
+        data = Path(task.path).read_bytes()
+        _check_size(_header_size(data), task)
+        if data.startswith(b"\xff\xd8"):
+            return _from_jpeg(data, task)
+        return _from_pixels(_decode(data, task))
+    if task.kind == "tiff-frame":
+        _check_size(_tiff_frame_size(task.path, task.page - 1), task)
+        ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
+        if not ok or not frames:
+            raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
+        return _from_pixels(_shrink_huge(frames[0]))
+    return _from_pixels(_render_pdf_page(task))
+
+
+def page_task(source: str, path: str | Path, page: int) -> PageTask:
     """Rebuild the task for page `page` of one file, as `enumerate_pages` made it.
 
     For the review's crops: the store keeps each page's file and number, not its bytes.
-    Pages drawn from a PDF (not one JPEG) and TIFF frames are known by their file's hash:
-    `known_hashes`, kept by the caller, remembers it while the file's size and time stamp
-    stay the same, so that a 1,000-page file is not hashed again for every page.
 
     Raises:
         InputFileError: the file is gone, unreadable, or has no such page.
@@ -356,27 +596,18 @@ def page_task(source: str, path: str | Path, page: int, known_hashes: dict | Non
     path = Path(path)
     if not path.is_file():
         raise InputFileError(source, "no such file (moved or deleted since the scan?)", page)
-
-    def file_hash() -> str:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        if known_hashes is None:
-            return _file_digest(path)
-        if key not in known_hashes:
-            known_hashes[key] = _file_digest(path)
-        return known_hashes[key]
-
     kind = _sniff(path)
     if kind == "pdf":
         pdf = _open_pdf(source, path)
         try:
             if not 1 <= page <= len(pdf):
                 raise InputFileError(source, f"the PDF has no page {page}", page)
-            return _pdf_page_task(source, path, pdf, page - 1, file_hash)
+            return _pdf_page_task(source, path, pdf, page - 1)
         finally:
             pdf.close()
     if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):
-        return PageTask(source, str(path), page, "tiff-frame", f"{file_hash()}:{page}")
+        digest = tiff_frame_digests(path, only=page - 1)
+        return PageTask(source, str(path), page, "tiff-frame", digest[0] if digest else _file_page_hash(path, page - 1))
     if kind in ("png", "jpeg") and page == 1:
         return PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
     raise InputFileError(source, f"the file has no page {page} (or is no longer a PDF or image)", page)

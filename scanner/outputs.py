@@ -8,8 +8,10 @@ reader never sees half a CSV.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -67,7 +69,47 @@ def responses_table(store: Store, template: Template, final: pd.DataFrame | None
     out = sheets[["source", "first_page"]].join(wide[["programme"]])
     out["colour"] = sheets["colour"]
     out = out.join(wide[template.field_ids()])
+    problems = sheet_problems(store)
+    out["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in out.index]
     return out.reset_index()
+
+
+FLAG_SEPARATOR = "; "
+
+
+def sheet_problems(store: Store) -> dict[str, list[str]]:
+    """Each questionnaire's problems, for people to see: those found assembling it (a
+    missing or repeated page) and a serial that another questionnaire of the survey has too."""
+    rows = store.db.execute("SELECT sheet_id, serial, flags FROM sheets ORDER BY seq").fetchall()
+    by_serial: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        if row["serial"] is not None:
+            by_serial[row["serial"]].append(row["sheet_id"])
+    problems = {}
+    for row in rows:
+        flags = json.loads(row["flags"])
+        others = [s for s in by_serial.get(row["serial"], []) if s != row["sheet_id"]]
+        if others:
+            flags.append(f"serial {row['serial']} is used by {len(others) + 1} different questionnaires "
+                         f"(also {', '.join(others)}): both are kept; check which is which")
+        if flags:
+            problems[row["sheet_id"]] = flags
+    return problems
+
+
+def sheets_table(store: Store, final: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`sheets.csv`: one row per questionnaire: where it starts, its serial, programme
+    (as in responses.csv), the form pages found, and its problems."""
+    df = (final_items(store) if final is None else final)
+    programme = df[df["item"] == "programme"].set_index("sheet_id")
+    programme = programme["value"].where(programme["status"].isin(RESOLVED), "")
+    df = pd.read_sql_query("SELECT sheet_id, source, first_page, serial, colour, page_hashes "
+                           "FROM sheets ORDER BY seq", store.db, dtype={"serial": "Int64"})
+    df.insert(4, "programme", df["sheet_id"].map(programme).fillna(""))
+    df["pages"] = [" ".join(sorted(json.loads(h), key=int)) for h in df.pop("page_hashes")]
+    problems = sheet_problems(store)
+    df["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in df["sheet_id"]]
+    return df
 
 
 def pages_table(store: Store) -> pd.DataFrame:
@@ -97,13 +139,14 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_outputs(store: Store, template: Template, out_dir: str | Path) -> list[Path]:
-    """Write responses.csv, items.csv and pages.csv into `out_dir`."""
+    """Write responses.csv, items.csv, pages.csv and sheets.csv into `out_dir`."""
     out_dir = Path(out_dir)
     written = []
     final = final_items(store)
     for name, df in (("responses.csv", responses_table(store, template, final)),
                      ("items.csv", items_table(store, final)),
-                     ("pages.csv", pages_table(store))):
+                     ("pages.csv", pages_table(store)),
+                     ("sheets.csv", sheets_table(store, final))):
         write_csv_atomic(df, out_dir / name)
         written.append(out_dir / name)
     return written

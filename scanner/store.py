@@ -3,24 +3,38 @@
 It keeps what each page measured (so a re-run, or a run killed half-way and started
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
-image has changed since is kept and marked for a second look.
+image has changed since is kept and marked for a second look, and one on a sheet that a
+re-scan replaced goes with its page image to the sheet that holds it now. The codebook
+of themes and the codings of comments (`scanner.themes`) live here too, kept the way
+decisions are.
+
+Input pages are keyed by their file's resolved path and page number, so that two
+spellings of one path are one input; `source` is the name as last given.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import PageRow, Sheet
+from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
 from scanner.colour import PaperSample
 from scanner.reader import PageResult
 from scanner.results import BoxMeasure, CommentReading, ItemMeasure, PageStatus
 
 STORE_NAME = "survey.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: pages keyed by resolved path (1 keyed them by the name as given)."""
+
+REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
+                 "review decisions, which have no page to go to")
+REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +43,7 @@ CREATE TABLE IF NOT EXISTS pages (
     sheet_id TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', form_page INTEGER,
     content_hash TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
     scanned_at TEXT NOT NULL,
-    PRIMARY KEY (source, page)
+    PRIMARY KEY (path, page)
 );
 CREATE TABLE IF NOT EXISTS readings (
     content_hash TEXT NOT NULL, reader_key TEXT NOT NULL, result TEXT NOT NULL,
@@ -55,7 +69,28 @@ CREATE TABLE IF NOT EXISTS decisions (
     outcome TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
+CREATE TABLE IF NOT EXISTS themes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '', parent INTEGER REFERENCES themes (id),
+    keywords TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, item TEXT NOT NULL,
+    theme INTEGER REFERENCES themes (id), action TEXT NOT NULL, memo TEXT NOT NULL DEFAULT '',
+    coder TEXT NOT NULL, coded_at TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0,
+    page_hash TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
 """
+
+
+def resolved(source: str) -> str:
+    """The key of an input file in the store: its absolute path, links resolved.
+
+    `os.path.realpath`, not `Path.resolve`: a link loop is an input like any other (its
+    row says so), and `resolve` raises on one.
+    """
+    return os.path.realpath(source)
 
 
 def _now() -> str:
@@ -91,6 +126,25 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an earlier version up to this schema."""
+        if int(self.get_meta("schema_version") or SCHEMA_VERSION) >= SCHEMA_VERSION:
+            return
+        with self.transaction():  # one process migrates; the others then find it done
+            if int(self.get_meta("schema_version") or SCHEMA_VERSION) < 2:
+                # Version 1 keyed pages by the name as given; the path it kept was resolved
+                # (empty for a file that could not be read: its name stands in, resolved now).
+                self.db.execute("ALTER TABLE pages RENAME TO pages_v1")
+                self.db.execute(SCHEMA.split(";")[1])  # the pages table (executescript would commit)
+                rows = self.db.execute("SELECT * FROM pages_v1 ORDER BY seq").fetchall()
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(r["source"], r["page"], r["status"], r["sheet_id"], r["reason"], r["form_page"],
+                      r["content_hash"], r["path"] or resolved(r["source"]), r["seq"], r["scanned_at"]) for r in rows])
+                self.db.execute("DROP TABLE pages_v1")
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         self.db.close()
@@ -100,6 +154,25 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: every statement in the block is committed, or none.
+
+        The connection is in autocommit mode, where `with self.db:` begins nothing: each
+        statement would commit alone, and a reader could see a sheet between the DELETE of
+        its results and the INSERT of the new ones. IMMEDIATE takes the write lock at once,
+        so that what the block reads before it writes cannot change under it (and a second
+        writer waits here rather than failing half-way).
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:  # a failed COMMIT leaves it open too
+                self.db.execute("ROLLBACK")
+            raise
 
     # --- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -115,17 +188,25 @@ class Store:
                               (content_hash, reader_key)).fetchone()
         return _result_from_json(row["result"]) if row else None
 
-    def save_page(self, row: PageRow, path: str, result: PageResult | None, reader_key: str) -> None:
-        """Record what became of one input page, and its reading for later re-runs."""
-        with self.db:
-            seq = self._seq("pages", "source = ? AND page = ?", (row.source, row.page))
+    def save_page(self, row: PageRow, result: PageResult | None, reader_key: str) -> None:
+        """Record what became of one input page (at `row.path`), and its reading for later re-runs.
+
+        A used page keeps the sheet it had until its sheet of this run is saved: a run
+        killed in between leaves the page with its last known sheet, not with none.
+        """
+        with self.transaction():
+            seq = self._seq("pages", "path = ? AND page = ?", (row.path, row.page))
             self.db.execute(
-                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, page) DO UPDATE SET "
+                "source = excluded.source, status = excluded.status, reason = excluded.reason, "
+                "form_page = excluded.form_page, content_hash = excluded.content_hash, "
+                "scanned_at = excluded.scanned_at, sheet_id = CASE WHEN excluded.sheet_id = '' "
+                "AND excluded.status = 'used' THEN pages.sheet_id ELSE excluded.sheet_id END",
                 (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page,
-                 row.content_hash, path, seq, _now()))
+                 row.content_hash, row.path, seq, _now()))
             if row.page:
                 # The file was unreadable as a whole in an earlier run; now its pages speak for it.
-                self.db.execute("DELETE FROM pages WHERE source = ? AND page = 0", (row.source,))
+                self.db.execute("DELETE FROM pages WHERE path = ? AND page = 0", (row.path,))
             # Errors are not cached: the next run tries the page again.
             if result is not None and result.content_hash and result.status is not PageStatus.ERROR:
                 self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)",
@@ -144,7 +225,7 @@ class Store:
         page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
         colour = sheet.colour
         item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
-        with self.db:
+        with self.transaction():
             seq = self._seq("sheets", "sheet_id = ?", (sheet.sheet_id,))
             self.db.execute(
                 "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,8 +233,8 @@ class Store:
                  colour.colour or "" if colour else "", colour.programme or "" if colour else "",
                  json.dumps(colour.rgb) if colour and colour.rgb else None,
                  json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now()))
-            self.db.executemany("UPDATE pages SET sheet_id = ? WHERE source = ? AND page = ?",
-                                [(sheet.sheet_id, row.source, row.page) for row in sheet.rows])
+            self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?",
+                                [(sheet.sheet_id, row.path, row.page) for row in sheet.rows])
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet.sheet_id,))
             self.db.executemany(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -170,3 +251,71 @@ class Store:
             if row["page_hash"] and current and current != row["page_hash"]:
                 self.db.execute("UPDATE decisions SET stale = 1 WHERE id = ?", (row["id"],))
 
+    def sheet_register(self) -> SheetRegister:
+        """The survey's sheets as stored now: what the sheets of a new run are told by.
+
+        Take it before the run saves any page, while each input page still names its sheet.
+        """
+        places: dict[str, set[tuple[str, int]]] = {}
+        for row in self.db.execute("SELECT sheet_id, path, page FROM pages WHERE sheet_id != ''"):
+            places.setdefault(row["sheet_id"], set()).add((row["path"], row["page"]))
+        return SheetRegister(
+            KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
+                       frozenset(places.get(r["sheet_id"], ())))
+            for r in self.db.execute("SELECT sheet_id, serial, page_hashes FROM sheets"))
+
+    def retire_superseded(self, register: SheetRegister) -> list[str]:
+        """Take out the known sheets that this run's sheets replace; their ids.
+
+        A known sheet that no sheet of this run claimed is replaced when each of its page
+        images is now in a sheet of this run, or when none of its input pages is its any
+        more (they were read into other sheets). Its review decisions move, with their
+        history, to the sheet now holding the page image each was made on (a decision on
+        the programme, to the sheet holding its first page), and its input pages still
+        on record are accounted as repeats of those images. A decision with nowhere to go
+        keeps its sheet, flagged, so that no decision drops out of sight.
+        """
+        holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
+                  for page in sheet.pages.values()}
+        named = {row[0] for row in self.db.execute("SELECT DISTINCT sheet_id FROM pages")}
+        retired = []
+        for known in register.known.values():
+            if known.sheet_id in register.claimed:
+                continue
+            if (known.images and known.images <= holder.keys()) or (known.places and known.sheet_id not in named):
+                if self._hand_over(known.sheet_id, holder):
+                    retired.append(known.sheet_id)
+        return retired
+
+    def _hand_over(self, sheet_id: str, holder: dict[str, str]) -> bool:
+        """Move a replaced sheet's decisions to the sheets holding their page images, and
+        take it out; or, when a decision has nowhere to go, flag it and keep it."""
+        sheet = self.db.execute("SELECT page_hashes, flags FROM sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
+        page_hashes = json.loads(sheet["page_hashes"])
+        first = holder.get(page_hashes[min(page_hashes, key=int)]) if page_hashes else None
+        # Codings of comments (scanner.themes) go the same way as decisions.
+        targets, moves = [], {}
+        for table in ("decisions", "codings"):
+            rows = self.db.execute(f"SELECT id, page_hash, undone FROM {table} WHERE sheet_id = ?",
+                                   (sheet_id,)).fetchall()
+            found = [(holder.get(d["page_hash"]) if d["page_hash"] else first, d) for d in rows]
+            # Undone decisions are history: they go along where they can, and never hold a sheet back.
+            moves[table] = [(target, d["id"]) for target, d in found if target is not None]
+            targets += found
+        with self.transaction():
+            if any(target is None and not d["undone"] for target, d in targets):
+                flags = json.loads(sheet["flags"])
+                if REPLACED_FLAG not in flags:
+                    self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
+                                    (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
+                return False
+            for table, moved in moves.items():
+                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?", moved)
+            for row in self.db.execute("SELECT path, page, content_hash FROM pages WHERE sheet_id = ?",
+                                       (sheet_id,)).fetchall():
+                self.db.execute("UPDATE pages SET status = ?, sheet_id = ?, reason = ? WHERE path = ? AND page = ?",
+                                (PageStatus.UNRECOGNISED.value, holder.get(row["content_hash"], ""),
+                                 REPEATED_IMAGE, row["path"], row["page"]))
+            self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
+            self.db.execute("DELETE FROM sheets WHERE sheet_id = ?", (sheet_id,))
+        return True

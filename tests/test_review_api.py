@@ -7,12 +7,20 @@ import json
 import os
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 from review_survey import FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, running
+
+from scanner.review import server as server_module
+from scanner.review.server import CROP_WORKERS
+from scanner.store import Store
 
 
 @pytest.fixture
@@ -47,7 +55,8 @@ class Response:
 
 
 def call(server, method: str, path: str, body=None, *, token: str | None = None, host: str | None = None,
-         content_type: str = "application/json", raw_body: bytes | None = None, length: int | None = None) -> Response:
+         content_type: str = "application/json", raw_body: bytes | None = None, length: int | str | None = None,
+         headers: dict[str, str] | None = None) -> Response:
     """One request, the path sent exactly as given (no normalisation of `..`)."""
     port = server.server_address[1]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -56,6 +65,8 @@ def call(server, method: str, path: str, body=None, *, token: str | None = None,
         conn.putrequest(method, full, skip_host=True, skip_accept_encoding=True)
         if host != "":
             conn.putheader("Host", host or f"127.0.0.1:{port}")
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
         data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else b"")
         if method == "POST":
             conn.putheader("Content-Type", content_type)
@@ -118,6 +129,20 @@ def test_a_link_out_of_the_out_folder_is_refused(server, out):
     assert get(server, "files/escape/out/items.csv").status == 403
 
 
+@pytest.mark.parametrize("path", ["files/survey.sqlite", "files/survey.sqlite-wal", "files/survey.sqlite-shm",
+                                  "files/./survey.sqlite", "files/crops/../survey.sqlite", "files/crops",
+                                  "files/%73urvey.sqlite", "files/", "files/."])
+def test_the_store_is_never_served(shared, path):
+    # A plain read of the store in the server's process drops SQLite's locks there (see
+    # test_review_kill.py for what that cost); the page needs only the CSVs and crops.
+    assert get(shared, path).status == 404
+
+
+def test_a_link_to_the_store_among_the_crops_is_not_served(server, out):
+    os.symlink(out / "survey.sqlite", out / "crops" / "store.jpg")
+    assert get(server, "files/crops/store.jpg").status == 404
+
+
 def test_files_of_the_out_folder_are_served(server, out):
     r = get(server, "files/items.csv")
     assert r.status == 200 and r.body.startswith(b"sheet_id,item,value,status")
@@ -147,6 +172,38 @@ def test_the_token_alone_redirects_to_the_page(shared):
     r = conn.getresponse()
     assert r.status == 301 and r.headers["Location"] == shared.url
     conn.close()
+
+
+def _login_path(server) -> str:
+    url = urlsplit(server.login_url())
+    assert server.token not in url.geturl()
+    return f"{url.path.lstrip('/')}?{url.query}"
+
+
+def test_a_one_time_address_leaves_a_cookie_and_is_spent(shared):
+    path = _login_path(shared)
+    r = get(shared, path, token="")
+    assert r.status == 303 and r.headers["Location"] == "/"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    pair = cookie.split(";")[0]
+    assert get(shared, "", token="", headers={"Cookie": pair}).status == 200
+    assert get(shared, "api/info", token="", headers={"Cookie": f"other=1; {pair}"}).status == 200
+    assert get(shared, path, token="").status == 403  # spent
+    assert get(shared, path, token="", headers={"Cookie": pair}).status == 303  # spent, but by this browser
+
+
+@pytest.mark.parametrize("cookie", ["{name}=", "{name}={token}x", "{name}x={token}", "scanner-review-1={token}",
+                                    "{token}"])
+def test_requests_with_another_cookie_are_refused(shared, cookie):
+    value = cookie.format(name=shared.cookie_name, token=shared.token)
+    assert get(shared, "api/info", token="", headers={"Cookie": value}).status == 403
+
+
+def test_a_one_time_address_is_good_for_a_few_minutes_only(shared, monkeypatch):
+    monkeypatch.setattr(server_module, "LOGIN_TTL_S", -1.0)
+    assert get(shared, _login_path(shared), token="").status == 403
+    assert get(shared, "login?code=", token="").status == 403
 
 
 # --- reading the queue --------------------------------------------------------------------------
@@ -262,6 +319,94 @@ def test_bodies_that_are_not_json_objects_are_refused(shared):
     assert post(shared, "api/decision", raw_body=b"[1, 2]").status == 400
     assert post(shared, "api/decision", {"value": "1"}, content_type="text/plain").status == 415
     assert post(shared, "api/decision", raw_body=b"{}", length=1_000_001).status == 413  # refused unread
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "+2", "1_0", "0x2", "2, 2"])
+def test_a_content_length_that_is_not_a_plain_number_is_refused(shared, length):
+    # -1 used to read the stream to its end, past the 1 MB limit; abc was a 500.
+    r = post(shared, "api/decision", raw_body=b"{}", length=length)
+    assert r.status == 400 and "Content-Length" in r.json()["error"]
+
+
+@pytest.mark.parametrize("field", ["sheet_id", "reviewer", "value"])
+def test_half_a_utf16_pair_is_refused(server, field):
+    body = json.dumps({**decision(sheets(server)[0]), field: "?"}).replace('"?"', '"\\ud800"').encode()
+    assert post(server, "api/decision", raw_body=body).status == 400
+    assert post(server, "api/undo", raw_body=b'{"id": 1, "reviewer": "\\udfff"}').status == 400
+
+
+def test_json_nested_too_deep_is_refused(shared):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert post(shared, "api/decision", raw_body=deep).status == 400
+    assert post(shared, "api/undo", raw_body=b'{"id": ' + deep + b"}").status == 400
+
+
+@pytest.mark.parametrize("bad", [10**30, 2**63, 0, -1, True, 1.5, "1"])
+def test_decision_ids_that_sqlite_cannot_hold_are_refused(server, bad):
+    assert post(server, "api/undo", {"id": bad, "reviewer": "Ann"}).status == 400
+    assert post(server, "api/decision", decision(sheets(server)[0], seen=bad)).status == 400
+    assert get(server, "api/status").json()["decided"] == 0
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:1", "https://127.0.0.1:{port}"])
+def test_changes_asked_from_another_site_are_refused(server, origin):
+    sheet = sheets(server)[0]
+    port = server.server_address[1]
+    r = post(server, "api/decision", decision(sheet), headers={"Origin": origin.format(port=port)})
+    assert r.status == 403 and "another site" in r.json()["error"]
+    assert post(server, "api/undo", {"id": 1, "reviewer": "Ann"}, headers={"Origin": "null"}).status == 403
+    assert get(server, "api/status").json()["decided"] == 0
+    for own in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        mine = post(server, "api/decision", decision(sheet, reviewer="Ann", seen=None), headers={"Origin": own})
+        assert mine.status in (200, 409)
+
+
+def test_the_decisions_of_a_team_at_once_all_get_an_answer(server, out):
+    """100 reviewers' requests arrive at once: none is reset (the listen backlog was 5)."""
+    with Store(out) as store:
+        keys = [tuple(r) for r in store.db.execute("SELECT sheet_id, item FROM results WHERE item != 'programme' "
+                                                   "AND item NOT LIKE '%comment' LIMIT 100")]
+    assert len(keys) == 100
+    start = threading.Barrier(100)
+
+    def decide(key) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=60)
+        start.wait()
+        try:
+            conn.request("POST", f"/{server.token}/api/decision", json.dumps(decision(key[0], key[1], "1")),
+                         {"Content-Type": "application/json"})
+            return conn.getresponse().status
+        except OSError as exc:
+            return type(exc).__name__
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(100) as pool:
+        answers = list(pool.map(decide, keys))
+    assert answers == [200] * 100
+
+
+def test_crops_asked_at_once_are_drawn_a_few_at_a_time(shared, monkeypatch):
+    app = shared.app
+    drawing, most = [], []
+    real = type(app.crops).item_png
+
+    def counted(renderer, *args, **kwargs):
+        # The real drawing, counted: how many are under way at once.
+        drawing.append(1)
+        most.append(len(drawing))
+        try:
+            return real(renderer, *args, **kwargs)
+        finally:
+            drawing.pop()
+
+    monkeypatch.setattr(type(app.crops), "item_png", counted)
+    sheet = sheets(shared)[0]
+    items = [i.id for i in app.template.items][:40]
+    with ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(lambda item: get(shared, f"api/crop?sheet={sheet}&item={item}").status, items))
+    assert statuses == [200] * 40
+    assert max(most) <= CROP_WORKERS
 
 
 def test_decisions_reach_the_csvs_soon(server, out):

@@ -65,7 +65,12 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
         page.set_default_timeout(10_000)
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.url)
+        # As `scanner review` opens it: a one-time address, exchanged for a cookie; the
+        # page's own address holds no token.
+        page.goto(server.login_url())
+        assert page.url == f"http://127.0.0.1:{server.server_address[1]}/"
+        cookie = page.context.cookies()[0]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and page.evaluate("document.cookie") == ""
 
         # The name is asked once.
         page.fill("#name-input", "Ann")
@@ -107,7 +112,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
         assert "Programme B" in page.inner_text(".decided")
         assert press_and_wait(page, "3") == ""
 
-        # A new visit remembers the name and finds nothing left.
+        # A new visit (on the cookie) remembers the name and finds nothing left.
         page.reload()
         page.wait_for_selector("#done", state="visible")
         assert not page.is_visible("#name-dialog") and "Nothing left" in page.inner_text("#done")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -80,6 +81,39 @@ def test_the_command_serves_until_ctrl_c_and_the_csvs_keep_every_decision(out):
             proc.wait()
     items = pd.read_csv(out / "items.csv", dtype=str).set_index(["sheet_id", "item"])
     assert items.loc[(first["sheet_id"], first["item"]), "status"] == "reviewed"
+
+
+def test_the_browser_is_opened_on_a_one_time_address_not_the_token(out, tmp_path):
+    # A "browser" that only notes its command line: what any user of the machine can read.
+    seen = tmp_path / "argv.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f"#!{sys.executable}\nimport sys\nopen({str(seen)!r}, 'w').write(sys.argv[1])\n")
+    browser.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": str(browser)}
+    command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+                            start_new_session=True)
+    try:
+        token_url = proc.stdout.readline().strip()
+        deadline = time.monotonic() + 20
+        while not seen.exists() or not seen.read_text():
+            assert time.monotonic() < deadline, "the browser was not started"
+            time.sleep(0.05)
+        opened = seen.read_text()
+        token = token_url.rstrip("/").rsplit("/", 1)[1]
+        assert "/login?code=" in opened and token not in opened
+        base = opened.split("/login")[0]
+        browser_session = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser_session.open(opened, timeout=10) as r:  # redirected to the page, the cookie kept
+            assert r.geturl() == base + "/" and b"review.js" in r.read()
+        with browser_session.open(base + "/api/status", timeout=10) as r:
+            assert json.load(r)["waiting"] == 4
+        with pytest.raises(urllib.error.HTTPError) as refused:  # spent: another user is too late
+            urllib.request.urlopen(opened, timeout=10)
+        assert refused.value.code == 403
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
 
 
 def test_the_readme_explains_review():

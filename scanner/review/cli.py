@@ -28,9 +28,10 @@ def review_command(
 ) -> None:
     """Review what the scan is unsure of, in the browser, keeping every decision.
 
-    Starts a server on 127.0.0.1 whose address holds a random token, and opens it. The
-    page shows the queue one item at a time: the item's row as scanned with each box's
-    measured ink, the scan's guess and why it was flagged. Keys: 1-9 a code, 0 or space
+    Starts a server on 127.0.0.1 whose address holds a random token, and opens the page
+    in the browser (through a one-time address, which leaves a cookie). The page shows
+    the queue one item at a time: the item's row as scanned with each box's measured
+    ink, the scan's guess and why it was flagged. Keys: 1-9 a code, 0 or space
     blank, m invalid, Enter accept the guess, Backspace or left arrow back, u undo.
     Every decision is saved at once and the CSVs are written again; when two people
     review at once, the first decision on an item stands. Ctrl+C stops the server.
@@ -51,7 +52,8 @@ def review_command(
     typer.echo(server.url)
     typer.echo(f"Reviewing {out}: open the address above; Ctrl+C stops the server.", err=True)
     if not no_browser:
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+        # Not the token: a browser's command line is there for any user of the machine to read.
+        threading.Thread(target=webbrowser.open, args=(server.login_url(),), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -78,6 +80,10 @@ def format_status(report: dict) -> str:
     if report["by_programme"]:
         lines += ["", "By programme:"]
         lines += [f"  {n:>5}  {p}" for p, n in report["by_programme"].items()]
+    if report["sheets"]:
+        lines += ["", f"Questionnaires with a problem ({len(report['sheets'])}):"]
+        lines += [f"  {s['sheet_id']} ({s['source']} page {s['first_page']}): {problem}"
+                  for s in report["sheets"] for problem in s["problems"]]
     check = report["check"]
     if check["checked"]:
         lines += ["", f"Quality check: {check['checked']} ok values checked, {check['disagreed']} disagreed; "

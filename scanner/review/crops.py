@@ -135,9 +135,8 @@ class CropRenderer:
         self.template = template
         self.cache_size = cache_size
         self._pages: OrderedDict[str, LoadedPage] = OrderedDict()
-        self._file_hashes: dict = {}
-        """Hashes of large input files, for `load.page_task` (a dict is safe to share)."""
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
 
     def page(self, ref: PageRef) -> LoadedPage:
         """The page's pixels, from memory or reloaded from its file.
@@ -145,23 +144,35 @@ class CropRenderer:
         Raises:
             CropUnavailable: the file is gone or holds another image than was scanned.
         """
+        loaded = self._cached(ref)
+        if loaded is not None:
+            return loaded
+        # One page loaded at a time: pdfium is not thread-safe, and when many requests
+        # want the same page, the first loads it and the others find it in memory.
+        with self._loading:
+            loaded = self._cached(ref)
+            if loaded is not None:
+                return loaded
+            try:
+                task = page_task(ref.source, ref.path, ref.page)
+                if task.content_hash != ref.content_hash:
+                    raise CropUnavailable(f"{ref.source} page {ref.page} has changed since it was scanned: "
+                                          f"scan it again")
+                loaded = load_page(task)
+            except InputFileError as exc:
+                raise CropUnavailable(str(exc)) from None
+            with self._lock:
+                self._pages[ref.content_hash] = loaded
+                while len(self._pages) > self.cache_size:
+                    self._pages.popitem(last=False)
+        return loaded
+
+    def _cached(self, ref: PageRef) -> LoadedPage | None:
         with self._lock:
             loaded = self._pages.get(ref.content_hash)
             if loaded is not None:
                 self._pages.move_to_end(ref.content_hash)
-                return loaded
-        try:
-            task = page_task(ref.source, ref.path, ref.page, self._file_hashes)
-            if task.content_hash != ref.content_hash:
-                raise CropUnavailable(f"{ref.source} page {ref.page} has changed since it was scanned: scan it again")
-            loaded = load_page(task)
-        except InputFileError as exc:
-            raise CropUnavailable(str(exc)) from None
-        with self._lock:
-            self._pages[ref.content_hash] = loaded
-            while len(self._pages) > self.cache_size:
-                self._pages.popitem(last=False)
-        return loaded
+            return loaded
 
     def item_png(self, ref: PageRef, item: str, scores: dict[str, float] | None = None,
                  threshold: float | None = None) -> bytes:

@@ -24,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 
 from scanner.errors import ScannerError, UsageError
-from scanner.outputs import STALE_REASON
+from scanner.outputs import STALE_REASON, sheet_problems
 from scanner.results import Reason
 from scanner.store import STORE_NAME, Store
 from scanner.template import Template
@@ -225,7 +225,9 @@ def queue_status(out_dir: str | Path, template: Template) -> dict:
 
 
 def status(store: Store, fields: Fields) -> dict:
-    """The queue in numbers: how many wait, by reason, question and programme; decisions so far."""
+    """The queue in numbers: how many wait, by reason, question and programme; decisions
+    so far; and the questionnaires with a problem of their own (a page missing or
+    repeated, a serial shared with another questionnaire), for a person to look at."""
     entries = waiting(store, fields)
     decided = store.db.execute(LAST_DECISIONS + "SELECT COUNT(*) FROM last").fetchone()[0]
     by_reason = Counter(e.reason for e in entries)
@@ -236,7 +238,18 @@ def status(store: Store, fields: Fields) -> dict:
         "by_question": _counts(e.question for e in entries),
         "by_programme": _counts(e.programme for e in entries),
         "check": asdict(check_report(store)),
+        "sheets": problem_sheets(store),
     }
+
+
+def problem_sheets(store: Store) -> list[dict]:
+    """Each questionnaire with a problem of its own, in survey order: where it starts and what is wrong."""
+    problems = sheet_problems(store)
+    if not problems:
+        return []
+    rows = store.db.execute("SELECT sheet_id, source, first_page, serial FROM sheets ORDER BY seq").fetchall()
+    return [{"sheet_id": r["sheet_id"], "source": r["source"], "first_page": r["first_page"], "serial": r["serial"],
+             "problems": problems[r["sheet_id"]]} for r in rows if r["sheet_id"] in problems]
 
 
 def _counts(values) -> dict[str, int]:
@@ -378,9 +391,7 @@ def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, valu
     value = _check_value(fields, kind, item, value, outcome or Outcome.VALUE)
     if outcome is None:
         outcome = Outcome.VALUE if value else Outcome.BLANK
-    db = store.db
-    db.execute("BEGIN IMMEDIATE")  # the check and the insert are one step for every process
-    try:
+    with store.transaction() as db:  # the check and the insert are one step for every process
         row = _result_row(store, sheet_id, item)
         current = current_decision(store, sheet_id, item)
         if (current["id"] if current else None) != seen:
@@ -390,12 +401,7 @@ def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, valu
             "INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, value_before, status_before, "
             "page_hash, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sheet_id, item, value, reviewer, _now(), row["value"], row["status"], page_hash, outcome.value))
-        decision = _decision_dict(db.execute("SELECT * FROM decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    return decision
+        return _decision_dict(db.execute("SELECT * FROM decisions WHERE id = ?", (cursor.lastrowid,)).fetchone())
 
 
 def _conflict_message(current: dict | None, what: str) -> str:
@@ -414,9 +420,7 @@ def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
         UnknownItem: no such decision.
         DecisionConflict: the decision is someone else's, already undone, or superseded.
     """
-    db = store.db
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction() as db:
         row = db.execute("SELECT * FROM decisions WHERE id = ?", (decision_id,)).fetchone()
         if row is None:
             raise UnknownItem(f"no decision {decision_id} in this survey")
@@ -427,10 +431,6 @@ def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
         if row["reviewer"] != reviewer.strip():
             raise DecisionConflict(f"this decision is {row['reviewer']}'s; only they can undo it", current)
         db.execute("UPDATE decisions SET undone = 1 WHERE id = ?", (decision_id,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return {"undone": decision_id, "sheet_id": row["sheet_id"], "item": row["item"],
             "decision": current_decision(store, row["sheet_id"], row["item"])}
 
@@ -472,5 +472,6 @@ def check_report(store: Store) -> CheckReport:
 
 __all__ = ["CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
            "QueueEntry", "UnknownItem", "check_report", "check_sample", "current_decision",
-           "item_detail", "open_survey", "queue_status", "record_decision", "status", "undo_decision", "waiting",
+           "item_detail", "open_survey", "problem_sheets", "queue_status", "record_decision", "status",
+           "undo_decision", "waiting",
            "wilson"]

@@ -1,11 +1,13 @@
 """The review web server: the standard library's http.server, on 127.0.0.1 only.
 
-Every request must carry the random token as the first part of its path and a Host
-header naming this server (so that a page on another site cannot reach it, even through
-DNS rebinding); files are served from the out folder only. The store is used from one
-thread (sqlite connections belong to the thread that opened them, and one writer keeps
-decisions in order); crops are drawn in the request threads; the CSVs are written again
-by a child process a moment after the last decision.
+Every request must carry the random token, as the first part of its path or in the
+cookie a browser gets for a one-time address, and a Host header naming this server (so
+that a page on another site cannot reach it, even through DNS rebinding); a change must
+not come from another site's page (Origin). Of the out folder only the CSVs and comment
+crops are served. The store is used from one thread (sqlite connections belong to the
+thread that opened them, and one writer keeps decisions in order); crops are drawn in
+the request threads, a few at a time; the CSVs are written again by a child process a
+moment after the last decision.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import hmac
 import json
 import logging
 import mimetypes
+import os
+import re
 import secrets
 import threading
 import time
@@ -44,7 +48,21 @@ MAX_DELAY_S = 5.0
 Both grow with what a write costs (50 ms on a small survey, 5 s of CPU on 1,000 sheets):
 a quiet spell as long as the last write, and at most a quarter of the time spent writing."""
 MAX_BODY = 1_000_000
+LOGIN_PATH = "login"
+LOGIN_TTL_S = 300.0
+"""A one-time address is good this long: time for a browser to start, no longer."""
+CROP_WORKERS = max(2, os.cpu_count() or 1)
+"""Crops drawn at once; other crop requests wait their turn. A crop is CPU work (numpy
+and OpenCV, which release the interpreter lock): more at once than cores only makes
+each slower and holds more pages in memory."""
 STATIC = ("index.html", "review.js", "review.css")
+SERVED_FILES = ("responses.csv", "items.csv", "pages.csv")
+CROPS_DIR = "crops"
+"""The out folder's files that `files/` serves: the CSVs and comment crops (JPEGs under
+crops/), nothing else. Never the store: a plain read of survey.sqlite (or its -wal or
+-shm) in this process would drop the POSIX locks SQLite holds on it here, and the next
+process to close the store (the CSV writer) would then delete the live WAL, and with it
+decisions already answered 200."""
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -55,10 +73,9 @@ SECURITY_HEADERS = {
 
 
 class HttpError(Exception):
-    def __init__(self, status: HTTPStatus, message: str, extra: dict | None = None):
+    def __init__(self, status: HTTPStatus, message: str):
         super().__init__(message)
         self.status = status
-        self.extra = extra or {}
 
 
 class CsvWriter:
@@ -154,6 +171,7 @@ class ReviewApp:
         self.template = template
         self.fields = q.Fields(template)
         self.crops = CropRenderer(template)
+        self.crop_slots = threading.BoundedSemaphore(CROP_WORKERS)
         self._local = threading.local()
         self._db = ThreadPoolExecutor(1, thread_name_prefix="review-store")
         try:
@@ -186,10 +204,28 @@ class ReviewApp:
             self._db.shutdown()
 
 
+class Redirect(Exception):
+    """Answer with a redirect (and maybe a cookie) instead of a page."""
+
+    def __init__(self, status: HTTPStatus, location: str, cookie: str | None = None):
+        super().__init__(location)
+        self.status = status
+        self.location = location
+        self.cookie = cookie
+
+
 class ReviewServer(ThreadingHTTPServer):
-    """`scanner review`'s server. `url` holds the token; `serve_forever()` until `shutdown()`."""
+    """`scanner review`'s server; `serve_forever()` until `shutdown()`.
+
+    `url` holds the session's token, for programs and for `--no-browser`; a browser is
+    better sent to `login_url()`, which is spent on first use and leaves a cookie.
+    """
 
     daemon_threads = True
+    request_queue_size = 1024
+    """The listen backlog (the kernel caps it at net.core.somaxconn). http.server's 5
+    reset a quarter of 100 connections opened at once: a team of reviewers' browsers,
+    each loading ahead on several connections, open that many."""
 
     def __init__(self, out_dir: str | Path, template: Template, host: str = "127.0.0.1", port: int = 0):
         self.app = ReviewApp(out_dir, template)
@@ -201,7 +237,32 @@ class ReviewServer(ThreadingHTTPServer):
             raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from None
         port = self.server_address[1]
         self.allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.allowed_origins = {f"http://{h}" for h in self.allowed_hosts}
         self.url = f"http://127.0.0.1:{port}/{self.token}/"
+        self.cookie_name = f"scanner-review-{port}"  # cookies ignore ports: one name per server
+        self._login_codes: dict[str, float] = {}
+        self._login_lock = threading.Lock()
+
+    def login_url(self) -> str:
+        """A one-time address for a browser: its code is exchanged, once and within
+        LOGIN_TTL_S, for the session's cookie, so that a browser's command line (which
+        other users of the machine can read) never holds the token itself."""
+        code = secrets.token_urlsafe(24)
+        with self._login_lock:
+            self._login_codes[code] = time.monotonic() + LOGIN_TTL_S
+        return f"http://127.0.0.1:{self.server_address[1]}/{LOGIN_PATH}?{urlencode({'code': code})}"
+
+    def redeem(self, code: str) -> bool:
+        """Spend a one-time code; whether it was good."""
+        with self._login_lock:
+            expires = self._login_codes.pop(code, None)
+            now = time.monotonic()
+            self._login_codes = {c: t for c, t in self._login_codes.items() if t > now}
+        return expires is not None and now < expires
+
+    def session_cookie(self) -> str:
+        """The Set-Cookie value: the token, out of reach of scripts and of other sites."""
+        return f"{self.cookie_name}={self.token}; Path=/; HttpOnly; SameSite=Strict"
 
     def server_close(self) -> None:
         super().server_close()
@@ -244,32 +305,62 @@ class ReviewHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
 
     def _route(self) -> tuple[str, dict[str, str]]:
-        """Check the Host header and the token; the path after the token, and the query."""
+        """Check the Host header, the origin of a change, and the token (at the start of
+        the path, or in the cookie); the path after the token, and the query."""
         host = self.headers.get("Host", "")
         if host not in self.server.allowed_hosts:
             raise HttpError(HTTPStatus.FORBIDDEN, f"refused: Host {host!r} is not this review server")
+        origin = self.headers.get("Origin")
+        if self.command == "POST" and origin is not None and origin not in self.server.allowed_origins:
+            raise HttpError(HTTPStatus.FORBIDDEN, f"refused: a change asked from another site ({origin!r})")
         parts = urlsplit(self.path)
-        token, slash, rest = parts.path.lstrip("/").partition("/")
-        if not hmac.compare_digest(token.encode(), self.server.token.encode()):
-            raise HttpError(HTTPStatus.FORBIDDEN, "refused: the address lacks this session's token")
-        if not slash:  # the page's relative addresses need the slash after the token
-            raise HttpError(HTTPStatus.MOVED_PERMANENTLY, "see the address with a slash",
-                            {"location": self.server.url})
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        return rest, params
+        path = parts.path.lstrip("/")
+        token, slash, rest = path.partition("/")
+        if hmac.compare_digest(token.encode(), self.server.token.encode()):
+            if not slash:  # the page's relative addresses need the slash after the token
+                raise Redirect(HTTPStatus.MOVED_PERMANENTLY, self.server.url)
+            return rest, params
+        if path == LOGIN_PATH and self.command == "GET":
+            self._login(params.get("code", ""))
+        if not self._has_session_cookie():
+            raise HttpError(HTTPStatus.FORBIDDEN, "refused: the address lacks this session's token")
+        return path, params
+
+    def _login(self, code: str) -> None:
+        """Exchange a one-time code for the cookie, and go to the page (at "/", no token)."""
+        if self.server.redeem(code):
+            raise Redirect(HTTPStatus.SEE_OTHER, "/", self.server.session_cookie())
+        if self._has_session_cookie():  # the code is spent, but by this browser
+            raise Redirect(HTTPStatus.SEE_OTHER, "/")
+        raise HttpError(HTTPStatus.FORBIDDEN, "refused: this one-time address is used or out of date; "
+                                              "open the address `scanner review` printed")
+
+    def _has_session_cookie(self) -> bool:
+        for header in self.headers.get_all("Cookie") or []:
+            for pair in header.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name == self.server.cookie_name and hmac.compare_digest(value.encode(), self.server.token.encode()):
+                    return True
+        return False
+
+    def _redirect(self, redirect: Redirect) -> None:
+        self.send_response(redirect.status)
+        self.send_header("Location", redirect.location)
+        if redirect.cookie:
+            self.send_header("Set-Cookie", redirect.cookie)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _handle(self, method: Callable[[str, dict[str, str]], None]) -> None:
         try:
             rest, params = self._route()
             method(rest, params)
+        except Redirect as redirect:
+            self._redirect(redirect)
         except HttpError as exc:
-            if exc.status is HTTPStatus.MOVED_PERMANENTLY:
-                self.send_response(exc.status)
-                self.send_header("Location", exc.extra["location"])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self._json({"error": str(exc), **exc.extra}, exc.status)
+            self._json({"error": str(exc)}, exc.status)
         except q.DecisionConflict as exc:
             self._json({"error": str(exc), "current": exc.current}, HTTPStatus.CONFLICT)
         except (q.UnknownItem, CropUnavailable) as exc:
@@ -294,16 +385,29 @@ class ReviewHandler(BaseHTTPRequestHandler):
     def _body(self) -> dict:
         if self.headers.get_content_type() != "application/json":
             raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+        length = self._content_length()
         try:
             data = json.loads(self.rfile.read(length) or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            # JSON can escape half a UTF-16 pair ("\ud800"), which no text in the store can hold.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
             raise HttpError(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise HttpError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
         return data
+
+    def _content_length(self) -> int:
+        """The body's length, as digits only: int() would take "-1" (read to the end of
+        the stream, unbounded), "+5" or "1_0"."""
+        values = self.headers.get_all("Content-Length") or []
+        if "Transfer-Encoding" in self.headers:
+            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not in chunks")
+        if len(values) > 1 or (values and not re.fullmatch(r"[0-9]{1,12}", values[0])):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length must be one whole number of bytes")
+        length = int(values[0]) if values else 0
+        if length > MAX_BODY:
+            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+        return length
 
     # --- GET --------------------------------------------------------------------------
     def _get(self, rest: str, params: dict[str, str]) -> None:
@@ -338,7 +442,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, body, f"{kind}; charset=utf-8", cache="no-cache")
 
     def _file(self, rel: str) -> None:
-        """A file of the out folder (crops, the CSVs); nothing outside it, whatever the path."""
+        """A file the page shows or links to (a comment's crop, the CSVs), by where it
+        really is (links followed); nothing else of the out folder, nothing outside it."""
         out = self.server.app.out_dir
         try:
             path = (out / unquote(rel)).resolve()
@@ -346,7 +451,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}") from None
         if not path.is_relative_to(out):
             raise HttpError(HTTPStatus.FORBIDDEN, "refused: outside the survey's folder")
-        if not path.is_file():
+        name = path.relative_to(out)
+        served = name.as_posix() in SERVED_FILES or (name.parts[:1] == (CROPS_DIR,) and path.suffix == ".jpg")
+        if not served or not path.is_file():
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such file: {rel}")
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(HTTPStatus.OK, path.read_bytes(), kind, cache="private, max-age=60")
@@ -387,13 +494,15 @@ class ReviewHandler(BaseHTTPRequestHandler):
         found = region(app.template, item)
         if item == q.PROGRAMME:
             ref = app.store_call(_first_page_ref, sheet)
-            png = app.crops.page_png(ref)
+            with app.crop_slots:
+                png = app.crops.page_png(ref)
         elif found is None:
             raise q.UnknownItem(f"{item!r} is not an item of form {app.template.form}")
         else:
             ref, evidence = app.store_call(_item_page_ref, sheet, item, found[0])
             scores = None if blind else evidence.get("scores", {})
-            png = app.crops.item_png(ref, item, scores, evidence.get("mark_threshold"))
+            with app.crop_slots:
+                png = app.crops.item_png(ref, item, scores, evidence.get("mark_threshold"))
         # The address carries the page's content hash, so a cached crop is never out of date.
         self._send(HTTPStatus.OK, png, "image/png", cache="private, max-age=3600")
 
@@ -408,7 +517,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
             except ValueError:
                 raise HttpError(HTTPStatus.BAD_REQUEST, f"unknown outcome {outcome!r}") from None
             seen = data.get("seen")
-            if seen is not None and not isinstance(seen, int):
+            if seen is not None and not _is_id(seen):
                 raise HttpError(HTTPStatus.BAD_REQUEST, "seen must be a decision id or null")
             decision = app.store_call(q.record_decision, app.fields, str(data.get("sheet_id", "")),
                                       str(data.get("item", "")), str(data.get("value") or ""),
@@ -417,12 +526,17 @@ class ReviewHandler(BaseHTTPRequestHandler):
             return self._json(decision)
         if rest == "api/undo":
             data = self._body()
-            if not isinstance(data.get("id"), int):
+            if not _is_id(data.get("id")):
                 raise HttpError(HTTPStatus.BAD_REQUEST, "name the decision to undo by its id")
             result = app.store_call(q.undo_decision, data["id"], str(data.get("reviewer") or ""))
             app.changed()
             return self._json(result)
         raise HttpError(HTTPStatus.NOT_FOUND, f"no such action: /{rest}")
+
+
+def _is_id(value: Any) -> bool:
+    """A decision id as JSON can carry one: a whole number SQLite can hold (not `true`)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _int(text: str | None, default: int | None) -> int | None:

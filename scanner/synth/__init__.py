@@ -10,9 +10,12 @@ Modules: `respondents` decides the truth (answers, marks, comments), `ink` draws
 and writing, `paper` the blank form, the sheet on the glass and the scanner's effects,
 `letter` the cover letter, `page` one filled-in page, `pdf` the batch file, `batch`
 runs it all and writes the truth. `rates` holds every probability and magnitude.
+`hard` adds the hard cases (erased ticks, dust, creases, photocopies, phone-photo
+shadows...), off unless asked for.
 """
 
 from scanner.synth.batch import SynthOptions, SynthResult, generate
+from scanner.synth.hard import ALL_HARD, Hard, parse_hard
 from scanner.synth.ink import Hand, Ink, Shape
 from scanner.synth.page import Desk, fill_page
 from scanner.synth.paper import PageScan
@@ -20,4 +23,4 @@ from scanner.synth.rates import Rates
 from scanner.synth.respondents import BoxMark, CommentAnswer, Effect, ItemAnswer, Status
 
 __all__ = ["SynthOptions", "SynthResult", "generate", "fill_page", "Desk", "PageScan", "Rates", "Ink", "Shape",
-           "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]
+           "ALL_HARD", "Hard", "parse_hard", "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]

@@ -25,6 +25,10 @@ The truth, in `out_dir/truth/`:
   comments `font` and `touch` (the frame side the writing runs into).
 - manifest.json: seed, options, template form and version, counts, and each file's
   resolution, colour mode, duplex, cover letter, numbering and paper colour.
+
+With hard cases (`SynthOptions.hard`), pages.csv and marks.csv gain the columns of
+`HARD_PAGE_COLUMNS` and `HARD_MARK_COLUMNS`, and `h_mm_to_px` includes where the form
+was printed on the sheet. Without them, not a byte changes.
 """
 
 from __future__ import annotations
@@ -34,28 +38,32 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from scanner.render import marker_boxes
+from scanner.synth.hard import (Hard, PageHard, Print, camera, crease, cut_marker, draw_page_hard, dust,
+                                harden_sheet, item_hard, paper_off, parse_hard, staple)
 from scanner.synth.ink import Fonts, Shape
 from scanner.synth.letter import cover_letter
 from scanner.synth.paper import (PageScan, Scanner, blank_back, draw_page_scan, draw_scanner, lay_paper,
                                  paper_quad)
 from scanner.synth.page import Desk
 from scanner.synth.pdf import JpegPdfWriter
-from scanner.synth.rates import Rates
+from scanner.synth.rates import HardRates, Rates
 from scanner.synth.respondents import Effect, Sheet, Status, draw_sheet, draw_skews, load_phrases
 from scanner.template import Colour, Template
 
 log = logging.getLogger(__name__)
 
-# Random streams: the second key of every seed.
-SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS = range(1, 7)
+# Random streams: the second key of every seed. The hard cases draw from streams of
+# their own, so that a batch without them is the same as before they existed.
+SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS, HARD_SHEETS, HARD_PAPER, HARD_PAGES = range(1, 10)
 
 PAGE_COLUMNS = ["source", "page", "status", "sheet_id", "reason", "form_page", "serial", "colour", "dpi",
                 "greyscale", "rotation_deg", "shift_x_mm", "shift_y_mm", "scale", "upside_down", "photo",
@@ -65,6 +73,13 @@ MARK_COLUMNS = ["sheet_id", "item", "value", "expected_status", "effect", "page"
 """marks.csv: the brief's columns, then the form page, the mark's shape and ink, the codes
 whose boxes carry ink and the one inked out to cancel it; for comments the font and the
 side of the frame the writing runs into."""
+HARD_PAGE_COLUMNS = ["hard", "paper_delta_e", "print_scale", "print_offset_x_mm", "print_offset_y_mm",
+                     "print_rotation_deg"]
+"""pages.csv with hard cases: the effects on the page, how far its paper is off the
+reference colour, and where the form was printed on the sheet (in `h_mm_to_px` too)."""
+HARD_MARK_COLUMNS = ["erased", "hard"]
+"""marks.csv with hard cases: the code rubbed out, and every hard effect on the item
+(its mark's and its page's)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,10 @@ class SynthOptions:
     """Probabilities of everything else (`scanner.synth.rates`)."""
     jobs: int = 1
     """Processes drawing files in parallel."""
+    hard: tuple[str, ...] = ()
+    """Hard cases to add (`hard.Hard` names, or `hard.ALL_HARD`); none by default."""
+    hard_rates: HardRates = field(default_factory=HardRates)
+    """How often and how strongly the hard cases happen."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +197,7 @@ def plan_sheets(template: Template, files: list[FilePlan], seed: int, options: S
     total = sum(len(f.sheets) for f in files)
     width = max(4, len(str(total)))
     plain = _agency(template, rates) or (template.colours[0] if template.colours else None)
+    hard = parse_hard(options.hard)
     sheets = []
     for plan in files:
         for index in plan.sheets:
@@ -188,8 +208,8 @@ def plan_sheets(template: Template, files: list[FilePlan], seed: int, options: S
                 colour = template.colour(plan.colour)
             else:
                 colour = _draw_colour(template, rates, rng)
-            sheets.append(draw_sheet(template, index, colour, skews, phrases, fonts, rates, rng,
-                                     options.effects, width))
+            sheet = draw_sheet(template, index, colour, skews, phrases, fonts, rates, rng, options.effects, width)
+            sheets.append(harden_sheet(sheet, template, hard, options.hard_rates, _rng(seed, HARD_SHEETS, index)))
     return sheets
 
 
@@ -198,15 +218,23 @@ def _bgr(rgb) -> tuple[int, int, int]:
     return b, g, r
 
 
-def _paper(template: Template, sheet: Sheet, ream: dict[str, np.ndarray], seed: int, rates: Rates,
-           effects: bool) -> tuple[int, int, int]:
-    """The sheet's paper colour: the template's, this file's ream, this sheet."""
+def _paper(template: Template, sheet: Sheet, ream: dict[str, np.ndarray], seed: int, options: SynthOptions
+           ) -> tuple[tuple[int, int, int], float]:
+    """The sheet's paper colour (the template's, this file's ream, this sheet) and, with
+    the `paper` hard case, the DeltaE of the other ream's stock from the reference."""
     colour = template.colour(sheet.colour)
     rgb = np.array(colour.rgb if colour else (255, 255, 255), dtype=int)
-    if not effects:
-        return _bgr(rgb)
+    delta_e = 0.0
+    if Hard.PAPER in parse_hard(options.hard):
+        rng = _rng(seed, HARD_PAPER, sheet.index)
+        if rng.random() < options.hard_rates.paper:
+            moved, delta_e = paper_off(rgb, options.hard_rates, rng)
+            rgb = moved.astype(int)
+    if not options.effects:
+        return _bgr(rgb), delta_e
+    rates = options.rates
     jitter = _rng(seed, TINTS, sheet.index).integers(-rates.sheet_jitter, rates.sheet_jitter + 1, 3)
-    return _bgr(rgb + ream.get(sheet.colour, 0) + jitter)
+    return _bgr(rgb + ream.get(sheet.colour, 0) + jitter), delta_e
 
 
 TABLES = ((150, 105, 65), (112, 110, 108), (205, 202, 195), (62, 55, 50), (175, 140, 100))
@@ -263,6 +291,7 @@ class _Drawn:
     paper: tuple[int, int, int]
     surround: tuple[int, int, int] | None
     row: dict
+    camera: Callable[[np.ndarray], None] | None = None
 
 
 class _FileDrawer:
@@ -281,35 +310,62 @@ class _FileDrawer:
         self.size = desk.blanks.size_px(plan.dpi)
         self.front: _Drawn | None = None
 
-    def page(self, kind: str, index: int | None, form_page: int | None, rng: np.random.Generator) -> _Drawn:
+    def page(self, kind: str, index: int | None, form_page: int | None, rng: np.random.Generator,
+             hard_rng: np.random.Generator) -> _Drawn:
         if kind == "back":
             return self._back(index, rng)
         effects = self.options.effects
+        hard = PageHard()
+        if kind == "form" and self.options.hard:
+            hard = draw_page_hard(parse_hard(self.options.hard), self.options.hard_rates, hard_rng)
         photo = effects and rng.random() < self.options.photo_share
+        photo = photo or (effects and hard.photo)
         upside = effects and rng.random() < self.options.upside_down_share
         scan = draw_page_scan(rng, self.options.rates, self.plan.dpi, photo=photo, upside_down=upside,
                               effects=effects)
+        scan = cut_marker(scan, hard, self.template, self.plan.dpi)
         surround = _table(rng) if photo else None
         if kind == "letter":
             drawn = self._letter(scan, surround, rng)
         else:
-            drawn = self._form(self.sheets[index], form_page, scan, surround, rng)
+            drawn = self._form(self.sheets[index], form_page, scan, surround, rng, hard, hard_rng)
         self.front = drawn
         return drawn
 
-    def _form(self, sheet: Sheet, form_page: int, scan: PageScan, surround, rng: np.random.Generator) -> _Drawn:
-        plan, template = self.plan, self.template
+    def _form(self, sheet: Sheet, form_page: int, scan: PageScan, surround, rng: np.random.Generator,
+              hard: PageHard, hard_rng: np.random.Generator) -> _Drawn:
+        plan, template, options = self.plan, self.template, self.options
         serial = sheet.index + 1 if plan.numbered else None
-        image, m = self.desk.form_page(form_page, plan.dpi, serial, scan, self.scanner, rng, self.options.effects)
+        image, m = self.desk.form_page(form_page, plan.dpi, serial, scan, self.scanner, rng, options.effects, hard,
+                                       hard_rng, options.hard_rates)
         self.desk.ink(image, m, plan.dpi, sheet.answers_on(form_page), sheet.comments_on(form_page),
-                      sheet.respondent.pen_width_mm, rng)
-        h_mm = scan.homography(template.page_size_mm, plan.dpi)
+                      sheet.respondent.pen_width_mm, rng, hard_rng, options.hard_rates)
+        sheet_mm = scan.homography(template.page_size_mm, plan.dpi)
+        h_mm = sheet_mm if hard.print == Print() else sheet_mm @ hard.print.matrix_mm(template.page_size_mm)
         row = {"status": "used", "sheet_id": sheet.sheet_id, "form_page": form_page,
                "serial": "" if serial is None else serial, "colour": sheet.colour,
                "markers_cut": _markers_cut(template, h_mm, self.size),
                "h_mm_to_px": " ".join(f"{v:.6g}" for v in (h_mm / h_mm[2, 2]).ravel()), **_scan_row(scan)}
-        paper = _paper(template, sheet, self.ream, self.seed, self.options.rates, self.options.effects)
-        return _Drawn(image, paper_quad(m, self.size), scan, paper, surround, row)
+        paper, delta_e = _paper(template, sheet, self.ream, self.seed, options)
+        self._paint(image, sheet_mm, hard, hard_rng)
+        if options.hard:
+            effects = [*hard.effects, *([Hard.PAPER] if delta_e else [])]
+            row |= {"hard": " ".join(sorted(effects, key=list(Hard).index)),
+                    "paper_delta_e": round(delta_e, 2), "print_scale": hard.print.scale,
+                    "print_offset_x_mm": hard.print.offset_mm[0], "print_offset_y_mm": hard.print.offset_mm[1],
+                    "print_rotation_deg": hard.print.rotation_deg}
+        return _Drawn(image, paper_quad(scan.raster_to_image(self.size, plan.dpi), self.size), scan, paper, surround,
+                      row, camera(hard, plan.dpi, hard_rng))
+
+    def _paint(self, image: np.ndarray, sheet_mm: np.ndarray, hard: PageHard, rng: np.random.Generator) -> None:
+        """What lies on the sheet or the glass: dust and a hair, a crease, staple holes."""
+        size_mm, dpi = self.template.page_size_mm, self.plan.dpi
+        if hard.has(Hard.DUST):
+            dust(image, sheet_mm, size_mm, dpi, rng, hair=bool(rng.random() < 0.5))
+        if hard.has(Hard.CREASE):
+            crease(image, sheet_mm, size_mm, dpi, self.options.hard_rates, rng)
+        if hard.has(Hard.STAPLE):
+            staple(image, sheet_mm, dpi, rng)
 
     def _letter(self, scan: PageScan, surround, rng: np.random.Generator) -> _Drawn:
         colour = self.template.colour(self.plan.colour) if self.plan.colour else None
@@ -343,9 +399,9 @@ def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], se
     with JpegPdfWriter(out_dir / plan.name) as pdf:
         for number, (kind, index, form_page) in enumerate(_sequence(plan, template), start=1):
             rng = _rng(seed, PAGES, plan.index, number)
-            drawn = drawer.page(kind, index, form_page, rng)
+            drawn = drawer.page(kind, index, form_page, rng, _rng(seed, HARD_PAGES, plan.index, number))
             jpeg = drawer.scanner.finish(drawn.image, drawn.scan, rng, drawn.paper, drawn.quad, drawn.surround,
-                                         options.effects)
+                                         options.effects, drawn.camera)
             pdf.add_page(jpeg, w, h, plan.dpi, plan.greyscale)
             rows.append({"source": plan.name, "page": number, "dpi": plan.dpi, "greyscale": int(plan.greyscale),
                          "jpeg_quality": drawer.look.jpeg_quality, "width_px": w, "height_px": h, **drawn.row})
@@ -389,25 +445,39 @@ def response_rows(template: Template, sheets: list[Sheet], first: dict[str, tupl
     return columns, rows
 
 
-def mark_rows(sheets: list[Sheet], greyscale: dict[str, bool]) -> list[dict]:
-    """marks.csv: how each item and comment was made, and what the reader should say."""
+def mark_rows(sheets: list[Sheet], greyscale: dict[str, bool],
+              page_hard: dict[tuple[str, int], str] | None = None) -> list[dict]:
+    """marks.csv: how each item and comment was made, and what the reader should say.
+
+    With `page_hard` (each form page's hard effects, by sheet id and form page), also
+    the code rubbed out and every hard effect on the item.
+    """
     rows = []
+
+    def hard(sheet: Sheet, page: int, own: tuple[Hard, ...] = ()) -> dict:
+        if page_hard is None:
+            return {}
+        names = [*(h.value for h in own), *page_hard.get((sheet.sheet_id, page), "").split()]
+        return {"hard": " ".join(sorted(set(names), key=[h.value for h in Hard].index))}
+
     for sheet in sheets:
         grey = greyscale[sheet.sheet_id]
         rows.append({"sheet_id": sheet.sheet_id, "item": "programme", "value": sheet.programme,
                      # A greyscale scan cannot show the paper: the reader must not guess.
                      "expected_status": Status.REVIEW if grey else Status.OK,
-                     "effect": Effect.GREYSCALE if grey else Effect.COLOUR, "page": 1})
+                     "effect": Effect.GREYSCALE if grey else Effect.COLOUR, "page": 1, **hard(sheet, 1)})
         for a in sheet.answers:
             rows.append({"sheet_id": sheet.sheet_id, "item": a.item, "value": "" if a.value is None else a.value,
                          "expected_status": a.status, "effect": a.effect, "page": a.page, "shape": a.shape,
                          "ink": a.ink or "", "inked": " ".join(str(m.code) for m in a.marks),
-                         "cancelled": " ".join(str(m.code) for m in a.marks if m.shape is Shape.INKED_OUT)})
+                         "cancelled": " ".join(str(m.code) for m in a.marks if m.shape is Shape.INKED_OUT),
+                         "erased": " ".join(str(m.code) for m in a.marks if m.shape is Shape.ERASED),
+                         **hard(sheet, a.page, item_hard(a))})
         for c in sheet.comments:
             rows.append({"sheet_id": sheet.sheet_id, "item": c.comment, "value": c.text,
                          "expected_status": Status.OK if c.lines else Status.BLANK, "effect": c.effect,
                          "page": c.page, "ink": c.ink or "", "touch": c.touch,
-                         "font": c.hand.font if c.hand and c.lines else ""})
+                         "font": c.hand.font if c.hand and c.lines else "", **hard(sheet, c.page)})
     return rows
 
 
@@ -419,13 +489,18 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     them) and `out_dir/truth/`: responses.csv and pages.csv as the reader should write
     them, marks.csv with how every mark and comment was made, manifest.json.
 
+    `options.hard` adds hard cases (`scanner.synth.hard`); without them the batch is
+    exactly what the seed gave before they existed.
+
     Raises:
-        ValueError: `count` is below 1 or `options.dpis` is empty.
+        ValueError: `count` is below 1, `options.dpis` is empty or `options.hard` names
+            an unknown effect.
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
     if not options.dpis:
         raise ValueError("options.dpis is empty: give at least one scan resolution")
+    options = replace(options, hard=tuple(h.value for h in parse_hard(options.hard)))
     started = time.perf_counter()
     out_dir = Path(out_dir)
     truth = out_dir / "truth"
@@ -451,8 +526,12 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     greyscale = {by_index[i].sheet_id: plan.greyscale for plan in files for i in plan.sheets}
     columns, responses = response_rows(template, sheets, _first_pages(rows), serials)
     _write_csv(truth / "responses.csv", columns, responses)
-    _write_csv(truth / "pages.csv", PAGE_COLUMNS, rows)
-    _write_csv(truth / "marks.csv", MARK_COLUMNS, mark_rows(sheets, greyscale))
+    # The hard cases' columns only when asked for: default batches stay byte for byte as they were.
+    hard = bool(options.hard)
+    page_hard = {(r["sheet_id"], r["form_page"]): r["hard"] for r in rows if r["status"] == "used"} if hard else None
+    _write_csv(truth / "pages.csv", PAGE_COLUMNS + (HARD_PAGE_COLUMNS if hard else []), rows)
+    _write_csv(truth / "marks.csv", MARK_COLUMNS + (HARD_MARK_COLUMNS if hard else []),
+               mark_rows(sheets, greyscale, page_hard))
     elapsed = time.perf_counter() - started
     _write_manifest(truth / "manifest.json", template, seed, options, files, rows, len(sheets))
     log.info("%d questionnaires, %d pages in %.1f s (%.1f pages/s)", len(sheets), len(rows), elapsed,
@@ -468,7 +547,9 @@ def _write_manifest(path: Path, template: Template, seed: int, options: SynthOpt
     manifest = {
         "generator": "scanner.synth",
         "seed": seed,
-        "options": {k: v for k, v in asdict(options).items() if k != "jobs"},  # jobs change nothing drawn
+        # jobs change nothing drawn; the hard cases are named only when asked for.
+        "options": {k: v for k, v in asdict(options).items()
+                    if k != "jobs" and (options.hard or k not in ("hard", "hard_rates"))},
         "template": {"form": template.form, "version": template.version},
         "counts": {"questionnaires": questionnaires, "files": len(files), "pages": len(rows), **by_status},
         "files": [{"name": f.name, "questionnaires": len(f.sheets), "pages": sum(r["source"] == f.name for r in rows),

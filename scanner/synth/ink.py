@@ -39,6 +39,8 @@ class Shape(StrEnum):
     SCRIBBLE = "scribble"
     INKED_OUT = "inked_out"
     """A box blackened to cancel it (a correction); never an answer on its own."""
+    ERASED = "erased"
+    """A tick rubbed out: its faint ghost is left; never an answer."""
 
 
 class Ink(StrEnum):
@@ -295,7 +297,7 @@ def mark_strokes(shape: Shape, box: Box, frame: Frame, width_mm: float, rng: np.
     free space around it) still keeps them off every other box.
     """
     size = float(rng.uniform(1.5, 2.3)) if overflow else float(rng.uniform(0.85, 1.05))
-    if shape is Shape.TICK:
+    if shape in (Shape.TICK, Shape.ERASED):
         return tick(box, frame, width_mm, rng, size)
     if shape is Shape.CROSS:
         return cross(box, frame, width_mm, rng, size)
@@ -306,6 +308,30 @@ def mark_strokes(shape: Shape, box: Box, frame: Frame, width_mm: float, rng: np.
     if shape is Shape.SCRIBBLE:
         return scribble(box, frame, width_mm, rng)
     return inked_out(box, frame, width_mm, rng)
+
+
+def run_into(box: Box, other: Box, width_mm: float, depth: float, rng: np.random.Generator) -> list[Stroke]:
+    """The end of a stroke that leaves `box` and runs `depth` of the way into the
+    neighbouring box `other` (a hasty tick or cross overshooting)."""
+    (cx, cy), (ox, oy) = _in_box(box, 0.5, 0.5), _in_box(other, 0.5, 0.5)
+    horizontal = abs(ox - cx) >= abs(oy - cy)
+    toward = 1.0 if (ox > cx if horizontal else oy > cy) else -1.0
+    across, inside = rng.uniform(0.25, 0.65), 0.5 + toward * rng.uniform(0.05, 0.25)
+    if horizontal:  # the tick's long arm, from its vertex up into the next box
+        start = _in_box(box, rng.uniform(0.35, 0.55), rng.uniform(0.75, 0.95))
+        near = other[0] if toward > 0 else other[0] + other[2]
+        end = (near + toward * depth * other[2], other[1] + other[3] * rng.uniform(0.0, 0.45))
+    else:
+        start = _in_box(box, across, inside)
+        near = other[1] if toward > 0 else other[1] + other[3]
+        end = (other[0] + other[2] * (across + rng.uniform(-0.2, 0.2)), near + toward * depth * other[3])
+    mid = ((start[0] + end[0]) / 2 + rng.uniform(-0.3, 0.3), (start[1] + end[1]) / 2 + rng.uniform(-0.3, 0.3))
+    return [_stroke([start, mid, end], width_mm, rng)]
+
+
+def ghost(look: InkLook, keep: float) -> InkLook:
+    """What is left of `look` after rubbing out: `keep` of its darkness, speckled."""
+    return InkLook(look.bgr, look.opacity * keep, max(look.grain, 0.5), look.width_mm)
 
 
 def underline(x: float, y: float, length: float, width_mm: float, rng: np.random.Generator) -> list[Stroke]:

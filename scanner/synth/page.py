@@ -15,10 +15,11 @@ import cv2
 import numpy as np
 
 from scanner.synth import ink as ink_
+from scanner.synth.hard import Hard, PageHard, Print, photocopy, show_back
 from scanner.synth.ink import Fonts, Hand, Ink, Patch, Shape, Stroke
 from scanner.synth.paper import (BlankPages, PageScan, Scanner, draw_scanner, lay_paper, luminance,
                                  paper_quad)
-from scanner.synth.rates import Rates
+from scanner.synth.rates import HardRates, Rates
 from scanner.synth.respondents import (COMMENT_MARGIN_MM, LINE_PITCH, BoxMark, CommentAnswer, Effect,
                                        ItemAnswer, Status, printed_hand, wrap_words)
 from scanner.template import Template
@@ -156,19 +157,45 @@ class Desk:
         self.close()
 
     def form_page(self, page: int, dpi: int, serial: int | None, scan: PageScan, scanner: Scanner,
-                  rng: np.random.Generator, effects: bool = True):
+                  rng: np.random.Generator, effects: bool = True, hard: PageHard = PageHard(),
+                  hard_rng: np.random.Generator | None = None, hard_rates: HardRates = HardRates()):
         """The blank page on the glass as the sensor reads it (still white: `Scanner.finish`
-        adds the paper's colour); returns the image and the raster-to-image transform."""
+        adds the paper's colour); returns the image and the form-raster-to-image transform
+        (the print's place on the sheet included: the ink goes through it too).
+
+        `hard` adds how the form was printed (fit to page, a photocopy) and the back page
+        showing through, drawing from `hard_rng`.
+        """
+        printed = None
+        if hard.print != Print():
+            printed = hard.print.matrix_px(self.template.page_size_mm, dpi)
         if scan.photo:  # perspective: warp the upright raster
-            grey, m = lay_paper(self.blanks.page(page, dpi, serial), scan, dpi)
+            grey, m = lay_paper(self.blanks.page(page, dpi, serial), scan, dpi, printed)
         else:  # affine: pdfium draws the page in place, which is cheaper
             m = scan.raster_to_image(self.blanks.size_px(dpi), dpi)
+            if printed is not None:
+                m = m @ printed
             grey = self.blanks.place(page, dpi, m, serial)
+        if hard.has(Hard.PHOTOCOPY):
+            photocopy(grey, dpi, hard_rates, hard_rng)
+        if hard.has(Hard.SHOW_THROUGH):
+            numbers = self.template.page_numbers
+            k = numbers.index(page)
+            back = numbers[k + 1] if k % 2 == 0 and k + 1 < len(numbers) else numbers[k - 1 if k else 0]
+            sheet = scan.raster_to_image(self.blanks.size_px(dpi), dpi)
+            strength = float(hard_rng.uniform(*hard_rates.show_through_strength))
+            show_back(grey, self.blanks.page(back, dpi), sheet, strength)
         return scanner.develop(grey, scan, rng, effects), m
 
     def ink(self, image: np.ndarray, raster_to_image: np.ndarray, dpi: int, answers: list[ItemAnswer],
-            comments: list[CommentAnswer], pen_width_mm: float, rng: np.random.Generator) -> None:
-        """Draw the marks and comments of one page onto its scanned image."""
+            comments: list[CommentAnswer], pen_width_mm: float, rng: np.random.Generator,
+            hard_rng: np.random.Generator | None = None, hard_rates: HardRates = HardRates()) -> None:
+        """Draw the marks and comments of one page onto its scanned image.
+
+        Rubbed-out ticks and strokes into a neighbouring box draw from `hard_rng` (`rng`
+        when None), so that they leave every other mark's strokes as they were.
+        """
+        hard_rng = rng if hard_rng is None else hard_rng
         looks: dict[Ink, ink_.InkLook] = {}
 
         def look(ink: Ink) -> ink_.InkLook:
@@ -181,7 +208,10 @@ class Desk:
                 continue
             pen = look(answer.ink)
             for mark in answer.marks:
-                self._mark(image, raster_to_image, dpi, answer.item, mark, pen, rng)
+                if mark.shape is Shape.ERASED:
+                    self._erased(image, raster_to_image, dpi, answer.item, mark, pen, hard_rng, hard_rates)
+                else:
+                    self._mark(image, raster_to_image, dpi, answer.item, mark, pen, rng, hard_rng, hard_rates)
             if answer.stray:
                 self._stray(image, raster_to_image, dpi, answer.item, pen, rng)
         for comment in comments:
@@ -192,12 +222,28 @@ class Desk:
         patch = ink_.add_grain(ink_.rasterise(strokes, dpi), pen.grain, rng) if strokes else None
         ink_.stamp(image, patch, m, pen)
 
-    def _mark(self, image, m, dpi, item_id: str, mark: BoxMark, pen: ink_.InkLook, rng) -> None:
-        item = self._items[item_id]
-        box = next(o.box_mm for o in item.options if o.code == mark.code)
+    def _box(self, item_id: str, code: int) -> tuple[float, float, float, float]:
+        return next(o.box_mm for o in self._items[item_id].options if o.code == code)
+
+    def _mark(self, image, m, dpi, item_id: str, mark: BoxMark, pen: ink_.InkLook, rng, hard_rng,
+              hard_rates: HardRates) -> None:
+        box = self._box(item_id, mark.code)
         strokes = ink_.mark_strokes(mark.shape, box, self.frames[(item_id, mark.code)], pen.width_mm, rng,
                                     mark.overflow)
+        if mark.into is not None:
+            depth = float(hard_rng.uniform(*hard_rates.neighbour_depth))
+            strokes += ink_.run_into(box, self._box(item_id, mark.into), pen.width_mm, depth, hard_rng)
         self._stamp(image, m, dpi, strokes, pen, rng)
+
+    def _erased(self, image, m, dpi, item_id: str, mark: BoxMark, pen: ink_.InkLook, rng,
+                hard_rates: HardRates) -> None:
+        """A tick rubbed out: a faint, smeared, speckled ghost of it."""
+        strokes = ink_.mark_strokes(Shape.TICK, self._box(item_id, mark.code), self.frames[(item_id, mark.code)],
+                                    pen.width_mm, rng)
+        look = ink_.ghost(pen, float(rng.uniform(*hard_rates.erased_opacity)))
+        patch = ink_.rasterise(strokes, dpi)
+        smeared = cv2.GaussianBlur(patch.alpha, (0, 0), 0.12 * dpi / ink_.MM_PER_INCH)
+        ink_.stamp(image, ink_.add_grain(Patch(smeared, patch.to_raster), look.grain, rng), m, look)
 
     def _stray(self, image, m, dpi, item_id: str, pen: ink_.InkLook, rng) -> None:
         spots = self.strays[item_id]

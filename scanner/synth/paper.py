@@ -196,12 +196,16 @@ def _surround(image: np.ndarray, quad: np.ndarray, colour) -> None:
     cv2.polylines(image, [polys[1]], True, tuple(int(c * 0.7) for c in colour), 1, cv2.LINE_AA, 4)
 
 
-def lay_paper(raster: np.ndarray, scan: PageScan, dpi: int) -> tuple[np.ndarray, np.ndarray]:
+def lay_paper(raster: np.ndarray, scan: PageScan, dpi: int,
+              printed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The sheet on the glass: the page raster warped to where the sheet lies (greyscale,
     white paper; `Scanner.develop` comes next). Returns it and the clean-raster-to-image
-    transform, which the ink goes through as well."""
+    transform, which the ink goes through as well. `printed` maps the form's raster to
+    the sheet's when the print is not where it belongs (fit to page, a photocopy)."""
     h, w = raster.shape[:2]
     m = scan.raster_to_image((w, h), dpi)
+    if printed is not None:
+        m = m @ printed
     if np.allclose(m, np.eye(3)):
         return raster.copy(), m
     warped = cv2.warpPerspective(raster, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
@@ -303,7 +307,7 @@ class Scanner:
         return grey if self.look.greyscale else cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
 
     def finish(self, image: np.ndarray, scan: PageScan, rng: np.random.Generator, paper_bgr, quad: np.ndarray,
-               surround=None, effects: bool = True) -> bytes:
+               surround=None, effects: bool = True, camera=None) -> bytes:
         """Paper colour and light, the surround, blur and JPEG: the scanner's bytes.
 
         Args:
@@ -313,6 +317,8 @@ class Scanner:
             quad: the sheet's outline in the image (`paper_quad`).
             surround: what shows around the sheet (the table under a phone photo);
                 the scanner's backing when None.
+            camera: a function that changes the lit image in place before the blur
+                and JPEG (a phone photo's shadow and motion blur: `hard.camera`).
         """
         if self.look.greyscale and image.ndim == 3:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -324,6 +330,8 @@ class Scanner:
             np.copyto(out, image)
         colour = np.array(surround or self.look.backing, np.float64) * np.array(self.look.cast) * light.mean()
         _surround(out, quad, [luminance(colour)] if self.look.greyscale else colour)
+        if camera is not None:
+            camera(out)
         if effects and scan.blur_px > 0:
             cv2.GaussianBlur(out, (0, 0), scan.blur_px, dst=out)
         ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, self.look.jpeg_quality])

@@ -102,4 +102,65 @@ class Rates:
     """Blank duplex backs: how strongly the mirrored front shows through the paper."""
 
 
+@dataclass(frozen=True)
+class HardRates:
+    """How often and how strongly the hard cases happen, once asked for (`synth --hard`).
+
+    Shares are per item for the mark effects, per questionnaire for the paper, per form
+    page for the rest. They are set well above real life, so that a batch of 20
+    questionnaires holds each several times.
+    """
+
+    # --- marks (per item with a plain answer) -----------------------------------------
+    erased: float = 0.03
+    """A tick rubbed out in one box, the answer ticked in another: the answer counts."""
+    erased_alone: float = 0.015
+    """A tick rubbed out and nothing else: the item is blank."""
+    erased_opacity: tuple[float, float] = (0.12, 0.3)
+    """How much of the ink's darkness the rubbed-out tick keeps."""
+    neighbour: float = 0.04
+    """A tick or cross whose stroke runs into the next box: it keeps its own code."""
+    neighbour_depth: tuple[float, float] = (0.2, 0.45)
+    """How far into the neighbouring box the stroke reaches (share of that box)."""
+    neighbour_max_gap_mm: float = 12.0
+    """Only boxes this close run into each other (not the far-apart three-point scales)."""
+
+    # --- paper (per questionnaire) -----------------------------------------------------
+    paper: float = 0.25
+    """Questionnaires on paper from another ream, off the template's reference colour."""
+    paper_delta_e: tuple[float, float] = (5.0, 10.0)
+    """How far off: CIE76 DeltaE from the reference colour."""
+
+    # --- print and paper (per form page) -----------------------------------------------
+    dust: float = 0.3
+    """Specks and dust on the glass; half of these pages also show a hair."""
+    show_through: float = 0.3
+    """The back page's print shows through the paper."""
+    show_through_strength: tuple[float, float] = (0.06, 0.16)
+    fit_to_page: float = 0.2
+    """Printed with "fit to page": smaller, and offset by the printer."""
+    fit_scale: tuple[float, float] = (0.94, 0.97)
+    print_offset_mm: float = 3.0
+    """The printer's offset, up to this much in x and y."""
+    photocopy: float = 0.15
+    """A photocopy of a photocopy: grey, thickened, the print skewed on the sheet."""
+    photocopy_grey: tuple[float, float] = (0.78, 0.9)
+    """The copy's background, as a share of the paper's brightness."""
+    photocopy_thicken_mm: float = 0.1
+    photocopy_skew_deg: float = 1.5
+    crease: float = 0.2
+    """A fold crease across the sheet."""
+    crease_dark: tuple[float, float] = (0.15, 0.35)
+    """How much light the crease's shadow line takes."""
+    staple: float = 0.2
+    """Staple holes near the top-left corner."""
+
+    # --- phone photos (per form page: each makes the page a phone photo) ----------------
+    motion_blur: float = 0.08
+    shadow: float = 0.08
+    marker_cut: float = 0.06
+    marker_cut_share: tuple[float, float] = (0.25, 0.6)
+    """How much of the cut corner marker's width lies outside the photo."""
+
+
 DEFAULT_RATES = Rates()

@@ -43,8 +43,9 @@ class Effect(StrEnum):
     """How a mark or comment was made: the family a benchmark groups results by.
 
     An item gets one effect; when several apply, the one that makes it hardest to read
-    wins: blank, double, correction, stray, faint pencil, overflow, fill/dot/scribble,
-    pencil, blue pen, then the plain tick or cross. The `shape` and `ink` columns of
+    wins: the hard cases' erased, erased alone and neighbour, then blank, double,
+    correction, stray, faint pencil, overflow, fill/dot/scribble, pencil, blue pen, then
+    the plain tick or cross. The `shape` and `ink` columns of
     marks.csv keep the rest.
     """
 
@@ -66,6 +67,12 @@ class Effect(StrEnum):
     TOUCHES_FRAME = "touches_frame"
     COLOUR = "colour"
     GREYSCALE = "greyscale"
+    ERASED = "erased"
+    """A rubbed-out tick's ghost in one box, the answer ticked in another (`--hard`)."""
+    ERASED_ALONE = "erased_alone"
+    """A rubbed-out tick's ghost and nothing else: blank (`--hard`)."""
+    NEIGHBOUR = "neighbour"
+    """A mark whose stroke runs into the neighbouring box (`--hard`)."""
 
 
 ITEM_EFFECTS = (Effect.TICK, Effect.CROSS, Effect.FILL, Effect.DOT, Effect.SCRIBBLE, Effect.OVERFLOW,
@@ -81,6 +88,8 @@ class BoxMark:
     code: int
     shape: Shape
     overflow: bool = False
+    into: int | None = None
+    """The neighbouring box's code when a stroke runs into it (the mark still counts here)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class ItemAnswer:
 
     @property
     def shape(self) -> str:
-        answer = [m for m in self.marks if m.shape is not Shape.INKED_OUT]
+        answer = [m for m in self.marks if m.shape not in (Shape.INKED_OUT, Shape.ERASED)]
         return answer[0].shape.value if answer else ""
 
 
@@ -231,7 +240,7 @@ def _value(item: Item, colour: str, skew: ItemSkew, lean: float, rates: Rates, r
     return codes[int(rng.choice(len(codes), p=p))]
 
 
-def _other_code(codes: list[int], code: int, rng: np.random.Generator) -> int:
+def other_code(codes: list[int], code: int, rng: np.random.Generator) -> int:
     """Another option, usually a neighbour: people waver between adjacent answers."""
     k = codes.index(code)
     neighbours = [codes[j] for j in (k - 1, k + 1) if 0 <= j < len(codes)]
@@ -274,13 +283,13 @@ def draw_answer(item: Item, value: int, who: Respondent, rates: Rates, rng: np.r
         return ItemAnswer(item.id, item.page, None, Status.BLANK, Effect.BLANK, None)
     r -= who.skip
     if len(codes) > 1 and not item.multiple and r < rates.double:
-        other = _other_code(codes, value, rng)
+        other = other_code(codes, value, rng)
         shape = _line_shape(who.habit)
         marks = tuple(sorted((BoxMark(value, shape), BoxMark(other, shape)), key=lambda m: m.code))
         return ItemAnswer(item.id, item.page, None, Status.MULTIPLE, Effect.DOUBLE, ink, marks)
     r -= rates.double
     if len(codes) > 1 and r < rates.correction:
-        cancelled = _other_code(codes, value, rng)
+        cancelled = other_code(codes, value, rng)
         marks = (BoxMark(cancelled, Shape.INKED_OUT), BoxMark(value, _line_shape(who.habit)))
         return ItemAnswer(item.id, item.page, value, Status.OK, Effect.CORRECTION, ink, marks)
     shape = who.habit if rng.random() < rates.habit else Shape(_choice(rng, rates.shapes))

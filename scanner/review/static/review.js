@@ -489,6 +489,7 @@ async function finished() {
   progress();
   const counts = $("done-counts");
   counts.replaceChildren();
+  $("done-sheets").hidden = true;
   if (state.mode === "check") {
     const r = await api("api/check/report");
     $("done-title").textContent = "Quality check done";
@@ -502,6 +503,13 @@ async function finished() {
   $("done-text").textContent = `${state.decidedKeys.size} decided here; ${s.waiting} still wait in the whole ` +
     `survey; ${s.decided} items decided in all.`;
   for (const r of s.by_reason) counts.append(el("tr", {}, el("td", {}, r.text), el("td", {class: "n"}, String(r.count))));
+  showSheetProblems(s.sheets);
+}
+
+function showSheetProblems(sheets) {
+  $("done-sheets").hidden = !sheets.length;
+  $("sheet-problems").replaceChildren(...sheets.flatMap((s) => s.problems.map((problem) =>
+    el("tr", {}, el("td", {}, s.sheet_id), el("td", {}, `${s.source} page ${s.first_page}`), el("td", {}, problem)))));
 }
 
 function fillSelect(select, entries) {

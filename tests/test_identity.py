@@ -1,0 +1,303 @@
+"""Which questionnaire is which across re-runs: page hashes, input paths, sheet ids,
+repeated serials, and review decisions that must survive all of them."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from scans import DPI, jpeg_pdf, tick
+
+from scanner.assemble import Assembler
+from scanner.dataset import open_dataset
+from scanner.load import enumerate_pages, page_task
+from scanner.outputs import STALE_REASON
+from scanner.pipeline import scan
+from scanner.reader import PageResult
+from scanner.render import page_raster, render_pdf
+from scanner.report import quality_section
+from scanner.results import PageStatus
+from scanner.review import queue as q
+from scanner.store import REPLACED_FLAG, Store
+
+REVIEWER = "Ada"
+
+
+def questionnaire(template, variant: int, serial: int | None = None) -> list[np.ndarray]:
+    """Every page of one filled questionnaire; `variant` chooses which boxes are ticked."""
+    pages = []
+    for number in template.page_numbers:
+        image = page_raster(template, number, DPI, serial)
+        for k, item in enumerate(template.items_on(number)[:3]):
+            tick(image, item.options[(k + number + variant) % len(item.options)].box_mm)
+        pages.append(image)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def drawn(template):
+    """Q1 and Q4 unnumbered, Q2 and Q3 two different questionnaires both numbered 6."""
+    return {"q1": questionnaire(template, 0), "q4": questionnaire(template, 1),
+            "q2": questionnaire(template, 0, serial=6), "q3": questionnaire(template, 2, serial=6)}
+
+
+def write_tiff(path: Path, pages: list[np.ndarray]) -> Path:
+    assert cv2.imwritemulti(str(path), [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in pages])
+    return path
+
+
+def write_pdf(path: Path, pages: list[np.ndarray]) -> Path:
+    path.write_bytes(jpeg_pdf(pages))
+    return path
+
+
+def csv(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(out / name, dtype=str, keep_default_na=False)
+
+
+def decide(out: Path, template, sheet_id: str, item: str, value: str) -> None:
+    """A decision recorded as the review server records it."""
+    fields = q.Fields(template)
+    with q.open_survey(out, template) as store:
+        current = q.current_decision(store, sheet_id, item)
+        q.record_decision(store, fields, sheet_id, item, value, REVIEWER, current["id"] if current else None)
+
+
+def final(out: Path, sheet_id: str, item: str) -> tuple[str, str]:
+    items = csv(out, "items.csv")
+    row = items[(items.sheet_id == sheet_id) & (items.item == item)]
+    assert len(row) == 1, f"{sheet_id} {item}: {len(row)} rows"
+    return row.value.iloc[0], row.status.iloc[0]
+
+
+# --- page hashes ------------------------------------------------------------------------
+def test_a_tiff_frame_keeps_its_hash_when_frames_are_appended_or_reordered(tmp_path):
+    frames = [np.full((120, 80), 40 * k, np.uint8) for k in range(3)]
+    cv2.imwritemulti(str(tmp_path / "two.tiff"), frames[:2])
+    cv2.imwritemulti(str(tmp_path / "three.tiff"), frames)
+    cv2.imwritemulti(str(tmp_path / "swapped.tiff"), [frames[1], frames[0]])
+    two, three, swapped = ([t.content_hash for t in enumerate_pages([tmp_path / name])]
+                           for name in ("two.tiff", "three.tiff", "swapped.tiff"))
+    assert three[:2] == two and swapped == two[::-1] and len(set(three)) == 3
+    assert page_task("x", tmp_path / "three.tiff", 2).content_hash == two[1]
+
+
+def test_a_rendered_pdf_page_is_known_by_its_own_content(template, tmp_path):
+    """Drawn pages (not one scanned JPEG) are rendered by workers; their hash comes from the
+    page's objects, so page 2 of a longer file is the same page, and another serial is not."""
+    one = render_pdf(template, tmp_path / "one.pdf", copies=1, first_serial=6)
+    two = render_pdf(template, tmp_path / "two.pdf", copies=2, first_serial=6)
+    one_hashes = [t.content_hash for t in enumerate_pages([one])]
+    two_tasks = list(enumerate_pages([two]))
+    assert {t.kind for t in two_tasks} == {"pdf-page"}
+    n = len(template.page_numbers)
+    assert [t.content_hash for t in two_tasks[:n]] == one_hashes
+    assert not set(one_hashes) & {t.content_hash for t in two_tasks[n:]}  # serial 7: other pages
+    assert page_task("x", two, 2).content_hash == one_hashes[1]
+
+
+# --- input paths ------------------------------------------------------------------------
+def test_two_spellings_of_one_path_are_one_input(template, filled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "batch.pdf").write_bytes(filled.pdf.read_bytes())
+    scan(["samples/"], template, tmp_path / "out", jobs=1, ocr=False)
+    summary = scan([str(tmp_path / "samples" / "batch.pdf")], template, tmp_path / "out", jobs=1, ocr=False)
+    pages = csv(tmp_path / "out", "pages.csv")
+    assert len(pages) == len(template.page_numbers) and summary.reused == len(pages)
+    assert set(pages.source) == {str(tmp_path / "samples" / "batch.pdf")}  # the name as last given
+    assert len(csv(tmp_path / "out", "responses.csv")) == 1
+
+
+# --- assembling -------------------------------------------------------------------------
+def _pages(template, source: str, serial: int | None, start: int = 1, tag: str = "") -> list[PageResult]:
+    return [PageResult(source, start + k, PageStatus.USED, content_hash=f"{tag or source}:{start + k}",
+                       form_page=fp, serial=serial) for k, fp in enumerate(template.page_numbers)]
+
+
+def _run_pages(template, out: Path, pages: list[PageResult]) -> list[str]:
+    """What the scan does with its pages' results, minus reading them; the survey's sheet ids."""
+    with Store(out) as store:
+        register = store.sheet_register()
+        assembler = Assembler(template, register=register)
+        for p in pages:
+            closed = list(assembler.add(p, f"/in/{p.source}"))
+            store.save_page(assembler.rows[-1], p, "key")
+            for sheet in closed:
+                store.save_sheet(sheet, {})
+        for sheet in assembler.finish():
+            store.save_sheet(sheet, {})
+        store.retire_superseded(register)
+        return [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
+
+
+def test_two_questionnaires_with_one_serial_in_one_file_are_two_sheets(template):
+    assembler = Assembler(template)
+    pages = _pages(template, "a.pdf", 6) + _pages(template, "a.pdf", 6, start=8)
+    sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
+    assert len(sheets) == 2 and all(len(s.pages) == 7 and not s.flags for s in sheets)
+    assert [s.sheet_id for s in sheets] == [f"{template.form}-000006", f"{template.form}-000006-2"]
+    assert all(r.status is PageStatus.USED for r in assembler.rows)
+
+
+def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(template, tmp_path):
+    """Run 1: questionnaire 2 is split over a.pdf (pages 1-3) and b.pdf (pages 4-7): two
+    sheets. Run 2: a.pdf now holds all of it. The b.pdf sheet must not linger as a third
+    respondent, and the decision made on it moves to the sheet that holds its page now."""
+    n = len(template.page_numbers)
+    q1 = _pages(template, "a.pdf", None, tag="q1")
+    q2 = _pages(template, "a.pdf", None, start=n + 1, tag="q2")
+    b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
+         for k, p in enumerate(q2[3:])]
+    decided_item = template.items_on(5)[0].id
+    run = functools.partial(_run_pages, template, tmp_path)
+    first = run(q1 + q2[:3] + b)
+    assert len(first) == 3
+    b_sheet = first[2]
+    with Store(tmp_path) as store:
+        q.record_decision(store, q.Fields(template), b_sheet, decided_item, "1", REVIEWER, None)
+    second = run(q1 + q2)
+    assert second == first[:2]
+    with Store(tmp_path) as store:
+        moved = q.current_decision(store, first[1], decided_item)
+        b_pages = store.db.execute("SELECT status, sheet_id, reason FROM pages WHERE path = '/in/b.pdf'").fetchall()
+    assert moved is not None and moved["value"] == "1" and not moved["stale"]
+    assert {(r["status"], r["sheet_id"]) for r in b_pages} == {("unrecognised", first[1])}
+
+
+def test_a_sheet_whose_file_now_holds_none_goes_but_a_decision_keeps_it_in_sight(template, tmp_path):
+    """a.pdf and b.pdf held a questionnaire each; both are replaced by blank pages. The one
+    nobody reviewed goes; the one with a decision stays, flagged, with its decision."""
+    a, b = _pages(template, "a.pdf", None), _pages(template, "b.pdf", None)
+    first = _run_pages(template, tmp_path, a + b)
+    item = template.items_on(2)[0].id
+    with Store(tmp_path) as store:
+        q.record_decision(store, q.Fields(template), first[1], item, "1", REVIEWER, None)
+    blank = [PageResult(p.source, p.page, PageStatus.BLANK, content_hash=f"blank:{p.source}{p.page}")
+             for p in a + b]
+    assert _run_pages(template, tmp_path, blank) == [first[1]]
+    with Store(tmp_path) as store:
+        assert q.current_decision(store, first[1], item)["value"] == "1"
+        assert store.db.execute("SELECT flags FROM sheets").fetchone()[0] == json.dumps([REPLACED_FLAG])
+
+
+# --- re-scans through the whole scan ----------------------------------------------------
+def test_a_rescanned_page_keeps_its_sheet_and_sends_its_decision_back_for_a_look(template, drawn, tmp_path):
+    q1 = drawn["q1"]
+    batch = write_pdf(tmp_path / "batch.pdf", q1)
+    out = tmp_path / "out"
+    scan([batch], template, out, jobs=1, ocr=False)
+    (sheet_id,) = csv(out, "responses.csv").sheet_id
+    on_page1, on_page2 = template.items_on(1)[0].id, template.items_on(2)[0].id
+    decide(out, template, sheet_id, on_page1, "1")
+    decide(out, template, sheet_id, on_page2, "2")
+    again = q1[0].copy()
+    tick(again, template.items_on(1)[-1].options[0].box_mm)  # the page scanned again, now ticked
+    write_pdf(batch, [again] + q1[1:])
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [sheet_id]
+    assert final(out, sheet_id, on_page2) == ("2", "reviewed")
+    assert final(out, sheet_id, on_page1) == ("1", "review")
+    items = csv(out, "items.csv")
+    assert items[(items.item == on_page1)].reason.iloc[0] == STALE_REASON
+    with q.open_survey(out, template) as store:
+        assert [(e.item, e.reason) for e in q.waiting(store, q.Fields(template))
+                if e.item == on_page1] == [(on_page1, q.STALE)]
+
+
+def test_rescans_with_appended_reordered_files_and_repeated_serials_keep_respondents_and_decisions(
+        template, drawn, tmp_path, monkeypatch):
+    """Scan, review, scan again with a questionnaire appended to the TIFF, files in another
+    order and spelling, and a second print run's questionnaire numbered 6 too."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    tiff = write_tiff(tmp_path / "grey.tiff", drawn["q1"])
+    yellow = write_pdf(tmp_path / "yellow.pdf", drawn["q2"])
+    first = scan(["grey.tiff", "yellow.pdf"], template, out, jobs=1, ocr=False)
+    assert first.sheets == 2 and not first.sheet_problems
+    responses = csv(out, "responses.csv")
+    grey_id, yellow_id = responses.sheet_id
+    on_page2, on_page3 = template.items_on(2)[1].id, template.items_on(3)[0].id
+    decisions = {(grey_id, "programme"): "Programme B", (grey_id, on_page2): "1", (yellow_id, on_page3): "2"}
+    for (sheet_id, item), value in decisions.items():
+        decide(out, template, sheet_id, item, value)
+
+    q4 = drawn["q4"]
+    write_tiff(tiff, drawn["q1"] + q4[:3] + q4[2:])  # Q4 appended, its page 3 fed twice
+    green = write_pdf(tmp_path / "green.pdf", drawn["q3"])
+    second = scan([str(green), str(yellow), "./grey.tiff"], template, out, jobs=1, ocr=False)
+
+    responses = csv(out, "responses.csv")
+    assert len(responses) == 4 and {grey_id, yellow_id} <= set(responses.sheet_id)
+    for (sheet_id, item), value in decisions.items():
+        assert final(out, sheet_id, item) == (value, "reviewed"), (sheet_id, item)
+    pages = csv(out, "pages.csv")
+    assert len(pages) == 4 * len(template.page_numbers) + 1 and pages.duplicated(["source", "page"]).sum() == 0
+    assert (pages.status == "used").sum() == 4 * len(template.page_numbers)
+
+    sheets = csv(out, "sheets.csv").set_index("sheet_id")
+    numbered = sheets[sheets.serial == "6"]
+    assert len(numbered) == 2 and yellow_id in numbered.index
+    assert all("serial 6 is used by 2 different questionnaires" in f for f in numbered["flags"])
+    q4_id = sheets[(sheets.source == "./grey.tiff") & (sheets.first_page == "8")].index[0]
+    assert sheets.loc[q4_id, "flags"] == "form page 3 appears twice"
+    assert dict(zip(responses.sheet_id, responses["flags"])) == sheets["flags"].to_dict()
+    assert responses.columns[-1] == "flags"
+
+    assert len(second.sheet_problems) == 3 and sum("serial 6" in p for p in second.sheet_problems) == 2
+    status = q.queue_status(out, template)
+    assert {s["sheet_id"] for s in status["sheets"]} == set(numbered.index) | {q4_id}
+    html = quality_section(open_dataset(out, template))
+    assert "Questionnaires with a problem" in html and "serial 6 is used by 2" in html
+
+    third = scan(["grey.tiff", str(green), "yellow.pdf"], template, out, jobs=1, ocr=False)
+    assert third.reused == len(pages) and set(csv(out, "responses.csv").sheet_id) == set(responses.sheet_id)
+    for (sheet_id, item), value in decisions.items():
+        assert final(out, sheet_id, item) == (value, "reviewed")
+
+
+def test_a_second_print_run_numbered_alike_scanned_later_is_kept_apart(template, drawn, tmp_path):
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "yellow.pdf", drawn["q2"])], template, out, jobs=1, ocr=False)
+    summary = scan([write_pdf(tmp_path / "green.pdf", drawn["q3"])], template, out, jobs=1, ocr=False)
+    sheets = csv(out, "sheets.csv")
+    assert list(sheets.serial) == ["6", "6"] and sheets.sheet_id.nunique() == 2
+    assert list(sheets.source) == [str(tmp_path / "yellow.pdf"), str(tmp_path / "green.pdf")]
+    assert len(summary.sheet_problems) == 1 and "serial 6" in summary.sheet_problems[0]
+    assert summary.to_dict()["sheet_problems"] == summary.sheet_problems
+
+
+def test_a_store_of_the_first_schema_is_keyed_by_path_when_opened(tmp_path):
+    old = sqlite3.connect(tmp_path / "survey.sqlite")
+    old.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE pages (
+            source TEXT NOT NULL, page INTEGER NOT NULL, status TEXT NOT NULL,
+            sheet_id TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', form_page INTEGER,
+            content_hash TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
+            scanned_at TEXT NOT NULL, PRIMARY KEY (source, page));
+        INSERT INTO pages VALUES ('in/a.pdf', 1, 'used', 's1', '', 1, 'h1', '/abs/in/a.pdf', 1, 't');
+        INSERT INTO pages VALUES ('/abs/in/a.pdf', 1, 'used', 's1', '', 1, 'h1', '/abs/in/a.pdf', 2, 't');
+        INSERT INTO pages VALUES ('gone.pdf', 0, 'error', '', 'no such file', NULL, '', '', 3, 't');""")
+    old.commit()
+    old.close()
+    with Store(tmp_path) as store:
+        assert store.get_meta("schema_version") == "2"
+        rows = store.db.execute("SELECT source, path FROM pages ORDER BY seq").fetchall()
+    gone = str(Path("gone.pdf").resolve())
+    assert [tuple(r) for r in rows] == [("/abs/in/a.pdf", "/abs/in/a.pdf"), ("gone.pdf", gone)]
+
+
+def test_the_same_questionnaire_in_two_files_of_one_run_is_flagged(template):
+    assembler = Assembler(template)
+    pages = _pages(template, "a.pdf", None, tag="q") + _pages(template, "copy.pdf", None, tag="q")
+    sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
+    assert len(sheets) == 2 and sheets[1].sheet_id == sheets[0].sheet_id + "-2"
+    assert not sheets[0].flags and sheets[1].flags == [f"the same page images as {sheets[0].sheet_id}: scanned twice?"]
