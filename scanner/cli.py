@@ -28,7 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-template_app = typer.Typer(help="Print a form, show its geometry, or list the shipped templates.",
+template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, or draft one "
+                                "from a form you already have.",
                            no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
@@ -47,12 +48,14 @@ def template_render(
     output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write.")] = Path("blank.pdf"),
     copies: Annotated[int, typer.Option(help="Print N numbered copies; each page's QR code carries the copy's serial.")] = 0,
     first_serial: Annotated[int, typer.Option(help="Serial of the first numbered copy.")] = 1,
+    plain: Annotated[bool, typer.Option("--plain", help="No corner markers and no QR code, as a form made in a "
+                                                         "word processor (such pages cannot be scanned yet).")] = False,
 ) -> None:
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
 
     t = run(load_template, run(find_template, template))
-    path = run(render_pdf, t, output, copies=copies, first_serial=first_serial)
+    path = run(render_pdf, t, output, copies=copies, first_serial=first_serial, plain=plain)
     typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
 
 
@@ -72,6 +75,32 @@ def template_layout(
         typer.echo(f"page {page['page']} ({page['width_mm']} x {page['height_mm']} mm): "
                    f"{len(items)} items {', '.join(items)}; {len(comments)} comment zones")
     typer.echo("colours: " + ", ".join(f"{c['name']} = {c['programme']}" for c in data["colours"]))
+
+
+@template_app.command("draft")
+def template_draft(
+    blank: Annotated[Path, typer.Argument(help="The blank form: its PDF (from a word processor) or a scan or "
+                                               "photo of a blank copy, all pages.", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The template to write.")] = Path("form.yaml"),
+    form: Annotated[Optional[str], typer.Option(help="The form's name (default: from the file name).")] = None,
+    colour_samples: Annotated[Optional[list[str]], typer.Option(
+        "--colour-samples", help="NAME=FILE: a copy on that paper (blank or filled); repeat for each colour.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the template if it exists.")] = False,
+) -> None:
+    """Draft a template from a form you already have (no markers, no QR code).
+
+    Finds tick boxes, bubbles and comment zones, groups boxes into items and reads the
+    column headers as scales. Writes the template, its reference pages and
+    `NAME.preview.pdf` showing every box with its item id and code; prints a summary and
+    what to check. Reading pages printed without markers is not supported yet.
+    """
+    from scanner.draft import colour_samples_option, draft_template, summary_lines, write_draft
+
+    samples = run(colour_samples_option, colour_samples or [])
+    result = run(draft_template, blank, form=form, colour_samples=samples)
+    written = run(write_draft, result, output, replace=force)
+    typer.echo("\n".join(summary_lines(result)))
+    typer.echo(f"wrote {written[0]}, {written[1]} and {len(written) - 2} reference pages", err=True)
 
 
 @template_app.command("list")
