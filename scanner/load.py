@@ -445,10 +445,11 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _tiff_frame_size(task: PageTask, index: int) -> tuple[int, int] | None:
-    """Width and height of frame `index` (0-based) of a TIFF, or BigTIFF, from its directory."""
+def _tiff_frame_size(file: str | bytes, index: int) -> tuple[int, int] | None:
+    """Width and height of frame `index` (0-based) of a TIFF, or BigTIFF, from its directory;
+    `file` is its path, or its bytes."""
     try:
-        with io.BytesIO(task.data) if task.data is not None else open(task.path, "rb") as f:
+        with io.BytesIO(file) if isinstance(file, bytes) else open(file, "rb") as f:
             return _tiff_directory_size(f, index)
     except struct.error:
         return None  # a damaged directory: the decoder says what is wrong
@@ -582,7 +583,7 @@ def _load(task: PageTask) -> LoadedPage:
             return _from_jpeg(data, task)
         return _from_pixels(_decode(data, task))
     if task.kind == "tiff-frame":
-        _check_size(_tiff_frame_size(task, task.page - 1), task)
+        _check_size(_tiff_frame_size(task.path if task.data is None else task.data, task.page - 1), task)
         ok, frames = _tiff_frame(task)
         if not ok or not frames:
             raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
