@@ -64,13 +64,16 @@ INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
 
 EMPTY_MAX = 0.004
-EMPTY_MIN = 0.0015
+EMPTY_MIN = 0.0006
 EMPTY_NOISE_FACTOR = 5.0
 """A box whose ink score (mean darkness of the interior, noise removed) is below the
 sheet's empty level is empty: five times the 98th percentile of its unmarked boxes, kept
 between EMPTY_MIN and EMPTY_MAX. Unmarked boxes measure under 0.0005 on generated scans
-at any quality, so a very faint pencil tick (0.003) is seen on a clean scan and flagged;
-a dirty scan raises the level up to 0.004, as far as dust may reach."""
+at any quality (0 on clean ones), so a very faint pencil tick is seen on a clean scan and
+flagged; a dirty scan raises the level up to 0.004, as far as dust may reach. Guards
+against: faint pencil read as blank (a light tick whose strokes are mostly lighter than
+the noise floor measured 0.0008 on a clean scan, seed 10882999), and dust, show-through
+and photocopy toner read as marks (EMPTY_MAX)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint."""
@@ -84,9 +87,20 @@ FILLED_SHARE = 0.7
 """Or this share of its interior evenly inked: a box filled in with a light pencil."""
 FAINT_ACCEPT = 0.012
 FAINT_ACCEPT_RELATIVE = 0.12
-"""A faint mark that is the only ink in its row is read as the answer when it scores at
-least FAINT_ACCEPT and this share of the sheet's typical mark (a light hand), with low
-confidence; fainter ones go to review."""
+"""A mark that is the only ink in its row is read as the answer when it scores at least
+FAINT_ACCEPT and this share of the sheet's typical mark (a light hand); fainter ones go
+to review. Guards against: faint pencil (light ticks of a pencil sheet score 0.013 to
+0.035, a tenth to a third of the sheet's own marks), and on pencil sheets the ghost of
+a rubbed-out pencil tick (0.006 to 0.015 on hard batches)."""
+DARK_SHEET_LEVEL = 0.15
+ERASED_RELATIVE = 0.3
+"""On a sheet whose typical mark reaches DARK_SHEET_LEVEL (pen: 0.17 and up on hard
+batches; pencil sheets 0.07 to 0.145), a lone mark needs this share of it, even above
+MARK_MIN: below, it is an erasure candidate and goes to review (`Reason.ERASED`).
+Guards against: erased (a rubbed-out pen tick alone in its row scored 0.03 to 0.21 of
+the sheet's marks, up to 0.04, above MARK_MIN's share), while real pen ticks score 0.4
+of the sheet's marks and up; ticks that overshoot their box and dots, at 0.2 to 0.3, go
+to review with them."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid
@@ -104,7 +118,12 @@ DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides."""
 OK_CONFIDENCE = 0.6
-"""Item decisions with less confidence than this go to review."""
+CONFIDENCE_FLOOR = 0.3
+"""Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's
+confidence rises with its ink, from CONFIDENCE_FLOOR at the empty level through
+OK_CONFIDENCE where it becomes acceptable to 1 at twice that (`marks._confidence`), so
+on held-out hard batches items claimed at 0.6 to 0.7 are the ones to sample first
+(see the reliability table of `bench/accuracy.py`)."""
 
 # --- Comments ---------------------------------------------------------------------------
 COMMENT_MARGIN_MM = 2.5
