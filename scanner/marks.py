@@ -115,9 +115,8 @@ def _confidence(top: float, second: float, empty_t: float, accept_t: float) -> f
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
-    dark marks does not."""
-    erased = T.ERASED_RELATIVE * mark_level if mark_level >= T.DARK_SHEET_LEVEL else 0.0
-    return max(T.FAINT_ACCEPT, T.FAINT_ACCEPT_RELATIVE * mark_level, erased)
+    the sheet's firmer marks does not."""
+    return max(T.FAINT_ACCEPT, T.ERASED_RELATIVE * mark_level)
 
 
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
@@ -155,7 +154,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         confidence = _confidence(top.score, second, empty_t, accept_t)
         if top.score >= accept_t:
             return result(Status.OK, str(top.code), confidence)
-        erased = mark_level >= T.DARK_SHEET_LEVEL and top.score < T.ERASED_RELATIVE * mark_level
+        # A visible trace far lighter than the respondent's marks: rubbed out, or not?
+        erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
     if not marked and not faint:

@@ -86,21 +86,17 @@ cancelled choice (a correction) next to a ticked box."""
 FILLED_SHARE = 0.7
 """Or this share of its interior evenly inked: a box filled in with a light pencil."""
 FAINT_ACCEPT = 0.012
-FAINT_ACCEPT_RELATIVE = 0.12
-"""A mark that is the only ink in its row is read as the answer when it scores at least
-FAINT_ACCEPT and this share of the sheet's typical mark (a light hand); fainter ones go
-to review. Guards against: faint pencil (light ticks of a pencil sheet score 0.013 to
-0.035, a tenth to a third of the sheet's own marks), and on pencil sheets the ghost of
-a rubbed-out pencil tick (0.006 to 0.015 on hard batches)."""
-DARK_SHEET_LEVEL = 0.15
 ERASED_RELATIVE = 0.3
-"""On a sheet whose typical mark reaches DARK_SHEET_LEVEL (pen: 0.17 and up on hard
-batches; pencil sheets 0.07 to 0.145), a lone mark needs this share of it, even above
-MARK_MIN: below, it is an erasure candidate and goes to review (`Reason.ERASED`).
-Guards against: erased (a rubbed-out pen tick alone in its row scored 0.03 to 0.21 of
-the sheet's marks, up to 0.04, above MARK_MIN's share), while real pen ticks score 0.4
-of the sheet's marks and up; ticks that overshoot their box and dots, at 0.2 to 0.3, go
-to review with them."""
+"""A mark that is the only ink in its row is read as the answer when it scores at least
+FAINT_ACCEPT and this share of the sheet's typical mark, even above MARK_MIN; fainter
+ones go to review: under FAINT_ACCEPT as faint, above it as a possible erasure
+(`Reason.ERASED`). Guards against: erased (a rubbed-out tick's ghost alone in its row
+scored 0.03 to 0.26 of the sheet's marks on hard batches, pen or pencil, up to 0.04,
+above MARK_MIN's share), and faint pencil read as blank or as noise (light ticks of a
+pencil sheet score 0.013 to 0.035). The two overlap on pencil sheets (faint ticks 0.05
+to 0.42 of the sheet's marks), so most faint pencil ticks go to review; a respondent
+whose marks are all light is read on their own terms. Real pen ticks score 0.4 of the
+sheet's marks and up; ticks overshooting their box and dots, at 0.2 to 0.3, go to review."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid

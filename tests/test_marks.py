@@ -112,9 +112,15 @@ def test_very_faint_mark_alone_goes_to_review(agree_item):
 
 
 def test_light_mark_alone_in_its_row_is_read_with_less_confidence_than_a_firm_one(agree_item):
-    light = decide(agree_item, 0.0, 0.0, 0.02, 0.0, 0.0, level=0.09)
+    light = decide(agree_item, 0.0, 0.0, 0.03, 0.0, 0.0, level=0.09)
     firm = decide(agree_item, 0.0, 0.0, 0.09, 0.0, 0.0, level=0.09)
     assert (light.status, light.value) == (Status.OK, "3") and light.confidence < firm.confidence
+
+
+def test_light_trace_alone_on_a_pencil_sheet_is_an_erasure_candidate_too(agree_item):
+    # A rubbed-out pencil tick keeps up to a quarter of the sheet's pencil: a person decides.
+    r = decide(agree_item, 0.0, 0.0, 0.02, 0.0, 0.0, level=0.08)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "3")
 
 
 @pytest.mark.parametrize("score", [0.02, 0.04, 0.06])
@@ -206,8 +212,7 @@ def test_a_very_faint_tick_on_a_clean_scan_is_flagged_not_blank(template):
           for i in template.items}
     ms["q16b"] = measures(0.003, 0.0001, 0.0, 0.0001, 0.0, item="q16b")
     decided = decide_sheet(template, ms)
-    # Among the sheet's firm ticks, so faint a trace is flagged as a possible erasure.
-    assert (decided["q16b"].status, decided["q16b"].reason) == (Status.REVIEW, Reason.ERASED)
+    assert (decided["q16b"].status, decided["q16b"].reason) == (Status.REVIEW, Reason.FAINT)
 
 
 def test_a_faint_pencil_tick_fainter_than_the_old_empty_floor_is_flagged_not_blank(template):
