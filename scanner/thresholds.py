@@ -130,6 +130,22 @@ COMMENT_PRINT_SLACK_MM = 0.5
 registration error of up to half a millimetre leaves no frame line behind as "ink"."""
 SPECK_MAX_MM2 = 0.25
 """Connected ink smaller than this is dust or noise, not writing."""
+STROKE_MAX_MM = 4.0
+"""Ink broader than this everywhere is no pen stroke (0.3 to 0.8 mm, a line of
+motion-blurred print under 3 mm): it is taken away with a rim half as wide before
+writing is measured. Guards against: shadow (a hand's or phone's shadow over a zone
+measured up to 1,300 mm² of "ink"), show-through and smudges."""
+LINE_MIN_MM = 10.0
+LINE_GAP_MM = 0.35
+"""Ink running level or upright this long, over gaps up to LINE_GAP_MM, is a line, not
+writing (no letter is that long and straight). Guards against: crease (a fold's dark
+ridge straight across the zone, measured 2 to 80 mm²; an upright fold shows 14 mm
+between a zone's frame lines). A long underline is taken away too; the words stay."""
+DUST_ISOLATION_MM = 3.0
+DUST_MAX_MM2 = 0.75
+"""Ink within DUST_ISOLATION_MM of other ink forms a cluster; a cluster of less than
+DUST_MAX_MM2 is dust, not writing. Guards against: dust (grains up to 0.5 mm² each,
+1.5 to 9 mm² over a zone). The lightest pencil comment measured 2 mm² in one cluster."""
 WRITTEN_MIN_MM2 = 1.5
 """A zone with less ink area than this (after specks are removed) is blank. On a
 generated batch of 3,363 blank zones none reached 0.8 mm²; a comment in a light pencil
