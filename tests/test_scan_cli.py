@@ -201,7 +201,9 @@ def test_full_disk_is_its_own_error(filled, template, tmp_path):
 def test_missing_tesseract_exits_4_with_the_install_command(filled, tmp_path):
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": str(empty_bin)}
+    # Neither the command nor a model for the in-process engine.
+    env = {k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": str(empty_bin),
+                                                                   "TESSDATA_PREFIX": str(empty_bin)}
     result = subprocess.run([str(SCAN), str(filled.png), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == ExitCode.MISSING_DEPENDENCY, result.stderr
