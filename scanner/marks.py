@@ -7,7 +7,8 @@ is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
 - no box above the sheet's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
-- one box marked, the others empty: that code;
+- one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
+  the sheet's typical mark; a lighter lone trace may be a rubbed-out tick: review;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on);
 - several boxes marked: multiple, left for review;
