@@ -79,7 +79,7 @@ class DaskCluster:
             workers = _local_workers(address)
             # Processes with one thread each: the reader is CPU-bound Python and native code.
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+                                         dashboard_address=":0")
             address = self._cluster.scheduler_address
         try:
             self.client = Client(address, timeout=CLUSTER_CONNECT_SECONDS, set_as_default=False)

@@ -23,7 +23,7 @@ OUTPUTS = ("responses.csv", "items.csv", "pages.csv", "sheets.csv")
 def local_cluster():
     """Two worker processes of one thread, shared by this module's tests."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         yield cluster
 
 
@@ -85,7 +85,7 @@ def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_completes_it(filled
     monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 2)  # how long the client tries to reconnect
     inputs = [str(filled.pdf), str(filled.tiff)]
     scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
     try:
         def lose_the_scheduler(progress) -> None:
             if progress.done == 3:
