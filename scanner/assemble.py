@@ -250,9 +250,11 @@ class Assembler:
 
 
 def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
-    """The items and comments printed on the sheet's pages that could not be aligned."""
+    """The items and comments printed on the sheet's pages that could not be aligned, and
+    those whose own frames were not found on pages that could."""
     pages = [p.form_page for p in sheet.pages.values() if not p.aligned]
-    return {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
+    unlocated = {field for p in sheet.pages.values() for field in p.unlocated}
+    return unlocated | {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
 
 
 def _not_aligned(result: FieldResult) -> FieldResult:

@@ -48,6 +48,9 @@ class PageResult:
     aligned: bool = True
     """False when the page's printed frames were not found where the transform puts them,
     even after re-registering on them: what was measured on it is not read (`assemble`)."""
+    unlocated: tuple[str, ...] = ()
+    """Items and comments of an aligned page whose own frames were not seen where the
+    transform puts them: not read either (`assemble`)."""
     frames_off_mm: float = float("nan")
     """How far the printed frames lie from where the transform puts them: 90th percentile, mm."""
     paper: PaperSample = PaperSample(None)
@@ -117,7 +120,8 @@ class PageReader:
             serial=ident.serial if ident else None, qr_read=ident is not None,
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
-            transform=reg.transform.matrix, aligned=reg.aligned, frames_off_mm=round(reg.check.p90_mm, 3),
+            transform=reg.transform.matrix, aligned=reg.aligned, unlocated=reg.check.unlocated(),
+            frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
             comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),

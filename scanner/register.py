@@ -52,32 +52,55 @@ class Registration:
 
 @dataclass(frozen=True)
 class Check:
-    """The printed frames (tick boxes, comment zones) seen through a transform: how far
-    each lies from where the transform puts it, in template mm."""
+    """The printed frames (tick boxes, comment zones' corners) seen through a transform:
+    how far each lies from where the transform puts it, in template mm."""
 
-    expected: int
-    """Frame points looked at: each tick box's centre, each comment zone's corners."""
+    at_mm: np.ndarray
+    """(n, 2) the template point each frame pins."""
     offsets: np.ndarray
-    """(n, 2) where each frame point found was seen, minus where it was expected, mm."""
-    found_at: np.ndarray
-    """(n, 2) the template mm of those points."""
+    """(n, 2) where each frame was seen minus where it was expected, mm; NaN where unseen."""
+    owners: tuple[str, ...]
+    """The item or comment each frame belongs to."""
+
+    @property
+    def seen(self) -> np.ndarray:
+        return ~np.isnan(self.offsets).any(axis=1)
+
+    @property
+    def expected(self) -> int:
+        return len(self.owners)
 
     @property
     def points(self) -> int:
-        return len(self.offsets)
+        return int(self.seen.sum())
 
     @property
     def median_mm(self) -> float:
-        return float(np.median(np.hypot(*self.offsets.T))) if self.points else float("inf")
+        return float(np.median(self._distances())) if self.points else float("inf")
 
     @property
     def p90_mm(self) -> float:
-        return float(np.percentile(np.hypot(*self.offsets.T), 90)) if self.points else float("inf")
+        return float(np.percentile(self._distances(), 90)) if self.points else float("inf")
 
     @property
     def verified(self) -> bool:
         return (self.points >= max(T.VERIFY_MIN_POINTS, T.VERIFY_MIN_SHARE * self.expected)
                 and self.p90_mm <= T.VERIFY_P90_MM)
+
+    def unlocated(self) -> tuple[str, ...]:
+        """Items and comments none of whose frames was seen, or one seen off by more than
+        VERIFY_ITEM_MM: on a page verified as a whole, a local curl or fold may still move them."""
+        distance = np.hypot(*self.offsets.T)
+        located = {owner: True for owner in self.owners}
+        seen_any = dict.fromkeys(self.owners, False)
+        for owner, d in zip(self.owners, distance):
+            if not np.isnan(d):
+                seen_any[owner] = True
+                located[owner] = located[owner] and d <= T.VERIFY_ITEM_MM
+        return tuple(o for o in located if not (located[o] and seen_any[o]))
+
+    def _distances(self) -> np.ndarray:
+        return np.hypot(*self.offsets[self.seen].T)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -204,10 +227,8 @@ class Registrar:
         if page not in self._frames:
             self._frames[page] = frame_windows(self.template, page)
         windows = self._frames[page]
-        offsets = measure_frames(grey, transform, windows)
-        seen = ~np.isnan(offsets).any(axis=1)
         points = np.array([w.point for w in windows], dtype=float).reshape(-1, 2)
-        return Check(len(windows), offsets[seen], points[seen])
+        return Check(points, measure_frames(grey, transform, windows), tuple(w.owner for w in windows))
 
     def verify(self, grey: np.ndarray, reg: Registration) -> Registration:
         """`reg` checked against the page's own print, and re-registered when that shows it
@@ -235,8 +256,8 @@ class Registrar:
                and check.points >= T.VERIFY_MIN_POINTS):
             rounds += 1
             # A point seen d mm off lies, in the image, where the transform puts p + d.
-            matrix, _ = cv2.findHomography(check.found_at, check.found_at + check.offsets, cv2.RANSAC,
-                                           T.VERIFY_RANSAC_MM)
+            at, seen_at = check.at_mm[check.seen], check.at_mm[check.seen] + check.offsets[check.seen]
+            matrix, _ = cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)
             if matrix is None:
                 break
             transform = PageTransform.from_array(reg.transform.array @ matrix)
@@ -344,6 +365,8 @@ class FrameWindow:
     sides: tuple[bool, bool, bool, bool]
     """Which of the rect's sides are printed lines: left, right, top, bottom."""
     point: tuple[float, float]
+    owner: str
+    """The item or comment it belongs to."""
 
 
 def frame_windows(template: Template, page: int) -> list[FrameWindow]:
@@ -352,13 +375,14 @@ def frame_windows(template: Template, page: int) -> list[FrameWindow]:
     for item in template.items_on(page):
         for option in item.options:
             x, y, w, h = option.box_mm
-            windows.append(FrameWindow((x, y, w, h), (True, True, True, True), (x + w / 2, y + h / 2)))
+            windows.append(FrameWindow((x, y, w, h), (True, True, True, True), (x + w / 2, y + h / 2), item.id))
     side = T.VERIFY_CORNER_MM
     for zone in template.comments_on(page):
         x, y, w, h = zone.box_mm
         for right, bottom in ((False, False), (True, False), (True, True), (False, True)):
             rect = (x + w - side if right else x, y + h - side if bottom else y, side, side)
-            windows.append(FrameWindow(rect, (not right, right, not bottom, bottom), (x + w * right, y + h * bottom)))
+            windows.append(FrameWindow(rect, (not right, right, not bottom, bottom), (x + w * right, y + h * bottom),
+                                       zone.id))
     return windows
 
 

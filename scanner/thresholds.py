@@ -33,7 +33,7 @@ VERIFY_REACH_MM = 1.5
 short of the 2 mm between stacked boxes, so a neighbour's side is never taken for it."""
 VERIFY_CORNER_MM = 5.0
 """A comment zone's corner is pinned by this much of each of its two sides."""
-VERIFY_LINE_DARKNESS = 0.12
+VERIFY_LINE_DARKNESS = 0.06
 """A frame side is seen when its profile peaks this dark, and this much above the lightest
 point near it: printed lines measure 0.4-0.9, and 0.2 spread by a 2 mm motion blur."""
 VERIFY_PAIR_MM = 0.5
@@ -43,6 +43,10 @@ VERIFY_P90_MM = 0.5
 them: the box interior is measured 0.75 mm inside the frame, so the box read is its own.
 Correct registrations measure 0.1-0.2 mm on generated scans, photos and photocopies
 included (`bench/accuracy.py`)."""
+VERIFY_ITEM_MM = 0.6
+"""On a verified page, an item (or comment zone) is read only when one of its own frames
+was seen and none lies further than this off: a curl or fold can move one part of a page.
+The worst frame of a correctly registered generated page is 0.3 mm off."""
 VERIFY_MIN_POINTS = 6
 VERIFY_MIN_SHARE = 0.5
 """And when at least this many, and this share, of its frames are seen at all (ticks,
