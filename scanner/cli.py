@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from scanner.errors import ExitCode, ScannerError
+from scanner.cli_errors import run
+from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
 
@@ -42,22 +43,7 @@ def _setup_logging(verbose: bool, quiet: bool = False) -> None:
 
 def _run(fn, *args, **kwargs):
     """Call the library; turn its errors into a one-line message and the exit code."""
-    try:
-        return fn(*args, **kwargs)
-    except ScannerError as exc:
-        if _State.verbose:
-            logging.exception("failed")
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: one line and exit 70, not a traceback and exit 1
-        if _State.verbose:
-            logging.exception("internal error")
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}; please report it "
-                   f"(--verbose shows the traceback)", err=True)
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+    return run(fn, *args, **kwargs)
 
 
 @app.callback()
@@ -180,7 +166,8 @@ def scan_command(
     already read and never overwrites a review decision.
 
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
-    3 bad template; 4 a missing program (tesseract).
+    3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
+    (disk full, read-only).
     """
     from scanner.pipeline import scan
     from scanner.console import print_failures, print_summary, progress_bar
@@ -210,6 +197,10 @@ from scanner.analysis_cli import export_command, report_command, tabulate_comman
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)
+
+from scanner.themes_cli import themes_app  # noqa: E402
+
+app.add_typer(themes_app, name="themes")
 
 
 def main() -> None:

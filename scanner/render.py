@@ -213,6 +213,11 @@ def render_pdf(template: Template, out: str | Path, copies: int = 0, first_seria
 
 def page_raster(template: Template, page: int, dpi: float, serial: int | None = None) -> np.ndarray:
     """One blank page drawn at `dpi`, as BGR pixels (white paper)."""
+    return page_rasters(template, page, (dpi,), serial)[0]
+
+
+def page_rasters(template: Template, page: int, dpis: tuple[float, ...], serial: int | None = None) -> list[np.ndarray]:
+    """One blank page drawn once and rasterised at each of `dpis`, as BGR pixels."""
     import io
 
     import pypdfium2 as pdfium
@@ -224,6 +229,6 @@ def page_raster(template: Template, page: int, dpi: float, serial: int | None = 
     canvas.save()
     pdf = pdfium.PdfDocument(buffer.getvalue())
     try:
-        return np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy()[:, :, :3])
+        return [np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy()[:, :, :3]) for dpi in dpis]
     finally:
         pdf.close()
