@@ -232,6 +232,8 @@ class Assembler:
         for zone in t.comments:
             reading = readings.get(zone.id)
             results.append(comment_stage.decide_comment(reading) if reading else _missing(zone.id))
+        sheet.flags += [f"form page {p.form_page} could not be aligned: its items are to review"
+                        for p in sheet.pages.values() if not p.aligned]
         unaligned = _on_unaligned_pages(t, sheet)
         sheet.results = [_not_aligned(r) if r.item in unaligned else r for r in results]
         return sheet

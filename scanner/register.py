@@ -84,8 +84,8 @@ class Check:
 
     @property
     def verified(self) -> bool:
-        return (self.points >= max(T.VERIFY_MIN_POINTS, T.VERIFY_MIN_SHARE * self.expected)
-                and self.p90_mm <= T.VERIFY_P90_MM)
+        enough = max(min(T.VERIFY_MIN_POINTS, self.expected), T.VERIFY_MIN_SHARE * self.expected)
+        return self.points > 0 and self.points >= enough and self.p90_mm <= T.VERIFY_P90_MM
 
     def unlocated(self) -> tuple[str, ...]:
         """Items and comments none of whose frames was seen, or one seen off by more than

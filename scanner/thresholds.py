@@ -49,8 +49,8 @@ was seen and none lies further than this off: a curl or fold can move one part o
 The worst frame of a correctly registered generated page is 0.3 mm off."""
 VERIFY_MIN_POINTS = 6
 VERIFY_MIN_SHARE = 0.5
-"""And when at least this many, and this share, of its frames are seen at all (ticks,
-fills and writing hide some): fewer, and the page is not verified."""
+"""And when at least this many (all, on a page printing fewer), and this share, of its
+frames are seen at all (ticks, fills and writing hide some): fewer, and it is not."""
 VERIFY_ROUNDS = 3
 VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2

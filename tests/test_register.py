@@ -308,3 +308,20 @@ def test_a_faded_page_whose_qr_code_cannot_be_read_is_not_lost(pages, registrar,
     for item in template.items_on(3):
         expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
         assert got[item.id][:2] == expected, (item.id, got[item.id])
+
+
+def test_an_item_moved_by_a_fold_goes_to_review_alone(pages, template, tmp_path):
+    """A fold across one question moves its strip of the page 3 mm sideways: the page as a
+    whole is verified, but that item's own frames are not where it puts them; that item
+    goes to review, the rest is read."""
+    image = pages[3].copy()
+    answers = _ticked_page(template, image, 3)
+    moved = template.items_on(3)[1]
+    top, bottom = (int((moved.options[0].box_mm[1] + dy) * PX_PER_MM) for dy in (-2.0, 7.0))
+    image[top:bottom] = np.roll(image[top:bottom], int(3.0 * PX_PER_MM), axis=1)
+    got = _scan_image(image, template, tmp_path)
+    assert got[moved.id][1:] == ("review", "the page could not be aligned"), got[moved.id]
+    for item in template.items_on(3):
+        if item.id != moved.id:
+            expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
+            assert got[item.id][:2] == expected, (item.id, got[item.id])
