@@ -90,14 +90,14 @@ class Check:
     def unlocated(self) -> tuple[str, ...]:
         """Items and comments none of whose frames was seen, or one seen off by more than
         VERIFY_ITEM_MM: on a page verified as a whole, a local curl or fold may still move them."""
-        distance = np.hypot(*self.offsets.T)
-        located = {owner: True for owner in self.owners}
-        seen_any = dict.fromkeys(self.owners, False)
-        for owner, d in zip(self.owners, distance):
-            if not np.isnan(d):
-                seen_any[owner] = True
-                located[owner] = located[owner] and d <= T.VERIFY_ITEM_MM
-        return tuple(o for o in located if not (located[o] and seen_any[o]))
+        owners, distance = np.array(self.owners), np.hypot(*self.offsets.T)
+        off = []
+        for owner in dict.fromkeys(self.owners):
+            mine = distance[owners == owner]
+            mine = mine[~np.isnan(mine)]
+            if mine.size == 0 or mine.max() > T.VERIFY_ITEM_MM:
+                off.append(owner)
+        return tuple(off)
 
     def _distances(self) -> np.ndarray:
         return np.hypot(*self.offsets[self.seen].T)
@@ -270,9 +270,9 @@ class Registrar:
 
     def refine(self, grey: np.ndarray, reg: Registration) -> Registration:
         """`reg` with its `check`, re-registered on the frames seen while that is not
-        verified or not tight: a homography through where they were seen, which also takes up a print
-        scaled to fit the page or skewed by a photocopier, and a corner that a missing
-        marker left unpinned."""
+        verified or not tight: a homography through where they were seen, which also takes
+        up a print scaled to fit the page or skewed by a photocopier, and a corner that a
+        missing marker left unpinned."""
         check = self.check(grey, reg.transform, reg.page)
         rounds = 0
         while ((not check.verified or check.p90_mm > T.VERIFY_TIGHT_MM) and rounds < T.VERIFY_ROUNDS
