@@ -40,6 +40,7 @@ class Reason(str, Enum):
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
+    NOT_ALIGNED = "the page could not be aligned"
 
 
 @dataclass(frozen=True)
