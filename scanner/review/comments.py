@@ -26,6 +26,8 @@ from scanner.thresholds import OCR_OK_CONFIDENCE
 
 VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}(?:['’][^\W\d_]+)?")
 """Words worth completing: three letters or more (shorter ones are as quick to type)."""
+ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+"""Words as they follow one another, for offering the next word: short ones too."""
 LIST_TEXT_CHARS = 160
 ACTIONS = {"code": themes.code, "uncode": themes.uncode, "quote": themes.choose_quote,
            "unquote": partial(themes.choose_quote, chosen=False)}
@@ -55,13 +57,26 @@ def form_words(template: Template) -> list[str]:
     return [w for t in texts for w in VOCABULARY_WORD.findall(t)]
 
 
-def vocabulary(template: Template, ds: Dataset) -> list[str]:
-    """The survey's words for completion, most used first: the form's text and every
-    comment's text in force (transcribed, or read with confidence)."""
+MAX_PAIRS = 20_000
+
+
+def vocabulary(template: Template, ds: Dataset) -> dict[str, list]:
+    """The survey's words for completion: the form's text and every comment's text in
+    force (transcribed, or read with confidence).
+
+    Returns:
+        `words`, most used first, and `pairs`: [word, next word] as the comments write
+        them, most frequent first (lower case), so that the page can offer the next word.
+    """
     done = ds.comments[ds.comments["status"].isin((Status.OK.value, Status.REVIEWED.value))]
     counts = Counter(form_words(template))
-    counts.update(w for text in done["text"] for w in VOCABULARY_WORD.findall(text))
-    return [w for w, _ in counts.most_common()]
+    pairs: Counter = Counter()
+    for text in done["text"]:
+        counts.update(VOCABULARY_WORD.findall(text))
+        lower = [w.lower() for w in ANY_WORD.findall(text)]
+        pairs.update(zip(lower, lower[1:]))
+    return {"words": [w for w, _ in counts.most_common()],
+            "pairs": [list(p) for p, _ in pairs.most_common(MAX_PAIRS)]}
 
 
 class CommentViews:
@@ -76,17 +91,20 @@ class CommentViews:
         """A review decision was saved or undone: a comment's text may be new."""
         self._stale = True
 
-    def dataset(self, store: Store) -> Dataset:
-        """The dataset with the codebook and codings as the store has them now."""
+    def _base(self, store: Store) -> Dataset:
         if self._stale or self._dataset is None:
             self._stale = False
             self._dataset = build_dataset(store, self.template)
+        return self._dataset
+
+    def dataset(self, store: Store) -> Dataset:
+        """The dataset with the codebook and codings as the store has them now."""
         coded = themes.comment_codings(store)
-        ds = self._dataset
+        ds = self._base(store)
         return replace(ds, themes=tuple(themes.codebook(store)), coded_comments=coded,
                        comments=with_themes(ds.comments, coded))
 
-    def vocabulary(self, store: Store) -> list[str]:
+    def vocabulary(self, store: Store) -> dict[str, list]:
         return vocabulary(self.template, self.dataset(store))
 
     def listing(self, store: Store, params: dict[str, str]) -> list[dict]:
@@ -105,6 +123,28 @@ class CommentViews:
         return comment_card(self.dataset(store), store, sheet_id, item, coder)
 
 
+    def apply_coding(self, store: Store, data: dict) -> dict:
+        """One step of coding asked by the page: {sheet_id, item, coder, action, theme or memo}.
+
+        Raises:
+            BadRequest: a missing or mistyped field, or an unknown action.
+            ThemeError: no such theme or written comment, or no coder's name.
+        """
+        sheet_id, item, coder = _text(data, "sheet_id"), _text(data, "item"), _text(data, "coder")
+        comments = self._base(store).comments
+        if not ((comments["sheet_id"] == sheet_id) & (comments["comment"] == item)).any():
+            # The library codes any zone; the page codes only what is written.
+            raise themes.ThemeError(f"no written comment {item!r} on sheet {sheet_id!r} in this survey")
+        action = _text(data, "action")
+        if action == "memo":
+            coding = themes.set_memo(store, sheet_id, item, coder, _text(data, "memo"))
+        elif action in ACTIONS:
+            coding = ACTIONS[action](store, sheet_id, item, _text(data, "theme"), coder)
+        else:
+            raise BadRequest(f"unknown action {action!r}: code, uncode, memo, quote or unquote")
+        return _coding_dict(coding)
+
+
 def _text(data: dict, name: str, required: bool = True) -> str:
     value = data.get(name)
     if value is None and not required:
@@ -112,24 +152,6 @@ def _text(data: dict, name: str, required: bool = True) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be text")
     return value
-
-
-def apply_coding(store: Store, data: dict) -> dict:
-    """One step of coding asked by the page: {sheet_id, item, coder, action, theme or memo}.
-
-    Raises:
-        BadRequest: a missing or mistyped field, or an unknown action.
-        ThemeError: no such theme or comment, or no coder's name.
-    """
-    sheet_id, item, coder = _text(data, "sheet_id"), _text(data, "item"), _text(data, "coder")
-    action = _text(data, "action")
-    if action == "memo":
-        coding = themes.set_memo(store, sheet_id, item, coder, _text(data, "memo"))
-    elif action in ACTIONS:
-        coding = ACTIONS[action](store, sheet_id, item, _text(data, "theme"), coder)
-    else:
-        raise BadRequest(f"unknown action {action!r}: code, uncode, memo, quote or unquote")
-    return _coding_dict(coding)
 
 
 def undo_coding(store: Store, data: dict) -> dict:

@@ -556,7 +556,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
             app.changed()
             return self._json(result)
         if rest == "api/coding":
-            return self._json(app.store_call(c.apply_coding, self._body()))
+            return self._json(app.store_call(app.comments.apply_coding, self._body()))
         if rest == "api/coding/undo":
             return self._json(app.store_call(c.undo_coding, self._body()))
         if rest == "api/theme":

@@ -27,8 +27,9 @@ const state = {
   decidedKeys: new Set(), // items of the list decided here
   selection: new Set(), // codes chosen so far on a several-answer item
   chain: Promise.resolve(),
-  vocabulary: new Map(), // word (lower case) -> how often the survey uses it
-  completions: new Map(), // first two letters -> words, most used first
+  completions: new Map(), // first two letters -> words (lower case), most used first
+  following: new Map(), // word -> the words that follow it, most often first
+  weights: new Map(), // "key word" -> how much the word counts in either
   completion: "", // the letters Tab would add
   coding: {list: [], pos: 0, card: null, mine: []},
   themes: [],
@@ -292,8 +293,9 @@ function commentBox(d) {
 // --- transcribing ------------------------------------------------------------------------
 // The OCR text is in the box to be corrected; the words Tesseract was unsure of are
 // marked beside it and Tab goes from one to the next, selected, so that typing replaces
-// it. Completion offers the survey's most used word that starts with what is typed; the
-// right arrow takes it.
+// it. Completion offers the survey's words (the form's and those of every transcription
+// saved): the word being typed, finished, or after a space the word that most often comes
+// next; the right arrow takes it, with a space after.
 
 function transcriptionBox(d) {
   const words = (d.guess || "").split(/\s+/).filter(Boolean);
@@ -327,47 +329,72 @@ function jumpToUnsure(box, back) {
   complete(box);
 }
 
+const WORDS = /\p{L}+(?:['’]\p{L}+)?/gu;
+
+function rank(map, key, word, weight) {
+  // Keep `map.get(key)` (a list of words) sorted by weight, most first.
+  const weights = state.weights;
+  const id = `${key} ${word}`;
+  const known = weights.has(id);
+  weights.set(id, (weights.get(id) || 0) + weight);
+  const list = map.get(key) || [];
+  if (!known) list.push(word);
+  list.sort((a, b) => weights.get(`${key} ${b}`) - weights.get(`${key} ${a}`));
+  map.set(key, list);
+}
+
 function learnWords(text) {
-  for (const word of text.toLowerCase().match(/[\p{L}]{3,}(?:['’]\p{L}+)?/gu) || []) {
-    const known = state.vocabulary.has(word);
-    state.vocabulary.set(word, (state.vocabulary.get(word) || 0) + 1);
-    const key = word.slice(0, 2);
-    const bucket = state.completions.get(key) || [];
-    if (!known) bucket.push(word);
-    bucket.sort((a, b) => state.vocabulary.get(b) - state.vocabulary.get(a));
-    state.completions.set(key, bucket);
-  }
+  const words = (text.toLowerCase().match(WORDS) || []);
+  for (const word of words) if (word.length >= 3) rank(state.completions, word.slice(0, 2), word, 1);
+  for (let k = 1; k < words.length; k++) rank(state.following, words[k - 1], words[k], 1);
 }
 
 async function loadVocabulary() {
-  const words = await api("api/vocabulary");
-  state.vocabulary.clear();
+  const {words, pairs} = await api("api/vocabulary");
   state.completions.clear();
-  // Most used first: count them down so that the order survives.
+  state.following.clear();
+  state.weights.clear();
+  // Most used first: weigh them down the list so that the order survives what is learnt later.
   words.forEach((w, k) => {
     const word = w.toLowerCase();
-    if (state.vocabulary.has(word)) return;
-    state.vocabulary.set(word, words.length - k);
     const key = word.slice(0, 2);
-    if (!state.completions.has(key)) state.completions.set(key, []);
-    state.completions.get(key).push(word);
+    if (!state.weights.has(`${key} ${word}`)) {
+      state.weights.set(`${key} ${word}`, (words.length - k) / words.length);
+      if (!state.completions.has(key)) state.completions.set(key, []);
+      state.completions.get(key).push(word);
+    }
+  });
+  pairs.forEach(([a, b], k) => {
+    state.weights.set(`${a} ${b}`, (pairs.length - k) / pairs.length);
+    if (!state.following.has(a)) state.following.set(a, []);
+    state.following.get(a).push(b);
   });
 }
 
 function complete(box) {
+  // The word being typed, finished from the survey's words (those that follow the word
+  // before it first); after a space, the word that most often comes next.
   const shown = $("completion");
   state.completion = "";
   if (shown) shown.textContent = "";
-  if (!shown || box.selectionStart !== box.selectionEnd) return;
+  if (!shown) return;
+  // A word selected (Tab) is to be replaced: offer the word that comes next in its place.
   const at = box.selectionStart;
-  const typed = box.value.slice(0, at).match(/\p{L}+(?:['’]\p{L}*)?$/u);
-  if (!typed || typed[0].length < 2 || /^\p{L}/u.test(box.value.slice(at))) return;
-  const prefix = typed[0].toLowerCase();
-  const word = (state.completions.get(prefix.slice(0, 2)) || []).find((w) => w.length > prefix.length &&
-    w.startsWith(prefix));
+  const selected = box.value.slice(at, box.selectionEnd);
+  if (selected && !/^\S+$/.test(selected)) return;
+  if (/^\p{L}/u.test(box.value.slice(box.selectionEnd))) return;
+  const before = box.value.slice(0, at);
+  const typed = selected ? "" : (before.match(/\p{L}+(?:['’]\p{L}*)?$/u) || [""])[0];
+  const rest = before.slice(0, before.length - typed.length);
+  if (!typed && !/(^|\s)$/.test(rest)) return;
+  const previous = (rest.match(/(\p{L}+)[^\p{L}]*$/u) || [])[1];
+  const prefix = typed.toLowerCase();
+  const fits = (w) => w.length > prefix.length && w.startsWith(prefix);
+  let word = ((previous && state.following.get(previous.toLowerCase())) || []).find(fits);
+  if (!word && prefix.length >= 2) word = (state.completions.get(prefix.slice(0, 2)) || []).find(fits);
   if (!word) return;
   state.completion = word.slice(prefix.length);
-  shown.textContent = typed[0] + state.completion;
+  shown.textContent = typed + state.completion;
 }
 
 function transcriptionKey(ev, box) {
@@ -378,7 +405,8 @@ function transcriptionKey(ev, box) {
   }
   if (ev.key === "ArrowRight" && state.completion && !ev.shiftKey && !ev.ctrlKey) {
     ev.preventDefault();
-    box.setRangeText(state.completion, box.selectionStart, box.selectionEnd, "end");
+    const space = /^\s/.test(box.value.slice(box.selectionEnd)) ? "" : " ";
+    box.setRangeText(state.completion + space, box.selectionStart, box.selectionEnd, "end");
     complete(box);
     return true;
   }
