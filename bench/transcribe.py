@@ -11,8 +11,12 @@ Chromium (Debian's /usr/bin/chromium) and a scripted typist transcribes the firs
 - the words that are wrong are all among those marked unsure, as many words as the truth:
   Tab to each (Tab goes from one unsure word to the next, selected), type the word,
   taking a completion (right arrow) as soon as the one offered is the rest of the word;
-- else: Ctrl+A and type the comment, taking a completion whenever the one offered (the
-  rest of the word, or after a space the next word) is what comes next.
+- the words are right up to one marked unsure: Tab to it, Shift+Ctrl+End, type the rest;
+- else: Ctrl+A and type the comment.
+
+Typing takes a completion whenever the one offered (the rest of the word, or after a
+space the next word) is what comes next, before a space or a punctuation mark (which the
+page puts before the space the completion added).
 
 Every key pressed counts one, a chord (Shift+letter, Ctrl+A) one as well. The figures
 are compared with typing every comment from nothing (its characters and Enter). Time per
@@ -43,6 +47,7 @@ from scanner.template import load_template
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "surestart.yaml"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+PUNCTUATION = ".,;:!?"
 SELECTION = "(() => { const t = document.querySelector('#text'); return [t.selectionStart, t.selectionEnd]; })()"
 
 
@@ -95,8 +100,11 @@ class Typist:
         k = 0
         while k < len(word):
             rest = word[k:]
-            if self.completion() and self.completion() == rest:
+            offered = self.completion()
+            if offered and rest.startswith(offered) and all(c in PUNCTUATION for c in rest[len(offered):]):
                 self.press("ArrowRight")
+                for c in rest[len(offered):]:
+                    self.char(c)
                 return
             self.char(rest[0])
             k += 1
@@ -108,9 +116,15 @@ class Typist:
         while k < len(text):
             offered = self.completion()
             ahead = text[k:]
-            if offered and ahead.startswith(offered) and ahead[len(offered):len(offered) + 1] in (" ", ""):
+            after = ahead[len(offered):len(offered) + 2] if offered and ahead.startswith(offered) else None
+            if after is not None and after[:1] in (" ", ""):
                 self.press("ArrowRight")
                 k += len(offered) + 1
+                continue
+            if after is not None and after[:1] in PUNCTUATION and after[1:] in (" ", ""):
+                self.press("ArrowRight")  # the page puts the punctuation before the space it added
+                self.char(after[0])
+                k += len(offered) + 2
                 continue
             self.char(ahead[0])
             k += 1
@@ -136,12 +150,33 @@ class Typist:
             self.type_word(want[k])
         return self.page.input_value("#text") == truth
 
+    def retype_from_unsure(self, truth: str, unsure: set[str]) -> bool:
+        """Keep the words that are right up to the first wrong one, when that one is
+        marked unsure: Tab to it, select to the end (Shift+Ctrl+End), type the rest."""
+        value = self.page.input_value("#text")
+        have, want = value.split(), truth.split()
+        right = next((k for k, (h, w) in enumerate(zip(have, want)) if h != w), min(len(have), len(want)))
+        kept = " ".join(want[:right]) + " "
+        if right == 0 or right >= len(have) or have[right] not in unsure or not value.startswith(kept):
+            return False
+        for _ in range(len(have) + 1):
+            self.press("Tab")
+            if self.page.evaluate(SELECTION)[0] == len(kept):
+                break
+        else:
+            return False
+        self.press("Shift+Control+End")
+        self.type_text(truth[len(kept):])
+        return True
+
     def transcribe(self, truth: str, guess: str, unsure: set[str]) -> str:
         """Make the box hold `truth` and save it; how it was done."""
         if self.page.input_value("#text") == truth:
             how = "same as OCR"
         elif self.fix_unsure(truth, unsure):
             how = "unsure words"
+        elif self.retype_from_unsure(truth, unsure):
+            how = "kept the start"
         else:
             self.press("Control+a")
             self.type_text(truth)
@@ -221,6 +256,9 @@ def report(rows: list[dict], out: Path, truth: dict) -> None:
           f"{keys / chars:.3f} per character")
     print(f"typing from nothing: {scratch} ({scratch / len(frame):.1f} per comment)")
     print(f"keystrokes against typing from nothing: {100 * keys / scratch:.1f}% (target: at most 30%)")
+    for s, i, value, _ in log:
+        if value != truth.get((s, i)):
+            print(f"  {s}/{i}: saved {value!r}, true {truth.get((s, i))!r}")
     if seconds:
         print(f"time per comment from the decision log: median {statistics.median(seconds):.2f} s, "
               f"mean {statistics.mean(seconds):.2f} s (scripted typist, machine speed)")

@@ -490,6 +490,8 @@ def test_the_vocabulary_is_the_forms_words_and_every_transcription(server):
     after = get(server, "api/vocabulary").json()
     assert "Whitsun" in after["words"]
     assert ["days", "help"] in after["pairs"] and ["visits", "help"] in after["pairs"]
+    # The next word after one or two words, and the first word of a comment.
+    assert ["training days", "help"] in after["pairs"] and ["", "whitsun"] in after["pairs"]
 
 
 def test_the_codebook_is_made_and_changed_through_the_api(server):

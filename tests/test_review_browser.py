@@ -242,6 +242,7 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         page.keyboard.press("Enter")
         page.wait_for_function("k => document.querySelector('#card').dataset.key === k", arg=f"{s2}/{other}")
         assert "Funding" in page.inner_text("#suggestions") and "budget" in page.inner_text("#suggestions")
+        assert "null" not in page.inner_text("#card")  # a comment without an image shows none
         page.keyboard.press("s")
         page.wait_for_selector("#card-themes li[data-theme=Funding] button[aria-pressed=true]")
         page.keyboard.press("1")

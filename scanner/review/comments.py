@@ -65,18 +65,30 @@ def vocabulary(template: Template, ds: Dataset) -> dict[str, list]:
     force (transcribed, or read with confidence).
 
     Returns:
-        `words`, most used first, and `pairs`: [word, next word] as the comments write
-        them, most frequent first (lower case), so that the page can offer the next word.
+        `words`, most used first, and `pairs`: [what comes before, word] (`word_contexts`)
+        as the comments write them, most frequent first, so that the page can offer the
+        next word.
     """
     done = ds.comments[ds.comments["status"].isin((Status.OK.value, Status.REVIEWED.value))]
     counts = Counter(form_words(template))
     pairs: Counter = Counter()
     for text in done["text"]:
         counts.update(VOCABULARY_WORD.findall(text))
-        lower = [w.lower() for w in ANY_WORD.findall(text)]
-        pairs.update(zip(lower, lower[1:]))
+        pairs.update(word_contexts(text))
     return {"words": [w for w, _ in counts.most_common()],
             "pairs": [list(p) for p, _ in pairs.most_common(MAX_PAIRS)]}
+
+
+def word_contexts(text: str) -> list[tuple[str, str]]:
+    """(what comes before, word) for each word of `text`, lower case: before is the one
+    word before, the two words before, and "" for the first word (as the page looks them up)."""
+    words = [w.lower() for w in ANY_WORD.findall(text)]
+    out = [("", words[0])] if words else []
+    for k in range(1, len(words)):
+        out.append((words[k - 1], words[k]))
+        if k > 1:
+            out.append((f"{words[k - 2]} {words[k - 1]}", words[k]))
+    return out
 
 
 class CommentViews:

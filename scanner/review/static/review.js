@@ -27,10 +27,12 @@ const state = {
   decidedKeys: new Set(), // items of the list decided here
   selection: new Set(), // codes chosen so far on a several-answer item
   chain: Promise.resolve(),
-  completions: new Map(), // first two letters -> words (lower case), most used first
+  completions: new Map(), // first letter -> words (lower case), most used first
   following: new Map(), // word -> the words that follow it, most often first
   weights: new Map(), // "key word" -> how much the word counts in either
-  completion: "", // the letters Tab would add
+  forms: new Map(), // word (lower case) -> its most used spelling, for words like "NHS"
+  completion: "", // the letters the right arrow would add
+  spaceAt: null, // where the caret is after the space a completion added
   coding: {list: [], pos: 0, card: null, mine: []},
   themes: [],
 };
@@ -329,6 +331,7 @@ function jumpToUnsure(box, back) {
   complete(box);
 }
 
+const PUNCTUATION = /^[.,;:!?]$/;
 const WORDS = /\p{L}+(?:['’]\p{L}+)?/gu;
 
 function rank(map, key, word, weight) {
@@ -344,9 +347,15 @@ function rank(map, key, word, weight) {
 }
 
 function learnWords(text) {
-  const words = (text.toLowerCase().match(WORDS) || []);
-  for (const word of words) if (word.length >= 3) rank(state.completions, word.slice(0, 2), word, 1);
-  for (let k = 1; k < words.length; k++) rank(state.following, words[k - 1], words[k], 1);
+  // As the server's vocabulary has it (scanner/review/comments.py, word_contexts).
+  const found = text.match(WORDS) || [];
+  const words = found.map((w) => w.toLowerCase());
+  found.forEach((w, k) => {
+    if (w.length >= 3) rank(state.completions, words[k][0], words[k], 1);
+    if (!state.forms.has(words[k])) state.forms.set(words[k], w);
+    rank(state.following, k ? words[k - 1] : "", words[k], 1);
+    if (k > 1) rank(state.following, `${words[k - 2]} ${words[k - 1]}`, words[k], 1);
+  });
 }
 
 async function loadVocabulary() {
@@ -354,10 +363,12 @@ async function loadVocabulary() {
   state.completions.clear();
   state.following.clear();
   state.weights.clear();
+  state.forms.clear();
   // Most used first: weigh them down the list so that the order survives what is learnt later.
   words.forEach((w, k) => {
     const word = w.toLowerCase();
-    const key = word.slice(0, 2);
+    if (!state.forms.has(word)) state.forms.set(word, w);
+    const key = word[0];
     if (!state.weights.has(`${key} ${word}`)) {
       state.weights.set(`${key} ${word}`, (words.length - k) / words.length);
       if (!state.completions.has(key)) state.completions.set(key, []);
@@ -387,17 +398,26 @@ function complete(box) {
   const typed = selected ? "" : (before.match(/\p{L}+(?:['’]\p{L}*)?$/u) || [""])[0];
   const rest = before.slice(0, before.length - typed.length);
   if (!typed && !/(^|\s)$/.test(rest)) return;
-  const previous = (rest.match(/(\p{L}+)[^\p{L}]*$/u) || [])[1];
+  const before2 = (rest.match(/(\p{L}+)[^\p{L}]+(\p{L}+)[^\p{L}]*$/u) || []).slice(1).join(" ").toLowerCase();
+  const before1 = ((rest.match(/(\p{L}+)[^\p{L}]*$/u) || [])[1] || "").toLowerCase();
   const prefix = typed.toLowerCase();
   const fits = (w) => w.length > prefix.length && w.startsWith(prefix);
-  let word = ((previous && state.following.get(previous.toLowerCase())) || []).find(fits);
-  if (!word && prefix.length >= 2) word = (state.completions.get(prefix.slice(0, 2)) || []).find(fits);
+  const contexts = before2 ? [before2, before1] : [before1];
+  let word = contexts.map((c) => (state.following.get(c) || []).find(fits)).find(Boolean);
+  if (!word && prefix) word = (state.completions.get(prefix[0]) || []).find(fits);
   if (!word) return;
+  const form = state.forms.get(word) || word;
+  if (form.slice(1) !== form.slice(1).toLowerCase()) word = form; // "NHS", "McDonald": not a sentence's start
+  if (/(^|[.!?]\s*)$/.test(rest.trimEnd())) word = word[0].toUpperCase() + word.slice(1); // a sentence starts
   state.completion = word.slice(prefix.length);
   shown.textContent = typed + state.completion;
 }
 
 function transcriptionKey(ev, box) {
+  // The space a completion added is only taken back by the very next key.
+  const spaceAt = ["Shift", "CapsLock"].includes(ev.key) ? state.spaceAt : null;
+  const afterCompletion = state.spaceAt;
+  state.spaceAt = spaceAt;
   if (ev.key === "Tab" && !ev.ctrlKey && !ev.altKey) {
     ev.preventDefault();
     jumpToUnsure(box, ev.shiftKey);
@@ -407,6 +427,14 @@ function transcriptionKey(ev, box) {
     ev.preventDefault();
     const space = /^\s/.test(box.value.slice(box.selectionEnd)) ? "" : " ";
     box.setRangeText(state.completion + space, box.selectionStart, box.selectionEnd, "end");
+    state.spaceAt = space ? box.selectionStart : null;
+    complete(box);
+    return true;
+  }
+  if (PUNCTUATION.test(ev.key) && box.selectionStart === afterCompletion && box.selectionEnd === afterCompletion) {
+    // Punctuation right after a completion goes before the space it brought: "help, ".
+    ev.preventDefault();
+    box.setRangeText(`${ev.key} `, afterCompletion - 1, afterCompletion, "end");
     complete(box);
     return true;
   }
@@ -819,7 +847,7 @@ function renderCard(card) {
     ` ${s.theme} `, el("span", {class: "hint"}, `(${s.score.toFixed(2)}) because of ${s.why}`)));
   const others = card.coded_by.filter((who) => who !== state.reviewer);
   $("card").dataset.key = `${card.sheet_id}/${card.comment}`;
-  $("card").replaceChildren(
+  $("card").replaceChildren(...[
     el("p", {class: "where"}, where.join(" · ")),
     card.question ? el("p", {class: "stem"}, `Q${card.question}. ${card.stem}`) : null,
     card.prompt ? el("p", {class: "stem"}, card.prompt) : null,
@@ -833,7 +861,8 @@ function renderCard(card) {
     el("label", {for: "memo", class: "hint"}, "Memo (m; Enter saves, Esc leaves):"),
     el("textarea", {id: "memo", rows: 2}, card.memo),
     el("p", {class: "hint"}, card.coder_in_force ? `Themes in force: ${card.coder_in_force}'s coding.` : "Not coded yet.",
-      others.length ? ` Also coded by ${others.join(", ")}.` : ""));
+      others.length ? ` Also coded by ${others.join(", ")}.` : ""),
+  ].filter(Boolean));
   $("progress").textContent = `Coding: ${c.pos + 1} of ${c.list.length}`;
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
 }
