@@ -148,7 +148,7 @@ class Typist:
             else:
                 return False
             self.type_word(want[k])
-        return self.page.input_value("#text") == truth
+        return self.page.input_value("#text").rstrip() == truth  # the page saves it without the space after
 
     def retype_from_unsure(self, truth: str, unsure: set[str]) -> bool:
         """Keep the words that are right up to the first wrong one, when that one is

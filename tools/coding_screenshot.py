@@ -67,7 +67,7 @@ def main() -> None:
                 page.keyboard.press("Enter")
                 page.wait_for_function("k => document.querySelector('#card').dataset.key !== k", arg=key)
             page.keyboard.press("m")
-            page.keyboard.type("Names two agencies")
+            page.keyboard.type("Time spent on evaluation")
             page.keyboard.press("Escape")
             page.wait_for_timeout(300)
             page.screenshot(path=str(target))
