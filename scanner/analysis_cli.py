@@ -1,7 +1,7 @@
 """The analysis commands, `export`, `tabulate` and `report`: options in, library out.
 
-Registered on the `scanner` app in `scanner.cli`; errors are mapped to exit codes there
-(`_run`), so these functions only parse, call and show.
+Registered on the `scanner` app by `scanner.cli`; errors are mapped to exit codes by
+`scanner.cli_errors.run`, so these functions only parse, call and show.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from scanner.cli_errors import run
 from scanner.export import WRITERS
 
 OutArg = Annotated[Path, typer.Argument(help="The scan's out folder (holding survey.sqlite).")]
@@ -26,10 +27,9 @@ TableFormat = Enum("TableFormat", {"text": "text", "csv": "csv", "markdown": "ma
 
 
 def _dataset(out: Path, template: str | None):
-    from scanner.cli import _run
-    from scanner.dataset import open_dataset
+    from scanner import open_survey
 
-    return _run(open_dataset, out, template)
+    return run(run(open_survey, out, template).dataset)
 
 
 def export_command(
@@ -57,14 +57,13 @@ def export_command(
     empty cells in CSV, Excel and Parquet. Answers still waiting for review are counted
     in a warning; with --require-reviewed the export fails instead (exit code 5).
     """
-    from scanner.cli import _run
     from scanner.export import export
 
     ds = _dataset(out, template)
     chosen = [f.value for f in formats or []] or ["csv"]
     names = list(WRITERS) if "all" in chosen else chosen
     folder = output if output is not None else out / "export"
-    result = _run(export, ds, folder, names, require_reviewed=require_reviewed)
+    result = run(export, ds, folder, names, require_reviewed=require_reviewed)
     if as_json:
         typer.echo(json.dumps({"files": [str(p) for p in result.files], "unresolved": result.unresolved,
                                "sheets": len(ds.data)}, indent=2))
@@ -99,16 +98,15 @@ def tabulate_command(
     """
     from rich.console import Console
 
-    from scanner.cli import _run
     from scanner.tabulate import render, render_themes, tabulate, text_width, theme_counts, themes_text_width
 
     ds = _dataset(out, template)
     if themes:
-        counts = _run(theme_counts, ds, by)
-        rendered, width, what = _run(render_themes, counts, fmt.value), themes_text_width(counts), "theme tables"
+        counts = run(theme_counts, ds, by)
+        rendered, width, what = run(render_themes, counts, fmt.value), themes_text_width(counts), "theme tables"
     else:
-        tables = _run(tabulate, ds, items, by)
-        rendered, width, what = _run(render, tables, fmt.value), text_width(tables), f"{len(tables)} tables"
+        tables = run(tabulate, ds, items, by)
+        rendered, width, what = run(render, tables, fmt.value), text_width(tables), f"{len(tables)} tables"
     if fmt.value != "text":
         if output is not None:
             output.write_text(rendered, encoding="utf-8")
@@ -144,10 +142,9 @@ def report_command(
     comments written under it; last, data quality: what the scan flagged, what was
     reviewed, what is still unresolved, and pages not used and why.
     """
-    from scanner.cli import _run
     from scanner.report import parse_distributed, write_report
 
-    counts = _run(parse_distributed, distributed)
+    counts = run(parse_distributed, distributed)
     ds = _dataset(out, template)
-    path = _run(write_report, ds, output if output is not None else out / "report.html", counts, out)
+    path = run(write_report, ds, output if output is not None else out / "report.html", counts, out)
     typer.echo(f"wrote {path} ({len(ds.data)} questionnaires)", err=True)

@@ -85,8 +85,9 @@ def plain_data(ds: Dataset) -> pd.DataFrame:
     return df
 
 
-def labelled_data(ds: Dataset, *, categorical: bool = True) -> pd.DataFrame:
-    """The data with codes replaced by their labels (categorical, in scale order)."""
+def labelled_data(ds: Dataset, *, categorical: bool = True, ordered: bool = False) -> pd.DataFrame:
+    """The data with codes replaced by their labels (categorical, in scale order; `ordered`
+    makes the order one pandas compares and sorts by)."""
     df = ds.data.copy()
     for v in ds.coded:
         labels = ds.labels(v.name)
@@ -94,7 +95,7 @@ def labelled_data(ds: Dataset, *, categorical: bool = True) -> pd.DataFrame:
             df[v.name] = df[v.name].mask(df[v.name] < 0).astype("boolean")
         elif categorical:
             order = [label for _, label in v.values]
-            df[v.name] = pd.Categorical(labels, categories=list(dict.fromkeys(order)))
+            df[v.name] = pd.Categorical(labels, categories=list(dict.fromkeys(order)), ordered=ordered)
         else:
             df[v.name] = labels.astype(object)
     return df

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
-from scanner.errors import OutputError, UsageError, one_line
+from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
@@ -232,9 +232,13 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         MissingDependencyError: OCR is on and Tesseract is not installed.
         OutputError: the out folder cannot be written (disk full, read-only); what was
             stored before is kept, and a re-run completes the batch.
+        TemplateError: the form has no markers (a drafted template): not readable yet.
     """
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
+    if not template.registration.markers:
+        raise TemplateError(f"{template.form_version}: the form has no corner markers nor QR code "
+                            "(registration.markers: false); reading forms without markers is not supported yet")
     programme = check_programme(template, programme)
     engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
     started = time.monotonic()

@@ -62,7 +62,8 @@ def test_a_page_whose_ocr_crashes_is_an_error_row_and_the_batch_goes_on(commente
                                                                           monkeypatch):
     # Tesseract crashing on a page (here it dies by SIGSEGV on every page; `--version`
     # is the real one) raised TesseractError in the worker: exit 70, and the same again on
-    # every re-run.
+    # every re-run. The command engine is the one that runs a program: tesserocr hidden
+    # (the forked workers inherit that).
     real = shutil.which("tesseract")
     if real is None:
         pytest.skip("tesseract is not installed")
@@ -71,6 +72,7 @@ def test_a_page_whose_ocr_crashes_is_an_error_row_and_the_batch_goes_on(commente
     fake.write_text(f'#!/bin/sh\n[ "$1" = --version ] && exec {real} "$@"\nkill -SEGV $$\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setitem(sys.modules, "tesserocr", None)
     out = tmp_path / "out"
     summary = scan([commented, filled.png], template, out, jobs=2, ocr=True)
     pages = read_csv(out / "pages.csv")
