@@ -6,7 +6,9 @@
 Each of `--seeds` runs draws a fresh random seed (printed), generates `--count`
 questionnaires with it, scans them and scores the scan (`scanner.evaluate`). The
 figures are printed for every seed, then pooled over all of them, with the seeds and
-the date to quote beside them: one draw is luck, several are a measurement. `--seed`
+the date to quote beside them: one draw is luck, several are a measurement. The pooled
+figures end with a reliability table: how often items claimed at each confidence are
+wrong, to quote as "items with confidence >= c are wrong at most x%". `--seed`
 (repeatable) replays given seeds instead. `--synth` sets any generator option
 (`SynthOptions` field, or `rates.FIELD`), e.g. `--synth photo_share=0.1`. Figures are
 printed, never asserted.
@@ -120,7 +122,7 @@ def main() -> None:
     results = {seed: run_seed(seed, args, template, options, work) for seed in seeds}
     pooled = sum(results.values(), Evaluation())
     print(f"\n=== all {len(seeds)} seeds pooled ({today}; seeds {', '.join(map(str, seeds))})")
-    for line in pooled.lines():
+    for line in pooled.lines() + pooled.reliability_lines():
         print(line)
     print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate, sheets found, pages "
           "accounted for, colour programme right, greyscale programme claimed wrong, written vs blank right")

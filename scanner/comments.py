@@ -35,12 +35,47 @@ def _grow(box: tuple, by: float) -> tuple:
 
 
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
-    speck_px = T.SPECK_MAX_MM2 * px_per_mm**2
-    if np.count_nonzero(ink) <= speck_px:
+    """Area of what looks like writing in a zone's ink mask: pen strokes in clusters, not
+    specks, lone dust grains, broad shading or a straight line across the zone."""
+    if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
         return 0.0  # specks at most, as on most zones: no need to tell them apart
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    return float(areas[areas > speck_px].sum() / px_per_mm**2) if count > 1 else 0.0
+    strokes = _strokes(ink, px_per_mm)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    if count <= 1:
+        return 0.0
+    big = stats[:, cv2.CC_STAT_AREA] > T.SPECK_MAX_MM2 * px_per_mm**2
+    big[0] = False
+    kept = big[labels]
+    # Writing comes in clusters (the letters of words); a lone grain of dust does not.
+    near = _disc(2 * T.DUST_ISOLATION_MM * px_per_mm)
+    _, clusters = cv2.connectedComponents(cv2.dilate(kept.astype(np.uint8), near), connectivity=8)
+    cluster_px = np.bincount(clusters[kept], minlength=clusters.max() + 1)
+    writing = kept & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2)
+    return float(np.count_nonzero(writing) / px_per_mm**2)
+
+
+def _disc(diameter_px: float) -> np.ndarray:
+    size = 2 * round(diameter_px / 2) + 1
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The ink mask without what no pen wrote: broad areas (a shadow, the back page
+    showing through, a smudge) with a rim along them, and long straight lines across
+    the zone (a crease, near level or upright on a letter fold), with gaps bridged."""
+    mask = ink.astype(np.uint8)
+    if not mask.any():
+        return mask
+    broad = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disc(T.STROKE_MAX_MM * px_per_mm))
+    long_px, gap_px = round(T.LINE_MIN_MM * px_per_mm), max(1, round(T.LINE_GAP_MM * px_per_mm))
+    lines = np.zeros_like(mask)
+    for along, bridge in (((1, long_px), (1, gap_px)), ((long_px, 1), (gap_px, 1))):
+        line = np.ones(along[::-1], np.uint8)
+        bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(bridge[::-1], np.uint8))
+        # Extended along itself: the bits of the line cut off by the frame's masked lines.
+        lines |= cv2.dilate(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line), line)
+    rim = cv2.dilate(broad, _disc(T.STROKE_MAX_MM / 2 * px_per_mm)) | cv2.dilate(lines, _disc(0.5 * px_per_mm))
+    return mask & (1 - rim)
 
 
 def _clean(dark: np.ndarray) -> np.ndarray:

@@ -39,6 +39,8 @@ silent error. Compared case-insensitively: some handwriting fonts have capitals 
 the paper cannot always show the truth's letter case."""
 SCENARIOS = ("flatbed", "feeder", "greyscale", "phone")
 CONFIDENCE = 0.95
+RELIABILITY_BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+"""Lower edges of the item confidence bins of the reliability table; the last bin ends at 1."""
 
 
 class _Pooled:
@@ -132,6 +134,9 @@ class Evaluation(_Pooled):
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
     pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
+    reliability: dict[float, Tally] = field(default_factory=dict)
+    """Lower edge of an item confidence bin (`RELIABILITY_BINS`) -> outcomes of the items
+    reported with a confidence in it."""
     examples: list[str] = field(default_factory=list)
     """A few silent errors, for whoever has to fix them."""
 
@@ -199,9 +204,33 @@ class Evaluation(_Pooled):
         out += [f"  silent: {e}" for e in self.examples[:15]]
         return out
 
+    def reliability_lines(self) -> list[str]:
+        """How often items claimed at a confidence are wrong: per bin, and for every item at
+        or above the bin's lower edge (what a user keeping items with confidence >= c gets)."""
+        out = ["item confidence reliability (items, claims, wrong claims, wrong rate and its 95% bound; "
+               "then the same for confidence >= the bin's lower edge):"]
+        edges = RELIABILITY_BINS
+        for k, low in enumerate(edges):
+            high = edges[k + 1] if k + 1 < len(edges) else 1.0
+            above = sum((self.reliability.get(e, Tally()) for e in edges[k:]), Tally())
+            out.append(f"  {low:.2f}-{high:.2f} {_reliability_cells(self.reliability.get(low, Tally()))}   "
+                       f">= {low:.2f} {_reliability_cells(above)}")
+        return out
+
 
 def _scenario_order(name: str) -> tuple[int, str]:
     return (SCENARIOS.index(name) if name in SCENARIOS else len(SCENARIOS), name)
+
+
+def _reliability_cells(t: Tally) -> str:
+    claims = t.right + t.silent
+    return (f"{t.scored:>6} {claims:>6} {t.silent:>4} {percent(t.silent, claims):>7} "
+            f"{percent(upper_bound(t.silent, claims), 1) if claims else 'n/a':>7}")
+
+
+def confidence_bin(confidence: float) -> float:
+    """The lower edge of the reliability bin holding `confidence`."""
+    return max((edge for edge in RELIABILITY_BINS if edge <= confidence), default=RELIABILITY_BINS[0])
 
 
 def percent(a: int, b: int) -> str:
@@ -410,6 +439,8 @@ def _judge_value(t, got, elsewhere: bool) -> Outcome:
 def _item(ev: Evaluation, t, got, elsewhere: bool) -> Outcome:
     outcome = _judge_value(t, got, elsewhere)
     ev.items.add(outcome)
+    if got is not None:
+        ev.reliability.setdefault(confidence_bin(float(got.confidence)), Tally()).add(outcome)
     if t.effect not in HARD_EFFECTS and t.expected_status == "ok":
         ev.clean_items += 1
         ev.clean_right += outcome is Outcome.RIGHT and got.status == "ok"

@@ -7,7 +7,8 @@ is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
 - no box above the sheet's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
-- one box marked, the others empty: that code;
+- one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
+  the sheet's typical mark; a lighter lone trace may be a rubbed-out tick: review;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on);
 - several boxes marked: multiple, left for review;
@@ -142,15 +143,28 @@ def sheet_fills(measures: list[ItemMeasure]) -> bool:
     return lone_solid >= T.FILL_HABIT_ROWS or (answered > 0 and lone_solid / answered >= T.FILL_HABIT_SHARE)
 
 
-def _confidence(top: float, second: float, mark_t: float, empty_t: float) -> float:
-    """How sure a single mark is, 0.5 to 1: how far the mark stands above the threshold,
-    and how far the runner-up stays below empty (or, when faint, below the mark)."""
-    c_top = 0.5 + (top - mark_t) / mark_t
-    if second < empty_t:
-        c_second = 1.0 - 0.5 * second / empty_t
-    else:
-        c_second = 0.5 + 0.5 * (top / second - T.DOMINANCE) / T.DOMINANCE
-    return float(np.clip(min(c_top, c_second), 0.0, 1.0))
+def _confidence(top: float, second: float, empty_t: float, accept_t: float) -> float:
+    """How sure a reading of the strongest box is, 0 to 1: the lesser of how far its ink
+    stands above what a lone mark needs, and how far it dominates the runner-up.
+
+    Monotone in the evidence: more ink in the box never lowers it, more in the runner-up
+    never raises it. It is OK_CONFIDENCE exactly where a lone mark becomes acceptable
+    (`accept_t`), CONFIDENCE_FLOOR at the empty level, 1 from twice `accept_t`.
+    """
+    floor, ok = T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE
+    c_top = float(np.interp(top, (empty_t, accept_t, 2 * accept_t), (floor, ok, 1.0)))
+    # The runner-up: at a DOMINANCE-th of the mark it is too close to tell (0.5), at half
+    # that, or empty, it leaves no doubt.
+    dominance = top / second if second > 0 else float("inf")
+    c_second = float(np.clip(0.5 * dominance / T.DOMINANCE, 0.0, 1.0))
+    return min(c_top, c_second)
+
+
+def accept_level(mark_level: float) -> float:
+    """The least ink a lone mark needs to be read as an answer on a sheet whose typical
+    mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
+    the sheet's firmer marks does not."""
+    return max(T.FAINT_ACCEPT, T.ERASED_RELATIVE * mark_level)
 
 
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
@@ -170,16 +184,27 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     """Decide one item from its measured boxes and the sheet's own marking habits."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
-                "empty_threshold": round(empty_t, 4)}
+                "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)
+    accept_t = max(accept_level(mark_level), empty_t)
+    second = ranked[1].score if len(ranked) > 1 else 0.0
 
     def result(status: Status, value: str = "", confidence: float = 1.0, reason: Reason | None = None) -> FieldResult:
         if status is Status.OK and confidence < T.OK_CONFIDENCE:
             status, reason = Status.REVIEW, Reason.LOW_CONFIDENCE
         return FieldResult(item.id, value, status, round(confidence, 3), reason, evidence)
+
+    def _lone(top: BoxMeasure) -> FieldResult:
+        """The only mark in its row (any runner-up below the empty level or far weaker)."""
+        confidence = _confidence(top.score, second, empty_t, accept_t)
+        if top.score >= accept_t:
+            return result(Status.OK, str(top.code), confidence)
+        # A visible trace far lighter than the respondent's marks: rubbed out, or not?
+        erased = top.score >= T.FAINT_ACCEPT
+        return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
     if not marked and not faint:
         if overshoot.outside >= T.OUTSIDE_MIN:
@@ -187,10 +212,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
-        light_hand = top.score >= max(T.FAINT_ACCEPT, T.FAINT_ACCEPT_RELATIVE * mark_level)
-        if len(faint) == 1 and light_hand and overshoot.outside < T.OUTSIDE_MIN and not item.multiple:
-            return result(Status.OK, str(top.code), T.OK_CONFIDENCE + 0.05)
-        return result(Status.REVIEW, str(top.code), 0.3, Reason.FAINT)
+        if len(faint) > 1 or overshoot.outside >= T.OUTSIDE_MIN or item.multiple:
+            return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t), Reason.FAINT)
+        return _lone(top)
     if item.multiple:
         codes = ";".join(str(b.code) for b in sorted(marked, key=lambda b: b.code))
         return result(Status.REVIEW, codes, 0.4, Reason.FAINT) if faint else result(Status.OK, codes, 0.9)
@@ -203,8 +227,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
-        second = ranked[1].score if len(ranked) > 1 else 0.0
-        return result(Status.OK, str(top.code), _confidence(top.score, second, mark_t, empty_t))
+        return _lone(top)
     if corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)

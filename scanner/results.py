@@ -27,6 +27,7 @@ class Reason(str, Enum):
     """Why a value went to review (or, for `CORRECTION`, how an ok value was read)."""
 
     FAINT = "faint mark: too light to be sure it is a tick"
+    ERASED = "a light trace alone, far lighter than the sheet's other marks: an erased tick?"
     OUTSIDE = "a mark runs outside the box: which box was meant?"
     MULTIPLE = "more than one box marked"
     AMBIGUOUS = "a second box holds a faint mark"

@@ -64,13 +64,16 @@ INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
 
 EMPTY_MAX = 0.004
-EMPTY_MIN = 0.0015
+EMPTY_MIN = 0.0006
 EMPTY_NOISE_FACTOR = 5.0
 """A box whose ink score (mean darkness of the interior, noise removed) is below the
 sheet's empty level is empty: five times the 98th percentile of its unmarked boxes, kept
 between EMPTY_MIN and EMPTY_MAX. Unmarked boxes measure under 0.0005 on generated scans
-at any quality, so a very faint pencil tick (0.003) is seen on a clean scan and flagged;
-a dirty scan raises the level up to 0.004, as far as dust may reach."""
+at any quality (0 on clean ones), so a very faint pencil tick is seen on a clean scan and
+flagged; a dirty scan raises the level up to 0.004, as far as dust may reach. Guards
+against: faint pencil read as blank (a light tick whose strokes are mostly lighter than
+the noise floor measured 0.0008 on a clean scan, seed 10882999), and dust, show-through
+and photocopy toner read as marks (EMPTY_MAX)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint."""
@@ -83,10 +86,17 @@ cancelled choice (a correction) next to a ticked box."""
 FILLED_SHARE = 0.7
 """Or this share of its interior evenly inked: a box filled in with a light pencil."""
 FAINT_ACCEPT = 0.012
-FAINT_ACCEPT_RELATIVE = 0.12
-"""A faint mark that is the only ink in its row is read as the answer when it scores at
-least FAINT_ACCEPT and this share of the sheet's typical mark (a light hand), with low
-confidence; fainter ones go to review."""
+ERASED_RELATIVE = 0.3
+"""A mark that is the only ink in its row is read as the answer when it scores at least
+FAINT_ACCEPT and this share of the sheet's typical mark, even above MARK_MIN; fainter
+ones go to review: under FAINT_ACCEPT as faint, above it as a possible erasure
+(`Reason.ERASED`). Guards against: erased (a rubbed-out tick's ghost alone in its row
+scored 0.03 to 0.26 of the sheet's marks on hard batches, pen or pencil, up to 0.04,
+above MARK_MIN's share), and faint pencil read as blank or as noise (light ticks of a
+pencil sheet score 0.013 to 0.035). The two overlap on pencil sheets (faint ticks 0.05
+to 0.42 of the sheet's marks), so most faint pencil ticks go to review; a respondent
+whose marks are all light is read on their own terms. Real pen ticks score 0.4 of the
+sheet's marks and up; ticks overshooting their box and dots, at 0.2 to 0.3, go to review."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid
@@ -104,7 +114,12 @@ DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides."""
 OK_CONFIDENCE = 0.6
-"""Item decisions with less confidence than this go to review."""
+CONFIDENCE_FLOOR = 0.3
+"""Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's
+confidence rises with its ink, from CONFIDENCE_FLOOR at the empty level through
+OK_CONFIDENCE where it becomes acceptable to 1 at twice that (`marks._confidence`), so
+on held-out hard batches items claimed at 0.6 to 0.7 are the ones to sample first
+(see the reliability table of `bench/accuracy.py`)."""
 
 # --- Comments ---------------------------------------------------------------------------
 COMMENT_MARGIN_MM = 2.5
@@ -115,6 +130,22 @@ COMMENT_PRINT_SLACK_MM = 0.5
 registration error of up to half a millimetre leaves no frame line behind as "ink"."""
 SPECK_MAX_MM2 = 0.25
 """Connected ink smaller than this is dust or noise, not writing."""
+STROKE_MAX_MM = 4.0
+"""Ink broader than this everywhere is no pen stroke (0.3 to 0.8 mm, a line of
+motion-blurred print under 3 mm): it is taken away with a rim half as wide before
+writing is measured. Guards against: shadow (a hand's or phone's shadow over a zone
+measured up to 1,300 mm² of "ink"), show-through and smudges."""
+LINE_MIN_MM = 10.0
+LINE_GAP_MM = 0.35
+"""Ink running level or upright this long, over gaps up to LINE_GAP_MM, is a line, not
+writing (no letter is that long and straight). Guards against: crease (a fold's dark
+ridge straight across the zone, measured 2 to 80 mm²; an upright fold shows 14 mm
+between a zone's frame lines). A long underline is taken away too; the words stay."""
+DUST_ISOLATION_MM = 3.0
+DUST_MAX_MM2 = 0.75
+"""Ink within DUST_ISOLATION_MM of other ink forms a cluster; a cluster of less than
+DUST_MAX_MM2 is dust, not writing. Guards against: dust (grains up to 0.5 mm² each,
+1.5 to 9 mm² over a zone). The lightest pencil comment measured 2 mm² in one cluster."""
 WRITTEN_MIN_MM2 = 1.5
 """A zone with less ink area than this (after specks are removed) is blank. On a
 generated batch of 3,363 blank zones none reached 0.8 mm²; a comment in a light pencil

@@ -2,7 +2,7 @@
 
 Two questionnaires (14 pages) are drawn from the template, ticked, JPEG-encoded at
 150 dpi into one PDF as a sheet feeder would (one JPEG per page) and scanned with OCR
-off. Sheet 1 is on yellow paper (Programme A) and has two boxes ticked on q01, a faint
+off. Sheet 1 is on yellow paper (Programme A) and has two boxes ticked on q01, a light
 tick on q02 and writing in q01_comment; sheet 2 is on paper of no known colour, so its
 programme waits for review.
 """

@@ -129,3 +129,33 @@ def test_confident_transcription_with_misspelt_words_goes_to_review():
     reading = CommentReading("q01_comment", 40.0, text, 0.91, True, lexicon.unknown(text))
     result = decide_comment(reading)
     assert (result.status, result.reason, result.value) == (Status.REVIEW, Reason.UNKNOWN_WORDS, text)
+
+
+def test_a_crease_a_shadow_and_dust_over_blank_zones_are_not_writing(template, page, zones):
+    image = page.copy()
+    h, w = image.shape
+    # A letter fold flattened again: a thin dark ridge straight down the whole page.
+    cv2.line(image, (w // 2, 0), (w // 2 + 8, h), 120, 2, cv2.LINE_AA)
+    # A hand's shadow over the second zone: a broad dark area with a soft edge.
+    x, y, zw, zh = zones[1].box_mm
+    shadow = np.zeros_like(image, np.float32)
+    cv2.rectangle(shadow, px(x - 5, y - 5), px(x + zw / 2, y + zh + 5), 1.0, -1)
+    image[:] = (image * (1 - 0.45 * cv2.GaussianBlur(shadow, (0, 0), 8))).astype(np.uint8)
+    # Dust on the glass over the third zone: grains of up to 0.5 mm² each, apart.
+    x, y, zw, zh = zones[2].box_mm
+    for k in range(12):
+        cv2.circle(image, px(x + 4 + 11 * k, y + 3 + (k % 3) * 4), 3, 60, -1)
+    for reading in CommentReader(template, NullEngine()).read_page(image, identity(), zones):
+        assert decide_comment(reading).status is Status.BLANK, reading
+
+
+def test_light_pencil_writing_next_to_a_crease_is_still_written(template, page, zones):
+    image = page.copy()
+    h, w = image.shape
+    cv2.line(image, (w // 2, 0), (w // 2 + 8, h), 120, 2, cv2.LINE_AA)
+    write(image, zones[1], "no thanks", scale=0.5, thickness=1)
+    x, y, zw, zh = zones[1].box_mm
+    image[px(0, y)[1]:px(0, y + zh)[1]] = np.maximum(image[px(0, y)[1]:px(0, y + zh)[1]], 150)  # light pencil
+    reading = next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), zones)
+                   if r.item == zones[1].id)
+    assert decide_comment(reading).status is not Status.BLANK, reading

@@ -264,3 +264,20 @@ def test_silent_errors_line_gives_the_bound(tmp_path):
     lines = World.perfect().evaluate(tmp_path).lines()
     bound = f"{100 * scorer.upper_bound(0, 10):.3f}%"
     assert any(line.startswith("silent errors") and "0 of 10" in line and bound in line for line in lines)
+
+
+def test_reliability_table_counts_wrong_claims_by_confidence(tmp_path):
+    w = World.perfect()
+    w.item("scan-1", "q01").update(value="2", confidence="0.65")  # a wrong claim, not sure
+    w.item("scan-1", "q02").update(status="review", confidence="0.3")  # flagged: no claim
+    w.item("scan-2", "q01").update(confidence="0.97")
+    ev = w.evaluate(tmp_path)
+    assert ev.reliability == {0.6: scorer.Tally(silent=1), 0.0: scorer.Tally(flagged=1),
+                              0.95: scorer.Tally(right=1), 0.99: scorer.Tally(right=1)}
+    lines = (ev + ev).reliability_lines()
+    assert lines[1].split()[:6] == ["0.00-0.60", "2", "0", "0", "n/a", "n/a"]
+    assert lines[2].split()[:6] == ["0.60-0.70", "2", "2", "2", "100.00%", "100.00%"]
+    assert lines[3].split()[:3] == ["0.70-0.80", "0", "0"]
+    # Claims at confidence >= 0.6: 6 of them, 2 wrong.
+    assert lines[2].split()[6:11] == [">=", "0.60", "6", "6", "2"] and lines[2].split()[11] == "33.33%"
+    assert scorer.confidence_bin(1.0) == 0.99 and scorer.confidence_bin(0.7) == 0.7

@@ -218,7 +218,7 @@ def test_info_names_the_form_programmes_and_reasons(shared):
 def test_queue_and_its_filters(shared):
     assert [e["item"] for e in get(shared, "api/queue").json()] == [MULTIPLE_ITEM, FAINT_ITEM, WRITTEN_COMMENT,
                                                                    "programme"]
-    assert [e["item"] for e in get(shared, "api/queue?reason=FAINT").json()] == [FAINT_ITEM]
+    assert [e["item"] for e in get(shared, "api/queue?reason=ERASED").json()] == [FAINT_ITEM]
     assert [e["item"] for e in get(shared, "api/queue?question=1").json()] == [MULTIPLE_ITEM, WRITTEN_COMMENT]
     assert [e["item"] for e in get(shared, "api/queue?programme=%28unknown%29").json()] == ["programme"]
 
@@ -231,7 +231,7 @@ def test_status_counts(shared):
 def test_item_detail_with_its_crop_and_boxes(shared):
     sheet = sheets(shared)[0]
     d = get(shared, f"api/item?sheet={sheet}&item={FAINT_ITEM}").json()
-    assert d["guess"] == "1" and d["reason"] == "FAINT" and len(d["boxes"]) == 3 and d["decision"] is None
+    assert d["guess"] == "1" and d["reason"] == "ERASED" and len(d["boxes"]) == 3 and d["decision"] is None
     assert d["crop_url"].startswith("api/crop?")
     r = get(shared, d["crop_url"])
     assert r.status == 200 and r.headers["Content-Type"] == "image/png"

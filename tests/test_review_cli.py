@@ -39,7 +39,7 @@ def test_status_as_json(out):
     result = CliRunner().invoke(app, ["review", str(out), "--status", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["waiting"] == 4 and {r["reason"] for r in data["by_reason"]} == {"MULTIPLE", "FAINT", "NOT_READ",
+    assert data["waiting"] == 4 and {r["reason"] for r in data["by_reason"]} == {"MULTIPLE", "ERASED", "NOT_READ",
                                                                                   "COLOUR"}
 
 

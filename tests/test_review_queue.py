@@ -48,7 +48,7 @@ def test_queue_holds_the_scans_doubts_in_survey_order(store, fields):
     entries = q.waiting(store, fields)
     assert [(e.sheet_id, e.item, e.kind, e.reason) for e in entries] == [
         (first, MULTIPLE_ITEM, "item", "MULTIPLE"),
-        (first, FAINT_ITEM, "item", "FAINT"),
+        (first, FAINT_ITEM, "item", "ERASED"),
         (first, WRITTEN_COMMENT, "comment", "NOT_READ"),
         (second, "programme", "programme", "COLOUR"),
     ]
@@ -56,10 +56,10 @@ def test_queue_holds_the_scans_doubts_in_survey_order(store, fields):
 
 
 def test_queue_filters_by_reason_question_and_programme(store, fields):
-    assert [e.item for e in q.waiting(store, fields, q.Filters(reason="FAINT"))] == [FAINT_ITEM]
+    assert [e.item for e in q.waiting(store, fields, q.Filters(reason="ERASED"))] == [FAINT_ITEM]
     assert [e.item for e in q.waiting(store, fields, q.Filters(question="1"))] == [MULTIPLE_ITEM, WRITTEN_COMMENT]
     assert [e.item for e in q.waiting(store, fields, q.Filters(programme=q.UNKNOWN_PROGRAMME))] == ["programme"]
-    assert q.waiting(store, fields, q.Filters(reason="FAINT", question="1")) == []
+    assert q.waiting(store, fields, q.Filters(reason="ERASED", question="1")) == []
 
 
 def test_decisions_leave_the_queue_and_reach_the_csvs(store, fields, template, out):
@@ -197,7 +197,7 @@ def test_wilson_interval_of_nothing_is_everything():
 def test_status_counts_by_reason_question_and_programme(store, fields):
     s = q.status(store, fields)
     assert s["waiting"] == 4 and s["decided"] == 0
-    assert {r["reason"]: r["count"] for r in s["by_reason"]} == {"MULTIPLE": 1, "FAINT": 1, "NOT_READ": 1, "COLOUR": 1}
+    assert {r["reason"]: r["count"] for r in s["by_reason"]} == {"MULTIPLE": 1, "ERASED": 1, "NOT_READ": 1, "COLOUR": 1}
     assert s["by_question"] == {"1": 2, "2": 1, q.NO_QUESTION: 1}
     assert s["by_programme"] == {"Programme A": 3, q.UNKNOWN_PROGRAMME: 1}
 
