@@ -123,13 +123,7 @@ def run_level(url: str, entries: list[dict], reviewers: int) -> tuple[Tally, flo
             reviewer.decide(entry)
         reviewer.conn.close()
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(reviewers)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return tally, time.perf_counter() - t0
+    return tally, _timed([threading.Thread(target=work, args=(k,)) for k in range(reviewers)])
 
 
 def run_burst(url: str, entries: list[dict]) -> tuple[Tally, float]:
@@ -144,13 +138,17 @@ def run_burst(url: str, entries: list[dict]) -> tuple[Tally, float]:
                          crop=True)
         reviewer.conn.close()
 
-    threads = [threading.Thread(target=ask, args=(entries[k % len(entries)],)) for k in range(BURST)]
+    return tally, _timed([threading.Thread(target=ask, args=(entries[k % len(entries)],)) for k in range(BURST)])
+
+
+def _timed(threads: list[threading.Thread]) -> float:
+    """Seconds from starting `threads` to the last one ending."""
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return tally, time.perf_counter() - t0
+    return time.perf_counter() - t0
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -232,7 +232,10 @@ class Assembler:
         for zone in t.comments:
             reading = readings.get(zone.id)
             results.append(comment_stage.decide_comment(reading) if reading else _missing(zone.id))
-        sheet.results = results
+        sheet.flags += [f"form page {p.form_page} could not be aligned: its items are to review"
+                        for p in sheet.pages.values() if not p.aligned]
+        unaligned = _on_unaligned_pages(t, sheet)
+        sheet.results = [_not_aligned(r) if r.item in unaligned else r for r in results]
         return sheet
 
     def _programme(self, colour: ColourDecision) -> FieldResult:
@@ -246,6 +249,20 @@ class Assembler:
         if colour.programme is None:
             return FieldResult("programme", "", Status.REVIEW, round(colour.confidence, 3), Reason.COLOUR, evidence)
         return FieldResult("programme", colour.programme, Status.OK, round(colour.confidence, 3), None, evidence)
+
+
+def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
+    """The items and comments printed on the sheet's pages that could not be aligned, and
+    those whose own frames were not found on pages that could."""
+    pages = [p.form_page for p in sheet.pages.values() if not p.aligned]
+    unlocated = {field for p in sheet.pages.values() for field in p.unlocated}
+    return unlocated | {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
+
+
+def _not_aligned(result: FieldResult) -> FieldResult:
+    """What was read where the page's print was not found is not an answer: a person looks."""
+    return FieldResult(result.item, result.value, Status.REVIEW, 0.0, Reason.NOT_ALIGNED,
+                       result.evidence | {"read_as": result.status.value})
 
 
 def _missing(item: str) -> FieldResult:

@@ -143,11 +143,11 @@ class CommentReader:
         texts = dict(zip(written, ocr))
         readings = []
         for zone in zones:
-            text, confidence = texts.get(zone.id, ("", 0.0))
+            text, confidence, word_confidences = texts.get(zone.id, ("", 0.0, ()))
             crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
-                                           zone.id in texts, unknown, crop))
+                                           zone.id in texts, unknown, crop, word_confidences))
         return readings
 
 
@@ -157,8 +157,8 @@ def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:
     return cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])[1].tobytes()
 
 
-def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str, float]]:
-    """OCR several zone images in one call: each one's text and confidence, in order."""
+def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str, float, tuple[float, ...]]]:
+    """OCR several zone images in one call: each one's text, confidence and word confidences, in order."""
     if not images or engine.name == "none":
         return []
     width = max(img.shape[1] for img in images)
@@ -175,18 +175,19 @@ def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str,
     return [_join([w for w in words if top <= w.y + w.height / 2 < bottom]) for top, bottom in spans]
 
 
-def _join(words: list[Word]) -> tuple[str, float]:
-    """The words in Tesseract's reading order, and the confidence of the least sure word:
-    one misread word makes a comment wrong, however well the others were read."""
+def _join(words: list[Word]) -> tuple[str, float, tuple[float, ...]]:
+    """The words in Tesseract's reading order, the confidence of the least sure word (one
+    misread word makes a comment wrong, however well the others were read), and each word's."""
     if not words:
-        return "", 0.0
-    return " ".join(w.text for w in words), min(w.confidence for w in words)
+        return "", 0.0, ()
+    return " ".join(w.text for w in words), min(w.confidence for w in words), tuple(w.confidence for w in words)
 
 
 def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
     evidence = {"ink_mm2": reading.ink_mm2, "ocr_confidence": reading.confidence,
-                "unknown_words": list(reading.unknown_words)}
+                "unknown_words": list(reading.unknown_words),
+                "word_confidences": [round(c, 3) for c in reading.word_confidences]}
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:
         confidence = 1.0 - 0.5 * reading.ink_mm2 / T.WRITTEN_MIN_MM2
         return FieldResult(reading.item, "", Status.BLANK, round(confidence, 3), None, evidence)

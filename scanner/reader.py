@@ -19,7 +19,7 @@ from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError, one_line
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Registrar, downscale
+from scanner.register import Registrar, Registration, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -45,6 +45,14 @@ class PageResult:
     rotation_deg: float = float("nan")
     px_per_mm: float = float("nan")
     transform: tuple | None = None
+    aligned: bool = True
+    """False when the page's printed frames were not found where the transform puts them,
+    even after re-registering on them: what was measured on it is not read (`assemble`)."""
+    unlocated: tuple[str, ...] = ()
+    """Items and comments of an aligned page whose own frames were not seen where the
+    transform puts them: not read either (`assemble`)."""
+    frames_off_mm: float = float("nan")
+    """How far the printed frames lie from where the transform puts them: 90th percentile, mm."""
     paper: PaperSample = PaperSample(None)
     items: list[ItemMeasure] = field(default_factory=list)
     comments: list[CommentReading] = field(default_factory=list)
@@ -90,6 +98,9 @@ class PageReader:
         if reg is None:
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason="not a page of this form: no corner markers, QR code or matching content")
+        # Checked against the page's own print (and re-registered on it if off) before the
+        # QR code is read through the transform and anything else is measured.
+        reg = self.registrar.verify(grey, reg)
         t = self.template
         ident = self.qr.read(grey, reg.transform)
         if ident is not None and (ident.form != t.form or ident.version != t.version):
@@ -98,11 +109,9 @@ class PageReader:
                                      f"not {t.form!r} version {t.version}")
         page = reg.page
         if ident is None:
-            agreement = self.registrar.content_agreement(grey, reg.transform, page)
-            if agreement < T.AGREEMENT_MIN:
-                return PageResult(**base, status=PageStatus.UNRECOGNISED,
-                                  reason=f"its QR code cannot be read and its print matches form page {page} "
-                                         f"only {agreement:.0%}: another form with the same markers?")
+            unrecognised = self._print_disagrees(grey, reg)
+            if unrecognised:
+                return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=unrecognised)
         if ident is not None and ident.page != reg.page:
             log.warning("%s page %d: QR says form page %d, markers say %d; trusting the QR",
                         base["source"], base["page"], ident.page, reg.page)
@@ -112,8 +121,29 @@ class PageReader:
             serial=ident.serial if ident else None, qr_read=ident is not None,
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
-            transform=reg.transform.matrix,
+            transform=reg.transform.matrix, aligned=reg.aligned, unlocated=reg.check.unlocated(),
+            frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
             comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
         )
+
+    def _print_disagrees(self, grey: np.ndarray, reg: Registration) -> str:
+        """Why a page whose QR code cannot be read is not taken for the form page its
+        markers (or content) say; empty when its print says the same.
+
+        Its print must agree with that page's, or, when uneven light or blur keeps the
+        agreement low, its frames must be where that page prints them (verified) and its
+        print agree with no other page of the form better.
+        """
+        page = reg.page
+        agreement = self.registrar.content_agreement(grey, reg.transform, page)
+        if agreement >= T.AGREEMENT_MIN:
+            return ""
+        if reg.aligned:
+            others = [self.registrar.content_agreement(grey, reg.transform, p)
+                      for p in self.template.page_numbers if p != page]
+            if agreement > max(others, default=0.0):
+                return ""
+        return (f"its QR code cannot be read and its print matches form page {page} only {agreement:.0%}: "
+                "another form with the same markers?")

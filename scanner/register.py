@@ -10,7 +10,7 @@ the blank form's rendering by its printed content instead.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import cv2
@@ -41,6 +41,66 @@ class Registration:
     markers_found: int
     residual_mm: float
     """Root-mean-square distance between the detected points and the fitted model."""
+    check: Check | None = None
+    """How well the transform lands the page's own printed frames (`Registrar.verify`)."""
+
+    @property
+    def aligned(self) -> bool:
+        """Whether the page's print is where the transform says: what is read can be trusted."""
+        return self.check is not None and self.check.verified
+
+
+@dataclass(frozen=True)
+class Check:
+    """The printed frames (tick boxes, comment zones' corners) seen through a transform:
+    how far each lies from where the transform puts it, in template mm."""
+
+    at_mm: np.ndarray
+    """(n, 2) the template point each frame pins."""
+    offsets: np.ndarray
+    """(n, 2) where each frame was seen minus where it was expected, mm; NaN where unseen."""
+    owners: tuple[str, ...]
+    """The item or comment each frame belongs to."""
+
+    @property
+    def seen(self) -> np.ndarray:
+        return ~np.isnan(self.offsets).any(axis=1)
+
+    @property
+    def expected(self) -> int:
+        return len(self.owners)
+
+    @property
+    def points(self) -> int:
+        return int(self.seen.sum())
+
+    @property
+    def median_mm(self) -> float:
+        return float(np.median(self._distances())) if self.points else float("inf")
+
+    @property
+    def p90_mm(self) -> float:
+        return float(np.percentile(self._distances(), 90)) if self.points else float("inf")
+
+    @property
+    def verified(self) -> bool:
+        enough = max(min(T.VERIFY_MIN_POINTS, self.expected), T.VERIFY_MIN_SHARE * self.expected)
+        return self.points > 0 and self.points >= enough and self.p90_mm <= T.VERIFY_P90_MM
+
+    def unlocated(self) -> tuple[str, ...]:
+        """Items and comments none of whose frames was seen, or one seen off by more than
+        VERIFY_ITEM_MM: on a page verified as a whole, a local curl or fold may still move them."""
+        owners, distance = np.array(self.owners), np.hypot(*self.offsets.T)
+        off = []
+        for owner in dict.fromkeys(self.owners):
+            mine = distance[owners == owner]
+            mine = mine[~np.isnan(mine)]
+            if mine.size == 0 or mine.max() > T.VERIFY_ITEM_MM:
+                off.append(owner)
+        return tuple(off)
+
+    def _distances(self) -> np.ndarray:
+        return np.hypot(*self.offsets[self.seen].T)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -107,6 +167,7 @@ class Registrar:
         self.marker_mm = _marker_points_mm(template)
         self._content: dict[int, tuple] = {}
         self._blanks: dict[int, np.ndarray] = {}
+        self._frames: dict[int, list[FrameWindow]] = {}
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
@@ -183,6 +244,51 @@ class Registrar:
         residual_px = np.sqrt(np.mean(np.sum((transform.to_px(src) - dst) ** 2, axis=1)))
         residual_mm = float(residual_px / transform.px_per_mm())
         return Registration(page, transform, method, n_markers, residual_mm)
+
+    def check(self, grey: np.ndarray, transform: PageTransform, page: int) -> Check:
+        """How far the form page's printed frames lie from where `transform` puts them."""
+        if page not in self._frames:
+            self._frames[page] = frame_windows(self.template, page)
+        windows = self._frames[page]
+        points = np.array([w.point for w in windows], dtype=float).reshape(-1, 2)
+        return Check(points, measure_frames(grey, transform, windows), tuple(w.owner for w in windows))
+
+    def verify(self, grey: np.ndarray, reg: Registration) -> Registration:
+        """`reg` checked against the page's own print, and re-registered when that shows it
+        off: first on the frames themselves, then, when the markers were too far off for
+        that (two of them on a phone photo, a marker half cut off), by the page's content,
+        refined on the frames in turn. The result's `check` says whether it holds; when
+        nothing verifies, it is `reg` as refined as it got."""
+        refined = self.refine(grey, reg)
+        if refined.aligned or reg.method is Method.CONTENT:
+            return refined
+        by_content = self.content(grey, page_hint=reg.page)
+        if by_content is None:
+            return refined
+        again = self.refine(grey, replace(by_content, markers_found=reg.markers_found))
+        return again if again.aligned else refined
+
+    def refine(self, grey: np.ndarray, reg: Registration) -> Registration:
+        """`reg` with its `check`, re-registered on the frames seen while that is not
+        verified or not tight: a homography through where they were seen, which also takes
+        up a print scaled to fit the page or skewed by a photocopier, and a corner that a
+        missing marker left unpinned."""
+        check = self.check(grey, reg.transform, reg.page)
+        rounds = 0
+        while ((not check.verified or check.p90_mm > T.VERIFY_TIGHT_MM) and rounds < T.VERIFY_ROUNDS
+               and check.points >= T.VERIFY_MIN_POINTS):
+            rounds += 1
+            # A point seen d mm off lies, in the image, where the transform puts p + d.
+            at, seen_at = check.at_mm[check.seen], check.at_mm[check.seen] + check.offsets[check.seen]
+            matrix, _ = cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)
+            if matrix is None:
+                break
+            transform = PageTransform.from_array(reg.transform.array @ matrix)
+            again = self.check(grey, transform, reg.page)
+            if again.p90_mm >= check.p90_mm and (again.points <= check.points or check.verified):
+                break
+            reg, check = replace(reg, transform=transform), again
+        return replace(reg, check=check)
 
     def content(self, grey: np.ndarray, page_hint: int | None = None) -> Registration | None:
         """Registration by matching printed content against the blank pages (slow path)."""
@@ -267,3 +373,94 @@ class Registrar:
         if matrix is None:
             return None
         return matrix, int(mask.sum())
+
+
+# --- Verification: the page's own print where the transform puts it ---------------------
+
+
+@dataclass(frozen=True)
+class FrameWindow:
+    """A stretch of printed frame that pins one point: a whole tick box (its four sides
+    pin its centre), or a comment zone's corner (the two sides meeting there)."""
+
+    rect: tuple[float, float, float, float]
+    """The frame (or the corner's part of it) in mm: x, y, w, h."""
+    sides: tuple[bool, bool, bool, bool]
+    """Which of the rect's sides are printed lines: left, right, top, bottom."""
+    point: tuple[float, float]
+    owner: str
+    """The item or comment it belongs to."""
+
+
+def frame_windows(template: Template, page: int) -> list[FrameWindow]:
+    """Every tick box and every comment zone's four corners printed on the form page."""
+    windows = []
+    for item in template.items_on(page):
+        for option in item.options:
+            x, y, w, h = option.box_mm
+            windows.append(FrameWindow((x, y, w, h), (True, True, True, True), (x + w / 2, y + h / 2), item.id))
+    side = T.VERIFY_CORNER_MM
+    for zone in template.comments_on(page):
+        x, y, w, h = zone.box_mm
+        for right, bottom in ((False, False), (True, False), (True, True), (False, True)):
+            rect = (x + w - side if right else x, y + h - side if bottom else y, side, side)
+            windows.append(FrameWindow(rect, (not right, right, not bottom, bottom), (x + w * right, y + h * bottom),
+                                       zone.id))
+    return windows
+
+
+def _line_offsets(profiles: np.ndarray, at_px: float) -> np.ndarray:
+    """Where a printed line lies in each darkness profile across it (one a row), relative
+    to `at_px`, in pixels; NaN where no line stands out within reach of it."""
+    reach = round(T.VERIFY_REACH_MM * T.VERIFY_PX_PER_MM)
+    lo, hi = max(0, round(at_px) - reach), min(profiles.shape[1], round(at_px) + reach + 1)
+    window = profiles[:, lo:hi]
+    rows = np.arange(len(window))
+    k = window.argmax(axis=1)
+    peak, floor = window[rows, k], window.min(axis=1)
+    seen = (peak >= T.VERIFY_LINE_DARKNESS) & (peak - floor >= T.VERIFY_LINE_DARKNESS)
+    # The line's centre: the centroid of its run above half height, which a blur that
+    # spreads the line into a plateau (motion, a phone's focus) leaves in place.
+    half = ((peak + floor) / 2)[:, None]
+    above = window >= half
+    run = np.cumsum(~above, axis=1)
+    in_peak = above & (run == run[rows, k][:, None])
+    weights = np.where(in_peak, window - half + 1e-6, 0.0)
+    centre = weights @ np.arange(window.shape[1]) / weights.sum(axis=1)
+    return np.where(seen, lo + centre - at_px, np.nan)
+
+
+def _side_offsets(profiles: np.ndarray, near_px: float, far_px: float, has: np.ndarray) -> np.ndarray:
+    """The offset in mm of each frame's printed sides across these profiles (`has`: which
+    of the near and far side each frame prints); NaN unless all are found and a pair agrees."""
+    near, far = _line_offsets(profiles, near_px), _line_offsets(profiles, far_px)
+    pair = np.where(np.abs(near - far) <= T.VERIFY_PAIR_MM * T.VERIFY_PX_PER_MM, (near + far) / 2, np.nan)
+    both, only_near = has[:, 0] & has[:, 1], has[:, 0] & ~has[:, 1]
+    return np.where(both, pair, np.where(only_near, near, far)) / T.VERIFY_PX_PER_MM
+
+
+def _profiles(strips: np.ndarray, axis: int) -> np.ndarray:
+    """Mean darkness across each strip (averaging along `axis`), against the strip's
+    lightest line: paper, and a line of mean grey levels holds no noise to mistake for it."""
+    grey = strips.mean(axis=axis, dtype=np.float32)
+    paper = np.maximum(grey.max(axis=1, keepdims=True), 1.0)
+    return (paper - grey) / paper
+
+
+def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow]) -> np.ndarray:
+    """Where each window's frame lies through `transform`, minus where it should: (n, 2)
+    dx, dy in mm, NaN where its sides are not all seen."""
+    s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
+    offsets = np.full((len(windows), 2), np.nan)
+    by_size: dict[tuple[float, float], list[int]] = {}
+    for k, window in enumerate(windows):
+        by_size.setdefault(window.rect[2:], []).append(k)
+    for (w, h), ks in by_size.items():
+        crops = np.stack([transform.crop(grey, windows[k].rect, s, margin_mm=r) for k in ks])
+        sides = np.array([windows[k].sides for k in ks])
+        # Each side is profiled along its middle three fifths, clear of the sides across it.
+        rows = slice(round((r + 0.2 * h) * s), round((r + 0.8 * h) * s))
+        cols = slice(round((r + 0.2 * w) * s), round((r + 0.8 * w) * s))
+        offsets[ks, 0] = _side_offsets(_profiles(crops[:, rows, :], 1), r * s - 0.5, (r + w) * s - 0.5, sides[:, :2])
+        offsets[ks, 1] = _side_offsets(_profiles(crops[:, :, cols], 2), r * s - 0.5, (r + h) * s - 0.5, sides[:, 2:])
+    return offsets

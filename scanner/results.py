@@ -40,6 +40,7 @@ class Reason(str, Enum):
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
+    NOT_ALIGNED = "the page could not be aligned"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class CommentReading:
     """Transcribed words that are in no dictionary: misreadings, or names to check."""
     crop: bytes | None = None
     """JPEG of the zone when anything is written in it."""
+    word_confidences: tuple[float, ...] = ()
+    """OCR confidence of each word of `text`, in order: the transcription view marks the unsure ones."""
 
 
 @dataclass(frozen=True)

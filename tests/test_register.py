@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from scanner.geometry import PageTransform
 from scanner.identify import QrReader
-from scanner.register import Method, Registrar, to_grey
+from scanner.register import Method, Registrar, Registration, to_grey
 from scanner.render import marker_boxes, page_raster
 
 DPI = 150
@@ -93,12 +93,14 @@ def test_rotation_and_upside_down_are_recovered(pages, registrar, angle):
        flip=st.booleans())
 def test_any_scanner_distortion_is_recovered(pages, registrar, angle, scale, dx, dy, flip):
     """A large shift pushes corner markers off the image: the remaining ones, or the
-    page's content, still register it."""
+    page's content, still register it, and its printed frames refine it."""
     d = around_centre(pages[1], scale, angle + (180 if flip else 0), dx, dy)
     grey = to_grey(distort(pages[1], d))
     reg = registrar.markers(grey) or registrar.content(grey)
     assert reg is not None and reg.page == 1
-    assert error_mm(reg.transform, d) < (0.6 if reg.method is Method.CONTENT else 0.3)
+    assert error_mm(reg.transform, d) < (1.0 if reg.method is Method.CONTENT else 0.3)
+    verified = registrar.verify(grey, reg)
+    assert verified.aligned and error_mm(verified.transform, d) < 0.3
 
 
 def test_phone_photo_perspective_is_recovered(pages, registrar):
@@ -189,3 +191,139 @@ def test_corner_windows_are_the_corners_of_the_downscaled_page(height, width, px
     assert window_factor == factor
     for window, x0, y0 in windows:
         np.testing.assert_array_equal(window, small[y0:y0 + wh, x0:x0 + ww])
+
+
+# --- Verification: the transform checked against the page's own print ------------------
+
+
+def _photo(page: np.ndarray, keep_width: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """`page` photographed at a slant (perspective), the photo's right edge at `keep_width`
+    of the image: short of 1, it cuts off the right-hand corner markers."""
+    import cv2
+
+    h, w = page.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    d = cv2.getPerspectiveTransform(src, np.float32([[90, 60], [w - 20, 110], [w - 40, h - 20], [20, h - 110]]))
+    return distort(page, d)[:, : int(w * keep_width)], d
+
+
+def _nudged(distortion: np.ndarray, dx_mm: float, dy_mm: float, angle_deg: float, scale: float) -> PageTransform:
+    """The true mm-to-pixel transform, first moved in the template by a known amount."""
+    off = np.array([[1, 0, 105.0], [0, 1, 148.5], [0, 0, 1]]) @ similarity(scale, angle_deg, dx_mm, dy_mm) \
+        @ np.array([[1, 0, -105.0], [0, 1, -148.5], [0, 0, 1]])
+    return PageTransform.from_array(distortion @ mm_to_px() @ off)
+
+
+@pytest.mark.parametrize("nudge", [(0.9, -0.6, 0.25, 1.004), (-1.2, 0.8, -0.2, 0.997)])
+def test_verification_measures_the_error_and_refines_it_away(pages, registrar, nudge):
+    """A transform off by a known amount (a print fit to the page, a skewed photocopy) is
+    seen to be off by its frames, and re-registered on them to within 0.3 mm."""
+    photo, d = _photo(pages[3])
+    grey = to_grey(photo)
+    wrong = _nudged(d, *nudge)
+    assert error_mm(wrong, d) > 0.8
+    check = registrar.check(grey, wrong, 3)
+    assert not check.verified and check.median_mm > 0.5
+    reg = registrar.verify(grey, Registration(3, wrong, Method.MARKERS, 4, 0.0))
+    assert reg.aligned and reg.check.p90_mm < 0.2
+    assert error_mm(reg.transform, d) < 0.3
+
+
+def test_a_right_transform_is_verified(pages, registrar):
+    grey, d = _photo(pages[3])
+    reg = registrar.verify(to_grey(grey), registrar.markers(to_grey(grey)))
+    assert reg.aligned and reg.check.points >= 0.9 * reg.check.expected and reg.check.p90_mm < 0.2
+
+
+def _ticked_page(template, image: np.ndarray, page: int) -> dict[str, int]:
+    """Ticks the first three items of the page (their second option); the answers."""
+    from scans import tick
+
+    answers = {}
+    for item in template.items_on(page)[:3]:
+        option = item.options[1]
+        tick(image, option.box_mm, DPI)
+        answers[item.id] = option.code
+    return answers
+
+
+def _scan_image(image: np.ndarray, template, folder) -> dict[str, tuple[str, str, str]]:
+    """Scan one photographed page; its items' (value, status, reason) from items.csv."""
+    import cv2
+    import pandas as pd
+
+    from scanner.pipeline import scan
+
+    path = folder / "photo.png"
+    cv2.imwrite(str(path), image)
+    scan([path], template, folder / "out", jobs=1, ocr=False)
+    items = pd.read_csv(folder / "out" / "items.csv", dtype=str, keep_default_na=False)
+    pages = pd.read_csv(folder / "out" / "pages.csv", dtype=str, keep_default_na=False)
+    assert list(pages.status) == ["used"], pages.reason.tolist()
+    return {row.item: (row.value, row.status, row.reason) for row in items.itertuples()}
+
+
+def test_phone_photo_with_two_markers_cut_off_is_read_right(pages, registrar, template, tmp_path):
+    """The photo's edge cuts off the right-hand markers: two markers fix only a similarity,
+    millimetres off on a slanted photo; the print re-registers the page and every box is
+    read where it is."""
+    image = pages[3].copy()
+    answers = _ticked_page(template, image, 3)
+    photo, d = _photo(image, keep_width=0.93)
+    reg = registrar.markers(to_grey(photo))
+    assert reg.markers_found == 2 and error_mm(reg.transform, d) > 3  # what the markers alone say
+    got = _scan_image(photo, template, tmp_path)
+    for item in template.items_on(3):
+        expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
+        assert got[item.id][:2] == expected, (item.id, got[item.id])
+
+
+def test_a_page_that_cannot_be_aligned_goes_to_review(pages, registrar, template, tmp_path):
+    """A faded photocopy filled in with a pen and photographed with two markers cut off:
+    the markers put the boxes millimetres away, and neither the frames nor the content
+    are clear enough to re-register it. Its items go to review, never `ok` or `blank`."""
+    image = 255 - ((255 - pages[3].astype(np.float32)) * 0.08).astype(np.uint8)
+    _ticked_page(template, image, 3)
+    photo, d = _photo(image, keep_width=0.93)
+    reg = registrar.markers(to_grey(photo))
+    assert reg is not None and error_mm(reg.transform, d) > 3
+    got = _scan_image(photo, template, tmp_path)
+    on_page = [*(i.id for i in template.items_on(3)), *(c.id for c in template.comments_on(3))]
+    assert {got[item][1:] for item in on_page} == {("review", "the page could not be aligned")}, \
+        {item: got[item] for item in on_page}
+
+
+def test_a_faded_page_whose_qr_code_cannot_be_read_is_not_lost(pages, registrar, template, tmp_path):
+    """A pale photocopy photographed, its QR code torn off: its print is too light to agree
+    with the blank page's by share of ink, but its markers say page 3 and its frames are
+    where page 3 prints them, and its print agrees with no other page better."""
+    image = 255 - ((255 - pages[3].astype(np.float32)) * 0.18).astype(np.uint8)
+    x, y = template.registration.qr_at_mm
+    side = template.registration.qr_size_mm
+    image[int(y * PX_PER_MM): int((y + side) * PX_PER_MM), int(x * PX_PER_MM): int((x + side) * PX_PER_MM)] = 255
+    answers = _ticked_page(template, image, 3)
+    photo, _ = _photo(image)
+    grey = to_grey(photo)
+    reg = registrar.markers(grey)
+    assert registrar.content_agreement(grey, reg.transform, 3) < 0.7  # what once lost it
+    got = _scan_image(photo, template, tmp_path)
+    for item in template.items_on(3):
+        expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
+        assert got[item.id][:2] == expected, (item.id, got[item.id])
+
+
+def test_an_item_moved_by_a_fold_goes_to_review_alone(pages, template, tmp_path):
+    """A fold across one question moves its strip of the page 3 mm sideways: the page as a
+    whole is verified, but that item's own frames are not where it puts them; that item
+    goes to review, the rest is read."""
+    image = pages[3].copy()
+    answers = _ticked_page(template, image, 3)
+    moved = template.items_on(3)[1]
+    top, bottom = (int((moved.options[0].box_mm[1] + dy) * PX_PER_MM) for dy in (-2.0, 7.0))
+    image[top:bottom] = np.roll(image[top:bottom], int(3.0 * PX_PER_MM), axis=1)
+    got = _scan_image(image, template, tmp_path)
+    assert got[moved.id][1:] == ("review", "the page could not be aligned"), got[moved.id]
+    for item in template.items_on(3):
+        if item.id != moved.id:
+            expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
+            assert got[item.id][:2] == expected, (item.id, got[item.id])

@@ -449,3 +449,143 @@ def test_a_csv_writer_that_died_is_replaced(server, out):
     server.app.flush()
     items = pd.read_csv(out / "items.csv", dtype=str).set_index(["sheet_id", "item"])
     assert items.loc[(second["sheet_id"], second["item"]), "status"] == "reviewed"
+
+
+# --- transcribing and coding comments ------------------------------------------------------
+def _transcribe(server, text="More joint training please") -> str:
+    sheet = sheets(server)[0]
+    body = {"sheet_id": sheet, "item": WRITTEN_COMMENT, "value": text, "reviewer": "Ann", "seen": None}
+    assert post(server, "api/decision", body).status == 200
+    return sheet
+
+
+def test_a_comment_for_transcribing_has_its_zone_in_colour_and_its_unsure_words(shared):
+    sheet = sheets(shared)[0]
+    d = get(shared, f"api/item?sheet={sheet}&item={WRITTEN_COMMENT}").json()
+    assert d["unsure"] == [] and d["guess"] == ""  # scanned with OCR off: nothing read, nothing marked
+    r = get(shared, d["zone_url"])
+    assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+    zone = cv2.imdecode(np.frombuffer(r.body, np.uint8), cv2.IMREAD_COLOR).astype(int)
+    assert zone.shape[1] > 600  # 8 px/mm: large enough to read
+    # The sheet is on yellow paper: the zone shows it (blue well below red and green).
+    b, g, r_ = np.median(zone[..., 0]), np.median(zone[..., 1]), np.median(zone[..., 2])
+    assert r_ - b > 40 and g - b > 30
+    plain = get(shared, d["crop_url"].replace("&zone=1", ""))
+    assert plain.status == 200
+
+
+def test_unsure_words_are_those_read_unsure_or_in_no_dictionary():
+    from scanner.review.comments import unsure_words
+
+    evidence = {"word_confidences": [0.96, 0.41, 0.9, 0.97], "unknown_words": ["plese"]}
+    assert unsure_words("More jiont training plese.", evidence) == [1, 3]
+    # Scanned before word confidences were kept: the unknown words only.
+    assert unsure_words("More jiont training plese.", {"unknown_words": ["plese"]}) == [3]
+
+
+def test_the_vocabulary_is_the_forms_words_and_every_transcription(server):
+    before = get(server, "api/vocabulary").json()
+    assert "training" in before["words"] and "Whitsun" not in before["words"]
+    _transcribe(server, "Whitsun training days help, joint visits help more")
+    after = get(server, "api/vocabulary").json()
+    assert "Whitsun" in after["words"]
+    assert ["days", "help"] in after["pairs"] and ["visits", "help"] in after["pairs"]
+    # The next word after one or two words, and the first word of a comment.
+    assert ["training days", "help"] in after["pairs"] and ["", "whitsun"] in after["pairs"]
+
+
+def test_the_codebook_is_made_and_changed_through_the_api(server):
+    assert get(server, "api/themes").json() == []
+    r = post(server, "api/theme", {"name": "Funding", "description": "Money", "keywords": ["budget", "Money"]})
+    assert r.status == 200 and r.json() == {"name": "Funding", "description": "Money", "parent": None,
+                                            "keywords": ["budget", "money"]}
+    assert post(server, "api/theme", {"name": "Pooled budgets", "parent": "Funding"}).status == 200
+    r = post(server, "api/theme", {"old_name": "Funding", "name": "Money", "description": "Budgets",
+                                   "keywords": ["budget"]})
+    assert r.status == 200
+    assert [(t["name"], t["parent"]) for t in get(server, "api/themes").json()] == [
+        ("Money", None), ("Pooled budgets", "Money")]
+
+
+@pytest.mark.parametrize("body", [
+    {"name": ""}, {"name": "A; B"}, {"name": 3}, {"name": "X", "keywords": "budget"}, {"name": "X", "keywords": [1]},
+    {"name": "X", "parent": "Nobody"}, {"name": "Money"}, {"old_name": "Nobody", "name": "X"},
+    {"old_name": "Money", "name": "Money", "parent": "Money"},
+])
+def test_bad_themes_are_refused(server, body):
+    assert post(server, "api/theme", {"name": "Money"}).status == 200
+    r = post(server, "api/theme", body)
+    assert r.status == 400 and r.json()["error"]
+    assert [t["name"] for t in get(server, "api/themes").json()] == ["Money"]
+
+
+def test_a_comment_is_coded_with_coder_and_time_and_undone(server):
+    sheet = _transcribe(server, "The pooled budget needs more joint training")
+    for name, keywords in (("Funding", ["budget"]), ("Training", ["training"])):
+        assert post(server, "api/theme", {"name": name, "keywords": keywords}).status == 200
+    listed = get(server, "api/comments").json()
+    assert [(e["sheet_id"], e["comment"], e["question"]) for e in listed] == [(sheet, WRITTEN_COMMENT, "1")]
+    assert get(server, "api/comments?text=JOINT").json() == listed
+    assert get(server, "api/comments?text=nosuchword").json() == []
+    assert get(server, "api/comments?uncoded=1&coder=Ann").json() == listed
+
+    card = get(server, f"api/comment?sheet={sheet}&item={WRITTEN_COMMENT}&coder=Ann").json()
+    assert card["text"] == "The pooled budget needs more joint training" and card["question"] == "1"
+    assert card["crop_url"].startswith("files/crops/") and get(server, card["crop_url"]).status == 200
+    assert {s["theme"] for s in card["suggestions"]} == {"Funding", "Training"}  # suggested...
+    assert not any(t["mine"] or t["in_force"] for t in card["themes"])  # ...not applied
+
+    step = {"sheet_id": sheet, "item": WRITTEN_COMMENT, "coder": "Ann"}
+    coded = post(server, "api/coding", {**step, "action": "code", "theme": "Funding"}).json()
+    assert coded["theme"] == "Funding" and coded["coder"] == "Ann" and coded["coded_at"] and not coded["undone"]
+    post(server, "api/coding", {**step, "action": "code", "theme": "Training"})
+    post(server, "api/coding", {**step, "action": "memo", "memo": "Wants both"})
+    card = get(server, f"api/comment?sheet={sheet}&item={WRITTEN_COMMENT}&coder=Ann").json()
+    assert [t["name"] for t in card["themes"] if t["mine"]] == ["Funding", "Training"] and card["memo"] == "Wants both"
+    assert card["suggestions"] == [] and card["coder_in_force"] == "Ann"
+    assert get(server, "api/comments?uncoded=1&coder=Ann").json() == []
+
+    # Undo: the last step, then a named one; another coder cannot undo Ann's.
+    assert post(server, "api/coding/undo", {"coder": "Ann"}).json()["action"] == "memo"
+    assert post(server, "api/coding/undo", {"coder": "Bob", "id": coded["id"]}).status == 400
+    assert post(server, "api/coding/undo", {"coder": "Ann", "id": coded["id"]}).json()["theme"] == "Funding"
+    card = get(server, f"api/comment?sheet={sheet}&item={WRITTEN_COMMENT}&coder=Ann").json()
+    assert [t["name"] for t in card["themes"] if t["mine"]] == ["Training"] and card["memo"] == ""
+    post(server, "api/coding", {**step, "action": "uncode", "theme": "Training"})
+    assert get(server, "api/comments?theme=Training").json() == []
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"action": "paint"}, 400), ({"theme": "Nobody"}, 400), ({"coder": ""}, 400), ({"coder": None}, 400),
+    ({"item": "q02_comment"}, 400), ({"sheet_id": "nosuch"}, 400), ({"theme": ["Funding"]}, 400),
+])
+def test_bad_codings_are_refused(server, body, status):
+    sheet = _transcribe(server)
+    post(server, "api/theme", {"name": "Funding"})
+    good = {"sheet_id": sheet, "item": WRITTEN_COMMENT, "coder": "Ann", "action": "code", "theme": "Funding"}
+    r = post(server, "api/coding", {**good, **body})
+    assert r.status == status and r.json()["error"]
+    assert post(server, "api/coding/undo", {"coder": "Ann"}).status == 400  # nothing was saved
+
+
+@pytest.mark.parametrize("bad", [True, 0, -1, 1.5, "1", 2**63])
+def test_coding_ids_that_sqlite_cannot_hold_are_refused(shared, bad):
+    assert post(shared, "api/coding/undo", {"coder": "Ann", "id": bad}).status == 400
+
+
+def test_an_unknown_comment_has_no_card(shared):
+    r = get(shared, f"api/comment?sheet={sheets(shared)[0]}&item=q02_comment&coder=Ann")
+    assert r.status == 400 and "no written comment" in r.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["api/coding", "api/coding/undo", "api/theme"])
+def test_coding_changes_from_another_site_or_without_the_token_are_refused(server, path):
+    body = {"name": "Funding", "coder": "Ann", "action": "memo", "memo": "x", "sheet_id": "s", "item": "i"}
+    r = post(server, path, body, headers={"Origin": "http://evil.example"})
+    assert r.status == 403 and "another site" in r.json()["error"]
+    assert post(server, path, body, token="").status == 403
+    assert post(server, path, raw_body=b"[1]").status == 400
+    assert post(server, path, body, content_type="text/plain").status == 415
+    assert get(server, "api/themes").json() == []
+    with Store(server.app.out_dir) as store:
+        assert store.db.execute("SELECT count(*) FROM codings").fetchone()[0] == 0

@@ -156,3 +156,118 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
     assert responses.loc[s1, MULTIPLE_ITEM] == "" and responses.loc[s1, FAINT_ITEM] == "1"
     assert responses.loc[s1, WRITTEN_COMMENT] == "More joint training please"
     assert responses.loc[s2, "programme"] == "Programme C"
+
+
+def _as_ocr_left_it(out: Path, s1: str, s2: str) -> str:
+    """Sheet 1's comment as Tesseract might have read it (two words unsure, one of them in
+    no dictionary), and a comment on sheet 2 read with confidence; returns its zone."""
+    other = "q02_comment"
+    evidence = {"ink_mm2": 105.0, "ocr_confidence": 0.41, "unknown_words": ["jiont"],
+                "word_confidences": [0.96, 0.41, 0.6, 0.97]}
+    with Store(out) as store, store.transaction():
+        store.db.execute("UPDATE results SET value = ?, reason = 'OCR_UNSURE', evidence = ? "
+                         "WHERE sheet_id = ? AND item = ?",
+                         ("More jiont trainng please", json.dumps(evidence), s1, WRITTEN_COMMENT))
+        store.db.execute("UPDATE results SET value = 'The pooled budget helps', status = 'ok', reason = NULL, "
+                         "confidence = 0.95 WHERE sheet_id = ? AND item = ?", (s2, other))
+    return other
+
+
+def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template, browser):
+    with Store(out) as store:
+        s1, s2 = [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
+    other = _as_ocr_left_it(out, s1, s2)
+    with running(out, template) as server:
+        page = browser.new_page(bypass_csp=True)
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.login_url())
+        page.fill("#name-input", "Ann")
+        page.press("#name-input", "Enter")
+        page.wait_for_function("document.querySelector('#item').dataset.key")
+
+        # Transcribing: only the comment waits; the zone large, the OCR text in the box,
+        # the unsure words marked.
+        assert press_and_wait(page, "Shift+T") == f"{s1}/{WRITTEN_COMMENT}"
+        page.wait_for_function("document.querySelector('#crop img') && document.querySelector('#crop img').complete"
+                               " && document.querySelector('#crop img').naturalWidth > 600")
+        assert "zone=1" in page.get_attribute("#crop img", "src")
+        assert page.eval_on_selector_all("#ocr mark", "ms => ms.map(m => m.textContent)") == ["jiont", "trainng"]
+        assert page.evaluate("document.activeElement.id") == "text"
+        selected = "(() => { const t = document.activeElement; return t.value.slice(t.selectionStart, t.selectionEnd); })()"
+        # Tab goes to the unsure words, Shift+Tab back; typing replaces the word selected;
+        # the right arrow takes the completion from the form's own words.
+        page.keyboard.press("Tab")
+        assert page.evaluate(selected) == "jiont"
+        page.keyboard.press("Tab")
+        assert page.evaluate(selected) == "trainng"
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(selected) == "jiont"
+        page.keyboard.type("joi")
+        assert page.inner_text("#completion") == "joint"
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Tab")
+        page.keyboard.type("training")
+        assert page.input_value("#text") == "More joint training please"
+        assert press_and_wait(page, "Enter") == ""
+        assert "1 decided here" in page.inner_text("#done")
+
+        # The codebook, made in the page.
+        page.keyboard.press("Shift+K")
+        page.wait_for_selector("#codebook", state="visible")
+        for name, description, keywords in [("Training", "Courses and learning together", "training, course"),
+                                            ("Funding", "Money and budgets", "budget, money")]:
+            page.wait_for_function("document.activeElement.id === 't-name'")
+            page.keyboard.type(name)
+            page.keyboard.press("Tab")
+            page.keyboard.type(description)
+            page.keyboard.press("Tab")
+            page.keyboard.press("Tab")
+            page.keyboard.type(keywords)
+            page.keyboard.press("Enter")
+            page.wait_for_function("n => document.querySelector('#themes').textContent.includes(n)", arg=name)
+        page.keyboard.press("Escape")
+
+        # Coding: a number gives a theme, `s` takes the suggestion, `m` writes a memo, `u` undoes.
+        page.keyboard.press("Shift+C")
+        page.wait_for_function("k => document.querySelector('#card').dataset.key === k",
+                               arg=f"{s1}/{WRITTEN_COMMENT}")
+        card = page.inner_text("#card")
+        assert "More joint training please" in card and "Q1." in card
+        assert "key words train" in page.inner_text("#suggestions")  # shown, not applied
+        assert page.get_attribute("#card-themes li[data-theme=Training] button", "aria-pressed") == "false"
+        page.keyboard.press("1")
+        page.wait_for_selector("#card-themes li[data-theme=Training] button[aria-pressed=true]")
+        page.keyboard.press("Enter")
+        page.wait_for_function("k => document.querySelector('#card').dataset.key === k", arg=f"{s2}/{other}")
+        assert "Funding" in page.inner_text("#suggestions") and "budget" in page.inner_text("#suggestions")
+        assert "null" not in page.inner_text("#card")  # a comment without an image shows none
+        page.keyboard.press("s")
+        page.wait_for_selector("#card-themes li[data-theme=Funding] button[aria-pressed=true]")
+        page.keyboard.press("1")
+        page.wait_for_selector("#card-themes li[data-theme=Training] button[aria-pressed=true]")
+        page.keyboard.press("u")
+        page.wait_for_selector("#card-themes li[data-theme=Training] button[aria-pressed=false]")
+        page.keyboard.press("m")
+        page.keyboard.type("Says pooling works")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('#card').textContent.includes('Themes in force: Ann')"
+                               " && document.querySelector('#memo').value === 'Says pooling works'"
+                               " && document.activeElement.id !== 'memo'")
+        assert errors == []
+
+    with Store(out) as store:
+        decision = store.db.execute("SELECT value, reviewer FROM decisions WHERE item = ?", (WRITTEN_COMMENT,)).fetchone()
+        steps = [tuple(r) for r in store.db.execute(
+            "SELECT c.sheet_id, c.item, t.name, c.action, c.memo, c.coder, c.undone FROM codings c "
+            "LEFT JOIN themes t ON t.id = c.theme ORDER BY c.id")]
+        themes = [tuple(r) for r in store.db.execute("SELECT name, keywords FROM themes ORDER BY id")]
+    assert tuple(decision) == ("More joint training please", "Ann")
+    assert themes == [("Training", '["training", "course"]'), ("Funding", '["budget", "money"]')]
+    assert steps == [
+        (s1, WRITTEN_COMMENT, "Training", "code", "", "Ann", 0),
+        (s2, other, "Funding", "code", "", "Ann", 0),
+        (s2, other, "Training", "code", "", "Ann", 1),
+        (s2, other, None, "memo", "Says pooling works", "Ann", 0),
+    ]

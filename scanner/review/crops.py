@@ -189,6 +189,26 @@ class CropRenderer:
             _outline(crop, b, score, threshold)
         return _png(crop)
 
+    def zone_png(self, ref: PageRef, item: str) -> bytes:
+        """PNG of a comment zone for transcribing: sharp, and in colour when scanned so.
+
+        The colour image is kept at reduced size; its hue is laid under the full-size grey
+        image's lightness, so pen colours show and strokes stay sharp.
+        """
+        found = region(self.template, item)
+        if found is None:
+            raise CropUnavailable(f"{item!r} has no place on the form")
+        _, box = found
+        loaded = self.page(ref)
+        transform = PageTransform(ref.transform)
+        grey = transform.crop(loaded.grey, box, PX_PER_MM)
+        if loaded.colour is None:
+            return _png(grey)
+        colour = _colour_transform(transform, loaded.colour_scale).crop(loaded.colour, box, PX_PER_MM)
+        lab = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)
+        lab[..., 0] = grey
+        return _png(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR))
+
     def page_png(self, ref: PageRef) -> bytes:
         """PNG of the whole page, small, in colour when scanned so: the paper, for the programme."""
         w, h = self.template.page_size_mm
@@ -196,12 +216,15 @@ class CropRenderer:
         transform = PageTransform(ref.transform)
         image = loaded.grey
         if loaded.colour is not None:
-            # The colour image is the page at reduced size: scale the transform to match
-            # (pixel centres sit at integers in both).
-            s = loaded.colour_scale
-            to_colour = np.array([[s, 0, (s - 1) / 2], [0, s, (s - 1) / 2], [0, 0, 1]])
-            transform, image = PageTransform.from_array(to_colour @ transform.array), loaded.colour
+            transform, image = _colour_transform(transform, loaded.colour_scale), loaded.colour
         return _png(transform.crop(image, (0.0, 0.0, w, h), THUMB_PX_PER_MM))
+
+
+def _colour_transform(transform: PageTransform, s: float) -> PageTransform:
+    """The page transform for the colour image, which is the page at `s` times the size
+    (pixel centres sit at integers in both)."""
+    to_colour = np.array([[s, 0, (s - 1) / 2], [0, s, (s - 1) / 2], [0, 0, 1]])
+    return PageTransform.from_array(to_colour @ transform.array)
 
 
 def _outline(crop: np.ndarray, b: dict, score: float | None, threshold: float | None) -> None:

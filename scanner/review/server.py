@@ -33,11 +33,13 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from scanner.errors import UsageError
 from scanner.outputs import write_outputs
 from scanner.results import Reason
+from scanner.review import comments as c
 from scanner.review import queue as q
 from scanner.review.csvs import CsvChild, CsvChildError
 from scanner.review.crops import PX_PER_MM, CropRenderer, CropUnavailable, boxes_in_crop, page_ref, region
 from scanner.store import Store
 from scanner.template import Template
+from scanner.themes import ThemeError, codebook
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +175,7 @@ class ReviewApp:
         self.crops = CropRenderer(template)
         self.crop_slots = threading.BoundedSemaphore(CROP_WORKERS)
         self._local = threading.local()
+        self.comments = c.CommentViews(template)
         self._db = ThreadPoolExecutor(1, thread_name_prefix="review-store")
         try:
             self._db.submit(self._open).result()
@@ -190,6 +193,7 @@ class ReviewApp:
 
     def changed(self) -> None:
         """A decision was saved or undone: write the CSVs again shortly."""
+        self.comments.changed()
         self.csvs.changed()
 
     def flush(self) -> None:
@@ -365,7 +369,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
             self._json({"error": str(exc), "current": exc.current}, HTTPStatus.CONFLICT)
         except (q.UnknownItem, CropUnavailable) as exc:
             self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
-        except q.InvalidDecision as exc:
+        except (q.InvalidDecision, ThemeError, c.BadRequest) as exc:
             self._json({"error": str(exc)}, HTTPStatus.BAD_REQUEST)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -429,6 +433,10 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 q.check_sample, app.fields, _int(params.get("n"), 20), _int(params.get("seed"), None),
                 _filters(params))]),
             "api/check/report": lambda: self._json(asdict(app.store_call(q.check_report))),
+            "api/vocabulary": lambda: self._json(app.store_call(app.comments.vocabulary)),
+            "api/themes": lambda: self._json([c.theme_dict(t) for t in app.store_call(codebook)]),
+            "api/comments": lambda: self._json(app.store_call(app.comments.listing, params)),
+            "api/comment": lambda: self._json(self._comment(params)),
         }
         if rest not in routes:
             raise HttpError(HTTPStatus.NOT_FOUND, f"no such page: /{rest}")
@@ -482,11 +490,26 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if blind:
             query["blind"] = "1"
         detail["crop_url"] = None if (page and not version) else "api/crop?" + urlencode(query)
+        if detail["kind"] == q.Kind.COMMENT.value:
+            # The transcription view's image: the zone as scanned, large and in colour.
+            detail["zone_url"] = detail["crop_url"] and detail["crop_url"] + "&zone=1"
+            if not blind:
+                detail["unsure"] = c.unsure_words(detail["guess"] or "", detail["evidence"])
         if detail["kind"] == q.Kind.COMMENT.value and detail["crop"] and (app.out_dir / detail["crop"]).is_file():
             detail["crop_url"] = "files/" + quote(detail["crop"]) + "?" + urlencode({"v": version})
         detail["boxes"] = boxes_in_crop(app.template, item)
         detail["crop_px"] = [round(found[1][2] * PX_PER_MM), round(found[1][3] * PX_PER_MM)] if found else None
         return detail
+
+    def _comment(self, params: dict[str, str]) -> dict:
+        """A comment's card for the coding view, with the address of its image."""
+        app = self.server.app
+        sheet, item = params.get("sheet", ""), params.get("item", "")
+        card = app.store_call(app.comments.card, sheet, item, params.get("coder", ""))
+        version = app.store_call(_page_hashes, sheet).get(str(region(app.template, item)[0]), "")
+        card["crop_url"] = ("files/" + quote(card["crop"]) + "?" + urlencode({"v": version})
+                            if card["crop"] and (app.out_dir / card["crop"]).is_file() else None)
+        return card
 
     def _crop(self, params: dict[str, str]) -> None:
         app = self.server.app
@@ -502,7 +525,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
             ref, evidence = app.store_call(_item_page_ref, sheet, item, found[0])
             scores = None if blind else evidence.get("scores", {})
             with app.crop_slots:
-                png = app.crops.item_png(ref, item, scores, evidence.get("mark_threshold"))
+                png = (app.crops.zone_png(ref, item) if params.get("zone") == "1" and item in app.fields.comments
+                       else app.crops.item_png(ref, item, scores, evidence.get("mark_threshold")))
         # The address carries the page's content hash, so a cached crop is never out of date.
         self._send(HTTPStatus.OK, png, "image/png", cache="private, max-age=3600")
 
@@ -531,6 +555,12 @@ class ReviewHandler(BaseHTTPRequestHandler):
             result = app.store_call(q.undo_decision, data["id"], str(data.get("reviewer") or ""))
             app.changed()
             return self._json(result)
+        if rest == "api/coding":
+            return self._json(app.store_call(app.comments.apply_coding, self._body()))
+        if rest == "api/coding/undo":
+            return self._json(app.store_call(c.undo_coding, self._body()))
+        if rest == "api/theme":
+            return self._json(app.store_call(c.save_theme, self._body()))
         raise HttpError(HTTPStatus.NOT_FOUND, f"no such action: /{rest}")
 
 

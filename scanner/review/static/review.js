@@ -16,7 +16,7 @@ const ACTION_KEYS = new Set(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "
 const state = {
   reviewer: localStorage.getItem(NAME_KEY) || "",
   info: null,
-  mode: "review", // or "check": the quality check, blind
+  mode: "review", // "check": the quality check, blind; "transcribe": comments only; "code", "codebook"
   list: [], // queue entries being worked through
   pos: 0,
   current: null, // the detail on screen
@@ -27,6 +27,14 @@ const state = {
   decidedKeys: new Set(), // items of the list decided here
   selection: new Set(), // codes chosen so far on a several-answer item
   chain: Promise.resolve(),
+  completions: new Map(), // first letter -> words (lower case), most used first
+  following: new Map(), // word -> the words that follow it, most often first
+  weights: new Map(), // "key word" -> how much the word counts in either
+  forms: new Map(), // word (lower case) -> its most used spelling, for words like "NHS"
+  completion: "", // the letters the right arrow would add
+  spaceAt: null, // where the caret is after the space a completion added
+  coding: {list: [], pos: 0, card: null, mine: []},
+  themes: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -118,7 +126,7 @@ function quiet() {
 function progress() {
   const n = state.list.length;
   const at = Math.min(state.pos + 1, n);
-  const what = state.mode === "check" ? "Quality check: " : "";
+  const what = {check: "Quality check: ", transcribe: "Transcribing: "}[state.mode] || "";
   $("progress").textContent = n ? `${what}${at} of ${n} · ${state.decidedKeys.size} decided here` : `${what}empty`;
 }
 
@@ -136,7 +144,7 @@ async function show(forward = false) {
       continue;
     }
     const other = d.decision && !d.decision.stale && !state.madeHere.has(d.decision.id);
-    if (forward && state.mode === "review" && other) {
+    if (forward && state.mode !== "check" && other) {
       tell(`Skipped ${keyOf(entry)}: ${d.decision.reviewer} decided it meanwhile.`);
       state.pos += 1;
       continue;
@@ -197,11 +205,13 @@ async function render(d) {
     parts.push(el("p", {class: d.decision.stale ? "decided stale" : "decided"},
       d.decision.stale ? `${text}, but the page was scanned again since: look again.` : text));
   }
-  const image = cropImage(d, chosen);
-  parts.push(image.node);
+  const transcribing = state.mode === "transcribe" && d.kind === "comment";
+  const image = cropImage(d, chosen, transcribing);
+  if (transcribing) parts.push(el("div", {class: "transcribe"}, image.node, transcriptionBox(d)));
+  else parts.push(image.node);
   if (d.kind === "item") parts.push(itemOptions(d, chosen, blind));
   else if (d.kind === "programme") parts.push(programmeOptions(d, blind));
-  else parts.push(commentBox(d));
+  else if (!transcribing) parts.push(commentBox(d));
   parts.push(actions(d, blind));
 
   main.dataset.key = keyOf(d);
@@ -210,21 +220,27 @@ async function render(d) {
   progress();
   // Keys go to the page (or the text box), never to a button or select last clicked.
   const text = $("text");
-  if (text) text.focus();
+  if (text) {
+    text.focus();
+    text.setSelectionRange(text.value.length, text.value.length);
+    complete(text);
+  }
   else if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
   if (image.img) await image.img.decode().catch(() => {});
 }
 
-function cropImage(d, chosen) {
-  const box = el("div", {class: d.kind === "programme" ? "crop thumb" : "crop", id: "crop"});
-  if (!d.crop_url) {
+function cropImage(d, chosen, large = false) {
+  const box = el("div", {class: d.kind === "programme" ? "crop thumb" : large ? "crop zone" : "crop", id: "crop"});
+  const url = large && d.zone_url ? d.zone_url : d.crop_url;
+  if (!url) {
     box.append(el("div", {class: "nocrop"}, "No image: the page holding this item is not in the scans."));
     return {node: box, img: null};
   }
-  let img = state.images.get(d.crop_url);
+  let img = state.images.get(url);
   if (!img || img.parentNode) {
-    preload(d.crop_url);
-    img = state.images.get(d.crop_url);
+    state.images.delete(url);
+    preload(url);
+    img = state.images.get(url);
   }
   img.onerror = () => box.replaceChildren(el("div", {class: "nocrop"}, "The image of this item cannot be drawn " +
     "(the scanned file moved or changed?)."));
@@ -276,6 +292,161 @@ function commentBox(d) {
     el("textarea", {id: "text", spellcheck: "true"}, start));
 }
 
+// --- transcribing ------------------------------------------------------------------------
+// The OCR text is in the box to be corrected; the words Tesseract was unsure of are
+// marked beside it and Tab goes from one to the next, selected, so that typing replaces
+// it. Completion offers the survey's words (the form's and those of every transcription
+// saved): the word being typed, finished, or after a space the word that most often comes
+// next; the right arrow takes it, with a space after.
+
+function transcriptionBox(d) {
+  const words = (d.guess || "").split(/\s+/).filter(Boolean);
+  const unsure = new Set(d.unsure || []);
+  const ocr = words.length
+    ? words.flatMap((w, k) => [unsure.has(k) ? el("mark", {}, w) : el("span", {}, w), " "])
+    : [el("span", {class: "hint"}, "not read by OCR: type what is written")];
+  const start = d.decision ? d.decision.value : (d.guess || "");
+  const box = el("textarea", {id: "text", spellcheck: "false", rows: 4, oninput: (ev) => complete(ev.target)}, start);
+  return el("div", {class: "transcription"},
+    el("p", {class: "ocr", id: "ocr"}, el("span", {class: "hint"}, "OCR: "), ...ocr),
+    el("label", {for: "text", class: "hint"}, "The text as written:"), box,
+    el("p", {class: "hint completion"}, "→ completes: ", el("strong", {id: "completion"}, "")));
+}
+
+function unsureWords(d) {
+  const words = (d.guess || "").split(/\s+/).filter(Boolean);
+  return new Set((d.unsure || []).map((k) => words[k]));
+}
+
+function jumpToUnsure(box, back) {
+  const d = state.current;
+  const wanted = unsureWords(d);
+  const spots = [...box.value.matchAll(/\S+/g)].filter((m) => wanted.has(m[0]))
+    .map((m) => [m.index, m.index + m[0].length]);
+  if (!spots.length) return;
+  const here = box.selectionStart;
+  const found = back ? spots.filter(([a]) => a < here).pop() || spots[spots.length - 1]
+    : spots.find(([a]) => a > here || (a === here && box.selectionEnd === here)) || spots[0];
+  box.setSelectionRange(found[0], found[1]);
+  complete(box);
+}
+
+const PUNCTUATION = /^[.,;:!?]$/;
+const WORDS = /\p{L}+(?:['’]\p{L}+)?/gu;
+
+function rank(map, key, word, weight) {
+  // Keep `map.get(key)` (a list of words) sorted by weight, most first.
+  const weights = state.weights;
+  const id = `${key} ${word}`;
+  const known = weights.has(id);
+  weights.set(id, (weights.get(id) || 0) + weight);
+  const list = map.get(key) || [];
+  if (!known) list.push(word);
+  list.sort((a, b) => weights.get(`${key} ${b}`) - weights.get(`${key} ${a}`));
+  map.set(key, list);
+}
+
+function learnWords(text) {
+  // As the server's vocabulary has it (scanner/review/comments.py, word_contexts).
+  const found = text.match(WORDS) || [];
+  const words = found.map((w) => w.toLowerCase());
+  found.forEach((w, k) => {
+    if (w.length >= 3) rank(state.completions, words[k][0], words[k], 1);
+    if (!state.forms.has(words[k])) state.forms.set(words[k], w);
+    rank(state.following, k ? words[k - 1] : "", words[k], 1);
+    if (k > 1) rank(state.following, `${words[k - 2]} ${words[k - 1]}`, words[k], 1);
+  });
+}
+
+async function loadVocabulary() {
+  const {words, pairs} = await api("api/vocabulary");
+  state.completions.clear();
+  state.following.clear();
+  state.weights.clear();
+  state.forms.clear();
+  // Most used first: weigh them down the list so that the order survives what is learnt later.
+  words.forEach((w, k) => {
+    const word = w.toLowerCase();
+    if (!state.forms.has(word)) state.forms.set(word, w);
+    const key = word[0];
+    if (!state.weights.has(`${key} ${word}`)) {
+      state.weights.set(`${key} ${word}`, (words.length - k) / words.length);
+      if (!state.completions.has(key)) state.completions.set(key, []);
+      state.completions.get(key).push(word);
+    }
+  });
+  pairs.forEach(([a, b], k) => {
+    state.weights.set(`${a} ${b}`, (pairs.length - k) / pairs.length);
+    if (!state.following.has(a)) state.following.set(a, []);
+    state.following.get(a).push(b);
+  });
+}
+
+function complete(box) {
+  // The word being typed, finished from the survey's words (those that follow the word
+  // before it first); after a space, the word that most often comes next.
+  const shown = $("completion");
+  state.completion = "";
+  if (shown) shown.textContent = "";
+  if (!shown) return;
+  // A word selected (Tab) is to be replaced: offer the word that comes next in its place.
+  const at = box.selectionStart;
+  const selected = box.value.slice(at, box.selectionEnd);
+  if (selected && !/^\S+$/.test(selected)) return;
+  if (/^\p{L}/u.test(box.value.slice(box.selectionEnd))) return;
+  const before = box.value.slice(0, at);
+  const typed = selected ? "" : (before.match(/\p{L}+(?:['’]\p{L}*)?$/u) || [""])[0];
+  const rest = before.slice(0, before.length - typed.length);
+  if (!typed && !/(^|\s)$/.test(rest)) return;
+  const before2 = (rest.match(/(\p{L}+)[^\p{L}]+(\p{L}+)[^\p{L}]*$/u) || []).slice(1).join(" ").toLowerCase();
+  const before1 = ((rest.match(/(\p{L}+)[^\p{L}]*$/u) || [])[1] || "").toLowerCase();
+  const prefix = typed.toLowerCase();
+  const fits = (w) => w.length > prefix.length && w.startsWith(prefix);
+  const contexts = before2 ? [before2, before1] : [before1];
+  let word = contexts.map((c) => (state.following.get(c) || []).find(fits)).find(Boolean);
+  if (!word && prefix) word = (state.completions.get(prefix[0]) || []).find(fits);
+  if (!word) return;
+  const form = state.forms.get(word) || word;
+  if (form.slice(1) !== form.slice(1).toLowerCase()) word = form; // "NHS", "McDonald": not a sentence's start
+  if (/(^|[.!?]\s*)$/.test(rest.trimEnd())) word = word[0].toUpperCase() + word.slice(1); // a sentence starts
+  state.completion = word.slice(prefix.length);
+  shown.textContent = typed + state.completion;
+}
+
+function transcriptionKey(ev, box) {
+  // The space a completion added is only taken back by the very next key.
+  const spaceAt = ["Shift", "CapsLock"].includes(ev.key) ? state.spaceAt : null;
+  const afterCompletion = state.spaceAt;
+  state.spaceAt = spaceAt;
+  if (ev.key === "Tab" && !ev.ctrlKey && !ev.altKey) {
+    ev.preventDefault();
+    jumpToUnsure(box, ev.shiftKey);
+    return true;
+  }
+  if (ev.key === "ArrowRight" && state.completion && !ev.shiftKey && !ev.ctrlKey) {
+    ev.preventDefault();
+    const space = /^\s/.test(box.value.slice(box.selectionEnd)) ? "" : " ";
+    box.setRangeText(state.completion + space, box.selectionStart, box.selectionEnd, "end");
+    state.spaceAt = space ? box.selectionStart : null;
+    complete(box);
+    return true;
+  }
+  if (PUNCTUATION.test(ev.key) && box.selectionStart === afterCompletion && box.selectionEnd === afterCompletion) {
+    // Punctuation right after a completion goes before the space it brought: "help, ".
+    ev.preventDefault();
+    box.setRangeText(`${ev.key} `, afterCompletion - 1, afterCompletion, "end");
+    complete(box);
+    return true;
+  }
+  if (ev.key === "Enter" && ev.ctrlKey) { // same as OCR
+    ev.preventDefault();
+    const d = state.current;
+    queueAction(() => decide(d.guess || ""), ev.timeStamp);
+    return true;
+  }
+  return false;
+}
+
 function actions(d, blind) {
   const buttons = [
     el("button", {type: "button", id: "blank", onclick: () => queueAction(() => decide(""))},
@@ -288,6 +459,10 @@ function actions(d, blind) {
   if (d.kind === "comment") {
     buttons.push(el("button", {type: "button", id: "save", onclick: () => queueAction(saveText)},
       el("kbd", {}, "Enter"), " save the text"));
+    if (d.guess) {
+      buttons.push(el("button", {type: "button", id: "same", onclick: () => queueAction(() => decide(d.guess))},
+        el("kbd", {}, "Ctrl+Enter"), " same as OCR"));
+    }
   } else if (!blind) {
     buttons.push(el("button", {type: "button", id: "accept", onclick: () => queueAction(accept)},
       el("kbd", {}, "Enter"), " accept the guess"));
@@ -311,6 +486,7 @@ async function decide(value, outcome = null) {
   try {
     const decision = await post("api/decision", body);
     d.decision = decision;
+    if (d.kind === "comment") learnWords(value);
     state.mine.push({id: decision.id, entry});
     state.madeHere.add(decision.id);
     state.decidedKeys.add(keyOf(d));
@@ -427,8 +603,16 @@ function queueAction(action, started = performance.now()) {
 }
 
 document.addEventListener("keydown", (ev) => {
-  if (ev.ctrlKey || ev.metaKey || ev.altKey || document.querySelector("dialog[open]")) return;
+  if (document.querySelector("dialog[open]")) return;
   const target = ev.target;
+  if (target.id === "text" && state.current && state.current.kind === "comment" && transcriptionKey(ev, target)) return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (!target.matches("textarea, input, select") && ev.shiftKey && MODE_KEYS[ev.key]) {
+    ev.preventDefault();
+    MODE_KEYS[ev.key]();
+    return;
+  }
+  if (state.mode === "code" || state.mode === "codebook") return codingKey(ev);
   if (target.matches("textarea, input, select")) {
     if (target.id === "text" && ev.key === "Enter" && !ev.shiftKey) {
       ev.preventDefault();
@@ -444,12 +628,13 @@ document.addEventListener("keydown", (ev) => {
 });
 
 // --- the queue, the check, the end ---------------------------------------------------------
-async function loadQueue() {
+async function loadQueue(mode = "review") {
   quiet();
-  state.mode = "review";
+  state.mode = mode;
   setModeButtons();
   $("item").replaceChildren(el("p", {class: "loading"}, "Loading the queue…"));
-  state.list = await api(`api/queue?${filters()}`);
+  const [list] = await Promise.all([api(`api/queue?${filters()}`), mode === "transcribe" ? loadVocabulary() : null]);
+  state.list = mode === "transcribe" ? list.filter((e) => e.kind === "comment") : list;
   state.details.clear(); // others may have decided since
   state.pos = 0;
   state.decidedKeys.clear();
@@ -472,9 +657,22 @@ async function startCheck(n) {
   await show(false);
 }
 
+const MODES = ["review", "check", "transcribe", "code", "codebook"];
+
 function setModeButtons() {
-  $("mode-review").setAttribute("aria-pressed", String(state.mode === "review"));
-  $("mode-check").setAttribute("aria-pressed", String(state.mode === "check"));
+  for (const mode of MODES) $(`mode-${mode}`).setAttribute("aria-pressed", String(state.mode === mode));
+  const queue = !["code", "codebook"].includes(state.mode);
+  $("filters").hidden = !queue;
+  $("coding").hidden = state.mode !== "code";
+  $("codebook").hidden = state.mode !== "codebook";
+  if (!queue) {
+    $("item").hidden = true;
+    $("item").dataset.key = "";
+    $("done").hidden = true;
+  }
+  $("keys-review").hidden = !["review", "check"].includes(state.mode);
+  $("keys-transcribe").hidden = state.mode !== "transcribe";
+  $("keys-code").hidden = queue;
 }
 
 function percent(x) {
@@ -553,9 +751,14 @@ async function main() {
     askName();
   });
   for (const name of ["reason", "question", "programme"]) {
-    $(`f-${name}`).addEventListener("change", () => (state.mode === "review" ? loadQueue() : startCheck(state.list.length)));
+    $(`f-${name}`).addEventListener("change", () => (state.mode === "check" ? startCheck(state.list.length)
+      : loadQueue(state.mode)));
   }
   $("mode-review").addEventListener("click", () => loadQueue());
+  $("mode-transcribe").addEventListener("click", () => loadQueue("transcribe"));
+  $("mode-code").addEventListener("click", () => loadCoding());
+  $("mode-codebook").addEventListener("click", () => loadCodebook());
+  setUpCoding();
   const openCheck = () => $("check-dialog").showModal();
   $("mode-check").addEventListener("click", openCheck);
   $("start-check").addEventListener("click", openCheck);
@@ -564,10 +767,237 @@ async function main() {
   });
   $("reload").addEventListener("click", async () => {
     fillFilters(await api("api/status"));
-    loadQueue();
+    loadQueue(state.mode === "transcribe" ? "transcribe" : "review");
   });
   if (!state.reviewer) await askName();
   await loadQueue();
+}
+
+// --- coding comments with themes ----------------------------------------------------------
+// One comment at a time from a filtered list; number keys give or take off the themes
+// numbered in the codebook; every step is saved at once with the coder's name and time,
+// and `u` takes back the coder's last step. Suggestions are only shown: a key codes them.
+
+const MODE_KEYS = {Q: () => loadQueue(), T: () => loadQueue("transcribe"), C: () => loadCoding(),
+  K: () => loadCodebook()};
+
+function codingFilters() {
+  const params = new URLSearchParams();
+  for (const name of ["question", "programme", "role", "text"]) {
+    const value = $(`c-${name}`).value.trim();
+    if (value) params.set(name, value);
+  }
+  if ($("c-uncoded").checked) {
+    params.set("uncoded", "1");
+    params.set("coder", state.reviewer);
+  }
+  return params;
+}
+
+async function loadCoding() {
+  quiet();
+  state.mode = "code";
+  setModeButtons();
+  const c = state.coding;
+  const keep = c.list[c.pos];
+  c.list = await api(`api/comments?${codingFilters()}`);
+  if (!$("c-question").options.length || $("c-question").options.length === 1) fillCodingFilters(c.list);
+  const again = keep ? c.list.findIndex((e) => e.sheet_id === keep.sheet_id && e.comment === keep.comment) : -1;
+  c.pos = again >= 0 ? again : 0;
+  await showCard();
+}
+
+function fillCodingFilters(list) {
+  const distinct = (name) => [...new Set(list.map((e) => e[name]).filter(Boolean))].sort()
+    .map((v) => [v, name === "question" ? `Q${v}` : v]);
+  fillSelect($("c-question"), distinct("question"));
+  fillSelect($("c-programme"), distinct("programme"));
+  fillSelect($("c-role"), distinct("role"));
+}
+
+async function showCard() {
+  const c = state.coding;
+  const box = $("card");
+  const entry = c.list[c.pos];
+  if (!entry) {
+    c.card = null;
+    box.dataset.key = "";
+    box.replaceChildren(el("p", {class: "loading"}, c.list.length ? "The end of the list." :
+      "No written comment matches these filters."));
+    $("progress").textContent = `Coding: ${c.list.length} comments`;
+    return;
+  }
+  const params = new URLSearchParams({sheet: entry.sheet_id, item: entry.comment, coder: state.reviewer});
+  c.card = await api(`api/comment?${params}`);
+  renderCard(c.card);
+}
+
+function renderCard(card) {
+  const c = state.coding;
+  const where = [`Sheet ${card.sheet_id}`, card.comment, card.programme || "programme unknown", card.role || "role unknown"];
+  const themes = card.themes.map((t, k) => el("li", {class: [t.mine ? "mine" : "", t.in_force ? "in-force" : ""]
+    .join(" ").trim() || null, "data-theme": t.name},
+  k < 9 ? el("kbd", {}, String(k + 1)) : el("span", {class: "nokey"}), " ",
+  el("button", {type: "button", class: "theme", "aria-pressed": String(t.mine), onclick: () => codingAction(() => toggle(t))},
+    t.parent ? `${t.parent} › ${t.name}` : t.name),
+  t.description ? el("span", {class: "hint"}, ` ${t.description}`) : null));
+  const numbers = new Map(card.themes.map((t, k) => [t.name, k + 1]));
+  const suggestions = card.suggestions.map((s, k) => el("li", {"data-theme": s.theme},
+    k === 0 ? el("kbd", {}, "s") : null, " ", numbers.get(s.theme) <= 9 ? el("kbd", {}, String(numbers.get(s.theme))) : null,
+    ` ${s.theme} `, el("span", {class: "hint"}, `(${s.score.toFixed(2)}) because of ${s.why}`)));
+  const others = card.coded_by.filter((who) => who !== state.reviewer);
+  $("card").dataset.key = `${card.sheet_id}/${card.comment}`;
+  $("card").replaceChildren(...[
+    el("p", {class: "where"}, where.join(" · ")),
+    card.question ? el("p", {class: "stem"}, `Q${card.question}. ${card.stem}`) : null,
+    card.prompt ? el("p", {class: "stem"}, card.prompt) : null,
+    el("blockquote", {class: "comment-text", id: "comment-text"}, card.text),
+    card.crop_url ? el("img", {class: "comment-crop", src: card.crop_url, alt: "the comment as written"}) : null,
+    el("div", {class: "coding"},
+      el("div", {}, el("h3", {}, "Themes"), el("ol", {class: "themes", id: "card-themes"}, themes),
+        card.themes.length ? null : el("p", {class: "hint"}, "No themes yet: make some in the Codebook (Shift+K).")),
+      el("div", {}, el("h3", {}, "Suggested"), suggestions.length ? el("ul", {class: "suggestions", id: "suggestions"},
+        suggestions) : el("p", {class: "hint", id: "suggestions"}, "Nothing to suggest yet."))),
+    el("label", {for: "memo", class: "hint"}, "Memo (m; Enter saves, Esc leaves):"),
+    el("textarea", {id: "memo", rows: 2}, card.memo),
+    el("p", {class: "hint"}, card.coder_in_force ? `Themes in force: ${card.coder_in_force}'s coding.` : "Not coded yet.",
+      others.length ? ` Also coded by ${others.join(", ")}.` : ""),
+  ].filter(Boolean));
+  $("progress").textContent = `Coding: ${c.pos + 1} of ${c.list.length}`;
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+}
+
+async function codingStep(body) {
+  const coding = await post("api/coding", {...body, coder: state.reviewer});
+  state.coding.mine.push(coding);
+  return coding;
+}
+
+async function toggle(theme) {
+  const card = state.coding.card;
+  if (!card) return;
+  await codingStep({sheet_id: card.sheet_id, item: card.comment, action: theme.mine ? "uncode" : "code",
+    theme: theme.name});
+  await showCard();
+}
+
+async function saveMemo() {
+  const card = state.coding.card;
+  if (!card) return;
+  await codingStep({sheet_id: card.sheet_id, item: card.comment, action: "memo", memo: $("memo").value});
+  await showCard();
+}
+
+async function undoCoding() {
+  const c = state.coding;
+  if (!c.mine.length) return tell("Nothing to undo.");
+  const step = c.mine.pop();
+  await post("api/coding/undo", {coder: state.reviewer, id: step.id});
+  const at = c.list.findIndex((e) => e.sheet_id === step.sheet_id && e.comment === step.item);
+  if (at >= 0) c.pos = at;
+  tell(`Undone: ${step.action} ${step.theme || ""} on ${step.sheet_id}/${step.item}.`);
+  await showCard();
+}
+
+async function moveCard(by) {
+  const c = state.coding;
+  c.pos = Math.max(0, Math.min(c.list.length, c.pos + by));
+  quiet();
+  await showCard();
+}
+
+function codingAction(action) {
+  state.chain = state.chain.then(action).catch((err) => tell(err.message, true));
+  return state.chain;
+}
+
+function codingKey(ev) {
+  const target = ev.target;
+  if (target.matches("textarea, input, select")) {
+    if (target.id === "memo" && ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      target.blur();
+      codingAction(saveMemo);
+    } else if (target.id === "c-text" && ev.key === "Enter") {
+      ev.preventDefault();
+      target.blur();
+      codingAction(loadCoding);
+    } else if (ev.key === "Escape") {
+      target.blur();
+    }
+    return;
+  }
+  if (state.mode !== "code") return;
+  const card = state.coding.card;
+  const digit = /^[1-9]$/.test(ev.key) ? Number(ev.key) : 0;
+  const actions = {
+    Enter: () => moveCard(1), ArrowRight: () => moveCard(1), ArrowLeft: () => moveCard(-1),
+    Backspace: () => moveCard(-1), u: undoCoding,
+    s: () => card && card.suggestions.length &&
+      toggle(card.themes.find((t) => t.name === card.suggestions[0].theme)),
+  };
+  if (ev.key === "m" && card) {
+    ev.preventDefault();
+    $("memo").focus();
+  } else if (ev.key === "/") {
+    ev.preventDefault();
+    $("c-text").focus();
+  } else if (digit && card && card.themes[digit - 1]) {
+    ev.preventDefault();
+    codingAction(() => toggle(card.themes[digit - 1]));
+  } else if (actions[ev.key]) {
+    ev.preventDefault();
+    codingAction(actions[ev.key]);
+  }
+}
+
+function setUpCoding() {
+  for (const name of ["question", "programme", "role", "uncoded"]) {
+    $(`c-${name}`).addEventListener("change", () => codingAction(loadCoding));
+  }
+  $("theme-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    codingAction(saveTheme);
+  });
+  $("t-new").addEventListener("click", () => editTheme(null));
+}
+
+// --- the codebook ---------------------------------------------------------------------------
+async function loadCodebook() {
+  quiet();
+  state.mode = "codebook";
+  setModeButtons();
+  state.themes = await api("api/themes");
+  $("progress").textContent = `Codebook: ${state.themes.length} themes`;
+  $("themes").replaceChildren(el("tr", {}, el("th", {}, "Key"), el("th", {}, "Theme"), el("th", {}, "Description"),
+    el("th", {}, "Under"), el("th", {}, "Key words"), el("th", {})),
+  ...state.themes.map((t, k) => el("tr", {}, el("td", {}, k < 9 ? el("kbd", {}, String(k + 1)) : ""),
+    el("td", {}, t.name), el("td", {}, t.description), el("td", {}, t.parent || ""),
+    el("td", {}, t.keywords.join(", ")),
+    el("td", {}, el("button", {type: "button", onclick: () => editTheme(t)}, "Edit")))));
+  fillSelect($("t-parent"), state.themes.map((t) => [t.name, t.name]));
+  $("t-parent").options[0].textContent = "(top level)";
+  editTheme(null);
+}
+
+function editTheme(theme) {
+  $("theme-form-title").textContent = theme ? `Change ${theme.name}` : "New theme";
+  $("t-old").value = theme ? theme.name : "";
+  $("t-name").value = theme ? theme.name : "";
+  $("t-description").value = theme ? theme.description : "";
+  $("t-parent").value = theme && theme.parent ? theme.parent : "";
+  $("t-keywords").value = theme ? theme.keywords.join(", ") : "";
+  $("t-name").focus();
+}
+
+async function saveTheme() {
+  const theme = await post("api/theme", {
+    old_name: $("t-old").value || null, name: $("t-name").value, description: $("t-description").value,
+    parent: $("t-parent").value || null,
+    keywords: $("t-keywords").value.split(",").map((w) => w.trim()).filter(Boolean),
+  });
+  await loadCodebook();
+  tell(`Saved the theme ${theme.name}.`);
 }
 
 main().catch((err) => tell(`The review page could not start: ${err.message}`, true));
