@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from scanner.errors import ExitCode, ScannerError
+from scanner.colours_cli import colours_command
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
 
@@ -203,6 +204,7 @@ def scan_command(
 
 
 app.command("review")(review_command)
+app.command("colours")(colours_command)
 
 
 from scanner.analysis_cli import export_command, report_command, tabulate_command  # noqa: E402

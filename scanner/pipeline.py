@@ -21,6 +21,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
+from scanner.calibrate import calibrate_survey
 from scanner.errors import UsageError
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
@@ -181,6 +182,7 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
             for sheet in assembler.finish():
                 _save_sheet(store, sheet, out_dir, summary)
             store.retire_superseded(register)
+            calibrate_survey(store, template)  # needs every sheet: after the last one is saved
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)

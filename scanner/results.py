@@ -39,6 +39,7 @@ class Reason(str, Enum):
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
+    COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,25 @@ the paper must be half again as far from the runner-up as from its match. Halfwa
 between two papers is 0."""
 COLOUR_RADIAL_WEIGHT = 0.7
 """How much a paler or deeper shade of a reference counts against it, relative to a
-different hue (see `colour._distance`)."""
+different hue (see `colour.chroma_distance`)."""
 COLOUR_PAGES_AGREE = 2 / 3
 """Share of a questionnaire's pages that must, one by one, match its paper colour."""
+
+# --- Batch colour calibration (guards against `paper`: reams off the typed colours; and
+# phone photos' warm light) -----------------------------------------------------------
+CALIBRATION_CLUSTER_DISTANCE = 6.0
+"""Average linkage, in a*b* units (lightness counts a fifth): sheets of one ream under
+one light lie within 2-4 of each other; the template's nearest two colours ~17 apart."""
+CALIBRATION_LIGHTNESS_WEIGHT = 0.2
+"""Lightness in the clustering distance: exposure moves it, so it only splits papers of
+one hue that differ a lot in lightness."""
+CALIBRATION_MIN_SHEETS = 3
+"""A cluster of fewer sheets is no ream of the batch to calibrate on: its sheets are told
+by the calibrated clusters (a questionnaire on an odd sheet of paper, or in odd light)."""
+CALIBRATION_MAX_CAST = 10.0
+"""The common shift of a light's clusters from the template's colours (a*b* units) that
+is taken away before matching: a phone's warm light moves white paper ~8 toward yellow."""
+CALIBRATION_PHOTO_PERSPECTIVE = 0.003
+"""A page whose fitted transform changes scale across the page by more than this share
+is a photo (a flatbed's is below 0.0005): photos are calibrated apart, under their light."""
 
