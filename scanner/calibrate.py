@@ -388,10 +388,10 @@ def calibrate_survey(store: Store, template: Template) -> Calibration:
     Sheets with no colour page (greyscale scans) and sheets given `--programme` keep
     their result. Runs in one transaction; review decisions on a programme still override.
     """
+    if not template.colours:
+        return Calibration([])
     papers, by_sheet = _papers(store)
     calibration = calibrate(papers, template, _decisions(store))
-    if not template.colours:
-        return calibration
     updates, colours = {}, {}
     for sheet_id, current in store.programme_results().items():
         if sheet_id not in by_sheet or "given" in current.evidence:
