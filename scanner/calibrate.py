@@ -5,8 +5,8 @@ a ream off its typed colour, or a phone's warm light, then reads as another colo
 as none. Calibration looks at every page of the survey at once. Pages are split by light
 (scans, photos), and within a light clustered in CIELAB (a*, b*, and a little L*). Each
 cluster of at least a few pages is matched to one of the template's colours by an
-assignment, one cluster to one colour, after taking away the light's common cast: a
-shifted batch keeps its papers' order of hue, so its clusters still fall to the right
+assignment, one cluster to one colour, after taking away the light (a gain per
+channel, fitted to the assignment): a shifted batch keeps its papers' order of hue, so its clusters still fall to the right
 colours where the nearest typed colour is wrong. The check is kept: the matched clusters
 must go round the hue circle in the template's order. A cluster that matches no colour,
 and two clusters competing for one, are flagged, never assigned silently; a person
@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+import cv2
 import numpy as np
 
 from scanner import thresholds as T
@@ -37,6 +38,7 @@ from scanner.store import Store
 from scanner.template import Template
 
 PHOTO, SCAN = "photo", "scan"
+LIGHT_LIMIT = {SCAN: T.CALIBRATION_SCAN_WARMTH, PHOTO: T.CALIBRATION_PHOTO_WARMTH}
 CHROMATIC = 5.0
 """a*b* chroma below which a template colour has no hue to order by (white, grey)."""
 
@@ -80,7 +82,7 @@ class Cluster:
     pages: list[PagePaper]
     colour: str | None = None
     distance: float = math.nan
-    """From its colour (or the nearest one when unmatched), cast taken away, a*b* units."""
+    """From its colour (or the nearest one when unmatched), the light taken away, a*b* units."""
     flag: ClusterFlag | None = None
     rival: int | None = None
     """For a competing cluster: the other one."""
@@ -93,17 +95,14 @@ class Cluster:
     @property
     def rgb(self) -> tuple[int, int, int]:
         """The cluster's colour, for a swatch."""
-        import cv2
-
-        bgr = cv2.cvtColor(np.array([[self.lab]], np.float32), cv2.COLOR_Lab2BGR)[0, 0]
-        return tuple(int(round(v)) for v in np.clip(bgr[::-1] * 255, 0, 255))
+        return tuple(int(round(v)) for v in _rgb(self.lab))
 
 
 @dataclass
 class Calibration:
     clusters: list[Cluster]
-    casts: dict[str, tuple[float, float]] = field(default_factory=dict)
-    """Per light: the a*b* shift taken away before matching."""
+    gains: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per light: its gain per channel (R, G, B), taken away before matching."""
     pages: dict[str, tuple[str | None, Cluster | None]] = field(default_factory=dict)
     """By page image (content hash): the colour the page takes (None when unresolved) and
     the cluster that gives it (for a page of a cluster too small to calibrate on, the
@@ -116,12 +115,12 @@ class Calibration:
         return self.pages.get(page.content_hash, (None, None))
 
 
-def is_photo(transform: tuple | None) -> bool:
+def is_photo(transform: tuple | None, page_size_mm: tuple[float, float]) -> bool:
     """Whether a page's fitted transform (template mm to image px) has a photo's perspective."""
     if transform is None:
         return False
     h = np.array(transform, dtype=np.float64)
-    change = max(abs(h[2, 0]) * 210.0, abs(h[2, 1]) * 297.0) / abs(h[2, 2])
+    change = max(abs(h[2, 0]) * page_size_mm[0], abs(h[2, 1]) * page_size_mm[1]) / abs(h[2, 2])
     return change > T.CALIBRATION_PHOTO_PERSPECTIVE
 
 
@@ -182,14 +181,14 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
-        calibration.casts[light] = _match(big, template)
+        calibration.gains[light] = _match(big, template, light)
         calibration.clusters += big
         for cluster in big:
             calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
                                      for p in cluster.pages)
         for cluster in small:
             calibration.loose += cluster.sheets
-            outcome = _nearest_cluster(np.array(cluster.lab), big, calibration.casts[light], template)
+            outcome = _nearest_cluster(np.array(cluster.lab), big, calibration.gains[light], template)
             calibration.pages.update((p.content_hash, outcome) for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
     calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
@@ -218,24 +217,15 @@ def _references(template: Template) -> dict[str, np.ndarray]:
     return {c.name: lab_of(c.rgb)[1:] for c in template.colours}
 
 
-def _match(clusters: list[Cluster], template: Template) -> tuple[float, float]:
-    """Assign the undecided clusters to colours, flag what does not fit; the light's cast."""
+def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarray:
+    """Assign the undecided clusters to colours, flag what does not fit; the light's gains."""
     refs = _references(template)
     free = [c for c in clusters if c.decision is None]
-    cast = np.zeros(2)
-    for _ in range(4):  # assignment and cast settle in two or three rounds
-        assignment = _assign(free, refs, cast)
-        # Only the machine's matches measure the cast: a person's assignment may be a
-        # paper that is no template colour's shade, and would pull every other cluster off.
-        pairs = [(c, name) for c, name in zip(free, assignment) if name is not None]
-        new_cast = _cast(pairs, refs)
-        if np.allclose(new_cast, cast, atol=0.05):
-            break
-        cast = new_cast
+    assignment, gain = _assign(free, template, LIGHT_LIMIT[light])
     for cluster, name in zip(free, assignment):
         cluster.colour = name
     for cluster, name in zip(free, assignment):
-        ab = np.array(cluster.lab[1:]) - cast
+        ab = _seen_under(cluster.lab, gain)
         nearest = min(refs, key=lambda n: chroma_distance(ab, refs[n]))
         cluster.distance = chroma_distance(ab, refs[name or nearest])
         if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
@@ -249,47 +239,82 @@ def _match(clusters: list[Cluster], template: Template) -> tuple[float, float]:
         if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
             # Which of the two is the colour is a person's call: neither is taken silently.
             cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
-    _check_hue_order([c for c in free if c.flag is None], refs, cast)
-    return float(cast[0]), float(cast[1])
+    _check_hue_order([c for c in free if c.flag is None], refs, gain)
+    return gain
 
 
-def _assign(clusters: list[Cluster], refs: dict[str, np.ndarray], cast: np.ndarray) -> list[str | None]:
-    """One colour per cluster at most and one cluster per colour, at least cost: each
-    cluster's sheets times its distance, or times the unknown-colour limit when left out
-    (so a big cluster outweighs a small one competing for its colour)."""
-    names = list(refs)
-    costs = [[c.sheets * chroma_distance(np.array(c.lab[1:]) - cast, refs[n]) for n in names] for c in clusters]
-    best: tuple[float, list[str | None]] = (math.inf, [None] * len(clusters))
+def _rgb(lab) -> np.ndarray:
+    bgr = cv2.cvtColor(np.array([[lab]], np.float32), cv2.COLOR_Lab2BGR)[0, 0]
+    return np.clip(bgr[::-1].astype(np.float64) * 255, 1, 255)
 
-    def search(k: int, used: frozenset[int], cost: float, chosen: list[str | None]) -> None:
+
+def _seen_under(lab, gain: np.ndarray) -> np.ndarray:
+    """A cluster's a*b* with the light's per-channel gains taken away."""
+    return lab_of(tuple(np.clip(_rgb(lab) / gain, 0, 255)))[1:]
+
+
+def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[list[str | None], np.ndarray]:
+    """One colour per cluster at most and one cluster per colour, and the light, at least
+    cost: each cluster's sheets times its distance from its colour once the light's gains
+    (`_gain`, fitted to that assignment within `limit`) are taken away, or times the unknown-colour limit
+    when left out (so a big cluster outweighs a small one competing for its colour).
+
+    A light changes every paper alike, by gains per channel, not by a shift in a*b*: a
+    wrong assignment would need a light that fits its clusters in contradictory ways, so
+    it costs more than the right one. Each cluster tries its `CANDIDATES` nearest colours.
+    """
+    refs = _references(template)
+    ref_rgb = {c.name: np.clip(np.array(c.rgb, np.float64), 1, 255) for c in template.colours}
+    rgbs = [_rgb(c.lab) for c in clusters]
+    options = [sorted(refs, key=lambda n: chroma_distance(np.array(c.lab[1:]), refs[n]))[:CANDIDATES] + [None]
+               for c in clusters]
+    best: tuple[float, list[str | None], np.ndarray] = (math.inf, [None] * len(clusters), np.ones(3))
+
+    def cost_of(chosen: list[str | None]) -> tuple[float, np.ndarray]:
+        pairs = [(rgb, ref_rgb[name], c.sheets) for rgb, name, c in zip(rgbs, chosen, clusters) if name]
+        gain = _gain(pairs, limit)
+        cost = sum(c.sheets * (chroma_distance(_seen_under(c.lab, gain), refs[name]) if name
+                               else T.COLOUR_MAX_DISTANCE) for c, name in zip(clusters, chosen))
+        return cost, gain
+
+    def search(k: int, chosen: list[str | None]) -> None:
         nonlocal best
-        if cost >= best[0]:
-            return
         if k == len(clusters):
-            best = (cost, list(chosen))
+            cost, gain = cost_of(chosen)
+            if cost < best[0]:
+                best = (cost, list(chosen), gain)
             return
-        for j in sorted(range(len(names)), key=lambda j: costs[k][j]):
-            if j not in used:
-                search(k + 1, used | {j}, cost + costs[k][j], chosen + [names[j]])
-        search(k + 1, used, cost + clusters[k].sheets * T.COLOUR_MAX_DISTANCE, chosen + [None])
+        for name in options[k]:
+            if name is None or name not in chosen:
+                search(k + 1, chosen + [name])
 
-    search(0, frozenset(), 0.0, [])
-    return best[1]
+    search(0, [])
+    return best[1], best[2]
 
 
-def _cast(pairs: list[tuple[Cluster, str]], refs: dict[str, np.ndarray]) -> np.ndarray:
-    """The sheets-weighted mean shift of matched clusters from their colours; none from one
-    cluster alone (it would explain that cluster away), and at most `CALIBRATION_MAX_CAST`."""
+CANDIDATES = 3
+"""Colours each cluster tries in the assignment (its nearest): the search stays small."""
+
+
+def _gain(pairs: list[tuple[np.ndarray, np.ndarray, int]], limit: float) -> np.ndarray:
+    """The light's gain per channel (R, G, B), from matched clusters' RGB over their colours'.
+
+    A light is one number, its warmth t: a warm lamp dims blue by t and green by a third
+    of that (R, G, B gains 1, 1 - 0.3t, 1 - t), a cool one red likewise (1 + t, 1 + 0.3t,
+    1 for t < 0); |t| is at most `limit`. With one parameter a wrong assignment cannot be
+    explained away by an odd light. None from one cluster alone (it would explain that
+    cluster away).
+    """
     if len(pairs) < 2:
-        return np.zeros(2)
-    shifts = np.array([np.array(c.lab[1:]) - refs[name] for c, name in pairs])
-    weights = np.array([c.sheets for c, _ in pairs], dtype=np.float64)
-    cast = (shifts * weights[:, None]).sum(axis=0) / weights.sum()
-    norm = float(np.linalg.norm(cast))
-    return cast * (T.CALIBRATION_MAX_CAST / norm) if norm > T.CALIBRATION_MAX_CAST else cast
+        return np.ones(3)
+    logs = np.array([np.log(rgb / ref) for rgb, ref, _ in pairs])
+    weights = np.array([n for _, _, n in pairs], dtype=np.float64)
+    blue_over_red = float(((logs[:, 2] - logs[:, 0]) * weights).sum() / weights.sum())
+    t = float(np.clip(-blue_over_red, -limit, limit))
+    return np.array([1.0, 1 - 0.3 * t, 1 - t]) if t >= 0 else np.array([1 + t, 1 + 0.3 * t, 1.0])
 
 
-def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], cast: np.ndarray) -> None:
+def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], gain: np.ndarray) -> None:
     """Matched clusters of coloured paper must go round the hue circle as their colours do."""
     chromatic = [c for c in clusters if np.linalg.norm(refs[c.colour]) >= CHROMATIC]
     if len(chromatic) < 3:  # two points are in order either way round
@@ -298,7 +323,7 @@ def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], cast:
     def hue(ab: np.ndarray) -> float:
         return math.atan2(ab[1], ab[0])
 
-    by_cluster = [c.colour for c in sorted(chromatic, key=lambda c: hue(np.array(c.lab[1:]) - cast))]
+    by_cluster = [c.colour for c in sorted(chromatic, key=lambda c: hue(_seen_under(c.lab, gain)))]
     by_colour = sorted(by_cluster, key=lambda n: hue(refs[n]))
     k = by_colour.index(by_cluster[0])
     if by_colour[k:] + by_colour[:k] != by_cluster:
@@ -306,15 +331,16 @@ def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], cast:
             c.flag = ClusterFlag.ORDER
 
 
-def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], cast: tuple[float, float],
+def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
                      template: Template) -> tuple[str | None, Cluster | None]:
-    """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated cluster it is nearest to, when it is
-    within the unknown-colour limit of it and clearly nearer to it than to any other
-    colour (calibrated, or typed and shifted by the light's cast)."""
+    """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated
+    cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
+    nearer to it than to any other colour (calibrated, or typed, the light taken away)."""
     ab = lab[1:]
     candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
     calibrated = {c.colour for c in clusters if c.colour}
-    candidates += [(chroma_distance(ab - np.array(cast), ref), name, None)
+    seen = _seen_under(lab, gain)
+    candidates += [(chroma_distance(seen, ref), name, None)
                    for name, ref in _references(template).items() if name not in calibrated]
     if not candidates:
         return None, None
@@ -365,13 +391,13 @@ def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecis
     return f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
 
 
-def _papers(store: Store) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:
+def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:
     """The survey's colour pages, and by sheet."""
     papers, by_sheet = [], {}
     for sheet_id, content_hash, paper, transform in store.sheet_papers():
         if paper.rgb is not None:
             page = PagePaper(sheet_id, content_hash, tuple(float(v) for v in lab_of(paper.rgb)),
-                             PHOTO if is_photo(transform) else SCAN)
+                             PHOTO if is_photo(transform, template.page_size_mm) else SCAN)
             papers.append(page)
             by_sheet.setdefault(sheet_id, []).append(page)
     return papers, by_sheet
@@ -390,7 +416,7 @@ def calibrate_survey(store: Store, template: Template) -> Calibration:
     """
     if not template.colours:
         return Calibration([])
-    papers, by_sheet = _papers(store)
+    papers, by_sheet = _papers(store, template)
     calibration = calibrate(papers, template, _decisions(store))
     updates, colours = {}, {}
     for sheet_id, current in store.programme_results().items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -52,7 +53,7 @@ def colours_command(
     rows = [_row(c, t) for c in calibration.clusters]
     if as_json:
         typer.echo(json.dumps({"clusters": rows, "loose_sheets": calibration.loose,
-                               "casts": {k: [round(v, 1) for v in c] for k, c in calibration.casts.items()}},
+                               "gains": {k: [round(float(v), 3) for v in g] for k, g in calibration.gains.items()}},
                               indent=2))
         return
     _print(rows, calibration.loose, t)
@@ -75,7 +76,7 @@ def _row(cluster, template) -> dict:
             "lab": [round(v, 1) for v in cluster.lab], "rgb": list(cluster.rgb),
             "colour": cluster.colour if not cluster.flag else None,
             "programme": colour.programme if colour and not cluster.flag else None,
-            "distance": None if cluster.distance != cluster.distance else round(cluster.distance, 1),
+            "distance": None if math.isnan(cluster.distance) else round(cluster.distance, 1),
             "flag": cluster.flag.value if cluster.flag else None,
             "rival": cluster.rival.number if cluster.rival else None,
             "decided_by": decision.reviewer if decision else None,

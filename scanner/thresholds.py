@@ -151,9 +151,11 @@ one hue that differ a lot in lightness."""
 CALIBRATION_MIN_SHEETS = 3
 """A cluster of fewer sheets is no ream of the batch to calibrate on: its sheets are told
 by the calibrated clusters (a questionnaire on an odd sheet of paper, or in odd light)."""
-CALIBRATION_MAX_CAST = 10.0
-"""The common shift of a light's clusters from the template's colours (a*b* units) that
-is taken away before matching: a phone's warm light moves white paper ~8 toward yellow."""
+CALIBRATION_SCAN_WARMTH = 0.05
+"""How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
+scanner's cast is a few percent."""
+CALIBRATION_PHOTO_WARMTH = 0.2
+"""The same for phone photos: an indoor lamp dims blue ~10-15% against red."""
 CALIBRATION_PHOTO_PERSPECTIVE = 0.003
 """A page whose fitted transform changes scale across the page by more than this share
 is a photo (a flatbed's is below 0.0005): photos are calibrated apart, under their light."""
