@@ -45,7 +45,7 @@ CHROMATIC = 5.0
 
 class ClusterFlag(str, Enum):
     UNKNOWN = "matches none of the template's colours"
-    COMPETING = "competes with another cluster for the same colour"
+    COMPETING = "competes with another cluster for the same colour, and could be another"
     ORDER = "the clusters' hues are not in the order of the template's colours"
 
 
@@ -231,7 +231,9 @@ def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarra
         if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
             cluster.colour = None
             rival = next((c for c in clusters if c is not cluster and c.colour == nearest), None)
-            if rival is not None and chroma_distance(ab, refs[nearest]) <= T.COLOUR_MAX_DISTANCE:
+            if rival is not None and _another_ream(ab, nearest, refs):
+                cluster.colour, cluster.rival = nearest, rival
+            elif rival is not None and chroma_distance(ab, refs[nearest]) <= T.COLOUR_MAX_DISTANCE:
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
             else:
                 cluster.flag = ClusterFlag.UNKNOWN
@@ -241,6 +243,14 @@ def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarra
             cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     return gain
+
+
+def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
+    """Whether a cluster left out of the assignment is plainly another ream of the colour
+    a bigger cluster took: near it, and clearly nearer to it than to any other colour."""
+    d1 = chroma_distance(ab, refs[colour])
+    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
+    return d1 <= T.CALIBRATION_ANOTHER_REAM and (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
 
 
 def _rgb(lab) -> np.ndarray:

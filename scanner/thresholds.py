@@ -151,6 +151,10 @@ one hue that differ a lot in lightness."""
 CALIBRATION_MIN_SHEETS = 3
 """A cluster of fewer sheets is no ream of the batch to calibrate on: its sheets are told
 by the calibrated clusters (a questionnaire on an odd sheet of paper, or in odd light)."""
+CALIBRATION_ANOTHER_REAM = 7.0
+"""A second cluster this near (a*b* units, the light taken away) a colour that a bigger
+cluster matched, and clearly nearer it than any other colour, is another ream of it (a
+batch from two print runs); further off it competes for the colour and is flagged."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

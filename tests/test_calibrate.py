@@ -124,17 +124,29 @@ def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
 
 def test_two_clusters_competing_for_one_colour_are_both_flagged(template):
     rng = np.random.default_rng(3)
-    yellow = lab_of(template.colour("yellow").rgb)
-    papers, truth = ream("yellow", yellow, 4, rng)
-    other, _ = ream("yellow", yellow + np.array([0.0, 7.0, -5.0]), 4, rng)  # another ream, redder
-    green, _ = ream("green", lab_of(template.colour("green").rgb), 4, rng)
-    calibration = calibrate(papers + other + green, template)
+    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
+    papers, _ = ream("yellow", yellow, 4, rng)
+    between, _ = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)  # nearer yellow, but which?
+    greens, _ = ream("green", green, 4, rng)
+    calibration = calibrate(papers + between + greens, template)
     flagged = [c for c in calibration.clusters if c.flag]
     assert len(flagged) == 2 and {c.flag for c in flagged} == {ClusterFlag.COMPETING}
     assert {flagged[0].rival.number, flagged[1].rival.number} == {flagged[0].number, flagged[1].number}
-    results = calibrated(papers + other + green, template, calibration)
+    results = calibrated(papers + between + greens, template, calibration)
     assert all(results[p.sheet_id].status is Status.REVIEW for c in flagged for p in c.pages)
-    assert all(results[p.sheet_id].evidence["colour"] == "green" for p in green)
+    assert all(results[p.sheet_id].evidence["colour"] == "green" for p in greens)
+
+
+def test_a_second_ream_plainly_of_a_colour_is_matched_to_it_too(template):
+    # Two print runs on two reams of yellow, a little apart: no competition.
+    rng = np.random.default_rng(4)
+    yellow = lab_of(template.colour("yellow").rgb)
+    papers, truth = ream("yellow", yellow, 5, rng)
+    other, more = ream("yellow", yellow + np.array([0.0, 3.0, -5.5]), 3, rng)
+    calibration = calibrate(papers + other, template)
+    assert len(calibration.clusters) == 2 and not any(c.flag for c in calibration.clusters)
+    results = calibrated(papers + other, template, calibration)
+    assert all(r.status is Status.OK and r.evidence["colour"] == "yellow" for r in results.values())
 
 
 # --- the command, on real scans ----------------------------------------------------------
