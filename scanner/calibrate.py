@@ -3,17 +3,20 @@
 Per sheet, `colour.classify` compares a paper with the colours typed into the template;
 a ream off its typed colour, or a phone's warm light, then reads as another colour or
 as none. Calibration looks at every page of the survey at once. Pages are split by light
-(scans, photos), and within a light clustered in CIELAB (a*, b*, and a little L*). Each
-cluster of at least a few pages is matched to one of the template's colours by an
-assignment, one cluster to one colour, after taking away the light (a gain per
-channel, fitted to the assignment): a shifted batch keeps its papers' order of hue, so its clusters still fall to the right
-colours where the nearest typed colour is wrong. The check is kept: the matched clusters
-must go round the hue circle in the template's order. A cluster that matches no colour,
-and two clusters competing for one, are flagged, never assigned silently; a person
-settles them once for the whole batch (`scanner colours OUT --assign 2=yellow`), a
-decision kept in the store with who and when, and re-applied after every re-scan to the
-cluster at that place in colour. A page of a cluster too small to calibrate on takes
-the colour of the calibrated cluster it is clearly nearest to.
+(scans, photos, told by the perspective of their fitted transform); within a light a
+sheet's pages make one point in CIELAB, and points cluster on a*, b* and a little L*.
+Each cluster of a few sheets or more is matched to one of the template's colours by an
+assignment, one cluster to one colour, after taking away the light (one warmth, fitted
+to the assignment): a shifted batch keeps its papers' order of hue, so its clusters
+still fall to the right colours where the nearest typed colour is wrong. The matched
+clusters must also go round the hue circle in the template's order. A cluster that
+matches no colour, and two clusters competing for one, are flagged, never assigned
+silently (a second cluster plainly of a colour already matched is another ream of it);
+a person settles them once for the whole batch (`scanner colours OUT --assign
+2=yellow`), a decision kept in the store with who and when, and re-applied after every
+re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
+the colour of the calibrated cluster (or typed colour, the light taken away) it is
+clearly nearest to.
 
 A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have.
 Greyscale sheets and sheets given `--programme` keep their per-sheet result.
@@ -397,6 +400,8 @@ def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecis
     if confirmed:
         d = max(confirmed, key=lambda d: d.id)
         return f"batch calibration confirmed by {d.reviewer} at {d.decided_at}"
+    if not agreeing:
+        return f"batch calibration: in no cluster, clearly {colour} once the light is taken away"
     numbers = sorted({c.number for c in agreeing})
     return f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
 
