@@ -99,7 +99,7 @@ def _print(rows: list[dict], loose: int, template) -> None:
         elif r["decided_by"]:
             status = f"confirmed by {r['decided_by']} at {r['decided_at']}"
         else:
-            status = f"matched, {r['distance']} off"
+            status = f"matched, {r['distance']} off" + (f"; another ream, as cluster {r['rival']}" if r["rival"] else "")
         matched = f"{r['colour']} = {r['programme']}" if r["colour"] else "-"
         table.add_row(str(r["cluster"]), _swatch(r["rgb"]), r["light"], str(r["sheets"]), str(r["pages"]),
                       " ".join(f"{v:.1f}" for v in r["lab"]), matched, status)
