@@ -195,6 +195,10 @@ def test_colours_assign_sets_every_sheet_of_the_cluster_survives_a_rescan_and_is
         evidence = [e for (e,) in db.execute("SELECT evidence FROM results WHERE value = 'Programme B'")]
     assert (colour, reviewer) == ("pink", "Ann Example") and when.startswith("20")
     assert len(evidence) == 3 and all("batch calibration confirmed by Ann Example" in e for e in evidence)
+    _colours(out, "--confirm", "--reviewer", "Bo")  # the green cluster, as matched
+    assert sorted(_programmes(out).values()) == [("Programme B", "reviewed")] * 3 + [("Programme D", "reviewed")] * 3
+    again = CliRunner().invoke(app, ["colours", str(out), "--confirm", "--reviewer", "Bo"])
+    assert again.exit_code == 2 and "nothing to decide" in again.output
 
 
 def _colours(out: Path, *args: str) -> str:
