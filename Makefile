@@ -1,6 +1,6 @@
 # Two commands for a new user on Debian: `make demo` and `make test`.
 # Both install what is missing first: Debian packages (Tesseract, Poppler, fonts and, for
-# the tests, Chromium and LibreOffice Calc) and a virtual environment in .venv with the package and its deps.
+# the tests, Chromium and LibreOffice Calc and Writer) and a virtual environment in .venv with the package and its deps.
 
 PY ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := tesseract-ocr tesseract-ocr-eng wbritish poppler-utils fonts-dejavu-core \
            fonts-dkg-handwriting fonts-breip fonts-femkeklaver fonts-comic-neue
-APT_TEST := chromium libreoffice-calc-nogui
+APT_TEST := chromium libreoffice-calc-nogui libreoffice-writer-nogui
 DEMO_OUT ?= demo-results
 
 .PHONY: demo test deps test-deps bench clean

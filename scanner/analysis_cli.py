@@ -1,7 +1,7 @@
 """The analysis commands, `export`, `tabulate` and `report`: options in, library out.
 
-Registered on the `scanner` app in `scanner.cli`; errors are mapped to exit codes there
-(`_run`), so these functions only parse, call and show.
+Registered on the `scanner` app by `scanner.cli`; errors are mapped to exit codes by
+`scanner.cli_errors.run`, so these functions only parse, call and show.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from scanner.cli_errors import run
 from scanner.export import WRITERS
 
 OutArg = Annotated[Path, typer.Argument(help="The scan's out folder (holding survey.sqlite).")]
@@ -26,10 +27,9 @@ TableFormat = Enum("TableFormat", {"text": "text", "csv": "csv", "markdown": "ma
 
 
 def _dataset(out: Path, template: str | None):
-    from scanner.cli import _run
-    from scanner.dataset import open_dataset
+    from scanner import open_survey
 
-    return _run(open_dataset, out, template)
+    return run(run(open_survey, out, template).dataset)
 
 
 def export_command(
@@ -48,21 +48,22 @@ def export_command(
 
     Every export also writes codebook.csv and codebook.json (each variable's label, codes,
     missing codes and counts) and comments.csv and comments.xlsx (one row per written
-    comment, for reading question by question).
+    comment, for reading question by question, with its themes and memo once coded).
+    Coded comments add one 0/1 variable per comment zone and theme (q07_theme_funding);
+    `qdpx` writes the comments, codebook and codings as a REFI-QDA project.
 
     Missing answers keep why they are missing: SPSS user-missing codes -1 blank,
     -2 several boxes marked, -3 unresolved (still waiting for review); Stata .a, .b, .c;
     empty cells in CSV, Excel and Parquet. Answers still waiting for review are counted
     in a warning; with --require-reviewed the export fails instead (exit code 5).
     """
-    from scanner.cli import _run
     from scanner.export import export
 
     ds = _dataset(out, template)
     chosen = [f.value for f in formats or []] or ["csv"]
     names = list(WRITERS) if "all" in chosen else chosen
     folder = output if output is not None else out / "export"
-    result = _run(export, ds, folder, names, require_reviewed=require_reviewed)
+    result = run(export, ds, folder, names, require_reviewed=require_reviewed)
     if as_json:
         typer.echo(json.dumps({"files": [str(p) for p in result.files], "unresolved": result.unresolved,
                                "sheets": len(ds.data)}, indent=2))
@@ -73,10 +74,14 @@ def export_command(
 def tabulate_command(
     out: OutArg = Path("scan-results"),
     by: Annotated[Optional[str], typer.Option(
-        "--by", help="Split by `programme`, `role` or any other one-answer item.")] = None,
+        "--by", help="Split by `programme`, `role` or any other one-answer item (with --themes, also "
+                     "`question`).")] = None,
     items: Annotated[Optional[str], typer.Option(
         "--items",
         help="Items to show, comma-separated: ids (q07a), question numbers (7 or q07). Default: all.")] = None,
+    themes: Annotated[bool, typer.Option(
+        "--themes", help="Count the comments' themes instead: comments and respondents per theme, n and % of "
+                         "those who wrote a comment.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="text (a table in the terminal), csv or markdown.")]
     = TableFormat.text,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
@@ -88,28 +93,33 @@ def tabulate_command(
     Overall, or by programme or role (`--by`), like the study's Tables 1 to 49. Blank,
     several-marked and unresolved answers are shown as their own rows and never enter
     the percentages. CSV is long (one row per item, group and answer), for scripts.
+    With --themes: per theme of the codebook, how many comments and respondents have it,
+    overall or by programme, role or question, and how many comments are not yet coded.
     """
     from rich.console import Console
 
-    from scanner.cli import _run
-    from scanner.tabulate import render, tabulate, text_width
+    from scanner.tabulate import render, render_themes, tabulate, text_width, theme_counts, themes_text_width
 
     ds = _dataset(out, template)
-    tables = _run(tabulate, ds, items, by)
-    rendered = _run(render, tables, fmt.value)
+    if themes:
+        counts = run(theme_counts, ds, by)
+        rendered, width, what = run(render_themes, counts, fmt.value), themes_text_width(counts), "theme tables"
+    else:
+        tables = run(tabulate, ds, items, by)
+        rendered, width, what = run(render, tables, fmt.value), text_width(tables), f"{len(tables)} tables"
     if fmt.value != "text":
         if output is not None:
             output.write_text(rendered, encoding="utf-8")
-            typer.echo(f"wrote {len(tables)} tables to {output}", err=True)
+            typer.echo(f"wrote {what} to {output}", err=True)
         else:
             sys.stdout.write(rendered)
         return
     # Wider than the terminal rather than cut numbers: a long line wraps, a cut one lies.
-    width = max(text_width(tables), 80)
+    width = max(width, 80)
     if output is not None:
         with output.open("w", encoding="utf-8") as f:
             Console(file=f, width=width, no_color=True).print(*rendered)
-        typer.echo(f"wrote {len(tables)} tables to {output}", err=True)
+        typer.echo(f"wrote {what} to {output}", err=True)
     else:
         console = Console()
         console.width = max(console.width, width)
@@ -132,10 +142,9 @@ def report_command(
     comments written under it; last, data quality: what the scan flagged, what was
     reviewed, what is still unresolved, and pages not used and why.
     """
-    from scanner.cli import _run
     from scanner.report import parse_distributed, write_report
 
-    counts = _run(parse_distributed, distributed)
+    counts = run(parse_distributed, distributed)
     ds = _dataset(out, template)
-    path = _run(write_report, ds, output if output is not None else out / "report.html", counts, out)
+    path = run(write_report, ds, output if output is not None else out / "report.html", counts, out)
     typer.echo(f"wrote {path} ({len(ds.data)} questionnaires)", err=True)

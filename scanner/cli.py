@@ -1,19 +1,25 @@
-"""The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes."""
+"""The `scanner` and `scan` commands: parse options, call the library, map errors to exit codes.
+
+This module holds the scan, template and synth commands and assembles the app from the
+other command modules (`scanner.analysis_cli`, `scanner.review.cli`, `scanner.themes_cli`);
+they share `scanner.cli_errors` and import the library, never each other or this module.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from scanner.errors import ExitCode, ScannerError
+from scanner.analysis_cli import export_command, report_command, tabulate_command
+from scanner.cli_errors import is_verbose, run, setup_logging
 from scanner.colours_cli import colours_command
+from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
+from scanner.themes_cli import themes_app
 
 app = typer.Typer(
     help="Turn scanned paper questionnaires into a clean, analysable dataset.\n\n"
@@ -23,7 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-template_app = typer.Typer(help="Print a form, show its geometry, or list the shipped templates.",
+template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, or draft one "
+                                "from a form you already have.",
                            no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
@@ -31,39 +38,9 @@ TemplateArg = Annotated[str, typer.Argument(help="The template: a YAML file, or 
                                                  "(`scanner template list`).", show_default=False)]
 
 
-class _State:
-    verbose = False
-
-
-def _setup_logging(verbose: bool, quiet: bool = False) -> None:
-    _State.verbose = verbose
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
-
-
-def _run(fn, *args, **kwargs):
-    """Call the library; turn its errors into a one-line message and the exit code."""
-    try:
-        return fn(*args, **kwargs)
-    except ScannerError as exc:
-        if _State.verbose:
-            logging.exception("failed")
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: one line and exit 70, not a traceback and exit 1
-        if _State.verbose:
-            logging.exception("internal error")
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}; please report it "
-                   f"(--verbose shows the traceback)", err=True)
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs and tracebacks.")] = False) -> None:
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
 
 @template_app.command("render")
@@ -72,12 +49,14 @@ def template_render(
     output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write.")] = Path("blank.pdf"),
     copies: Annotated[int, typer.Option(help="Print N numbered copies; each page's QR code carries the copy's serial.")] = 0,
     first_serial: Annotated[int, typer.Option(help="Serial of the first numbered copy.")] = 1,
+    plain: Annotated[bool, typer.Option("--plain", help="No corner markers and no QR code, as a form made in a "
+                                                         "word processor (such pages cannot be scanned yet).")] = False,
 ) -> None:
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
 
-    t = _run(load_template, _run(find_template, template))
-    path = _run(render_pdf, t, output, copies=copies, first_serial=first_serial)
+    t = run(load_template, run(find_template, template))
+    path = run(render_pdf, t, output, copies=copies, first_serial=first_serial, plain=plain)
     typer.echo(f"wrote {path} ({len(t.pages) * max(copies, 1)} pages)", err=True)
 
 
@@ -87,7 +66,7 @@ def template_layout(
     as_json: Annotated[bool, typer.Option("--json", help="Print the geometry as JSON (the contract's shape).")] = False,
 ) -> None:
     """Show the form's geometry: pages, colours, items with their boxes in mm, comment zones."""
-    data = layout(_run(load_template, _run(find_template, template)))
+    data = layout(run(load_template, run(find_template, template)))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -99,6 +78,32 @@ def template_layout(
     typer.echo("colours: " + ", ".join(f"{c['name']} = {c['programme']}" for c in data["colours"]))
 
 
+@template_app.command("draft")
+def template_draft(
+    blank: Annotated[Path, typer.Argument(help="The blank form: its PDF (from a word processor) or a scan or "
+                                               "photo of a blank copy, all pages.", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The template to write.")] = Path("form.yaml"),
+    form: Annotated[Optional[str], typer.Option(help="The form's name (default: from the file name).")] = None,
+    colour_samples: Annotated[Optional[list[str]], typer.Option(
+        "--colour-samples", help="NAME=FILE: a copy on that paper (blank or filled); repeat for each colour.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the template if it exists.")] = False,
+) -> None:
+    """Draft a template from a form you already have (no markers, no QR code).
+
+    Finds tick boxes, bubbles and comment zones, groups boxes into items and reads the
+    column headers as scales. Writes the template, its reference pages and
+    `NAME.preview.pdf` showing every box with its item id and code; prints a summary and
+    what to check. Reading pages printed without markers is not supported yet.
+    """
+    from scanner.draft import colour_samples_option, draft_template, summary_lines, write_draft
+
+    samples = run(colour_samples_option, colour_samples or [])
+    result = run(draft_template, blank, form=form, colour_samples=samples)
+    written = run(write_draft, result, output, replace=force)
+    typer.echo("\n".join(summary_lines(result)))
+    typer.echo(f"wrote {written[0]}, {written[1]} and {len(written) - 2} reference pages", err=True)
+
+
 @template_app.command("list")
 def template_list() -> None:
     """List the templates that come with scanner: name, form and version, file.
@@ -106,7 +111,7 @@ def template_list() -> None:
     A name stands for its file wherever a template is asked for (`--template surestart`).
     """
     for path in template_files():
-        t = _run(load_template, path)
+        t = run(load_template, path)
         typer.echo(f"{path.stem}\t{t.form_version}\t{path}")
 
 
@@ -136,14 +141,14 @@ def synth(
     """
     from scanner.synth import SynthOptions, generate, parse_hard
 
-    t = _run(load_template, _run(find_template, template))
+    t = run(load_template, run(find_template, template))
     try:
         chosen = parse_hard("all" if hard else effects or "")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--effects") from None
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
                            jobs=max(1, jobs), hard=chosen)
-    result = _run(generate, t, output, count=count, seed=seed, options=options)
+    result = run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)
 
@@ -181,18 +186,19 @@ def scan_command(
     already read and never overwrites a review decision.
 
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
-    3 bad template; 4 a missing program (tesseract).
+    3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
+    (disk full, read-only).
     """
-    from scanner.pipeline import scan
+    from scanner import scan
     from scanner.console import print_failures, print_summary, progress_bar
     from scanner.survey import scan_template
 
-    _setup_logging(_State.verbose or verbose, quiet)
-    _quiet_opencv(_State.verbose)
-    t = _run(scan_template, out, template)
+    setup_logging(verbose or is_verbose(), quiet)
+    _quiet_opencv(is_verbose())
+    t = run(scan_template, out, template)  # before the progress bar, which a bad template never starts
     with progress_bar(enabled=not quiet) as on_progress:
-        summary = _run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
-                       progress=on_progress)
+        summary = run(scan, files, t, out, jobs=jobs or None, ocr=not no_ocr, programme=programme,
+                      progress=on_progress)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     if not (quiet or as_json):
@@ -205,13 +211,10 @@ def scan_command(
 
 app.command("review")(review_command)
 app.command("colours")(colours_command)
-
-
-from scanner.analysis_cli import export_command, report_command, tabulate_command  # noqa: E402
-
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)
+app.add_typer(themes_app, name="themes")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scanner import thresholds
+from scanner.cli_errors import run
 from scanner.errors import UsageError
 
 
@@ -37,18 +38,17 @@ def colours_command(
     after any re-scan. Each decision is kept in the store with who made it and when.
     """
     from scanner.calibrate import calibrate_survey, decide_clusters
-    from scanner.cli import _run
     from scanner.outputs import write_outputs
     from scanner.review.queue import open_survey
     from scanner.survey import survey_template
 
-    t = _run(survey_template, out, template)
-    pairs = _run(_parse_assign, assign or [])
-    with _run(open_survey, out, t) as store:
+    t = run(survey_template, out, template)
+    pairs = run(_parse_assign, assign or [])
+    with run(open_survey, out, t) as store:
         if pairs or confirm:
-            calibration = _run(decide_clusters, store, t, pairs, confirm, reviewer or getpass.getuser())
+            calibration = run(decide_clusters, store, t, pairs, confirm, reviewer or getpass.getuser())
         else:
-            calibration = _run(calibrate_survey, store, t)
+            calibration = run(calibrate_survey, store, t)
         write_outputs(store, t, out)
     rows = [_row(c, t) for c in calibration.clusters]
     if as_json:

@@ -15,14 +15,16 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform, mm_to_pixels
-from scanner.marks import NOISE_DARKNESS, darkness
+from scanner.marks import NOISE_DARKNESS, darkness, darkness_levels
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
-from scanner.render import page_raster
+from scanner.render import page_rasters
 from scanner.template import Comment, Template
 
 STACK_GAP_PX = 60
 """White space between stacked zones: Tesseract must not join lines across zones."""
+SCALES = (T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM)
+"""Zones are looked at coarsely to tell writing, finely to read it."""
 CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
 
@@ -33,8 +35,10 @@ def _grow(box: tuple, by: float) -> tuple:
 
 
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     speck_px = T.SPECK_MAX_MM2 * px_per_mm**2
+    if np.count_nonzero(ink) <= speck_px:
+        return 0.0  # specks at most, as on most zones: no need to tell them apart
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return float(areas[areas > speck_px].sum() / px_per_mm**2) if count > 1 else 0.0
 
@@ -54,23 +58,41 @@ class CommentReader:
         self._printed: dict[tuple[str, float], np.ndarray] = {}
 
     def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
-        """Where the blank form has ink around `zone` at `s` px/mm, widened to allow for
-        registration."""
+        """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
+        to allow for registration."""
         if (zone.id, s) not in self._printed:
-            blank = cv2.cvtColor(page_raster(self.template, zone.page, s * 25.4), cv2.COLOR_BGR2GRAY)
-            drawn = PageTransform.from_array(mm_to_pixels(s))
-            slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
-            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
-            for other in self.template.comments_on(zone.page):
-                dark = darkness(drawn.crop(blank, _grow(other.box_mm, T.COMMENT_MARGIN_MM), s))
-                self._printed[other.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
+            # The page is drawn once for both scales: drawing costs far more than rasterising.
+            blanks = page_rasters(self.template, zone.page, tuple(scale * 25.4 for scale in SCALES))
+            for scale, blank in zip(SCALES, blanks):
+                self._mask_page(zone.page, cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY), scale)
         return self._printed[zone.id, s]
 
-    def _writing(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
-        """The zone (with its margin) as darkness at `s` px/mm, and the same with what the
-        form prints there taken away."""
-        dark = darkness(transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
-        return dark, np.where(self._printed_mask(zone, s), 0.0, dark)
+    def _mask_page(self, page: int, blank: np.ndarray, s: float) -> None:
+        drawn = PageTransform.from_array(mm_to_pixels(s))
+        slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
+        for zone in self.template.comments_on(page):
+            dark = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+            self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
+
+    def _zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
+        """The zone (with its margin) at `s` px/mm, the darkness of each grey level there,
+        and where the form prints (to be taken away)."""
+        crop = transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
+        return crop, darkness_levels(crop), self._printed_mask(zone, s)
+
+    def _ink(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
+        """Where the zone is inked, what the form prints there left out."""
+        crop, levels, printed = self._zone(grey, transform, zone, s)
+        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~printed
+
+    def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
+                    s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The zone cleaned for people, and the same with what the form prints taken away
+        (for OCR)."""
+        crop, levels, printed = self._zone(grey, transform, zone, s)
+        cleaned = cv2.LUT(crop, _clean(levels))
+        return cleaned, np.where(printed, np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
         """Measure every comment zone of a page and transcribe the written ones.
@@ -78,17 +100,16 @@ class CommentReader:
         Whether a zone is written is told at a coarse resolution (most zones are blank);
         only written ones are resampled finely for OCR and their crop.
         """
-        coarse, fine = T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM
-        inks = {zone.id: _ink_area_mm2(self._writing(grey, transform, zone, coarse)[1] > T.INK_DARKNESS, coarse)
-                for zone in zones}
-        written = {zone.id: self._writing(grey, transform, zone, fine) for zone in zones
+        coarse, fine = SCALES
+        inks = {zone.id: _ink_area_mm2(self._ink(grey, transform, zone, coarse), coarse) for zone in zones}
+        written = {zone.id: self._clean_zone(grey, transform, zone, fine) for zone in zones
                    if inks[zone.id] >= T.WRITTEN_MIN_MM2}
-        ocr = _ocr_stacked([_clean(writing) for _, writing in written.values()], self.engine)
+        ocr = _ocr_stacked([writing for _, writing in written.values()], self.engine)
         texts = dict(zip(written, ocr))
         readings = []
         for zone in zones:
             text, confidence = texts.get(zone.id, ("", 0.0))
-            crop = _crop_jpeg(_clean(written[zone.id][0]), fine) if zone.id in written else None
+            crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop))

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -28,7 +29,8 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[PageProgress], None
         yield None
         return
     columns = (TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-               TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TextColumn("{task.fields[where]}"))
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+               TextColumn("{task.fields[where]}", markup=False))  # a file's name is not markup
     with Progress(*columns, console=stderr, transient=False) as bar:
         task = bar.add_task("scan", total=None, rate="", where="")
 
@@ -44,7 +46,7 @@ def print_summary(summary: ScanSummary) -> None:
     """The closing report: sheets, pages, programmes, what needs review, what failed."""
     rate = sum(summary.pages.values()) / summary.seconds if summary.seconds else 0.0
     stderr.print(f"[bold]{summary.sheets}[/] questionnaires from {sum(summary.pages.values())} pages "
-                 f"in {summary.seconds:.1f} s ({rate:.1f} pages/s); results in {summary.out_dir}")
+                 f"in {summary.seconds:.1f} s ({rate:.1f} pages/s); results in {escape(str(summary.out_dir))}")
     pages = Table(title="pages", show_header=False, box=None)
     for status, n in sorted(summary.pages.items()):
         pages.add_row(status, str(n))
@@ -53,8 +55,8 @@ def print_summary(summary: ScanSummary) -> None:
         programmes.add_row(name, str(n))
     stderr.print(pages, programmes)
     if summary.flagged:
-        flagged = Table(title=f"to review ({sum(summary.flagged.values())}): scanner review "
-                              f"{summary.out_dir}", show_header=False, box=None)
+        flagged = Table(title=Text(f"to review ({sum(summary.flagged.values())}): scanner review "
+                                   f"{summary.out_dir}"), show_header=False, box=None)
         for name, n in summary.flagged.most_common():
             flagged.add_row(str(n), Reason[name].value)
         stderr.print(flagged)

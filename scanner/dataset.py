@@ -10,7 +10,10 @@ Nothing missing is ever given a made-up valid code.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from enum import Enum, IntEnum
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from scanner.results import Status
 from scanner.store import STORE_NAME, Store
 from scanner.survey import survey_template
 from scanner.template import Comment, Item, Template
+from scanner.themes import CommentCoding, Theme, codebook, codings_frame, comment_codings
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class Variable:
     """The valid codes in the order printed, each with its label."""
     item: str | None = None
     """The template item or comment zone this variable comes from."""
+    theme: str | None = None
+    """The theme a comment zone's theme variable (1: the comment has it) stands for."""
 
     @property
     def coded(self) -> bool:
@@ -112,6 +118,8 @@ class Dataset:
         cells: every (sheet, item) after review: value, status, machine status, reason.
         pages: every input page with its status and reason (pages.csv).
         sheets: every sheet with its serial, pages and problems (sheets.csv).
+        themes: the codebook of themes (`scanner.themes`).
+        coded_comments: each comment coded, or with a memo, by (sheet id, comment id).
     """
 
     template: Template
@@ -121,6 +129,13 @@ class Dataset:
     cells: pd.DataFrame
     pages: pd.DataFrame
     sheets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    themes: tuple[Theme, ...] = ()
+    coded_comments: Mapping[tuple[str, str], CommentCoding] = field(default_factory=dict)
+
+    @cached_property
+    def codings(self) -> pd.DataFrame:
+        """Every theme given to a comment, by each coder (`themes.codings_frame`)."""
+        return codings_frame(self.coded_comments)
 
     @property
     def form(self) -> str:
@@ -324,8 +339,25 @@ def build_dataset(store: Store, template: Template) -> Dataset:
     dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
                            "form_page", "source", "first_page", "confidence"]].copy()
     dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store),
-                      sheets_table(store, cells))
-    return replace(dataset, comments=comments_frame(dataset))
+                      sheets_table(store, cells), tuple(codebook(store)), comment_codings(store))
+    return replace(dataset, comments=with_themes(comments_frame(dataset), dataset.coded_comments))
+
+
+def with_themes(comments: pd.DataFrame, coded: Mapping[tuple[str, str], CommentCoding]) -> pd.DataFrame:
+    """The comments with the themes in force (`; ` between them), their coder and the memos.
+
+    A comment is coded once a coder has given it themes, or taken them all off again: an
+    empty `themes` with a `coder` is a comment coded as fitting no theme. Memos of several
+    coders are each preceded by the coder's name.
+    """
+    keys = list(zip(comments["sheet_id"], comments["comment"]))
+    found = [coded.get(k) for k in keys]
+    out = comments.copy()
+    out["themes"] = ["; ".join(c.themes) if c else "" for c in found]
+    out["coder"] = [c.coder if c else "" for c in found]
+    out["memo"] = [(next(iter(c.memos.values())) if len(c.memos) == 1
+                    else "\n".join(f"{who}: {m}" for who, m in c.memos.items())) if c else "" for c in found]
+    return out
 
 
 def _text(value: object) -> str:
@@ -337,7 +369,8 @@ def comments_frame(ds: Dataset) -> pd.DataFrame:
     """One row per written comment, for reading comments question by question.
 
     Columns: sheet_id, programme, role, question, stem, comment, prompt, text, status,
-    reason, crop (the image of the zone, relative to the out folder), source, first_page.
+    reason, crop (the image of the zone, relative to the out folder), source, first_page
+    (and, from `with_themes`, themes, coder and memo).
     Comments still waiting for review are there too, with their status: their text may
     be empty (OCR off) or unsure, and the crop shows what was written. Zones on pages
     that are missing are not: nothing is known to be written there.
@@ -408,3 +441,59 @@ def open_dataset(out_dir: str | Path, template: Template | str | Path | None = N
         raise UsageError(f"{out_dir} holds no scan results ({STORE_NAME} is missing): run `scan` first")
     with Store(out_dir) as store:
         return build_dataset(store, template)
+
+
+THEME_VALUES = ((0, "Not given this theme"), (1, "Given this theme"))
+THEME_NAME_CHARS = 30
+"""Theme variables' names fit Stata (32 characters; pyreadstat fails on a 31-character name
+with value labels among other labelled variables, so two to spare) and SPSS (64 bytes)."""
+
+
+def theme_variable_name(zone: Comment, theme: str, taken: set[str]) -> str:
+    """`q07_theme_funding` for theme "Funding" of comment zone `q07_comment`: short enough
+    for Stata, and made unique with a number when two themes shorten to the same name."""
+    prefix = zone.id.removesuffix("_comment") or zone.id
+    slug = re.sub(r"[^a-z0-9]+", "_", theme.lower()).strip("_") or "theme"
+    base = f"{prefix}_theme_{slug}"[:THEME_NAME_CHARS].rstrip("_")
+    name, k = base, 2
+    while name in taken:
+        name = f"{base[:THEME_NAME_CHARS - len(str(k)) - 1]}_{k}"
+        k += 1
+    taken.add(name)
+    return name
+
+
+def with_theme_variables(ds: Dataset) -> Dataset:
+    """`ds` with the comments' themes as multiple-response variables, one per theme used
+    in a comment zone: 1 the respondent's comment has the theme (in force), 0 it was
+    coded without it; `Missing.BLANK` no comment written there, `Missing.UNRESOLVED`
+    a comment not yet coded."""
+    comments = ds.comments
+    if comments.empty or not len(ds.codings):
+        return ds
+    taken = {v.name for v in ds.variables}
+    variables, columns = list(ds.variables), {}
+    order = {t.name: k for k, t in enumerate(ds.themes)}
+    in_force = ds.codings[ds.codings["in_force"]]
+    for zone in ds.template.comments:
+        used = sorted(set(in_force.loc[in_force["item"] == zone.id, "theme"]), key=lambda t: order.get(t, len(order)))
+        rows = comments[comments["comment"] == zone.id].set_index("sheet_id")
+        stem = comment_variable(ds.template, zone).stem
+        for theme in used:
+            name = theme_variable_name(zone, theme, taken)
+            values = []
+            for sid in ds.data["sheet_id"]:
+                if sid not in rows.index:
+                    values.append(int(Missing.BLANK))
+                elif not rows.at[sid, "coder"]:
+                    values.append(int(Missing.UNRESOLVED))
+                else:
+                    values.append(int(theme in rows.at[sid, "themes"].split("; ")))
+            columns[name] = pd.array(values, dtype="Int64")
+            label = f"Q{zone.question} comment theme: {theme}" if zone.question else f"{zone.id} theme: {theme}"
+            variables.append(Variable(name, label, Kind.DUMMY, zone.question, stem, f"comment theme: {theme}",
+                                      None, THEME_VALUES, zone.id, theme))
+    if not columns:
+        return ds
+    data = pd.concat([ds.data, pd.DataFrame(columns, index=ds.data.index)], axis=1)
+    return replace(ds, data=data, variables=tuple(variables))

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     TEMPLATE = 3  # the template is missing or invalid
     MISSING_DEPENDENCY = 4  # an external program (tesseract, ...) is not installed
     UNRESOLVED = 5  # export --require-reviewed found items still in review
+    OUTPUT = 6  # the survey's folder cannot be written (disk full, read-only)
     INTERNAL = 70  # a bug: please report it
 
 
@@ -58,7 +59,26 @@ class MissingDependencyError(ScannerError):
     exit_code = ExitCode.MISSING_DEPENDENCY
 
 
+class OutputError(ScannerError):
+    """The survey's folder cannot be written: the disk is full, or it is read-only."""
+
+    exit_code = ExitCode.OUTPUT
+
+
 class UnresolvedItemsError(ScannerError):
     """Items still wait for review where the caller required none."""
 
     exit_code = ExitCode.UNRESOLVED
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of words, for a page's reason or a message.
+
+    OpenCV's errors carry its source file and a newline; an OSError's text repeats the
+    file name that the line already gives.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    err, func = getattr(exc, "err", None), getattr(exc, "func", None)  # cv2.error's parts
+    text = f"{err} in {func}" if err and func else str(exc)
+    return " ".join(text.split()) or type(exc).__name__

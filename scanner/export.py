@@ -15,6 +15,11 @@ How missing answers come out (the codes are `dataset.Missing`):
 | parquet | null             | null             | null             |
 
 The codebook counts each reason per variable, and items.csv has every cell's status.
+
+Coded comments add their themes (`dataset.with_theme_variables`): one 0/1 variable per
+comment zone and theme used there, missing as blank where no comment was written and as
+unresolved where it is not yet coded; for SPSS, `data_mrsets.sps` defines them as
+multiple-response sets. The `qdpx` format is the comments as a REFI-QDA project.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from types import MappingProxyType
 import pandas as pd
 
 from scanner import __version__
-from scanner.dataset import MISSING_LABELS, PROGRAMME, ROLE, STATA_MISSING, Dataset, Kind, Missing, Variable, truncate
+from scanner.dataset import (MISSING_LABELS, PROGRAMME, ROLE, STATA_MISSING, Dataset, Kind, Missing, Variable,
+                             truncate, with_theme_variables)
 from scanner.errors import UnresolvedItemsError, UsageError
 from scanner.spreadsheet import write_csv_for_people
 
@@ -79,8 +85,9 @@ def plain_data(ds: Dataset) -> pd.DataFrame:
     return df
 
 
-def labelled_data(ds: Dataset, *, categorical: bool = True) -> pd.DataFrame:
-    """The data with codes replaced by their labels (categorical, in scale order)."""
+def labelled_data(ds: Dataset, *, categorical: bool = True, ordered: bool = False) -> pd.DataFrame:
+    """The data with codes replaced by their labels (categorical, in scale order; `ordered`
+    makes the order one pandas compares and sorts by)."""
     df = ds.data.copy()
     for v in ds.coded:
         labels = ds.labels(v.name)
@@ -88,7 +95,7 @@ def labelled_data(ds: Dataset, *, categorical: bool = True) -> pd.DataFrame:
             df[v.name] = df[v.name].mask(df[v.name] < 0).astype("boolean")
         elif categorical:
             order = [label for _, label in v.values]
-            df[v.name] = pd.Categorical(labels, categories=list(dict.fromkeys(order)))
+            df[v.name] = pd.Categorical(labels, categories=list(dict.fromkeys(order)), ordered=ordered)
         else:
             df[v.name] = labels.astype(object)
     return df
@@ -237,7 +244,37 @@ def write_sav(ds: Dataset, folder: Path) -> list[Path]:
                              variable_value_labels=value_labels, missing_ranges=missing,
                              variable_measure=measure, variable_format=formats, note=note)
 
-    return [_atomic(folder / f"{DATA_STEM}.sav", write)]
+    return [_atomic(folder / f"{DATA_STEM}.sav", write)] + write_mrsets(ds, folder)
+
+
+def _spss_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_mrsets(ds: Dataset, folder: Path) -> list[Path]:
+    """data_mrsets.sps: SPSS syntax defining each comment zone's themes as a
+    multiple-response set ($q07_themes), for data.sav.
+
+    The SAV format can hold these sets, but pyreadstat cannot write them; running this
+    syntax on the opened data.sav adds them (then save it from SPSS).
+    """
+    groups: dict[str, list[Variable]] = {}
+    for v in ds.variables:
+        if v.theme is not None:
+            groups.setdefault(v.item, []).append(v)
+    if not groups:
+        return []
+    lines = [f"* Multiple-response sets of the comments' themes in {DATA_STEM}.sav: open it, run this, save it.",
+             "MRSETS"]
+    for item, members in groups.items():
+        zone = next(z for z in ds.template.comments if z.id == item)
+        name = "$" + (item.removesuffix("_comment") or item) + "_themes"
+        label = truncate(f"Q{zone.question} comment: themes" if zone.question else f"{item}: themes", 120)
+        lines.append(f"  /MDGROUP NAME={name} LABEL={_spss_text(label)} CATEGORYLABELS=VARLABELS VALUE=1")
+        lines.append("    VARIABLES=" + " ".join(v.name for v in members))
+    lines += ["  /DISPLAY NAME=[ALL].", ""]
+    text = "\n".join(lines)
+    return [_atomic(folder / f"{DATA_STEM}_mrsets.sps", lambda tmp: tmp.write_text(text, encoding="utf-8"))]
 
 
 def write_dta(ds: Dataset, folder: Path) -> list[Path]:
@@ -283,12 +320,20 @@ def write_parquet(ds: Dataset, folder: Path) -> list[Path]:
     return [_atomic(folder / f"{DATA_STEM}.parquet", lambda tmp: pq.write_table(table, tmp))]
 
 
+def write_qdpx(ds: Dataset, folder: Path) -> list[Path]:
+    """comments.qdpx: the comments, codebook and codings as a REFI-QDA project."""
+    from scanner.refiqda import write_qdpx as write_project
+
+    return [write_project(ds, folder / "comments.qdpx")]
+
+
 WRITERS: MappingProxyType[str, Callable[[Dataset, Path], list[Path]]] = MappingProxyType({
     "csv": write_csv,
     "xlsx": write_xlsx,
     "sav": write_sav,
     "dta": write_dta,
     "parquet": write_parquet,
+    "qdpx": write_qdpx,
 })
 """Format name -> writer: the plug point for export formats."""
 
@@ -340,6 +385,7 @@ def export(ds: Dataset, folder: str | Path, formats: list[str] | tuple[str, ...]
                     Missing.UNRESOLVED, STATA_MISSING[Missing.UNRESOLVED])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    ds = with_theme_variables(ds)
     files: list[Path] = []
     for name in dict.fromkeys(formats):
         files += WRITERS[name](ds, folder)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import array
 import contextlib
 import ctypes
+import errno
 import hashlib
-import struct
 import logging
 import mmap
+import os
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +27,29 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from scanner.errors import InputFileError
+from scanner.errors import InputFileError, one_line
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
-INPUT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+UNSUPPORTED_IMAGE_SUFFIXES = {".bmp", ".gif", ".webp", ".jp2", ".heic", ".heif", ".avif", ".pnm", ".pbm", ".pgm",
+                              ".ppm", ".svg"}
+"""Image types a scanner or phone may save that are not read: named in the file's reason."""
+
+NOT_INPUTS = {"thumbs.db", "desktop.ini"}
+"""Files Windows leaves in every folder of pictures: never a page, not worth a row."""
 
 MAX_PIXELS = 60_000_000
 """Above this (an A4 page at about 800 dpi) images are decoded at reduced size: a
 scanner never needs it, and it keeps a pathological input from exhausting memory."""
+
+MAX_DECODE_PIXELS = 2 * MAX_PIXELS
+"""Above this an image is refused from its header, before decoding: a PNG of 20000 x
+20000 white pixels is a small file but takes gigabytes and seconds to decode, and no
+scan of a page is that large (A4 at 1,000 dpi is 97 million pixels; reading needs 300)."""
+
+MIN_SIDE_PIXELS = 100
+"""Below this many pixels a side an image is no scanned page (A4 at 150 dpi is 1240 x
+1754): refused with a reason rather than failing deep in the reader."""
 
 GREYSCALE_SPREAD = 0.25
 """Mean difference between colour channels below which a colour image is greyscale."""
@@ -115,22 +130,38 @@ def _sniff(path: Path) -> str | None:
 def expand_inputs(paths: Iterable[str | Path], exclude: Path | None = None) -> Iterator[tuple[str, Path]]:
     """Each input file as (name as given, path); folders give their files in name order.
 
-    Files under `exclude` (the out folder, whose crops are JPEGs) are not inputs. A
-    folder holding no PDF or image comes back itself, so that it is reported rather
-    than dropped silently.
+    Every file found in a folder is an input, so that each is read or reported: one of
+    an unsupported type, a broken symbolic link or a link loop too. Not inputs: hidden
+    files and folders (a name starting with a dot), `NOT_INPUTS`, and files under
+    `exclude` (the out folder, whose crops are JPEGs). A folder holding no file comes
+    back itself, so that it is reported rather than dropped silently.
     """
-    skip = exclude.resolve() if exclude is not None else None
+    skip = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            children = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
-                              and (skip is None or not p.resolve().is_relative_to(skip)))
+            children = sorted(_folder_files(path, skip))
             for child in children:
                 yield str(child), child
             if not children:
                 yield str(given), path
         else:
             yield str(given), path
+
+
+def _folder_files(folder: Path, skip: str | None) -> Iterator[Path]:
+    """Every file under `folder`, following links to folders but never round a loop."""
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen or (skip is not None and Path(real).is_relative_to(skip)):
+            dirs.clear()  # a link back to a folder already listed, or the out folder
+            continue
+        seen.add(real)
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and name.lower() not in NOT_INPUTS:
+                yield Path(root, name)
 
 
 def count_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> int:
@@ -157,10 +188,12 @@ def enumerate_pages(paths: Iterable[str | Path], exclude: Path | None = None) ->
         except InputFileError as exc:
             yield InputProblem(source, exc.page, exc.reason)
         except (OSError, cv2.error) as exc:
-            yield InputProblem(source, None, f"cannot be read: {exc}")
+            yield InputProblem(source, None, f"cannot be read: {one_line(exc)}")
 
 
 def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
+    if path.is_symlink() and not path.exists():
+        raise InputFileError(source, _broken_link(path))
     if not path.exists():
         raise InputFileError(source, "no such file or folder")
     if path.is_dir():
@@ -179,6 +212,9 @@ def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
             yield PageTask(source, str(path), k + 1, "tiff-frame", _frame_hash(digests, k, path))
     elif kind in ("png", "jpeg"):
         yield PageTask(source, str(path), 1, "image", _digest(path.read_bytes()))
+    elif path.suffix.lower() in UNSUPPORTED_IMAGE_SUFFIXES:
+        raise InputFileError(source, f"{path.suffix.lower()} is not a supported image type: "
+                                     "save it as PNG, JPEG or TIFF")
     else:
         raise InputFileError(source, "neither a PDF nor an image (PNG, JPEG, TIFF)")
 
@@ -259,6 +295,16 @@ def _file_page_hash(path: Path, index: int) -> str:
     number, so the page is still known again while the file stays the same."""
     with path.open("rb") as f:
         return f"{hashlib.file_digest(f, 'sha1').hexdigest()[:16]}:{index + 1}"
+
+
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link leads nowhere: a loop, or a target that does not exist."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop: it leads back to itself"
+    return f"a broken symbolic link: its target {os.readlink(path)} does not exist"
 
 
 def _open_pdf(source: str, path: Path) -> pdfium.PdfDocument:
@@ -365,6 +411,69 @@ def _object_text(obj: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> bytes:
     return buffer.raw
 
 
+def _check_size(size: tuple[int, int] | None, task: PageTask) -> None:
+    """Refuse an image too large to decode, from the width and height in its header."""
+    if size is not None and size[0] * size[1] > MAX_DECODE_PIXELS:
+        raise InputFileError(task.source, f"the image is {size[0]} x {size[1]} pixels, more than any scan of a "
+                                          f"page ({MAX_DECODE_PIXELS // 1_000_000} million at most): scan at "
+                                          "600 dpi or less", task.page)
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG from its header, without decoding it."""
+    if data.startswith(b"\x89PNG") and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    at = 2
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
+            at += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        else:
+            at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return None
+
+
+def _tiff_frame_size(path: str, index: int) -> tuple[int, int] | None:
+    """Width and height of frame `index` (0-based) of a TIFF, or BigTIFF, from its directory."""
+    try:
+        return _tiff_directory_size(path, index)
+    except struct.error:
+        return None  # a damaged directory: the decoder says what is wrong
+
+
+def _tiff_directory_size(path: str, index: int) -> tuple[int, int] | None:
+    with open(path, "rb") as f:
+        head = f.read(16)
+        order = "<" if head[:2] == b"II" else ">"
+        big = head[2:4] in (b"\x2b\x00", b"\x00\x2b")
+        # Offsets, entry counts and entries: 4, 2 and 12 bytes in a TIFF, 8, 8 and 20 in a BigTIFF.
+        offset_fmt, count_fmt, entry = (order + "Q", order + "Q", 20) if big else (order + "I", order + "H", 12)
+        offset = struct.unpack(offset_fmt, head[8:16] if big else head[4:8])[0]
+        for _ in range(index):
+            f.seek(offset)
+            count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
+            f.seek(offset + struct.calcsize(count_fmt) + count * entry)
+            offset = struct.unpack(offset_fmt, f.read(struct.calcsize(offset_fmt)))[0]
+        f.seek(offset)
+        count = struct.unpack(count_fmt, f.read(struct.calcsize(count_fmt)))[0]
+        entries = f.read(count * entry)
+    size = {}
+    for at in range(0, len(entries) - entry + 1, entry):
+        tag, kind = struct.unpack(order + "HH", entries[at:at + 4])
+        value = entries[at + (12 if big else 8):]  # after the tag, type and count
+        fmt = {3: "H", 4: "I", 16: "Q"}.get(kind)
+        if tag in (256, 257) and fmt:
+            size[tag] = struct.unpack(order + fmt, value[:struct.calcsize(fmt)])[0]
+    return (size[256], size[257]) if len(size) == 2 else None
+
+
 def _decode(data: bytes, task: PageTask) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
@@ -440,29 +549,40 @@ def load_page(task: PageTask) -> LoadedPage:
     """Decode one page to pixels.
 
     Raises:
-        InputFileError: the page cannot be decoded; names the file and page.
+        InputFileError: the page cannot be decoded, or is too large or too small to be a
+            scanned page; names the file and page.
     """
     try:
-        if task.kind == "jpeg":
-            assert task.data is not None
-            return _from_jpeg(task.data, task)
-        if task.kind == "image":
-            data = Path(task.path).read_bytes()
-            if data.startswith(b"\xff\xd8"):
-                return _from_jpeg(data, task)
-            raw = _decode(data, task)
-        elif task.kind == "tiff-frame":
-            ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
-            if not ok or not frames:
-                raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
-            raw = _shrink_huge(frames[0])
-        else:
-            raw = _render_pdf_page(task)
+        loaded = _load(task)
     except (OSError, pdfium.PdfiumError, cv2.error) as exc:
-        raise InputFileError(task.source, f"cannot be read: {exc}", task.page) from None
+        raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
     except MemoryError:
         raise InputFileError(task.source, "the image is too large to load", task.page) from None
-    return _from_pixels(raw)
+    height, width = loaded.grey.shape
+    if min(width, height) < MIN_SIDE_PIXELS:
+        raise InputFileError(task.source, f"the image is only {width} x {height} pixels: too small to be "
+                                          "a scanned page", task.page)
+    return loaded
+
+
+def _load(task: PageTask) -> LoadedPage:
+    if task.kind == "jpeg":
+        assert task.data is not None
+        _check_size(_header_size(task.data), task)
+        return _from_jpeg(task.data, task)
+    if task.kind == "image":
+        data = Path(task.path).read_bytes()
+        _check_size(_header_size(data), task)
+        if data.startswith(b"\xff\xd8"):
+            return _from_jpeg(data, task)
+        return _from_pixels(_decode(data, task))
+    if task.kind == "tiff-frame":
+        _check_size(_tiff_frame_size(task.path, task.page - 1), task)
+        ok, frames = cv2.imreadmulti(task.path, start=task.page - 1, count=1, flags=cv2.IMREAD_UNCHANGED)
+        if not ok or not frames:
+            raise InputFileError(task.source, "this TIFF page cannot be decoded", task.page)
+        return _from_pixels(_shrink_huge(frames[0]))
+    return _from_pixels(_render_pdf_page(task))
 
 
 def page_task(source: str, path: str | Path, page: int) -> PageTask:

@@ -16,6 +16,7 @@ How an item is read (numbers in `thresholds`):
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from scanner import thresholds as T
@@ -30,47 +31,93 @@ NOISE_DARKNESS = 0.06
 def quantile(values: np.ndarray, q: float) -> float:
     """The q-quantile (0-1) of `values` by partial sort: np.percentile costs ten times more
     on the small arrays of a box, and boxes are read by the hundred on every page."""
-    flat = values.ravel()
-    k = min(len(flat) - 1, int(q * len(flat)))
-    return float(np.partition(flat, k)[k])
+    return float(_quantiles(values.ravel(), q))
+
+
+def _quantiles(values: np.ndarray, q: float) -> np.ndarray:
+    """The q-quantile (0-1) along the last axis."""
+    n = values.shape[-1]
+    k = min(n - 1, int(q * n))
+    if values.dtype == np.uint8 and values.ndim == 1:
+        # The same order statistic from a histogram of the 256 levels: a fifth of the time.
+        return np.uint8(np.searchsorted(np.cumsum(np.bincount(values, minlength=256)), k, side="right"))
+    return np.partition(values, k, axis=-1)[..., k]
+
+
+def darkness_levels(crop: np.ndarray) -> np.ndarray:
+    """The darkness of each of the 256 grey levels against the paper of a grey (uint8)
+    crop (see `darkness`): shape (256,), or (n, 256) for a stack of crops."""
+    # A quarter of the pixels tell the paper level as well as all of them, four times faster.
+    sample = crop[..., ::2, ::2]
+    paper = np.maximum(_quantiles(sample.reshape(*sample.shape[:-2], -1), T.PAPER_PERCENTILE / 100), 1.0)
+    paper = np.asarray(paper, dtype=np.float32)[..., None]
+    return np.clip((paper - np.arange(256, dtype=np.float32)) / paper, 0.0, 1.0)
 
 
 def darkness(crop: np.ndarray) -> np.ndarray:
-    """Per-pixel darkness relative to the local paper: 0 paper, 1 black."""
-    # A quarter of the pixels tell the paper level as well as all of them, four times faster.
-    paper = max(quantile(crop[::2, ::2], T.PAPER_PERCENTILE / 100), 1.0)
-    return np.clip((paper - crop.astype(np.float32)) / paper, 0.0, 1.0)
+    """Per-pixel darkness of a grey (uint8) crop relative to the local paper: 0 paper,
+    1 black. A stack of crops (n, height, width) is taken crop by crop, each against its
+    own paper."""
+    # Each grey level's darkness looked up: the same numbers as computing them pixel by
+    # pixel, for a tenth of the arithmetic.
+    levels = darkness_levels(crop)
+    if crop.ndim == 2:
+        return cv2.LUT(crop, levels)
+    return np.stack([cv2.LUT(c, table) for c, table in zip(crop, levels)])
+
+
+def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple],
+                  codes: list[int]) -> list[BoxMeasure]:
+    """Ink inside each box (border excluded), how evenly it fills it, and ink just outside,
+    for boxes of one size, measured together (one array operation for all, not one per box)."""
+    s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
+    # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
+    dark = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
+    dark = np.where(dark > NOISE_DARKNESS, dark, 0.0)
+    inset = round((margin + T.BOX_INSET_MM) * s)
+    interior = dark[:, inset:-inset, inset:-inset]
+    scores = interior.mean(axis=(1, 2))
+    strong = _quantiles(interior.reshape(len(codes), -1), 0.95)
+    # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
+    # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
+    evenly = (interior > 0.5 * strong[:, None, None]).mean(axis=(1, 2))
+    fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
+    outside = _outside(dark, s)
+    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4))
+            for code, score, fill, out in zip(codes, scores, fills, outside)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
-    """Ink inside one box (border excluded), how evenly it fills it, and ink just outside."""
-    s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
-    dark = darkness(transform.crop(grey, box_mm, s, margin_mm=margin))
-    dark = np.where(dark > NOISE_DARKNESS, dark, 0.0)
-    inset = round((margin + T.BOX_INSET_MM) * s)
-    interior = dark[inset:-inset, inset:-inset]
-    score = float(interior.mean())
-    strong = quantile(interior, 0.95)
-    # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
-    # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
-    fill = float((interior > 0.5 * strong).mean()) if strong > T.INK_DARKNESS / 2 else 0.0
-    return BoxMeasure(code, round(score, 4), round(fill, 4), round(_outside(dark, s), 4))
+    """`measure_boxes` for one box."""
+    return measure_boxes(grey, transform, [box_mm], [code])[0]
 
 
-def _outside(dark: np.ndarray, s: float) -> float:
-    """Ink in thin strips left of, right of and below the box (not above: the row's rule
+def _outside(dark: np.ndarray, s: float) -> np.ndarray:
+    """Ink in thin strips left of, right of and below each box (not above: the row's rule
     is there): a mark that overshoots its box leaves most of its ink here."""
     near, far = round((T.PAPER_MARGIN_MM - T.OUTSIDE_FAR_MM) * s), round((T.PAPER_MARGIN_MM - T.OUTSIDE_NEAR_MM) * s)
-    h, w = dark.shape
+    _, h, w = dark.shape
     top, bottom = round(T.PAPER_MARGIN_MM * s), h - round(T.PAPER_MARGIN_MM * s)
-    strips = (dark[top:bottom, near:far], dark[top:bottom, w - far:w - near], dark[h - far:h - near, near:w - near])
-    return max(float(strip.mean()) for strip in strips)
+    strips = (dark[:, top:bottom, near:far], dark[:, top:bottom, w - far:w - near],
+              dark[:, h - far:h - near, near:w - near])
+    return np.max([strip.mean(axis=(1, 2)) for strip in strips], axis=0)
 
 
 def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item]) -> list[ItemMeasure]:
-    """Measure every tick box of the page's items."""
-    return [ItemMeasure(item.id, tuple(measure_box(grey, transform, o.box_mm, o.code) for o in item.options))
-            for item in items]
+    """Measure every tick box of the page's items, boxes of a size together."""
+    options = [option for item in items for option in item.options]
+    by_size: dict[tuple[float, float], list[int]] = {}
+    for k, option in enumerate(options):
+        by_size.setdefault(tuple(option.box_mm[2:]), []).append(k)
+    boxes: dict[int, BoxMeasure] = {}
+    for ks in by_size.values():
+        measured = measure_boxes(grey, transform, [options[k].box_mm for k in ks], [options[k].code for k in ks])
+        boxes.update(zip(ks, measured))
+    measures, k = [], 0
+    for item in items:
+        measures.append(ItemMeasure(item.id, tuple(boxes[k + j] for j in range(len(item.options)))))
+        k += len(item.options)
+    return measures
 
 
 def sheet_mark_level(measures: list[ItemMeasure]) -> float:

@@ -1,4 +1,5 @@
-"""OCR engines: Tesseract, and a null engine for `--no-ocr` and for fast tests.
+"""OCR engines: Tesseract (in-process, or its command as a fallback), and a null engine for
+`--no-ocr` and for fast tests.
 
 The engine is the one plug point of the comment stage: anything that turns an image of
 text lines into words with boxes and confidences can replace Tesseract.
@@ -6,6 +7,7 @@ text lines into words with boxes and confidences can replace Tesseract.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -49,14 +51,28 @@ class NullEngine:
         return []
 
 
+PAGE_SEGMENTATION = 4
+"""Tesseract's `--psm 4`: one column of text lines of varying sizes, as stacked zones are."""
+
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata")
+"""Where Debian (tesseract-ocr-eng) and source installs keep the models, newest first."""
+
+
+def _one_thread() -> None:
+    # Tesseract's OpenMP threads fight the process pool: one thread is ~5x faster here.
+    # Read when the library loads, so set before either engine touches it.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
 class TesseractEngine:
-    """Tesseract through pytesseract, one process per call (so callers batch zones)."""
+    """Tesseract through pytesseract, one process per call (so callers batch zones).
+
+    The fallback when tesserocr is missing: each call pays ~95 ms of process start."""
 
     name = "tesseract"
 
     def __init__(self, language: str = "eng"):
-        # Tesseract's OpenMP threads fight the process pool: one thread is ~5x faster here.
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        _one_thread()
         import pytesseract
 
         self._tess = pytesseract
@@ -64,15 +80,40 @@ class TesseractEngine:
         self.version = check_tesseract()
 
     def read(self, image: np.ndarray) -> list[Word]:
-        data = self._tess.image_to_data(image, lang=self.language, config="--psm 4",
-                                        output_type=self._tess.Output.DICT)
-        words = []
-        for k, text in enumerate(data["text"]):
-            conf = float(data["conf"][k])
-            if text.strip() and conf >= 0:
-                words.append(Word(text.strip(), conf / 100.0, int(data["left"][k]), int(data["top"][k]),
-                                  int(data["width"][k]), int(data["height"][k])))
-        return words
+        return words_from_tsv(self._tess.image_to_data(image, lang=self.language,
+                                                       config=f"--psm {PAGE_SEGMENTATION}"))
+
+
+class InProcessEngine:
+    """Tesseract's library inside the process, through tesserocr: asked as the command is
+    (page segmentation, words and confidences from the same TSV), without a process start
+    per call. Each worker process makes its own engine, which loads the model on its
+    first read (the parent of a pool never reads)."""
+
+    name = "tesserocr"
+
+    def __init__(self, language: str = "eng"):
+        _one_thread()
+        import tesserocr  # ImportError: the caller falls back to the command
+
+        self._tesserocr = tesserocr
+        self.language = language
+        self.datapath = tessdata_dir(language)
+        self.version = tesserocr.tesseract_version().split()[1]
+        self._api = None
+
+    def read(self, image: np.ndarray) -> list[Word]:
+        if self._api is None:
+            try:
+                self._api = self._tesserocr.PyTessBaseAPI(path=self.datapath, lang=self.language,
+                                                          psm=PAGE_SEGMENTATION)
+            except RuntimeError as exc:
+                raise MissingDependencyError(f"Tesseract's {self.language} model in {self.datapath} cannot be "
+                                             f"loaded ({exc}); {INSTALL_HINT}") from None
+        image = np.ascontiguousarray(image, dtype=np.uint8)
+        height, width = image.shape
+        self._api.SetImageBytes(image.tobytes(), width, height, 1, width)
+        return words_from_tsv(self._api.GetTSVText(0))
 
 
 def check_tesseract() -> str:
@@ -89,6 +130,37 @@ def check_tesseract() -> str:
         return str(pytesseract.get_tesseract_version())
     except (pytesseract.TesseractNotFoundError, OSError) as exc:
         raise MissingDependencyError(f"tesseract cannot run ({exc}); {INSTALL_HINT}") from None
+
+
+def tessdata_dir(language: str) -> str:
+    """The folder holding `language`'s Tesseract model: $TESSDATA_PREFIX when set (as for
+    the command), else the first of TESSDATA_DIRS that has it.
+
+    Raises:
+        MissingDependencyError: no such model, with how to install it.
+    """
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    patterns = [prefix, os.path.join(prefix, "tessdata")] if prefix else TESSDATA_DIRS
+    for pattern in patterns:
+        for folder in sorted(glob.glob(pattern), reverse=True):
+            if os.path.isfile(os.path.join(folder, f"{language}.traineddata")):
+                return folder
+    raise MissingDependencyError(f"no Tesseract model for {language!r} in {', '.join(patterns)}; {INSTALL_HINT}")
+
+
+def words_from_tsv(tsv: str) -> list[Word]:
+    """The words of Tesseract's TSV output (both engines give the same), with their boxes;
+    rows for blocks and lines (confidence -1) and empty words are left out."""
+    words = []
+    for line in tsv.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 12 or not fields[0].isdigit():
+            continue  # the header, or a short row
+        left, top, width, height, conf = fields[6:11]
+        text = fields[11].strip()
+        if text and float(conf) >= 0:
+            words.append(Word(text, float(conf) / 100.0, int(left), int(top), int(width), int(height)))
+    return words
 
 
 WORD_LISTS = ("/usr/share/dict/british-english", "/usr/share/dict/american-english", "/usr/share/dict/words")
@@ -135,4 +207,16 @@ def _forms(word: str) -> list[str]:
 
 
 def make_engine(enabled: bool) -> OcrEngine:
-    return TesseractEngine() if enabled else NullEngine()
+    """The OCR engine: Tesseract in-process when tesserocr is installed, else the
+    `tesseract` command; the null engine when OCR is off.
+
+    Raises:
+        MissingDependencyError: OCR is on and neither can run, with how to install it.
+    """
+    if not enabled:
+        return NullEngine()
+    try:
+        return InProcessEngine()
+    except (ImportError, MissingDependencyError) as exc:
+        log.info("Tesseract in-process unavailable (%s): running the tesseract command per page, ~3x slower", exc)
+        return TesseractEngine()

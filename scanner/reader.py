@@ -2,7 +2,8 @@
 
 This is what a worker runs for each page. It decides nothing that needs the rest of
 the sheet (that is `assemble`'s job); it returns everything measured, as a picklable
-`PageResult`, and never raises for a bad page: the problem becomes the result.
+`PageResult`, and never raises for a bad page: any failure becomes the page's result,
+an error with the reason in one line, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from scanner import comments, identify, marks
 from scanner import thresholds as T
 from scanner.colour import PaperSample, measure_paper
-from scanner.errors import InputFileError
+from scanner.errors import InputFileError, one_line
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
 from scanner.register import Registrar, downscale
@@ -69,14 +69,15 @@ class PageReader:
         """Read one page; problems come back as the result's status and reason."""
         base = {"source": task.source, "page": task.page, "content_hash": task.content_hash}
         try:
-            loaded = load_page(task)
+            return self._read_loaded(base, load_page(task))
         except InputFileError as exc:
-            return PageResult(**base, status=PageStatus.ERROR, reason=exc.reason)
-        try:
-            return self._read_loaded(base, loaded)
-        except (cv2.error, ValueError, MemoryError) as exc:
+            reason = exc.reason
+        except MemoryError:
+            reason = "the page is too large to read in the memory available"
+        except Exception as exc:  # a bug or a broken dependency: this page's error, not the batch's end
             log.debug("page %s %d failed", task.source, task.page, exc_info=True)
-            return PageResult(**base, status=PageStatus.ERROR, reason=f"cannot be read: {exc}")
+            reason = f"the reader failed on this page ({type(exc).__name__}: {one_line(exc)}); please report it"
+        return PageResult(**base, status=PageStatus.ERROR, reason=reason)
 
     def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
         grey = loaded.grey

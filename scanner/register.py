@@ -47,16 +47,43 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
+def _reduction(grey: np.ndarray, page_long_mm: float, px_per_mm: float) -> int:
+    """The whole k by which `downscale` divides the image's size (1: not at all)."""
+    return max(1, round(max(grey.shape) / (px_per_mm * page_long_mm)))
+
+
 def downscale(grey: np.ndarray, page_long_mm: float, px_per_mm: float) -> tuple[np.ndarray, float]:
     """The page at about `px_per_mm`, and the factor applied.
 
     The factor is 1/k for a whole k, which OpenCV's area resampling does several times
     faster than an arbitrary one; never enlarges.
     """
-    k = round(max(grey.shape) / (px_per_mm * page_long_mm))
-    if k <= 1:
+    k = _reduction(grey, page_long_mm, px_per_mm)
+    if k == 1:
         return grey, 1.0
     return cv2.resize(grey, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA), 1 / k
+
+
+def corner_windows(grey: np.ndarray, page_long_mm: float, px_per_mm: float,
+                   share: float) -> tuple[list[tuple[np.ndarray, int, int]], float]:
+    """The four corner windows (`share` of the width and height) of `downscale`'s image,
+    each with its offset there, and the factor: the same pixels, without downscaling
+    the 60% of the page between them."""
+    k = _reduction(grey, page_long_mm, px_per_mm)
+    height, width = grey.shape
+    h, w = (round(height * (1 / k)), round(width * (1 / k))) if k > 1 else (height, width)
+    wh, ww = int(h * share), int(w * share)
+    windows = []
+    for y0, x0 in ((0, 0), (0, w - ww), (h - wh, w - ww), (h - wh, 0)):
+        # A window at the far edge takes the image's last, partial block of pixels as the
+        # whole page's resampling does; starting it on an even block keeps OpenCV's
+        # rounding of the size (half to even) the same too.
+        ya, xa = (y0 - y0 % 2, x0 - x0 % 2) if k > 1 else (y0, x0)
+        part = grey[ya * k: (y0 + wh) * k if y0 == 0 else height, xa * k: (x0 + ww) * k if x0 == 0 else width]
+        if k > 1:
+            part = cv2.resize(part, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA)
+        windows.append((part[y0 - ya: y0 - ya + wh, x0 - xa: x0 - xa + ww], x0, y0))
+    return windows, 1 / k
 
 
 def _detector(template: Template) -> cv2.aruco.ArucoDetector:
@@ -83,13 +110,16 @@ class Registrar:
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
-        found = self._detect(grey, T.MARKER_SEARCH_PX_PER_MM, corners_only=True)
+        long_mm = max(self.template.page_size_mm)
+        found = self._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
         for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
             if found and max(len(seen) for seen in found.values()) == 4:
                 break
             # A marker far from its corner (a phone photo), small, blurred or skewed: the
             # whole page, then closer.
-            found = self._detect(grey, px_per_mm) or found
+            small, factor = downscale(grey, long_mm, px_per_mm)
+            corners, ids, _ = self.detector.detectMarkers(small)
+            found = self._found(list(corners), [] if ids is None else list(ids.ravel()), factor) or found
         if not found:
             return None
         page, seen = max(found.items(), key=lambda kv: len(kv[1]))
@@ -99,27 +129,20 @@ class Registrar:
         dst = np.concatenate([seen[k] for k in seen])
         return self._fit(page, src, dst, len(seen))
 
-    def _search(self, small: np.ndarray, corners_only: bool) -> tuple[list, list]:
-        """Marker corners and ids in `small`, looking only near the image's corners if asked
-        (where a scanner puts them: 40% of the pixels, 40% of the time)."""
-        if not corners_only:
-            corners, ids, _ = self.detector.detectMarkers(small)
-            return list(corners), [] if ids is None else list(ids.ravel())
-        h, w = small.shape
-        wh, ww = int(h * T.MARKER_WINDOW), int(w * T.MARKER_WINDOW)
+    def _search_corners(self, grey: np.ndarray, px_per_mm: float) -> dict[int, dict[int, np.ndarray]]:
+        """Markers looked for only near the image's corners, where a scanner puts them: 40%
+        of the pixels, 40% of the time."""
+        windows, factor = corner_windows(grey, max(self.template.page_size_mm), px_per_mm, T.MARKER_WINDOW)
         all_corners, all_ids = [], []
-        for y0, x0 in ((0, 0), (0, w - ww), (h - wh, w - ww), (h - wh, 0)):
-            corners, ids, _ = self.detector.detectMarkers(small[y0:y0 + wh, x0:x0 + ww])
+        for window, x0, y0 in windows:
+            corners, ids, _ = self.detector.detectMarkers(window)
             if ids is not None:
                 all_corners += [c + np.array([x0, y0], dtype=np.float32) for c in corners]
                 all_ids += list(ids.ravel())
-        return all_corners, all_ids
+        return self._found(all_corners, all_ids, factor)
 
-    def _detect(self, grey: np.ndarray, px_per_mm: float,
-                corners_only: bool = False) -> dict[int, dict[int, np.ndarray]]:
+    def _found(self, corners: list, ids: list, factor: float) -> dict[int, dict[int, np.ndarray]]:
         """Detected marker corners in full-resolution pixels, by form page and corner."""
-        small, factor = downscale(grey, max(self.template.page_size_mm), px_per_mm)
-        corners, ids = self._search(small, corners_only)
         found: dict[int, dict[int, np.ndarray]] = {}
         for c, marker_id in zip(corners, ids):
             page, corner = divmod(int(marker_id), 4)

@@ -170,8 +170,12 @@ def _draw_item(pc: _PageCanvas, template: Template, item: Item) -> None:
             pc.text(scale.label(option.code), x + w + 2.0, y + (h - 3.0) / 2, OPTION_LABEL_W, "body")
 
 
-def render_page(canvas: Canvas, template: Template, page: int, serial: int | None = None) -> None:
-    """Draw one page of the form on `canvas` and finish the page."""
+def render_page(canvas: Canvas, template: Template, page: int, serial: int | None = None, plain: bool = False) -> None:
+    """Draw one page of the form on `canvas` and finish the page.
+
+    `plain` leaves out the corner markers and the QR code, as a form made in a word
+    processor would be (so is a template whose registration says there are no markers).
+    """
     w, h = template.page_size_mm
     pc = _PageCanvas(canvas, h)
     for t in template.page(page).texts:
@@ -186,16 +190,19 @@ def render_page(canvas: Canvas, template: Template, page: int, serial: int | Non
         if comment.prompt:
             pc.text(comment.prompt, x, y - 4.0, bw, "prompt")
         pc.rect(x, y, bw, bh)
-    _draw_markers(pc, template, page)
-    _draw_qr(pc, template, page, serial)
+    if template.registration.markers and not plain:
+        _draw_markers(pc, template, page)
+        _draw_qr(pc, template, page, serial)
     canvas.showPage()
 
 
-def render_pdf(template: Template, out: str | Path, copies: int = 0, first_serial: int = 1) -> Path:
+def render_pdf(template: Template, out: str | Path, copies: int = 0, first_serial: int = 1,
+               plain: bool = False) -> Path:
     """Write the blank form to `out`: every page once, or `copies` numbered copies.
 
     Numbered copies carry a serial in each page's QR code, so that pages group into
-    questionnaires by serial even when the scan order is mixed up.
+    questionnaires by serial even when the scan order is mixed up. `plain` prints no
+    markers and no QR code (see `render_page`).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -206,13 +213,18 @@ def render_pdf(template: Template, out: str | Path, copies: int = 0, first_seria
     serials = [None] if copies <= 0 else range(first_serial, first_serial + copies)
     for serial in serials:
         for page in template.page_numbers:
-            render_page(canvas, template, page, serial)
+            render_page(canvas, template, page, serial, plain)
     canvas.save()
     return out
 
 
 def page_raster(template: Template, page: int, dpi: float, serial: int | None = None) -> np.ndarray:
     """One blank page drawn at `dpi`, as BGR pixels (white paper)."""
+    return page_rasters(template, page, (dpi,), serial)[0]
+
+
+def page_rasters(template: Template, page: int, dpis: tuple[float, ...], serial: int | None = None) -> list[np.ndarray]:
+    """One blank page drawn once and rasterised at each of `dpis`, as BGR pixels."""
     import io
 
     import pypdfium2 as pdfium
@@ -224,6 +236,6 @@ def page_raster(template: Template, page: int, dpi: float, serial: int | None = 
     canvas.save()
     pdf = pdfium.PdfDocument(buffer.getvalue())
     try:
-        return np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy()[:, :, :3])
+        return [np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy()[:, :, :3]) for dpi in dpis]
     finally:
         pdf.close()

@@ -2,7 +2,8 @@
 
 Responses by programme (with response rates when told how many were handed out), then
 question by question: the stem, each item's frequency table and chart by programme, and
-the comments written under it; last, the data's quality: what the scan flagged, what was
+the comments written under it (once coded: its themes by programme, a few quotes of
+each and the comments not yet coded); last, the data's quality: what the scan flagged, what was
 reviewed, what is still unresolved and which pages were not used, and why.
 
 Charts are drawn with matplotlib straight to SVG and inlined; comment images still
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 MAX_IMAGES = 400
 """Comment images inlined at most: beyond this the report says where the crops are."""
 UNUSED_PAGES_SHOWN = 200
+QUOTES_PER_THEME = 3
+"""Comments quoted under each theme: the coder's choice first, else the first coded."""
+UNKNOWN_PROGRAMME = "(programme unknown)"
 CHART_SIZE_IN = (6.2, 2.9)
 NEUTRAL = "#8c959f"
 UNKNOWN_GROUP = "#e6e9ed"
@@ -276,8 +280,50 @@ def comments_html(ds: Dataset, zone_ids: list[str], images: _Images) -> str:
         if zone_rows.empty:
             parts.append(f'<h4>{heading}</h4><p class="muted">No comments written.</p>')
             continue
+        if (zone_rows["coder"] != "").any():
+            parts.append(f"<h4>{heading}</h4>{themes_html(ds, zone_rows, images)}")
+            continue
         items = "".join(_comment_html(r, images) for _, r in zone_rows.iterrows())
         parts.append(f'<h4>{heading}</h4><ul class="comments">{items}</ul>')
+    return "".join(parts)
+
+
+def _quotes(ds: Dataset, zone_rows: pd.DataFrame, theme: str) -> pd.DataFrame:
+    """Up to QUOTES_PER_THEME comments of the zone with `theme`: those chosen as quotes
+    first, then the first coded."""
+    codings = ds.codings
+    given = codings[codings["in_force"] & (codings["theme"] == theme)
+                    & codings["item"].isin(set(zone_rows["comment"]))]
+    given = given[given["sheet_id"].isin(set(zone_rows["sheet_id"]))]
+    given = given.sort_values(["quote", "coded_at"], ascending=[False, True], kind="stable")
+    by_sheet = zone_rows.set_index("sheet_id")
+    return by_sheet.loc[list(dict.fromkeys(given["sheet_id"]))[:QUOTES_PER_THEME]].reset_index()
+
+
+def themes_html(ds: Dataset, zone_rows: pd.DataFrame, images: _Images) -> str:
+    """One comment zone's themes: a table of comments per theme by programme, a few quotes
+    of each theme, and the comments not yet coded."""
+    programmes = [label for _, label in ds.variable(PROGRAMME).values]
+    groups = zone_rows["programme"].map(lambda p: p or UNKNOWN_PROGRAMME)
+    order = [p for p in programmes if p in set(groups)] + sorted(set(groups) - set(programmes))
+    has = {t.name: zone_rows["themes"].map(lambda s, t=t.name: t in s.split("; ")) for t in ds.themes}
+    used = [t for t in has if has[t].any()]
+    coded = zone_rows[zone_rows["coder"] != ""]
+    table_rows = [([esc(t)] + [str(int((has[t] & (groups == g)).sum())) for g in order] + [str(int(has[t].sum()))], "")
+                  for t in used]
+    table_rows.append((["Comments coded"] + [str(int(((zone_rows["coder"] != "") & (groups == g)).sum()))
+                                              for g in order] + [str(len(coded))], "total"))
+    parts = [_table(["Theme"] + [esc(g) for g in order] + [ALL], table_rows,
+                    caption="comments with each theme, by the writer's programme")]
+    for theme in used:
+        quotes = "".join(_comment_html(r, images) for _, r in _quotes(ds, zone_rows, theme).iterrows())
+        parts.append(f'<h5>{esc(theme)} <span class="muted">({int(has[theme].sum())})</span></h5>'
+                     f'<ul class="comments">{quotes}</ul>')
+    uncoded = zone_rows[zone_rows["coder"] == ""]
+    if len(uncoded):
+        items = "".join(_comment_html(r, images) for _, r in uncoded.iterrows())
+        parts.append(f'<h5>Not yet coded <span class="muted">({len(uncoded)})</span></h5>'
+                     f'<ul class="comments">{items}</ul>')
     return "".join(parts)
 
 

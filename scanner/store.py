@@ -4,7 +4,9 @@ It keeps what each page measured (so a re-run, or a run killed half-way and star
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
 image has changed since is kept and marked for a second look, and one on a sheet that a
-re-scan replaced goes with its page image to the sheet that holds it now.
+re-scan replaced goes with its page image to the sheet that holds it now. The codebook
+of themes and the codings of comments (`scanner.themes`) live here too, kept the way
+decisions are.
 
 Input pages are keyed by their file's resolved path and page number, so that two
 spellings of one path are one input; `source` is the name as last given.
@@ -13,6 +15,7 @@ spellings of one path are one input; `source` is the name as last given.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,12 +73,28 @@ CREATE TABLE IF NOT EXISTS colour_decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, light TEXT NOT NULL, lab TEXT NOT NULL, colour TEXT NOT NULL,
     pages INTEGER NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS themes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '', parent INTEGER REFERENCES themes (id),
+    keywords TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sheet_id TEXT NOT NULL, item TEXT NOT NULL,
+    theme INTEGER REFERENCES themes (id), action TEXT NOT NULL, memo TEXT NOT NULL DEFAULT '',
+    coder TEXT NOT NULL, coded_at TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0,
+    page_hash TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
 """
 
 
 def resolved(source: str) -> str:
-    """The key of an input file in the store: its absolute path, links resolved."""
-    return str(Path(source).resolve())
+    """The key of an input file in the store: its absolute path, links resolved.
+
+    `os.path.realpath`, not `Path.resolve`: a link loop is an input like any other (its
+    row says so), and `resolve` raises on one.
+    """
+    return os.path.realpath(source)
 
 
 def _now() -> str:
@@ -323,11 +342,15 @@ class Store:
         sheet = self.db.execute("SELECT page_hashes, flags FROM sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
         page_hashes = json.loads(sheet["page_hashes"])
         first = holder.get(page_hashes[min(page_hashes, key=int)]) if page_hashes else None
-        decisions = self.db.execute("SELECT id, page_hash, undone FROM decisions WHERE sheet_id = ?",
-                                    (sheet_id,)).fetchall()
-        targets = [(holder.get(d["page_hash"]) if d["page_hash"] else first, d) for d in decisions]
-        # Undone decisions are history: they go along where they can, and never hold a sheet back.
-        moves = [(target, d["id"]) for target, d in targets if target is not None]
+        # Codings of comments (scanner.themes) go the same way as decisions.
+        targets, moves = [], {}
+        for table in ("decisions", "codings"):
+            rows = self.db.execute(f"SELECT id, page_hash, undone FROM {table} WHERE sheet_id = ?",
+                                   (sheet_id,)).fetchall()
+            found = [(holder.get(d["page_hash"]) if d["page_hash"] else first, d) for d in rows]
+            # Undone decisions are history: they go along where they can, and never hold a sheet back.
+            moves[table] = [(target, d["id"]) for target, d in found if target is not None]
+            targets += found
         with self.transaction():
             if any(target is None and not d["undone"] for target, d in targets):
                 flags = json.loads(sheet["flags"])
@@ -335,7 +358,8 @@ class Store:
                     self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
                                     (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
                 return False
-            self.db.executemany("UPDATE decisions SET sheet_id = ? WHERE id = ?", moves)
+            for table, moved in moves.items():
+                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?", moved)
             for row in self.db.execute("SELECT path, page, content_hash FROM pages WHERE sheet_id = ?",
                                        (sheet_id,)).fetchall():
                 self.db.execute("UPDATE pages SET status = ?, sheet_id = ?, reason = ? WHERE path = ? AND page = ?",

@@ -51,9 +51,9 @@ def keep_template(store: Store, template: Template) -> None:
     store.set_meta(FORM_KEY, template.form_version)
 
 
-def scan_template(out_dir: str | Path, explicit: str | Path | None = None) -> Template:
-    """The template to scan into `out_dir` with: the one named (a file, or a shipped
-    template's name), else the survey's own, else the only shipped template.
+def scan_template(out_dir: str | Path, explicit: Template | str | Path | None = None) -> Template:
+    """The template to scan into `out_dir` with: the one given (a template, a file, or a
+    shipped template's name), else the survey's own, else the only shipped template.
 
     Whether the one named fits the survey is checked by `scanner.pipeline.scan`.
 
@@ -61,6 +61,8 @@ def scan_template(out_dir: str | Path, explicit: str | Path | None = None) -> Te
         TemplateError: the template named is missing or invalid, or none is named and
             there is no survey's own nor a single shipped template.
     """
+    if isinstance(explicit, Template):
+        return explicit
     if explicit is None and (Path(out_dir) / STORE_NAME).is_file():
         with Store(out_dir) as store:
             stored = stored_template(store)
@@ -69,9 +71,10 @@ def scan_template(out_dir: str | Path, explicit: str | Path | None = None) -> Te
     return load_template(find_template(explicit))
 
 
-def survey_template(out_dir: str | Path, explicit: str | Path | None = None) -> Template:
+def survey_template(out_dir: str | Path, explicit: Template | str | Path | None = None) -> Template:
     """The template of the survey in `out_dir`: its own, kept in the store, or the one
-    named (a file, or a shipped template's name) when it is of the same form and version.
+    given (a template, a file, or a shipped template's name) when it is of the same form
+    and version.
 
     Raises:
         UsageError: `out_dir` holds no scan results.
@@ -85,9 +88,10 @@ def survey_template(out_dir: str | Path, explicit: str | Path | None = None) -> 
     with Store(out_dir) as store:
         form, stored = store.get_meta(FORM_KEY), stored_template(store)
     if explicit is not None:
-        template = load_template(find_template(explicit))
+        template = explicit if isinstance(explicit, Template) else load_template(find_template(explicit))
         if form is not None and form != template.form_version:
-            raise TemplateError(f"{out_dir} holds a survey of form {form}, but {explicit} is form "
+            given = "the template given" if isinstance(explicit, Template) else explicit
+            raise TemplateError(f"{out_dir} holds a survey of form {form}, but {given} is form "
                                 f"{template.form_version}: pass the template it was scanned with, or none")
         return template
     if stored is not None:

@@ -270,3 +270,172 @@ def render(tables: list[Frequencies], fmt: str) -> str | list:
     if fmt == "text":
         return rich_tables(tables)
     raise UsageError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+# --- themes of the comments ---------------------------------------------------------------
+THEME_GROUPS = ("programme", "role", "question")
+
+
+@dataclass(frozen=True)
+class ThemeCounts:
+    """Comments and respondents per theme (the themes in force), overall and by a group.
+
+    Attributes:
+        by: `programme`, `role`, `question` or another one-answer item; None for overall.
+        groups: the column names: each group with comments, then `ALL`.
+        themes: the codebook's themes, in its order.
+        comments, respondents: n per (theme, group): comments with the theme, and
+            respondents who wrote at least one of them.
+        written, writers, uncoded: per group: comments written, respondents who wrote
+            one, and comments nobody has coded yet.
+    """
+
+    by: str | None
+    groups: tuple[str, ...]
+    themes: tuple[str, ...]
+    comments: dict[tuple[str, str], int]
+    respondents: dict[tuple[str, str], int]
+    written: dict[str, int]
+    writers: dict[str, int]
+    uncoded: dict[str, int]
+
+    def percent(self, theme: str, group: str = ALL, of: str = "respondents") -> float | None:
+        """The share of respondents who wrote a comment (or of the comments written) in
+        `group` that have `theme`; None when nobody in the group wrote one."""
+        if of == "respondents":
+            n, base = self.respondents[(theme, group)], self.writers[group]
+        else:
+            n, base = self.comments[(theme, group)], self.written[group]
+        return 100.0 * n / base if base else None
+
+    def frame(self) -> pd.DataFrame:
+        """Long form: one row per (theme, group), for CSV and scripts."""
+        rows = []
+        for group in self.groups:
+            for theme in self.themes:
+                pc, pr = self.percent(theme, group, "comments"), self.percent(theme, group)
+                rows.append({"theme": theme, "by": self.by or "", "group": group,
+                             "comments": self.comments[(theme, group)],
+                             "comments_percent": round(pc, 1) if pc is not None else None,
+                             "respondents": self.respondents[(theme, group)],
+                             "respondents_percent": round(pr, 1) if pr is not None else None,
+                             "comments_written": self.written[group], "respondents_writing": self.writers[group],
+                             "comments_uncoded": self.uncoded[group]})
+        return pd.DataFrame(rows)
+
+
+def _comment_groups(ds: Dataset, by: str | None) -> pd.Series:
+    """Each written comment's group: its question, or its respondent's group."""
+    comments = ds.comments
+    if by is None:
+        return pd.Series(ALL, index=comments.index)
+    if by == "question":
+        return comments.apply(lambda r: f"Q{r['question']}" if r["question"] else r["comment"], axis=1)
+    variable = _coded(ds, by, what="--by")
+    if variable.kind is Kind.DUMMY:
+        raise UsageError(f"--by {by}: choose programme, role, question or a one-answer item")
+    labels = dict(zip(ds.data["sheet_id"], group_labels(ds, variable)))
+    return comments["sheet_id"].map(labels)
+
+
+def theme_counts(ds: Dataset, by: str | None = None) -> ThemeCounts:
+    """How many comments, and respondents, have each theme, overall and by `by`.
+
+    Raises:
+        UsageError: no codebook yet, or `by` is not programme, role, question or a one-answer item.
+    """
+    if not ds.themes:
+        raise UsageError("this survey has no themes yet: import a codebook (`scanner themes import`) and code "
+                         "the comments first")
+    comments = ds.comments.assign(_group=_comment_groups(ds, by))
+    themes = tuple(t.name for t in ds.themes)
+    if by is None:
+        order = []
+    elif by == "question":
+        order = list(dict.fromkeys(comments["_group"]))
+    else:
+        variable = ds.variable(by)
+        named = [label for _, label in variable.values]
+        order = [g for g in named if g in set(comments["_group"])] + sorted(set(comments["_group"]) - set(named))
+    groups = tuple(order) + (ALL,)
+    has = {t: comments["themes"].map(lambda s, t=t: t in s.split("; ")) for t in themes}
+    counts, people, written, writers, uncoded = {}, {}, {}, {}, {}
+    for group in groups:
+        in_group = comments if group == ALL else comments[comments["_group"] == group]
+        written[group] = len(in_group)
+        writers[group] = in_group["sheet_id"].nunique()
+        uncoded[group] = int((in_group["coder"] == "").sum())
+        for t in themes:
+            with_theme = in_group[has[t].loc[in_group.index]]
+            counts[(t, group)] = len(with_theme)
+            people[(t, group)] = with_theme["sheet_id"].nunique()
+    return ThemeCounts(by, groups, themes, counts, people, written, writers, uncoded)
+
+
+def _theme_cell(counts: ThemeCounts, theme: str, group: str, of: str) -> str:
+    n = counts.respondents[(theme, group)] if of == "respondents" else counts.comments[(theme, group)]
+    pct = counts.percent(theme, group, of)
+    return f"{n} ({pct:.1f}%)" if pct is not None else str(n)
+
+
+def theme_rows(counts: ThemeCounts, of: str) -> list[tuple[str, list[str], str]]:
+    """Rows as shown, for respondents or comments: (label, a cell per group, row kind)."""
+    rows = [(t, [_theme_cell(counts, t, g, of) for g in counts.groups], "valid") for t in counts.themes]
+    if of == "respondents":
+        rows.append(("Respondents who wrote a comment", [str(counts.writers[g]) for g in counts.groups], "total"))
+    else:
+        rows.append(("Comments written", [str(counts.written[g]) for g in counts.groups], "total"))
+    rows.append(("not yet coded", [str(counts.uncoded[g]) for g in counts.groups], "missing"))
+    return rows
+
+
+def themes_text_width(counts: ThemeCounts) -> int:
+    """The terminal width the theme tables need so that no number is cut."""
+    rows = theme_rows(counts, "respondents") + theme_rows(counts, "comments")
+    cells = max(GROUP_WIDTH, max(len(c) for _, row, _ in rows for c in row))
+    labels = min(ANSWER_WIDTH, max(len(label) for label, _, _ in rows))
+    return labels + 4 + len(counts.groups) * (cells + 3)
+
+
+THEME_TITLES = {"respondents": "Respondents per theme (n, % of those who wrote a comment)",
+                "comments": "Comments per theme (n, % of the comments written)"}
+
+
+def render_themes(counts: ThemeCounts, fmt: str) -> str | list:
+    """The theme counts as csv or markdown text, or rich tables for the terminal.
+
+    Raises:
+        UsageError: an unknown format.
+    """
+    if fmt == "csv":
+        buffer = io.StringIO()
+        counts.frame().to_csv(buffer, index=False)
+        return buffer.getvalue()
+    if fmt == "markdown":
+        parts = []
+        for of in ("respondents", "comments"):
+            lines = [f"### {THEME_TITLES[of]}", "", "| Theme | " + " | ".join(_md(g) for g in counts.groups) + " |",
+                     "|---|" + "---:|" * len(counts.groups)]
+            for label, cells, kind in theme_rows(counts, of):
+                name = f"**{label}**" if kind == "total" else f"*{label}*" if kind == "missing" else label
+                lines.append(f"| {_md(name)} | " + " | ".join(cells) + " |")
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts) + "\n"
+    if fmt == "text":
+        from rich.table import Table
+
+        out = []
+        for of in ("respondents", "comments"):
+            table = Table(title=THEME_TITLES[of], title_justify="left")
+            rows = theme_rows(counts, of)
+            table.add_column("Theme", max_width=ANSWER_WIDTH, overflow="fold")
+            width = max(GROUP_WIDTH, max(len(c) for _, row, _ in rows for c in row))
+            for g in counts.groups:
+                header = "\n".join(textwrap.wrap(g, width, break_long_words=True))
+                table.add_column(header, justify="right", no_wrap=True, min_width=width, max_width=width)
+            for label, cells, kind in rows:
+                style = "bold" if kind == "total" else "dim" if kind == "missing" else None
+                table.add_row(label, *cells, style=style, end_section=kind == "valid" and label == counts.themes[-1])
+            out.append(table)
+        return out
+    raise UsageError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")

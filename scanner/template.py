@@ -141,8 +141,13 @@ class Registration(_Model):
     Four ArUco markers sit in the page corners; their ids tell the page number and its
     orientation (``page * 4 + corner``, corners clockwise from top-left), and a QR code
     carries form id, version, page and, on numbered copies, the copy's serial.
+    A form printed before scanning was thought of has neither (``markers: false``, as
+    `scanner template draft` writes): such a template describes the form, but pages
+    cannot be read with it yet.
     """
 
+    markers: bool = True
+    """The form carries the corner markers and QR code."""
     marker_dictionary: Literal["DICT_4X4_50", "DICT_4X4_100", "DICT_4X4_250"] = "DICT_4X4_250"
     marker_size_mm: float = Field(default=10.0, gt=3)
     marker_inset_mm: float = Field(default=8.0, ge=3)
@@ -172,6 +177,9 @@ class Template(_Model):
     questions: list[Question] = []
     items: list[Item] = []
     comments: list[Comment] = []
+    reference_pages: list[str] = []
+    """Images of the blank form's pages, one per page in order, as file paths relative to
+    the template's file (a drafted template keeps the pages it was drafted from)."""
 
     @property
     def form_version(self) -> str:
@@ -257,6 +265,9 @@ def _semantic_problems(t: Template) -> list[tuple[str, str]]:
         if not _on_page(t, c.box_mm):
             problems.append((f"comments[{k}].box_mm", f"box {list(c.box_mm)} is off the page"))
     problems += _overlap_problems(t)
+    if t.reference_pages and len(t.reference_pages) != len(t.pages):
+        problems.append(("reference_pages", f"{len(t.reference_pages)} images for {len(t.pages)} pages; "
+                                            "give one image per page, in page order"))
     names = [c.name for c in t.colours]
     for k, c in enumerate(t.colours):
         if names.index(c.name) != k:

@@ -45,6 +45,20 @@ def filled(template, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def commented(filled, template, tmp_path_factory) -> Path:
+    """Page 1 of the filled questionnaire with words written in a comment zone, as a PNG."""
+    import cv2
+
+    from scans import write_words
+
+    page = filled.pages[0].copy()
+    write_words(page, template.comments_on(1)[1].box_mm, "The joint training helped us")
+    path = tmp_path_factory.mktemp("commented") / "commented-p1.png"
+    cv2.imwrite(str(path), page)
+    return path
+
+
+@pytest.fixture(scope="session")
 def survey(template, tmp_path_factory):
     """A scanned survey with known answers, for the analysis tests (export, tabulate, report)."""
     from analysis_survey import build_survey

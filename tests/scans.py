@@ -36,6 +36,14 @@ def tick(image: np.ndarray, box_mm: tuple[float, float, float, float], dpi: floa
     cv2.line(image, b, c, (40, 40, 40), thickness)
 
 
+def write_words(image: np.ndarray, box_mm: tuple[float, float, float, float], text: str,
+                dpi: float = DPI) -> None:
+    """Words written in a comment zone, in a pen's weight."""
+    x, y, _, h = box_mm
+    cv2.putText(image, text, (px(x + 3, dpi), px(y + 0.65 * h, dpi)), cv2.FONT_HERSHEY_SIMPLEX, dpi / 200,
+                (20, 20, 20), max(2, px(0.4, dpi)), cv2.LINE_AA)
+
+
 def fill_in(template: Template, dpi: float = DPI) -> tuple[list[np.ndarray], dict[str, int]]:
     """Every page of the form drawn at `dpi`, the first three items of each ticked.
 

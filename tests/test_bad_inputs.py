@@ -8,6 +8,9 @@ and as a TIFF); the CLI then runs each bad input beside the filled PDF on its ow
 from __future__ import annotations
 
 import io
+import struct
+import time
+import zlib
 from pathlib import Path
 
 import cv2
@@ -22,7 +25,7 @@ from typer.testing import CliRunner
 from scans import DPI, jpeg_pdf
 from scanner import load
 from scanner.cli import app
-from scanner.errors import ExitCode
+from scanner.errors import ExitCode, InputFileError
 from scanner.load import enumerate_pages, load_page
 from scanner.pipeline import scan
 from scanner.render import page_raster
@@ -389,3 +392,122 @@ def test_unexpected_error_is_one_line_and_exit_70(filled, tmp_path, monkeypatch)
     verbose = run_scan(filled.png, "--out", tmp_path / "out", "--verbose")
     assert verbose.exit_code == ExitCode.INTERNAL
     assert "Traceback" in verbose.stderr and 'raise RuntimeError("the store exploded")' in verbose.stderr
+
+
+def test_every_file_in_a_folder_has_a_row(filled, tmp_path):
+    # Broken links, link loops and image types the loader skips vanished without a row.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "filled.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    cv2.imwrite(str(folder / "scan.bmp"), filled.pages[0])
+    (folder / "gone.pdf").symlink_to(tmp_path / "deleted.pdf")
+    (folder / "loop-a.png").symlink_to(folder / "loop-b.png")
+    (folder / "loop-b.png").symlink_to(folder / "loop-a.png")
+    (folder / "again").symlink_to(folder)  # a link to its own folder: its files once, not forever
+    (folder / ".DS_Store").write_bytes(bytes(8))  # hidden: not an input
+    (folder / ".trash").mkdir()  # nor what a hidden folder holds
+    cv2.imwrite(str(folder / ".trash" / "old.png"), filled.pages[0])
+    out = tmp_path / "out"
+    result = run_scan(folder, "--out", out)
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    pages = read_csv(out / "pages.csv")
+    assert {source: (status, reason) for source, status, reason in zip(pages["source"], pages["status"],
+                                                                       pages["reason"])} == {
+        str(folder / "filled.pdf"): ("used", ""),
+        str(folder / "gone.pdf"): ("error", f"a broken symbolic link: its target {tmp_path / 'deleted.pdf'} "
+                                            "does not exist"),
+        str(folder / "loop-a.png"): ("error", "a symbolic link loop: it leads back to itself"),
+        str(folder / "loop-b.png"): ("error", "a symbolic link loop: it leads back to itself"),
+        str(folder / "scan.bmp"): ("error", ".bmp is not a supported image type: save it as PNG, JPEG or TIFF"),
+    }
+    assert len(pages) == 5
+
+
+def _png_bomb(path: Path, side: int) -> None:
+    """A valid greyscale PNG of side x side white pixels: small on disk, huge decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * side  # filter byte, then the row
+    pixels = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+def _tiff_claiming(path: Path, side: int) -> None:
+    """A TIFF whose directory says side x side greyscale pixels, over one short strip."""
+    tags = [(256, 4, side), (257, 4, side), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 8 + 2 + 9 * 12 + 4),
+            (277, 3, 1), (278, 4, side), (279, 4, 4096)]
+    directory = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", tag, kind, 1, value)
+                                                        for tag, kind, value in tags) + struct.pack("<I", 0)
+    path.write_bytes(b"II*\x00" + struct.pack("<I", 8) + directory + bytes(4096))
+
+
+@pytest.mark.parametrize("make", [_png_bomb, _tiff_claiming], ids=["png", "tiff"])
+def test_image_too_large_to_decode_is_refused_from_its_header(tmp_path, make):
+    # A 20000 x 20000 PNG of a few hundred KB took 2.5 GB and 17 s before MAX_PIXELS applied.
+    bomb = tmp_path / "bomb"
+    make(bomb, 20000)
+    assert bomb.stat().st_size < 2_000_000
+    (task,) = enumerate_pages([bomb])
+    started = time.monotonic()
+    with pytest.raises(InputFileError, match=r"page 1: the image is 20000 x 20000 pixels, more than any scan"):
+        load_page(task)
+    assert time.monotonic() - started < 1.0
+
+
+def test_header_sizes_are_the_decoded_sizes(filled):
+    # The header decides what is refused, so it must be read right: PNG, JPEG, TIFF frames.
+    assert load._header_size(filled.png.read_bytes()) == filled.pages[0].shape[1::-1]
+    jpeg = next(iter(enumerate_pages([filled.pdf])))
+    assert load._header_size(jpeg.data) == cv2.imdecode(np.frombuffer(jpeg.data, np.uint8), 0).shape[::-1]
+    _, frames = cv2.imreadmulti(str(filled.tiff))
+    assert [load._tiff_frame_size(str(filled.tiff), k) for k in range(len(frames))] == \
+        [f.shape[1::-1] for f in frames]
+
+
+@pytest.mark.parametrize("height,width", [(1, 1), (1, 5000), (3, 3000)])
+def test_tiny_image_reason_is_one_line_of_words(tmp_path, template, height, width):
+    # A 1x1 image's reason was OpenCV's assertion, source path and newline included.
+    path = tmp_path / "tiny.png"
+    cv2.imwrite(str(path), np.full((height, width), 255, np.uint8))
+    scan([path], template, tmp_path / "out", jobs=1, ocr=False)
+    pages = read_csv(tmp_path / "out" / "pages.csv")
+    assert list(pages["status"]) == ["error"]
+    assert list(pages["reason"]) == [f"the image is only {width} x {height} pixels: too small to be a scanned page"]
+
+
+def test_batch_without_a_page_of_the_form_exits_1(bad, tmp_path):
+    # Scanned with the wrong template, a batch exited 0: every page merely "unrecognised".
+    result = run_scan(bad["other-form.png"], bad["blank.png"], "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    assert result.stderr.splitlines() == [
+        f"failed: no page of {bad['other-form.png']} is a page of form surestart-multiagency 1: wrong template?"]
+    assert list(read_csv(tmp_path / "out" / "pages.csv")["status"]) == ["unrecognised", "blank"]
+
+
+def test_out_folder_with_markup_in_its_name(filled, tmp_path):
+    # Rich read "[/]" in the out folder's name as a closing tag and the summary crashed.
+    out = tmp_path / "survey[" / "]2024"
+    result = run_scan(filled.png, "--out", out)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert f"results in {out}" in " ".join(result.stderr.split())
+
+
+def test_progress_bar_shows_a_file_name_with_brackets(monkeypatch):
+    # The bar read a file's name as rich markup: "[/]" in it ended the scan.
+    import sys
+
+    from scanner.console import progress_bar
+    from scanner.pipeline import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bar() as update:
+        update(Progress(1, 2, "returns [/] 2003.pdf", 1))
+    assert "returns [/] 2003.pdf p1" in terminal.getvalue()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import cv2
 import numpy as np
 import pytest
 
 from scanner.comments import CommentReader, decide_comment
 from scanner.geometry import PageTransform
-from scanner.ocr import NullEngine, TesseractEngine
+from scanner.ocr import InProcessEngine, NullEngine, TesseractEngine, make_engine
 from scanner.render import page_raster
 from scanner.results import Reason, Status
 
@@ -82,13 +84,14 @@ def test_writing_over_the_frame_line_counts_as_written(template, page, zones):
     assert decide_comment(reading).status is not Status.BLANK, reading
 
 
-def test_printed_comments_are_transcribed_by_tesseract_in_one_call(template, page, zones):
+@pytest.mark.parametrize("engine_type", [InProcessEngine, TesseractEngine], ids=["in-process", "command"])
+def test_printed_comments_are_transcribed_by_tesseract_in_one_call(template, page, zones, engine_type):
     image = page.copy()
     texts = {zones[0].id: "More joint training would help", zones[3].id: "Different IT systems make sharing hard"}
     for zone in zones:
         if zone.id in texts:
             write(image, zone, texts[zone.id], scale=1.1, thickness=2)
-    engine = TesseractEngine()
+    engine = engine_type()
     calls = []
     original = engine.read
     engine.read = lambda img: calls.append(img.shape) or original(img)
@@ -98,6 +101,19 @@ def test_printed_comments_are_transcribed_by_tesseract_in_one_call(template, pag
         result = decide_comment(readings[item])
         assert result.value == text and result.status is Status.OK, result
     assert all(decide_comment(r).status is Status.BLANK for i, r in readings.items() if i not in texts)
+
+
+def test_ocr_runs_in_process_when_tesserocr_is_installed():
+    assert make_engine(True).name == "tesserocr"
+
+
+def test_ocr_falls_back_to_the_tesseract_command_without_tesserocr(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tesserocr", None)  # what `import tesserocr` sees when it is not installed
+    engine = make_engine(True)
+    assert engine.name == "tesseract"
+    image = np.full((120, 900), 255, np.uint8)
+    cv2.putText(image, "Joint training helps", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3, cv2.LINE_AA)
+    assert " ".join(w.text for w in engine.read(image)) == "Joint training helps"
 
 
 def test_confident_transcription_with_misspelt_words_goes_to_review():

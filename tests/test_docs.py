@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import re
 from pathlib import Path
 
 import typer
@@ -29,3 +31,17 @@ def test_every_command_has_help_and_is_in_the_readme():
         # `scan` is also its own command, and the README uses that spelling.
         spelled = "scan " if path == "scanner scan" else path + " "
         assert spelled in README, f"{path} is not shown in README.md"
+
+
+def test_the_readme_python_example_runs(tmp_path, monkeypatch):
+    section = README.split("\n## Use from Python\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```pycon\n(.*?)```", section, re.S)
+    assert blocks, "README.md: the 'Use from Python' section has no ```pycon example"
+    line = README[:README.index(blocks[0])].count("\n")
+    monkeypatch.chdir(tmp_path)  # the example writes its batch and results where it runs
+    example = doctest.DocTestParser().get_doctest(blocks[0], {}, "README.md: Use from Python", "README.md", line)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    runner.run(example, out=report.append)
+    assert runner.tries > 5
+    assert not runner.failures, "".join(report)

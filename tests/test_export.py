@@ -115,7 +115,7 @@ def test_csv_xlsx_parquet_and_codebook(survey, dataset, exported):
     folder, result = exported
     names = {p.name for p in result.files}
     assert names == {"data.csv", "data.xlsx", "data.sav", "data.dta", "data.parquet", "codebook.csv",
-                     "codebook.json", "comments.csv", "comments.xlsx"}
+                     "codebook.json", "comments.csv", "comments.xlsx", "comments.qdpx"}
     csv = pd.read_csv(folder / "data.csv", dtype={"sheet_id": str})
     first = survey.truth[0]
     for item, code in first["codes"].items():

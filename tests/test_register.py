@@ -173,3 +173,19 @@ def test_phone_photo_with_a_marker_hidden_keeps_its_perspective(pages, registrar
     reg = registrar.markers(grey)
     assert reg is not None and reg.markers_found == 3
     assert error_mm(reg.transform, d) < 0.4
+
+
+@settings(max_examples=30, deadline=None)
+@given(height=st.integers(300, 2400), width=st.integers(250, 1700), px_per_mm=st.sampled_from([4.0, 8.0]))
+def test_corner_windows_are_the_corners_of_the_downscaled_page(height, width, px_per_mm):
+    """The first marker search resamples only the corners; it must see the same pixels
+    as resampling the whole page, whatever the image's size (odd, or halving to .5)."""
+    from scanner.register import corner_windows, downscale
+
+    grey = np.random.default_rng(height * width).integers(0, 256, (height, width), dtype=np.uint8)
+    small, factor = downscale(grey, 297.0 / 2, px_per_mm)  # a half-size page: k from 1 to 4
+    windows, window_factor = corner_windows(grey, 297.0 / 2, px_per_mm, 0.32)
+    wh, ww = int(small.shape[0] * 0.32), int(small.shape[1] * 0.32)
+    assert window_factor == factor
+    for window, x0, y0 in windows:
+        np.testing.assert_array_equal(window, small[y0:y0 + wh, x0:x0 + ww])

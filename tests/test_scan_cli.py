@@ -2,11 +2,13 @@
 
 Exit codes (scanner.errors.ExitCode): 0 every input read (blank and unrecognised pages
 are accounted for, not failures); 1 some file or page could not be read; 2 bad usage;
-3 bad template; 4 a missing program (tesseract), with the command that installs it.
+3 bad template; 4 a missing program (tesseract), with the command that installs it;
+6 the out folder cannot be written (disk full, read-only).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -21,7 +23,8 @@ import typer
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.errors import ExitCode
+from scanner.errors import ExitCode, OutputError
+from scanner.pipeline import scan
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent
@@ -132,13 +135,75 @@ def test_default_out_folder_is_scan_results(filled, tmp_path, monkeypatch):
     assert (tmp_path / "scan-results" / "responses.csv").exists()
 
 
+# --- an out folder that cannot be written ----------------------------------------------
+
+@contextlib.contextmanager
+def tmpfs(path: Path, options: str):
+    """A small tmpfs mounted at `path` (needs root); the test is skipped where mounting is refused."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "--lazy", str(path)], check=True)
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """`path` as a read-only folder: by permissions, or for root (whom they do not stop) a read-only mount."""
+    if os.geteuid() != 0:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)
+        return
+    with tmpfs(path, "ro,size=64k"):
+        yield path
+
+
+@pytest.mark.parametrize("folder", ["crops", "."])
+def test_read_only_out_folder_is_its_own_error(commented, tmp_path, folder):
+    # Writing a comment's crop into a read-only crops/ was "internal error ... please report it", exit 70.
+    out = tmp_path / "out"
+    with read_only(out / folder):
+        result = run("scan", commented, "--out", out, "--no-ocr", "-j", "1", "--quiet")
+    assert result.exit_code == ExitCode.OUTPUT, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot write the survey in {out}: ")
+    assert line.endswith("; make space or choose another --out folder, then scan again (pages already stored "
+                         "are kept)")
+
+
+def test_full_disk_is_its_own_error(filled, template, tmp_path):
+    # A full disk was "internal error ... please report it", exit 70.
+    with tmpfs(tmp_path / "disk", "size=1m") as disk:
+        def fill_the_disk(progress):
+            if progress.done == 1:
+                with contextlib.suppress(OSError), (disk / "filler").open("wb") as f:
+                    while True:
+                        f.write(bytes(65536))
+
+        with pytest.raises(OutputError) as error:
+            scan([filled.pdf], template, disk / "out", jobs=1, ocr=False, progress=fill_the_disk)
+    assert error.value.exit_code == ExitCode.OUTPUT
+    assert str(error.value).startswith(f"cannot write the survey in {disk / 'out'}: ")
+    assert "database or disk is full" in str(error.value) or "No space left on device" in str(error.value)
+
+
 # --- the installed console script ------------------------------------------------------
 
 @installed
 def test_missing_tesseract_exits_4_with_the_install_command(filled, tmp_path):
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": str(empty_bin)}
+    # Neither the command nor a model for the in-process engine.
+    env = {k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": str(empty_bin),
+                                                                   "TESSDATA_PREFIX": str(empty_bin)}
     result = subprocess.run([str(SCAN), str(filled.png), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == ExitCode.MISSING_DEPENDENCY, result.stderr

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from scanner.cli_errors import run
 from scanner.errors import UsageError
 
 
@@ -36,19 +37,17 @@ def review_command(
     Every decision is saved at once and the CSVs are written again; when two people
     review at once, the first decision on an item stands. Ctrl+C stops the server.
     """
-    from scanner.cli import _run
-    from scanner.review.queue import queue_status
+    from scanner import open_survey
     from scanner.review.server import ReviewServer
-    from scanner.survey import survey_template
 
     if as_json and not status:
-        _run(_fail, "--json goes with --status (the page itself is the review)")
-    t = _run(survey_template, out, template)
+        run(_fail, "--json goes with --status (the page itself is the review)")
+    survey = run(open_survey, out, template)
     if status:
-        report = _run(queue_status, out, t)
+        report = run(survey.queue).status
         typer.echo(json.dumps(report, indent=2) if as_json else format_status(report))
         return
-    server = _run(ReviewServer, out, t, port=port)
+    server = run(ReviewServer, out, survey.template, port=port)
     typer.echo(server.url)
     typer.echo(f"Reviewing {out}: open the address above; Ctrl+C stops the server.", err=True)
     if not no_browser:

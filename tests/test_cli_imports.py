@@ -1,0 +1,73 @@
+"""The CLI's shape: command modules import the library and `scanner.cli_errors`, never
+each other, and the library never imports the CLI (checked on the source, with ast)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import scanner
+
+PACKAGE = Path(scanner.__file__).resolve().parent
+ASSEMBLER = "scanner.cli"
+"""The one module that imports command modules: it assembles the app."""
+SHARED = "scanner.cli_errors"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in it (function bodies too), by full name;
+    `from a import b` counts as both `a` and `a.b`, since b may be a module."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _sources() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _cli_modules(sources: dict[str, Path]) -> set[str]:
+    """Modules that are part of the CLI: those that import Typer."""
+    return {name for name, path in sources.items() if {"typer", "click"} & {i.split(".")[0] for i in _imports(path)}}
+
+
+def test_command_modules_import_only_the_shared_helpers_and_the_library():
+    sources = _sources()
+    cli = _cli_modules(sources)
+    assert {ASSEMBLER, SHARED, "scanner.analysis_cli", "scanner.review.cli"} <= cli
+    for name in sorted(cli - {ASSEMBLER}):
+        others = _imports(sources[name]) & (cli - {SHARED, name})
+        assert not others, f"{name} imports the command module(s) {sorted(others)}: import scanner.cli_errors " \
+                           f"and the library instead (scanner.cli assembles the app)"
+    assert not _imports(sources[SHARED]) & (cli - {SHARED}), f"{SHARED} must not import a command module"
+
+
+def test_the_library_never_imports_the_cli():
+    sources = _sources()
+    cli = _cli_modules(sources)
+    for name in sorted(set(sources) - cli):
+        assert not _imports(sources[name]) & cli, f"{name} (library) imports the CLI"
+
+
+def test_import_scanner_loads_neither_pandas_nor_the_pipeline():
+    code = "import sys, scanner; print(sorted({'pandas', 'cv2', 'scanner.pipeline'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

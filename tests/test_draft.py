@@ -1,0 +1,240 @@
+"""Drafting a template from a form scanner did not make: known forms, known geometry.
+
+The shipped questionnaire rendered `--plain` (its template is the truth) and the
+word-processor form in tests/data (tools/make_wordform.py; truth in wordform.truth.json),
+each from its PDF and from page images, straight and turned.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from typer.testing import CliRunner
+
+from scanner.cli import app
+from scanner.draft import draft_template, score_draft, write_draft
+from scanner.errors import TemplateError
+from scanner.pipeline import scan
+from scanner.render import page_raster, render_pdf
+from scanner.template import Template, layout, load_template, parse_template
+
+DATA = Path(__file__).resolve().parent / "data"
+WORDFORM = DATA / "wordform.pdf"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def plain_pdf(tmp_path_factory, template: Template) -> Path:
+    return render_pdf(template, tmp_path_factory.mktemp("plain") / "surestart-plain.pdf", plain=True)
+
+
+@pytest.fixture(scope="session")
+def wordform_truth() -> dict:
+    return json.loads((DATA / "wordform.truth.json").read_text(encoding="utf-8"))
+
+
+def _pages_of(truth: dict, pages: set[int]) -> dict:
+    return {"items": [i for i in truth["items"] if i["page"] in pages],
+            "comments": [c for c in truth["comments"] if c["page"] in pages]}
+
+
+def _assert_all_found(drafted: Template, truth: dict, within_mm: float = 0.5) -> None:
+    score = score_draft(drafted, truth)
+    assert (score.found, score.extra, score.items_right, score.labels_right) == \
+        (score.boxes, 0, score.items, score.items), score
+    assert score.worst_mm <= within_mm, score
+    assert (score.zones_found, score.extra_zones) == (score.zones, 0), score
+
+
+def _tiff(pdf_path: Path, out: Path, pages: list[int], dpi: int = 200, tilt: float = 0.0) -> Path:
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    images = []
+    for number in pages:
+        grey = pdf[number - 1].render(scale=dpi / 72, grayscale=True).to_numpy()
+        if tilt:
+            matrix = cv2.getRotationMatrix2D((grey.shape[1] / 2, grey.shape[0] / 2), tilt, 1.0)
+            grey = cv2.warpAffine(grey, matrix, (grey.shape[1], grey.shape[0]), borderValue=255)
+        images.append(grey)
+    pdf.close()
+    if len(images) == 1:
+        cv2.imwrite(str(out.with_suffix(".png")), images[0])
+        return out.with_suffix(".png")
+    cv2.imwritemulti(str(out), images)
+    return out
+
+
+def test_plain_render_has_no_markers_nor_qr(template, plain_pdf):
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.registration.marker_dictionary))
+    detector = cv2.aruco.ArucoDetector(dictionary)
+    usual = cv2.cvtColor(page_raster(template, 1, 100), cv2.COLOR_BGR2GRAY)
+    assert len(detector.detectMarkers(usual)[0]) == 4
+    plain = pdfium.PdfDocument(str(plain_pdf))[0].render(scale=100 / 72, grayscale=True).to_numpy()
+    assert len(detector.detectMarkers(plain)[0]) == 0
+    assert not cv2.QRCodeDetector().detect(plain)[0]
+
+
+def test_draft_of_the_plain_questionnaire_pdf_finds_every_box_item_and_zone(plain_pdf, template):
+    result = draft_template(plain_pdf)
+    _assert_all_found(result.template, layout(template))
+    assert result.doubts == ()
+    # Items are named from the numbers printed on the form, in reading order.
+    assert [i.id for i in result.template.items][1:] == [i.id for i in template.items][1:]
+    assert [c.id for c in result.template.comments][1:] == [c.id for c in template.comments][1:]
+    assert {tuple(o.label for o in s.options) for s in result.template.scales.values()} == \
+        {tuple(o.label for o in s.options) for s in template.scales.values()}
+    assert not result.template.registration.markers
+
+
+def test_draft_of_the_word_processor_form_finds_every_box_item_and_zone(wordform_truth):
+    result = draft_template(WORDFORM)
+    _assert_all_found(result.template, wordform_truth)
+    assert [i.id for i in result.template.items] == [i["id"] for i in wordform_truth["items"]]
+    assert [i.text for i in result.template.items] == [i["text"] for i in wordform_truth["items"]]
+    assert [c.prompt for c in result.template.comments][:2] == ["Please comment"] * 2
+
+
+def test_drafted_template_validates_renders_and_keeps_its_pages(tmp_path, wordform_truth):
+    result = draft_template(WORDFORM, colour_samples={"yellow": str(_yellow_copy(tmp_path))})
+    written = write_draft(result, tmp_path / "form.yaml")
+    t = load_template(tmp_path / "form.yaml")
+    assert t == result.template.model_copy(update={"reference_pages": ["form.pages/page-1.png",
+                                                                       "form.pages/page-2.png"]})
+    assert all((tmp_path / p).is_file() for p in t.reference_pages)
+    assert len(pdfium.PdfDocument(str(tmp_path / "form.preview.pdf"))) == 2
+    assert written[:2] == [tmp_path / "form.yaml", tmp_path / "form.preview.pdf"]
+    rendered = render_pdf(t, tmp_path / "again.pdf")
+    # The draft drawn again is the same form: drafting it again finds the same boxes.
+    _assert_all_found(draft_template(rendered).template, wordform_truth, within_mm=0.6)
+    (yellow,) = t.colours
+    assert yellow.rgb[2] < 200 < yellow.rgb[1]
+
+
+def _yellow_copy(tmp_path: Path) -> Path:
+    page = pdfium.PdfDocument(str(WORDFORM))[0].render(scale=60 / 72).to_numpy()[:, :, :3].astype(float)
+    path = tmp_path / "yellow.png"
+    cv2.imwrite(str(path), (page * np.array([160 / 255, 242 / 255, 1.0])).astype(np.uint8))
+    return path
+
+
+def test_a_reference_page_per_page_or_none():
+    data = load_template(ROOT / "templates" / "surestart.yaml").model_dump(mode="json")
+    data["reference_pages"] = ["p1.png"]
+    with pytest.raises(TemplateError, match=r"reference_pages: 1 images for 7 pages"):
+        parse_template(data)
+
+
+def test_scan_refuses_a_template_without_markers(tmp_path, plain_pdf):
+    t = draft_template(WORDFORM).template
+    with pytest.raises(TemplateError, match="reading forms without markers is not supported yet"):
+        scan([plain_pdf], t, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_draft_from_page_images_of_the_word_processor_form(tmp_path, wordform_truth):
+    images = _tiff(WORDFORM, tmp_path / "wordform.tif", [1, 2])
+    drafted = draft_template(images).template
+    _assert_all_found(drafted, wordform_truth)
+    assert [i.id for i in drafted.items] == [i["id"] for i in wordform_truth["items"]]
+
+
+@pytest.mark.parametrize("tilt", [0.0, 1.2])
+def test_draft_from_a_scan_of_the_plain_questionnaire(tmp_path, plain_pdf, template, tilt):
+    image = _tiff(plain_pdf, tmp_path / "page", [1], tilt=tilt)
+    result = draft_template(image)
+    _assert_all_found(result.template, _pages_of(layout(template), {1}))
+    assert [i.id for i in result.template.items][1:] == ["q01", "q02", "q03"]
+
+
+def _doubtful_form(path: Path) -> Path:
+    """A grid with a header of three columns, a row of four boxes under it, and a lone box."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
+    c.setFont("Helvetica", 9)
+
+    def box(x: float, y: float) -> None:
+        c.rect(x * mm, (297 - y - 5) * mm, 5 * mm, 5 * mm)
+
+    for k, label in enumerate(["Low", "Middle", "High"]):
+        c.drawCentredString((122.5 + 20 * k) * mm, (297 - 48) * mm, label)
+    c.drawString(20 * mm, (297 - 54) * mm, "1. First statement")
+    c.drawString(20 * mm, (297 - 74) * mm, "2. Second statement")
+    for k in range(3):
+        box(120 + 20 * k, 50)
+    for k in range(4):
+        box(110 + 20 * k, 70)
+    box(100, 150)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_doubts_name_what_to_check(tmp_path):
+    result = draft_template(_doubtful_form(tmp_path / "doubtful.pdf"))
+    whats = [d.what for d in result.doubts]
+    assert any("4 boxes but the header above has 3 columns" in w for w in whats), whats
+    assert any("no label, no row text and no header" in w for w in whats), whats
+    assert [i.id for i in result.template.items] == ["q01", "q02"]
+    assert [len(i.options) for i in result.template.items] == [3, 4]
+    assert len(result.loose_boxes) == 1
+
+
+def test_template_draft_command(tmp_path):
+    out = tmp_path / "form.yaml"
+    result = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 pages, 10 items, 3 comment zones" in result.stdout
+    assert "scale strongly5 (Strongly disagree | Disagree | Neutral | Agree | Strongly agree): 4 items" in result.stdout
+    assert load_template(out).form == "wordform"
+    bad = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out), "--colour-samples", "yellow"])
+    assert bad.exit_code == 2 and "NAME=FILE" in bad.output
+    out.write_text(out.read_text(encoding="utf-8").replace("Strongly agree", "Agree strongly"), encoding="utf-8")
+    again = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert "Agree strongly" in out.read_text(encoding="utf-8")  # a corrected draft is kept
+    forced = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out), "--force"])
+    assert forced.exit_code == 0 and "Agree strongly" not in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice Writer is not installed")
+def test_the_word_processor_form_generator_makes_the_committed_form(tmp_path, wordform_truth):
+    out = tmp_path / "wordform.pdf"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_wordform.py"), str(out)], check=True, timeout=300)
+    made = json.loads((tmp_path / "wordform.truth.json").read_text(encoding="utf-8"))
+    assert [i["id"] for i in made["items"]] == [i["id"] for i in wordform_truth["items"]]
+    boxes = [o["box_mm"] for i in made["items"] for o in i["options"]] + [c["box_mm"] for c in made["comments"]]
+    committed = [o["box_mm"] for i in wordform_truth["items"] for o in i["options"]] + \
+        [c["box_mm"] for c in wordform_truth["comments"]]
+    assert np.allclose(boxes, committed, atol=0.3)
+    _assert_all_found(draft_template(out).template, made)
+
+
+def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
+    labels = ["Never", "Sometimes", "Often"]
+    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+    for block in range(3):
+        top = 40 + 60 * block
+        c.setFont("Helvetica", 10)
+        for k, label in enumerate(labels):
+            c.drawCentredString((132.5 + 25 * k) * mm, (297 - top) * mm, label)
+        c.drawString(20 * mm, (297 - top - 8) * mm, f"{block + 1}. Statement number {block + 1}")
+        for k in range(3):
+            c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
+    c.showPage()
+    c.save()
+    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    px = 200 / 25.4
+    page[int(95 * px):int(101 * px), int(170 * px):int(185 * px)] = 255  # the second block's "Often" rubbed out
+    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    result = draft_template(tmp_path / "scan.png")
+    assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
+        [labels] * 3
+    assert any("taken as Never | Sometimes | Often" in d.what for d in result.doubts), result.doubts
