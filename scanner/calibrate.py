@@ -244,8 +244,26 @@ def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarra
         if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
             # Which of the two is the colour is a person's call: neither is taken silently.
             cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
+    for cluster in free:
+        if cluster.flag is None and cluster.rival is None:
+            _check_unrivalled(cluster, clusters)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     return gain
+
+
+def _check_unrivalled(cluster: Cluster, clusters: list[Cluster]) -> None:
+    """Flag a matched cluster that is about as near another matched cluster as it is to its
+    own colour: it may be another ream of that one's colour (a batch without white paper,
+    with a pale ream of blue), and the assignment alone cannot tell. The other stays
+    matched: it is its colour either way."""
+    ab = np.array(cluster.lab[1:])
+    for other in clusters:
+        if other is cluster or not other.colour or other.colour == cluster.colour or other.flag:
+            continue
+        d = chroma_distance(ab, np.array(other.lab[1:]))
+        if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
+            cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
+            return
 
 
 def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:

@@ -80,11 +80,11 @@ def toward(template, source: str, target: str, delta_e: float):
     return lambda lab: lab + delta_e * v / np.linalg.norm(v)
 
 
-@pytest.mark.parametrize("target", ["green", "pink"])
-def test_reams_shifted_toward_a_neighbouring_colour_are_classified_right_after_calibration(template, target):
+@pytest.mark.parametrize(("target", "delta_e"), [("green", 10.0), ("blue", 10.0), ("yellow", 10.0)])
+def test_reams_shifted_toward_a_neighbouring_colour_are_classified_right_after_calibration(template, target, delta_e):
     # Every ream is 10 DeltaE off its typed colour, all one way: white paper is then nearer
     # the neighbouring colour than its own.
-    papers, truth = batch(template, toward(template, "white", target, 10.0))
+    papers, truth = batch(template, toward(template, "white", target, delta_e))
     assert per_sheet_right(papers, truth, template) <= 20  # of 25: per sheet, wrong or unresolved
     results = calibrated(papers, template, calibrate(papers, template))
     for sheet_id, result in results.items():
