@@ -15,6 +15,7 @@ import typer
 
 from scanner.analysis_cli import export_command, report_command, tabulate_command
 from scanner.cli_errors import is_verbose, run, setup_logging
+from scanner.colours_cli import colours_command
 from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
@@ -253,6 +254,7 @@ def _watch(inbox: Path, t, out: Path, jobs: int, cluster: str | None, poll: floa
 
 
 app.command("review")(review_command)
+app.command("colours")(colours_command)
 app.command("export")(export_command)
 app.command("tabulate")(tabulate_command)
 app.command("report")(report_command)

@@ -68,10 +68,14 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     return PaperSample((float(r), float(g), float(b)))
 
 
-def _ab(rgb: tuple[float, float, float]) -> np.ndarray:
+def lab_of(rgb: tuple[float, float, float]) -> np.ndarray:
+    """CIELAB (L*, a*, b*) of an RGB colour given 0-255."""
     bgr = np.array([[[rgb[2], rgb[1], rgb[0]]]], dtype=np.float32) / 255.0
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)[0, 0]
-    return lab[1:]
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab)[0, 0].astype(np.float64)
+
+
+def _ab(rgb: tuple[float, float, float]) -> np.ndarray:
+    return lab_of(rgb)[1:]
 
 
 def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
@@ -100,7 +104,7 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     return ColourDecision(name, colour.programme, confidence, None, median)
 
 
-def _distance(ab: np.ndarray, reference: np.ndarray) -> float:
+def chroma_distance(ab: np.ndarray, reference: np.ndarray) -> float:
     """Chroma distance in which being paler or deeper than the reference counts half as
     much as a different hue: scans wash out or deepen a paper's colour (exposure, JPEG,
     ream), but do not turn blue into green."""
@@ -116,7 +120,7 @@ def _distance(ab: np.ndarray, reference: np.ndarray) -> float:
 def _nearest(rgb: tuple[float, float, float], template: Template) -> tuple[str, float, float]:
     """The nearest template colour, its distance and the runner-up's (a*b* units)."""
     ab = _ab(rgb)
-    distances = sorted((_distance(ab, _ab(c.rgb)), c.name) for c in template.colours)
+    distances = sorted((chroma_distance(ab, _ab(c.rgb)), c.name) for c in template.colours)
     # With one colour only, the margin is measured against the unknown-colour limit.
     second = distances[1][0] if len(distances) > 1 else 2 * T.COLOUR_MAX_DISTANCE
     return distances[0][1], distances[0][0], second

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
+from scanner.calibrate import calibrate_survey
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
@@ -199,6 +200,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
                 _save_sheet(store, sheet, out_dir, summary)
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
+            calibrate_survey(store, template)  # needs every sheet: after the last one is saved
+            _count_programmes(store, register.claimed, summary)
         finally:
             if own:
                 executor.close()
@@ -284,9 +287,17 @@ def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary)
              if (out_dir / _crop_path(result, reading.item)).exists()}
     store.save_sheet(sheet, crops)
     summary.sheets += 1
-    programme = next(r for r in sheet.results if r.item == "programme")
-    summary.programmes[programme.value or "(unknown)"] += 1
     for r in sheet.results:
+        if r.needs_review and r.reason is not None and r.item != "programme":
+            summary.flagged[r.reason.name] += 1
+
+
+def _count_programmes(store: Store, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
+    """This run's programmes as calibrated on the whole survey."""
+    programmes = store.programme_results()
+    for sheet_id in sheets:
+        r = programmes[sheet_id]
+        summary.programmes[r.value or "(unknown)"] += 1
         if r.needs_review and r.reason is not None:
             summary.flagged[r.reason.name] += 1
     # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved

@@ -41,6 +41,7 @@ class Reason(str, Enum):
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
     NOT_ALIGNED = "the page could not be aligned"
+    COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
 from scanner.colour import PaperSample
 from scanner.reader import PageResult
-from scanner.results import BoxMeasure, CommentReading, ItemMeasure, PageStatus
+from scanner.results import BoxMeasure, CommentReading, FieldResult, ItemMeasure, PageStatus, Reason, Status
 
 STORE_NAME = "survey.sqlite"
 SCHEMA_VERSION = 2
@@ -71,6 +71,10 @@ CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
 -- A new page or sheet goes after MAX(seq): without these every one reads the whole table.
 CREATE INDEX IF NOT EXISTS pages_seq ON pages (seq);
 CREATE INDEX IF NOT EXISTS sheets_seq ON sheets (seq);
+CREATE TABLE IF NOT EXISTS colour_decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, light TEXT NOT NULL, lab TEXT NOT NULL, colour TEXT NOT NULL,
+    pages INTEGER NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS themes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
     description TEXT NOT NULL DEFAULT '', parent INTEGER REFERENCES themes (id),
@@ -186,6 +190,51 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- batch colour calibration -----------------------------------------------------
+    def sheet_papers(self) -> Iterator[tuple[str, str, PaperSample, tuple | None]]:
+        """(sheet_id, content hash, paper, transform) of every page of every stored sheet."""
+        hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets")
+                  for h in json.loads(r["page_hashes"]).values()}
+        readings = {}
+        for row in self.db.execute("SELECT content_hash, result FROM readings"):
+            if row["content_hash"] not in readings:
+                data = json.loads(row["result"])
+                rgb = data["paper"]["rgb"]
+                readings[row["content_hash"]] = (PaperSample(tuple(rgb) if rgb else None), data["transform"])
+        for sheet_id, content_hash in sorted(hashes):
+            if content_hash in readings:
+                yield sheet_id, content_hash, *readings[content_hash]
+
+    def colour_decisions(self) -> list[sqlite3.Row]:
+        """People's decisions on the batch's colour clusters, oldest first."""
+        return self.db.execute("SELECT * FROM colour_decisions ORDER BY id").fetchall()
+
+    def add_colour_decisions(self, decisions: list[tuple[str, tuple, str, int]], reviewer: str) -> None:
+        """Record (light, Lab centre, colour, pages) decisions on clusters, by `reviewer`, now."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO colour_decisions (light, lab, colour, pages, reviewer, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(light, json.dumps([round(v, 2) for v in lab]), colour, pages, reviewer, _now())
+                 for light, lab, colour, pages in decisions])
+
+    def programme_results(self) -> dict[str, FieldResult]:
+        """Every sheet's stored programme result (the machine's, before review decisions)."""
+        return {r["sheet_id"]: FieldResult("programme", r["value"], Status(r["status"]), r["confidence"],
+                                           Reason[r["reason"]] if r["reason"] else None, json.loads(r["evidence"]))
+                for r in self.db.execute("SELECT * FROM results WHERE item = 'programme'")}
+
+    def update_programmes(self, results: dict[str, FieldResult], colours: dict[str, str]) -> None:
+        """Replace sheets' programme results (and colour), all in one transaction."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE results SET value = ?, status = ?, confidence = ?, reason = ?, evidence = ? "
+                "WHERE sheet_id = ? AND item = 'programme'",
+                [(r.value, r.status.value, r.confidence, r.reason.name if r.reason else None,
+                  json.dumps(r.evidence), sheet_id) for sheet_id, r in results.items()])
+            self.db.executemany("UPDATE sheets SET colour = ?, programme = ? WHERE sheet_id = ?",
+                                [(colours.get(sheet_id, ""), r.value, sheet_id) for sheet_id, r in results.items()])
 
     # --- pages ------------------------------------------------------------------------
     def cached_reading(self, content_hash: str, reader_key: str) -> PageResult | None:

@@ -204,7 +204,31 @@ the paper must be half again as far from the runner-up as from its match. Halfwa
 between two papers is 0."""
 COLOUR_RADIAL_WEIGHT = 0.7
 """How much a paler or deeper shade of a reference counts against it, relative to a
-different hue (see `colour._distance`)."""
+different hue (see `colour.chroma_distance`)."""
 COLOUR_PAGES_AGREE = 2 / 3
 """Share of a questionnaire's pages that must, one by one, match its paper colour."""
+
+# --- Batch colour calibration (guards against `paper`: reams off the typed colours; and
+# phone photos' warm light) -----------------------------------------------------------
+CALIBRATION_CLUSTER_DISTANCE = 6.0
+"""Average linkage, in a*b* units (lightness counts a fifth): sheets of one ream under
+one light lie within 2-4 of each other; the template's nearest two colours ~17 apart."""
+CALIBRATION_LIGHTNESS_WEIGHT = 0.2
+"""Lightness in the clustering distance: exposure moves it, so it only splits papers of
+one hue that differ a lot in lightness."""
+CALIBRATION_MIN_SHEETS = 3
+"""A cluster of fewer sheets is no ream of the batch to calibrate on: its sheets are told
+by the calibrated clusters (a questionnaire on an odd sheet of paper, or in odd light)."""
+CALIBRATION_ANOTHER_REAM = 7.0
+"""A second cluster this near (a*b* units, the light taken away) a colour that a bigger
+cluster matched, and clearly nearer it than any other colour, is another ream of it (a
+batch from two print runs); further off it competes for the colour and is flagged."""
+CALIBRATION_SCAN_WARMTH = 0.05
+"""How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
+scanner's cast is a few percent."""
+CALIBRATION_PHOTO_WARMTH = 0.2
+"""The same for phone photos: an indoor lamp dims blue ~10-15% against red."""
+CALIBRATION_PHOTO_PERSPECTIVE = 0.003
+"""A page whose fitted transform changes scale across the page by more than this share
+is a photo (a flatbed's is below 0.0005): photos are calibrated apart, under their light."""
 

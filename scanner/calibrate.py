@@ -1,0 +1,498 @@
+"""Batch colour calibration: the paper colours as this batch's reams, scanner and light show them.
+
+Per sheet, `colour.classify` compares a paper with the colours typed into the template;
+a ream off its typed colour, or a phone's warm light, then reads as another colour or
+as none. Calibration looks at every page of the survey at once. Pages are split by light
+(scans, photos, told by the perspective of their fitted transform); within a light a
+sheet's pages make one point in CIELAB, and points cluster on a*, b* and a little L*.
+Each cluster of a few sheets or more is matched to one of the template's colours by an
+assignment, one cluster to one colour, after taking away the light (one warmth, fitted
+to the assignment): a shifted batch keeps its papers' order of hue, so its clusters
+still fall to the right colours where the nearest typed colour is wrong. The matched
+clusters must also go round the hue circle in the template's order. A cluster that
+matches no colour, and two clusters competing for one, are flagged, never assigned
+silently (a second cluster plainly of a colour already matched is another ream of it);
+a person settles them once for the whole batch (`scanner colours OUT --assign
+2=yellow`), a decision kept in the store with who and when, and re-applied after every
+re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
+the colour of the calibrated cluster (or typed colour, the light taken away) it is
+clearly nearest to.
+
+A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have.
+Greyscale sheets and sheets given `--programme` keep their per-sheet result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from scanner import thresholds as T
+from scanner.colour import chroma_distance, lab_of
+from scanner.errors import UsageError
+from scanner.results import FieldResult, Reason, Status
+from scanner.store import Store
+from scanner.template import Template
+
+PHOTO, SCAN = "photo", "scan"
+LIGHT_LIMIT = {SCAN: T.CALIBRATION_SCAN_WARMTH, PHOTO: T.CALIBRATION_PHOTO_WARMTH}
+CHROMATIC = 5.0
+"""a*b* chroma below which a template colour has no hue to order by (white, grey)."""
+
+
+class ClusterFlag(str, Enum):
+    UNKNOWN = "matches none of the template's colours"
+    COMPETING = "competes with another cluster for the same colour, and could be another"
+    ORDER = "the clusters' hues are not in the order of the template's colours"
+
+
+@dataclass(frozen=True)
+class PagePaper:
+    """One page of a stored sheet, as calibration sees it."""
+
+    sheet_id: str
+    content_hash: str
+    lab: tuple[float, float, float]
+    light: str
+    """`photo` or `scan`: pages under one light are calibrated together."""
+
+
+@dataclass(frozen=True)
+class ClusterDecision:
+    """A person's word on a cluster: it is `colour` (audited: who, when)."""
+
+    id: int
+    light: str
+    lab: tuple[float, float, float]
+    colour: str
+    reviewer: str
+    decided_at: str
+
+
+@dataclass
+class Cluster:
+    number: int
+    """1-based, as `scanner colours` shows it and `--assign N=colour` names it."""
+    light: str
+    lab: tuple[float, float, float]
+    """The median of its pages."""
+    pages: list[PagePaper]
+    colour: str | None = None
+    distance: float = math.nan
+    """From its colour (or the nearest one when unmatched), the light taken away, a*b* units."""
+    flag: ClusterFlag | None = None
+    rival: int | None = None
+    """For a competing cluster: the other one."""
+    decision: ClusterDecision | None = None
+
+    @property
+    def sheets(self) -> int:
+        return len({p.sheet_id for p in self.pages})
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        """The cluster's colour, for a swatch."""
+        return tuple(int(round(v)) for v in _rgb(self.lab))
+
+
+@dataclass
+class Calibration:
+    clusters: list[Cluster]
+    gains: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per light: its gain per channel (R, G, B), taken away before matching."""
+    pages: dict[str, tuple[str | None, Cluster | None]] = field(default_factory=dict)
+    """By page image (content hash): the colour the page takes (None when unresolved) and
+    the cluster that gives it (for a page of a cluster too small to calibrate on, the
+    calibrated cluster it is nearest to)."""
+    loose: int = 0
+    """Sheets (under one light) in clusters too small to calibrate on."""
+
+    def page_outcome(self, page: PagePaper) -> tuple[str | None, Cluster | None]:
+        """A page's colour after calibration (None when unresolved), and its cluster."""
+        return self.pages.get(page.content_hash, (None, None))
+
+
+def is_photo(transform: tuple | None, page_size_mm: tuple[float, float]) -> bool:
+    """Whether a page's fitted transform (template mm to image px) has a photo's perspective."""
+    if transform is None:
+        return False
+    h = np.array(transform, dtype=np.float64)
+    change = max(abs(h[2, 0]) * page_size_mm[0], abs(h[2, 1]) * page_size_mm[1]) / abs(h[2, 2])
+    return change > T.CALIBRATION_PHOTO_PERSPECTIVE
+
+
+def cluster_labels(labs: np.ndarray) -> np.ndarray:
+    """Agglomerative clusters (average linkage, `CALIBRATION_CLUSTER_DISTANCE`) of Lab points.
+
+    Points are first binned on a one-unit grid, so the work grows with the spread of the
+    colours, not with the number of sheets.
+    """
+    if len(labs) == 0:
+        return np.zeros(0, dtype=int)
+    features = np.column_stack([labs[:, 1], labs[:, 2], T.CALIBRATION_LIGHTNESS_WEIGHT * labs[:, 0]])
+    bins, inverse = np.unique(np.round(features), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    weights = np.bincount(inverse).astype(np.float64)
+    centres = np.array([features[inverse == k].mean(axis=0) for k in range(len(bins))])
+    groups = [[k] for k in range(len(bins))]
+    distances = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+    linkage = distances.copy()
+    np.fill_diagonal(linkage, np.inf)
+    while len(groups) > 1:
+        i, j = np.unravel_index(np.argmin(linkage), linkage.shape)
+        if linkage[i, j] > T.CALIBRATION_CLUSTER_DISTANCE:
+            break
+        i, j = min(i, j), max(i, j)
+        # Average linkage, weighted by points: the mean distance between the two groups' points.
+        wi, wj = weights[i], weights[j]
+        merged = (linkage[i] * wi + linkage[j] * wj) / (wi + wj)
+        linkage[i], linkage[:, i] = merged, merged
+        linkage[i, i] = np.inf
+        linkage = np.delete(np.delete(linkage, j, 0), j, 1)
+        weights[i] = wi + wj
+        weights = np.delete(weights, j)
+        groups[i] += groups.pop(j)
+    labels = np.empty(len(bins), dtype=int)
+    for n, group in enumerate(groups):
+        labels[group] = n
+    return labels[inverse]
+
+
+def calibrate(papers: list[PagePaper], template: Template, decisions: list[ClusterDecision] = ()) -> Calibration:
+    """Cluster the pages' paper colours per light and match the clusters to the template's colours."""
+    calibration = Calibration([])
+    for light in (SCAN, PHOTO):
+        # A sheet is on one paper: its pages under one light are one point (their median).
+        units: dict[str, list[PagePaper]] = {}
+        for p in papers:
+            if p.light == light:
+                units.setdefault(p.sheet_id, []).append(p)
+        if not units:
+            continue
+        labs = np.array([np.median([p.lab for p in pages], axis=0) for pages in units.values()])
+        labels = cluster_labels(labs)
+        big, small = [], []
+        for n in range(labels.max() + 1):
+            members = [p for pages, k in zip(units.values(), labels) if k == n for p in pages]
+            cluster = Cluster(0, light, tuple(float(v) for v in np.median(labs[labels == n], axis=0)), members)
+            (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
+        big.sort(key=lambda c: -c.sheets)
+        _apply_decisions(big, [d for d in decisions if d.light == light])
+        calibration.gains[light] = _match(big, template, light)
+        calibration.clusters += big
+        for cluster in big:
+            calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
+                                     for p in cluster.pages)
+        for cluster in small:
+            calibration.loose += cluster.sheets
+            outcome = _nearest_cluster(np.array(cluster.lab), big, calibration.gains[light], template)
+            calibration.pages.update((p.content_hash, outcome) for p in cluster.pages)
+    order = {c.name: k for k, c in enumerate(template.colours)}
+    calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
+                                             order.get(c.colour, len(order)), -c.sheets))
+    for n, cluster in enumerate(calibration.clusters, 1):
+        cluster.number = n
+    return calibration
+
+
+def _apply_decisions(clusters: list[Cluster], decisions: list[ClusterDecision]) -> None:
+    """A cluster takes the latest decision made on a cluster at its place in colour."""
+    for cluster in clusters:
+        near = [d for d in decisions if _cluster_distance(np.array(cluster.lab), np.array(d.lab))
+                <= T.CALIBRATION_CLUSTER_DISTANCE]
+        if near:
+            cluster.decision = max(near, key=lambda d: d.id)
+            cluster.colour = cluster.decision.colour
+
+
+def _cluster_distance(a: np.ndarray, b: np.ndarray) -> float:
+    w = np.array([T.CALIBRATION_LIGHTNESS_WEIGHT, 1.0, 1.0])
+    return float(np.linalg.norm((a - b) * w))
+
+
+def _references(template: Template) -> dict[str, np.ndarray]:
+    return {c.name: lab_of(c.rgb)[1:] for c in template.colours}
+
+
+def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarray:
+    """Assign the undecided clusters to colours, flag what does not fit; the light's gains."""
+    refs = _references(template)
+    free = [c for c in clusters if c.decision is None]
+    assignment, gain = _assign(free, template, LIGHT_LIMIT[light])
+    for cluster, name in zip(free, assignment):
+        cluster.colour = name
+    for cluster, name in zip(free, assignment):
+        ab = _seen_under(cluster.lab, gain)
+        nearest = min(refs, key=lambda n: chroma_distance(ab, refs[n]))
+        cluster.distance = chroma_distance(ab, refs[name or nearest])
+        if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
+            cluster.colour = None
+            rival = next((c for c in clusters if c is not cluster and c.colour == nearest), None)
+            if rival is not None and _another_ream(ab, nearest, refs):
+                cluster.colour, cluster.rival = nearest, rival
+            elif rival is not None and chroma_distance(ab, refs[nearest]) <= T.COLOUR_MAX_DISTANCE:
+                cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
+            else:
+                cluster.flag = ClusterFlag.UNKNOWN
+    for cluster in free:
+        if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
+            # Which of the two is the colour is a person's call: neither is taken silently.
+            cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
+    for cluster in free:
+        if cluster.flag is None and cluster.rival is None:
+            _check_unrivalled(cluster, clusters)
+    _check_hue_order([c for c in free if c.flag is None], refs, gain)
+    return gain
+
+
+def _check_unrivalled(cluster: Cluster, clusters: list[Cluster]) -> None:
+    """Flag a matched cluster that is about as near another matched cluster as it is to its
+    own colour: it may be another ream of that one's colour (a batch without white paper,
+    with a pale ream of blue), and the assignment alone cannot tell. The other stays
+    matched: it is its colour either way."""
+    ab = np.array(cluster.lab[1:])
+    for other in clusters:
+        if other is cluster or not other.colour or other.colour == cluster.colour or other.flag:
+            continue
+        d = chroma_distance(ab, np.array(other.lab[1:]))
+        if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
+            cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
+            return
+
+
+def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
+    """Whether a cluster left out of the assignment is plainly another ream of the colour
+    a bigger cluster took: near it, and clearly nearer to it than to any other colour."""
+    d1 = chroma_distance(ab, refs[colour])
+    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
+    return d1 <= T.CALIBRATION_ANOTHER_REAM and (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+
+
+def _rgb(lab) -> np.ndarray:
+    bgr = cv2.cvtColor(np.array([[lab]], np.float32), cv2.COLOR_Lab2BGR)[0, 0]
+    return np.clip(bgr[::-1].astype(np.float64) * 255, 1, 255)
+
+
+def _seen_under(lab, gain: np.ndarray) -> np.ndarray:
+    """A cluster's a*b* with the light's per-channel gains taken away."""
+    return lab_of(tuple(np.clip(_rgb(lab) / gain, 0, 255)))[1:]
+
+
+def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[list[str | None], np.ndarray]:
+    """One colour per cluster at most and one cluster per colour, and the light, at least
+    cost: each cluster's sheets times its distance from its colour once the light's gains
+    (`_gain`, fitted to that assignment within `limit`) are taken away, or times the unknown-colour limit
+    when left out (so a big cluster outweighs a small one competing for its colour).
+
+    A light changes every paper alike, by gains per channel, not by a shift in a*b*: a
+    wrong assignment would need a light that fits its clusters in contradictory ways, so
+    it costs more than the right one. Each cluster tries its `CANDIDATES` nearest colours.
+    """
+    refs = _references(template)
+    ref_rgb = {c.name: np.clip(np.array(c.rgb, np.float64), 1, 255) for c in template.colours}
+    rgbs = [_rgb(c.lab) for c in clusters]
+    options = [sorted(refs, key=lambda n: chroma_distance(np.array(c.lab[1:]), refs[n]))[:CANDIDATES] + [None]
+               for c in clusters]
+    best: tuple[float, list[str | None], np.ndarray] = (math.inf, [None] * len(clusters), np.ones(3))
+
+    def cost_of(chosen: list[str | None]) -> tuple[float, np.ndarray]:
+        pairs = [(rgb, ref_rgb[name], c.sheets) for rgb, name, c in zip(rgbs, chosen, clusters) if name]
+        gain = _gain(pairs, limit)
+        cost = sum(c.sheets * (chroma_distance(_seen_under(c.lab, gain), refs[name]) if name
+                               else T.COLOUR_MAX_DISTANCE) for c, name in zip(clusters, chosen))
+        return cost, gain
+
+    def search(k: int, chosen: list[str | None]) -> None:
+        nonlocal best
+        if k == len(clusters):
+            cost, gain = cost_of(chosen)
+            if cost < best[0]:
+                best = (cost, list(chosen), gain)
+            return
+        for name in options[k]:
+            if name is None or name not in chosen:
+                search(k + 1, chosen + [name])
+
+    search(0, [])
+    return best[1], best[2]
+
+
+CANDIDATES = 3
+"""Colours each cluster tries in the assignment (its nearest): the search stays small."""
+
+
+def _gain(pairs: list[tuple[np.ndarray, np.ndarray, int]], limit: float) -> np.ndarray:
+    """The light's gain per channel (R, G, B), from matched clusters' RGB over their colours'.
+
+    A light is one number, its warmth t: a warm lamp dims blue by t and green by a third
+    of that (R, G, B gains 1, 1 - 0.3t, 1 - t), a cool one red likewise (1 + t, 1 + 0.3t,
+    1 for t < 0); |t| is at most `limit`. With one parameter a wrong assignment cannot be
+    explained away by an odd light. None from one cluster alone (it would explain that
+    cluster away).
+    """
+    if len(pairs) < 2:
+        return np.ones(3)
+    logs = np.array([np.log(rgb / ref) for rgb, ref, _ in pairs])
+    weights = np.array([n for _, _, n in pairs], dtype=np.float64)
+    blue_over_red = float(((logs[:, 2] - logs[:, 0]) * weights).sum() / weights.sum())
+    t = float(np.clip(-blue_over_red, -limit, limit))
+    return np.array([1.0, 1 - 0.3 * t, 1 - t]) if t >= 0 else np.array([1 + t, 1 + 0.3 * t, 1.0])
+
+
+def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], gain: np.ndarray) -> None:
+    """Matched clusters of coloured paper must go round the hue circle as their colours do."""
+    chromatic = [c for c in clusters if np.linalg.norm(refs[c.colour]) >= CHROMATIC]
+    if len(chromatic) < 3:  # two points are in order either way round
+        return
+
+    def hue(ab: np.ndarray) -> float:
+        return math.atan2(ab[1], ab[0])
+
+    by_cluster = [c.colour for c in sorted(chromatic, key=lambda c: hue(_seen_under(c.lab, gain)))]
+    by_colour = sorted(by_cluster, key=lambda n: hue(refs[n]))
+    k = by_colour.index(by_cluster[0])
+    if by_colour[k:] + by_colour[:k] != by_cluster:
+        for c in chromatic:
+            c.flag = ClusterFlag.ORDER
+
+
+def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
+                     template: Template) -> tuple[str | None, Cluster | None]:
+    """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated
+    cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
+    nearer to it than to any other colour (calibrated, or typed, the light taken away)."""
+    ab = lab[1:]
+    candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
+    calibrated = {c.colour for c in clusters if c.colour}
+    seen = _seen_under(lab, gain)
+    candidates += [(chroma_distance(seen, ref), name, None)
+                   for name, ref in _references(template).items() if name not in calibrated]
+    if not candidates:
+        return None, None
+    candidates.sort(key=lambda t: t[0])
+    d1, name, cluster = candidates[0]
+    d2 = next((d for d, other, _ in candidates[1:] if other != name or other is None), 2 * T.COLOUR_MAX_DISTANCE)
+    margin = (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
+    if d1 > T.COLOUR_MAX_DISTANCE or margin < T.COLOUR_MIN_MARGIN or (cluster is not None and cluster.flag):
+        return None, cluster
+    return name, cluster
+
+
+def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,
+                    current: FieldResult) -> FieldResult:
+    """A sheet's programme after calibration: the colour of most of its pages, or review."""
+    outcomes = [calibration.page_outcome(p) for p in pages]
+    votes = Counter(colour for colour, _ in outcomes if colour is not None)
+    evidence = dict(current.evidence)
+    clusters = sorted({c.number for _, c in outcomes if c is not None})
+    evidence["clusters"] = clusters
+    if votes:
+        colour, n = votes.most_common(1)[0]
+        if n >= T.COLOUR_PAGES_AGREE * len(pages):
+            agreeing = [c for name, c in outcomes if name == colour and c is not None]
+            confirmed = [c.decision for c in agreeing if c.decision is not None]
+            programme = template.colour(colour).programme
+            evidence.update(colour=colour, colour_reason=None, calibration=_evidence(colour, agreeing, confirmed))
+            status = Status.REVIEWED if len(confirmed) * 2 > len(agreeing) else Status.OK
+            return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
+                           reason=None, evidence=evidence)
+    flags = [c.flag.value for _, c in outcomes if c is not None and c.flag is not None]
+    if flags:
+        why = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: {Counter(flags).most_common(1)[0][0]}"
+    elif votes:
+        why = "the pages of this questionnaire are on different paper colours"
+    else:
+        why = "the paper colour matches no calibrated colour of the batch clearly"
+    evidence.update(colour=None, colour_reason=why)
+    return replace(current, value="", status=Status.REVIEW, confidence=0.0,
+                   reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
+
+
+def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:
+    if confirmed:
+        d = max(confirmed, key=lambda d: d.id)
+        return f"batch calibration confirmed by {d.reviewer} at {d.decided_at}"
+    if not agreeing:
+        return f"batch calibration: in no cluster, clearly {colour} once the light is taken away"
+    numbers = sorted({c.number for c in agreeing})
+    return f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+
+
+def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:
+    """The survey's colour pages, and by sheet."""
+    papers, by_sheet = [], {}
+    for sheet_id, content_hash, paper, transform in store.sheet_papers():
+        if paper.rgb is not None:
+            page = PagePaper(sheet_id, content_hash, tuple(float(v) for v in lab_of(paper.rgb)),
+                             PHOTO if is_photo(transform, template.page_size_mm) else SCAN)
+            papers.append(page)
+            by_sheet.setdefault(sheet_id, []).append(page)
+    return papers, by_sheet
+
+
+def _decisions(store: Store) -> list[ClusterDecision]:
+    return [ClusterDecision(r["id"], r["light"], tuple(json.loads(r["lab"])), r["colour"], r["reviewer"],
+                            r["decided_at"]) for r in store.colour_decisions()]
+
+
+def calibrate_survey(store: Store, template: Template) -> Calibration:
+    """Calibrate the survey's paper colours and update every colour sheet's programme.
+
+    Sheets with no colour page (greyscale scans) and sheets given `--programme` keep
+    their result. Runs in one transaction; review decisions on a programme still override.
+    """
+    if not template.colours:
+        return Calibration([])
+    papers, by_sheet = _papers(store, template)
+    calibration = calibrate(papers, template, _decisions(store))
+    updates, colours = {}, {}
+    for sheet_id, current in store.programme_results().items():
+        if sheet_id not in by_sheet or "given" in current.evidence:
+            continue
+        updates[sheet_id] = sheet_programme(by_sheet[sheet_id], calibration, template, current)
+        colours[sheet_id] = updates[sheet_id].evidence.get("colour") or ""
+    store.update_programmes(updates, colours)
+    return calibration
+
+
+def decide_clusters(store: Store, template: Template, assign: dict[int, str], confirm: bool,
+                    reviewer: str) -> Calibration:
+    """Record a person's word on the survey's clusters and calibrate again.
+
+    `assign` maps a cluster's number (as `calibrate_survey` numbers them now) to a colour
+    name; `confirm` confirms every cluster matched and not flagged as it is.
+
+    Raises:
+        UsageError: an unknown cluster or colour, a flagged cluster confirmed without an
+            assignment, nothing to decide, or no reviewer name.
+    """
+    reviewer = reviewer.strip()
+    if not reviewer:
+        raise UsageError("a colour decision needs the reviewer's name: give --reviewer NAME")
+    names = {c.name.lower(): c.name for c in template.colours}
+    calibration = calibrate_survey(store, template)
+    by_number = {c.number: c for c in calibration.clusters}
+    chosen: dict[int, str] = {}
+    for number, colour in assign.items():
+        if number not in by_number:
+            raise UsageError(f"there is no cluster {number}: `scanner colours` lists them (1 to {len(by_number)})")
+        if colour.lower() not in names:
+            raise UsageError(f"{colour!r} is not a colour of form {template.form}; "
+                             f"choose one of: {', '.join(c.name for c in template.colours)}")
+        chosen[number] = names[colour.lower()]
+    if confirm:
+        for cluster in calibration.clusters:
+            if cluster.number not in chosen and cluster.colour and not cluster.flag and cluster.decision is None:
+                chosen[cluster.number] = cluster.colour
+    if not chosen:
+        raise UsageError("nothing to decide: every cluster is flagged or decided already; "
+                         "assign flagged ones with --assign N=COLOUR")
+    store.add_colour_decisions([(by_number[n].light, by_number[n].lab, colour, len(by_number[n].pages))
+                                for n, colour in sorted(chosen.items())], reviewer)
+    return calibrate_survey(store, template)

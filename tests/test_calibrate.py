@@ -1,0 +1,211 @@
+"""Batch colour calibration: clusters of paper colours matched to the template's colours.
+
+The unit tests build pages' paper colours directly in CIELAB (a ream shifted by a known
+DeltaE, a phone's warm light, a paper the template does not have) and check that
+per-sheet classification gets them wrong or leaves them unresolved where calibration
+gets them right, and that what does not fit is flagged, never assigned silently. The
+command's test scans real pages and settles a cluster with `scanner colours --assign`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from scanner.calibrate import PHOTO, SCAN, Calibration, ClusterFlag, PagePaper, calibrate, sheet_programme
+from scanner.cli import app
+from scanner.colour import PaperSample, classify, lab_of
+from scanner.pipeline import scan
+from scanner.render import page_raster
+from scanner.results import FieldResult, Status
+
+PAGES = 7
+
+
+def rgb_of(lab) -> tuple[float, float, float]:
+    bgr = cv2.cvtColor(np.array([[lab]], np.float32), cv2.COLOR_Lab2BGR)[0, 0]
+    return tuple(float(v) for v in np.clip(bgr[::-1] * 255, 0, 255))
+
+
+def ream(name: str, lab: np.ndarray, sheets: int, rng: np.random.Generator, light: str = SCAN
+         ) -> tuple[list[PagePaper], dict[str, str]]:
+    """`sheets` questionnaires on paper of Lab colour `lab` (truly `name`), pages a little apart."""
+    papers, truth = [], {}
+    for k in range(sheets):
+        sheet_id = f"{light}-{name}-{lab[1]:.0f}-{k}"
+        truth[sheet_id] = name
+        for p in range(PAGES):
+            seen = lab_of(rgb_of(lab + rng.normal(0, 0.7, 3)))
+            papers.append(PagePaper(sheet_id, f"{sheet_id}-{p}", tuple(seen), light))
+    return papers, truth
+
+
+def batch(template, shift, sheets=5, light=SCAN, seed=1):
+    rng = np.random.default_rng(seed)
+    papers, truth = [], {}
+    for c in template.colours:
+        p, t = ream(c.name, shift(lab_of(c.rgb)), sheets, rng, light)
+        papers += p
+        truth |= t
+    return papers, truth
+
+
+def by_sheet(papers: list[PagePaper]) -> dict[str, list[PagePaper]]:
+    sheets: dict[str, list[PagePaper]] = {}
+    for p in papers:
+        sheets.setdefault(p.sheet_id, []).append(p)
+    return sheets
+
+
+def per_sheet_right(papers, truth, template) -> int:
+    return sum(classify([PaperSample(rgb_of(p.lab)) for p in pages], template).colour == truth[sheet_id]
+               for sheet_id, pages in by_sheet(papers).items())
+
+
+def calibrated(papers, template, calibration: Calibration) -> dict[str, FieldResult]:
+    blank = FieldResult("programme", "", Status.REVIEW, 0.0)
+    return {sheet_id: sheet_programme(pages, calibration, template, blank)
+            for sheet_id, pages in by_sheet(papers).items()}
+
+
+def toward(template, source: str, target: str, delta_e: float):
+    """A shift of every paper by `delta_e` in the direction from one template colour to another."""
+    v = lab_of(template.colour(target).rgb) - lab_of(template.colour(source).rgb)
+    return lambda lab: lab + delta_e * v / np.linalg.norm(v)
+
+
+@pytest.mark.parametrize(("target", "delta_e"), [("green", 10.0), ("blue", 10.0), ("yellow", 10.0)])
+def test_reams_shifted_toward_a_neighbouring_colour_are_classified_right_after_calibration(template, target, delta_e):
+    # Every ream is 10 DeltaE off its typed colour, all one way: white paper is then nearer
+    # the neighbouring colour than its own.
+    papers, truth = batch(template, toward(template, "white", target, delta_e))
+    assert per_sheet_right(papers, truth, template) <= 20  # of 25: per sheet, wrong or unresolved
+    results = calibrated(papers, template, calibrate(papers, template))
+    for sheet_id, result in results.items():
+        assert result.status is Status.OK, (sheet_id, result.evidence)
+        assert result.evidence["colour"] == truth[sheet_id]
+        assert result.value == template.colour(truth[sheet_id]).programme
+        assert "batch calibration: cluster" in result.evidence["calibration"]
+
+
+def test_phone_photos_under_one_light_classify_together(template):
+    # A warm indoor light: blue falls most, so white looks yellowish and blue greyish.
+    def warm(lab):
+        r, g, b = rgb_of(lab)
+        return lab_of((r * 0.98, g * 0.95, b * 0.85))
+
+    papers, truth = batch(template, warm, sheets=3, light=PHOTO)
+    assert per_sheet_right(papers, truth, template) <= 9  # of 15
+    calibration = calibrate(papers, template)
+    assert {c.light for c in calibration.clusters} == {PHOTO}
+    results = calibrated(papers, template, calibration)
+    assert all(r.status is Status.OK and r.evidence["colour"] == truth[s] for s, r in results.items())
+
+
+def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
+    papers, truth = batch(template, lambda lab: lab)
+    orange, extra = ream("orange", lab_of((255, 205, 150)), 4, np.random.default_rng(2))
+    calibration = calibrate(papers + orange, template)
+    flagged = [c for c in calibration.clusters if c.flag]
+    assert len(flagged) == 1 and flagged[0].flag is ClusterFlag.UNKNOWN and flagged[0].colour is None
+    assert {p.sheet_id for p in flagged[0].pages} == set(extra)
+    results = calibrated(papers + orange, template, calibration)
+    for sheet_id in extra:
+        assert results[sheet_id].status is Status.REVIEW and results[sheet_id].value == ""
+        assert "matches none of the template's colours" in results[sheet_id].evidence["colour_reason"]
+    assert all(results[s].evidence["colour"] == truth[s] for s in truth)
+
+
+def test_two_clusters_competing_for_one_colour_are_both_flagged(template):
+    rng = np.random.default_rng(3)
+    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
+    papers, _ = ream("yellow", yellow, 4, rng)
+    between, _ = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)  # nearer yellow, but which?
+    greens, _ = ream("green", green, 4, rng)
+    calibration = calibrate(papers + between + greens, template)
+    flagged = [c for c in calibration.clusters if c.flag]
+    assert len(flagged) == 2 and {c.flag for c in flagged} == {ClusterFlag.COMPETING}
+    assert {flagged[0].rival.number, flagged[1].rival.number} == {flagged[0].number, flagged[1].number}
+    results = calibrated(papers + between + greens, template, calibration)
+    assert all(results[p.sheet_id].status is Status.REVIEW for c in flagged for p in c.pages)
+    assert all(results[p.sheet_id].evidence["colour"] == "green" for p in greens)
+
+
+def test_a_second_ream_plainly_of_a_colour_is_matched_to_it_too(template):
+    # Two print runs on two reams of yellow, a little apart: no competition.
+    rng = np.random.default_rng(4)
+    yellow = lab_of(template.colour("yellow").rgb)
+    papers, truth = ream("yellow", yellow, 5, rng)
+    other, more = ream("yellow", yellow + np.array([0.0, 3.0, -5.5]), 3, rng)
+    calibration = calibrate(papers + other, template)
+    assert len(calibration.clusters) == 2 and not any(c.flag for c in calibration.clusters)
+    results = calibrated(papers + other, template, calibration)
+    assert all(r.status is Status.OK and r.evidence["colour"] == "yellow" for r in results.values())
+
+
+# --- the command, on real scans ----------------------------------------------------------
+
+
+def _tinted_pdf(template, path: Path, rgbs: list[tuple[int, int, int]]) -> None:
+    """One questionnaire per colour in `rgbs`, every page a JPEG tinted to that paper."""
+    from scans import jpeg_pdf
+
+    blank = {p: page_raster(template, p, 100) for p in template.page_numbers}
+    images = []
+    for rgb in rgbs:
+        tint = np.array(rgb[::-1], np.float32) / 255.0
+        images += [(blank[p].astype(np.float32) * tint).astype(np.uint8) for p in template.page_numbers]
+    path.write_bytes(jpeg_pdf(images))
+
+
+def _programmes(out: Path) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        return {s: (v, st) for s, v, st in db.execute(
+            "SELECT sheet_id, value, status FROM results WHERE item = 'programme'")}
+
+
+def test_colours_assign_sets_every_sheet_of_the_cluster_survives_a_rescan_and_is_audited(template, tmp_path):
+    # Three questionnaires on a ream off yellow, towards orange, and three on green paper.
+    pdf = tmp_path / "batch.pdf"
+    _tinted_pdf(template, pdf, [(255, 226, 150)] * 3 + [(200, 236, 196)] * 3)
+    out = tmp_path / "out"
+    scan([pdf], template, out, jobs=1, ocr=False)
+    clusters = _clusters(out)
+    off = next(c for c in clusters if c["colour"] == "yellow")
+    assert off["sheets"] == 3 and off["decided_by"] is None
+    for wrong, message in ((f"{len(clusters) + 1}=pink", "there is no cluster"), ("1=orange", "not a colour of form")):
+        result = CliRunner().invoke(app, ["colours", str(out), "--assign", wrong, "--reviewer", "Ann Example"])
+        assert result.exit_code == 2 and message in result.output
+    _colours(out, "--assign", f"{off['cluster']}=pink", "--reviewer", "Ann Example")
+    for _ in range(2):  # right after the decision, and after scanning the batch again
+        programmes = sorted(_programmes(out).values())
+        assert programmes == [("Programme B", "reviewed")] * 3 + [("Programme D", "ok")] * 3
+        assert (out / "items.csv").read_text().count("programme,Programme B,reviewed") == 3
+        decided = next(c for c in _clusters(out) if c["colour"] == "pink")
+        assert decided["decided_by"] == "Ann Example" and decided["sheets"] == 3
+        scan([pdf], template, out, jobs=1, ocr=False)
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        (colour, reviewer, when), = db.execute("SELECT colour, reviewer, decided_at FROM colour_decisions")
+        evidence = [e for (e,) in db.execute("SELECT evidence FROM results WHERE value = 'Programme B'")]
+    assert (colour, reviewer) == ("pink", "Ann Example") and when.startswith("20")
+    assert len(evidence) == 3 and all("batch calibration confirmed by Ann Example" in e for e in evidence)
+    _colours(out, "--confirm", "--reviewer", "Bo")  # the green cluster, as matched
+    assert sorted(_programmes(out).values()) == [("Programme B", "reviewed")] * 3 + [("Programme D", "reviewed")] * 3
+    again = CliRunner().invoke(app, ["colours", str(out), "--confirm", "--reviewer", "Bo"])
+    assert again.exit_code == 2 and "nothing to decide" in again.output
+
+
+def _colours(out: Path, *args: str) -> str:
+    result = CliRunner().invoke(app, ["colours", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _clusters(out: Path) -> list[dict]:
+    return json.loads(_colours(out, "--json"))["clusters"]
