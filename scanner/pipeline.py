@@ -290,6 +290,11 @@ def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary)
     for r in sheet.results:
         if r.needs_review and r.reason is not None and r.item != "programme":
             summary.flagged[r.reason.name] += 1
+    # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
+    # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
+    sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
+                   for page, r in sheet.pages.items()}
+    sheet.results = []
 
 
 def _count_programmes(store: Store, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
@@ -300,8 +305,3 @@ def _count_programmes(store: Store, sheets: dict[str, Sheet], summary: ScanSumma
         summary.programmes[r.value or "(unknown)"] += 1
         if r.needs_review and r.reason is not None:
             summary.flagged[r.reason.name] += 1
-    # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
-    # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
-    sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
-                   for page, r in sheet.pages.items()}
-    sheet.results = []
