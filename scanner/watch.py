@@ -11,12 +11,14 @@ instead, for network shares whose changes raise no events.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,29 +110,50 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
     for _, path in expand_inputs([inbox]):
         _wait_for(path, waiting)
     log.info("watching %s: %d files to look at", inbox, len(waiting))
+    stop = stop if stop is not None else threading.Event()
     try:
-        while not (stop is not None and stop.is_set()):
-            _drain(events, waiting)
-            ready = _ready(waiting, read, stable_seconds)
-            if ready:
-                batch = scan([str(p) for p in ready], template, out_dir, ocr=ocr, programme=programme,
-                             executor=executor)
-                read |= {resolved(str(p)) for p in ready}
-                summary.files += len(ready)
-                summary.add(batch)
-                if progress:
-                    progress(WatchProgress(summary.files, len(waiting), batch))
-            elif stop is not None:
-                stop.wait(TICK_SECONDS)
-            else:
-                time.sleep(TICK_SECONDS)
+        with _ctrl_c_sets(stop):
+            while not stop.is_set():
+                _drain(events, waiting)
+                ready = _ready(waiting, read, stable_seconds)
+                if ready:
+                    batch = scan([str(p) for p in ready], template, out_dir, ocr=ocr, programme=programme,
+                                 executor=executor)
+                    read |= {resolved(str(p)) for p in ready}
+                    summary.files += len(ready)
+                    summary.add(batch)
+                    if progress:
+                        progress(WatchProgress(summary.files, len(waiting), batch))
+                else:
+                    stop.wait(TICK_SECONDS)
     except KeyboardInterrupt:
-        log.info("stopped: %d files read; a new watch goes on from here", summary.files)
+        pass  # a second Ctrl+C: the batch in hand is cut; what it stored is kept
     finally:
         observer.stop()
         executor.close()
         observer.join()
+    log.info("stopped: %d files read; a new watch goes on from here", summary.files)
     return summary
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C ends the watch once the batch in hand is read, so that the closing count
+    is the files stored; a second Ctrl+C cuts the batch (the store keeps what it has)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_ctrl_c(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _observe(inbox: Path, poll: float | None):

@@ -107,9 +107,10 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, tmp_path):
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not (out / "pages.csv").exists() and time.monotonic() < deadline:
+        # The CSVs are written before the first file is read too: wait for its row.
+        while "first.png" not in _text(out / "pages.csv") and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert (out / "pages.csv").exists() and proc.poll() is None
+        assert "first.png" in _text(out / "pages.csv") and proc.poll() is None
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=TIMEOUT)
     finally:
@@ -117,3 +118,11 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr
     assert "1 files read" in stderr and "stopped: 1 files, 1 questionnaires read" in stderr
+
+
+def _text(path) -> str:
+    """A file's text, or nothing while it does not exist."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
