@@ -121,6 +121,18 @@ def _pages(template, source: str, serial: int | None, start: int = 1, tag: str =
                        form_page=fp, serial=serial) for k, fp in enumerate(template.page_numbers)]
 
 
+def split_over_two_files(template) -> tuple[list[PageResult], list[PageResult], list[PageResult]]:
+    """Two questionnaires in a.pdf (`q1`, `q2`), and `q2`'s pages 4 onwards again as
+    b.pdf: the same images, so that questionnaire 2 can be read first split over two
+    files (a.pdf pages 1-3, then b.pdf) and later whole from a.pdf."""
+    n = len(template.page_numbers)
+    q1 = _pages(template, "a.pdf", None, tag="q1")
+    q2 = _pages(template, "a.pdf", None, start=n + 1, tag="q2")
+    b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
+         for k, p in enumerate(q2[3:])]
+    return q1, q2, b
+
+
 def _run_pages(template, out: Path, pages: list[PageResult]) -> list[str]:
     """What the scan does with its pages' results, minus reading them; the survey's sheet ids."""
     with Store(out) as store:
@@ -150,11 +162,7 @@ def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(temp
     """Run 1: questionnaire 2 is split over a.pdf (pages 1-3) and b.pdf (pages 4-7): two
     sheets. Run 2: a.pdf now holds all of it. The b.pdf sheet must not linger as a third
     respondent, and the decision made on it moves to the sheet that holds its page now."""
-    n = len(template.page_numbers)
-    q1 = _pages(template, "a.pdf", None, tag="q1")
-    q2 = _pages(template, "a.pdf", None, start=n + 1, tag="q2")
-    b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
-         for k, p in enumerate(q2[3:])]
+    q1, q2, b = split_over_two_files(template)
     decided_item = template.items_on(5)[0].id
     run = functools.partial(_run_pages, template, tmp_path)
     first = run(q1 + q2[:3] + b)

@@ -473,15 +473,9 @@ def test_codings_follow_their_page_when_a_rescan_reads_it_into_another_sheet(tem
     sheet was coded meanwhile: its codings and memo move with its page, none is lost."""
     import functools
 
-    from test_identity import _pages, _run_pages
-    from scanner.results import PageStatus
-    from scanner.reader import PageResult
+    from test_identity import _run_pages, split_over_two_files
 
-    n = len(template.page_numbers)
-    q1 = _pages(template, "a.pdf", None, tag="q1")
-    q2 = _pages(template, "a.pdf", None, start=n + 1, tag="q2")
-    b = [PageResult("b.pdf", k + 1, PageStatus.USED, content_hash=p.content_hash, form_page=p.form_page)
-         for k, p in enumerate(q2[3:])]
+    q1, q2, b = split_over_two_files(template)
     zone = template.comments_on(5)[0].id
     run = functools.partial(_run_pages, template, tmp_path)
     first = run(q1 + q2[:3] + b)
