@@ -34,7 +34,7 @@ test-deps: deps
 	$(call apt_install,$(APT_TEST))
 
 demo: deps
-	$(BIN)/scan samples/ --out $(DEMO_OUT)
+	$(BIN)/scan samples/*.pdf --out $(DEMO_OUT)
 	$(BIN)/python bench/compare.py samples/truth $(DEMO_OUT)
 
 test: test-deps
