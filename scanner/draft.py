@@ -1010,6 +1010,29 @@ def score_draft(template: Template, truth: dict) -> DraftScore:
                       len(truth["items"]), right, labels, len(true_zones), len(zones), len(our_zones) - len(zones))
 
 
+def draft_correspondence(template: Template, truth: dict) -> dict[str, tuple[str, dict[str, str]]]:
+    """What each field of a drafted template is on the true form: drafted item id to the
+    true item's id and each drafted code to the true code (their boxes within 1.5 mm), and
+    drafted comment id to the true one (no codes); a field with no true counterpart is left
+    out. With it, a scan read with the draft is scored against the form's truth
+    (`scanner.evaluate.evaluate`'s `as_truth`)."""
+    drafted = layout(template)
+    true_boxes = [(i["page"], tuple(o["box_mm"])) for i in truth["items"] for o in i["options"]]
+    true_of = [(i["id"], o["code"]) for i in truth["items"] for o in i["options"]]
+    ours = [(i["page"], tuple(o["box_mm"])) for i in drafted["items"] for o in i["options"]]
+    our_of = [(i["id"], o["code"]) for i in drafted["items"] for o in i["options"]]
+    fields: dict[str, tuple[str, dict[str, str]]] = {}
+    for i, j in _matches(true_boxes, ours, 1.5).items():
+        (true_id, true_code), (our_id, our_code) = true_of[i], our_of[j]
+        if fields.setdefault(our_id, (true_id, {}))[0] == true_id:
+            fields[our_id][1][str(our_code)] = str(true_code)
+    true_zones = [(c["page"], tuple(c["box_mm"])) for c in truth["comments"]]
+    our_zones = [(c["page"], tuple(c["box_mm"])) for c in drafted["comments"]]
+    for i, j in _matches(true_zones, our_zones, 2.0).items():
+        fields[drafted["comments"][j]["id"]] = (truth["comments"][i]["id"], {})
+    return fields
+
+
 def _edges(b: Box) -> tuple[float, float, float, float]:
     return (b[0], b[1], _right(b), _bottom(b))
 

@@ -372,13 +372,21 @@ class _Matcher:
         return where.page_sheet.get(form_page, where.main)
 
 
-def evaluate(out_dir: str | Path, truth_dir: str | Path) -> Evaluation:
-    """Compare a scan's CSVs in `out_dir` with the truth in `truth_dir`."""
+def evaluate(out_dir: str | Path, truth_dir: str | Path,
+             as_truth: dict[str, tuple[str, dict[str, str]]] | None = None) -> Evaluation:
+    """Compare a scan's CSVs in `out_dir` with the truth in `truth_dir`.
+
+    `as_truth` names the scan's fields as the truth does, when it was read with another
+    template of the same form (a drafted one: `scanner.draft.draft_correspondence`):
+    scan item id to the truth's, with its codes; fields not in it are not scored.
+    """
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
     ev = Evaluation()
     marks = _read(truth_dir / "marks.csv")
     truth_pages = _read(truth_dir / "pages.csv")
     items = _read(out_dir / "items.csv")
+    if as_truth is not None:
+        items = _renamed(items, as_truth)
     match = _Matcher(truth_pages, _read(out_dir / "pages.csv"))
 
     sheets_in_file = truth_pages[truth_pages["sheet_id"] != ""].groupby("source")["sheet_id"].nunique()
@@ -423,6 +431,18 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path) -> Evaluation:
                                f"read {got.value or 'blank'} as {got.status}"
                                + (f" on scanned sheet {scanned_id} of another questionnaire" if elsewhere else ""))
     return ev
+
+
+def _renamed(items: pd.DataFrame, as_truth: dict[str, tuple[str, dict[str, str]]]) -> pd.DataFrame:
+    """items.csv with the truth's item ids and codes (the programme row kept as it is)."""
+    keep = items["item"].isin(set(as_truth) | {"programme"})
+    items = items[keep].copy()
+    for k, row in items.iterrows():
+        if row["item"] in as_truth:
+            name, codes = as_truth[row["item"]]
+            items.at[k, "item"] = name
+            items.at[k, "value"] = codes.get(row["value"], row["value"]) if codes else row["value"]
+    return items
 
 
 def _judge_value(t, got, elsewhere: bool) -> Outcome:

@@ -24,7 +24,7 @@ from pathlib import Path
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.calibrate import calibrate_survey
-from scanner.errors import OutputError, TemplateError, UsageError, one_line
+from scanner.errors import OutputError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
@@ -139,13 +139,9 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
             stored before is kept, and a re-run completes the batch.
         ClusterError: the cluster cannot be reached, or its scheduler was lost; what was
             stored is kept, and a re-run completes the batch.
-        TemplateError: the form has no markers (a drafted template): not readable yet.
     """
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
-    if not template.registration.markers:
-        raise TemplateError(f"{template.form_version}: the form has no corner markers nor QR code "
-                            "(registration.markers: false); reading forms without markers is not supported yet")
     programme = check_programme(template, programme)
     engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
     started = time.monotonic()

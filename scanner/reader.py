@@ -19,7 +19,7 @@ from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError, one_line
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Registrar, Registration, downscale
+from scanner.register import Method, Registrar, Registration, downscale
 from scanner.results import CommentReading, ItemMeasure, PageStatus
 from scanner.template import Template
 
@@ -89,20 +89,22 @@ class PageReader:
 
     def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
         grey = loaded.grey
-        reg = self.registrar.markers(grey)
+        t = self.template
+        reg = self.registrar.markers(grey) if t.registration.markers else None
         if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
             # Blank backs are common and cheap to tell; content matching is neither.
             if _is_blank(grey):
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
             reg = self.registrar.content(grey)
         if reg is None:
-            return PageResult(**base, status=PageStatus.UNRECOGNISED,
-                              reason="not a page of this form: no corner markers, QR code or matching content")
+            return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=self._no_match())
+        ambiguous = _ambiguous(reg)
+        if ambiguous:
+            return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=ambiguous)
         # Checked against the page's own print (and re-registered on it if off) before the
         # QR code is read through the transform and anything else is measured.
         reg = self.registrar.verify(grey, reg)
-        t = self.template
-        ident = self.qr.read(grey, reg.transform)
+        ident = self.qr.read(grey, reg.transform) if t.registration.markers else None
         if ident is not None and (ident.form != t.form or ident.version != t.version):
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason=f"a page of form {ident.form!r} version {ident.version}, "
@@ -145,5 +147,24 @@ class PageReader:
                       for p in self.template.page_numbers if p != page]
             if agreement > max(others, default=0.0):
                 return ""
+        if not self.template.registration.markers:
+            return f"its print matches form page {page} only {agreement:.0%}: a page of another form?"
         return (f"its QR code cannot be read and its print matches form page {page} only {agreement:.0%}: "
                 "another form with the same markers?")
+
+    def _no_match(self) -> str:
+        if self.template.registration.markers:
+            return "not a page of this form: no corner markers, QR code or matching content"
+        return "not a page of this form: its print matches no page of it"
+
+
+def _ambiguous(reg: Registration) -> str:
+    """Why a page registered by its content cannot be told from another page of the form
+    (they print nearly alike); empty when its best match stands out."""
+    if reg.runner_up is None or reg.method is not Method.CONTENT:
+        return ""
+    other, count = reg.runner_up
+    if count < T.CONTENT_PAGE_MARGIN * reg.inliers:
+        return ""
+    return (f"its print matches form pages {reg.page} and {other} almost alike ({reg.inliers} and {count} "
+            "features): cannot tell which page it is")

@@ -43,6 +43,10 @@ class Registration:
     """Root-mean-square distance between the detected points and the fitted model."""
     check: Check | None = None
     """How well the transform lands the page's own printed frames (`Registrar.verify`)."""
+    inliers: int = 0
+    """By content: the features matched to the page that the homography holds."""
+    runner_up: tuple[int, int] | None = None
+    """By content: the next best page of the form and its count of such features."""
 
     @property
     def aligned(self) -> bool:
@@ -291,32 +295,46 @@ class Registrar:
         return replace(reg, check=check)
 
     def content(self, grey: np.ndarray, page_hint: int | None = None) -> Registration | None:
-        """Registration by matching printed content against the blank pages (slow path)."""
+        """Registration by matching printed content against the blank pages (slow path).
+
+        Every page of the form is tried (only `page_hint` when given); the result names the
+        page with the most matching features, and the runner-up's count (`runner_up`), which
+        tells whether the print tells the page at all."""
         small, factor = downscale(grey, max(self.template.page_size_mm), T.CONTENT_PX_PER_MM)
         orb = cv2.ORB_create(nfeatures=T.CONTENT_FEATURES)
         keypoints, descriptors = orb.detectAndCompute(small, None)
         if descriptors is None or len(keypoints) < T.CONTENT_MIN_INLIERS:
             return None
         pages = [page_hint] if page_hint in self.template.page_numbers else self.template.page_numbers
-        best = None
-        for page in pages:
-            found = self._match(page, keypoints, descriptors)
-            if found is not None and (best is None or found[1] > best[1]):
-                best = (page, found[1], found[0])
-        if best is None or best[1] < T.CONTENT_MIN_INLIERS:
+        found = {page: match for page in pages if (match := self._match(page, keypoints, descriptors)) is not None}
+        ranked = sorted(found, key=lambda page: found[page][1], reverse=True)
+        if not ranked or found[ranked[0]][1] < T.CONTENT_MIN_INLIERS:
             return None
-        page, inliers, matrix_small = best
+        page, (matrix_small, inliers) = ranked[0], found[ranked[0]]
         # The reference is drawn at CONTENT_PX_PER_MM; compose to full-resolution pixels.
         transform = PageTransform.from_array(resized(1 / factor) @ matrix_small @ mm_to_pixels(T.CONTENT_PX_PER_MM))
         if not self._plausible(transform, grey.shape):
             return None
         log.debug("content registration: page %d with %d inliers", page, inliers)
-        return Registration(page, transform, Method.CONTENT, 0, float("nan"))
+        runner_up = (ranked[1], found[ranked[1]][1]) if len(ranked) > 1 else None
+        return Registration(page, transform, Method.CONTENT, 0, float("nan"), inliers=inliers, runner_up=runner_up)
 
     def _blank(self, page: int) -> np.ndarray:
-        """The blank page drawn at CONTENT_PX_PER_MM, grey."""
+        """The blank page at CONTENT_PX_PER_MM, grey: the template's image of it
+        (`reference_pages`: a form made elsewhere prints more than its boxes and zones)
+        when it has one, else drawn from the template."""
         if page not in self._blanks:
-            self._blanks[page] = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
+            path = self.template.reference_page(page)
+            image = None if path is None else cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if image is None:
+                if self.template.reference_pages:
+                    log.warning("%s: the reference image of page %d cannot be read; matching the page against "
+                                "its boxes and zones alone", self.template.form_version, page)
+                self._blanks[page] = to_grey(page_raster(self.template, page, T.CONTENT_PX_PER_MM * 25.4))
+            else:
+                w, h = self.template.page_size_mm
+                size = (round(w * T.CONTENT_PX_PER_MM), round(h * T.CONTENT_PX_PER_MM))
+                self._blanks[page] = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         return self._blanks[page]
 
     def _plausible(self, transform: PageTransform, shape: tuple[int, ...]) -> bool:
@@ -333,6 +351,8 @@ class Registrar:
     def _page_specific(self, shape: tuple[int, int]) -> np.ndarray:
         """False over the markers and the QR code, which every page prints alike."""
         mask = np.ones(shape, bool)
+        if not self.template.registration.markers:
+            return mask
         reg, s = self.template.registration, T.CONTENT_PX_PER_MM
         squares = [*marker_boxes(self.template), (*reg.qr_at_mm, reg.qr_size_mm)]
         for x, y, side in squares:

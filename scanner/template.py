@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from scanner.errors import TemplateError
 
@@ -142,8 +142,8 @@ class Registration(_Model):
     orientation (``page * 4 + corner``, corners clockwise from top-left), and a QR code
     carries form id, version, page and, on numbered copies, the copy's serial.
     A form printed before scanning was thought of has neither (``markers: false``, as
-    `scanner template draft` writes): such a template describes the form, but pages
-    cannot be read with it yet.
+    `scanner template draft` writes): its pages are registered and identified by their
+    printed content, against the template's `reference_pages` (`scanner.register`).
     """
 
     markers: bool = True
@@ -180,6 +180,9 @@ class Template(_Model):
     reference_pages: list[str] = []
     """Images of the blank form's pages, one per page in order, as file paths relative to
     the template's file (a drafted template keeps the pages it was drafted from)."""
+    _home: Path | None = PrivateAttr(default=None)
+    """The folder of the template's file, which `reference_pages` are relative to (None
+    for a template not read from a file, as the survey's own kept in its store)."""
 
     @property
     def form_version(self) -> str:
@@ -198,6 +201,14 @@ class Template(_Model):
 
     def page(self, number: int) -> Page:
         return next(p for p in self.pages if p.number == number)
+
+    def reference_page(self, number: int) -> Path | None:
+        """The image of blank page `number` (`reference_pages`), or None when the template
+        has none or was not read from a file beside it."""
+        if not self.reference_pages or self._home is None:
+            return None
+        path = self._home / self.reference_pages[self.page_numbers.index(number)]
+        return path if path.is_file() else None
 
     def question(self, number: str | None) -> Question | None:
         return next((q for q in self.questions if q.number == number), None)
@@ -349,7 +360,9 @@ def load_template(path: str | Path) -> Template:
         raise TemplateError(f"{path}: no such template file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc}") from None
-    return parse_template_yaml(text, str(path))
+    template = parse_template_yaml(text, str(path))
+    template._home = path.resolve().parent
+    return template
 
 
 def parse_template_yaml(text: str, source: str = "<template>") -> Template:

@@ -70,6 +70,11 @@ CONTENT_RATIO = 0.8
 CONTENT_RANSAC_PX = 4.0
 CONTENT_MIN_INLIERS = 40
 """Fewer agreeing matches than this is not a page of this form."""
+CONTENT_PAGE_MARGIN = 0.6
+"""A page told by its content must match its form page clearly better than any other:
+when the runner-up page holds this share of the best one's matches or more, the pages
+print too much alike to tell (a form whose pages differ only in their item numbers),
+and the page is `unrecognised` rather than read as the wrong one."""
 AGREEMENT_PRINTED = 0.25
 AGREEMENT_INKED = 0.12
 """When the QR code cannot be read, the page is compared with the blank form page: the

@@ -183,8 +183,9 @@ def plan_files(template: Template, count: int, seed: int, options: SynthOptions)
         letter_at = None
         if f in letters:
             letter_at = 0 if rng.random() < 0.5 else int(rng.integers(0, len(sheets) + 1))
+        # A form printed without markers has no QR code to number its copies in.
         plans.append(FilePlan(f, f"batch-{f + 1:03d}.pdf", sheets, dpi, f in grey, f in duplex, letter_at,
-                              f in numbered, colour))
+                              f in numbered and template.registration.markers, colour))
     return plans
 
 

@@ -465,6 +465,8 @@ class BlankPages:
         matrix = pdfium_c.FS_MATRIX(a[0, 0], a[1, 0], a[0, 1], a[1, 1], a[0, 2], a[1, 2])
         pdfium_c.FPDF_RenderPageBitmapWithMatrix(bitmap.raw, page.raw, matrix, pdfium_c.FS_RECTF(0, 0, w, h), 0)
         bitmap.close()
+        if not self.template.registration.markers:  # a form printed plain, as a word processor would
+            return out
         for k, code in enumerate(self.markers(number)):
             _paint_code(out, self._covered(code, (number, dpi, k), dpi), raster_to_image)
         qr = self.qr(number, serial)
