@@ -184,6 +184,13 @@ class Template(_Model):
     """The folder of the template's file, which `reference_pages` are relative to (None
     for a template not read from a file, as the survey's own kept in its store)."""
 
+    def __eq__(self, other: object) -> bool:
+        # Where the template's file lies (`_home`) is no part of the form: the same
+        # template read from two folders, or kept in a survey's store, is the same.
+        if not isinstance(other, Template):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
     @property
     def form_version(self) -> str:
         """The form and version as one label, "surestart-multiagency 1" (as the survey's store keeps it)."""

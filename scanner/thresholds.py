@@ -70,6 +70,16 @@ CONTENT_RATIO = 0.8
 CONTENT_RANSAC_PX = 4.0
 CONTENT_MIN_INLIERS = 40
 """Fewer agreeing matches than this is not a page of this form."""
+CONTENT_IDENTIFY_FEATURES = 600
+"""Which page of the form a page is, told on this many features of it and of each blank
+page: a fifth of CONTENT_FEATURES, some 25 times less matching, and still hundreds of
+matches on the right page against tens on any other (bench/legacy.py prints both)."""
+CONTENT_FIT_FEATURES = 1200
+"""The page once told, its transform is fitted on this many features (of it and of its
+blank page): the frames then refine it (`Registrar.refine`); twice as many cost three
+times the time and verified no more pages of the plain questionnaire."""
+CONTENT_IDENTIFY_MIN = 20
+"""Fewer matches than this with every page of the form: not a page of it."""
 CONTENT_PAGE_MARGIN = 0.6
 """A page told by its content must match its form page clearly better than any other:
 when the runner-up page holds this share of the best one's matches or more, the pages

@@ -24,7 +24,6 @@ from typer.testing import CliRunner
 from scanner.cli import app
 from scanner.draft import draft_template, score_draft, write_draft
 from scanner.errors import TemplateError
-from scanner.pipeline import scan
 from scanner.render import page_raster, render_pdf
 from scanner.template import Template, layout, load_template, parse_template
 
@@ -131,13 +130,6 @@ def test_a_reference_page_per_page_or_none():
     data["reference_pages"] = ["p1.png"]
     with pytest.raises(TemplateError, match=r"reference_pages: 1 images for 7 pages"):
         parse_template(data)
-
-
-def test_scan_refuses_a_template_without_markers(tmp_path, plain_pdf):
-    t = draft_template(WORDFORM).template
-    with pytest.raises(TemplateError, match="reading forms without markers is not supported yet"):
-        scan([plain_pdf], t, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
 
 
 def test_draft_from_page_images_of_the_word_processor_form(tmp_path, wordform_truth):

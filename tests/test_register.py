@@ -141,7 +141,11 @@ def test_no_markers_at_all_registers_by_content(pages, registrar, template):
     assert registrar.markers(grey) is None
     reg = registrar.content(grey)
     assert reg is not None and reg.page == 3 and reg.method is Method.CONTENT
-    assert error_mm(reg.transform, d) < 0.6
+    # Told among the pages and fitted on few features (fast), the transform is within
+    # reach of the frames (VERIFY_REACH_MM), which refine it.
+    assert error_mm(reg.transform, d) < 1.0
+    verified = registrar.verify(grey, reg)
+    assert verified.aligned and error_mm(verified.transform, d) < 0.3
 
 
 def test_qr_is_read_through_the_transform(pages, registrar, template):

@@ -1,0 +1,109 @@
+"""Reading forms printed without markers or QR code, with a template drafted from the blank.
+
+The shipped questionnaire printed `--plain` is the form; its own template, marked
+`markers: false`, is the truth (what was ticked where), and the template that reads the
+scans is drafted from the plain PDF, as a team with a word-processor form would do. The
+drafted fields are named as the truth's by their boxes (`draft_correspondence`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from scans import fill_in
+from scanner.draft import draft_correspondence, draft_template, write_draft
+from scanner.evaluate import evaluate
+from scanner.pipeline import scan
+from scanner.render import render_pdf
+from scanner.synth import SynthOptions, generate
+from scanner.template import Registration, Template, layout, load_template
+
+DATA = Path(__file__).resolve().parent / "data"
+DPI = 150
+
+
+@pytest.fixture(scope="session")
+def plain(template: Template) -> Template:
+    """The shipped questionnaire as a form printed without markers: the truth's template."""
+    return template.model_copy(update={"registration": Registration(markers=False)})
+
+
+@pytest.fixture(scope="session")
+def drafted(plain: Template, tmp_path_factory) -> Template:
+    """The template drafted from the plain PDF, read back from its file (with its pages)."""
+    folder = tmp_path_factory.mktemp("drafted")
+    blank = render_pdf(plain, folder / "blank.pdf")
+    write_draft(draft_template(blank), folder / "form.yaml")
+    return load_template(folder / "form.yaml")
+
+
+def _warp(image: np.ndarray, angle: float, scale: float, tilt: float = 0.0) -> np.ndarray:
+    """`image` turned by `angle` degrees and scaled about its centre, then, with `tilt`,
+    seen at a slant as a phone would (its top edge narrowed by that share)."""
+    h, w = image.shape[:2]
+    matrix = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale), [0, 0, 1]])
+    square = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    slant = square + np.float32([[tilt * w, 0], [-tilt * w, 0], [0, 0], [0, 0]])
+    matrix = cv2.getPerspectiveTransform(square, slant) @ matrix
+    return cv2.warpPerspective(image, matrix, (w, h), borderValue=(255, 255, 255))
+
+
+def _read(out: Path, name: str) -> list[dict]:
+    with open(out / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_plain_pages_turned_scaled_and_slanted_are_read_and_a_foreign_page_is_not(plain, drafted, tmp_path):
+    """Two questionnaires: the first's page 3 is missing, its pages come upside down, a
+    quarter turn, shrunk to 95% ("fit to page") and slanted; a page of another form sits
+    between them. Every tick is read right, the missing page is flagged and not filled from
+    the next questionnaire, and the other form's page is unrecognised."""
+    pages, answers = fill_in(plain, DPI)
+    first = [np.ascontiguousarray(pages[0][::-1, ::-1]), np.ascontiguousarray(np.rot90(pages[1])),
+             _warp(pages[3], 1.5, 0.95), _warp(pages[4], -2.0, 0.97, tilt=0.03), *pages[5:]]
+    other = pdfium.PdfDocument(str(DATA / "wordform.pdf"))[0].render(scale=DPI / 72).to_numpy()[:, :, :3]
+    images = [*first, np.ascontiguousarray(other), *pages]
+    batch = tmp_path / "batch.tif"
+    assert cv2.imwritemulti(str(batch), [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in images])
+
+    summary = scan([batch], drafted, tmp_path / "out", jobs=1, ocr=False)
+
+    rows = _read(tmp_path / "out", "pages.csv")
+    assert [r["status"] for r in rows] == ["used"] * 6 + ["unrecognised"] + ["used"] * 7
+    assert "matches no page" in rows[6]["reason"]
+    assert len({r["sheet_id"] for r in rows[:6]}) == 1 and len({r["sheet_id"] for r in rows[7:]}) == 1
+    assert any("missing form page 3" in p for p in summary.sheet_problems)
+    fields = draft_correspondence(drafted, layout(plain))
+    items = {(r["sheet_id"], r["item"]): r for r in _read(tmp_path / "out", "items.csv")}
+    for sheet_id, lost in ((rows[0]["sheet_id"], 3), (rows[7]["sheet_id"], None)):
+        read = {fields[item][0]: (fields[item][1].get(r["value"], ""), r["status"])
+                for (sid, item), r in items.items() if sid == sheet_id and item in fields and fields[item][1]}
+        for item in plain.items:
+            if item.page == lost:
+                assert read[item.id][1] == "review"
+            elif item.id in answers:
+                assert read[item.id] == (str(answers[item.id]), "ok"), item.id
+            else:
+                assert read[item.id] == ("", "blank"), item.id
+
+
+@pytest.mark.parametrize("seed", [3, int.from_bytes(os.urandom(2), "big")])
+def test_generated_plain_batches_are_read_with_the_drafted_template_without_silent_errors(
+        plain, drafted, tmp_path, seed):
+    """Filled by the generator (flatbed, feeder and phone photos, pages upside down, a cover
+    letter): no claim is wrong, no page is lost or taken for what it is not."""
+    options = SynthOptions(per_file=2, photo_share=0.3, upside_down_share=0.2, cover_letter_share=0.5,
+                           greyscale_share=0.0, dpis=(150, 200))
+    batch = generate(plain, tmp_path / "synth", count=3, seed=seed, options=options)
+    scan(batch.files, drafted, tmp_path / "out", jobs=2)
+    ev = evaluate(tmp_path / "out", batch.truth_dir, as_truth=draft_correspondence(drafted, layout(plain)))
+    assert ev.items.silent == 0 and ev.comments.silent == 0, (seed, ev.examples)
+    assert ev.pages.accounted == ev.pages.truth and ev.pages.status_right == ev.pages.truth, seed
+    assert ev.items.lost == 0 and ev.items.right >= 0.9 * (ev.items.right + ev.items.flagged), (seed, ev.items)
