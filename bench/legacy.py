@@ -1,6 +1,7 @@
-"""How well `scanner template draft` reads forms it did not make, with no manual edits.
+"""How well `scanner template draft` reads forms it did not make, with no manual edits,
+and how well `scan` then reads them filled in.
 
-    python bench/legacy.py [--dpi 200] [--tilt 1.0]
+    python bench/legacy.py [--dpi 200] [--tilt 1.0] [--read-seeds 2] [--read-seed S ...] [--count 6]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
@@ -12,12 +13,22 @@ missed and extra against the true geometry (a box is found when its centre is wi
 with their labels read right, comment zones found (edges within 2 mm) and extra, the
 draft's doubts and its time. Figures are printed, never asserted (the tests do that).
 Target: at least 99 % of boxes and 95 % of comment zones found, no extra boxes.
+
+Then reading (`--read-seeds` fresh seeds, or `--read-seed S` repeated; 0 skips it): the
+generator fills `--count` copies of the questionnaire printed plain (flatbed, feeder,
+greyscale and phone scans, pages upside down, cover letters, blank backs: every scanner
+effect, no hard case), `scan` reads them with the template drafted from the plain PDF,
+and `scanner.evaluate` scores the scan against the truth, the drafted fields named as the
+truth's by their boxes. Per seed and pooled: silent errors, review rate (items and all
+fields), pages accounted for and given their right status, time per page; per scenario.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import random
 import sys
 import tempfile
 import time
@@ -27,9 +38,12 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from scanner.draft import draft_template, score_draft
+from scanner.draft import draft_correspondence, draft_template, score_draft, write_draft
+from scanner.evaluate import Evaluation, evaluate, percent
+from scanner.pipeline import scan
 from scanner.render import render_pdf
-from scanner.template import layout, load_template
+from scanner.synth import SynthOptions, generate
+from scanner.template import Registration, Template, layout, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,34 +85,84 @@ def forms(work: Path) -> list[tuple[str, Path, dict]]:
     return [("surestart --plain", plain, layout(surestart)), ("word processor", wordform, truth)]
 
 
+def drafting(args: argparse.Namespace, work: Path) -> None:
+    """Each form drafted from each kind of input, scored against its true geometry."""
+    header = (f"{'form':18} {'input':14} {'boxes':>6} {'found':>6} {'missed':>6} {'extra':>6} {'worst mm':>8} "
+              f"{'items ok':>9} {'labels ok':>9} {'zones':>9} {'extra z':>7} {'doubts':>6} {'s':>5}")
+    print(header)
+    for name, pdf, truth in forms(work):
+        inputs = [("PDF", pdf),
+                  (f"{args.dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", args.dpi, 0.0)),
+                  (f"{args.dpi} dpi {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", args.dpi,
+                                                                    args.tilt)),
+                  (f"{args.dpi} rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r.tif", args.dpi,
+                                                                     args.tilt, rough=True)),
+                  (f"150 rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r150.tif", 150,
+                                                              args.tilt, rough=True))]
+        for kind, path in inputs:
+            started = time.monotonic()
+            result = draft_template(path)
+            seconds = time.monotonic() - started
+            s = score_draft(result.template, truth)
+            print(f"{name:18} {kind:14} {s.boxes:6} {s.found:6} {s.missed:6} {s.extra:6} {s.worst_mm:8.2f} "
+                  f"{s.items_right:4}/{s.items:<4} {s.labels_right:4}/{s.items:<4} "
+                  f"{s.zones_found:4}/{s.zones:<4} {s.extra_zones:7} {len(result.doubts):6} {seconds:5.1f}")
+            sys.stdout.flush()
+
+
+def reading(seeds: list[int], count: int, jobs: int, work: Path) -> None:
+    """Filled plain questionnaires read with the template drafted from the plain PDF."""
+    plain = load_template(ROOT / "templates" / "surestart.yaml")
+    plain = plain.model_copy(update={"registration": Registration(markers=False)})
+    write_draft(draft_template(render_pdf(plain, work / "read" / "blank.pdf")), work / "read" / "drafted.yaml")
+    drafted = load_template(work / "read" / "drafted.yaml")
+    fields = draft_correspondence(drafted, layout(plain))
+    today = datetime.date.today().isoformat()
+    print(f"\nreading, {today}: seeds {', '.join(map(str, seeds))}; {count} questionnaires each, jobs {jobs}")
+    rows, pooled, pages_read, seconds = [], Evaluation(), 0, 0.0
+    for seed in seeds:
+        ev, pages, took = _read_seed(plain, drafted, fields, seed, count, jobs, work)
+        rows.append((str(seed), ev, pages, took))
+        pooled, pages_read, seconds = pooled + ev, pages_read + pages, seconds + took
+    print(f"{'seed':<10} {'silent':>6} {'items':>6} {'review':>7} {'items':>7} {'pages ok':>11} {'s/page':>6}")
+    for label, ev, pages, took in [*rows, ("pooled", pooled, pages_read, seconds)]:
+        total = ev.all_fields
+        print(f"{label:<10} {total.silent:>6} {ev.items.silent:>6} {percent(total.flagged, total.scored):>7} "
+              f"{percent(ev.items.flagged, ev.items.scored):>7} {ev.pages.status_right:>5}/{ev.pages.truth:<5} "
+              f"{took / max(pages, 1):6.2f}")
+    print("pooled, by scenario (fields scored, silent, review rate; pages right/truth):")
+    for name, t in sorted(pooled.by_scenario.items()):
+        pc = pooled.pages_by_scenario.get(name)
+        print(f"  {name:<10} {t.scored:>6} {t.silent:>4} {percent(t.flagged, t.scored):>7}   "
+              f"{pc.status_right if pc else 0}/{pc.truth if pc else 0}")
+    print(f"  silent: {pooled.examples[:10]}")
+
+
+def _read_seed(plain: Template, drafted: Template, fields: dict, seed: int, count: int, jobs: int,
+               work: Path) -> tuple[Evaluation, int, float]:
+    batch = generate(plain, work / f"read-{seed}" / "batch", count=count, seed=seed, options=SynthOptions(jobs=jobs))
+    summary = scan(batch.files, drafted, work / f"read-{seed}" / "out", jobs=jobs)
+    return (evaluate(work / f"read-{seed}" / "out", batch.truth_dir, as_truth=fields), sum(summary.pages.values()),
+            summary.seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dpi", type=int, default=200)
     parser.add_argument("--tilt", type=float, default=1.0)
+    parser.add_argument("--no-draft", action="store_true", help="skip the drafting figures")
+    parser.add_argument("--read-seeds", type=int, default=2, help="fresh seeds to fill and read (0: none)")
+    parser.add_argument("--read-seed", type=int, action="append", default=[], help="replay this seed (repeatable)")
+    parser.add_argument("--count", type=int, default=6, help="questionnaires per reading seed")
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    header = (f"{'form':18} {'input':14} {'boxes':>6} {'found':>6} {'missed':>6} {'extra':>6} {'worst mm':>8} "
-              f"{'items ok':>9} {'labels ok':>9} {'zones':>9} {'extra z':>7} {'doubts':>6} {'s':>5}")
-    print(header)
+    draw = random.SystemRandom()
+    seeds = args.read_seed or [draw.randrange(1, 10**9) for _ in range(args.read_seeds)]
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for name, pdf, truth in forms(work):
-            inputs = [("PDF", pdf),
-                      (f"{args.dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", args.dpi, 0.0)),
-                      (f"{args.dpi} dpi {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", args.dpi,
-                                                                        args.tilt)),
-                      (f"{args.dpi} rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r.tif", args.dpi,
-                                                                         args.tilt, rough=True)),
-                      (f"150 rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r150.tif", 150,
-                                                                  args.tilt, rough=True))]
-            for kind, path in inputs:
-                started = time.monotonic()
-                result = draft_template(path)
-                seconds = time.monotonic() - started
-                s = score_draft(result.template, truth)
-                print(f"{name:18} {kind:14} {s.boxes:6} {s.found:6} {s.missed:6} {s.extra:6} {s.worst_mm:8.2f} "
-                      f"{s.items_right:4}/{s.items:<4} {s.labels_right:4}/{s.items:<4} "
-                      f"{s.zones_found:4}/{s.zones:<4} {s.extra_zones:7} {len(result.doubts):6} {seconds:5.1f}")
-                sys.stdout.flush()
+        if not args.no_draft:
+            drafting(args, Path(tmp))
+        if seeds:
+            reading(seeds, args.count, args.jobs, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def template_render(
     copies: Annotated[int, typer.Option(help="Print N numbered copies; each page's QR code carries the copy's serial.")] = 0,
     first_serial: Annotated[int, typer.Option(help="Serial of the first numbered copy.")] = 1,
     plain: Annotated[bool, typer.Option("--plain", help="No corner markers and no QR code, as a form made in a "
-                                                         "word processor (such pages cannot be scanned yet).")] = False,
+                                                         "word processor (scan finds its pages by their print).")] = False,
 ) -> None:
     """Write the blank printable form, every page (or N numbered copies)."""
     from scanner.render import render_pdf
@@ -93,7 +93,7 @@ def template_draft(
     Finds tick boxes, bubbles and comment zones, groups boxes into items and reads the
     column headers as scales. Writes the template, its reference pages and
     `NAME.preview.pdf` showing every box with its item id and code; prints a summary and
-    what to check. Reading pages printed without markers is not supported yet.
+    what to check. `scan` reads forms printed without markers with it, by their print.
     """
     from scanner.draft import colour_samples_option, draft_template, summary_lines, write_draft
 

@@ -18,7 +18,8 @@ layout step turns those into a template:
 
 Everything the layout step is unsure of is a `Doubt`, for a person to check against the
 preview that `write_draft` draws. The drafted template says ``registration: {markers:
-false}``: it describes the form, but pages printed without markers cannot be read yet.
+false}``: its pages are found on a scan by their print, matched against the reference
+pages kept beside it (`scanner.register`).
 """
 
 from __future__ import annotations
@@ -877,7 +878,8 @@ def write_draft(result: DraftResult, out: str | Path, replace: bool = False) -> 
         images.append(image_path)
     template = result.template.model_copy(update={"reference_pages": [f"{folder.name}/{p.name}" for p in images]})
     header = (f"# Drafted by `scanner template draft` from {Path(result.source).name}: check it against "
-              f"{out.stem}.preview.pdf.\n# Pages printed without markers cannot be scanned yet.\n")
+              f"{out.stem}.preview.pdf.\n# Scans are matched against its blank pages in {folder.name}/: keep them "
+              "beside it.\n")
     out.write_text(header + template_yaml(template), encoding="utf-8")
     preview = out.with_name(out.stem + ".preview.pdf")
     write_preview(result, preview)

@@ -24,7 +24,7 @@ from pathlib import Path
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.calibrate import calibrate_survey
-from scanner.errors import OutputError, UsageError, one_line
+from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
@@ -139,10 +139,13 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
             stored before is kept, and a re-run completes the batch.
         ClusterError: the cluster cannot be reached, or its scheduler was lost; what was
             stored is kept, and a re-run completes the batch.
+        TemplateError: the form is printed without markers and the images of its blank
+            pages (`reference_pages`) are not beside the template's file.
     """
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
     programme = check_programme(template, programme)
+    _check_reference_pages(template)
     engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
     started = time.monotonic()
     out_dir = Path(out_dir)
@@ -205,6 +208,20 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         summary.sheet_problems = _problems_of(store, register.claimed)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _check_reference_pages(template: Template) -> None:
+    """A form printed without markers is found on a page by its print, matched against
+    the images of its blank pages: without them, stop before reading anything."""
+    if template.registration.markers or not template.reference_pages:
+        return
+    missing = [name for number, name in zip(template.page_numbers, template.reference_pages)
+               if template.reference_page(number) is None]
+    if missing:
+        raise TemplateError(f"{template.form_version}: the form is printed without markers and is found on a page "
+                            f"by its print, but the images of its blank pages are not at hand ({', '.join(missing)}, "
+                            "beside the template's file): pass --template with the template's file, its "
+                            "reference pages beside it")
 
 
 def _problems_of(store: Store, sheets: dict[str, Sheet]) -> list[str]:

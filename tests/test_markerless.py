@@ -18,7 +18,9 @@ import pypdfium2 as pdfium
 import pytest
 
 from scans import fill_in
+from scanner import api
 from scanner.draft import draft_correspondence, draft_template, write_draft
+from scanner.errors import TemplateError
 from scanner.evaluate import evaluate
 from scanner.pipeline import scan
 from scanner.render import render_pdf
@@ -93,6 +95,18 @@ def test_plain_pages_turned_scaled_and_slanted_are_read_and_a_foreign_page_is_no
                 assert read[item.id] == (str(answers[item.id]), "ok"), item.id
             else:
                 assert read[item.id] == ("", "blank"), item.id
+
+
+def test_a_survey_of_a_plain_form_is_scanned_again_only_with_its_reference_pages(drafted, tmp_path):
+    """The survey keeps the template, not its page images: scanning into it again without
+    --template stops before reading anything, rather than match pages against less."""
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), cv2.imread(str(drafted.reference_page(1))))
+    scan([blank], drafted, tmp_path / "out", jobs=1, ocr=False)
+    assert _read(tmp_path / "out", "pages.csv")[0]["status"] == "used"
+    with pytest.raises(TemplateError, match=r"images of its blank pages are not at hand \(form.pages/page-1.png"):
+        api.scan([blank], None, tmp_path / "out", jobs=1, ocr=False)
+    api.scan([blank], drafted, tmp_path / "out", jobs=1, ocr=False)
 
 
 @pytest.mark.parametrize("seed", [3, int.from_bytes(os.urandom(2), "big")])
