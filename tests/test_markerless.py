@@ -27,7 +27,7 @@ from scanner.pipeline import scan
 from scanner.render import render_pdf
 from scanner.results import Reason
 from scanner.synth import SynthOptions, generate
-from scanner.template import Registration, Template, layout, load_template
+from scanner.template import Registration, Template, layout, load_template, template_yaml
 
 DATA = Path(__file__).resolve().parent / "data"
 DPI = 150
@@ -147,6 +147,25 @@ def test_a_word_processor_form_drafted_from_a_scan_of_its_blank_is_read(tmp_path
                 assert reason == Reason.NOT_ALIGNED.value
             else:
                 assert (value, status) == (answers[item], "ok"), item
+
+
+def test_a_page_that_two_form_pages_print_alike_is_unrecognised(drafted, tmp_path):
+    """A form whose pages 1 and 2 print the same (here: given the same reference image)
+    cannot tell them apart: the page is unrecognised, naming both, never read as either."""
+    (tmp_path / "form.pages").mkdir()
+    pages = []
+    for number in [1, 1, *drafted.page_numbers[2:]]:
+        pages.append(f"form.pages/page-{number}.png")
+        (tmp_path / pages[-1]).write_bytes(drafted.reference_page(number).read_bytes())
+    (tmp_path / "form.yaml").write_text(template_yaml(drafted.model_copy(update={"reference_pages": pages})),
+                                        encoding="utf-8")
+    alike = load_template(tmp_path / "form.yaml")
+    page = tmp_path / "page.png"
+    cv2.imwrite(str(page), cv2.imread(str(drafted.reference_page(1))))
+    scan([page], alike, tmp_path / "out", jobs=1, ocr=False)
+    (row,) = _read(tmp_path / "out", "pages.csv")
+    assert row["status"] == "unrecognised"
+    assert "almost alike" in row["reason"] and "cannot tell which page" in row["reason"], row["reason"]
 
 
 def test_a_survey_of_a_plain_form_is_scanned_again_only_with_its_reference_pages(drafted, tmp_path):
