@@ -1,7 +1,8 @@
 """How well `scanner template draft` reads forms it did not make, with no manual edits,
 and how well `scan` then reads them filled in.
 
-    python bench/legacy.py [--dpi 200] [--tilt 1.0] [--read-seeds 2] [--read-seed S ...] [--count 6]
+    python bench/legacy.py [--dpi 200] [--tilt 1.0] [--no-draft]
+                           [--read-seeds 2] [--read-seed S ...] [--count 6] [--marked]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
@@ -20,18 +21,22 @@ greyscale and phone scans, pages upside down, cover letters, blank backs: every 
 effect, no hard case), `scan` reads them with the template drafted from the plain PDF,
 and `scanner.evaluate` scores the scan against the truth, the drafted fields named as the
 truth's by their boxes. Per seed and pooled: silent errors, review rate (items and all
-fields), pages accounted for and given their right status, time per page; per scenario.
+fields), pages accounted for and given their right status, time per page; per scenario;
+the fields to review by reason. `--marked` reads the same seeds printed with markers, with
+the shipped template, beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import json
 import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -43,7 +48,7 @@ from scanner.evaluate import Evaluation, evaluate, percent
 from scanner.pipeline import scan
 from scanner.render import render_pdf
 from scanner.synth import SynthOptions, generate
-from scanner.template import Registration, Template, layout, load_template
+from scanner.template import Registration, layout, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,40 +115,46 @@ def drafting(args: argparse.Namespace, work: Path) -> None:
             sys.stdout.flush()
 
 
-def reading(seeds: list[int], count: int, jobs: int, work: Path) -> None:
-    """Filled plain questionnaires read with the template drafted from the plain PDF."""
-    plain = load_template(ROOT / "templates" / "surestart.yaml")
-    plain = plain.model_copy(update={"registration": Registration(markers=False)})
+def reading(seeds: list[int], count: int, jobs: int, work: Path, marked: bool) -> None:
+    """Filled plain questionnaires read with the template drafted from the plain PDF (and,
+    with `marked`, the same seeds printed with markers and read with the shipped template)."""
+    shipped = load_template(ROOT / "templates" / "surestart.yaml")
+    plain = shipped.model_copy(update={"registration": Registration(markers=False)})
     write_draft(draft_template(render_pdf(plain, work / "read" / "blank.pdf")), work / "read" / "drafted.yaml")
     drafted = load_template(work / "read" / "drafted.yaml")
-    fields = draft_correspondence(drafted, layout(plain))
     today = datetime.date.today().isoformat()
     print(f"\nreading, {today}: seeds {', '.join(map(str, seeds))}; {count} questionnaires each, jobs {jobs}")
-    rows, pooled, pages_read, seconds = [], Evaluation(), 0, 0.0
-    for seed in seeds:
-        ev, pages, took = _read_seed(plain, drafted, fields, seed, count, jobs, work)
-        rows.append((str(seed), ev, pages, took))
-        pooled, pages_read, seconds = pooled + ev, pages_read + pages, seconds + took
-    print(f"{'seed':<10} {'silent':>6} {'items':>6} {'review':>7} {'items':>7} {'pages ok':>11} {'s/page':>6}")
-    for label, ev, pages, took in [*rows, ("pooled", pooled, pages_read, seconds)]:
-        total = ev.all_fields
-        print(f"{label:<10} {total.silent:>6} {ev.items.silent:>6} {percent(total.flagged, total.scored):>7} "
-              f"{percent(ev.items.flagged, ev.items.scored):>7} {ev.pages.status_right:>5}/{ev.pages.truth:<5} "
-              f"{took / max(pages, 1):6.2f}")
-    print("pooled, by scenario (fields scored, silent, review rate; pages right/truth):")
-    for name, t in sorted(pooled.by_scenario.items()):
-        pc = pooled.pages_by_scenario.get(name)
-        print(f"  {name:<10} {t.scored:>6} {t.silent:>4} {percent(t.flagged, t.scored):>7}   "
-              f"{pc.status_right if pc else 0}/{pc.truth if pc else 0}")
-    print(f"  silent: {pooled.examples[:10]}")
-
-
-def _read_seed(plain: Template, drafted: Template, fields: dict, seed: int, count: int, jobs: int,
-               work: Path) -> tuple[Evaluation, int, float]:
-    batch = generate(plain, work / f"read-{seed}" / "batch", count=count, seed=seed, options=SynthOptions(jobs=jobs))
-    summary = scan(batch.files, drafted, work / f"read-{seed}" / "out", jobs=jobs)
-    return (evaluate(work / f"read-{seed}" / "out", batch.truth_dir, as_truth=fields), sum(summary.pages.values()),
-            summary.seconds)
+    runs = [("plain, drafted", plain, drafted, draft_correspondence(drafted, layout(plain)))]
+    if marked:
+        runs.append(("marked, shipped", shipped, shipped, None))
+    for label, printed, template, fields in runs:
+        rows, pooled, pages_read, seconds, reasons = [], Evaluation(), 0, 0.0, Counter()
+        for seed in seeds:
+            out = work / f"read-{seed}-{printed.registration.markers}"
+            batch = generate(printed, out / "batch", count=count, seed=seed, options=SynthOptions(jobs=jobs))
+            summary = scan(batch.files, template, out / "results", jobs=jobs)
+            ev = evaluate(out / "results", batch.truth_dir, as_truth=fields)
+            pages = sum(summary.pages.values())
+            rows.append((str(seed), ev, pages, summary.seconds))
+            pooled, pages_read, seconds = pooled + ev, pages_read + pages, seconds + summary.seconds
+            with open(out / "results" / "items.csv", newline="", encoding="utf-8") as f:
+                reasons.update(r["reason"] for r in csv.DictReader(f) if r["status"] == "review")
+        print(f"\n{label}:")
+        print(f"{'seed':<10} {'silent':>6} {'items':>6} {'review':>7} {'items':>7} {'pages ok':>11} {'s/page':>6}")
+        for name, ev, pages, took in [*rows, ("pooled", pooled, pages_read, seconds)]:
+            total = ev.all_fields
+            print(f"{name:<10} {total.silent:>6} {ev.items.silent:>6} {percent(total.flagged, total.scored):>7} "
+                  f"{percent(ev.items.flagged, ev.items.scored):>7} {ev.pages.status_right:>5}/{ev.pages.truth:<5} "
+                  f"{took / max(pages, 1):6.2f}")
+        print("pooled, by scenario (fields scored, silent, review rate; pages right/truth):")
+        for name, t in sorted(pooled.by_scenario.items()):
+            pc = pooled.pages_by_scenario.get(name)
+            print(f"  {name:<10} {t.scored:>6} {t.silent:>4} {percent(t.flagged, t.scored):>7}   "
+                  f"{pc.status_right if pc else 0}/{pc.truth if pc else 0}")
+        print("fields to review, by reason:")
+        print("\n".join(f"  {n:>5}  {reason}" for reason, n in reasons.most_common()))
+        print(f"  silent: {pooled.examples[:10]}")
+        sys.stdout.flush()
 
 
 def main() -> None:
@@ -155,6 +166,7 @@ def main() -> None:
     parser.add_argument("--read-seed", type=int, action="append", default=[], help="replay this seed (repeatable)")
     parser.add_argument("--count", type=int, default=6, help="questionnaires per reading seed")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--marked", action="store_true", help="read the same seeds printed with markers too")
     args = parser.parse_args()
     draw = random.SystemRandom()
     seeds = args.read_seed or [draw.randrange(1, 10**9) for _ in range(args.read_seeds)]
@@ -162,7 +174,7 @@ def main() -> None:
         if not args.no_draft:
             drafting(args, Path(tmp))
         if seeds:
-            reading(seeds, args.count, args.jobs, Path(tmp))
+            reading(seeds, args.count, args.jobs, Path(tmp), args.marked)
 
 
 if __name__ == "__main__":
