@@ -42,8 +42,7 @@ def keep_template(store: Store, template: Template) -> None:
         raise UsageError(f"{folder} holds a survey of form {form}, not {template.form_version}: scan into "
                          f"another --out folder, or into this one with its own template")
     stored = stored_template(store)
-    # Compared as kept: where the template's file lies (`Template._home`) is no part of it.
-    if stored is not None and stored.model_dump() != template.model_dump():
+    if stored is not None and stored != template:
         raise UsageError(f"{folder} was scanned with another template of form {template.form_version}: scan "
                          f"without --template to use the survey's own, or give the changed form a new version "
                          f"and scan it into another --out folder")
