@@ -1,0 +1,180 @@
+"""Writing an edited template back to its file: the person's comments kept, nothing lost.
+
+The YAML is written by `scanner.template.template_yaml` (the order and spelling every
+template is written in), so an edited file reads the same as a drafted one. PyYAML
+drops comments, and ruamel.yaml (which keeps them) is not a dependency; instead each
+comment of the old file is tied to the key or list entry it stands on or before, by
+its path (list entries by their `id`, `name` or `number` where they have one, so that
+a comment follows its item when items are merged, split or reordered), and put back on
+or before that path in the new text. A comment whose key is gone goes before the
+nearest key above it that is still there. Comments inside a block scalar are text,
+not comments, and stay in it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+NAMING_KEYS = ("id", "name", "number")
+"""A list entry with one of these keys is found again by it, wherever it moved."""
+
+
+@dataclass(frozen=True)
+class _Comment:
+    path: str
+    text: str
+    """The comment lines as written, without their indentation; or the trailing comment."""
+    trailing: bool
+
+
+def carry_comments(old_text: str, new_text: str) -> str:
+    """`new_text` with the comments of `old_text` put back on or before the same keys."""
+    old_lines = old_text.splitlines()
+    starts, ends, scalar_lines = _walk(old_text)
+    if starts is None:
+        return new_text
+    header, comments = _comments(old_lines, starts, ends, scalar_lines)
+    new_starts, _, _ = _walk(new_text)
+    lines = new_text.splitlines()
+    line_of: dict[str, int] = {}
+    for line, path in sorted((new_starts or {}).items()):
+        line_of.setdefault(path, line)  # a key's line, not its value's
+    before: dict[int, list[str]] = {}
+    after: list[str] = []
+    commented: set[int] = set()
+    for comment in comments:
+        line = _line_for(comment.path, line_of)
+        if comment.trailing:
+            if line is not None and line not in commented:
+                lines[line] += "  " + comment.text
+                commented.add(line)
+            continue
+        if line is None:
+            after += comment.text.splitlines()
+            continue
+        indent = len(lines[line]) - len(lines[line].lstrip())
+        before.setdefault(line, []).extend(" " * indent + c for c in comment.text.splitlines())
+    out = list(header)
+    for k, line in enumerate(lines):
+        out += before.get(k, [])
+        out.append(line)
+    return "\n".join(out + after) + "\n"
+
+
+def _line_for(path: str, line_of: dict[str, int]) -> int | None:
+    """The new line of `path`, or of its nearest ancestor still there."""
+    while path:
+        if path in line_of:
+            return line_of[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None
+
+
+def _walk(text: str) -> tuple[dict[int, str] | None, dict[int, int], set[int]]:
+    """Which path starts on each line (the outermost), the column where the last node
+    ending on each line ends, and the lines inside multi-line scalars."""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None, {}, set()
+    starts: dict[int, str] = {}
+    ends: dict[int, int] = {}
+    scalar_lines: set[int] = set()
+
+    def visit(node: yaml.Node, path: str) -> None:
+        starts.setdefault(node.start_mark.line, path)
+        end = node.end_mark
+        ends[end.line] = max(ends.get(end.line, 0), end.column)
+        if isinstance(node, yaml.ScalarNode):
+            scalar_lines.update(range(node.start_mark.line + 1, end.line + (1 if end.column else 0)))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = f"{path}.{key.value}" if path else str(key.value)
+                starts.setdefault(key.start_mark.line, child)
+                ends[key.end_mark.line] = max(ends.get(key.end_mark.line, 0), key.end_mark.column)
+                visit(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for k, value in enumerate(node.value):
+                visit(value, f"{path}[{_entry_name(value, k)}]")
+
+    if root is not None:
+        visit(root, "")
+    return starts, ends, scalar_lines
+
+
+def _entry_name(node: yaml.Node, index: int) -> str:
+    if isinstance(node, yaml.MappingNode):
+        keys = {k.value: v for k, v in node.value if isinstance(v, yaml.ScalarNode)}
+        for name in NAMING_KEYS:
+            if name in keys:
+                return f"{name}={keys[name].value}"
+    return str(index)
+
+
+def _comments(lines: list[str], starts: dict[int, str], ends: dict[int, int],
+              scalar_lines: set[int]) -> tuple[list[str], list[_Comment]]:
+    """The header (comments above the first key, kept at the top as written), and every
+    other comment with the path it belongs to."""
+    header: list[str] = []
+    comments: list[_Comment] = []
+    waiting: list[str] = []
+    seen_node = False
+    for k, line in enumerate(lines):
+        if k in scalar_lines:
+            continue
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            (waiting if seen_node else header).append(stripped)
+            continue
+        if not stripped:
+            if not seen_node:
+                header.append("")
+            continue
+        seen_node = True
+        path = starts.get(k)
+        if path is None:
+            continue
+        if waiting:
+            comments.append(_Comment(path, "\n".join(waiting), trailing=False))
+            waiting = []
+        hash_at = line.find("#", ends.get(k, 0))
+        if hash_at >= 0:
+            comments.append(_Comment(path, line[hash_at:].rstrip(), trailing=True))
+    if waiting:
+        comments.append(_Comment("", "\n".join(waiting), trailing=False))
+    while header and not header[-1]:
+        header.pop()
+    return header, comments
+
+
+def write_atomically(path: Path, text: str) -> Path | None:
+    """Write `text` to `path` so that a crash leaves the old file or the new, never half
+    of one; the old file is kept beside it first as ``<name>.bak``.
+
+    Returns:
+        The backup written, if there was a file before.
+    """
+    backup = None
+    if path.exists():
+        backup = path.with_name(path.name + ".bak")
+        shutil.copy2(path, backup)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if backup is not None:
+            shutil.copymode(backup, temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return backup
