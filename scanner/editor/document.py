@@ -246,10 +246,14 @@ class TemplateDocument:
 # Each takes the document and the edit's JSON; see README "Editing a template in the browser".
 
 def _move(doc: TemplateDocument, edit: dict[str, Any]) -> None:
-    """Set a box (move or resize): {target, box_mm, snap}. With snap, the box takes the
-    printed shape under its centre, when there is one."""
+    """Set a box (move or resize): {target, box_mm, snap}, or shift it: {target, by_mm:
+    [dx, dy, dwidth, dheight]} (keys pressed faster than the answers come add up). With
+    snap, the box takes the printed shape under its centre, when there is one."""
     holder, page = doc._target_box(edit)
-    box = _box(edit.get("box_mm"))
+    if "by_mm" in edit:
+        box = _box([a + b for a, b in zip(_box(holder.get("box_mm")), _box(edit["by_mm"]))])
+    else:
+        box = _box(edit.get("box_mm"))
     found = _shape_under(doc, edit, page, box) if edit.get("snap") else None
     holder["box_mm"] = found["box_mm"] if found else box
 

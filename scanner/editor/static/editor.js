@@ -444,11 +444,8 @@ function onMouseDown(event) {
 }
 
 function nudge(dx, dy, resize) {
-  const box = selectedBox();
-  if (!box) return;
-  const [x, y, w, h] = box;
-  const box_mm = resize ? [x, y, Math.max(0.5, w + dx), Math.max(0.5, h + dy)] : [x + dx, y + dy, w, h];
-  edit({op: "move", ...target(), box_mm: box_mm.map((v) => Math.round(v * 100) / 100), snap: false});
+  if (!selectedBox()) return;
+  edit({op: "move", ...target(), by_mm: resize ? [0, 0, dx, dy] : [dx, dy, 0, 0]});
 }
 
 function remove(wholeItem) {

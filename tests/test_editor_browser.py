@@ -1,0 +1,163 @@
+"""End to end in real headless Chromium: a drafted form, broken on purpose, is fixed in the
+template editor with the mouse and the keys, saved, and a filled batch is read with it.
+
+Uses Debian's /usr/bin/chromium through Playwright; never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import random
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from editor_form import copy_draft, filled_batch, load_data, option, with_markers
+
+from scanner.editor.server import EditorServer
+from scanner.template import template_yaml
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def break_draft(data: dict) -> dict:
+    """The draft as a careless first pass leaves it: two items with one id, a box moved
+    off its printed box, one a little off, and a box missing."""
+    broken = copy.deepcopy(data)
+    next(i for i in broken["items"] if i["id"] == "q01b")["id"] = "q01a"
+    far = option(broken, "q02", 2)["box_mm"]
+    far[0], far[1] = far[0] + 4.0, far[1] + 2.0
+    option(broken, "q04", 1)["box_mm"][0] -= 0.5
+    q03 = next(i for i in broken["items"] if i["id"] == "q03")
+    q03["options"] = [o for o in q03["options"] if o["code"] != 3]
+    return broken
+
+
+def box_of(page, item: int, option_index: int) -> list[float]:
+    return page.evaluate("([i, j]) => { const r = document.querySelector(`rect[data-item='${i}'][data-option='${j}']`);"
+                         " return ['x', 'y', 'width', 'height'].map((a) => parseFloat(r.getAttribute(a))); }",
+                         [item, option_index])
+
+
+def screen(page, x_mm: float, y_mm: float) -> tuple[float, float]:
+    """Where a point of the page (mm) is on the screen."""
+    overlay = page.locator("#overlay").bounding_box()
+    return overlay["x"] + x_mm * overlay["width"] / 210.0, overlay["y"] + y_mm * overlay["height"] / 297.0
+
+
+def near(a: list[float], b: list[float], mm: float) -> bool:
+    return max(abs(x - y) for x, y in zip(a, b)) <= mm
+
+
+def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_path_factory, browser):
+    form = copy_draft(tmp_path_factory.getbasetemp(), tmp_path / "form")
+    truth = load_data(form)
+    broken = break_draft(truth)
+    text = yaml.safe_dump(broken, sort_keys=False, allow_unicode=True)
+    text = "# Checked against the paper by Ann.\n" + text.replace("- id: q02\n", "- id: q02  # the yes/no items\n")
+    form.write_text(text, encoding="utf-8")
+    index = {i["id"]: k for k, i in enumerate(truth["items"])}  # broken keeps the order
+
+    server = EditorServer(form)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.login_url())
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+
+        # The duplicate id is shown next to the item, and no save is made while it stands.
+        assert "duplicate id 'q01a'" in page.inner_text("#problems")
+        dup = index["q01b"]
+        assert page.locator(f"rect.bad[data-item='{dup}']").count() == 5
+        page.click("#save")
+        page.wait_for_function("document.querySelector('#message').textContent.includes('Not saved')")
+        assert form.read_text(encoding="utf-8") == text
+        page.click(f"rect[data-item='{dup}'][data-option='0']")
+        assert "duplicate id" in page.inner_text("#selection")
+        page.fill("input[name='item-id']", "q01b")
+        page.press("input[name='item-id']", "Enter")
+        page.wait_for_function("document.querySelector('#problem-count').textContent === '(none)'")
+
+        # The box far off: dragged roughly back, and snapped onto the printed box.
+        q02, true_no = index["q02"], option(truth, "q02", 2)["box_mm"]
+        start = box_of(page, q02, 1)
+        page.mouse.move(*screen(page, start[0] + start[2] / 2, start[1] + start[3] / 2))
+        page.mouse.down()
+        page.mouse.move(*screen(page, true_no[0] + true_no[2] / 2 + 0.8, true_no[1] + true_no[3] / 2 - 0.6), steps=8)
+        page.mouse.up()
+        page.wait_for_function("b => Math.abs(parseFloat(document.querySelector(`rect[data-item='${b}']"
+                               "[data-option='1']`).getAttribute('x')) - %f) < 0.4" % true_no[0], arg=q02)
+        assert near(box_of(page, q02, 1), true_no, 0.4)
+
+        # The box a little off: five presses of the right arrow (0.1 mm each).
+        q04, true_yes = index["q04"], option(truth, "q04", 1)["box_mm"]
+        page.click(f"rect[data-item='{q04}'][data-option='0']")
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("([i, x]) => Math.abs(parseFloat(document.querySelector(`rect[data-item='${i}']"
+                               "[data-option='0']`).getAttribute('x')) - x) < 0.01", arg=[q04, true_yes[0]])
+
+        # The missing box: with its item selected, b, then a click on the printed box.
+        q03, true_unsure = index["q03"], option(truth, "q03", 3)["box_mm"]
+        page.click(f"rect[data-item='{q03}'][data-option='0']")
+        page.keyboard.press("b")
+        page.mouse.click(*screen(page, true_unsure[0] + true_unsure[2] / 2, true_unsure[1] + true_unsure[3] / 2))
+        page.wait_for_selector(f"rect[data-item='{q03}'][data-option='2']")
+        assert page.get_attribute(f"rect[data-item='{q03}'][data-option='2']", "data-id") == "q03:3"
+
+        # A slip, undone.
+        page.keyboard.press("Delete")
+        page.wait_for_function(f"!document.querySelector(\"rect[data-item='{q03}'][data-option='2']\")")
+        page.keyboard.press("u")
+        page.wait_for_selector(f"rect[data-item='{q03}'][data-option='2']")
+
+        page.keyboard.press("Control+s")
+        page.wait_for_function("document.querySelector('#message').textContent.startsWith('Saved')")
+        assert errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # Saved: valid, every box where the draft had it, the person's comments kept, the old file kept.
+    edited = load_data(form)
+    assert [(i["id"], [o["code"] for o in i["options"]]) for i in edited["items"]] == \
+        [(i["id"], [o["code"] for o in i["options"]]) for i in truth["items"]]
+    for got, want in zip(edited["items"], truth["items"]):
+        for a, b in zip(got["options"], want["options"]):
+            assert near(a["box_mm"], b["box_mm"], 0.4), (got["id"], a, b)
+    saved = form.read_text(encoding="utf-8")
+    assert saved.startswith("# Checked against the paper by Ann.\n") and "- id: q02  # the yes/no items\n" in saved
+    assert form.with_name("form.yaml.bak").read_text(encoding="utf-8") == text
+
+    # A filled batch of the form as printed reads right with the edited template, the
+    # fixed boxes ticked among others.
+    seed = random.randrange(10**6)
+    read_with = tmp_path / "edited.yaml"
+    read_with.write_text(template_yaml(with_markers(edited)), encoding="utf-8")
+    pdf, answers = filled_batch(with_markers(truth), tmp_path / "batch", seed, {"q02": 2, "q03": 3, "q04": 1})
+    out = tmp_path / "out"
+    run = subprocess.run(["scan", str(pdf), "--template", str(read_with), "--out", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    with (out / "responses.csv").open(encoding="utf-8") as file:
+        row = next(csv.DictReader(file))
+    assert {k: row[k] for k in answers} == {k: str(v) for k, v in answers.items()}, f"seed {seed}"
