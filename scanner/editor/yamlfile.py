@@ -89,7 +89,8 @@ def _walk(text: str) -> tuple[dict[int, str] | None, dict[int, int], set[int]]:
     scalar_lines: set[int] = set()
 
     def visit(node: yaml.Node, path: str) -> None:
-        starts.setdefault(node.start_mark.line, path)
+        # A line names the key or list entry that starts on it; a collection starts
+        # where its first entry does, and that entry is what a comment there is about.
         end = node.end_mark
         ends[end.line] = max(ends.get(end.line, 0), end.column)
         if isinstance(node, yaml.ScalarNode):
@@ -102,7 +103,9 @@ def _walk(text: str) -> tuple[dict[int, str] | None, dict[int, int], set[int]]:
                 visit(value, child)
         elif isinstance(node, yaml.SequenceNode):
             for k, value in enumerate(node.value):
-                visit(value, f"{path}[{_entry_name(value, k)}]")
+                child = f"{path}[{_entry_name(value, k)}]"
+                starts.setdefault(value.start_mark.line, child)
+                visit(value, child)
 
     if root is not None:
         visit(root, "")
