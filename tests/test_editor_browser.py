@@ -11,29 +11,22 @@ import csv
 import random
 import subprocess
 import threading
-from pathlib import Path
 
 import pytest
 import yaml
+from chromium import launched, needs_chromium
 from editor_form import copy_draft, filled_batch, load_data, option, with_markers
 
 from scanner.editor.server import EditorServer
 from scanner.template import template_yaml
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def break_draft(data: dict) -> dict:
