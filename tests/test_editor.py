@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from editor_form import copy_draft, load_data, option
 from typer.testing import CliRunner
 
@@ -20,7 +22,7 @@ from scanner.editor.document import EditError, SaveConflict, TemplateDocument
 from scanner.editor.server import EditorServer
 from scanner.editor.yamlfile import carry_comments
 from scanner.errors import ExitCode
-from scanner.template import load_template
+from scanner.template import load_template, parse_template, template_yaml
 
 
 @pytest.fixture
@@ -190,3 +192,35 @@ def test_the_edit_command_names_a_missing_or_broken_file():
     runner = CliRunner()
     result = runner.invoke(app, ["template", "edit", "no-such-form.yaml", "--no-browser"])
     assert result.exit_code == ExitCode.TEMPLATE and "no such template file" in result.output
+
+
+_ITEMS = [{"id": f"q{k}", "text": text, "scale": "yes2", "page": 1,
+           "options": [{"code": 1, "box_mm": [120, 20 + 10 * k, 5, 5]}, {"code": 2, "box_mm": [140, 20 + 10 * k, 5, 5]}]}
+          for k, text in enumerate(["Short", "A # in it: and a colon", "A long statement " * 8, "'Quoted' text"])]
+_TEXT = template_yaml(parse_template({"form": "f", "version": "1", "pages": [{"number": 1}], "items": _ITEMS,
+                                      "scales": {"yes2": {"options": [{"code": 1, "label": "Yes"},
+                                                                      {"code": 2, "label": "No"}]}}}))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 6)), max_size=8),
+       st.permutations(range(len(_ITEMS))), st.integers(0, len(_ITEMS)))
+def test_comments_are_all_kept_and_never_change_what_the_yaml_says(places, order, dropped):
+    lines = _TEXT.splitlines()
+    notes = []
+    for n, (where, trailing, indent) in enumerate(places):
+        k = where % len(lines)
+        note = f"# note {n}"
+        if trailing:
+            lines[k] += "  " + note
+        else:
+            lines.insert(k, " " * indent + note)
+        notes.append(note)
+    old = "\n".join(lines) + "\n"
+    assume(yaml.safe_load(old) == yaml.safe_load(_TEXT))  # the comments went where YAML has comments
+    items = [_ITEMS[k] for k in order if k != dropped]
+    new = template_yaml(parse_template({**yaml.safe_load(_TEXT), "items": items}))
+    carried = carry_comments(old, new)
+    assert yaml.safe_load(carried) == yaml.safe_load(new)
+    for note in notes:
+        assert carried.count(note + "\n") + carried.count(note + "  ") >= 1 or carried.endswith(note), note

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -35,31 +35,28 @@ class _Comment:
 
 def carry_comments(old_text: str, new_text: str) -> str:
     """`new_text` with the comments of `old_text` put back on or before the same keys."""
-    old_lines = old_text.splitlines()
-    starts, ends, scalar_lines = _walk(old_text)
-    if starts is None:
+    old = _walk(old_text)
+    new = _walk(new_text)
+    if old is None or new is None:
         return new_text
-    header, comments = _comments(old_lines, starts, ends, scalar_lines)
-    new_starts, _, _ = _walk(new_text)
+    header, comments = _comments(old_text.splitlines(), old)
     lines = new_text.splitlines()
     line_of: dict[str, int] = {}
-    for line, path in sorted((new_starts or {}).items()):
+    for line, path in sorted(new.starts.items()):
         line_of.setdefault(path, line)  # a key's line, not its value's
     before: dict[int, list[str]] = {}
     after: list[str] = []
-    commented: set[int] = set()
+    commented = set(new.open)  # a comment there would cut a scalar that goes on below
     for comment in comments:
         line = _line_for(comment.path, line_of)
-        if comment.trailing:
-            if line is not None and line not in commented:
-                lines[line] += "  " + comment.text
-                commented.add(line)
-            continue
         if line is None:
             after += comment.text.splitlines()
-            continue
-        indent = len(lines[line]) - len(lines[line].lstrip())
-        before.setdefault(line, []).extend(" " * indent + c for c in comment.text.splitlines())
+        elif comment.trailing and line not in commented:
+            lines[line] += "  " + comment.text
+            commented.add(line)
+        else:
+            indent = len(lines[line]) - len(lines[line].lstrip())
+            before.setdefault(line, []).extend(" " * indent + c for c in comment.text.splitlines())
     out = list(header)
     for k, line in enumerate(lines):
         out += before.get(k, [])
@@ -77,39 +74,50 @@ def _line_for(path: str, line_of: dict[str, int]) -> int | None:
     return None
 
 
-def _walk(text: str) -> tuple[dict[int, str] | None, dict[int, int], set[int]]:
-    """Which path starts on each line (the outermost), the column where the last node
-    ending on each line ends, and the lines inside multi-line scalars."""
+@dataclass
+class _Layout:
+    """Where a YAML text's keys and values are, by line (0-based)."""
+
+    starts: dict[int, str] = field(default_factory=dict)
+    """The path of the key or list entry that starts on each line (the outermost)."""
+    ends: dict[int, int] = field(default_factory=dict)
+    """The column where the last key or value ending on each line ends."""
+    inside: set[int] = field(default_factory=set)
+    """Lines within a scalar that spans lines (a block scalar's text): no comments there."""
+    open: set[int] = field(default_factory=set)
+    """Lines where a scalar begins that goes on below."""
+
+
+def _walk(text: str) -> _Layout | None:
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
-        return None, {}, set()
-    starts: dict[int, str] = {}
-    ends: dict[int, int] = {}
-    scalar_lines: set[int] = set()
+        return None
+    layout = _Layout()
 
     def visit(node: yaml.Node, path: str) -> None:
         # A line names the key or list entry that starts on it; a collection starts
         # where its first entry does, and that entry is what a comment there is about.
-        end = node.end_mark
-        ends[end.line] = max(ends.get(end.line, 0), end.column)
-        if isinstance(node, yaml.ScalarNode):
-            scalar_lines.update(range(node.start_mark.line + 1, end.line + (1 if end.column else 0)))
+        start, end = node.start_mark, node.end_mark
+        layout.ends[end.line] = max(layout.ends.get(end.line, 0), end.column)
+        if isinstance(node, yaml.ScalarNode) and end.line > start.line:
+            layout.open.add(start.line)
+            layout.inside.update(range(start.line + 1, end.line + (1 if end.column else 0)))
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 child = f"{path}.{key.value}" if path else str(key.value)
-                starts.setdefault(key.start_mark.line, child)
-                ends[key.end_mark.line] = max(ends.get(key.end_mark.line, 0), key.end_mark.column)
+                layout.starts.setdefault(key.start_mark.line, child)
+                layout.ends[key.end_mark.line] = max(layout.ends.get(key.end_mark.line, 0), key.end_mark.column)
                 visit(value, child)
         elif isinstance(node, yaml.SequenceNode):
             for k, value in enumerate(node.value):
                 child = f"{path}[{_entry_name(value, k)}]"
-                starts.setdefault(value.start_mark.line, child)
+                layout.starts.setdefault(value.start_mark.line, child)
                 visit(value, child)
 
     if root is not None:
         visit(root, "")
-    return starts, ends, scalar_lines
+    return layout
 
 
 def _entry_name(node: yaml.Node, index: int) -> str:
@@ -121,16 +129,19 @@ def _entry_name(node: yaml.Node, index: int) -> str:
     return str(index)
 
 
-def _comments(lines: list[str], starts: dict[int, str], ends: dict[int, int],
-              scalar_lines: set[int]) -> tuple[list[str], list[_Comment]]:
+def _comments(lines: list[str], layout: _Layout) -> tuple[list[str], list[_Comment]]:
     """The header (comments above the first key, kept at the top as written), and every
     other comment with the path it belongs to."""
     header: list[str] = []
     comments: list[_Comment] = []
     waiting: list[str] = []
     seen_node = False
+    path = ""
     for k, line in enumerate(lines):
-        if k in scalar_lines:
+        if k in layout.inside:  # the text of a scalar, perhaps with a comment after its end
+            hash_at = line.find("#", layout.ends.get(k, len(line)))
+            if hash_at >= 0:
+                comments.append(_Comment(path, line[hash_at:].rstrip(), trailing=True))
             continue
         stripped = line.strip()
         if stripped.startswith("#"):
@@ -141,13 +152,11 @@ def _comments(lines: list[str], starts: dict[int, str], ends: dict[int, int],
                 header.append("")
             continue
         seen_node = True
-        path = starts.get(k)
-        if path is None:
-            continue
+        path = layout.starts.get(k, path)  # a line that starts nothing (a flow list's end) goes with the one before
         if waiting:
             comments.append(_Comment(path, "\n".join(waiting), trailing=False))
             waiting = []
-        hash_at = line.find("#", ends.get(k, 0))
+        hash_at = line.find("#", layout.ends.get(k, 0))
         if hash_at >= 0:
             comments.append(_Comment(path, line[hash_at:].rstrip(), trailing=True))
     if waiting:
