@@ -18,7 +18,7 @@ from chromium import launched, needs_chromium
 from editor_form import copy_draft, filled_batch, load_data, option, with_markers
 
 from scanner.editor.server import EditorServer
-from scanner.template import template_yaml
+from scanner.template import load_template, template_yaml
 
 pytestmark = needs_chromium
 
@@ -154,3 +154,103 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
     with (out / "responses.csv").open(encoding="utf-8") as file:
         row = next(csv.DictReader(file))
     assert {k: row[k] for k in answers} == {k: str(v) for k, v in answers.items()}, f"seed {seed}"
+
+
+def state(page) -> dict:
+    return page.evaluate("fetch('api/state').then((r) => r.json())")
+
+
+def test_boxes_resized_zones_moved_items_merged_and_split_scales_and_colours_edited(tmp_path, tmp_path_factory,
+                                                                                    browser):
+    form = copy_draft(tmp_path_factory.getbasetemp(), tmp_path / "form")
+    truth = load_data(form)
+    index = {i["id"]: k for k, i in enumerate(truth["items"])}
+    server = EditorServer(form)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.login_url())
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+
+        # Resized with Ctrl+arrows and with the corner, then both undone.
+        box = option(truth, "q01a", 1)["box_mm"]
+        page.click("rect[data-item='0'][data-option='0']")
+        for _ in range(3):
+            page.keyboard.press("Control+ArrowRight")
+        page.wait_for_function(f"Math.abs(parseFloat(document.querySelector(\"rect[data-item='0'][data-option='0']\")"
+                               f".getAttribute('width')) - {box[2] + 0.3}) < 0.01")
+        page.mouse.move(*screen(page, box[0] + box[2] + 0.3, box[1] + box[3]))
+        page.mouse.down()
+        page.mouse.move(*screen(page, box[0] + box[2] + 1.3, box[1] + box[3] + 1.0), steps=4)
+        page.mouse.up()
+        page.wait_for_function(f"parseFloat(document.querySelector(\"rect[data-item='0'][data-option='0']\")"
+                               f".getAttribute('height')) > {box[3] + 0.8}")
+        page.keyboard.press("u")
+        page.wait_for_function(f"Math.abs(parseFloat(document.querySelector(\"rect[data-item='0'][data-option='0']\")"
+                               f".getAttribute('height')) - {box[3]}) < 0.01")
+        for _ in range(3):  # one undo a key press
+            page.keyboard.press("u")
+        page.wait_for_function(f"Math.abs(parseFloat(document.querySelector(\"rect[data-item='0'][data-option='0']\")"
+                               f".getAttribute('width')) - {box[2]}) < 0.01")
+
+        # A comment zone dragged 5 mm down with Alt (no snap), then fitted back to its frame.
+        zone = truth["comments"][0]["box_mm"]
+        page.mouse.move(*screen(page, zone[0] + 20, zone[1] + 10))
+        page.keyboard.down("Alt")
+        page.mouse.down()
+        page.mouse.move(*screen(page, zone[0] + 20, zone[1] + 15), steps=4)
+        page.mouse.up()
+        page.keyboard.up("Alt")
+        page.wait_for_function(f"parseFloat(document.querySelector(\"rect[data-comment='0']\").getAttribute('y'))"
+                               f" > {zone[1] + 4.5}")
+        page.keyboard.press("f")
+        page.wait_for_function(f"Math.abs(parseFloat(document.querySelector(\"rect[data-comment='0']\")"
+                               f".getAttribute('y')) - {zone[1]}) < 0.2")
+
+        # Two yes/no items merged: four codes on a two-code scale, shown beside the item.
+        q02, q04 = index["q02"], index["q04"]
+        page.click(f"rect[data-item='{q02}'][data-option='0']")
+        page.click(f"rect[data-item='{q04}'][data-option='0']", modifiers=["Shift"])
+        page.keyboard.press("m")
+        page.wait_for_selector(f"rect[data-item='{q02}'][data-option='3']")
+        assert "is not in scale 'yes2'" in page.inner_text("#selection")
+        # Split again before its third box; the new item named q04 in its id field.
+        page.click(f"rect[data-item='{q02}'][data-option='2']")
+        page.keyboard.press("x")
+        page.wait_for_function("document.querySelector('#problem-count').textContent === '(none)'")
+        page.click(f"rect[data-item='{q02 + 1}'][data-option='0']")
+        page.fill("input[name='item-id']", "q04")
+        page.press("input[name='item-id']", "Enter")
+        page.wait_for_selector(f"rect[data-id='q04:2']")
+
+        # A scale renamed, a paper colour added.
+        page.fill("[data-scale='yes2'] input[name='scale-name']", "yesno")
+        page.press("[data-scale='yes2'] input[name='scale-name']", "Enter")
+        page.wait_for_selector("[data-scale='yesno']")
+        page.click("#add-colour")
+        page.wait_for_selector("input[name='colour-programme']")
+        page.fill("input[name='colour-name']", "yellow")
+        page.press("input[name='colour-name']", "Enter")
+        page.wait_for_function("document.querySelector(\"input[name='colour-name']\").value === 'yellow'"
+                               " && !document.querySelector('#undo').disabled")
+        page.fill("input[name='colour-programme']", "North")
+        page.press("input[name='colour-programme']", "Enter")
+        page.wait_for_function("document.querySelector(\"input[name='colour-programme']\").value === 'North'")
+        page.click("#save")
+        page.wait_for_function("document.querySelector('#message').textContent.startsWith('Saved')")
+        assert not state(page)["unsaved"] and errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    saved = load_template(form)
+    assert [(c.name, c.programme) for c in saved.colours] == [("yellow", "North")]
+    assert "yes2" not in saved.scales and {i.scale for i in saved.items if i.id in ("q02", "q04")} == {"yesno"}
+    # The split-off item follows the one it was split from.
+    assert sorted(i.id for i in saved.items) == sorted(i["id"] for i in truth["items"])
+    boxes = {i.id: [(o.code, list(o.box_mm)) for o in i.options] for i in saved.items}
+    assert boxes == {i["id"]: [(o["code"], o["box_mm"]) for o in i["options"]] for i in truth["items"]}
+    assert near(list(saved.comments[0].box_mm), zone, 0.2)
