@@ -114,6 +114,7 @@ def test_a_save_is_refused_while_invalid_and_then_keeps_comments_and_a_backup(fo
     text = text.replace("- id: q03\n", "# Ann: the three-way question\n- id: q03  # checked\n")
     text = text.replace("- id: q05b\n", "# to drop\n- id: q05b  # gone soon\n")
     form.write_text(text, encoding="utf-8")
+    q03_x = option(load_data(form), "q03", 1)["box_mm"][0]
     doc = TemplateDocument(form)
     doc.apply({"op": "set_item", "item": "q02", "id": "q01a"})
     result = doc.save()
@@ -128,8 +129,7 @@ def test_a_save_is_refused_while_invalid_and_then_keeps_comments_and_a_backup(fo
     assert "# Ann: the three-way question\n- id: q03  # checked\n" in saved
     assert "# to drop" in saved and "q05b" not in saved  # a comment whose entry went stays, above what was before it
     assert form.with_name("form.yaml.bak").read_text(encoding="utf-8") == text
-    assert load_template(form).items[5].options[0].box_mm[0] == pytest.approx(option(load_data(form), "q03", 1)
-                                                                               ["box_mm"][0])
+    assert option(load_data(form), "q03", 1)["box_mm"][0] == pytest.approx(q03_x + 0.3)
     assert not list(form.parent.glob(".form.yaml.*.tmp"))
     # Changed by hand meanwhile: the editor does not write over it.
     form.write_text(saved + "# by hand\n", encoding="utf-8")
@@ -202,6 +202,10 @@ _TEXT = template_yaml(parse_template({"form": "f", "version": "1", "pages": [{"n
                                                                       {"code": 2, "label": "No"}]}}}))
 
 
+def _data(text: str):
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 6)), max_size=8),
        st.permutations(range(len(_ITEMS))), st.integers(0, len(_ITEMS)))
@@ -217,10 +221,23 @@ def test_comments_are_all_kept_and_never_change_what_the_yaml_says(places, order
             lines.insert(k, " " * indent + note)
         notes.append(note)
     old = "\n".join(lines) + "\n"
-    assume(yaml.safe_load(old) == yaml.safe_load(_TEXT))  # the comments went where YAML has comments
+    assume(_data(old) == _data(_TEXT))  # the comments went where YAML has comments
     items = [_ITEMS[k] for k in order if k != dropped]
-    new = template_yaml(parse_template({**yaml.safe_load(_TEXT), "items": items}))
+    new = template_yaml(parse_template({**_data(_TEXT), "items": items}))
     carried = carry_comments(old, new)
-    assert yaml.safe_load(carried) == yaml.safe_load(new)
+    assert _data(carried) == _data(new)
     for note in notes:
         assert carried.count(note + "\n") + carried.count(note + "  ") >= 1 or carried.endswith(note), note
+
+
+def test_a_template_without_reference_pages_is_shown_and_snapped_on_its_own_drawing(template_path, tmp_path):
+    form = tmp_path / "surestart.yaml"
+    form.write_text(template_path.read_text(encoding="utf-8"), encoding="utf-8")
+    doc = TemplateDocument(form)
+    assert doc.page_png(2)[:8] == b"\x89PNG\r\n\x1a\n"
+    for item in [i for i in doc.data["items"] if i["page"] == 2]:
+        for o in item["options"]:
+            x, y, w, h = o["box_mm"]
+            found = doc.detect(2, x + w / 2, y + h / 2, "box")
+            assert found is not None and max(abs(a - b) for a, b in zip(found["box_mm"], o["box_mm"])) < 0.3, \
+                (item["id"], o, found)
