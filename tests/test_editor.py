@@ -92,7 +92,7 @@ def test_scales_colours_and_codes_are_edited_everywhere_they_are_used(form):
     assert saved.colours[0].programme == "North" and saved.items[0].scale == "zero5"
 
 
-def test_edits_that_name_nothing_are_refused_and_change_nothing(form):
+def test_edits_that_name_nothing_are_refused_and_change_nothing(form, tmp_path):
     doc = TemplateDocument(form)
     before = json.loads(json.dumps(doc.data))
     for edit in ({"op": "move", "item": "nope", "option": 0, "box_mm": [1, 1, 4, 4]},
@@ -107,6 +107,10 @@ def test_edits_that_name_nothing_are_refused_and_change_nothing(form):
         with pytest.raises(EditError):
             doc.apply(edit)
     assert doc.data == before and not doc.state()["can_undo"]
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("form: f\nitems: [oops]\n", encoding="utf-8")
+    with pytest.raises(EditError):
+        TemplateDocument(odd).apply({"op": "move", "item": 0, "option": 0, "box_mm": [1, 1, 4, 4]})
 
 
 def test_a_save_is_refused_while_invalid_and_then_keeps_comments_and_a_backup(form):

@@ -137,7 +137,7 @@ class TemplateDocument:
         before = copy.deepcopy(self.data)
         try:
             EDITS[name](self, edit)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:  # data of the wrong shape
             self.data = before
             if isinstance(exc, EditError):
                 raise
