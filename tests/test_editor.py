@@ -146,7 +146,8 @@ def test_a_save_is_refused_while_invalid_and_then_keeps_comments_and_a_backup(fo
 def test_comments_follow_their_entries_when_entries_move():
     old = ("# head\nform: f  # the id\nitems:\n# first\n- id: a\n  text: 'x # not a comment'  # note\n"
            "- id: b\n  text: y\nlabel: |\n  # inside a block scalar\n  z\n# tail\n")
-    new = "form: f\nitems:\n- id: b\n  text: y\n- id: a\n  text: 'x # not a comment'\nlabel: |\n  # inside a block scalar\n  z\n"
+    new = ("form: f\nitems:\n- id: b\n  text: y\n- id: a\n  text: 'x # not a comment'\n"
+           "label: |\n  # inside a block scalar\n  z\n")
     assert carry_comments(old, new) == (
         "# head\nform: f  # the id\nitems:\n- id: b\n  text: y\n# first\n- id: a\n"
         "  text: 'x # not a comment'  # note\nlabel: |\n  # inside a block scalar\n  z\n# tail\n")
@@ -199,7 +200,7 @@ def test_the_edit_command_names_a_missing_or_broken_file():
 
 
 _ITEMS = [{"id": f"q{k}", "text": text, "scale": "yes2", "page": 1,
-           "options": [{"code": 1, "box_mm": [120, 20 + 10 * k, 5, 5]}, {"code": 2, "box_mm": [140, 20 + 10 * k, 5, 5]}]}
+           "options": [{"code": c, "box_mm": [100 + 20 * c, 20 + 10 * k, 5, 5]} for c in (1, 2)]}
           for k, text in enumerate(["Short", "A # in it: and a colon", "A long statement " * 8, "'Quoted' text"])]
 _TEXT = template_yaml(parse_template({"form": "f", "version": "1", "pages": [{"number": 1}], "items": _ITEMS,
                                       "scales": {"yes2": {"options": [{"code": 1, "label": "Yes"},

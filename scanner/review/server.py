@@ -1,9 +1,9 @@
 """The review web server, on 127.0.0.1 only, with the session's token (`scanner.webserver`).
 
-Of the out folder only the CSVs and comment crops are served. The store is used from one thread (sqlite connections belong to the
-thread that opened them, and one writer keeps decisions in order); crops are drawn in
-the request threads, a few at a time; the CSVs are written again by a child process a
-moment after the last decision.
+Of the out folder only the CSVs and comment crops are served. The store is used from one
+thread (sqlite connections belong to the thread that opened them, and one writer keeps
+decisions in order); crops are drawn in the request threads, a few at a time; the CSVs
+are written again by a child process a moment after the last decision.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ crops/), nothing else. Never the store: a plain read of survey.sqlite (or its -w
 -shm) in this process would drop the POSIX locks SQLite holds on it here, and the next
 process to close the store (the CSV writer) would then delete the live WAL, and with it
 decisions already answered 200."""
+
+
 class CsvWriter:
     """Writes the CSVs again a moment after the last decision (in a child process: see
     `scanner.review.csvs`)."""
