@@ -16,6 +16,7 @@ import typer
 from scanner.analysis_cli import export_command, report_command, tabulate_command
 from scanner.cli_errors import is_verbose, run, setup_logging
 from scanner.colours_cli import colours_command
+from scanner.editor.cli import edit_command
 from scanner.errors import ExitCode
 from scanner.review.cli import review_command
 from scanner.template import find_template, layout, load_template, template_files
@@ -30,7 +31,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, or draft one "
-                                "from a form you already have.",
+                                "from a form you already have and edit it in the browser.",
                            no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
@@ -253,6 +254,7 @@ def _watch(inbox: Path, t, out: Path, jobs: int, cluster: str | None, poll: floa
         raise typer.Exit(int(ExitCode.INPUTS_FAILED))
 
 
+template_app.command("edit")(edit_command)
 app.command("review")(review_command)
 app.command("colours")(colours_command)
 app.command("export")(export_command)

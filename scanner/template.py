@@ -342,16 +342,28 @@ def parse_template(data: object, source: str = "<template>") -> Template:
     Raises:
         TemplateError: naming `source`, each bad key's YAML path and the problem.
     """
+    template, problems = check_template(data)
+    if template is None:
+        raise _fail(source, problems)
+    return template
+
+
+def check_template(data: object) -> tuple[Template | None, list[tuple[str, str]]]:
+    """Validate already-parsed YAML data as a template, without raising.
+
+    Returns:
+        The template (None when anything is wrong) and every problem as (YAML path of
+        the bad key, what is wrong): problems of shape first, the checks across keys
+        once the shape is right.
+    """
     if not isinstance(data, dict):
-        raise _fail(source, [("(top level)", "a template is a mapping of keys such as form, pages, items")])
+        return None, [("(top level)", "a template is a mapping of keys such as form, pages, items")]
     try:
         template = Template.model_validate(data)
     except ValidationError as exc:
-        raise _fail(source, [_pydantic_problem(e) for e in exc.errors()]) from None
+        return None, [_pydantic_problem(e) for e in exc.errors()]
     problems = _semantic_problems(template)
-    if problems:
-        raise _fail(source, problems)
-    return template
+    return (None if problems else template), problems
 
 
 def load_template(path: str | Path) -> Template:
@@ -391,7 +403,19 @@ def template_yaml(t: Template) -> str:
     """The template as YAML with every default spelt out, so that it reads back the same
     whatever the defaults of a later version of scanner."""
     data = t.model_dump(mode="json")
-    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Lists of plain values (a box, a colour) on one line, `[140.0, 66.0, 5.0, 5.0]`,
+    as a person writes them: a template reads as the README's example does."""
+
+    def represent_list(self, data: list) -> yaml.Node:
+        flow = all(isinstance(v, (int, float, bool)) or v is None for v in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _Dumper.represent_list)
 
 
 def _yaml_error(exc: yaml.YAMLError) -> str:

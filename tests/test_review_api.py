@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from review_survey import FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, running
 
-from scanner.review import server as server_module
+from scanner import webserver
 from scanner.review.server import CROP_WORKERS
 from scanner.store import Store
 
@@ -201,7 +201,7 @@ def test_requests_with_another_cookie_are_refused(shared, cookie):
 
 
 def test_a_one_time_address_is_good_for_a_few_minutes_only(shared, monkeypatch):
-    monkeypatch.setattr(server_module, "LOGIN_TTL_S", -1.0)
+    monkeypatch.setattr(webserver, "LOGIN_TTL_S", -1.0)
     assert get(shared, _login_path(shared), token="").status == 403
     assert get(shared, "login?code=", token="").status == 403
 

@@ -1,0 +1,1 @@
+"""`scanner template edit`: a template corrected in the browser, over its reference pages."""

@@ -1,0 +1,68 @@
+"""A drafted form to edit: the word-processor form in tests/data, drafted once a session
+and copied for each test, and the ways the tests break it on purpose."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import yaml
+from scans import jpeg_pdf, tick
+
+from scanner.draft import draft_template, write_draft
+from scanner.render import page_raster
+from scanner.template import Template, parse_template
+
+DATA = Path(__file__).resolve().parent / "data"
+WORDFORM = DATA / "wordform.pdf"
+
+
+def drafted(base: Path) -> Path:
+    """The wordform drafted into `base`/draft (once; later calls reuse it)."""
+    folder = base / "wordform-draft"
+    if not (folder / "form.yaml").exists():
+        write_draft(draft_template(WORDFORM, form="wordform"), folder / "form.yaml")
+    return folder / "form.yaml"
+
+
+def copy_draft(base: Path, to: Path) -> Path:
+    """A fresh copy of the drafted template, its reference pages and preview."""
+    source = drafted(base)
+    shutil.copytree(source.parent, to)
+    return to / source.name
+
+
+def load_data(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def option(data: dict, item_id: str, code: int) -> dict:
+    item = next(i for i in data["items"] if i["id"] == item_id)
+    return next(o for o in item["options"] if o["code"] == code)
+
+
+def with_markers(data: dict) -> Template:
+    """The template printed with markers and a QR code, so that `scan` can read it
+    before forms without markers can be read (issue 10, part 3): the printed boxes stay
+    where the template puts them."""
+    return parse_template({**data, "registration": {**data["registration"], "markers": True}, "reference_pages": []})
+
+
+def filled_batch(truth: Template, folder: Path, seed: int, ticked: dict[str, int] | None = None,
+                 dpi: int = 150) -> tuple[Path, dict[str, int]]:
+    """The form as printed from `truth`, one box ticked on every item (`ticked` where it
+    says, else at random), as a sheet feeder's PDF."""
+    rng = random.Random(seed)
+    pages, answers = [], {}
+    for number in truth.page_numbers:
+        image = page_raster(truth, number, dpi)
+        for item in truth.items_on(number):
+            code = (ticked or {}).get(item.id) or rng.choice(item.options).code
+            tick(image, next(o.box_mm for o in item.options if o.code == code), dpi)
+            answers[item.id] = code
+        pages.append(image)
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf = folder / "filled.pdf"
+    pdf.write_bytes(jpeg_pdf(pages))
+    return pdf, answers
