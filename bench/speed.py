@@ -66,17 +66,24 @@ files, out = json.loads(sys.argv[1])
 t = load_template(sys.argv[2])
 profile = cProfile.Profile(time.process_time)
 s = profile.runcall(scan, files, t, out, jobs=1, ocr=True)
+def key(function):
+    path, _, name = function
+    return path.rsplit("/", 1)[-1] + ":" + name
 cumulative = {}
-for (path, _, name), (_, _, _, cum, _) in pstats.Stats(profile).stats.items():
-    key = path.rsplit("/", 1)[-1] + ":" + name
-    cumulative[key] = cumulative.get(key, 0.0) + cum
+for function, (_, _, _, cum, callers) in pstats.Stats(profile).stats.items():
+    cumulative[key(function)] = cumulative.get(key(function), 0.0) + cum
+    for caller, (_, _, _, by_caller) in callers.items():
+        pair = key(caller) + ">" + key(function)
+        cumulative[pair] = cumulative.get(pair, 0.0) + by_caller
 print(json.dumps({"pages": sum(s.pages.values()), "cumulative": cumulative}))
 """
 
 STAGES = {
+    "worker start": ["reader.py:__init__", "comments.py:_printed_mask>render.py:page_rasters"],
     "find pages": ["load.py:enumerate_pages", "load.py:count_pages"],
     "load": ["load.py:load_page"],
-    "register": ["register.py:markers", "register.py:content", "reader.py:_is_blank"],
+    "register": ["register.py:markers", "reader.py:_read_loaded>register.py:content", "register.py:verify",
+                 "reader.py:_is_blank"],
     "identify": ["identify.py:read", "register.py:content_agreement"],
     "colour": ["colour.py:measure_paper"],
     "marks": ["marks.py:measure_page"],
@@ -86,7 +93,9 @@ STAGES = {
     "store/write": ["pipeline.py:_write_crops", "store.py:save_page", "pipeline.py:_save_sheet",
                     "outputs.py:write_outputs"],
 }
-"""Which functions' cumulative time makes each stage (OCR is taken out of comments)."""
+"""Which functions' cumulative time makes each stage; `a>b`: b's time when called by a.
+Worker start (the reader's caches, the word list, the blank form drawn for the comment
+zones) is paid once a worker, and taken out of comments, as OCR is."""
 
 
 def _decode(task: PageTask) -> int:
@@ -101,6 +110,11 @@ def _cpu() -> float:
     """CPU seconds of this process and of its children that have ended."""
     usage = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return sum(r.ru_utime + r.ru_stime for r in usage)
+
+
+def _load() -> str:
+    """The machine's load: pages/s, and the gain of 2 jobs, mean something only when it is low."""
+    return f"load average {os.getloadavg()[0]:.1f}"
 
 
 def floor(files: list[str], jobs: int) -> tuple[int, float, float]:
@@ -130,7 +144,7 @@ def _child(code: str, args: list) -> dict:
 def stage_times(cumulative: dict[str, float], pages: int) -> dict[str, float]:
     """CPU milliseconds per page of each stage, and of the rest."""
     ms = {stage: 1000 * sum(cumulative.get(f, 0.0) for f in names) / pages for stage, names in STAGES.items()}
-    ms["comments"] -= ms["OCR"]
+    ms["comments"] -= ms["OCR"] + 1000 * cumulative.get(STAGES["worker start"][1], 0.0) / pages
     ms["other"] = 1000 * cumulative.get("pipeline.py:scan", 0.0) / pages - sum(ms.values())
     return ms
 
@@ -152,7 +166,7 @@ def main() -> None:
     floors = {jobs: best_floor(files, jobs) for jobs in (1, 2)}
     for jobs, (rate, cpu_ms) in floors.items():
         print(f"floor (extract + decode grey and quarter colour), {jobs} job(s): {rate:7.2f} pages/s, "
-              f"{cpu_ms:5.1f} CPU ms/page")
+              f"{cpu_ms:5.1f} CPU ms/page; {_load()}")
     for ocr in (False, True):
         rates = {}
         for jobs in (1, 2):
@@ -161,7 +175,7 @@ def main() -> None:
             print(f"scan, OCR {'on ' if ocr else 'off'}, {jobs} job(s): {rates[jobs]:7.2f} pages/s "
                   f"({rates[jobs] / floors[jobs][0]:.2f} of the floor), {cpu_ms:5.1f} CPU ms/page "
                   f"({floors[jobs][1] / cpu_ms:.2f} of the floor's), peak memory parent {r['parent_mb']:.0f} MB, "
-                  f"largest worker {r['worker_mb']:.0f} MB")
+                  f"largest worker {r['worker_mb']:.0f} MB; {_load()}")
         print(f"  2 jobs read {rates[2] / rates[1]:.2f}x as fast as 1")
     r = _child(PROFILE_CHILD, [files, str(work / "out-profile")])
     ms = stage_times(r["cumulative"], r["pages"])

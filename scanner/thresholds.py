@@ -10,9 +10,13 @@ MARKER_SEARCH_PX_PER_MM = 4.0
 """Markers are searched at about 100 dpi: a 10 mm marker is then 40 px, plenty for
 ArUco, and detection costs a tenth of what it does at 300 dpi."""
 
-MARKER_WINDOW = 0.32
+MARKER_WINDOW = 0.24
 """Markers are first looked for in windows this share of the image's width and height at
-its four corners: room for a marker shifted by 8 mm and turned by 3 degrees."""
+its four corners (50 x 71 mm on A4): room for a marker 18 mm from its corner, shifted by
+8 mm and turned by 3 degrees with the page (10 mm at a corner), with 14 mm to spare."""
+MARKER_THRESHOLD_PX = 23
+"""The one adaptive-threshold window of the corner search (ArUco's largest of three): a
+marker's border and cells at MARKER_SEARCH_PX_PER_MM stand out within it."""
 MARKER_RETRY_PX_PER_MM = 8.0
 """When the coarse search misses a marker, it is searched again at 8 px/mm (or the
 scan's own resolution, if lower) before the page is registered on fewer markers."""

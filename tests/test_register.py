@@ -103,6 +103,21 @@ def test_any_scanner_distortion_is_recovered(pages, registrar, angle, scale, dx,
     assert verified.aligned and error_mm(verified.transform, d) < 0.3
 
 
+@settings(max_examples=12, deadline=None)
+@given(angle=st.floats(-1.5, 1.5), scale=st.floats(0.98, 1.02), dx=st.floats(-2, 2), dy=st.floats(-2, 2),
+       flip=st.booleans(), page=st.sampled_from([1, 3]))
+def test_a_scanned_page_s_markers_are_all_found_in_the_corner_windows(pages, registrar, angle, scale, dx, dy, flip,
+                                                                       page):
+    """The fast search (small corner windows, one threshold scale) finds every marker of
+    a page as a scanner feeds it (its markers all on the image): the whole-page search is
+    for photos and pages shifted further."""
+    from scanner import thresholds as T
+
+    d = around_centre(pages[page], scale, angle + (180 if flip else 0), dx, dy)
+    found = registrar._search_corners(to_grey(distort(pages[page], d)), T.MARKER_SEARCH_PX_PER_MM)
+    assert list(found) == [page] and sorted(found[page]) == [0, 1, 2, 3]
+
+
 def test_phone_photo_perspective_is_recovered(pages, registrar):
     import cv2
 
