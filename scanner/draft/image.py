@@ -1,6 +1,6 @@
 """What is printed on a scanned or photographed blank page: tick boxes, frames and words.
 
-The image counterpart of the PDF reading in `scanner.draft`: the page is straightened
+The image counterpart of `scanner.draft.pdf`: the page is straightened
 (the median tilt of the frames and boxes found), then boxes and bubbles are the small
 hollow shapes, frames the holes big enough to write in (a framed box, a table's cells),
 and the words come from Tesseract with the boxes and rules painted out (so that a box is
@@ -15,7 +15,10 @@ import math
 import cv2
 import numpy as np
 
-from scanner.draft import REFERENCE_DPI, PageContent, PrintedBox, Word, is_tick_box, is_zone_frame
+from pathlib import Path
+
+from scanner.draft.content import REFERENCE_DPI, PageContent, PrintedBox, Word, is_tick_box, is_zone_frame
+from scanner.errors import InputFileError
 from scanner.ocr import OcrEngine
 from scanner.template import Box
 
@@ -142,3 +145,17 @@ def _words(grey: np.ndarray, boxes: list[PrintedBox], px_per_mm: float, engine: 
         words.append(Word(word.text, _mm_box(word.x, word.y, word.width, word.height, px_per_mm * zoom),
                           word.confidence))
     return words
+
+
+def scanned_pages(path: Path, language: str) -> list[PageContent]:
+    """The content of every page of a scanned blank (a PDF of images, or image files)."""
+    from scanner.load import InputProblem, enumerate_pages, load_page
+    from scanner.ocr import TesseractEngine
+
+    engine = TesseractEngine(language)
+    pages = []
+    for task in enumerate_pages([path]):
+        if isinstance(task, InputProblem):
+            raise InputFileError(task.source, task.reason, task.page)
+        pages.append(image_content(load_page(task).grey, len(pages) + 1, engine))
+    return pages
