@@ -18,9 +18,9 @@ import yaml
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.errors import ExitCode
+from scanner.errors import ExitCode, TemplateError
 from scanner.synth import SynthOptions, generate
-from scanner.template import Template
+from scanner.template import Template, parse_template
 
 FRESH_SEED = random.randrange(1_000_000)
 
@@ -35,14 +35,20 @@ def scans(request, template: Template, tmp_path_factory) -> Path:
 
 
 def _moved(template_path: Path, out: Path, seed: int) -> tuple[Path, str]:
-    """A copy of the template with one box, drawn at random, moved 3 mm right or down."""
-    data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+    """A copy of the template with one box, drawn at random, moved 3 mm right, left, up or
+    down (drawn again while the move makes it overlap another box: an invalid template)."""
     rng = random.Random(seed)
-    item = rng.choice(data["items"])
-    option = rng.choice(item["options"])
-    option["box_mm"][rng.choice([0, 1])] += 3.0
-    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return out, f"{item['id']}:{option['code']}"
+    while True:
+        data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+        item = rng.choice(data["items"])
+        option = rng.choice(item["options"])
+        option["box_mm"][rng.choice([0, 1])] += rng.choice([-3.0, 3.0])
+        try:
+            parse_template(data, "moved")
+        except TemplateError:
+            continue
+        out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return out, f"{item['id']}:{option['code']}"
 
 
 def test_the_right_template_fits_real_scans(scans: Path, template_path: Path, tmp_path: Path):
