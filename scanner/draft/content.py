@@ -29,6 +29,13 @@ GLYPH_BOXES = frozenset("☐□◻❑❒○◯◦⚪")
 
 # A comment zone: an empty frame at least this big.
 ZONE_MIN_W_MM, ZONE_MIN_H_MM = 25.0, 6.0
+# Writing lines: rules at least ZONE_MIN_W_MM long, no thicker than RULE_MAX_MM, two or
+# more of about one length RULE_PITCH_MM apart (5 to 10 mm on forms: handwriting's height).
+RULE_MAX_MM = 1.0
+RULE_PITCH_MM = (4.0, 15.0)
+BORDER_MIN_MM = 4.5
+"""A vertical stroke this tall at a rule's end makes it a frame's or table's border, not a
+writing line (a tall letter is under 3.5 mm)."""
 
 ROW_TOLERANCE = 0.5
 """Boxes are on one row when their centres differ by less than this share of their height."""
@@ -77,6 +84,9 @@ class PageContent:
     words: tuple[Word, ...]
     frames: tuple[Box, ...]
     """Closed rectangles big enough to write in (framed boxes, table cells)."""
+    rules: tuple[Box, ...] = ()
+    """Horizontal rules long enough to write on that are no frame's or table's border
+    (drawn lines, runs of underscores): x, y, length and thickness."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,15 @@ def is_zone_frame(w: float, h: float) -> bool:
     return w >= ZONE_MIN_W_MM and h >= ZONE_MIN_H_MM
 
 
+def free_rules(rules: Iterable[Box], borders: Iterable[Box]) -> list[Box]:
+    """The horizontal `rules` with no vertical border (x, y, thickness, height) at either
+    end: writing lines, not the top or bottom of a frame or a table's row."""
+    borders = list(borders)
+
+    def bordered(rule: Box, x: float) -> bool:
+        return any(abs(cx(b) - x) < 1.0 and b[1] - 1.0 <= cy(rule) <= bottom(b) + 1.0 for b in borders)
+
+    return [r for r in rules if not bordered(r, r[0]) and not bordered(r, right(r))]
 
 def norm(label: str) -> str:
     """A label without case and spacing, to compare."""

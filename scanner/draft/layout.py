@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner.draft.content import HEADER_GAP_MM, HEADER_LINE_GAP_MM, LABEL_GAP_MM, ROW_TOLERANCE, STACK_GAP, \
-    SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, cy, inside, norm, \
+from scanner.draft.content import HEADER_GAP_MM, HEADER_LINE_GAP_MM, LABEL_GAP_MM, ROW_TOLERANCE, RULE_PITCH_MM, \
+    STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, cy, inside, norm, \
     right, union
 from scanner.template import Box, Colour, Comment, Item, Option, Page, PrintedText, Registration, Scale, \
     ScaleOption, Template, parse_template
@@ -384,7 +384,8 @@ def _agreement(read: tuple[str, ...], labels: tuple[str, ...]) -> int:
 
 
 def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, str]]:
-    """Empty frames with nothing printed beside them, each with the prompt just above it."""
+    """Empty frames with nothing printed beside them, and blocks of writing lines, each
+    with the prompt just above it."""
     printed = [w.box for w in page.words] + [b.box for b in page.boxes]
     frames: list[tuple[Box, str]] = []
     for f in sorted(page.frames, key=lambda f: (round(f[1], 0), f[0])):
@@ -396,10 +397,49 @@ def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, 
             continue  # a table's outline around its cells
         if any(all(abs(a - b) < 1.0 for a, b in zip(f, g)) for g, _ in frames):
             continue
-        prompt = [p for p in phrases if 0 <= f[1] - bottom(p.box) < 8 and abs(p.box[0] - f[0]) < 6]
-        nearest = max((bottom(p.box) for p in prompt), default=0.0)
-        frames.append((f, " ".join(p.text for p in prompt if bottom(p.box) > nearest - 1.0)))
-    return frames
+        frames.append((f, _prompt(f, phrases)))
+    frames += [(z, _prompt(z, phrases)) for z in _ruled_zones(page.rules, printed)]
+    return sorted(frames, key=lambda f: (round(f[0][1], 0), f[0][0]))
+
+
+def _prompt(zone: Box, phrases: list[Phrase]) -> str:
+    """The line printed just above a zone, at its left ("Please comment")."""
+    prompt = [p for p in phrases if 0 <= zone[1] - bottom(p.box) < 8 and abs(p.box[0] - zone[0]) < 6]
+    nearest = max((bottom(p.box) for p in prompt), default=0.0)
+    return " ".join(p.text for p in prompt if bottom(p.box) > nearest - 1.0)
+
+
+def _ruled_zones(rules: tuple[Box, ...], printed: list[Box]) -> list[Box]:
+    """Blocks of writing lines: two or more rules of about one length, evenly spaced,
+    with nothing printed between them. A block's zone runs from one spacing above its
+    first line (or from just below what is printed there, such as its prompt, so that
+    the prompt is not read as a comment) down to its last line."""
+    blocks: list[list[Box]] = []
+    for rule in sorted(rules, key=cy):
+        if blocks and _continues(blocks[-1], rule, printed):
+            blocks[-1].append(rule)
+        else:
+            blocks.append([rule])
+    zones = []
+    for block in (b for b in blocks if len(b) >= 2):
+        x0, x1 = min(r[0] for r in block), max(right(r) for r in block)
+        first, last = cy(block[0]), cy(block[-1])
+        above = [bottom(p) for p in printed if bottom(p) < first - 0.5 and p[0] < x1 and right(p) > x0]
+        top = max([first - (last - first) / (len(block) - 1)] + [b + 0.5 for b in above])
+        zones.append((x0, top, x1 - x0, last - top))
+    return zones
+
+
+def _continues(block: list[Box], rule: Box, printed: list[Box]) -> bool:
+    """Whether `rule` is the next writing line of `block`."""
+    last = block[-1]
+    gap = cy(rule) - cy(last)
+    if not RULE_PITCH_MM[0] <= gap <= RULE_PITCH_MM[1] or abs(rule[0] - last[0]) > 3 \
+            or abs(right(rule) - right(last)) > 3:
+        return False
+    if len(block) > 1 and abs(gap - (cy(last) - cy(block[-2]))) > 0.25 * gap:
+        return False
+    return not any(cy(last) < cy(p) < cy(rule) and p[0] < right(rule) and right(p) > rule[0] for p in printed)
 
 
 # ---------------------------------------------------------------- names and scales

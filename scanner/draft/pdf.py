@@ -3,14 +3,18 @@ each page drawn at REFERENCE_DPI (pypdfium2) as its reference image."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from scanner.draft.content import GLYPH_BOXES, PT_MM, REFERENCE_DPI, PageContent, PrintedBox, Word, bottom, \
-    is_tick_box, is_zone_frame, right
+from scanner.draft.content import GLYPH_BOXES, PT_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, \
+    PrintedBox, Word, bottom, free_rules, is_tick_box, is_zone_frame, right
 from scanner.template import Box
+
+UNDERSCORES = re.compile(r"_{5,}")
+"""A word that is a run of underscores: a line to write on, typed."""
 
 
 def has_vector_content(path: Path) -> bool:
@@ -70,10 +74,44 @@ def _pdf_page(page, number: int, image: np.ndarray) -> PageContent:
                 boxes.append(PrintedBox(box, "glyph"))
     frames += _table_cells(page)
     text = page.filter(lambda o: not (o.get("object_type") == "char" and o.get("text") in GLYPH_BOXES))
-    words = tuple(Word(w["text"], _mm(w["x0"], w["top"], w["x1"], w["bottom"]))
-                  for w in text.extract_words(keep_blank_chars=False) if w["text"].strip())
+    words, underscores = [], []
+    for w in text.extract_words(keep_blank_chars=False):
+        box = _mm(w["x0"], w["top"], w["x1"], w["bottom"])
+        if UNDERSCORES.fullmatch(w["text"]):
+            underscores.append(box)
+        elif w["text"].strip():
+            words.append(Word(w["text"], box))
+    rules = _rules(page, [_underscore_rule(image, box) for box in underscores])
     size = (round(float(page.width) * PT_MM, 1), round(float(page.height) * PT_MM, 1))
-    return PageContent(number, size, image, tuple(boxes), words, tuple(frames))
+    return PageContent(number, size, image, tuple(boxes), tuple(words), tuple(frames), tuple(rules))
+
+
+def _rules(page, underscores: list[Box | None]) -> list[Box]:
+    """Writing lines: drawn horizontal lines and runs of underscores long enough to write
+    on, that are no frame's or table's border."""
+    rules = [u for u in underscores if u is not None and u[2] >= ZONE_MIN_W_MM]
+    borders = []
+    for o in page.lines + page.rects:
+        box = _mm(o["x0"], o["top"], o["x1"], o["bottom"])
+        if box[3] <= RULE_MAX_MM and box[2] >= ZONE_MIN_W_MM:
+            rules.append(box)
+        elif box[2] <= RULE_MAX_MM:
+            borders.append(box)
+        elif o["object_type"] == "rect" and o["stroke"]:
+            borders += [(box[0], box[1], 0.0, box[3]), (right(box), box[1], 0.0, box[3])]
+    return free_rules(rules, borders)
+
+
+def _underscore_rule(image: np.ndarray, box: Box) -> Box | None:
+    """The line a run of underscores draws: its ink, about the word's box (a font may draw
+    the underscore below its descent)."""
+    scale = REFERENCE_DPI / 25.4
+    x0, y0 = int(box[0] * scale), int(box[1] * scale)
+    ink = image[y0: int(np.ceil((bottom(box) + box[3] / 2) * scale)), x0: int(np.ceil(right(box) * scale))] < 160
+    rows = np.flatnonzero(ink.mean(axis=1) > 0.5)
+    if rows.size == 0:
+        return None
+    return (box[0], float(y0 + rows[0]) / scale, box[2], float(rows[-1] - rows[0] + 1) / scale)
 
 
 def _table_cells(page) -> list[Box]:
