@@ -29,8 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, or draft one "
-                                "from a form you already have.",
+template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, draft one "
+                                "from a form you already have, or check one against a few filled scans.",
                            no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
