@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from scanner import thresholds as T
-from scanner.errors import InputFileError
+from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
 from scanner.marks import decide_sheet, measure_page
 from scanner.register import Registrar, Registration, frame_windows, measure_frames
@@ -175,14 +175,18 @@ def check_template(template: Template, scans: list[str | Path], out_dir: str | P
 
     Raises:
         InputFileError: the scans hold no page at all.
+        OutputError: `out_dir` cannot be written.
     """
     limit = pages if pages is not None else 3 * len(template.pages)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{out} cannot be made: {exc.strerror}") from None
     registrar = Registrar(template)
     checks: list[PageCheck] = []
-    offsets: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    measured: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     files: list[Path] = []
     for task in enumerate_pages(scans):
         if len(checks) >= limit:
@@ -191,19 +195,20 @@ def check_template(template: Template, scans: list[str | Path], out_dir: str | P
             checks.append(PageCheck(task.source, task.page, reason=task.reason))
             continue
         grey = load_page(task).grey
-        check, measured, overlay = _check_page(template, registrar, grey, task.source, task.page)
+        check, frames, overlay = _check_page(template, registrar, grey, task.source, task.page)
         if check.form_page is not None and check.aligned:
-            offsets.setdefault(check.form_page, []).append(measured)
+            measured.setdefault(check.form_page, []).append(frames)
         if out is not None:
             check = _with_overlay(check, overlay, out, len(checks) + 1)
             files.append(out / check.overlay)
         checks.append(check)
     if not checks:
         raise InputFileError(", ".join(str(s) for s in scans), "holds no pages")
-    report = CheckReport(template.form, tuple(checks), _misplaced(template, offsets), _never_marked(template, checks))
+    report = CheckReport(template.form, tuple(checks), _misplaced(template, measured),
+                         _never_marked(template, checks))
     if out is not None:
         files.append(write_index(report, out / "index.html"))
-    return CheckReport(report.form, report.pages, report.misplaced, report.never_marked, tuple(files))
+    return replace(report, files=tuple(files))
 
 
 def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, source: str,
@@ -302,7 +307,7 @@ def _overlay(template: Template, grey: np.ndarray, reg: Registration, frames: li
 def _with_overlay(check: PageCheck, image: np.ndarray, out: Path, k: int) -> PageCheck:
     name = f"page-{k:03d}.png"
     if not cv2.imwrite(str(out / name), image):
-        raise InputFileError(str(out / name), "cannot be written")
+        raise OutputError(f"{out / name} cannot be written")
     return replace(check, overlay=name)
 
 
