@@ -1,19 +1,22 @@
 """How well `scanner template draft` reads forms it did not make, with no manual edits,
 and how well `scan` then reads them filled in.
 
-    python bench/legacy.py [--dpi 200] [--tilt 1.0] [--no-draft]
+    python bench/legacy.py [--dpi 200] [--tilt 1.0] [--seeds 2] [--seed S ...] [--no-draft]
                            [--read-seeds 2] [--read-seed S ...] [--count 6] [--marked]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
 with its true geometry beside it. Each is drafted from its PDF, from a 200-dpi image of
 every page, from the same image turned by `--tilt` degrees, and from rough colour scans
-turned as much (yellow paper, blur, noise, JPEG at quality 70) at `--dpi` and at 150 dpi. Per draft: boxes found,
+turned as much (yellow paper, blur, noise, JPEG at quality 70) at `--dpi` and at 150 dpi,
+the rough scans once per seed (seed 1, then `--seeds` fresh ones, or the `--seed`s given:
+the noise differs). Per draft: boxes found,
 missed and extra against the true geometry (a box is found when its centre is within
 1.5 mm; worst edge error shown), items grouped right (same boxes, same code order) and
 with their labels read right, comment zones found (edges within 2 mm) and extra, the
-draft's doubts and its time. Figures are printed, never asserted (the tests do that).
-Target: at least 99 % of boxes and 95 % of comment zones found, no extra boxes.
+draft's doubts and its time, then the totals per form over every draft. Figures are
+printed, never asserted (the tests do that). Target: at least 99 % of boxes and 95 % of
+comment zones found, no extra boxes.
 
 Then reading (`--read-seeds` fresh seeds, or `--read-seed S` repeated; 0 skips it): the
 generator fills `--count` copies of the questionnaire printed plain (flatbed, feeder,
@@ -57,11 +60,11 @@ YELLOW = np.array([160, 242, 255])
 """Yellow paper, BGR."""
 
 
-def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float, rough: bool = False) -> Path:
+def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float, rough: bool = False, seed: int = 1) -> Path:
     """Every page of the PDF as a TIFF at `dpi`, turned by `tilt` degrees; `rough` makes
-    it a poor colour scan: yellow paper, blur, noise, JPEG at quality 70."""
+    it a poor colour scan: yellow paper, blur, noise (drawn from `seed`), JPEG at quality 70."""
     pdf = pdfium.PdfDocument(str(pdf_path))
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     pages = []
     try:
         for page in pdf:
@@ -90,29 +93,42 @@ def forms(work: Path) -> list[tuple[str, Path, dict]]:
     return [("surestart --plain", plain, layout(surestart)), ("word processor", wordform, truth)]
 
 
+def inputs(pdf: Path, work: Path, dpi: int, tilt: float, seeds: list[int]) -> list[tuple[str, Path]]:
+    """(what, file) of every input drafted from one form's PDF."""
+    made = [("PDF", pdf),
+            (f"{dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", dpi, 0.0)),
+            (f"{dpi} dpi {tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", dpi, tilt))]
+    for seed in seeds:
+        for scan_dpi in (dpi, 150):
+            made.append((f"{scan_dpi} rough {tilt:+g}° s{seed}",
+                         page_images(pdf, work / f"{pdf.stem}-r{scan_dpi}-{seed}.tif", scan_dpi, tilt, True, seed)))
+    return made
+
+
 def drafting(args: argparse.Namespace, work: Path) -> None:
     """Each form drafted from each kind of input, scored against its true geometry."""
-    header = (f"{'form':18} {'input':14} {'boxes':>6} {'found':>6} {'missed':>6} {'extra':>6} {'worst mm':>8} "
+    seeds = args.seed or [1] + [random.randrange(1_000_000_000) for _ in range(args.seeds)]
+    print(f"{datetime.date.today()}, rough-scan seeds {', '.join(map(str, seeds))}")
+    header = (f"{'form':18} {'input':24} {'boxes':>6} {'found':>6} {'missed':>6} {'extra':>6} {'worst mm':>8} "
               f"{'items ok':>9} {'labels ok':>9} {'zones':>9} {'extra z':>7} {'doubts':>6} {'s':>5}")
     print(header)
     for name, pdf, truth in forms(work):
-        inputs = [("PDF", pdf),
-                  (f"{args.dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", args.dpi, 0.0)),
-                  (f"{args.dpi} dpi {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", args.dpi,
-                                                                    args.tilt)),
-                  (f"{args.dpi} rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r.tif", args.dpi,
-                                                                     args.tilt, rough=True)),
-                  (f"150 rough {args.tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-r150.tif", 150,
-                                                              args.tilt, rough=True))]
-        for kind, path in inputs:
+        scores = []
+        for kind, path in inputs(pdf, work, args.dpi, args.tilt, seeds):
             started = time.monotonic()
             result = draft_template(path)
             seconds = time.monotonic() - started
             s = score_draft(result.template, truth)
-            print(f"{name:18} {kind:14} {s.boxes:6} {s.found:6} {s.missed:6} {s.extra:6} {s.worst_mm:8.2f} "
+            scores.append(s)
+            print(f"{name:18} {kind:24} {s.boxes:6} {s.found:6} {s.missed:6} {s.extra:6} {s.worst_mm:8.2f} "
                   f"{s.items_right:4}/{s.items:<4} {s.labels_right:4}/{s.items:<4} "
                   f"{s.zones_found:4}/{s.zones:<4} {s.extra_zones:7} {len(result.doubts):6} {seconds:5.1f}")
             sys.stdout.flush()
+        total = {f: sum(getattr(s, f) for s in scores) for f in ("boxes", "found", "extra", "items", "items_right",
+                                                                 "zones", "zones_found", "extra_zones")}
+        print(f"{name:18} {'all ' + str(len(scores)) + ' drafts':24} boxes {total['found']}/{total['boxes']} "
+              f"found ({total['extra']} extra), items {total['items_right']}/{total['items']} grouped right, "
+              f"zones {total['zones_found']}/{total['zones']} found ({total['extra_zones']} extra)")
 
 
 def reading(seeds: list[int], count: int, jobs: int, work: Path, marked: bool) -> None:
@@ -161,6 +177,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dpi", type=int, default=200)
     parser.add_argument("--tilt", type=float, default=1.0)
+    parser.add_argument("--seeds", type=int, default=2, help="Fresh seeds for the rough scans, after seed 1.")
+    parser.add_argument("--seed", type=int, action="append", help="Replay these seeds instead.")
     parser.add_argument("--no-draft", action="store_true", help="skip the drafting figures")
     parser.add_argument("--read-seeds", type=int, default=2, help="fresh seeds to fill and read (0: none)")
     parser.add_argument("--read-seed", type=int, action="append", default=[], help="replay this seed (repeatable)")

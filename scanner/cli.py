@@ -30,8 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, or draft one "
-                                "from a form you already have and edit it in the browser.",
+template_app = typer.Typer(help="Print a form, show its geometry, list the shipped templates, draft one "
+                                "from a form you already have, edit it in the browser, or check it against a few "
+                                "filled scans.",
                            no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
@@ -103,6 +104,37 @@ def template_draft(
     written = run(write_draft, result, output, replace=force)
     typer.echo("\n".join(summary_lines(result)))
     typer.echo(f"wrote {written[0]}, {written[1]} and {len(written) - 2} reference pages", err=True)
+
+
+@template_app.command("check")
+def template_check(
+    template: TemplateArg,
+    scans: Annotated[list[Path], typer.Argument(help="A few filled-in scans (PDFs, images or folders).",
+                                                show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The folder for the overlays and index.html.")]
+    = Path("template-check"),
+    pages: Annotated[Optional[int], typer.Option(
+        help="Check the first N pages (default: three questionnaires' worth).", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
+) -> None:
+    """Check a template against a few real filled scans before scanning a whole batch.
+
+    Aligns each page as `scan` does, draws the template over it (`page-NNN.png` and
+    `index.html` in the output folder) and reports boxes and comment zones that do not
+    land on a printed frame, items empty on every sample, and each page's alignment
+    residual. Exit code 0 when the template fits; 3 when boxes do not land or items
+    are empty on every sample (3 or more); 1 when a page could not be aligned.
+    """
+    from scanner.check import check_template, summary_lines
+
+    t = run(load_template, run(find_template, template))
+    report = run(check_template, t, [str(s) for s in scans], output, pages=pages)
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else "\n".join(summary_lines(report)))
+    typer.echo(f"wrote {len(report.files)} files to {output}/ (open index.html)", err=True)
+    if report.misplaced or report.suspect_items:
+        raise typer.Exit(int(ExitCode.TEMPLATE))
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.INPUTS_FAILED))
 
 
 @template_app.command("list")

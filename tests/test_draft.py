@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 from reportlab.lib.units import mm
@@ -30,6 +31,7 @@ from scanner.template import Template, layout, load_template, parse_template
 DATA = Path(__file__).resolve().parent / "data"
 WORDFORM = DATA / "wordform.pdf"
 ROOT = Path(__file__).resolve().parent.parent
+PT_MM = 25.4 / 72
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +185,7 @@ def test_template_draft_command(tmp_path):
     out = tmp_path / "form.yaml"
     result = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "2 pages, 10 items, 3 comment zones" in result.stdout
+    assert "2 pages, 12 items, 6 comment zones" in result.stdout
     assert "scale strongly5 (Strongly disagree | Disagree | Neutral | Agree | Strongly agree): 4 items" in result.stdout
     assert load_template(out).form == "wordform"
     bad = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out), "--colour-samples", "yellow"])
@@ -207,6 +209,50 @@ def test_the_word_processor_form_generator_makes_the_committed_form(tmp_path, wo
         [c["box_mm"] for c in wordform_truth["comments"]]
     assert np.allclose(boxes, committed, atol=0.3)
     _assert_all_found(draft_template(out).template, made)
+
+
+@pytest.mark.parametrize("source", ["pdf", "image"])
+def test_writing_lines_and_an_empty_cell_under_please_comment_are_comment_zones(tmp_path, wordform_truth, source):
+    """The word-processor form's page 2 ends with three kinds of comment zone that have no
+    frame of their own: writing lines drawn as a table's row borders, typed lines of
+    underscores, and the empty cell under a "Please comment" cell; each is one zone."""
+    blank = WORDFORM if source == "pdf" else _tiff(WORDFORM, tmp_path / "wordform.tif", [1, 2], tilt=0.8)
+    drafted = draft_template(blank).template
+    score = score_draft(drafted, wordform_truth)
+    assert (score.zones_found, score.extra_zones) == (score.zones, 0) == (6, 0), score
+    assert [c.id for c in drafted.comments_on(2)] == ["q05_comment", "q06_comment", "q07_comment", "q08_comment",
+                                                     "q09_comment"]
+    unframed = drafted.comments_on(2)[2:]
+    assert all(c.prompt.startswith("Please") for c in unframed)
+    # Nothing printed is inside a zone: the comment reader would read the prompt as a comment.
+    with pdfplumber.open(WORDFORM) as pdf:
+        words = [(w["x0"] * PT_MM, w["top"] * PT_MM, w["x1"] * PT_MM, w["bottom"] * PT_MM)
+                 for w in pdf.pages[1].extract_words() if not set(w["text"]) <= {"_"}]
+    for zone in unframed:
+        x, y, w, h = zone.box_mm
+        assert not [word for word in words
+                    if x < (word[0] + word[2]) / 2 < x + w and y < (word[1] + word[3]) / 2 < y + h], zone
+
+
+def test_a_lone_rule_and_a_table_s_rows_are_not_writing_lines(tmp_path):
+    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+    c.setFont("Helvetica", 11)
+    c.drawString(20 * mm, 277 * mm, "1. Name:")
+    c.line(45 * mm, 276 * mm, 150 * mm, 276 * mm)  # one line to write a name on
+    for k in range(4):  # a table of rows with text in them: ruled, but not for writing
+        c.line(20 * mm, (250 - 8 * k) * mm, 190 * mm, (250 - 8 * k) * mm)
+        if k < 3:
+            c.drawString(22 * mm, (244 - 8 * k) * mm, f"Row {k + 1} of a printed table")
+    c.drawString(20 * mm, 200 * mm, "2. Please comment")
+    for k in range(3):
+        c.line(20 * mm, (190 - 9 * k) * mm, 190 * mm, (190 - 9 * k) * mm)
+    c.showPage()
+    c.save()
+    drafted = draft_template(tmp_path / "form.pdf").template
+    assert [(z.id, z.prompt) for z in drafted.comments] == [("q02_comment", "2. Please comment")]
+    x, y, w, h = drafted.comments[0].box_mm
+    assert (round(x), round(w)) == (20, 170)
+    assert abs(y - (297 - 190 - 9)) < 0.3 and abs(y + h - (297 - 172)) < 0.3
 
 
 def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):

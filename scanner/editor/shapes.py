@@ -16,7 +16,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from scanner.draft import is_tick_box, is_zone_frame
+from scanner.draft.content import is_tick_box, is_zone_frame
 from scanner.template import Box
 
 ShapeKind = Literal["box", "zone"]

@@ -1,6 +1,6 @@
 """What is printed on a scanned or photographed blank page: tick boxes, frames and words.
 
-The image counterpart of the PDF reading in `scanner.draft`: the page is straightened
+The image counterpart of `scanner.draft.pdf`: the page is straightened
 (the median tilt of the frames and boxes found), then boxes and bubbles are the small
 hollow shapes, frames the holes big enough to write in (a framed box, a table's cells),
 and the words come from Tesseract with the boxes and rules painted out (so that a box is
@@ -15,7 +15,11 @@ import math
 import cv2
 import numpy as np
 
-from scanner.draft import REFERENCE_DPI, PageContent, PrintedBox, Word, is_tick_box, is_zone_frame
+from pathlib import Path
+
+from scanner.draft.content import BORDER_MIN_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, PrintedBox, \
+    Word, free_rules, is_tick_box, is_zone_frame
+from scanner.errors import InputFileError
 from scanner.ocr import OcrEngine
 from scanner.template import Box
 
@@ -43,11 +47,13 @@ def image_content(grey: np.ndarray, number: int, engine: OcrEngine,
     px_per_mm = grey.shape[1] / width_mm
     grey = _straighten(grey, px_per_mm)
     boxes, frames = _shapes(grey, px_per_mm)
+    rules = _rules(grey, px_per_mm)
     words = _words(grey, boxes, px_per_mm, engine)
     height_mm = round(grey.shape[0] / px_per_mm, 1)
     scale = REFERENCE_DPI / 25.4 / px_per_mm
     image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return PageContent(number, (round(width_mm, 1), height_mm), image, tuple(boxes), tuple(words), tuple(frames))
+    return PageContent(number, (round(width_mm, 1), height_mm), image, tuple(boxes), tuple(words), tuple(frames),
+                       tuple(rules))
 
 
 def _binary(grey: np.ndarray) -> np.ndarray:
@@ -109,6 +115,25 @@ def _shapes(grey: np.ndarray, px_per_mm: float) -> tuple[list[PrintedBox], list[
     return boxes, frames
 
 
+def _rules(grey: np.ndarray, px_per_mm: float) -> list[Box]:
+    """Horizontal rules long enough to write on that are no frame's or table's border:
+    the long horizontal runs of ink (a run of underscores joined up), less those with a
+    vertical stroke at an end."""
+    ink = _binary(grey)
+    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT,
+                                                                               (max(3, round(0.6 * px_per_mm)), 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (round(ZONE_MIN_W_MM * px_per_mm), 1))
+    horizontal = cv2.morphologyEx(joined, cv2.MORPH_OPEN, kernel)
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_RECT, (1, round(BORDER_MIN_MM * px_per_mm))))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    rules = [_mm_box(*stats[k, :4], px_per_mm) for k in range(1, count)
+             if stats[k, 3] <= RULE_MAX_MM * px_per_mm]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    borders = [_mm_box(*stats[k, :4], px_per_mm) for k in range(1, count)]
+    return free_rules(rules, borders)
+
+
 def _largest_hole(k: int, contours, hierarchy) -> np.ndarray | None:
     child = hierarchy[0][k][2]
     best = None
@@ -142,3 +167,17 @@ def _words(grey: np.ndarray, boxes: list[PrintedBox], px_per_mm: float, engine: 
         words.append(Word(word.text, _mm_box(word.x, word.y, word.width, word.height, px_per_mm * zoom),
                           word.confidence))
     return words
+
+
+def scanned_pages(path: Path, language: str) -> list[PageContent]:
+    """The content of every page of a scanned blank (a PDF of images, or image files)."""
+    from scanner.load import InputProblem, enumerate_pages, load_page
+    from scanner.ocr import TesseractEngine
+
+    engine = TesseractEngine(language)
+    pages = []
+    for task in enumerate_pages([path]):
+        if isinstance(task, InputProblem):
+            raise InputFileError(task.source, task.reason, task.page)
+        pages.append(image_content(load_page(task).grey, len(pages) + 1, engine))
+    return pages

@@ -1,0 +1,88 @@
+"""`scanner template check`: a template against a few real filled scans.
+
+Generated scans of the shipped form (every scanner effect of the generator on), checked
+with the right template, and with a copy whose one box was moved 3 mm: the check must
+pass the first and name the moved box, and only it, in the second.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scanner.cli import app
+from scanner.errors import ExitCode, TemplateError
+from scanner.synth import SynthOptions, generate
+from scanner.template import Template, parse_template
+
+FRESH_SEED = random.randrange(1_000_000)
+
+
+@pytest.fixture(scope="module", params=[11, FRESH_SEED], ids=lambda s: f"seed{s}")
+def scans(request, template: Template, tmp_path_factory) -> Path:
+    """Two filled questionnaires, as a sheet feeder scans them, in one PDF."""
+    folder = tmp_path_factory.mktemp(f"check{request.param}")
+    # No cover letter: it is not a page of the form, and the tests below count pages.
+    generate(template, folder, count=2, seed=request.param, options=SynthOptions(cover_letter_share=0.0))
+    return folder / "batch-001.pdf"
+
+
+def _moved(template_path: Path, out: Path, seed: int) -> tuple[Path, str]:
+    """A copy of the template with one box, drawn at random, moved 3 mm right, left, up or
+    down (drawn again while the move makes it overlap another box: an invalid template)."""
+    rng = random.Random(seed)
+    while True:
+        data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+        item = rng.choice(data["items"])
+        option = rng.choice(item["options"])
+        option["box_mm"][rng.choice([0, 1])] += rng.choice([-3.0, 3.0])
+        try:
+            parse_template(data, "moved")
+        except TemplateError:
+            continue
+        out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return out, f"{item['id']}:{option['code']}"
+
+
+def test_the_right_template_fits_real_scans(scans: Path, template_path: Path, tmp_path: Path):
+    out = tmp_path / "check"
+    result = CliRunner().invoke(app, ["template", "check", str(template_path), str(scans), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] and not report["misplaced"]
+    assert len(report["pages"]) == 14 and all(p["aligned"] for p in report["pages"])
+    assert [p["form_page"] for p in report["pages"]] == list(range(1, 8)) * 2
+    assert all(p["p90_mm"] <= 0.5 for p in report["pages"]), report["pages"]
+    assert sorted(f.name for f in out.iterdir()) == ["index.html"] + [f"page-{k:03d}.png" for k in range(1, 15)]
+    assert "page-014.png" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_box_moved_3mm_is_reported_by_name(scans: Path, template_path: Path, tmp_path: Path):
+    seed = random.randrange(1_000_000)
+    moved, name = _moved(template_path, tmp_path / "moved.yaml", seed)
+    result = CliRunner().invoke(app, ["template", "check", str(moved), str(scans), "-o", str(tmp_path / "out")])
+    assert result.exit_code == ExitCode.TEMPLATE, (seed, result.output)
+    off = [line for line in result.stdout.splitlines() if "does not land" in line]
+    # Off on every sample that does not fill it in (a solid fill hides a frame).
+    assert len(off) == 1 and off[0].startswith(f"box {name} ") and re.search(r"on ([12]) of \1 samples", off[0]), \
+        (seed, result.stdout)
+
+
+def test_pages_of_no_form_page_align_nothing(template: Template, tmp_path: Path):
+    import cv2
+
+    page = np.full((1170, 830), 255, np.uint8)
+    cv2.putText(page, "Dear parent, thank you", (80, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    cv2.imwrite(str(tmp_path / "letter.png"), page)
+    result = CliRunner().invoke(app, ["template", "check", "surestart", str(tmp_path / "letter.png"),
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == ExitCode.INPUTS_FAILED, result.output
+    assert "not a page of this form" in result.stdout and "no page could be aligned" in result.stdout
+    assert (tmp_path / "out" / "page-001.png").exists()
