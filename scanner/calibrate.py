@@ -50,6 +50,7 @@ class ClusterFlag(str, Enum):
     UNKNOWN = "matches none of the template's colours"
     COMPETING = "competes with another cluster for the same colour, and could be another"
     ORDER = "the clusters' hues are not in the order of the template's colours"
+    BETWEEN = "lies between two of the template's colours, and no other cluster shows the light"
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,9 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
-        calibration.gains[light] = _match(big, template, light)
+        # Fewer than two clusters cannot show the light (`_gain`): every sheet under it can.
+        fitted = _fit_light(labs, template, LIGHT_LIMIT[light]) if sum(c.decision is None for c in big) < 2 else None
+        calibration.gains[light] = _match(big, template, light, fitted)
         calibration.clusters += big
         for cluster in big:
             calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
@@ -220,11 +223,16 @@ def _references(template: Template) -> dict[str, np.ndarray]:
     return {c.name: lab_of(c.rgb)[1:] for c in template.colours}
 
 
-def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarray:
-    """Assign the undecided clusters to colours, flag what does not fit; the light's gains."""
+def _match(clusters: list[Cluster], template: Template, light: str, gain: np.ndarray | None = None) -> np.ndarray:
+    """Assign the undecided clusters to colours, flag what does not fit; the light's gains
+    (fitted to the assignment unless `gain` is given)."""
     refs = _references(template)
     free = [c for c in clusters if c.decision is None]
-    assignment, gain = _assign(free, template, LIGHT_LIMIT[light])
+    # With no light fitted and fewer than two clusters matched, only the typed colours
+    # tell a cluster's colour: it must then be clearly nearest one, as a lone sheet must.
+    unlit = gain is None
+    assignment, gain = _assign(free, template, LIGHT_LIMIT[light], gain)
+    unlit = unlit and sum(name is not None for name in assignment) < 2
     for cluster, name in zip(free, assignment):
         cluster.colour = name
     for cluster, name in zip(free, assignment):
@@ -240,6 +248,8 @@ def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarra
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
             else:
                 cluster.flag = ClusterFlag.UNKNOWN
+        elif unlit and not _clearly_nearest(ab, name, refs):
+            cluster.flag = ClusterFlag.BETWEEN
     for cluster in free:
         if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
             # Which of the two is the colour is a person's call: neither is taken silently.
@@ -266,12 +276,17 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster]) -> None:
             return
 
 
+def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
+    """Whether `ab` is clearly nearer `colour` than any other colour (`COLOUR_MIN_MARGIN`)."""
+    d1 = chroma_distance(ab, refs[colour])
+    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
+    return (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+
+
 def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
     """Whether a cluster left out of the assignment is plainly another ream of the colour
     a bigger cluster took: near it, and clearly nearer to it than to any other colour."""
-    d1 = chroma_distance(ab, refs[colour])
-    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
-    return d1 <= T.CALIBRATION_ANOTHER_REAM and (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+    return chroma_distance(ab, refs[colour]) <= T.CALIBRATION_ANOTHER_REAM and _clearly_nearest(ab, colour, refs)
 
 
 def _rgb(lab) -> np.ndarray:
@@ -284,11 +299,13 @@ def _seen_under(lab, gain: np.ndarray) -> np.ndarray:
     return lab_of(tuple(np.clip(_rgb(lab) / gain, 0, 255)))[1:]
 
 
-def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[list[str | None], np.ndarray]:
+def _assign(clusters: list[Cluster], template: Template, limit: float, light: np.ndarray | None = None
+            ) -> tuple[list[str | None], np.ndarray]:
     """One colour per cluster at most and one cluster per colour, and the light, at least
     cost: each cluster's sheets times its distance from its colour once the light's gains
-    (`_gain`, fitted to that assignment within `limit`) are taken away, or times the unknown-colour limit
-    when left out (so a big cluster outweighs a small one competing for its colour).
+    (`light`, or else `_gain` fitted to that assignment within `limit`) are taken away, or
+    times the unknown-colour limit when left out (so a big cluster outweighs a small one
+    competing for its colour).
 
     A light changes every paper alike, by gains per channel, not by a shift in a*b*: a
     wrong assignment would need a light that fits its clusters in contradictory ways, so
@@ -303,7 +320,7 @@ def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[
 
     def cost_of(chosen: list[str | None]) -> tuple[float, np.ndarray]:
         pairs = [(rgb, ref_rgb[name], c.sheets) for rgb, name, c in zip(rgbs, chosen, clusters) if name]
-        gain = _gain(pairs, limit)
+        gain = light if light is not None else _gain(pairs, limit)
         cost = sum(c.sheets * (chroma_distance(_seen_under(c.lab, gain), refs[name]) if name
                                else T.COLOUR_MAX_DISTANCE) for c, name in zip(clusters, chosen))
         return cost, gain
@@ -341,8 +358,38 @@ def _gain(pairs: list[tuple[np.ndarray, np.ndarray, int]], limit: float) -> np.n
     logs = np.array([np.log(rgb / ref) for rgb, ref, _ in pairs])
     weights = np.array([n for _, _, n in pairs], dtype=np.float64)
     blue_over_red = float(((logs[:, 2] - logs[:, 0]) * weights).sum() / weights.sum())
-    t = float(np.clip(-blue_over_red, -limit, limit))
+    return _warmth(float(np.clip(-blue_over_red, -limit, limit)))
+
+
+def _warmth(t: float) -> np.ndarray:
+    """The gains (R, G, B) of a light of warmth `t` (see `_gain`)."""
     return np.array([1.0, 1 - 0.3 * t, 1 - t]) if t >= 0 else np.array([1 + t, 1 + 0.3 * t, 1.0])
+
+
+LIGHT_STEP = 0.01
+"""Warmths `_fit_light` tries, this far apart: a step moves a paper's b* by about 0.6."""
+
+
+def _fit_light(labs: np.ndarray, template: Template, limit: float) -> np.ndarray | None:
+    """The light's gains fitted to every sheet under it (Lab points `labs`), for a batch
+    with too few clusters to fit it on (`_gain`): the warmth within `limit` at which the
+    sheets lie nearest the template's colours, each to its nearest (capped at the
+    unknown-colour limit). None unless some sheets are then clearly of one colour and
+    some clearly of another: one paper alone under an unknown light could be any colour
+    along the light's axis (pale yellow, or white under a warm lamp)."""
+    refs = _references(template)
+    points, weights = np.unique(np.round(labs, 1), axis=0, return_counts=True)
+    best: tuple[float, np.ndarray | None] = (math.inf, None)
+    for t in np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1):
+        gain = _warmth(float(t))
+        seen = [_seen_under(lab, gain) for lab in points]
+        nearest = [min((chroma_distance(ab, ref), name) for name, ref in refs.items()) for ab in seen]
+        cost = sum(w * min(d, T.COLOUR_MAX_DISTANCE) for w, (d, _) in zip(weights, nearest))
+        clear = {name for ab, (d, name) in zip(seen, nearest)
+                 if d <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(ab, name, refs)}
+        if len(clear) >= 2 and cost < best[0]:
+            best = (cost, gain)
+    return best[1]
 
 
 def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], gain: np.ndarray) -> None:

@@ -95,17 +95,43 @@ def test_reams_shifted_toward_a_neighbouring_colour_are_classified_right_after_c
 
 
 def test_phone_photos_under_one_light_classify_together(template):
-    # A warm indoor light: blue falls most, so white looks yellowish and blue greyish.
-    def warm(lab):
-        r, g, b = rgb_of(lab)
-        return lab_of((r * 0.98, g * 0.95, b * 0.85))
-
     papers, truth = batch(template, warm, sheets=3, light=PHOTO)
     assert per_sheet_right(papers, truth, template) <= 9  # of 15
     calibration = calibrate(papers, template)
     assert {c.light for c in calibration.clusters} == {PHOTO}
     results = calibrated(papers, template, calibration)
     assert all(r.status is Status.OK and r.evidence["colour"] == truth[s] for s, r in results.items())
+
+
+def warm(lab):
+    """A warm indoor light: blue falls most, so white looks yellowish and blue greyish."""
+    r, g, b = rgb_of(lab)
+    return lab_of((r * 0.98, g * 0.95, b * 0.85))
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_phone_photos_with_one_cluster_are_told_by_the_light_every_sheet_shows(template, seed):
+    # A dozen photographed questionnaires, only one colour with enough sheets for a
+    # cluster: one cluster cannot show the light, the few sheets of the other colours can.
+    rng = np.random.default_rng(seed)
+    papers, truth = [], {}
+    for name, sheets in (("green", 4), ("pink", 2), ("blue", 1), ("yellow", 2), ("white", 1)):
+        p, t = ream(name, warm(lab_of(template.colour(name).rgb)), sheets, rng, PHOTO)
+        papers, truth = papers + p, truth | t
+    calibration = calibrate(papers, template)
+    assert len(calibration.clusters) == 1 and calibration.loose == 6
+    results = calibrated(papers, template, calibration)
+    assert {s: r.evidence["colour"] for s, r in results.items()} == truth
+    assert all(r.status is Status.OK for r in results.values())
+
+
+def test_one_paper_alone_under_an_unknown_light_is_not_explained_away(template):
+    # Pale yellow photographed: white under a warm lamp would look the same. With no
+    # other paper to show the light, neither is claimed.
+    pale = lab_of(template.colour("white").rgb) + np.array([-3.0, -2.0, 20.0])
+    papers, truth = ream("yellow", pale, 5, np.random.default_rng(7), PHOTO)
+    results = calibrated(papers, template, calibrate(papers, template))
+    assert all(r.status is Status.REVIEW and r.value == "" for r in results.values())
 
 
 def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
