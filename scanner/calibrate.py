@@ -256,24 +256,48 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
             cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
     for cluster in free:
         if cluster.flag is None and cluster.rival is None:
-            _check_unrivalled(cluster, clusters)
+            _check_unrivalled(cluster, clusters, template, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     return gain
 
 
-def _check_unrivalled(cluster: Cluster, clusters: list[Cluster]) -> None:
+def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Flag a matched cluster that is about as near another matched cluster as it is to its
     own colour: it may be another ream of that one's colour (a batch without white paper,
-    with a pale ream of blue), and the assignment alone cannot tell. The other stays
-    matched: it is its colour either way."""
+    with a pale ream of blue), and the assignment alone cannot tell. Lightness may
+    (`_by_lightness`): then it keeps its colour, or is another ream of the other's. The
+    other stays matched: it is its colour either way."""
     ab = np.array(cluster.lab[1:])
     for other in clusters:
         if other is cluster or not other.colour or other.colour == cluster.colour or other.flag:
             continue
         d = chroma_distance(ab, np.array(other.lab[1:]))
         if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
-            cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
-            return
+            told = _by_lightness(cluster, other, template)
+            if told is other:
+                cluster.colour, cluster.rival = other.colour, other
+                cluster.distance = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
+            elif told is None:
+                cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
+            if told is not cluster:
+                return
+
+
+def _by_lightness(cluster: Cluster, other: Cluster, template: Template) -> Cluster | None:
+    """Which of two scanned clusters' colours `cluster` is, told by lightness: whether it is
+    as light as `other` (another ream of that colour) or as much lighter or darker as its
+    own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
+    exposure a few). None when the colours are alike in lightness, for phone photos (their
+    exposure varies), or when the cluster is not clearly at one of the two."""
+    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    gap = lightness[cluster.colour] - lightness[other.colour]
+    if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
+        return None
+    to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
+    margin = (to_other - to_own) / (to_other + to_own)
+    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN:
+        return None
+    return cluster if margin > 0 else other
 
 
 def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:

@@ -235,3 +235,20 @@ def _colours(out: Path, *args: str) -> str:
 
 def _clusters(out: Path) -> list[dict]:
     return json.loads(_colours(out, "--json"))["clusters"]
+
+
+@pytest.mark.parametrize(("lighter", "truly"), [(1.5, "blue"), (13.0, "white"), (7.0, None)])
+def test_a_pale_cluster_between_white_and_blue_is_told_by_its_lightness(template, lighter, truly):
+    # Four reams matched and a fifth paper, half as blue as the blue ream: a pale ream of
+    # blue in a batch with no white paper, or white off towards blue. Hue cannot tell;
+    # lightness can when it is plainly blue's or white's, and else it stays flagged.
+    rng = np.random.default_rng(9)
+    papers = []
+    for name in ("yellow", "pink", "blue", "green"):
+        papers += ream(name, lab_of(template.colour(name).rgb), 5, rng)[0]
+    blue = lab_of(template.colour("blue").rgb)
+    pale, _ = ream("pale", np.array([blue[0] + lighter, blue[1] / 2, blue[2] / 2]), 4, rng)
+    results = calibrated(papers + pale, template, calibrate(papers + pale, template))
+    told = {(results[p.sheet_id].status, results[p.sheet_id].evidence["colour"]) for p in pale}
+    assert told == {(Status.REVIEW, None) if truly is None else (Status.OK, truly)}
+    assert all(results[p.sheet_id].status is Status.OK for p in papers)
