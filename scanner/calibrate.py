@@ -9,7 +9,11 @@ Each cluster of a few sheets or more is matched to one of the template's colours
 assignment, one cluster to one colour, after taking away the light (one warmth, fitted
 to the assignment): a shifted batch keeps its papers' order of hue, so its clusters
 still fall to the right colours where the nearest typed colour is wrong. The matched
-clusters must also go round the hue circle in the template's order. A cluster that
+clusters must also go round the hue circle in the template's order. A light with fewer
+than two clusters has its warmth fitted to all its sheets instead (a dozen phone
+photos), and a lone cluster with no light to go by must be clearly nearest its colour.
+Where hue cannot tell two scanned clusters apart (a pale ream of blue, or white paper),
+lightness may. A cluster that
 matches no colour, and two clusters competing for one, are flagged, never assigned
 silently (a second cluster plainly of a colour already matched is another ream of it);
 a person settles them once for the whole batch (`scanner colours OUT --assign
