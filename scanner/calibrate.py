@@ -441,7 +441,9 @@ def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
                      template: Template) -> tuple[str | None, Cluster | None]:
     """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated
     cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
-    nearer to it than to any other colour (calibrated, or typed, the light taken away)."""
+    nearer to it than to any other colour (calibrated, or typed, the light taken away), or
+    else when, the light taken away, it is clearly of that colour among the typed ones:
+    two views that agree (a sheet on an odd ream, between the batch's clusters)."""
     ab = lab[1:]
     candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
     calibrated = {c.colour for c in clusters if c.colour}
@@ -454,9 +456,14 @@ def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
     d1, name, cluster = candidates[0]
     d2 = next((d for d, other, _ in candidates[1:] if other != name or other is None), 2 * T.COLOUR_MAX_DISTANCE)
     margin = (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
-    if d1 > T.COLOUR_MAX_DISTANCE or margin < T.COLOUR_MIN_MARGIN or (cluster is not None and cluster.flag):
+    if cluster is not None and cluster.flag:
         return None, cluster
-    return name, cluster
+    if d1 <= T.COLOUR_MAX_DISTANCE and margin >= T.COLOUR_MIN_MARGIN:
+        return name, cluster
+    refs = _references(template)
+    if name is not None and chroma_distance(seen, refs[name]) <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(seen, name, refs):
+        return name, cluster
+    return None, cluster
 
 
 def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,

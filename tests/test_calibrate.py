@@ -252,3 +252,17 @@ def test_a_pale_cluster_between_white_and_blue_is_told_by_its_lightness(template
     told = {(results[p.sheet_id].status, results[p.sheet_id].evidence["colour"]) for p in pale}
     assert told == {(Status.REVIEW, None) if truly is None else (Status.OK, truly)}
     assert all(results[p.sheet_id].status is Status.OK for p in papers)
+
+
+def test_a_sheet_between_two_clusters_takes_the_colour_both_views_agree_on(template):
+    # Phone photos of seed 391004346 (every effect on): a blue sheet on a ream 6 DeltaE
+    # off lies between the blue clusters and the white one as photographed; with the
+    # lamp's warmth taken away it is plainly blue, and blue is also its nearest cluster.
+    rng = np.random.default_rng(10)
+    papers = []
+    for lab, sheets in (((72.2, 21.2, 4.3), 9), ((73.4, -8.7, -12.1), 3), ((74.8, -6.1, -6.6), 3),
+                        ((85.6, 2.9, 6.1), 7)):
+        papers += ream("batch", np.array(lab), sheets, rng, PHOTO)[0]
+    odd, _ = ream("odd", np.array([74.0, 0.9, -6.5]), 1, rng, PHOTO)
+    results = calibrated(papers + odd, template, calibrate(papers + odd, template))
+    assert (results[odd[0].sheet_id].status, results[odd[0].sheet_id].evidence["colour"]) == (Status.OK, "blue")
