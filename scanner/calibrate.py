@@ -9,7 +9,11 @@ Each cluster of a few sheets or more is matched to one of the template's colours
 assignment, one cluster to one colour, after taking away the light (one warmth, fitted
 to the assignment): a shifted batch keeps its papers' order of hue, so its clusters
 still fall to the right colours where the nearest typed colour is wrong. The matched
-clusters must also go round the hue circle in the template's order. A cluster that
+clusters must also go round the hue circle in the template's order. A light with fewer
+than two clusters has its warmth fitted to all its sheets instead (a dozen phone
+photos), and a lone cluster with no light to go by must be clearly nearest its colour.
+Where hue cannot tell two scanned clusters apart (a pale ream of blue, or white paper),
+lightness may. A cluster that
 matches no colour, and two clusters competing for one, are flagged, never assigned
 silently (a second cluster plainly of a colour already matched is another ream of it);
 a person settles them once for the whole batch (`scanner colours OUT --assign
@@ -50,6 +54,7 @@ class ClusterFlag(str, Enum):
     UNKNOWN = "matches none of the template's colours"
     COMPETING = "competes with another cluster for the same colour, and could be another"
     ORDER = "the clusters' hues are not in the order of the template's colours"
+    BETWEEN = "lies between two of the template's colours, and no other cluster shows the light"
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,9 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
-        calibration.gains[light] = _match(big, template, light)
+        # Fewer than two clusters cannot show the light (`_gain`): every sheet under it can.
+        fitted = _fit_light(labs, template, LIGHT_LIMIT[light]) if sum(c.decision is None for c in big) < 2 else None
+        calibration.gains[light] = _match(big, template, light, fitted)
         calibration.clusters += big
         for cluster in big:
             calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
@@ -220,11 +227,16 @@ def _references(template: Template) -> dict[str, np.ndarray]:
     return {c.name: lab_of(c.rgb)[1:] for c in template.colours}
 
 
-def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarray:
-    """Assign the undecided clusters to colours, flag what does not fit; the light's gains."""
+def _match(clusters: list[Cluster], template: Template, light: str, gain: np.ndarray | None = None) -> np.ndarray:
+    """Assign the undecided clusters to colours, flag what does not fit; the light's gains
+    (fitted to the assignment unless `gain` is given)."""
     refs = _references(template)
     free = [c for c in clusters if c.decision is None]
-    assignment, gain = _assign(free, template, LIGHT_LIMIT[light])
+    # With no light fitted and fewer than two clusters matched, only the typed colours
+    # tell a cluster's colour: it must then be clearly nearest one, as a lone sheet must.
+    unlit = gain is None
+    assignment, gain = _assign(free, template, LIGHT_LIMIT[light], gain)
+    unlit = unlit and sum(name is not None for name in assignment) < 2
     for cluster, name in zip(free, assignment):
         cluster.colour = name
     for cluster, name in zip(free, assignment):
@@ -240,38 +252,69 @@ def _match(clusters: list[Cluster], template: Template, light: str) -> np.ndarra
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
             else:
                 cluster.flag = ClusterFlag.UNKNOWN
+        elif unlit and not _clearly_nearest(ab, name, refs):
+            cluster.flag = ClusterFlag.BETWEEN
     for cluster in free:
         if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
             # Which of the two is the colour is a person's call: neither is taken silently.
             cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
     for cluster in free:
         if cluster.flag is None and cluster.rival is None:
-            _check_unrivalled(cluster, clusters)
+            _check_unrivalled(cluster, clusters, template, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     return gain
 
 
-def _check_unrivalled(cluster: Cluster, clusters: list[Cluster]) -> None:
+def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Flag a matched cluster that is about as near another matched cluster as it is to its
     own colour: it may be another ream of that one's colour (a batch without white paper,
-    with a pale ream of blue), and the assignment alone cannot tell. The other stays
-    matched: it is its colour either way."""
+    with a pale ream of blue), and the assignment alone cannot tell. Lightness may
+    (`_by_lightness`): then it keeps its colour, or is another ream of the other's. The
+    other stays matched: it is its colour either way."""
     ab = np.array(cluster.lab[1:])
     for other in clusters:
         if other is cluster or not other.colour or other.colour == cluster.colour or other.flag:
             continue
         d = chroma_distance(ab, np.array(other.lab[1:]))
         if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
-            cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
-            return
+            told = _by_lightness(cluster, other, template)
+            if told is other:
+                cluster.colour, cluster.rival = other.colour, other
+                cluster.distance = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
+            elif told is None:
+                cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
+            if told is not cluster:
+                return
+
+
+def _by_lightness(cluster: Cluster, other: Cluster, template: Template) -> Cluster | None:
+    """Which of two scanned clusters' colours `cluster` is, told by lightness: whether it is
+    as light as `other` (another ream of that colour) or as much lighter or darker as its
+    own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
+    exposure a few). None when the colours are alike in lightness, for phone photos (their
+    exposure varies), or when the cluster is not clearly at one of the two."""
+    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    gap = lightness[cluster.colour] - lightness[other.colour]
+    if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
+        return None
+    to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
+    margin = (to_other - to_own) / (to_other + to_own)
+    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN:
+        return None
+    return cluster if margin > 0 else other
+
+
+def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
+    """Whether `ab` is clearly nearer `colour` than any other colour (`COLOUR_MIN_MARGIN`)."""
+    d1 = chroma_distance(ab, refs[colour])
+    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
+    return (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
 
 
 def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
     """Whether a cluster left out of the assignment is plainly another ream of the colour
     a bigger cluster took: near it, and clearly nearer to it than to any other colour."""
-    d1 = chroma_distance(ab, refs[colour])
-    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
-    return d1 <= T.CALIBRATION_ANOTHER_REAM and (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+    return chroma_distance(ab, refs[colour]) <= T.CALIBRATION_ANOTHER_REAM and _clearly_nearest(ab, colour, refs)
 
 
 def _rgb(lab) -> np.ndarray:
@@ -284,11 +327,13 @@ def _seen_under(lab, gain: np.ndarray) -> np.ndarray:
     return lab_of(tuple(np.clip(_rgb(lab) / gain, 0, 255)))[1:]
 
 
-def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[list[str | None], np.ndarray]:
+def _assign(clusters: list[Cluster], template: Template, limit: float, light: np.ndarray | None = None
+            ) -> tuple[list[str | None], np.ndarray]:
     """One colour per cluster at most and one cluster per colour, and the light, at least
     cost: each cluster's sheets times its distance from its colour once the light's gains
-    (`_gain`, fitted to that assignment within `limit`) are taken away, or times the unknown-colour limit
-    when left out (so a big cluster outweighs a small one competing for its colour).
+    (`light`, or else `_gain` fitted to that assignment within `limit`) are taken away, or
+    times the unknown-colour limit when left out (so a big cluster outweighs a small one
+    competing for its colour).
 
     A light changes every paper alike, by gains per channel, not by a shift in a*b*: a
     wrong assignment would need a light that fits its clusters in contradictory ways, so
@@ -303,7 +348,7 @@ def _assign(clusters: list[Cluster], template: Template, limit: float) -> tuple[
 
     def cost_of(chosen: list[str | None]) -> tuple[float, np.ndarray]:
         pairs = [(rgb, ref_rgb[name], c.sheets) for rgb, name, c in zip(rgbs, chosen, clusters) if name]
-        gain = _gain(pairs, limit)
+        gain = light if light is not None else _gain(pairs, limit)
         cost = sum(c.sheets * (chroma_distance(_seen_under(c.lab, gain), refs[name]) if name
                                else T.COLOUR_MAX_DISTANCE) for c, name in zip(clusters, chosen))
         return cost, gain
@@ -341,8 +386,38 @@ def _gain(pairs: list[tuple[np.ndarray, np.ndarray, int]], limit: float) -> np.n
     logs = np.array([np.log(rgb / ref) for rgb, ref, _ in pairs])
     weights = np.array([n for _, _, n in pairs], dtype=np.float64)
     blue_over_red = float(((logs[:, 2] - logs[:, 0]) * weights).sum() / weights.sum())
-    t = float(np.clip(-blue_over_red, -limit, limit))
+    return _warmth(float(np.clip(-blue_over_red, -limit, limit)))
+
+
+def _warmth(t: float) -> np.ndarray:
+    """The gains (R, G, B) of a light of warmth `t` (see `_gain`)."""
     return np.array([1.0, 1 - 0.3 * t, 1 - t]) if t >= 0 else np.array([1 + t, 1 + 0.3 * t, 1.0])
+
+
+LIGHT_STEP = 0.01
+"""Warmths `_fit_light` tries, this far apart: a step moves a paper's b* by about 0.6."""
+
+
+def _fit_light(labs: np.ndarray, template: Template, limit: float) -> np.ndarray | None:
+    """The light's gains fitted to every sheet under it (Lab points `labs`), for a batch
+    with too few clusters to fit it on (`_gain`): the warmth within `limit` at which the
+    sheets lie nearest the template's colours, each to its nearest (capped at the
+    unknown-colour limit). None unless some sheets are then clearly of one colour and
+    some clearly of another: one paper alone under an unknown light could be any colour
+    along the light's axis (pale yellow, or white under a warm lamp)."""
+    refs = _references(template)
+    points, weights = np.unique(np.round(labs, 1), axis=0, return_counts=True)
+    best: tuple[float, np.ndarray | None] = (math.inf, None)
+    for t in np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1):
+        gain = _warmth(float(t))
+        seen = [_seen_under(lab, gain) for lab in points]
+        nearest = [min((chroma_distance(ab, ref), name) for name, ref in refs.items()) for ab in seen]
+        cost = sum(w * min(d, T.COLOUR_MAX_DISTANCE) for w, (d, _) in zip(weights, nearest))
+        clear = {name for ab, (d, name) in zip(seen, nearest)
+                 if d <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(ab, name, refs)}
+        if len(clear) >= 2 and cost < best[0]:
+            best = (cost, gain)
+    return best[1]
 
 
 def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], gain: np.ndarray) -> None:
@@ -366,7 +441,9 @@ def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
                      template: Template) -> tuple[str | None, Cluster | None]:
     """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated
     cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
-    nearer to it than to any other colour (calibrated, or typed, the light taken away)."""
+    nearer to it than to any other colour (calibrated, or typed, the light taken away), or
+    else when, the light taken away, it is clearly of that colour among the typed ones:
+    two views that agree (a sheet on an odd ream, between the batch's clusters)."""
     ab = lab[1:]
     candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
     calibrated = {c.colour for c in clusters if c.colour}
@@ -379,9 +456,14 @@ def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
     d1, name, cluster = candidates[0]
     d2 = next((d for d, other, _ in candidates[1:] if other != name or other is None), 2 * T.COLOUR_MAX_DISTANCE)
     margin = (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
-    if d1 > T.COLOUR_MAX_DISTANCE or margin < T.COLOUR_MIN_MARGIN or (cluster is not None and cluster.flag):
+    if cluster is not None and cluster.flag:
         return None, cluster
-    return name, cluster
+    if d1 <= T.COLOUR_MAX_DISTANCE and margin >= T.COLOUR_MIN_MARGIN:
+        return name, cluster
+    refs = _references(template)
+    if name is not None and chroma_distance(seen, refs[name]) <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(seen, name, refs):
+        return name, cluster
+    return None, cluster
 
 
 def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,

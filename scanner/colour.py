@@ -59,8 +59,12 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     w, h = template.page_size_mm
     inset = template.registration.marker_inset_mm + template.registration.marker_size_mm
     small = PageTransform.from_array(resized(scale) @ transform.array)
-    crop = small.crop(colour, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM)
-    pixels = crop.reshape(-1, 3).astype(np.float32)
+    box = (inset, inset, w - 2 * inset, h - 2 * inset)
+    crop = small.crop(colour, box, PAPER_PX_PER_MM, border_value=(0, 0, 0))
+    # A phone photo may leave part of the page out of the picture: what is not in the
+    # image is no paper (a border of any colour would be measured as one).
+    inside = small.crop(np.full(colour.shape[:2], 255, np.uint8), box, PAPER_PX_PER_MM, border_value=0) == 255
+    pixels = crop[inside].astype(np.float32)
     grey = pixels.mean(axis=1)
     # Paper is most of a form's area and its brightest part: ink and shadow are darker.
     paper = pixels[grey >= np.percentile(grey, 40)]

@@ -242,6 +242,13 @@ CALIBRATION_ANOTHER_REAM = 7.0
 """A second cluster this near (a*b* units, the light taken away) a colour that a bigger
 cluster matched, and clearly nearer it than any other colour, is another ream of it (a
 batch from two print runs); further off it competes for the colour and is flagged."""
+CALIBRATION_LIGHTNESS_GAP = 8.0
+"""L* between two template colours from which lightness tells a scanned cluster's colour
+where hue cannot (white and a pale ream of blue are ~14 apart; a scanner's exposure
+moves a paper 1-3 between files). Guards against `paper` and ream-to-ream tints."""
+CALIBRATION_LIGHTNESS_MARGIN = 0.5
+"""(d_other - d_own) / (d_other + d_own) in L*: a cluster must be three times nearer one
+of the two lightnesses to be told by it, else it stays flagged."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

@@ -95,17 +95,43 @@ def test_reams_shifted_toward_a_neighbouring_colour_are_classified_right_after_c
 
 
 def test_phone_photos_under_one_light_classify_together(template):
-    # A warm indoor light: blue falls most, so white looks yellowish and blue greyish.
-    def warm(lab):
-        r, g, b = rgb_of(lab)
-        return lab_of((r * 0.98, g * 0.95, b * 0.85))
-
     papers, truth = batch(template, warm, sheets=3, light=PHOTO)
     assert per_sheet_right(papers, truth, template) <= 9  # of 15
     calibration = calibrate(papers, template)
     assert {c.light for c in calibration.clusters} == {PHOTO}
     results = calibrated(papers, template, calibration)
     assert all(r.status is Status.OK and r.evidence["colour"] == truth[s] for s, r in results.items())
+
+
+def warm(lab):
+    """A warm indoor light: blue falls most, so white looks yellowish and blue greyish."""
+    r, g, b = rgb_of(lab)
+    return lab_of((r * 0.98, g * 0.95, b * 0.85))
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_phone_photos_with_one_cluster_are_told_by_the_light_every_sheet_shows(template, seed):
+    # A dozen photographed questionnaires, only one colour with enough sheets for a
+    # cluster: one cluster cannot show the light, the few sheets of the other colours can.
+    rng = np.random.default_rng(seed)
+    papers, truth = [], {}
+    for name, sheets in (("green", 4), ("pink", 2), ("blue", 1), ("yellow", 2), ("white", 1)):
+        p, t = ream(name, warm(lab_of(template.colour(name).rgb)), sheets, rng, PHOTO)
+        papers, truth = papers + p, truth | t
+    calibration = calibrate(papers, template)
+    assert len(calibration.clusters) == 1 and calibration.loose == 6
+    results = calibrated(papers, template, calibration)
+    assert {s: r.evidence["colour"] for s, r in results.items()} == truth
+    assert all(r.status is Status.OK for r in results.values())
+
+
+def test_one_paper_alone_under_an_unknown_light_is_not_explained_away(template):
+    # Pale yellow photographed: white under a warm lamp would look the same. With no
+    # other paper to show the light, neither is claimed.
+    pale = lab_of(template.colour("white").rgb) + np.array([-3.0, -2.0, 20.0])
+    papers, truth = ream("yellow", pale, 5, np.random.default_rng(7), PHOTO)
+    results = calibrated(papers, template, calibrate(papers, template))
+    assert all(r.status is Status.REVIEW and r.value == "" for r in results.values())
 
 
 def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
@@ -209,3 +235,34 @@ def _colours(out: Path, *args: str) -> str:
 
 def _clusters(out: Path) -> list[dict]:
     return json.loads(_colours(out, "--json"))["clusters"]
+
+
+@pytest.mark.parametrize(("lighter", "truly"), [(1.5, "blue"), (13.0, "white"), (7.0, None)])
+def test_a_pale_cluster_between_white_and_blue_is_told_by_its_lightness(template, lighter, truly):
+    # Four reams matched and a fifth paper, half as blue as the blue ream: a pale ream of
+    # blue in a batch with no white paper, or white off towards blue. Hue cannot tell;
+    # lightness can when it is plainly blue's or white's, and else it stays flagged.
+    rng = np.random.default_rng(9)
+    papers = []
+    for name in ("yellow", "pink", "blue", "green"):
+        papers += ream(name, lab_of(template.colour(name).rgb), 5, rng)[0]
+    blue = lab_of(template.colour("blue").rgb)
+    pale, _ = ream("pale", np.array([blue[0] + lighter, blue[1] / 2, blue[2] / 2]), 4, rng)
+    results = calibrated(papers + pale, template, calibrate(papers + pale, template))
+    told = {(results[p.sheet_id].status, results[p.sheet_id].evidence["colour"]) for p in pale}
+    assert told == {(Status.REVIEW, None) if truly is None else (Status.OK, truly)}
+    assert all(results[p.sheet_id].status is Status.OK for p in papers)
+
+
+def test_a_sheet_between_two_clusters_takes_the_colour_both_views_agree_on(template):
+    # Phone photos of seed 391004346 (every effect on): a blue sheet on a ream 6 DeltaE
+    # off lies between the blue clusters and the white one as photographed; with the
+    # lamp's warmth taken away it is plainly blue, and blue is also its nearest cluster.
+    rng = np.random.default_rng(10)
+    papers = []
+    for lab, sheets in (((72.2, 21.2, 4.3), 9), ((73.4, -8.7, -12.1), 3), ((74.8, -6.1, -6.6), 3),
+                        ((85.6, 2.9, 6.1), 7)):
+        papers += ream("batch", np.array(lab), sheets, rng, PHOTO)[0]
+    odd, _ = ream("odd", np.array([74.0, 0.9, -6.5]), 1, rng, PHOTO)
+    results = calibrated(papers + odd, template, calibrate(papers + odd, template))
+    assert (results[odd[0].sheet_id].status, results[odd[0].sheet_id].evidence["colour"]) == (Status.OK, "blue")

@@ -83,3 +83,15 @@ def test_a_washed_out_paper_keeps_its_hue(template):
     washed = tuple(255 - 0.7 * (255 - v) for v in blue.rgb)
     decision = classify([PaperSample(washed)], template)
     assert decision.colour == "blue" and decision.reason is None
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.55])
+def test_the_part_of_a_page_out_of_the_picture_is_not_measured(template, blank_page, cut):
+    """A phone photo may leave a strip of the page out of the image: the crop's border
+    (pure blue in BGR when filled with 255) was taken for paper once it was most of it."""
+    for colour in template.colours:
+        page = tinted(blank_page, colour.rgb)
+        left = int(cut * page.shape[1])
+        shifted = np.array([[PX_PER_MM, 0, -0.5 - left], [0, PX_PER_MM, -0.5], [0, 0, 1]])
+        sample = measure_paper(page[:, left:], 1.0, template, PageTransform.from_array(shifted))
+        assert np.allclose(sample.rgb, colour.rgb, atol=3), (colour.name, sample)
