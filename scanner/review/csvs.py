@@ -98,7 +98,7 @@ def _child(out_dir: str) -> None:
     for _ in sys.stdin:
         try:
             with Store(out_dir) as store:
-                write_outputs(store, template, out_dir)
+                write_outputs(store, template, out_dir, pages=False)  # no decision changes pages.csv
             reply = "ok"
         except Exception as exc:  # noqa: BLE001 - told to the parent, which logs it
             reply = "error: " + " ".join(f"{type(exc).__name__}: {exc}".split())
