@@ -144,7 +144,7 @@ def test_rescans_that_supersede_sheets_and_random_decisions_write_what_the_whole
     items = [item.id for page in template.page_numbers for item in template.items_on(page)]
     with Store(tmp_path) as store:
         assert_written_whole(store, template, tmp_path)
-        for _ in range(12):
+        for _ in range(8):
             sheet_id, item = rng.choice(sheets), rng.choice(items)
             current = q.current_decision(store, sheet_id, item)
             if current and rng.random() < 0.4:
