@@ -228,7 +228,9 @@ def refresh_rows(store: Store, template: Template) -> int:
     A few hundred sheets a transaction, so that a scan or a reviewer writing meanwhile
     waits a moment at most.
     """
-    store.render_again(_rows_key(template))
+    key = _rows_key(template)
+    if store.get_meta("csv_rows_key") != key:
+        store.render_again(key, render_rows(store, template, [])[0])
     rendered = 0
     while True:
         with store.transaction():
@@ -274,14 +276,14 @@ def write_outputs(store: Store, template: Template, out_dir: str | Path, pages: 
     while True:
         refresh_rows(store, template)
         with store.snapshot():
-            if store.sheets_to_render(1):  # changed since by another process: render those too
-                continue
-            headers = render_rows(store, template, [])[0]
-            for kind in ROW_KINDS:
-                with _atomic(paths[kind]) as f:
-                    f.write(headers[kind])
-                    f.writelines(store.rendered(kind))
-            break
+            # Another process may have changed a sheet since: then render that one too.
+            if not store.sheets_to_render(1):
+                headers = store.csv_headers()
+                for kind in ROW_KINDS:
+                    with _atomic(paths[kind]) as f:
+                        f.write(headers[kind])
+                        f.writelines(store.rendered(kind))
+                break
     if pages or not paths["pages"].exists():
         write_csv_atomic(pages_table(store), paths["pages"])
     return list(paths.values())

@@ -254,15 +254,19 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # --- the CSVs' rows, kept rendered -------------------------------------------------
-    def render_again(self, key: str) -> None:
-        """Mark every sheet for rendering when the rows kept were rendered by other than `key`
-        (another version of the renderer, another template), or by none (an older store)."""
-        if self.get_meta("csv_rows_key") == key:
-            return
+    def render_again(self, key: str, headers: dict[str, str]) -> None:
+        """Mark every sheet for rendering, unless the rows kept were rendered by `key` (the
+        renderer and the template): an older store, or a new renderer, renders them all.
+        `headers` are the files' header lines of `key`, kept with it."""
         with self.transaction():
             if self.get_meta("csv_rows_key") != key:
                 self.db.execute("INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets")
                 self.set_meta("csv_rows_key", key)
+                self.set_meta("csv_headers", json.dumps(headers))
+
+    def csv_headers(self) -> dict[str, str]:
+        """The header line of each file whose rows are kept (`ROW_KINDS`)."""
+        return json.loads(self.get_meta("csv_headers") or "{}")
 
     def sheets_to_render(self, limit: int) -> list[str]:
         """Up to `limit` sheets whose kept rows are out of date (or gone: sheets taken out)."""
