@@ -215,11 +215,19 @@ def render_rows(store: Store, template: Template,
     return headers, rows
 
 
+def _renderer() -> str:
+    """A digest of the code that renders the rows, as this process loaded it."""
+    modules = (__file__, scanner.spreadsheet.__file__, scanner.results.__file__)
+    sources = [Path(module).read_bytes() for module in modules]
+    return hashlib.sha256(b"\0".join([*sources, pd.__version__.encode()])).hexdigest()
+
+
+RENDERER = _renderer()
+
+
 def _rows_key(template: Template) -> str:
     """What the kept rows are rendered by: when any of it changes, every sheet is rendered again."""
-    sources = [Path(module).read_text(encoding="utf-8")
-               for module in (__file__, scanner.spreadsheet.__file__, scanner.results.__file__)]
-    return hashlib.sha256("\0".join([*sources, pd.__version__, *template.field_ids()]).encode()).hexdigest()
+    return hashlib.sha256("\0".join([RENDERER, *template.field_ids()]).encode()).hexdigest()
 
 
 def refresh_rows(store: Store, template: Template) -> int:
