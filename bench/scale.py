@@ -237,8 +237,8 @@ def main() -> None:
         r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
         absorbed.append(r["pages"] / r["cpu"])
         print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:5.0f} pages a CPU second "
-              f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once more at the end, every sheet rendered "
-              f"({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
+              f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once more at the end, every sheet "
+              f"rendered ({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
               f"storing the pages, {r['peak_mb']:.0f} MB once the CSVs are written")
     for sheets in [0] + ([args.sheets] if args.sheets else []):
         r = _child("decision_write", str(work / f"parent-{size}"), sheets)
