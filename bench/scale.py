@@ -1,12 +1,16 @@
 """Scale benchmark: how many workers one parent can feed, and a cluster run.
 
-    python bench/scale.py [--sizes 700,2800] [--pages 2000] [--workers 1,2] [--seed 3]
+    python bench/scale.py [--sizes 700,2800] [--sheets 20000] [--pages 2000] [--workers 1,2] [--seed 3]
 
 On a cluster the parent is the only writer (store, crops, CSVs), so it sets the ceiling:
 - the parent alone: the scan's own loop (`pipeline.scan`) fed readings made up front,
   with no page read, at each of `--sizes` pages: pages/s absorbed (store, crops, the
   sheets), the final `write_outputs` on its own, and peak memory, each size in its own
   process so that its memory is its own;
+- one review decision's CSV write, incremental (the decided sheet rendered, every kept
+  row streamed, pages.csv left alone), against the whole rewrite it replaces (every table
+  from the whole store, as `write_outputs` did before), on the largest of `--sizes` and
+  on that survey copied up to `--sheets` sheets;
 - what else the parent does per page on a cluster: find the pages (`enumerate_pages`)
   and make each portable (`load.portable`), on the generated batch;
 - `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
@@ -100,11 +104,84 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     summary = pipeline.scan(["made-up"], template, out, ocr=True, progress=at_last_page)
     seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
     with Store(Path(out)) as store:
+        _render_all(store)
         start = time.process_time()
         write_outputs(store, template, out)
         outputs = time.process_time() - start
     return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds, "cpu": cpu,
             "outputs_cpu": outputs, "pages_peak_mb": pages_peak[0],
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _render_all(store) -> None:
+    """Mark every sheet for rendering, as a new version of the renderer does: the scan's
+    own write has rendered them already."""
+    store.db.execute("INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets")
+
+
+def _grow(store, sheets: int) -> None:
+    """Copy the survey's sheets, results and all, under new ids and serials, up to `sheets`."""
+    originals = [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
+    last = store.db.execute("SELECT MAX(seq) FROM sheets").fetchone()[0]
+    have, copy = len(originals), 0
+    with store.transaction():
+        while have < sheets:
+            copy += 1
+            ids = json.dumps(originals[:sheets - have])
+            store.db.execute("INSERT INTO sheets SELECT sheet_id || ?, source, first_page, serial + ?, colour, "
+                             "programme, paper_rgb, flags, page_hashes, seq + ?, scanned_at FROM sheets "
+                             "WHERE sheet_id IN (SELECT value FROM json_each(?))", (f"-{copy}", copy * 10**6,
+                                                                                    copy * last, ids))
+            store.db.execute("INSERT INTO results SELECT sheet_id || ?, item, ord, form_page, value, status, "
+                             "confidence, reason, evidence, crop FROM results "
+                             "WHERE sheet_id IN (SELECT value FROM json_each(?))", (f"-{copy}", ids))
+            have += len(json.loads(ids))
+
+
+def _timed(work) -> tuple[float, float]:
+    """CPU and wall seconds of `work()`."""
+    start = time.process_time(), time.perf_counter()
+    work()
+    return time.process_time() - start[0], time.perf_counter() - start[1]
+
+
+def whole_rewrite(store, template, out: Path) -> None:
+    """The four CSVs from the whole store, as `write_outputs` wrote them on every decision before."""
+    from scanner.outputs import final_items, items_table, pages_table, responses_table, sheets_table, write_csv_atomic
+
+    final = final_items(store)
+    for name, df in (("responses.csv", responses_table(store, template, final)),
+                     ("items.csv", items_table(store, final)),
+                     ("pages.csv", pages_table(store)),
+                     ("sheets.csv", sheets_table(store, final))):
+        write_csv_atomic(df, out / name)
+
+
+def decision_write(out: str, sheets: int) -> dict:
+    """One decision's CSV write, incremental and whole, on the survey in `out` grown to `sheets`."""
+    from scanner.outputs import write_outputs
+    from scanner.review import queue as q
+    from scanner.store import Store
+
+    template = load_template(TEMPLATE)
+    fields = q.Fields(template)
+    item = template.field_ids()[0]
+    with Store(out) as store:
+        _grow(store, sheets)
+        _render_all(store)
+        first = _timed(lambda: write_outputs(store, template, out))
+        incremental_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        whole = _timed(lambda: whole_rewrite(store, template, Path(out)))
+        sheet_id = store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq DESC").fetchone()[0]
+        writes = []
+        for code in fields.codes(item)[:3]:
+            current = q.current_decision(store, sheet_id, item)
+            q.record_decision(store, fields, sheet_id, item, str(code), "bench", current["id"] if current else None)
+            writes.append(_timed(lambda: write_outputs(store, template, out, pages=False)))
+        count = store.db.execute("SELECT COUNT(*) FROM sheets").fetchone()[0]
+    size = sum((Path(out) / f"{kind}.csv").stat().st_size for kind in ("responses", "items", "sheets"))
+    return {"sheets": count, "first": first, "whole": whole, "decision": sorted(writes)[len(writes) // 2],
+            "mb": size / 1e6, "incremental_mb": incremental_mb,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -139,6 +216,8 @@ def _child(function: str, *args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="700,2800", help="pages fed to the parent alone, comma-separated")
+    parser.add_argument("--sheets", type=int, default=20000, help="sheets the survey is copied up to for a "
+                        "decision's write (0 skips it)")
     parser.add_argument("--pages", type=int, default=2000, help="generated pages through the cluster (0 skips it)")
     parser.add_argument("--workers", default="1,2", help="LocalCluster sizes, comma-separated")
     parser.add_argument("--seed", type=int, default=3)
@@ -158,9 +237,16 @@ def main() -> None:
         r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
         absorbed.append(r["pages"] / r["cpu"])
         print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:5.0f} pages a CPU second "
-              f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once at the end "
-              f"({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
+              f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once more at the end, every sheet "
+              f"rendered ({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
               f"storing the pages, {r['peak_mb']:.0f} MB once the CSVs are written")
+    for sheets in [0] + ([args.sheets] if args.sheets else []):
+        r = _child("decision_write", str(work / f"parent-{size}"), sheets)
+        print(f"one decision's CSV write, {r['sheets']} sheets ({r['mb']:.0f} MB of responses, items and sheets): "
+              f"{r['decision'][0]:.2f} CPU s, {r['decision'][1]:.2f} s wall; the whole rewrite it replaces "
+              f"{r['whole'][0]:.2f} CPU s, {r['whole'][1]:.2f} s wall (the first write, every sheet rendered: "
+              f"{r['first'][0]:.2f} CPU s); peak memory {r['incremental_mb']:.0f} MB, "
+              f"{r['peak_mb']:.0f} MB once the whole rewrite is done")
     if not args.pages:
         return
     count = max(1, round(args.pages / len(template.pages)))

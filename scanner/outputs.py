@@ -4,21 +4,37 @@ A decision overrides the machine's value and makes the status `reviewed`; a deci
 whose page image changed since is shown as `review` again (its value kept) so that a
 person takes a second look. Files are written to a temporary name and renamed, so a
 reader never sees half a CSV.
+
+The writes are incremental: each sheet's rows of responses.csv, items.csv and sheets.csv
+are kept in the store as rendered, and the store itself marks a sheet for rendering again
+whenever its results, decisions or sheet row change (`Store`'s triggers). A write renders
+only the marked sheets and then streams every kept row into the files, so that a decision
+on a 100,000-sheet survey costs one sheet's rendering and a copy of the rows, not a pandas
+query of the whole survey. The rows are those the whole-survey tables below give, byte for
+byte; pages.csv, which no decision changes, is written from the store as a whole.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
+import scanner.results
+import scanner.spreadsheet
 from scanner.results import Reason, Status
 from scanner.spreadsheet import write_csv_for_people
-from scanner.store import Store
+from scanner.store import ROW_KINDS, Store
 from scanner.template import Template
 
 FINAL_SQL = """
@@ -29,18 +45,34 @@ FROM results r
 JOIN sheets s ON s.sheet_id = r.sheet_id
 LEFT JOIN (
     SELECT sheet_id, item, value, stale, reviewer, decided_at, MAX(id) AS last
-    FROM decisions WHERE undone = 0 GROUP BY sheet_id, item
+    FROM decisions WHERE undone = 0 {only} GROUP BY sheet_id, item
 ) d ON d.sheet_id = r.sheet_id AND d.item = r.item
+WHERE 1 {only_r}
 ORDER BY s.seq, r.ord
 """
 
 RESOLVED = {Status.OK.value, Status.REVIEWED.value}
 STALE_REASON = "the page was scanned again since this was reviewed: please look again"
+RENDER_CHUNK = 500
+"""Sheets rendered in one transaction: the store's write lock is never held for long."""
 
 
-def final_items(store: Store) -> pd.DataFrame:
-    """Every (sheet, item) with the value and status after review, plus the evidence."""
-    df = pd.read_sql_query(FINAL_SQL, store.db, dtype={"machine_value": str, "decided_value": str})
+def _only(sheet_ids: Sequence[str] | None, column: str = "sheet_id") -> tuple[str, tuple]:
+    """An SQL condition keeping the rows of `sheet_ids` (every row for None), and its argument."""
+    if sheet_ids is None:
+        return "", ()
+    return f"AND {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(sheet_ids)),)
+
+
+def final_items(store: Store, sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every (sheet, item) with the value and status after review, plus the evidence;
+    only those of `sheet_ids` when given."""
+    only, args = _only(sheet_ids)
+    only_r, args_r = _only(sheet_ids, "r.sheet_id")
+    # The page is a float whatever the sheets (the programme has none): a sheet's rows
+    # read alone must print as they do among all the others.
+    df = pd.read_sql_query(FINAL_SQL.format(only=only, only_r=only_r), store.db, params=args + args_r,
+                           dtype={"machine_value": str, "decided_value": str, "form_page": "float64"})
     decided = df["decided_value"].notna()
     stale = decided & (df["decision_stale"] == 1)
     df["value"] = df["decided_value"].where(decided, df["machine_value"]).fillna("")
@@ -57,19 +89,23 @@ def items_table(store: Store, final: pd.DataFrame | None = None) -> pd.DataFrame
                "source", "first_page"]].rename(columns={"form_page": "page"})
 
 
-def responses_table(store: Store, template: Template, final: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`responses.csv`: one row per sheet, each item's resolved code and each comment."""
-    df = (final_items(store) if final is None else final).copy()
+def responses_table(store: Store, template: Template, final: pd.DataFrame | None = None,
+                    sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """`responses.csv`: one row per sheet (of `sheet_ids` when given), each item's resolved
+    code and each comment."""
+    df = (final_items(store, sheet_ids) if final is None else final).copy()
     df["answer"] = df["value"].where(df["status"].isin(RESOLVED), "")
     wide = df.pivot(index="sheet_id", columns="item", values="answer")
-    sheets = pd.read_sql_query("SELECT sheet_id, source, first_page, colour FROM sheets ORDER BY seq", store.db)
+    only, args = _only(sheet_ids)
+    sheets = pd.read_sql_query(f"SELECT sheet_id, source, first_page, colour FROM sheets WHERE 1 {only} "
+                               "ORDER BY seq", store.db, params=args)
     sheets = sheets.set_index("sheet_id")
     fields = ["programme"] + template.field_ids()
     wide = wide.reindex(index=sheets.index, columns=fields).fillna("")
     out = sheets[["source", "first_page"]].join(wide[["programme"]])
     out["colour"] = sheets["colour"]
     out = out.join(wide[template.field_ids()])
-    problems = sheet_problems(store)
+    problems = sheet_problems(store, sheet_ids)
     out["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in out.index]
     return out.reset_index()
 
@@ -77,12 +113,21 @@ def responses_table(store: Store, template: Template, final: pd.DataFrame | None
 FLAG_SEPARATOR = "; "
 
 
-def sheet_problems(store: Store) -> dict[str, list[str]]:
-    """Each questionnaire's problems, for people to see: those found assembling it (a
-    missing or repeated page) and a serial that another questionnaire of the survey has too."""
-    rows = store.db.execute("SELECT sheet_id, serial, flags FROM sheets ORDER BY seq").fetchall()
+def sheet_problems(store: Store, sheet_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Each questionnaire's problems (of `sheet_ids` when given), for people to see: those
+    found assembling it (a missing or repeated page) and a serial that another
+    questionnaire of the survey has too."""
+    only, args = _only(sheet_ids)
+    rows = store.db.execute(f"SELECT sheet_id, serial, flags FROM sheets WHERE 1 {only} ORDER BY seq",
+                            args).fetchall()
+    if sheet_ids is not None:  # the other sheets of their serials
+        serials = json.dumps(sorted({row["serial"] for row in rows if row["serial"] is not None}))
+        namesakes = store.db.execute("SELECT sheet_id, serial FROM sheets WHERE serial IN "
+                                     "(SELECT value FROM json_each(?)) ORDER BY seq", (serials,)).fetchall()
+    else:
+        namesakes = rows
     by_serial: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
+    for row in namesakes:
         if row["serial"] is not None:
             by_serial[row["serial"]].append(row["sheet_id"])
     problems = {}
@@ -97,17 +142,20 @@ def sheet_problems(store: Store) -> dict[str, list[str]]:
     return problems
 
 
-def sheets_table(store: Store, final: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`sheets.csv`: one row per questionnaire: where it starts, its serial, programme
-    (as in responses.csv), the form pages found, and its problems."""
-    df = (final_items(store) if final is None else final)
+def sheets_table(store: Store, final: pd.DataFrame | None = None,
+                 sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """`sheets.csv`: one row per questionnaire (of `sheet_ids` when given): where it starts,
+    its serial, programme (as in responses.csv), the form pages found, and its problems."""
+    df = (final_items(store, sheet_ids) if final is None else final)
     programme = df[df["item"] == "programme"].set_index("sheet_id")
     programme = programme["value"].where(programme["status"].isin(RESOLVED), "")
-    df = pd.read_sql_query("SELECT sheet_id, source, first_page, serial, colour, page_hashes "
-                           "FROM sheets ORDER BY seq", store.db, dtype={"serial": "Int64"})
+    only, args = _only(sheet_ids)
+    df = pd.read_sql_query(f"SELECT sheet_id, source, first_page, serial, colour, page_hashes "
+                           f"FROM sheets WHERE 1 {only} ORDER BY seq", store.db, params=args,
+                           dtype={"serial": "Int64"})
     df.insert(4, "programme", df["sheet_id"].map(programme).fillna(""))
     df["pages"] = [" ".join(sorted(json.loads(h), key=int)) for h in df.pop("page_hashes")]
-    problems = sheet_problems(store)
+    problems = sheet_problems(store, sheet_ids)
     df["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in df["sheet_id"]]
     return df
 
@@ -122,12 +170,92 @@ def pages_table(store: Store) -> pd.DataFrame:
                              dtype={"page": "Int64", "form_page": "Int64"})
 
 
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write `df` to `path` as a CSV safe to open in a spreadsheet, all at once."""
+def _tables(store: Store, template: Template, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The rows of `sheet_ids` in each file the store keeps rendered."""
+    final = final_items(store, sheet_ids)
+    return {"responses": responses_table(store, template, final, sheet_ids),
+            "items": items_table(store, final),
+            "sheets": sheets_table(store, final, sheet_ids)}
+
+
+def _records(df: pd.DataFrame) -> list[str]:
+    """`df` as CSV text for people, one string per record: the header, then each row.
+
+    A record may span lines (a comment's line breaks are quoted), so the text is cut
+    where a CSV reader finds each record ending.
+    """
+    text = io.StringIO()
+    write_csv_for_people(df, text)
+    lines = io.StringIO(text.getvalue(), newline="").readlines()
+    reader = csv.reader(lines)
+    records, start = [], 0
+    for _ in reader:
+        records.append("".join(lines[start:reader.line_num]))
+        start = reader.line_num
+    if len(records) != len(df) + 1 or start != len(lines):
+        raise RuntimeError(f"{len(df)} rows came out as {len(records) - 1} CSV records")
+    return records
+
+
+def render_rows(store: Store, template: Template,
+                sheet_ids: Sequence[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Each file's header, and the text of each stored sheet of `sheet_ids` in each file
+    (by sheet, then by kind: `store.ROW_KINDS`); sheets not in the store are left out."""
+    headers: dict[str, str] = {}
+    rows: dict[str, dict[str, str]] = {}
+    for kind, df in _tables(store, template, sheet_ids).items():
+        headers[kind], *records = _records(df)
+        texts: dict[str, list[str]] = defaultdict(list)
+        for sheet_id, text in zip(df["sheet_id"], records):
+            texts[sheet_id].append(text)
+        if kind == "responses":  # one row for each stored sheet, written or not
+            rows = {sheet_id: {} for sheet_id in df["sheet_id"]}
+        for sheet_id, texts_of in rows.items():
+            texts_of[kind] = "".join(texts.get(sheet_id, []))
+    return headers, rows
+
+
+def _renderer() -> str:
+    """A digest of the code that renders the rows, as this process loaded it."""
+    modules = (__file__, scanner.spreadsheet.__file__, scanner.results.__file__)
+    sources = [Path(module).read_bytes() for module in modules]
+    return hashlib.sha256(b"\0".join([*sources, pd.__version__.encode()])).hexdigest()
+
+
+RENDERER = _renderer()
+
+
+def _rows_key(template: Template) -> str:
+    """What the kept rows are rendered by: when any of it changes, every sheet is rendered again."""
+    return hashlib.sha256("\0".join([RENDERER, *template.field_ids()]).encode()).hexdigest()
+
+
+def refresh_rows(store: Store, template: Template) -> int:
+    """Render again the rows of the sheets changed since the last write; how many.
+
+    A few hundred sheets a transaction, so that a scan or a reviewer writing meanwhile
+    waits a moment at most.
+    """
+    key = _rows_key(template)
+    if store.get_meta("csv_rows_key") != key:
+        store.render_again(key, render_rows(store, template, [])[0])
+    rendered = 0
+    while True:
+        with store.transaction():
+            sheet_ids = store.sheets_to_render(RENDER_CHUNK)
+            if not sheet_ids:
+                return rendered
+            store.keep_rendered(sheet_ids, render_rows(store, template, sheet_ids)[1])
+        rendered += len(sheet_ids)
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[str]]:
+    """A text file that appears at `path`, complete, when the block ends (and never if it fails)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            write_csv_for_people(df, f)
+            yield f
         # mkstemp makes the file private; outputs are as readable as any file the user makes.
         umask = os.umask(0)
         os.umask(umask)
@@ -138,15 +266,32 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
         raise
 
 
-def write_outputs(store: Store, template: Template, out_dir: str | Path) -> list[Path]:
-    """Write responses.csv, items.csv, pages.csv and sheets.csv into `out_dir`."""
+def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
+    """Write `df` to `path` as a CSV safe to open in a spreadsheet, all at once."""
+    with _atomic(path) as f:
+        write_csv_for_people(df, f)
+
+
+def write_outputs(store: Store, template: Template, out_dir: str | Path, pages: bool = True) -> list[Path]:
+    """Write responses.csv, items.csv, pages.csv and sheets.csv into `out_dir`.
+
+    Only the sheets changed since the last write are rendered; the files are complete
+    all the same. `pages=False` keeps pages.csv as it is, when there is one: a review
+    decision does not change it.
+    """
     out_dir = Path(out_dir)
-    written = []
-    final = final_items(store)
-    for name, df in (("responses.csv", responses_table(store, template, final)),
-                     ("items.csv", items_table(store, final)),
-                     ("pages.csv", pages_table(store)),
-                     ("sheets.csv", sheets_table(store, final))):
-        write_csv_atomic(df, out_dir / name)
-        written.append(out_dir / name)
-    return written
+    paths = {kind: out_dir / f"{kind}.csv" for kind in ("responses", "items", "pages", "sheets")}
+    while True:
+        refresh_rows(store, template)
+        with store.snapshot():
+            # Another process may have changed a sheet since: then render that one too.
+            if not store.sheets_to_render(1):
+                headers = store.csv_headers()
+                for kind in ROW_KINDS:
+                    with _atomic(paths[kind]) as f:
+                        f.write(headers[kind])
+                        f.writelines(store.rendered(kind))
+                break
+    if pages or not paths["pages"].exists():
+        write_csv_atomic(pages_table(store), paths["pages"])
+    return list(paths.values())

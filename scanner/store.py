@@ -87,7 +87,60 @@ CREATE TABLE IF NOT EXISTS codings (
     page_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
+""" + """
+-- Each sheet's rows of the CSVs as rendered (scanner.outputs), and the sheets to render
+-- again: the triggers mark a sheet whenever what its rows show changes, whoever writes.
+CREATE TABLE IF NOT EXISTS csv_rows (
+    sheet_id TEXT PRIMARY KEY, responses TEXT NOT NULL, items TEXT NOT NULL, sheets TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS csv_dirty (sheet_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- A sheet's problems name the other sheets of its serial: they change with it.
+CREATE INDEX IF NOT EXISTS sheets_serial ON sheets (serial);
+CREATE TRIGGER IF NOT EXISTS csv_results_insert AFTER INSERT ON results BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (NEW.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_results_delete AFTER DELETE ON results BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_results_update AFTER UPDATE ON results
+WHEN (OLD.sheet_id, OLD.item, OLD.ord, OLD.form_page, OLD.value, OLD.status, OLD.confidence, OLD.reason, OLD.crop)
+  IS NOT (NEW.sheet_id, NEW.item, NEW.ord, NEW.form_page, NEW.value, NEW.status, NEW.confidence, NEW.reason, NEW.crop)
+BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id), (NEW.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_decisions_insert AFTER INSERT ON decisions BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (NEW.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_decisions_update AFTER UPDATE ON decisions BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id), (NEW.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_decisions_delete AFTER DELETE ON decisions BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id);
+END;
+-- INSERT OR REPLACE deletes the old row without a DELETE trigger: its serial's sheets are
+-- marked before.
+CREATE TRIGGER IF NOT EXISTS csv_sheets_replace BEFORE INSERT ON sheets BEGIN
+    INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets
+    WHERE serial = (SELECT serial FROM sheets WHERE sheet_id = NEW.sheet_id);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_sheets_insert AFTER INSERT ON sheets BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (NEW.sheet_id);
+    INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets WHERE serial = NEW.serial;
+END;
+CREATE TRIGGER IF NOT EXISTS csv_sheets_update AFTER UPDATE ON sheets
+WHEN (OLD.sheet_id, OLD.source, OLD.first_page, OLD.serial, OLD.colour, OLD.flags, OLD.page_hashes, OLD.seq)
+  IS NOT (NEW.sheet_id, NEW.source, NEW.first_page, NEW.serial, NEW.colour, NEW.flags, NEW.page_hashes, NEW.seq)
+BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id), (NEW.sheet_id);
+    INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets WHERE serial IN (OLD.serial, NEW.serial);
+END;
+CREATE TRIGGER IF NOT EXISTS csv_sheets_delete AFTER DELETE ON sheets BEGIN
+    INSERT OR IGNORE INTO csv_dirty VALUES (OLD.sheet_id);
+    INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets WHERE serial = OLD.serial;
+END;
 """
+ROW_KINDS = ("responses", "items", "sheets")
+"""The CSVs whose rows the store keeps rendered, each sheet's apart (columns of csv_rows)."""
 
 
 def resolved(source: str) -> str:
@@ -183,6 +236,15 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query in the block sees the store as at the first one."""
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            self.db.execute("COMMIT")
+
     # --- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -190,6 +252,49 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- the CSVs' rows, kept rendered -------------------------------------------------
+    def render_again(self, key: str, headers: dict[str, str]) -> None:
+        """Mark every sheet for rendering, unless the rows kept were rendered by `key` (the
+        renderer and the template): an older store, or a new renderer, renders them all.
+        `headers` are the files' header lines of `key`, kept with it."""
+        with self.transaction():
+            if self.get_meta("csv_rows_key") != key:
+                self.db.execute("INSERT OR IGNORE INTO csv_dirty SELECT sheet_id FROM sheets")
+                self.set_meta("csv_rows_key", key)
+                self.set_meta("csv_headers", json.dumps(headers))
+
+    def csv_headers(self) -> dict[str, str]:
+        """The header line of each file whose rows are kept (`ROW_KINDS`)."""
+        return json.loads(self.get_meta("csv_headers") or "{}")
+
+    def sheets_to_render(self, limit: int) -> list[str]:
+        """Up to `limit` sheets whose kept rows are out of date (or gone: sheets taken out)."""
+        return [r[0] for r in self.db.execute("SELECT sheet_id FROM csv_dirty LIMIT ?", (limit,))]
+
+    def keep_rendered(self, sheet_ids: list[str], rows: dict[str, dict[str, str]]) -> None:
+        """Keep the rows rendered for `sheet_ids` (a sheet not in `rows` is no longer in the
+        store) and unmark them: inside the transaction they were rendered in."""
+        self.db.executemany("INSERT OR REPLACE INTO csv_rows VALUES (?, ?, ?, ?)",
+                            [(sheet_id, *(texts[kind] for kind in ROW_KINDS)) for sheet_id, texts in rows.items()])
+        gone = json.dumps([sheet_id for sheet_id in sheet_ids if sheet_id not in rows])
+        self.db.execute("DELETE FROM csv_rows WHERE sheet_id IN (SELECT value FROM json_each(?))", (gone,))
+        self.db.execute("DELETE FROM csv_dirty WHERE sheet_id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(sheet_ids),))
+
+    def rendered(self, kind: str) -> Iterator[str]:
+        """Every sheet's kept rows of one file (`ROW_KINDS`), in the survey's order.
+
+        Raises:
+            RuntimeError: a sheet has no rows kept (it was never marked for rendering).
+        """
+        if kind not in ROW_KINDS:
+            raise ValueError(kind)
+        for row in self.db.execute(f"SELECT s.sheet_id, c.{kind} FROM sheets s "
+                                   "LEFT JOIN csv_rows c ON c.sheet_id = s.sheet_id ORDER BY s.seq"):
+            if row[1] is None:
+                raise RuntimeError(f"sheet {row[0]} has no CSV rows kept")
+            yield row[1]
 
     # --- batch colour calibration -----------------------------------------------------
     def sheet_papers(self) -> Iterator[tuple[str, str, PaperSample, tuple | None]]:

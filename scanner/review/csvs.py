@@ -1,7 +1,9 @@
 """The CSVs written again while people review, by a child process of the review server.
 
-On a 1,000-sheet survey a write is seconds of pandas; in a thread of the server it would
-hold the interpreter lock and stall the next items of a reviewer going on meanwhile. So
+A write renders the sheets decided since the last one and copies every other sheet's
+kept rows (`scanner.outputs`): on a large survey still a second or more of work, which in
+a thread of the server would hold the interpreter lock and stall the next items of a
+reviewer going on meanwhile. So
 the server keeps one child (`python -m scanner.review.csvs OUT`, at low priority) and
 asks it for a write a moment after the last decision. A plain child process rather than
 multiprocessing, which would run the caller's main script again in the child.
@@ -98,7 +100,7 @@ def _child(out_dir: str) -> None:
     for _ in sys.stdin:
         try:
             with Store(out_dir) as store:
-                write_outputs(store, template, out_dir)
+                write_outputs(store, template, out_dir, pages=False)  # no decision changes pages.csv
             reply = "ok"
         except Exception as exc:  # noqa: BLE001 - told to the parent, which logs it
             reply = "error: " + " ".join(f"{type(exc).__name__}: {exc}".split())

@@ -111,7 +111,7 @@ class CsvWriter:
     def _write_here(self) -> None:
         """The same, in this process: the last resort when the child cannot."""
         with self._write_lock, Store(self._out_dir) as store:
-            write_outputs(store, self._template, self._out_dir)
+            write_outputs(store, self._template, self._out_dir, pages=False)
 
     def flush(self) -> None:
         """Return once every change so far is in the CSVs."""
