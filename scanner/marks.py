@@ -225,6 +225,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if solid and not fills and corrections:
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
+        if solid and faint:
+            # On a sheet that fills, a box filled in beside a fainter trace is the answer, or
+            # a cancelled one beside a light tick (seed 623425, faint pencil): a person decides.
+            return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)

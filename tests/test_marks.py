@@ -267,3 +267,33 @@ def test_erased_ghost_beside_a_real_tick_leaves_the_tick_ok(template):
 def test_light_pencil_respondent_is_read_ok_throughout(template):
     decided, items = _read_page(template, 2, lambda item: (190,))
     assert {(d.status, d.value) for d in decided.values()} == {(Status.OK, "1")}
+
+
+def _light_pencil_sheet(template, **rows: ItemMeasure) -> dict[str, ItemMeasure]:
+    """Every item of `template` ticked in light pencil (~0.1) but two answered by a pencil
+    fill, and `rows` on top."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 2 else 0.0, 0.2) for o in i.options))
+          for i in template.items}
+    for iid in ("q08a", "q10c"):
+        ms[iid] = ItemMeasure(iid, tuple(BoxMeasure(o.code, *((0.36, 0.82) if o.code == 3 else (0.0, 0.0)))
+                                         for o in ms[iid].boxes))
+    return ms | rows
+
+
+# Seed 623425 (default generator), sheet s0001 q19c: box 2 inked out in faint pencil, the
+# answer a faint pencil tick in box 1. Two rows answered by a fill, and this one, made the
+# sheet one that fills; the faint tick, under a third of the fill's ink, was no rival: read 2, ok.
+CORRECTION_IN_FAINT_PENCIL = ItemMeasure("q19c", (BoxMeasure(1, 0.0185, 0.1786), BoxMeasure(2, 0.1458, 1.0),
+                                                  *(BoxMeasure(k, 0.0, 0.0) for k in (3, 4, 5))))
+
+
+def test_faint_pencil_correction_goes_to_review_not_read_as_the_inked_out_box(template):
+    r = decide_sheet(template, _light_pencil_sheet(template, q19c=CORRECTION_IN_FAINT_PENCIL))["q19c"]
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+def test_a_box_filled_in_beside_a_faint_tick_goes_to_review_on_a_sheet_that_fills(agree_item):
+    """Even where filling is the habit, the faint tick may be the answer and the fill a
+    cancelled one: a person decides."""
+    r = decide_item(agree_item, CORRECTION_IN_FAINT_PENCIL, 0.0983, True, True, 0.0006)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
