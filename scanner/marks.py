@@ -225,9 +225,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if solid and not fills and corrections:
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and faint:
-            # On a sheet that fills, a box filled in beside a fainter trace is the answer, or
-            # a cancelled one beside a light tick (seed 623425, faint pencil): a person decides.
+        if solid and top.score < T.FILLED_MIN and faint:
+            # On a sheet that fills, a box filled in lightly beside a fainter trace is the
+            # answer, or a cancelled one beside a light tick in the same pencil (seed 623425):
+            # a person decides. Beside a dark fill, such a trace is a rubbed-out tick's ghost.
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

@@ -292,8 +292,16 @@ def test_faint_pencil_correction_goes_to_review_not_read_as_the_inked_out_box(te
     assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
 
 
-def test_a_box_filled_in_beside_a_faint_tick_goes_to_review_on_a_sheet_that_fills(agree_item):
-    """Even where filling is the habit, the faint tick may be the answer and the fill a
-    cancelled one: a person decides."""
+def test_a_box_filled_in_lightly_beside_a_faint_tick_goes_to_review_on_a_sheet_that_fills(agree_item):
+    """Even where filling is the habit, the faint tick may be the answer and the light fill
+    a cancelled one: a person decides."""
     r = decide_item(agree_item, CORRECTION_IN_FAINT_PENCIL, 0.0983, True, True, 0.0006)
     assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+def test_a_dark_fill_beside_a_rubbed_out_ghost_is_the_answer_on_a_sheet_that_fills(agree_item):
+    # Seed 226886424, s0001 q17b: box 2 filled in black, a ghost of an erased tick in box 5.
+    boxes = ItemMeasure("q17b", (BoxMeasure(1, 0.0001, 0.0), BoxMeasure(2, 0.622, 0.7551), BoxMeasure(3, 0.0015, 0.0),
+                                 BoxMeasure(4, 0.0007, 0.0), BoxMeasure(5, 0.0224, 0.2742)))
+    r = decide_item(agree_item, boxes, 0.2109, True, True, 0.004)
+    assert (r.status, r.value) == (Status.OK, "2")
