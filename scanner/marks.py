@@ -83,9 +83,10 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
     evenly = (interior > 0.5 * strong[:, None, None]).mean(axis=(1, 2))
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
+    peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     outside = _outside(dark, s)
-    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4))
-            for code, score, fill, out in zip(codes, scores, fills, outside)]
+    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4))
+            for code, score, fill, out, peak in zip(codes, scores, fills, outside, peaks)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
@@ -129,6 +130,25 @@ def sheet_mark_level(measures: list[ItemMeasure]) -> float:
     return float(np.median(marks)) if marks else T.MARK_MIN / T.MARK_RELATIVE
 
 
+def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+    """The darkness of the respondent's pen on each page: the median peak of the marked
+    rows' strongest boxes, on the page itself (a blurred or shaded photo page is lighter
+    than the sheet's other pages), or over the sheet when the page has fewer than
+    PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
+    by_page: dict[int, list[float]] = {}
+    for item in template.items:
+        m = measures.get(item.id)
+        top = max(m.boxes, key=lambda b: b.score) if m and m.boxes else None
+        if top is not None and top.peak is not None and top.score >= T.MARK_MIN:
+            by_page.setdefault(item.page, []).append(top.peak)
+    every = [peak for peaks in by_page.values() for peak in peaks]
+    if not every:
+        return {}
+    sheet = float(np.median(every))
+    return {page: float(np.median(by_page[page])) if len(by_page.get(page, ())) >= T.PEAK_MIN_ROWS else sheet
+            for page in template.page_numbers}
+
+
 def sheet_fills(measures: list[ItemMeasure]) -> bool:
     """Whether this respondent answers by filling boxes in.
 
@@ -160,6 +180,16 @@ def _confidence(top: float, second: float, empty_t: float, accept_t: float) -> f
     return min(c_top, c_second)
 
 
+def _pen_confidence(box: BoxMeasure, peak_level: float | None) -> float:
+    """How sure it is that `box` was marked with the respondent's pen, told by its darkest
+    ink against the pen's darkness on the page: OK_CONFIDENCE at ERASED_PEAK_RELATIVE of it,
+    1 from twice that; 1 when either is unknown. Monotone: darker ink never lowers it."""
+    if box.peak is None or not peak_level:
+        return 1.0
+    rel = T.ERASED_PEAK_RELATIVE
+    return float(np.interp(box.peak / peak_level, (0.0, rel, 2 * rel), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0)))
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -180,8 +210,9 @@ def sheet_empty_level(measures: list[ItemMeasure]) -> float:
 
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
-                empty_t: float = T.EMPTY_MAX) -> FieldResult:
-    """Decide one item from its measured boxes and the sheet's own marking habits."""
+                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None) -> FieldResult:
+    """Decide one item from its measured boxes and the sheet's own marking habits
+    (`peak_level`: the darkness of the respondent's pen on the item's page, if known)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -200,6 +231,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
         confidence = _confidence(top.score, second, empty_t, accept_t)
+        pen = _pen_confidence(top, peak_level)
+        if top.score >= accept_t and pen < T.OK_CONFIDENCE:
+            # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
+            return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
         if top.score >= accept_t:
             return result(Status.OK, str(top.code), confidence)
         # A visible trace far lighter than the respondent's marks: rubbed out, or not?
@@ -242,6 +277,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[s
     """Decide every measured item of one sheet."""
     values = list(measures.values())
     level, fills, empty_t = sheet_mark_level(values), sheet_fills(values), sheet_empty_level(values)
+    peaks = page_peak_levels(template, measures)
     by_id = {i.id: i for i in template.items}
-    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty_t)
+    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty_t,
+                             peaks.get(by_id[iid].page))
             for iid, m in measures.items()}

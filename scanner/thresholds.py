@@ -134,6 +134,19 @@ pencil sheet score 0.013 to 0.035). The two overlap on pencil sheets (faint tick
 to 0.42 of the sheet's marks), so most faint pencil ticks go to review; a respondent
 whose marks are all light is read on their own terms. Real pen ticks score 0.4 of the
 sheet's marks and up; ticks overshooting their box and dots, at 0.2 to 0.3, go to review."""
+PEAK_QUANTILE = 0.99
+"""A box's peak darkness is this quantile of its interior: the darkest few pixels of even
+a dot, above a stray dark pixel or two of noise."""
+ERASED_PEAK_RELATIVE = 0.45
+PEAK_MIN_ROWS = 3
+"""A lone mark whose darkest ink is under this share of the respondent's pen (the median
+peak of the marked rows of its page, or of the sheet when the page has fewer than
+PEAK_MIN_ROWS) goes to review as a possible erasure, however much ink it holds. Guards
+against: erased, on a sheet of small marks (seed 226886424, s0009 q18a: a rubbed-out tick
+alone among dots, 0.42 of the dots' mean ink, was read as an answer, ok). A ghost keeps
+0.12 to 0.3 of its pen's darkness, a real mark of the same pen nearly all; on a page,
+not the sheet, so that motion blur or a shadow over one photo page lowers its own
+reference."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid

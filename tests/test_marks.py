@@ -305,3 +305,41 @@ def test_a_dark_fill_beside_a_rubbed_out_ghost_is_the_answer_on_a_sheet_that_fil
                                  BoxMeasure(4, 0.0007, 0.0), BoxMeasure(5, 0.0224, 0.2742)))
     r = decide_item(agree_item, boxes, 0.2109, True, True, 0.004)
     assert (r.status, r.value) == (Status.OK, "2")
+
+
+def test_rubbed_out_tick_alone_among_dots_goes_to_review_as_an_erasure(template):
+    """Seed 226886424, s0009 q18a: on a sheet answered with small dark dots, a rubbed-out
+    tick's ghost held 0.4 of a dot's ink, above the erasure share, and was read as an
+    answer. Its darkest ink, a fraction of the pen's, tells it from the sheet's marks."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    for item in items:
+        x, y, w, h = item.options[0].box_mm
+        if item.id == "q07b":
+            _tick(item.options[0].box_mm, colour=190)(image, px)
+        else:
+            cv2.circle(image, px(x + w / 2, y + h / 2), round(0.7 * PX_PER_MM), 30, -1, cv2.LINE_AA)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    measured = {m.item: m for m in measure_page(image, transform, items)}
+    ghost, dot = measured["q07b"].boxes[0], measured["q07a"].boxes[0]
+    assert ghost.score > T.ERASED_RELATIVE * dot.score  # its ink alone does not tell it
+    decided = decide_sheet(template, measured)
+    assert (decided["q07b"].status, decided["q07b"].reason, decided["q07b"].value) == (Status.REVIEW, Reason.ERASED, "1")
+    assert decided["q07b"].confidence < T.OK_CONFIDENCE
+    assert all(d.status is Status.OK and d.value == "1" for iid, d in decided.items() if iid != "q07b")
+
+
+def test_pen_confidence_grows_with_the_darkness_of_a_lone_mark(agree_item):
+    """A lone mark's confidence never falls as its darkest ink rises, and it is read once
+    its ink is the pen's own."""
+    def lone(peak):
+        boxes = (BoxMeasure(1, 0.0, 0.0), BoxMeasure(2, 0.15, 0.3, 0.0, peak), *(BoxMeasure(k, 0.0, 0.0) for k in (3, 4, 5)))
+        return decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.8)
+
+    read = [lone(float(peak)) for peak in np.linspace(0.05, 0.9, 30)]
+    assert all(a.confidence <= b.confidence for a, b in zip(read, read[1:]))
+    assert read[0].status is Status.REVIEW and read[-1].status is Status.OK
