@@ -220,6 +220,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)
+    # Ink beside every box of the row alike is no mark overshooting one box: a crease along
+    # the row, print smeared by motion blur, a photocopy's grey.
+    overshoots = overshoot.outside - float(np.median([b.outside for b in m.boxes])) >= T.OUTSIDE_MIN
     accept_t = max(accept_level(mark_level), empty_t)
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
@@ -242,12 +245,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
     if not marked and not faint:
-        if overshoot.outside >= T.OUTSIDE_MIN:
+        if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
-        if len(faint) > 1 or overshoot.outside >= T.OUTSIDE_MIN or item.multiple:
+        if len(faint) > 1 or overshoots or item.multiple:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t), Reason.FAINT)
         return _lone(top)
     if item.multiple:

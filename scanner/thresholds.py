@@ -158,8 +158,13 @@ OUTSIDE_FAR_MM = 1.3
 """The strips beside and below a box where an overshooting mark is looked for: clear of
 the printed border and of the option label printed 2 mm to the right."""
 OUTSIDE_MIN = 0.015
-"""Ink in those strips above this, with nothing marked inside any box, sends the item to
-review. Around 38,000 unmarked boxes of a generated batch, 3 reach it (stray marks)."""
+"""Ink in those strips above this, more than the row's boxes have there on the median,
+with nothing marked inside any box, sends the item to review. Around 38,000 unmarked
+boxes of a generated batch, 3 reach it (stray marks). Guards against: a mark that
+overshoots its box read as blank (overflow: a tick with nothing inside its box left
+0.057 to 0.22 there). The row's median takes away what lies beside every box alike:
+motion blur on phone photos smears the printed labels 0.02 to 0.03 into every strip, a
+crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides."""

@@ -343,3 +343,12 @@ def test_pen_confidence_grows_with_the_darkness_of_a_lone_mark(agree_item):
     read = [lone(float(peak)) for peak in np.linspace(0.05, 0.9, 30)]
     assert all(a.confidence <= b.confidence for a, b in zip(read, read[1:]))
     assert read[0].status is Status.REVIEW and read[-1].status is Status.OK
+
+
+def test_ink_beside_every_box_of_a_row_alike_is_not_an_overshooting_mark(agree_item):
+    """Seed 471722493: motion blur on a phone photo smeared the printed labels into the
+    strips beside every box of a blank row (0.021 to 0.030): sent to review as overshooting."""
+    outside = (0.0302, 0.0205, 0.0233, 0.0246, 0.0205)
+    boxes = tuple(BoxMeasure(k, 0.0001 if k == 3 else 0.0, 0.0, out) for k, out in enumerate(outside, 1))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
+    assert r.status is Status.BLANK
