@@ -190,6 +190,12 @@ def _pen_confidence(box: BoxMeasure, peak_level: float | None) -> float:
     return float(np.interp(box.peak / peak_level, (0.0, rel, 2 * rel), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0)))
 
 
+def _ghost(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s darkest ink is under ERASED_PEAK_RELATIVE of the pen's (`pen_peak`):
+    no stroke of that pen, a rubbed-out one's ghost at most. False when either is unknown."""
+    return box.peak is not None and pen_peak is not None and box.peak < T.ERASED_PEAK_RELATIVE * pen_peak
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -263,10 +269,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if solid and not fills and corrections:
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and top.score < T.FILLED_MIN and faint:
-            # On a sheet that fills, a box filled in lightly beside a fainter trace is the
-            # answer, or a cancelled one beside a light tick in the same pencil (seed 623425):
-            # a person decides. Beside a dark fill, such a trace is a rubbed-out tick's ghost.
+        if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):
+            # On a sheet that fills, a box filled in lightly beside a light tick of the same
+            # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
+            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost.
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

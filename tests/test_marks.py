@@ -283,8 +283,9 @@ def _light_pencil_sheet(template, **rows: ItemMeasure) -> dict[str, ItemMeasure]
 # Seed 623425 (default generator), sheet s0001 q19c: box 2 inked out in faint pencil, the
 # answer a faint pencil tick in box 1. Two rows answered by a fill, and this one, made the
 # sheet one that fills; the faint tick, under a third of the fill's ink, was no rival: read 2, ok.
-CORRECTION_IN_FAINT_PENCIL = ItemMeasure("q19c", (BoxMeasure(1, 0.0185, 0.1786), BoxMeasure(2, 0.1458, 1.0),
-                                                  *(BoxMeasure(k, 0.0, 0.0) for k in (3, 4, 5))))
+CORRECTION_IN_FAINT_PENCIL = ItemMeasure("q19c", (BoxMeasure(1, 0.0185, 0.1786, 0.0008, 0.1374),
+                                                  BoxMeasure(2, 0.1458, 1.0, 0.003, 0.1659),
+                                                  *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
 
 
 def test_faint_pencil_correction_goes_to_review_not_read_as_the_inked_out_box(template):
@@ -297,6 +298,15 @@ def test_a_box_filled_in_lightly_beside_a_faint_tick_goes_to_review_on_a_sheet_t
     a cancelled one: a person decides."""
     r = decide_item(agree_item, CORRECTION_IN_FAINT_PENCIL, 0.0983, True, True, 0.0006)
     assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+def test_a_pencil_fill_beside_a_far_lighter_ghost_is_the_answer_on_a_sheet_that_fills(agree_item):
+    # Seed 471722493, sheet 11 q18c: box 1 filled in pencil, a rubbed-out tick's ghost in
+    # box 2, a quarter as dark at its darkest: not a tick of that pencil.
+    boxes = ItemMeasure("q18c", (BoxMeasure(1, 0.4203, 0.9247, 0.0, 0.5167), BoxMeasure(2, 0.0199, 0.2232, 0.0, 0.1148),
+                                 *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
+    r = decide_item(agree_item, boxes, 0.12, True, True, 0.004)
+    assert (r.status, r.value) == (Status.OK, "1")
 
 
 def test_a_dark_fill_beside_a_rubbed_out_ghost_is_the_answer_on_a_sheet_that_fills(agree_item):
