@@ -92,10 +92,14 @@ wide, and a quarter of the pixels cost a quarter of the time."""
 # --- Marks ----------------------------------------------------------------------------
 BOX_INSET_MM = 0.75
 """The interior measured excludes the printed border (0.3 mm) plus 0.6 mm of slack for
-registration error and line spread, so that the border never counts as ink."""
+registration error and line spread, so that the border never counts as ink. Guards
+against: fit_to_page, photocopy and marker_cut (a print scaled, skewed or registered a
+fraction of a millimetre off, within what verification lets through: VERIFY_ITEM_MM)."""
 PAPER_PERCENTILE = 90
 """Local paper level: this percentile of the box and a margin around it, which is paper
-even when the box is filled solid."""
+even when the box is filled solid. Guards against: paper (reams off the reference
+colour), shadow and uneven light on phone photos, a photocopy's grey: ink is measured
+against the paper next to it."""
 PAPER_MARGIN_MM = 2.0
 INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
@@ -113,13 +117,16 @@ the noise floor measured 0.0008 on a clean scan, seed 10882999), and dust, show-
 and photocopy toner read as marks (EMPTY_MAX)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
-the sheet's own marks are that light (pencil), else it is flagged as faint."""
+the sheet's own marks are that light (pencil), else it is flagged as faint. Guards
+against: dust, specks and show-through in a box taken for a tick (they score under 0.03)."""
 MARK_RELATIVE = 0.35
 """Per-sheet adaptation: a box counts as marked when its score reaches this share of the
 sheet's typical mark, so a light pencil sheet is read on its own terms."""
 FILLED_MIN = 0.55
 """A box this dark is filled solid: an answer on a sheet that marks by filling, a
-cancelled choice (a correction) next to a ticked box."""
+cancelled choice (a correction) next to a ticked box. A fill lighter than this (pencil)
+beside a trace as dark as itself at its darkest goes to review even on a sheet that fills
+(seed 623425: a faint-pencil correction read as the inked-out box)."""
 FILLED_SHARE = 0.7
 """Or this share of its interior evenly inked: a box filled in with a light pencil."""
 FAINT_ACCEPT = 0.012
@@ -167,7 +174,8 @@ motion blur on phone photos smears the printed labels 0.02 to 0.03 into every st
 crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
-times the ink; otherwise a person decides."""
+times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
+real answer), neighbour (a mark running into the next box) and a double tick, one light."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's
