@@ -222,7 +222,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
+    if peak_level:
+        evidence |= {"peaks": {str(b.code): b.peak for b in m.boxes}, "pen_peak": round(peak_level, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
+    if not _ghost(ranked[0], peak_level):
+        # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
+        # its darkest is in a shadow (a phone's or a hand's), not marked.
+        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))]
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)

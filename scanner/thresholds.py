@@ -154,6 +154,14 @@ alone among dots, 0.42 of the dots' mean ink, was read as an answer, ok). A ghos
 0.12 to 0.3 of its pen's darkness, a real mark of the same pen nearly all; on a page,
 not the sheet, so that motion blur or a shadow over one photo page lowers its own
 reference."""
+SHADE_EVENNESS = 0.5
+"""Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
+whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
+empty. Guards against: shadow (a phone's or a hand's shadow across a row greyed boxes
+0.05 to 0.12, evenly, 0.55 to 0.81 of their interior, at 0.10 to 0.25 darkness beside
+ticks at 0.75 to 0.87: read as a second mark, or as an inked-out box, a "correction";
+seeds 930798896, 471722493). A ghost's strokes grey 0.26 to 0.39 of the interior, a
+tick's 0.2 to 0.45: both stay marks."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid

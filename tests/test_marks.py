@@ -362,3 +362,21 @@ def test_ink_beside_every_box_of_a_row_alike_is_not_an_overshooting_mark(agree_i
     boxes = tuple(BoxMeasure(k, 0.0001 if k == 3 else 0.0, 0.0, out) for k, out in enumerate(outside, 1))
     r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
     assert r.status is Status.BLANK
+
+
+def test_a_box_in_a_shadow_beside_a_tick_is_not_a_second_mark(agree_item):
+    """Seed 930798896, sheet 1 q18b, a phone photo: a shadow greyed box 1 evenly, a fifth as
+    dark as the pen at its darkest, beside a tick in box 5: read as two marks."""
+    boxes = (BoxMeasure(1, 0.1137, 0.6531, 0.2652, 0.2021), *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (2, 3, 4)),
+             BoxMeasure(5, 0.1507, 0.2156, 0.0413, 0.7353))
+    r = decide_item(agree_item, ItemMeasure("q18b", boxes), 0.16, False, True, 0.004, 0.82)
+    assert (r.status, r.value) == (Status.OK, "5")
+
+
+def test_a_rubbed_out_ghost_beside_a_tick_is_still_a_second_mark(agree_item):
+    """A ghost's strokes grey a quarter of the box, like a light tick's: a person decides
+    (seed 930798896, sheet 7 q11a)."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.319, 0.3878, 0.0042, 0.8619),
+             BoxMeasure(5, 0.0501, 0.3202, 0.0, 0.1836))
+    r = decide_item(agree_item, ItemMeasure("q11a", boxes), 0.3, False, True, 0.004, 0.85)
+    assert r.status is Status.MULTIPLE
