@@ -118,7 +118,8 @@ and photocopy toner read as marks (EMPTY_MAX)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint. Guards
-against: dust, specks and show-through in a box taken for a tick (they score under 0.03)."""
+against: dust, specks and show-through in a box taken for a tick (specks score 0.004 to
+0.012, a photocopy's grey up to 0.03)."""
 MARK_RELATIVE = 0.35
 """Per-sheet adaptation: a box counts as marked when its score reaches this share of the
 sheet's typical mark, so a light pencil sheet is read on its own terms."""
@@ -151,9 +152,12 @@ peak of the marked rows of its page, or of the sheet when the page has fewer tha
 PEAK_MIN_ROWS) goes to review as a possible erasure, however much ink it holds. Guards
 against: erased, on a sheet of small marks (seed 226886424, s0009 q18a: a rubbed-out tick
 alone among dots, 0.42 of the dots' mean ink, was read as an answer, ok). A ghost keeps
-0.12 to 0.3 of its pen's darkness, a real mark of the same pen nearly all; on a page,
-not the sheet, so that motion blur or a shadow over one photo page lowers its own
-reference."""
+0.12 to 0.3 of its pen's darkness, a real mark of the same pen nearly all: on 4 hard
+batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 0.10 to
+0.31 of the pen, lone ticks, crosses, dots, fills and pencil marks 0.75 and up, faint
+pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
+mark among darker ones should). On a page, not the sheet, so that motion blur or a
+shadow over one photo page lowers its own reference."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
