@@ -215,6 +215,20 @@ def sheet_empty_level(measures: list[ItemMeasure]) -> float:
     return float(np.clip(T.EMPTY_NOISE_FACTOR * noise, T.EMPTY_MIN, T.EMPTY_MAX))
 
 
+def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+    """`sheet_empty_level` of each page's own boxes: one page of a sheet may be a clean scan,
+    another a dusty photocopy, another a phone photo whose motion blur smoothed away its
+    noise, and with it most of a faint tick. A page with fewer than EMPTY_PAGE_BOXES
+    unmarked boxes takes the sheet's level."""
+    sheet = sheet_empty_level(list(measures.values()))
+    levels = {}
+    for page in template.page_numbers:
+        ms = [measures[i.id] for i in template.items_on(page) if i.id in measures]
+        unmarked = sum(max(len(m.boxes) - 1, 0) for m in ms)
+        levels[page] = sheet_empty_level(ms) if unmarked >= T.EMPTY_PAGE_BOXES else sheet
+    return levels
+
+
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
@@ -291,9 +305,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[str, FieldResult]:
     """Decide every measured item of one sheet."""
     values = list(measures.values())
-    level, fills, empty_t = sheet_mark_level(values), sheet_fills(values), sheet_empty_level(values)
-    peaks = page_peak_levels(template, measures)
+    level, fills = sheet_mark_level(values), sheet_fills(values)
+    empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
     by_id = {i.id: i for i in template.items}
-    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty_t,
+    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
                              peaks.get(by_id[iid].page))
             for iid, m in measures.items()}

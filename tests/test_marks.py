@@ -380,3 +380,17 @@ def test_a_rubbed_out_ghost_beside_a_tick_is_still_a_second_mark(agree_item):
              BoxMeasure(5, 0.0501, 0.3202, 0.0, 0.1836))
     r = decide_item(agree_item, ItemMeasure("q11a", boxes), 0.3, False, True, 0.004, 0.85)
     assert r.status is Status.MULTIPLE
+
+
+def test_a_faint_tick_on_a_blurred_page_is_flagged_though_other_pages_are_noisy(template):
+    """Seed 694336832, s0020 q07b: motion blur on a phone page smoothed away its noise and
+    most of a faint pencil tick (0.0019); the sheet's other pages, dustier, set the empty
+    level at 0.004: read blank. Each page is read against its own noise."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 1 else (0.0 if i.page == 2 else 0.0009),
+                                                   0.2, 0.0, 0.45 if o.code == 1 else 0.0) for o in i.options))
+          for i in template.items}
+    ms["q07b"] = ItemMeasure("q07b", (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0002, 0.0),
+                                      BoxMeasure(3, 0.0, 0.0, 0.0, 0.0), BoxMeasure(4, 0.0019, 0.0, 0.0, 0.0698),
+                                      BoxMeasure(5, 0.0, 0.0, 0.0, 0.0)))
+    r = decide_sheet(template, ms)["q07b"]
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "4")
