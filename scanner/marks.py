@@ -6,11 +6,14 @@ light pencil is read against their own marks, and a respondent who fills boxes i
 is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
-- no box above the sheet's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
+- no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
-  the sheet's typical mark; a lighter lone trace may be a rubbed-out tick: review;
+  the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
+  pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
+- beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
-  ticked box is the answer (when the template's `reading.corrections` is on);
+  ticked box is the answer (when the template's `reading.corrections` is on); a light
+  fill beside a trace as dark as itself: review;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
