@@ -199,6 +199,14 @@ def _ghost(box: BoxMeasure, pen_peak: float | None) -> bool:
     return box.peak is not None and pen_peak is not None and box.peak < T.ERASED_PEAK_RELATIVE * pen_peak
 
 
+def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
+    """Whether a correction's tick is as dark at its darkest as the pen that inked the
+    other boxes out (CORRECTION_PEAK_RELATIVE of the darkest): not a shadow's or a blur's
+    grey beside them. True when the peaks are unknown."""
+    peaks = [b.peak for b in solid if b.peak is not None]
+    return tick.peak is None or not peaks or tick.peak >= T.CORRECTION_PEAK_RELATIVE * max(peaks)
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -300,7 +308,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
-    if corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score):
+    if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
+            and _pen_stroke(ticked[0], solid)):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 

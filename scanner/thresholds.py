@@ -172,6 +172,12 @@ empty. Guards against: shadow (a phone's or a hand's shadow across a row greyed 
 ticks at 0.75 to 0.87: read as a second mark, or as an inked-out box, a "correction";
 seeds 930798896, 471722493). A ghost's strokes grey 0.26 to 0.39 of the interior, a
 tick's 0.2 to 0.45: both stay marks."""
+CORRECTION_PEAK_RELATIVE = 0.7
+"""A correction's tick is read as the answer only when its darkest ink is at least this
+share of the darkest inked-out box's: one pen made both (generated corrections measured
+0.94 to 1.13 of the pen). Guards against: shadow with motion_blur on a phone photo
+(seed 452378124, s0007 q20c: a cross smeared solid beside a shadowed box, and a third
+box greyed 0.41 as dark as the cross, read as a correction: the grey box's code, ok)."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid

@@ -394,3 +394,21 @@ def test_a_faint_tick_on_a_blurred_page_is_flagged_though_other_pages_are_noisy(
                                       BoxMeasure(5, 0.0, 0.0, 0.0, 0.0)))
     r = decide_sheet(template, ms)["q07b"]
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "4")
+
+
+def test_a_grey_box_beside_solid_ones_is_no_correction_tick(agree_item):
+    """Seed 452378124, s0007 q20c, a phone photo with motion blur and a shadow: a blue cross
+    smeared solid in box 5, a shadowed box 4, and box 3 greyed 0.41 as dark as the cross:
+    read as a correction, 3, ok. A correction's tick is as dark as the pen that inked out."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(3, 0.1716, 0.6033, 0.2944, 0.3254), BoxMeasure(4, 0.3058, 0.9235, 0.3226, 0.4101),
+             BoxMeasure(5, 0.489, 0.764, 0.3155, 0.7867))
+    r = decide_item(agree_item, ItemMeasure("q20c", boxes), 0.29, False, True, 0.004, 0.62)
+    assert r.status is not Status.OK
+
+
+def test_a_correction_in_one_pen_is_still_read(agree_item):
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.8, 0.95, 0.0, 0.85), BoxMeasure(3, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(4, 0.21, 0.3, 0.0, 0.83), BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.84)
+    assert (r.status, r.value, r.reason) == (Status.OK, "4", Reason.CORRECTION)
