@@ -227,16 +227,17 @@ def sheet_empty_level(measures: list[ItemMeasure]) -> float:
 
 
 def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
-    """`sheet_empty_level` of each page's own boxes: one page of a sheet may be a clean scan,
-    another a dusty photocopy, another a phone photo whose motion blur smoothed away its
-    noise, and with it most of a faint tick. A page with fewer than EMPTY_PAGE_BOXES
-    unmarked boxes takes the sheet's level."""
+    """The empty level of each page: its own boxes' (`sheet_empty_level`), when lower than
+    the sheet's. A phone photo's motion blur smooths away a page's noise, and with it most
+    of a faint tick; never higher, since a page's few boxes make a poor quantile (one ghost
+    beside a tick would set it). A page with fewer than EMPTY_PAGE_BOXES unmarked boxes
+    takes the sheet's level."""
     sheet = sheet_empty_level(list(measures.values()))
     levels = {}
     for page in template.page_numbers:
         ms = [measures[i.id] for i in template.items_on(page) if i.id in measures]
         unmarked = sum(max(len(m.boxes) - 1, 0) for m in ms)
-        levels[page] = sheet_empty_level(ms) if unmarked >= T.EMPTY_PAGE_BOXES else sheet
+        levels[page] = min(sheet_empty_level(ms), sheet) if unmarked >= T.EMPTY_PAGE_BOXES else sheet
     return levels
 
 

@@ -116,11 +116,12 @@ against: faint pencil read as blank (a light tick whose strokes are mostly light
 the noise floor measured 0.0008 on a clean scan, seed 10882999), and dust, show-through
 and photocopy toner read as marks (EMPTY_MAX)."""
 EMPTY_PAGE_BOXES = 20
-"""The empty level is a page's own when the page has this many unmarked boxes (the
-98th percentile of fewer says little), else the sheet's. Guards against: motion_blur
-(seed 694336832, s0020 q07b: a faint pencil tick on a blurred phone page measured
-0.0019 while the sheet's other pages set its empty level to 0.004: read blank) and
-photocopy (a copied page's grey no longer makes the sheet's clean pages deaf)."""
+"""The empty level is a page's own, when lower than the sheet's, when the page has this
+many unmarked boxes (the 98th percentile of fewer says little), else the sheet's. Never
+higher: one ghost beside a tick on a page set its level to 0.004 and a faint tick of
+0.0012 was read blank (seed 324589809, s0008 q12b). Guards against: motion_blur (seed
+694336832, s0020 q07b: a faint pencil tick on a blurred phone page measured 0.0019 while
+the sheet's other pages set its empty level to 0.004: read blank)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
 the sheet's own marks are that light (pencil), else it is flagged as faint. Guards

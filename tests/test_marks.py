@@ -412,3 +412,16 @@ def test_a_correction_in_one_pen_is_still_read(agree_item):
              BoxMeasure(4, 0.21, 0.3, 0.0, 0.83), BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
     r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.84)
     assert (r.status, r.value, r.reason) == (Status.OK, "4", Reason.CORRECTION)
+
+
+def test_one_ghost_on_a_page_does_not_raise_its_empty_level_over_a_faint_tick(template):
+    """Seed 324589809, s0008 q12b: one runner-up of 0.0073 among a page's few unmarked boxes
+    set that page's empty level to 0.004, and a faint tick of 0.0012 there was read blank."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 1 else 0.0, 0.2, 0.0, 0.45 if o.code == 1 else 0.0)
+                                        for o in i.options)) for i in template.items}
+    ms["q11a"] = ItemMeasure("q11a", (BoxMeasure(1, 0.1, 0.2, 0.0, 0.45), BoxMeasure(2, 0.0073, 0.1, 0.0, 0.1),
+                                      *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
+    ms["q12b"] = ItemMeasure("q12b", (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3, 4)),
+                                      BoxMeasure(5, 0.0012, 0.0, 0.0, 0.067)))
+    r = decide_sheet(template, ms)["q12b"]
+    assert (r.status, r.value) == (Status.REVIEW, "5")
