@@ -6,11 +6,14 @@ light pencil is read against their own marks, and a respondent who fills boxes i
 is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
-- no box above the sheet's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
+- no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
-  the sheet's typical mark; a lighter lone trace may be a rubbed-out tick: review;
+  the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
+  pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
+- beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
-  ticked box is the answer (when the template's `reading.corrections` is on);
+  ticked box is the answer (when the template's `reading.corrections` is on); a light
+  fill beside a trace as dark as itself: review;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
@@ -83,9 +86,10 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
     evenly = (interior > 0.5 * strong[:, None, None]).mean(axis=(1, 2))
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
+    peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     outside = _outside(dark, s)
-    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4))
-            for code, score, fill, out in zip(codes, scores, fills, outside)]
+    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4))
+            for code, score, fill, out, peak in zip(codes, scores, fills, outside, peaks)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
@@ -129,6 +133,25 @@ def sheet_mark_level(measures: list[ItemMeasure]) -> float:
     return float(np.median(marks)) if marks else T.MARK_MIN / T.MARK_RELATIVE
 
 
+def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+    """The darkness of the respondent's pen on each page: the median peak of the marked
+    rows' strongest boxes, on the page itself (a blurred or shaded photo page is lighter
+    than the sheet's other pages), or over the sheet when the page has fewer than
+    PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
+    by_page: dict[int, list[float]] = {}
+    for item in template.items:
+        m = measures.get(item.id)
+        top = max(m.boxes, key=lambda b: b.score) if m and m.boxes else None
+        if top is not None and top.peak is not None and top.score >= T.MARK_MIN:
+            by_page.setdefault(item.page, []).append(top.peak)
+    every = [peak for peaks in by_page.values() for peak in peaks]
+    if not every:
+        return {}
+    sheet = float(np.median(every))
+    return {page: float(np.median(by_page[page])) if len(by_page.get(page, ())) >= T.PEAK_MIN_ROWS else sheet
+            for page in template.page_numbers}
+
+
 def sheet_fills(measures: list[ItemMeasure]) -> bool:
     """Whether this respondent answers by filling boxes in.
 
@@ -160,6 +183,30 @@ def _confidence(top: float, second: float, empty_t: float, accept_t: float) -> f
     return min(c_top, c_second)
 
 
+def _pen_confidence(box: BoxMeasure, peak_level: float | None) -> float:
+    """How sure it is that `box` was marked with the respondent's pen, told by its darkest
+    ink against the pen's darkness on the page: OK_CONFIDENCE at ERASED_PEAK_RELATIVE of it,
+    1 from twice that; 1 when either is unknown. Monotone: darker ink never lowers it."""
+    if box.peak is None or not peak_level:
+        return 1.0
+    rel = T.ERASED_PEAK_RELATIVE
+    return float(np.interp(box.peak / peak_level, (0.0, rel, 2 * rel), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0)))
+
+
+def _ghost(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s darkest ink is under ERASED_PEAK_RELATIVE of the pen's (`pen_peak`):
+    no stroke of that pen, a rubbed-out one's ghost at most. False when either is unknown."""
+    return box.peak is not None and pen_peak is not None and box.peak < T.ERASED_PEAK_RELATIVE * pen_peak
+
+
+def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
+    """Whether a correction's tick is as dark at its darkest as the pen that inked the
+    other boxes out (CORRECTION_PEAK_RELATIVE of the darkest): not a shadow's or a blur's
+    grey beside them. True when the peaks are unknown."""
+    peaks = [b.peak for b in solid if b.peak is not None]
+    return tick.peak is None or not peaks or tick.peak >= T.CORRECTION_PEAK_RELATIVE * max(peaks)
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -179,16 +226,41 @@ def sheet_empty_level(measures: list[ItemMeasure]) -> float:
     return float(np.clip(T.EMPTY_NOISE_FACTOR * noise, T.EMPTY_MIN, T.EMPTY_MAX))
 
 
+def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+    """The empty level of each page: its own boxes' (`sheet_empty_level`), when lower than
+    the sheet's. A phone photo's motion blur smooths away a page's noise, and with it most
+    of a faint tick; never higher, since a page's few boxes make a poor quantile (one ghost
+    beside a tick would set it). A page with fewer than EMPTY_PAGE_BOXES unmarked boxes
+    takes the sheet's level."""
+    sheet = sheet_empty_level(list(measures.values()))
+    levels = {}
+    for page in template.page_numbers:
+        ms = [measures[i.id] for i in template.items_on(page) if i.id in measures]
+        unmarked = sum(max(len(m.boxes) - 1, 0) for m in ms)
+        levels[page] = min(sheet_empty_level(ms), sheet) if unmarked >= T.EMPTY_PAGE_BOXES else sheet
+    return levels
+
+
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
-                empty_t: float = T.EMPTY_MAX) -> FieldResult:
-    """Decide one item from its measured boxes and the sheet's own marking habits."""
+                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None) -> FieldResult:
+    """Decide one item from its measured boxes and the sheet's own marking habits
+    (`peak_level`: the darkness of the respondent's pen on the item's page, if known)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
+    if peak_level:
+        evidence |= {"peaks": {str(b.code): b.peak for b in m.boxes}, "pen_peak": round(peak_level, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
+    if not _ghost(ranked[0], peak_level):
+        # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
+        # its darkest is in a shadow (a phone's or a hand's), not marked.
+        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))]
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)
+    # Ink beside every box of the row alike is no mark overshooting one box: a crease along
+    # the row, print smeared by motion blur, a photocopy's grey.
+    overshoots = overshoot.outside - float(np.median([b.outside for b in m.boxes])) >= T.OUTSIDE_MIN
     accept_t = max(accept_level(mark_level), empty_t)
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
@@ -200,6 +272,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
         confidence = _confidence(top.score, second, empty_t, accept_t)
+        pen = _pen_confidence(top, peak_level)
+        if top.score >= accept_t and pen < T.OK_CONFIDENCE:
+            # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
+            return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
         if top.score >= accept_t:
             return result(Status.OK, str(top.code), confidence)
         # A visible trace far lighter than the respondent's marks: rubbed out, or not?
@@ -207,12 +283,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
     if not marked and not faint:
-        if overshoot.outside >= T.OUTSIDE_MIN:
+        if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
-        if len(faint) > 1 or overshoot.outside >= T.OUTSIDE_MIN or item.multiple:
+        if len(faint) > 1 or overshoots or item.multiple:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t), Reason.FAINT)
         return _lone(top)
     if item.multiple:
@@ -225,10 +301,16 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if solid and not fills and corrections:
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
+        if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):
+            # On a sheet that fills, a box filled in lightly beside a light tick of the same
+            # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
+            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost.
+            return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
-    if corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score):
+    if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
+            and _pen_stroke(ticked[0], solid)):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 
@@ -236,7 +318,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[str, FieldResult]:
     """Decide every measured item of one sheet."""
     values = list(measures.values())
-    level, fills, empty_t = sheet_mark_level(values), sheet_fills(values), sheet_empty_level(values)
+    level, fills = sheet_mark_level(values), sheet_fills(values)
+    empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
     by_id = {i.id: i for i in template.items}
-    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty_t)
+    return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
+                             peaks.get(by_id[iid].page))
             for iid, m in measures.items()}

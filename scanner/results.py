@@ -55,6 +55,10 @@ class BoxMeasure:
     """Share of the interior inked evenly (near 1 for a box filled in, any pen)."""
     outside: float = 0.0
     """Ink just outside the box (left, right, below): a mark that overshoots its box."""
+    peak: float | None = None
+    """Darkness of the box's darkest ink (99th percentile of the interior): a pen's own
+    darkness whatever the mark's size, a third of it or less for a rubbed-out tick's ghost.
+    None in readings stored before it was measured."""
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,14 @@ wide, and a quarter of the pixels cost a quarter of the time."""
 # --- Marks ----------------------------------------------------------------------------
 BOX_INSET_MM = 0.75
 """The interior measured excludes the printed border (0.3 mm) plus 0.6 mm of slack for
-registration error and line spread, so that the border never counts as ink."""
+registration error and line spread, so that the border never counts as ink. Guards
+against: fit_to_page, photocopy and marker_cut (a print scaled, skewed or registered a
+fraction of a millimetre off, within what verification lets through: VERIFY_ITEM_MM)."""
 PAPER_PERCENTILE = 90
 """Local paper level: this percentile of the box and a margin around it, which is paper
-even when the box is filled solid."""
+even when the box is filled solid. Guards against: paper (reams off the reference
+colour), shadow and uneven light on phone photos, a photocopy's grey: ink is measured
+against the paper next to it."""
 PAPER_MARGIN_MM = 2.0
 INK_DARKNESS = 0.18
 """A pixel this much darker than the paper is ink; JPEG and sensor noise stay below ~0.08."""
@@ -130,15 +134,26 @@ flagged; a dirty scan raises the level up to 0.004, as far as dust may reach. Gu
 against: faint pencil read as blank (a light tick whose strokes are mostly lighter than
 the noise floor measured 0.0008 on a clean scan, seed 10882999), and dust, show-through
 and photocopy toner read as marks (EMPTY_MAX)."""
+EMPTY_PAGE_BOXES = 20
+"""The empty level is a page's own, when lower than the sheet's, when the page has this
+many unmarked boxes (the 98th percentile of fewer says little), else the sheet's. Never
+higher: one ghost beside a tick on a page set its level to 0.004 and a faint tick of
+0.0012 was read blank (seed 324589809, s0008 q12b). Guards against: motion_blur (seed
+694336832, s0020 q07b: a faint pencil tick on a blurred phone page measured 0.0019 while
+the sheet's other pages set its empty level to 0.004: read blank)."""
 MARK_MIN = 0.045
 """A score above this is a mark whatever the sheet; between EMPTY_MAX and this, only if
-the sheet's own marks are that light (pencil), else it is flagged as faint."""
+the sheet's own marks are that light (pencil), else it is flagged as faint. Guards
+against: dust, specks and show-through in a box taken for a tick (specks score 0.004 to
+0.012, a photocopy's grey up to 0.03)."""
 MARK_RELATIVE = 0.35
 """Per-sheet adaptation: a box counts as marked when its score reaches this share of the
 sheet's typical mark, so a light pencil sheet is read on its own terms."""
 FILLED_MIN = 0.55
 """A box this dark is filled solid: an answer on a sheet that marks by filling, a
-cancelled choice (a correction) next to a ticked box."""
+cancelled choice (a correction) next to a ticked box. A fill lighter than this (pencil)
+beside a trace as dark as itself at its darkest goes to review even on a sheet that fills
+(seed 623425: a faint-pencil correction read as the inked-out box)."""
 FILLED_SHARE = 0.7
 """Or this share of its interior evenly inked: a box filled in with a light pencil."""
 FAINT_ACCEPT = 0.012
@@ -153,6 +168,36 @@ pencil sheet score 0.013 to 0.035). The two overlap on pencil sheets (faint tick
 to 0.42 of the sheet's marks), so most faint pencil ticks go to review; a respondent
 whose marks are all light is read on their own terms. Real pen ticks score 0.4 of the
 sheet's marks and up; ticks overshooting their box and dots, at 0.2 to 0.3, go to review."""
+PEAK_QUANTILE = 0.99
+"""A box's peak darkness is this quantile of its interior: the darkest few pixels of even
+a dot, above a stray dark pixel or two of noise."""
+ERASED_PEAK_RELATIVE = 0.45
+PEAK_MIN_ROWS = 3
+"""A lone mark whose darkest ink is under this share of the respondent's pen (the median
+peak of the marked rows of its page, or of the sheet when the page has fewer than
+PEAK_MIN_ROWS) goes to review as a possible erasure, however much ink it holds. Guards
+against: erased, on a sheet of small marks (seed 226886424, s0009 q18a: a rubbed-out tick
+alone among dots, 0.42 of the dots' mean ink, was read as an answer, ok). A ghost keeps
+0.12 to 0.3 of its pen's darkness, a real mark of the same pen nearly all: on 4 hard
+batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 0.10 to
+0.31 of the pen, lone ticks, crosses, dots, fills and pencil marks 0.75 and up, faint
+pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
+mark among darker ones should). On a page, not the sheet, so that motion blur or a
+shadow over one photo page lowers its own reference."""
+SHADE_EVENNESS = 0.5
+"""Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
+whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
+empty. Guards against: shadow (a phone's or a hand's shadow across a row greyed boxes
+0.05 to 0.12, evenly, 0.55 to 0.81 of their interior, at 0.10 to 0.25 darkness beside
+ticks at 0.75 to 0.87: read as a second mark, or as an inked-out box, a "correction";
+seeds 930798896, 471722493). A ghost's strokes grey 0.26 to 0.39 of the interior, a
+tick's 0.2 to 0.45: both stay marks."""
+CORRECTION_PEAK_RELATIVE = 0.7
+"""A correction's tick is read as the answer only when its darkest ink is at least this
+share of the darkest inked-out box's: one pen made both (generated corrections measured
+0.94 to 1.13 of the pen). Guards against: shadow with motion_blur on a phone photo
+(seed 452378124, s0007 q20c: a cross smeared solid beside a shadowed box, and a third
+box greyed 0.41 as dark as the cross, read as a correction: the grey box's code, ok)."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid
@@ -164,11 +209,17 @@ OUTSIDE_FAR_MM = 1.3
 """The strips beside and below a box where an overshooting mark is looked for: clear of
 the printed border and of the option label printed 2 mm to the right."""
 OUTSIDE_MIN = 0.015
-"""Ink in those strips above this, with nothing marked inside any box, sends the item to
-review. Around 38,000 unmarked boxes of a generated batch, 3 reach it (stray marks)."""
+"""Ink in those strips above this, more than the row's boxes have there on the median,
+with nothing marked inside any box, sends the item to review. Around 38,000 unmarked
+boxes of a generated batch, 3 reach it (stray marks). Guards against: a mark that
+overshoots its box read as blank (overflow: a tick with nothing inside its box left
+0.057 to 0.22 there). The row's median takes away what lies beside every box alike:
+motion blur on phone photos smears the printed labels 0.02 to 0.03 into every strip, a
+crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
-times the ink; otherwise a person decides."""
+times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
+real answer), neighbour (a mark running into the next box) and a double tick, one light."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's

@@ -267,3 +267,161 @@ def test_erased_ghost_beside_a_real_tick_leaves_the_tick_ok(template):
 def test_light_pencil_respondent_is_read_ok_throughout(template):
     decided, items = _read_page(template, 2, lambda item: (190,))
     assert {(d.status, d.value) for d in decided.values()} == {(Status.OK, "1")}
+
+
+def _light_pencil_sheet(template, **rows: ItemMeasure) -> dict[str, ItemMeasure]:
+    """Every item of `template` ticked in light pencil (~0.1) but two answered by a pencil
+    fill, and `rows` on top."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 2 else 0.0, 0.2) for o in i.options))
+          for i in template.items}
+    for iid in ("q08a", "q10c"):
+        ms[iid] = ItemMeasure(iid, tuple(BoxMeasure(o.code, *((0.36, 0.82) if o.code == 3 else (0.0, 0.0)))
+                                         for o in ms[iid].boxes))
+    return ms | rows
+
+
+# Seed 623425 (default generator), sheet s0001 q19c: box 2 inked out in faint pencil, the
+# answer a faint pencil tick in box 1. Two rows answered by a fill, and this one, made the
+# sheet one that fills; the faint tick, under a third of the fill's ink, was no rival: read 2, ok.
+CORRECTION_IN_FAINT_PENCIL = ItemMeasure("q19c", (BoxMeasure(1, 0.0185, 0.1786, 0.0008, 0.1374),
+                                                  BoxMeasure(2, 0.1458, 1.0, 0.003, 0.1659),
+                                                  *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
+
+
+def test_faint_pencil_correction_goes_to_review_not_read_as_the_inked_out_box(template):
+    r = decide_sheet(template, _light_pencil_sheet(template, q19c=CORRECTION_IN_FAINT_PENCIL))["q19c"]
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+def test_a_box_filled_in_lightly_beside_a_faint_tick_goes_to_review_on_a_sheet_that_fills(agree_item):
+    """Even where filling is the habit, the faint tick may be the answer and the light fill
+    a cancelled one: a person decides."""
+    r = decide_item(agree_item, CORRECTION_IN_FAINT_PENCIL, 0.0983, True, True, 0.0006)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+def test_a_pencil_fill_beside_a_far_lighter_ghost_is_the_answer_on_a_sheet_that_fills(agree_item):
+    # Seed 471722493, sheet 11 q18c: box 1 filled in pencil, a rubbed-out tick's ghost in
+    # box 2, a quarter as dark at its darkest: not a tick of that pencil.
+    boxes = ItemMeasure("q18c", (BoxMeasure(1, 0.4203, 0.9247, 0.0, 0.5167), BoxMeasure(2, 0.0199, 0.2232, 0.0, 0.1148),
+                                 *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
+    r = decide_item(agree_item, boxes, 0.12, True, True, 0.004)
+    assert (r.status, r.value) == (Status.OK, "1")
+
+
+def test_a_dark_fill_beside_a_rubbed_out_ghost_is_the_answer_on_a_sheet_that_fills(agree_item):
+    # Seed 226886424, s0001 q17b: box 2 filled in black, a ghost of an erased tick in box 5.
+    boxes = ItemMeasure("q17b", (BoxMeasure(1, 0.0001, 0.0), BoxMeasure(2, 0.622, 0.7551), BoxMeasure(3, 0.0015, 0.0),
+                                 BoxMeasure(4, 0.0007, 0.0), BoxMeasure(5, 0.0224, 0.2742)))
+    r = decide_item(agree_item, boxes, 0.2109, True, True, 0.004)
+    assert (r.status, r.value) == (Status.OK, "2")
+
+
+def test_rubbed_out_tick_alone_among_dots_goes_to_review_as_an_erasure(template):
+    """Seed 226886424, s0009 q18a: on a sheet answered with small dark dots, a rubbed-out
+    tick's ghost held 0.4 of a dot's ink, above the erasure share, and was read as an
+    answer. Its darkest ink, a fraction of the pen's, tells it from the sheet's marks."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    for item in items:
+        x, y, w, h = item.options[0].box_mm
+        if item.id == "q07b":
+            _tick(item.options[0].box_mm, colour=190)(image, px)
+        else:
+            cv2.circle(image, px(x + w / 2, y + h / 2), round(0.7 * PX_PER_MM), 30, -1, cv2.LINE_AA)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    measured = {m.item: m for m in measure_page(image, transform, items)}
+    ghost, dot = measured["q07b"].boxes[0], measured["q07a"].boxes[0]
+    assert ghost.score > T.ERASED_RELATIVE * dot.score  # its ink alone does not tell it
+    decided = decide_sheet(template, measured)
+    assert (decided["q07b"].status, decided["q07b"].reason, decided["q07b"].value) == (Status.REVIEW, Reason.ERASED, "1")
+    assert decided["q07b"].confidence < T.OK_CONFIDENCE
+    assert all(d.status is Status.OK and d.value == "1" for iid, d in decided.items() if iid != "q07b")
+
+
+def test_pen_confidence_grows_with_the_darkness_of_a_lone_mark(agree_item):
+    """A lone mark's confidence never falls as its darkest ink rises, and it is read once
+    its ink is the pen's own."""
+    def lone(peak):
+        boxes = (BoxMeasure(1, 0.0, 0.0), BoxMeasure(2, 0.15, 0.3, 0.0, peak), *(BoxMeasure(k, 0.0, 0.0) for k in (3, 4, 5)))
+        return decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.8)
+
+    read = [lone(float(peak)) for peak in np.linspace(0.05, 0.9, 30)]
+    assert all(a.confidence <= b.confidence for a, b in zip(read, read[1:]))
+    assert read[0].status is Status.REVIEW and read[-1].status is Status.OK
+
+
+def test_ink_beside_every_box_of_a_row_alike_is_not_an_overshooting_mark(agree_item):
+    """Seed 471722493: motion blur on a phone photo smeared the printed labels into the
+    strips beside every box of a blank row (0.021 to 0.030): sent to review as overshooting."""
+    outside = (0.0302, 0.0205, 0.0233, 0.0246, 0.0205)
+    boxes = tuple(BoxMeasure(k, 0.0001 if k == 3 else 0.0, 0.0, out) for k, out in enumerate(outside, 1))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
+    assert r.status is Status.BLANK
+
+
+def test_a_box_in_a_shadow_beside_a_tick_is_not_a_second_mark(agree_item):
+    """Seed 930798896, sheet 1 q18b, a phone photo: a shadow greyed box 1 evenly, a fifth as
+    dark as the pen at its darkest, beside a tick in box 5: read as two marks."""
+    boxes = (BoxMeasure(1, 0.1137, 0.6531, 0.2652, 0.2021), *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (2, 3, 4)),
+             BoxMeasure(5, 0.1507, 0.2156, 0.0413, 0.7353))
+    r = decide_item(agree_item, ItemMeasure("q18b", boxes), 0.16, False, True, 0.004, 0.82)
+    assert (r.status, r.value) == (Status.OK, "5")
+
+
+def test_a_rubbed_out_ghost_beside_a_tick_is_still_a_second_mark(agree_item):
+    """A ghost's strokes grey a quarter of the box, like a light tick's: a person decides
+    (seed 930798896, sheet 7 q11a)."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.319, 0.3878, 0.0042, 0.8619),
+             BoxMeasure(5, 0.0501, 0.3202, 0.0, 0.1836))
+    r = decide_item(agree_item, ItemMeasure("q11a", boxes), 0.3, False, True, 0.004, 0.85)
+    assert r.status is Status.MULTIPLE
+
+
+def test_a_faint_tick_on_a_blurred_page_is_flagged_though_other_pages_are_noisy(template):
+    """Seed 694336832, s0020 q07b: motion blur on a phone page smoothed away its noise and
+    most of a faint pencil tick (0.0019); the sheet's other pages, dustier, set the empty
+    level at 0.004: read blank. Each page is read against its own noise."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 1 else (0.0 if i.page == 2 else 0.0009),
+                                                   0.2, 0.0, 0.45 if o.code == 1 else 0.0) for o in i.options))
+          for i in template.items}
+    ms["q07b"] = ItemMeasure("q07b", (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0002, 0.0),
+                                      BoxMeasure(3, 0.0, 0.0, 0.0, 0.0), BoxMeasure(4, 0.0019, 0.0, 0.0, 0.0698),
+                                      BoxMeasure(5, 0.0, 0.0, 0.0, 0.0)))
+    r = decide_sheet(template, ms)["q07b"]
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "4")
+
+
+def test_a_grey_box_beside_solid_ones_is_no_correction_tick(agree_item):
+    """Seed 452378124, s0007 q20c, a phone photo with motion blur and a shadow: a blue cross
+    smeared solid in box 5, a shadowed box 4, and box 3 greyed 0.41 as dark as the cross:
+    read as a correction, 3, ok. A correction's tick is as dark as the pen that inked out."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(3, 0.1716, 0.6033, 0.2944, 0.3254), BoxMeasure(4, 0.3058, 0.9235, 0.3226, 0.4101),
+             BoxMeasure(5, 0.489, 0.764, 0.3155, 0.7867))
+    r = decide_item(agree_item, ItemMeasure("q20c", boxes), 0.29, False, True, 0.004, 0.62)
+    assert r.status is not Status.OK
+
+
+def test_a_correction_in_one_pen_is_still_read(agree_item):
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.8, 0.95, 0.0, 0.85), BoxMeasure(3, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(4, 0.21, 0.3, 0.0, 0.83), BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.84)
+    assert (r.status, r.value, r.reason) == (Status.OK, "4", Reason.CORRECTION)
+
+
+def test_one_ghost_on_a_page_does_not_raise_its_empty_level_over_a_faint_tick(template):
+    """Seed 324589809, s0008 q12b: one runner-up of 0.0073 among a page's few unmarked boxes
+    set that page's empty level to 0.004, and a faint tick of 0.0012 there was read blank."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.1 if o.code == 1 else 0.0, 0.2, 0.0, 0.45 if o.code == 1 else 0.0)
+                                        for o in i.options)) for i in template.items}
+    ms["q11a"] = ItemMeasure("q11a", (BoxMeasure(1, 0.1, 0.2, 0.0, 0.45), BoxMeasure(2, 0.0073, 0.1, 0.0, 0.1),
+                                      *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5))))
+    ms["q12b"] = ItemMeasure("q12b", (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3, 4)),
+                                      BoxMeasure(5, 0.0012, 0.0, 0.0, 0.067)))
+    r = decide_sheet(template, ms)["q12b"]
+    assert (r.status, r.value) == (Status.REVIEW, "5")
