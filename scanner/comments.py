@@ -36,22 +36,47 @@ def _grow(box: tuple, by: float) -> tuple:
 
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     """Area of what looks like writing in a zone's ink mask: pen strokes in clusters, not
-    specks, lone dust grains, broad shading or a straight line across the zone."""
+    specks, dust grains, a hair, broad shading or a straight line across the zone."""
     if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
         return 0.0  # specks at most, as on most zones: no need to tell them apart
     strokes = _strokes(ink, px_per_mm)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     if count <= 1:
         return 0.0
-    big = stats[:, cv2.CC_STAT_AREA] > T.SPECK_MAX_MM2 * px_per_mm**2
-    big[0] = False
-    kept = big[labels]
-    # Writing comes in clusters (the letters of words); a lone grain of dust does not.
+    area = stats[:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    kept = (area > T.SPECK_MAX_MM2 * px_per_mm**2) & ~_line_like(area, extent, px_per_mm)
+    kept[0] = False
+    # Writing comes in clusters (the letters of words) with some letter that turns back on
+    # itself; dust grains, however many lie together or smeared by motion blur, are solid.
     near = _disc(2 * T.DUST_ISOLATION_MM * px_per_mm)
-    _, clusters = cv2.connectedComponents(cv2.dilate(kept.astype(np.uint8), near), connectivity=8)
-    cluster_px = np.bincount(clusters[kept], minlength=clusters.max() + 1)
-    writing = kept & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2)
+    on = kept[labels]
+    _, clusters = cv2.connectedComponents(cv2.dilate(on.astype(np.uint8), near), connectivity=8)
+    cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
+    lettered = np.zeros(clusters.max() + 1, bool)
+    for i in np.flatnonzero(kept):
+        x, y, w, h = stats[i, :4]
+        piece = labels[y:y + h, x:x + w] == i
+        if area[i] < T.DUST_SOLIDITY * _hull_px(piece):
+            lettered[clusters[y:y + h, x:x + w][piece][0]] = True
+    writing = on & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2) & lettered[clusters]
     return float(np.count_nonzero(writing) / px_per_mm**2)
+
+
+def _hull_px(piece: np.ndarray) -> int:
+    """Pixels of a piece's convex hull, drawn as the piece is (so a solid grain scores 1)."""
+    hull = cv2.convexHull(cv2.findNonZero(piece.astype(np.uint8)))
+    filled = np.zeros(piece.shape, np.uint8)
+    cv2.fillConvexPoly(filled, hull, 1)
+    return int(np.count_nonzero(filled | piece))
+
+
+def _line_like(area: np.ndarray, extent: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Pieces that run on thin with hardly a turn: a hair, a crease's broken ridge, a line
+    of show-through. Their ink per mm of extent is their width; letters, whose strokes turn
+    back on themselves, have several times their width."""
+    per_mm = area / np.maximum(extent, 1) / px_per_mm
+    return (per_mm <= T.HAIR_WIDTH_MM) | ((extent >= T.LINE_LIKE_MIN_MM * px_per_mm) & (per_mm <= T.LINE_LIKE_WIDTH_MM))
 
 
 def _disc(diameter_px: float) -> np.ndarray:

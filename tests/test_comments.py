@@ -159,3 +159,45 @@ def test_light_pencil_writing_next_to_a_crease_is_still_written(template, page, 
     reading = next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), zones)
                    if r.item == zones[1].id)
     assert decide_comment(reading).status is not Status.BLANK, reading
+
+
+def _read_zone(template, image, zone):
+    return next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), [zone]))
+
+
+def test_dust_grains_lying_together_and_smeared_by_motion_blur_are_not_writing(template, page, zones):
+    """Grains of up to 0.8 mm within a few mm of each other add up to more than any one
+    grain; blurred on a phone photo each is a solid streak. None has a letter's turns."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    for k, (dx, dy) in enumerate([(20, 5), (22, 7), (23.5, 4.5), (60, 9), (61.5, 10), (63, 8.5)]):
+        cv2.circle(image, px(x + dx, y + dy), 3, 40, -1, cv2.LINE_AA)
+    blurred = cv2.filter2D(image, -1, np.full((1, 9), 1 / 9))  # a 1.1 mm horizontal motion blur
+    for image in (image, blurred):
+        reading = _read_zone(template, image, zones[1])
+        assert decide_comment(reading).status is Status.BLANK, reading
+
+
+def test_a_hair_and_a_broken_crease_across_a_blank_zone_are_not_writing(template, page, zones):
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    # A hair: 0.08 mm thick, grey, a long gentle curve over the zone.
+    t = np.linspace(0, 1, 60)
+    hair = np.column_stack([x + 30 + 40 * t, y + 4 + 8 * t ** 2]) * PX_PER_MM
+    cv2.polylines(image, [np.round(hair * 16).astype(np.int32)], False, 170, 1, cv2.LINE_AA, 4)
+    # A fold's ridge, faint and broken into dashes (its shadow is not even along it).
+    cx = x + 100
+    for top in np.arange(y - 2, y + h + 2, 2.5):
+        cv2.line(image, px(cx, top), px(cx, top + 1.6), 150, 1, cv2.LINE_AA)
+    reading = _read_zone(template, image, zones[1])
+    assert decide_comment(reading).status is Status.BLANK, reading
+
+
+def test_small_light_writing_beside_dust_is_not_blank(template, page, zones):
+    image = page.copy()
+    x, y, w, h = zones[2].box_mm
+    for dx in (5, 7, 9):
+        cv2.circle(image, px(x + dx, y + 4), 3, 40, -1, cv2.LINE_AA)
+    cv2.putText(image, "no thanks", px(x + 20, y + h * 0.6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 150, 1, cv2.LINE_AA)
+    reading = _read_zone(template, image, zones[2])
+    assert decide_comment(reading).status is not Status.BLANK, reading
