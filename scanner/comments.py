@@ -79,6 +79,12 @@ def _line_like(area: np.ndarray, extent: np.ndarray, px_per_mm: float) -> np.nda
     return (per_mm <= T.HAIR_WIDTH_MM) | ((extent >= T.LINE_LIKE_MIN_MM * px_per_mm) & (per_mm <= T.LINE_LIKE_WIDTH_MM))
 
 
+def _best_shift(wider: np.ndarray, profile: np.ndarray) -> int:
+    """Where `profile` fits best along the longer `wider` (both darkness sums)."""
+    fits = np.correlate(wider - wider.mean(), profile - profile.mean(), mode="valid")
+    return int(np.argmax(fits))
+
+
 def _disc(diameter_px: float) -> np.ndarray:
     size = 2 * round(diameter_px / 2) + 1
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
@@ -116,6 +122,7 @@ class CommentReader:
         self.engine = engine
         self.lexicon = Lexicon.system() if engine.name != "none" else None
         self._printed: dict[tuple[str, float], np.ndarray] = {}
+        self._print_around: dict[tuple[str, float], np.ndarray] = {}
 
     def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
         """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
@@ -132,7 +139,10 @@ class CommentReader:
         slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
         for zone in self.template.comments_on(page):
-            dark = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+            around = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM + T.COMMENT_ALIGN_MM), s))
+            self._print_around[zone.id, s] = around
+            inner = round(T.COMMENT_ALIGN_MM * s)
+            dark = around[inner:around.shape[0] - inner, inner:around.shape[1] - inner]
             self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
 
     def _zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
@@ -141,10 +151,30 @@ class CommentReader:
         crop = transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
         return crop, darkness_levels(crop), self._printed_mask(zone, s)
 
-    def _ink(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
-        """Where the zone is inked, what the form prints there left out."""
-        crop, levels, printed = self._zone(grey, transform, zone, s)
-        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~printed
+    def _ink(self, crop: np.ndarray, levels: np.ndarray, zone: Comment, s: float) -> np.ndarray:
+        """Where a zone's crop at `s` px/mm is inked, what the form prints there left out."""
+        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~self._printed_mask(zone, s)
+
+    def _ink_over_print(self, crop: np.ndarray, levels: np.ndarray, zone: Comment, s: float) -> np.ndarray:
+        """Where a zone's crop is inked, leaving out only the form's print itself once it is
+        aligned on the scan's: writing over the frame or the prompt, which the wider mask of
+        `_ink` can hide whole (a word written across the frame's top line and the prompt)."""
+        dark = cv2.LUT(crop, levels)
+        around = self._print_around[zone.id, s]
+        # The frame's long lines fix the offset: rows and columns are matched apart, 1-D.
+        dy, dx = (_best_shift(around.sum(axis=axis), dark.sum(axis=axis)) for axis in (1, 0))
+        aligned = around[dy:dy + dark.shape[0], dx:dx + dark.shape[1]] > NOISE_DARKNESS
+        printed = cv2.dilate(aligned.astype(np.uint8), _disc(2 * T.COMMENT_PRINT_TIGHT_MM * s)) > 0
+        return (dark > T.INK_DARKNESS) & ~printed
+
+    def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
+        """The zone's writing area at `s` px/mm, and whether writing lies over the print
+        only (none is seen with the usual mask, some once the print itself is left out)."""
+        crop, levels, _ = self._zone(grey, transform, zone, s)
+        area = _ink_area_mm2(self._ink(crop, levels, zone, s), s)
+        if area >= T.WRITTEN_MIN_MM2:
+            return area, False
+        return area, _ink_area_mm2(self._ink_over_print(crop, levels, zone, s), s) >= T.WRITTEN_MIN_MM2
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -161,9 +191,9 @@ class CommentReader:
         only written ones are resampled finely for OCR and their crop.
         """
         coarse, fine = SCALES
-        inks = {zone.id: _ink_area_mm2(self._ink(grey, transform, zone, coarse), coarse) for zone in zones}
+        measured = {zone.id: self._writing_mm2(grey, transform, zone, coarse) for zone in zones}
         written = {zone.id: self._clean_zone(grey, transform, zone, fine) for zone in zones
-                   if inks[zone.id] >= T.WRITTEN_MIN_MM2}
+                   if measured[zone.id][0] >= T.WRITTEN_MIN_MM2 or measured[zone.id][1]}
         ocr = _ocr_stacked([writing for _, writing in written.values()], self.engine)
         texts = dict(zip(written, ocr))
         readings = []
@@ -171,8 +201,9 @@ class CommentReader:
             text, confidence, word_confidences = texts.get(zone.id, ("", 0.0, ()))
             crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
-            readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
-                                           zone.id in texts, unknown, crop, word_confidences))
+            ink, over_print = measured[zone.id]
+            readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
+                                           zone.id in texts, unknown, crop, word_confidences, over_print))
         return readings
 
 
@@ -210,9 +241,11 @@ def _join(words: list[Word]) -> tuple[str, float, tuple[float, ...]]:
 
 def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
-    evidence = {"ink_mm2": reading.ink_mm2, "ocr_confidence": reading.confidence,
+    evidence = {"ink_mm2": reading.ink_mm2, "over_print": reading.over_print, "ocr_confidence": reading.confidence,
                 "unknown_words": list(reading.unknown_words),
                 "word_confidences": [round(c, 3) for c in reading.word_confidences]}
+    if reading.over_print:
+        return FieldResult(reading.item, reading.text, Status.REVIEW, 0.4, Reason.MAYBE_WRITTEN, evidence)
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:
         confidence = 1.0 - 0.5 * reading.ink_mm2 / T.WRITTEN_MIN_MM2
         return FieldResult(reading.item, "", Status.BLANK, round(confidence, 3), None, evidence)

@@ -165,6 +165,13 @@ over its lines. Short of the 4 mm to the next printed thing on the form."""
 COMMENT_PRINT_SLACK_MM = 0.5
 """What the blank form prints near a zone is masked out this much wider, so that a
 registration error of up to half a millimetre leaves no frame line behind as "ink"."""
+COMMENT_ALIGN_MM = 1.5
+COMMENT_PRINT_TIGHT_MM = 0.2
+"""A zone that looks blank is looked at again with the form's print aligned on the scan's
+(searched up to COMMENT_ALIGN_MM off) and left out only COMMENT_PRINT_TIGHT_MM wider: a word
+written across the frame's top line and the prompt above it is hidden whole by the wider
+mask. Guards against: writing touching the frame read blank (touches_frame, on a photo
+registered half a millimetre off)."""
 SPECK_MAX_MM2 = 0.25
 """Connected ink smaller than this is dust or noise, not writing."""
 STROKE_MAX_MM = 4.0

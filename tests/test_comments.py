@@ -201,3 +201,18 @@ def test_small_light_writing_beside_dust_is_not_blank(template, page, zones):
     cv2.putText(image, "no thanks", px(x + 20, y + h * 0.6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 150, 1, cv2.LINE_AA)
     reading = _read_zone(template, image, zones[2])
     assert decide_comment(reading).status is not Status.BLANK, reading
+
+
+@pytest.mark.parametrize("off_mm", [0.0, 0.8])
+def test_a_word_written_across_the_frames_top_line_and_the_prompt_is_not_blank(template, page, zones, off_mm):
+    """The form's print is masked wider than itself (registration error): a light word
+    written across the top line, under the prompt, was hidden whole and read blank."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    cv2.putText(image, "Joint visits", px(x + 3, y + 0.8), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 150, 1, cv2.LINE_AA)
+    # Registered `off_mm` off, as a phone photo may be.
+    shifted = PageTransform.from_array(identity().array @ np.array([[1, 0, off_mm], [0, 1, off_mm], [0, 0, 1]]))
+    reading = CommentReader(template, NullEngine()).read_page(image, shifted, [zones[1]])[0]
+    result = decide_comment(reading)
+    assert (result.status, result.reason) == (Status.REVIEW, Reason.MAYBE_WRITTEN), reading
+    assert reading.crop is not None
