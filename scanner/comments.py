@@ -109,6 +109,14 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     return mask & (1 - rim)
 
 
+def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Darkness against the paper around each pixel, not the crop's: the paper is what is
+    left once everything narrower than PAPER_CLOSE_MM is closed over (strokes, print), so a
+    shadow or the light falling off across a phone photo is paper, and writing in it ink."""
+    paper = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, _disc(T.PAPER_CLOSE_MM * px_per_mm)).astype(np.float32)
+    return np.clip((paper - crop) / np.maximum(paper, 1.0), 0.0, 1.0)
+
+
 def _clean(dark: np.ndarray) -> np.ndarray:
     """Black text on white whatever the paper colour: what OCR and people read best."""
     return (255 - np.clip(dark * 1.4, 0, 1) * 255).astype(np.uint8)
@@ -145,21 +153,19 @@ class CommentReader:
             dark = around[inner:around.shape[0] - inner, inner:around.shape[1] - inner]
             self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
 
-    def _zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
-        """The zone (with its margin) at `s` px/mm, the darkness of each grey level there,
-        and where the form prints (to be taken away)."""
-        crop = transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
-        return crop, darkness_levels(crop), self._printed_mask(zone, s)
+    def _crop(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
+        """The zone with its margin at `s` px/mm."""
+        return transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
 
-    def _ink(self, crop: np.ndarray, levels: np.ndarray, zone: Comment, s: float) -> np.ndarray:
-        """Where a zone's crop at `s` px/mm is inked, what the form prints there left out."""
-        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~self._printed_mask(zone, s)
+    def _ink(self, dark: np.ndarray, zone: Comment, s: float, level: float = T.INK_DARKNESS) -> np.ndarray:
+        """Where a zone's darkness at `s` px/mm shows ink (darker than `level`), what the
+        form prints there left out."""
+        return (dark > level) & ~self._printed_mask(zone, s)
 
-    def _ink_over_print(self, crop: np.ndarray, levels: np.ndarray, zone: Comment, s: float) -> np.ndarray:
-        """Where a zone's crop is inked, leaving out only the form's print itself once it is
-        aligned on the scan's: writing over the frame or the prompt, which the wider mask of
-        `_ink` can hide whole (a word written across the frame's top line and the prompt)."""
-        dark = cv2.LUT(crop, levels)
+    def _ink_over_print(self, dark: np.ndarray, zone: Comment, s: float) -> np.ndarray:
+        """Where a zone's darkness shows ink, leaving out only the form's print itself once it
+        is aligned on the scan's: writing over the frame or the prompt, which the wider mask
+        of `_ink` can hide whole (a word written across the frame's top line and the prompt)."""
         around = self._print_around[zone.id, s]
         # The frame's long lines fix the offset: rows and columns are matched apart, 1-D.
         dy, dx = (_best_shift(around.sum(axis=axis), dark.sum(axis=axis)) for axis in (1, 0))
@@ -168,21 +174,23 @@ class CommentReader:
         return (dark > T.INK_DARKNESS) & ~printed
 
     def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
-        """The zone's writing area at `s` px/mm, and whether writing lies over the print
-        only (none is seen with the usual mask, some once the print itself is left out)."""
-        crop, levels, _ = self._zone(grey, transform, zone, s)
-        area = _ink_area_mm2(self._ink(crop, levels, zone, s), s)
+        """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
+        look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
+        print (left out no wider than itself)."""
+        dark = _local_darkness(self._crop(grey, transform, zone, s), s)
+        area = _ink_area_mm2(self._ink(dark, zone, s), s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
-        return area, _ink_area_mm2(self._ink_over_print(crop, levels, zone, s), s) >= T.WRITTEN_MIN_MM2
+        return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
+            self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
         """The zone cleaned for people, and the same with what the form prints taken away
         (for OCR)."""
-        crop, levels, printed = self._zone(grey, transform, zone, s)
-        cleaned = cv2.LUT(crop, _clean(levels))
-        return cleaned, np.where(printed, np.uint8(255), cleaned)  # 255: what _clean makes of no ink
+        crop = self._crop(grey, transform, zone, s)
+        cleaned = cv2.LUT(crop, _clean(darkness_levels(crop)))
+        return cleaned, np.where(self._printed_mask(zone, s), np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
         """Measure every comment zone of a page and transcribe the written ones.
@@ -201,9 +209,9 @@ class CommentReader:
             text, confidence, word_confidences = texts.get(zone.id, ("", 0.0, ()))
             crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
-            ink, over_print = measured[zone.id]
+            ink, second_look = measured[zone.id]
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
-                                           zone.id in texts, unknown, crop, word_confidences, over_print))
+                                           zone.id in texts, unknown, crop, word_confidences, second_look))
         return readings
 
 
@@ -241,10 +249,10 @@ def _join(words: list[Word]) -> tuple[str, float, tuple[float, ...]]:
 
 def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
-    evidence = {"ink_mm2": reading.ink_mm2, "over_print": reading.over_print, "ocr_confidence": reading.confidence,
+    evidence = {"ink_mm2": reading.ink_mm2, "second_look": reading.second_look, "ocr_confidence": reading.confidence,
                 "unknown_words": list(reading.unknown_words),
                 "word_confidences": [round(c, 3) for c in reading.word_confidences]}
-    if reading.over_print:
+    if reading.second_look:
         return FieldResult(reading.item, reading.text, Status.REVIEW, 0.4, Reason.MAYBE_WRITTEN, evidence)
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:
         confidence = 1.0 - 0.5 * reading.ink_mm2 / T.WRITTEN_MIN_MM2

@@ -78,9 +78,9 @@ class CommentReading:
     """JPEG of the zone when anything is written in it."""
     word_confidences: tuple[float, ...] = ()
     """OCR confidence of each word of `text`, in order: the transcription view marks the unsure ones."""
-    over_print: bool = False
-    """Ink (writing?) seen only once the form's print was left out no wider than itself: over
-    the frame or the prompt. Never read as blank; `ink_mm2` is what the usual look found."""
+    second_look: bool = False
+    """Writing seen only on a second look at a zone that looked blank: ink fainter than the
+    usual ink, or over the form's print. Never read as blank; `ink_mm2` is the first look's."""
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,16 @@ over its lines. Short of the 4 mm to the next printed thing on the form."""
 COMMENT_PRINT_SLACK_MM = 0.5
 """What the blank form prints near a zone is masked out this much wider, so that a
 registration error of up to half a millimetre leaves no frame line behind as "ink"."""
+PAPER_CLOSE_MM = 3.0
+"""Comment zones are measured against the paper around each pixel: what is left of the
+crop once everything narrower than this (pen strokes, print) is closed over. Guards
+against: shadow (a zone half in a phone's shadow measured its shadow as ink, and a word
+written in the shadow, taken away with it as too broad for a stroke, read blank)."""
+FAINT_INK_DARKNESS = 0.1
+"""A zone that looks blank is looked at again counting ink down to this darkness (noise
+stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
+(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) goes to
+review instead of reading blank."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's

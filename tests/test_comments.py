@@ -216,3 +216,29 @@ def test_a_word_written_across_the_frames_top_line_and_the_prompt_is_not_blank(t
     result = decide_comment(reading)
     assert (result.status, result.reason) == (Status.REVIEW, Reason.MAYBE_WRITTEN), reading
     assert reading.crop is not None
+
+
+def test_a_comment_written_in_a_phones_shadow_is_not_blank(template, page, zones):
+    """Darkness was measured against the crop's paper: a shadow over most of the zone read
+    as ink, broad, and taken away with the writing in it."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    write(image, zones[1], "Health visitors talk more often", scale=0.9, thickness=2)
+    shadow = np.zeros_like(image, np.float32)
+    cv2.rectangle(shadow, px(x - 10, y - 10), px(x + w * 0.7, y + h + 10), 1.0, -1)
+    image[:] = (image * (1 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 20))).astype(np.uint8)
+    result = decide_comment(_read_zone(template, image, zones[1]))
+    assert result.status is not Status.BLANK, result
+
+
+def test_a_line_in_a_light_pencil_hand_is_not_blank(template, page, zones):
+    """Strokes mostly lighter than the ink threshold: seen on a second look, sent to review."""
+    image = page.copy()
+    write(image, zones[1], "Sustainability of services worries all of us", scale=0.8, thickness=1)
+    x, y, w, h = zones[1].box_mm
+    top, bottom = px(0, y + 1)[1], px(0, y + h - 1)[1]
+    image[top:bottom] = np.maximum(image[top:bottom], 218)  # grey 218 of 255: darkness 0.14
+    reading = _read_zone(template, image, zones[1])
+    result = decide_comment(reading)
+    assert (result.status, result.reason) == (Status.REVIEW, Reason.MAYBE_WRITTEN), reading
+    assert reading.second_look and reading.crop is not None
