@@ -36,22 +36,53 @@ def _grow(box: tuple, by: float) -> tuple:
 
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     """Area of what looks like writing in a zone's ink mask: pen strokes in clusters, not
-    specks, lone dust grains, broad shading or a straight line across the zone."""
+    specks, dust grains, a hair, broad shading or a straight line across the zone."""
     if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
         return 0.0  # specks at most, as on most zones: no need to tell them apart
     strokes = _strokes(ink, px_per_mm)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     if count <= 1:
         return 0.0
-    big = stats[:, cv2.CC_STAT_AREA] > T.SPECK_MAX_MM2 * px_per_mm**2
-    big[0] = False
-    kept = big[labels]
-    # Writing comes in clusters (the letters of words); a lone grain of dust does not.
+    area = stats[:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    kept = (area > T.SPECK_MAX_MM2 * px_per_mm**2) & ~_line_like(area, extent, px_per_mm)
+    kept[0] = False
+    # Writing comes in clusters (the letters of words) with some letter that turns back on
+    # itself; dust grains, however many lie together or smeared by motion blur, are solid.
     near = _disc(2 * T.DUST_ISOLATION_MM * px_per_mm)
-    _, clusters = cv2.connectedComponents(cv2.dilate(kept.astype(np.uint8), near), connectivity=8)
-    cluster_px = np.bincount(clusters[kept], minlength=clusters.max() + 1)
-    writing = kept & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2)
+    on = kept[labels]
+    _, clusters = cv2.connectedComponents(cv2.dilate(on.astype(np.uint8), near), connectivity=8)
+    cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
+    lettered = np.zeros(clusters.max() + 1, bool)
+    for i in np.flatnonzero(kept):
+        x, y, w, h = stats[i, :4]
+        piece = labels[y:y + h, x:x + w] == i
+        if area[i] < T.DUST_SOLIDITY * _hull_px(piece):
+            lettered[clusters[y:y + h, x:x + w][piece][0]] = True
+    writing = on & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2) & lettered[clusters]
     return float(np.count_nonzero(writing) / px_per_mm**2)
+
+
+def _hull_px(piece: np.ndarray) -> int:
+    """Pixels of a piece's convex hull, drawn as the piece is (so a solid grain scores 1)."""
+    hull = cv2.convexHull(cv2.findNonZero(piece.astype(np.uint8)))
+    filled = np.zeros(piece.shape, np.uint8)
+    cv2.fillConvexPoly(filled, hull, 1)
+    return int(np.count_nonzero(filled | piece))
+
+
+def _line_like(area: np.ndarray, extent: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Pieces that run on thin with hardly a turn: a hair, a crease's broken ridge, a line
+    of show-through. Their ink per mm of extent is their width; letters, whose strokes turn
+    back on themselves, have several times their width."""
+    per_mm = area / np.maximum(extent, 1) / px_per_mm
+    return (per_mm <= T.HAIR_WIDTH_MM) | ((extent >= T.LINE_LIKE_MIN_MM * px_per_mm) & (per_mm <= T.LINE_LIKE_WIDTH_MM))
+
+
+def _best_shift(wider: np.ndarray, profile: np.ndarray) -> int:
+    """Where `profile` fits best along the longer `wider` (both darkness sums)."""
+    fits = np.correlate(wider - wider.mean(), profile - profile.mean(), mode="valid")
+    return int(np.argmax(fits))
 
 
 def _disc(diameter_px: float) -> np.ndarray:
@@ -78,6 +109,14 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     return mask & (1 - rim)
 
 
+def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Darkness against the paper around each pixel, not the crop's: the paper is what is
+    left once everything narrower than PAPER_CLOSE_MM is closed over (strokes, print), so a
+    shadow or the light falling off across a phone photo is paper, and writing in it ink."""
+    paper = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, _disc(T.PAPER_CLOSE_MM * px_per_mm)).astype(np.float32)
+    return np.clip((paper - crop) / np.maximum(paper, 1.0), 0.0, 1.0)
+
+
 def _clean(dark: np.ndarray) -> np.ndarray:
     """Black text on white whatever the paper colour: what OCR and people read best."""
     return (255 - np.clip(dark * 1.4, 0, 1) * 255).astype(np.uint8)
@@ -91,6 +130,7 @@ class CommentReader:
         self.engine = engine
         self.lexicon = Lexicon.system() if engine.name != "none" else None
         self._printed: dict[tuple[str, float], np.ndarray] = {}
+        self._print_around: dict[tuple[str, float], np.ndarray] = {}
 
     def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
         """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
@@ -107,27 +147,50 @@ class CommentReader:
         slack = 2 * round(T.COMMENT_PRINT_SLACK_MM * s) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
         for zone in self.template.comments_on(page):
-            dark = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s))
+            around = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM + T.COMMENT_ALIGN_MM), s))
+            self._print_around[zone.id, s] = around
+            inner = round(T.COMMENT_ALIGN_MM * s)
+            dark = around[inner:around.shape[0] - inner, inner:around.shape[1] - inner]
             self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
 
-    def _zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float):
-        """The zone (with its margin) at `s` px/mm, the darkness of each grey level there,
-        and where the form prints (to be taken away)."""
-        crop = transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
-        return crop, darkness_levels(crop), self._printed_mask(zone, s)
+    def _crop(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
+        """The zone with its margin at `s` px/mm."""
+        return transform.crop(grey, _grow(zone.box_mm, T.COMMENT_MARGIN_MM), s)
 
-    def _ink(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> np.ndarray:
-        """Where the zone is inked, what the form prints there left out."""
-        crop, levels, printed = self._zone(grey, transform, zone, s)
-        return cv2.LUT(crop, (levels > T.INK_DARKNESS).astype(np.uint8)).view(bool) & ~printed
+    def _ink(self, dark: np.ndarray, zone: Comment, s: float, level: float = T.INK_DARKNESS) -> np.ndarray:
+        """Where a zone's darkness at `s` px/mm shows ink (darker than `level`), what the
+        form prints there left out."""
+        return (dark > level) & ~self._printed_mask(zone, s)
+
+    def _ink_over_print(self, dark: np.ndarray, zone: Comment, s: float) -> np.ndarray:
+        """Where a zone's darkness shows ink, leaving out only the form's print itself once it
+        is aligned on the scan's: writing over the frame or the prompt, which the wider mask
+        of `_ink` can hide whole (a word written across the frame's top line and the prompt)."""
+        around = self._print_around[zone.id, s]
+        # The frame's long lines fix the offset: rows and columns are matched apart, 1-D.
+        dy, dx = (_best_shift(around.sum(axis=axis), dark.sum(axis=axis)) for axis in (1, 0))
+        aligned = around[dy:dy + dark.shape[0], dx:dx + dark.shape[1]] > NOISE_DARKNESS
+        printed = cv2.dilate(aligned.astype(np.uint8), _disc(2 * T.COMMENT_PRINT_TIGHT_MM * s)) > 0
+        return (dark > T.INK_DARKNESS) & ~printed
+
+    def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
+        """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
+        look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
+        print (left out no wider than itself)."""
+        dark = _local_darkness(self._crop(grey, transform, zone, s), s)
+        area = _ink_area_mm2(self._ink(dark, zone, s), s)
+        if area >= T.WRITTEN_MIN_MM2:
+            return area, False
+        return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
+            self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
         """The zone cleaned for people, and the same with what the form prints taken away
         (for OCR)."""
-        crop, levels, printed = self._zone(grey, transform, zone, s)
-        cleaned = cv2.LUT(crop, _clean(levels))
-        return cleaned, np.where(printed, np.uint8(255), cleaned)  # 255: what _clean makes of no ink
+        crop = self._crop(grey, transform, zone, s)
+        cleaned = cv2.LUT(crop, _clean(darkness_levels(crop)))
+        return cleaned, np.where(self._printed_mask(zone, s), np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
         """Measure every comment zone of a page and transcribe the written ones.
@@ -136,9 +199,9 @@ class CommentReader:
         only written ones are resampled finely for OCR and their crop.
         """
         coarse, fine = SCALES
-        inks = {zone.id: _ink_area_mm2(self._ink(grey, transform, zone, coarse), coarse) for zone in zones}
+        measured = {zone.id: self._writing_mm2(grey, transform, zone, coarse) for zone in zones}
         written = {zone.id: self._clean_zone(grey, transform, zone, fine) for zone in zones
-                   if inks[zone.id] >= T.WRITTEN_MIN_MM2}
+                   if measured[zone.id][0] >= T.WRITTEN_MIN_MM2 or measured[zone.id][1]}
         ocr = _ocr_stacked([writing for _, writing in written.values()], self.engine)
         texts = dict(zip(written, ocr))
         readings = []
@@ -146,8 +209,9 @@ class CommentReader:
             text, confidence, word_confidences = texts.get(zone.id, ("", 0.0, ()))
             crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
-            readings.append(CommentReading(zone.id, round(inks[zone.id], 2), text, round(confidence, 3),
-                                           zone.id in texts, unknown, crop, word_confidences))
+            ink, second_look = measured[zone.id]
+            readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
+                                           zone.id in texts, unknown, crop, word_confidences, second_look))
         return readings
 
 
@@ -185,9 +249,11 @@ def _join(words: list[Word]) -> tuple[str, float, tuple[float, ...]]:
 
 def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
-    evidence = {"ink_mm2": reading.ink_mm2, "ocr_confidence": reading.confidence,
+    evidence = {"ink_mm2": reading.ink_mm2, "second_look": reading.second_look, "ocr_confidence": reading.confidence,
                 "unknown_words": list(reading.unknown_words),
                 "word_confidences": [round(c, 3) for c in reading.word_confidences]}
+    if reading.second_look:
+        return FieldResult(reading.item, reading.text, Status.REVIEW, 0.4, Reason.MAYBE_WRITTEN, evidence)
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:
         confidence = 1.0 - 0.5 * reading.ink_mm2 / T.WRITTEN_MIN_MM2
         return FieldResult(reading.item, "", Status.BLANK, round(confidence, 3), None, evidence)

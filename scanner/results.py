@@ -82,6 +82,9 @@ class CommentReading:
     """JPEG of the zone when anything is written in it."""
     word_confidences: tuple[float, ...] = ()
     """OCR confidence of each word of `text`, in order: the transcription view marks the unsure ones."""
+    second_look: bool = False
+    """Writing seen only on a second look at a zone that looked blank: ink fainter than the
+    usual ink, or over the form's print. Never read as blank; `ink_mm2` is the first look's."""
 
 
 @dataclass(frozen=True)

@@ -235,6 +235,23 @@ over its lines. Short of the 4 mm to the next printed thing on the form."""
 COMMENT_PRINT_SLACK_MM = 0.5
 """What the blank form prints near a zone is masked out this much wider, so that a
 registration error of up to half a millimetre leaves no frame line behind as "ink"."""
+PAPER_CLOSE_MM = 3.0
+"""Comment zones are measured against the paper around each pixel: what is left of the
+crop once everything narrower than this (pen strokes, print) is closed over. Guards
+against: shadow (a zone half in a phone's shadow measured its shadow as ink, and a word
+written in the shadow, taken away with it as too broad for a stroke, read blank)."""
+FAINT_INK_DARKNESS = 0.1
+"""A zone that looks blank is looked at again counting ink down to this darkness (noise
+stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
+(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) goes to
+review instead of reading blank."""
+COMMENT_ALIGN_MM = 1.5
+COMMENT_PRINT_TIGHT_MM = 0.2
+"""A zone that looks blank is looked at again with the form's print aligned on the scan's
+(searched up to COMMENT_ALIGN_MM off) and left out only COMMENT_PRINT_TIGHT_MM wider: a word
+written across the frame's top line and the prompt above it is hidden whole by the wider
+mask. Guards against: writing touching the frame read blank (touches_frame, on a photo
+registered half a millimetre off)."""
 SPECK_MAX_MM2 = 0.25
 """Connected ink smaller than this is dust or noise, not writing."""
 STROKE_MAX_MM = 4.0
@@ -253,6 +270,21 @@ DUST_MAX_MM2 = 0.75
 """Ink within DUST_ISOLATION_MM of other ink forms a cluster; a cluster of less than
 DUST_MAX_MM2 is dust, not writing. Guards against: dust (grains up to 0.5 mm² each,
 1.5 to 9 mm² over a zone). The lightest pencil comment measured 2 mm² in one cluster."""
+DUST_SOLIDITY = 0.8
+"""And a cluster all of whose pieces fill this share of their convex hull or more is dust
+too, however many grains lie together: a grain is solid, smeared into a streak by motion
+blur or not, while a handwritten word has letters that turn back on themselves (a small
+"n" 1 mm high fills 0.7 of its hull at the 6 px/mm that writing is looked for at).
+Guards against: dust (several grains within DUST_ISOLATION_MM of each other)."""
+LINE_LIKE_MIN_MM = 3.0
+LINE_LIKE_WIDTH_MM = 0.42
+HAIR_WIDTH_MM = 0.25
+"""A piece of ink with no more than HAIR_WIDTH_MM of ink per mm of its length (at any
+length), or at least LINE_LIKE_MIN_MM long with no more than LINE_LIKE_WIDTH_MM, runs on
+thin without turning: a hair (0.05 to 0.1 mm, broken into pieces where it is faint), the
+broken ridge of a crease, a faint line of show-through. Letters turn back on themselves:
+small light writing has 0.6 mm of ink per mm of a letter at 6 px/mm, pen writing more.
+Guards against: hair, crease, show_through."""
 WRITTEN_MIN_MM2 = 1.5
 """A zone with less ink area than this (after specks are removed) is blank. On a
 generated batch of 3,363 blank zones none reached 0.8 mm²; a comment in a light pencil

@@ -159,3 +159,86 @@ def test_light_pencil_writing_next_to_a_crease_is_still_written(template, page, 
     reading = next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), zones)
                    if r.item == zones[1].id)
     assert decide_comment(reading).status is not Status.BLANK, reading
+
+
+def _read_zone(template, image, zone):
+    return next(r for r in CommentReader(template, NullEngine()).read_page(image, identity(), [zone]))
+
+
+def test_dust_grains_lying_together_and_smeared_by_motion_blur_are_not_writing(template, page, zones):
+    """Grains of up to 0.8 mm within a few mm of each other add up to more than any one
+    grain; blurred on a phone photo each is a solid streak. None has a letter's turns."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    for k, (dx, dy) in enumerate([(20, 5), (22, 7), (23.5, 4.5), (60, 9), (61.5, 10), (63, 8.5)]):
+        cv2.circle(image, px(x + dx, y + dy), 3, 40, -1, cv2.LINE_AA)
+    blurred = cv2.filter2D(image, -1, np.full((1, 9), 1 / 9))  # a 1.1 mm horizontal motion blur
+    for image in (image, blurred):
+        reading = _read_zone(template, image, zones[1])
+        assert decide_comment(reading).status is Status.BLANK, reading
+
+
+def test_a_hair_and_a_broken_crease_across_a_blank_zone_are_not_writing(template, page, zones):
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    # A hair: 0.08 mm thick, grey, a long gentle curve over the zone.
+    t = np.linspace(0, 1, 60)
+    hair = np.column_stack([x + 30 + 40 * t, y + 4 + 8 * t ** 2]) * PX_PER_MM
+    cv2.polylines(image, [np.round(hair * 16).astype(np.int32)], False, 170, 1, cv2.LINE_AA, 4)
+    # A fold's ridge, faint and broken into dashes (its shadow is not even along it).
+    cx = x + 100
+    for top in np.arange(y - 2, y + h + 2, 2.5):
+        cv2.line(image, px(cx, top), px(cx, top + 1.6), 150, 1, cv2.LINE_AA)
+    reading = _read_zone(template, image, zones[1])
+    assert decide_comment(reading).status is Status.BLANK, reading
+
+
+def test_small_light_writing_beside_dust_is_not_blank(template, page, zones):
+    image = page.copy()
+    x, y, w, h = zones[2].box_mm
+    for dx in (5, 7, 9):
+        cv2.circle(image, px(x + dx, y + 4), 3, 40, -1, cv2.LINE_AA)
+    cv2.putText(image, "no thanks", px(x + 20, y + h * 0.6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 150, 1, cv2.LINE_AA)
+    reading = _read_zone(template, image, zones[2])
+    assert decide_comment(reading).status is not Status.BLANK, reading
+
+
+@pytest.mark.parametrize("off_mm", [0.0, 0.8])
+def test_a_word_written_across_the_frames_top_line_and_the_prompt_is_not_blank(template, page, zones, off_mm):
+    """The form's print is masked wider than itself (registration error): a light word
+    written across the top line, under the prompt, was hidden whole and read blank."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    cv2.putText(image, "Joint visits", px(x + 3, y + 0.8), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 150, 1, cv2.LINE_AA)
+    # Registered `off_mm` off, as a phone photo may be.
+    shifted = PageTransform.from_array(identity().array @ np.array([[1, 0, off_mm], [0, 1, off_mm], [0, 0, 1]]))
+    reading = CommentReader(template, NullEngine()).read_page(image, shifted, [zones[1]])[0]
+    result = decide_comment(reading)
+    assert (result.status, result.reason) == (Status.REVIEW, Reason.MAYBE_WRITTEN), reading
+    assert reading.crop is not None
+
+
+def test_a_comment_written_in_a_phones_shadow_is_not_blank(template, page, zones):
+    """Darkness was measured against the crop's paper: a shadow over most of the zone read
+    as ink, broad, and taken away with the writing in it."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    write(image, zones[1], "Health visitors talk more often", scale=0.9, thickness=2)
+    shadow = np.zeros_like(image, np.float32)
+    cv2.rectangle(shadow, px(x - 10, y - 10), px(x + w * 0.7, y + h + 10), 1.0, -1)
+    image[:] = (image * (1 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 20))).astype(np.uint8)
+    result = decide_comment(_read_zone(template, image, zones[1]))
+    assert result.status is not Status.BLANK, result
+
+
+def test_a_line_in_a_light_pencil_hand_is_not_blank(template, page, zones):
+    """Strokes mostly lighter than the ink threshold: seen on a second look, sent to review."""
+    image = page.copy()
+    write(image, zones[1], "Sustainability of services worries all of us", scale=0.8, thickness=1)
+    x, y, w, h = zones[1].box_mm
+    top, bottom = px(0, y + 1)[1], px(0, y + h - 1)[1]
+    image[top:bottom] = np.maximum(image[top:bottom], 218)  # grey 218 of 255: darkness 0.14
+    reading = _read_zone(template, image, zones[1])
+    result = decide_comment(reading)
+    assert (result.status, result.reason) == (Status.REVIEW, Reason.MAYBE_WRITTEN), reading
+    assert reading.second_look and reading.crop is not None
