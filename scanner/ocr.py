@@ -167,6 +167,10 @@ WORD_LISTS = ("/usr/share/dict/british-english", "/usr/share/dict/american-engli
 """Debian's word lists (packages wbritish, wamerican): the first one found is used."""
 
 
+WRITTEN_SIGNS = {"&", "/", "+", "%", "£", "$", "€", "=", "@", "#", "*"}
+"""Signs without a letter that a respondent writes as a word of their own."""
+
+
 class Lexicon:
     """The words of a language, to catch transcriptions that read well but spell nonsense
     ("lanauaae"): Tesseract can be confident of a misread letter, a dictionary is not."""
@@ -188,10 +192,14 @@ class Lexicon:
         return None
 
     def unknown(self, text: str) -> tuple[str, ...]:
-        """The words of `text` that are in no dictionary (short words and numbers pass)."""
+        """The words of `text` that are in no dictionary (short words, numbers and the signs
+        people write pass; a token of other symbols is a speck or an edge read as text)."""
         out = []
         for token in text.split():
             word = token.strip(".,;:!?()[]\"'-").lower()
+            if word and not any(ch.isalnum() for ch in word) and word not in WRITTEN_SIGNS:
+                out.append(token)
+                continue
             if len(word) <= 2 or not word.replace("'", "").replace("-", "").isalpha():
                 continue
             if not any(form in self.words for form in _forms(word)):

@@ -131,6 +131,19 @@ def test_confident_transcription_with_misspelt_words_goes_to_review():
     assert (result.status, result.reason, result.value) == (Status.REVIEW, Reason.UNKNOWN_WORDS, text)
 
 
+def test_stray_symbols_read_at_a_comment_s_end_send_it_to_review():
+    """Tesseract reads a speck or the frame's edge as "\\ \\" with full confidence; no word
+    list can vouch for a token with no letter or digit in it (a fresh accuracy seed read
+    one `ok`, more than 5% wrong). Ordinary signs in handwriting still pass."""
+    from scanner.ocr import Lexicon
+
+    lexicon = Lexicon.system()
+    assert lexicon is not None, "install a word list: apt-get install wbritish"
+    assert lexicon.unknown("More joint visits with health visitors \\ \\") == ("\\", "\\")
+    assert lexicon.unknown("Staff ~ parents | meet") == ("~", "|")
+    assert lexicon.unknown("Staff & parents - 50% / half, + more... (2 visits) £5!") == ()
+
+
 def test_a_crease_a_shadow_and_dust_over_blank_zones_are_not_writing(template, page, zones):
     image = page.copy()
     h, w = image.shape
