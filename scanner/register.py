@@ -449,14 +449,14 @@ class FrameWindow:
 
 
 def frame_windows(template: Template, page: int) -> list[FrameWindow]:
-    """Every tick box and every comment zone's four corners printed on the form page."""
+    """Every tick box and every framed comment zone's four corners printed on the form page."""
     windows = []
     for item in template.items_on(page):
         for option in item.options:
             x, y, w, h = option.box_mm
             windows.append(FrameWindow((x, y, w, h), (True, True, True, True), (x + w / 2, y + h / 2), item.id))
     side = T.VERIFY_CORNER_MM
-    for zone in template.comments_on(page):
+    for zone in (z for z in template.comments_on(page) if z.framed):
         x, y, w, h = zone.box_mm
         for right, bottom in ((False, False), (True, False), (True, True), (False, True)):
             rect = (x + w - side if right else x, y + h - side if bottom else y, side, side)

@@ -101,6 +101,9 @@ class Comment(_Model):
     prompt: str = ""
     page: int = Field(ge=1)
     box_mm: Box
+    framed: bool = True
+    """The zone is printed as a frame, whose corners help verify a page's alignment; false
+    for a block of writing lines (a drafted form's ruled zone), which has no corners."""
 
     _box = field_validator("box_mm")(_check_box)
 

@@ -7,12 +7,12 @@ import random
 import shutil
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import yaml
 from scans import jpeg_pdf, tick
 
 from scanner.draft import draft_template, write_draft
-from scanner.render import page_raster
-from scanner.template import Template, parse_template
+from scanner.template import Template
 
 DATA = Path(__file__).resolve().parent / "data"
 WORDFORM = DATA / "wordform.pdf"
@@ -42,21 +42,17 @@ def option(data: dict, item_id: str, code: int) -> dict:
     return next(o for o in item["options"] if o["code"] == code)
 
 
-def with_markers(data: dict) -> Template:
-    """The template printed with markers and a QR code, so that `scan` can read it
-    before forms without markers can be read (issue 10, part 3): the printed boxes stay
-    where the template puts them."""
-    return parse_template({**data, "registration": {**data["registration"], "markers": True}, "reference_pages": []})
-
-
 def filled_batch(truth: Template, folder: Path, seed: int, ticked: dict[str, int] | None = None,
                  dpi: int = 150) -> tuple[Path, dict[str, int]]:
-    """The form as printed from `truth`, one box ticked on every item (`ticked` where it
-    says, else at random), as a sheet feeder's PDF."""
+    """The word form as printed from its own PDF (no markers, no QR code), one box ticked
+    on every item of `truth` (`ticked` where it says, else at random), as a sheet
+    feeder's PDF."""
     rng = random.Random(seed)
     pages, answers = [], {}
+    document = pdfium.PdfDocument(WORDFORM)
     for number in truth.page_numbers:
-        image = page_raster(truth, number, dpi)
+        image = document[number - 1].render(scale=dpi / 72, grayscale=True).to_numpy()
+        image = (image if image.ndim == 2 else image[..., 0]).copy()
         for item in truth.items_on(number):
             code = (ticked or {}).get(item.id) or rng.choice(item.options).code
             tick(image, next(o.box_mm for o in item.options if o.code == code), dpi)

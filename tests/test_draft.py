@@ -222,6 +222,8 @@ def test_writing_lines_and_an_empty_cell_under_please_comment_are_comment_zones(
     assert (score.zones_found, score.extra_zones) == (score.zones, 0) == (6, 0), score
     assert [c.id for c in drafted.comments_on(2)] == ["q05_comment", "q06_comment", "q07_comment", "q08_comment",
                                                      "q09_comment"]
+    # Writing lines have no corners to verify a page's alignment on; a table cell has.
+    assert [c.framed for c in drafted.comments_on(2)] == [True, True, False, False, True]
     unframed = drafted.comments_on(2)[2:]
     assert all(c.prompt.startswith("Please") for c in unframed)
     # Nothing printed is inside a zone: the comment reader would read the prompt as a comment.

@@ -15,10 +15,10 @@ import threading
 import pytest
 import yaml
 from chromium import launched, needs_chromium
-from editor_form import copy_draft, filled_batch, load_data, option, with_markers
+from editor_form import copy_draft, filled_batch, load_data, option
 
 from scanner.editor.server import EditorServer
-from scanner.template import load_template, template_yaml
+from scanner.template import load_template, parse_template, template_yaml
 
 pytestmark = needs_chromium
 
@@ -141,19 +141,25 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
     assert saved.startswith("# Checked against the paper by Ann.\n") and "- id: q02  # the yes/no items\n" in saved
     assert form.with_name("form.yaml.bak").read_text(encoding="utf-8") == text
 
-    # A filled batch of the form as printed reads right with the edited template, the
-    # fixed boxes ticked among others.
+    # A filled batch of the form as printed, without markers, reads right with the edited
+    # template (its pages found by their print), the fixed boxes ticked among others.
     seed = random.randrange(10**6)
-    read_with = tmp_path / "edited.yaml"
-    read_with.write_text(template_yaml(with_markers(edited)), encoding="utf-8")
-    pdf, answers = filled_batch(with_markers(truth), tmp_path / "batch", seed, {"q02": 2, "q03": 3, "q04": 1})
+    pdf, answers = filled_batch(parse_template(truth), tmp_path / "batch", seed, {"q02": 2, "q03": 3, "q04": 1})
     out = tmp_path / "out"
-    run = subprocess.run(["scan", str(pdf), "--template", str(read_with), "--out", str(out)],
+    run = subprocess.run(["scan", str(pdf), "--template", str(form), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    with (out / "responses.csv").open(encoding="utf-8") as file:
-        row = next(csv.DictReader(file))
-    assert {k: row[k] for k in answers} == {k: str(v) for k, v in answers.items()}, f"seed {seed}"
+    with (out / "items.csv").open(encoding="utf-8") as file:
+        read = {r["item"]: r for r in csv.DictReader(file) if r["item"] in answers}
+    fixed = {"q02", "q03", "q04"}
+    assert {k: (read[k]["status"], read[k]["value"]) for k in fixed} == {k: ("ok", str(answers[k])) for k in fixed}, \
+        f"seed {seed}"
+    # Never a wrong answer: the rest is read right, or sent to review with its reason (the
+    # grid's bubbles, printed a millimetre from a table's rule, are not always located).
+    for k, r in read.items():
+        assert (r["status"] == "ok" and r["value"] == str(answers[k])) or (r["status"] == "review" and r["reason"]), \
+            (k, r, answers[k], seed)
+    assert sum(r["status"] == "ok" for r in read.values()) >= len(answers) * 2 // 3, (read, seed)
 
 
 def state(page) -> dict:

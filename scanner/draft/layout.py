@@ -383,11 +383,11 @@ def _agreement(read: tuple[str, ...], labels: tuple[str, ...]) -> int:
                for a, b in zip(read, labels))
 
 
-def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, str]]:
+def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, str, bool]]:
     """Empty frames with nothing printed beside them, and blocks of writing lines, each
-    with the prompt just above it."""
+    with the prompt just above it and whether it is a frame."""
     printed = [w.box for w in page.words] + [b.box for b in page.boxes]
-    frames: list[tuple[Box, str]] = []
+    frames: list[tuple[Box, str, bool]] = []
     for f in sorted(page.frames, key=lambda f: (round(f[1], 0), f[0])):
         if any(inside(p, f, 0.3) for p in printed):
             continue  # written in already: a table cell with text, or a box
@@ -395,10 +395,10 @@ def _comment_zones(page: PageContent, phrases: list[Phrase]) -> list[tuple[Box, 
             continue  # a cell in a row of a table that holds other things (a grid's corner cell)
         if any(inside(g, f, 0.5) and g[2] * g[3] < 0.9 * f[2] * f[3] for g in page.frames):
             continue  # a table's outline around its cells
-        if any(all(abs(a - b) < 1.0 for a, b in zip(f, g)) for g, _ in frames):
+        if any(all(abs(a - b) < 1.0 for a, b in zip(f, g)) for g, _, _ in frames):
             continue
-        frames.append((f, _prompt(f, phrases)))
-    frames += [(z, _prompt(z, phrases)) for z in _ruled_zones(page.rules, printed)]
+        frames.append((f, _prompt(f, phrases), True))
+    frames += [(z, _prompt(z, phrases), False) for z in _ruled_zones(page.rules, printed)]
     return sorted(frames, key=lambda f: (round(f[0][1], 0), f[0][0]))
 
 
@@ -512,11 +512,11 @@ def draft_layout(pages: list[PageContent], form: str, colours: list[Colour]) -> 
         items.append(_item(d, scales[labels], numbers, taken_ids))
     comments = []
     for page, page_phrases in zip(pages, phrases):
-        for box, prompt in _comment_zones(page, page_phrases):
+        for box, prompt, framed in _comment_zones(page, page_phrases):
             number = _last_number(numbers, page.number, box[1])
             base = f"q{number:02d}_comment" if number is not None else _comment_base(items, page.number, box[1])
             comments.append(Comment(id=_unique(base, taken_ids), question=None if number is None else str(number),
-                                    prompt=prompt, page=page.number, box_mm=_round(box)))
+                                    prompt=prompt, page=page.number, box_mm=_round(box), framed=framed))
     texts = {p.number: _page_texts(ph, used) for p, ph in zip(pages, phrases)}
     data = Template(
         form=form, version="1", title=_title(phrases), page_size_mm=pages[0].size_mm,
