@@ -100,7 +100,9 @@ class PageReader:
             return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=self._no_match())
         ambiguous = _ambiguous(reg)
         if ambiguous:
-            return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=ambiguous)
+            reg = self._tell_apart(grey, reg)
+            if reg is None:
+                return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=ambiguous)
         # Checked against the page's own print (and re-registered on it if off) before the
         # QR code is read through the transform and anything else is measured.
         reg = self.registrar.verify(grey, reg)
@@ -129,6 +131,24 @@ class PageReader:
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
             comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
         )
+
+    def _tell_apart(self, grey: np.ndarray, reg: Registration) -> Registration | None:
+        """Of two form pages whose print the page matches nearly alike (a form's pages
+        share their headings and grids), the one that, fitted on its own, has its frames
+        where it prints them and its own print inked, better than any other page's print
+        under that fit; None when both or neither do."""
+        fits = []
+        for page in (reg.page, reg.runner_up[0]):
+            candidate = self.registrar.content(grey, page_hint=page)
+            if candidate is None:
+                continue
+            candidate = self.registrar.verify(grey, candidate)
+            agreement = {p: self.registrar.content_agreement(grey, candidate.transform, p)
+                         for p in self.template.page_numbers}
+            own = agreement.pop(page)
+            if candidate.aligned and own >= T.AGREEMENT_MIN and own > max(agreement.values(), default=0.0):
+                fits.append(candidate)
+        return fits[0] if len(fits) == 1 else None
 
     def _print_disagrees(self, grey: np.ndarray, reg: Registration) -> str:
         """Why a page whose QR code cannot be read is not taken for the form page its

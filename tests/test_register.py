@@ -98,7 +98,9 @@ def test_any_scanner_distortion_is_recovered(pages, registrar, angle, scale, dx,
     grey = to_grey(distort(pages[1], d))
     reg = registrar.markers(grey) or registrar.content(grey)
     assert reg is not None and reg.page == 1
-    assert error_mm(reg.transform, d) < (1.0 if reg.method is Method.CONTENT else 0.3)
+    # Content matching is coarse (up to 2 mm at the page's corners, on a page shifted
+    # and turned upside down): the frames refine it, and that is what is read with.
+    assert error_mm(reg.transform, d) < (2.0 if reg.method is Method.CONTENT else 0.3)
     verified = registrar.verify(grey, reg)
     assert verified.aligned and error_mm(verified.transform, d) < 0.3
 
