@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 BLANK_INK_SHARE = 0.002
 """A page with less than 0.2% dark pixels carries no print or writing: a blank back."""
+BLANK_MARGIN = 0.15
+"""The share of the picture's height and width, each side, left out when telling a blank page."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ class PageResult:
 
 def _is_blank(grey: np.ndarray) -> bool:
     small, _ = downscale(grey, 297.0, 2.0)
-    dark = marks.darkness(small)
+    # The middle of the picture only: around a photographed or shifted sheet lie the
+    # table and the scanner's lid, darker than paper; a page with print prints there too.
+    h, w = small.shape
+    dark = marks.darkness(small[int(h * BLANK_MARGIN): int(h * (1 - BLANK_MARGIN)),
+                                int(w * BLANK_MARGIN): int(w * (1 - BLANK_MARGIN))])
     return float((dark > 0.35).mean()) < BLANK_INK_SHARE
 
 

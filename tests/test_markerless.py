@@ -180,7 +180,7 @@ def test_a_survey_of_a_plain_form_is_scanned_again_only_with_its_reference_pages
     api.scan([blank], drafted, tmp_path / "out", jobs=1, ocr=False)
 
 
-@pytest.mark.parametrize("seed", [3, 11741, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("seed", [3, 11741, 59902, int.from_bytes(os.urandom(2), "big")])
 def test_generated_plain_batches_are_read_with_the_drafted_template_without_silent_errors(
         plain, drafted, tmp_path, seed):
     """Filled by the generator (flatbed, feeder and phone photos, pages upside down, a cover
