@@ -71,7 +71,7 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.login_url())
@@ -175,7 +175,7 @@ def test_boxes_resized_zones_moved_items_merged_and_split_scales_and_colours_edi
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.login_url())
