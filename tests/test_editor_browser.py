@@ -11,6 +11,9 @@ import csv
 import random
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import yaml
@@ -18,7 +21,7 @@ from chromium import launched, needs_chromium
 from editor_form import copy_draft, filled_batch, load_data, option
 
 from scanner.editor.server import EditorServer
-from scanner.template import load_template, parse_template, template_yaml
+from scanner.template import load_template, parse_template
 
 pytestmark = needs_chromium
 
@@ -27,6 +30,25 @@ pytestmark = needs_chromium
 def browser():
     with launched() as b:
         yield b
+
+
+@contextmanager
+def editing(browser, form: Path) -> Iterator[tuple[object, list[str]]]:
+    """The editor served on `form` and open in a page of `browser`, with the page's script
+    errors collected; the server stopped afterwards."""
+    server = EditorServer(form)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.login_url())
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        yield page, errors
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def break_draft(data: dict) -> dict:
@@ -67,15 +89,7 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
     form.write_text(text, encoding="utf-8")
     index = {i["id"]: k for k, i in enumerate(truth["items"])}  # broken keeps the order
 
-    server = EditorServer(form)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.login_url())
-        page.wait_for_selector("body[data-ready='1']", state="attached")
+    with editing(browser, form) as (page, errors):
 
         # The duplicate id is shown next to the item, and no save is made while it stands.
         assert "duplicate id 'q01a'" in page.inner_text("#problems")
@@ -126,9 +140,6 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
         page.keyboard.press("Control+s")
         page.wait_for_function("document.querySelector('#message').textContent.startsWith('Saved')")
         assert errors == []
-    finally:
-        server.shutdown()
-        server.server_close()
 
     # Saved: valid, every box where the draft had it, the person's comments kept, the old file kept.
     edited = load_data(form)
@@ -171,15 +182,7 @@ def test_boxes_resized_zones_moved_items_merged_and_split_scales_and_colours_edi
     form = copy_draft(tmp_path_factory.getbasetemp(), tmp_path / "form")
     truth = load_data(form)
     index = {i["id"]: k for k, i in enumerate(truth["items"])}
-    server = EditorServer(form)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.login_url())
-        page.wait_for_selector("body[data-ready='1']", state="attached")
+    with editing(browser, form) as (page, errors):
 
         # Resized with Ctrl+arrows and with the corner, then both undone.
         box = option(truth, "q01a", 1)["box_mm"]
@@ -248,9 +251,6 @@ def test_boxes_resized_zones_moved_items_merged_and_split_scales_and_colours_edi
         page.click("#save")
         page.wait_for_function("document.querySelector('#message').textContent.startsWith('Saved')")
         assert not state(page)["unsaved"] and errors == []
-    finally:
-        server.shutdown()
-        server.server_close()
 
     saved = load_template(form)
     assert [(c.name, c.programme) for c in saved.colours] == [("yellow", "North")]
