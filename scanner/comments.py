@@ -15,7 +15,7 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform, mm_to_pixels
-from scanner.marks import NOISE_DARKNESS, darkness, darkness_levels
+from scanner.marks import NOISE_DARKNESS, darkness
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
 from scanner.render import page_rasters
@@ -188,8 +188,10 @@ class CommentReader:
                     s: float) -> tuple[np.ndarray, np.ndarray]:
         """The zone cleaned for people, and the same with what the form prints taken away
         (for OCR)."""
-        crop = self._crop(grey, transform, zone, s)
-        cleaned = cv2.LUT(crop, _clean(darkness_levels(crop)))
+        # Against the paper around each pixel, as writing is measured: words under a
+        # phone's shadow come out black on white with the rest, not dark on grey for
+        # Tesseract to leave out.
+        cleaned = _clean(_local_darkness(self._crop(grey, transform, zone, s), s))
         return cleaned, np.where(self._printed_mask(zone, s), np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:

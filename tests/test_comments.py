@@ -244,6 +244,21 @@ def test_a_comment_written_in_a_phones_shadow_is_not_blank(template, page, zones
     assert result.status is not Status.BLANK, result
 
 
+def test_words_in_a_phones_shadow_are_transcribed_with_the_rest(template, page, zones):
+    """OCR was given the zone cleaned against the crop's paper: the words under a shadow
+    stayed dark on grey and Tesseract left them out, sure of the rest (seed 481558974,
+    s0013 q08_comment: "Community members bring a different view." reported `ok` for a
+    line that starts "Agencies still protect their own budgets.")."""
+    image = page.copy()
+    x, y, w, h = zones[1].box_mm
+    write(image, zones[1], "Joint visits helped families a lot", scale=0.9, thickness=2)
+    shadow = np.zeros_like(image, np.float32)
+    cv2.rectangle(shadow, px(x - 10, y - 10), px(x + w * 0.45, y + h + 10), 1.0, -1)
+    image[:] = (image * (1 - 0.6 * cv2.GaussianBlur(shadow, (0, 0), 6))).astype(np.uint8)
+    reading = CommentReader(template, make_engine(True)).read_page(image, identity(), [zones[1]])[0]
+    assert reading.text.split()[:2] == ["Joint", "visits"], reading
+
+
 def test_a_line_in_a_light_pencil_hand_is_not_blank(template, page, zones):
     """Strokes mostly lighter than the ink threshold: seen on a second look, sent to review."""
     image = page.copy()
