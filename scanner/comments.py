@@ -213,8 +213,17 @@ class CommentReader:
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             ink, second_look = measured[zone.id]
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
-                                           zone.id in texts, unknown, crop, word_confidences, second_look))
+                                           zone.id in texts, unknown, crop, word_confidences, second_look,
+                                           not _in_picture(grey, transform, zone)))
         return readings
+
+
+def _in_picture(grey: np.ndarray, transform: PageTransform, zone: Comment) -> bool:
+    """Whether the whole zone lies inside the picture (the crop fills what is not with white)."""
+    x, y, w, h = zone.box_mm
+    corners = transform.to_px(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=float))
+    height, width = grey.shape[:2]
+    return bool(np.all((corners >= -0.5) & (corners <= [width - 0.5, height - 0.5])))
 
 
 def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:
@@ -254,6 +263,8 @@ def decide_comment(reading: CommentReading) -> FieldResult:
     evidence = {"ink_mm2": reading.ink_mm2, "second_look": reading.second_look, "ocr_confidence": reading.confidence,
                 "unknown_words": list(reading.unknown_words),
                 "word_confidences": [round(c, 3) for c in reading.word_confidences]}
+    if reading.cut_off:
+        return FieldResult(reading.item, reading.text, Status.REVIEW, 0.0, Reason.CUT_OFF, evidence)
     if reading.second_look:
         return FieldResult(reading.item, reading.text, Status.REVIEW, 0.4, Reason.MAYBE_WRITTEN, evidence)
     if reading.ink_mm2 < T.WRITTEN_MIN_MM2:

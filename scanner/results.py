@@ -41,6 +41,7 @@ class Reason(str, Enum):
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
     NOT_ALIGNED = "the page could not be aligned"
+    CUT_OFF = "part of the zone lies outside the picture: check the paper"
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 
@@ -85,6 +86,9 @@ class CommentReading:
     second_look: bool = False
     """Writing seen only on a second look at a zone that looked blank: ink fainter than the
     usual ink, or over the form's print. Never read as blank; `ink_mm2` is the first look's."""
+    cut_off: bool = False
+    """Part of the zone lies outside the picture (a photo that cuts the page's edge): what
+    is seen of it cannot be the whole comment, nor its blankness the zone's."""
 
 
 @dataclass(frozen=True)
