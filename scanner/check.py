@@ -31,6 +31,7 @@ from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
 from scanner.marks import decide_sheet, measure_page
 from scanner.register import Registrar, Registration, frame_windows, measure_frames
+from scanner.reader import is_blank
 from scanner.results import Status
 from scanner.template import Box, Template
 
@@ -163,7 +164,8 @@ def expected_frames(template: Template, page: int) -> list[Frame]:
     frames = [Frame(page, item.id, str(option.code), option.box_mm)
               for item in template.items_on(page) for option in item.options]
     corners = ("top-left", "top-right", "bottom-right", "bottom-left")
-    frames += [Frame(page, zone.id, corner, zone.box_mm) for zone in template.comments_on(page) for corner in corners]
+    frames += [Frame(page, zone.id, corner, zone.box_mm) for zone in template.comments_on(page) if zone.framed
+               for corner in corners]
     return frames
 
 
@@ -195,6 +197,8 @@ def check_template(template: Template, scans: list[str | Path], out_dir: str | P
             checks.append(PageCheck(task.source, task.page, reason=task.reason))
             continue
         grey = load_page(task).grey
+        if is_blank(grey):
+            continue  # a blank back: nothing to check, and no sample
         check, frames, overlay = _check_page(template, registrar, grey, task.source, task.page)
         if check.form_page is not None and check.aligned:
             measured.setdefault(check.form_page, []).append(frames)

@@ -60,7 +60,9 @@ class PageResult:
     comments: list[CommentReading] = field(default_factory=list)
 
 
-def _is_blank(grey: np.ndarray) -> bool:
+def is_blank(grey: np.ndarray) -> bool:
+    """Whether a page carries no print or writing (a blank back): told cheaply, before any
+    matching."""
     small, _ = downscale(grey, 297.0, 2.0)
     # The middle of the picture only: around a photographed or shifted sheet lie the
     # table and the scanner's lid, darker than paper; a page with print prints there too.
@@ -99,7 +101,7 @@ class PageReader:
         reg = self.registrar.markers(grey) if t.registration.markers else None
         if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
             # Blank backs are common and cheap to tell; content matching is neither.
-            if _is_blank(grey):
+            if is_blank(grey):
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
             reg = self.registrar.content(grey)
         if reg is None:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.reader import _is_blank
+from scanner.reader import is_blank
 
 
 def _page_on_a_table(share: float, table: int, seed: int) -> np.ndarray:
@@ -26,7 +26,7 @@ def _page_on_a_table(share: float, table: int, seed: int) -> np.ndarray:
 def test_a_blank_back_on_a_grey_table_is_blank(share):
     """A generated batch (seed 59902) had five blank backs taken as pages matching no form
     page: the table around the sheet counted as ink."""
-    assert _is_blank(_page_on_a_table(share, 140, seed=int(share * 100)))
+    assert is_blank(_page_on_a_table(share, 140, seed=int(share * 100)))
 
 
 def test_a_page_with_a_few_lines_of_writing_is_not_blank():
@@ -34,4 +34,4 @@ def test_a_page_with_a_few_lines_of_writing_is_not_blank():
     for k in range(6):
         cv2.putText(image, "Joint visits helped families a lot", (200, 700 + 60 * k), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
                     30, 3)
-    assert not _is_blank(image)
+    assert not is_blank(image)
