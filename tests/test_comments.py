@@ -144,16 +144,22 @@ def test_stray_symbols_read_at_a_comment_s_end_send_it_to_review():
     assert lexicon.unknown("Staff & parents - 50% / half, + more... (2 visits) £5!") == ()
 
 
+def shadow(image, zone, share, strength, blur_px, margin_mm=10.0):
+    """A hand's or a phone's shadow with a soft edge over the left `share` of `zone`
+    (and `margin_mm` around it), darkening the page by up to `strength`."""
+    x, y, w, h = zone.box_mm
+    cover = np.zeros_like(image, np.float32)
+    cv2.rectangle(cover, px(x - margin_mm, y - margin_mm), px(x + w * share, y + h + margin_mm), 1.0, -1)
+    image[:] = (image * (1 - strength * cv2.GaussianBlur(cover, (0, 0), blur_px))).astype(np.uint8)
+
+
 def test_a_crease_a_shadow_and_dust_over_blank_zones_are_not_writing(template, page, zones):
     image = page.copy()
     h, w = image.shape
     # A letter fold flattened again: a thin dark ridge straight down the whole page.
     cv2.line(image, (w // 2, 0), (w // 2 + 8, h), 120, 2, cv2.LINE_AA)
     # A hand's shadow over the second zone: a broad dark area with a soft edge.
-    x, y, zw, zh = zones[1].box_mm
-    shadow = np.zeros_like(image, np.float32)
-    cv2.rectangle(shadow, px(x - 5, y - 5), px(x + zw / 2, y + zh + 5), 1.0, -1)
-    image[:] = (image * (1 - 0.45 * cv2.GaussianBlur(shadow, (0, 0), 8))).astype(np.uint8)
+    shadow(image, zones[1], 0.5, 0.45, 8, margin_mm=5.0)
     # Dust on the glass over the third zone: grains of up to 0.5 mm² each, apart.
     x, y, zw, zh = zones[2].box_mm
     for k in range(12):
@@ -235,11 +241,8 @@ def test_a_comment_written_in_a_phones_shadow_is_not_blank(template, page, zones
     """Darkness was measured against the crop's paper: a shadow over most of the zone read
     as ink, broad, and taken away with the writing in it."""
     image = page.copy()
-    x, y, w, h = zones[1].box_mm
     write(image, zones[1], "Health visitors talk more often", scale=0.9, thickness=2)
-    shadow = np.zeros_like(image, np.float32)
-    cv2.rectangle(shadow, px(x - 10, y - 10), px(x + w * 0.7, y + h + 10), 1.0, -1)
-    image[:] = (image * (1 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 20))).astype(np.uint8)
+    shadow(image, zones[1], 0.7, 0.5, 20)
     result = decide_comment(_read_zone(template, image, zones[1]))
     assert result.status is not Status.BLANK, result
 
@@ -250,11 +253,8 @@ def test_words_in_a_phones_shadow_are_transcribed_with_the_rest(template, page, 
     s0013 q08_comment: "Community members bring a different view." reported `ok` for a
     line that starts "Agencies still protect their own budgets.")."""
     image = page.copy()
-    x, y, w, h = zones[1].box_mm
     write(image, zones[1], "Joint visits helped families a lot", scale=0.9, thickness=2)
-    shadow = np.zeros_like(image, np.float32)
-    cv2.rectangle(shadow, px(x - 10, y - 10), px(x + w * 0.45, y + h + 10), 1.0, -1)
-    image[:] = (image * (1 - 0.6 * cv2.GaussianBlur(shadow, (0, 0), 6))).astype(np.uint8)
+    shadow(image, zones[1], 0.45, 0.6, 6)
     reading = CommentReader(template, make_engine(True)).read_page(image, identity(), [zones[1]])[0]
     assert reading.text.split()[:2] == ["Joint", "visits"], reading
 
