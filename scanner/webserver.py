@@ -119,6 +119,10 @@ class LocalHandler(BaseHTTPRequestHandler):
 
     server: LocalServer
     protocol_version = "HTTP/1.1"
+    timeout = 60.0
+    """Seconds a connection may wait for its next request (or a slow read or write)
+    before it is closed: a tab left open or a half-open socket would otherwise hold one of
+    the server's threads for as long as it runs. A browser simply opens a new one."""
     disable_nagle_algorithm = True
     """Headers and body go out as separate writes: with Nagle's algorithm and the
     browser's delayed ACK, each keep-alive response would wait 40 ms."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -204,6 +205,18 @@ def test_a_one_time_address_is_good_for_a_few_minutes_only(shared, monkeypatch):
     monkeypatch.setattr(webserver, "LOGIN_TTL_S", -1.0)
     assert get(shared, _login_path(shared), token="").status == 403
     assert get(shared, "login?code=", token="").status == 403
+
+
+def test_a_connection_left_idle_is_closed(server, monkeypatch):
+    """A browser that opens a connection and never sends on it (a tab left open, a
+    half-open socket) must not hold one of the server's threads for ever."""
+    assert 0 < webserver.LocalHandler.timeout <= 300
+    monkeypatch.setattr(webserver.LocalHandler, "timeout", 0.5)
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as idle:
+        started = time.monotonic()
+        assert idle.recv(1) == b""  # the server hung up
+    assert time.monotonic() - started < 5
 
 
 # --- reading the queue --------------------------------------------------------------------------
