@@ -255,9 +255,11 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         elif unlit and not _clearly_nearest(ab, name, refs):
             cluster.flag = ClusterFlag.BETWEEN
     for cluster in free:
-        if cluster.flag is ClusterFlag.COMPETING and cluster.rival.decision is None:
+        rival = cluster.rival
+        if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
+                and not _plainly_keeps(rival, cluster, refs, gain):
             # Which of the two is the colour is a person's call: neither is taken silently.
-            cluster.rival.flag, cluster.rival.rival = ClusterFlag.COMPETING, cluster
+            rival.flag, rival.rival = ClusterFlag.COMPETING, cluster
     for cluster in free:
         if cluster.flag is None and cluster.rival is None:
             _check_unrivalled(cluster, clusters, template, gain)
@@ -309,6 +311,21 @@ def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -
     d1 = chroma_distance(ab, refs[colour])
     d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
     return (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+
+
+def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> bool:
+    """Whether `rival` is its colour whichever colour `competitor`, flagged for competing
+    for it, turns out to be: plainly of that colour (`_another_ream`) and clearly nearer it
+    than the competitor is, both as the papers are seen and under the fitted light (a light
+    fitted to few clusters can explain either one as the colour; then both stay in doubt).
+    Then only the competitor is in doubt: a big ream on its colour is not sent to review
+    for a few stray sheets beside it."""
+    def keeps(light: np.ndarray) -> bool:
+        ab, theirs = _seen_under(rival.lab, light), _seen_under(competitor.lab, light)
+        own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
+        return _another_ream(ab, rival.colour, refs) and (other - own) / (other + own) >= T.COLOUR_MIN_MARGIN
+
+    return rival.colour is not None and keeps(gain) and keeps(np.ones(3))
 
 
 def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:

@@ -149,9 +149,10 @@ def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
 
 
 def test_two_clusters_competing_for_one_colour_are_both_flagged(template):
+    # Neither is plainly yellow: one ream is off toward pink, the other toward green.
     rng = np.random.default_rng(3)
-    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
-    papers, _ = ream("yellow", yellow, 4, rng)
+    yellow, green, pink = (lab_of(template.colour(name).rgb) for name in ("yellow", "green", "pink"))
+    papers, _ = ream("yellow", yellow + 8 * (pink - yellow) / np.linalg.norm(pink - yellow), 4, rng)
     between, _ = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)  # nearer yellow, but which?
     greens, _ = ream("green", green, 4, rng)
     calibration = calibrate(papers + between + greens, template)
@@ -161,6 +162,39 @@ def test_two_clusters_competing_for_one_colour_are_both_flagged(template):
     results = calibrated(papers + between + greens, template, calibration)
     assert all(results[p.sheet_id].status is Status.REVIEW for c in flagged for p in c.pages)
     assert all(results[p.sheet_id].evidence["colour"] == "green" for p in greens)
+
+
+def test_a_cluster_competing_with_a_ream_on_its_colour_is_flagged_alone(template):
+    rng = np.random.default_rng(3)
+    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
+    papers, truth = ream("yellow", yellow, 4, rng)
+    between, doubtful = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)
+    calibration = calibrate(papers + between, template)
+    flagged = [c for c in calibration.clusters if c.flag]
+    assert len(flagged) == 1 and flagged[0].flag is ClusterFlag.COMPETING
+    assert {p.sheet_id for p in flagged[0].pages} == set(doubtful)
+    results = calibrated(papers + between, template, calibration)
+    assert all(results[s].status is Status.OK and results[s].evidence["colour"] == "yellow" for s in truth)
+    assert all(results[s].status is Status.REVIEW for s in doubtful)
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_a_ream_plainly_its_colour_is_not_doubted_for_a_stray_cluster_beside_it(template, seed):
+    # Seen in a 200-questionnaire batch (seed 611216245): 47 sheets of green paper 0.3 off
+    # green all went to review because 3 sheets 7 off green, toward yellow, competed for it.
+    # The few are in doubt; the many are green whichever colour the few turn out to be.
+    rng = np.random.default_rng(seed)
+    papers, truth = batch(template, lambda lab: lab, sheets=4, seed=seed)
+    green, yellow = (lab_of(template.colour(name).rgb) for name in ("green", "yellow"))
+    many, green_truth = ream("green", green, 12, rng)
+    away = (yellow - green) / np.linalg.norm(yellow - green)
+    stray, stray_truth = ream("green", green + 7.5 * away, 3, rng)
+    calibration = calibrate(papers + many + stray, template)
+    results = calibrated(papers + many + stray, template, calibration)
+    for sheet_id in truth | green_truth:
+        assert results[sheet_id].status is Status.OK, (sheet_id, results[sheet_id].evidence)
+        assert results[sheet_id].evidence["colour"] == (truth | green_truth)[sheet_id]
+    assert all(results[s].status is Status.REVIEW for s in stray_truth)
 
 
 def test_a_second_ream_plainly_of_a_colour_is_matched_to_it_too(template):
