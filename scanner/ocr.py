@@ -193,18 +193,30 @@ class Lexicon:
 
     def unknown(self, text: str) -> tuple[str, ...]:
         """The words of `text` that are in no dictionary (short words, numbers and the signs
-        people write pass; a token of other symbols is a speck or an edge read as text)."""
+        people write between words pass; a token of other symbols, or a sign at either end
+        of the text or beside another sign, is a speck, a staple or an edge read as text)."""
         out = []
-        for token in text.split():
-            word = token.strip(".,;:!?()[]\"'-").lower()
-            if word and not any(ch.isalnum() for ch in word) and word not in WRITTEN_SIGNS:
-                out.append(token)
+        tokens = text.split()
+        words = [token.strip(".,;:!?()[]\"'-").lower() for token in tokens]
+        for i, (token, word) in enumerate(zip(tokens, words)):
+            if word and not _has_letter_or_digit(word):
+                if word not in WRITTEN_SIGNS or not _between_words(words, i):
+                    out.append(token)
                 continue
             if len(word) <= 2 or not word.replace("'", "").replace("-", "").isalpha():
                 continue
             if not any(form in self.words for form in _forms(word)):
                 out.append(token)
         return tuple(out)
+
+
+def _has_letter_or_digit(word: str) -> bool:
+    return any(ch.isalnum() for ch in word)
+
+
+def _between_words(words: list[str], i: int) -> bool:
+    """Whether the `i`th token has a word with a letter or digit on either side."""
+    return 0 < i < len(words) - 1 and _has_letter_or_digit(words[i - 1]) and _has_letter_or_digit(words[i + 1])
 
 
 def _forms(word: str) -> list[str]:

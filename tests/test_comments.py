@@ -144,6 +144,21 @@ def test_stray_symbols_read_at_a_comment_s_end_send_it_to_review():
     assert lexicon.unknown("Staff & parents - 50% / half, + more... (2 visits) £5!") == ()
 
 
+def test_signs_read_after_a_comment_s_last_word_send_it_to_review():
+    """A staple or dust at the end of a printed comment was read "/ /" and the comment
+    reported `ok`, 6% wrong (seed 764588028, s0001 q14_comment). A sign a respondent writes
+    stands between words; one at either end of the text, or beside another sign, is a mark."""
+    from scanner.ocr import Lexicon
+
+    lexicon = Lexicon.system()
+    assert lexicon is not None, "install a word list: apt-get install wbritish"
+    text = "Staff from different agencies have different pay and conditions. / /"
+    assert lexicon.unknown(text) == ("/", "/")
+    assert lexicon.unknown("/ Staff meet") == ("/",)
+    assert lexicon.unknown("Staff meet weekly &") == ("&",)
+    assert lexicon.unknown("Staff / parents meet & talk") == ()
+
+
 def shadow(image, zone, share, strength, blur_px, margin_mm=10.0):
     """A hand's or a phone's shadow with a soft edge over the left `share` of `zone`
     (and `margin_mm` around it), darkening the page by up to `strength`."""
