@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pypdfium2 as pdfium
 
 from scanner.render import page_raster
 from scanner.template import Template
@@ -58,6 +59,16 @@ def fill_in(template: Template, dpi: float = DPI) -> tuple[list[np.ndarray], dic
             answers[item.id] = option.code
         pages.append(image)
     return pages, answers
+
+
+def pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
+    """Every page of the PDF at `path` rendered at `dpi` (black-on-white forms: the channel
+    order does not matter)."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [np.ascontiguousarray(page.render(scale=dpi / 72).to_numpy()[:, :, :3]) for page in pdf]
+    finally:
+        pdf.close()
 
 
 def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
