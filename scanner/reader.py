@@ -279,24 +279,43 @@ class FormsReader:
         return reader.finish(base, loaded, found)
 
     def _best(self, grey: np.ndarray, located: dict[str, Located]) -> tuple[str | None, str]:
-        """The form whose print the page matches clearly best, or None and why not."""
-        if all(found.reg.method is Method.CONTENT for found in located.values()):
-            scores = {form: float(found.reg.inliers) for form, found in located.items()}
-            ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-            clear = len(ranked) == 1 or ranked[1][1] < T.CONTENT_PAGE_MARGIN * ranked[0][1]
-            unit = "features"
-        else:
-            scores = {form: self.readers[form].registrar.content_agreement(grey, found.reg.transform, found.reg.page)
-                      for form, found in located.items()}
-            ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-            clear = len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= T.FORM_AGREEMENT_MARGIN
-            unit = "of their print"
-        if clear:
-            return ranked[0][0], ""
-        (first, a), (second, b) = ranked[:2]
-        shown = (f"{a:.0f} and {b:.0f}" if unit == "features" else f"{a:.0%} and {b:.0%}")
+        """The form whose print the page matches clearly best, or None and why not.
+
+        A page located by markers is judged first by the share of each form page's print
+        it shows (cheap, and clear when the forms' pages differ), then, as a page located
+        by content is, by the features it shares with each form page: two versions of one
+        questionnaire whose pages differ only in their headings are told by these."""
+        measured = []
+        if not all(found.reg.method is Method.CONTENT for found in located.values()):
+            agreement = {form: self.readers[form].registrar.content_agreement(grey, found.reg.transform,
+                                                                                found.reg.page)
+                         for form, found in located.items()}
+            (first, a), (second, b) = _two_best(agreement)
+            if a - b >= T.FORM_AGREEMENT_MARGIN:
+                return first, ""
+            measured.append(f"{a:.0%} and {b:.0%} of their print")
+        features = {form: self._features(grey, form, found) for form, found in located.items()}
+        (first, a), (second, b) = _two_best(features)
+        if b < T.CONTENT_PAGE_MARGIN * a:
+            return first, ""
+        measured.append(f"{a:.0f} and {b:.0f} features")
         return None, (f"its print matches form {first} page {located[first].reg.page} and form {second} page "
-                      f"{located[second].reg.page} almost alike ({shown} {unit}): cannot tell which form it is")
+                      f"{located[second].reg.page} almost alike ({', '.join(measured)}): cannot tell which form "
+                      "it is")
+
+    def _features(self, grey: np.ndarray, form: str, found: Located) -> float:
+        """How many features the page shares with the form page it was located as."""
+        if found.reg.method is Method.CONTENT:
+            return float(found.reg.inliers)
+        registrar = self.readers[form].registrar
+        small, _ = downscale(grey, max(registrar.template.page_size_mm), T.CONTENT_PX_PER_MM)
+        return float(dict(registrar.identify(small)).get(found.reg.page, 0))
+
+
+def _two_best(scores: dict[str, float]) -> tuple[tuple[str, float], tuple[str, float]]:
+    """The best two (form, score), best first; a lone form's runner-up scores 0."""
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    return ranked[0], (ranked[1] if len(ranked) > 1 else ("", 0.0))
 
 
 def make_reader(forms: Forms, engine: OcrEngine) -> PageReader | FormsReader:

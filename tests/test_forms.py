@@ -269,3 +269,29 @@ def test_exports_of_a_survey_of_two_forms_are_per_form(two_forms, tmp_path):
     report = runner.invoke(app, ["report", str(out), "--form", staff.form])
     assert report.exit_code == 0, report.output
     assert (out / f"report-{staff.form}.html").is_file()
+
+
+def test_a_marked_page_whose_qr_code_is_gone_goes_to_the_form_its_print_tells(two_forms, tmp_path):
+    """The parent form's pages with their QR codes torn off: page 1, whose title differs
+    from the staff form's, is told by its print (the features it shares with each form's
+    page 1); page 2, printed as the staff form's page 2, is unrecognised naming both forms,
+    never read as either."""
+    from scans import px
+
+    _, _, staff, parent = two_forms
+    pages, answers = fill_in(parent, DPI)
+    x, y = parent.registration.qr_at_mm
+    side = parent.registration.qr_size_mm
+    for k, page in enumerate(pages):
+        page[px(y - 1): px(y + side + 1), px(x - 1): px(x + side + 1)] = 255
+        cv2.imwrite(str(tmp_path / f"p{k + 1}.png"), page)
+
+    scan([tmp_path / "p1.png", tmp_path / "p2.png"], Forms.of([staff, parent]), tmp_path / "out", jobs=1, ocr=False)
+
+    first, second = _read(tmp_path / "out" / "pages.csv")
+    assert first["status"] == "used", first["reason"]
+    (row,) = _read(tmp_path / "out" / "responses.csv")
+    assert row["form"] == parent.form
+    assert row[f"{parent.form}.q01"] == str(answers["q01"])
+    assert second["status"] == "unrecognised"
+    assert "cannot tell which form" in second["reason"] and staff.form in second["reason"]
