@@ -162,6 +162,8 @@ class Assembler:
         if result.status is PageStatus.USED and not result.form:
             # Read before readings named their form (kept in the store): the run's only form.
             result = replace(result, form=self.forms.get("").form)
+        if result.status is PageStatus.USED and len(result.forms) > 1:
+            result = self._by_sequence(result)
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
@@ -176,6 +178,18 @@ class Assembler:
             self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
                                                            form=result.form)
         self._attach(self._open, result, row)
+
+    def _by_sequence(self, result: PageResult) -> PageResult:
+        """A page that several forms print alike (`PageResult.forms`) is a page of the open
+        questionnaire's form when that is one of them and the questionnaire lacks the page;
+        else nothing tells its form, and it is not read."""
+        sheet = self._open
+        if (sheet is not None and sheet.source == result.source and sheet.form in result.forms
+                and result.form_page not in sheet.pages and result.form_page != self._template(sheet).page_numbers[0]):
+            return replace(result, form=sheet.form, forms=(), reason="")
+        return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
+                          f"{result.reason}, and it follows no questionnaire of either that lacks its page",
+                          result.content_hash)
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -42,6 +42,9 @@ class PageResult:
     content_hash: str = ""
     form: str = ""
     """The form the page is a page of (`Template.form`), when used."""
+    forms: tuple[str, ...] = ()
+    """Of several forms, those whose same page it is, printed alike (read alike by each):
+    the questionnaire it follows tells which (`assemble`); `reason` says why its print cannot."""
     form_page: int | None = None
     serial: int | None = None
     qr_read: bool = False
@@ -263,10 +266,22 @@ class FormsReader:
         if not located:
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason="; ".join(f"form {form}: {reason}" for form, reason in refused.items()))
-        form, why = self._best(loaded.grey, located)
-        if form is None:
+        form, why, rivals = self._best(loaded.grey, located)
+        if form is not None:
+            return self.readers[form].finish(base, loaded, located[form])
+        if not self._alike(located, rivals):
             return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=why)
-        return self.readers[form].finish(base, loaded, located[form])
+        # The same page of both forms, read alike by either: the questionnaire it follows tells (`assemble`).
+        result = self.readers[rivals[0]].finish(base, loaded, located[rivals[0]])
+        return replace(result, forms=rivals, reason=why) if result.status is PageStatus.USED else result
+
+    def _alike(self, located: dict[str, Located], rivals: tuple[str, str]) -> bool:
+        """Whether the two forms' pages the page was located as are one page: the same
+        number, items and comment zones where they are, so that either form reads it alike."""
+        (a, found_a), (b, found_b) = [(self.readers[form].template, located[form]) for form in rivals]
+        page = found_a.reg.page
+        return (found_b.reg.page == page and a.page_size_mm == b.page_size_mm
+                and a.items_on(page) == b.items_on(page) and a.comments_on(page) == b.comments_on(page))
 
     def _by_qr(self, base: dict, loaded: LoadedPage, found: Located, reader_form: str) -> PageResult:
         """The page whose QR code names a form of the run, read as that form's page (located
@@ -278,8 +293,9 @@ class FormsReader:
                 return found
         return reader.finish(base, loaded, found)
 
-    def _best(self, grey: np.ndarray, located: dict[str, Located]) -> tuple[str | None, str]:
-        """The form whose print the page matches clearly best, or None and why not.
+    def _best(self, grey: np.ndarray, located: dict[str, Located]) -> tuple[str | None, str, tuple[str, str]]:
+        """The form whose print the page matches clearly best, or None and why not; and
+        the two best forms.
 
         A page located by markers is judged first by the share of each form page's print
         it shows (cheap, and clear when the forms' pages differ), then, as a page located
@@ -292,16 +308,16 @@ class FormsReader:
                          for form, found in located.items()}
             (first, a), (second, b) = _two_best(agreement)
             if a - b >= T.FORM_AGREEMENT_MARGIN:
-                return first, ""
+                return first, "", (first, second)
             measured.append(f"{a:.0%} and {b:.0%} of their print")
         features = {form: self._features(grey, form, found) for form, found in located.items()}
         (first, a), (second, b) = _two_best(features)
         if b < T.CONTENT_PAGE_MARGIN * a:
-            return first, ""
+            return first, "", (first, second)
         measured.append(f"{a:.0f} and {b:.0f} features")
         return None, (f"its print matches form {first} page {located[first].reg.page} and form {second} page "
                       f"{located[second].reg.page} almost alike ({', '.join(measured)}): cannot tell which form "
-                      "it is")
+                      "it is"), (first, second)
 
     def _features(self, grey: np.ndarray, form: str, found: Located) -> float:
         """How many features the page shares with the form page it was located as."""

@@ -272,26 +272,31 @@ def test_exports_of_a_survey_of_two_forms_are_per_form(two_forms, tmp_path):
 
 
 def test_a_marked_page_whose_qr_code_is_gone_goes_to_the_form_its_print_tells(two_forms, tmp_path):
-    """The parent form's pages with their QR codes torn off: page 1, whose title differs
-    from the staff form's, is told by its print (the features it shares with each form's
-    page 1); page 2, printed as the staff form's page 2, is unrecognised naming both forms,
-    never read as either."""
+    """The parent form's pages with their QR codes torn off, in one file: page 1, whose
+    title differs from the staff form's, is told by its print (the features it shares
+    with each form's page 1); page 2, printed as the staff form's page 2, follows it and
+    completes its questionnaire. The same page 2 alone in a file of its own is
+    unrecognised, naming both forms, never read as either."""
     from scans import px
 
     _, _, staff, parent = two_forms
     pages, answers = fill_in(parent, DPI)
     x, y = parent.registration.qr_at_mm
     side = parent.registration.qr_size_mm
-    for k, page in enumerate(pages):
+    for page in pages:
         page[px(y - 1): px(y + side + 1), px(x - 1): px(x + side + 1)] = 255
-        cv2.imwrite(str(tmp_path / f"p{k + 1}.png"), page)
+    (tmp_path / "parent.pdf").write_bytes(jpeg_pdf(pages))
+    cv2.imwrite(str(tmp_path / "page2.png"), pages[1])
 
-    scan([tmp_path / "p1.png", tmp_path / "p2.png"], Forms.of([staff, parent]), tmp_path / "out", jobs=1, ocr=False)
+    scan([tmp_path / "parent.pdf", tmp_path / "page2.png"], Forms.of([staff, parent]), tmp_path / "out", jobs=1,
+         ocr=False)
 
-    first, second = _read(tmp_path / "out" / "pages.csv")
-    assert first["status"] == "used", first["reason"]
+    first, second, alone = _read(tmp_path / "out" / "pages.csv")
+    assert (first["status"], second["status"]) == ("used", "used"), (first["reason"], second["reason"])
     (row,) = _read(tmp_path / "out" / "responses.csv")
-    assert row["form"] == parent.form
+    assert row["form"] == parent.form and row["flags"] == ""
     assert row[f"{parent.form}.q01"] == str(answers["q01"])
-    assert second["status"] == "unrecognised"
-    assert "cannot tell which form" in second["reason"] and staff.form in second["reason"]
+    assert all(row[item] == str(code) for item, code in answers.items() if item != "q01")
+    assert alone["status"] == "unrecognised"
+    assert "cannot tell which form" in alone["reason"] and staff.form in alone["reason"]
+    assert "follows no questionnaire" in alone["reason"]
