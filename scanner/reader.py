@@ -238,9 +238,10 @@ class FormsReader:
 
     A form's QR code names its form: the page goes to that form. A page without one (a
     form printed without markers, or a code that cannot be read) is located on every
-    form, and goes to the one whose print it matches clearly best: by matched features
-    when told by content, else by the share of the form page's print it shows. Two forms
-    matched nearly alike make it `unrecognised`, naming both.
+    form, and goes to the one whose print it matches clearly best (`_best`). Two forms
+    matched nearly alike make it `unrecognised`, naming both; unless it is the same page
+    of both (`_alike`): then it is read, naming both forms, and the questionnaire it
+    follows tells which (`assemble`).
     """
 
     def __init__(self, forms: Forms, engine: OcrEngine):
@@ -278,6 +279,8 @@ class FormsReader:
     def _alike(self, located: dict[str, Located], rivals: tuple[str, str]) -> bool:
         """Whether the two forms' pages the page was located as are one page: the same
         number, items and comment zones where they are, so that either form reads it alike."""
+        if rivals[1] not in located:
+            return False
         (a, found_a), (b, found_b) = [(self.readers[form].template, located[form]) for form in rivals]
         page = found_a.reg.page
         return (found_b.reg.page == page and a.page_size_mm == b.page_size_mm

@@ -71,6 +71,18 @@ def pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
         pdf.close()
 
 
+def filled_wordform(pdf: Path, truth: dict, copy: int, dpi: float) -> tuple[list[np.ndarray], dict[str, str]]:
+    """The pages of the word-processor form (tests/data) with copy number `copy`'s ticks:
+    item k's option (k + copy) modulo its count; and the code ticked for each item."""
+    pages = pdf_pages(pdf, dpi)
+    answers = {}
+    for k, item in enumerate(truth["items"]):
+        option = item["options"][(k + copy) % len(item["options"])]
+        tick(pages[item["page"] - 1], option["box_mm"], dpi)
+        answers[item["id"]] = str(option["code"])
+    return pages, answers
+
+
 def jpeg(image: np.ndarray, quality: int = 85) -> bytes:
     ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok

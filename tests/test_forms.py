@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from scans import fill_in, jpeg_pdf, pdf_pages, tick
+from scans import fill_in, filled_wordform, jpeg_pdf
 from scanner.cli import app
 from scanner.draft import draft_correspondence, draft_template, write_draft
 from scanner.errors import UsageError
@@ -188,12 +188,7 @@ def test_markerless_forms_each_page_goes_to_the_form_whose_print_it_matches(temp
     fields = draft_correspondence(word, truth)
     images, expected = [], []
     for copy in range(2):
-        pages = pdf_pages(DATA / "wordform.pdf", DPI)
-        answers = {}
-        for k, item in enumerate(truth["items"]):
-            option = item["options"][(k + copy) % len(item["options"])]
-            tick(pages[item["page"] - 1], option["box_mm"], DPI)
-            answers[item["id"]] = str(option["code"])
+        pages, answers = filled_wordform(DATA / "wordform.pdf", truth, copy, DPI)
         images += pages
         expected.append((word.form, answers))
         if copy == 0:

@@ -18,7 +18,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from scans import fill_in, pdf_pages, tick
+from scans import fill_in, filled_wordform, pdf_pages
 from scanner import api
 from scanner.draft import draft_correspondence, draft_template, write_draft
 from scanner.errors import TemplateError
@@ -109,12 +109,7 @@ def test_a_word_processor_form_drafted_from_a_scan_of_its_blank_is_read(tmp_path
     drafted = load_template(tmp_path / "form.yaml")
     filled, ticked = [], []
     for copy in range(2):
-        pages = pdf_pages(DATA / "wordform.pdf", DPI)
-        answers = {}
-        for k, item in enumerate(truth["items"]):
-            option = item["options"][(k + copy) % len(item["options"])]
-            tick(pages[item["page"] - 1], option["box_mm"], DPI)
-            answers[item["id"]] = str(option["code"])
+        pages, answers = filled_wordform(DATA / "wordform.pdf", truth, copy, DPI)
         filled += [_warp(pages[0], -1.0, 0.96), pages[1]] if copy == 0 else [p[::-1, ::-1] for p in pages]
         ticked.append(answers)
     batch = tmp_path / "filled.tif"
