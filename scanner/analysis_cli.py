@@ -22,14 +22,17 @@ TemplateOpt = Annotated[Optional[str], typer.Option(
     "--template", "-t", help="The template, a file or a shipped template's name, if not the one the survey was "
                              "scanned with (it must be of the same form and version).")]
 
+FormOpt = Annotated[Optional[str], typer.Option(
+    "--form", help="Of a survey scanned with several forms: the form to read (its questionnaires only).")]
+
 ExportFormat = Enum("ExportFormat", {name: name for name in [*WRITERS, "all"]}, type=str)
 TableFormat = Enum("TableFormat", {"text": "text", "csv": "csv", "markdown": "markdown"}, type=str)
 
 
-def _dataset(out: Path, template: str | None):
+def _dataset(out: Path, template: str | None, form: str | None):
     from scanner import open_survey
 
-    return run(run(open_survey, out, template).dataset)
+    return run(run(open_survey, out, template, form).dataset)
 
 
 def export_command(
@@ -37,8 +40,9 @@ def export_command(
     formats: Annotated[Optional[list[ExportFormat]], typer.Option(
         "--format", "-f", help="File format; repeat for several, or `all`. Default: csv.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Folder for the files (default: OUT/export).")] = None,
+        "--output", "-o", help="Folder for the files (default: OUT/export, or OUT/export/FORM with --form).")] = None,
     template: TemplateOpt = None,
+    form: FormOpt = None,
     require_reviewed: Annotated[bool, typer.Option(
         "--require-reviewed",
         help="Fail (exit code 5) instead of warning when answers still wait for review.")] = False,
@@ -59,10 +63,10 @@ def export_command(
     """
     from scanner.export import export
 
-    ds = _dataset(out, template)
+    ds = _dataset(out, template, form)
     chosen = [f.value for f in formats or []] or ["csv"]
     names = list(WRITERS) if "all" in chosen else chosen
-    folder = output if output is not None else out / "export"
+    folder = output if output is not None else out / "export" / (form or "")
     result = run(export, ds, folder, names, require_reviewed=require_reviewed)
     if as_json:
         typer.echo(json.dumps({"files": [str(p) for p in result.files], "unresolved": result.unresolved,
@@ -87,6 +91,7 @@ def tabulate_command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
     = None,
     template: TemplateOpt = None,
+    form: FormOpt = None,
 ) -> None:
     """Frequency tables per item: n and % of valid answers, missing counted apart.
 
@@ -100,7 +105,7 @@ def tabulate_command(
 
     from scanner.tabulate import render, render_themes, tabulate, text_width, theme_counts, themes_text_width
 
-    ds = _dataset(out, template)
+    ds = _dataset(out, template, form)
     if themes:
         counts = run(theme_counts, ds, by)
         rendered, width, what = run(render_themes, counts, fmt.value), themes_text_width(counts), "theme tables"
@@ -129,11 +134,13 @@ def tabulate_command(
 def report_command(
     out: OutArg = Path("scan-results"),
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="The HTML file to write (default: OUT/report.html).")] = None,
+        "--output", "-o", help="The HTML file to write (default: OUT/report.html, or OUT/report-FORM.html "
+                                    "with --form).")] = None,
     distributed: Annotated[Optional[str], typer.Option(
         "--distributed", help="Questionnaires handed out per programme, for response rates: A=40,B=40 "
                               "(a programme's name, paper colour or last word).")] = None,
     template: TemplateOpt = None,
+    form: FormOpt = None,
 ) -> None:
     """Write the survey report: one HTML file that opens offline in any browser.
 
@@ -145,6 +152,7 @@ def report_command(
     from scanner.report import parse_distributed, write_report
 
     counts = run(parse_distributed, distributed)
-    ds = _dataset(out, template)
-    path = run(write_report, ds, output if output is not None else out / "report.html", counts, out)
+    ds = _dataset(out, template, form)
+    default = out / (f"report-{form}.html" if form else "report.html")
+    path = run(write_report, ds, output if output is not None else default, counts, out)
     typer.echo(f"wrote {path} ({len(ds.data)} questionnaires)", err=True)

@@ -150,16 +150,18 @@ class Survey:
                            report)
 
 
-def open_survey(out: str | Path = "scan-results", template: TemplateLike = None) -> Survey:
+def open_survey(out: str | Path = "scan-results", template: TemplateLike = None, form: str | None = None) -> Survey:
     """The survey scanned into `out`, read with the template it was scanned with.
 
     Args:
         out: the scan's out folder (holding survey.sqlite).
         template: None for the survey's own template (kept in its folder); a template,
             file or shipped name of the same form and version overrides it.
+        form: of a survey scanned with several forms, the one to read (its
+            questionnaires only); required there.
 
     Raises:
-        UsageError: `out` holds no scan results.
+        UsageError: `out` holds no scan results; a survey of several forms and no `form`.
         TemplateError: the template given is of another form.
     """
-    return Survey(Path(out), survey_template(out, template))
+    return Survey(Path(out), survey_template(out, template, form))

@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scanner import comments as comment_stage
 from scanner import marks
 from scanner.colour import ColourDecision, classify
+from scanner.forms import Forms
 from scanner.reader import PageResult
 from scanner.results import FieldResult, PageStatus, Reason, Status
 from scanner.template import Template
@@ -55,6 +56,8 @@ class Sheet:
     flags: list[str] = field(default_factory=list)
     colour: ColourDecision | None = None
     results: list[FieldResult] = field(default_factory=list)
+    form: str = ""
+    """The form its pages are pages of (`Template.form`)."""
 
 
 def proposed_id(template: Template, serial: int | None, first_page_hash: str) -> str:
@@ -74,6 +77,8 @@ class KnownSheet:
     """The content hashes of its pages."""
     places: frozenset[tuple[str, int]]
     """(resolved path, page) of the input pages it was assembled from."""
+    form: str = ""
+    """Its form; empty in a survey stored before sheets named their form."""
 
 
 class SheetRegister:
@@ -84,7 +89,8 @@ class SheetRegister:
     re-run of the same scans, in any order, under any spelling of their paths, in other
     files or with pages appended, finds every sheet by its images; a file scanned again
     (a page re-scanned, so a new image at the same place) finds it by place. A numbered
-    copy is only ever the known sheet of the same serial. Each known sheet is claimed
+    copy is only ever the known sheet of the same serial, and a sheet only ever one of
+    its form. Each known sheet is claimed
     once a run. A sheet matching none is new: it takes `proposed_id`, with `-2`, `-3`, ...
     when that id is taken (a second questionnaire with the same serial, or the same first
     page scanned twice), so that two questionnaires are never merged into one. A sheet
@@ -115,7 +121,8 @@ class SheetRegister:
             if (row.path, row.page) in self._by_place:
                 score[self._by_place[row.path, row.page]] += 1
         matches = sorted((-n, sheet_id) for sheet_id, n in score.items()
-                         if sheet_id not in self.claimed and self._same_serial(sheet, self.known[sheet_id]))
+                         if sheet_id not in self.claimed and self._same_serial(sheet, self.known[sheet_id])
+                         and self.known[sheet_id].form in ("", sheet.form))
         sheet_id = matches[0][1] if matches else self._free(proposed)
         twins = sorted({self._read[p.content_hash] for p in sheet.pages.values() if p.content_hash in self._read})
         if twins:
@@ -139,8 +146,9 @@ class SheetRegister:
 class Assembler:
     """Takes page results in input order; yields sheets as they are complete or closed."""
 
-    def __init__(self, template: Template, programme: str | None = None, register: SheetRegister | None = None):
-        self.template = template
+    def __init__(self, template: Template | Forms, programme: str | None = None,
+                 register: SheetRegister | None = None):
+        self.forms = Forms.of(template)
         self.programme = programme
         self.register = register or SheetRegister()
         self.rows: list[PageRow] = []
@@ -151,17 +159,37 @@ class Assembler:
     def add(self, result: PageResult, path: str = "") -> Iterator[Sheet]:
         """Account for one page (from the input file at resolved `path`); yield any sheet
         that this page closes."""
+        if result.status is PageStatus.USED and not result.form:
+            # Read before readings named their form (kept in the store): the run's only form.
+            result = replace(result, form=self.forms.get("").form)
+        if result.status is PageStatus.USED and len(result.forms) > 1:
+            result = self._by_sequence(result)
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
-        if self._open is not None and self._open.source != result.source:
+        if self._open is not None and (self._open.source != result.source or
+                                       (result.status is PageStatus.USED and self._open.form != result.form)):
+            # A questionnaire's pages are all of one form: a page of another ends it.
             yield from self._close_open()
         if result.status is not PageStatus.USED:
             return
         if self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
-            self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial)
+            self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
+                                                           form=result.form)
         self._attach(self._open, result, row)
+
+    def _by_sequence(self, result: PageResult) -> PageResult:
+        """A page that several forms print alike (`PageResult.forms`) is a page of the open
+        questionnaire's form when that is one of them and the questionnaire lacks the page;
+        else nothing tells its form, and it is not read."""
+        sheet = self._open
+        if (sheet is not None and sheet.source == result.source and sheet.form in result.forms
+                and result.form_page not in sheet.pages and result.form_page != self._template(sheet).page_numbers[0]):
+            return replace(result, form=sheet.form, forms=(), reason="")
+        return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
+                          f"{result.reason}, and it follows no questionnaire of either that lacks its page",
+                          result.content_hash)
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""
@@ -178,15 +206,15 @@ class Assembler:
         if result.form_page in sheet.pages:
             # A page the sheet has already: a double feed while the sheet is incomplete;
             # else the next questionnaire (on numbered copies, another with this serial).
-            return not self._complete(sheet) and result.form_page != self.template.page_numbers[0]
-        return numbered or result.form_page != self.template.page_numbers[0]
+            return not self._complete(sheet) and result.form_page != self._template(sheet).page_numbers[0]
+        return numbered or result.form_page != self._template(sheet).page_numbers[0]
 
     def _unpark(self, result: PageResult) -> Sheet | None:
         """The parked sheet of this serial that lacks this page, if any."""
         if result.serial is None:
             return None
         for k, sheet in enumerate(self._parked):
-            if sheet.serial == result.serial and result.form_page not in sheet.pages:
+            if sheet.serial == result.serial and sheet.form == result.form and result.form_page not in sheet.pages:
                 return self._parked.pop(k)
         return None
 
@@ -201,8 +229,11 @@ class Assembler:
             return
         sheet.pages[result.form_page] = result
 
+    def _template(self, sheet: Sheet) -> Template:
+        return self.forms.get(sheet.form)
+
     def _complete(self, sheet: Sheet) -> bool:
-        return set(sheet.pages) >= set(self.template.page_numbers)
+        return set(sheet.pages) >= set(self._template(sheet).page_numbers)
 
     def _close_open(self) -> Iterator[Sheet]:
         if self._open is None:
@@ -214,7 +245,7 @@ class Assembler:
             yield self._decide(sheet)
 
     def _decide(self, sheet: Sheet) -> Sheet:
-        t = self.template
+        t = self._template(sheet)
         first = sheet.pages[min(sheet.pages)]
         sheet.sheet_id = self.register.identify(sheet, proposed_id(t, sheet.serial, first.content_hash))
         for row in sheet.rows:

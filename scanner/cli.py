@@ -201,9 +201,11 @@ def scan_command(
     files: Annotated[Optional[list[str]], typer.Argument(
         help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.", show_default=False,
         metavar="FILES")] = None,
-    template: Annotated[Optional[str], typer.Option(
+    template: Annotated[Optional[list[str]], typer.Option(
         "--template", "-t", help="The template: a file or a shipped template's name (default: the survey's own "
-                                 "when --out holds one, else the only one shipped).")] = None,
+                                 "when --out holds one, else the only one shipped). Repeat it, or name a folder "
+                                 "of templates, to read several forms in one run: each page goes to its form.")]
+    = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The survey's folder: store, CSVs, crops.")] = Path("scan-results"),
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = 0,
     cluster: Annotated[Optional[str], typer.Option(

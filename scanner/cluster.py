@@ -18,7 +18,8 @@ from scanner.errors import ClusterError, UsageError
 from scanner.executors import WINDOW_PER_JOB, Pending
 from scanner.load import PageTask, portable
 from scanner.ocr import make_engine
-from scanner.reader import PageReader, PageResult
+from scanner.forms import Forms
+from scanner.reader import FormsReader, PageReader, PageResult, make_reader
 from scanner.results import PageStatus
 from scanner.template import Template
 
@@ -42,7 +43,7 @@ class _ReaderPlugin(WorkerPlugin):
 
     name = "scanner-page-reader"
 
-    def __init__(self, template: Template, ocr: bool):
+    def __init__(self, template: Template | Forms, ocr: bool):
         self.template = template
         self.ocr = ocr
         self._local = threading.local()
@@ -53,10 +54,10 @@ class _ReaderPlugin(WorkerPlugin):
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["template"], state["ocr"])
 
-    def reader(self) -> PageReader:
+    def reader(self) -> PageReader | FormsReader:
         """This thread's reader, made on its first page."""
         if not hasattr(self._local, "reader"):
-            self._local.reader = PageReader(self.template, make_engine(self.ocr))
+            self._local.reader = make_reader(Forms.of(self.template), make_engine(self.ocr))
         return self._local.reader
 
 
@@ -73,7 +74,7 @@ class DaskCluster:
     stops with a `ClusterError`: what is stored stays, and a re-run completes it.
     """
 
-    def __init__(self, address: str, template: Template, ocr: bool):
+    def __init__(self, address: str, template: Template | Forms, ocr: bool):
         self._cluster = None
         if address.startswith("local:"):
             workers = _local_workers(address)

@@ -291,9 +291,13 @@ def _dummies(value: str, status: str, codes: list[int], outcome: str = "") -> li
 
 
 def build_dataset(store: Store, template: Template) -> Dataset:
-    """The survey in `store`, read with `template`, as a labelled dataset."""
+    """The survey in `store`, read with `template`, as a labelled dataset: the
+    questionnaires of its form (a survey may hold several forms)."""
+    # A sheet stored before sheets named their form ('') is of the survey's only form.
+    sheets = pd.read_sql_query("SELECT sheet_id, source, first_page, colour FROM sheets WHERE form IN ('', ?) "
+                               "ORDER BY seq", store.db, params=(template.form,))
     cells = final_items(store)
-    sheets = pd.read_sql_query("SELECT sheet_id, source, first_page, colour FROM sheets ORDER BY seq", store.db)
+    cells = cells[cells["sheet_id"].isin(sheets["sheet_id"])]
     found = {(r.sheet_id, r.item): (r.value, r.status) for r in cells.itertuples(index=False)}
     outcomes = decision_outcomes(store)
     absent = ("", Status.REVIEW.value)  # an item the store does not have for this sheet
@@ -339,7 +343,8 @@ def build_dataset(store: Store, template: Template) -> Dataset:
     dataset_cells = cells[["sheet_id", "item", "value", "status", "machine_status", "reason", "crop",
                            "form_page", "source", "first_page", "confidence"]].copy()
     dataset = Dataset(template, data, tuple(variables), pd.DataFrame(), dataset_cells, pages_table(store),
-                      sheets_table(store, cells), tuple(codebook(store)), comment_codings(store))
+                      sheets_table(store, cells, list(sheets["sheet_id"])), tuple(codebook(store)),
+                      comment_codings(store))
     return replace(dataset, comments=with_themes(comments_frame(dataset), dataset.coded_comments))
 
 

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 from scanner.errors import MissingDependencyError
 from scanner.load import PageTask
 from scanner.ocr import OcrEngine, make_engine
-from scanner.reader import PageReader, PageResult
+from scanner.forms import Forms
+from scanner.reader import FormsReader, PageReader, PageResult, make_reader
 from scanner.results import PageStatus
 from scanner.template import Template
 
@@ -70,8 +71,8 @@ class PageExecutor(Protocol):
 class InProcess:
     """Reads each page here and now: `--jobs 1` and tests."""
 
-    def __init__(self, template: Template, engine: OcrEngine):
-        self._reader = PageReader(template, engine)
+    def __init__(self, template: Template | Forms, engine: OcrEngine):
+        self._reader = make_reader(Forms.of(template), engine)
         self.window = 1
 
     def submit(self, task: PageTask) -> PageResult:
@@ -84,13 +85,13 @@ class InProcess:
         """Nothing to stop."""
 
 
-_worker: PageReader | None = None  # one per worker process, set by its initializer
+_worker: PageReader | FormsReader | None = None  # one per worker process, set by its initializer
 
 
-def _init_worker(template: Template, ocr: bool, parent: int) -> None:
+def _init_worker(template: Template | Forms, ocr: bool, parent: int) -> None:
     global _worker
     _die_with(parent)
-    _worker = PageReader(template, make_engine(ocr))
+    _worker = make_reader(Forms.of(template), make_engine(ocr))
 
 
 def _die_with(parent: int) -> None:
@@ -121,7 +122,7 @@ class ProcessPool:
     fresh pool; a page whose worker dies again alone is that page's error.
     """
 
-    def __init__(self, jobs: int, template: Template, ocr: bool):
+    def __init__(self, jobs: int, template: Template | Forms, ocr: bool):
         self._args = (jobs, template, ocr)
         self.window = WINDOW_PER_JOB * jobs
         self.executor = self._new_executor()
@@ -170,7 +171,7 @@ class ProcessPool:
         self.executor.shutdown(cancel_futures=True)
 
 
-def make_executor(template: Template, engine: OcrEngine, ocr: bool, jobs: int,
+def make_executor(template: Template | Forms, engine: OcrEngine, ocr: bool, jobs: int,
                   cluster: str | None = None) -> PageExecutor:
     """The executor for a scan: the cluster when one is named, else a pool for more than one job."""
     if cluster:

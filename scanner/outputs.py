@@ -32,13 +32,14 @@ import pandas as pd
 
 import scanner.results
 import scanner.spreadsheet
+from scanner.forms import Forms
 from scanner.results import Reason, Status
 from scanner.spreadsheet import write_csv_for_people
 from scanner.store import ROW_KINDS, Store
 from scanner.template import Template
 
 FINAL_SQL = """
-SELECT s.seq AS sheet_seq, s.source, s.first_page, r.sheet_id, r.item, r.ord, r.form_page,
+SELECT s.seq AS sheet_seq, s.source, s.first_page, s.form, r.sheet_id, r.item, r.ord, r.form_page,
        r.value AS machine_value, r.status AS machine_status, r.confidence, r.reason, r.crop, r.evidence,
        d.value AS decided_value, d.stale AS decision_stale, d.reviewer, d.decided_at
 FROM results r
@@ -82,31 +83,41 @@ def final_items(store: Store, sheet_ids: Sequence[str] | None = None) -> pd.Data
     return df
 
 
-def items_table(store: Store, final: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`items.csv`: the contract's columns first, then where to look and why."""
+def items_table(store: Store, final: pd.DataFrame | None = None, forms: Forms | None = None) -> pd.DataFrame:
+    """`items.csv`: the contract's columns first, then where to look and why (and, in a
+    survey of several `forms`, each sheet's form)."""
     df = final_items(store) if final is None else final
-    return df[["sheet_id", "item", "value", "status", "confidence", "reason", "form_page", "crop",
-               "source", "first_page"]].rename(columns={"form_page": "page"})
+    columns = ["sheet_id", "item", "value", "status", "confidence", "reason", "form_page", "crop",
+               "source", "first_page"] + (["form"] if forms is not None and forms.several else [])
+    return df[columns].rename(columns={"form_page": "page"})
 
 
-def responses_table(store: Store, template: Template, final: pd.DataFrame | None = None,
+def responses_table(store: Store, template: Template | Forms, final: pd.DataFrame | None = None,
                     sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """`responses.csv`: one row per sheet (of `sheet_ids` when given), each item's resolved
-    code and each comment."""
+    code and each comment. Of several forms: a column per item of any form (`Forms.columns`),
+    empty where the sheet's form has no such item, and each sheet's form last."""
+    forms = Forms.of(template)
+    columns = forms.columns()
     df = (final_items(store, sheet_ids) if final is None else final).copy()
     df["answer"] = df["value"].where(df["status"].isin(RESOLVED), "")
+    if forms.several:
+        df["item"] = [columns.get((form, item), item) for form, item in zip(df["form"], df["item"])]
     wide = df.pivot(index="sheet_id", columns="item", values="answer")
     only, args = _only(sheet_ids)
-    sheets = pd.read_sql_query(f"SELECT sheet_id, source, first_page, colour FROM sheets WHERE 1 {only} "
+    sheets = pd.read_sql_query(f"SELECT sheet_id, source, first_page, colour, form FROM sheets WHERE 1 {only} "
                                "ORDER BY seq", store.db, params=args)
     sheets = sheets.set_index("sheet_id")
-    fields = ["programme"] + template.field_ids()
-    wide = wide.reindex(index=sheets.index, columns=fields).fillna("")
+    fields = list(dict.fromkeys(columns.values()))
+    # As objects: a column of another form's item, empty on every sheet here, would be floats.
+    wide = wide.reindex(index=sheets.index, columns=["programme"] + fields).astype(object).fillna("")
     out = sheets[["source", "first_page"]].join(wide[["programme"]])
     out["colour"] = sheets["colour"]
-    out = out.join(wide[template.field_ids()])
+    out = out.join(wide[fields])
     problems = sheet_problems(store, sheet_ids)
     out["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in out.index]
+    if forms.several:
+        out["form"] = sheets["form"]
     return out.reset_index()
 
 
@@ -143,9 +154,10 @@ def sheet_problems(store: Store, sheet_ids: Sequence[str] | None = None) -> dict
 
 
 def sheets_table(store: Store, final: pd.DataFrame | None = None,
-                 sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
+                 sheet_ids: Sequence[str] | None = None, forms: Forms | None = None) -> pd.DataFrame:
     """`sheets.csv`: one row per questionnaire (of `sheet_ids` when given): where it starts,
-    its serial, programme (as in responses.csv), the form pages found, and its problems."""
+    its serial, programme (as in responses.csv), the form pages found, and its problems
+    (and, in a survey of several `forms`, its form)."""
     df = (final_items(store, sheet_ids) if final is None else final)
     programme = df[df["item"] == "programme"].set_index("sheet_id")
     programme = programme["value"].where(programme["status"].isin(RESOLVED), "")
@@ -157,6 +169,9 @@ def sheets_table(store: Store, final: pd.DataFrame | None = None,
     df["pages"] = [" ".join(sorted(json.loads(h), key=int)) for h in df.pop("page_hashes")]
     problems = sheet_problems(store, sheet_ids)
     df["flags"] = [FLAG_SEPARATOR.join(problems.get(sheet_id, [])) for sheet_id in df["sheet_id"]]
+    if forms is not None and forms.several:
+        df["form"] = df["sheet_id"].map(dict(store.db.execute(
+            f"SELECT sheet_id, form FROM sheets WHERE 1 {only}", args).fetchall()))
     return df
 
 
@@ -170,12 +185,13 @@ def pages_table(store: Store) -> pd.DataFrame:
                              dtype={"page": "Int64", "form_page": "Int64"})
 
 
-def _tables(store: Store, template: Template, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
+def _tables(store: Store, template: Template | Forms, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
     """The rows of `sheet_ids` in each file the store keeps rendered."""
     final = final_items(store, sheet_ids)
-    return {"responses": responses_table(store, template, final, sheet_ids),
-            "items": items_table(store, final),
-            "sheets": sheets_table(store, final, sheet_ids)}
+    forms = Forms.of(template)
+    return {"responses": responses_table(store, forms, final, sheet_ids),
+            "items": items_table(store, final, forms),
+            "sheets": sheets_table(store, final, sheet_ids, forms)}
 
 
 def _records(df: pd.DataFrame) -> list[str]:
@@ -197,7 +213,7 @@ def _records(df: pd.DataFrame) -> list[str]:
     return records
 
 
-def render_rows(store: Store, template: Template,
+def render_rows(store: Store, template: Template | Forms,
                 sheet_ids: Sequence[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Each file's header, and the text of each stored sheet of `sheet_ids` in each file
     (by sheet, then by kind: `store.ROW_KINDS`); sheets not in the store are left out."""
@@ -225,12 +241,16 @@ def _renderer() -> str:
 RENDERER = _renderer()
 
 
-def _rows_key(template: Template) -> str:
+def _rows_key(template: Template | Forms) -> str:
     """What the kept rows are rendered by: when any of it changes, every sheet is rendered again."""
-    return hashlib.sha256("\0".join([RENDERER, *template.field_ids()]).encode()).hexdigest()
+    forms = Forms.of(template)
+    if not forms.several:
+        return hashlib.sha256("\0".join([RENDERER, *forms.templates[0].field_ids()]).encode()).hexdigest()
+    columns = [f"{form}\0{item}\0{column}" for (form, item), column in forms.columns().items()]
+    return hashlib.sha256("\0".join([RENDERER, *columns]).encode()).hexdigest()
 
 
-def refresh_rows(store: Store, template: Template) -> int:
+def refresh_rows(store: Store, template: Template | Forms) -> int:
     """Render again the rows of the sheets changed since the last write; how many.
 
     A few hundred sheets a transaction, so that a scan or a reviewer writing meanwhile
@@ -272,12 +292,13 @@ def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
         write_csv_for_people(df, f)
 
 
-def write_outputs(store: Store, template: Template, out_dir: str | Path, pages: bool = True) -> list[Path]:
+def write_outputs(store: Store, template: Template | Forms, out_dir: str | Path, pages: bool = True) -> list[Path]:
     """Write responses.csv, items.csv, pages.csv and sheets.csv into `out_dir`.
 
     Only the sheets changed since the last write are rendered; the files are complete
     all the same. `pages=False` keeps pages.csv as it is, when there is one: a review
-    decision does not change it.
+    decision does not change it. Of several forms of which two use one id for different
+    questions, each form's own `responses-FORM.csv` is written too, with its ids as they are.
     """
     out_dir = Path(out_dir)
     paths = {kind: out_dir / f"{kind}.csv" for kind in ("responses", "items", "pages", "sheets")}
@@ -294,4 +315,18 @@ def write_outputs(store: Store, template: Template, out_dir: str | Path, pages: 
                 break
     if pages or not paths["pages"].exists():
         write_csv_atomic(pages_table(store), paths["pages"])
-    return list(paths.values())
+    return list(paths.values()) + _write_form_responses(store, Forms.of(template), out_dir)
+
+
+def _write_form_responses(store: Store, forms: Forms, out_dir: Path) -> list[Path]:
+    """`responses-FORM.csv` for each form, when two forms use one id for different questions."""
+    if not forms.colliding():
+        return []
+    written = []
+    for t in forms:
+        sheet_ids = [row[0] for row in store.db.execute("SELECT sheet_id FROM sheets WHERE form = ? ORDER BY seq",
+                                                        (t.form,))]
+        path = out_dir / f"responses-{t.form}.csv"
+        write_csv_atomic(responses_table(store, t, sheet_ids=sheet_ids), path)
+        written.append(path)
+    return written

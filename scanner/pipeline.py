@@ -26,6 +26,7 @@ from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.calibrate import calibrate_survey
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
+from scanner.forms import Forms
 from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
 from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
@@ -81,9 +82,9 @@ class ScanSummary:
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
 
-def reader_key(template: Template, ocr_name: str) -> str:
+def reader_key(template: Template | Forms, ocr_name: str) -> str:
     """What a stored page reading depends on: reuse it only while all of this is the same."""
-    text = template.model_dump_json() + ocr_name + __version__
+    text = "".join(t.model_dump_json() for t in Forms.of(template)) + ocr_name + __version__
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
@@ -110,10 +111,14 @@ def _ready(entry: object) -> bool:
     return isinstance(entry, (PageResult, InputProblem))
 
 
-def check_programme(template: Template, programme: str | None) -> str | None:
-    """The template's spelling of `programme`, or a usage error listing the choices."""
+def check_programme(template: Template | Forms, programme: str | None) -> str | None:
+    """The template's spelling of `programme`, or a usage error listing the choices (of
+    several forms: a programme of each)."""
     if programme is None:
         return None
+    for other in Forms.of(template).templates[1:]:
+        check_programme(other, programme)
+    template = Forms.of(template).templates[0]
     names = {c.programme.lower(): c.programme for c in template.colours}
     if programme.lower() not in names:
         raise UsageError(f"--programme {programme!r} is not a programme of form {template.form}; "
@@ -121,7 +126,7 @@ def check_programme(template: Template, programme: str | None) -> str | None:
     return names[programme.lower()]
 
 
-def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "scan-results", *,
+def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Path = "scan-results", *,
          jobs: int | None = None, ocr: bool = True, programme: str | None = None,
          progress: Callable[[Progress], None] | None = None, cluster: str | None = None,
          executor: PageExecutor | None = None) -> ScanSummary:
@@ -130,6 +135,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
     Pages are read by `jobs` processes of this machine, or by the workers of the Dask
     cluster at `cluster` (a scheduler's address, or `local:N` for N local workers); or by
     `executor` when given (it is left open, for the next batch: `watch` keeps one).
+    With several templates (`Forms`), each page is read as a page of the form it is a
+    page of, and each questionnaire is of one form.
 
     Raises:
         UsageError: no inputs, an unknown programme, or an out folder scanned with another
@@ -145,7 +152,9 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
     if not inputs:
         raise UsageError("no input files given: name PDFs, images or folders to scan")
     programme = check_programme(template, programme)
-    _check_reference_pages(template)
+    forms = Forms.of(template)
+    for each in forms:
+        _check_reference_pages(each)
     engine = make_engine(ocr)  # fails here, before any work, when tesseract is missing
     started = time.monotonic()
     out_dir = Path(out_dir)
@@ -199,7 +208,7 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
                 _save_sheet(store, sheet, out_dir, summary)
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
-            calibrate_survey(store, template)  # needs every sheet: after the last one is saved
+            _calibrate(store, forms)  # needs every sheet: after the last one is saved
             _count_programmes(store, register.claimed, summary)
         finally:
             if own:
@@ -208,6 +217,16 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         summary.sheet_problems = _problems_of(store, register.claimed)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _calibrate(store: Store, forms: Forms) -> None:
+    """Calibrate the survey's paper colours: on the forms' colours when they share them (one
+    survey's versions on the same paper); else each sheet keeps its own reading of its colour."""
+    first = forms.templates[0]
+    if any(t.colours != first.colours or t.page_size_mm != first.page_size_mm for t in forms):
+        log.info("the forms %s use different paper colours: no batch colour calibration", forms.label)
+        return
+    calibrate_survey(store, first)
 
 
 def _check_reference_pages(template: Template) -> None:
@@ -254,13 +273,14 @@ def _cannot_write(out_dir: Path, exc: OSError | sqlite3.Error) -> str:
             "then scan again (pages already stored are kept)")
 
 
-def _wrong_template(rows: list[PageRow], template: Template) -> list[str]:
+def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[str]:
     """When no page at all is a page of the form: a line for each file of unrecognised pages."""
     if any(row.status is PageStatus.USED for row in rows):
         return []
     files = dict.fromkeys(row.source for row in rows if row.status is PageStatus.UNRECOGNISED)
-    return [f"no page of {source} is a page of form {template.form} {template.version}: wrong template?"
-            for source in files]
+    forms = Forms.of(template)
+    what = f"form {forms.label}" if not forms.several else f"any of the forms {forms.label}"
+    return [f"no page of {source} is a page of {what}: wrong template?" for source in files]
 
 
 def _relabel(cached: PageResult, task: PageTask) -> PageResult:

@@ -9,7 +9,8 @@ an error with the reason in one line, and the batch goes on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from scanner import comments, identify, marks
 from scanner import thresholds as T
 from scanner.colour import PaperSample, measure_paper
 from scanner.errors import InputFileError, one_line
+from scanner.forms import Forms
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
 from scanner.register import Method, Registrar, Registration, downscale
@@ -38,6 +40,11 @@ class PageResult:
     status: PageStatus
     reason: str = ""
     content_hash: str = ""
+    form: str = ""
+    """The form the page is a page of (`Template.form`), when used."""
+    forms: tuple[str, ...] = ()
+    """Of several forms, those whose same page it is, printed alike (read alike by each):
+    the questionnaire it follows tells which (`assemble`); `reason` says why its print cannot."""
     form_page: int | None = None
     serial: int | None = None
     qr_read: bool = False
@@ -72,6 +79,29 @@ def is_blank(grey: np.ndarray) -> bool:
     return float((dark > 0.35).mean()) < BLANK_INK_SHARE
 
 
+def read_safely(task: PageTask, read_loaded: Callable[[dict, LoadedPage], PageResult]) -> PageResult:
+    """Load the page and read it with `read_loaded`; any failure is the page's error."""
+    base = {"source": task.source, "page": task.page, "content_hash": task.content_hash}
+    try:
+        return read_loaded(base, load_page(task))
+    except InputFileError as exc:
+        reason = exc.reason
+    except MemoryError:
+        reason = "the page is too large to read in the memory available"
+    except Exception as exc:  # a bug or a broken dependency: this page's error, not the batch's end
+        log.debug("page %s %d failed", task.source, task.page, exc_info=True)
+        reason = f"the reader failed on this page ({type(exc).__name__}: {one_line(exc)}); please report it"
+    return PageResult(**base, status=PageStatus.ERROR, reason=reason)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a page of the form lies in the picture, verified, and what its QR code says."""
+
+    reg: Registration
+    ident: identify.Identity | None
+
+
 class PageReader:
     """Reads pages against one template; one per worker process (it holds caches)."""
 
@@ -83,20 +113,17 @@ class PageReader:
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page; problems come back as the result's status and reason."""
-        base = {"source": task.source, "page": task.page, "content_hash": task.content_hash}
-        try:
-            return self._read_loaded(base, load_page(task))
-        except InputFileError as exc:
-            reason = exc.reason
-        except MemoryError:
-            reason = "the page is too large to read in the memory available"
-        except Exception as exc:  # a bug or a broken dependency: this page's error, not the batch's end
-            log.debug("page %s %d failed", task.source, task.page, exc_info=True)
-            reason = f"the reader failed on this page ({type(exc).__name__}: {one_line(exc)}); please report it"
-        return PageResult(**base, status=PageStatus.ERROR, reason=reason)
+        return read_safely(task, self._read_loaded)
 
     def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
-        grey = loaded.grey
+        located = self.locate(base, loaded.grey)
+        if isinstance(located, PageResult):
+            return located
+        return self.finish(base, loaded, located)
+
+    def locate(self, base: dict, grey: np.ndarray) -> Located | PageResult:
+        """Where the form's page lies in the picture (verified) and what its QR code says;
+        or the page's result when it is blank or no page of this form is found."""
         t = self.template
         reg = self.registrar.markers(grey) if t.registration.markers else None
         if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
@@ -115,6 +142,13 @@ class PageReader:
         # QR code is read through the transform and anything else is measured.
         reg = self.registrar.verify(grey, reg)
         ident = self.qr.read(grey, reg.transform) if t.registration.markers else None
+        return Located(reg, ident)
+
+    def finish(self, base: dict, loaded: LoadedPage, located: Located) -> PageResult:
+        """The page's result, measured where `locate` found it; unrecognised when its QR
+        code names another form or its print disagrees with the form page's."""
+        t, grey = self.template, loaded.grey
+        reg, ident = located.reg, located.ident
         if ident is not None and (ident.form != t.form or ident.version != t.version):
             return PageResult(**base, status=PageStatus.UNRECOGNISED,
                               reason=f"a page of form {ident.form!r} version {ident.version}, "
@@ -129,7 +163,7 @@ class PageReader:
                         base["source"], base["page"], ident.page, reg.page)
             page = ident.page
         return PageResult(
-            **base, status=PageStatus.USED, form_page=page,
+            **base, status=PageStatus.USED, form=t.form, form_page=page,
             serial=ident.serial if ident else None, qr_read=ident is not None,
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
@@ -196,3 +230,113 @@ def _ambiguous(reg: Registration) -> str:
         return ""
     return (f"its print matches form pages {reg.page} and {other} almost alike ({reg.inliers} and {count} "
             "features): cannot tell which page it is")
+
+
+class FormsReader:
+    """Reads pages against several templates: each page is read as a page of the form it
+    is a page of (a staff and a parent version of one survey, in one batch).
+
+    A form's QR code names its form: the page goes to that form. A page without one (a
+    form printed without markers, or a code that cannot be read) is located on every
+    form, and goes to the one whose print it matches clearly best (`_best`). Two forms
+    matched nearly alike make it `unrecognised`, naming both; unless it is the same page
+    of both (`_alike`): then it is read, naming both forms, and the questionnaire it
+    follows tells which (`assemble`).
+    """
+
+    def __init__(self, forms: Forms, engine: OcrEngine):
+        self.readers = {t.form: PageReader(t, engine) for t in forms}
+
+    def read(self, task: PageTask) -> PageResult:
+        """Read one page as a page of its form; problems come back as the result's status and reason."""
+        return read_safely(task, self._read_loaded)
+
+    def _read_loaded(self, base: dict, loaded: LoadedPage) -> PageResult:
+        located: dict[str, Located] = {}
+        refused: dict[str, str] = {}
+        for form, reader in self.readers.items():
+            found = reader.locate(base, loaded.grey)
+            if isinstance(found, PageResult):
+                if found.status is PageStatus.BLANK:
+                    return found
+                refused[form] = found.reason
+                continue
+            if found.ident is not None and found.ident.form in self.readers:
+                return self._by_qr(base, loaded, found, form)
+            located[form] = found
+        if not located:
+            return PageResult(**base, status=PageStatus.UNRECOGNISED,
+                              reason="; ".join(f"form {form}: {reason}" for form, reason in refused.items()))
+        form, why, rivals = self._best(loaded.grey, located)
+        if form is not None:
+            return self.readers[form].finish(base, loaded, located[form])
+        if not self._alike(located, rivals):
+            return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=why)
+        # The same page of both forms, read alike by either: the questionnaire it follows tells (`assemble`).
+        result = self.readers[rivals[0]].finish(base, loaded, located[rivals[0]])
+        return replace(result, forms=rivals, reason=why) if result.status is PageStatus.USED else result
+
+    def _alike(self, located: dict[str, Located], rivals: tuple[str, str]) -> bool:
+        """Whether the two forms' pages the page was located as are one page: the same
+        number, items and comment zones where they are, so that either form reads it alike."""
+        if rivals[1] not in located:
+            return False
+        (a, found_a), (b, found_b) = [(self.readers[form].template, located[form]) for form in rivals]
+        page = found_a.reg.page
+        return (found_b.reg.page == page and a.page_size_mm == b.page_size_mm
+                and a.items_on(page) == b.items_on(page) and a.comments_on(page) == b.comments_on(page))
+
+    def _by_qr(self, base: dict, loaded: LoadedPage, found: Located, reader_form: str) -> PageResult:
+        """The page whose QR code names a form of the run, read as that form's page (located
+        again on it when another form's reader found the code: their markers may differ)."""
+        reader = self.readers[found.ident.form]
+        if found.ident.form != reader_form:
+            found = reader.locate(base, loaded.grey)
+            if isinstance(found, PageResult):
+                return found
+        return reader.finish(base, loaded, found)
+
+    def _best(self, grey: np.ndarray, located: dict[str, Located]) -> tuple[str | None, str, tuple[str, str]]:
+        """The form whose print the page matches clearly best, or None and why not; and
+        the two best forms.
+
+        A page located by markers is judged first by the share of each form page's print
+        it shows (cheap, and clear when the forms' pages differ), then, as a page located
+        by content is, by the features it shares with each form page: two versions of one
+        questionnaire whose pages differ only in their headings are told by these."""
+        measured = []
+        if not all(found.reg.method is Method.CONTENT for found in located.values()):
+            agreement = {form: self.readers[form].registrar.content_agreement(grey, found.reg.transform,
+                                                                                found.reg.page)
+                         for form, found in located.items()}
+            (first, a), (second, b) = _two_best(agreement)
+            if a - b >= T.FORM_AGREEMENT_MARGIN:
+                return first, "", (first, second)
+            measured.append(f"{a:.0%} and {b:.0%} of their print")
+        features = {form: self._features(grey, form, found) for form, found in located.items()}
+        (first, a), (second, b) = _two_best(features)
+        if b < T.CONTENT_PAGE_MARGIN * a:
+            return first, "", (first, second)
+        measured.append(f"{a:.0f} and {b:.0f} features")
+        return None, (f"its print matches form {first} page {located[first].reg.page} and form {second} page "
+                      f"{located[second].reg.page} almost alike ({', '.join(measured)}): cannot tell which form "
+                      "it is"), (first, second)
+
+    def _features(self, grey: np.ndarray, form: str, found: Located) -> float:
+        """How many features the page shares with the form page it was located as."""
+        if found.reg.method is Method.CONTENT:
+            return float(found.reg.inliers)
+        registrar = self.readers[form].registrar
+        small, _ = downscale(grey, max(registrar.template.page_size_mm), T.CONTENT_PX_PER_MM)
+        return float(dict(registrar.identify(small)).get(found.reg.page, 0))
+
+
+def _two_best(scores: dict[str, float]) -> tuple[tuple[str, float], tuple[str, float]]:
+    """The best two (form, score), best first; a lone form's runner-up scores 0."""
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    return ranked[0], (ranked[1] if len(ranked) > 1 else ("", 0.0))
+
+
+def make_reader(forms: Forms, engine: OcrEngine) -> PageReader | FormsReader:
+    """The reader of a run: one form's `PageReader`, or a `FormsReader` of several."""
+    return FormsReader(forms, engine) if forms.several else PageReader(forms.templates[0], engine)

@@ -14,6 +14,7 @@ spellings of one path are one input; `source` is the name as last given.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS sheets (
     sheet_id TEXT PRIMARY KEY, source TEXT NOT NULL, first_page INTEGER NOT NULL, serial INTEGER,
     colour TEXT NOT NULL DEFAULT '', programme TEXT NOT NULL DEFAULT '', paper_rgb TEXT,
     flags TEXT NOT NULL DEFAULT '[]', page_hashes TEXT NOT NULL DEFAULT '{}', seq INTEGER NOT NULL,
-    scanned_at TEXT NOT NULL
+    scanned_at TEXT NOT NULL, form TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS results (
     sheet_id TEXT NOT NULL, item TEXT NOT NULL, ord INTEGER NOT NULL, form_page INTEGER,
@@ -189,6 +190,7 @@ class Store:
         self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._migrate()
+        self._add_sheet_form()
 
     def _migrate(self) -> None:
         """Bring a store written by an earlier version up to this schema."""
@@ -207,6 +209,14 @@ class Store:
                       r["content_hash"], r["path"] or resolved(r["source"]), r["seq"], r["scanned_at"]) for r in rows])
                 self.db.execute("DROP TABLE pages_v1")
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _add_sheet_form(self) -> None:
+        """Sheets name their form (a survey may hold several); a store made before has none,
+        which stands for the survey's only form."""
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(sheets)")}
+        if "form" not in columns:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                self.db.execute("ALTER TABLE sheets ADD COLUMN form TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self.db.close()
@@ -387,11 +397,11 @@ class Store:
         with self.transaction():
             seq = self._seq("sheets", "sheet_id = ?", (sheet.sheet_id,))
             self.db.execute(
-                "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sheet.sheet_id, sheet.source, sheet.first_page, sheet.serial,
                  colour.colour or "" if colour else "", colour.programme or "" if colour else "",
                  json.dumps(colour.rgb) if colour and colour.rgb else None,
-                 json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now()))
+                 json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now(), sheet.form))
             self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?",
                                 [(sheet.sheet_id, row.path, row.page) for row in sheet.rows])
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet.sheet_id,))
@@ -420,8 +430,8 @@ class Store:
             places.setdefault(row["sheet_id"], set()).add((row["path"], row["page"]))
         return SheetRegister(
             KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
-                       frozenset(places.get(r["sheet_id"], ())))
-            for r in self.db.execute("SELECT sheet_id, serial, page_hashes FROM sheets"))
+                       frozenset(places.get(r["sheet_id"], ())), r["form"])
+            for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets"))
 
     def retire_superseded(self, register: SheetRegister) -> list[str]:
         """Take out the known sheets that this run's sheets replace; their ids.

@@ -97,6 +97,10 @@ must be inked on the scan (darker than AGREEMENT_INKED, blurred text being light
 AGREEMENT_MIN = 0.7
 """Below this share the page is not taken for this form's page: another form that uses
 the same kind of markers, or another page of it."""
+FORM_AGREEMENT_MARGIN = 0.1
+"""Scanning several forms in one run, a page whose QR code cannot be read goes to the form
+whose print it shows best only when that share beats the next form's by this much: two
+versions of one questionnaire print mostly alike, and a near tie is not a reading."""
 
 # --- Reading resolution ---------------------------------------------------------------
 BOX_PX_PER_MM = 8.0

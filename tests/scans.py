@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pypdfium2 as pdfium
 
 from scanner.render import page_raster
 from scanner.template import Template
@@ -57,6 +58,28 @@ def fill_in(template: Template, dpi: float = DPI) -> tuple[list[np.ndarray], dic
             tick(image, option.box_mm, dpi)
             answers[item.id] = option.code
         pages.append(image)
+    return pages, answers
+
+
+def pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
+    """Every page of the PDF at `path` rendered at `dpi` (black-on-white forms: the channel
+    order does not matter)."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [np.ascontiguousarray(page.render(scale=dpi / 72).to_numpy()[:, :, :3]) for page in pdf]
+    finally:
+        pdf.close()
+
+
+def filled_wordform(pdf: Path, truth: dict, copy: int, dpi: float) -> tuple[list[np.ndarray], dict[str, str]]:
+    """The pages of the word-processor form (tests/data) with copy number `copy`'s ticks:
+    item k's option (k + copy) modulo its count; and the code ticked for each item."""
+    pages = pdf_pages(pdf, dpi)
+    answers = {}
+    for k, item in enumerate(truth["items"]):
+        option = item["options"][(k + copy) % len(item["options"])]
+        tick(pages[item["page"] - 1], option["box_mm"], dpi)
+        answers[item["id"]] = str(option["code"])
     return pages, answers
 
 

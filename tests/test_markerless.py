@@ -18,7 +18,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from scans import fill_in, tick
+from scans import fill_in, filled_wordform, pdf_pages
 from scanner import api
 from scanner.draft import draft_correspondence, draft_template, write_draft
 from scanner.errors import TemplateError
@@ -98,31 +98,18 @@ def test_plain_pages_turned_scaled_and_slanted_are_read_and_a_foreign_page_is_no
                 assert read[item.id] == ("", "blank"), item.id
 
 
-def _pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return [np.ascontiguousarray(page.render(scale=dpi / 72).to_numpy()[:, :, :3]) for page in pdf]
-    finally:
-        pdf.close()
-
-
 def test_a_word_processor_form_drafted_from_a_scan_of_its_blank_is_read(tmp_path):
     """The form made with a word processor (tests/data), drafted from a 200-dpi scan of a
     blank copy turned by 0.8 degrees; two filled copies, one shrunk to 96% and turned, one
     upside down, are read right."""
     truth = json.loads((DATA / "wordform.truth.json").read_text(encoding="utf-8"))
-    blank = [_warp(page, 0.8, 1.0) for page in _pdf_pages(DATA / "wordform.pdf", 200)]
+    blank = [_warp(page, 0.8, 1.0) for page in pdf_pages(DATA / "wordform.pdf", 200)]
     assert cv2.imwritemulti(str(tmp_path / "blank.tif"), [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in blank])
     write_draft(draft_template(tmp_path / "blank.tif"), tmp_path / "form.yaml")
     drafted = load_template(tmp_path / "form.yaml")
     filled, ticked = [], []
     for copy in range(2):
-        pages = _pdf_pages(DATA / "wordform.pdf", DPI)
-        answers = {}
-        for k, item in enumerate(truth["items"]):
-            option = item["options"][(k + copy) % len(item["options"])]
-            tick(pages[item["page"] - 1], option["box_mm"], DPI)
-            answers[item["id"]] = str(option["code"])
+        pages, answers = filled_wordform(DATA / "wordform.pdf", truth, copy, DPI)
         filled += [_warp(pages[0], -1.0, 0.96), pages[1]] if copy == 0 else [p[::-1, ::-1] for p in pages]
         ticked.append(answers)
     batch = tmp_path / "filled.tif"
