@@ -88,8 +88,10 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     outside = _outside(dark, s)
-    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4))
-            for code, score, fill, out, peak in zip(codes, scores, fills, outside, peaks)]
+    cut = [not transform.in_picture(box, grey.shape, margin) for box in boxes_mm]
+    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
+                       cut_off)
+            for code, score, fill, out, peak, cut_off in zip(codes, scores, fills, outside, peaks, cut)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
@@ -282,6 +284,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
+    if any(b.cut_off for b in m.boxes):
+        # Measured in part on the white the crop fills in beyond the picture's edge: an
+        # empty-looking box there may hold the answer, and paper next to white looks inked.
+        return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)

@@ -425,3 +425,29 @@ def test_one_ghost_on_a_page_does_not_raise_its_empty_level_over_a_faint_tick(te
                                       BoxMeasure(5, 0.0012, 0.0, 0.0, 0.067)))
     r = decide_sheet(template, ms)["q12b"]
     assert (r.status, r.value) == (Status.REVIEW, "5")
+
+
+@pytest.mark.parametrize("cut_mm", [0.0, 2.5, 6.0])  # the box 5 mm wide: left out, cut, only its paper cut
+def test_a_row_cut_by_the_pictures_edge_goes_to_review_not_blank(template, agree_item, cut_mm):
+    """A phone photo that cuts the page's edge: the boxes beyond it were measured on the
+    white the crop fills in and read `blank` (or, with the paper around a box half white,
+    as ink). The answer may lie in the part not seen: a person looks."""
+    last = agree_item.options[-1].box_mm
+    image, transform = _page_with(template, agree_item, _tick(last))
+    edge = round((last[0] + cut_mm) * PX_PER_MM)  # the photo's edge: left of, or through, the ticked box
+    from scanner.marks import measure_page
+
+    measured = measure_page(image[:, :edge].copy(), transform, [agree_item])[0]
+    r = decide_item(agree_item, measured, 0.2, False, True)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.CUT_OFF), r
+    assert measured.boxes[-1].cut_off and not measured.boxes[0].cut_off
+
+
+def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
+    from scanner.marks import measure_page
+
+    image, transform = _page_with(template, agree_item, _tick(agree_item.options[1].box_mm))
+    measured = measure_page(image, transform, [agree_item])[0]
+    r = decide_item(agree_item, measured, 0.2, False, True)
+    assert (r.status, r.value) == (Status.OK, "2")
+    assert not any(b.cut_off for b in measured.boxes)
