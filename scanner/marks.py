@@ -209,6 +209,20 @@ def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
     return tick.peak is None or not peaks or tick.peak >= T.CORRECTION_PEAK_RELATIVE * max(peaks)
 
 
+def _in_shade(b: BoxMeasure) -> bool:
+    """Whether `box` is greyed evenly and as dark beside it as inside (SHADE_OUTSIDE_RELATIVE),
+    lighter than a fill: the edge of a shadow lying over it, not ink put in it."""
+    return b.fill >= T.SHADE_EVENNESS and b.outside >= T.SHADE_OUTSIDE_RELATIVE * b.score and b.score < T.FILLED_MIN
+
+
+def row_empty_level(empty_t: float, runner_up: float) -> float:
+    """The empty level of one row: its page's (`empty_t`), or lower when the row's other
+    boxes are clean (EMPTY_NOISE_FACTOR times its runner-up, not under EMPTY_MIN). The
+    noise that sets a page's level (dust, show-through, ink spread from marks by motion
+    blur) lies where it lies, and a faint lone tick in a clean row is not under it."""
+    return min(empty_t, max(T.EMPTY_MIN, T.EMPTY_NOISE_FACTOR * runner_up))
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -253,12 +267,19 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if peak_level:
         evidence |= {"peaks": {str(b.code): b.peak for b in m.boxes}, "pen_peak": round(peak_level, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
-    if not _ghost(ranked[0], peak_level):
+    stroke = next((b for b in ranked if not _in_shade(b)), ranked[0])
+    if not _ghost(stroke, peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
-        # its darkest is in a shadow (a phone's or a hand's), not marked.
-        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))]
-    marked = [b for b in ranked if b.score >= mark_t]
-    faint = [b for b in ranked if empty_t <= b.score < mark_t]
+        # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
+        # hand's), not marked.
+        ranked = [b for b in ranked
+                  if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or _in_shade(b))]
+    # A box in a shadow's edge is never a mark, only a trace to look at: read as one, it
+    # was the answer beside the real faint tick (seed 233276593, s0006 q12a) or beside a
+    # tick running out of its box (seed 714153647, s0024 q20a).
+    marked = [b for b in ranked if b.score >= mark_t and not _in_shade(b)]
+    row_empty = row_empty_level(empty_t, ranked[1].score if len(ranked) > 1 else 0.0)
+    faint = [b for b in ranked if b.score >= row_empty and b not in marked]
     overshoot = max(m.boxes, key=lambda b: b.outside)
     # Ink beside every box of the row alike is no mark overshooting one box: a crease along
     # the row, print smeared by motion blur, a photocopy's grey.
@@ -294,8 +315,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
-        if len(faint) > 1 or overshoots or item.multiple:
-            return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t), Reason.FAINT)
+        if len(faint) > 1 or overshoots or item.multiple or _in_shade(top):
+            return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
+                          Reason.OUTSIDE if overshoots else Reason.FAINT)
         return _lone(top)
     if item.multiple:
         codes = ";".join(str(b.code) for b in sorted(marked, key=lambda b: b.code))

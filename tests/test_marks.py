@@ -451,3 +451,55 @@ def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
     r = decide_item(agree_item, measured, 0.2, False, True)
     assert (r.status, r.value) == (Status.OK, "2")
     assert not any(b.cut_off for b in measured.boxes)
+
+
+def _page_in_shadow(template, answer_colour: int) -> dict:
+    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour`, and a
+    shadow's edge over q07a's box 1: darkest at its left, lit again within the box (a phone
+    photo's shadow: the box's crop takes its paper level from the lit side), read."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    target = next(i for i in items if i.id == "q07a")
+    for item in items:
+        if item is not target:
+            _tick(item.options[1].box_mm, colour=150)(image, px)
+    _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
+    x, y, w, h = target.options[0].box_mm
+    (x0, y0), (x1, y1) = px(x - 6, y - 3), px(x + 3, y + h + 3)
+    image[y0:y1, x0:x1] = (image[y0:y1, x0:x1] * np.linspace(0.45, 0.85, x1 - x0)[None, :]).astype(np.uint8)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)})
+
+
+def test_a_box_at_a_shadows_edge_is_not_read_as_the_answer_beside_a_faint_tick(template):
+    """Seed 233276593, s0006 q12a, a phone photo of a pencil sheet: a shadow's edge greyed
+    box 1 evenly, as dark beside the box as in it and 0.7 as dark as the (light) pen, and was
+    read as the answer, 1, ok; the answer was a faint tick in box 3. Seed 714153647, s0024
+    q20a: the same beside a tick that ran out of its box."""
+    r = _page_in_shadow(template, 215)["q07a"]
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_tick_beside_a_box_at_a_shadows_edge_is_read(template):
+    """The shadowed box is no mark: not a second answer, nor an inked-out box whose
+    neighbour would be read as a correction (seed 714153647, s0018 q03)."""
+    r = _page_in_shadow(template, 150)["q07a"]
+    assert (r.status, r.value, r.reason) == (Status.OK, "3", None), r
+
+
+def test_a_faint_tick_alone_in_a_clean_row_is_flagged_on_a_page_noisy_elsewhere(template):
+    """Seed 714153647, s0013 q11c, a phone photo with motion blur and show-through: ink
+    spread beside the page's ticks (0.003 in their neighbours) set its empty level at 0.004,
+    and a faint pencil tick of 0.0035 alone in a clean row was read blank (seed 481558974,
+    s0023 q20b: 0.0027, the same). A row's own clean boxes say the noise is not there."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.08 if o.code == 1 else 0.003, 0.4 if o.code == 1 else 0.0,
+                                                   0.0, 0.28 if o.code == 1 else 0.07) for o in i.options))
+          for i in template.items}
+    ms["q11c"] = ItemMeasure("q11c", (BoxMeasure(1, 0.0, 0.0, 0.04, 0.0), BoxMeasure(2, 0.0035, 0.0, 0.04, 0.0711),
+                                      *(BoxMeasure(k, 0.0, 0.0, 0.04, 0.0) for k in (3, 4, 5))))
+    r = decide_sheet(template, ms)["q11c"]
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "2"), r
