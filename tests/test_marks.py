@@ -503,3 +503,13 @@ def test_a_faint_tick_alone_in_a_clean_row_is_flagged_on_a_page_noisy_elsewhere(
                                       *(BoxMeasure(k, 0.0, 0.0, 0.04, 0.0) for k in (3, 4, 5))))
     r = decide_sheet(template, ms)["q11c"]
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "2"), r
+
+
+def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
+    """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
+    a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
+    tick: 4, ok. A correction's tick holds the ink a lone mark needs."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.0527, 0.074, 0.0, 0.8372),
+             BoxMeasure(5, 0.3312, 0.8023, 0.0, 0.4651))
+    r = decide_item(agree_item, ItemMeasure("q13a", boxes), 0.3471, False, True, 0.004, 0.4684)
+    assert r.status is not Status.OK, r
