@@ -88,9 +88,9 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     outside = _outside(dark, s)
-    cut = [not transform.in_picture(box, grey.shape, margin) for box in boxes_mm]
+    cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       cut_off)
+                       bool(cut_off))
             for code, score, fill, out, peak, cut_off in zip(codes, scores, fills, outside, peaks, cut)]
 
 
