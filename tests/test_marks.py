@@ -453,8 +453,9 @@ def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
     assert not any(b.cut_off for b in measured.boxes)
 
 
-def _page_in_shadow(template, answer_colour: int) -> dict:
-    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour`, and a
+def _page_in_shadow(template, answer_colour: int | None) -> dict:
+    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour` (None: left
+    blank), and a
     shadow's edge over q07a's box 1: darkest at its left, lit again within the box (a phone
     photo's shadow: the box's crop takes its paper level from the lit side), read."""
     from scanner.marks import measure_page
@@ -467,7 +468,8 @@ def _page_in_shadow(template, answer_colour: int) -> dict:
     for item in items:
         if item is not target:
             _tick(item.options[1].box_mm, colour=150)(image, px)
-    _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
+    if answer_colour is not None:
+        _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
     x, y, w, h = target.options[0].box_mm
     (x0, y0), (x1, y1) = px(x - 6, y - 3), px(x + 3, y + h + 3)
     image[y0:y1, x0:x1] = (image[y0:y1, x0:x1] * np.linspace(0.45, 0.85, x1 - x0)[None, :]).astype(np.uint8)
@@ -481,6 +483,13 @@ def test_a_box_at_a_shadows_edge_is_not_read_as_the_answer_beside_a_faint_tick(t
     read as the answer, 1, ok; the answer was a faint tick in box 3. Seed 714153647, s0024
     q20a: the same beside a tick that ran out of its box."""
     r = _page_in_shadow(template, 215)["q07a"]
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_box_at_a_shadows_edge_alone_in_its_row_is_not_an_answer(template):
+    """Seed 209892105, s0014 q13a, a phone photo: a blank row with a shadow's edge over
+    box 3 (0.24 of darkness, evenly) was read 3, ok."""
+    r = _page_in_shadow(template, None)["q07a"]
     assert r.status is Status.REVIEW, r
 
 
