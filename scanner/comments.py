@@ -214,16 +214,8 @@ class CommentReader:
             ink, second_look = measured[zone.id]
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop, word_confidences, second_look,
-                                           not _in_picture(grey, transform, zone)))
+                                           not transform.in_picture(zone.box_mm, grey.shape)))
         return readings
-
-
-def _in_picture(grey: np.ndarray, transform: PageTransform, zone: Comment) -> bool:
-    """Whether the whole zone lies inside the picture (the crop fills what is not with white)."""
-    x, y, w, h = zone.box_mm
-    corners = transform.to_px(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=float))
-    height, width = grey.shape[:2]
-    return bool(np.all((corners >= -0.5) & (corners <= [width - 0.5, height - 0.5])))
 
 
 def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:

@@ -88,8 +88,10 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     outside = _outside(dark, s)
-    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4))
-            for code, score, fill, out, peak in zip(codes, scores, fills, outside, peaks)]
+    cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
+    return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
+                       bool(cut_off))
+            for code, score, fill, out, peak, cut_off in zip(codes, scores, fills, outside, peaks, cut)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
@@ -207,6 +209,22 @@ def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
     return tick.peak is None or not peaks or tick.peak >= T.CORRECTION_PEAK_RELATIVE * max(peaks)
 
 
+def _in_shade(b: BoxMeasure, row_outside: float) -> bool:
+    """Whether `b` is greyed evenly, lighter than a fill, and nearly as dark beside it as
+    inside, beyond what lies beside every box of its row (`row_outside`, their median: a
+    photocopy's grey, blurred print): the edge of a shadow lying over it, not ink put in it."""
+    return (b.fill >= T.SHADE_EVENNESS and b.score < T.FILLED_MIN
+            and b.outside - row_outside >= T.SHADE_OUTSIDE_RELATIVE * b.score)
+
+
+def row_empty_level(empty_t: float, runner_up: float) -> float:
+    """The empty level of one row: its page's (`empty_t`), or lower when the row's other
+    boxes are clean (EMPTY_NOISE_FACTOR times its runner-up, not under EMPTY_MIN). The
+    noise that sets a page's level (dust, show-through, ink spread from marks by motion
+    blur) lies where it lies, and a faint lone tick in a clean row is not under it."""
+    return min(empty_t, max(T.EMPTY_MIN, T.EMPTY_NOISE_FACTOR * runner_up))
+
+
 def accept_level(mark_level: float) -> float:
     """The least ink a lone mark needs to be read as an answer on a sheet whose typical
     mark is `mark_level`: a light hand's mark passes, a rubbed-out tick's ghost among
@@ -251,16 +269,25 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if peak_level:
         evidence |= {"peaks": {str(b.code): b.peak for b in m.boxes}, "pen_peak": round(peak_level, 4)}
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
-    if not _ghost(ranked[0], peak_level):
+    row_outside = float(np.median([b.outside for b in m.boxes]))
+    shaded = [b for b in ranked if _in_shade(b, row_outside)]
+    stroke = next((b for b in ranked if b not in shaded), ranked[0])
+    if not _ghost(stroke, peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
-        # its darkest is in a shadow (a phone's or a hand's), not marked.
-        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))]
-    marked = [b for b in ranked if b.score >= mark_t]
-    faint = [b for b in ranked if empty_t <= b.score < mark_t]
+        # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
+        # hand's), not marked.
+        ranked = [b for b in ranked
+                  if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or b in shaded)]
+    # A box in a shadow's edge is never a mark, only a trace to look at: read as one, it
+    # was the answer beside the real faint tick (seed 233276593, s0006 q12a) or beside a
+    # tick running out of its box (seed 714153647, s0024 q20a).
+    marked = [b for b in ranked if b.score >= mark_t and b not in shaded]
+    row_empty = row_empty_level(empty_t, ranked[1].score if len(ranked) > 1 else 0.0)
+    faint = [b for b in ranked if b.score >= row_empty and b not in marked]
     overshoot = max(m.boxes, key=lambda b: b.outside)
     # Ink beside every box of the row alike is no mark overshooting one box: a crease along
     # the row, print smeared by motion blur, a photocopy's grey.
-    overshoots = overshoot.outside - float(np.median([b.outside for b in m.boxes])) >= T.OUTSIDE_MIN
+    overshoots = overshoot.outside - row_outside >= T.OUTSIDE_MIN
     accept_t = max(accept_level(mark_level), empty_t)
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
@@ -282,14 +309,19 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
+    if any(b.cut_off for b in m.boxes):
+        # Measured in part on the white the crop fills in beyond the picture's edge: an
+        # empty-looking box there may hold the answer, and paper next to white looks inked.
+        return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
-        if len(faint) > 1 or overshoots or item.multiple:
-            return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t), Reason.FAINT)
+        if len(faint) > 1 or overshoots or item.multiple or top in shaded:
+            return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
+                          Reason.OUTSIDE if overshoots else Reason.FAINT)
         return _lone(top)
     if item.multiple:
         codes = ";".join(str(b.code) for b in sorted(marked, key=lambda b: b.code))
@@ -309,8 +341,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
+    # A correction's tick holds the ink a lone mark needs: a dust grain in a box beside a
+    # pencil fill is no answer (seed 611216245, s0132 q13a: a grain of 0.05 beside a fill of
+    # 0.33, on a sheet marked at 0.35, read as a correction, ok).
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
-            and _pen_stroke(ticked[0], solid)):
+            and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 

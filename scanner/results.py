@@ -41,7 +41,7 @@ class Reason(str, Enum):
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
     NOT_ALIGNED = "the page could not be aligned"
-    CUT_OFF = "part of the zone lies outside the picture: check the paper"
+    CUT_OFF = "part of the box or zone lies outside the picture: check the paper"
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 
@@ -60,6 +60,9 @@ class BoxMeasure:
     """Darkness of the box's darkest ink (99th percentile of the interior): a pen's own
     darkness whatever the mark's size, a third of it or less for a rubbed-out tick's ghost.
     None in readings stored before it was measured."""
+    cut_off: bool = False
+    """Part of the box, or of the paper around it that its ink is measured against, lies
+    outside the picture (a phone photo that cuts the page's edge): measured on white fill."""
 
 
 @dataclass(frozen=True)

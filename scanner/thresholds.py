@@ -196,6 +196,19 @@ empty. Guards against: shadow (a phone's or a hand's shadow across a row greyed 
 ticks at 0.75 to 0.87: read as a second mark, or as an inked-out box, a "correction";
 seeds 930798896, 471722493). A ghost's strokes grey 0.26 to 0.39 of the interior, a
 tick's 0.2 to 0.45: both stay marks."""
+SHADE_OUTSIDE_RELATIVE = 0.6
+"""A box greyed SHADE_EVENNESS evenly, lighter than FILLED_MIN, whose strips beside it
+(`outside`) hold at least this share of its ink's darkness more than the row's boxes have
+there on the median (a photocopy's grey or blurred print lies beside all of them alike)
+lies at a shadow's edge (the paper level of its crop taken from the lit side) and is no
+mark, whatever its darkest ink: beside a stroke of the pen it is empty, else a faint
+trace to look at. Guards against: shadow on phone photos with pencil or motion blur,
+where the pen is light and a shadowed box keeps 0.7 of its darkness (seeds 233276593,
+s0006 q12a, and 714153647, s0024 q20a: read as the answer, ok, beside a faint tick or a
+tick run out of its box). On two 24-sheet hard batches, 70 boxes greyed evenly had 1.09
+to 3.6 times their ink beside them, all in a shadow; inked boxes greyed evenly (fills,
+scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a shadow can
+reach it too (seed 611216245, s0154 q14b): it goes to review."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured

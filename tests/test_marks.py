@@ -425,3 +425,100 @@ def test_one_ghost_on_a_page_does_not_raise_its_empty_level_over_a_faint_tick(te
                                       BoxMeasure(5, 0.0012, 0.0, 0.0, 0.067)))
     r = decide_sheet(template, ms)["q12b"]
     assert (r.status, r.value) == (Status.REVIEW, "5")
+
+
+@pytest.mark.parametrize("cut_mm", [0.0, 2.5, 6.0])  # the box 5 mm wide: left out, cut, only its paper cut
+def test_a_row_cut_by_the_pictures_edge_goes_to_review_not_blank(template, agree_item, cut_mm):
+    """A phone photo that cuts the page's edge: the boxes beyond it were measured on the
+    white the crop fills in and read `blank` (or, with the paper around a box half white,
+    as ink). The answer may lie in the part not seen: a person looks."""
+    last = agree_item.options[-1].box_mm
+    image, transform = _page_with(template, agree_item, _tick(last))
+    edge = round((last[0] + cut_mm) * PX_PER_MM)  # the photo's edge: left of, or through, the ticked box
+    from scanner.marks import measure_page
+
+    measured = measure_page(image[:, :edge].copy(), transform, [agree_item])[0]
+    r = decide_item(agree_item, measured, 0.2, False, True)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.CUT_OFF), r
+    assert measured.boxes[-1].cut_off and not measured.boxes[0].cut_off
+
+
+def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
+    from scanner.marks import measure_page
+
+    image, transform = _page_with(template, agree_item, _tick(agree_item.options[1].box_mm))
+    measured = measure_page(image, transform, [agree_item])[0]
+    r = decide_item(agree_item, measured, 0.2, False, True)
+    assert (r.status, r.value) == (Status.OK, "2")
+    assert not any(b.cut_off for b in measured.boxes)
+
+
+def _page_in_shadow(template, answer_colour: int | None) -> dict:
+    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour` (None: left
+    blank), and a
+    shadow's edge over q07a's box 1: darkest at its left, lit again within the box (a phone
+    photo's shadow: the box's crop takes its paper level from the lit side), read."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    target = next(i for i in items if i.id == "q07a")
+    for item in items:
+        if item is not target:
+            _tick(item.options[1].box_mm, colour=150)(image, px)
+    if answer_colour is not None:
+        _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
+    x, y, w, h = target.options[0].box_mm
+    (x0, y0), (x1, y1) = px(x - 6, y - 3), px(x + 3, y + h + 3)
+    image[y0:y1, x0:x1] = (image[y0:y1, x0:x1] * np.linspace(0.45, 0.85, x1 - x0)[None, :]).astype(np.uint8)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)})
+
+
+def test_a_box_at_a_shadows_edge_is_not_read_as_the_answer_beside_a_faint_tick(template):
+    """Seed 233276593, s0006 q12a, a phone photo of a pencil sheet: a shadow's edge greyed
+    box 1 evenly, as dark beside the box as in it and 0.7 as dark as the (light) pen, and was
+    read as the answer, 1, ok; the answer was a faint tick in box 3. Seed 714153647, s0024
+    q20a: the same beside a tick that ran out of its box."""
+    r = _page_in_shadow(template, 215)["q07a"]
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_box_at_a_shadows_edge_alone_in_its_row_is_not_an_answer(template):
+    """Seed 209892105, s0014 q13a, a phone photo: a blank row with a shadow's edge over
+    box 3 (0.24 of darkness, evenly) was read 3, ok."""
+    r = _page_in_shadow(template, None)["q07a"]
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_tick_beside_a_box_at_a_shadows_edge_is_read(template):
+    """The shadowed box is no mark: not a second answer, nor an inked-out box whose
+    neighbour would be read as a correction (seed 714153647, s0018 q03)."""
+    r = _page_in_shadow(template, 150)["q07a"]
+    assert (r.status, r.value, r.reason) == (Status.OK, "3", None), r
+
+
+def test_a_faint_tick_alone_in_a_clean_row_is_flagged_on_a_page_noisy_elsewhere(template):
+    """Seed 714153647, s0013 q11c, a phone photo with motion blur and show-through: ink
+    spread beside the page's ticks (0.003 in their neighbours) set its empty level at 0.004,
+    and a faint pencil tick of 0.0035 alone in a clean row was read blank (seed 481558974,
+    s0023 q20b: 0.0027, the same). A row's own clean boxes say the noise is not there."""
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.08 if o.code == 1 else 0.003, 0.4 if o.code == 1 else 0.0,
+                                                   0.0, 0.28 if o.code == 1 else 0.07) for o in i.options))
+          for i in template.items}
+    ms["q11c"] = ItemMeasure("q11c", (BoxMeasure(1, 0.0, 0.0, 0.04, 0.0), BoxMeasure(2, 0.0035, 0.0, 0.04, 0.0711),
+                                      *(BoxMeasure(k, 0.0, 0.0, 0.04, 0.0) for k in (3, 4, 5))))
+    r = decide_sheet(template, ms)["q11c"]
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "2"), r
+
+
+def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
+    """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
+    a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
+    tick: 4, ok. A correction's tick holds the ink a lone mark needs."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.0527, 0.074, 0.0, 0.8372),
+             BoxMeasure(5, 0.3312, 0.8023, 0.0, 0.4651))
+    r = decide_item(agree_item, ItemMeasure("q13a", boxes), 0.3471, False, True, 0.004, 0.4684)
+    assert r.status is not Status.OK, r
