@@ -11,6 +11,9 @@ How an item is read (numbers in `thresholds`):
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
+- on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
+  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: alone in its row, blank
+  (`Reason.RUBBED_OUT`); beside a stroke of the pen, no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
   fill beside a trace as dark as itself: review;
@@ -199,6 +202,15 @@ def _ghost(box: BoxMeasure, pen_peak: float | None) -> bool:
     return box.peak is not None and pen_peak is not None and box.peak < T.ERASED_PEAK_RELATIVE * pen_peak
 
 
+def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds a rubbed-out tick's ghost and no stroke of the respondent's pen:
+    on a page written in a dark pen (GHOST_PEN_MIN), its darkest ink is under
+    GHOST_PEAK_RELATIVE of the pen's and it is not greyed evenly (a fill, a shadow). On a
+    pencil page a faint tick is as light as a ghost, and this never holds."""
+    return (box.peak is not None and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.fill < T.SHADE_EVENNESS)
+
+
 def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
     """Whether a correction's tick is as dark at its darkest as the pen that inked the
     other boxes out (CORRECTION_PEAK_RELATIVE of the darkest): not a shadow's or a blur's
@@ -254,7 +266,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if not _ghost(ranked[0], peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest is in a shadow (a phone's or a hand's), not marked.
-        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))]
+        # Nor is a rubbed-out tick's ghost beside it a second mark (GHOST_PEAK_RELATIVE).
+        ranked = ranked[:1] + [b for b in ranked[1:] if not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level))
+                               and not _rubbed_out(b, peak_level)]
     marked = [b for b in ranked if b.score >= mark_t]
     faint = [b for b in ranked if empty_t <= b.score < mark_t]
     overshoot = max(m.boxes, key=lambda b: b.outside)
@@ -282,6 +296,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
+    if len(marked) + len(faint) == 1 and not overshoots and not item.multiple and _rubbed_out(ranked[0], peak_level):
+        # The only trace in the row, and no stroke of the respondent's dark pen: rubbed out.
+        rel = ranked[0].peak / peak_level
+        confidence = float(np.interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE)))
+        return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)

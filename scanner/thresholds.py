@@ -184,6 +184,19 @@ batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 
 pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
 mark among darker ones should). On a page, not the sheet, so that motion blur or a
 shadow over one photo page lowers its own reference."""
+GHOST_PEN_MIN = 0.6
+GHOST_PEAK_RELATIVE = 0.35
+"""On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
+and blue pens measure 0.65 to 0.94, pencil 0.24 to 0.55), a box whose darkest ink is
+under GHOST_PEAK_RELATIVE of the pen's and that is not greyed evenly holds no stroke of
+that pen: a rubbed-out tick's ghost. Alone in its row it is read blank (`Reason.RUBBED_OUT`),
+beside a stroke of the pen it is no second mark. Guards against: erased and erased_alone
+sent to review though the sheet tells them (on 11 hard batches of 24 questionnaires,
+lone ghosts on pen pages measured 0.11 to 0.31 of the pen, but 3 of 164 lifted by a dust
+grain to 0.40-0.56, left to review; every tick, cross, dot, fill and scribble of a pen
+0.75 and up; the tip of an overshooting mark 0.08 to 0.14, told by its ink outside the
+box). Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
+as light as a pencil tick's ghost, and a person decides."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

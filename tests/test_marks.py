@@ -250,13 +250,31 @@ def _read_page(template, page: int, colour_of) -> dict:
     return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)}), items
 
 
-def test_erased_tick_alone_on_a_dark_ink_sheet_goes_to_review_as_an_erasure(template):
+def test_erased_tick_alone_on_a_dark_ink_sheet_is_read_blank_as_rubbed_out(template):
+    """A ghost a fifth as dark at its darkest as the pen of every other mark holds no stroke
+    of that pen: blank, saying why (it went to review; 134 of 831 reviews of 11 hard batches)."""
     ghost_item = "q07b"
     decided, items = _read_page(template, 2, lambda item: (215,) if item.id == ghost_item else (30,))
     assert ghost_item in {i.id for i in items}
     r = decided[ghost_item]
-    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "1")
+    assert (r.status, r.reason, r.value) == (Status.BLANK, Reason.RUBBED_OUT, "")
     assert all(d.status is Status.OK for iid, d in decided.items() if iid != ghost_item)
+
+
+def test_erased_tick_alone_on_a_pencil_sheet_still_goes_to_review(template):
+    """On a page ticked in pencil a ghost is as light as a faint pencil tick: a person decides."""
+    ghost_item = "q07b"
+    decided, _ = _read_page(template, 2, lambda item: (215,) if item.id == ghost_item else (125,))
+    assert (decided[ghost_item].status, decided[ghost_item].reason) == (Status.REVIEW, Reason.ERASED)
+
+
+def test_light_trace_overshooting_its_box_on_a_dark_ink_sheet_is_not_read_as_rubbed_out(agree_item):
+    """The tip of a big mark that runs out of its box is as light inside it as a ghost;
+    its ink outside the box tells it (seed 714153647, s0020 q19c: 0.11 of the pen)."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.0052, 0.0, 0.09, 0.0987),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q19c", boxes), 0.3, False, True, 0.004, 0.88)
+    assert (r.status, r.value) == (Status.REVIEW, "4")
 
 
 def test_erased_ghost_beside_a_real_tick_leaves_the_tick_ok(template):
@@ -317,7 +335,7 @@ def test_a_dark_fill_beside_a_rubbed_out_ghost_is_the_answer_on_a_sheet_that_fil
     assert (r.status, r.value) == (Status.OK, "2")
 
 
-def test_rubbed_out_tick_alone_among_dots_goes_to_review_as_an_erasure(template):
+def test_rubbed_out_tick_alone_among_dots_is_not_read_as_an_answer(template):
     """Seed 226886424, s0009 q18a: on a sheet answered with small dark dots, a rubbed-out
     tick's ghost held 0.4 of a dot's ink, above the erasure share, and was read as an
     answer. Its darkest ink, a fraction of the pen's, tells it from the sheet's marks."""
@@ -338,8 +356,7 @@ def test_rubbed_out_tick_alone_among_dots_goes_to_review_as_an_erasure(template)
     ghost, dot = measured["q07b"].boxes[0], measured["q07a"].boxes[0]
     assert ghost.score > T.ERASED_RELATIVE * dot.score  # its ink alone does not tell it
     decided = decide_sheet(template, measured)
-    assert (decided["q07b"].status, decided["q07b"].reason, decided["q07b"].value) == (Status.REVIEW, Reason.ERASED, "1")
-    assert decided["q07b"].confidence < T.OK_CONFIDENCE
+    assert (decided["q07b"].status, decided["q07b"].reason) == (Status.BLANK, Reason.RUBBED_OUT)
     assert all(d.status is Status.OK and d.value == "1" for iid, d in decided.items() if iid != "q07b")
 
 
@@ -373,12 +390,21 @@ def test_a_box_in_a_shadow_beside_a_tick_is_not_a_second_mark(agree_item):
     assert (r.status, r.value) == (Status.OK, "5")
 
 
-def test_a_rubbed_out_ghost_beside_a_tick_is_still_a_second_mark(agree_item):
-    """A ghost's strokes grey a quarter of the box, like a light tick's: a person decides
-    (seed 930798896, sheet 7 q11a)."""
+def test_a_rubbed_out_ghost_beside_a_tick_leaves_the_tick(agree_item):
+    """Seed 930798896, sheet 7 q11a: a ghost a fifth as dark as the black pen at its darkest
+    beside a tick of that pen, read as two marks (multiple, to review): it is no stroke of
+    the pen, and the tick is the answer."""
     boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.319, 0.3878, 0.0042, 0.8619),
              BoxMeasure(5, 0.0501, 0.3202, 0.0, 0.1836))
     r = decide_item(agree_item, ItemMeasure("q11a", boxes), 0.3, False, True, 0.004, 0.85)
+    assert (r.status, r.value) == (Status.OK, "4")
+
+
+def test_a_light_pencil_tick_beside_a_pencil_tick_is_still_a_second_mark(agree_item):
+    """On a pencil page the same light trace may be a faint tick: two marks, a person decides."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.2, 0.35, 0.0, 0.46),
+             BoxMeasure(5, 0.05, 0.32, 0.0, 0.12))
+    r = decide_item(agree_item, ItemMeasure("q11a", boxes), 0.2, False, True, 0.004, 0.46)
     assert r.status is Status.MULTIPLE
 
 
