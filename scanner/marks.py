@@ -12,8 +12,8 @@ How an item is read (numbers in `thresholds`):
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
-  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: alone in its row, blank
-  (`Reason.RUBBED_OUT`); beside a stroke of the pen, no second mark;
+  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
+  (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
   fill beside a trace as dark as itself: review;
@@ -296,9 +296,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
 
-    if len(marked) + len(faint) == 1 and not overshoots and not item.multiple and _rubbed_out(ranked[0], peak_level):
-        # The only trace in the row, and no stroke of the respondent's dark pen: rubbed out.
-        rel = ranked[0].peak / peak_level
+    traces = marked + faint
+    if traces and not overshoots and all(_rubbed_out(b, peak_level) for b in traces):
+        # Traces in the row, none a stroke of the respondent's dark pen: rubbed out (and
+        # the dust or crease beside a ghost no stroke either).
+        rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = float(np.interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE)))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
     if not marked and not faint:

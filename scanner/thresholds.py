@@ -189,8 +189,9 @@ GHOST_PEAK_RELATIVE = 0.35
 """On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
 and blue pens measure 0.65 to 0.94, pencil 0.24 to 0.55), a box whose darkest ink is
 under GHOST_PEAK_RELATIVE of the pen's and that is not greyed evenly holds no stroke of
-that pen: a rubbed-out tick's ghost. Alone in its row it is read blank (`Reason.RUBBED_OUT`),
-beside a stroke of the pen it is no second mark. Guards against: erased and erased_alone
+that pen: a rubbed-out tick's ghost. A row holding such traces only (a ghost, dust or a
+crease's grey beside it), none running out of its box, is read blank (`Reason.RUBBED_OUT`);
+beside a stroke of the pen a ghost is no second mark. Guards against: erased and erased_alone
 sent to review though the sheet tells them (on 11 hard batches of 24 questionnaires,
 lone ghosts on pen pages measured 0.11 to 0.31 of the pen, but 3 of 164 lifted by a dust
 grain to 0.40-0.56, left to review; every tick, cross, dot, fill and scribble of a pen

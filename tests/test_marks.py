@@ -261,6 +261,15 @@ def test_erased_tick_alone_on_a_dark_ink_sheet_is_read_blank_as_rubbed_out(templ
     assert all(d.status is Status.OK for iid, d in decided.items() if iid != ghost_item)
 
 
+def test_a_ghost_with_dust_beside_it_on_a_dark_ink_sheet_is_read_blank(agree_item):
+    """A ghost and a speck of dust or a crease's grey in another box of the row: two faint
+    traces, neither a stroke of the pen (they went to review as faint)."""
+    boxes = (BoxMeasure(1, 0.0384, 0.2959, 0.0, 0.1832), BoxMeasure(2, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(3, 0.026, 0.1786, 0.0, 0.1368), *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (4, 5)))
+    r = decide_item(agree_item, ItemMeasure("q19a", boxes), 0.2, False, True, 0.004, 0.85)
+    assert (r.status, r.reason) == (Status.BLANK, Reason.RUBBED_OUT)
+
+
 def test_erased_tick_alone_on_a_pencil_sheet_still_goes_to_review(template):
     """On a page ticked in pencil a ghost is as light as a faint pencil tick: a person decides."""
     ghost_item = "q07b"
