@@ -17,6 +17,8 @@ How an item is read (numbers in `thresholds`):
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
   fill beside a trace as dark as itself: review;
+- one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
+  that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
@@ -211,6 +213,15 @@ def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
             and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.fill < T.SHADE_EVENNESS)
 
 
+def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
+    left (its evenly inked share under INKED_OUT_EVENNESS) and its darkest ink the
+    respondent's pen (CORRECTION_PEAK_RELATIVE of it), not a shadow's grey. False when
+    either peak is unknown."""
+    return (box.fill < T.INKED_OUT_EVENNESS and box.peak is not None and pen_peak is not None
+            and box.peak >= T.CORRECTION_PEAK_RELATIVE * pen_peak)
+
+
 def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
     """Whether a correction's tick is as dark at its darkest as the pen that inked the
     other boxes out (CORRECTION_PEAK_RELATIVE of the darkest): not a shadow's or a blur's
@@ -319,7 +330,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     ticked = [b for b in marked if not _solid(b, mark_t)]
     if len(marked) == 1:
         top = marked[0]
-        if solid and not fills and corrections:
+        if solid and not fills and corrections and not _shaded_in(top, peak_level):
+            # Blackened completely, as a box is to cancel it (or greyed by a shadow); one
+            # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
         if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):

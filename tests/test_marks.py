@@ -101,6 +101,31 @@ def test_inked_out_box_alone_goes_to_review_on_a_ticking_sheet(agree_item):
     assert (r.status, r.reason) == (Status.REVIEW, Reason.CANCELLED_ONLY)
 
 
+def _lone_solid(agree_item, score, fill, peak, pen):
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0, 0.0), BoxMeasure(3, score, fill, 0.0, peak),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0), BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    return decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, pen)
+
+
+def test_a_box_shaded_in_with_gaps_alone_on_a_ticking_sheet_is_the_answer(agree_item):
+    """Seed 694336832, s0003 q14a: a respondent who ticks shaded one box in, hatching with
+    gaps left (0.89 of it evenly inked, at the pen's darkness): read as a cancelled box with
+    no answer, to review (58 of 565 reviews of 11 hard batches were such fills)."""
+    r = _lone_solid(agree_item, 0.7379, 0.889, 0.876, 0.8612)
+    assert (r.status, r.value) == (Status.OK, "3")
+
+
+@pytest.mark.parametrize("score, fill, peak, pen", [(0.7, 1.0, 0.86, 0.86), (0.12, 0.8, 0.25, 0.45),
+                                                    (0.0716, 0.8253, 0.1111, 0.6577)])
+def test_a_box_blackened_completely_or_greyed_by_a_shadow_alone_still_goes_to_review(agree_item, score, fill, peak,
+                                                                                    pen):
+    """Inked out to the last pixel, as a box is to cancel it; or greyed evenly, far lighter
+    than the pen, as a shadow greys one (seed 694336832, s0018 q20b, a blank row on a phone
+    photo): no answer to read."""
+    r = _lone_solid(agree_item, score, fill, peak, pen)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.CANCELLED_ONLY)
+
+
 def test_filled_box_is_the_answer_on_a_sheet_that_fills(agree_item):
     r = decide(agree_item, 0.0, 0.0, 0.85, 0.0, 0.0, fills=True)
     assert (r.status, r.value) == (Status.OK, "3")
