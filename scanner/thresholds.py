@@ -193,8 +193,8 @@ that pen: a rubbed-out tick's ghost. A row holding such traces only (a ghost, du
 crease's grey beside it), none running out of its box, is read blank (`Reason.RUBBED_OUT`);
 beside a stroke of the pen a ghost is no second mark. Guards against: erased and erased_alone
 sent to review though the sheet tells them (on 11 hard batches of 24 questionnaires,
-lone ghosts on pen pages measured 0.11 to 0.31 of the pen, but 3 of 164 lifted by a dust
-grain to 0.40-0.56, left to review; every tick, cross, dot, fill and scribble of a pen
+lone ghosts on pen pages measured 0.11 to 0.31 of the pen, but 4 of 164 lifted by a dust
+grain to 0.40-0.97, left to review; every tick, cross, dot, fill and scribble of a pen
 0.75 and up; the tip of an overshooting mark 0.08 to 0.14, told by its ink outside the
 box). Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
 as light as a pencil tick's ghost, and a person decides."""
