@@ -396,14 +396,20 @@ def test_rubbed_out_tick_alone_among_dots_is_not_read_as_an_answer(template):
 
 def test_pen_confidence_grows_with_the_darkness_of_a_lone_mark(agree_item):
     """A lone mark's confidence never falls as its darkest ink rises, and it is read once
-    its ink is the pen's own."""
+    its ink is the pen's own; a ghost of it (under GHOST_PEAK_RELATIVE of the pen) is read
+    blank, the surer the lighter, and no darker trace is read blank after a lighter one
+    was read as a mark."""
     def lone(peak):
         boxes = (BoxMeasure(1, 0.0, 0.0), BoxMeasure(2, 0.15, 0.3, 0.0, peak), *(BoxMeasure(k, 0.0, 0.0) for k in (3, 4, 5)))
         return decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True, 0.004, 0.8)
 
     read = [lone(float(peak)) for peak in np.linspace(0.05, 0.9, 30)]
-    assert all(a.confidence <= b.confidence for a, b in zip(read, read[1:]))
-    assert read[0].status is Status.REVIEW and read[-1].status is Status.OK
+    blank = [r for r in read if r.status is Status.BLANK]
+    marks = read[len(blank):]
+    assert blank and all(r.value == "2" for r in marks)
+    assert all(a.confidence >= b.confidence for a, b in zip(blank, blank[1:]))
+    assert all(a.confidence <= b.confidence for a, b in zip(marks, marks[1:]))
+    assert marks[0].status is Status.REVIEW and marks[-1].status is Status.OK
 
 
 def test_ink_beside_every_box_of_a_row_alike_is_not_an_overshooting_mark(agree_item):
