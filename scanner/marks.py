@@ -11,9 +11,14 @@ How an item is read (numbers in `thresholds`):
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
+- on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
+  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
+  (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
   fill beside a trace as dark as itself: review;
+- one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
+  that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
@@ -201,6 +206,24 @@ def _ghost(box: BoxMeasure, pen_peak: float | None) -> bool:
     return box.peak is not None and pen_peak is not None and box.peak < T.ERASED_PEAK_RELATIVE * pen_peak
 
 
+def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds a rubbed-out tick's ghost and no stroke of the respondent's pen:
+    on a page written in a dark pen (GHOST_PEN_MIN), its darkest ink is under
+    GHOST_PEAK_RELATIVE of the pen's and it is not greyed evenly (a fill, a shadow). On a
+    pencil page a faint tick is as light as a ghost, and this never holds."""
+    return (box.peak is not None and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.fill < T.SHADE_EVENNESS)
+
+
+def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
+    left (its evenly inked share under INKED_OUT_EVENNESS) and its darkest ink the
+    respondent's pen (CORRECTION_PEAK_RELATIVE of it), not a shadow's grey. False when
+    either peak is unknown."""
+    return (box.fill < T.INKED_OUT_EVENNESS and box.peak is not None and pen_peak is not None
+            and box.peak >= T.CORRECTION_PEAK_RELATIVE * pen_peak)
+
+
 def _pen_stroke(tick: BoxMeasure, solid: list[BoxMeasure]) -> bool:
     """Whether a correction's tick is as dark at its darkest as the pen that inked the
     other boxes out (CORRECTION_PEAK_RELATIVE of the darkest): not a shadow's or a blur's
@@ -275,9 +298,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if not _ghost(stroke, peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
-        # hand's), not marked.
+        # hand's), not marked. Nor is a rubbed-out tick's ghost beside it a second mark
+        # (GHOST_PEAK_RELATIVE).
         ranked = [b for b in ranked
-                  if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or b in shaded)]
+                  if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or b in shaded
+                                         or _rubbed_out(b, peak_level))]
     # A box in a shadow's edge is never a mark, only a trace to look at: read as one, it
     # was the answer beside the real faint tick (seed 233276593, s0006 q12a) or beside a
     # tick running out of its box (seed 714153647, s0024 q20a).
@@ -313,6 +338,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # Measured in part on the white the crop fills in beyond the picture's edge: an
         # empty-looking box there may hold the answer, and paper next to white looks inked.
         return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
+    traces = marked + faint
+    if traces and not overshoots and all(_rubbed_out(b, peak_level) for b in traces):
+        # Traces in the row, none a stroke of the respondent's dark pen: rubbed out (and
+        # the dust or crease beside a ghost no stroke either).
+        rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
+        confidence = float(np.interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE)))
+        return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
@@ -330,7 +362,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     ticked = [b for b in marked if not _solid(b, mark_t)]
     if len(marked) == 1:
         top = marked[0]
-        if solid and not fills and corrections:
+        if solid and not fills and corrections and not _shaded_in(top, peak_level):
+            # Blackened completely, as a box is to cancel it (or greyed by a shadow); one
+            # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
         if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):

@@ -24,7 +24,8 @@ class PageStatus(str, Enum):
 
 
 class Reason(str, Enum):
-    """Why a value went to review (or, for `CORRECTION`, how an ok value was read)."""
+    """Why a value went to review (or, for `CORRECTION` and `RUBBED_OUT`, how an ok or blank
+    value was read)."""
 
     FAINT = "faint mark: too light to be sure it is a tick"
     ERASED = "a light trace alone, far lighter than the sheet's other marks: an erased tick?"
@@ -34,6 +35,7 @@ class Reason(str, Enum):
     CANCELLED_ONLY = "a box inked out with no other box ticked"
     LOW_CONFIDENCE = "the mark is close to the threshold"
     CORRECTION = "read as a correction: the inked-out box is cancelled"
+    RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"

@@ -188,6 +188,22 @@ batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 
 pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
 mark among darker ones should). On a page, not the sheet, so that motion blur or a
 shadow over one photo page lowers its own reference."""
+GHOST_PEN_MIN = 0.6
+GHOST_PEAK_RELATIVE = 0.3
+"""On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
+and blue pens measure 0.65 to 0.94, pencil 0.24 to 0.55), a box whose darkest ink is
+under GHOST_PEAK_RELATIVE of the pen's and that is not greyed evenly holds no stroke of
+that pen: a rubbed-out tick's ghost. A row holding such traces only (a ghost, dust or a
+crease's grey beside it), none running out of its box, is read blank (`Reason.RUBBED_OUT`);
+beside a stroke of the pen a ghost is no second mark. Guards against: erased and erased_alone
+sent to review though the sheet tells them (on 11 hard batches of 24 questionnaires,
+lone ghosts on pen pages measured 0.11 to 0.31 of the pen, but 4 of 164 lifted by a dust
+grain to 0.40-0.97, left to review; every tick, cross, dot, fill and scribble of a pen
+0.75 and up; the tip of an overshooting mark 0.08 to 0.14, told by its ink outside the
+box). 0.3, not higher: a thin light tick (grey 150 at 150 dpi among black ones,
+tests/review_survey.py) measured 0.34, and the generator draws no light pen tick to fit
+it on. Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
+as light as a pencil tick's ghost, and a person decides."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
@@ -215,6 +231,16 @@ share of the darkest inked-out box's: one pen made both (generated corrections m
 0.94 to 1.13 of the pen). Guards against: shadow with motion_blur on a phone photo
 (seed 452378124, s0007 q20c: a cross smeared solid beside a shadowed box, and a third
 box greyed 0.41 as dark as the cross, read as a correction: the grey box's code, ok)."""
+INKED_OUT_EVENNESS = 0.97
+"""A solid box alone in its row, on a sheet that ticks, is a cancelled answer (review)
+only when this share of its interior or more is inked evenly: blackened completely.
+Shaded in with gaps left, or scribbled over, with the respondent's pen (its darkest ink
+CORRECTION_PEAK_RELATIVE of the pen's: a shadow's grey box is not), it is the answer.
+Guards against: fill and
+scribble marks of a respondent who ticks elsewhere sent to review as cancelled (58 of 565
+reviews of 11 hard batches). Boxes inked out to cancel measured 1.0 (99 of 99: black,
+blue, pencil and faint pencil), fills 0.64 to 1.0 (median 0.89), scribbles 0.31 to 0.96;
+motion blur closes the gaps, which only sends more to review."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid
