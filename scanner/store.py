@@ -344,12 +344,19 @@ class Store:
                   for h in json.loads(r["page_hashes"]).values()}
         readings = {}
         # SQLite takes the two fields out of each reading's JSON: parsing it whole in
-        # Python cost a scan's end more than the rest of the calibration.
-        for row in self.db.execute("SELECT content_hash, json_extract(result, '$.paper.rgb'), "
-                                   "json_extract(result, '$.transform') FROM readings"):
-            if row[0] not in readings:
-                rgb, transform = (json.loads(text) if text is not None else None for text in row[1:])
-                readings[row[0]] = (PaperSample(tuple(rgb) if rgb else None), transform)
+        # Python cost a scan's end more than the rest of the calibration. A reading with
+        # a NaN in it (which Python writes and SQLite's JSON refuses) comes whole.
+        for content_hash, rgb, transform, whole in self.db.execute(
+                "SELECT content_hash, CASE WHEN valid THEN json_extract(result, '$.paper.rgb') END, "
+                "CASE WHEN valid THEN json_extract(result, '$.transform') END, CASE WHEN valid THEN NULL "
+                "ELSE result END FROM (SELECT content_hash, result, json_valid(result) AS valid FROM readings)"):
+            if content_hash not in readings:
+                if whole is not None:
+                    data = json.loads(whole)
+                    rgb, transform = data["paper"]["rgb"], data["transform"]
+                else:
+                    rgb, transform = (json.loads(text) if text is not None else None for text in (rgb, transform))
+                readings[content_hash] = (PaperSample(tuple(rgb) if rgb else None), transform)
         for sheet_id, content_hash in sorted(hashes):
             if content_hash in readings:
                 yield sheet_id, content_hash, *readings[content_hash]
