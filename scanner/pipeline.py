@@ -88,12 +88,15 @@ def reader_key(template: Template, ocr_name: str) -> str:
 
 
 def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], object],
-             executor: PageExecutor) -> Iterator[PageResult | InputProblem]:
-    """Results in input order, with at most `executor.window` pages waiting on workers."""
+             executor: PageExecutor, idle: Callable[[], None]) -> Iterator[PageResult | InputProblem]:
+    """Results in input order, with at most `executor.window` pages waiting on workers;
+    `idle()` before waiting on one."""
     pending: Pending = deque()
 
     def oldest() -> PageResult | InputProblem:
         if not _ready(pending[0][1]):
+            if not pending[0][1].done():
+                idle()
             executor.settle(pending)
         result = pending.popleft()[1]
         return result if _ready(result) else result.result()
@@ -179,7 +182,8 @@ def scan(inputs: list[str | Path], template: Template, out_dir: str | Path = "sc
         crops: dict[tuple[str, int], dict[str, str]] = {}  # of the pages of sheets not yet saved
         try:
             done = 0
-            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor):
+            # What is read is stored while the workers are awaited, else a chunk at a time.
+            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor, writes.flush):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1

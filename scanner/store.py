@@ -532,7 +532,8 @@ class ScanWrites:
     A transaction per page cost the parent more than anything else it does to store
     it. Each write is taken as it comes (its values as they are then) and the chunk is
     committed, writes in their order, in one transaction once it holds COMMIT_PAGES
-    pages or its first write is COMMIT_SECONDS old, and on `flush`. After each commit the
+    pages or its first write is COMMIT_SECONDS old, and on `flush` (the scan flushes
+    whenever it waits for its workers: a busy parent commits in chunks, an idle one at once). After each commit the
     store is the one that committing write by write would have left, so a run killed
     between two commits is completed by a re-run as any other: it reads the pages of
     the lost chunk again. The write lock is held while a chunk is written, never while

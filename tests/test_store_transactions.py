@@ -132,3 +132,36 @@ def test_the_papers_of_readings_that_sqlite_cannot_parse_are_read_all_the_same(t
         papers = list(store.sheet_papers())
     assert [(h, paper.rgb, transform) for _, h, paper, transform in papers] == [
         (h, (250.0, 240.5, 200.0), [[1e-07, 0.0], [0.0, 1.0]]) for h in ("fine", "nan")]
+
+
+def test_a_scan_stores_what_it_has_read_whenever_it_waits_for_a_worker():
+    # A chunk is committed when the parent would wait anyway: with workers slower than
+    # it, nothing read sits uncommitted while they work.
+    from concurrent.futures import Future
+
+    from scanner.load import PageTask
+    from scanner.pipeline import _ordered
+    from scanner.reader import PageResult
+
+    events = []
+
+    class ReadWhenAwaited:
+        window = 2
+
+        def submit(self, task: PageTask) -> Future:
+            future = Future()
+            future.task = task
+            if task.page == 1:  # read before it is awaited: no wait for it
+                future.set_result(PageResult(task.source, task.page, PageStatus.BLANK))
+            return future
+
+        def settle(self, pending) -> None:
+            events.append(f"wait {pending[0][0].page}")
+            if not pending[0][1].done():
+                pending[0][1].set_result(PageResult(pending[0][0].source, pending[0][0].page, PageStatus.BLANK))
+
+    executor = ReadWhenAwaited()
+    tasks = [PageTask("batch.pdf", "", n, "jpeg", f"h{n}") for n in (1, 2, 3)]
+    for result in _ordered(tasks, executor.submit, executor, lambda: events.append("flush")):
+        events.append(f"page {result.page}")
+    assert events == ["wait 1", "page 1", "flush", "wait 2", "page 2", "flush", "wait 3", "page 3"]
