@@ -532,12 +532,12 @@ class ScanWrites:
     A transaction per page cost the parent more than anything else it does to store
     it. Each write is taken as it comes (its values as they are then) and the chunk is
     committed, writes in their order, in one transaction once it holds COMMIT_PAGES
-    pages or its first write is COMMIT_SECONDS old, and on `flush` (the scan flushes
-    whenever it waits for its workers: a busy parent commits in chunks, an idle one at once). After each commit the
-    store is the one that committing write by write would have left, so a run killed
-    between two commits is completed by a re-run as any other: it reads the pages of
-    the lost chunk again. The write lock is held while a chunk is written, never while
-    the scan waits for its workers.
+    pages or its first write is COMMIT_SECONDS old, and on `flush`, which the scan calls
+    whenever it waits for its workers: a busy parent commits in chunks, an idle one at
+    once. After each commit the store is the one that committing write by write would
+    have left, so a run killed between two commits is completed by a re-run as any
+    other: it reads the pages of the lost chunk again. The write lock is held while a
+    chunk is written, never while the scan waits for its workers.
     """
 
     def __init__(self, store: Store, reader_key: str):
@@ -549,8 +549,8 @@ class ScanWrites:
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
-        self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
         self._pages += 1
+        self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
 
     def sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
         """`Store.save_sheet`, committed with its chunk."""

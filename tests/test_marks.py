@@ -428,7 +428,8 @@ def test_one_ghost_on_a_page_does_not_raise_its_empty_level_over_a_faint_tick(te
 
 
 @settings(max_examples=500, deadline=None)
-@given(x=st.floats(-1, 3, allow_nan=False), low=st.floats(0, 1), steps=st.lists(st.floats(0, 1), min_size=1, max_size=3),
+@given(x=st.floats(-1, 3, allow_nan=False), low=st.floats(0, 1),
+       steps=st.lists(st.floats(0, 1), min_size=1, max_size=3),
        levels=st.lists(st.floats(0, 1), min_size=4, max_size=4))
 @example(x=0.05, low=0.05, steps=[0.0, 0.05], levels=[0.3, 0.6, 1.0, 1.0])  # at a knot, two knots alike
 @example(x=0.1, low=0.05, steps=[0.0, 0.05], levels=[0.3, 0.6, 1.0, 1.0])
