@@ -219,7 +219,8 @@ def main() -> None:
     parser.add_argument("--sheets", type=int, default=20000, help="sheets the survey is copied up to for a "
                         "decision's write (0 skips it)")
     parser.add_argument("--pages", type=int, default=2000, help="generated pages through the cluster (0 skips it)")
-    parser.add_argument("--workers", default="1,2", help="LocalCluster sizes, comma-separated")
+    parser.add_argument("--workers", default="1,2", help="LocalCluster sizes, comma-separated (0 skips the "
+                        "cluster runs: the parent's figures alone)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,8 +257,14 @@ def main() -> None:
     files = [str(p) for p in batch.files]
     found = enumerate_rate(files)
     print(f"parent finds and makes portable {found:.0f} pages a CPU second ({batch.pages} generated pages)")
+    # The parent does all of this, one page after another, on one core.
+    parent = 1 / (1 / min(absorbed) + 1 / found)
+    print(f"one parent absorbs about {parent:.0f} pages a CPU second, all in (finding, packing, storing)")
+    sizes = [int(w) for w in args.workers.split(",") if w.strip() and int(w)]
+    if not sizes:
+        return
     per_worker = []
-    for workers in (int(w) for w in args.workers.split(",")):
+    for workers in sizes:
         r = _child("on_cluster", files, str(work / f"cluster-{workers}"), workers)
         rate = r["pages"] / r["seconds"]
         per_worker.append(r["pages"] / r["workers_cpu"])
@@ -266,11 +273,8 @@ def main() -> None:
               f"{1000 * r['parent_cpu'] / r['pages']:.1f} ms a page (the local scheduler included)")
         print(f"  with the scheduler in the parent's process, that CPU bounds it at "
               f"{r['pages'] / r['parent_cpu']:.0f} pages/s: on a real cluster run `dask scheduler` apart")
-    # The parent does all of this, one page after another, on one core.
-    parent = 1 / (1 / min(absorbed) + 1 / found)
     worker = min(per_worker)
-    print(f"one parent absorbs about {parent:.0f} pages a CPU second: it can feed about {parent / worker:.0f} "
-          f"workers of {worker:.1f} pages a CPU second each")
+    print(f"so one parent can feed about {parent / worker:.0f} workers of {worker:.1f} pages a CPU second each")
     wall = 1_000_000 / min(parent, 50 * worker)
     print(f"projected wall time for 1,000,000 pages on 50 workers: {wall / 3600:.1f} h "
           f"({'the workers' if 50 * worker < parent else 'the parent'} set the pace)")

@@ -90,8 +90,8 @@ STAGES = {
     "comments": ["comments.py:read_page"],
     "OCR": ["ocr.py:read"],
     "assemble": ["assemble.py:add", "assemble.py:finish"],
-    "store/write": ["pipeline.py:_write_crops", "store.py:save_page", "pipeline.py:_save_sheet",
-                    "outputs.py:write_outputs"],
+    "store/write": ["pipeline.py:_write_crops", "store.py:page", "pipeline.py:_save_sheet",
+                    "pipeline.py:scan>store.py:flush", "outputs.py:write_outputs"],
 }
 """Which functions' cumulative time makes each stage; `a>b`: b's time when called by a.
 Worker start (the reader's caches, the word list, the blank form drawn for the comment

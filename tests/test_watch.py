@@ -46,7 +46,9 @@ class Running:
         while (not self.batches or self.batches[-1].files < files) and time.monotonic() < deadline:
             assert self.thread.is_alive(), "the watch ended"
             time.sleep(0.1)
-        assert self.batches and self.batches[-1].files >= files, f"{files} files not read in {TIMEOUT} s"
+        if not self.batches or self.batches[-1].files < files:
+            self.stop.set()  # else the watch's thread keeps the failed test from ending
+            raise AssertionError(f"{files} files not read in {TIMEOUT} s")
 
     def end(self):
         self.stop.set()
@@ -73,6 +75,28 @@ def test_files_dropped_while_running_and_while_stopped_are_each_read_once(filled
     assert second.files == 1  # the two read before are not read again
     pages = read_csv(out / "pages.csv")
     assert sorted(Path(s).name for s in pages["source"]) == ["before.png", "during.pdf", "while-stopped.png"]
+
+
+def test_a_file_a_stopped_watch_left_part_read_is_read_whole_after_a_restart(filled, template, tmp_path):
+    # A watch killed (or its batch cut by a second Ctrl+C) half-way through a file had
+    # stored some of its pages: restarted, it took the file for read and never read the rest.
+    from scanner.pipeline import scan
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(filled.pdf, inbox / "batch.pdf")
+
+    def cut_at_third_page(progress) -> None:
+        if progress.done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scan([str(inbox / "batch.pdf")], template, out, jobs=1, ocr=False, progress=cut_at_third_page)
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    summary = running.end()
+    assert summary.files == 1 and summary.pages == {"used": 7}
+    assert list(read_csv(out / "pages.csv")["page"]) == [str(n) for n in range(1, 8)]
 
 
 def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(filled, template, tmp_path):
