@@ -20,7 +20,7 @@ import pytest
 
 from scans import fill_in, tick
 from scanner import api
-from scanner.draft import draft_correspondence, draft_template, write_draft
+from scanner.draft import draft_correspondence, draft_template, truth_template, write_draft
 from scanner.errors import TemplateError
 from scanner.evaluate import evaluate
 from scanner.pipeline import scan
@@ -200,3 +200,11 @@ def test_generated_plain_batches_are_read_with_the_drafted_template_without_sile
     # because a page or an item could not be aligned.
     reasons = {r["reason"] for r in _read(tmp_path / "out", "items.csv")}
     assert ev.items.lost == 0 and Reason.NOT_ALIGNED.value not in reasons, (seed, reasons)
+
+
+def test_the_generator_prints_a_form_from_its_own_pdf_only_when_its_pages_are_the_templates(tmp_path):
+    truth = truth_template(json.loads((DATA / "wordform.truth.json").read_text(encoding="utf-8")))
+    one_page = truth.model_copy(update={"pages": truth.pages[:1], "items": truth.items_on(1),
+                                        "comments": truth.comments_on(1)})
+    with pytest.raises(ValueError, match="wordform.pdf has 2 pages, the template 1"):
+        generate(one_page, tmp_path, count=1, seed=1, options=SynthOptions(printed=str(DATA / "wordform.pdf")))
