@@ -517,9 +517,12 @@ def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[Fra
         # Each side is profiled along its middle three fifths, clear of the sides across it.
         rows = slice(round((r + 0.2 * h) * s), round((r + 0.8 * h) * s))
         cols = slice(round((r + 0.2 * w) * s), round((r + 0.8 * w) * s))
-        # Past the frame's ends: from the crop's edge to half a millimetre short of it.
-        above, below = slice(0, round((r - 0.5) * s)), slice(round((r + h + 0.5) * s), None)
-        before, after = slice(0, round((r - 0.5) * s)), slice(round((r + w + 0.5) * s), None)
+        # Just past the frame's ends (a quarter to three quarters of a millimetre): clear
+        # of its own corners, and of the sides of boxes stacked or set beside it further off.
+        above, below = slice(round((r - 0.75) * s), round((r - 0.25) * s)), slice(round((r + h + 0.25) * s),
+                                                                                 round((r + h + 0.75) * s))
+        before, after = slice(round((r - 0.75) * s), round((r - 0.25) * s)), slice(round((r + w + 0.25) * s),
+                                                                                  round((r + w + 0.75) * s))
         boxes = sides.all(axis=1)
         across_x = _without_rules(_profiles(crops[:, rows, :], 1), _profiles(crops[:, above, :], 1),
                                   _profiles(crops[:, below, :], 1), boxes)
