@@ -1,8 +1,10 @@
 """How well `scanner template draft` reads forms it did not make, with no manual edits,
-and how well `scan` then reads them filled in.
+and how well `scan` then reads them filled in, with the draft as it is and as a person
+corrected it in the editor.
 
     python bench/legacy.py [--dpi 200] [--tilt 1.0] [--seeds 2] [--seed S ...] [--no-draft]
-                           [--read-seeds 2] [--read-seed S ...] [--count 6] [--marked]
+                           [--read-seeds 2] [--read-seed S ...] [--count 9] [--per-file 4]
+                           [--marked] [--draft-from pdf|scan]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
@@ -19,14 +21,20 @@ printed, never asserted (the tests do that). Target: at least 99 % of boxes and 
 comment zones found, no extra boxes.
 
 Then reading (`--read-seeds` fresh seeds, or `--read-seed S` repeated; 0 skips it): the
-generator fills `--count` copies of the questionnaire printed plain (flatbed, feeder,
-greyscale and phone scans, pages upside down, cover letters, blank backs: every scanner
-effect, no hard case), `scan` reads them with the template drafted from the plain PDF,
-and `scanner.evaluate` scores the scan against the truth, the drafted fields named as the
-truth's by their boxes. Per seed and pooled: silent errors, review rate (items and all
-fields), pages accounted for and given their right status, time per page; per scenario;
-the fields to review by reason. `--marked` reads the same seeds printed with markers, with
-the shipped template, beside them.
+generator fills `--count` copies of each form, `--per-file` to a batch file (the plain questionnaire as `render` prints
+it, the word-processor form as its own PDF prints: `SynthOptions.printed`; flatbed,
+feeder, greyscale and phone scans, pages upside down, cover letters, blank backs: every
+scanner effect, no hard case), and `scan` reads them with the template drafted from the
+form's PDF (`--draft-from scan`: from a rough 150-dpi colour scan of it turned by 1°),
+first as drafted, then as a scripted person corrected it through the editor's HTTP API
+(`Person`: adds the boxes and zones the draft missed by clicking on them, deletes extra
+ones, merges an item drafted in parts, gives each item its true scale, codes and id and
+each zone its id, adds the paper colours; the edits are listed by kind). `scanner.evaluate`
+scores each scan against the truth, the drafted fields named as the truth's by their
+boxes. Per form and template, per seed and pooled: silent errors, review rate (items and
+all fields), pages accounted for and given their right status, time per page; per
+scenario; the fields to review by reason. `--marked` also reads the questionnaire printed
+with markers, with the shipped template.
 """
 
 from __future__ import annotations
@@ -35,10 +43,15 @@ import argparse
 import csv
 import datetime
 import json
+import math
 import random
+import shutil
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -46,12 +59,13 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from scanner.draft import draft_correspondence, draft_template, score_draft, write_draft
+from scanner.draft import draft_correspondence, draft_template, score_draft, truth_template, write_draft
+from scanner.editor.server import EditorServer
 from scanner.evaluate import Evaluation, evaluate, percent
 from scanner.pipeline import scan
 from scanner.render import render_pdf
 from scanner.synth import SynthOptions, generate
-from scanner.template import Registration, layout, load_template
+from scanner.template import Registration, Template, layout, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,46 +145,224 @@ def drafting(args: argparse.Namespace, work: Path) -> None:
               f"zones {total['zones_found']}/{total['zones']} found ({total['extra_zones']} extra)")
 
 
-def reading(seeds: list[int], count: int, jobs: int, work: Path, marked: bool) -> None:
-    """Filled plain questionnaires read with the template drafted from the plain PDF (and,
-    with `marked`, the same seeds printed with markers and read with the shipped template)."""
+def _post(url: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(url + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)
+
+
+def _state(url: str) -> dict:
+    with urllib.request.urlopen(url + "api/state", timeout=60) as answer:
+        return json.load(answer)
+
+
+def _centre(box: list[float]) -> tuple[float, float]:
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
+def _near(page: int, box: list[float], boxes: list[tuple[int, list[float]]], reach: float) -> int | None:
+    """The index of the box of `boxes` on `page` whose centre is nearest `box`'s, within `reach` mm."""
+    x, y = _centre(box)
+    close = [(math.dist((x, y), _centre(b)), k) for k, (p, b) in enumerate(boxes)
+             if p == page and abs(_centre(b)[0] - x) < reach and abs(_centre(b)[1] - y) < reach]
+    return min(close)[1] if close else None
+
+
+class Person:
+    """A person correcting a drafted template through the editor's HTTP API, as the
+    browser does, who knows the form (its true geometry): adds the boxes and zones the
+    draft missed by clicking on them, deletes extra ones, merges an item drafted in
+    parts, gives every item its true scale, codes and id and every zone its id, and
+    adds the paper colours. Counts the edits by kind."""
+
+    def __init__(self, url: str, truth: Template):
+        self.url, self.truth, self.edits = url, truth, Counter()
+
+    def edit(self, op: str, **body) -> dict:
+        try:
+            answer = _post(self.url, "api/edit", {"op": op, **body})
+        except urllib.error.HTTPError as refused:  # the editor says why: nothing changed
+            self.edits[f"{op} refused ({json.load(refused)['error'][:60]})"] += 1
+            return _state(self.url)
+        self.edits[op] += 1
+        return answer
+
+    def correct(self) -> dict:
+        """Make every correction, then save; the save's answer."""
+        self._boxes()
+        self._items()
+        self._zones()
+        if [c.model_dump(mode="json") for c in self.truth.colours] != _state(self.url)["template"].get("colours", []):
+            self.edit("set_colours", colours=[c.model_dump(mode="json") for c in self.truth.colours])
+        return _post(self.url, "api/save", {})
+
+    def _drafted_boxes(self) -> tuple[list[dict], list[tuple[int, list[float]]], list[tuple[int, int]]]:
+        items = _state(self.url)["template"].get("items", [])
+        boxes = [(i["page"], o["box_mm"]) for i in items for o in i["options"]]
+        owners = [(k, j) for k, i in enumerate(items) for j, _ in enumerate(i["options"])]
+        return items, boxes, owners
+
+    def _boxes(self) -> None:
+        items, boxes, owners = self._drafted_boxes()
+        for item in self.truth.items:
+            for option in item.options:
+                if _near(item.page, list(option.box_mm), boxes, 1.5) is None:
+                    holders = [owners[k][0] for o in item.options
+                               if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None]
+                    target = {"item": items[max(set(holders), key=holders.count)]["id"]} if holders else {}
+                    self.edit("add_box", page=item.page, at_mm=list(_centre(list(option.box_mm))), **target)
+                    items, boxes, owners = self._drafted_boxes()
+        true_boxes = [(i.page, list(o.box_mm)) for i in self.truth.items for o in i.options]
+        for k in reversed(range(len(boxes))):
+            if _near(boxes[k][0], boxes[k][1], true_boxes, 1.5) is None:
+                self.edit("delete", item=items[owners[k][0]]["id"], option=owners[k][1])
+        items, boxes, owners = self._drafted_boxes()
+        for item in self.truth.items:
+            parts = {items[owners[k][0]]["id"] for o in item.options
+                     if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None}
+            if len(parts) > 1:
+                self.edit("merge", items=sorted(parts))
+                items, boxes, owners = self._drafted_boxes()
+
+    def _items(self) -> None:
+        items, boxes, owners = self._drafted_boxes()
+        state = _state(self.url)["template"]
+        renames = []
+        for item in self.truth.items:
+            k = next((k for o in item.options if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None), None)
+            if k is None:
+                continue  # none of its boxes is in the template: the editor found none to add
+            mine = items[owners[k][0]]
+            scale = self.truth.scales[item.scale]
+            wanted = [o.model_dump() for o in scale.options]
+            if state["scales"].get(item.scale, {}).get("options") != wanted:
+                state = self.edit("set_scale", name=item.scale, options=wanted)["template"]
+            if mine["scale"] != item.scale:
+                self.edit("set_item", item=mine["id"], scale=item.scale)
+            for option in item.options:
+                j = _near(item.page, list(option.box_mm), boxes, 1.5)
+                if j is None:
+                    continue
+                _, n = owners[j]
+                if _state(self.url)["template"]["items"][owners[j][0]]["options"][n]["code"] != option.code:
+                    self.edit("set_code", item=mine["id"], option=n, code=option.code)
+            if bool(mine.get("multiple")) != item.multiple:
+                self.edit("set_item", item=mine["id"], multiple=item.multiple)
+            if mine["id"] != item.id:
+                renames.append((mine["id"], item.id))
+        self._rename("set_item", "item", renames)
+
+    def _zones(self) -> None:
+        zones = [(c["page"], c["box_mm"]) for c in _state(self.url)["template"].get("comments", [])]
+        for comment in self.truth.comments:
+            if _near(comment.page, list(comment.box_mm), zones, 2.0) is None:
+                self.edit("add_zone", page=comment.page, at_mm=list(_centre(list(comment.box_mm))))
+                zones = [(c["page"], c["box_mm"]) for c in _state(self.url)["template"].get("comments", [])]
+        true_zones = [(c.page, list(c.box_mm)) for c in self.truth.comments]
+        ids = [c["id"] for c in _state(self.url)["template"].get("comments", [])]
+        for k in reversed(range(len(zones))):
+            if _near(zones[k][0], zones[k][1], true_zones, 2.0) is None:
+                self.edit("delete", comment=ids[k])
+                del zones[k], ids[k]
+        renames = [(ids[k], c.id) for c in self.truth.comments
+                   if (k := _near(c.page, list(c.box_mm), zones, 2.0)) is not None and ids[k] != c.id]
+        self._rename("set_comment", "comment", renames)
+
+    def _rename(self, op: str, key: str, renames: list[tuple[str, str]]) -> None:
+        """Rename in two steps, through ids of their own: a drafted id may be another's true one."""
+        for k, (old, _) in enumerate(renames):
+            self.edit(op, **{key: old, "id": f"renamed{k}"})
+        for k, (_, new) in enumerate(renames):
+            self.edit(op, **{key: f"renamed{k}", "id": new})
+
+
+def edited_by_a_person(drafted: Path, truth: Template, folder: Path) -> tuple[Path, Counter]:
+    """A copy of the drafted template (in `folder`) corrected by `Person` through the
+    editor's server; the edits made, by kind."""
+    shutil.copytree(drafted.parent, folder)
+    server = EditorServer(folder / drafted.name)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        person = Person(server.url, truth)
+        answer = person.correct()
+    finally:
+        server.shutdown()
+        server.server_close()
+    if not answer["saved"]:
+        raise SystemExit(f"the person's edits do not make a valid template: {answer['problems']}")
+    return folder / drafted.name, person.edits
+
+
+def reading_forms(work: Path) -> list[tuple[str, Template, Path | None, Path]]:
+    """(name, true template, its own PDF when `render` did not make it, blank PDF to draft
+    from) of the two forms; the word-processor form is printed on the shipped form's papers."""
     shipped = load_template(ROOT / "templates" / "surestart.yaml")
     plain = shipped.model_copy(update={"registration": Registration(markers=False)})
-    write_draft(draft_template(render_pdf(plain, work / "read" / "blank.pdf")), work / "read" / "drafted.yaml")
-    drafted = load_template(work / "read" / "drafted.yaml")
+    wordform = ROOT / "tests" / "data" / "wordform.pdf"
+    truth = json.loads(wordform.with_name("wordform.truth.json").read_text(encoding="utf-8"))
+    return [("surestart --plain", plain, None, render_pdf(plain, work / "read" / "blank.pdf")),
+            ("word processor", truth_template(truth, tuple(shipped.colours)), wordform, wordform)]
+
+
+def reading(seeds: list[int], count: int, per_file: int, jobs: int, work: Path, marked: bool,
+            from_scan: bool = False) -> None:
+    """Each form filled by the generator and read with the template drafted from its PDF,
+    as drafted and as a person corrected it in the editor (and, with `marked`, the
+    shipped form printed with markers and read with the shipped template)."""
     today = datetime.date.today().isoformat()
-    print(f"\nreading, {today}: seeds {', '.join(map(str, seeds))}; {count} questionnaires each, jobs {jobs}")
-    runs = [("plain, drafted", plain, drafted, draft_correspondence(drafted, layout(plain)))]
-    if marked:
-        runs.append(("marked, shipped", shipped, shipped, None))
-    for label, printed, template, fields in runs:
-        rows, pooled, pages_read, seconds, reasons = [], Evaluation(), 0, 0.0, Counter()
+    print(f"\nreading, {today}: seeds {', '.join(map(str, seeds))}; {count} questionnaires each, {per_file} a file, "
+          f"jobs {jobs}; "
+          f"drafted from {'a rough 150-dpi scan' if from_scan else 'the PDF'}")
+    for name, truth, printed, blank in reading_forms(work):
+        folder = work / "read" / name.split()[0]
+        if from_scan:
+            blank = page_images(blank, work / "read" / f"{blank.stem}-scan.tif", 150, 1.0, rough=True)
+        write_draft(draft_template(blank, form=truth.form), folder / "drafted" / "form.yaml")
+        drafted = folder / "drafted" / "form.yaml"
+        edited, edits = edited_by_a_person(drafted, truth, folder / "edited")
+        print(f"\n{name}: the person's edits: {', '.join(f'{n} {op}' for op, n in sorted(edits.items()))}")
+        runs = [("drafted", load_template(drafted)), ("edited", load_template(edited))]
+        if marked and printed is None:
+            runs.append(("marked, shipped", load_template(ROOT / "templates" / "surestart.yaml")))
+        results = {label: [] for label, _ in runs}
         for seed in seeds:
-            out = work / f"read-{seed}-{printed.registration.markers}"
-            batch = generate(printed, out / "batch", count=count, seed=seed, options=SynthOptions(jobs=jobs))
-            summary = scan(batch.files, template, out / "results", jobs=jobs)
-            ev = evaluate(out / "results", batch.truth_dir, as_truth=fields)
-            pages = sum(summary.pages.values())
-            rows.append((str(seed), ev, pages, summary.seconds))
-            pooled, pages_read, seconds = pooled + ev, pages_read + pages, seconds + summary.seconds
-            with open(out / "results" / "items.csv", newline="", encoding="utf-8") as f:
-                reasons.update(r["reason"] for r in csv.DictReader(f) if r["status"] == "review")
-        print(f"\n{label}:")
-        print(f"{'seed':<10} {'silent':>6} {'items':>6} {'review':>7} {'items':>7} {'pages ok':>11} {'s/page':>6}")
-        for name, ev, pages, took in [*rows, ("pooled", pooled, pages_read, seconds)]:
-            total = ev.all_fields
-            print(f"{name:<10} {total.silent:>6} {ev.items.silent:>6} {percent(total.flagged, total.scored):>7} "
-                  f"{percent(ev.items.flagged, ev.items.scored):>7} {ev.pages.status_right:>5}/{ev.pages.truth:<5} "
-                  f"{took / max(pages, 1):6.2f}")
-        print("pooled, by scenario (fields scored, silent, review rate; pages right/truth):")
-        for name, t in sorted(pooled.by_scenario.items()):
-            pc = pooled.pages_by_scenario.get(name)
-            print(f"  {name:<10} {t.scored:>6} {t.silent:>4} {percent(t.flagged, t.scored):>7}   "
-                  f"{pc.status_right if pc else 0}/{pc.truth if pc else 0}")
-        print("fields to review, by reason:")
-        print("\n".join(f"  {n:>5}  {reason}" for reason, n in reasons.most_common()))
-        print(f"  silent: {pooled.examples[:10]}")
-        sys.stdout.flush()
+            for label, template in runs:
+                form = template if label.startswith("marked") else truth
+                options = SynthOptions(per_file=per_file, jobs=jobs, printed=None if printed is None else str(printed))
+                batch = folder / f"batch-{seed}-{form.registration.markers}"
+                if not batch.exists():
+                    generate(form, batch, count=count, seed=seed, options=options)
+                out = folder / f"out-{seed}-{label.split(',')[0]}"
+                summary = scan(sorted(batch.glob("*.pdf")), template, out, jobs=jobs)
+                fields = None if label.startswith("marked") else draft_correspondence(template, layout(truth))
+                ev = evaluate(out, batch / "truth", as_truth=fields)
+                with open(out / "items.csv", newline="", encoding="utf-8") as f:
+                    reasons = Counter(r["reason"] for r in csv.DictReader(f) if r["status"] == "review")
+                results[label].append((str(seed), ev, sum(summary.pages.values()), summary.seconds, reasons))
+        for label, rows in results.items():
+            _print_reading(f"{name}, {label}", rows)
+
+
+def _print_reading(title: str, rows: list[tuple[str, Evaluation, int, float, Counter]]) -> None:
+    pooled = sum((ev for _, ev, *_ in rows), Evaluation())
+    pages, seconds = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    reasons = sum((r[4] for r in rows), Counter())
+    print(f"\n{title}:")
+    print(f"{'seed':<10} {'silent':>6} {'items':>6} {'review':>7} {'items':>7} {'pages ok':>11} {'s/page':>6}")
+    for seed, ev, n, took in [*(r[:4] for r in rows), ("pooled", pooled, pages, seconds)]:
+        total = ev.all_fields
+        print(f"{seed:<10} {total.silent:>6} {ev.items.silent:>6} {percent(total.flagged, total.scored):>7} "
+              f"{percent(ev.items.flagged, ev.items.scored):>7} {ev.pages.status_right:>5}/{ev.pages.truth:<5} "
+              f"{took / max(n, 1):6.2f}")
+    print("pooled, by scenario (fields scored, silent, review rate; pages right/truth):")
+    for scenario, t in sorted(pooled.by_scenario.items()):
+        pc = pooled.pages_by_scenario.get(scenario)
+        print(f"  {scenario:<10} {t.scored:>6} {t.silent:>4} {percent(t.flagged, t.scored):>7}   "
+              f"{pc.status_right if pc else 0}/{pc.truth if pc else 0}")
+    print("fields to review, by reason:")
+    print("\n".join(f"  {n:>5}  {reason}" for reason, n in reasons.most_common()))
+    print(f"  silent: {pooled.examples[:10]}")
+    sys.stdout.flush()
 
 
 def main() -> None:
@@ -182,9 +374,13 @@ def main() -> None:
     parser.add_argument("--no-draft", action="store_true", help="skip the drafting figures")
     parser.add_argument("--read-seeds", type=int, default=2, help="fresh seeds to fill and read (0: none)")
     parser.add_argument("--read-seed", type=int, action="append", default=[], help="replay this seed (repeatable)")
-    parser.add_argument("--count", type=int, default=6, help="questionnaires per reading seed")
+    parser.add_argument("--count", type=int, default=9, help="questionnaires per reading seed")
+    parser.add_argument("--per-file", type=int, default=4,
+                        help="questionnaires per batch file (a file of one is a flatbed scan, of more a feeder's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--marked", action="store_true", help="read the same seeds printed with markers too")
+    parser.add_argument("--draft-from", choices=("pdf", "scan"), default="pdf",
+                        help="draft the reading template from the form's PDF or a rough scan of it")
     args = parser.parse_args()
     draw = random.SystemRandom()
     seeds = args.read_seed or [draw.randrange(1, 10**9) for _ in range(args.read_seeds)]
@@ -192,7 +388,7 @@ def main() -> None:
         if not args.no_draft:
             drafting(args, Path(tmp))
         if seeds:
-            reading(seeds, args.count, args.jobs, Path(tmp), args.marked)
+            reading(seeds, args.count, args.per_file, args.jobs, Path(tmp), args.marked, args.draft_from == "scan")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,22 @@ def _clean(dark: np.ndarray) -> np.ndarray:
     return (255 - np.clip(dark * 1.4, 0, 1) * 255).astype(np.uint8)
 
 
+def _blank_pages(template: Template, page: int) -> list[np.ndarray]:
+    """The blank page at each of SCALES, grey: the template's image of it when it has one
+    (`reference_pages`: a form made elsewhere prints more around its zones than the
+    template draws, such as its prompts where they are, table cells, typed lines), else
+    drawn from the template (once for both scales: drawing costs more than rasterising)."""
+    path = template.reference_page(page)
+    image = None if path is None else cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        blanks = page_rasters(template, page, tuple(scale * 25.4 for scale in SCALES))
+        return [cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY) for blank in blanks]
+    w, h = template.page_size_mm
+    # A scan's grain is not print: the median takes it away, and leaves lines and letters.
+    image = cv2.medianBlur(image, 3)
+    return [cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) for s in SCALES]
+
+
 class CommentReader:
     """Reads a template's comment zones; holds each zone's blank appearance."""
 
@@ -136,10 +152,8 @@ class CommentReader:
         """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
         to allow for registration."""
         if (zone.id, s) not in self._printed:
-            # The page is drawn once for both scales: drawing costs far more than rasterising.
-            blanks = page_rasters(self.template, zone.page, tuple(scale * 25.4 for scale in SCALES))
-            for scale, blank in zip(SCALES, blanks):
-                self._mask_page(zone.page, cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY), scale)
+            for scale, blank in zip(SCALES, _blank_pages(self.template, zone.page)):
+                self._mask_page(zone.page, blank, scale)
         return self._printed[zone.id, s]
 
     def _mask_page(self, page: int, blank: np.ndarray, s: float) -> None:

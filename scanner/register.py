@@ -517,6 +517,35 @@ def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[Fra
         # Each side is profiled along its middle three fifths, clear of the sides across it.
         rows = slice(round((r + 0.2 * h) * s), round((r + 0.8 * h) * s))
         cols = slice(round((r + 0.2 * w) * s), round((r + 0.8 * w) * s))
-        offsets[ks, 0] = _side_offsets(_profiles(crops[:, rows, :], 1), r * s - 0.5, (r + w) * s - 0.5, sides[:, :2])
-        offsets[ks, 1] = _side_offsets(_profiles(crops[:, :, cols], 2), r * s - 0.5, (r + h) * s - 0.5, sides[:, 2:])
+        # Just past the frame's ends (a quarter to three quarters of a millimetre): clear
+        # of its own corners, and of the sides of boxes stacked or set beside it further off.
+        above, below = slice(round((r - 0.75) * s), round((r - 0.25) * s)), slice(round((r + h + 0.25) * s),
+                                                                                 round((r + h + 0.75) * s))
+        before, after = slice(round((r - 0.75) * s), round((r - 0.25) * s)), slice(round((r + w + 0.25) * s),
+                                                                                  round((r + w + 0.75) * s))
+        boxes = sides.all(axis=1)
+        across_x = _without_rules(_profiles(crops[:, rows, :], 1), _profiles(crops[:, above, :], 1),
+                                  _profiles(crops[:, below, :], 1), boxes)
+        across_y = _without_rules(_profiles(crops[:, :, cols], 2), _profiles(crops[:, :, before], 2),
+                                  _profiles(crops[:, :, after], 2), boxes)
+        offsets[ks, 0] = _side_offsets(across_x, r * s - 0.5, (r + w) * s - 0.5, sides[:, :2])
+        offsets[ks, 1] = _side_offsets(across_y, r * s - 0.5, (r + h) * s - 0.5, sides[:, 2:])
     return offsets
+
+
+def _without_rules(profiles: np.ndarray, before: np.ndarray, after: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The profiles across a box's sides with every line that runs on past both ends of
+    the box (profiled there as `before` and `after`) taken out: a table's rule printed a
+    millimetre from a bubble is darker than the bubble's side and would be taken for it,
+    while a box's own side ends at its corners. Only whole boxes (`boxes`): a comment
+    zone's side runs on past its corner's window."""
+    ruled = (_thin_lines(before) >= T.VERIFY_LINE_DARKNESS) & (_thin_lines(after) >= T.VERIFY_LINE_DARKNESS)
+    return np.where(ruled & boxes[:, None], profiles.min(axis=1, keepdims=True), profiles)
+
+
+def _thin_lines(profiles: np.ndarray) -> np.ndarray:
+    """The profiles' lines narrower than a millimetre, their broader darkness taken away:
+    printed words beside a box darken the whole height of their letters, a rule only
+    its own width."""
+    width = 2 * round(0.5 * T.VERIFY_PX_PER_MM) + 1
+    return cv2.morphologyEx(profiles.astype(np.float32), cv2.MORPH_TOPHAT, np.ones((1, width), np.uint8))

@@ -18,10 +18,15 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from scanner.template import Item, Template
+from scanner.template import Comment, Item, Template
 
 BOX_LINE_MM = 0.3
 """Printed width of a tick box's border; `marks` excludes it when measuring ink."""
+
+WRITING_LINE_MM = 8.0
+"""Spacing of the writing lines drawn for a comment zone with no frame (`framed: false`):
+the zone's height is divided into lines about this far apart, the last on its bottom
+edge (a word processor's ruled lines, 1.5-spaced 11 pt text, lie 7-9 mm apart)."""
 
 OPTION_LABEL_W = 88.0
 """Width of an option's label printed beside its box (`Item.label_options`)."""
@@ -170,6 +175,20 @@ def _draw_item(pc: _PageCanvas, template: Template, item: Item) -> None:
             pc.text(scale.label(option.code), x + w + 2.0, y + (h - 3.0) / 2, OPTION_LABEL_W, "body")
 
 
+def _draw_comment(pc: _PageCanvas, comment: Comment) -> None:
+    x, y, w, h = comment.box_mm
+    if comment.prompt:
+        pc.text(comment.prompt, x, y - 4.0, w, "prompt")
+    if comment.framed:
+        pc.rect(x, y, w, h)
+        return
+    # A block of writing lines (a drafted zone with no frame) runs from one line's spacing
+    # above its first line down to its last; the template keeps the zone, not its lines.
+    lines = max(1, round(h / WRITING_LINE_MM))
+    for k in range(1, lines + 1):
+        pc.line(x, y + h * k / lines, x + w, y + h * k / lines, INK, BOX_LINE_MM)
+
+
 def render_page(canvas: Canvas, template: Template, page: int, serial: int | None = None, plain: bool = False) -> None:
     """Draw one page of the form on `canvas` and finish the page.
 
@@ -186,10 +205,7 @@ def render_page(canvas: Canvas, template: Template, page: int, serial: int | Non
     for item in template.items_on(page):
         _draw_item(pc, template, item)
     for comment in template.comments_on(page):
-        x, y, bw, bh = comment.box_mm
-        if comment.prompt:
-            pc.text(comment.prompt, x, y - 4.0, bw, "prompt")
-        pc.rect(x, y, bw, bh)
+        _draw_comment(pc, comment)
     if template.registration.markers and not plain:
         _draw_markers(pc, template, page)
         _draw_qr(pc, template, page, serial)

@@ -40,8 +40,12 @@ VERIFY_CORNER_MM = 5.0
 VERIFY_LINE_DARKNESS = 0.06
 """A frame side is seen when its profile peaks this dark, and this much above the lightest
 point near it: printed lines measure 0.4-0.9, and 0.2 spread by a 2 mm motion blur."""
-VERIFY_PAIR_MM = 0.5
-"""A box's two parallel sides must agree within this: else one is a tick's stroke."""
+VERIFY_PAIR_MM = 0.6
+"""A box's two parallel sides must agree within this: else one is a tick's stroke. A
+bubble's sides, profiled along their middle three fifths where the circle curves away,
+read some 0.25 mm inside its outline each (a 3.8 mm ○ of a word processor: 0.51 mm
+apart). A line taken for a side (a stroke, the side of a box stacked less than this
+below or above) moves the box by at most half of this."""
 VERIFY_P90_MM = 0.5
 """A page is verified when 90% of its frames lie within this of where the transform puts
 them: the box interior is measured 0.75 mm inside the frame, so the box read is its own.

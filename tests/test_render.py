@@ -209,3 +209,38 @@ def test_first_serial_starts_the_numbering(template, tmp_out):
     path = render_pdf(template, tmp_out / "copies.pdf", copies=1, first_serial=41)
     images = rasterise(path, dpi=200)
     assert decode_qr(images[6], template, dpi=200)[0] == qr_payload(template, 7, 41)
+
+
+def _horizontal_lines(image: np.ndarray, box: tuple[float, float, float, float]) -> list[float]:
+    """Centres in mm of the horizontal lines that run across `box`'s width (its middle
+    nine tenths) between its top and a millimetre below its bottom."""
+    x, y, w, h = box
+    rows = image[int(px(y - 1.0)): int(np.ceil(px(y + h + 1.0))), int(px(x + 0.05 * w)): int(px(x + 0.95 * w))]
+    dark = (rows < INK).mean(axis=1) > 0.9
+    runs, lines = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(int), [0]]))), []
+    for start, stop in zip(runs[::2], runs[1::2]):
+        lines.append(to_mm(int(px(y - 1.0)) + (start + stop - 1) / 2))
+    return lines
+
+
+def test_a_zone_of_writing_lines_is_printed_as_its_lines_not_a_frame(tmp_path_factory, tmp_path):
+    """A drafted zone with no frame (`framed: false`: writing lines drawn as a table's
+    row borders, or typed as underscores) is rendered as writing lines where the form
+    prints them, with no sides: what the form shows (it was rendered as a frame)."""
+    from editor_form import WORDFORM, drafted
+
+    from scanner.template import load_template
+
+    template = load_template(drafted(tmp_path_factory.getbasetemp()))
+    unframed = [c for c in template.comments if not c.framed]
+    assert unframed
+    rendered = rasterise(render_pdf(template, tmp_path / "form.pdf"))
+    printed = rasterise(WORDFORM)
+    for zone in unframed:
+        image = rendered[zone.page - 1]
+        ours, theirs = _horizontal_lines(image, zone.box_mm), _horizontal_lines(printed[zone.page - 1], zone.box_mm)
+        assert len(ours) == len(theirs) >= 2, (zone.id, ours, theirs)
+        assert all(abs(a - b) < 0.5 for a, b in zip(ours, theirs)), (zone.id, ours, theirs)
+        x, y, w, h = zone.box_mm
+        for side in (x, x + w):
+            assert line_centre(image, side, (y + 1.0, y + h - 1.0), vertical=True) is None, (zone.id, side)

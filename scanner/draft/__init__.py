@@ -26,12 +26,13 @@ from scanner.draft.layout import draft_layout, form_name
 from scanner.draft.output import summary_lines, write_draft, write_preview
 from scanner.draft.image import scanned_pages
 from scanner.draft.pdf import has_vector_content, pdf_pages
-from scanner.draft.score import DraftScore, draft_correspondence, score_draft
+from scanner.draft.score import DraftScore, draft_correspondence, score_draft, truth_template
 from scanner.errors import InputFileError, UsageError
 from scanner.template import Colour
 
 __all__ = ["Doubt", "DraftResult", "DraftScore", "PageContent", "PrintedBox", "Word", "colour_samples_option",
-           "draft_correspondence", "draft_template", "paper_colour", "score_draft", "summary_lines", "write_draft", "write_preview"]
+           "draft_correspondence", "draft_template", "paper_colour", "score_draft", "summary_lines", "truth_template",
+           "write_draft", "write_preview"]
 
 
 def paper_colour(path: str | Path) -> tuple[int, int, int]:

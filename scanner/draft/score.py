@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from scanner.draft.content import bottom, cx, cy, norm, right
-from scanner.template import Box, Template, layout
+from scanner.template import Box, Colour, Template, layout, parse_template
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,33 @@ def draft_correspondence(template: Template, truth: dict) -> dict[str, tuple[str
         if "id" in truth["comments"][i]:  # a geometry alone (tests/data's) names no zone
             fields[drafted["comments"][j]["id"]] = (truth["comments"][i]["id"], {})
     return fields
+
+
+def truth_template(truth: dict, colours: tuple[Colour, ...] = ()) -> Template:
+    """A form's true geometry (`template layout --json`'s shape, as tests/data's
+    `wordform.truth.json`) as a template: what the generator fills in on a form that
+    `render` did not make (`SynthOptions.printed`). Each set of option labels makes one
+    scale; comment zones with no id are named `zone1_comment`, ... in order; A4 pages."""
+    names: dict[tuple[tuple[int, str], ...], str] = {}
+    items = []
+    for item in truth["items"]:
+        labels = tuple((o["code"], o["label"]) for o in item["options"])
+        scale = names.setdefault(labels, f"scale{len(names) + 1}")
+        items.append({"id": item["id"], "text": item.get("text") or item["id"], "scale": scale, "page": item["page"],
+                      "multiple": item.get("multiple", False),
+                      "options": [{"code": o["code"], "box_mm": o["box_mm"]} for o in item["options"]]})
+    pages = truth["pages"] if isinstance(truth["pages"], int) else len(truth["pages"])
+    return parse_template({
+        "form": truth["form"], "version": str(truth.get("version", "1")),
+        "registration": {"markers": False},
+        "scales": {name: {"options": [{"code": code, "label": label} for code, label in labels]}
+                   for labels, name in names.items()},
+        "colours": [c.model_dump() for c in colours],
+        "pages": [{"number": n} for n in range(1, pages + 1)],
+        "items": items,
+        "comments": [{"id": c.get("id") or f"zone{k}_comment", "page": c["page"], "box_mm": c["box_mm"]}
+                     for k, c in enumerate(truth["comments"], start=1)],
+    }, f"{truth['form']} (true geometry)")
 
 
 def _edges(b: Box) -> tuple[float, float, float, float]:

@@ -51,8 +51,8 @@ from scanner.synth.hard import (Hard, PageHard, Print, camera, crease, cut_marke
                                 harden_sheet, item_hard, paper_off, parse_hard, staple)
 from scanner.synth.ink import Fonts, Shape
 from scanner.synth.letter import cover_letter
-from scanner.synth.paper import (PageScan, Scanner, blank_back, draw_page_scan, draw_scanner, lay_paper,
-                                 paper_quad)
+from scanner.synth.paper import (BlankPages, PageScan, Scanner, blank_back, draw_page_scan, draw_scanner,
+                                 lay_paper, paper_quad)
 from scanner.synth.page import Desk
 from scanner.synth.pdf import JpegPdfWriter
 from scanner.synth.rates import HardRates, Rates
@@ -112,6 +112,10 @@ class SynthOptions:
     """Hard cases to add (`hard.Hard` names, or `hard.ALL_HARD`); none by default."""
     hard_rates: HardRates = field(default_factory=HardRates)
     """How often and how strongly the hard cases happen."""
+    printed: str | None = None
+    """The form's own PDF to print, for a form `render` did not make (a word processor's);
+    the template gives its true geometry (`scanner.draft.truth_template`). None: the
+    template as `render` prints it."""
 
 
 @dataclass(frozen=True)
@@ -411,7 +415,7 @@ def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], se
 
 def _render_job(args) -> list[dict]:
     template, plan, sheets, seed, options, out_dir = args
-    with Desk(template) as desk:
+    with Desk(template, BlankPages(template, options.printed)) as desk:
         return render_file(template, plan, sheets, seed, options, out_dir, desk)
 
 
@@ -506,7 +510,7 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     out_dir = Path(out_dir)
     truth = out_dir / "truth"
     truth.mkdir(parents=True, exist_ok=True)
-    with Desk(template) as desk:
+    with Desk(template, BlankPages(template, options.printed)) as desk:
         files = plan_files(template, count, seed, options)
         sheets = plan_sheets(template, files, seed, options, desk.fonts)
         by_index = {s.index: s for s in sheets}
@@ -550,7 +554,8 @@ def _write_manifest(path: Path, template: Template, seed: int, options: SynthOpt
         "seed": seed,
         # jobs change nothing drawn; the hard cases are named only when asked for.
         "options": {k: v for k, v in asdict(options).items()
-                    if k != "jobs" and (options.hard or k not in ("hard", "hard_rates"))},
+                    if k != "jobs" and (options.hard or k not in ("hard", "hard_rates"))
+                    and (options.printed or k != "printed")},
         "template": {"form": template.form, "version": template.version},
         "counts": {"questionnaires": questionnaires, "files": len(files), "pages": len(rows), **by_status},
         "files": [{"name": f.name, "questionnaires": len(f.sheets), "pages": sum(r["source"] == f.name for r in rows),

@@ -407,13 +407,23 @@ class BlankPages:
     between them once they are turned, so `place` paints the corner markers and the QR
     code over with solid cells (from `render`'s own geometry). Numbered copies differ
     only in the QR code: their serial's code is painted the same way.
+
+    `printed`: the form's own PDF, for a form `render` did not make (a word processor's),
+    one page per template page; the template must then give its true geometry.
     """
 
-    def __init__(self, template: Template):
+    def __init__(self, template: Template, printed: str | Path | None = None):
         self.template = template
-        with tempfile.TemporaryDirectory(prefix="scanner-synth-") as tmp:
-            data = render_pdf(template, Path(tmp) / "blank.pdf").read_bytes()
+        if printed is None:
+            with tempfile.TemporaryDirectory(prefix="scanner-synth-") as tmp:
+                data = render_pdf(template, Path(tmp) / "blank.pdf").read_bytes()
+        else:
+            data = Path(printed).read_bytes()
         self._pdf = pdfium.PdfDocument(data)
+        if len(self._pdf) != len(template.page_numbers):
+            pages = len(self._pdf)
+            self._pdf.close()
+            raise ValueError(f"{printed} has {pages} pages, the template {len(template.page_numbers)}")
         self._rasters: dict[tuple[int, int], np.ndarray] = {}
         self._markers: dict[int, list[_Code]] = {}
         self._qr: dict[int, _Code] = {}
