@@ -293,15 +293,16 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template) -> Clust
     """Which of two scanned clusters' colours `cluster` is, told by lightness: whether it is
     as light as `other` (another ream of that colour) or as much lighter or darker as its
     own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
-    exposure a few). None when the colours are alike in lightness, for phone photos (their
-    exposure varies), or when the cluster is not clearly at one of the two."""
+    exposure a few), within CALIBRATION_LIGHTNESS_NEAR of the gap. None when the colours
+    are alike in lightness, for phone photos (their exposure varies), or when the cluster
+    is not clearly at one of the two."""
     lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
     gap = lightness[cluster.colour] - lightness[other.colour]
     if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
         return None
     to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
     margin = (to_other - to_own) / (to_other + to_own)
-    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN:
+    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN or min(to_own, to_other) > T.CALIBRATION_LIGHTNESS_NEAR * abs(gap):
         return None
     return cluster if margin > 0 else other
 

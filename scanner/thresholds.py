@@ -379,6 +379,11 @@ moves a paper 1-3 between files). Guards against `paper` and ream-to-ream tints.
 CALIBRATION_LIGHTNESS_MARGIN = 0.5
 """(d_other - d_own) / (d_other + d_own) in L*: a cluster must be three times nearer one
 of the two lightnesses to be told by it, else it stays flagged."""
+CALIBRATION_LIGHTNESS_NEAR = 0.25
+"""...and within this share of the gap between the two colours' lightness (3.5 L* for
+white and blue) of the one it is told to be: a cluster 6 L* from both is neither. Seed
+776488977: 13 blue sheets 6 L* lighter than a dark ream of blue matched to white were
+told white by the margin alone."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

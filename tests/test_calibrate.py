@@ -197,6 +197,21 @@ def test_a_ream_plainly_its_colour_is_not_doubted_for_a_stray_cluster_beside_it(
     assert all(results[s].status is Status.REVIEW for s in stray_truth)
 
 
+def test_reams_of_blue_apart_in_lightness_are_never_told_white_by_it(template):
+    # Seed 776488977 (24 questionnaires, 20 on blue): three scanned clusters of blue, the
+    # darkest greyed towards white in hue and matched to it; the big one, 6 L* lighter than
+    # that, was told "another ream of white" by lightness, and its 13 sheets reported
+    # Agency-wide, `ok`. 6 L* is no "as light as": white and blue paper are 14 apart.
+    rng = np.random.default_rng(11)
+    papers, truth = [], {}
+    for lab, sheets in (((81.1, 0.7, -17.8), 13), ((80.2, -6.9, -21.1), 3), ((75.1, -2.7, -11.0), 3)):
+        p, t = ream("blue", np.array(lab), sheets, rng)
+        papers, truth = papers + p, truth | t
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+
+
 def test_a_second_ream_plainly_of_a_colour_is_matched_to_it_too(template):
     # Two print runs on two reams of yellow, a little apart: no competition.
     rng = np.random.default_rng(4)
