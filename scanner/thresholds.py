@@ -245,6 +245,13 @@ FAINT_INK_DARKNESS = 0.1
 stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
 (a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) goes to
 review instead of reading blank."""
+FAINT_STROKE_DARKNESS = 0.06
+"""On that second look a stroke counts down to this darkness wherever some of it reaches
+FAINT_INK_DARKNESS: a light pencil hand blurred on a phone photo (seed 611216245, s0125
+q19_comment, ComicNeue-Light, greyscale, motion blur) is darker than FAINT_INK_DARKNESS
+only in bits too small to be more than specks, and read blank; its strokes measured 40 mm²
+down to 0.08. Noise reaches this level too, but only beside the rare bit of noise that
+reaches FAINT_INK_DARKNESS, in specks."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's
