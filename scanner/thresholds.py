@@ -243,8 +243,8 @@ written in the shadow, taken away with it as too broad for a stroke, read blank)
 FAINT_INK_DARKNESS = 0.1
 """A zone that looks blank is looked at again counting ink down to this darkness (noise
 stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
-(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) goes to
-review instead of reading blank."""
+(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) is not read
+blank: as much faint writing as WRITTEN_SURE_MM2 is written, less goes to review."""
 FAINT_STROKE_DARKNESS = 0.06
 """On that second look a stroke counts down to this darkness wherever some of it reaches
 FAINT_INK_DARKNESS: a light pencil hand blurred on a phone photo (seed 611216245, s0125
