@@ -177,7 +177,7 @@ class CommentReader:
         """Ink of a light pencil hand: whole strokes down to FAINT_STROKE_DARKNESS that are
         somewhere as dark as FAINT_INK_DARKNESS, the form's print left out. A light, blurred
         stroke is only here and there darker than FAINT_INK_DARKNESS: those bits alone are
-        specks, the strokes they lie on are writing; noise that faint touches no such bit."""
+        specks, the strokes they lie on are writing."""
         ink = (dark > T.FAINT_STROKE_DARKNESS) & ~self._printed_mask(zone, s)
         count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
         darkest = np.zeros(count, np.float32)
@@ -187,16 +187,17 @@ class CommentReader:
     def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
         """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
         look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
-        print (left out no wider than itself). Faint writing as plain as WRITTEN_SURE_MM2 is
-        no second look's doubt: its area is the zone's, read as written."""
+        print (left out no wider than itself). Whole faint strokes covering FAINT_WRITTEN_MM2
+        are no second look's doubt: their area is the zone's, read as written."""
         dark = _local_darkness(self._crop(grey, transform, zone, s), s)
         area = _ink_area_mm2(self._ink(dark, zone, s), s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
         faint = _ink_area_mm2(self._faint_ink(dark, zone, s), s)
-        if faint >= T.WRITTEN_SURE_MM2:
+        if faint >= T.FAINT_WRITTEN_MM2:
             return faint, False
-        return area, faint >= T.WRITTEN_MIN_MM2 or _ink_area_mm2(self._ink_over_print(dark, zone, s), s) >= T.WRITTEN_MIN_MM2
+        return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
+            self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:

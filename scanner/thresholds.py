@@ -244,14 +244,17 @@ FAINT_INK_DARKNESS = 0.1
 """A zone that looks blank is looked at again counting ink down to this darkness (noise
 stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
 (a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) is not read
-blank: as much faint writing as WRITTEN_SURE_MM2 is written, less goes to review."""
+blank: it goes to review, or is read as written when its strokes are FAINT_WRITTEN_MM2."""
 FAINT_STROKE_DARKNESS = 0.06
-"""On that second look a stroke counts down to this darkness wherever some of it reaches
-FAINT_INK_DARKNESS: a light pencil hand blurred on a phone photo (seed 611216245, s0125
-q19_comment, ComicNeue-Light, greyscale, motion blur) is darker than FAINT_INK_DARKNESS
-only in bits too small to be more than specks, and read blank; its strokes measured 40 mm²
-down to 0.08. Noise reaches this level too, but only beside the rare bit of noise that
-reaches FAINT_INK_DARKNESS, in specks."""
+FAINT_WRITTEN_MM2 = 25.0
+"""A zone that looks blank is also measured counting whole strokes down to
+FAINT_STROKE_DARKNESS wherever some of each reaches FAINT_INK_DARKNESS; this much of them
+is writing, read as written (transcribed, decided on OCR's confidence). Guards against:
+faint pencil with motion_blur read blank (seed 611216245, s0125 q19_comment: a line in
+ComicNeue-Light on a grey phone photo, darker than FAINT_INK_DARKNESS only in bits too
+small to be more than specks; its whole strokes measured 100 mm², a line of light pencil
+50 to 110). Widened that far, a blurred hair or dust on a blank zone measured up to 12 mm²
+(305 phone pages of that seed), hence the margin; less goes by the looks below."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's

@@ -287,7 +287,7 @@ def test_a_line_in_a_light_pencil_hand_is_read_as_writing(template, page, zones)
     reading = _read_zone(template, image, zones[1])
     result = decide_comment(reading)
     assert (result.status, result.reason) == (Status.REVIEW, Reason.NOT_READ), reading
-    assert reading.ink_mm2 >= T.WRITTEN_SURE_MM2 and reading.crop is not None
+    assert reading.ink_mm2 >= T.FAINT_WRITTEN_MM2 and reading.crop is not None
 
 
 def _light_pencil_phone_photo(page, zone, text):
@@ -314,8 +314,7 @@ def test_a_light_pencil_line_blurred_on_a_phone_photo_is_read_as_writing(templat
     image = _light_pencil_phone_photo(page, zones[1], "Not enough rooms to run groups in. Different professional languages")
     readings = CommentReader(template, NullEngine()).read_page(image, identity(), zones)
     written = decide_comment(readings[1])
-    assert readings[1].ink_mm2 >= T.WRITTEN_SURE_MM2 and not readings[1].second_look, readings[1]
-    assert (written.status, written.reason) == (Status.REVIEW, Reason.NOT_READ), written
-    assert readings[1].crop is not None
+    assert (written.status, written.reason) == (Status.REVIEW, Reason.NOT_READ), readings[1]
+    assert readings[1].ink_mm2 >= T.FAINT_WRITTEN_MM2 and readings[1].crop is not None
     for reading in readings[:1] + readings[2:]:
         assert decide_comment(reading).status is Status.BLANK, reading
