@@ -294,7 +294,7 @@ def _light_pencil_phone_photo(page, zone, text):
     """`text` in a light pencil hand (a thin stroke at 0.3 of a pencil's grey) in `zone`,
     the page then photographed in grey by a phone: dim, a 1.5 mm motion blur, noise, JPEG."""
     layer = np.full_like(page, 255)
-    write(layer, zone, text, scale=0.8, thickness=1)
+    write(layer, zone, text, scale=1.0, thickness=1)
     cover = (255 - layer.astype(np.float32)) / 235
     image = page.astype(np.float32) * 0.75
     image -= 0.3 * cover * (image - 118 * 0.75)
