@@ -187,14 +187,29 @@ class CommentReader:
         printed = cv2.dilate(aligned.astype(np.uint8), _disc(2 * T.COMMENT_PRINT_TIGHT_MM * s)) > 0
         return (dark > T.INK_DARKNESS) & ~printed
 
+    def _faint_ink(self, dark: np.ndarray, zone: Comment, s: float) -> np.ndarray:
+        """Ink of a light pencil hand: whole strokes down to FAINT_STROKE_DARKNESS that are
+        somewhere as dark as FAINT_INK_DARKNESS, the form's print left out. A light, blurred
+        stroke is only here and there darker than FAINT_INK_DARKNESS: those bits alone are
+        specks, the strokes they lie on are writing."""
+        ink = (dark > T.FAINT_STROKE_DARKNESS) & ~self._printed_mask(zone, s)
+        count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+        darkest = np.zeros(count, np.float32)
+        np.maximum.at(darkest, pieces[ink], dark[ink])
+        return ink & (darkest[pieces] > T.FAINT_INK_DARKNESS)
+
     def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
         """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
         look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
-        print (left out no wider than itself)."""
+        print (left out no wider than itself). Whole faint strokes covering FAINT_WRITTEN_MM2
+        are no second look's doubt: their area is the zone's, read as written."""
         dark = _local_darkness(self._crop(grey, transform, zone, s), s)
         area = _ink_area_mm2(self._ink(dark, zone, s), s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
+        faint = _ink_area_mm2(self._faint_ink(dark, zone, s), s)
+        if faint >= T.FAINT_WRITTEN_MM2:
+            return faint, False
         return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
             self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
 

@@ -290,8 +290,20 @@ written in the shadow, taken away with it as too broad for a stroke, read blank)
 FAINT_INK_DARKNESS = 0.1
 """A zone that looks blank is looked at again counting ink down to this darkness (noise
 stays below 0.08): a light pencil hand whose strokes are mostly lighter than INK_DARKNESS
-(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) goes to
-review instead of reading blank."""
+(a legible line of writing measured 1.1 mm² at INK_DARKNESS, seed 452378124) is not read
+blank: it goes to review, or is read as written when its strokes are FAINT_WRITTEN_MM2."""
+FAINT_STROKE_DARKNESS = 0.08
+FAINT_WRITTEN_MM2 = 25.0
+"""A zone that looks blank is also measured counting whole strokes down to
+FAINT_STROKE_DARKNESS (the noise's ceiling) wherever some of each reaches
+FAINT_INK_DARKNESS; this much of them is writing, read as written (transcribed, decided on
+OCR's confidence). Guards against: faint pencil with motion_blur read blank (seed
+611216245, s0125 q19_comment and q17_comment: lines in ComicNeue-Light on a grey phone
+photo, darker than FAINT_INK_DARKNESS only in bits too small to be more than specks, read
+blank and "a small mark"; their whole strokes measured 36 and 44 mm²). A blurred hair
+over a blank zone measured 9 mm² so (12 down to 0.06); show_through of a photocopied back
+page 3 mm² (122 down to 0.06, read as writing on seed 266620724). Less goes by the looks
+below."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's
