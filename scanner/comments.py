@@ -56,12 +56,15 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     _, clusters = cv2.connectedComponents(cv2.dilate(on.astype(np.uint8), near), connectivity=8)
     cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
     lettered = np.zeros(clusters.max() + 1, bool)
+    big = cluster_px >= T.DUST_MAX_MM2 * px_per_mm**2
     for i in np.flatnonzero(kept):
         x, y, w, h = stats[i, :4]
         piece = labels[y:y + h, x:x + w] == i
-        if area[i] < T.DUST_SOLIDITY * _hull_px(piece):
-            lettered[clusters[y:y + h, x:x + w][piece][0]] = True
-    writing = on & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2) & lettered[clusters]
+        cluster = clusters[y:y + h, x:x + w][piece][0]
+        # One turning letter settles its cluster, and dust settles nothing: no hull to draw.
+        if big[cluster] and not lettered[cluster] and area[i] < T.DUST_SOLIDITY * _hull_px(piece):
+            lettered[cluster] = True
+    writing = on & big[clusters] & lettered[clusters]
     return float(np.count_nonzero(writing) / px_per_mm**2)
 
 
@@ -227,16 +230,8 @@ class CommentReader:
             ink, second_look = measured[zone.id]
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop, word_confidences, second_look,
-                                           not _in_picture(grey, transform, zone)))
+                                           not transform.box_inside(zone.box_mm, grey.shape)))
         return readings
-
-
-def _in_picture(grey: np.ndarray, transform: PageTransform, zone: Comment) -> bool:
-    """Whether the whole zone lies inside the picture (the crop fills what is not with white)."""
-    x, y, w, h = zone.box_mm
-    corners = transform.to_px(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=float))
-    height, width = grey.shape[:2]
-    return bool(np.all((corners >= -0.5) & (corners <= [width - 0.5, height - 0.5])))
 
 
 def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:

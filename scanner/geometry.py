@@ -46,6 +46,14 @@ class PageTransform:
         d = p[1] - p[0]
         return math.degrees(math.atan2(d[1], d[0]))
 
+    def box_inside(self, box_mm: Box, shape: tuple[int, ...], margin_px: float = 0.0) -> bool:
+        """Whether the box's four corners land in an image of `shape` (which spans -0.5 to
+        size - 0.5, pixel centres at integers), `margin_px` in from its edges."""
+        x, y, w, h = box_mm
+        corners = self.to_px(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=float))
+        low, high = -0.5 + margin_px, np.array([shape[1], shape[0]]) - 0.5 - margin_px
+        return bool(np.all((corners >= low) & (corners <= high)))
+
     def crop(self, image: np.ndarray, box_mm: Box, px_per_mm: float, margin_mm: float = 0.0,
              border_value: int | tuple[int, ...] = 255) -> np.ndarray:
         """The region `box_mm` (grown by `margin_mm` on each side) resampled at `px_per_mm`."""
