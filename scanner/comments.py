@@ -114,15 +114,11 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     return mask & (1 - rim)
 
 
-def _paper(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """The paper around each pixel: what is left once everything narrower than
-    PAPER_CLOSE_MM is closed over (strokes, print), so that a shadow or the light falling
-    off across a phone photo is paper, and writing in it ink."""
-    return cv2.morphologyEx(crop, cv2.MORPH_CLOSE, _disc(T.PAPER_CLOSE_MM * px_per_mm)).astype(np.float32)
-
-
-def _local_darkness(crop: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """Darkness against the paper around each pixel (`_paper`), not the crop's."""
+def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Darkness against the paper around each pixel, not the crop's: the paper is what is
+    left once everything narrower than PAPER_CLOSE_MM is closed over (strokes, print), so a
+    shadow or the light falling off across a phone photo is paper, and writing in it ink."""
+    paper = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, _disc(T.PAPER_CLOSE_MM * px_per_mm)).astype(np.float32)
     return np.clip((paper - crop) / np.maximum(paper, 1.0), 0.0, 1.0)
 
 
@@ -182,30 +178,25 @@ class CommentReader:
         printed = cv2.dilate(aligned.astype(np.uint8), _disc(2 * T.COMMENT_PRINT_TIGHT_MM * s)) > 0
         return (dark > T.INK_DARKNESS) & ~printed
 
-    def _writing_mm2(self, crop: np.ndarray, paper: np.ndarray, zone: Comment,
-                     s: float) -> tuple[float, bool]:
-        """The writing area of a zone's crop at `s` px/mm, and, when that says blank,
-        whether a second look finds writing: ink fainter than INK_DARKNESS (a light pencil
-        hand), or over the print (left out no wider than itself)."""
-        dark = _local_darkness(crop, paper)
+    def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
+        """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
+        look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
+        print (left out no wider than itself)."""
+        dark = _local_darkness(self._crop(grey, transform, zone, s), s)
         area = _ink_area_mm2(self._ink(dark, zone, s), s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
         return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
             self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
 
-    def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float,
-                    paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
+                    s: float) -> tuple[np.ndarray, np.ndarray]:
         """The zone cleaned for people, and the same with what the form prints taken away
-        (for OCR), at `s` px/mm; `paper` is the zone's paper at a coarser scale."""
-        crop = self._crop(grey, transform, zone, s)
+        (for OCR)."""
         # Against the paper around each pixel, as writing is measured: words under a
         # phone's shadow come out black on white with the rest, not dark on grey for
-        # Tesseract to leave out. The paper is smooth by construction (nothing narrower
-        # than PAPER_CLOSE_MM), so the coarse look's, enlarged, serves: closing the fine
-        # crop over again cost two thirds of the comment stage.
-        fine_paper = cv2.resize(paper, crop.shape[::-1], interpolation=cv2.INTER_LINEAR)
-        cleaned = _clean(_local_darkness(crop, fine_paper))
+        # Tesseract to leave out.
+        cleaned = _clean(_local_darkness(self._crop(grey, transform, zone, s), s))
         return cleaned, np.where(self._printed_mask(zone, s), np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:
@@ -215,10 +206,8 @@ class CommentReader:
         only written ones are resampled finely for OCR and their crop.
         """
         coarse, fine = SCALES
-        crops = {zone.id: self._crop(grey, transform, zone, coarse) for zone in zones}
-        papers = {zone.id: _paper(crops[zone.id], coarse) for zone in zones}
-        measured = {zone.id: self._writing_mm2(crops[zone.id], papers[zone.id], zone, coarse) for zone in zones}
-        written = {zone.id: self._clean_zone(grey, transform, zone, fine, papers[zone.id]) for zone in zones
+        measured = {zone.id: self._writing_mm2(grey, transform, zone, coarse) for zone in zones}
+        written = {zone.id: self._clean_zone(grey, transform, zone, fine) for zone in zones
                    if measured[zone.id][0] >= T.WRITTEN_MIN_MM2 or measured[zone.id][1]}
         ocr = _ocr_stacked([writing for _, writing in written.values()], self.engine)
         texts = dict(zip(written, ocr))
