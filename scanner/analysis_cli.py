@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from scanner.cli_errors import run
-from scanner.export import WRITERS
+from scanner.export_formats import EXPORT_FORMATS
 
 OutArg = Annotated[Path, typer.Argument(help="The scan's out folder (holding survey.sqlite).")]
 TemplateOpt = Annotated[Optional[str], typer.Option(
@@ -25,7 +25,7 @@ TemplateOpt = Annotated[Optional[str], typer.Option(
 FormOpt = Annotated[Optional[str], typer.Option(
     "--form", help="Of a survey scanned with several forms: the form to read (its questionnaires only).")]
 
-ExportFormat = Enum("ExportFormat", {name: name for name in [*WRITERS, "all"]}, type=str)
+ExportFormat = Enum("ExportFormat", {name: name for name in [*EXPORT_FORMATS, "all"]}, type=str)
 TableFormat = Enum("TableFormat", {"text": "text", "csv": "csv", "markdown": "markdown"}, type=str)
 
 
@@ -65,7 +65,7 @@ def export_command(
 
     ds = _dataset(out, template, form)
     chosen = [f.value for f in formats or []] or ["csv"]
-    names = list(WRITERS) if "all" in chosen else chosen
+    names = list(EXPORT_FORMATS) if "all" in chosen else chosen
     folder = output if output is not None else out / "export" / (form or "")
     result = run(export, ds, folder, names, require_reviewed=require_reviewed)
     if as_json:

@@ -21,6 +21,9 @@ from scanner.template import Template
 
 PAPER_PX_PER_MM = 1.0
 """Paper colour needs no detail: a coarse picture of the page is plenty and cheap."""
+TAPS_INSIDE_PX = 1.5
+"""A box this far inside the picture has every pixel of its crop resampled from inside
+it (bilinear taps, a pixel apart): no need to draw which are."""
 
 
 class ColourReason(str, Enum):
@@ -61,15 +64,20 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     small = PageTransform.from_array(resized(scale) @ transform.array)
     box = (inset, inset, w - 2 * inset, h - 2 * inset)
     crop = small.crop(colour, box, PAPER_PX_PER_MM, border_value=(0, 0, 0))
-    # A phone photo may leave part of the page out of the picture: what is not in the
-    # image is no paper (a border of any colour would be measured as one).
-    inside = small.crop(np.full(colour.shape[:2], 255, np.uint8), box, PAPER_PX_PER_MM, border_value=0) == 255
-    pixels = crop[inside].astype(np.float32)
+    whole = small.in_picture(box, colour.shape, inset_px=TAPS_INSIDE_PX)
+    pixels = (crop.reshape(-1, 3) if whole else crop[_inside(small, box, colour.shape)]).astype(np.float32)
     grey = pixels.mean(axis=1)
     # Paper is most of a form's area and its brightest part: ink and shadow are darker.
     paper = pixels[grey >= np.percentile(grey, 40)]
     b, g, r = np.median(paper, axis=0)
     return PaperSample((float(r), float(g), float(b)))
+
+
+def _inside(transform: PageTransform, box: tuple, shape: tuple) -> np.ndarray:
+    """Which pixels of the box's crop come from inside the picture: a phone photo may leave
+    part of the page out of it, and what is not in the image is no paper (a border of any
+    colour would be measured as one)."""
+    return transform.crop(np.full(shape[:2], 255, np.uint8), box, PAPER_PX_PER_MM, border_value=0) == 255
 
 
 def lab_of(rgb: tuple[float, float, float]) -> np.ndarray:

@@ -25,6 +25,8 @@ STACK_GAP_PX = 60
 """White space between stacked zones: Tesseract must not join lines across zones."""
 SCALES = (T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM)
 """Zones are looked at coarsely to tell writing, finely to read it."""
+INK_GREY = 128
+"""Darker than this in a cleaned zone is ink, as Tesseract's binarisation sees it."""
 CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
 
@@ -54,12 +56,15 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     _, clusters = cv2.connectedComponents(cv2.dilate(on.astype(np.uint8), near), connectivity=8)
     cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
     lettered = np.zeros(clusters.max() + 1, bool)
+    big = cluster_px >= T.DUST_MAX_MM2 * px_per_mm**2
     for i in np.flatnonzero(kept):
         x, y, w, h = stats[i, :4]
         piece = labels[y:y + h, x:x + w] == i
-        if area[i] < T.DUST_SOLIDITY * _hull_px(piece):
-            lettered[clusters[y:y + h, x:x + w][piece][0]] = True
-    writing = on & (cluster_px[clusters] >= T.DUST_MAX_MM2 * px_per_mm**2) & lettered[clusters]
+        cluster = clusters[y:y + h, x:x + w][piece][0]
+        # One turning letter settles its cluster, and dust settles nothing: no hull to draw.
+        if big[cluster] and not lettered[cluster] and area[i] < T.DUST_SOLIDITY * _hull_px(piece):
+            lettered[cluster] = True
+    writing = on & big[clusters] & lettered[clusters]
     return float(np.count_nonzero(writing) / px_per_mm**2)
 
 
@@ -257,18 +262,26 @@ def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str,
     """OCR several zone images in one call: each one's text, confidence and word confidences, in order."""
     if not images or engine.name == "none":
         return []
-    width = max(img.shape[1] for img in images)
+    # Only as wide as the writing reaches, and a gap: Tesseract's time grows with the white
+    # it looks through, and most comments fill a short part of their zone's width.
+    width = min(max(img.shape[1] for img in images), max(_ink_right(img) for img in images) + STACK_GAP_PX)
     tops, parts, y = [], [], STACK_GAP_PX
     parts.append(np.full((STACK_GAP_PX, width), 255, np.uint8))
     for img in images:
         tops.append(y)
         padded = np.full((img.shape[0], width), 255, np.uint8)
-        padded[:, : img.shape[1]] = img
+        padded[:, : min(width, img.shape[1])] = img[:, :width]
         parts += [padded, np.full((STACK_GAP_PX, width), 255, np.uint8)]
         y += img.shape[0] + STACK_GAP_PX
     words = engine.read(np.vstack(parts))
     spans = [(top, top + img.shape[0]) for top, img in zip(tops, images)]
     return [_join([w for w in words if top <= w.y + w.height / 2 < bottom]) for top, bottom in spans]
+
+
+def _ink_right(image: np.ndarray) -> int:
+    """One past the rightmost column of a cleaned zone that holds ink (0 for none)."""
+    columns = np.flatnonzero((image < INK_GREY).any(axis=0))
+    return int(columns[-1]) + 1 if columns.size else 0
 
 
 def _join(words: list[Word]) -> tuple[str, float, tuple[float, ...]]:

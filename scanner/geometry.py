@@ -46,19 +46,23 @@ class PageTransform:
         d = p[1] - p[0]
         return math.degrees(math.atan2(d[1], d[0]))
 
-    def in_picture(self, box_mm: Box, shape: tuple[int, ...], margin_mm: float = 0.0) -> bool:
+    def in_picture(self, box_mm: Box, shape: tuple[int, ...], margin_mm: float = 0.0, inset_px: float = 0.0
+                   ) -> bool:
         """Whether the region `box_mm` (grown by `margin_mm` on each side) lies wholly inside
-        a picture of `shape`: `crop` fills what lies outside it with white, which reads as
-        paper (a phone photo that cuts the page's edge)."""
-        return bool(self.boxes_in_picture([box_mm], shape, margin_mm)[0])
+        a picture of `shape`, `inset_px` in from its edges: `crop` fills what lies outside it
+        with white, which reads as paper (a phone photo that cuts the page's edge)."""
+        return bool(self.boxes_in_picture([box_mm], shape, margin_mm, inset_px)[0])
 
-    def boxes_in_picture(self, boxes_mm: list[Box], shape: tuple[int, ...], margin_mm: float = 0.0) -> np.ndarray:
-        """`in_picture` for each of `boxes_mm`, in one transform of all their corners."""
+    def boxes_in_picture(self, boxes_mm: list[Box], shape: tuple[int, ...], margin_mm: float = 0.0,
+                         inset_px: float = 0.0) -> np.ndarray:
+        """`in_picture` for each of `boxes_mm`, in one transform of all their corners (the
+        picture spans -0.5 to size - 0.5, pixel centres at integers)."""
         x, y, w, h = np.asarray(boxes_mm, dtype=np.float64).reshape(-1, 4).T
         x0, y0, x1, y1 = x - margin_mm, y - margin_mm, x + w + margin_mm, y + h + margin_mm
         corners = self.to_px(np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)).reshape(-1, 4, 2)
         height, width = shape[:2]
-        return np.all((corners >= -0.5) & (corners <= [width - 0.5, height - 0.5]), axis=(1, 2))
+        low, high = -0.5 + inset_px, np.array([width, height]) - 0.5 - inset_px
+        return np.all((corners >= low) & (corners <= high), axis=(1, 2))
 
     def crop(self, image: np.ndarray, box_mm: Box, px_per_mm: float, margin_mm: float = 0.0,
              border_value: int | tuple[int, ...] = 255) -> np.ndarray:

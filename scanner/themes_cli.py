@@ -12,7 +12,6 @@ from typing import Annotated, Optional
 import typer
 
 from scanner.cli_errors import run
-from scanner.themes import agreement, codebook, comment_codings, import_file, open_store, write_codebook
 
 themes_app = typer.Typer(help="The codebook of the comments' themes: import, export, list, and agreement "
                               "between two coders.", no_args_is_help=True)
@@ -29,6 +28,8 @@ def import_command(out: OutArg, file: FileArg) -> None:
     A REFI-QDA project (.qdpx) brings its codings and memos too, each under its coder's
     name; what a coder already has is not added twice.
     """
+    from scanner.themes import import_file, open_store
+
     with run(open_store, out) as store:
         summary = run(import_file, store, file)
     line = f"{summary.added} themes added, {summary.updated} updated"
@@ -43,6 +44,8 @@ def import_command(out: OutArg, file: FileArg) -> None:
 def export_command(out: OutArg, file: Annotated[Path, typer.Argument(
         help="The file to write: .yaml, or .qdc for a REFI-QDA codebook.", show_default=False)]) -> None:
     """Write the survey's codebook as YAML or as a REFI-QDA codebook (.qdc)."""
+    from scanner.themes import codebook, open_store, write_codebook
+
     with run(open_store, out) as store:
         path = run(write_codebook, store, file)
         n = len(codebook(store))
@@ -53,6 +56,8 @@ def export_command(out: OutArg, file: Annotated[Path, typer.Argument(
 def list_command(out: OutArg, as_json: Annotated[bool, typer.Option("--json", help="As JSON on stdout.")] = False
                  ) -> None:
     """The codebook: each theme with its parent, key words and how many comments have it."""
+    from scanner.themes import codebook, comment_codings, open_store
+
     with run(open_store, out) as store:
         themes = codebook(store)
         coded = comment_codings(store).values()
@@ -80,6 +85,8 @@ def agreement_command(
 ) -> None:
     """Cohen's kappa per theme between two coders, over the comments both coded, and the
     disagreements to settle (code the comment again: the last coder's themes stand)."""
+    from scanner.themes import agreement, open_store
+
     pair = None
     if coders is not None:
         names = [c.strip() for c in coders.split(",") if c.strip()]

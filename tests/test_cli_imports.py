@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import scanner
 
 PACKAGE = Path(scanner.__file__).resolve().parent
@@ -71,3 +73,23 @@ def test_import_scanner_loads_neither_pandas_nor_the_pipeline():
     code = "import sys, scanner; print(sorted({'pandas', 'cv2', 'scanner.pipeline'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["scanner", "--help"], ["scan", "--help"], ["scanner", "export", "--help"],
+                                  ["scanner", "themes", "--help"]])
+def test_help_loads_neither_pandas_nor_opencv(argv):
+    # `--help` is what people type first; pandas and OpenCV take seconds to load on a busy machine.
+    entry = "scan_main" if argv[0] == "scan" else "main"
+    code = (f"import sys; sys.argv = {argv!r}\nfrom scanner.cli import {entry}\n"
+            f"try:\n    {entry}()\nexcept SystemExit:\n    pass\n"
+            "print(sorted({'pandas', 'cv2', 'scanner.pipeline'} & set(sys.modules)), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_export_formats_named_for_the_help_are_the_writers():
+    from scanner.export import WRITERS
+    from scanner.export_formats import EXPORT_FORMATS
+
+    assert tuple(WRITERS) == EXPORT_FORMATS
