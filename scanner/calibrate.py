@@ -271,19 +271,21 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Templ
     """Flag a matched cluster that is about as near another matched cluster as it is to its
     own colour: it may be another ream of that one's colour (a batch without white paper,
     with a pale ream of blue), and the assignment alone cannot tell. Lightness may
-    (`_by_lightness`): then it keeps its colour, or is another ream of the other's. The
-    other stays matched: it is its colour either way."""
+    (`_by_lightness`): then it keeps its colour, or is another ream of the other's when
+    its hue is near enough that colour too. The other stays matched: it is its colour
+    either way."""
     ab = np.array(cluster.lab[1:])
-    for other in clusters:
-        if other is cluster or not other.colour or other.colour == cluster.colour or other.flag:
-            continue
+    others = [o for o in clusters if o is not cluster and o.colour and o.colour != cluster.colour and not o.flag]
+    # The nearest in hue first: the cluster is another ream of that one if of any.
+    for other in sorted(others, key=lambda o: chroma_distance(ab, np.array(o.lab[1:]))):
         d = chroma_distance(ab, np.array(other.lab[1:]))
         if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
             told = _by_lightness(cluster, other, template)
-            if told is other:
-                cluster.colour, cluster.rival = other.colour, other
-                cluster.distance = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
-            elif told is None:
+            theirs = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
+            if told is other and theirs <= T.COLOUR_MAX_DISTANCE:
+                cluster.colour, cluster.rival, cluster.distance = other.colour, other, theirs
+            elif told is not cluster:
+                # Lightness tells apart colours hue cannot; it never overrides hue.
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
             if told is not cluster:
                 return

@@ -212,6 +212,23 @@ def test_reams_of_blue_apart_in_lightness_are_never_told_white_by_it(template):
     assert not wrong, [(s, results[s].evidence) for s in wrong]
 
 
+def test_a_faded_ream_is_never_told_a_colour_far_off_in_hue_by_its_lightness(template):
+    # Seed 15547345 (200 questionnaires): a faded ream of blue, left to white by the
+    # one-colour-a-cluster matching, was as near pink as blue in the margin and as light as
+    # the pink cluster, so lightness made it "another ream of pink": 12 sheets' programme
+    # wrong, `ok`. Lightness may tell apart colours hue cannot, not override hue.
+    rng = np.random.default_rng(12)
+    papers, truth = [], {}
+    for name, lab, sheets in (("yellow", (89.6, -8.6, 38.3), 12), ("pink", (81.2, 19.1, -3.9), 12),
+                              ("blue", (81.7, -5.2, -17.5), 5), ("blue", (81.1, -0.7, -13.1), 7),
+                              ("green", (84.2, -15.0, 13.3), 10)):
+        p, t = ream(name, np.array(lab), sheets, rng)
+        papers, truth = papers + p, truth | t
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+
+
 def test_a_second_ream_plainly_of_a_colour_is_matched_to_it_too(template):
     # Two print runs on two reams of yellow, a little apart: no competition.
     rng = np.random.default_rng(4)
