@@ -202,14 +202,8 @@ def test_reams_of_blue_apart_in_lightness_are_never_told_white_by_it(template):
     # darkest greyed towards white in hue and matched to it; the big one, 6 L* lighter than
     # that, was told "another ream of white" by lightness, and its 13 sheets reported
     # Agency-wide, `ok`. 6 L* is no "as light as": white and blue paper are 14 apart.
-    rng = np.random.default_rng(11)
-    papers, truth = [], {}
-    for lab, sheets in (((81.1, 0.7, -17.8), 13), ((80.2, -6.9, -21.1), 3), ((75.1, -2.7, -11.0), 3)):
-        p, t = ream("blue", np.array(lab), sheets, rng)
-        papers, truth = papers + p, truth | t
-    results = calibrated(papers, template, calibrate(papers, template))
-    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
-    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    _assert_none_wrong(template, [("blue", (81.1, 0.7, -17.8), 13), ("blue", (80.2, -6.9, -21.1), 3),
+                                  ("blue", (75.1, -2.7, -11.0), 3)], seed=11)
 
 
 def test_a_faded_ream_is_never_told_a_colour_far_off_in_hue_by_its_lightness(template):
@@ -217,11 +211,17 @@ def test_a_faded_ream_is_never_told_a_colour_far_off_in_hue_by_its_lightness(tem
     # one-colour-a-cluster matching, was as near pink as blue in the margin and as light as
     # the pink cluster, so lightness made it "another ream of pink": 12 sheets' programme
     # wrong, `ok`. Lightness may tell apart colours hue cannot, not override hue.
-    rng = np.random.default_rng(12)
+    _assert_none_wrong(template, [("yellow", (89.6, -8.6, 38.3), 12), ("pink", (81.2, 19.1, -3.9), 12),
+                                  ("blue", (81.7, -5.2, -17.5), 5), ("blue", (81.1, -0.7, -13.1), 7),
+                                  ("green", (84.2, -15.0, 13.3), 10)], seed=12)
+
+
+def _assert_none_wrong(template, reams: list[tuple[str, tuple[float, float, float], int]], seed: int) -> None:
+    """Reams (truly `name`, at a Lab colour, of so many sheets) calibrated: no sheet's
+    colour reported `ok` and wrong."""
+    rng = np.random.default_rng(seed)
     papers, truth = [], {}
-    for name, lab, sheets in (("yellow", (89.6, -8.6, 38.3), 12), ("pink", (81.2, 19.1, -3.9), 12),
-                              ("blue", (81.7, -5.2, -17.5), 5), ("blue", (81.1, -0.7, -13.1), 7),
-                              ("green", (84.2, -15.0, 13.3), 10)):
+    for name, lab, sheets in reams:
         p, t = ream(name, np.array(lab), sheets, rng)
         papers, truth = papers + p, truth | t
     results = calibrated(papers, template, calibrate(papers, template))
