@@ -226,11 +226,12 @@ def test_generated_batches_of_the_word_processor_form_are_read_with_its_draft_wi
     assert ev.pages.accounted == ev.pages.truth and ev.pages.status_right == ev.pages.truth, seed
     rows = _read(tmp_path / "out", "items.csv")
     unaligned = [r["item"] for r in rows if r["reason"] == Reason.NOT_ALIGNED.value]
-    assert ev.items.lost == 0 and all(item.endswith("_comment") for item in unaligned), (seed, unaligned)
-    # Writing across a comment zone's top line hides that side of its frame on a blurred
-    # phone photo (seed 42542): the zone goes to review unlocated. Only such zones may.
-    over_frame = sum(r["effect"] == "touches_frame" for r in _read(batch.truth_dir, "marks.csv"))
-    assert len(unaligned) <= over_frame, (seed, unaligned)
+    # Ink can hide a frame: writing across a comment zone's top line on a blurred phone
+    # photo (seed 42542), a box inked out for a correction at 150 dpi (seed 12397). The
+    # field then goes to review unlocated; only fields whose ink covers a frame may.
+    over_frame = sum(r["effect"] in ("touches_frame", "correction", "fill")
+                     for r in _read(batch.truth_dir, "marks.csv"))
+    assert ev.items.lost == 0 and len(unaligned) <= over_frame, (seed, unaligned)
 
 
 def test_the_generator_prints_a_form_from_its_own_pdf_only_when_its_pages_are_the_templates(tmp_path):
