@@ -392,6 +392,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
+    if corrections and solid and all(_ghost(b, peak_level) for b in marked):
+        # Boxes greyed evenly, none near the respondent's pen at its darkest: a shadow's
+        # grey across the row as likely as a box inked out (fresh seed 837820416, s0045
+        # q14b: an empty row in a phone's shadow read as a correction, ok).
+        return result(Status.REVIEW, str(ticked[0].code) if len(ticked) == 1 else "", 0.4, Reason.GREYED)
     # A correction's tick holds the ink a lone mark needs: a dust grain in a box beside a
     # pencil fill is no answer (seed 611216245, s0132 q13a: a grain of 0.05 beside a fill of
     # 0.33, on a sheet marked at 0.35, read as a correction, ok).

@@ -35,6 +35,7 @@ class Reason(str, Enum):
     CANCELLED_ONLY = "a box inked out with no other box ticked"
     LOW_CONFIDENCE = "the mark is close to the threshold"
     CORRECTION = "read as a correction: the inked-out box is cancelled"
+    GREYED = "boxes greyed, none as dark as the respondent's pen: a shadow, or a correction?"
     RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"

@@ -604,3 +604,22 @@ def test_interp_is_numpys_bit_for_bit(x, low, steps, levels):
     xp = tuple(np.cumsum([low, *steps]).tolist())
     fp = tuple(levels[:len(xp)])
     assert interp(x, xp, fp) == float(np.interp(x, xp, fp))
+
+
+def test_boxes_greyed_by_a_shadow_far_lighter_than_the_pen_are_no_correction(agree_item):
+    # Fresh seed 837820416, s0045 q14b (a phone photo, a shadow across the row, nothing
+    # ticked): boxes 2 and 3 greyed evenly and box 4 in part, none a third as dark as the
+    # pen at its darkest (0.67): read as box 4 ticked and 2, 3 inked out, a correction, ok.
+    boxes = ItemMeasure("q14b", (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.0665, 0.8418, 0.0901, 0.1),
+                                 BoxMeasure(3, 0.1219, 0.8533, 0.1541, 0.1772), BoxMeasure(4, 0.0724, 0.6582, 0.1153, 0.1522),
+                                 BoxMeasure(5, 0.0051, 0.0, 0.0324, 0.0722)))
+    r = decide_item(agree_item, boxes, 0.2326, False, True, 0.004, 0.6701)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.GREYED)
+
+
+def test_a_correction_in_the_respondents_pen_is_still_read(agree_item):
+    boxes = ItemMeasure("q14b", (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0), BoxMeasure(2, 0.82, 0.97, 0.0, 0.66),
+                                 BoxMeasure(3, 0.0, 0.0, 0.0, 0.0), BoxMeasure(4, 0.21, 0.3, 0.0, 0.65),
+                                 BoxMeasure(5, 0.0, 0.0, 0.0, 0.0)))
+    r = decide_item(agree_item, boxes, 0.2326, False, True, 0.004, 0.6701)
+    assert (r.status, r.value, r.reason) == (Status.OK, "4", Reason.CORRECTION)
