@@ -108,6 +108,8 @@ def _check_outputs(out: Path, truth: list[tuple[str, dict]], staff: Template, pa
     assert {r["form"] for r in items} == {staff.form, parent.form}
     assert all(forms_of[r["sheet_id"]] == r["form"] for r in items)
     assert [r["form"] for r in _read(out / "sheets.csv")] == [form for form, _ in truth]
+    # pages.csv names the form of each page's questionnaire; a page of none (the blank) none.
+    assert all(r["form"] == (forms_of[r["sheet_id"]] if r["status"] == "used" else "") for r in pages)
     per_form = _read(out / f"responses-{parent.form}.csv")
     assert len(per_form) == sum(form == parent.form for form, _ in truth)
     assert "q01" in per_form[0] and "form" not in per_form[0]
@@ -170,6 +172,7 @@ def test_one_template_leaves_the_other_forms_pages_unrecognised_naming_their_for
     assert [r["status"] for r in pages] == ["used"] * 7 + ["blank"] + ["unrecognised"] * 2
     assert all("surestart-parent" in r["reason"] for r in pages[-2:])
     assert "form" not in _read(tmp_path / "out" / "responses.csv")[0]
+    assert list(pages[0]) == ["source", "page", "status", "sheet_id", "reason", "form_page", "content_hash"]
 
 
 def test_two_templates_of_one_form_are_refused(template):
