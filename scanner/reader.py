@@ -60,6 +60,9 @@ class PageResult:
     unlocated: tuple[str, ...] = ()
     """Items and comments of an aligned page whose own frames were not seen where the
     transform puts them: not read either (`assemble`)."""
+    inked_over: tuple[str, ...] = ()
+    """Items and comments of an aligned page whose frames not seen lie under ink (a box
+    inked out, writing across a zone's line): to review as such (`assemble`)."""
     frames_off_mm: float = float("nan")
     """How far the printed frames lie from where the transform puts them: 90th percentile, mm."""
     paper: PaperSample = PaperSample(None)
@@ -168,6 +171,7 @@ class PageReader:
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
             transform=reg.transform.matrix, aligned=reg.aligned, unlocated=reg.check.unlocated(),
+            inked_over=reg.check.inked_over(),
             frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),

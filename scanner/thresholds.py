@@ -61,6 +61,14 @@ VERIFY_MIN_POINTS = 6
 VERIFY_MIN_SHARE = 0.5
 """And when at least this many (all, on a page printing fewer), and this share, of its
 frames are seen at all (ticks, fills and writing hide some): fewer, and it is not."""
+FRAME_INK = 0.05
+FRAME_INK_PAPER_MM = 3.0
+"""A frame that fails the check (not seen, or seen off) lies under ink when the page is
+darker around it, within VERIFY_REACH_MM of it, than the blank page printed there by this
+much (mean darkness against the paper within FRAME_INK_PAPER_MM): a box inked out, a
+row scribbled over (0.5 and more), writing along or across a zone's line (a 0.6 mm
+stroke beside a corner's side: 0.07). A frame that is not there (a fold, a curl) shows
+print moved, about as dark as the blank (within 0.02), or paper: lighter."""
 VERIFY_ROUNDS = 3
 VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2
