@@ -207,8 +207,9 @@ class PageReader:
         page = reg.page
         agreement = self.registrar.content_agreement(grey, reg.transform, page)
         if agreement >= T.AGREEMENT_MIN:
-            return ""
+            return self._print_differs(grey, reg)
         if reg.aligned:
+            # Print too pale to compare line by line (small text fades first): the frames tell.
             others = [self.registrar.content_agreement(grey, reg.transform, p)
                       for p in self.template.page_numbers if p != page]
             if agreement > max(others, default=0.0):
@@ -217,6 +218,20 @@ class PageReader:
             return f"its print matches form page {page} only {agreement:.0%}: a page of another form?"
         return (f"its QR code cannot be read and its print matches form page {page} only {agreement:.0%}: "
                 "another form with the same markers?")
+
+    def _print_differs(self, grey: np.ndarray, reg: Registration) -> str:
+        """Why a marked page whose QR code cannot be read, its print agreeing with the form
+        page's (AGREEMENT_MIN or more), is still not taken for it: a line of that page's
+        text missing (another form printed alike, another title); empty when none is. A form without markers has no
+        QR code to lose: its pages are told by their print (`_tell_apart`, `FormsReader`)."""
+        if not self.template.registration.markers:
+            return ""
+        missing = self.registrar.missing_lines(grey, reg.transform, reg.page)
+        if not missing:
+            return ""
+        x, y = missing[0]
+        return (f"its QR code cannot be read and its print differs from form page {reg.page}'s (the text at "
+                f"{x:.0f}, {y:.0f} mm is not there): a page of another form printed alike?")
 
     def _no_match(self) -> str:
         if self.template.registration.markers:

@@ -430,15 +430,46 @@ class Registrar:
     def content_agreement(self, grey: np.ndarray, transform: PageTransform, page: int) -> float:
         """Share of what the blank form page prints that the scan shows inked where the
         transform puts it: near 1 for this page of this form, low for any other."""
+        printed, inked, _ = self._print_seen(grey, transform, page)
+        return float(inked[printed].mean()) if printed.any() else 0.0
+
+    def missing_lines(self, grey: np.ndarray, transform: PageTransform, page: int) -> list[tuple[float, float]]:
+        """Where (x, y mm) a line of the blank page's text is missing from the scan (inked
+        under PRINT_LINE_SHARE of the page's agreement as a whole): ink only adds to a
+        page, so another title or item text is printed there (another form printed alike).
+        Lines outside the picture are not looked at."""
+        printed, inked, inside = self._print_seen(grey, transform, page)
+        if not printed.any():
+            return []
+        overall = float(inked[printed].mean())
+        s = T.CONTENT_PX_PER_MM
+        gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+        missing = []
+        for k in range(1, count):
+            x, y, _, height, _ = stats[k]
+            line = (labels == k) & printed
+            if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+                continue  # a rule or a box: the frame check's matter; a dot of print
+            if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+                missing.append((round(x / s, 1), round(y / s, 1)))
+        return missing
+
+    def _print_seen(self, grey: np.ndarray, transform: PageTransform,
+                    page: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At CONTENT_PX_PER_MM, in the blank page's pixels: what it prints (markers and QR
+        code aside), what the scan shows inked there, and what of the page lies in the picture."""
         blank = self._blank(page)
         s = T.CONTENT_PX_PER_MM
         w, h = self.template.page_size_mm
         seen = transform.crop(grey, (0.0, 0.0, w, h), s)[: blank.shape[0], : blank.shape[1]]
+        inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
         inked = cv2.dilate((darkness(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
-        return float(inked[printed].mean()) if printed.any() else 0.0
+        return printed, inked, inside > 0
 
     def _match(self, page: int, keypoints, descriptors, n: int) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page, n)

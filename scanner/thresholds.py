@@ -109,6 +109,16 @@ must be inked on the scan (darker than AGREEMENT_INKED, blurred text being light
 AGREEMENT_MIN = 0.7
 """Below this share the page is not taken for this form's page: another form that uses
 the same kind of markers, or another page of it."""
+PRINT_LINE_SHARE = 0.5
+PRINT_LINE_GAP_MM = 2.0
+PRINT_LINE_MIN_MM = 1.0
+"""A marked page whose QR code cannot be read, its print agreeing with the form page's
+(AGREEMENT_MIN), is of this form only when every line of that page's text (words less
+than PRINT_LINE_GAP_MM apart; a millimetre tall or more, so not a rule) is inked on it
+at half the page's agreement or more: a filled page of this form shows every line
+(0.85-1.0), another form printed alike lacks its own title and item texts (the parent
+version of the shipped form: a subtitle's words at 0.0). A page too pale to agree is
+not compared line by line: small text fades first (a pale photocopy's running header)."""
 FORM_AGREEMENT_MARGIN = 0.1
 """Scanning several forms in one run, a page whose QR code cannot be read goes to the form
 whose print it shows best only when that share beats the next form's by this much: two
