@@ -151,6 +151,7 @@ class ReviewApp:
         self.out_dir = Path(out_dir).resolve()
         self.forms = Forms.of(template)
         self.template = self.forms.templates[0]
+        """The first form's (the only one's, of a survey of one): `template_of` a sheet's."""
         self.fields = q.SurveyFields(self.forms)
         self.crops = CropRenderer(self.template)
         self.crop_slots = threading.BoundedSemaphore(CROP_WORKERS)
