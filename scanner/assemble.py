@@ -266,7 +266,9 @@ class Assembler:
         sheet.flags += [f"form page {p.form_page} could not be aligned: its items are to review"
                         for p in sheet.pages.values() if not p.aligned]
         unaligned = _on_unaligned_pages(t, sheet)
-        sheet.results = [_not_aligned(r) if r.item in unaligned else r for r in results]
+        inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
+        sheet.results = [_not_aligned(r, Reason.NOT_ALIGNED) if r.item in unaligned
+                         else _not_aligned(r, Reason.FRAME_INKED) if r.item in inked else r for r in results]
         return sheet
 
     def _programme(self, colour: ColourDecision) -> FieldResult:
@@ -290,9 +292,10 @@ def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
     return unlocated | {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
 
 
-def _not_aligned(result: FieldResult) -> FieldResult:
-    """What was read where the page's print was not found is not an answer: a person looks."""
-    return FieldResult(result.item, result.value, Status.REVIEW, 0.0, Reason.NOT_ALIGNED,
+def _not_aligned(result: FieldResult, reason: Reason) -> FieldResult:
+    """What was read where the page's print was not found (or not checked, under ink) is
+    not an answer: a person looks."""
+    return FieldResult(result.item, result.value, Status.REVIEW, 0.0, reason,
                        result.evidence | {"read_as": result.status.value})
 
 

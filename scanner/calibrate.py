@@ -40,6 +40,7 @@ import numpy as np
 from scanner import thresholds as T
 from scanner.colour import chroma_distance, lab_of
 from scanner.errors import UsageError
+from scanner.forms import Forms
 from scanner.results import FieldResult, Reason, Status
 from scanner.store import Store
 from scanner.template import Template
@@ -541,6 +542,18 @@ def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str
 def _decisions(store: Store) -> list[ClusterDecision]:
     return [ClusterDecision(r["id"], r["light"], tuple(json.loads(r["lab"])), r["colour"], r["reviewer"],
                             r["decided_at"]) for r in store.colour_decisions()]
+
+
+def colour_template(template: Template | Forms) -> Template | None:
+    """The template whose paper colours calibrate the survey: the only form's; of several
+    forms, the first when they all share its colours and page size (one survey's versions
+    printed on the same paper: their sheets are calibrated together); else None (each
+    sheet keeps its own reading of its colour)."""
+    forms = Forms.of(template)
+    first = forms.templates[0]
+    if any(t.colours != first.colours or t.page_size_mm != first.page_size_mm for t in forms):
+        return None
+    return first
 
 
 def calibrate_survey(store: Store, template: Template) -> Calibration:

@@ -36,20 +36,23 @@ def colours_command(
     wait for review. `--assign 2=yellow` or `--confirm` settles clusters for the whole
     batch: every sheet of the cluster then takes the programme (`reviewed`), now and
     after any re-scan. Each decision is kept in the store with who made it and when.
+    A survey of several forms printed on the same paper colours is one batch: its
+    clusters hold the sheets of every form.
     """
     from scanner.calibrate import calibrate_survey, decide_clusters
     from scanner.outputs import write_outputs
     from scanner.review.queue import open_survey
-    from scanner.survey import survey_template
+    from scanner.survey import survey_forms
 
-    t = run(survey_template, out, template)
+    forms = run(survey_forms, out, template)
+    t = run(_colour_template, forms)
     pairs = run(_parse_assign, assign or [])
-    with run(open_survey, out, t) as store:
+    with run(open_survey, out, forms) as store:
         if pairs or confirm:
             calibration = run(decide_clusters, store, t, pairs, confirm, reviewer or getpass.getuser())
         else:
             calibration = run(calibrate_survey, store, t)
-        write_outputs(store, t, out)
+        write_outputs(store, forms, out)
     rows = [_row(c, t) for c in calibration.clusters]
     if as_json:
         typer.echo(json.dumps({"clusters": rows, "loose_sheets": calibration.loose,
@@ -57,6 +60,19 @@ def colours_command(
                               indent=2))
         return
     _print(rows, calibration.loose, t)
+
+
+def _colour_template(forms):
+    """The template whose colours the survey's clusters are matched to (of several forms, shared by all)."""
+    from scanner.calibrate import colour_template
+    from scanner.forms import Forms
+
+    shared = colour_template(forms)
+    if shared is None:
+        raise UsageError(f"the forms {Forms.of(forms).label} are printed on different paper colours: their sheets "
+                         "are not calibrated as one batch, each keeps its own reading of its colour (review a "
+                         "doubtful one with `scanner review`)")
+    return shared
 
 
 def _parse_assign(values: list[str]) -> dict[int, str]:

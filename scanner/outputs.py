@@ -175,14 +175,19 @@ def sheets_table(store: Store, final: pd.DataFrame | None = None,
     return df
 
 
-def pages_table(store: Store) -> pd.DataFrame:
-    """`pages.csv`: every input page exactly once, with what became of it.
+def pages_table(store: Store, forms: Forms | None = None) -> pd.DataFrame:
+    """`pages.csv`: every input page exactly once, with what became of it (and, in a
+    survey of several `forms`, the form of the questionnaire it is a page of; empty for
+    a page of none).
 
     A file that cannot be read at all is one row with no page number (stored as page 0).
     """
-    return pd.read_sql_query("SELECT source, NULLIF(page, 0) AS page, status, sheet_id, reason, form_page, "
-                             "content_hash FROM pages ORDER BY seq", store.db,
-                             dtype={"page": "Int64", "form_page": "Int64"})
+    several = forms is not None and forms.several
+    form = ", COALESCE(s.form, '') AS form" if several else ""
+    return pd.read_sql_query(f"SELECT p.source, NULLIF(p.page, 0) AS page, p.status, p.sheet_id, p.reason, "
+                             f"p.form_page, p.content_hash{form} FROM pages p "
+                             f"LEFT JOIN sheets s ON s.sheet_id = p.sheet_id AND p.sheet_id != '' ORDER BY p.seq",
+                             store.db, dtype={"page": "Int64", "form_page": "Int64"})
 
 
 def _tables(store: Store, template: Template | Forms, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -314,7 +319,7 @@ def write_outputs(store: Store, template: Template | Forms, out_dir: str | Path,
                         f.writelines(store.rendered(kind))
                 break
     if pages or not paths["pages"].exists():
-        write_csv_atomic(pages_table(store), paths["pages"])
+        write_csv_atomic(pages_table(store, Forms.of(template)), paths["pages"])
     return list(paths.values()) + _write_form_responses(store, Forms.of(template), out_dir)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
-from scanner.calibrate import calibrate_survey
+from scanner.calibrate import calibrate_survey, colour_template
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.forms import Forms
@@ -234,11 +234,11 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
 def _calibrate(store: Store, forms: Forms) -> None:
     """Calibrate the survey's paper colours: on the forms' colours when they share them (one
     survey's versions on the same paper); else each sheet keeps its own reading of its colour."""
-    first = forms.templates[0]
-    if any(t.colours != first.colours or t.page_size_mm != first.page_size_mm for t in forms):
+    shared = colour_template(forms)
+    if shared is None:
         log.info("the forms %s use different paper colours: no batch colour calibration", forms.label)
         return
-    calibrate_survey(store, first)
+    calibrate_survey(store, shared)
 
 
 def _check_reference_pages(template: Template) -> None:

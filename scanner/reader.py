@@ -60,6 +60,9 @@ class PageResult:
     unlocated: tuple[str, ...] = ()
     """Items and comments of an aligned page whose own frames were not seen where the
     transform puts them: not read either (`assemble`)."""
+    inked_over: tuple[str, ...] = ()
+    """Items and comments of an aligned page whose frames not seen lie under ink (a box
+    inked out, writing across a zone's line): to review as such (`assemble`)."""
     frames_off_mm: float = float("nan")
     """How far the printed frames lie from where the transform puts them: 90th percentile, mm."""
     paper: PaperSample = PaperSample(None)
@@ -168,6 +171,7 @@ class PageReader:
             method=reg.method.value, markers=reg.markers_found, residual_mm=round(reg.residual_mm, 3),
             rotation_deg=round(reg.transform.rotation_deg(), 2), px_per_mm=round(reg.transform.px_per_mm(), 3),
             transform=reg.transform.matrix, aligned=reg.aligned, unlocated=reg.check.unlocated(),
+            inked_over=reg.check.inked_over(),
             frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
             items=marks.measure_page(grey, reg.transform, t.items_on(page)),
@@ -203,8 +207,9 @@ class PageReader:
         page = reg.page
         agreement = self.registrar.content_agreement(grey, reg.transform, page)
         if agreement >= T.AGREEMENT_MIN:
-            return ""
+            return self._print_differs(grey, reg)
         if reg.aligned:
+            # Print too pale to compare line by line (small text fades first): the frames tell.
             others = [self.registrar.content_agreement(grey, reg.transform, p)
                       for p in self.template.page_numbers if p != page]
             if agreement > max(others, default=0.0):
@@ -213,6 +218,20 @@ class PageReader:
             return f"its print matches form page {page} only {agreement:.0%}: a page of another form?"
         return (f"its QR code cannot be read and its print matches form page {page} only {agreement:.0%}: "
                 "another form with the same markers?")
+
+    def _print_differs(self, grey: np.ndarray, reg: Registration) -> str:
+        """Why a marked page whose QR code cannot be read, its print agreeing with the form
+        page's (AGREEMENT_MIN or more), is still not taken for it: a line of that page's
+        text missing (another form printed alike, another title); empty when none is. A form without markers has no
+        QR code to lose: its pages are told by their print (`_tell_apart`, `FormsReader`)."""
+        if not self.template.registration.markers:
+            return ""
+        missing = self.registrar.missing_lines(grey, reg.transform, reg.page)
+        if not missing:
+            return ""
+        x, y = missing[0]
+        return (f"its QR code cannot be read and its print differs from form page {reg.page}'s (the text at "
+                f"{x:.0f}, {y:.0f} mm is not there): a page of another form printed alike?")
 
     def _no_match(self) -> str:
         if self.template.registration.markers:

@@ -65,6 +65,9 @@ class Check:
     """(n, 2) where each frame was seen minus where it was expected, mm; NaN where unseen."""
     owners: tuple[str, ...]
     """The item or comment each frame belongs to."""
+    inked: np.ndarray | None = None
+    """(n,) True where a frame that fails (`failing`) lies under ink (`frames_inked`):
+    hidden, not missing; None before it is looked at (`Registrar.refine`)."""
 
     @property
     def seen(self) -> np.ndarray:
@@ -91,17 +94,35 @@ class Check:
         enough = max(min(T.VERIFY_MIN_POINTS, self.expected), T.VERIFY_MIN_SHARE * self.expected)
         return self.points > 0 and self.points >= enough and self.p90_mm <= T.VERIFY_P90_MM
 
+    @property
+    def failing(self) -> np.ndarray:
+        """(n,) Each frame that leaves its item or comment unlocated: seen off by more than
+        VERIFY_ITEM_MM, or not seen where none of its owner's frames is."""
+        owners, distance = np.array(self.owners), np.hypot(*self.offsets.T)
+        failing = distance > T.VERIFY_ITEM_MM
+        for owner in dict.fromkeys(self.owners):
+            mine = owners == owner
+            if not self.seen[mine].any():
+                failing |= mine
+        return failing
+
     def unlocated(self) -> tuple[str, ...]:
         """Items and comments none of whose frames was seen, or one seen off by more than
-        VERIFY_ITEM_MM: on a page verified as a whole, a local curl or fold may still move them."""
-        owners, distance = np.array(self.owners), np.hypot(*self.offsets.T)
-        off = []
-        for owner in dict.fromkeys(self.owners):
-            mine = distance[owners == owner]
-            mine = mine[~np.isnan(mine)]
-            if mine.size == 0 or mine.max() > T.VERIFY_ITEM_MM:
-                off.append(owner)
-        return tuple(off)
+        VERIFY_ITEM_MM: on a page verified as a whole, a local curl or fold may still move
+        them. Not those whose failing frames all lie under ink (`inked_over`)."""
+        return self._owners(self.failing & ~self._inked())
+
+    def inked_over(self) -> tuple[str, ...]:
+        """Items and comments located but for frames hidden under ink (a box inked out,
+        writing along or across a zone's line): the page is aligned, their place unchecked."""
+        unlocated = self.unlocated()
+        return tuple(owner for owner in self._owners(self.failing) if owner not in unlocated)
+
+    def _inked(self) -> np.ndarray:
+        return np.zeros(self.expected, bool) if self.inked is None else self.inked
+
+    def _owners(self, frames: np.ndarray) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(owner for owner, f in zip(self.owners, frames) if f))
 
     def _distances(self) -> np.ndarray:
         return np.hypot(*self.offsets[self.seen].T)
@@ -305,6 +326,12 @@ class Registrar:
             if again.p90_mm >= check.p90_mm and (again.points <= check.points or check.verified):
                 break
             reg, check = replace(reg, transform=transform), again
+        failing = check.failing
+        if check.verified and failing.any():
+            windows = [w for w, f in zip(self._frames[reg.page], failing) if f]
+            inked = np.zeros(check.expected, bool)
+            inked[failing] = frames_inked(grey, reg.transform, self._blank(reg.page), windows)
+            check = replace(check, inked=inked)
         return replace(reg, check=check)
 
     def content(self, grey: np.ndarray, page_hint: int | None = None) -> Registration | None:
@@ -403,15 +430,46 @@ class Registrar:
     def content_agreement(self, grey: np.ndarray, transform: PageTransform, page: int) -> float:
         """Share of what the blank form page prints that the scan shows inked where the
         transform puts it: near 1 for this page of this form, low for any other."""
+        printed, inked, _ = self._print_seen(grey, transform, page)
+        return float(inked[printed].mean()) if printed.any() else 0.0
+
+    def missing_lines(self, grey: np.ndarray, transform: PageTransform, page: int) -> list[tuple[float, float]]:
+        """Where (x, y mm) a line of the blank page's text is missing from the scan (inked
+        under PRINT_LINE_SHARE of the page's agreement as a whole): ink only adds to a
+        page, so another title or item text is printed there (another form printed alike).
+        Lines outside the picture are not looked at."""
+        printed, inked, inside = self._print_seen(grey, transform, page)
+        if not printed.any():
+            return []
+        overall = float(inked[printed].mean())
+        s = T.CONTENT_PX_PER_MM
+        gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+        missing = []
+        for k in range(1, count):
+            x, y, _, height, _ = stats[k]
+            line = (labels == k) & printed
+            if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+                continue  # a rule or a box: the frame check's matter; a dot of print
+            if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+                missing.append((round(x / s, 1), round(y / s, 1)))
+        return missing
+
+    def _print_seen(self, grey: np.ndarray, transform: PageTransform,
+                    page: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At CONTENT_PX_PER_MM, in the blank page's pixels: what it prints (markers and QR
+        code aside), what the scan shows inked there, and what of the page lies in the picture."""
         blank = self._blank(page)
         s = T.CONTENT_PX_PER_MM
         w, h = self.template.page_size_mm
         seen = transform.crop(grey, (0.0, 0.0, w, h), s)[: blank.shape[0], : blank.shape[1]]
+        inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
         inked = cv2.dilate((darkness(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
-        return float(inked[printed].mean()) if printed.any() else 0.0
+        return printed, inked, inside > 0
 
     def _match(self, page: int, keypoints, descriptors, n: int) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page, n)
@@ -463,6 +521,28 @@ def frame_windows(template: Template, page: int) -> list[FrameWindow]:
             windows.append(FrameWindow(rect, (not right, right, not bottom, bottom), (x + w * right, y + h * bottom),
                                        zone.id))
     return windows
+
+
+def frames_inked(grey: np.ndarray, transform: PageTransform, blank: np.ndarray,
+                 windows: list[FrameWindow]) -> np.ndarray:
+    """Whether ink lies over each window's frame: the page, where `transform` puts the
+    frame and within reach of it, darker than the `blank` page (at CONTENT_PX_PER_MM)
+    prints there by FRAME_INK or more."""
+    s = T.CONTENT_PX_PER_MM
+    on_blank = PageTransform.from_array(mm_to_pixels(s))
+    margin, reach = T.FRAME_INK_PAPER_MM + T.VERIFY_REACH_MM, round(T.FRAME_INK_PAPER_MM * s)
+    inked = []
+    for window in windows:
+        scan, printed = (_darkness(t.crop(image, window.rect, s, margin_mm=margin))[reach:-reach, reach:-reach]
+                         for t, image in ((transform, grey), (on_blank, blank)))
+        inked.append(float(scan.mean()) - float(printed.mean()) >= T.FRAME_INK)
+    return np.array(inked, bool)
+
+
+def _darkness(crop: np.ndarray) -> np.ndarray:
+    """0 for paper (the crop's PAPER_PERCENTILE level) to 1 for black."""
+    paper = max(float(np.percentile(crop, T.PAPER_PERCENTILE)), 1.0)
+    return np.clip((paper - crop.astype(np.float32)) / paper, 0.0, 1.0)
 
 
 def _line_offsets(profiles: np.ndarray, at_px: float) -> np.ndarray:

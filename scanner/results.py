@@ -44,6 +44,7 @@ class Reason(str, Enum):
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
     NOT_ALIGNED = "the page could not be aligned"
+    FRAME_INKED = "ink covers the frame of its box or zone: the page is aligned, but where this lies is unchecked"
     CUT_OFF = "part of the box or zone lies outside the picture: check the paper"
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 

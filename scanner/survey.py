@@ -183,12 +183,32 @@ def survey_template(out_dir: str | Path, explicit: Template | str | Path | None 
     return _shipped_template_of(kept, out_dir)
 
 
+def survey_forms(out_dir: str | Path, explicit: Template | str | Path | None = None) -> Template | Forms:
+    """The templates of the survey in `out_dir`, for what reads all its forms at once
+    (review, colours): its several of a survey of several forms, else `survey_template`.
+
+    Raises:
+        UsageError: `out_dir` holds no scan results; a template is named for a survey of
+            several forms (it is read with its own).
+        TemplateError: as `survey_template`.
+    """
+    out_dir = Path(out_dir)
+    if (out_dir / STORE_NAME).is_file():
+        with Store(out_dir) as store:
+            several = stored_forms(store)
+        if several is not None:
+            if explicit is not None:
+                raise UsageError(f"{out_dir} holds a survey of several forms ({several.label}): it is read with "
+                                 "the templates it was scanned with; leave out --template")
+            return several
+    return survey_template(out_dir, explicit)
+
+
 def _form_of(forms: Forms, form: str | None, out_dir: Path) -> Template:
     """The template of `form` among the survey's several."""
     if form is None:
         raise UsageError(f"{out_dir} holds a survey of several forms ({forms.label}): export, tabulate and "
-                         f"report read one at a time, with --form NAME (one of: {', '.join(forms.names)}); "
-                         "review and colours do not yet read a survey of several forms")
+                         f"report read one at a time, with --form NAME (one of: {', '.join(forms.names)})")
     try:
         return forms.get(form)
     except KeyError:

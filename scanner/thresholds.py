@@ -61,6 +61,14 @@ VERIFY_MIN_POINTS = 6
 VERIFY_MIN_SHARE = 0.5
 """And when at least this many (all, on a page printing fewer), and this share, of its
 frames are seen at all (ticks, fills and writing hide some): fewer, and it is not."""
+FRAME_INK = 0.05
+FRAME_INK_PAPER_MM = 3.0
+"""A frame that fails the check (not seen, or seen off) lies under ink when the page is
+darker around it, within VERIFY_REACH_MM of it, than the blank page printed there by this
+much (mean darkness against the paper within FRAME_INK_PAPER_MM): a box inked out, a
+row scribbled over (0.5 and more), writing along or across a zone's line (a 0.6 mm
+stroke beside a corner's side: 0.07). A frame that is not there (a fold, a curl) shows
+print moved, about as dark as the blank (within 0.02), or paper: lighter."""
 VERIFY_ROUNDS = 3
 VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2
@@ -101,6 +109,16 @@ must be inked on the scan (darker than AGREEMENT_INKED, blurred text being light
 AGREEMENT_MIN = 0.7
 """Below this share the page is not taken for this form's page: another form that uses
 the same kind of markers, or another page of it."""
+PRINT_LINE_SHARE = 0.5
+PRINT_LINE_GAP_MM = 2.0
+PRINT_LINE_MIN_MM = 1.0
+"""A marked page whose QR code cannot be read, its print agreeing with the form page's
+(AGREEMENT_MIN), is of this form only when every line of that page's text (words less
+than PRINT_LINE_GAP_MM apart; a millimetre tall or more, so not a rule) is inked on it
+at half the page's agreement or more: a filled page of this form shows every line
+(0.85-1.0), another form printed alike lacks its own title and item texts (the parent
+version of the shipped form: a subtitle's words at 0.0). A page too pale to agree is
+not compared line by line: small text fades first (a pale photocopy's running header)."""
 FORM_AGREEMENT_MARGIN = 0.1
 """Scanning several forms in one run, a page whose QR code cannot be read goes to the form
 whose print it shows best only when that share beats the next form's by this much: two

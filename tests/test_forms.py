@@ -108,6 +108,8 @@ def _check_outputs(out: Path, truth: list[tuple[str, dict]], staff: Template, pa
     assert {r["form"] for r in items} == {staff.form, parent.form}
     assert all(forms_of[r["sheet_id"]] == r["form"] for r in items)
     assert [r["form"] for r in _read(out / "sheets.csv")] == [form for form, _ in truth]
+    # pages.csv names the form of each page's questionnaire; a page of none (the blank) none.
+    assert all(r["form"] == (forms_of[r["sheet_id"]] if r["status"] == "used" else "") for r in pages)
     per_form = _read(out / f"responses-{parent.form}.csv")
     assert len(per_form) == sum(form == parent.form for form, _ in truth)
     assert "q01" in per_form[0] and "form" not in per_form[0]
@@ -170,6 +172,7 @@ def test_one_template_leaves_the_other_forms_pages_unrecognised_naming_their_for
     assert [r["status"] for r in pages] == ["used"] * 7 + ["blank"] + ["unrecognised"] * 2
     assert all("surestart-parent" in r["reason"] for r in pages[-2:])
     assert "form" not in _read(tmp_path / "out" / "responses.csv")[0]
+    assert list(pages[0]) == ["source", "page", "status", "sheet_id", "reason", "form_page", "content_hash"]
 
 
 def test_two_templates_of_one_form_are_refused(template):
@@ -295,3 +298,32 @@ def test_a_marked_page_whose_qr_code_is_gone_goes_to_the_form_its_print_tells(tw
     assert alone["status"] == "unrecognised"
     assert "cannot tell which form" in alone["reason"] and staff.form in alone["reason"]
     assert "follows no questionnaire" in alone["reason"]
+
+
+@pytest.mark.parametrize("seed", [5, int.from_bytes(os.urandom(2), "big")])
+def test_with_one_template_a_page_of_another_form_printed_alike_is_unrecognised_by_its_text(two_forms, tmp_path,
+                                                                                           seed):
+    """The parent form's page 1 (the staff form's layout, its own title, subtitle and q01
+    text) with its QR code torn off, scanned with the staff template alone: its print
+    agrees with the staff page 1's nearly whole, but lacks a line of its text, so it is
+    `unrecognised`, never read as the staff form's. The staff form's own page 1, its QR
+    code torn off too, is still read."""
+    from scans import px
+
+    _, _, staff, parent = two_forms
+    rng = random.Random(seed)
+    files = []
+    for t in (parent, staff):
+        page = np.roll(fill_in(t, DPI)[0][0], (rng.randint(-8, 8), rng.randint(-8, 8)), axis=(0, 1))
+        x, y = t.registration.qr_at_mm
+        side = t.registration.qr_size_mm
+        page[px(y - 1): px(y + side + 1), px(x - 1): px(x + side + 1)] = 255
+        files.append(tmp_path / f"{t.form}.png")
+        cv2.imwrite(str(files[-1]), page)
+
+    scan(files, staff, tmp_path / "out", jobs=1, ocr=False)
+
+    foreign, own = _read(tmp_path / "out" / "pages.csv")
+    assert foreign["status"] == "unrecognised", (seed, foreign)
+    assert "its print differs from form page 1's" in foreign["reason"], (seed, foreign["reason"])
+    assert (own["status"], own["form_page"]) == ("used", "1"), (seed, own)

@@ -7,6 +7,8 @@ register it, and check that template points land where the known transform puts 
 from __future__ import annotations
 
 import math
+import os
+import random
 
 import numpy as np
 import pytest
@@ -331,6 +333,59 @@ def test_a_faded_page_whose_qr_code_cannot_be_read_is_not_lost(pages, registrar,
     for item in template.items_on(3):
         expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
         assert got[item.id][:2] == expected, (item.id, got[item.id])
+
+
+def _scribble_over(image: np.ndarray, item, rng: random.Random) -> None:
+    """A row scribbled over, boxes and all, as a respondent takes an answer back: a pen
+    zigzag some 0.8 mm apart, past the boxes by 1.5 to 2.5 mm."""
+    import cv2
+
+    boxes = [o.box_mm for o in item.options]
+    pad = rng.uniform(1.5, 2.5)
+    x0, x1 = min(b[0] for b in boxes) - pad, max(b[0] + b[2] for b in boxes) + pad
+    y0, y1 = min(b[1] for b in boxes) - pad, max(b[1] + b[3] for b in boxes) + pad
+    step = rng.uniform(0.7, 0.9)
+    points = [(x0 + k * step, y0 if k % 2 == 0 else y1) for k in range(int((x1 - x0) / step) + 1)]
+    cv2.polylines(image, [np.array([(round(x * PX_PER_MM), round(y * PX_PER_MM)) for x, y in points])], False,
+                  (25, 25, 25), thickness=round(0.7 * PX_PER_MM))
+
+
+def _writing_along_the_top(image: np.ndarray, zone, rng: random.Random) -> None:
+    """Writing begun on the zone's top line: a stroke along it, 0.8 to 1.2 mm above, past
+    both corners, and words whose letters cross it."""
+    import cv2
+
+    x, y, w, _ = zone.box_mm
+    above = y - rng.uniform(0.8, 1.2)
+    cv2.line(image, (round((x - 3) * PX_PER_MM), round(above * PX_PER_MM)),
+             (round((x + w + 3) * PX_PER_MM), round(above * PX_PER_MM)), (20, 20, 20), round(0.6 * PX_PER_MM))
+    cv2.putText(image, "I would like more sessions", (round((x + 1) * PX_PER_MM), round((y + 0.8) * PX_PER_MM)),
+                cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.9, (30, 30, 30), 2, cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("seed", [3, int.from_bytes(os.urandom(2), "big")])
+def test_ink_over_a_frame_sends_its_field_to_review_as_inked_not_unaligned(pages, template, tmp_path, seed):
+    """A row scribbled over and writing along a comment zone's top line hide their frames
+    (the ink is taken for them, off where they print): the page is aligned, those two go
+    to review saying ink covers their frame, never "the page could not be aligned", and
+    every other item is read as usual."""
+    from scanner.results import Reason
+
+    rng = random.Random(seed)
+    image = pages[3].copy()
+    answers = _ticked_page(template, image, 3)
+    scribbled = rng.choice(template.items_on(3)[3:])
+    zone = rng.choice([z for z in template.comments_on(3) if z.framed])
+    _scribble_over(image, scribbled, rng)
+    _writing_along_the_top(image, zone, rng)
+    got = _scan_image(image, template, tmp_path)
+    for field in (scribbled.id, zone.id):
+        assert got[field][1:] == ("review", Reason.FRAME_INKED.value), (seed, field, got[field])
+    for item in template.items_on(3):
+        if item.id != scribbled.id:
+            expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
+            assert got[item.id][:2] == expected, (seed, item.id, got[item.id])
+    assert Reason.NOT_ALIGNED.value not in {reason for _, _, reason in got.values()}, seed
 
 
 def test_an_item_moved_by_a_fold_goes_to_review_alone(pages, template, tmp_path):

@@ -37,17 +37,18 @@ def review_command(
     Every decision is saved at once and the CSVs are written again; when two people
     review at once, the first decision on an item stands. Ctrl+C stops the server.
     """
-    from scanner import open_survey
+    from scanner.review.queue import queue_status
     from scanner.review.server import ReviewServer
+    from scanner.survey import survey_forms
 
     if as_json and not status:
         run(_fail, "--json goes with --status (the page itself is the review)")
-    survey = run(open_survey, out, template)
+    forms = run(survey_forms, out, template)
     if status:
-        report = run(survey.queue).status
+        report = run(queue_status, out, forms)
         typer.echo(json.dumps(report, indent=2) if as_json else format_status(report))
         return
-    server = run(ReviewServer, out, survey.template, port=port)
+    server = run(ReviewServer, out, forms, port=port)
     typer.echo(server.url)
     typer.echo(f"Reviewing {out}: open the address above; Ctrl+C stops the server.", err=True)
     if not no_browser:

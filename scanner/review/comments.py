@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from functools import partial
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from scanner import themes
 from scanner.coding import comment_card, comments_to_code
 from scanner.dataset import Dataset, build_dataset, with_themes
+from scanner.forms import Forms
 from scanner.results import Status
 from scanner.store import Store
 from scanner.template import Template
@@ -60,19 +62,20 @@ def form_words(template: Template) -> list[str]:
 MAX_PAIRS = 20_000
 
 
-def vocabulary(template: Template, ds: Dataset) -> dict[str, list]:
-    """The survey's words for completion: the form's text and every comment's text in
-    force (transcribed, or read with confidence).
+def vocabulary(templates: Sequence[Template], datasets: Sequence[Dataset]) -> dict[str, list]:
+    """The survey's words for completion: the text of its forms and every comment's text
+    in force (transcribed, or read with confidence), of each form's dataset.
 
     Returns:
         `words`, most used first, and `pairs`: [what comes before, word] (`word_contexts`)
         as the comments write them, most frequent first, so that the page can offer the
         next word.
     """
-    done = ds.comments[ds.comments["status"].isin((Status.OK.value, Status.REVIEWED.value))]
-    counts = Counter(form_words(template))
+    counts = Counter(w for t in templates for w in form_words(t))
     pairs: Counter = Counter()
-    for text in done["text"]:
+    done = [text for ds in datasets
+            for text in ds.comments.loc[ds.comments["status"].isin((Status.OK.value, Status.REVIEWED.value)), "text"]]
+    for text in done:
         counts.update(VOCABULARY_WORD.findall(text))
         pairs.update(word_contexts(text))
     return {"words": [w for w, _ in counts.most_common()],
@@ -92,47 +95,58 @@ def word_contexts(text: str) -> list[tuple[str, str]]:
 
 
 class CommentViews:
-    """The dataset behind the coding view, kept while no review decision changes it."""
+    """The datasets behind the coding view, one per form of the survey, kept while no
+    review decision changes them."""
 
-    def __init__(self, template: Template):
-        self.template = template
-        self._dataset: Dataset | None = None
+    def __init__(self, template: Template | Forms):
+        self.forms = Forms.of(template)
+        self._datasets: dict[str, Dataset] = {}
         self._stale = True
 
     def changed(self) -> None:
         """A review decision was saved or undone: a comment's text may be new."""
         self._stale = True
 
-    def _base(self, store: Store) -> Dataset:
-        if self._stale or self._dataset is None:
+    def _bases(self, store: Store) -> dict[str, Dataset]:
+        if self._stale or not self._datasets:
             self._stale = False
-            self._dataset = build_dataset(store, self.template)
-        return self._dataset
+            self._datasets = {t.form: build_dataset(store, t) for t in self.forms}
+        return self._datasets
 
-    def dataset(self, store: Store) -> Dataset:
-        """The dataset with the codebook and codings as the store has them now."""
+    def datasets(self, store: Store) -> dict[str, Dataset]:
+        """Each form's dataset with the codebook and codings as the store has them now."""
         coded = themes.comment_codings(store)
-        ds = self._base(store)
-        return replace(ds, themes=tuple(themes.codebook(store)), coded_comments=coded,
-                       comments=with_themes(ds.comments, coded))
+        codebook_now = tuple(themes.codebook(store))
+        return {form: replace(ds, themes=codebook_now, coded_comments=coded, comments=with_themes(ds.comments, coded))
+                for form, ds in self._bases(store).items()}
 
     def vocabulary(self, store: Store) -> dict[str, list]:
-        return vocabulary(self.template, self.dataset(store))
+        return vocabulary(list(self.forms), list(self.datasets(store).values()))
 
     def listing(self, store: Store, params: dict[str, str]) -> list[dict]:
-        """The written comments to code, filtered as `comments_to_code` does."""
-        frame = comments_to_code(self.dataset(store), question=params.get("question") or None,
-                                 programme=params.get("programme") or None, role=params.get("role") or None,
-                                 text=params.get("text") or None, theme=params.get("theme") or None,
-                                 uncoded=params.get("uncoded") == "1", coder=params.get("coder") or None)
-        frame = frame[frame["text"] != ""]
-        return [{"sheet_id": r.sheet_id, "comment": r.comment, "question": r.question, "programme": r.programme,
-                 "role": r.role, "text": r.text[:LIST_TEXT_CHARS], "themes": r.themes, "coder": r.coder}
-                for r in frame.itertuples(index=False)]
+        """The written comments to code, filtered as `comments_to_code` does, form by form."""
+        listed = []
+        for ds in self.datasets(store).values():
+            frame = comments_to_code(ds, question=params.get("question") or None,
+                                     programme=params.get("programme") or None, role=params.get("role") or None,
+                                     text=params.get("text") or None, theme=params.get("theme") or None,
+                                     uncoded=params.get("uncoded") == "1", coder=params.get("coder") or None)
+            frame = frame[frame["text"] != ""]
+            listed += [{"sheet_id": r.sheet_id, "comment": r.comment, "question": r.question,
+                        "programme": r.programme, "role": r.role, "text": r.text[:LIST_TEXT_CHARS],
+                        "themes": r.themes, "coder": r.coder} for r in frame.itertuples(index=False)]
+        return listed
 
     def card(self, store: Store, sheet_id: str, item: str, coder: str) -> dict:
-        """One comment as the coding view shows it (`scanner.coding.comment_card`)."""
-        return comment_card(self.dataset(store), store, sheet_id, item, coder)
+        """One comment as the coding view shows it (`scanner.coding.comment_card`), from
+        its sheet's form."""
+        return comment_card(self._dataset_of(self.datasets(store), sheet_id), store, sheet_id, item, coder)
+
+    @staticmethod
+    def _dataset_of(datasets: dict[str, Dataset], sheet_id: str) -> Dataset:
+        """The dataset holding `sheet_id` (the first when none does: its card then says no such comment)."""
+        return next((ds for ds in datasets.values() if (ds.data["sheet_id"] == sheet_id).any()),
+                    next(iter(datasets.values())))
 
 
     def apply_coding(self, store: Store, data: dict) -> dict:
@@ -143,8 +157,8 @@ class CommentViews:
             ThemeError: no such theme or written comment, or no coder's name.
         """
         sheet_id, item, coder = _text(data, "sheet_id"), _text(data, "item"), _text(data, "coder")
-        comments = self._base(store).comments
-        if not ((comments["sheet_id"] == sheet_id) & (comments["comment"] == item)).any():
+        if not any(((ds.comments["sheet_id"] == sheet_id) & (ds.comments["comment"] == item)).any()
+                   for ds in self._bases(store).values()):
             # The library codes any zone; the page codes only what is written.
             raise themes.ThemeError(f"no written comment {item!r} on sheet {sheet_id!r} in this survey")
         action = _text(data, "action")

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from copy import copy
 from dataclasses import dataclass
 
 import cv2
@@ -137,6 +138,15 @@ class CropRenderer:
         self._pages: OrderedDict[str, LoadedPage] = OrderedDict()
         self._lock = threading.Lock()
         self._loading = threading.Lock()
+
+    def of(self, template: Template) -> CropRenderer:
+        """A renderer of `template`'s crops that shares this one's pages (a survey of
+        several forms: each sheet's crops are its own form's)."""
+        if template is self.template:
+            return self
+        other = copy(self)
+        other.template = template
+        return other
 
     def page(self, ref: PageRef) -> LoadedPage:
         """The page's pixels, from memory or reloaded from its file.

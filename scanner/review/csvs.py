@@ -8,8 +8,8 @@ the server keeps one child (`python -m scanner.review.csvs OUT`, at low priority
 asks it for a write a moment after the last decision. A plain child process rather than
 multiprocessing, which would run the caller's main script again in the child.
 
-The protocol, one line each: the template as JSON first; then each line asks for one
-write, answered by "ok" or "error: ..." once the CSVs are in place.
+The protocol, one line each: the survey's templates as a JSON list first; then each line
+asks for one write, answered by "ok" or "error: ..." once the CSVs are in place.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ class CsvChildError(RuntimeError):
 class CsvChild:
     """The parent's end: started at the first write, kept for the next ones."""
 
-    def __init__(self, out_dir: Path, template_json: str):
+    def __init__(self, out_dir: Path, templates_json: str):
         self.out_dir = out_dir
-        self.template_json = template_json
+        self.templates_json = templates_json
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
@@ -51,7 +51,7 @@ class CsvChild:
         proc = subprocess.Popen([sys.executable, "-m", "scanner.review.csvs", str(self.out_dir)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env,
                                 start_new_session=True)
-        proc.stdin.write(self.template_json + "\n")
+        proc.stdin.write(self.templates_json + "\n")
         return proc
 
     def write(self) -> float:
@@ -89,6 +89,9 @@ class CsvChild:
 
 
 def _child(out_dir: str) -> None:
+    from pydantic import TypeAdapter
+
+    from scanner.forms import Forms
     from scanner.outputs import write_outputs
     from scanner.store import Store
     from scanner.template import Template
@@ -96,11 +99,11 @@ def _child(out_dir: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(NICE)
-    template = Template.model_validate_json(sys.stdin.readline())
+    forms = Forms.of(TypeAdapter(list[Template]).validate_json(sys.stdin.readline()))
     for _ in sys.stdin:
         try:
             with Store(out_dir) as store:
-                write_outputs(store, template, out_dir, pages=False)  # no decision changes pages.csv
+                write_outputs(store, forms, out_dir, pages=False)  # no decision changes pages.csv
             reply = "ok"
         except Exception as exc:  # noqa: BLE001 - told to the parent, which logs it
             reply = "error: " + " ".join(f"{type(exc).__name__}: {exc}".split())

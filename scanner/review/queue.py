@@ -24,6 +24,7 @@ from enum import Enum
 from pathlib import Path
 
 from scanner.errors import ScannerError, UsageError
+from scanner.forms import Forms
 from scanner.outputs import STALE_REASON, sheet_problems
 from scanner.results import Reason
 from scanner.store import STORE_NAME, Store
@@ -97,6 +98,8 @@ class QueueEntry:
     question: str
     programme: str
     decision_id: int | None
+    form: str = ""
+    """The sheet's form (as stored: empty for a sheet stored before sheets named their form)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,16 @@ class Fields:
         self.comments = {c.id: c for c in template.comments}
         self.programmes = sorted({c.programme for c in template.colours})
 
+    def of(self, form: str) -> Fields:
+        """These fields, for a sheet of this form (see `SurveyFields.of`).
+
+        Raises:
+            UnknownItem: a sheet of another form.
+        """
+        if form not in ("", self.template.form):
+            raise UnknownItem(f"a sheet of form {form!r} is not of this survey's form {self.template.form}")
+        return self
+
     def kind(self, item: str) -> Kind | None:
         if item == PROGRAMME:
             return Kind.PROGRAMME
@@ -135,7 +148,45 @@ class Fields:
         return [o.code for o in self.items[item].options]
 
 
-def open_survey(out_dir: Path, template: Template) -> Store:
+class SurveyFields:
+    """The fields of each form of a survey, to tell what a sheet's result row is by the
+    sheet's form (two forms may use one item id for different questions)."""
+
+    def __init__(self, template: Template | Forms):
+        self.forms = Forms.of(template)
+        self._fields = {t.form: Fields(t) for t in self.forms}
+
+    def of(self, form: str) -> Fields:
+        """The fields of `form`; an empty name is the only form's (a sheet stored before
+        sheets named their form).
+
+        Raises:
+            UnknownItem: no such form in the survey.
+        """
+        try:
+            return self._fields[self.forms.get(form).form]
+        except KeyError:
+            raise UnknownItem(f"no form {form!r} in this survey: its forms are {', '.join(self.forms.names)}") \
+                from None
+
+
+AnyFields = Fields | SurveyFields
+"""The fields of a survey of one form, or of each form of a survey of several."""
+
+
+def sheet_form(store: Store, sheet_id: str) -> str:
+    """The form of a stored sheet (empty: stored before sheets named their form).
+
+    Raises:
+        UnknownItem: no such sheet.
+    """
+    row = store.db.execute("SELECT form FROM sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
+    if row is None:
+        raise UnknownItem(f"no sheet {sheet_id!r} in this survey")
+    return row["form"]
+
+
+def open_survey(out_dir: Path, template: Template | Forms) -> Store:
     """The survey's store, after checking it exists and was scanned with `template`.
 
     Raises:
@@ -144,11 +195,10 @@ def open_survey(out_dir: Path, template: Template) -> Store:
     if not (out_dir / STORE_NAME).is_file():
         raise UsageError(f"{out_dir} holds no survey ({STORE_NAME} is missing): run `scan ... --out {out_dir}` first")
     store = Store(out_dir)
-    form = store.get_meta("form")
-    if form is not None and form != f"{template.form} {template.version}":
+    form, label = store.get_meta("form"), Forms.of(template).label
+    if form is not None and form != label:
         store.close()
-        raise UsageError(f"{out_dir} holds a survey of form {form}, not {template.form} {template.version}: "
-                         f"choose its template with --template")
+        raise UsageError(f"{out_dir} holds a survey of form {form}, not {label}: choose its template with --template")
     return store
 
 
@@ -158,7 +208,7 @@ WITH last AS (SELECT sheet_id, item, MAX(id) AS id FROM decisions WHERE undone =
 
 QUEUE_SQL = LAST_DECISIONS + """,
 candidates AS ({candidates})
-SELECT r.sheet_id, r.item, r.status, r.reason, d.id AS decision_id, d.stale,
+SELECT r.sheet_id, r.item, r.status, r.reason, d.id AS decision_id, d.stale, s.form,
        COALESCE(dp.value, rp.value, '') AS programme
 FROM candidates c
 JOIN results r ON r.sheet_id = c.sheet_id AND r.item = c.item
@@ -185,16 +235,17 @@ UNCHECKED_OK = {
 }
 
 
-def _entries(store: Store, fields: Fields, query: dict[str, str], filters: Filters) -> list[QueueEntry]:
+def _entries(store: Store, fields: AnyFields, query: dict[str, str], filters: Filters) -> list[QueueEntry]:
     out = []
     for row in store.db.execute(QUEUE_SQL.format(**query)):
-        kind = fields.kind(row["item"])
+        of_form = fields.of(row["form"])
+        kind = of_form.kind(row["item"])
         if kind is None:
             continue  # a field the template no longer has
         entry = QueueEntry(row["sheet_id"], row["item"], kind.value,
                            STALE if row["stale"] else (row["reason"] or ""),
-                           fields.question(row["item"]), row["programme"] or UNKNOWN_PROGRAMME,
-                           row["decision_id"])
+                           of_form.question(row["item"]), row["programme"] or UNKNOWN_PROGRAMME,
+                           row["decision_id"], row["form"])
         if ((filters.reason is None or entry.reason == filters.reason)
                 and (filters.question is None or entry.question == filters.question)
                 and (filters.programme is None or entry.programme == filters.programme)):
@@ -202,7 +253,7 @@ def _entries(store: Store, fields: Fields, query: dict[str, str], filters: Filte
     return out
 
 
-def waiting(store: Store, fields: Fields, filters: Filters = Filters()) -> list[QueueEntry]:
+def waiting(store: Store, fields: AnyFields, filters: Filters = Filters()) -> list[QueueEntry]:
     """The queue in survey order: items the scan was unsure of and nobody has decided,
     and decisions whose page was scanned again since (a second look)."""
     return _entries(store, fields, WAITING, filters)
@@ -214,17 +265,17 @@ def reason_text(name: str) -> str:
     return Reason[name].value if name in Reason.__members__ else name
 
 
-def queue_status(out_dir: str | Path, template: Template) -> dict:
+def queue_status(out_dir: str | Path, template: Template | Forms) -> dict:
     """The survey's queue in numbers, from its folder (what `scanner review --status` prints).
 
     Raises:
         UsageError: no survey in `out_dir`, or one of another form.
     """
     with open_survey(Path(out_dir), template) as store:
-        return status(store, Fields(template))
+        return status(store, SurveyFields(template))
 
 
-def status(store: Store, fields: Fields) -> dict:
+def status(store: Store, fields: AnyFields) -> dict:
     """The queue in numbers: how many wait, by reason, question and programme; decisions
     so far; and the questionnaires with a problem of their own (a page missing or
     repeated, a serial shared with another questionnaire), for a person to look at."""
@@ -279,15 +330,17 @@ def current_decision(store: Store, sheet_id: str, item: str) -> dict | None:
 
 def _result_row(store: Store, sheet_id: str, item: str) -> sqlite3.Row:
     row = store.db.execute(
-        "SELECT r.*, s.source, s.first_page, s.paper_rgb, s.colour, s.page_hashes FROM results r "
+        "SELECT r.*, s.source, s.first_page, s.paper_rgb, s.colour, s.page_hashes, s.form FROM results r "
         "JOIN sheets s ON s.sheet_id = r.sheet_id WHERE r.sheet_id = ? AND r.item = ?", (sheet_id, item)).fetchone()
     if row is None:
         raise UnknownItem(f"no item {item!r} on sheet {sheet_id!r} in this survey")
     return row
 
 
-def item_detail(store: Store, fields: Fields, sheet_id: str, item: str, *, blind: bool = False) -> dict:
-    """All a reviewer is shown about one item; `blind` leaves out what the scan made of it."""
+def item_detail(store: Store, fields: AnyFields, sheet_id: str, item: str, *, blind: bool = False) -> dict:
+    """All a reviewer is shown about one item, as its sheet's form prints it; `blind`
+    leaves out what the scan made of it."""
+    fields = fields.of(sheet_form(store, sheet_id))
     kind = fields.kind(item)
     if kind is None:
         raise UnknownItem(f"{item!r} is not an item of form {fields.template.form}")
@@ -295,7 +348,7 @@ def item_detail(store: Store, fields: Fields, sheet_id: str, item: str, *, blind
     t = fields.template
     evidence = json.loads(row["evidence"] or "{}")
     detail = {
-        "sheet_id": sheet_id, "item": item, "kind": kind.value, "source": row["source"],
+        "sheet_id": sheet_id, "item": item, "kind": kind.value, "form": t.form, "source": row["source"],
         "first_page": row["first_page"], "form_page": row["form_page"], "question": None, "text": "",
         "options": [], "multiple": False, "crop": row["crop"],
         "paper_rgb": json.loads(row["paper_rgb"]) if row["paper_rgb"] else None,
@@ -369,7 +422,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, value: str, reviewer: str,
+def record_decision(store: Store, fields: AnyFields, sheet_id: str, item: str, value: str, reviewer: str,
                     seen: int | None, outcome: Outcome | None = None) -> dict:
     """Save a person's decision on one item, unless someone else decided it first.
 
@@ -385,6 +438,7 @@ def record_decision(store: Store, fields: Fields, sheet_id: str, item: str, valu
     reviewer = reviewer.strip()
     if not reviewer or len(reviewer) > MAX_REVIEWER:
         raise InvalidDecision("a decision needs the reviewer's name (up to 100 characters)")
+    fields = fields.of(sheet_form(store, sheet_id))
     kind = fields.kind(item)
     if kind is None:
         raise UnknownItem(f"{item!r} is not an item of form {fields.template.form}")
@@ -435,7 +489,7 @@ def undo_decision(store: Store, decision_id: int, reviewer: str) -> dict:
             "decision": current_decision(store, row["sheet_id"], row["item"])}
 
 
-def check_sample(store: Store, fields: Fields, n: int, seed: int | None = None,
+def check_sample(store: Store, fields: AnyFields, n: int, seed: int | None = None,
                  filters: Filters = Filters()) -> list[QueueEntry]:
     """N random items the scan reported `ok` and nobody has looked at, for a blind check.
 
@@ -470,8 +524,7 @@ def check_report(store: Store) -> CheckReport:
     return CheckReport(n, k, k / n if n else 0.0, low, high)
 
 
-__all__ = ["CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
-           "QueueEntry", "UnknownItem", "check_report", "check_sample", "current_decision",
-           "item_detail", "open_survey", "problem_sheets", "queue_status", "record_decision", "status",
-           "undo_decision", "waiting",
-           "wilson"]
+__all__ = ["AnyFields", "CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
+           "QueueEntry", "SurveyFields", "UnknownItem", "check_report", "check_sample", "current_decision",
+           "item_detail", "open_survey", "problem_sheets", "queue_status", "record_decision", "sheet_form",
+           "status", "undo_decision", "waiting", "wilson"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, unquote, urlencode
 
+from scanner.forms import Forms
 from scanner.outputs import write_outputs
 from scanner.results import Reason
 from scanner.review import comments as c
@@ -58,10 +59,10 @@ class CsvWriter:
     """Writes the CSVs again a moment after the last decision (in a child process: see
     `scanner.review.csvs`)."""
 
-    def __init__(self, out_dir: Path, template: Template):
+    def __init__(self, out_dir: Path, template: Template | Forms):
         self._out_dir = out_dir
-        self._template = template
-        self._child = CsvChild(out_dir, template.model_dump_json())
+        self._forms = Forms.of(template)
+        self._child = CsvChild(out_dir, "[" + ",".join(t.model_dump_json() for t in self._forms) + "]")
         self._write_lock = threading.Lock()
         self._changed = threading.Condition()
         self._dirty_since: float | None = None
@@ -111,7 +112,7 @@ class CsvWriter:
     def _write_here(self) -> None:
         """The same, in this process: the last resort when the child cannot."""
         with self._write_lock, Store(self._out_dir) as store:
-            write_outputs(store, self._template, self._out_dir, pages=False)
+            write_outputs(store, self._forms, self._out_dir, pages=False)
 
     def flush(self) -> None:
         """Return once every change so far is in the CSVs."""
@@ -140,30 +141,44 @@ class CsvWriter:
 
 
 class ReviewApp:
-    """What the handlers call: the store on its own thread, crops, and the CSV writer."""
+    """What the handlers call: the store on its own thread, crops, and the CSV writer.
 
-    def __init__(self, out_dir: str | Path, template: Template):
+    A survey of several forms is reviewed as one queue; each sheet's items are shown,
+    cropped and checked as its own form has them.
+    """
+
+    def __init__(self, out_dir: str | Path, template: Template | Forms):
         self.out_dir = Path(out_dir).resolve()
-        self.template = template
-        self.fields = q.Fields(template)
-        self.crops = CropRenderer(template)
+        self.forms = Forms.of(template)
+        self.template = self.forms.templates[0]
+        """The first form's (the only one's, of a survey of one): `template_of` a sheet's."""
+        self.fields = q.SurveyFields(self.forms)
+        self.crops = CropRenderer(self.template)
         self.crop_slots = threading.BoundedSemaphore(CROP_WORKERS)
         self._local = threading.local()
-        self.comments = c.CommentViews(template)
+        self.comments = c.CommentViews(self.forms)
         self._db = ThreadPoolExecutor(1, thread_name_prefix="review-store")
         try:
             self._db.submit(self._open).result()
         except BaseException:
             self._db.shutdown()
             raise
-        self.csvs = CsvWriter(self.out_dir, template)
+        self.csvs = CsvWriter(self.out_dir, self.forms)
 
     def _open(self) -> None:
-        self._local.store = q.open_survey(self.out_dir, self.template)
+        self._local.store = q.open_survey(self.out_dir, self.forms)
 
     def store_call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
         """Run `fn(store, *args, **kwargs)` on the store's thread and return its result."""
         return self._db.submit(lambda: fn(self._local.store, *args, **kwargs)).result()
+
+    def template_of(self, sheet_id: str) -> Template:
+        """The template of the sheet's form.
+
+        Raises:
+            UnknownItem: no such sheet, or of no form of the survey.
+        """
+        return self.fields.of(self.store_call(q.sheet_form, sheet_id)).template
 
     def changed(self) -> None:
         """A decision was saved or undone: write the CSVs again shortly."""
@@ -187,7 +202,7 @@ class ReviewServer(LocalServer):
 
     cookie_prefix = "scanner-review"
 
-    def __init__(self, out_dir: str | Path, template: Template, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, out_dir: str | Path, template: Template | Forms, host: str = "127.0.0.1", port: int = 0):
         self.app = ReviewApp(out_dir, template)
         try:
             super().__init__(ReviewHandler, host, port)
@@ -267,14 +282,21 @@ class ReviewHandler(LocalHandler):
         self._send(HTTPStatus.OK, path.read_bytes(), kind, cache="private, max-age=60")
 
     def _info(self) -> dict:
-        t = self.server.app.template
+        """The survey: of several forms, their names as `form` and each form's own under `forms`."""
+        forms = self.server.app.forms
+        t = forms.templates[0]
+        several = forms.several
+        colours = list({(c.name, c.programme): c for f in forms for c in f.colours}.values())
         return {
-            "form": t.form, "version": t.version, "title": t.title,
+            "form": forms.label if several else t.form, "version": "" if several else t.version,
+            "title": "" if several else t.title,
+            "forms": [{"form": f.form, "version": f.version, "title": f.title,
+                       "questions": {x.number: x.stem for x in f.questions}} for f in forms],
             "out_dir": str(self.server.app.out_dir),
             "programmes": [{"code": k + 1, "colour": c.name, "programme": c.programme, "rgb": list(c.rgb)}
-                           for k, c in enumerate(t.colours)],
+                           for k, c in enumerate(colours)],
             "reasons": {**{r.name: r.value for r in Reason}, q.STALE: q.reason_text(q.STALE)},
-            "questions": {x.number: x.stem for x in t.questions},
+            "questions": {} if several else {x.number: x.stem for x in t.questions},
             "status": self.server.app.store_call(q.status, self.server.app.fields),
         }
 
@@ -282,7 +304,8 @@ class ReviewHandler(LocalHandler):
         app = self.server.app
         sheet, item, blind = params.get("sheet", ""), params.get("item", ""), params.get("blind") == "1"
         detail = app.store_call(q.item_detail, app.fields, sheet, item, blind=blind)
-        found = region(app.template, item)
+        t = app.template_of(sheet)
+        found = region(t, item)
         page = found[0] if found else None
         hashes = app.store_call(_page_hashes, sheet)
         version = hashes.get(str(page), "") if page else ",".join(sorted(hashes.values()))
@@ -297,7 +320,7 @@ class ReviewHandler(LocalHandler):
                 detail["unsure"] = c.unsure_words(detail["guess"] or "", detail["evidence"])
         if detail["kind"] == q.Kind.COMMENT.value and detail["crop"] and (app.out_dir / detail["crop"]).is_file():
             detail["crop_url"] = "files/" + quote(detail["crop"]) + "?" + urlencode({"v": version})
-        detail["boxes"] = boxes_in_crop(app.template, item)
+        detail["boxes"] = boxes_in_crop(t, item)
         detail["crop_px"] = [round(found[1][2] * PX_PER_MM), round(found[1][3] * PX_PER_MM)] if found else None
         return detail
 
@@ -306,7 +329,7 @@ class ReviewHandler(LocalHandler):
         app = self.server.app
         sheet, item = params.get("sheet", ""), params.get("item", "")
         card = app.store_call(app.comments.card, sheet, item, params.get("coder", ""))
-        version = app.store_call(_page_hashes, sheet).get(str(region(app.template, item)[0]), "")
+        version = app.store_call(_page_hashes, sheet).get(str(region(app.template_of(sheet), item)[0]), "")
         card["crop_url"] = ("files/" + quote(card["crop"]) + "?" + urlencode({"v": version})
                             if card["crop"] and (app.out_dir / card["crop"]).is_file() else None)
         return card
@@ -314,19 +337,22 @@ class ReviewHandler(LocalHandler):
     def _crop(self, params: dict[str, str]) -> None:
         app = self.server.app
         sheet, item, blind = params.get("sheet", ""), params.get("item", ""), params.get("blind") == "1"
-        found = region(app.template, item)
+        t = app.template_of(sheet)
+        crops = app.crops.of(t)
+        found = region(t, item)
         if item == q.PROGRAMME:
             ref = app.store_call(_first_page_ref, sheet)
             with app.crop_slots:
-                png = app.crops.page_png(ref)
+                png = crops.page_png(ref)
         elif found is None:
-            raise q.UnknownItem(f"{item!r} is not an item of form {app.template.form}")
+            raise q.UnknownItem(f"{item!r} is not an item of form {t.form}")
         else:
             ref, evidence = app.store_call(_item_page_ref, sheet, item, found[0])
             scores = None if blind else evidence.get("scores", {})
+            zone = params.get("zone") == "1" and any(zone.id == item for zone in t.comments)
             with app.crop_slots:
-                png = (app.crops.zone_png(ref, item) if params.get("zone") == "1" and item in app.fields.comments
-                       else app.crops.item_png(ref, item, scores, evidence.get("mark_threshold")))
+                png = (crops.zone_png(ref, item) if zone
+                       else crops.item_png(ref, item, scores, evidence.get("mark_threshold")))
         # The address carries the page's content hash, so a cached crop is never out of date.
         self._send(HTTPStatus.OK, png, "image/png", cache="private, max-age=3600")
 

@@ -187,6 +187,7 @@ async function render(d) {
   const blind = state.mode === "check";
   const chosen = chosenCodes(d);
   const where = [`Sheet ${d.sheet_id}`, `${d.source} p. ${d.first_page}`];
+  if (state.info.forms.length > 1) where.push(`form ${d.form}`);
   if (d.form_page) where.push(`form page ${d.form_page}`);
   where.push(d.item);
 
