@@ -192,6 +192,23 @@ batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 
 pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
 mark among darker ones should). On a page, not the sheet, so that motion blur or a
 shadow over one photo page lowers its own reference."""
+TRACE_QUANTILE = 0.9
+"""A box's faintest ink (`trace`) is this quantile of its interior's darkness, noise kept:
+a tick's strokes cover a fifth of the interior and more, a dust speck a twentieth at most,
+so a speck leaves it at the paper's noise while a faint stroke lifts it."""
+TRACE_MARGIN = 0.018
+"""A row read blank goes to review as faint when one box's `trace` stands this far above
+the median of the row's other boxes. Guards against: faint_pencil with motion_blur read
+blank (seeds 611216245, s0144 q09a and q09b, and 15547345, s0198 q14a: faint ticks on
+blurred phone pages, lighter than NOISE_DARKNESS nearly whole, scored 0.0003 under an
+empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'). Noise,
+show-through and a photocopy's grey lift a row's boxes alike; a speck covers too little."""
+DOT_EXTENT_MM = 1.8
+"""A mark whose ink spreads this far or less is a dot (the generator's dot answers measure
+1.0 to 1.6 mm, a pair of dust grains 1.5 mm, ticks and crosses 2.5 mm and up): beside a
+faint trace or a mark running out of another box it goes to review. Guards against: dust
+read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0.062 ink,
+0.80 dark, beside a faint tick that ran mostly outside its box, read as the answer, ok)."""
 GHOST_PEN_MIN = 0.6
 GHOST_PEAK_RELATIVE = 0.3
 """On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
