@@ -406,6 +406,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if stroke is not None:
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
             # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
+            evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
             return result(Status.REVIEW, str(stroke.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:

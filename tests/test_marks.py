@@ -621,6 +621,7 @@ def test_a_faint_tick_under_the_noise_floor_of_a_blurred_page_is_flagged_not_bla
                                    seed=seed)
     r = decided["q07a"]
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "3"), r
+    assert max(r.evidence["traces"], key=r.evidence["traces"].get) == "3"
     assert all(d.status is Status.OK for iid, d in decided.items() if iid != "q07a")
 
 
