@@ -162,13 +162,13 @@ def sheet_mark_level(measures: list[ItemMeasure]) -> float:
 
 def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
     """The darkness of the respondent's pen on each page: the median peak of the marked
-    rows' strongest boxes, on the page itself (a blurred or shaded photo page is lighter
-    than the sheet's other pages), or over the sheet when the page has fewer than
-    PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
+    rows' strongest boxes (those at a shadow's edge left out), on the page itself (a
+    blurred or shaded photo page is lighter than the sheet's other pages), or over the
+    sheet when the page has fewer than PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
     by_page: dict[int, list[float]] = {}
     for item in template.items:
         m = measures.get(item.id)
-        top = max(m.boxes, key=lambda b: b.score) if m and m.boxes else None
+        top = _strongest_unshaded(m.boxes) if m and m.boxes else None
         if top is not None and top.peak is not None and top.score >= T.MARK_MIN:
             by_page.setdefault(item.page, []).append(top.peak)
     every = [peak for peaks in by_page.values() for peak in peaks]
@@ -177,6 +177,13 @@ def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> di
     sheet = float(np.median(every))
     return {page: float(np.median(by_page[page])) if len(by_page.get(page, ())) >= T.PEAK_MIN_ROWS else sheet
             for page in template.page_numbers}
+
+
+def _strongest_unshaded(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
+    """The row's box with the most ink that is not at a shadow's edge (`_in_shade`): a
+    shadow's grey box may hold more than a tick, and is no stroke of the pen."""
+    row_outside = statistics.median(b.outside for b in boxes)
+    return max((b for b in boxes if not _in_shade(b, row_outside)), key=lambda b: b.score, default=None)
 
 
 def sheet_fills(measures: list[ItemMeasure]) -> bool:

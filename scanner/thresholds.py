@@ -247,7 +247,9 @@ s0006 q12a, and 714153647, s0024 q20a: read as the answer, ok, beside a faint ti
 tick run out of its box). On two 24-sheet hard batches, 70 boxes greyed evenly had 1.09
 to 3.6 times their ink beside them, all in a shadow; inked boxes greyed evenly (fills,
 scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a shadow can
-reach it too (seed 611216245, s0154 q14b): it goes to review."""
+reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
+pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
+ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok)."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured

@@ -659,6 +659,29 @@ def test_a_dot_alone_in_its_row_is_still_the_answer(template):
     assert (r.status, r.value) == (Status.OK, "2"), r
 
 
+def test_a_ghost_under_a_shadow_is_not_read_against_the_shadows_grey_as_the_pen(template):
+    """Seed 402808178, s0012 q12b, a photocopy with a shadow down column 3 and 4 of page 4:
+    in most rows the shadow's evenly grey box (0.09 to 0.13 of ink, 0.11 to 0.19 at its
+    darkest) outweighed the blue pen's tick, so the pen was taken to be 0.22 dark, and a
+    rubbed-out tick's ghost (0.19 at its darkest) was read as the answer, 3, ok."""
+    def row(tick: int | None, shade: float) -> tuple[BoxMeasure, ...]:
+        return tuple(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) if k not in (tick, 4) else
+                     BoxMeasure(k, 0.12, 0.2, 0.0, 0.69) if k == tick else
+                     BoxMeasure(k, shade, 0.9, 0.15, shade + 0.05) for k in range(1, 6))
+
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.12 if o.code == 1 else 0.0, 0.2, 0.0,
+                                                   0.69 if o.code == 1 else 0.0) for o in i.options))
+          for i in template.items}
+    for k, iid in enumerate(("q11a", "q11b", "q11c", "q12a", "q12c", "q13a", "q13b", "q13c")):
+        ms[iid] = ItemMeasure(iid, row(5 if k % 2 else 2, 0.13 if k < 6 else 0.09))
+    ms["q12b"] = ItemMeasure("q12b", (BoxMeasure(1, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0),
+                                      BoxMeasure(3, 0.0719, 0.4796, 0.1564, 0.1871), BoxMeasure(4, 0.1016, 0.8852, 0.1526, 0.1489),
+                                      BoxMeasure(5, 0.0, 0.0)))
+    decided = decide_sheet(template, ms)
+    assert decided["q12b"].status is not Status.OK, decided["q12b"]
+    assert all(decided[iid].status is Status.OK for iid in ("q11a", "q12a", "q13c"))
+
+
 @settings(max_examples=500, deadline=None)
 @given(x=st.floats(-1, 3, allow_nan=False), low=st.floats(0, 1),
        steps=st.lists(st.floats(0, 1), min_size=1, max_size=3),
