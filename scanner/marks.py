@@ -21,7 +21,8 @@ How an item is read (numbers in `thresholds`):
   fill beside a trace as dark as itself: review;
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
-- a dot (DOT_EXTENT_MM) beside a trace in another box: review, since a dust grain is a dot too;
+- a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
+  box: review;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
@@ -294,11 +295,12 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return top if top.trace - rest >= T.TRACE_MARGIN else None
 
 
-def compact(box: BoxMeasure) -> bool:
-    """Whether `box`'s ink is a dot, not a stroke: it spreads DOT_EXTENT_MM or less. A dust
-    grain is one too, and only a dot's darkness tells it from an answer: beside another
-    trace in the row, a person decides. False when its spread was not measured."""
-    return box.extent is not None and box.extent <= T.DOT_EXTENT_MM
+def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s ink may be a dust grain: a dot (it spreads DOT_EXTENT_MM or less)
+    far darker than the respondent's pen (GRAIN_PEAK_RELATIVE of it), as black specks are
+    beside pencil. A dot of the pen is as dark as the pen. False when either is unknown."""
+    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
+            and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
 def row_empty_level(empty_t: float, runner_up: float) -> float:
@@ -441,10 +443,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
-        if compact(top) and (faint or overshoots and overshoot is not top
-                             or faint_stroke(tuple(b for b in m.boxes if b is not top))):
-            # A dot beside a trace, or beside a mark running out of its box: a dust grain
-            # beside a faint tick looks as much the answer (seed 764588028, s0087 q20c).
+        if dust_grain(top, peak_level) and (faint or overshoots and overshoot is not top
+                                            or faint_stroke(tuple(b for b in m.boxes if b is not top))):
+            # A black dot beside a trace, or beside a mark running out of its box, on a
+            # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
     # A correction's tick holds the ink a lone mark needs: a dust grain in a box beside a

@@ -659,6 +659,18 @@ def test_a_dot_alone_in_its_row_is_still_the_answer(template):
     assert (r.status, r.value) == (Status.OK, "2"), r
 
 
+def test_a_dot_of_the_pen_beside_a_faint_trace_is_still_the_answer(template):
+    """Dots as dark as the respondent's pen beside a ghost or a speck are answers (on 110
+    sheets of seed 611216245, 28 went to review when any dot beside a trace did)."""
+    def draw(image, px, item):
+        x, y, w, h = item.options[1].box_mm
+        cv2.circle(image, px(x + 2.5, y + 2.5), 5, 150, -1, cv2.LINE_AA)  # 1.3 mm across
+        _tick(item.options[2].box_mm, colour=232, width=2)(image, px)
+
+    r = _blurred_pencil_page(template, draw)["q07a"]
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
 def test_a_ghost_under_a_shadow_is_not_read_against_the_shadows_grey_as_the_pen(template):
     """Seed 402808178, s0012 q12b, a photocopy with a shadow down column 3 and 4 of page 4:
     in most rows the shadow's evenly grey box (0.09 to 0.13 of ink, 0.11 to 0.19 at its
