@@ -285,14 +285,15 @@ def _in_shade(b: BoxMeasure, row_outside: float) -> bool:
 
 def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     """The box of a row whose faintest ink (`trace`, noise kept) stands TRACE_MARGIN above
-    the median of the row's other boxes: a stroke too light for the noise floor of `score`
-    (a faint pencil tick blurred on a phone photo), not the paper's noise, which greys the
-    row's boxes alike. None when no box stands out, or traces were not measured."""
+    the median of the row's other boxes, and TRACE_RELATIVE times it: a stroke too light
+    for the noise floor of `score` (a faint pencil tick blurred on a phone photo), not the
+    paper's noise, which greys the row's boxes alike. None when no box stands out, or
+    traces were not measured."""
     if len(boxes) < 2 or any(b.trace is None for b in boxes):
         return None
     top = max(boxes, key=lambda b: b.trace)
     rest = statistics.median(b.trace for b in boxes if b is not top)
-    return top if top.trace - rest >= T.TRACE_MARGIN else None
+    return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
 
 
 def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:

@@ -204,6 +204,10 @@ blurred phone pages, lighter than NOISE_DARKNESS nearly whole, scored 0.0003 und
 empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'). Noise,
 show-through and a photocopy's grey lift a row's boxes alike; a speck covers too little:
 blank rows of 80 hard pages (seeds 611216245, 764588028) stood 0.0082 at most."""
+TRACE_RELATIVE = 2.0
+"""And the trace must be this many times the row's others: a photocopy's grain spreads
+the traces of a blank row (seed 402808178, s0002 q20a: 0.029 to 0.047, 1.6 times); the
+faint ticks above stood 2.4 to 3.5 times their rows'."""
 DOT_EXTENT_MM = 1.8
 GRAIN_PEAK_RELATIVE = 1.4
 """A mark whose ink spreads DOT_EXTENT_MM or less is a dot (on 80 hard pages of seeds

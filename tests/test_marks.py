@@ -631,6 +631,15 @@ def test_a_blank_row_of_a_blurred_grainy_page_stays_blank(template, seed):
     assert decided["q07a"].status is Status.BLANK, decided["q07a"]
 
 
+def test_a_blank_row_of_a_grainy_photocopy_is_blank(agree_item):
+    """Seed 402808178, s0002 q20a, a photocopy with show-through: its blank row's traces
+    spread 0.029 to 0.047 (nothing in the boxes to count): no box stands above the rest."""
+    traces = (0.0287, 0.0409, 0.0473, 0.0289, 0.0296)
+    boxes = tuple(BoxMeasure(k + 1, 0.0003, 0.0, 0.0, 0.0, False, t, 0.0) for k, t in enumerate(traces))
+    r = decide_item(agree_item, ItemMeasure("q20a", boxes), 0.2, False, True, 0.004, 0.7)
+    assert r.status is Status.BLANK, r
+
+
 def _dust_grains(box):
     x, y, w, h = box
 
