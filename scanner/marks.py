@@ -6,7 +6,9 @@ light pencil is read against their own marks, and a respondent who fills boxes i
 is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
-- no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
+- no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
+  unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
+  boxes (a faint tick blurred under the noise floor): review;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
@@ -19,6 +21,8 @@ How an item is read (numbers in `thresholds`):
   fill beside a trace as dark as itself: review;
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
+- a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
+  box: review;
 - several boxes marked: multiple, left for review;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
@@ -83,10 +87,11 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     for boxes of one size, measured together (one array operation for all, not one per box)."""
     s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
     # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
-    dark = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
-    dark = np.where(dark > NOISE_DARKNESS, dark, 0.0)
+    raw = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
+    dark = np.where(raw > NOISE_DARKNESS, raw, 0.0)
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[:, inset:-inset, inset:-inset]
+    traces = _quantiles(raw[:, inset:-inset, inset:-inset].reshape(len(codes), -1), T.TRACE_QUANTILE)
     scores = interior.mean(axis=(1, 2))
     strong = _quantiles(interior.reshape(len(codes), -1), 0.95)
     # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
@@ -94,16 +99,30 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     evenly = (interior > 0.5 * strong[:, None, None]).mean(axis=(1, 2))
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
+    extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
     cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       bool(cut_off))
-            for code, score, fill, out, peak, cut_off in zip(codes, scores, fills, outside, peaks, cut)]
+                       bool(cut_off), round(float(trace), 4), round(float(extent), 2))
+            for code, score, fill, out, peak, cut_off, trace, extent
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents)]
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
     """`measure_boxes` for one box."""
     return measure_boxes(grey, transform, [box_mm], [code])[0]
+
+
+def _extents(interior: np.ndarray, peaks: np.ndarray, s: float) -> np.ndarray:
+    """How far each box's ink spreads, in mm: the longer side of the rectangle holding its
+    pixels at least half as dark as its peak (0 for a box with no ink)."""
+    inked = (interior >= 0.5 * peaks[:, None, None]) & (peaks[:, None, None] > 0)
+
+    def span(lines: np.ndarray) -> np.ndarray:
+        first, last = lines.argmax(axis=1), lines.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
+        return np.where(lines.any(axis=1), last - first + 1, 0)
+
+    return np.maximum(span(inked.any(axis=1)), span(inked.any(axis=2))) / s
 
 
 def _outside(dark: np.ndarray, s: float) -> np.ndarray:
@@ -144,13 +163,13 @@ def sheet_mark_level(measures: list[ItemMeasure]) -> float:
 
 def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
     """The darkness of the respondent's pen on each page: the median peak of the marked
-    rows' strongest boxes, on the page itself (a blurred or shaded photo page is lighter
-    than the sheet's other pages), or over the sheet when the page has fewer than
-    PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
+    rows' strongest boxes (those at a shadow's edge left out), on the page itself (a
+    blurred or shaded photo page is lighter than the sheet's other pages), or over the
+    sheet when the page has fewer than PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
     by_page: dict[int, list[float]] = {}
     for item in template.items:
         m = measures.get(item.id)
-        top = max(m.boxes, key=lambda b: b.score) if m and m.boxes else None
+        top = _strongest_unshaded(m.boxes) if m and m.boxes else None
         if top is not None and top.peak is not None and top.score >= T.MARK_MIN:
             by_page.setdefault(item.page, []).append(top.peak)
     every = [peak for peaks in by_page.values() for peak in peaks]
@@ -159,6 +178,13 @@ def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> di
     sheet = float(np.median(every))
     return {page: float(np.median(by_page[page])) if len(by_page.get(page, ())) >= T.PEAK_MIN_ROWS else sheet
             for page in template.page_numbers}
+
+
+def _strongest_unshaded(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
+    """The row's box with the most ink that is not at a shadow's edge (`_in_shade`): a
+    shadow's grey box may hold more than a tick, and is no stroke of the pen."""
+    row_outside = statistics.median(b.outside for b in boxes)
+    return max((b for b in boxes if not _in_shade(b, row_outside)), key=lambda b: b.score, default=None)
 
 
 def sheet_fills(measures: list[ItemMeasure]) -> bool:
@@ -255,6 +281,27 @@ def _in_shade(b: BoxMeasure, row_outside: float) -> bool:
     photocopy's grey, blurred print): the edge of a shadow lying over it, not ink put in it."""
     return (b.fill >= T.SHADE_EVENNESS and b.score < T.FILLED_MIN
             and b.outside - row_outside >= T.SHADE_OUTSIDE_RELATIVE * b.score)
+
+
+def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
+    """The box of a row whose faintest ink (`trace`, noise kept) stands TRACE_MARGIN above
+    the median of the row's other boxes, and TRACE_RELATIVE times it: a stroke too light
+    for the noise floor of `score` (a faint pencil tick blurred on a phone photo), not the
+    paper's noise, which greys the row's boxes alike. None when no box stands out, or
+    traces were not measured."""
+    if len(boxes) < 2 or any(b.trace is None for b in boxes):
+        return None
+    top = max(boxes, key=lambda b: b.trace)
+    rest = statistics.median(b.trace for b in boxes if b is not top)
+    return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
+
+
+def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s ink may be a dust grain: a dot (it spreads DOT_EXTENT_MM or less)
+    far darker than the respondent's pen (GRAIN_PEAK_RELATIVE of it), as black specks are
+    beside pencil. A dot of the pen is as dark as the pen. False when either is unknown."""
+    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
+            and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
 def row_empty_level(empty_t: float, runner_up: float) -> float:
@@ -365,6 +412,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
+        stroke = faint_stroke(m.boxes)
+        if stroke is not None:
+            # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
+            # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
+            evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
+            return result(Status.REVIEW, str(stroke.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
@@ -390,6 +443,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost.
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
+            return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
+        if dust_grain(top, peak_level) and (faint or overshoots and overshoot is not top
+                                            or faint_stroke(tuple(b for b in m.boxes if b is not top))):
+            # A black dot beside a trace, or beside a mark running out of its box, on a
+            # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
     if corrections and solid and all(_ghost(b, peak_level) for b in marked):

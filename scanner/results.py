@@ -67,6 +67,14 @@ class BoxMeasure:
     cut_off: bool = False
     """Part of the box, or of the paper around it that its ink is measured against, lies
     outside the picture (a phone photo that cuts the page's edge): measured on white fill."""
+    trace: float | None = None
+    """Darkness of the box's faintest ink, noise kept (90th percentile of the interior): a
+    faint pencil tick on a blurred photo lies under the noise floor that `score` removes,
+    yet stands above the empty boxes beside it. None in readings stored before it was measured."""
+    extent: float | None = None
+    """How far the box's ink spreads, in mm (the longer side of what its pixels at least half
+    as dark as its `peak` span): a dot or a dust grain 1.5 mm or less, a stroke more. None in
+    readings stored before it was measured."""
 
 
 @dataclass(frozen=True)

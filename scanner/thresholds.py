@@ -210,6 +210,33 @@ batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 
 pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
 mark among darker ones should). On a page, not the sheet, so that motion blur or a
 shadow over one photo page lowers its own reference."""
+TRACE_QUANTILE = 0.9
+"""A box's faintest ink (`trace`) is this quantile of its interior's darkness, noise kept:
+a tick's strokes cover a fifth of the interior and more, a dust speck a twentieth at most,
+so a speck leaves it at the paper's noise while a faint stroke lifts it."""
+TRACE_MARGIN = 0.018
+"""A row read blank goes to review as faint when one box's `trace` stands this far above
+the median of the row's other boxes. Guards against: faint_pencil with motion_blur read
+blank (seeds 611216245, s0144 q09a and q09b, and 15547345, s0198 q14a: faint ticks on
+blurred phone pages, lighter than NOISE_DARKNESS nearly whole, scored 0.0003 under an
+empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'). Noise,
+show-through and a photocopy's grey lift a row's boxes alike; a speck covers too little:
+blank rows of 80 hard pages (seeds 611216245, 764588028) stood 0.0082 at most."""
+TRACE_RELATIVE = 2.0
+"""And the trace must be this many times the row's others: a photocopy's grain spreads
+the traces of a blank row (seed 402808178, s0002 q20a: 0.029 to 0.047, 1.6 times); the
+faint ticks above stood 2.4 to 3.5 times their rows'."""
+DOT_EXTENT_MM = 1.8
+GRAIN_PEAK_RELATIVE = 1.4
+"""A mark whose ink spreads DOT_EXTENT_MM or less is a dot (on 80 hard pages of seeds
+611216245 and 764588028, dot answers measured 1.0 to 1.62 mm, a pair of dust grains 1.5 mm,
+ticks and crosses 2.25 mm and up, all but the sliver of a tick run out of its box); one at
+least GRAIN_PEAK_RELATIVE as dark as the respondent's pen is no dot of that pen, and beside
+a faint trace or a mark running out of another box it goes to review. Guards against: dust
+read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0.062 ink,
+1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
+answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
+611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
 GHOST_PEN_MIN = 0.6
 GHOST_PEAK_RELATIVE = 0.3
 """On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
@@ -246,7 +273,9 @@ s0006 q12a, and 714153647, s0024 q20a: read as the answer, ok, beside a faint ti
 tick run out of its box). On two 24-sheet hard batches, 70 boxes greyed evenly had 1.09
 to 3.6 times their ink beside them, all in a shadow; inked boxes greyed evenly (fills,
 scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a shadow can
-reach it too (seed 611216245, s0154 q14b): it goes to review."""
+reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
+pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
+ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok)."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured

@@ -590,6 +590,119 @@ def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     assert r.status is not Status.OK, r
 
 
+def _blurred_pencil_page(template, draw_row, row="q07a", seed=3) -> dict:
+    """Page 2 ticked in pencil in its first boxes, `draw_row(image, px, item)` drawn on `row`
+    (left blank otherwise), then blurred and grained as a phone photo of it is, read."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    for item in items:
+        if item.id == row:
+            draw_row(image, px, item)
+        else:
+            _tick(item.options[0].box_mm, colour=150)(image, px)
+    image = cv2.GaussianBlur(image, (0, 0), 0.25 * PX_PER_MM).astype(np.float32)
+    image += np.random.default_rng(seed).normal(0, 2.0, image.shape)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)})
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_faint_tick_under_the_noise_floor_of_a_blurred_page_is_flagged_not_blank(template, seed):
+    """Seeds 611216245 (s0144 q09a, q09b) and 15547345 (s0198 q14a), phone photos with motion
+    blur: faint pencil ticks lighter than the noise floor nearly whole scored 0.0003, under
+    the page's empty level (0.0006), and were read blank. They stand above their rows' empty
+    boxes, and go to a person."""
+    decided = _blurred_pencil_page(template, lambda image, px, item: _tick(item.options[2].box_mm, colour=240)(image, px),
+                                   seed=seed)
+    r = decided["q07a"]
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "3"), r
+    assert max(r.evidence["traces"], key=r.evidence["traces"].get) == "3"
+    assert all(d.status is Status.OK for iid, d in decided.items() if iid != "q07a")
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_blank_row_of_a_blurred_grainy_page_stays_blank(template, seed):
+    decided = _blurred_pencil_page(template, lambda image, px, item: None, seed=seed)
+    assert decided["q07a"].status is Status.BLANK, decided["q07a"]
+
+
+def test_a_blank_row_of_a_grainy_photocopy_is_blank(agree_item):
+    """Seed 402808178, s0002 q20a, a photocopy with show-through: its blank row's traces
+    spread 0.029 to 0.047 (nothing in the boxes to count): no box stands above the rest."""
+    traces = (0.0287, 0.0409, 0.0473, 0.0289, 0.0296)
+    boxes = tuple(BoxMeasure(k + 1, 0.0003, 0.0, 0.0, 0.0, False, t, 0.0) for k, t in enumerate(traces))
+    r = decide_item(agree_item, ItemMeasure("q20a", boxes), 0.2, False, True, 0.004, 0.7)
+    assert r.status is Status.BLANK, r
+
+
+def _dust_grains(box):
+    x, y, w, h = box
+
+    def draw(image, px):
+        cv2.circle(image, px(x + 1.6, y + 2.8), 3, 30, -1, cv2.LINE_AA)
+        cv2.circle(image, px(x + 2.3, y + 3.1), 2, 30, -1, cv2.LINE_AA)
+
+    return draw
+
+
+@pytest.mark.parametrize("colour, below_mm", [(232, 0.0), (200, 3.0)])
+def test_a_dust_grain_beside_a_faint_tick_is_not_read_as_the_answer(template, colour, below_mm):
+    """Seed 764588028, s0087 q20c: two dark dust grains in box 2 (0.062), and the answer a
+    faint pencil tick in box 3 (0.004 inside it, most of it run out below): read 2, ok."""
+    def draw(image, px, item):
+        _dust_grains(item.options[1].box_mm)(image, px)
+        x, y, w, h = item.options[2].box_mm
+        _tick((x, y + below_mm, w, h), colour=colour, width=2)(image, px)
+
+    r = _blurred_pencil_page(template, draw)["q07a"]
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_dot_alone_in_its_row_is_still_the_answer(template):
+    r = _blurred_pencil_page(template, lambda image, px, item: _dust_grains(item.options[1].box_mm)(image, px))["q07a"]
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
+def test_a_dot_of_the_pen_beside_a_faint_trace_is_still_the_answer(template):
+    """Dots as dark as the respondent's pen beside a ghost or a speck are answers (on 110
+    sheets of seed 611216245, 28 went to review when any dot beside a trace did)."""
+    def draw(image, px, item):
+        x, y, w, h = item.options[1].box_mm
+        cv2.circle(image, px(x + 2.5, y + 2.5), 5, 150, -1, cv2.LINE_AA)  # 1.3 mm across
+        _tick(item.options[2].box_mm, colour=232, width=2)(image, px)
+
+    r = _blurred_pencil_page(template, draw)["q07a"]
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
+def test_a_ghost_under_a_shadow_is_not_read_against_the_shadows_grey_as_the_pen(template):
+    """Seed 402808178, s0012 q12b, a photocopy with a shadow down column 3 and 4 of page 4:
+    in most rows the shadow's evenly grey box (0.09 to 0.13 of ink, 0.11 to 0.19 at its
+    darkest) outweighed the blue pen's tick, so the pen was taken to be 0.22 dark, and a
+    rubbed-out tick's ghost (0.19 at its darkest) was read as the answer, 3, ok."""
+    def row(tick: int | None, shade: float) -> tuple[BoxMeasure, ...]:
+        return tuple(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) if k not in (tick, 4) else
+                     BoxMeasure(k, 0.12, 0.2, 0.0, 0.69) if k == tick else
+                     BoxMeasure(k, shade, 0.9, 0.15, shade + 0.05) for k in range(1, 6))
+
+    ms = {i.id: ItemMeasure(i.id, tuple(BoxMeasure(o.code, 0.12 if o.code == 1 else 0.0, 0.2, 0.0,
+                                                   0.69 if o.code == 1 else 0.0) for o in i.options))
+          for i in template.items}
+    for k, iid in enumerate(("q11a", "q11b", "q11c", "q12a", "q12c", "q13a", "q13b", "q13c")):
+        ms[iid] = ItemMeasure(iid, row(5 if k % 2 else 2, 0.13 if k < 6 else 0.09))
+    ms["q12b"] = ItemMeasure("q12b", (BoxMeasure(1, 0.0, 0.0), BoxMeasure(2, 0.0, 0.0),
+                                      BoxMeasure(3, 0.0719, 0.4796, 0.1564, 0.1871), BoxMeasure(4, 0.1016, 0.8852, 0.1526, 0.1489),
+                                      BoxMeasure(5, 0.0, 0.0)))
+    decided = decide_sheet(template, ms)
+    assert decided["q12b"].status is not Status.OK, decided["q12b"]
+    assert all(decided[iid].status is Status.OK for iid in ("q11a", "q12a", "q13c"))
+
+
 @settings(max_examples=500, deadline=None)
 @given(x=st.floats(-1, 3, allow_nan=False), low=st.floats(0, 1),
        steps=st.lists(st.floats(0, 1), min_size=1, max_size=3),
