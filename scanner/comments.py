@@ -84,6 +84,30 @@ def _line_like(area: np.ndarray, extent: np.ndarray, px_per_mm: float) -> np.nda
     return (per_mm <= T.HAIR_WIDTH_MM) | ((extent >= T.LINE_LIKE_MIN_MM * px_per_mm) & (per_mm <= T.LINE_LIKE_WIDTH_MM))
 
 
+def _long_lines(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The pieces of an ink mask that `_line_like` takes for lines and that run at least
+    LINE_LIKE_MIN_MM (a hair, a crease's ridge), as a mask; none among specks alone."""
+    if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
+        return np.zeros(ink.shape, bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_strokes(ink, px_per_mm), connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    line = _line_like(area, extent, px_per_mm) & (extent >= T.LINE_LIKE_MIN_MM * px_per_mm)
+    line[0] = False
+    return line[labels]
+
+
+def _apart_from(ink: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """`ink` without its pieces that hold any of `lines`."""
+    if not lines.any():
+        return ink
+    count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[pieces[lines & ink]] = True
+    touched[0] = False
+    return ink & ~touched[pieces]
+
+
 def _best_shift(wider: np.ndarray, profile: np.ndarray) -> int:
     """Where `profile` fits best along the longer `wider` (both darkness sums)."""
     fits = np.correlate(wider - wider.mean(), profile - profile.mean(), mode="valid")
@@ -209,14 +233,18 @@ class CommentReader:
         print (left out no wider than itself). Whole faint strokes covering FAINT_WRITTEN_MM2
         are no second look's doubt: their area is the zone's, read as written."""
         dark = _local_darkness(self._crop(grey, transform, zone, s), s)
-        area = _ink_area_mm2(self._ink(dark, zone, s), s)
+        ink = self._ink(dark, zone, s)
+        area = _ink_area_mm2(ink, s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
-        faint = _ink_area_mm2(self._faint_ink(dark, zone, s), s)
+        # A hair is a thin line in the usual ink; its grey edges widen it past one in fainter
+        # ink, where its turns and the dust beside it would pass for writing: it is left out.
+        lines = _long_lines(ink, s)
+        faint = _ink_area_mm2(_apart_from(self._faint_ink(dark, zone, s), lines), s)
         if faint >= T.FAINT_WRITTEN_MM2:
             return faint, False
         return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
-            self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
+            _apart_from(self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines), self._ink_over_print(dark, zone, s)))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
