@@ -343,7 +343,9 @@ length), or at least LINE_LIKE_MIN_MM long with no more than LINE_LIKE_WIDTH_MM,
 thin without turning: a hair (0.05 to 0.1 mm, broken into pieces where it is faint), the
 broken ridge of a crease, a faint line of show-through. Letters turn back on themselves:
 small light writing has 0.6 mm of ink per mm of a letter at 6 px/mm, pen writing more.
-Guards against: hair, crease, show_through."""
+A piece taken for a line here, LINE_LIKE_MIN_MM or longer, also takes out the fainter ink
+that holds it on a blank zone's second look (`comments._long_lines`): a dark hair's grey
+edges widen it past LINE_LIKE_WIDTH_MM there. Guards against: hair, crease, show_through."""
 WRITTEN_MIN_MM2 = 1.5
 """A zone with less ink area than this (after specks are removed) is blank. On a
 generated batch of 3,363 blank zones none reached 0.8 mm²; a comment in a light pencil
