@@ -84,6 +84,30 @@ def _line_like(area: np.ndarray, extent: np.ndarray, px_per_mm: float) -> np.nda
     return (per_mm <= T.HAIR_WIDTH_MM) | ((extent >= T.LINE_LIKE_MIN_MM * px_per_mm) & (per_mm <= T.LINE_LIKE_WIDTH_MM))
 
 
+def _long_lines(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The pieces of an ink mask that `_line_like` takes for lines and that run at least
+    LINE_LIKE_MIN_MM (a hair, a crease's ridge), as a mask; none among specks alone."""
+    if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
+        return np.zeros(ink.shape, bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_strokes(ink, px_per_mm), connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    line = _line_like(area, extent, px_per_mm) & (extent >= T.LINE_LIKE_MIN_MM * px_per_mm)
+    line[0] = False
+    return line[labels]
+
+
+def _apart_from(ink: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """`ink` without its pieces that hold any of `lines`."""
+    if not lines.any():
+        return ink
+    count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[pieces[lines & ink]] = True
+    touched[0] = False
+    return ink & ~touched[pieces]
+
+
 def _best_shift(wider: np.ndarray, profile: np.ndarray) -> int:
     """Where `profile` fits best along the longer `wider` (both darkness sums)."""
     fits = np.correlate(wider - wider.mean(), profile - profile.mean(), mode="valid")
@@ -209,14 +233,18 @@ class CommentReader:
         print (left out no wider than itself). Whole faint strokes covering FAINT_WRITTEN_MM2
         are no second look's doubt: their area is the zone's, read as written."""
         dark = _local_darkness(self._crop(grey, transform, zone, s), s)
-        area = _ink_area_mm2(self._ink(dark, zone, s), s)
+        ink = self._ink(dark, zone, s)
+        area = _ink_area_mm2(ink, s)
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
-        faint = _ink_area_mm2(self._faint_ink(dark, zone, s), s)
+        # A hair is a thin line in the usual ink; its grey edges widen it past one in fainter
+        # ink, where its turns and the dust beside it would pass for writing: it is left out.
+        lines = _long_lines(ink, s)
+        faint = _ink_area_mm2(_apart_from(self._faint_ink(dark, zone, s), lines), s)
         if faint >= T.FAINT_WRITTEN_MM2:
             return faint, False
         return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
-            self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), self._ink_over_print(dark, zone, s)))
+            _apart_from(self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines), self._ink_over_print(dark, zone, s)))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -242,13 +270,13 @@ class CommentReader:
         texts = dict(zip(written, ocr))
         readings = []
         for zone in zones:
-            text, confidence, word_confidences = texts.get(zone.id, ("", 0.0, ()))
+            text, confidence, word_confidences, unread = texts.get(zone.id, ("", 0.0, (), 0.0))
             crop = _crop_jpeg(written[zone.id][0], fine) if zone.id in written else None
             unknown = self.lexicon.unknown(text) if self.lexicon and text else ()
             ink, second_look = measured[zone.id]
             readings.append(CommentReading(zone.id, round(ink, 2), text, round(confidence, 3),
                                            zone.id in texts, unknown, crop, word_confidences, second_look,
-                                           not transform.in_picture(zone.box_mm, grey.shape)))
+                                           not transform.in_picture(zone.box_mm, grey.shape), round(unread, 2)))
         return readings
 
 
@@ -258,8 +286,9 @@ def _crop_jpeg(image: np.ndarray, px_per_mm: float) -> bytes:
     return cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, CROP_JPEG_QUALITY])[1].tobytes()
 
 
-def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str, float, tuple[float, ...]]]:
-    """OCR several zone images in one call: each one's text, confidence and word confidences, in order."""
+def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str, float, tuple[float, ...], float]]:
+    """OCR several zone images in one call: each one's text, confidence, word confidences
+    and unread writing (`_unread_mm2`), in order."""
     if not images or engine.name == "none":
         return []
     # Only as wide as the writing reaches, and a gap: Tesseract's time grows with the white
@@ -275,7 +304,20 @@ def _ocr_stacked(images: list[np.ndarray], engine: OcrEngine) -> list[tuple[str,
         y += img.shape[0] + STACK_GAP_PX
     words = engine.read(np.vstack(parts))
     spans = [(top, top + img.shape[0]) for top, img in zip(tops, images)]
-    return [_join([w for w in words if top <= w.y + w.height / 2 < bottom]) for top, bottom in spans]
+    zone_words = [[w for w in words if top <= w.y + w.height / 2 < bottom] for top, bottom in spans]
+    return [(*_join(found), _unread_mm2(img, found, top)) for img, found, top in zip(images, zone_words, tops)]
+
+
+def _unread_mm2(image: np.ndarray, words: list[Word], top: int) -> float:
+    """Writing in a cleaned zone (its top at `top` in the stacked image) that lies under
+    none of `words`' boxes: a word Tesseract saw as part of the picture and left out, as
+    it may one crossed by a crease, while sure of the rest."""
+    ink = (image < INK_GREY).astype(np.uint8)
+    slack = round(T.WORD_BOX_SLACK_MM * T.COMMENT_PX_PER_MM)
+    for w in words:
+        y = w.y - top
+        ink[max(0, y - slack):y + w.height + slack, max(0, w.x - slack):w.x + w.width + slack] = 0
+    return _ink_area_mm2(ink, T.COMMENT_PX_PER_MM)
 
 
 def _ink_right(image: np.ndarray) -> int:
@@ -296,7 +338,8 @@ def decide_comment(reading: CommentReading) -> FieldResult:
     """A comment zone's value and status from its reading."""
     evidence = {"ink_mm2": reading.ink_mm2, "second_look": reading.second_look, "ocr_confidence": reading.confidence,
                 "unknown_words": list(reading.unknown_words),
-                "word_confidences": [round(c, 3) for c in reading.word_confidences]}
+                "word_confidences": [round(c, 3) for c in reading.word_confidences],
+                "unread_mm2": reading.unread_mm2}
     if reading.cut_off:
         return FieldResult(reading.item, reading.text, Status.REVIEW, 0.0, Reason.CUT_OFF, evidence)
     if reading.second_look:
@@ -310,6 +353,9 @@ def decide_comment(reading: CommentReading) -> FieldResult:
         return FieldResult(reading.item, "", Status.REVIEW, 0.0, Reason.NOT_READ, evidence)
     if reading.confidence < T.OCR_OK_CONFIDENCE or not reading.text:
         return FieldResult(reading.item, reading.text, Status.REVIEW, reading.confidence, Reason.OCR_UNSURE, evidence)
+    if reading.unread_mm2 >= T.UNREAD_INK_MM2:
+        return FieldResult(reading.item, reading.text, Status.REVIEW, reading.confidence / 2, Reason.UNREAD_INK,
+                           evidence)
     if reading.unknown_words:
         return FieldResult(reading.item, reading.text, Status.REVIEW, reading.confidence / 2, Reason.UNKNOWN_WORDS,
                            evidence)

@@ -41,6 +41,7 @@ class Reason(str, Enum):
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"
+    UNREAD_INK = "writing in the zone that no transcribed word covers: a word may be missing"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
     NOT_ALIGNED = "the page could not be aligned"
@@ -104,6 +105,8 @@ class CommentReading:
     cut_off: bool = False
     """Part of the zone lies outside the picture (a photo that cuts the page's edge): what
     is seen of it cannot be the whole comment, nor its blankness the zone's."""
+    unread_mm2: float = 0.0
+    """Writing in the zone under no transcribed word's box (mm²): a word OCR left out."""
 
 
 @dataclass(frozen=True)

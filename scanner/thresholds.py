@@ -390,7 +390,9 @@ length), or at least LINE_LIKE_MIN_MM long with no more than LINE_LIKE_WIDTH_MM,
 thin without turning: a hair (0.05 to 0.1 mm, broken into pieces where it is faint), the
 broken ridge of a crease, a faint line of show-through. Letters turn back on themselves:
 small light writing has 0.6 mm of ink per mm of a letter at 6 px/mm, pen writing more.
-Guards against: hair, crease, show_through."""
+A piece taken for a line here, LINE_LIKE_MIN_MM or longer, also takes out the fainter ink
+that holds it on a blank zone's second look (`comments._long_lines`): a dark hair's grey
+edges widen it past LINE_LIKE_WIDTH_MM there. Guards against: hair, crease, show_through."""
 WRITTEN_MIN_MM2 = 1.5
 """A zone with less ink area than this (after specks are removed) is blank. On a
 generated batch of 3,363 blank zones none reached 0.8 mm²; a comment in a light pencil
@@ -398,6 +400,15 @@ hand measured 2 mm², and must not be taken for blank."""
 WRITTEN_SURE_MM2 = 10.0
 """Between WRITTEN_MIN_MM2 and this, the zone may hold a stray mark or very light
 writing: it is transcribed, and flagged for a person. Pen comments measure 16 mm² up."""
+UNREAD_INK_MM2 = 1.5
+"""A transcribed zone with this much writing (measured as WRITTEN_MIN_MM2 is: specks,
+lines and broad shading left out) where no word Tesseract gave lies goes to review: a word
+was seen as ink but not read. Tesseract can drop a word whole and be sure of the rest
+(seed 611698323: "pay" cut by a crease, left out of a printed comment read `ok` at 0.96);
+a short printed word measures 5-7 mm². Guards against: crease, and any word lost to OCR."""
+WORD_BOX_SLACK_MM = 0.3
+"""Ink this near a word's box is that word's: Tesseract's boxes are drawn on its own
+binarisation, a pixel or two tighter than the cleaned zone's ink."""
 OCR_OK_CONFIDENCE = 0.85
 """A transcription whose least sure word Tesseract rates below this goes to review. On
 generated batches every comment above it was read with under 2% character errors, and
