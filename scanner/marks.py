@@ -272,6 +272,29 @@ def accept_level(mark_level: float) -> float:
     return max(T.FAINT_ACCEPT, T.ERASED_RELATIVE * mark_level)
 
 
+def stroke_accept_level(top: BoxMeasure, accept_t: float, pen_peak: float | None) -> float:
+    """The least ink a lone mark needs when its darkest ink is the respondent's pen itself
+    (STROKE_PEAK_RELATIVE of it): STROKE_MIN, or `accept_t` when that is lower or the pen
+    is unknown. A stroke that dark is no rubbed-out tick's ghost (a third of the pen at
+    most), only less of it lies in the box: a tick running out of it, a dot, a short dash."""
+    if top.peak is None or not pen_peak or top.peak < T.STROKE_PEAK_RELATIVE * pen_peak:
+        return accept_t
+    return min(accept_t, T.STROKE_MIN)
+
+
+def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | None) -> float:
+    """How sure it is that `box`, holding too little ink to be marked, is the answer of a
+    mark that runs out of it: its strips beside it hold OVERFLOW_SURE more ink than the
+    row's (OK_CONFIDENCE there, 1 from twice that) and its own interior holds a stroke of
+    the respondent's pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
+    0 when the pen or the box's peak is unknown, or its interior holds no such stroke.
+    Monotone: more ink beside the box, or darker ink in it, never lowers it."""
+    if box.peak is None or not pen_peak or box.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak:
+        return 0.0
+    sure = T.OVERFLOW_SURE
+    return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
+
+
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
     return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
@@ -340,12 +363,15 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
-        confidence = _confidence(top.score, second, empty_t, accept_t)
+        accept = accept_t
+        if overshoot is top or not overshoots:
+            accept = stroke_accept_level(top, accept_t, peak_level)
+        confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
-        if top.score >= accept_t and pen < T.OK_CONFIDENCE:
+        if top.score >= accept and pen < T.OK_CONFIDENCE:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
-        if top.score >= accept_t:
+        if top.score >= accept:
             return result(Status.OK, str(top.code), confidence)
         # A visible trace far lighter than the respondent's marks: rubbed out, or not?
         erased = top.score >= T.FAINT_ACCEPT
@@ -362,6 +388,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
+    if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
+            and not item.multiple):
+        # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
+        # tick run out of that box (which box else is told by the ink in it, not guessed).
+        confidence = overflow_confidence(overshoot, row_outside, peak_level)
+        if confidence >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)

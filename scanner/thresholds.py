@@ -192,6 +192,18 @@ batches (seeds 226886424, 471722493, 930798896, 97340899), lone ghosts measured 
 pencil ticks on a pencil sheet 0.19 to 0.87 (median 0.31: most go to review, as a light
 mark among darker ones should). On a page, not the sheet, so that motion blur or a
 shadow over one photo page lowers its own reference."""
+STROKE_PEAK_RELATIVE = 0.85
+STROKE_MIN = 0.06
+"""A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
+the pen's peak on its page or more) is read as the answer from STROKE_MIN of ink, below
+ERASED_RELATIVE of the sheet's marks (`marks.stroke_accept_level`). Guards against:
+overflow, dot, neighbour and a pencil tick among darker ones sent to review as "erased?"
+(91 of 1,276 reviews on the feeder and greyscale pages of seeds 611216245, 764588028,
+611698323, 15547345: a tick mostly outside its box, a dot, 0.2 to 0.3 of the sheet's
+marks, at 0.87 to 1.0 of the pen); and against reading a ghost or dust as an answer: a
+rubbed-out tick's ghost keeps 0.3 of its pen at most (0.79 and 0.024 of ink when a dust
+grain lifted it), a dust grain alone in a blank row is as dark as the pen but holds
+0.042 of ink at most on those batches."""
 GHOST_PEN_MIN = 0.6
 GHOST_PEAK_RELATIVE = 0.3
 """On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
@@ -263,6 +275,19 @@ overshoots its box read as blank (overflow: a tick with nothing inside its box l
 0.057 to 0.22 there). The row's median takes away what lies beside every box alike:
 motion blur on phone photos smears the printed labels 0.02 to 0.03 into every strip, a
 crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
+OVERFLOW_SURE = 0.1
+OVERFLOW_PEAK_RELATIVE = 0.7
+"""With nothing marked in its row, a box whose strips hold OVERFLOW_SURE more ink than the
+row's median and whose interior holds a stroke of the respondent's pen (its darkest ink
+OVERFLOW_PEAK_RELATIVE of the pen's or more) is the answer: a tick run out of it, read
+`ok` (`marks.overflow_confidence`); less, or a lighter trace inside, and a person looks.
+Guards against: overflow sent to review though the box it runs out of is plain (93 of
+1,276 reviews on the feeder and greyscale pages of 4 batches of 200, seeds 611216245,
+764588028, 611698323, 15547345: 0.046 to 0.23 beside the box, median 0.14, the pen's own
+darkness inside); and against reading as an answer the ink beside a box that is no
+tick's: a hair, a crease or a stray mark beside a blank row, a rubbed-out tick's ghost or
+a faint pencil tick in another box (0.084 at most beside the box, and no stroke of the
+pen inside, on those batches), a shadow's edge on a phone photo (its box greyed, `shaded`)."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
