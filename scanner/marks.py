@@ -9,7 +9,12 @@ How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
-  pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
+  pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
+  as dark as the pen (STROKE_PEAK_RELATIVE) is read from STROKE_MIN of ink (a dot, a tick
+  run mostly out of its box); on a pencil page, a light tick (LIGHT_TICK_PEAK of the
+  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them;
+- nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
+  pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
   (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
@@ -295,6 +300,38 @@ def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | N
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 
+def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds a light tick of a pencil, not a rubbed-out one's ghost: on a page
+    written in pencil (its pen under GHOST_PEN_MIN), at least FAINT_ACCEPT of ink whose
+    darkest is LIGHT_TICK_PEAK of the pencil's (a ghost keeps 0.3 of it at most, a dust
+    grain in it is darker). False when either peak is unknown."""
+    if box.peak is None or not pen_peak or pen_peak >= T.GHOST_PEN_MIN:
+        return False
+    low, high = T.LIGHT_TICK_PEAK
+    return box.score >= T.FAINT_ACCEPT and low * pen_peak <= box.peak < high * pen_peak
+
+
+def sheet_light_hand(template: Template, measures: dict[str, ItemMeasure], peaks: dict[int, float]) -> bool:
+    """Whether the respondent ticks lightly at times: LIGHT_HAND_ROWS rows or more of the
+    sheet hold one `light_tick` and no other box a third as inked. A rubbed-out tick is
+    rare, a light hand is a habit: a lone light trace on such a sheet is read as an answer."""
+    rows = 0
+    for item in template.items:
+        m = measures.get(item.id)
+        if m is None or len(m.boxes) < 2:
+            continue
+        top, second = sorted(m.boxes, key=lambda b: b.score, reverse=True)[:2]
+        rows += light_tick(top, peaks.get(item.page)) and second.score * T.DOMINANCE <= top.score
+    return rows >= T.LIGHT_HAND_ROWS
+
+
+def light_tick_confidence(score: float, accept_t: float) -> float:
+    """The confidence of a light tick read on a light hand's sheet: OK_CONFIDENCE at
+    FAINT_ACCEPT, rising with its ink to LIGHT_TICK_CONFIDENCE where a lone mark is read
+    without it (`accept_t`): items to sample first, below any firm mark's."""
+    return interp(score, (T.FAINT_ACCEPT, max(accept_t, T.FAINT_ACCEPT)), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
     return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
@@ -323,9 +360,11 @@ def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> d
 
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
-                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None) -> FieldResult:
+                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
+                light_hand: bool = False) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
-    (`peak_level`: the darkness of the respondent's pen on the item's page, if known)."""
+    (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
+    `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -368,11 +407,14 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             accept = stroke_accept_level(top, accept_t, peak_level)
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
-        if top.score >= accept and pen < T.OK_CONFIDENCE:
+        if top.score >= accept and pen >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(top.code), confidence)
+        if light_hand and not overshoots and light_tick(top, peak_level):
+            # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
+            return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))
+        if top.score >= accept:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
-        if top.score >= accept:
-            return result(Status.OK, str(top.code), confidence)
         # A visible trace far lighter than the respondent's marks: rubbed out, or not?
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
@@ -439,7 +481,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[s
     values = list(measures.values())
     level, fills = sheet_mark_level(values), sheet_fills(values)
     empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
+    light_hand = sheet_light_hand(template, measures, peaks)
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
-                             peaks.get(by_id[iid].page))
+                             peaks.get(by_id[iid].page), light_hand)
             for iid, m in measures.items()}

@@ -220,6 +220,21 @@ box). 0.3, not higher: a thin light tick (grey 150 at 150 dpi among black ones,
 tests/review_survey.py) measured 0.34, and the generator draws no light pen tick to fit
 it on. Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
 as light as a pencil tick's ghost, and a person decides."""
+LIGHT_TICK_PEAK = (0.36, 0.5)
+LIGHT_HAND_ROWS = 3
+LIGHT_TICK_CONFIDENCE = 0.7
+"""On a page written in pencil, a trace whose darkest ink is 0.36 to 0.5 of the pencil's,
+with FAINT_ACCEPT of ink or more, is a light tick (`marks.light_tick`); alone in its row
+on a sheet with LIGHT_HAND_ROWS such rows or more (a light hand is a habit, a rubbed-out
+tick is rare), it is the answer, at a confidence from OK_CONFIDENCE to
+LIGHT_TICK_CONFIDENCE. Guards against: faint_pencil sent to review as "erased?" (606 of
+1,276 reviews on the feeder and greyscale pages of seeds 611216245, 764588028, 611698323,
+15547345; faint pencil ticks measured 0.16 to 0.45 of the pencil, median 0.30), and
+erased read as an answer: a pencil tick's ghost keeps 0.30 of the pencil at most (53
+lone ghosts on pencil pages of those batches: 0.11 to 0.30; 0.31 on the pen pages of 11
+hard batches), so the window starts a fifth above it; a ghost lifted by a dust grain
+measured 0.63, a dust grain alone in a box 0.6 to 1.3, above the window. Under 0.36 a
+light tick is as light as a ghost, and a person decides."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

@@ -681,3 +681,33 @@ def test_overflow_confidence_grows_with_the_ink_beside_the_box_and_in_it(agree_i
     assert all(a <= b for row in table for a, b in zip(row, row[1:]))
     assert all(a <= b for column in zip(*table) for a, b in zip(column, column[1:]))
     assert overflow_confidence(BoxMeasure(1, 0.02, 0.2, 0.3, 0.8), 0.0, None) == 0.0
+
+
+def _pencil_page(template, light_rows: tuple[str, ...]) -> tuple[dict, dict]:
+    """Page 2 ticked in pencil, but for `light_rows` ticked far lighter (0.39 of the pencil
+    at its darkest) and q07c holding a rubbed-out pencil tick's ghost (0.2 of it)."""
+    def ink(colour):
+        return lambda image, px, box: _tick(box, colour=colour, width=2)(image, px)
+
+    draw = {i: ink(205 if i in light_rows else 125) for i in ("q04", "q05", "q06", "q07a", "q07b", "q07d")}
+    return _page_of_ticks_with(template, draw | {"q07c": ink(228)})
+
+
+def test_a_light_pencil_tick_alone_is_the_answer_on_a_sheet_ticked_lightly_at_times(template):
+    """Faint pencil ticks went to review as "erased?" (606 of 1,276 reviews of feeder and
+    greyscale pages, 4 batches of 200): on a sheet with several, they are the respondent's
+    light hand, darker than a ghost of their pencil; the ghost still goes to review."""
+    measured, decided = _pencil_page(template, ("q06", "q07a", "q07b"))
+    pen = decided["q04"].evidence["pen_peak"]
+    assert pen < T.GHOST_PEN_MIN
+    for iid in ("q06", "q07a", "q07b"):
+        assert measured[iid].boxes[1].peak < T.ERASED_PEAK_RELATIVE * pen  # its darkness alone does not tell it
+        r = decided[iid]
+        assert (r.status, r.value) == (Status.OK, "2") and r.confidence <= T.LIGHT_TICK_CONFIDENCE
+    assert (decided["q07c"].status, decided["q07c"].reason) == (Status.REVIEW, Reason.ERASED)
+
+
+def test_a_light_pencil_tick_on_a_sheet_with_few_goes_to_review(template):
+    """Two light ticks are no habit: either may be a rubbed-out answer."""
+    _, decided = _pencil_page(template, ("q06", "q07a"))
+    assert all((decided[i].status, decided[i].reason) == (Status.REVIEW, Reason.ERASED) for i in ("q06", "q07a"))
