@@ -24,7 +24,8 @@ How an item is read (numbers in `thresholds`):
   fill beside a trace as dark as itself: review;
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
-- several boxes marked: multiple, left for review;
+- several boxes marked: multiple, left for review; but two, neither solid, one with
+  SPILL_DOMINANCE times the other's ink, are a tick and the end of its stroke: the tick;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
 
@@ -282,9 +283,14 @@ def stroke_accept_level(top: BoxMeasure, accept_t: float, pen_peak: float | None
     (STROKE_PEAK_RELATIVE of it): STROKE_MIN, or `accept_t` when that is lower or the pen
     is unknown. A stroke that dark is no rubbed-out tick's ghost (a third of the pen at
     most), only less of it lies in the box: a tick running out of it, a dot, a short dash."""
-    if top.peak is None or not pen_peak or top.peak < T.STROKE_PEAK_RELATIVE * pen_peak:
-        return accept_t
-    return min(accept_t, T.STROKE_MIN)
+    return min(accept_t, T.STROKE_MIN) if _pen_dark(top, pen_peak) else accept_t
+
+
+def _pen_dark(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
+    the pen's peak): a stroke of it, not a ghost's, a faint tick's or a shadow's grey.
+    False when either is unknown."""
+    return box.peak is not None and bool(pen_peak) and box.peak >= T.STROKE_PEAK_RELATIVE * pen_peak
 
 
 def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | None) -> float:
@@ -330,6 +336,17 @@ def light_tick_confidence(score: float, accept_t: float) -> float:
     FAINT_ACCEPT, rising with its ink to LIGHT_TICK_CONFIDENCE where a lone mark is read
     without it (`accept_t`): items to sample first, below any firm mark's."""
     return interp(score, (T.FAINT_ACCEPT, max(accept_t, T.FAINT_ACCEPT)), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
+def spill_confidence(top: BoxMeasure, runner_up: BoxMeasure, pen_peak: float | None) -> float:
+    """How sure it is that `top`, marked beside a weaker mark `runner_up`, is the answer and
+    the other only ink spilt from it or a stray stroke: OK_CONFIDENCE where it holds
+    SPILL_DOMINANCE times the runner-up's ink, 1 from twice that; no more than its pen
+    confidence (a ghost is no answer, whatever lies beside it). Monotone: more ink in the
+    top box never lowers it, more in the runner-up never raises it."""
+    ratio = top.score / runner_up.score if runner_up.score > 0 else float("inf")
+    c_ratio = interp(ratio, (1.0, T.SPILL_DOMINANCE, 2 * T.SPILL_DOMINANCE), (0.0, T.OK_CONFIDENCE, 1.0))
+    return min(c_ratio, _pen_confidence(top, pen_peak))
 
 
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
@@ -473,6 +490,14 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
+    if not solid and not faint and len(marked) == 2 and _pen_dark(marked[1], peak_level):
+        # A tick and the end of a stroke of the pen in another box (a mark run into its
+        # neighbour), the one SPILL_DOMINANCE times the other's ink: the tick is the answer.
+        # Two ticks of a pen hold ink alike, and stay two marks; a lighter trace beside a
+        # tick may be a faint second tick, and a person decides.
+        confidence = spill_confidence(marked[0], marked[1], peak_level)
+        if confidence >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(marked[0].code), confidence)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 
 

@@ -307,6 +307,16 @@ DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
 real answer), neighbour (a mark running into the next box) and a double tick, one light."""
+SPILL_DOMINANCE = 3.0
+"""Two boxes marked, neither filled solid, nothing else in the row, the weaker a stroke of
+the respondent's pen (STROKE_PEAK_RELATIVE): the one with this many times the other's ink
+is the answer (`marks.spill_confidence`), the other the end of its stroke run into the
+neighbouring box or a stray stroke; closer, or the weaker lighter than the pen (a faint
+second tick on a pencil page), two marks (multiple).
+Guards against: neighbour read as multiple (46 of 1,057 reviews on the feeder and
+greyscale pages of seeds 611216245, 764588028, 611698323, 15547345: 2.5 to 8.5 times the
+neighbour's ink, median 5); and against reading one of a double tick: two ticks of one
+pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles)."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's

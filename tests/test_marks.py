@@ -711,3 +711,35 @@ def test_a_light_pencil_tick_on_a_sheet_with_few_goes_to_review(template):
     """Two light ticks are no habit: either may be a rubbed-out answer."""
     _, decided = _pencil_page(template, ("q06", "q07a"))
     assert all((decided[i].status, decided[i].reason) == (Status.REVIEW, Reason.ERASED) for i in ("q06", "q07a"))
+
+
+def test_a_tick_run_into_the_next_box_is_the_answer_and_a_double_tick_stays_multiple(template):
+    """A tick whose stroke ends in the next box marks both: read as multiple (46 of 1,057
+    reviews of feeder and greyscale pages, 4 batches of 200). The tick holds five times the
+    stray end's ink; two ticks, one drawn thinner, hold ink alike and stay two marks."""
+    def run_into_next(image, px, box):
+        x, y, w, h = box
+        _tick(box)(image, px)
+        cv2.line(image, px(x + 4.4, y + 0.6), px(x + 16 + 1.6, y + 1.8), 30, 3, cv2.LINE_AA)  # boxes 16 mm apart
+
+    def double(image, px, box):
+        x, y, w, h = box
+        _tick(box)(image, px)
+        _tick((x + 16, y, w, h), width=2)(image, px)
+
+    measured, decided = _page_of_ticks_with(template, {"q07b": run_into_next, "q07c": double})
+    assert measured["q07b"].boxes[2].score > T.MARK_MIN  # the stray end is a mark by its ink
+    assert (decided["q07b"].status, decided["q07b"].value) == (Status.OK, "2")
+    assert decided["q07c"].status is Status.MULTIPLE
+
+
+def test_spill_confidence_grows_with_the_ticks_ink_and_falls_with_the_other_boxs():
+    from scanner.marks import spill_confidence
+
+    inks = np.linspace(0.01, 0.4, 12)
+    table = [[spill_confidence(BoxMeasure(1, float(top), 0.3, 0.0, 0.85), BoxMeasure(2, float(other), 0.2), 0.85)
+              for other in inks] for top in inks]
+    assert all(a >= b for row in table for a, b in zip(row, row[1:]))
+    assert all(a <= b for column in zip(*table) for a, b in zip(column, column[1:]))
+    ghost = BoxMeasure(1, 0.3, 0.3, 0.0, 0.2)
+    assert spill_confidence(ghost, BoxMeasure(2, 0.01, 0.2), 0.85) < T.OK_CONFIDENCE
