@@ -232,7 +232,8 @@ LIGHT_TICK_CONFIDENCE. Guards against: faint_pencil sent to review as "erased?" 
 15547345; faint pencil ticks measured 0.16 to 0.45 of the pencil, median 0.30), and
 erased read as an answer: a pencil tick's ghost keeps 0.30 of the pencil at most (53
 lone ghosts on pencil pages of those batches: 0.11 to 0.30; 0.31 on the pen pages of 11
-hard batches), so the window starts a fifth above it; a ghost lifted by a dust grain
+hard batches, and on the pencil pages of 3 fresh batches of 24, seeds 739482753,
+655537991, 294026591), so the window starts a sixth above it; a ghost lifted by a dust grain
 measured 0.63, a dust grain alone in a box 0.6 to 1.3, above the window. Under 0.36 a
 light tick is as light as a ghost, and a person decides."""
 SHADE_EVENNESS = 0.5
