@@ -450,7 +450,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
-        # tick run out of that box (which box else is told by the ink in it, not guessed).
+        # tick run out of that box (the stroke inside says which box it started in).
         confidence = overflow_confidence(overshoot, row_outside, peak_level)
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
