@@ -11,7 +11,12 @@ How an item is read (numbers in `thresholds`):
   boxes (a faint tick blurred under the noise floor): review;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
-  pen's on that page; a lighter lone trace may be a rubbed-out tick: review;
+  pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
+  as dark as the pen (STROKE_PEAK_RELATIVE) is read from STROKE_MIN of ink (a dot, a tick
+  run mostly out of its box); on a pencil page, a light tick (LIGHT_TICK_PEAK of the
+  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them;
+- nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
+  pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
   (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
@@ -23,7 +28,8 @@ How an item is read (numbers in `thresholds`):
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
 - a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
   box: review;
-- several boxes marked: multiple, left for review;
+- several boxes marked: multiple, left for review; but two, neither solid, one with
+  SPILL_DOMINANCE times the other's ink, are a tick and the end of its stroke: the tick;
 - anything faint, or marks too alike to tell apart: review, with the reason.
 """
 
@@ -319,6 +325,77 @@ def accept_level(mark_level: float) -> float:
     return max(T.FAINT_ACCEPT, T.ERASED_RELATIVE * mark_level)
 
 
+def stroke_accept_level(top: BoxMeasure, accept_t: float, pen_peak: float | None) -> float:
+    """The least ink a lone mark needs when its darkest ink is the respondent's pen itself
+    (STROKE_PEAK_RELATIVE of it): STROKE_MIN, or `accept_t` when that is lower or the pen
+    is unknown. A stroke that dark is no rubbed-out tick's ghost (a third of the pen at
+    most), only less of it lies in the box: a tick running out of it, a dot, a short dash."""
+    return min(accept_t, T.STROKE_MIN) if _pen_dark(top, pen_peak) else accept_t
+
+
+def _pen_dark(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
+    the pen's peak): a stroke of it, not a ghost's, a faint tick's or a shadow's grey.
+    False when either is unknown."""
+    return box.peak is not None and bool(pen_peak) and box.peak >= T.STROKE_PEAK_RELATIVE * pen_peak
+
+
+def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | None) -> float:
+    """How sure it is that `box`, holding too little ink to be marked, is the answer of a
+    mark that runs out of it: its strips beside it hold OVERFLOW_SURE more ink than the
+    row's (OK_CONFIDENCE there, 1 from twice that) and its own interior holds a stroke of
+    the respondent's pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
+    0 when the pen or the box's peak is unknown, or its interior holds no such stroke.
+    Monotone: more ink beside the box, or darker ink in it, never lowers it."""
+    if box.peak is None or not pen_peak or box.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak:
+        return 0.0
+    sure = T.OVERFLOW_SURE
+    return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
+
+
+def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds a light tick of a pencil, not a rubbed-out one's ghost: on a page
+    written in pencil (its pen under GHOST_PEN_MIN), at least FAINT_ACCEPT of ink whose
+    darkest is LIGHT_TICK_PEAK of the pencil's (a ghost keeps 0.3 of it at most, a dust
+    grain in it is darker). False when either peak is unknown."""
+    if box.peak is None or not pen_peak or pen_peak >= T.GHOST_PEN_MIN:
+        return False
+    low, high = T.LIGHT_TICK_PEAK
+    return box.score >= T.FAINT_ACCEPT and low * pen_peak <= box.peak < high * pen_peak
+
+
+def sheet_light_hand(template: Template, measures: dict[str, ItemMeasure], peaks: dict[int, float]) -> bool:
+    """Whether the respondent ticks lightly at times: LIGHT_HAND_ROWS rows or more of the
+    sheet hold one `light_tick` and no other box a third as inked. A rubbed-out tick is
+    rare, a light hand is a habit: a lone light trace on such a sheet is read as an answer."""
+    rows = 0
+    for item in template.items:
+        m = measures.get(item.id)
+        if m is None or len(m.boxes) < 2:
+            continue
+        top, second = sorted(m.boxes, key=lambda b: b.score, reverse=True)[:2]
+        rows += light_tick(top, peaks.get(item.page)) and second.score * T.DOMINANCE <= top.score
+    return rows >= T.LIGHT_HAND_ROWS
+
+
+def light_tick_confidence(score: float, accept_t: float) -> float:
+    """The confidence of a light tick read on a light hand's sheet: OK_CONFIDENCE at
+    FAINT_ACCEPT, rising with its ink to LIGHT_TICK_CONFIDENCE where a lone mark is read
+    without it (`accept_t`): items to sample first, below any firm mark's."""
+    return interp(score, (T.FAINT_ACCEPT, max(accept_t, T.FAINT_ACCEPT)), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
+def spill_confidence(top: BoxMeasure, runner_up: BoxMeasure, pen_peak: float | None) -> float:
+    """How sure it is that `top`, marked beside a weaker mark `runner_up`, is the answer and
+    the other only ink spilt from it or a stray stroke: OK_CONFIDENCE where it holds
+    SPILL_DOMINANCE times the runner-up's ink, 1 from twice that; no more than its pen
+    confidence (a ghost is no answer, whatever lies beside it). Monotone: more ink in the
+    top box never lowers it, more in the runner-up never raises it."""
+    ratio = top.score / runner_up.score if runner_up.score > 0 else float("inf")
+    c_ratio = interp(ratio, (1.0, T.SPILL_DOMINANCE, 2 * T.SPILL_DOMINANCE), (0.0, T.OK_CONFIDENCE, 1.0))
+    return min(c_ratio, _pen_confidence(top, pen_peak))
+
+
 def _solid(b: BoxMeasure, mark_t: float) -> bool:
     return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
@@ -347,9 +424,11 @@ def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> d
 
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
-                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None) -> FieldResult:
+                empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
+                light_hand: bool = False) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
-    (`peak_level`: the darkness of the respondent's pen on the item's page, if known)."""
+    (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
+    `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -387,13 +466,19 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
-        confidence = _confidence(top.score, second, empty_t, accept_t)
+        accept = accept_t
+        if overshoot is top or not overshoots:
+            accept = stroke_accept_level(top, accept_t, peak_level)
+        confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
-        if top.score >= accept_t and pen < T.OK_CONFIDENCE:
+        if top.score >= accept and pen >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(top.code), confidence)
+        if light_hand and not overshoots and light_tick(top, peak_level):
+            # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
+            return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))
+        if top.score >= accept:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
-        if top.score >= accept_t:
-            return result(Status.OK, str(top.code), confidence)
         # A visible trace far lighter than the respondent's marks: rubbed out, or not?
         erased = top.score >= T.FAINT_ACCEPT
         return result(Status.REVIEW, str(top.code), confidence, Reason.ERASED if erased else Reason.FAINT)
@@ -409,15 +494,22 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
+    if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
+            and not item.multiple):
+        # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
+        # tick run out of that box (the stroke inside says which box it started in).
+        confidence = overflow_confidence(overshoot, row_outside, peak_level)
+        if confidence >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
-        stroke = faint_stroke(m.boxes)
-        if stroke is not None:
+        blurred = faint_stroke(m.boxes)
+        if blurred is not None:
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
             # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
-            return result(Status.REVIEW, str(stroke.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
+            return result(Status.REVIEW, str(blurred.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
@@ -461,6 +553,14 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
+    if not solid and not faint and len(marked) == 2 and _pen_dark(marked[1], peak_level):
+        # A tick and the end of a stroke of the pen in another box (a mark run into its
+        # neighbour), the one SPILL_DOMINANCE times the other's ink: the tick is the answer.
+        # Two ticks of a pen hold ink alike, and stay two marks; a lighter trace beside a
+        # tick may be a faint second tick, and a person decides.
+        confidence = spill_confidence(marked[0], marked[1], peak_level)
+        if confidence >= T.OK_CONFIDENCE:
+            return result(Status.OK, str(marked[0].code), confidence)
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 
 
@@ -469,7 +569,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[s
     values = list(measures.values())
     level, fills = sheet_mark_level(values), sheet_fills(values)
     empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
+    light_hand = sheet_light_hand(template, measures, peaks)
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
-                             peaks.get(by_id[iid].page))
+                             peaks.get(by_id[iid].page), light_hand)
             for iid, m in measures.items()}

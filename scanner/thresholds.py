@@ -237,6 +237,18 @@ read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
 611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+STROKE_PEAK_RELATIVE = 0.85
+STROKE_MIN = 0.06
+"""A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
+the pen's peak on its page or more) is read as the answer from STROKE_MIN of ink, below
+ERASED_RELATIVE of the sheet's marks (`marks.stroke_accept_level`). Guards against:
+overflow, dot, neighbour and a pencil tick among darker ones sent to review as "erased?"
+(91 of 1,276 reviews on the feeder and greyscale pages of seeds 611216245, 764588028,
+611698323, 15547345: a tick mostly outside its box, a dot, 0.2 to 0.3 of the sheet's
+marks, at 0.87 to 1.0 of the pen); and against reading a ghost or dust as an answer: a
+rubbed-out tick's ghost keeps 0.3 of its pen at most (0.79 and 0.024 of ink when a dust
+grain lifted it), a dust grain alone in a blank row is as dark as the pen but holds
+0.042 of ink at most on those batches."""
 GHOST_PEN_MIN = 0.6
 GHOST_PEAK_RELATIVE = 0.3
 """On a page written in a dark pen (its marks' median peak at least GHOST_PEN_MIN: black
@@ -253,6 +265,22 @@ box). 0.3, not higher: a thin light tick (grey 150 at 150 dpi among black ones,
 tests/review_survey.py) measured 0.34, and the generator draws no light pen tick to fit
 it on. Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
 as light as a pencil tick's ghost, and a person decides."""
+LIGHT_TICK_PEAK = (0.36, 0.5)
+LIGHT_HAND_ROWS = 3
+LIGHT_TICK_CONFIDENCE = 0.7
+"""On a page written in pencil, a trace whose darkest ink is 0.36 to 0.5 of the pencil's,
+with FAINT_ACCEPT of ink or more, is a light tick (`marks.light_tick`); alone in its row
+on a sheet with LIGHT_HAND_ROWS such rows or more (a light hand is a habit, a rubbed-out
+tick is rare), it is the answer, at a confidence from OK_CONFIDENCE to
+LIGHT_TICK_CONFIDENCE. Guards against: faint_pencil sent to review as "erased?" (606 of
+1,276 reviews on the feeder and greyscale pages of seeds 611216245, 764588028, 611698323,
+15547345; faint pencil ticks measured 0.16 to 0.45 of the pencil, median 0.30), and
+erased read as an answer: a pencil tick's ghost keeps 0.30 of the pencil at most (53
+lone ghosts on pencil pages of those batches: 0.11 to 0.30; 0.31 on the pen pages of 11
+hard batches, and on the pencil pages of 3 fresh batches of 24, seeds 739482753,
+655537991, 294026591), so the window starts a sixth above it; a ghost lifted by a dust grain
+measured 0.63, a dust grain alone in a box 0.6 to 1.3, above the window. Under 0.36 a
+light tick is as light as a ghost, and a person decides."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
@@ -310,10 +338,33 @@ overshoots its box read as blank (overflow: a tick with nothing inside its box l
 0.057 to 0.22 there). The row's median takes away what lies beside every box alike:
 motion blur on phone photos smears the printed labels 0.02 to 0.03 into every strip, a
 crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
+OVERFLOW_SURE = 0.1
+OVERFLOW_PEAK_RELATIVE = 0.7
+"""With nothing marked in its row, a box whose strips hold OVERFLOW_SURE more ink than the
+row's median and whose interior holds a stroke of the respondent's pen (its darkest ink
+OVERFLOW_PEAK_RELATIVE of the pen's or more) is the answer: a tick run out of it, read
+`ok` (`marks.overflow_confidence`); less, or a lighter trace inside, and a person looks.
+Guards against: overflow sent to review though the box it runs out of is plain (93 of
+1,276 reviews on the feeder and greyscale pages of 4 batches of 200, seeds 611216245,
+764588028, 611698323, 15547345: 0.046 to 0.23 beside the box, median 0.14, the pen's own
+darkness inside); and against reading as an answer the ink beside a box that is no
+tick's: a hair, a crease or a stray mark beside a blank row, a rubbed-out tick's ghost or
+a faint pencil tick in another box (0.084 at most beside the box, and no stroke of the
+pen inside, on those batches), a shadow's edge on a phone photo (its box greyed, `shaded`)."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
 real answer), neighbour (a mark running into the next box) and a double tick, one light."""
+SPILL_DOMINANCE = 3.0
+"""Two boxes marked, neither filled solid, nothing else in the row, the weaker a stroke of
+the respondent's pen (STROKE_PEAK_RELATIVE): the one with this many times the other's ink
+is the answer (`marks.spill_confidence`), the other the end of its stroke run into the
+neighbouring box or a stray stroke; closer, or the weaker lighter than the pen (a faint
+second tick on a pencil page), two marks (multiple).
+Guards against: neighbour read as multiple (46 of 1,057 reviews on the feeder and
+greyscale pages of seeds 611216245, 764588028, 611698323, 15547345: 2.5 to 8.5 times the
+neighbour's ink, median 5); and against reading one of a double tick: two ticks of one
+pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles)."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's

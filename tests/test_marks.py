@@ -736,3 +736,142 @@ def test_a_correction_in_the_respondents_pen_is_still_read(agree_item):
                                  BoxMeasure(5, 0.0, 0.0, 0.0, 0.0)))
     r = decide_item(agree_item, boxes, 0.2326, False, True, 0.004, 0.6701)
     assert (r.status, r.value, r.reason) == (Status.OK, "4", Reason.CORRECTION)
+
+
+def _page_of_ticks_with(template, draw_on: dict) -> dict:
+    """Page 2 ticked in box 2 of every item in a black pen, but for the items of `draw_on`
+    (item id -> draw(image, px, box)), read."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    image = cv2.cvtColor(page_raster(template, 2, 200), cv2.COLOR_BGR2GRAY)
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    for item in items:
+        box = item.options[1].box_mm
+        draw_on.get(item.id, lambda image, px, box: _tick(box)(image, px))(image, px, box)
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    measured = {m.item: m for m in measure_page(image, transform, items)}
+    return measured, decide_sheet(template, measured)
+
+
+def _disc(radius_mm):
+    def draw(image, px, box):
+        x, y, w, h = box
+        cv2.circle(image, px(x + w / 2, y + h / 2), round(radius_mm * PX_PER_MM), 30, -1, cv2.LINE_AA)
+    return draw
+
+
+def test_a_dot_of_the_pen_alone_in_its_row_is_the_answer_and_a_dust_grain_is_not(template):
+    """A dot as dark as the pen holds a quarter of a tick's ink, under the erasure share:
+    it went to review as "erased?" (dots and ticks run out of their box: 91 of 1,276
+    reviews of feeder and greyscale pages, 4 batches of 200). Its darkest ink is the pen's,
+    which no ghost's is; a dust grain as dark holds too little ink to be read."""
+    measured, decided = _page_of_ticks_with(template, {"q07b": _disc(0.5), "q07c": _disc(0.3)})
+    dot, tick = measured["q07b"].boxes[1], measured["q07a"].boxes[1]
+    assert dot.score < T.ERASED_RELATIVE * tick.score  # its ink alone does not tell it
+    assert (decided["q07b"].status, decided["q07b"].value) == (Status.OK, "2")
+    assert (decided["q07c"].status, decided["q07c"].reason) == (Status.REVIEW, Reason.ERASED)
+
+
+def test_a_tick_run_out_of_its_box_is_read_from_the_ink_beside_it_and_a_hair_is_not(template):
+    """A tick that starts in its box and runs out of it to the right leaves too little
+    ink inside to be marked: it went to review as overshooting (93 of 1,276 reviews of
+    feeder and greyscale pages). A stroke of the pen inside and much ink beside the box
+    tell which box; a hair beside a blank row's box, nothing inside, still goes to review."""
+    def run_out(image, px, box):
+        x, y, w, h = box
+        cv2.line(image, px(x + w - 1.2, y + 2.6), px(x + w + 0.2, y + 4.2), 30, 3, cv2.LINE_AA)
+        cv2.line(image, px(x + w + 0.2, y + 4.2), px(x + w + 1.1, y - 1.0), 30, 3, cv2.LINE_AA)
+
+    def hair(image, px, box):
+        x, y, w, h = box
+        cv2.line(image, px(x + w + 0.9, y - 0.5), px(x + w + 0.9, y + h + 0.5), 60, 1, cv2.LINE_AA)
+
+    measured, decided = _page_of_ticks_with(template, {"q07d": run_out, "q06": hair})
+    assert measured["q07d"].boxes[1].score < T.MARK_MIN
+    assert (decided["q07d"].status, decided["q07d"].value) == (Status.OK, "2")
+    assert (decided["q06"].status, decided["q06"].reason) == (Status.REVIEW, Reason.OUTSIDE)
+
+
+def test_a_light_trace_with_ink_beside_its_box_is_no_tick_run_out_of_it(agree_item):
+    """A ghost's or a faint tick's grey in a box (a quarter of the pen) with a hair or a
+    crease beside it: no stroke of the pen inside, so no answer read from the ink beside it."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3)), BoxMeasure(4, 0.02, 0.2, 0.2, 0.22),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.3, False, True, 0.004, 0.88)
+    assert (r.status, r.value) == (Status.REVIEW, "4")
+
+
+def test_overflow_confidence_grows_with_the_ink_beside_the_box_and_in_it(agree_item):
+    from scanner.marks import overflow_confidence
+
+    outside = np.linspace(0.0, 0.3, 16)
+    peaks = np.linspace(0.0, 0.9, 10)
+    table = [[overflow_confidence(BoxMeasure(1, 0.02, 0.2, float(o), float(p)), 0.0, 0.85) for o in outside]
+             for p in peaks]
+    assert all(a <= b for row in table for a, b in zip(row, row[1:]))
+    assert all(a <= b for column in zip(*table) for a, b in zip(column, column[1:]))
+    assert overflow_confidence(BoxMeasure(1, 0.02, 0.2, 0.3, 0.8), 0.0, None) == 0.0
+
+
+def _pencil_page(template, light_rows: tuple[str, ...]) -> tuple[dict, dict]:
+    """Page 2 ticked in pencil, but for `light_rows` ticked far lighter (0.39 of the pencil
+    at its darkest) and q07c holding a rubbed-out pencil tick's ghost (0.2 of it)."""
+    def ink(colour):
+        return lambda image, px, box: _tick(box, colour=colour, width=2)(image, px)
+
+    draw = {i: ink(205 if i in light_rows else 125) for i in ("q04", "q05", "q06", "q07a", "q07b", "q07d")}
+    return _page_of_ticks_with(template, draw | {"q07c": ink(228)})
+
+
+def test_a_light_pencil_tick_alone_is_the_answer_on_a_sheet_ticked_lightly_at_times(template):
+    """Faint pencil ticks went to review as "erased?" (606 of 1,276 reviews of feeder and
+    greyscale pages, 4 batches of 200): on a sheet with several, they are the respondent's
+    light hand, darker than a ghost of their pencil; the ghost still goes to review."""
+    measured, decided = _pencil_page(template, ("q06", "q07a", "q07b"))
+    pen = decided["q04"].evidence["pen_peak"]
+    assert pen < T.GHOST_PEN_MIN
+    for iid in ("q06", "q07a", "q07b"):
+        assert measured[iid].boxes[1].peak < T.ERASED_PEAK_RELATIVE * pen  # its darkness alone does not tell it
+        r = decided[iid]
+        assert (r.status, r.value) == (Status.OK, "2") and r.confidence <= T.LIGHT_TICK_CONFIDENCE
+    assert (decided["q07c"].status, decided["q07c"].reason) == (Status.REVIEW, Reason.ERASED)
+
+
+def test_a_light_pencil_tick_on_a_sheet_with_few_goes_to_review(template):
+    """Two light ticks are no habit: either may be a rubbed-out answer."""
+    _, decided = _pencil_page(template, ("q06", "q07a"))
+    assert all((decided[i].status, decided[i].reason) == (Status.REVIEW, Reason.ERASED) for i in ("q06", "q07a"))
+
+
+def test_a_tick_run_into_the_next_box_is_the_answer_and_a_double_tick_stays_multiple(template):
+    """A tick whose stroke ends in the next box marks both: read as multiple (46 of 1,057
+    reviews of feeder and greyscale pages, 4 batches of 200). The tick holds five times the
+    stray end's ink; two ticks, one drawn thinner, hold ink alike and stay two marks."""
+    def run_into_next(image, px, box):
+        x, y, w, h = box
+        _tick(box)(image, px)
+        cv2.line(image, px(x + 4.4, y + 0.6), px(x + 16 + 1.6, y + 1.8), 30, 3, cv2.LINE_AA)  # boxes 16 mm apart
+
+    def double(image, px, box):
+        x, y, w, h = box
+        _tick(box)(image, px)
+        _tick((x + 16, y, w, h), width=2)(image, px)
+
+    measured, decided = _page_of_ticks_with(template, {"q07b": run_into_next, "q07c": double})
+    assert measured["q07b"].boxes[2].score > T.MARK_MIN  # the stray end is a mark by its ink
+    assert (decided["q07b"].status, decided["q07b"].value) == (Status.OK, "2")
+    assert decided["q07c"].status is Status.MULTIPLE
+
+
+def test_spill_confidence_grows_with_the_ticks_ink_and_falls_with_the_other_boxs():
+    from scanner.marks import spill_confidence
+
+    inks = np.linspace(0.01, 0.4, 12)
+    table = [[spill_confidence(BoxMeasure(1, float(top), 0.3, 0.0, 0.85), BoxMeasure(2, float(other), 0.2), 0.85)
+              for other in inks] for top in inks]
+    assert all(a >= b for row in table for a, b in zip(row, row[1:]))
+    assert all(a <= b for column in zip(*table) for a, b in zip(column, column[1:]))
+    ghost = BoxMeasure(1, 0.3, 0.3, 0.0, 0.2)
+    assert spill_confidence(ghost, BoxMeasure(2, 0.01, 0.2), 0.85) < T.OK_CONFIDENCE
