@@ -171,7 +171,7 @@ def encode_reading(result: PageResult) -> str:
     encoding aside), spelt out: asdict's deep copies cost more than the rest of storing a
     page. Workers encode what they read (`PageResult.encoded`): the parent need not."""
     data = dict(vars(result))
-    del data["encoded"]
+    data.pop("encoded", None)  # none in a reading pickled before it had one
     data["paper"] = dict(vars(result.paper))
     data["items"] = [{"item": m.item, "boxes": [vars(b) for b in m.boxes]} for m in result.items]
     data["comments"] = [dict(vars(c), crop=None) for c in result.comments]  # crops live in crops/
