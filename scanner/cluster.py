@@ -15,7 +15,7 @@ from typing import Any
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 
 from scanner.errors import ClusterError, UsageError
-from scanner.executors import WINDOW_PER_JOB, Pending
+from scanner.executors import WINDOW_PER_JOB, Pending, read_encoded
 from scanner.load import PageTask, portable
 from scanner.ocr import make_engine
 from scanner.forms import Forms
@@ -62,7 +62,7 @@ class _ReaderPlugin(WorkerPlugin):
 
 
 def _read_on_cluster(task: PageTask) -> PageResult:
-    return get_worker().plugins[_ReaderPlugin.name].reader().read(task)
+    return read_encoded(get_worker().plugins[_ReaderPlugin.name].reader(), task)
 
 
 class DaskCluster:

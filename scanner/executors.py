@@ -21,6 +21,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any, Protocol
 
 from scanner.errors import MissingDependencyError
@@ -29,6 +30,7 @@ from scanner.ocr import OcrEngine, make_engine
 from scanner.forms import Forms
 from scanner.reader import FormsReader, PageReader, PageResult, make_reader
 from scanner.results import PageStatus
+from scanner.store import encode_reading
 from scanner.template import Template
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,14 @@ def _die_with(parent: int) -> None:
 
 def _read_in_worker(task: PageTask) -> PageResult:
     assert _worker is not None
-    return _worker.read(task)
+    return read_encoded(_worker, task)
+
+
+def read_encoded(reader: PageReader | FormsReader, task: PageTask) -> PageResult:
+    """The page's reading, encoded for the store here, in the worker: the parent, the
+    survey's one writer, has every page of the run to store."""
+    result = reader.read(task)
+    return replace(result, encoded=encode_reading(result))
 
 
 class ProcessPool:

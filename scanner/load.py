@@ -351,6 +351,9 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
 
 def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int) -> PageTask:
     """The page's JPEG when it is one scanned image; else a task to render it."""
+    data = _lone_jpeg(pdf, index)
+    if data is not None:
+        return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
     page = None
     try:
         page = pdf[index]
@@ -366,6 +369,62 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int)
         if page is not None:
             page.close()
     return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
+
+
+def _lone_jpeg(pdf: pdfium.PdfDocument, index: int) -> bytes | None:
+    """The coded data of the page's image when the page draws one image, in JPEG alone
+    (a scanned page), as `_pdf_page_task` looks for it below; else None, for it to look
+    there. PDFium's own calls: pypdfium2's objects for a page and its contents (each
+    with its finalizer) cost the parent about as much as PDFium loading the page."""
+    page = pdfium_c.FPDF_LoadPage(pdf, index)
+    if not page:
+        return None
+    try:
+        images = _page_images(page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
+        if images is None or len(images) != 1 or not _only_filter(images[0], b"DCTDecode"):
+            return None
+        size = pdfium_c.FPDFImageObj_GetImageDataRaw(images[0], None, 0)
+        data = ctypes.create_string_buffer(size)
+        if pdfium_c.FPDFImageObj_GetImageDataRaw(images[0], data, size) != size:
+            return None
+        return data.raw
+    finally:
+        pdfium_c.FPDF_ClosePage(page)
+
+
+def _page_images(parent, count, get, level: int) -> list | None:
+    """The image objects of a page or form object (`parent`) and of the forms it draws,
+    one level down, as `get_objects(filter=[IMAGE], max_depth=2)` gives them; more than
+    one is as good as all; None when PDFium cannot say."""
+    n = count(parent)
+    if n < 0:
+        return None
+    images = []
+    for k in range(n):
+        obj = get(parent, k)
+        if not obj:
+            return None
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            images.append(obj)
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level == 0:
+            inner = _page_images(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, 1)
+            if inner is None:
+                return None
+            images += inner
+        if len(images) > 1:
+            return images
+    return images
+
+
+def _only_filter(image, name: bytes) -> bool:
+    """Whether the image object's data is coded with the filter `name` alone."""
+    if pdfium_c.FPDFImageObj_GetImageFilterCount(image) != 1:
+        return False
+    length = pdfium_c.FPDFImageObj_GetImageFilter(image, 0, None, 0)
+    buffer = ctypes.create_string_buffer(length)
+    pdfium_c.FPDFImageObj_GetImageFilter(image, 0, buffer, length)
+    return buffer.raw[:length - 1] == name
 
 
 def _pdf_page_digest(page: pdfium.PdfPage) -> str:

@@ -40,7 +40,7 @@ from scanner.template import Template
 
 FINAL_SQL = """
 SELECT s.seq AS sheet_seq, s.source, s.first_page, s.form, r.sheet_id, r.item, r.ord, r.form_page,
-       r.value AS machine_value, r.status AS machine_status, r.confidence, r.reason, r.crop, r.evidence,
+       r.value AS machine_value, r.status AS machine_status, r.confidence, r.reason, r.crop{evidence},
        d.value AS decided_value, d.stale AS decision_stale, d.reviewer, d.decided_at
 FROM results r
 JOIN sheets s ON s.sheet_id = r.sheet_id
@@ -65,14 +65,16 @@ def _only(sheet_ids: Sequence[str] | None, column: str = "sheet_id") -> tuple[st
     return f"AND {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(sheet_ids)),)
 
 
-def final_items(store: Store, sheet_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every (sheet, item) with the value and status after review, plus the evidence;
-    only those of `sheet_ids` when given."""
+def final_items(store: Store, sheet_ids: Sequence[str] | None = None, evidence: bool = True) -> pd.DataFrame:
+    """Every (sheet, item) with the value and status after review, plus the evidence
+    (unless not wanted: the CSVs show none, and it is most of each row's bytes); only
+    those of `sheet_ids` when given."""
     only, args = _only(sheet_ids)
     only_r, args_r = _only(sheet_ids, "r.sheet_id")
     # The page is a float whatever the sheets (the programme has none): a sheet's rows
     # read alone must print as they do among all the others.
-    df = pd.read_sql_query(FINAL_SQL.format(only=only, only_r=only_r), store.db, params=args + args_r,
+    sql = FINAL_SQL.format(only=only, only_r=only_r, evidence=", r.evidence" if evidence else "")
+    df = pd.read_sql_query(sql, store.db, params=args + args_r,
                            dtype={"machine_value": str, "decided_value": str, "form_page": "float64"})
     decided = df["decided_value"].notna()
     stale = decided & (df["decision_stale"] == 1)
@@ -192,7 +194,7 @@ def pages_table(store: Store, forms: Forms | None = None) -> pd.DataFrame:
 
 def _tables(store: Store, template: Template | Forms, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
     """The rows of `sheet_ids` in each file the store keeps rendered."""
-    final = final_items(store, sheet_ids)
+    final = final_items(store, sheet_ids, evidence=False)
     forms = Forms.of(template)
     return {"responses": responses_table(store, forms, final, sheet_ids),
             "items": items_table(store, final, forms),

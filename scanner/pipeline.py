@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import time
 from collections import Counter, deque
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import scanner
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.calibrate import calibrate_survey, colour_template
@@ -84,8 +87,58 @@ class ScanSummary:
 
 def reader_key(template: Template | Forms, ocr_name: str) -> str:
     """What a stored page reading depends on: reuse it only while all of this is the same."""
-    text = "".join(t.model_dump_json() for t in Forms.of(template)) + ocr_name + __version__
+    text = "".join(t.model_dump_json() for t in Forms.of(template)) + ocr_name + __version__ + reading_code()
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+READING_MODULE = "scanner.reader"
+"""Where a page is read (`PageReader`): the modules it imports, directly or not, read it too."""
+
+
+@functools.cache
+def reading_code() -> str:
+    """A digest of the source of the code that reads a page, as this run found it: a
+    checkout changed within one version (a developer's, a user's update) reads again."""
+    return code_digest(Path(scanner.__file__).parent, READING_MODULE)
+
+
+def code_digest(package: Path, module: str) -> str:
+    """A hash of the source files of `module` and of every module of `package` it imports,
+    directly or not (inside functions too): a change of any of them changes it. The
+    package's own `__init__` is left out: it names every module, and holds `__version__`."""
+    name = package.name
+    todo, sources = [module], {}
+    while todo:
+        current = todo.pop()
+        path = _module_file(package, current) if current not in sources else None
+        if path is None:
+            continue
+        sources[current] = path.read_bytes()
+        for imported, names, modules in IMPORTS.findall(sources[current].decode()):
+            if imported.split(".")[0] == name:
+                todo += [imported, *(f"{imported}.{n.split()[0]}" for n in names.strip("()").split(",") if n.strip())]
+            todo += [m.split()[0] for m in modules.split(",") if m.strip().split(".")[0] == name]
+    digest = hashlib.sha1()
+    for current in sorted(sources):
+        digest.update(f"{current}\0{len(sources[current])}\0".encode() + sources[current])
+    return digest.hexdigest()[:16]
+
+
+IMPORTS = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)|import[ \t]+([^\n#]*))",
+                     re.MULTILINE)
+"""An import statement: (module, names) of `from M import A, B`, or the modules of `import M, N`.
+A regular expression, not `ast`: parsing every module cost a tenth of a second a run."""
+
+
+def _module_file(package: Path, module: str) -> Path | None:
+    """The source file of `module` (dotted, from the package's name) in `package`; None
+    for the package itself and for a name that is no module of it (a function or class
+    imported from one)."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return None
+    candidates = [package.joinpath(*parts, "__init__.py"), package.joinpath(*parts[:-1], parts[-1] + ".py")]
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTask], object],

@@ -68,6 +68,10 @@ class PageResult:
     paper: PaperSample = PaperSample(None)
     items: list[ItemMeasure] = field(default_factory=list)
     comments: list[CommentReading] = field(default_factory=list)
+    encoded: str | None = field(default=None, repr=False, compare=False)
+    """The reading as the store keeps it (`store.encode_reading`), made by the worker that
+    read it so that the parent, the survey's one writer, stores it as it comes; None when
+    not made, or when the reading was changed since (whoever changes it drops this)."""
 
 
 def is_blank(grey: np.ndarray) -> bool:

@@ -166,10 +166,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _result_to_json(result: PageResult) -> str:
-    """The reading as `dataclasses.asdict` would give it, spelt out: asdict's deep copies
-    cost the parent more than the rest of storing a page, on every page of a run."""
+def encode_reading(result: PageResult) -> str:
+    """The reading as the store keeps it: as `dataclasses.asdict` would give it (its own
+    encoding aside), spelt out: asdict's deep copies cost more than the rest of storing a
+    page. Workers encode what they read (`PageResult.encoded`): the parent need not."""
     data = dict(vars(result))
+    data.pop("encoded", None)  # none in a reading pickled before it had one
     data["paper"] = dict(vars(result.paper))
     data["items"] = [{"item": m.item, "boxes": [vars(b) for b in m.boxes]} for m in result.items]
     data["comments"] = [dict(vars(c), crop=None) for c in result.comments]  # crops live in crops/
@@ -197,7 +199,7 @@ def _reading_values(result: PageResult | None, reader_key: str) -> tuple | None:
     the next run tries the page again."""
     if result is None or not result.content_hash or result.status is PageStatus.ERROR:
         return None
-    return result.content_hash, reader_key, _result_to_json(result)
+    return result.content_hash, reader_key, result.encoded or encode_reading(result)
 
 
 def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:

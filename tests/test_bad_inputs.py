@@ -229,6 +229,43 @@ def test_pdf_pages_are_single_jpegs_taken_as_they_are(filled):
     assert load_page(tasks[0]).grey.shape == filled.pages[0].shape[:2]
 
 
+
+def test_a_pdf_page_is_a_scanned_jpeg_when_it_draws_one_jpeg_alone_even_in_a_form(tmp_path, monkeypatch):
+    # The parent takes each page's JPEG with PDFium's own calls, not pypdfium2's objects:
+    # what it finds must be what they find (one image, on the page or in a form it draws).
+    from reportlab import rl_config
+
+    monkeypatch.setattr(rl_config, "useA85", 0)  # the JPEG as it is, not in ASCII85 too
+    jpeg, png = tmp_path / "scan.jpg", tmp_path / "scan.png"
+    picture = np.random.default_rng(5).integers(0, 255, (120, 90, 3), np.uint8)
+    cv2.imwrite(str(jpeg), picture)
+    cv2.imwrite(str(png), picture)
+    canvas = Canvas(str(tmp_path / "kinds.pdf"))
+    canvas.drawImage(str(jpeg), 0, 0, 200, 300)  # a scan
+    canvas.showPage()
+    canvas.drawImage(str(jpeg), 0, 0, 200, 300)  # two scans on a page
+    canvas.drawImage(str(jpeg), 200, 300, 200, 300)
+    canvas.showPage()
+    canvas.beginForm("scan")  # a scan inside a form
+    canvas.drawImage(str(jpeg), 0, 0, 200, 300)
+    canvas.endForm()
+    canvas.doForm("scan")
+    canvas.showPage()
+    canvas.drawImage(str(png), 0, 0, 200, 300)  # not a JPEG
+    canvas.showPage()
+    canvas.save()
+    tasks = list(enumerate_pages([tmp_path / "kinds.pdf"]))
+    assert [t.kind for t in tasks] == ["jpeg", "pdf-page", "jpeg", "pdf-page"]
+    pdf = pdfium.PdfDocument(str(tmp_path / "kinds.pdf"))
+    try:
+        for task in (tasks[0], tasks[2]):
+            image, = pdf[task.page - 1].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
+            assert task.data == bytes(image.get_data(decode_simple=False)) and task.data.startswith(b"\xff\xd8")
+            assert task.content_hash == load._digest(task.data)
+    finally:
+        pdf.close()
+    assert tasks[0].content_hash == tasks[2].content_hash  # one image, wherever it is drawn
+
 # --- the CLI, one bad input at a time beside page 1 of the filled questionnaire ---------
 
 CHEAP = [n for n in BAD if n != "letter.png"]  # the letter costs seconds of content matching

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -36,17 +37,22 @@ def inputs(filled, template, tmp_path_factory) -> list[str]:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
+    """The CSVs, the crops, and the readings as stored (workers encode them; in-process, the parent)."""
     files = {name: (out / name).read_bytes() for name in OUTPUTS}
     files |= {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "crops").rglob("*.jpg"))}
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        files |= {f"reading {h}": text.encode() for h, text in
+                  db.execute("SELECT content_hash, result FROM readings ORDER BY content_hash")}
     return files
 
 
 def test_the_cluster_writes_the_same_outputs_as_the_process_pool(inputs, template, tmp_path, local_cluster):
     pool = scan(inputs, template, tmp_path / "pool", jobs=2, ocr=True)
     cluster = scan(inputs, template, tmp_path / "cluster", ocr=True, cluster=local_cluster.scheduler_address)
-    assert pool.ok and cluster.ok
-    assert cluster.pages == pool.pages and cluster.sheets == pool.sheets == 4
-    assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool")
+    alone = scan(inputs, template, tmp_path / "alone", jobs=1, ocr=True)
+    assert pool.ok and cluster.ok and alone.ok
+    assert cluster.pages == pool.pages == alone.pages and cluster.sheets == pool.sheets == 4
+    assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool") == _outputs(tmp_path / "alone")
 
 
 def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster):

@@ -3,7 +3,9 @@ re-runs that reuse the store, and a run killed half-way then completed."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import scanner
 from scanner.evaluate import evaluate
 from scanner.pipeline import scan
 from scanner.synth import SynthOptions, generate
@@ -107,13 +110,38 @@ def test_a_stored_reading_is_the_json_asdict_gave_and_reads_back_the_same(commen
     from scanner.load import enumerate_pages
     from scanner.ocr import make_engine
     from scanner.reader import PageReader
-    from scanner.store import _result_from_json, _result_to_json
+    from scanner.store import _result_from_json, encode_reading
 
     result = PageReader(template, make_engine(True)).read(next(enumerate_pages([commented])))
     assert result.comments and any(c.crop for c in result.comments)
     expected = asdict(result)
+    del expected["encoded"]
     for reading in expected["comments"]:
         reading["crop"] = None
-    assert _result_to_json(result) == json.dumps(expected)
-    text = _result_to_json(result)
-    assert _result_to_json(_result_from_json(text)) == text
+    assert encode_reading(result) == json.dumps(expected)
+    text = encode_reading(result)
+    assert encode_reading(_result_from_json(text)) == text
+
+
+def test_a_change_of_the_reading_code_reads_the_pages_again(filled, template_path, tmp_path):
+    # Readings were reused while the template, the OCR and __version__ were the same: a
+    # checkout whose reading code had changed within one version kept the old readings.
+    code = tmp_path / "code"
+    shutil.copytree(Path(scanner.__file__).parent, code / "scanner", ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "out"
+
+    def reused() -> int:
+        # Run from elsewhere: `python -m` puts the working folder, this checkout, first.
+        done = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", str(filled.png), "--out", str(out),
+                               "--template", str(template_path), "--no-ocr", "-j", "1", "--json"],
+                              capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(code)},
+                              check=True)
+        return json.loads(done.stdout)["reused_pages"]
+
+    assert reused() == 0
+    with open(code / "scanner" / "marks.py", "a") as f:
+        f.write("\n# a change of the code that reads a page\n")
+    assert reused() == 0
+    with open(code / "scanner" / "outputs.py", "a") as f:
+        f.write("\n# a change of code that reads no page\n")
+    assert reused() == 1
