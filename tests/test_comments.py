@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scanner import thresholds as T
-from scanner.comments import CommentReader, decide_comment
+from scanner.comments import CommentReader, _close, _disc, decide_comment
 from scanner.geometry import PageTransform
 from scanner.ocr import InProcessEngine, NullEngine, TesseractEngine, make_engine
 from scanner.render import page_raster
@@ -41,6 +41,21 @@ def px(x: float, y: float) -> tuple[int, int]:
 def write(image, zone, text, scale=1.3, thickness=3):
     x, y, w, h = zone.box_mm
     cv2.putText(image, text, px(x + 3, y + h * 0.65), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("diameter", [6, 18, 25, 30.5, 36, 48])
+def test_a_zone_is_closed_to_the_same_paper_row_by_row(diameter):
+    # Writing and print on a shaded, grainy paper, ink to the image's edges: the closing
+    # by rows must give OpenCV's every pixel, border included.
+    rng = np.random.default_rng(round(diameter * 10))
+    paper = np.linspace(150, 240, 700)[None, :] + rng.normal(0, 8, (300, 700))
+    image = np.clip(paper, 0, 255).astype(np.uint8)
+    for _ in range(40):
+        x, y = rng.integers(-20, 700), rng.integers(-20, 300)
+        cv2.line(image, (int(x), int(y)), (int(x + rng.integers(-60, 60)), int(y + rng.integers(-30, 30))),
+                 int(rng.integers(0, 120)), int(rng.integers(1, 6)))
+    expected = cv2.morphologyEx(image, cv2.MORPH_CLOSE, _disc(diameter))
+    assert np.array_equal(_close(image, diameter), expected)
 
 
 def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(template, page, zones):
