@@ -120,7 +120,7 @@ class BoxPrint:
 
     A word processor's ○ is a ring inside its square box, whose corners the interior
     measured reaches: the ring read as ink made every empty bubble a faint trace (its
-    darkest ring pixels a third of a pen's), and a shift of 0.25 mm, within what
+    darkest ring pixels up to a quarter of a pen's), and a shift of 0.25 mm, within what
     registration lets through, made it one of 0.04. A table's rule beside a box reads as a
     mark overshooting it. So the print, widened by BOX_PRINT_SLACK_MM for registration,
     is left out of every measure. Templates without reference pages (forms `render` prints)
