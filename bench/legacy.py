@@ -5,6 +5,7 @@ corrected it in the editor.
     python bench/legacy.py [--dpi 200] [--tilt 1.0] [--seeds 2] [--seed S ...] [--no-draft]
                            [--read-seeds 2] [--read-seed S ...] [--count 9] [--per-file 4]
                            [--marked] [--draft-from pdf|scan]
+                           [--form surestart|word] [--keep DIR]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
 the word-processor form in tests/data (python-docx and LibreOffice, tools/make_wordform.py)
@@ -27,14 +28,15 @@ feeder, greyscale and phone scans, pages upside down, cover letters, blank backs
 scanner effect, no hard case), and `scan` reads them with the template drafted from the
 form's PDF (`--draft-from scan`: from a rough 150-dpi colour scan of it turned by 1°),
 first as drafted, then as a scripted person corrected it through the editor's HTTP API
-(`Person`: adds the boxes and zones the draft missed by clicking on them, deletes extra
+(`scanner.editor.person.Person`: adds the boxes and zones the draft missed by clicking on them, deletes extra
 ones, merges an item drafted in parts, gives each item its true scale, codes and id and
 each zone its id, adds the paper colours; the edits are listed by kind). `scanner.evaluate`
 scores each scan against the truth, the drafted fields named as the truth's by their
 boxes. Per form and template, per seed and pooled: silent errors, review rate (items and
 all fields), pages accounted for and given their right status, time per page; per
 scenario; the fields to review by reason. `--marked` also reads the questionnaire printed
-with markers, with the shipped template.
+with markers, with the shipped template. `--form` reads one form only; `--keep DIR` works
+in DIR and keeps it (templates, batches with their truth, scan outputs) to look into.
 """
 
 from __future__ import annotations
@@ -43,15 +45,10 @@ import argparse
 import csv
 import datetime
 import json
-import math
 import random
-import shutil
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -60,7 +57,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from scanner.draft import draft_correspondence, draft_template, score_draft, truth_template, write_draft
-from scanner.editor.server import EditorServer
+from scanner.editor import person
 from scanner.evaluate import Evaluation, evaluate, percent
 from scanner.pipeline import scan
 from scanner.render import render_pdf
@@ -145,152 +142,13 @@ def drafting(args: argparse.Namespace, work: Path) -> None:
               f"zones {total['zones_found']}/{total['zones']} found ({total['extra_zones']} extra)")
 
 
-def _post(url: str, path: str, body: dict) -> dict:
-    request = urllib.request.Request(url + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.load(answer)
-
-
-def _state(url: str) -> dict:
-    with urllib.request.urlopen(url + "api/state", timeout=60) as answer:
-        return json.load(answer)
-
-
-def _centre(box: list[float]) -> tuple[float, float]:
-    return box[0] + box[2] / 2, box[1] + box[3] / 2
-
-
-def _near(page: int, box: list[float], boxes: list[tuple[int, list[float]]], reach: float) -> int | None:
-    """The index of the box of `boxes` on `page` whose centre is nearest `box`'s, within `reach` mm."""
-    x, y = _centre(box)
-    close = [(math.dist((x, y), _centre(b)), k) for k, (p, b) in enumerate(boxes)
-             if p == page and abs(_centre(b)[0] - x) < reach and abs(_centre(b)[1] - y) < reach]
-    return min(close)[1] if close else None
-
-
-class Person:
-    """A person correcting a drafted template through the editor's HTTP API, as the
-    browser does, who knows the form (its true geometry): adds the boxes and zones the
-    draft missed by clicking on them, deletes extra ones, merges an item drafted in
-    parts, gives every item its true scale, codes and id and every zone its id, and
-    adds the paper colours. Counts the edits by kind."""
-
-    def __init__(self, url: str, truth: Template):
-        self.url, self.truth, self.edits = url, truth, Counter()
-
-    def edit(self, op: str, **body) -> dict:
-        try:
-            answer = _post(self.url, "api/edit", {"op": op, **body})
-        except urllib.error.HTTPError as refused:  # the editor says why: nothing changed
-            self.edits[f"{op} refused ({json.load(refused)['error'][:60]})"] += 1
-            return _state(self.url)
-        self.edits[op] += 1
-        return answer
-
-    def correct(self) -> dict:
-        """Make every correction, then save; the save's answer."""
-        self._boxes()
-        self._items()
-        self._zones()
-        if [c.model_dump(mode="json") for c in self.truth.colours] != _state(self.url)["template"].get("colours", []):
-            self.edit("set_colours", colours=[c.model_dump(mode="json") for c in self.truth.colours])
-        return _post(self.url, "api/save", {})
-
-    def _drafted_boxes(self) -> tuple[list[dict], list[tuple[int, list[float]]], list[tuple[int, int]]]:
-        items = _state(self.url)["template"].get("items", [])
-        boxes = [(i["page"], o["box_mm"]) for i in items for o in i["options"]]
-        owners = [(k, j) for k, i in enumerate(items) for j, _ in enumerate(i["options"])]
-        return items, boxes, owners
-
-    def _boxes(self) -> None:
-        items, boxes, owners = self._drafted_boxes()
-        for item in self.truth.items:
-            for option in item.options:
-                if _near(item.page, list(option.box_mm), boxes, 1.5) is None:
-                    holders = [owners[k][0] for o in item.options
-                               if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None]
-                    target = {"item": items[max(set(holders), key=holders.count)]["id"]} if holders else {}
-                    self.edit("add_box", page=item.page, at_mm=list(_centre(list(option.box_mm))), **target)
-                    items, boxes, owners = self._drafted_boxes()
-        true_boxes = [(i.page, list(o.box_mm)) for i in self.truth.items for o in i.options]
-        for k in reversed(range(len(boxes))):
-            if _near(boxes[k][0], boxes[k][1], true_boxes, 1.5) is None:
-                self.edit("delete", item=items[owners[k][0]]["id"], option=owners[k][1])
-        items, boxes, owners = self._drafted_boxes()
-        for item in self.truth.items:
-            parts = {items[owners[k][0]]["id"] for o in item.options
-                     if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None}
-            if len(parts) > 1:
-                self.edit("merge", items=sorted(parts))
-                items, boxes, owners = self._drafted_boxes()
-
-    def _items(self) -> None:
-        items, boxes, owners = self._drafted_boxes()
-        state = _state(self.url)["template"]
-        renames = []
-        for item in self.truth.items:
-            k = next((k for o in item.options if (k := _near(item.page, list(o.box_mm), boxes, 1.5)) is not None), None)
-            if k is None:
-                continue  # none of its boxes is in the template: the editor found none to add
-            mine = items[owners[k][0]]
-            scale = self.truth.scales[item.scale]
-            wanted = [o.model_dump() for o in scale.options]
-            if state["scales"].get(item.scale, {}).get("options") != wanted:
-                state = self.edit("set_scale", name=item.scale, options=wanted)["template"]
-            if mine["scale"] != item.scale:
-                self.edit("set_item", item=mine["id"], scale=item.scale)
-            for option in item.options:
-                j = _near(item.page, list(option.box_mm), boxes, 1.5)
-                if j is None:
-                    continue
-                _, n = owners[j]
-                if _state(self.url)["template"]["items"][owners[j][0]]["options"][n]["code"] != option.code:
-                    self.edit("set_code", item=mine["id"], option=n, code=option.code)
-            if bool(mine.get("multiple")) != item.multiple:
-                self.edit("set_item", item=mine["id"], multiple=item.multiple)
-            if mine["id"] != item.id:
-                renames.append((mine["id"], item.id))
-        self._rename("set_item", "item", renames)
-
-    def _zones(self) -> None:
-        zones = [(c["page"], c["box_mm"]) for c in _state(self.url)["template"].get("comments", [])]
-        for comment in self.truth.comments:
-            if _near(comment.page, list(comment.box_mm), zones, 2.0) is None:
-                self.edit("add_zone", page=comment.page, at_mm=list(_centre(list(comment.box_mm))))
-                zones = [(c["page"], c["box_mm"]) for c in _state(self.url)["template"].get("comments", [])]
-        true_zones = [(c.page, list(c.box_mm)) for c in self.truth.comments]
-        ids = [c["id"] for c in _state(self.url)["template"].get("comments", [])]
-        for k in reversed(range(len(zones))):
-            if _near(zones[k][0], zones[k][1], true_zones, 2.0) is None:
-                self.edit("delete", comment=ids[k])
-                del zones[k], ids[k]
-        renames = [(ids[k], c.id) for c in self.truth.comments
-                   if (k := _near(c.page, list(c.box_mm), zones, 2.0)) is not None and ids[k] != c.id]
-        self._rename("set_comment", "comment", renames)
-
-    def _rename(self, op: str, key: str, renames: list[tuple[str, str]]) -> None:
-        """Rename in two steps, through ids of their own: a drafted id may be another's true one."""
-        for k, (old, _) in enumerate(renames):
-            self.edit(op, **{key: old, "id": f"renamed{k}"})
-        for k, (_, new) in enumerate(renames):
-            self.edit(op, **{key: f"renamed{k}", "id": new})
-
-
 def edited_by_a_person(drafted: Path, truth: Template, folder: Path) -> tuple[Path, Counter]:
-    """A copy of the drafted template (in `folder`) corrected by `Person` through the
+    """A copy of the drafted template (in `folder`) corrected by `person.Person` through the
     editor's server; the edits made, by kind."""
-    shutil.copytree(drafted.parent, folder)
-    server = EditorServer(folder / drafted.name)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        person = Person(server.url, truth)
-        answer = person.correct()
-    finally:
-        server.shutdown()
-        server.server_close()
+    edited, edits, answer = person.edited_by_a_person(drafted, truth, folder)
     if not answer["saved"]:
         raise SystemExit(f"the person's edits do not make a valid template: {answer['problems']}")
-    return folder / drafted.name, person.edits
+    return edited, edits
 
 
 def reading_forms(work: Path) -> list[tuple[str, Template, Path | None, Path]]:
@@ -305,7 +163,7 @@ def reading_forms(work: Path) -> list[tuple[str, Template, Path | None, Path]]:
 
 
 def reading(seeds: list[int], count: int, per_file: int, jobs: int, work: Path, marked: bool,
-            from_scan: bool = False) -> None:
+            from_scan: bool = False, only: str | None = None) -> None:
     """Each form filled by the generator and read with the template drafted from its PDF,
     as drafted and as a person corrected it in the editor (and, with `marked`, the
     shipped form printed with markers and read with the shipped template)."""
@@ -314,6 +172,8 @@ def reading(seeds: list[int], count: int, per_file: int, jobs: int, work: Path, 
           f"jobs {jobs}; "
           f"drafted from {'a rough 150-dpi scan' if from_scan else 'the PDF'}")
     for name, truth, printed, blank in reading_forms(work):
+        if only and not name.startswith(only):
+            continue
         folder = work / "read" / name.split()[0]
         if from_scan:
             blank = page_images(blank, work / "read" / f"{blank.stem}-scan.tif", 150, 1.0, rough=True)
@@ -381,14 +241,19 @@ def main() -> None:
     parser.add_argument("--marked", action="store_true", help="read the same seeds printed with markers too")
     parser.add_argument("--draft-from", choices=("pdf", "scan"), default="pdf",
                         help="draft the reading template from the form's PDF or a rough scan of it")
+    parser.add_argument("--form", choices=("surestart", "word"), help="read only this form")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (templates, batches, outputs)")
     args = parser.parse_args()
     draw = random.SystemRandom()
     seeds = args.read_seed or [draw.randrange(1, 10**9) for _ in range(args.read_seeds)]
     with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         if not args.no_draft:
-            drafting(args, Path(tmp))
+            drafting(args, work)
         if seeds:
-            reading(seeds, args.count, args.per_file, args.jobs, Path(tmp), args.marked, args.draft_from == "scan")
+            reading(seeds, args.count, args.per_file, args.jobs, work, args.marked, args.draft_from == "scan",
+                    args.form)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import numpy as np
 from scanner import thresholds as T
 from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
-from scanner.marks import decide_sheet, measure_page
+from scanner.marks import BoxPrint, decide_sheet, measure_page
 from scanner.register import Registrar, Registration, frame_windows, measure_frames
 from scanner.reader import is_blank
 from scanner.results import Status
@@ -228,7 +228,8 @@ def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, sour
     frames = expected_frames(template, reg.page)
     found = measure_frames(grey, reg.transform, frame_windows(template, reg.page))
     distance = np.hypot(*found.T)
-    measures = measure_page(grey, reg.transform, template.items_on(reg.page))
+    # As `scan` measures them: a form's own print in its boxes is no mark.
+    measures = measure_page(grey, reg.transform, template.items_on(reg.page), BoxPrint(template).page(reg.page))
     # A box filled in solid hides its frame: this page says nothing about where it is.
     filled = {f"{m.item}:{b.code}" for m in measures for b in m.boxes if b.score >= T.FILLED_MIN}
     hidden = np.array([f.name in filled for f in frames], bool)

@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from scanner import thresholds as T
-from scanner.geometry import PageTransform
+from scanner.geometry import PageTransform, mm_to_pixels
 from scanner.results import BoxMeasure, FieldResult, ItemMeasure, Reason, Status
 from scanner.template import Item, Template
 
@@ -88,21 +88,26 @@ def darkness(crop: np.ndarray) -> np.ndarray:
 
 
 def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple],
-                  codes: list[int]) -> list[BoxMeasure]:
+                  codes: list[int], printed: np.ndarray | None = None) -> list[BoxMeasure]:
     """Ink inside each box (border excluded), how evenly it fills it, and ink just outside,
-    for boxes of one size, measured together (one array operation for all, not one per box)."""
+    for boxes of one size, measured together (one array operation for all, not one per box).
+    `printed` (see `BoxPrint`) marks, per box, the crop's pixels where the blank form prints:
+    they are left out of every measure."""
     s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
     # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
     raw = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
+    if printed is not None:
+        raw = np.where(printed, 0.0, raw)
     dark = np.where(raw > NOISE_DARKNESS, raw, 0.0)
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[:, inset:-inset, inset:-inset]
     traces = _quantiles(raw[:, inset:-inset, inset:-inset].reshape(len(codes), -1), T.TRACE_QUANTILE)
-    scores = interior.mean(axis=(1, 2))
+    unprinted = None if printed is None else ~printed[:, inset:-inset, inset:-inset]
+    scores = _interior_share(interior, unprinted)
     strong = _quantiles(interior.reshape(len(codes), -1), 0.95)
     # Share of the interior inked at least half as dark as the box's own ink: near 1 for a
     # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
-    evenly = (interior > 0.5 * strong[:, None, None]).mean(axis=(1, 2))
+    evenly = _interior_share(interior > 0.5 * strong[:, None, None], unprinted)
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     extents = _extents(interior, peaks, s)
@@ -112,6 +117,53 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
                        bool(cut_off), round(float(trace), 4), round(float(extent), 2))
             for code, score, fill, out, peak, cut_off, trace, extent
             in zip(codes, scores, fills, outside, peaks, cut, traces, extents)]
+
+
+def _interior_share(values: np.ndarray, unprinted: np.ndarray | None) -> np.ndarray:
+    """The mean of each box's interior `values`, over the pixels the form does not print
+    (`unprinted`; all of them when None)."""
+    if unprinted is None:
+        return values.mean(axis=(1, 2))
+    return (values * unprinted).sum(axis=(1, 2)) / np.maximum(unprinted.sum(axis=(1, 2)), 1)
+
+
+class BoxPrint:
+    """Where the blank form prints in and around each tick box, from the template's
+    reference pages (a form made elsewhere: `scanner template draft`), held per worker.
+
+    A word processor's ○ is a ring inside its square box, whose corners the interior
+    measured reaches: the ring read as ink made every empty bubble a faint trace (its
+    darkest ring pixels up to a quarter of a pen's), and a shift of 0.25 mm, within what
+    registration lets through, made it one of 0.04. A table's rule beside a box reads as a
+    mark overshooting it. So the print, widened by BOX_PRINT_SLACK_MM for registration,
+    is left out of every measure. Templates without reference pages (forms `render` prints)
+    draw nothing inside their boxes: nothing is left out.
+    """
+
+    def __init__(self, template: Template):
+        self.template = template
+        self._pages: dict[int, dict[tuple, np.ndarray] | None] = {}
+
+    def page(self, number: int) -> dict[tuple, np.ndarray] | None:
+        """Each box's print on page `number` (keyed by `box_mm`), as crops like
+        `measure_boxes` takes; None when the template has no image of the page."""
+        if number not in self._pages:
+            path = self.template.reference_page(number)
+            blank = None if path is None else cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            self._pages[number] = None if blank is None else self._masks(blank, number)
+        return self._pages[number]
+
+    def _masks(self, blank: np.ndarray, number: int) -> dict[tuple, np.ndarray]:
+        drawn = PageTransform.from_array(mm_to_pixels(blank.shape[1] / self.template.page_size_mm[0]))
+        s = T.BOX_PX_PER_MM
+        slack = 2 * round(T.BOX_PRINT_SLACK_MM * s) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (slack, slack))
+        masks = {}
+        for item in self.template.items_on(number):
+            for option in item.options:
+                ink = darkness(drawn.crop(blank, option.box_mm, s, margin_mm=T.PAPER_MARGIN_MM)) > NOISE_DARKNESS
+                masks[tuple(option.box_mm)] = cv2.dilate(ink.astype(np.uint8), kernel) > 0
+        return masks
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:
@@ -142,15 +194,19 @@ def _outside(dark: np.ndarray, s: float) -> np.ndarray:
     return np.max([strip.mean(axis=(1, 2)) for strip in strips], axis=0)
 
 
-def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item]) -> list[ItemMeasure]:
-    """Measure every tick box of the page's items, boxes of a size together."""
+def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
+                 printed: dict[tuple, np.ndarray] | None = None) -> list[ItemMeasure]:
+    """Measure every tick box of the page's items, boxes of a size together; `printed`:
+    where the blank form prints around each box (`BoxPrint.page`), left out."""
     options = [option for item in items for option in item.options]
     by_size: dict[tuple[float, float], list[int]] = {}
     for k, option in enumerate(options):
         by_size.setdefault(tuple(option.box_mm[2:]), []).append(k)
     boxes: dict[int, BoxMeasure] = {}
     for ks in by_size.values():
-        measured = measure_boxes(grey, transform, [options[k].box_mm for k in ks], [options[k].code for k in ks])
+        masks = None if printed is None else np.stack([printed[tuple(options[k].box_mm)] for k in ks])
+        measured = measure_boxes(grey, transform, [options[k].box_mm for k in ks], [options[k].code for k in ks],
+                                 masks)
         boxes.update(zip(ks, measured))
     measures, k = [], 0
     for item in items:

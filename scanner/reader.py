@@ -117,6 +117,7 @@ class PageReader:
         self.registrar = Registrar(template)
         self.qr = identify.QrReader(template)
         self.comments = comments.CommentReader(template, engine)
+        self.box_print = marks.BoxPrint(template)
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page; problems come back as the result's status and reason."""
@@ -178,7 +179,7 @@ class PageReader:
             inked_over=reg.check.inked_over(),
             frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
-            items=marks.measure_page(grey, reg.transform, t.items_on(page)),
+            items=marks.measure_page(grey, reg.transform, t.items_on(page), self.box_print.page(page)),
             comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
         )
 

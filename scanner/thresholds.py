@@ -140,6 +140,12 @@ BOX_INSET_MM = 0.75
 registration error and line spread, so that the border never counts as ink. Guards
 against: fit_to_page, photocopy and marker_cut (a print scaled, skewed or registered a
 fraction of a millimetre off, within what verification lets through: VERIFY_ITEM_MM)."""
+BOX_PRINT_SLACK_MM = 0.4
+"""What a form made elsewhere prints in and around a tick box (`reference_pages`: a ○'s
+ring, a table's rule) is left out of the box's measures this much wider, for registration
+error (0.25 mm at worst on verified generated pages: VERIFY_ITEM_MM). A ☐'s border lies
+0.45 mm outside the interior measured (BOX_INSET_MM) and widened stays clear of it; a
+○ of 3.8 mm keeps a disc 2.4 mm across to read."""
 PAPER_PERCENTILE = 90
 """Local paper level: this percentile of the box and a margin around it, which is paper
 even when the box is filled solid. Guards against: paper (reams off the reference
