@@ -233,6 +233,11 @@ def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, sour
     # A box filled in solid hides its frame: this page says nothing about where it is.
     filled = {f"{m.item}:{b.code}" for m in measures for b in m.boxes if b.score >= T.FILLED_MIN}
     hidden = np.array([f.name in filled for f in frames], bool)
+    # So does ink over a frame (a tick's stroke along a side, writing over a zone's
+    # corner), as `scan` tells it: the frame is hidden, not missing.
+    unseen = ~(distance <= T.VERIFY_ITEM_MM) & ~hidden
+    if unseen.any():
+        hidden |= registrar.under_ink(grey, reg.transform, reg.page, unseen)
     off = tuple(f.name for f, d, h in zip(frames, distance, hidden) if not d <= T.VERIFY_ITEM_MM and not h)
     empty = ()
     if reg.aligned:

@@ -328,11 +328,16 @@ class Registrar:
             reg, check = replace(reg, transform=transform), again
         failing = check.failing
         if check.verified and failing.any():
-            windows = [w for w, f in zip(self._frames[reg.page], failing) if f]
-            inked = np.zeros(check.expected, bool)
-            inked[failing] = frames_inked(grey, reg.transform, self._blank(reg.page), windows)
-            check = replace(check, inked=inked)
+            check = replace(check, inked=self.under_ink(grey, reg.transform, reg.page, failing))
         return replace(reg, check=check)
+
+    def under_ink(self, grey: np.ndarray, transform: PageTransform, page: int, frames: np.ndarray) -> np.ndarray:
+        """(n,) For each of the page's frames (`frame_windows` order) picked by `frames`,
+        whether ink lies over it (`frames_inked`); False for the others."""
+        inked = np.zeros(len(frames), bool)
+        windows = [w for w, f in zip(self._frames[page], frames) if f]
+        inked[frames] = frames_inked(grey, transform, self._blank(page), windows)
+        return inked
 
     def content(self, grey: np.ndarray, page_hint: int | None = None) -> Registration | None:
         """Registration by matching printed content against the blank pages (slow path).

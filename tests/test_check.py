@@ -25,7 +25,7 @@ from scanner.template import Template, parse_template
 FRESH_SEED = random.randrange(1_000_000)
 
 
-@pytest.fixture(scope="module", params=[11, 30912, FRESH_SEED], ids=lambda s: f"seed{s}")
+@pytest.fixture(scope="module", params=[11, 30912, 63914, FRESH_SEED], ids=lambda s: f"seed{s}")
 def scans(request, template: Template, tmp_path_factory) -> Path:
     """Two filled questionnaires, as a sheet feeder scans them, in one PDF."""
     folder = tmp_path_factory.mktemp(f"check{request.param}")
