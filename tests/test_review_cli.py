@@ -22,6 +22,12 @@ from scanner.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ctrl_c_heard() -> None:
+    """Ctrl+C reaches the command as it does from a terminal: a suite started in the
+    background by a shell (`make test &`) ignores it, and so would every child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def out(template, tmp_path_factory, tmp_path):
     return copy_survey(cached_survey(template, tmp_path_factory.getbasetemp()), tmp_path / "out")
@@ -59,7 +65,7 @@ def test_the_command_serves_until_ctrl_c_and_the_csvs_keep_every_decision(out):
     command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out), "--no-browser"]
     # Its own process group, so that Ctrl+C can be sent to it as a terminal does: to the group.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_heard)
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
@@ -92,7 +98,7 @@ def test_the_browser_is_opened_on_a_one_time_address_not_the_token(out, tmp_path
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER": str(browser)}
     command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_heard)
     try:
         token_url = proc.stdout.readline().strip()
         deadline = time.monotonic() + 20
