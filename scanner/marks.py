@@ -493,7 +493,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
     row_outside = statistics.median(b.outside for b in m.boxes)
     shaded = [b for b in ranked if _in_shade(b, row_outside)]
-    stroke = next((b for b in ranked if b not in shaded), ranked[0])
+    stroke = _strongest_unshaded(m.boxes) or ranked[0]
     if not _ghost(stroke, peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
