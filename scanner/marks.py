@@ -36,6 +36,7 @@ How an item is read (numbers in `thresholds`):
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -95,9 +96,8 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     they are left out of every measure."""
     s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
     # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
-    raw = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
-    if printed is not None:
-        raw = np.where(printed, 0.0, raw)
+    seen = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
+    raw = seen if printed is None else np.where(printed, 0.0, seen)
     dark = np.where(raw > NOISE_DARKNESS, raw, 0.0)
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[:, inset:-inset, inset:-inset]
@@ -113,10 +113,44 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
     cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
+    light = (scores >= T.EMPTY_MIN) & (peaks > NOISE_DARKNESS) & (peaks < T.SHARPNESS_PEAK_MAX)
+    sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
+                 if light[k] else None for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       bool(cut_off), round(float(trace), 4), round(float(extent), 2))
-            for code, score, fill, out, peak, cut_off, trace, extent
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents)]
+                       bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp)
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness)]
+
+
+def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
+    """How sharp the edges of the ink in a box are, against the form's print beside it: the
+    steepest darkness gradients of its interior (SHARPNESS_QUANTILE) over its peak, divided
+    by the same of the print around the interior (the box's frame, printed as sharp as the
+    page was scanned). `seen`: one box's darkness crop, print kept; `inset`: the interior's
+    distance from the crop's edge in pixels; `unprinted`: the interior's pixels the form
+    does not print (all when None).
+
+    A pencil line drawn lightly is as sharp as its tip, as the print (near 1, 0.7 and more
+    on generated scans); an eraser smears what it leaves, softening its edges (a ghost
+    0.6). None when no print darker than SHARPNESS_PRINT_MIN lies around the box."""
+    # The interior and the rim around it only: the crop's outer margin is paper.
+    rim = round(T.SHARPNESS_RIM_MM * T.BOX_PX_PER_MM)
+    near = seen[inset - rim:seen.shape[0] - inset + rim, inset - rim:seen.shape[1] - inset + rim]
+    slope = cv2.magnitude(cv2.Sobel(near, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(near, cv2.CV_32F, 0, 1, ksize=3))
+
+    def rim_of(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([values[:rim].ravel(), values[-rim:].ravel(),
+                               values[rim:-rim, :rim].ravel(), values[rim:-rim, -rim:].ravel()])
+
+    print_peak = quantile(rim_of(near), T.SHARPNESS_PRINT_QUANTILE)
+    if print_peak < T.SHARPNESS_PRINT_MIN or peak <= 0:
+        return None
+    inside = slope[rim:-rim, rim:-rim]
+    if unprinted is not None:
+        inside = inside[unprinted]
+    stroke = quantile(inside, T.SHARPNESS_QUANTILE) / peak
+    frame = quantile(rim_of(slope), T.SHARPNESS_QUANTILE) / print_peak
+    return round(stroke / frame, 3) if frame > 0 else None
 
 
 def _interior_share(values: np.ndarray, unprinted: np.ndarray | None) -> np.ndarray:
@@ -228,12 +262,27 @@ def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> di
     rows' strongest boxes (those at a shadow's edge left out), on the page itself (a
     blurred or shaded photo page is lighter than the sheet's other pages), or over the
     sheet when the page has fewer than PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
+    return _page_levels(template, measures, lambda box: box.peak)
+
+
+def page_sharpness_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+    """How sharp the respondent's own strokes are on each page, as `page_peak_levels` tells
+    their darkness: the median `sharpness` of the marked rows' strongest boxes. Known only
+    where the pen is light enough for it to be measured (pencil, SHARPNESS_PEAK_MAX); the
+    scan's resolution and focus set it as much as the pencil does."""
+    return _page_levels(template, measures, lambda box: box.sharpness)
+
+
+def _page_levels(template: Template, measures: dict[str, ItemMeasure],
+                 value: Callable[[BoxMeasure], float | None]) -> dict[int, float]:
+    """The median `value` of the marked rows' strongest unshaded boxes, per page, or over
+    the sheet for a page with fewer than PEAK_MIN_ROWS; empty when no box has it."""
     by_page: dict[int, list[float]] = {}
     for item in template.items:
         m = measures.get(item.id)
         top = _strongest_unshaded(m.boxes) if m and m.boxes else None
-        if top is not None and top.peak is not None and top.score >= T.MARK_MIN:
-            by_page.setdefault(item.page, []).append(top.peak)
+        if top is not None and value(top) is not None and top.score >= T.MARK_MIN:
+            by_page.setdefault(item.page, []).append(value(top))
     every = [peak for peaks in by_page.values() for peak in peaks]
     if not every:
         return {}
@@ -288,11 +337,15 @@ def _confidence(top: float, second: float, empty_t: float, accept_t: float) -> f
     """
     floor, ok = T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE
     c_top = interp(top, (empty_t, accept_t, 2 * accept_t), (floor, ok, 1.0))
-    # The runner-up: at a DOMINANCE-th of the mark it is too close to tell (0.5), at half
-    # that, or empty, it leaves no doubt.
+    return min(c_top, _dominance_confidence(top, second))
+
+
+def _dominance_confidence(top: float, second: float) -> float:
+    """How sure it is that the strongest box's ink (`top`) outweighs the runner-up's: at a
+    DOMINANCE-th of the mark it is too close to tell (0.5), at half that, or empty, it
+    leaves no doubt (1)."""
     dominance = top / second if second > 0 else float("inf")
-    c_second = min(max(0.5 * dominance / T.DOMINANCE, 0.0), 1.0)
-    return min(c_top, c_second)
+    return min(max(0.5 * dominance / T.DOMINANCE, 0.0), 1.0)
 
 
 def _pen_confidence(box: BoxMeasure, peak_level: float | None) -> float:
@@ -434,6 +487,25 @@ def sheet_light_hand(template: Template, measures: dict[str, ItemMeasure], peaks
     return rows >= T.LIGHT_HAND_ROWS
 
 
+def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sharpness: float | None) -> float:
+    """How sure it is that a light trace alone in its row is a pencil tick drawn lightly,
+    not a rubbed-out one's ghost, told by its shape: on a page written in pencil (its pen
+    under GHOST_PEN_MIN), a stroke (longer than a dot, DOT_EXTENT_MM) whose darkest ink is
+    INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
+    own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at INTACT_SHARPNESS
+    of theirs, LIGHT_TICK_CONFIDENCE from INTACT_SHARPNESS_SURE. An eraser smears what it
+    leaves: a ghost's edges are softer. 0 when any of it is unknown or out of range.
+    Monotone: sharper edges never lower it."""
+    if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
+            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM):
+        return 0.0
+    low, high = T.INTACT_PEAK_RELATIVE
+    relative = box.sharpness / stroke_sharpness
+    if not low * pen_peak <= box.peak < high * pen_peak or relative < T.INTACT_SHARPNESS:
+        return 0.0
+    return interp(relative, (T.INTACT_SHARPNESS, T.INTACT_SHARPNESS_SURE), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
 def light_tick_confidence(score: float, accept_t: float) -> float:
     """The confidence of a light tick read on a light hand's sheet: OK_CONFIDENCE at
     FAINT_ACCEPT, rising with its ink to LIGHT_TICK_CONFIDENCE where a lone mark is read
@@ -481,10 +553,11 @@ def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> d
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
-                light_hand: bool = False) -> FieldResult:
+                light_hand: bool = False, stroke_sharpness: float | None = None) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
     (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
-    `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`)."""
+    `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`;
+    `stroke_sharpness`: how sharp their strokes are on the page, `page_sharpness_levels`)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -532,6 +605,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if light_hand and not overshoots and light_tick(top, peak_level):
             # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
             return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))
+        intact = min(intact_stroke_confidence(top, peak_level, stroke_sharpness), _dominance_confidence(top.score, second))
+        if not overshoots and intact >= T.OK_CONFIDENCE:
+            # A light stroke whose edges are as sharp as the respondent's pencil strokes:
+            # pressed lightly, not smeared by an eraser.
+            evidence.update(sharpness=top.sharpness, stroke_sharpness=round(stroke_sharpness or 0.0, 3))
+            return result(Status.OK, str(top.code), intact)
         if top.score >= accept:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
@@ -626,7 +705,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[s
     level, fills = sheet_mark_level(values), sheet_fills(values)
     empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
     light_hand = sheet_light_hand(template, measures, peaks)
+    sharpness = page_sharpness_levels(template, measures)
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
-                             peaks.get(by_id[iid].page), light_hand)
+                             peaks.get(by_id[iid].page), light_hand, sharpness.get(by_id[iid].page))
             for iid, m in measures.items()}

@@ -76,6 +76,11 @@ class BoxMeasure:
     """How far the box's ink spreads, in mm (the longer side of what its pixels at least half
     as dark as its `peak` span): a dot or a dust grain 1.5 mm or less, a stroke more. None in
     readings stored before it was measured."""
+    sharpness: float | None = None
+    """How sharp the edges of a light box's ink are against the form's print around it
+    (`marks.stroke_sharpness`): near 1 for a pencil line however lightly drawn, lower for a
+    rubbed-out tick's smeared ghost. Measured only on boxes lighter than a dark pen
+    (SHARPNESS_PEAK_MAX); None on others, and in readings stored before it was measured."""
 
 
 @dataclass(frozen=True)

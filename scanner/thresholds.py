@@ -287,6 +287,39 @@ hard batches, and on the pencil pages of 3 fresh batches of 24, seeds 739482753,
 655537991, 294026591), so the window starts a sixth above it; a ghost lifted by a dust grain
 measured 0.63, a dust grain alone in a box 0.6 to 1.3, above the window. Under 0.36 a
 light tick is as light as a ghost, and a person decides."""
+SHARPNESS_PEAK_MAX = 0.6
+"""A box's stroke sharpness (`marks.stroke_sharpness`) is measured only when it holds
+ink (EMPTY_MIN) whose darkest is under this (GHOST_PEN_MIN): a faint or light mark whose
+reading may hang on it. A dark pen's strokes need no such look, and 9 boxes in 10 are
+spared its cost."""
+SHARPNESS_RIM_MM = 1.25
+SHARPNESS_PRINT_QUANTILE = 0.95
+SHARPNESS_PRINT_MIN = 0.2
+SHARPNESS_QUANTILE = 0.98
+"""The print a stroke's sharpness is held against lies in a rim this wide around the
+box's interior (its printed frame, 0.75 mm outside the interior, and paper): its darkness
+is this quantile of the rim's (the frame's line), its sharpness the SHARPNESS_QUANTILE
+of the rim's darkness gradients over that; without print this dark around it (a form
+printing no frame) a box's sharpness is not measured. The stroke's sharpness is the same
+quantile of its interior's gradients over its peak: the steepest edges of a tick's 8 mm
+of strokes, over what a pencil's grain or a scan's noise put in a few pixels."""
+INTACT_SHARPNESS = 0.9
+INTACT_SHARPNESS_SURE = 1.0
+INTACT_PEAK_RELATIVE = (0.2, 0.5)
+"""On a page written in pencil, a stroke alone in its row, too light to be read by its ink
+(an "erased?" or "faint" trace), whose edges are INTACT_SHARPNESS as sharp as the
+respondent's own pencil strokes on the page or more (`marks.intact_stroke_confidence`) and
+whose darkest ink is 0.2 to 0.5 of the pencil's, is the answer: a tick pressed lightly,
+at OK_CONFIDENCE rising to LIGHT_TICK_CONFIDENCE at INTACT_SHARPNESS_SURE. An eraser
+smears what it leaves and softens its edges; the lead of a light stroke is as sharp as a
+firm one's. Guards against: faint_pencil sent to review as "erased?" (a pencil tick drawn
+lightly measured 0.79 to 1.10 of the respondent's firm strokes, median 0.97, on the
+non-phone pages of the first 50 questionnaires of seeds 611216245 and 764588028), and
+against reading a rubbed-out tick's ghost (erased, erased_alone) as the answer: ghosts of
+pencil measured 0.54 to 0.84 of the pencil's strokes there; their darkest ink, 0.13 to
+0.23 of the pencil, mostly under the window too. Below 0.2 of the pencil a stroke is a
+few grey levels above the scan's noise, whose edges its sharpness would measure. Not on
+a dark pen's page: its ghosts are told by their darkness (GHOST_PEAK_RELATIVE)."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

@@ -40,6 +40,21 @@ def _tick(box, colour=30, width=3):
     return draw
 
 
+def _rubbed_out_tick(box, colour=215, width=2, smear_mm=0.2):
+    """A tick rubbed out: drawn, then broken (two stretches of its strokes rubbed clean) and
+    smeared by the eraser (blurred), over the page's print (which the eraser leaves)."""
+    x, y, w, h = box
+
+    def draw(image, px):
+        layer = np.full_like(image, 255)
+        _tick(box, colour, width)(layer, px)
+        for gap in ((x + 1.55, y + 3.4), (x + 3.25, y + 2.4)):  # on each stroke
+            cv2.circle(layer, px(*gap), round(0.4 * PX_PER_MM), 255, -1)
+        np.minimum(image, cv2.GaussianBlur(layer, (0, 0), smear_mm * PX_PER_MM), out=image)
+
+    return draw
+
+
 def test_empty_printed_box_measures_nothing(template, agree_item):
     image, transform = _page_with(template, agree_item, lambda image, px: None)
     for option in agree_item.options:
@@ -257,9 +272,10 @@ def test_on_a_noisy_scan_the_same_trace_is_noise(template):
     assert decide_sheet(template, ms)["q16b"].status is Status.BLANK
 
 
-def _read_page(template, page: int, colour_of) -> dict:
+def _read_page(template, page: int, colour_of, rubbed: frozenset = frozenset()) -> dict:
     """A page of `template` with each item's first box ticked in `colour_of(item)` (None:
-    left blank; a pair: a ghost of the second colour in the last box as well), read."""
+    left blank; a pair: a ghost of the second colour in the last box as well), read; the
+    first box of the items in `rubbed` holds a tick of that colour rubbed out."""
     from scanner.marks import measure_page
     from scanner.render import page_raster
 
@@ -270,7 +286,8 @@ def _read_page(template, page: int, colour_of) -> dict:
         colours = colour_of(item)
         for option, colour in zip((item.options[0], item.options[-1]), colours or ()):
             if colour is not None:
-                _tick(option.box_mm, colour=colour, width=2 if colour > 100 else 3)(image, px)
+                draw = _rubbed_out_tick if item.id in rubbed and option is item.options[0] else _tick
+                draw(option.box_mm, colour=colour, width=2 if colour > 100 else 3)(image, px)
     transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
     return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)}), items
 
@@ -296,10 +313,42 @@ def test_a_ghost_with_dust_beside_it_on_a_dark_ink_sheet_is_read_blank(agree_ite
 
 
 def test_erased_tick_alone_on_a_pencil_sheet_still_goes_to_review(template):
-    """On a page ticked in pencil a ghost is as light as a faint pencil tick: a person decides."""
+    """On a page ticked in pencil a ghost is as light as a faint pencil tick, and its
+    smeared, broken strokes say it may be rubbed out: a person decides."""
     ghost_item = "q07b"
-    decided, _ = _read_page(template, 2, lambda item: (215,) if item.id == ghost_item else (125,))
+    decided, _ = _read_page(template, 2, lambda item: (190,) if item.id == ghost_item else (125,),
+                            rubbed=frozenset({ghost_item}))
     assert (decided[ghost_item].status, decided[ghost_item].reason) == (Status.REVIEW, Reason.ERASED)
+
+
+def test_light_intact_pencil_tick_alone_on_a_pencil_sheet_is_the_answer(template):
+    """A pencil tick pressed lightly, as light as a ghost but with the sharp, whole strokes
+    of the respondent's other ticks, is their answer (faint_pencil: 555 of 1,497 items to
+    review on the non-phone pages of 6 seeds went as "erased?")."""
+    light_item = "q07b"
+    decided, _ = _read_page(template, 2, lambda item: (215,) if item.id == light_item else (125,))
+    r = decided[light_item]
+    assert (r.status, r.value) == (Status.OK, "1")
+    assert T.OK_CONFIDENCE <= r.confidence <= T.LIGHT_TICK_CONFIDENCE
+    assert r.evidence["sharpness"] >= T.INTACT_SHARPNESS * r.evidence["stroke_sharpness"]
+
+
+def test_stroke_sharpness_tells_a_light_tick_from_a_rubbed_out_one_of_as_much_ink(template, agree_item):
+    """Both hold about as much ink; the intact stroke's edges are as sharp as a firm pencil
+    tick's, the smeared and broken one's far softer."""
+    boxes = [o.box_mm for o in agree_item.options]
+
+    def draw(image, px):
+        _tick(boxes[0], colour=125, width=2)(image, px)  # firm pencil
+        _tick(boxes[1], colour=215, width=2)(image, px)  # pressed lightly
+        _rubbed_out_tick(boxes[2], colour=190, width=2)(image, px)
+
+    image, transform = _page_with(template, agree_item, draw)
+    firm, light, rubbed = (measure_box(image, transform, o.box_mm, o.code) for o in agree_item.options[:3])
+    assert light.score == pytest.approx(rubbed.score, rel=0.15)
+    assert light.peak == pytest.approx(rubbed.peak, rel=0.3)
+    assert light.sharpness >= T.INTACT_SHARPNESS * firm.sharpness
+    assert rubbed.sharpness < 0.8 * T.INTACT_SHARPNESS * firm.sharpness
 
 
 def test_light_trace_overshooting_its_box_on_a_dark_ink_sheet_is_not_read_as_rubbed_out(agree_item):
@@ -815,14 +864,16 @@ def test_overflow_confidence_grows_with_the_ink_beside_the_box_and_in_it(agree_i
     assert overflow_confidence(BoxMeasure(1, 0.02, 0.2, 0.3, 0.8), 0.0, None) == 0.0
 
 
-def _pencil_page(template, light_rows: tuple[str, ...]) -> tuple[dict, dict]:
+def _pencil_page(template, light_rows: tuple[str, ...], smeared: bool = False) -> tuple[dict, dict]:
     """Page 2 ticked in pencil, but for `light_rows` ticked far lighter (0.39 of the pencil
-    at its darkest) and q07c holding a rubbed-out pencil tick's ghost (0.2 of it)."""
-    def ink(colour):
-        return lambda image, px, box: _tick(box, colour=colour, width=2)(image, px)
+    at its darkest; `smeared`: their strokes smeared and broken as an eraser leaves them)
+    and q07c holding a rubbed-out pencil tick's ghost, smeared and broken."""
+    def ink(colour, draw=_tick):
+        return lambda image, px, box: draw(box, colour=colour, width=2)(image, px)
 
-    draw = {i: ink(205 if i in light_rows else 125) for i in ("q04", "q05", "q06", "q07a", "q07b", "q07d")}
-    return _page_of_ticks_with(template, draw | {"q07c": ink(228)})
+    light = ink(200, _rubbed_out_tick) if smeared else ink(205)
+    draw = {i: light if i in light_rows else ink(125) for i in ("q04", "q05", "q06", "q07a", "q07b", "q07d")}
+    return _page_of_ticks_with(template, draw | {"q07c": ink(205, _rubbed_out_tick)})
 
 
 def test_a_light_pencil_tick_alone_is_the_answer_on_a_sheet_ticked_lightly_at_times(template):
@@ -840,8 +891,9 @@ def test_a_light_pencil_tick_alone_is_the_answer_on_a_sheet_ticked_lightly_at_ti
 
 
 def test_a_light_pencil_tick_on_a_sheet_with_few_goes_to_review(template):
-    """Two light ticks are no habit: either may be a rubbed-out answer."""
-    _, decided = _pencil_page(template, ("q06", "q07a"))
+    """Two light ticks are no habit: with strokes smeared as an eraser leaves them, either
+    may be a rubbed-out answer."""
+    _, decided = _pencil_page(template, ("q06", "q07a"), smeared=True)
     assert all((decided[i].status, decided[i].reason) == (Status.REVIEW, Reason.ERASED) for i in ("q06", "q07a"))
 
 
