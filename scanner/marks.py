@@ -130,9 +130,10 @@ def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.nd
     distance from the crop's edge in pixels; `unprinted`: the interior's pixels the form
     does not print (all when None).
 
-    A pencil line drawn lightly is as sharp as its tip, as the print (near 1, 0.7 and more
-    on generated scans); an eraser smears what it leaves, softening its edges (a ghost
-    0.6). None when no print darker than SHARPNESS_PRINT_MIN lies around the box."""
+    A pencil line drawn lightly is as sharp as its tip, as a firm one (on generated scans
+    0.6 to 0.9, the scan's resolution and focus setting it as much as the pencil); an
+    eraser smears what it leaves, softening its edges (a ghost 0.4 to 0.7). None when no
+    print darker than SHARPNESS_PRINT_MIN lies around the box."""
     # The interior and the rim around it only: the crop's outer margin is paper.
     rim = round(T.SHARPNESS_RIM_MM * T.BOX_PX_PER_MM)
     near = seen[inset - rim:seen.shape[0] - inset + rim, inset - rim:seen.shape[1] - inset + rim]

@@ -303,7 +303,7 @@ of the rim's darkness gradients over that; without print this dark around it (a 
 printing no frame) a box's sharpness is not measured. The stroke's sharpness is the same
 quantile of its interior's gradients over its peak: the steepest edges of a tick's 8 mm
 of strokes, over what a pencil's grain or a scan's noise put in a few pixels."""
-INTACT_SHARPNESS = 0.9
+INTACT_SHARPNESS = 0.92
 INTACT_SHARPNESS_SURE = 1.0
 INTACT_PEAK_RELATIVE = (0.2, 0.5)
 """On a page written in pencil, a stroke alone in its row, too light to be read by its ink
@@ -312,14 +312,16 @@ respondent's own pencil strokes on the page or more (`marks.intact_stroke_confid
 whose darkest ink is 0.2 to 0.5 of the pencil's, is the answer: a tick pressed lightly,
 at OK_CONFIDENCE rising to LIGHT_TICK_CONFIDENCE at INTACT_SHARPNESS_SURE. An eraser
 smears what it leaves and softens its edges; the lead of a light stroke is as sharp as a
-firm one's. Guards against: faint_pencil sent to review as "erased?" (a pencil tick drawn
-lightly measured 0.79 to 1.10 of the respondent's firm strokes, median 0.97, on the
-non-phone pages of the first 50 questionnaires of seeds 611216245 and 764588028), and
-against reading a rubbed-out tick's ghost (erased, erased_alone) as the answer: ghosts of
-pencil measured 0.54 to 0.84 of the pencil's strokes there; their darkest ink, 0.13 to
-0.23 of the pencil, mostly under the window too. Below 0.2 of the pencil a stroke is a
-few grey levels above the scan's noise, whose edges its sharpness would measure. Not on
-a dark pen's page: its ghosts are told by their darkness (GHOST_PEAK_RELATIVE)."""
+firm one's. Guards against: faint_pencil sent to review as "erased?" (on the non-phone
+pages of the first 50 questionnaires of seeds 611216245, 764588028, 611698323, 15547345,
+837820416, 556142372, pencil ticks drawn lightly measured 0.66 to 1.15 of the
+respondent's firm strokes, median 0.96, and firm ones 0.77 to 1.26), and against reading
+a rubbed-out tick's ghost (erased, erased_alone) as the answer: ghosts of pencil that are
+strokes measured 0.48 to 0.86 there (median 0.75; at 150 dpi, where a scan softens every
+edge, 0.8 to 0.86), and their darkest ink 0.13 to 0.28 of the pencil. Below 0.2 of the
+pencil a stroke is a few grey levels above the scan's noise, whose edges its sharpness
+would measure; above 0.5 a dust grain or a ghost lifted by one. Not on a dark pen's page:
+its ghosts are told by their darkness (GHOST_PEAK_RELATIVE)."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
