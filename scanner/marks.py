@@ -594,6 +594,17 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             status, reason = Status.REVIEW, Reason.LOW_CONFIDENCE
         return FieldResult(item.id, value, status, round(confidence, 3), reason, evidence)
 
+    def _intact(top: BoxMeasure) -> FieldResult | None:
+        """`top` read as a light stroke whose edges are as sharp as the respondent's pencil
+        strokes, pressed lightly, not smeared by an eraser, with far more ink than the
+        runner-up (`intact_stroke_confidence`, `_dominance_confidence`); None when it is not one."""
+        confidence = min(intact_stroke_confidence(top, peak_level, stroke_sharpness),
+                         _dominance_confidence(top.score, second))
+        if overshoots or confidence < T.OK_CONFIDENCE:
+            return None
+        evidence.update(sharpness=top.sharpness, stroke_sharpness=round(stroke_sharpness or 0.0, 3))
+        return result(Status.OK, str(top.code), confidence)
+
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
         accept = accept_t
@@ -606,12 +617,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if light_hand and not overshoots and light_tick(top, peak_level):
             # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
             return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))
-        intact = min(intact_stroke_confidence(top, peak_level, stroke_sharpness), _dominance_confidence(top.score, second))
-        if not overshoots and intact >= T.OK_CONFIDENCE:
-            # A light stroke whose edges are as sharp as the respondent's pencil strokes:
-            # pressed lightly, not smeared by an eraser.
-            evidence.update(sharpness=top.sharpness, stroke_sharpness=round(stroke_sharpness or 0.0, 3))
-            return result(Status.OK, str(top.code), intact)
+        intact = _intact(top)
+        if intact is not None:
+            return intact
         if top.score >= accept:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
@@ -649,6 +657,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]
+        # Beside a fainter trace (dust, show-through, a ghost), an intact light stroke with
+        # far more ink is the answer: a double tick's two hold ink alike.
+        intact = None if item.multiple or top in shaded or len(faint) == 1 else _intact(top)
+        if intact is not None:
+            return intact
         if len(faint) > 1 or overshoots or item.multiple or top in shaded:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
                           Reason.OUTSIDE if overshoots else Reason.FAINT)

@@ -333,6 +333,18 @@ def test_light_intact_pencil_tick_alone_on_a_pencil_sheet_is_the_answer(template
     assert r.evidence["sharpness"] >= T.INTACT_SHARPNESS * r.evidence["stroke_sharpness"]
 
 
+@pytest.mark.parametrize(("sharpness", "expected"), [(0.75, (Status.OK, "1")), (0.6, (Status.REVIEW, "1"))])
+def test_light_intact_tick_beside_a_fainter_trace_is_the_answer(agree_item, sharpness, expected):
+    """Seed 15547345, s0045 q07c: a faint pencil tick (0.028 of ink, 0.24 of the pencil at
+    its darkest) beside a speck a quarter as inked went to review as faint. As sharp as the
+    respondent's strokes (0.78 on the page) it is the answer; a smeared one stays in review."""
+    boxes = (BoxMeasure(1, 0.0276, 0.2, 0.0, 0.1285, extent=3.5, sharpness=sharpness),
+             BoxMeasure(2, 0.007, 0.05, 0.0, 0.0773, extent=1.0, sharpness=0.6),
+             *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (3, 4, 5)))
+    r = decide_item(agree_item, ItemMeasure("q07c", boxes), 0.1, False, True, 0.004, 0.5454, stroke_sharpness=0.78)
+    assert (r.status, r.value) == expected
+
+
 def test_stroke_sharpness_tells_a_light_tick_from_a_rubbed_out_one_of_as_much_ink(template, agree_item):
     """Both hold about as much ink; the intact stroke's edges are as sharp as a firm pencil
     tick's, the smeared and broken one's far softer."""
