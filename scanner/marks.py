@@ -14,7 +14,9 @@ How an item is read (numbers in `thresholds`):
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
   as dark as the pen (STROKE_PEAK_RELATIVE) is read from STROKE_MIN of ink (a dot, a tick
   run mostly out of its box); on a pencil page, a light tick (LIGHT_TICK_PEAK of the
-  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them;
+  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them, and so
+  is a light stroke (INTACT_PEAK_RELATIVE of the pencil) whose edges are INTACT_SHARPNESS
+  as sharp as the respondent's own pencil strokes on the page: an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
@@ -284,7 +286,7 @@ def _page_levels(template: Template, measures: dict[str, ItemMeasure],
         top = _strongest_unshaded(m.boxes) if m and m.boxes else None
         if top is not None and value(top) is not None and top.score >= T.MARK_MIN:
             by_page.setdefault(item.page, []).append(value(top))
-    every = [peak for peaks in by_page.values() for peak in peaks]
+    every = [v for values in by_page.values() for v in values]
     if not every:
         return {}
     sheet = float(np.median(every))
