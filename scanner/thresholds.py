@@ -292,6 +292,12 @@ SHARPNESS_PEAK_MAX = 0.6
 ink (EMPTY_MIN) whose darkest is under this (GHOST_PEN_MIN): a faint or light mark whose
 reading may hang on it. A dark pen's strokes need no such look, and 9 boxes in 10 are
 spared its cost."""
+SHARPNESS_MIN_PX_PER_MM = 7.0
+"""Nor on a scan coarser than this (178 dpi): at 150 dpi a pixel (0.17 mm) is wider than
+an eraser's smear widens a stroke, and the scan's own blur hides it. Guards against:
+erased_alone read as the answer (fresh seed 849637068, s0008 q20c: a ghost of pencil at
+150 dpi measured 0.93 of the pencil's strokes, read 3, ok; ghosts at 150 dpi measured 0.8
+to 0.86 on the kept subsets, ghosts at 200 and 300 dpi 0.85 at most)."""
 SHARPNESS_RIM_MM = 1.25
 SHARPNESS_PRINT_QUANTILE = 0.95
 SHARPNESS_PRINT_MIN = 0.2

@@ -345,6 +345,20 @@ def test_light_intact_tick_beside_a_fainter_trace_is_the_answer(agree_item, shar
     assert (r.status, r.value) == expected
 
 
+def test_stroke_sharpness_is_not_measured_on_a_coarse_scan(template, agree_item):
+    """At 150 dpi the scan's own blur hides an eraser's smear: a ghost of pencil measured as
+    sharp as the pencil's strokes there and was read as the answer (fresh seed 849637068,
+    s0008 q20c), so the shape is not measured and a light trace goes to review."""
+    box = agree_item.options[1].box_mm
+    image, _ = _page_with(template, agree_item, lambda image, px: _tick(box, colour=215, width=2)(image, px))
+    coarse = cv2.resize(image, None, fx=150 / 200, fy=150 / 200, interpolation=cv2.INTER_AREA)
+    s = 150 / 25.4
+    transform = PageTransform.from_array(np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]]))
+    measured = measure_box(coarse, transform, box, 2)
+    assert measured.score > T.EMPTY_MIN and measured.peak < T.SHARPNESS_PEAK_MAX
+    assert measured.sharpness is None
+
+
 def test_stroke_sharpness_tells_a_light_tick_from_a_rubbed_out_one_of_as_much_ink(template, agree_item):
     """Both hold about as much ink; the intact stroke's edges are as sharp as a firm pencil
     tick's, the smeared and broken one's far softer."""
