@@ -112,11 +112,12 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
+    besides = _beside_extents(raw, s)
     cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       bool(cut_off), round(float(trace), 4), round(float(extent), 2))
-            for code, score, fill, out, peak, cut_off, trace, extent
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents)]
+                       bool(cut_off), round(float(trace), 4), round(float(extent), 2), round(float(beside), 2))
+            for code, score, fill, out, peak, cut_off, trace, extent, beside
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, besides)]
 
 
 def _interior_share(values: np.ndarray, unprinted: np.ndarray | None) -> np.ndarray:
@@ -192,6 +193,35 @@ def _outside(dark: np.ndarray, s: float) -> np.ndarray:
     strips = (dark[:, top:bottom, near:far], dark[:, top:bottom, w - far:w - near],
               dark[:, h - far:h - near, near:w - near])
     return np.max([strip.mean(axis=(1, 2)) for strip in strips], axis=0)
+
+
+def _beside_extents(raw: np.ndarray, s: float) -> np.ndarray:
+    """How far the ink beside each box spreads, in mm: the longer side of its largest piece
+    (pixels darker than BESIDE_INK; 0 for none) in the strips where `_outside` looks, left
+    of, right of and below the box, widened to BESIDE_FAR_MM, the side strips from
+    OUTSIDE_NEAR_MM above the box's top (the row's rule lies further up). A piece that
+    reaches the strips' far side or their top end runs on beyond them (a stroke from
+    elsewhere, a mark above the box) and counts as BESIDE_FAR_MM at least. A stroke run out
+    of the box crosses the strips; a dust grain lies in them, a speck."""
+    n, h, w = raw.shape
+    margin = T.PAPER_MARGIN_MM * s
+    near, far = round(margin - T.BESIDE_FAR_MM * s), round(margin - T.OUTSIDE_NEAR_MM * s)
+    top = far
+    ring = np.zeros((h, w), dtype=bool)
+    ring[top:h - near, near:far] = ring[top:h - near, w - far:w - near] = True
+    ring[h - far:h - near, near:w - near] = True
+    edge = np.zeros((h, w), dtype=bool)
+    edge[top:h - near, [near, w - near - 1]] = edge[h - near - 1, near:w - near] = True
+    edge[top, near:far] = edge[top, w - far:w - near] = True
+    ink = ((raw > T.BESIDE_INK) & ring).astype(np.uint8)
+    extents = np.zeros(n)
+    for k in np.flatnonzero(ink.any(axis=(1, 2))):
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(ink[k], connectivity=8)
+        sides = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) / s
+        running = np.unique(labels[edge & (ink[k] > 0)])
+        sides[running] = np.maximum(sides[running], T.BESIDE_FAR_MM)
+        extents[k] = sides[1:].max()
+    return extents
 
 
 def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
@@ -366,6 +396,14 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
             and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
+def specks_beside(box: BoxMeasure) -> bool:
+    """Whether the ink beside `box` is dust specks only: its largest piece spreads
+    BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
+    strips beside it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a
+    faint stroke) is no speck. False when not measured."""
+    return box.beside is not None and 0 < box.beside <= T.BESIDE_SPECK_MM
+
+
 def row_empty_level(empty_t: float, runner_up: float) -> float:
     """The empty level of one row: its page's (`empty_t`), or lower when the row's other
     boxes are clean (EMPTY_NOISE_FACTOR times its runner-up, not under EMPTY_MIN). The
@@ -508,10 +546,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     marked = [b for b in ranked if b.score >= mark_t and b not in shaded]
     row_empty = row_empty_level(empty_t, ranked[1].score if len(ranked) > 1 else 0.0)
     faint = [b for b in ranked if b.score >= row_empty and b not in marked]
-    overshoot = max(m.boxes, key=lambda b: b.outside)
     # Ink beside every box of the row alike is no mark overshooting one box: a crease along
-    # the row, print smeared by motion blur, a photocopy's grey.
-    overshoots = overshoot.outside - row_outside >= T.OUTSIDE_MIN
+    # the row, print smeared by motion blur, a photocopy's grey. Nor is a dust speck beside
+    # a box (seed 611216245, s0091 q15b: a blank row to review for a grain beside box 4).
+    beside = [b for b in m.boxes if b.outside - row_outside >= T.OUTSIDE_MIN and not specks_beside(b)]
+    overshoots = bool(beside)
+    overshoot = max(beside or m.boxes, key=lambda b: b.outside)
     accept_t = max(accept_level(mark_level), empty_t)
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
@@ -529,6 +569,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         pen = _pen_confidence(top, peak_level)
         if top.score >= accept and pen >= T.OK_CONFIDENCE:
             return result(Status.OK, str(top.code), confidence)
+        run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
+        if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):
+            # Too little ink in the box for a lone mark, but a stroke of the pen in it and
+            # much ink beside it: a tick run out of its box, read as the overflow rule reads
+            # one that leaves less in it (seed 611216245: 36 such ticks sent to review as erased?).
+            return result(Status.OK, str(top.code), run_out)
         if light_hand and not overshoots and light_tick(top, peak_level):
             # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
             return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))

@@ -76,6 +76,10 @@ class BoxMeasure:
     """How far the box's ink spreads, in mm (the longer side of what its pixels at least half
     as dark as its `peak` span): a dot or a dust grain 1.5 mm or less, a stroke more. None in
     readings stored before it was measured."""
+    beside: float | None = None
+    """How far the largest piece of ink beside the box spreads, in mm (in the ring where
+    `outside` is looked for, widened to BESIDE_FAR_MM): a stroke run out of the box crosses
+    it, a dust grain is a speck. None in readings stored before it was measured."""
 
 
 @dataclass(frozen=True)
