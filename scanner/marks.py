@@ -396,6 +396,23 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
             and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
+def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
+    """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
+    photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
+    hold ink (EMPTY_MAX or more) within LINE_ROW_SPREAD of their median, none more, each
+    spread across the box (LINE_EXTENT_MM) and far lighter at its darkest than the stroke
+    (LINE_PEAK_RELATIVE). Empty when there is no such line: a second mark in a box
+    stands out of it, by its ink or its darkness."""
+    inked = [b for b in boxes if b is not stroke and b.score >= T.EMPTY_MAX]
+    if len(inked) < T.LINE_ROW_BOXES or stroke.peak is None:
+        return []
+    middle = statistics.median(b.score for b in inked)
+    alike = all(middle / T.LINE_ROW_SPREAD <= b.score <= middle * T.LINE_ROW_SPREAD and b.peak is not None
+                and b.peak < T.LINE_PEAK_RELATIVE * stroke.peak and (b.extent or 0.0) >= T.LINE_EXTENT_MM
+                for b in inked)
+    return inked if alike else []
+
+
 def specks_beside(box: BoxMeasure) -> bool:
     """Whether the ink beside `box` is dust specks only: its largest piece spreads
     BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
@@ -536,10 +553,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
         # hand's), not marked. Nor is a rubbed-out tick's ghost beside it a second mark
-        # (GHOST_PEAK_RELATIVE).
+        # (GHOST_PEAK_RELATIVE), nor a line greyed across the row's boxes alike (a crease).
+        across = line_across(m.boxes, stroke) if _pen_dark(stroke, peak_level) else []
         ranked = [b for b in ranked
                   if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or b in shaded
-                                         or _rubbed_out(b, peak_level))]
+                                         or _rubbed_out(b, peak_level) or b in across)]
     # A box in a shadow's edge is never a mark, only a trace to look at: read as one, it
     # was the answer beside the real faint tick (seed 233276593, s0006 q12a) or beside a
     # tick running out of its box (seed 714153647, s0024 q20a).

@@ -376,6 +376,19 @@ darkness inside); and against reading as an answer the ink beside a box that is 
 tick's: a hair, a crease or a stray mark beside a blank row, a rubbed-out tick's ghost or
 a faint pencil tick in another box (0.084 at most beside the box, and no stroke of the
 pen inside, on those batches), a shadow's edge on a phone photo (its box greyed, `shaded`)."""
+LINE_ROW_BOXES = 3
+LINE_ROW_SPREAD = 1.5
+LINE_PEAK_RELATIVE = 0.65
+LINE_EXTENT_MM = 2.5
+"""Beside a stroke of the pen, LINE_ROW_BOXES or more of a row's other boxes holding ink
+alike (within LINE_ROW_SPREAD of their median, none more), each spread across the box
+(LINE_EXTENT_MM of its 3.5 mm interior) and under LINE_PEAK_RELATIVE of the stroke at its
+darkest, are greyed by a line across the row (`marks.line_across`), not marked. Guards
+against: crease (a fold along a row greyed every box 0.03 to 0.05, 0.25 to 0.35 dark,
+3.5 mm across, beside ticks of 0.15 to 0.3 at 0.5 to 0.9: a single tick read as "more than
+one box marked", 26 of 1,497 reviews on the feeder and greyscale pages of the 6 kept seeds
+of 200); a second tick of the pen is as dark as the first (0.9 to 1.1 of it), a faint one
+on the line holds the line's ink and its own, more than LINE_ROW_SPREAD times the line's."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
