@@ -114,15 +114,17 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
+    besides = _beside_extents(raw, s)
     cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
     light = ((scores >= T.EMPTY_MIN) & (peaks > NOISE_DARKNESS) & (peaks < T.SHARPNESS_PEAK_MAX)
              & (transform.px_per_mm() >= T.SHARPNESS_MIN_PX_PER_MM))
     sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
                  if light[k] else None for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp)
-            for code, score, fill, out, peak, cut_off, trace, extent, sharp
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness)]
+                       bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
+                       round(float(beside), 2))
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides)]
 
 
 def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
@@ -231,6 +233,35 @@ def _outside(dark: np.ndarray, s: float) -> np.ndarray:
     strips = (dark[:, top:bottom, near:far], dark[:, top:bottom, w - far:w - near],
               dark[:, h - far:h - near, near:w - near])
     return np.max([strip.mean(axis=(1, 2)) for strip in strips], axis=0)
+
+
+def _beside_extents(raw: np.ndarray, s: float) -> np.ndarray:
+    """How far the ink beside each box spreads, in mm: the longer side of its largest piece
+    (pixels darker than BESIDE_INK; 0 for none) in the strips where `_outside` looks, left
+    of, right of and below the box, widened to BESIDE_FAR_MM, the side strips from
+    OUTSIDE_NEAR_MM above the box's top (the row's rule lies further up). A piece that
+    reaches the strips' far side or their top end runs on beyond them (a stroke from
+    elsewhere, a mark above the box) and counts as BESIDE_FAR_MM at least. A stroke run out
+    of the box crosses the strips; a dust grain lies in them, a speck."""
+    n, h, w = raw.shape
+    margin = T.PAPER_MARGIN_MM * s
+    near, far = round(margin - T.BESIDE_FAR_MM * s), round(margin - T.OUTSIDE_NEAR_MM * s)
+    top = far
+    ring = np.zeros((h, w), dtype=bool)
+    ring[top:h - near, near:far] = ring[top:h - near, w - far:w - near] = True
+    ring[h - far:h - near, near:w - near] = True
+    edge = np.zeros((h, w), dtype=bool)
+    edge[top:h - near, [near, w - near - 1]] = edge[h - near - 1, near:w - near] = True
+    edge[top, near:far] = edge[top, w - far:w - near] = True
+    ink = ((raw > T.BESIDE_INK) & ring).astype(np.uint8)
+    extents = np.zeros(n)
+    for k in np.flatnonzero(ink.any(axis=(1, 2))):
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(ink[k], connectivity=8)
+        sides = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) / s
+        running = np.unique(labels[edge & (ink[k] > 0)])
+        sides[running] = np.maximum(sides[running], T.BESIDE_FAR_MM)
+        extents[k] = sides[1:].max()
+    return extents
 
 
 def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
@@ -424,6 +455,31 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
             and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
+def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
+    """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
+    photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
+    hold ink (EMPTY_MAX or more) within LINE_ROW_SPREAD of their median, none more, each
+    spread across the box (LINE_EXTENT_MM) and far lighter at its darkest than the stroke
+    (LINE_PEAK_RELATIVE). Empty when there is no such line: a second mark in a box
+    stands out of it, by its ink or its darkness."""
+    inked = [b for b in boxes if b is not stroke and b.score >= T.EMPTY_MAX]
+    if len(inked) < T.LINE_ROW_BOXES or stroke.peak is None:
+        return []
+    middle = statistics.median(b.score for b in inked)
+    alike = all(middle / T.LINE_ROW_SPREAD <= b.score <= middle * T.LINE_ROW_SPREAD and b.peak is not None
+                and b.peak < T.LINE_PEAK_RELATIVE * stroke.peak and (b.extent or 0.0) >= T.LINE_EXTENT_MM
+                for b in inked)
+    return inked if alike else []
+
+
+def specks_beside(box: BoxMeasure) -> bool:
+    """Whether the ink beside `box` is dust specks only: its largest piece spreads
+    BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
+    strips beside it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a
+    faint stroke) is no speck. False when not measured."""
+    return box.beside is not None and 0 < box.beside <= T.BESIDE_SPECK_MM
+
+
 def row_empty_level(empty_t: float, runner_up: float) -> float:
     """The empty level of one row: its page's (`empty_t`), or lower when the row's other
     boxes are clean (EMPTY_NOISE_FACTOR times its runner-up, not under EMPTY_MIN). The
@@ -576,20 +632,23 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a
         # hand's), not marked. Nor is a rubbed-out tick's ghost beside it a second mark
-        # (GHOST_PEAK_RELATIVE).
+        # (GHOST_PEAK_RELATIVE), nor a line greyed across the row's boxes alike (a crease).
+        across = line_across(m.boxes, stroke) if _pen_dark(stroke, peak_level) else []
         ranked = [b for b in ranked
                   if b is stroke or not (b.fill >= T.SHADE_EVENNESS and _ghost(b, peak_level) or b in shaded
-                                         or _rubbed_out(b, peak_level))]
+                                         or _rubbed_out(b, peak_level) or b in across)]
     # A box in a shadow's edge is never a mark, only a trace to look at: read as one, it
     # was the answer beside the real faint tick (seed 233276593, s0006 q12a) or beside a
     # tick running out of its box (seed 714153647, s0024 q20a).
     marked = [b for b in ranked if b.score >= mark_t and b not in shaded]
     row_empty = row_empty_level(empty_t, ranked[1].score if len(ranked) > 1 else 0.0)
     faint = [b for b in ranked if b.score >= row_empty and b not in marked]
-    overshoot = max(m.boxes, key=lambda b: b.outside)
     # Ink beside every box of the row alike is no mark overshooting one box: a crease along
-    # the row, print smeared by motion blur, a photocopy's grey.
-    overshoots = overshoot.outside - row_outside >= T.OUTSIDE_MIN
+    # the row, print smeared by motion blur, a photocopy's grey. Nor is a dust speck beside
+    # a box (seed 611216245, s0091 q15b: a blank row to review for a grain beside box 4).
+    beside = [b for b in m.boxes if b.outside - row_outside >= T.OUTSIDE_MIN and not specks_beside(b)]
+    overshoots = bool(beside)
+    overshoot = max(beside or m.boxes, key=lambda b: b.outside)
     accept_t = max(accept_level(mark_level), empty_t)
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
@@ -618,6 +677,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         pen = _pen_confidence(top, peak_level)
         if top.score >= accept and pen >= T.OK_CONFIDENCE:
             return result(Status.OK, str(top.code), confidence)
+        run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
+        if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):
+            # Too little ink in the box for a lone mark, but a stroke of the pen in it and
+            # much ink beside it: a tick run out of its box, read as the overflow rule reads
+            # one that leaves less in it (seed 611216245: 36 such ticks sent to review as erased?).
+            return result(Status.OK, str(top.code), run_out)
         if light_hand and not overshoots and light_tick(top, peak_level):
             # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
             return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))

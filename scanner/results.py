@@ -81,6 +81,10 @@ class BoxMeasure:
     (`marks.stroke_sharpness`): near 1 for a pencil line however lightly drawn, lower for a
     rubbed-out tick's smeared ghost. Measured only on boxes lighter than a dark pen
     (SHARPNESS_PEAK_MAX); None on others, and in readings stored before it was measured."""
+    beside: float | None = None
+    """How far the largest piece of ink beside the box spreads, in mm (in the ring where
+    `outside` is looked for, widened to BESIDE_FAR_MM): a stroke run out of the box crosses
+    it, a dust grain is a speck. None in readings stored before it was measured."""
 
 
 @dataclass(frozen=True)

@@ -377,6 +377,27 @@ OUTSIDE_NEAR_MM = 0.5
 OUTSIDE_FAR_MM = 1.3
 """The strips beside and below a box where an overshooting mark is looked for: clear of
 the printed border and of the option label printed 2 mm to the right."""
+BESIDE_FAR_MM = 1.6
+BESIDE_INK = 0.12
+"""Ink beside a box is measured piece by piece (`BoxMeasure.beside`) out to this far from
+it: the strips of OUTSIDE_NEAR_MM..OUTSIDE_FAR_MM widened, short of the option label 2 mm
+to the right; a rule 1.6 mm below, or a box stacked 2 mm below, brought into them by
+registration is a long piece, and the row goes to review as before. Pixels darker than
+BESIDE_INK count (a pencil's stroke is 0.25 and darker, paper noise under 0.08). At
+1.4 mm, a third of the dust grains beside blank rows' boxes (1.2 to 1.6 mm off them) were
+cut by the strips' edge and taken for strokes running on."""
+BESIDE_SPECK_MM = 0.9
+"""Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less,
+none running on past the strips, is dust specks, not a mark run out of the box
+(`marks.specks_beside`): the row is read as if nothing lay beside it. Guards against:
+dust and a staple's specks beside a blank row's box sent to review as "a mark runs
+outside the box" (65 of 1,497 reviews on the feeder and greyscale pages of the 6 kept
+seeds of 200; their grains measured 0.38 to 0.88 mm, 43 of the 65 rows specks only; the
+rest lighter grey, a crease or a hair: review as before). Of the 1,546 ticks run out of
+their box on those seeds (every scenario), the 62 sent to review there measured 1.6 mm
+and up; 39 left only a tip in the strips (0.88 to 1.0 mm), each with 0.06 or more ink in
+its box, read from it. Ink lighter than BESIDE_INK only (show-through, a photocopy's grey,
+a faint stroke) is no speck: review as before."""
 OUTSIDE_MIN = 0.015
 """Ink in those strips above this, more than the row's boxes have there on the median,
 with nothing marked inside any box, sends the item to review. Around 38,000 unmarked
@@ -398,6 +419,19 @@ darkness inside); and against reading as an answer the ink beside a box that is 
 tick's: a hair, a crease or a stray mark beside a blank row, a rubbed-out tick's ghost or
 a faint pencil tick in another box (0.084 at most beside the box, and no stroke of the
 pen inside, on those batches), a shadow's edge on a phone photo (its box greyed, `shaded`)."""
+LINE_ROW_BOXES = 3
+LINE_ROW_SPREAD = 1.5
+LINE_PEAK_RELATIVE = 0.65
+LINE_EXTENT_MM = 2.5
+"""Beside a stroke of the pen, LINE_ROW_BOXES or more of a row's other boxes holding ink
+alike (within LINE_ROW_SPREAD of their median, none more), each spread across the box
+(LINE_EXTENT_MM of its 3.5 mm interior) and under LINE_PEAK_RELATIVE of the stroke at its
+darkest, are greyed by a line across the row (`marks.line_across`), not marked. Guards
+against: crease (a fold along a row greyed every box 0.03 to 0.05, 0.25 to 0.35 dark,
+3.5 mm across, beside ticks of 0.15 to 0.3 at 0.5 to 0.9: a single tick read as "more than
+one box marked", 26 of 1,497 reviews on the feeder and greyscale pages of the 6 kept seeds
+of 200); a second tick of the pen is as dark as the first (0.9 to 1.1 of it), a faint one
+on the line holds the line's ink and its own, more than LINE_ROW_SPREAD times the line's."""
 DOMINANCE = 3.0
 """When one box is marked and another is faint, the mark wins only if it has this many
 times the ink; otherwise a person decides. Guards against: erased (a ghost beside the
