@@ -22,7 +22,9 @@ re-scan to the cluster at that place in colour. A sheet in no cluster big enough
 the colour of the calibrated cluster (or typed colour, the light taken away) it is
 clearly nearest to.
 
-A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have.
+A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have,
+counting pages in a cluster in doubt about that colour when the sheet's pages under the
+other light are in a matched cluster of it (a sheet is on one paper).
 Greyscale sheets and sheets given `--programme` keep their per-sheet result.
 """
 
@@ -33,6 +35,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -100,6 +103,20 @@ class Cluster:
     @property
     def sheets(self) -> int:
         return len({p.sheet_id for p in self.pages})
+
+    @cached_property
+    def members(self) -> frozenset[str]:
+        """Its pages' content hashes (a sheet in no cluster is told by one, not in it)."""
+        return frozenset(p.content_hash for p in self.pages)
+
+    @property
+    def in_doubt(self) -> set[str]:
+        """The template colours a cluster flagged for competing (or for lying between two
+        colours) may be, besides an unknown one: the one it was matched to and its rival's.
+        Empty for a cluster in no such doubt (unflagged, or matching no colour)."""
+        if self.flag not in (ClusterFlag.COMPETING, ClusterFlag.BETWEEN):
+            return set()
+        return {c for c in (self.colour, self.rival.colour if self.rival else None) if c}
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -497,6 +514,7 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence["clusters"] = clusters
     if votes:
         colour, n = votes.most_common(1)[0]
+        n += _settled_elsewhere(pages, outcomes, colour)
         if n >= T.COLOUR_PAGES_AGREE * len(pages):
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
@@ -515,6 +533,22 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence.update(colour=None, colour_reason=why)
     return replace(current, value="", status=Status.REVIEW, confidence=0.0,
                    reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
+
+
+def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str) -> int:
+    """How many of a sheet's unresolved pages its pages under the other light settle as
+    `colour`: pages in a cluster in doubt between `colour` and another (or an unknown
+    one), when the sheet's pages under the other light are members of a cluster matched to
+    `colour` and not flagged. A sheet is on one paper, so the other light's clusters say
+    which of the two it is (a phone photo's cast leaves its blue pages between blue and
+    white, while the same sheet's scans are plainly in the blue cluster). A sheet under
+    the other light only by nearness (in no cluster, or told by a typed colour) settles
+    nothing."""
+    settled = {p.light for p, (name, cluster) in zip(pages, outcomes)
+               if name == colour and cluster is not None and not cluster.flag and p.content_hash in cluster.members}
+    return sum(name is None and cluster is not None and colour in cluster.in_doubt
+               and any(light != p.light for light in settled)
+               for p, (name, cluster) in zip(pages, outcomes))
 
 
 def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:
