@@ -397,3 +397,52 @@ def test_a_doubtful_cluster_is_settled_only_by_pages_in_a_matched_cluster(templa
     assert calibration.page_outcome(own[0])[0] == "yellow" and calibration.loose == 1
     result = calibrated(papers + own, template, calibration)[own[0].sheet_id]
     assert (result.status, result.value) == (Status.REVIEW, "")
+
+
+# --- a sheet in no cluster, between a colour and white -------------------------------------
+
+SEED_611216245 = [("yellow", (90.1, -8.0, 39.2), 6), ("pink", (81.4, 18.8, -8.0), 6), ("blue", (80.7, -3.9, -14.1), 6),
+                  ("green", (85.6, -19.4, 14.9), 6), ("white", (95.1, 0.6, -2.2), 6)]
+"""The scanned clusters of seed 611216245 (200 questionnaires, every effect on)."""
+
+
+def _with_sheets(template, reams, sheets: list[tuple[str, tuple]], seed: int) -> tuple[dict, dict]:
+    """Reams (truly `name`, at a Lab colour, of so many sheets) and lone `sheets` (name,
+    Lab), scanned and calibrated: every sheet's programme, and the lone sheets' ids."""
+    rng = np.random.default_rng(seed)
+    papers, lone = [], {}
+    for name, lab, count in reams:
+        papers += ream(name, np.array(lab), count, rng)[0]
+    for name, lab in sheets:
+        p, t = ream(name, np.array(lab), 1, rng)
+        papers, lone = papers + p, lone | {p[0].sheet_id: (name, lab)}
+    return calibrated(papers, template, calibrate(papers, template)), lone
+
+
+@pytest.mark.parametrize(("truly", "lab"), [("blue", (81.0, 1.9, -8.9)), ("blue", (79.0, 3.2, -11.9)),
+                                           (None, (88.0, 1.9, -8.9))])
+def test_a_sheet_greyed_between_blue_and_white_is_told_by_its_lightness(template, truly, lab):
+    # Seed 611216245: two blue sheets on reams 7.9 and 6.6 DeltaE off blue, towards white,
+    # each in no cluster, as near white as blue in hue, went to review; they are as dark as
+    # the blue cluster, 14 L* below white paper. One as light as neither stays in doubt.
+    results, lone = _with_sheets(template, SEED_611216245, [(str(truly), lab)], 18)
+    (sheet_id,) = lone
+    told = (results[sheet_id].status, results[sheet_id].evidence["colour"])
+    assert told == ((Status.REVIEW, None) if truly is None else (Status.OK, truly)), results[sheet_id].evidence
+    assert all(r.status is Status.OK for s, r in results.items() if s not in lone)
+
+
+SEED_15547345 = [("yellow", (89.6, -8.6, 38.3), 8), ("pink", (81.2, 19.1, -3.9), 8), ("blue", (81.1, -0.7, -13.1), 6),
+                 ("blue", (81.7, -5.2, -17.5), 5), ("green", (84.2, -15.0, 13.3), 8)]
+"""The scanned clusters of seed 15547345: no white one."""
+
+
+@pytest.mark.parametrize("seed", [20, 21])
+def test_a_sheet_as_dark_as_blue_is_never_told_white_by_hue_alone(template, seed):
+    # Seed 15547345, s0195: a blue sheet on a ream 7.7 DeltaE off, greyed towards white,
+    # in no cluster, no white cluster in the batch: nearest white by hue among the typed
+    # colours, its scanned pages were told white though 4 L* darker than the blue cluster
+    # (only its photographed pages, to review, kept the sheet from Agency-wide, `ok`).
+    results, lone = _with_sheets(template, SEED_15547345, [("blue", (77.0, -0.5, -5.8))], seed)
+    (sheet_id,) = lone
+    assert (results[sheet_id].status, results[sheet_id].value) == (Status.REVIEW, ""), results[sheet_id].evidence
