@@ -20,9 +20,12 @@ a person settles them once for the whole batch (`scanner colours OUT --assign
 2=yellow`), a decision kept in the store with who and when, and re-applied after every
 re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
 the colour of the calibrated cluster (or typed colour, the light taken away) it is
-clearly nearest to.
+clearly nearest to, or, scanned between two colours apart in lightness, the one its
+lightness tells.
 
-A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have.
+A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have,
+counting pages in a cluster in doubt about that colour when the sheet's pages under the
+other light are in a matched cluster of it (a sheet is on one paper).
 Greyscale sheets and sheets given `--programme` keep their per-sheet result.
 """
 
@@ -33,6 +36,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -100,6 +104,20 @@ class Cluster:
     @property
     def sheets(self) -> int:
         return len({p.sheet_id for p in self.pages})
+
+    @cached_property
+    def members(self) -> frozenset[str]:
+        """Its pages' content hashes (a sheet in no cluster is told by one, not in it)."""
+        return frozenset(p.content_hash for p in self.pages)
+
+    @property
+    def in_doubt(self) -> set[str]:
+        """The template colours a cluster flagged for competing (or for lying between two
+        colours) may be, besides an unknown one: the one it was matched to and its rival's.
+        Empty for a cluster in no such doubt (unflagged, or matching no colour)."""
+        if self.flag not in (ClusterFlag.COMPETING, ClusterFlag.BETWEEN):
+            return set()
+        return {c for c in (self.colour, self.rival.colour if self.rival else None) if c}
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -199,7 +217,7 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
                                      for p in cluster.pages)
         for cluster in small:
             calibration.loose += cluster.sheets
-            outcome = _nearest_cluster(np.array(cluster.lab), big, calibration.gains[light], template)
+            outcome = _nearest_cluster(cluster, big, calibration.gains[light], template)
             calibration.pages.update((p.content_hash, outcome) for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
     calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
@@ -292,11 +310,12 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Templ
                 return
 
 
-def _by_lightness(cluster: Cluster, other: Cluster, template: Template) -> Cluster | None:
+def _by_lightness(cluster: Cluster, other: Cluster, template: Template,
+                  near: float = T.CALIBRATION_LIGHTNESS_NEAR) -> Cluster | None:
     """Which of two scanned clusters' colours `cluster` is, told by lightness: whether it is
     as light as `other` (another ream of that colour) or as much lighter or darker as its
     own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
-    exposure a few), within CALIBRATION_LIGHTNESS_NEAR of the gap. None when the colours
+    exposure a few), within `near` of the gap. None when the colours
     are alike in lightness, for phone photos (their exposure varies), or when the cluster
     is not clearly at one of the two."""
     lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
@@ -305,7 +324,7 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template) -> Clust
         return None
     to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
     margin = (to_other - to_own) / (to_other + to_own)
-    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN or min(to_own, to_other) > T.CALIBRATION_LIGHTNESS_NEAR * abs(gap):
+    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN or min(to_own, to_other) > near * abs(gap):
         return None
     return cluster if margin > 0 else other
 
@@ -458,13 +477,16 @@ def _check_hue_order(clusters: list[Cluster], refs: dict[str, np.ndarray], gain:
             c.flag = ClusterFlag.ORDER
 
 
-def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
+def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
                      template: Template) -> tuple[str | None, Cluster | None]:
-    """The colour of a sheet in no calibrated cluster (at `lab`): that of the calibrated
+    """The colour of a sheet in no calibrated cluster (`loose`): that of the calibrated
     cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
-    nearer to it than to any other colour (calibrated, or typed, the light taken away), or
-    else when, the light taken away, it is clearly of that colour among the typed ones:
-    two views that agree (a sheet on an odd ream, between the batch's clusters)."""
+    nearer to it than to any other colour (calibrated, or typed, the light taken away);
+    else, on a scan between two colours hue cannot tell apart, the one its lightness tells
+    (`_loose_by_lightness`); else when, the light taken away, it is clearly of that colour
+    among the typed ones: two views that agree (a sheet on an odd ream, between the batch's
+    clusters)."""
+    lab = np.array(loose.lab)
     ab = lab[1:]
     candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
     calibrated = {c.colour for c in clusters if c.colour}
@@ -481,10 +503,36 @@ def _nearest_cluster(lab: np.ndarray, clusters: list[Cluster], gain: np.ndarray,
         return None, cluster
     if d1 <= T.COLOUR_MAX_DISTANCE and margin >= T.COLOUR_MIN_MARGIN:
         return name, cluster
+    second = next((c for c in candidates[1:] if c[1] != name), None)
+    if second is not None and second[0] <= T.COLOUR_MAX_DISTANCE and second[1] is not None:
+        told = _loose_by_lightness(loose, (name, second[1]), clusters, template)
+        if told is not None:
+            return told, cluster if told == name else second[2]
+        if _loose_by_lightness(loose, (name, second[1]), clusters, template, near=math.inf) == second[1]:
+            # Plainly nearer the other's lightness (a ream of blue greyed towards white in
+            # hue is as dark as blue): hue alone is not enough to call it the nearest.
+            return None, cluster
     refs = _references(template)
     if name is not None and chroma_distance(seen, refs[name]) <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(seen, name, refs):
         return name, cluster
     return None, cluster
+
+
+def _loose_by_lightness(loose: Cluster, colours: tuple[str, str], clusters: list[Cluster],
+                        template: Template, near: float = T.CALIBRATION_LIGHTNESS_NEAR) -> str | None:
+    """Which of two colours, both within the unknown-colour limit in hue and neither clear,
+    a sheet in no cluster is, told by its lightness as `_by_lightness` tells a cluster's:
+    as light as a matched cluster of one (the nearer in hue first), or as much lighter or
+    darker as the other colour is than that one (a ream of blue greyed towards white is
+    14 L* darker than white paper; `near` as in `_by_lightness`). None when lightness cannot tell."""
+    ab = np.array(loose.lab[1:])
+    for own, other in (colours, colours[::-1]):
+        matched = [c for c in clusters if c.colour == own and not c.flag]
+        if matched:
+            reference = min(matched, key=lambda c: chroma_distance(ab, np.array(c.lab[1:])))
+            told = _by_lightness(replace(loose, colour=other), reference, template, near)
+            return None if told is None else own if told is reference else other
+    return None
 
 
 def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,
@@ -497,6 +545,7 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence["clusters"] = clusters
     if votes:
         colour, n = votes.most_common(1)[0]
+        n += _settled_elsewhere(pages, outcomes, colour)
         if n >= T.COLOUR_PAGES_AGREE * len(pages):
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
@@ -515,6 +564,22 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence.update(colour=None, colour_reason=why)
     return replace(current, value="", status=Status.REVIEW, confidence=0.0,
                    reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
+
+
+def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str) -> int:
+    """How many of a sheet's unresolved pages its pages under the other light settle as
+    `colour`: pages in a cluster in doubt between `colour` and another (or an unknown
+    one), when the sheet's pages under the other light are members of a cluster matched to
+    `colour` and not flagged. A sheet is on one paper, so the other light's clusters say
+    which of the two it is (a phone photo's cast leaves its blue pages between blue and
+    white, while the same sheet's scans are plainly in the blue cluster). A sheet under
+    the other light only by nearness (in no cluster, or told by a typed colour) settles
+    nothing."""
+    settled = {p.light for p, (name, cluster) in zip(pages, outcomes)
+               if name == colour and cluster is not None and not cluster.flag and p.content_hash in cluster.members}
+    return sum(name is None and cluster is not None and colour in cluster.in_doubt
+               and any(light != p.light for light in settled)
+               for p, (name, cluster) in zip(pages, outcomes))
 
 
 def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:

@@ -332,3 +332,117 @@ def test_a_sheet_between_two_clusters_takes_the_colour_both_views_agree_on(templ
     odd, _ = ream("odd", np.array([74.0, 0.9, -6.5]), 1, rng, PHOTO)
     results = calibrated(papers + odd, template, calibrate(papers + odd, template))
     assert (results[odd[0].sheet_id].status, results[odd[0].sheet_id].evidence["colour"]) == (Status.OK, "blue")
+
+
+# --- a sheet's pages under two lights ------------------------------------------------------
+
+SCANNED = 4
+"""Of a sheet's `PAGES` pages, those scanned; the rest are phone photos."""
+
+
+def two_lights(name: str, scanned: tuple, photographed: tuple, sheets: int, rng: np.random.Generator
+               ) -> tuple[list[PagePaper], dict[str, str]]:
+    """`sheets` questionnaires (truly `name`) whose first `SCANNED` pages are scans of paper
+    seen at Lab `scanned` and whose others are phone photos of it, seen at `photographed`."""
+    papers, truth = [], {}
+    for k in range(sheets):
+        sheet_id = f"{name}-{scanned[1]:.0f}-{photographed[1]:.0f}-{k}"
+        truth[sheet_id] = name
+        for p in range(PAGES):
+            light, lab = (SCAN, scanned) if p < SCANNED else (PHOTO, photographed)
+            seen = lab_of(rgb_of(np.array(lab) + rng.normal(0, 0.5, 3)))
+            papers.append(PagePaper(sheet_id, f"{sheet_id}-{p}", tuple(seen), light))
+    return papers, truth
+
+
+def _two_light_batch(template, seed: int, doubtful: int = 4):
+    """Five sheets of each colour, scanned as typed and photographed under a warm light, and
+    `doubtful` more of yellow whose photos are greyed a long way towards green."""
+    rng = np.random.default_rng(seed)
+    papers, truth = [], {}
+    for c in template.colours:
+        lab = lab_of(c.rgb)
+        p, t = two_lights(c.name, tuple(lab), tuple(warm(lab)), 5, rng)
+        papers, truth = papers + p, truth | t
+    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
+    p, t = two_lights("yellow", tuple(yellow), tuple(warm(yellow + 0.4 * (green - yellow))), doubtful, rng)
+    return papers + p, truth | t, set(t)
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_pages_photographed_in_a_doubtful_cluster_are_settled_by_the_same_sheets_scans(template, seed):
+    # Seeds 556142372 and 837820416 (200 questionnaires, every effect on): 3 or 4 pages of
+    # a sheet photographed in a cluster competing for blue (or yellow), its other pages
+    # scanned in the batch's blue (yellow) cluster; too few agreed, the sheet went to review.
+    papers, truth, greyed = _two_light_batch(template, seed)
+    calibration = calibrate(papers, template)
+    # The batch's view is unchanged: the photographed yellow clusters are for a person to confirm.
+    doubtful = [c for c in calibration.clusters if c.flag]
+    assert {(c.light, c.flag) for c in doubtful} == {(PHOTO, ClusterFlag.COMPETING)}
+    assert greyed < {p.sheet_id for c in doubtful for p in c.pages} <= {s for s in truth if truth[s] == "yellow"}
+    results = calibrated(papers, template, calibration)
+    for sheet_id, result in results.items():
+        assert (result.status, result.evidence["colour"]) == (Status.OK, truth[sheet_id]), result.evidence
+
+
+def test_a_doubtful_cluster_is_settled_only_by_pages_in_a_matched_cluster(template):
+    papers, truth, _ = _two_light_batch(template, 15)
+    # A sheet on a paper of its own, 12 off yellow towards orange when scanned: in no
+    # cluster, nearest yellow; its photos lie in the doubtful cluster. Nearness alone is
+    # no settled colour: the sheet stays to review.
+    yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
+    own, _ = two_lights("own", tuple(yellow + np.array([-1.0, 12.0, -1.0])),
+                        tuple(warm(yellow + 0.4 * (green - yellow))), 1, np.random.default_rng(16))
+    calibration = calibrate(papers + own, template)
+    assert calibration.page_outcome(own[0])[0] == "yellow" and calibration.loose == 1
+    result = calibrated(papers + own, template, calibration)[own[0].sheet_id]
+    assert (result.status, result.value) == (Status.REVIEW, "")
+
+
+# --- a sheet in no cluster, between a colour and white -------------------------------------
+
+SEED_611216245 = [("yellow", (90.1, -8.0, 39.2), 6), ("pink", (81.4, 18.8, -8.0), 6), ("blue", (80.7, -3.9, -14.1), 6),
+                  ("green", (85.6, -19.4, 14.9), 6), ("white", (95.1, 0.6, -2.2), 6)]
+"""The scanned clusters of seed 611216245 (200 questionnaires, every effect on)."""
+
+
+def _with_sheets(template, reams, sheets: list[tuple[str, tuple]], seed: int) -> tuple[dict, dict]:
+    """Reams (truly `name`, at a Lab colour, of so many sheets) and lone `sheets` (name,
+    Lab), scanned and calibrated: every sheet's programme, and the lone sheets' ids."""
+    rng = np.random.default_rng(seed)
+    papers, lone = [], {}
+    for name, lab, count in reams:
+        papers += ream(name, np.array(lab), count, rng)[0]
+    for name, lab in sheets:
+        p, t = ream(name, np.array(lab), 1, rng)
+        papers, lone = papers + p, lone | {p[0].sheet_id: (name, lab)}
+    return calibrated(papers, template, calibrate(papers, template)), lone
+
+
+@pytest.mark.parametrize(("truly", "lab"), [("blue", (81.0, 1.9, -8.9)), ("blue", (79.0, 3.2, -11.9)),
+                                           (None, (88.0, 1.9, -8.9))])
+def test_a_sheet_greyed_between_blue_and_white_is_told_by_its_lightness(template, truly, lab):
+    # Seed 611216245: two blue sheets on reams 7.9 and 6.6 DeltaE off blue, towards white,
+    # each in no cluster, as near white as blue in hue, went to review; they are as dark as
+    # the blue cluster, 14 L* below white paper. One as light as neither stays in doubt.
+    results, lone = _with_sheets(template, SEED_611216245, [(str(truly), lab)], 18)
+    (sheet_id,) = lone
+    told = (results[sheet_id].status, results[sheet_id].evidence["colour"])
+    assert told == ((Status.REVIEW, None) if truly is None else (Status.OK, truly)), results[sheet_id].evidence
+    assert all(r.status is Status.OK for s, r in results.items() if s not in lone)
+
+
+SEED_15547345 = [("yellow", (89.6, -8.6, 38.3), 8), ("pink", (81.2, 19.1, -3.9), 8), ("blue", (81.1, -0.7, -13.1), 6),
+                 ("blue", (81.7, -5.2, -17.5), 5), ("green", (84.2, -15.0, 13.3), 8)]
+"""The scanned clusters of seed 15547345: no white one."""
+
+
+@pytest.mark.parametrize("seed", [20, 21])
+def test_a_sheet_as_dark_as_blue_is_never_told_white_by_hue_alone(template, seed):
+    # Seed 15547345, s0195: a blue sheet on a ream 7.7 DeltaE off, greyed towards white,
+    # in no cluster, no white cluster in the batch: nearest white by hue among the typed
+    # colours, its scanned pages were told white though 4 L* darker than the blue cluster
+    # (only its photographed pages, to review, kept the sheet from Agency-wide, `ok`).
+    results, lone = _with_sheets(template, SEED_15547345, [("blue", (77.0, -0.5, -5.8))], seed)
+    (sheet_id,) = lone
+    assert (results[sheet_id].status, results[sheet_id].value) == (Status.REVIEW, ""), results[sheet_id].evidence
