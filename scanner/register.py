@@ -472,7 +472,7 @@ class Registrar:
         inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
-        inked = cv2.dilate((darkness(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        inked = cv2.dilate((_darker_than_around(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
         return printed, inked, inside > 0
 
@@ -492,6 +492,16 @@ class Registrar:
         if matrix is None:
             return None
         return matrix, int(mask.sum())
+
+
+def _darker_than_around(seen: np.ndarray) -> np.ndarray:
+    """Per-pixel darkness (0 paper, 1 black) of the page drawn at CONTENT_PX_PER_MM against
+    the lightest paper within AGREEMENT_PAPER_MM of it, not the page's as a whole: on a
+    phone photo in uneven light the dim half of the page is darker than the lit half's
+    paper, and measured against that would show every form page's print as inked there."""
+    side = 2 * round(T.AGREEMENT_PAPER_MM * T.CONTENT_PX_PER_MM / 2) + 1
+    paper = np.maximum(cv2.dilate(seen, np.ones((side, side), np.uint8)).astype(np.float32), 1.0)
+    return np.clip((paper - seen.astype(np.float32)) / paper, 0.0, 1.0)
 
 
 # --- Verification: the page's own print where the transform puts it ---------------------
