@@ -628,6 +628,49 @@ def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[Fra
     return offsets
 
 
+def sides_whole(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow],
+                offsets: np.ndarray) -> np.ndarray:
+    """(n,) Whether each window's frame, seen `offsets` (`measure_frames`) from where
+    `transform` puts it, prints every one of its sides there as a line along the side's
+    whole length; False where it was not seen.
+
+    Two lines a box apart are all `measure_frames` asks for, and a box placed a few
+    millimetres off can find them in what lies around it: another box's side running a
+    millimetre into the window, a tick's stroke and a line of text. Neither runs the
+    length of the box: each side is profiled across in SIDE_PARTS parts along it, and
+    every part must show the line at its place, about as dark as the side's typical part.
+    """
+    s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
+    whole = np.zeros(len(windows), bool)
+    for k, (window, offset) in enumerate(zip(windows, offsets)):
+        if np.isnan(offset).any():
+            continue
+        x, y, w, h = window.rect
+        crop = transform.crop(grey, (x + offset[0], y + offset[1], w, h), s, margin_mm=r).astype(np.float32)
+        left, right, top, bottom = window.sides
+        along = [(crop, (r + w) * s - 0.5 if far else r * s - 0.5, h) for far, printed in ((False, left), (True, right))
+                 if printed]
+        along += [(crop.T, (r + h) * s - 0.5 if far else r * s - 0.5, w) for far, printed in ((False, top),
+                                                                                            (True, bottom)) if printed]
+        whole[k] = all(_runs_along(image, at_px, length_mm) for image, at_px, length_mm in along)
+    return whole
+
+
+def _runs_along(crop: np.ndarray, at_px: float, length_mm: float) -> bool:
+    """Whether a line runs down `crop` (cropped VERIFY_REACH_MM around a side `length_mm`
+    long, its rows along the side) at column `at_px`, in each of SIDE_PARTS parts of the
+    side's middle (clear of the sides across it at its ends)."""
+    s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
+    ends = np.linspace((r + T.SIDE_END_SHARE * length_mm) * s, (r + (1 - T.SIDE_END_SHARE) * length_mm) * s,
+                       T.SIDE_PARTS + 1).round().astype(int)
+    profiles = _profiles(np.stack([crop[a:b].mean(axis=0) for a, b in zip(ends[:-1], ends[1:])])[:, None, :], 1)
+    at, reach = round(at_px), round(r * s)
+    peak = profiles[:, max(0, at - 1): at + 2].max(axis=1)
+    floor = profiles[:, max(0, at - reach): at + reach + 1].min(axis=1)
+    line = peak - floor
+    return bool((line >= T.VERIFY_LINE_DARKNESS).all() and line.min() >= T.SIDE_EVEN * np.median(line))
+
+
 def _without_rules(profiles: np.ndarray, before: np.ndarray, after: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """The profiles across a box's sides with every line that runs on past both ends of
     the box (profiled there as `before` and `after`) taken out: a table's rule printed a

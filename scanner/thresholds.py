@@ -41,6 +41,18 @@ VERIFY_LINE_DARKNESS = 0.06
 """A frame side is seen when its profile peaks this dark, and this much above the lightest
 point near it: printed lines measure 0.4-0.9, and 0.2 spread by a 2 mm motion blur."""
 VERIFY_PAIR_MM = 0.6
+SIDE_PARTS = 3
+SIDE_END_SHARE = 0.15
+SIDE_EVEN = 0.5
+"""`scanner template check` takes a box to land on a printed frame only when each of its
+sides is a line in each of SIDE_PARTS parts of its length (its middle, SIDE_END_SHARE of
+it left at either end for the sides across it), each part's line at least SIDE_EVEN of
+the parts' median darkness: a side found among other print rather than printed (a box
+moved 3 mm down a column of boxes, which met the side of the box above over a third of
+its height, and a tick's stroke and a line of text a box apart) is dark in one part and
+not the others, while a tick's stroke across a printed side only darkens one part more.
+Guards against: a box drawn in the wrong place reported as fitting (tests/test_check.py,
+draw 742261 on scans seed 30912: `role:3` moved 3 mm down read 0.34 mm off)."""
 """A box's two parallel sides must agree within this: else one is a tick's stroke. A
 bubble's sides, profiled along their middle three fifths where the circle curves away,
 read some 0.25 mm inside its outline each (a 3.8 mm ○ of a word processor: 0.51 mm
