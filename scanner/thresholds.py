@@ -41,6 +41,11 @@ VERIFY_LINE_DARKNESS = 0.06
 """A frame side is seen when its profile peaks this dark, and this much above the lightest
 point near it: printed lines measure 0.4-0.9, and 0.2 spread by a 2 mm motion blur."""
 VERIFY_PAIR_MM = 0.6
+"""A box's two parallel sides must agree within this: else one is a tick's stroke. A
+bubble's sides, profiled along their middle three fifths where the circle curves away,
+read some 0.25 mm inside its outline each (a 3.8 mm ○ of a word processor: 0.51 mm
+apart). A line taken for a side (a stroke, the side of a box stacked less than this
+below or above) moves the box by at most half of this."""
 SIDE_PARTS = 3
 SIDE_END_SHARE = 0.15
 SIDE_EVEN = 0.5
@@ -53,11 +58,6 @@ its height, and a tick's stroke and a line of text a box apart) is dark in one p
 not the others, while a tick's stroke across a printed side only darkens one part more.
 Guards against: a box drawn in the wrong place reported as fitting (tests/test_check.py,
 draw 742261 on scans seed 30912: `role:3` moved 3 mm down read 0.34 mm off)."""
-"""A box's two parallel sides must agree within this: else one is a tick's stroke. A
-bubble's sides, profiled along their middle three fifths where the circle curves away,
-read some 0.25 mm inside its outline each (a 3.8 mm ○ of a word processor: 0.51 mm
-apart). A line taken for a side (a stroke, the side of a box stacked less than this
-below or above) moves the box by at most half of this."""
 VERIFY_P90_MM = 0.5
 """A page is verified when 90% of its frames lie within this of where the transform puts
 them: the box interior is measured 0.75 mm inside the frame, so the box read is its own.
