@@ -472,7 +472,8 @@ class Registrar:
         inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
-        inked = cv2.dilate((_darker_than_around(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        ink = (_darker_than_around(seen) > T.AGREEMENT_INKED).astype(np.uint8)
+        inked = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
         return printed, inked, inside > 0
 
@@ -496,7 +497,7 @@ class Registrar:
 
 def _darker_than_around(seen: np.ndarray) -> np.ndarray:
     """Per-pixel darkness (0 paper, 1 black) of the page drawn at CONTENT_PX_PER_MM against
-    the lightest paper within AGREEMENT_PAPER_MM of it, not the page's as a whole: on a
+    the lightest paper in a square AGREEMENT_PAPER_MM wide around it, not the page's: on a
     phone photo in uneven light the dim half of the page is darker than the lit half's
     paper, and measured against that would show every form page's print as inked there."""
     side = 2 * round(T.AGREEMENT_PAPER_MM * T.CONTENT_PX_PER_MM / 2) + 1
@@ -648,10 +649,10 @@ def sides_whole(grey: np.ndarray, transform: PageTransform, windows: list[FrameW
         x, y, w, h = window.rect
         crop = transform.crop(grey, (x + offset[0], y + offset[1], w, h), s, margin_mm=r).astype(np.float32)
         left, right, top, bottom = window.sides
-        along = [(crop, (r + w) * s - 0.5 if far else r * s - 0.5, h) for far, printed in ((False, left), (True, right))
-                 if printed]
-        along += [(crop.T, (r + h) * s - 0.5 if far else r * s - 0.5, w) for far, printed in ((False, top),
-                                                                                            (True, bottom)) if printed]
+        near, far_x, far_y = r * s - 0.5, (r + w) * s - 0.5, (r + h) * s - 0.5
+        # The crop's rows run along its upright sides, the transposed crop's along the level ones.
+        along = [(crop, at, h) for at, printed in ((near, left), (far_x, right)) if printed]
+        along += [(crop.T, at, w) for at, printed in ((near, top), (far_y, bottom)) if printed]
         whole[k] = all(_runs_along(image, at_px, length_mm) for image, at_px, length_mm in along)
     return whole
 
@@ -663,6 +664,7 @@ def _runs_along(crop: np.ndarray, at_px: float, length_mm: float) -> bool:
     s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
     ends = np.linspace((r + T.SIDE_END_SHARE * length_mm) * s, (r + (1 - T.SIDE_END_SHARE) * length_mm) * s,
                        T.SIDE_PARTS + 1).round().astype(int)
+    # Each part's mean row, as a strip of one row: the parts may differ in length by a row.
     profiles = _profiles(np.stack([crop[a:b].mean(axis=0) for a, b in zip(ends[:-1], ends[1:])])[:, None, :], 1)
     at, reach = round(at_px), round(r * s)
     peak = profiles[:, max(0, at - 1): at + 2].max(axis=1)

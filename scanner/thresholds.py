@@ -119,10 +119,10 @@ AGREEMENT_INKED = 0.12
 pixels the form prints (darker than AGREEMENT_PRINTED when drawn at CONTENT_PX_PER_MM)
 must be inked on the scan (darker than AGREEMENT_INKED, blurred text being lighter)."""
 AGREEMENT_PAPER_MM = 3.0
-"""A pixel's ink is measured against the lightest paper this near it (`_darker_than_around`):
-a printed stroke or a tick is thinner than half of it, so paper lies within reach of it,
-while the light falling off across a phone photo, a shadow or a crease changes little over
-it. Guards against: a photo whose dim half reads as ink over every page's print, which
+"""A pixel's ink is measured against the lightest paper in a square this wide around it
+(`_darker_than_around`): a printed stroke or a tick is thinner than half of it, so paper
+lies within reach of it, while the light falling off across a phone photo, a shadow or a
+crease changes little over it. Guards against: a photo whose dim half reads as ink over every page's print, which
 made a page agree with other form pages as well as with its own (acc200 seed 764588028,
 batch-006 page 53: `tests/data/phone-page4.pdf`)."""
 AGREEMENT_MIN = 0.7
