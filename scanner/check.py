@@ -30,7 +30,7 @@ from scanner import thresholds as T
 from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
 from scanner.marks import BoxPrint, decide_sheet, measure_page
-from scanner.register import Registrar, Registration, frame_windows, measure_frames
+from scanner.register import Registrar, Registration, frame_windows, measure_frames, sides_whole
 from scanner.reader import is_blank
 from scanner.results import Status
 from scanner.template import Box, Template
@@ -226,7 +226,10 @@ def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, sour
             why = "not a page of this form: its print matches no page of the form (the template has no markers)"
         return PageCheck(source, number, reason=why), (np.empty((0, 2)), np.empty(0, bool)), _plain(grey)
     frames = expected_frames(template, reg.page)
-    found = measure_frames(grey, reg.transform, frame_windows(template, reg.page))
+    windows = frame_windows(template, reg.page)
+    found = measure_frames(grey, reg.transform, windows)
+    # A frame is on the print only where its sides run their whole length (`sides_whole`).
+    found[~sides_whole(grey, reg.transform, windows, found)] = np.nan
     distance = np.hypot(*found.T)
     # As `scan` measures them: a form's own print in its boxes is no mark.
     measures = measure_page(grey, reg.transform, template.items_on(reg.page), BoxPrint(template).page(reg.page))

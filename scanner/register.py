@@ -472,7 +472,8 @@ class Registrar:
         inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
-        inked = cv2.dilate((darkness(seen) > T.AGREEMENT_INKED).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        ink = (_darker_than_around(seen) > T.AGREEMENT_INKED).astype(np.uint8)
+        inked = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
         return printed, inked, inside > 0
 
@@ -492,6 +493,16 @@ class Registrar:
         if matrix is None:
             return None
         return matrix, int(mask.sum())
+
+
+def _darker_than_around(seen: np.ndarray) -> np.ndarray:
+    """Per-pixel darkness (0 paper, 1 black) of the page drawn at CONTENT_PX_PER_MM against
+    the lightest paper in a square AGREEMENT_PAPER_MM wide around it, not the page's: on a
+    phone photo in uneven light the dim half of the page is darker than the lit half's
+    paper, and measured against that would show every form page's print as inked there."""
+    side = 2 * round(T.AGREEMENT_PAPER_MM * T.CONTENT_PX_PER_MM / 2) + 1
+    paper = np.maximum(cv2.dilate(seen, np.ones((side, side), np.uint8)).astype(np.float32), 1.0)
+    return np.clip((paper - seen.astype(np.float32)) / paper, 0.0, 1.0)
 
 
 # --- Verification: the page's own print where the transform puts it ---------------------
@@ -616,6 +627,50 @@ def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[Fra
         offsets[ks, 0] = _side_offsets(across_x, r * s - 0.5, (r + w) * s - 0.5, sides[:, :2])
         offsets[ks, 1] = _side_offsets(across_y, r * s - 0.5, (r + h) * s - 0.5, sides[:, 2:])
     return offsets
+
+
+def sides_whole(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow],
+                offsets: np.ndarray) -> np.ndarray:
+    """(n,) Whether each window's frame, seen `offsets` (`measure_frames`) from where
+    `transform` puts it, prints every one of its sides there as a line along the side's
+    whole length; False where it was not seen.
+
+    Two lines a box apart are all `measure_frames` asks for, and a box placed a few
+    millimetres off can find them in what lies around it: another box's side running a
+    millimetre into the window, a tick's stroke and a line of text. Neither runs the
+    length of the box: each side is profiled across in SIDE_PARTS parts along it, and
+    every part must show the line at its place, about as dark as the side's typical part.
+    """
+    s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
+    whole = np.zeros(len(windows), bool)
+    for k, (window, offset) in enumerate(zip(windows, offsets)):
+        if np.isnan(offset).any():
+            continue
+        x, y, w, h = window.rect
+        crop = transform.crop(grey, (x + offset[0], y + offset[1], w, h), s, margin_mm=r).astype(np.float32)
+        left, right, top, bottom = window.sides
+        near, far_x, far_y = r * s - 0.5, (r + w) * s - 0.5, (r + h) * s - 0.5
+        # The crop's rows run along its upright sides, the transposed crop's along the level ones.
+        along = [(crop, at, h) for at, printed in ((near, left), (far_x, right)) if printed]
+        along += [(crop.T, at, w) for at, printed in ((near, top), (far_y, bottom)) if printed]
+        whole[k] = all(_runs_along(image, at_px, length_mm) for image, at_px, length_mm in along)
+    return whole
+
+
+def _runs_along(crop: np.ndarray, at_px: float, length_mm: float) -> bool:
+    """Whether a line runs down `crop` (cropped VERIFY_REACH_MM around a side `length_mm`
+    long, its rows along the side) at column `at_px`, in each of SIDE_PARTS parts of the
+    side's middle (clear of the sides across it at its ends)."""
+    s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
+    ends = np.linspace((r + T.SIDE_END_SHARE * length_mm) * s, (r + (1 - T.SIDE_END_SHARE) * length_mm) * s,
+                       T.SIDE_PARTS + 1).round().astype(int)
+    # Each part's mean row, as a strip of one row: the parts may differ in length by a row.
+    profiles = _profiles(np.stack([crop[a:b].mean(axis=0) for a, b in zip(ends[:-1], ends[1:])])[:, None, :], 1)
+    at, reach = round(at_px), round(r * s)
+    peak = profiles[:, max(0, at - 1): at + 2].max(axis=1)
+    floor = profiles[:, max(0, at - reach): at + reach + 1].min(axis=1)
+    line = peak - floor
+    return bool((line >= T.VERIFY_LINE_DARKNESS).all() and line.min() >= T.SIDE_EVEN * np.median(line))
 
 
 def _without_rules(profiles: np.ndarray, before: np.ndarray, after: np.ndarray, boxes: np.ndarray) -> np.ndarray:

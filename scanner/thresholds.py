@@ -46,6 +46,18 @@ bubble's sides, profiled along their middle three fifths where the circle curves
 read some 0.25 mm inside its outline each (a 3.8 mm ○ of a word processor: 0.51 mm
 apart). A line taken for a side (a stroke, the side of a box stacked less than this
 below or above) moves the box by at most half of this."""
+SIDE_PARTS = 3
+SIDE_END_SHARE = 0.15
+SIDE_EVEN = 0.5
+"""`scanner template check` takes a box to land on a printed frame only when each of its
+sides is a line in each of SIDE_PARTS parts of its length (its middle, SIDE_END_SHARE of
+it left at either end for the sides across it), each part's line at least SIDE_EVEN of
+the parts' median darkness: a side found among other print rather than printed (a box
+moved 3 mm down a column of boxes, which met the side of the box above over a third of
+its height, and a tick's stroke and a line of text a box apart) is dark in one part and
+not the others, while a tick's stroke across a printed side only darkens one part more.
+Guards against: a box drawn in the wrong place reported as fitting (tests/test_check.py,
+draw 742261 on scans seed 30912: `role:3` moved 3 mm down read 0.34 mm off)."""
 VERIFY_P90_MM = 0.5
 """A page is verified when 90% of its frames lie within this of where the transform puts
 them: the box interior is measured 0.75 mm inside the frame, so the box read is its own.
@@ -106,6 +118,13 @@ AGREEMENT_INKED = 0.12
 """When the QR code cannot be read, the page is compared with the blank form page: the
 pixels the form prints (darker than AGREEMENT_PRINTED when drawn at CONTENT_PX_PER_MM)
 must be inked on the scan (darker than AGREEMENT_INKED, blurred text being lighter)."""
+AGREEMENT_PAPER_MM = 3.0
+"""A pixel's ink is measured against the lightest paper in a square this wide around it
+(`_darker_than_around`): a printed stroke or a tick is thinner than half of it, so paper
+lies within reach of it, while the light falling off across a phone photo, a shadow or a
+crease changes little over it. Guards against: a photo whose dim half reads as ink over every page's print, which
+made a page agree with other form pages as well as with its own (acc200 seed 764588028,
+batch-006 page 53: `tests/data/phone-page4.pdf`)."""
 AGREEMENT_MIN = 0.7
 """Below this share the page is not taken for this form's page: another form that uses
 the same kind of markers, or another page of it."""

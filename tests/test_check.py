@@ -1,12 +1,13 @@
 """`scanner template check`: a template against a few real filled scans.
 
 Generated scans of the shipped form (every scanner effect of the generator on), checked
-with the right template, and with a copy whose one box was moved 3 mm: the check must
-pass the first and name the moved box, and only it, in the second.
+with the right template, and with a copy with three boxes moved 3 mm: the check must
+pass the first and name the moved boxes, and only them, in the second.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -23,6 +24,7 @@ from scanner.synth import SynthOptions, generate
 from scanner.template import Template, parse_template
 
 FRESH_SEED = random.randrange(1_000_000)
+FRESH_DRAW = random.randrange(1_000_000)
 
 
 @pytest.fixture(scope="module", params=[11, 30912, 63914, FRESH_SEED], ids=lambda s: f"seed{s}")
@@ -34,21 +36,28 @@ def scans(request, template: Template, tmp_path_factory) -> Path:
     return folder / "batch-001.pdf"
 
 
-def _moved(template_path: Path, out: Path, seed: int) -> tuple[Path, str]:
-    """A copy of the template with one box, drawn at random, moved 3 mm right, left, up or
-    down (drawn again while the move makes it overlap another box: an invalid template)."""
+def _moved(template_path: Path, out: Path, seed: int, count: int) -> tuple[Path, list[str]]:
+    """A copy of the template with `count` boxes of different items, drawn at random, each
+    moved 3 mm right, left, up or down (drawn again while a move makes a box overlap
+    another: an invalid template); their names."""
     rng = random.Random(seed)
-    while True:
-        data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
-        item = rng.choice(data["items"])
+    data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    while len(names) < count:
+        trial = copy.deepcopy(data)
+        item = rng.choice(trial["items"])
         option = rng.choice(item["options"])
         option["box_mm"][rng.choice([0, 1])] += rng.choice([-3.0, 3.0])
         try:
-            parse_template(data, "moved")
+            parse_template(trial, "moved")
         except TemplateError:
             continue
-        out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        return out, f"{item['id']}:{option['code']}"
+        if any(name.startswith(f"{item['id']}:") for name in names):
+            continue
+        data = trial
+        names.append(f"{item['id']}:{option['code']}")
+    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return out, names
 
 
 def test_the_right_template_fits_real_scans(scans: Path, template_path: Path, tmp_path: Path):
@@ -64,15 +73,19 @@ def test_the_right_template_fits_real_scans(scans: Path, template_path: Path, tm
     assert "page-014.png" in (out / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_box_moved_3mm_is_reported_by_name(scans: Path, template_path: Path, tmp_path: Path):
-    seed = random.randrange(1_000_000)
-    moved, name = _moved(template_path, tmp_path / "moved.yaml", seed)
+@pytest.mark.parametrize("draw", [742261, FRESH_DRAW], ids=lambda d: f"draw{d}")
+def test_a_box_moved_3mm_is_reported_by_name(scans: Path, template_path: Path, tmp_path: Path, draw: int):
+    """Three boxes moved, each named and nothing else. Draw 742261 moves `role:3` 3 mm down
+    its column, where on scans seed 30912 the side of the box above ran into it over a
+    third of its height and a tick's stroke and a line of text lay a box apart: taken for
+    its frame, 0.34 mm off, it was reported to fit."""
+    moved, names = _moved(template_path, tmp_path / "moved.yaml", draw, 3)
     result = CliRunner().invoke(app, ["template", "check", str(moved), str(scans), "-o", str(tmp_path / "out")])
-    assert result.exit_code == ExitCode.TEMPLATE, (seed, result.output)
+    assert result.exit_code == ExitCode.TEMPLATE, (draw, result.output)
     off = [line for line in result.stdout.splitlines() if "does not land" in line]
+    assert sorted(line.split()[1] for line in off) == sorted(names), (draw, result.stdout)
     # Off on every sample that does not fill it in (a solid fill hides a frame).
-    assert len(off) == 1 and off[0].startswith(f"box {name} ") and re.search(r"on ([12]) of \1 samples", off[0]), \
-        (seed, result.stdout)
+    assert all(re.search(r"on ([12]) of \1 samples", line) for line in off), (draw, result.stdout)
 
 
 def test_pages_of_no_form_page_align_nothing(template: Template, tmp_path: Path):
