@@ -186,7 +186,8 @@ class Assembler:
         sheet = self._open
         if (sheet is not None and sheet.source == result.source and sheet.form in result.forms
                 and result.form_page not in sheet.pages and result.form_page != self._template(sheet).page_numbers[0]):
-            return replace(result, form=sheet.form, forms=(), reason="")
+            # Its boxes are decided as the questionnaire's form's: worked out again for that form.
+            return replace(result, form=sheet.form, forms=(), reason="", marks=None)
         return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
                           f"{result.reason}, and it follows no questionnaire of either that lacks its page",
                           result.content_hash)
@@ -256,7 +257,7 @@ class Assembler:
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
         measures = {m.item: m for p in sheet.pages.values() for m in p.items}
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
-        decided = marks.decide_sheet(t, measures)
+        decided = marks.decide_sheet(t, measures, {page: p.marks for page, p in sheet.pages.items() if p.marks})
         results = [self._programme(sheet.colour)]
         for item in t.items:
             results.append(decided.get(item.id) or _missing(item.id))

@@ -9,7 +9,9 @@ comes back undecided with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import statistics
+from dataclasses import dataclass, field
 from enum import Enum
 
 import cv2
@@ -39,6 +41,11 @@ class PaperSample:
     """One page's paper colour (RGB, 0-255), or None for a greyscale scan."""
 
     rgb: tuple[float, float, float] | None
+    nearest: str | None = field(default=None, compare=False)
+    """The template colour nearest it, told by the worker that measured it: a sheet's
+    decision then counts its pages' votes without working out each page's colour in the
+    parent, the survey's one writer (`classify`). None when not told: a reading from
+    the store (not kept there), a sample made by hand."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     # Paper is most of a form's area and its brightest part: ink and shadow are darker.
     paper = pixels[grey >= np.percentile(grey, 40)]
     b, g, r = np.median(paper, axis=0)
-    return PaperSample((float(r), float(g), float(b)))
+    rgb = (float(r), float(g), float(b))
+    return PaperSample(rgb, _nearest(rgb, _references(template))[0] if template.colours else None)
 
 
 def _inside(transform: PageTransform, box: tuple, shape: tuple) -> np.ndarray:
@@ -92,18 +100,20 @@ def _ab(rgb: tuple[float, float, float]) -> np.ndarray:
 
 def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     """The template colour of a sheet's paper, or an undecided answer with the reason."""
-    rgbs = [s.rgb for s in samples if s.rgb is not None]
+    seen = [s for s in samples if s.rgb is not None]
+    rgbs = [s.rgb for s in seen]
     if not template.colours:
         return ColourDecision(None, None, 0.0, ColourReason.NO_COLOURS, None)
     if not rgbs:
         return ColourDecision(None, None, 0.0, ColourReason.GREYSCALE, None)
-    median = tuple(float(v) for v in np.median(np.array(rgbs), axis=0))
-    references = [(c.name, _ab(c.rgb)) for c in template.colours]
+    # Each channel's median, as numpy's: the middle value, or the mean of the two (bit for bit).
+    median = tuple(float(statistics.median(channel)) for channel in zip(*rgbs))
+    references = _references(template)
     name, d1, d2 = _nearest(median, references)
     confidence = float((d2 - d1) / (d2 + d1)) if d2 + d1 > 0 else 0.0
     # One page off (a phone photo's light, a page from another ream) is outvoted; a
     # questionnaire whose pages really are on two papers is not.
-    agreeing = sum(_nearest(rgb, references)[0] == name for rgb in rgbs)
+    agreeing = sum((s.nearest or _nearest(s.rgb, references)[0]) == name for s in seen)
     reason = None
     if agreeing < T.COLOUR_PAGES_AGREE * len(rgbs):
         reason = ColourReason.PAGES_DIFFER
@@ -115,6 +125,16 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
         return ColourDecision(None, None, confidence, reason, median)
     colour = template.colour(name)
     return ColourDecision(name, colour.programme, confidence, None, median)
+
+
+def _references(template: Template) -> tuple[tuple[str, np.ndarray], ...]:
+    """Each template colour's name and a*b*."""
+    return _references_of(tuple((c.name, c.rgb) for c in template.colours))
+
+
+@functools.lru_cache(maxsize=64)
+def _references_of(colours: tuple[tuple[str, tuple[int, int, int]], ...]) -> tuple[tuple[str, np.ndarray], ...]:
+    return tuple((name, _ab(rgb)) for name, rgb in colours)
 
 
 def chroma_distance(ab: np.ndarray, reference: np.ndarray) -> float:
@@ -130,7 +150,8 @@ def chroma_distance(ab: np.ndarray, reference: np.ndarray) -> float:
     return float(np.hypot(T.COLOUR_RADIAL_WEIGHT * radial, tangential))
 
 
-def _nearest(rgb: tuple[float, float, float], references: list[tuple[str, np.ndarray]]) -> tuple[str, float, float]:
+def _nearest(rgb: tuple[float, float, float],
+             references: tuple[tuple[str, np.ndarray], ...]) -> tuple[str, float, float]:
     """The nearest template colour of `references` (each name and a*b*), its distance and
     the runner-up's (a*b* units)."""
     ab = _ab(rgb)

@@ -38,14 +38,14 @@ How an item is read (numbers in `thresholds`):
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 import cv2
 import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform, mm_to_pixels
-from scanner.results import BoxMeasure, FieldResult, ItemMeasure, Reason, Status
+from scanner.results import BoxMeasure, FieldResult, ItemMeasure, PageMarks, Reason, Status
 from scanner.template import Item, Template
 
 NOISE_DARKNESS = 0.06
@@ -285,46 +285,72 @@ def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
     return measures
 
 
+def page_marks(measures: list[ItemMeasure]) -> PageMarks:
+    """What deciding a sheet needs of these rows (a page's) beyond each row's own boxes;
+    see `PageMarks` and `decide_sheet`."""
+    marks, rest, peaks, light, sharp = [], [], [], [], []
+    answered = lone_solid = 0
+    for m in measures:
+        if not m.boxes:
+            continue
+        ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
+        top = ranked[0]
+        if T.MARK_MIN <= top.score < T.FILLED_MIN:
+            marks.append(top.score)
+        marked = [b for b in m.boxes if b.score >= T.MARK_MIN]
+        answered += bool(marked)
+        lone_solid += len(marked) == 1 and _solid(marked[0], T.MARK_MIN)
+        rest += [b.score for b in ranked[1:]]
+        stroke = _strongest_unshaded(m.boxes)
+        if stroke is not None and stroke.peak is not None and stroke.score >= T.MARK_MIN:
+            peaks.append(stroke.peak)
+        if stroke is not None and stroke.sharpness is not None and stroke.score >= T.MARK_MIN:
+            sharp.append(stroke.sharpness)
+        if len(ranked) > 1 and ranked[1].score * T.DOMINANCE <= top.score:
+            light.append(top)
+    return PageMarks(tuple(marks), answered, lone_solid, tuple(rest),
+                     _empty_level(rest) if len(rest) >= T.EMPTY_PAGE_BOXES else None, tuple(peaks),
+                     float(np.median(peaks)) if len(peaks) >= T.PEAK_MIN_ROWS else None, tuple(light),
+                     tuple(sharp))
+
+
 def sheet_mark_level(measures: list[ItemMeasure]) -> float:
     """The sheet's typical mark: the median of each item's strongest box, over items
     whose strongest box is clearly a mark and not solid fill."""
-    tops = [max(b.score for b in m.boxes) for m in measures if m.boxes]
-    marks = [s for s in tops if T.MARK_MIN <= s < T.FILLED_MIN]
+    return _mark_level([page_marks(measures)])
+
+
+def _mark_level(pages: Iterable[PageMarks]) -> float:
+    marks = [s for p in pages for s in p.marks]
     return float(np.median(marks)) if marks else T.MARK_MIN / T.MARK_RELATIVE
 
 
-def page_peak_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+def page_peak_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
     """The darkness of the respondent's pen on each page: the median peak of the marked
     rows' strongest boxes (those at a shadow's edge left out), on the page itself (a
     blurred or shaded photo page is lighter than the sheet's other pages), or over the
     sheet when the page has fewer than PEAK_MIN_ROWS marked rows. Pages with none, or readings without peaks, are left out."""
-    return _page_levels(template, measures, lambda box: box.peak)
+    return _page_levels(pages, lambda p: p.peaks, lambda p: p.own_peak)
 
 
-def page_sharpness_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
+def page_sharpness_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
     """How sharp the respondent's own strokes are on each page, as `page_peak_levels` tells
     their darkness: the median `sharpness` of the marked rows' strongest boxes. Known only
     where the pen is light enough for it to be measured (pencil, SHARPNESS_PEAK_MAX); the
     scan's resolution and focus set it as much as the pencil does."""
-    return _page_levels(template, measures, lambda box: box.sharpness)
+    return _page_levels(pages, lambda p: p.sharpness,
+                        lambda p: float(np.median(p.sharpness)) if len(p.sharpness) >= T.PEAK_MIN_ROWS else None)
 
 
-def _page_levels(template: Template, measures: dict[str, ItemMeasure],
-                 value: Callable[[BoxMeasure], float | None]) -> dict[int, float]:
-    """The median `value` of the marked rows' strongest unshaded boxes, per page, or over
-    the sheet for a page with fewer than PEAK_MIN_ROWS; empty when no box has it."""
-    by_page: dict[int, list[float]] = {}
-    for item in template.items:
-        m = measures.get(item.id)
-        top = _strongest_unshaded(m.boxes) if m and m.boxes else None
-        if top is not None and value(top) is not None and top.score >= T.MARK_MIN:
-            by_page.setdefault(item.page, []).append(value(top))
-    every = [v for values in by_page.values() for v in values]
+def _page_levels(pages: Mapping[int, PageMarks], values: Callable[[PageMarks], tuple[float, ...]],
+                 own: Callable[[PageMarks], float | None]) -> dict[int, float]:
+    """Each page's `own` level, or the median of every page's `values` for a page without
+    one; empty when no page has any."""
+    every = [v for p in pages.values() for v in values(p)]
     if not every:
         return {}
     sheet = float(np.median(every))
-    return {page: float(np.median(by_page[page])) if len(by_page.get(page, ())) >= T.PEAK_MIN_ROWS else sheet
-            for page in template.page_numbers}
+    return {page: level if (level := own(p)) is not None else sheet for page, p in pages.items()}
 
 
 def _strongest_unshaded(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
@@ -340,11 +366,14 @@ def sheet_fills(measures: list[ItemMeasure]) -> bool:
     Told by rows whose only mark is a solid box: someone who cancels an answer ticks
     another, so several such rows (or a good share of the answered ones) are a habit.
     """
+    return _fills([page_marks(measures)])
+
+
+def _fills(pages: Iterable[PageMarks]) -> bool:
     answered = lone_solid = 0
-    for m in measures:
-        marked = [b for b in m.boxes if b.score >= T.MARK_MIN]
-        answered += bool(marked)
-        lone_solid += len(marked) == 1 and _solid(marked[0], T.MARK_MIN)
+    for p in pages:
+        answered += p.answered
+        lone_solid += p.lone_solid
     return lone_solid >= T.FILL_HABIT_ROWS or (answered > 0 and lone_solid / answered >= T.FILL_HABIT_SHARE)
 
 
@@ -534,17 +563,11 @@ def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
     return box.score >= T.FAINT_ACCEPT and low * pen_peak <= box.peak < high * pen_peak
 
 
-def sheet_light_hand(template: Template, measures: dict[str, ItemMeasure], peaks: dict[int, float]) -> bool:
+def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) -> bool:
     """Whether the respondent ticks lightly at times: LIGHT_HAND_ROWS rows or more of the
     sheet hold one `light_tick` and no other box a third as inked. A rubbed-out tick is
     rare, a light hand is a habit: a lone light trace on such a sheet is read as an answer."""
-    rows = 0
-    for item in template.items:
-        m = measures.get(item.id)
-        if m is None or len(m.boxes) < 2:
-            continue
-        top, second = sorted(m.boxes, key=lambda b: b.score, reverse=True)[:2]
-        rows += light_tick(top, peaks.get(item.page)) and second.score * T.DOMINANCE <= top.score
+    rows = sum(light_tick(top, peaks.get(page)) for page, p in pages.items() for top in p.light)
     return rows >= T.LIGHT_HAND_ROWS
 
 
@@ -589,27 +612,21 @@ def _solid(b: BoxMeasure, mark_t: float) -> bool:
     return b.score >= T.FILLED_MIN or (b.fill >= T.FILLED_SHARE and b.score >= mark_t)
 
 
-def sheet_empty_level(measures: list[ItemMeasure]) -> float:
-    """Below this a box is empty on this sheet: a few times what its unmarked boxes hold
-    (scan noise, dust), between EMPTY_MIN and EMPTY_MAX."""
-    rest = [b.score for m in measures for b in sorted(m.boxes, key=lambda b: b.score)[:-1]]
+def _empty_level(rest: list[float]) -> float:
+    """Below this a box is empty among boxes whose rows' strongest aside hold `rest`: a
+    few times what they hold (scan noise, dust), between EMPTY_MIN and EMPTY_MAX."""
     noise = quantile(np.array(rest), 0.98) if rest else T.EMPTY_MAX
     return float(np.clip(T.EMPTY_NOISE_FACTOR * noise, T.EMPTY_MIN, T.EMPTY_MAX))
 
 
-def page_empty_levels(template: Template, measures: dict[str, ItemMeasure]) -> dict[int, float]:
-    """The empty level of each page: its own boxes' (`sheet_empty_level`), when lower than
+def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
+    """The empty level of each page: its own boxes' (`PageMarks.own_empty`), when lower than
     the sheet's. A phone photo's motion blur smooths away a page's noise, and with it most
     of a faint tick; never higher, since a page's few boxes make a poor quantile (one ghost
     beside a tick would set it). A page with fewer than EMPTY_PAGE_BOXES unmarked boxes
     takes the sheet's level."""
-    sheet = sheet_empty_level(list(measures.values()))
-    levels = {}
-    for page in template.page_numbers:
-        ms = [measures[i.id] for i in template.items_on(page) if i.id in measures]
-        unmarked = sum(max(len(m.boxes) - 1, 0) for m in ms)
-        levels[page] = min(sheet_empty_level(ms), sheet) if unmarked >= T.EMPTY_PAGE_BOXES else sheet
-    return levels
+    sheet = _empty_level([score for p in pages.values() for score in p.rest])
+    return {page: min(p.own_empty, sheet) if p.own_empty is not None else sheet for page, p in pages.items()}
 
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
@@ -782,13 +799,17 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     return result(Status.MULTIPLE, "", 0.9, Reason.MULTIPLE)
 
 
-def decide_sheet(template: Template, measures: dict[str, ItemMeasure]) -> dict[str, FieldResult]:
-    """Decide every measured item of one sheet."""
-    values = list(measures.values())
-    level, fills = sheet_mark_level(values), sheet_fills(values)
-    empty, peaks = page_empty_levels(template, measures), page_peak_levels(template, measures)
-    light_hand = sheet_light_hand(template, measures, peaks)
-    sharpness = page_sharpness_levels(template, measures)
+def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
+                 told: Mapping[int, PageMarks] | None = None) -> dict[str, FieldResult]:
+    """Decide every measured item of one sheet; `told`: the `page_marks` of those of its
+    pages whose workers told them (the others' are worked out from `measures`)."""
+    told = told or {}
+    pages = {page: told.get(page) or page_marks([measures[i.id] for i in template.items_on(page) if i.id in measures])
+             for page in template.page_numbers}
+    level, fills = _mark_level(pages.values()), _fills(pages.values())
+    empty, peaks = page_empty_levels(pages), page_peak_levels(pages)
+    light_hand = sheet_light_hand(pages, peaks)
+    sharpness = page_sharpness_levels(pages)
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
                              peaks.get(by_id[iid].page), light_hand, sharpness.get(by_id[iid].page))

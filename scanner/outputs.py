@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -34,7 +33,7 @@ import scanner.results
 import scanner.spreadsheet
 from scanner.forms import Forms
 from scanner.results import Reason, Status
-from scanner.spreadsheet import write_csv_for_people
+from scanner.spreadsheet import CONTROL_START, FORMULA_START, spreadsheet_safe, write_csv_for_people
 from scanner.store import ROW_KINDS, Store
 from scanner.template import Template
 
@@ -192,57 +191,108 @@ def pages_table(store: Store, forms: Forms | None = None) -> pd.DataFrame:
                              store.db, dtype={"page": "Int64", "form_page": "Int64"})
 
 
-def _tables(store: Store, template: Template | Forms, sheet_ids: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The rows of `sheet_ids` in each file the store keeps rendered."""
-    final = final_items(store, sheet_ids, evidence=False)
-    forms = Forms.of(template)
-    return {"responses": responses_table(store, forms, final, sheet_ids),
-            "items": items_table(store, final, forms),
-            "sheets": sheets_table(store, final, sheet_ids, forms)}
+RESPONSES_START = ("sheet_id", "source", "first_page", "programme", "colour")
+ITEMS_COLUMNS = ("sheet_id", "item", "value", "status", "confidence", "reason", "page", "crop", "source", "first_page")
+SHEETS_COLUMNS = ("sheet_id", "source", "first_page", "serial", "programme", "colour", "pages", "flags")
 
 
-def _records(df: pd.DataFrame) -> list[str]:
-    """`df` as CSV text for people, one string per record: the header, then each row.
+def _headers(forms: Forms) -> dict[str, list[str]]:
+    """The columns of each file whose rows the store keeps (`ROW_KINDS`), as the tables above name them."""
+    form = ["form"] if forms.several else []
+    return {"responses": [*RESPONSES_START, *dict.fromkeys(forms.columns().values()), "flags", *form],
+            "items": [*ITEMS_COLUMNS, *form], "sheets": [*SHEETS_COLUMNS, *form]}
 
-    A record may span lines (a comment's line breaks are quoted), so the text is cut
-    where a CSV reader finds each record ending.
-    """
-    text = io.StringIO()
-    write_csv_for_people(df, text)
-    lines = io.StringIO(text.getvalue(), newline="").readlines()
-    reader = csv.reader(lines)
-    records, start = [], 0
-    for _ in reader:
-        records.append("".join(lines[start:reader.line_num]))
-        start = reader.line_num
-    if len(records) != len(df) + 1 or start != len(lines):
-        raise RuntimeError(f"{len(df)} rows came out as {len(records) - 1} CSV records")
-    return records
+
+class _Lines(list):
+    """What a `csv.writer` writes, a string a record (a record may hold line breaks)."""
+
+    write = list.append
+
+
+def _reviewed(machine_value: str, machine_status: str, reason: str | None, decided_value: str | None,
+              stale: int | None) -> tuple[str, str, str]:
+    """A result's value, status and reason after review: `final_items`' columns, for one row."""
+    if decided_value is None:
+        return machine_value, machine_status, Reason[reason].value if reason is not None else ""
+    if stale == 1:
+        return decided_value, Status.REVIEW.value, STALE_REASON
+    return decided_value, Status.REVIEWED.value, ""
+
+
+RISKY_START = FORMULA_START | CONTROL_START
+"""A text cell's first characters that `spreadsheet_safe` may change (whitespace too)."""
+
+
+def _text(cell: str | None) -> str | None:
+    """A text cell as `write_csv_for_people` writes it (`spreadsheet_safe`); most cells
+    are told safe by their first character alone."""
+    if cell and (cell[0] in RISKY_START or cell[0].isspace()):
+        return spreadsheet_safe(cell)
+    return cell
 
 
 def render_rows(store: Store, template: Template | Forms,
                 sheet_ids: Sequence[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Each file's header, and the text of each stored sheet of `sheet_ids` in each file
-    (by sheet, then by kind: `store.ROW_KINDS`); sheets not in the store are left out."""
-    headers: dict[str, str] = {}
+    (by sheet, then by kind: `store.ROW_KINDS`); sheets not in the store are left out.
+
+    The rows are those the whole-survey tables above give as `write_csv_for_people`
+    writes them, byte for byte (pandas writes a number as `repr` does, a missing one
+    as nothing, and text through `spreadsheet_safe`), made here cell by cell with
+    `csv.writer` as pandas calls it: through pandas, rendering cost a scan more than
+    deciding its sheets.
+    """
+    forms = Forms.of(template)
+    columns = forms.columns() if forms.several else None
+    fields = list(dict.fromkeys(forms.columns().values()))
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator=os.linesep)
+    headers = _headers(forms)
+    writer.writerows(headers[kind] for kind in ROW_KINDS)
+    header_text = dict(zip(ROW_KINDS, lines))
+    cursor = store.db.cursor()
+    cursor.row_factory = None  # tuples: the store's named rows cost more than the rest
+    only, args = _only(sheet_ids)
+    sheets = {row[0]: row for row in cursor.execute(
+        f"SELECT sheet_id, source, first_page, serial, colour, page_hashes, form FROM sheets WHERE 1 {only} "
+        "ORDER BY seq", args)}
+    items: dict[str, list[list]] = {sheet_id: [] for sheet_id in sheets}
+    answers: dict[str, dict[str, str]] = {sheet_id: {} for sheet_id in sheets}
+    only_r, args_r = _only(sheet_ids, "r.sheet_id")
+    for (_, source, first_page, form, sheet_id, item, _, form_page, machine_value, machine_status, confidence,
+         reason, crop, decided_value, stale, *_) in cursor.execute(
+            FINAL_SQL.format(only=only, only_r=only_r, evidence=""), args + args_r):
+        value, status, reason = _reviewed(machine_value, machine_status, reason, decided_value, stale)
+        cells = [_text(sheet_id), _text(item), _text(value), _text(status), repr(confidence), _text(reason),
+                 "" if form_page is None else repr(float(form_page)), _text(crop), _text(source), str(first_page)]
+        items[sheet_id].append(cells if columns is None else [*cells, _text(form)])
+        answers[sheet_id][item if columns is None else columns.get((form, item), item)] = (
+            value if status in RESOLVED else "")
+    problems = sheet_problems(store, sheet_ids)
     rows: dict[str, dict[str, str]] = {}
-    for kind, df in _tables(store, template, sheet_ids).items():
-        headers[kind], *records = _records(df)
-        texts: dict[str, list[str]] = defaultdict(list)
-        for sheet_id, text in zip(df["sheet_id"], records):
-            texts[sheet_id].append(text)
-        if kind == "responses":  # one row for each stored sheet, written or not
-            rows = {sheet_id: {} for sheet_id in df["sheet_id"]}
-        for sheet_id, texts_of in rows.items():
-            texts_of[kind] = "".join(texts.get(sheet_id, []))
-    return headers, rows
+    for sheet_id, (_, source, first_page, serial, colour, page_hashes, form) in sheets.items():
+        answer = answers[sheet_id]
+        start = [_text(sheet_id), _text(source), str(first_page)]
+        programme, colour = _text(answer.get("programme", "")), _text(colour)
+        last = [_text(FLAG_SEPARATOR.join(problems.get(sheet_id, [])))] + ([] if columns is None else [_text(form)])
+        texts = {}
+        for kind, records in (
+                ("responses", [[*start, programme, colour, *(_text(answer.get(f, "")) for f in fields), *last]]),
+                ("items", items[sheet_id]),
+                ("sheets", [[*start, "" if serial is None else str(serial), programme, colour,
+                             _text(" ".join(sorted(json.loads(page_hashes), key=int))), *last]])):
+            first = len(lines)
+            writer.writerows(records)
+            texts[kind] = "".join(lines[first:])
+        rows[sheet_id] = texts
+    return header_text, rows
 
 
 def _renderer() -> str:
     """A digest of the code that renders the rows, as this process loaded it."""
     modules = (__file__, scanner.spreadsheet.__file__, scanner.results.__file__)
     sources = [Path(module).read_bytes() for module in modules]
-    return hashlib.sha256(b"\0".join([*sources, pd.__version__.encode()])).hexdigest()
+    return hashlib.sha256(b"\0".join(sources)).hexdigest()
 
 
 RENDERER = _renderer()

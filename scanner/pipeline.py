@@ -393,7 +393,8 @@ def _write_crops(result: PageResult, out_dir: Path) -> dict[str, str]:
 def _without_crops(result: PageResult) -> PageResult:
     if not any(reading.crop is not None for reading in result.comments):
         return result
-    return replace(result, comments=[replace(reading, crop=None) for reading in result.comments])
+    return replace(result, comments=[reading if reading.crop is None else replace(reading, crop=None)
+                                     for reading in result.comments])
 
 
 def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], dict[str, str]],

@@ -22,7 +22,7 @@ from scanner.forms import Forms
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
 from scanner.register import Method, Registrar, Registration, downscale
-from scanner.results import CommentReading, ItemMeasure, PageStatus
+from scanner.results import CommentReading, ItemMeasure, PageMarks, PageStatus
 from scanner.template import Template
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ class PageResult:
     paper: PaperSample = PaperSample(None)
     items: list[ItemMeasure] = field(default_factory=list)
     comments: list[CommentReading] = field(default_factory=list)
+    marks: PageMarks | None = field(default=None, repr=False, compare=False)
+    """What deciding its sheet needs of its boxes beyond each row's own (`marks.page_marks`),
+    told by the worker that read it; not kept in the store (a stored reading's is worked
+    out again from its items)."""
     encoded: str | None = field(default=None, repr=False, compare=False)
     """The reading as the store keeps it (`store.encode_reading`), made by the worker that
     read it so that the parent, the survey's one writer, stores it as it comes; None when
@@ -170,6 +174,7 @@ class PageReader:
             log.warning("%s page %d: QR says form page %d, markers say %d; trusting the QR",
                         base["source"], base["page"], ident.page, reg.page)
             page = ident.page
+        items = marks.measure_page(grey, reg.transform, t.items_on(page), self.box_print.page(page))
         return PageResult(
             **base, status=PageStatus.USED, form=t.form, form_page=page,
             serial=ident.serial if ident else None, qr_read=ident is not None,
@@ -179,8 +184,8 @@ class PageReader:
             inked_over=reg.check.inked_over(),
             frames_off_mm=round(reg.check.p90_mm, 3),
             paper=measure_paper(loaded.colour, loaded.colour_scale, t, reg.transform),
-            items=marks.measure_page(grey, reg.transform, t.items_on(page), self.box_print.page(page)),
-            comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
+            items=items, comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
+            marks=marks.page_marks(items),
         )
 
     def _tell_apart(self, grey: np.ndarray, reg: Registration) -> Registration | None:

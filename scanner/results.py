@@ -94,6 +94,35 @@ class ItemMeasure:
 
 
 @dataclass(frozen=True)
+class PageMarks:
+    """What deciding a sheet needs of one page's rows beyond each row's own boxes: the
+    respondent's habits and the page's noise (`marks.page_marks`, combined over the sheet
+    by `marks.decide_sheet`). Told by the worker that measured the page, so that the
+    parent, the survey's one writer, only combines a few numbers a page."""
+
+    marks: tuple[float, ...]
+    """The strongest box's score of each row whose strongest box is a mark, not solid fill."""
+    answered: int
+    """Rows with a box marked."""
+    lone_solid: int
+    """Rows whose only marked box is solid."""
+    rest: tuple[float, ...]
+    """The scores of every box but its row's strongest: the page's noise."""
+    own_empty: float | None
+    """The page's own empty level, when it has enough unmarked boxes to tell one."""
+    peaks: tuple[float, ...]
+    """The darkest ink of each marked row's strongest box out of a shadow: the pen's darkness."""
+    own_peak: float | None
+    """Their median, when the page has enough marked rows to tell the pen's darkness on its own."""
+    light: tuple[BoxMeasure, ...]
+    """The strongest box of each row that it dominates: a light tick, on a page whose pen
+    is known (`marks.light_tick`)."""
+    sharpness: tuple[float, ...] = ()
+    """The `sharpness` of each marked row's strongest box out of a shadow, where measured:
+    how sharp the respondent's own pencil strokes are on the page."""
+
+
+@dataclass(frozen=True)
 class CommentReading:
     item: str
     ink_mm2: float

@@ -172,7 +172,8 @@ def encode_reading(result: PageResult) -> str:
     page. Workers encode what they read (`PageResult.encoded`): the parent need not."""
     data = dict(vars(result))
     data.pop("encoded", None)  # none in a reading pickled before it had one
-    data["paper"] = dict(vars(result.paper))
+    data.pop("marks", None)  # the worker's summary of its items, worked out again from them
+    data["paper"] = {"rgb": result.paper.rgb}  # its nearest colour is the worker's to tell, not kept
     data["items"] = [{"item": m.item, "boxes": [vars(b) for b in m.boxes]} for m in result.items]
     data["comments"] = [dict(vars(c), crop=None) for c in result.comments]  # crops live in crops/
     return json.dumps(data)

@@ -34,6 +34,10 @@ def test_every_template_colour_is_told_under_scanner_cast(template, blank_page, 
         decision = classify([sample], template)
         assert (decision.colour, decision.programme) == (colour.name, colour.programme), (colour.name, sample)
         assert decision.reason is None
+        # The page's nearest colour, told where it is measured, is the one the sheet's decision finds.
+        assert sample.nearest == colour.name
+        alone = PaperSample(sample.rgb)
+        assert alone.nearest is None and classify([alone], template) == decision
 
 
 def test_paper_is_measured_on_paper_not_ink(template, blank_page):

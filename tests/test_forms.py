@@ -20,12 +20,14 @@ import pytest
 from typer.testing import CliRunner
 
 from scans import fill_in, filled_wordform, jpeg_pdf
+from test_outputs import whole
 from scanner.cli import app
 from scanner.draft import draft_correspondence, draft_template, write_draft
 from scanner.errors import UsageError
 from scanner.forms import Forms
 from scanner.pipeline import scan
 from scanner.results import Reason
+from scanner.store import Store
 from scanner.template import Registration, Template, load_template, parse_template, template_yaml
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -130,6 +132,10 @@ def test_a_batch_of_two_marked_forms_is_read_each_page_as_its_own_form(two_forms
 
     assert result.exit_code == 0, result.output
     _check_outputs(tmp_path / "out", truth, staff, parent)
+    with Store(tmp_path / "out") as store:  # the rows kept rendered are those of the whole survey's tables
+        expected = whole(store, Forms.of([staff, parent]))
+    for name, text in expected.items():
+        assert (tmp_path / "out" / name).read_bytes() == text, name
 
 
 def test_a_folder_of_templates_reads_both_forms_and_the_survey_keeps_its_set(two_forms, tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from review_survey import WRITTEN_COMMENT, cached_survey, copy_survey
 from test_identity import _pages, _run_pages, split_over_two_files
 
+from scanner.forms import Forms
 from scanner.outputs import (final_items, items_table, pages_table, refresh_rows, responses_table, sheets_table,
                              write_outputs)
 from scanner.results import FieldResult, Status
@@ -23,10 +24,12 @@ FILES = ("responses.csv", "items.csv", "sheets.csv", "pages.csv")
 
 
 def whole(store: Store, template) -> dict[str, bytes]:
-    """The four CSVs as a full rewrite makes them: every table from the whole store."""
+    """The four CSVs as a full rewrite makes them: every table from the whole store (of
+    several forms, each row naming its form)."""
     final = final_items(store)
-    tables = {"responses.csv": responses_table(store, template, final), "items.csv": items_table(store, final),
-              "sheets.csv": sheets_table(store, final), "pages.csv": pages_table(store)}
+    forms = Forms.of(template)
+    tables = {"responses.csv": responses_table(store, template, final), "items.csv": items_table(store, final, forms),
+              "sheets.csv": sheets_table(store, final, forms=forms), "pages.csv": pages_table(store, forms)}
     texts = {}
     for name, df in tables.items():
         text = io.StringIO()
