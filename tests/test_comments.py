@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scanner import thresholds as T
-from scanner.comments import CommentReader, _close, _disc, decide_comment
+from scanner.comments import CommentReader, _by_disc_of, _disc, decide_comment
 from scanner.geometry import PageTransform
 from scanner.ocr import InProcessEngine, NullEngine, TesseractEngine, make_engine
 from scanner.render import page_raster
@@ -43,19 +43,21 @@ def write(image, zone, text, scale=1.3, thickness=3):
     cv2.putText(image, text, px(x + 3, y + h * 0.65), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
 
 
-@pytest.mark.parametrize("diameter", [6, 18, 25, 30.5, 36, 48])
-def test_a_zone_is_closed_to_the_same_paper_row_by_row(diameter):
-    # Writing and print on a shaded, grainy paper, ink to the image's edges: the closing
-    # by rows must give OpenCV's every pixel, border included.
-    rng = np.random.default_rng(round(diameter * 10))
+@pytest.mark.parametrize("diameter", [6, 18, 24, 25, 30.5, 36, 48, 72])
+@pytest.mark.parametrize("op", [cv2.MORPH_CLOSE, cv2.MORPH_OPEN, cv2.MORPH_DILATE, cv2.MORPH_ERODE])
+def test_a_zone_is_passed_by_a_disc_as_opencv_passes_it(diameter, op):
+    # Writing and print on a shaded, grainy paper, ink to the image's edges, and the same
+    # as a mask (the writing's strokes, the dust around them): passed by the disc's parts,
+    # OpenCV's every pixel, border included.
+    rng = np.random.default_rng(round(diameter * 10) + op)
     paper = np.linspace(150, 240, 700)[None, :] + rng.normal(0, 8, (300, 700))
     image = np.clip(paper, 0, 255).astype(np.uint8)
     for _ in range(40):
         x, y = rng.integers(-20, 700), rng.integers(-20, 300)
         cv2.line(image, (int(x), int(y)), (int(x + rng.integers(-60, 60)), int(y + rng.integers(-30, 30))),
                  int(rng.integers(0, 120)), int(rng.integers(1, 6)))
-    expected = cv2.morphologyEx(image, cv2.MORPH_CLOSE, _disc(diameter))
-    assert np.array_equal(_close(image, diameter), expected)
+    for pixels in (image, (image < 120).astype(np.uint8)):
+        assert np.array_equal(_by_disc_of(pixels, diameter, op), cv2.morphologyEx(pixels, op, _disc(diameter)))
 
 
 def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(template, page, zones):
