@@ -34,10 +34,10 @@ CROP_JPEG_QUALITY = 80
 CODES_CLEAR_MM = 2.0
 """Print this far from a zone's surroundings leaves their pixels as they are, smoothed
 edges and all, whether drawn or not."""
-DISC_BY_PARTS_MIN_PX = 25
-"""Discs at least this wide are passed as their parts (`_by_disc`): a zone's paper read
-finely (a 37 px disc), broad shading and the dust around writing (25 to 73 px) in a third
-to a half of OpenCV's time; smaller ones cost more that way."""
+DISC_BY_PARTS_MIN_PX = 19
+"""Discs at least this wide are passed as their parts (`_by_disc`): a zone's paper (19 and
+37 px discs), broad shading and the dust around writing (25 to 73 px) in a third to two
+thirds of OpenCV's time; smaller ones cost as much or more that way."""
 
 
 def _grow(box: tuple, by: float) -> tuple:

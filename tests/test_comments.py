@@ -45,7 +45,7 @@ def write(image, zone, text, scale=1.3, thickness=3):
     cv2.putText(image, text, px(x + 3, y + h * 0.65), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
 
 
-@pytest.mark.parametrize("diameter", [6, 18, 24, 25, 30.5, 36, 48, 72])
+@pytest.mark.parametrize("diameter", [6, 12, 17, 18, 24, 25, 30.5, 36, 48, 72])
 @pytest.mark.parametrize("op", [cv2.MORPH_CLOSE, cv2.MORPH_OPEN, cv2.MORPH_DILATE, cv2.MORPH_ERODE])
 def test_a_zone_is_passed_by_a_disc_as_opencv_passes_it(diameter, op):
     # Writing and print on a shaded, grainy paper, ink to the image's edges, and the same
