@@ -10,6 +10,8 @@ Tesseract's start-up is paid once per page.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -18,7 +20,7 @@ from scanner.geometry import PageTransform, mm_to_pixels
 from scanner.marks import NOISE_DARKNESS, darkness
 from scanner.ocr import Lexicon, OcrEngine, Word
 from scanner.results import CommentReading, FieldResult, Reason, Status
-from scanner.render import page_rasters
+from scanner.render import marker_boxes, page_rasters
 from scanner.template import Comment, Template
 
 STACK_GAP_PX = 60
@@ -29,9 +31,13 @@ INK_GREY = 128
 """Darker than this in a cleaned zone is ink, as Tesseract's binarisation sees it."""
 CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
-ROWS_CLOSE_MIN_PX = 25
-"""Discs at least this wide are closed row by row (`_close`): the paper of a zone read
-finely (a 37 px disc) in two thirds of the time; smaller ones cost more that way."""
+CODES_CLEAR_MM = 2.0
+"""Print this far from a zone's surroundings leaves their pixels as they are, smoothed
+edges and all, whether drawn or not."""
+DISC_BY_PARTS_MIN_PX = 19
+"""Discs at least this wide are passed as their parts (`_by_disc`): a zone's paper (19 and
+37 px discs), broad shading and the dust around writing (25 to 73 px) in a third to two
+thirds of OpenCV's time; smaller ones cost as much or more that way."""
 
 
 def _grow(box: tuple, by: float) -> tuple:
@@ -54,9 +60,9 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     kept[0] = False
     # Writing comes in clusters (the letters of words) with some letter that turns back on
     # itself; dust grains, however many lie together or smeared by motion blur, are solid.
-    near = _disc(2 * T.DUST_ISOLATION_MM * px_per_mm)
     on = kept[labels]
-    _, clusters = cv2.connectedComponents(cv2.dilate(on.astype(np.uint8), near), connectivity=8)
+    near = _by_disc_of(on.astype(np.uint8), 2 * T.DUST_ISOLATION_MM * px_per_mm, cv2.MORPH_DILATE)
+    _, clusters = cv2.connectedComponents(near, connectivity=8)
     cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
     lettered = np.zeros(clusters.max() + 1, bool)
     big = cluster_px >= T.DUST_MAX_MM2 * px_per_mm**2
@@ -122,33 +128,54 @@ def _disc(diameter_px: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
 
 
-def _close(image: np.ndarray, diameter_px: float) -> np.ndarray:
-    """Grey closing by `_disc(diameter_px)`: the very pixels of `cv2.morphologyEx`'s. A disc
-    wider than ROWS_CLOSE_MIN_PX is passed row by row, each row of the disc a level run:
-    OpenCV passes a run in one sweep along the image's rows, where it visits every point
-    of any other shape (a thousand for the disc of a zone read finely)."""
+_PASSES = {cv2.MORPH_DILATE: ((cv2.dilate, cv2.max),), cv2.MORPH_ERODE: ((cv2.erode, cv2.min),),
+           cv2.MORPH_OPEN: ((cv2.erode, cv2.min), (cv2.dilate, cv2.max)),
+           cv2.MORPH_CLOSE: ((cv2.dilate, cv2.max), (cv2.erode, cv2.min))}
+
+
+def _by_disc_of(image: np.ndarray, diameter_px: float, op: int) -> np.ndarray:
+    """`cv2.morphologyEx(image, op, _disc(diameter_px))` of a uint8 image, to the pixel,
+    border included; a disc DISC_BY_PARTS_MIN_PX wide or more is passed as its parts
+    (`_by_disc`)."""
     disc = _disc(diameter_px)
-    if disc.shape[0] < ROWS_CLOSE_MIN_PX:
-        return cv2.morphologyEx(image, cv2.MORPH_CLOSE, disc)
-    dilated = _by_rows(image, disc, cv2.dilate, cv2.max, 0)
-    return _by_rows(dilated, disc, cv2.erode, cv2.min, 255)
+    if disc.shape[0] < DISC_BY_PARTS_MIN_PX:
+        return cv2.morphologyEx(image, op, disc)
+    for morph, combine in _PASSES[op]:
+        image = _by_disc(image, disc.shape[0], morph, combine)
+    return image
 
 
-def _by_rows(image: np.ndarray, disc: np.ndarray, morph, combine, neutral: int) -> np.ndarray:
-    """`morph` (dilate, erode) of a uint8 image by a disc, as the `combine` (max, min) of
-    its rows' runs, each shifted to its row; `neutral` (what the combine ignores) beyond
-    the image's top and bottom, as OpenCV takes its border."""
-    r = disc.shape[0] // 2
-    padded = cv2.copyMakeBorder(image, r, r, 0, 0, cv2.BORDER_CONSTANT, value=neutral)
-    runs: dict[int, np.ndarray] = {}
-    out = None
-    for dy, row in enumerate(disc):
-        width = int(np.count_nonzero(row))  # odd, centred: the ellipse's rows are symmetric
-        if width not in runs:
-            runs[width] = morph(padded, np.ones((1, width), np.uint8))
-        part = runs[width][dy:dy + image.shape[0]]
-        out = part.copy() if out is None else combine(out, part, dst=out)
-    return out
+def _by_disc(image: np.ndarray, size: int, morph, combine) -> np.ndarray:
+    """`morph` (dilate, erode) of a uint8 image by the disc `size` px wide, as the `combine`
+    (max, min) of its centred rectangles (`_disc_parts`). OpenCV leaves out what lies past
+    the image's edge, and so does each pass."""
+    steps, last = _disc_parts(size)
+    rows, out = image, None
+    for along, down in steps:
+        rows = rows if along is None else morph(rows, along)
+        out = rows if out is None else combine(rows, out if down is None else morph(out, down))
+    return out if last is None else morph(out, last)
+
+
+@functools.cache
+def _disc_parts(size: int) -> tuple[tuple[tuple[np.ndarray | None, np.ndarray | None], ...], np.ndarray | None]:
+    """The passes of `_by_disc` by `_disc` of `size` px: for each of its centred rectangles
+    (its rows at least w wide span a centred band), narrowest first, the pass along the
+    rows that widens the last one's to it, and the pass down the columns that takes what
+    was combined so far by the difference of the two bands' heights (Horner's way; the
+    last, after them all, by the widest's). Every pass is short: a pixel is visited some
+    twice the disc's width times in all, not its area's (a thousand for a zone's paper
+    read finely). None: no pass."""
+    widths = np.count_nonzero(_disc(size - 1), axis=1)  # odd, centred: the ellipse's rows are symmetric
+    r = size // 2
+    reaches = {int(w): int(r - np.argmax(widths >= w)) for w in np.unique(widths)}  # the band's half height
+    parts, done_w, done_reach = [], 1, None
+    for w, reach in reaches.items():
+        along = np.ones((1, w - done_w + 1), np.uint8) if w > done_w else None
+        down = None if done_reach in (None, reach) else np.ones((2 * (done_reach - reach) + 1, 1), np.uint8)
+        parts.append((along, down))
+        done_w, done_reach = w, reach
+    return tuple(parts), (np.ones((2 * done_reach + 1, 1), np.uint8) if done_reach else None)
 
 
 def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -158,7 +185,7 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     mask = ink.astype(np.uint8)
     if not mask.any():
         return mask
-    broad = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disc(T.STROKE_MAX_MM * px_per_mm))
+    broad = _by_disc_of(mask, T.STROKE_MAX_MM * px_per_mm, cv2.MORPH_OPEN)
     long_px, gap_px = round(T.LINE_MIN_MM * px_per_mm), max(1, round(T.LINE_GAP_MM * px_per_mm))
     lines = np.zeros_like(mask)
     for along, bridge in (((1, long_px), (1, gap_px)), ((long_px, 1), (gap_px, 1))):
@@ -166,7 +193,8 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
         bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(bridge[::-1], np.uint8))
         # Extended along itself: the bits of the line cut off by the frame's masked lines.
         lines |= cv2.dilate(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line), line)
-    rim = cv2.dilate(broad, _disc(T.STROKE_MAX_MM / 2 * px_per_mm)) | cv2.dilate(lines, _disc(0.5 * px_per_mm))
+    rim = (_by_disc_of(broad, T.STROKE_MAX_MM / 2 * px_per_mm, cv2.MORPH_DILATE)
+           | _by_disc_of(lines, 0.5 * px_per_mm, cv2.MORPH_DILATE))
     return mask & (1 - rim)
 
 
@@ -174,8 +202,10 @@ def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Darkness against the paper around each pixel, not the crop's: the paper is what is
     left once everything narrower than PAPER_CLOSE_MM is closed over (strokes, print), so a
     shadow or the light falling off across a phone photo is paper, and writing in it ink."""
-    paper = _close(crop, T.PAPER_CLOSE_MM * px_per_mm).astype(np.float32)
-    return np.clip((paper - crop) / np.maximum(paper, 1.0), 0.0, 1.0)
+    paper = _by_disc_of(crop, T.PAPER_CLOSE_MM * px_per_mm, cv2.MORPH_CLOSE).astype(np.float32)
+    dark = paper - crop
+    np.divide(dark, np.maximum(paper, 1.0, out=paper), out=dark)  # in place: a fine zone's million pixels
+    return np.clip(dark, 0.0, 1.0, out=dark)
 
 
 def _clean(dark: np.ndarray) -> np.ndarray:
@@ -191,12 +221,27 @@ def _blank_pages(template: Template, page: int) -> list[np.ndarray]:
     path = template.reference_page(page)
     image = None if path is None else cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
-        blanks = page_rasters(template, page, tuple(scale * 25.4 for scale in SCALES))
+        plain = _clear_of_codes(template, page)
+        blanks = page_rasters(template, page, tuple(scale * 25.4 for scale in SCALES), plain=plain)
         return [cv2.cvtColor(blank, cv2.COLOR_BGR2GRAY) for blank in blanks]
     w, h = template.page_size_mm
     # A scan's grain is not print: the median takes it away, and leaves lines and letters.
     image = cv2.medianBlur(image, 3)
     return [cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) for s in SCALES]
+
+
+def _clear_of_codes(template: Template, page: int) -> bool:
+    """Whether every comment zone of the page, as far around it as its blank appearance
+    is looked at (`CommentReader._mask_page`), lies CODES_CLEAR_MM or more from the corner
+    markers and the QR code: the page can then be drawn without them (two thirds of its
+    drawing's time), the same pixels around the zones."""
+    reg = template.registration
+    codes = [*marker_boxes(template), (*reg.qr_at_mm, reg.qr_size_mm)]
+    for zone in template.comments_on(page):
+        x, y, w, h = _grow(zone.box_mm, T.COMMENT_MARGIN_MM + T.COMMENT_ALIGN_MM + CODES_CLEAR_MM)
+        if any(x < cx + side and cx < x + w and y < cy + side and cy < y + h for cx, cy, side in codes):
+            return False
+    return True
 
 
 class CommentReader:
@@ -245,7 +290,7 @@ class CommentReader:
         # The frame's long lines fix the offset: rows and columns are matched apart, 1-D.
         dy, dx = (_best_shift(around.sum(axis=axis), dark.sum(axis=axis)) for axis in (1, 0))
         aligned = around[dy:dy + dark.shape[0], dx:dx + dark.shape[1]] > NOISE_DARKNESS
-        printed = cv2.dilate(aligned.astype(np.uint8), _disc(2 * T.COMMENT_PRINT_TIGHT_MM * s)) > 0
+        printed = _by_disc_of(aligned.astype(np.uint8), 2 * T.COMMENT_PRINT_TIGHT_MM * s, cv2.MORPH_DILATE) > 0
         return (dark > T.INK_DARKNESS) & ~printed
 
     def _faint_ink(self, dark: np.ndarray, zone: Comment, s: float) -> np.ndarray:

@@ -239,8 +239,10 @@ def page_raster(template: Template, page: int, dpi: float, serial: int | None = 
     return page_rasters(template, page, (dpi,), serial)[0]
 
 
-def page_rasters(template: Template, page: int, dpis: tuple[float, ...], serial: int | None = None) -> list[np.ndarray]:
-    """One blank page drawn once and rasterised at each of `dpis`, as BGR pixels."""
+def page_rasters(template: Template, page: int, dpis: tuple[float, ...], serial: int | None = None,
+                 plain: bool = False) -> list[np.ndarray]:
+    """One blank page drawn once and rasterised at each of `dpis`, as BGR pixels (`plain`:
+    without markers and QR code, see `render_page`)."""
     import io
 
     import pypdfium2 as pdfium
@@ -248,7 +250,7 @@ def page_rasters(template: Template, page: int, dpis: tuple[float, ...], serial:
     w, h = template.page_size_mm
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(w * mm, h * mm))
-    render_page(canvas, template, page, serial)
+    render_page(canvas, template, page, serial, plain)
     canvas.save()
     pdf = pdfium.PdfDocument(buffer.getvalue())
     try:

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from scanner import thresholds as T
-from scanner.comments import CommentReader, _close, _disc, decide_comment
+from scanner import comments
+from scanner.comments import CommentReader, _by_disc_of, _disc, _clear_of_codes, decide_comment
 from scanner.geometry import PageTransform
 from scanner.ocr import InProcessEngine, NullEngine, TesseractEngine, make_engine
 from scanner.render import page_raster
 from scanner.synth.page import fill_page
+from scanner.template import Template
 from scanner.results import Reason, Status
 
 DPI = 200
@@ -43,19 +45,47 @@ def write(image, zone, text, scale=1.3, thickness=3):
     cv2.putText(image, text, px(x + 3, y + h * 0.65), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
 
 
-@pytest.mark.parametrize("diameter", [6, 18, 25, 30.5, 36, 48])
-def test_a_zone_is_closed_to_the_same_paper_row_by_row(diameter):
-    # Writing and print on a shaded, grainy paper, ink to the image's edges: the closing
-    # by rows must give OpenCV's every pixel, border included.
-    rng = np.random.default_rng(round(diameter * 10))
+@pytest.mark.parametrize("diameter", [6, 12, 17, 18, 24, 25, 30.5, 36, 48, 72])
+@pytest.mark.parametrize("op", [cv2.MORPH_CLOSE, cv2.MORPH_OPEN, cv2.MORPH_DILATE, cv2.MORPH_ERODE])
+def test_a_zone_is_passed_by_a_disc_as_opencv_passes_it(diameter, op):
+    # Writing and print on a shaded, grainy paper, ink to the image's edges, and the same
+    # as a mask (the writing's strokes, the dust around them): passed by the disc's parts,
+    # OpenCV's every pixel, border included.
+    rng = np.random.default_rng(round(diameter * 10) + op)
     paper = np.linspace(150, 240, 700)[None, :] + rng.normal(0, 8, (300, 700))
     image = np.clip(paper, 0, 255).astype(np.uint8)
     for _ in range(40):
         x, y = rng.integers(-20, 700), rng.integers(-20, 300)
         cv2.line(image, (int(x), int(y)), (int(x + rng.integers(-60, 60)), int(y + rng.integers(-30, 30))),
                  int(rng.integers(0, 120)), int(rng.integers(1, 6)))
-    expected = cv2.morphologyEx(image, cv2.MORPH_CLOSE, _disc(diameter))
-    assert np.array_equal(_close(image, diameter), expected)
+    for pixels in (image, (image < 120).astype(np.uint8)):
+        assert np.array_equal(_by_disc_of(pixels, diameter, op), cv2.morphologyEx(pixels, op, _disc(diameter)))
+
+
+def _blank_appearances(template) -> dict:
+    reader = CommentReader(template, NullEngine())
+    for zone in template.comments:
+        for s in comments.SCALES:
+            reader._printed_mask(zone, s)
+    return {key: (reader._printed[key], reader._print_around[key]) for key in reader._printed}
+
+
+def test_a_zone_s_blank_appearance_is_the_same_drawn_without_the_codes_far_from_it(template, template_data,
+                                                                                  monkeypatch):
+    # A zone moved up beside the QR code has it in its surroundings: its page is drawn with
+    # its codes; the shipped form's zones all lie clear of them, and their pages are drawn
+    # without. Either way each zone's blank appearance is what the whole page's drawing gives.
+    template_data["comments"][0]["box_mm"] = [120, 16, 65, 12]
+    beside_qr = Template.model_validate(template_data)
+    assert all(_clear_of_codes(template, page) for page in template.page_numbers)
+    assert not _clear_of_codes(beside_qr, 1)
+    for form in (template, beside_qr):
+        seen = _blank_appearances(form)
+        with monkeypatch.context() as m:
+            m.setattr(comments, "_clear_of_codes", lambda *_: False)
+            drawn = _blank_appearances(form)
+        for key, (printed, around) in drawn.items():
+            assert np.array_equal(seen[key][0], printed) and np.array_equal(seen[key][1], around), key
 
 
 def test_blank_zones_with_specks_and_a_shifted_frame_are_blank(template, page, zones):
