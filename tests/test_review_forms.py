@@ -127,14 +127,20 @@ def test_review_status_and_colours_read_a_survey_of_two_forms(two_forms):
     """`review --status` counts the queue of both forms; `colours` calibrates the sheets of
     every form as one batch (the two forms share their paper colours); `--template` is
     refused (the survey is read with its own templates)."""
-    out, _, _ = two_forms
+    out, staff, parent = two_forms
     runner = CliRunner()
     status = runner.invoke(app, ["review", str(out), "--status", "--json"])
     assert status.exit_code == 0, status.output
     report = json.loads(status.output)
     with Store(out) as store:
         waiting = store.db.execute("SELECT COUNT(*) FROM results WHERE status IN ('review', 'multiple')").fetchone()[0]
-    assert report["waiting"] == waiting and report["by_question"]
+    assert report["waiting"] == waiting and sum(report["by_form"].values()) == waiting
+    assert set(report["by_form"]) == {staff.form, parent.form}
+    # Both forms number their questions alike: each question is named by its form.
+    assert {key.split(" · ")[0] for key in report["by_question"]} == {staff.form, parent.form}
+    assert sum(report["by_question"].values()) == waiting
+    text = runner.invoke(app, ["review", str(out), "--status"]).output
+    assert "By form:" in text and f"{parent.form} · 1: " in text
 
     colours = runner.invoke(app, ["colours", str(out), "--json"])
     assert colours.exit_code == 0, colours.output
