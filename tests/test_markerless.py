@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 from pathlib import Path
 
 import cv2
@@ -302,3 +303,40 @@ def test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo(tmp_p
                                                     if z.id == zone.id else z for z in drafted.comments]})
     off = Registrar(moved)
     assert zone.id in off.verify(grey, off.content(grey)).check.unlocated(), seed
+
+
+@pytest.mark.parametrize("seed", [5, int.from_bytes(os.urandom(2), "big")])
+def test_a_page_of_another_form_is_unrecognised_with_its_reason_never_read(
+        plain, drafted, template_data, tmp_path_factory, tmp_path, seed):
+    """Pages of forms printed without markers, fed to a run of another form's template:
+    the word form's to the questionnaire's and the questionnaire's to the word form's match
+    no page of it; the parent version's page 1 (the questionnaire's layout, its own title,
+    subtitle and q01 text) matches the questionnaire's page 1 nearly whole, but lacks a
+    line of its text: all `unrecognised` with the reason, none read. The questionnaire's
+    own page 1, filled in and shifted alike, is read."""
+    from test_forms import parent_form
+
+    rng = random.Random(seed)
+
+    def shifted(page: np.ndarray) -> np.ndarray:
+        return np.roll(page, (rng.randint(-8, 8), rng.randint(-8, 8)), axis=(0, 1))
+
+    parent = parent_form(template_data, markers=False)
+    word = [shifted(p) for p in pdf_pages(DATA / "wordform.pdf", DPI)]
+    own = fill_in(plain, DPI)[0]
+    assert cv2.imwritemulti(str(tmp_path / "others.tif"), [*word, shifted(fill_in(parent, DPI)[0][0])])
+    assert cv2.imwritemulti(str(tmp_path / "own.tif"), [shifted(own[0])])
+    scan([tmp_path / "others.tif", tmp_path / "own.tif"], drafted, tmp_path / "out", jobs=1, ocr=False)
+    *others, mine = _read(tmp_path / "out", "pages.csv")
+    assert [r["status"] for r in others] == ["unrecognised"] * 3, (seed, others)
+    assert all("matches no page of it" in r["reason"] for r in others[:2]), others
+    assert "its print differs from form page 1's" in others[2]["reason"], (seed, others[2]["reason"])
+    assert "QR code" not in others[2]["reason"]
+    assert (mine["status"], mine["form_page"]) == ("used", "1"), (seed, mine)
+
+    word_form = load_template(editor_form.drafted(tmp_path_factory.getbasetemp()))
+    assert cv2.imwritemulti(str(tmp_path / "questionnaire.tif"), [shifted(p) for p in own[:2]])
+    scan([tmp_path / "questionnaire.tif"], word_form, tmp_path / "out-word", jobs=1, ocr=False)
+    rows = _read(tmp_path / "out-word", "pages.csv")
+    assert [r["status"] for r in rows] == ["unrecognised"] * 2, rows
+    assert all("matches no page of it" in r["reason"] for r in rows), rows
