@@ -198,7 +198,8 @@ def test_the_filters_name_the_form_of_each_question_in_a_survey_of_two_forms(two
         for form in (parent.form, staff.form):
             value, text = ones[form][0]
             page.select_option("#f-question", value)
-            page.wait_for_function("n => state.list.length && state.list.length !== n", arg=len(everything))
+            page.wait_for_function("s => state.list.length && state.list.every((e) => e.sheet_id === s)",
+                                   arg=sheet_of[form])
             keys = listed(page)
             assert keys and all(key.startswith(f"{sheet_of[form]}/") for key in keys), (form, keys)
             assert f"({len(keys)})" in text
