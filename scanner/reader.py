@@ -230,18 +230,17 @@ class PageReader:
                 "another form with the same markers?")
 
     def _print_differs(self, grey: np.ndarray, reg: Registration) -> str:
-        """Why a marked page whose QR code cannot be read, its print agreeing with the form
-        page's (AGREEMENT_MIN or more), is still not taken for it: a line of that page's
-        text missing (another form printed alike, another title); empty when none is. A form without markers has no
-        QR code to lose: its pages are told by their print (`_tell_apart`, `FormsReader`)."""
-        if not self.template.registration.markers:
-            return ""
+        """Why a page whose QR code cannot be read (or a page of a form printed without
+        markers, which has none), its print agreeing with the form page's (AGREEMENT_MIN
+        or more), is still not taken for it: a line of that page's text missing (another
+        form printed alike, another title); empty when none is."""
         missing = self.registrar.missing_lines(grey, reg.transform, reg.page)
         if not missing:
             return ""
         x, y = missing[0]
-        return (f"its QR code cannot be read and its print differs from form page {reg.page}'s (the text at "
-                f"{x:.0f}, {y:.0f} mm is not there): a page of another form printed alike?")
+        why = "its QR code cannot be read and its print" if self.template.registration.markers else "its print"
+        return (f"{why} differs from form page {reg.page}'s (the text at {x:.0f}, {y:.0f} mm is not there): "
+                "a page of another form printed alike?")
 
     def _no_match(self) -> str:
         if self.template.registration.markers:

@@ -128,6 +128,29 @@ class Check:
         return np.hypot(*self.offsets[self.seen].T)
 
 
+def _frames_fit(at: np.ndarray, seen_at: np.ndarray) -> np.ndarray | None:
+    """The homography from where frames should be to where they were seen (mm), ignoring
+    those seen off the rest's fit (a tick along a side).
+
+    RANSAC fits four frames at a time and stops once a fit holds most of the others: on a
+    page whose frames cluster in one part (a word form's tick boxes in the middle, a
+    comment box reaching out to the margin), four of the cluster extrapolate their own
+    noise to the far frames, which are then dropped as off, and the page is left bent
+    there. When one least-squares fit through every frame seen holds each of them within
+    VERIFY_TIGHT_MM, none is off, and that fit is taken; a frame seen off its print by
+    more (a zone printed elsewhere) keeps the fit from holding it, and RANSAC leaves it out."""
+    every = cv2.findHomography(at, seen_at, 0)[0]
+    if every is not None and _misfit(every, at, seen_at).max() <= T.VERIFY_TIGHT_MM:
+        return every
+    return cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)[0]
+
+
+def _misfit(matrix: np.ndarray, at: np.ndarray, seen_at: np.ndarray) -> np.ndarray:
+    """How far (mm) `matrix` takes each point from where it was seen."""
+    moved = cv2.perspectiveTransform(at.reshape(-1, 1, 2).astype(np.float64), matrix).reshape(-1, 2)
+    return np.hypot(*(moved - seen_at).T)
+
+
 def to_grey(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
@@ -318,7 +341,7 @@ class Registrar:
             rounds += 1
             # A point seen d mm off lies, in the image, where the transform puts p + d.
             at, seen_at = check.at_mm[check.seen], check.at_mm[check.seen] + check.offsets[check.seen]
-            matrix, _ = cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)
+            matrix = _frames_fit(at, seen_at)
             if matrix is None:
                 break
             transform = PageTransform.from_array(reg.transform.array @ matrix)

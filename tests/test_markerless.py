@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 from pathlib import Path
 
 import cv2
@@ -25,8 +26,9 @@ from scanner.draft import draft_correspondence, draft_template, truth_template, 
 from scanner.errors import TemplateError
 from scanner.evaluate import evaluate
 from scanner.geometry import PageTransform, mm_to_pixels
+from scanner.load import load_page, page_task
 from scanner.pipeline import scan
-from scanner.register import frame_windows, measure_frames
+from scanner.register import Registrar, frame_windows, measure_frames
 from scanner.render import render_pdf
 from scanner.results import Reason
 from scanner.synth import SynthOptions, generate
@@ -205,7 +207,7 @@ def test_generated_plain_batches_are_read_with_the_drafted_template_without_sile
     assert ev.items.lost == 0 and Reason.NOT_ALIGNED.value not in reasons, (seed, reasons)
 
 
-@pytest.mark.parametrize("seed", [7, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("seed", [7, 45493, int.from_bytes(os.urandom(2), "big")])
 def test_generated_batches_of_the_word_processor_form_are_read_with_its_draft_without_silent_errors(
         tmp_path_factory, tmp_path, seed):
     """The generator fills and scans the word form as printed from its own PDF (flatbed,
@@ -222,18 +224,15 @@ def test_generated_batches_of_the_word_processor_form_are_read_with_its_draft_wi
     assert ev.items.scored == 3 * len(truth.items) and ev.items.silent == 0, (seed, ev.examples)
     comments = ev.comments.right + ev.comments.silent + ev.comments.flagged
     assert ev.comments.scored == 3 * len(truth.comments), seed
+    assert ev.comments.lost == 0 and ev.written_right == comments, (seed, ev.examples)
     assert ev.pages.accounted == ev.pages.truth and ev.pages.status_right == ev.pages.truth, seed
     rows = _read(tmp_path / "out", "items.csv")
     unaligned = [r["item"] for r in rows if r["reason"] == Reason.NOT_ALIGNED.value]
-    # A zone sent to review unlocated is not looked into: written or blank, it is unknown.
-    unread = sum(item.endswith("_comment") for item in unaligned)
-    assert ev.comments.lost == 0 and ev.written_right >= comments - unread, (seed, ev.examples)
-    # Ink can hide a frame: writing across a comment zone's top line on a blurred phone
-    # photo (seeds 42542, 14215: at 150 dpi writing near a corner may grey it too little
-    # to be told as ink over it), a box inked out for a correction at 150 dpi (seed 12397).
-    # The field then goes to review unlocated; only fields whose ink may cover a frame may.
+    # Ink can hide a frame: a box inked out for a correction at 150 dpi (seed 12397). The
+    # field then goes to review unlocated; only fields whose ink covers a frame may. (Page
+    # 1's comment box on phone photos, seeds 42542, 14215 and 45493, was the fit's bend, not
+    # ink: `test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo`.)
     over_frame = sum(r["effect"] in ("touches_frame", "correction", "fill")
-                     or r["item"].endswith("_comment") and r["value"] != ""
                      for r in _read(batch.truth_dir, "marks.csv"))
     assert ev.items.lost == 0 and len(unaligned) <= over_frame, (seed, unaligned)
 
@@ -260,3 +259,84 @@ def test_the_blank_zones_of_a_word_processor_form_read_blank_whatever_it_prints_
              if r["item"].endswith("_comment")}
     assert len(zones) == len(drafted.comments)
     assert all(status == "blank" for status, _ in zones.values()), zones
+
+
+def _phone_photo_of_the_word_form(folder: Path, seed: int) -> tuple[Path, PageTransform]:
+    """One word form filled in and photographed by a phone at 150 dpi: the file, and
+    where its page 1 truly lies (the generator's template-mm-to-pixel homography)."""
+    truth = truth_template(json.loads((DATA / "wordform.truth.json").read_text(encoding="utf-8")))
+    options = SynthOptions(per_file=1, photo_share=1.0, upside_down_share=0.0, cover_letter_share=0.0,
+                           duplex_blank_share=0.0, greyscale_share=0.0, dpis=(150,),
+                           printed=str(DATA / "wordform.pdf"))
+    batch = generate(truth, folder, count=1, seed=seed, options=options)
+    row = next(r for r in _read(batch.truth_dir, "pages.csv") if r["page"] == "1")
+    assert row["photo"] == "1" and row["form_page"] == "1"
+    matrix = np.array([float(v) for v in row["h_mm_to_px"].split()]).reshape(3, 3)
+    return batch.files[0], PageTransform.from_array(matrix)
+
+
+@pytest.mark.parametrize("seed", [10, 25, int.from_bytes(os.urandom(2), "big")])
+def test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo(tmp_path_factory, tmp_path, seed):
+    """The word form's page 1 prints its tick boxes in the middle and its comment box
+    across the page: refined on the frames, the page's transform must not bend at the
+    box's far corners (fitted on the tick boxes, it put them 0.6-0.7 mm off on 5 of 40
+    phone photos, seeds 10 and 25 among them, and the zone went to review not aligned).
+    The transform is recovered where the generator put the page, and nothing goes to
+    review as not aligned; the same zone printed 1 mm lower than the template says still does."""
+    drafted = load_template(editor_form.drafted(tmp_path_factory.getbasetemp()))
+    photo, true = _phone_photo_of_the_word_form(tmp_path / "synth", seed)
+    grey = load_page(page_task(photo.name, photo, 1)).grey
+    registrar = Registrar(drafted)
+    reg = registrar.verify(grey, registrar.content(grey))
+    assert reg.page == 1 and reg.aligned and reg.check.unlocated() == (), (seed, reg.check.unlocated())
+    points = reg.check.at_mm
+    error_mm = np.hypot(*(reg.transform.to_px(points) - true.to_px(points)).T) / true.px_per_mm()
+    assert error_mm.max() < 0.3, (seed, points[error_mm.argmax()], error_mm.max())
+
+    scan([photo], drafted, tmp_path / "out", jobs=1, ocr=False)
+    reasons = {r["item"]: r["reason"] for r in _read(tmp_path / "out", "items.csv")}
+    assert Reason.NOT_ALIGNED.value not in reasons.values(), (seed, reasons)
+
+    zone = next(z for z in drafted.comments if z.page == 1)
+    x, y, w, h = zone.box_mm
+    moved = drafted.model_copy(update={"comments": [z.model_copy(update={"box_mm": (x, y + 1.0, w, h)})
+                                                    if z.id == zone.id else z for z in drafted.comments]})
+    off = Registrar(moved)
+    assert zone.id in off.verify(grey, off.content(grey)).check.unlocated(), seed
+
+
+@pytest.mark.parametrize("seed", [5, int.from_bytes(os.urandom(2), "big")])
+def test_a_page_of_another_form_is_unrecognised_with_its_reason_never_read(
+        plain, drafted, template_data, tmp_path_factory, tmp_path, seed):
+    """Pages of forms printed without markers, fed to a run of another form's template:
+    the word form's to the questionnaire's and the questionnaire's to the word form's match
+    no page of it; the parent version's page 1 (the questionnaire's layout, its own title,
+    subtitle and q01 text) matches the questionnaire's page 1 nearly whole, but lacks a
+    line of its text: all `unrecognised` with the reason, none read. The questionnaire's
+    own page 1, filled in and shifted alike, is read."""
+    from test_forms import parent_form
+
+    rng = random.Random(seed)
+
+    def shifted(page: np.ndarray) -> np.ndarray:
+        return np.roll(page, (rng.randint(-8, 8), rng.randint(-8, 8)), axis=(0, 1))
+
+    parent = parent_form(template_data, markers=False)
+    word = [shifted(p) for p in pdf_pages(DATA / "wordform.pdf", DPI)]
+    own = fill_in(plain, DPI)[0]
+    assert cv2.imwritemulti(str(tmp_path / "others.tif"), [*word, shifted(fill_in(parent, DPI)[0][0])])
+    assert cv2.imwritemulti(str(tmp_path / "own.tif"), [shifted(own[0])])
+    scan([tmp_path / "others.tif", tmp_path / "own.tif"], drafted, tmp_path / "out", jobs=1, ocr=False)
+    *others, mine = _read(tmp_path / "out", "pages.csv")
+    assert [r["status"] for r in others] == ["unrecognised"] * 3, (seed, others)
+    assert all("matches no page of it" in r["reason"] for r in others[:2]), others
+    assert "its print differs from form page 1's" in others[2]["reason"], (seed, others[2]["reason"])
+    assert "QR code" not in others[2]["reason"]
+    assert (mine["status"], mine["form_page"]) == ("used", "1"), (seed, mine)
+
+    word_form = load_template(editor_form.drafted(tmp_path_factory.getbasetemp()))
+    assert cv2.imwritemulti(str(tmp_path / "questionnaire.tif"), [shifted(p) for p in own[:2]])
+    scan([tmp_path / "questionnaire.tif"], word_form, tmp_path / "out-word", jobs=1, ocr=False)
+    rows = _read(tmp_path / "out-word", "pages.csv")
+    assert [r["status"] for r in rows] == ["unrecognised"] * 2, rows
+    assert all("matches no page of it" in r["reason"] for r in rows), rows

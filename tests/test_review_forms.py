@@ -127,14 +127,20 @@ def test_review_status_and_colours_read_a_survey_of_two_forms(two_forms):
     """`review --status` counts the queue of both forms; `colours` calibrates the sheets of
     every form as one batch (the two forms share their paper colours); `--template` is
     refused (the survey is read with its own templates)."""
-    out, _, _ = two_forms
+    out, staff, parent = two_forms
     runner = CliRunner()
     status = runner.invoke(app, ["review", str(out), "--status", "--json"])
     assert status.exit_code == 0, status.output
     report = json.loads(status.output)
     with Store(out) as store:
         waiting = store.db.execute("SELECT COUNT(*) FROM results WHERE status IN ('review', 'multiple')").fetchone()[0]
-    assert report["waiting"] == waiting and report["by_question"]
+    assert report["waiting"] == waiting and sum(report["by_form"].values()) == waiting
+    assert set(report["by_form"]) == {staff.form, parent.form}
+    # Both forms number their questions alike: each question is named by its form.
+    assert {key.split(" · ")[0] for key in report["by_question"]} == {staff.form, parent.form}
+    assert sum(report["by_question"].values()) == waiting
+    text = runner.invoke(app, ["review", str(out), "--status"]).output
+    assert "By form:" in text and f"{parent.form} · 1: " in text
 
     colours = runner.invoke(app, ["colours", str(out), "--json"])
     assert colours.exit_code == 0, colours.output
@@ -155,3 +161,55 @@ def test_colours_refuse_a_survey_whose_forms_are_on_different_papers(template, t
     out = _survey([template, parent], tmp_path)
     result = CliRunner().invoke(app, ["colours", str(out)])
     assert result.exit_code == 2 and "different paper colours" in " ".join(result.output.split())
+
+
+@needs_chromium
+def test_the_filters_name_the_form_of_each_question_in_a_survey_of_two_forms(two_forms):
+    """Both forms number their questions alike (the parent's q01 is its question 1 too):
+    the question filter lists each form's question apart, named by its form, and the
+    queue then holds that form's items only; the form filter holds one form's."""
+    out, staff, parent = two_forms
+    with Store(out) as store:
+        sheet_of = {form: sheet for sheet, form in store.db.execute("SELECT sheet_id, form FROM sheets ORDER BY seq")}
+    question = next(i.question for i in parent.items if i.id == MULTIPLE_ITEM)
+
+    def listed(page) -> list[str]:
+        return page.evaluate("() => state.list.map((e) => `${e.sheet_id}/${e.item}`)")
+
+    with launched() as browser, running(out, Forms.of([staff, parent])) as server:
+        page = browser.new_page(bypass_csp=True)
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.login_url())
+        page.fill("#name-input", "Ann")
+        page.press("#name-input", "Enter")
+        page.wait_for_function("document.querySelector('#item').dataset.key")
+        everything = listed(page)
+        assert {key.split("/")[0] for key in everything} == set(sheet_of.values())
+
+        options = page.eval_on_selector_all("#f-question option", "os => os.map((o) => [o.value, o.textContent])")
+        ones = {form: [(value, text) for value, text in options
+                       if text.startswith(f"{form} ") and f" {question} (" in text]
+                for form in (staff.form, parent.form)}
+        assert all(len(found) == 1 for found in ones.values()), options
+        assert ones[staff.form][0][0] != ones[parent.form][0][0]
+
+        for form in (parent.form, staff.form):
+            value, text = ones[form][0]
+            page.select_option("#f-question", value)
+            page.wait_for_function("s => state.list.length && state.list.every((e) => e.sheet_id === s)",
+                                   arg=sheet_of[form])
+            keys = listed(page)
+            assert keys and all(key.startswith(f"{sheet_of[form]}/") for key in keys), (form, keys)
+            assert f"({len(keys)})" in text
+            assert MULTIPLE_ITEM in {key.split("/")[1] for key in keys}
+        page.select_option("#f-question", "")
+        page.wait_for_function("n => state.list.length === n", arg=len(everything))
+
+        assert page.is_visible("#f-form")
+        page.select_option("#f-form", parent.form)
+        page.wait_for_function("n => state.list.length !== n", arg=len(everything))
+        keys = listed(page)
+        assert keys == [key for key in everything if key.startswith(f"{sheet_of[parent.form]}/")]
+        assert errors == []

@@ -73,8 +73,11 @@ def format_status(report: dict) -> str:
         lines += ["", "By reason:"]
         width = max(len(str(r["count"])) for r in report["by_reason"])
         lines += [f"  {r['count']:>{width}}  {r['reason']}: {r['text']}" for r in report["by_reason"]]
+    if len(report["by_form"]) > 1:
+        lines += ["", "By form:"]
+        lines += [f"  {n:>5}  {form}" for form, n in report["by_form"].items()]
     if report["by_question"]:
-        lines += ["", "By question (number: items waiting):"]
+        lines += ["", "By question (number: items waiting; of several forms, each named by its form):"]
         counts = "   ".join(f"{q}: {n}" for q, n in report["by_question"].items())
         lines += textwrap.wrap(counts, 88, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
     if report["by_programme"]:

@@ -84,9 +84,12 @@ class Filters:
     reason: str | None = None
     """A `Reason` name, or STALE."""
     question: str | None = None
-    """A question number, or NO_QUESTION."""
+    """A question number, or NO_QUESTION; in a survey of several forms, named by its
+    form (`question_key`)."""
     programme: str | None = None
     """A programme as the sheet has it now (after review), or UNKNOWN_PROGRAMME."""
+    form: str | None = None
+    """A form's name (`Template.form`), in a survey of several forms."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class QueueEntry:
     kind: str
     reason: str
     question: str
+    """As `Filters.question` takes it."""
     programme: str
     decision_id: int | None
     form: str = ""
@@ -114,11 +118,19 @@ class CheckReport:
     """The rate's 95% Wilson interval."""
 
 
+def question_key(form: str, number: str) -> str:
+    """A question as the queue of a survey of several forms names it: its form, then its
+    number (two forms may number their questions alike: a staff and a parent version)."""
+    return f"{form} · {number}"
+
+
 class Fields:
     """What each result row of the template is: its kind, question, scale and codes."""
 
-    def __init__(self, template: Template):
+    def __init__(self, template: Template, named: bool = False):
         self.template = template
+        self.named = named
+        """Whether its questions are named by the form (`question_key`): one of several."""
         self.items = {i.id: i for i in template.items}
         self.comments = {c.id: c for c in template.comments}
         self.programmes = sorted({c.programme for c in template.colours})
@@ -141,8 +153,10 @@ class Fields:
         return Kind.COMMENT if item in self.comments else None
 
     def question(self, item: str) -> str:
+        """The item's question as the queue names it: its number, or NO_QUESTION."""
         field = self.items.get(item) or self.comments.get(item)
-        return (field.question if field is not None else None) or NO_QUESTION
+        number = (field.question if field is not None else None) or NO_QUESTION
+        return question_key(self.template.form, number) if self.named else number
 
     def codes(self, item: str) -> list[int]:
         return [o.code for o in self.items[item].options]
@@ -154,7 +168,7 @@ class SurveyFields:
 
     def __init__(self, template: Template | Forms):
         self.forms = Forms.of(template)
-        self._fields = {t.form: Fields(t) for t in self.forms}
+        self._fields = {t.form: Fields(t, named=self.forms.several) for t in self.forms}
 
     def of(self, form: str) -> Fields:
         """The fields of `form`; an empty name is the only form's (a sheet stored before
@@ -246,7 +260,8 @@ def _entries(store: Store, fields: AnyFields, query: dict[str, str], filters: Fi
                            STALE if row["stale"] else (row["reason"] or ""),
                            of_form.question(row["item"]), row["programme"] or UNKNOWN_PROGRAMME,
                            row["decision_id"], row["form"])
-        if ((filters.reason is None or entry.reason == filters.reason)
+        if ((filters.form is None or of_form.template.form == filters.form)
+                and (filters.reason is None or entry.reason == filters.reason)
                 and (filters.question is None or entry.question == filters.question)
                 and (filters.programme is None or entry.programme == filters.programme)):
             out.append(entry)
@@ -286,6 +301,7 @@ def status(store: Store, fields: AnyFields) -> dict:
         "waiting": len(entries),
         "decided": decided,
         "by_reason": [{"reason": name, "text": reason_text(name), "count": n} for name, n in by_reason.most_common()],
+        "by_form": _counts(fields.of(e.form).template.form for e in entries),
         "by_question": _counts(e.question for e in entries),
         "by_programme": _counts(e.programme for e in entries),
         "check": asdict(check_report(store)),
@@ -309,8 +325,9 @@ def _counts(values) -> dict[str, int]:
 
 
 def _natural(text: str) -> tuple:
-    """Question numbers in the order people count them: 2 before 10."""
-    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+    """Question numbers in the order people count them: 2 before 10 (form by form)."""
+    form, _, number = text.rpartition(" · ")
+    return (form, 0, int(number), "") if number.isdigit() else (form, 1, 0, number)
 
 
 def _decision_dict(row: sqlite3.Row | None) -> dict | None:
@@ -526,5 +543,6 @@ def check_report(store: Store) -> CheckReport:
 
 __all__ = ["AnyFields", "CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
            "QueueEntry", "SurveyFields", "UnknownItem", "check_report", "check_sample", "current_decision",
-           "item_detail", "open_survey", "problem_sheets", "queue_status", "record_decision", "sheet_form",
+           "item_detail", "open_survey", "problem_sheets", "question_key", "queue_status", "record_decision",
+           "sheet_form",
            "status", "undo_decision", "waiting", "wilson"]

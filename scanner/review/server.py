@@ -216,7 +216,8 @@ class ReviewServer(LocalServer):
 
 
 def _filters(params: dict[str, str]) -> q.Filters:
-    return q.Filters(params.get("reason") or None, params.get("question") or None, params.get("programme") or None)
+    return q.Filters(params.get("reason") or None, params.get("question") or None, params.get("programme") or None,
+                     params.get("form") or None)
 
 
 class ReviewHandler(LocalHandler):

@@ -75,9 +75,11 @@ function post(path, body) {
   return api(path, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
 }
 
+const FILTERS = ["form", "reason", "question", "programme"];
+
 function filters() {
   const params = new URLSearchParams();
-  for (const name of ["reason", "question", "programme"]) {
+  for (const name of FILTERS) {
     const value = $(`f-${name}`).value;
     if (value) params.set(name, value);
   }
@@ -719,6 +721,9 @@ function fillSelect(select, entries) {
 }
 
 function fillFilters(status) {
+  // Of several forms, a question is named by its form (two forms may number theirs alike).
+  $("f-form-label").hidden = state.info.forms.length < 2;
+  fillSelect($("f-form"), Object.entries(status.by_form).map(([k, n]) => [k, `${k} (${n})`]));
   fillSelect($("f-reason"), status.by_reason.map((r) => [r.reason, `${r.text} (${r.count})`]));
   fillSelect($("f-question"), Object.entries(status.by_question).map(([k, n]) => [k, `${k} (${n})`]));
   fillSelect($("f-programme"), Object.entries(status.by_programme).map(([k, n]) => [k, `${k} (${n})`]));
@@ -751,7 +756,7 @@ async function main() {
     ev.preventDefault();
     askName();
   });
-  for (const name of ["reason", "question", "programme"]) {
+  for (const name of FILTERS) {
     $(`f-${name}`).addEventListener("change", () => (state.mode === "check" ? startCheck(state.list.length)
       : loadQueue(state.mode)));
   }
