@@ -40,6 +40,14 @@ class PageTransform:
         p = self.to_px(np.array([[x, y], [x + 10, y], [x, y + 10]]))
         return float((np.linalg.norm(p[1] - p[0]) + np.linalg.norm(p[2] - p[0])) / 20)
 
+    def perspective(self) -> float:
+        """How far the picture is a central projection, not a flat scan: the larger of the
+        homography's two perspective terms, per mm. A flatbed's or a feeder's optics image
+        the page affinely (their fitted transforms stay under 7e-6); a phone held at any tilt
+        over the page does not."""
+        m = self.matrix
+        return max(abs(m[2][0]), abs(m[2][1]))
+
     def rotation_deg(self) -> float:
         """How far the page is turned in the image (180 for upside down), -180 to 180."""
         p = self.to_px(np.array([[105.0, 148.5], [115.0, 148.5]]))

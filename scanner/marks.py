@@ -117,7 +117,8 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     besides = _beside_extents(raw, s)
     cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
     light = ((scores >= T.EMPTY_MIN) & (peaks > NOISE_DARKNESS) & (peaks < T.SHARPNESS_PEAK_MAX)
-             & (transform.px_per_mm() >= T.SHARPNESS_MIN_PX_PER_MM))
+             & (transform.px_per_mm() >= T.SHARPNESS_MIN_PX_PER_MM)
+             & (transform.perspective() <= T.SHARPNESS_MAX_PERSPECTIVE))
     sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
                  if light[k] else None for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
@@ -139,7 +140,8 @@ def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.nd
     0.6 to 0.9, the scan's resolution and focus setting it as much as the pencil); an
     eraser smears what it leaves, softening its edges (a ghost 0.4 to 0.7). None when no
     print darker than SHARPNESS_PRINT_MIN lies around the box. `measure_boxes` measures it
-    only on scans of SHARPNESS_MIN_PX_PER_MM or more."""
+    only on flat scans (not phone photos, SHARPNESS_MAX_PERSPECTIVE) of
+    SHARPNESS_MIN_PX_PER_MM or more."""
     # The interior and the rim around it only: the crop's outer margin is paper.
     rim = round(T.SHARPNESS_RIM_MM * T.BOX_PX_PER_MM)
     near = seen[inset - rim:seen.shape[0] - inset + rim, inset - rim:seen.shape[1] - inset + rim]

@@ -321,6 +321,14 @@ an eraser's smear widens a stroke, and the scan's own blur hides it. Guards agai
 erased_alone read as the answer (fresh seed 849637068, s0008 q20c: a ghost of pencil at
 150 dpi measured 0.93 of the pencil's strokes, read 3, ok; ghosts at 150 dpi measured 0.8
 to 0.86 on the kept subsets, ghosts at 200 and 300 dpi 0.85 at most)."""
+SHARPNESS_MAX_PERSPECTIVE = 5e-6
+"""Nor on a phone photo, told by its transform's perspective (`PageTransform.perspective`;
+a scan's fitted transform bends less than 0.1% across the page): a photo's motion blur and
+shadow soften the respondent's strokes and an eraser's ghost unevenly. Guards against:
+erased_alone read as the answer (seed 611216245, s0058 role: a ghost of pencil on a
+motion-blurred, shaded photo at 200 dpi measured 1.05 of the page's strokes, read 3, ok).
+On that seed's 1,095 scanned pages the term was at most 6.7e-6 (3 pages above 5e-6, left
+to review), on its 304 photos at least 6.2e-6."""
 SHARPNESS_RIM_MM = 1.25
 SHARPNESS_PRINT_QUANTILE = 0.95
 SHARPNESS_PRINT_MIN = 0.2

@@ -361,6 +361,23 @@ def test_stroke_sharpness_is_not_measured_on_a_coarse_scan(template, agree_item)
     assert measured.sharpness is None
 
 
+def test_stroke_sharpness_is_not_measured_on_a_phone_photo(template, agree_item):
+    """A phone photo's motion blur and shadow soften the respondent's strokes and an
+    eraser's ghost unevenly: a ghost of pencil on a blurred, shaded photo measured 1.05 of
+    the page's strokes and was read as the answer (seed 611216245, s0058 role). A photo is
+    told by its perspective, which a flat scan's transform does not have."""
+    box = agree_item.options[1].box_mm
+    image, flat = _page_with(template, agree_item, lambda image, px: _tick(box, colour=215, width=2)(image, px))
+    tilt = np.array([[1.0, 0, 0], [0, 1.0, 0], [2e-5 / PX_PER_MM, 1e-5 / PX_PER_MM, 1.0]])
+    photo = cv2.warpPerspective(image, tilt, image.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=255)
+    transform = PageTransform.from_array(tilt @ flat.array)
+    assert transform.perspective() > T.SHARPNESS_MAX_PERSPECTIVE >= flat.perspective()
+    assert measure_box(image, flat, box, 2).sharpness is not None
+    measured = measure_box(photo, transform, box, 2)
+    assert measured.score > T.EMPTY_MIN and measured.peak < T.SHARPNESS_PEAK_MAX
+    assert measured.sharpness is None
+
+
 def test_stroke_sharpness_tells_a_light_tick_from_a_rubbed_out_one_of_as_much_ink(template, agree_item):
     """Both hold about as much ink; the intact stroke's edges are as sharp as a firm pencil
     tick's, the smeared and broken one's far softer."""
