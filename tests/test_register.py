@@ -218,6 +218,20 @@ def test_print_agrees_with_its_own_page_only_in_uneven_light(pages, registrar, t
     assert all(a < T.AGREEMENT_MIN for p, a in agreement.items() if p != 3), (seed, agreement)
 
 
+def test_a_blurred_phone_photo_of_page_7_printed_fit_to_page_is_read(template, tmp_path):
+    """`tests/data/phone-page7-blurred.pdf`: a generated 150-dpi phone photo of form page 7,
+    printed "fit to page" (96.6%), motion-blurred, its QR code unread. Its bottom line of
+    text, blurred grey, measured against the paper right around it showed too little ink,
+    and the page was `unrecognised` as "a page of another form printed alike?"."""
+    import pandas as pd
+
+    from scanner.pipeline import scan
+
+    scan([DATA / "phone-page7-blurred.pdf"], template, tmp_path / "out", jobs=1, ocr=False)
+    pages = pd.read_csv(tmp_path / "out" / "pages.csv", dtype=str, keep_default_na=False)
+    assert list(pages.status) == ["used"] and list(pages.form_page) == ["7"], pages.reason.tolist()
+
+
 def test_a_dark_phone_photo_of_page_4_is_told_from_page_5_and_read(template, tmp_path):
     """`tests/data/phone-page4.pdf`: a generated phone photo of form page 4, upside down,
     two markers cut off, the QR code out of the picture, its lower half in shadow. Its
