@@ -33,6 +33,20 @@ def browser():
         yield b
 
 
+def signed_in(browser, server, name: str = "Ann"):
+    """A new page of the review `server`, signed in as `name`, its first item shown; and a
+    list that collects the page's script errors as they come."""
+    page = browser.new_page(bypass_csp=True)
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.login_url())
+    page.fill("#name-input", name)
+    page.press("#name-input", "Enter")
+    page.wait_for_function("document.querySelector('#item').dataset.key")
+    return page, errors
+
+
 def shown(page) -> str:
     return page.eval_on_selector("#item", "e => e.dataset.key")
 
@@ -172,14 +186,7 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         s1, s2 = [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
     other = _as_ocr_left_it(out, s1, s2)
     with running(out, template) as server:
-        page = browser.new_page(bypass_csp=True)
-        page.set_default_timeout(10_000)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.login_url())
-        page.fill("#name-input", "Ann")
-        page.press("#name-input", "Enter")
-        page.wait_for_function("document.querySelector('#item').dataset.key")
+        page, errors = signed_in(browser, server)
 
         # Transcribing: only the comment waits; the zone large, the OCR text in the box,
         # the unsure words marked.

@@ -18,7 +18,7 @@ import pytest
 from chromium import launched, needs_chromium
 from review_survey import DPI, MULTIPLE_ITEM, YELLOW, draw_sheet, running, write_pdf
 from test_forms import PARENT_Q01, parent_form
-from test_review_browser import press_and_wait, shown
+from test_review_browser import press_and_wait, shown, signed_in
 from typer.testing import CliRunner
 
 from scanner.cli import app
@@ -177,14 +177,7 @@ def test_the_filters_name_the_form_of_each_question_in_a_survey_of_two_forms(two
         return page.evaluate("() => state.list.map((e) => `${e.sheet_id}/${e.item}`)")
 
     with launched() as browser, running(out, Forms.of([staff, parent])) as server:
-        page = browser.new_page(bypass_csp=True)
-        page.set_default_timeout(10_000)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.login_url())
-        page.fill("#name-input", "Ann")
-        page.press("#name-input", "Enter")
-        page.wait_for_function("document.querySelector('#item').dataset.key")
+        page, errors = signed_in(browser, server)
         everything = listed(page)
         assert {key.split("/")[0] for key in everything} == set(sheet_of.values())
 
