@@ -580,10 +580,12 @@ def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sha
     INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
     own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at INTACT_SHARPNESS
     of theirs, LIGHT_TICK_CONFIDENCE from INTACT_SHARPNESS_SURE. An eraser smears what it
-    leaves: a ghost's edges are softer. 0 when any of it is unknown or out of range.
+    leaves: a ghost's edges are softer, unless the page's own strokes are as soft
+    (INTACT_PAGE_SHARPNESS_MIN). 0 when any of it is unknown or out of range.
     Monotone: sharper edges never lower it."""
     if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
-            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM):
+            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM
+            or stroke_sharpness < T.INTACT_PAGE_SHARPNESS_MIN):
         return 0.0
     low, high = T.INTACT_PEAK_RELATIVE
     relative = box.sharpness / stroke_sharpness

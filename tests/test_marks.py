@@ -347,6 +347,22 @@ def test_light_intact_tick_beside_a_fainter_trace_is_the_answer(agree_item, shar
     assert (r.status, r.value) == expected
 
 
+def test_a_light_trace_on_a_page_of_soft_strokes_goes_to_review(agree_item):
+    """Seed 15547345, s0107 q07d (300 dpi feeder scan, show-through): a pencil ghost alone
+    in its row measured 0.691 sharp where the respondent's own strokes measured 0.662 (firm
+    pencil strokes elsewhere 0.7 to 1.2): on a page of soft strokes a smear is as sharp as
+    they are, so the shape cannot tell, and the trace goes to review, not read as 4, ok."""
+    ghost = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.0096) for k in (1, 2)), BoxMeasure(3, 0.0, 0.0, 0.0, 0.0),
+             BoxMeasure(4, 0.0211, 0.2156, 0.0, 0.125, trace=0.1058, extent=3.12, sharpness=0.691),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q07d", ghost), 0.3212, False, True, 0.0025, 0.5577,
+                    stroke_sharpness=0.662)
+    assert r.status is Status.REVIEW
+    sharp_page = decide_item(agree_item, ItemMeasure("q07d", ghost), 0.3212, False, True, 0.0025, 0.5577,
+                             stroke_sharpness=T.INTACT_PAGE_SHARPNESS_MIN)
+    assert (sharp_page.status, sharp_page.value) == (Status.OK, "4")
+
+
 def test_stroke_sharpness_is_not_measured_on_a_coarse_scan(template, agree_item):
     """At 150 dpi the scan's own blur hides an eraser's smear: a ghost of pencil measured as
     sharp as the pencil's strokes there and was read as the answer (fresh seed 849637068,
