@@ -73,8 +73,25 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
         # One turning letter settles its cluster, and dust settles nothing: no hull to draw.
         if big[cluster] and not lettered[cluster] and area[i] < T.DUST_SOLIDITY * _hull_px(piece):
             lettered[cluster] = True
-    writing = on & big[clusters] & lettered[clusters]
-    return float(np.count_nonzero(writing) / px_per_mm**2)
+    # The writing is the kept pieces of the big, lettered clusters: their pixels, counted already.
+    return float(cluster_px[big & lettered].sum() / px_per_mm**2)
+
+
+def _may_cover(ink: np.ndarray, mm2: float, px_per_mm: float) -> bool:
+    """Whether an ink mask holds pixels enough to cover `mm2`: `_ink_area_mm2` measures a
+    part of them, never more."""
+    return np.count_nonzero(ink) >= mm2 * px_per_mm**2
+
+
+def _faint_ink(strokes: np.ndarray, dark: np.ndarray) -> np.ndarray:
+    """Ink of a light pencil hand: whole strokes down to FAINT_STROKE_DARKNESS (`strokes`,
+    the form's print left out) that are somewhere as dark as FAINT_INK_DARKNESS. A light,
+    blurred stroke is only here and there darker than FAINT_INK_DARKNESS: those bits alone
+    are specks, the strokes they lie on are writing."""
+    count, pieces = cv2.connectedComponents(strokes.astype(np.uint8), connectivity=8)
+    darkest = np.zeros(count, np.float32)
+    np.maximum.at(darkest, pieces[strokes], dark[strokes])
+    return strokes & (darkest[pieces] > T.FAINT_INK_DARKNESS)
 
 
 def _hull_px(piece: np.ndarray) -> int:
@@ -293,17 +310,6 @@ class CommentReader:
         printed = _by_disc_of(aligned.astype(np.uint8), 2 * T.COMMENT_PRINT_TIGHT_MM * s, cv2.MORPH_DILATE) > 0
         return (dark > T.INK_DARKNESS) & ~printed
 
-    def _faint_ink(self, dark: np.ndarray, zone: Comment, s: float) -> np.ndarray:
-        """Ink of a light pencil hand: whole strokes down to FAINT_STROKE_DARKNESS that are
-        somewhere as dark as FAINT_INK_DARKNESS, the form's print left out. A light, blurred
-        stroke is only here and there darker than FAINT_INK_DARKNESS: those bits alone are
-        specks, the strokes they lie on are writing."""
-        ink = (dark > T.FAINT_STROKE_DARKNESS) & ~self._printed_mask(zone, s)
-        count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
-        darkest = np.zeros(count, np.float32)
-        np.maximum.at(darkest, pieces[ink], dark[ink])
-        return ink & (darkest[pieces] > T.FAINT_INK_DARKNESS)
-
     def _writing_mm2(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float) -> tuple[float, bool]:
         """The zone's writing area at `s` px/mm, and, when that says blank, whether a second
         look finds writing: ink fainter than INK_DARKNESS (a light pencil hand), or over the
@@ -317,11 +323,17 @@ class CommentReader:
         # A hair is a thin line in the usual ink; its grey edges widen it past one in fainter
         # ink, where its turns and the dust beside it would pass for writing: it is left out.
         lines = _long_lines(ink, s)
-        faint = _ink_area_mm2(_apart_from(self._faint_ink(dark, zone, s), lines), s)
-        if faint >= T.FAINT_WRITTEN_MM2:
-            return faint, False
+        strokes = self._ink(dark, zone, s, T.FAINT_STROKE_DARKNESS)
+        # Pixels too few to cover an area leave no measure of them to reach it (most blank
+        # zones): neither the faint strokes, nor the fainter ink, which lies within them.
+        if _may_cover(strokes, T.FAINT_WRITTEN_MM2, s):
+            faint = _ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines), s)
+            if faint >= T.FAINT_WRITTEN_MM2:
+                return faint, False
+        fainter = (_apart_from(self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines)
+                   if _may_cover(strokes, T.WRITTEN_MIN_MM2, s) else None)
         return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
-            _apart_from(self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines), self._ink_over_print(dark, zone, s)))
+            fainter, self._ink_over_print(dark, zone, s)) if ink is not None)
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:
