@@ -24,8 +24,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any, Protocol
 
-import cv2
-
 from scanner.errors import MissingDependencyError
 from scanner.load import PageTask
 from scanner.ocr import OcrEngine, make_engine
@@ -50,11 +48,6 @@ PARENT_POLL_SECONDS = 0.5
 WORKER_DIED = ("the process reading this page died, twice (a crash in a library, or killed when memory "
                "ran out)")
 """The reason of a page whose worker died again when the page was read alone."""
-
-READER_THREADS = 1
-"""OpenCV threads of a process that reads pages: pages are read one a core already, and
-OpenCV's own threads on its small images only compete with them (8% more CPU time a
-page with two, on 2 cores)."""
 
 Pending = deque[tuple[Any, Any]]
 """The pages in flight, oldest first: (task, a handle with `.result()`, or the result itself)."""
@@ -84,8 +77,6 @@ class InProcess:
     def __init__(self, template: Template | Forms, engine: OcrEngine):
         self._reader = make_reader(Forms.of(template), engine)
         self.window = 1
-        self._threads = cv2.getNumThreads()
-        cv2.setNumThreads(READER_THREADS)
 
     def submit(self, task: PageTask) -> PageResult:
         return self._reader.read(task)
@@ -94,8 +85,7 @@ class InProcess:
         """Pages read in this process are never lost to a worker."""
 
     def close(self) -> None:
-        """Give OpenCV back the threads it had: this process may be someone else's program."""
-        cv2.setNumThreads(self._threads)
+        """Nothing to stop."""
 
 
 _worker: PageReader | FormsReader | None = None  # one per worker process, set by its initializer
@@ -104,7 +94,6 @@ _worker: PageReader | FormsReader | None = None  # one per worker process, set b
 def _init_worker(template: Template | Forms, ocr: bool, parent: int) -> None:
     global _worker
     _die_with(parent)
-    cv2.setNumThreads(READER_THREADS)
     _worker = make_reader(Forms.of(template), make_engine(ocr))
 
 

@@ -15,12 +15,10 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import pandas as pd
 import pytest
 
-from scanner.executors import READER_THREADS, WORKER_DIED, ProcessPool, make_executor
-from scanner.ocr import NullEngine
+from scanner.executors import WORKER_DIED
 from scanner.pipeline import scan
 
 SCAN = Path(sys.executable).parent / "scan"
@@ -157,21 +155,3 @@ def test_workers_end_when_the_scan_is_killed(filled, tmp_path):
                 os.kill(worker, signal.SIGKILL)
         if scan_process.poll() is None:
             scan_process.kill()
-
-
-def test_pages_are_read_with_opencv_on_one_thread_and_its_threads_given_back(template):
-    # OpenCV's own threads only competed with the pages read one a core (8% more CPU time).
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(2)
-    try:
-        serial = make_executor(template, NullEngine(), False, 1)
-        assert cv2.getNumThreads() == READER_THREADS
-        serial.close()
-        assert cv2.getNumThreads() == 2  # this process may be someone else's program
-        pool = ProcessPool(2, template, False)
-        try:
-            assert pool.executor.submit(cv2.getNumThreads).result() == READER_THREADS
-        finally:
-            pool.close()
-    finally:
-        cv2.setNumThreads(before)
