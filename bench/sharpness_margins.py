@@ -48,12 +48,13 @@ def readings(results: Path, truth: Path):
 
 
 def box_truth(mark: dict | None, code: int) -> str:
-    """'tick' when the box is the item's answer, 'ghost' when a tick rubbed out of it, else 'other'."""
+    """'ghost' when a tick was rubbed out of the box, 'tick' when it is marked (the answer, or
+    one of a double's), else 'other' (dust, a neighbour's stroke)."""
     if mark is None:
         return "other"
-    if str(code) == mark["value"]:
-        return "tick"
-    return "ghost" if str(code) in mark["erased"].split() else "other"
+    if str(code) in mark["erased"].split():
+        return "ghost"
+    return "tick" if str(code) in mark["inked"].split() else "other"
 
 
 def intact_candidates(results: Path, truth: Path) -> list[tuple[str, float, float, str]]:
@@ -95,17 +96,22 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     pairs = [(Path(r), Path(t)) for r, t in zip(argv[::2], argv[1::2])]
-    terms = defaultdict(list)
+    terms, astray = defaultdict(list), []
+    limit = T.SHARPNESS_MAX_PERSPECTIVE
     for results, truth in pairs:
         for page, reading in readings(results, truth):
             kind = "photo" if page["photo"] == "1" else "scan"
-            terms[kind].append(PageTransform.from_array(np.array(reading.transform)).perspective())
-    limit = T.SHARPNESS_MAX_PERSPECTIVE
+            term = PageTransform.from_array(np.array(reading.transform)).perspective()
+            terms[kind].append(term)
+            if (term > limit) == (kind == "scan"):
+                astray.append(f"    {kind} {term:.3g}: {results.parent.name} {page['source']} page {page['page']}, "
+                              f"{page['dpi']} dpi, blur {page['blur_px']} px, {page['hard'] or 'no hard effect'}")
     print(f"SHARPNESS_MAX_PERSPECTIVE = {limit:g}")
     print(f"  scans  {ends(terms['scan'])}")
     print(f"  photos {ends(terms['photo'])}")
     print(f"  scans above it {sum(t > limit for t in terms['scan'])}, photos at or under it "
           f"{sum(t <= limit for t in terms['photo'])}")
+    print("\n".join(astray))
     found = [c for results, truth in pairs for c in intact_candidates(results, truth)]
     floor = T.INTACT_PAGE_SHARPNESS_MIN
     print(f"INTACT_PAGE_SHARPNESS_MIN = {floor} (scans only; the rule, its page floor left out)")
