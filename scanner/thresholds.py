@@ -266,6 +266,12 @@ read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
 611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+DOT_PEAK_RELATIVE = 0.7
+"""A dot whose darkest ink is under this share of the respondent's pen is not read as their
+answer alone in its row: a dot of the pen is as dark as the pen (0.92 to 1.15 of it, above),
+a dust grain or a speck of a photocopy need not be. Guards against: dust read as the answer
+(fresh seed 951062520, s0100 q11b: a grain of 1 mm, 0.46 of the pen, in a blank row
+greyed by a shadow on a 150-dpi phone photo, read 2, ok)."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
