@@ -29,7 +29,7 @@ How an item is read (numbers in `thresholds`):
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
 - a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
-  box: review;
+  box: review; so is a lone dot lighter than the pen (DOT_PEAK_RELATIVE);
 - several boxes marked: multiple, left for review; but two, neither solid, one with
   SPILL_DOMINANCE times the other's ink, are a tick and the end of its stroke: the tick;
 - anything faint, or marks too alike to tell apart: review, with the reason.
@@ -486,6 +486,14 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
             and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
+def light_dot(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s ink is a dot (DOT_EXTENT_MM or less) lighter than the respondent's
+    pen (DOT_PEAK_RELATIVE of it): a speck of dust, not a dot of the pen, which is as dark
+    as the pen. False when either is unknown."""
+    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
+            and bool(pen_peak) and box.peak < T.DOT_PEAK_RELATIVE * pen_peak)
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -696,7 +704,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             accept = stroke_accept_level(top, accept_t, peak_level)
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
-        if top.score >= accept and pen >= T.OK_CONFIDENCE:
+        if top.score >= accept and pen >= T.OK_CONFIDENCE and not light_dot(top, peak_level):
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):

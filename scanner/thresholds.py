@@ -266,6 +266,14 @@ read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
 611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+DOT_PEAK_RELATIVE = 0.6
+"""A dot whose darkest ink is under this share of the respondent's pen is not read as their
+answer alone in its row: a dot of the pen is about as dark as the pen, a dust grain or a
+speck of a photocopy need not be. Guards against: dust read as the answer (fresh seed
+951062520, s0100 q11b: a grain of 1 mm, 0.46 of the pen, in a blank row greyed by a
+shadow on a 150-dpi phone photo, read 2, ok). Dot answers read ok measured 0.81 and up of
+their pen on 3 fresh seeds (12430022, 672864623, 951062520: 309 dots), 0.68 and up on 2
+kept ones (15547345, 611216245: 415 dots); at 0.7 two of those went to review."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
@@ -328,7 +336,10 @@ shadow soften the respondent's strokes and an eraser's ghost unevenly. Guards ag
 erased_alone read as the answer (seed 611216245, s0058 role: a ghost of pencil on a
 motion-blurred, shaded photo at 200 dpi measured 1.05 of the page's strokes, read 3, ok).
 On that seed's 1,095 scanned pages the term was at most 6.7e-6 (3 pages above 5e-6, left
-to review), on its 304 photos at least 6.2e-6."""
+to review), on its 304 photos at least 6.2e-6. On 3 fresh seeds (12430022, 672864623,
+951062520; `bench/sharpness_margins.py`) scans reached 7.1e-6 (5 of 1,911 above 5e-6, all
+stapled) and photos went from 1.1e-5, but one 150-dpi photo held square measured 1.3e-6 (left
+out by SHARPNESS_MIN_PX_PER_MM): no bound parts them all, so the lower one stays."""
 SHARPNESS_RIM_MM = 1.25
 SHARPNESS_PRINT_QUANTILE = 0.95
 SHARPNESS_PRINT_MIN = 0.2
@@ -346,7 +357,9 @@ there a smear measures as sharp as they do, and the shape cannot tell. Guards ag
 erased_alone read as the answer (seed 15547345, s0107 q07d, 300 dpi feeder: a ghost at
 0.691 on a page of strokes at 0.662, read 4, ok). Of 314 traces the rule read on the 6
 kept seeds' scans (not photos), the page's strokes measured 0.70 or more for every right
-one; this one page was the only softer."""
+one; this one page was the only softer. On 3 fresh seeds (12430022, 672864623, 951062520;
+`bench/sharpness_margins.py`) the rule, this floor left out, passed 110 right ticks on pages
+of 0.75 and up, and no ghost at any page sharpness."""
 INTACT_SHARPNESS = 0.92
 INTACT_SHARPNESS_SURE = 1.0
 INTACT_PEAK_RELATIVE = (0.2, 0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 
 import cv2
@@ -361,6 +362,23 @@ def test_a_light_trace_on_a_page_of_soft_strokes_goes_to_review(agree_item):
     sharp_page = decide_item(agree_item, ItemMeasure("q07d", ghost), 0.3212, False, True, 0.0025, 0.5577,
                              stroke_sharpness=T.INTACT_PAGE_SHARPNESS_MIN)
     assert (sharp_page.status, sharp_page.value) == (Status.OK, "4")
+
+
+def test_a_lone_dot_far_lighter_than_the_pen_goes_to_review(agree_item):
+    """Fresh seed 951062520, s0100 q11b (a 150-dpi phone photo with a shadow across a blank
+    row, pen 0.60): a dust grain in box 2 (1 mm, 0.46 of the pen at its darkest) beside the
+    shadow's grey in box 3 was read 2, ok. A respondent's dot is a dot of their pen (0.68
+    of it and up); one this light is a speck, or a dot rubbed out: a person decides."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0104, 0.0, trace=0.0205, extent=0.0, beside=0.0),
+             BoxMeasure(2, 0.0511, 0.4477, 0.0988, 0.2778, trace=0.1181, extent=1.0, beside=4.0),
+             BoxMeasure(3, 0.1652, 0.8967, 0.2107, 0.2258, trace=0.2177, extent=3.5, beside=5.88),
+             BoxMeasure(4, 0.0, 0.0, 0.0133, 0.0, trace=0.0213, extent=0.0, beside=0.0),
+             BoxMeasure(5, 0.0001, 0.0, 0.0169, 0.0, trace=0.0333, extent=0.0, beside=0.0))
+    r = decide_item(agree_item, ItemMeasure("q11b", boxes), 0.1599, False, True, 0.004, 0.6032)
+    assert r.status is not Status.OK
+    dark_dot = (boxes[0], dataclasses.replace(boxes[1], peak=0.6032), *boxes[2:])
+    r = decide_item(agree_item, ItemMeasure("q11b", dark_dot), 0.1599, False, True, 0.004, 0.6032)
+    assert (r.status, r.value) == (Status.OK, "2")
 
 
 def test_stroke_sharpness_is_not_measured_on_a_coarse_scan(template, agree_item):
