@@ -7,8 +7,8 @@ is not taken for one cancelling answers.
 
 How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
-  unless, on a phone photo, one box's faintest ink, noise kept, stands TRACE_MARGIN above
-  its row's other boxes (a faint tick blurred under the noise floor): review;
+  unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
+  boxes (a faint tick blurred under the noise floor): review;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
@@ -103,9 +103,7 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     dark = np.where(raw > NOISE_DARKNESS, raw, 0.0)
     inset = round((margin + T.BOX_INSET_MM) * s)
     interior = dark[:, inset:-inset, inset:-inset]
-    photo = transform.perspective() > T.TRACE_MIN_PERSPECTIVE
-    traces = (_quantiles(raw[:, inset:-inset, inset:-inset].reshape(len(codes), -1), T.TRACE_QUANTILE) if photo
-              else [None] * len(codes))
+    traces = _quantiles(raw[:, inset:-inset, inset:-inset].reshape(len(codes), -1), T.TRACE_QUANTILE)
     unprinted = None if printed is None else ~printed[:, inset:-inset, inset:-inset]
     scores = _interior_share(interior, unprinted)
     strong = _quantiles(interior.reshape(len(codes), -1), 0.95)
@@ -124,7 +122,7 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
                  if light[k] else None for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
-                       bool(cut_off), None if trace is None else round(float(trace), 4), round(float(extent), 2), sharp,
+                       bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
                        round(float(beside), 2))
             for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside
             in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides)]

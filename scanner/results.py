@@ -73,8 +73,7 @@ class BoxMeasure:
     trace: float | None = None
     """Darkness of the box's faintest ink, noise kept (90th percentile of the interior): a
     faint pencil tick on a blurred photo lies under the noise floor that `score` removes,
-    yet stands above the empty boxes beside it. Measured on phone photos only
-    (TRACE_MIN_PERSPECTIVE); None on flat scans, and in readings stored before it was measured."""
+    yet stands above the empty boxes beside it. None in readings stored before it was measured."""
     extent: float | None = None
     """How far the box's ink spreads, in mm (the longer side of what its pixels at least half
     as dark as its `peak` span): a dot or a dust grain 1.5 mm or less, a stroke more. None in

@@ -243,16 +243,6 @@ TRACE_QUANTILE = 0.9
 """A box's faintest ink (`trace`) is this quantile of its interior's darkness, noise kept:
 a tick's strokes cover a fifth of the interior and more, a dust speck a twentieth at most,
 so a speck leaves it at the paper's noise while a faint stroke lifts it."""
-TRACE_MIN_PERSPECTIVE = 5e-6
-"""A box's `trace` is measured only on a phone photo, told by its transform's perspective
-(`PageTransform.perspective`, as SHARPNESS_MAX_PERSPECTIVE tells one): only a photo's
-motion blur spreads a faint tick under the noise floor whole. On a flat scan a faint
-tick keeps ink above it and is seen by its score, while a blank row's traces stand out of
-it for a photocopy's grain or show-through alone. Guards against: show_through and
-photocopy sending blank rows to review as "faint mark" (43 of 1,082 reviews on the
-feeder and greyscale pages of the 6 kept seeds of 200: 29 blank rows, 14 rubbed out; no
-faint tick on those pages was read by the trace). The photos of seed 611216245 measured
-6.2e-6 and more; the few scans above it keep the trace, as before."""
 TRACE_MARGIN = 0.018
 """A row read blank goes to review as faint when one box's `trace` stands this far above
 the median of the row's other boxes. Guards against: faint_pencil with motion_blur read
