@@ -271,9 +271,9 @@ SPECK_PEAK_MIN = 0.15
 less (a compact dot, no stroke's length) and at least this dark at its darkest, is a dust
 speck: the row is blank (`marks.speck`, `Reason.SPECK`), at a confidence falling with its
 ink to OK_CONFIDENCE at FAINT_ACCEPT. Guards against: dust sending blank rows to review as
-"faint mark" (on the 6 kept seeds of 200, every scenario: 74 blank rows of specks 0.5 to
+"faint mark" (on the 6 kept seeds of 200, every scenario, blank rows held specks 0.5 to
 0.88 mm across, 0.0048 to 0.0118 of ink, 0.11 to 0.6 dark at their darkest: black grains
-against the paper). A faint tick that small (a few grey pixels of it above half its
+against the paper; 40 such rows are now read blank, the rest lie beside another trace). A faint tick that small (a few grey pixels of it above half its
 darkest) measured 0.064 to 0.099 dark; a dot of the pen 1 mm and more, 0.019 of ink and
 more: both stay marks. A trace in another box (`faint_stroke`, on photos) keeps the row
 to review."""
@@ -285,8 +285,9 @@ grain as well as a small dot of the pen softened by blur: review (`marks.dust_do
 s0022 q17c, a motion-blurred 150-dpi phone photo: a grain of 0.036 ink, 0.71 of the pen,
 1.38 mm, read 3, ok, beside a true dot of 0.041 ink, 0.70 of the pen, 1.38 mm in the row
 above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots of the pen
-measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos, where 13 of 4,600
-dots of the 6 kept seeds go to review by it."""
+measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
+answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
+small light dots), and one faint pencil tick of a feeder page."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
