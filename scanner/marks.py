@@ -486,12 +486,31 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
             and pen_peak is not None and box.peak >= T.GRAIN_PEAK_RELATIVE * pen_peak)
 
 
-def light_dot(box: BoxMeasure, pen_peak: float | None) -> bool:
-    """Whether `box`'s ink is a dot (DOT_EXTENT_MM or less) lighter than the respondent's
-    pen (DOT_PEAK_RELATIVE of it): a speck of dust, not a dot of the pen, which is as dark
-    as the pen. False when either is unknown."""
-    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
-            and bool(pen_peak) and box.peak < T.DOT_PEAK_RELATIVE * pen_peak)
+def speck(box: BoxMeasure) -> bool:
+    """Whether `box`'s ink is a dust speck: less of it than FAINT_ACCEPT, spread over
+    BESIDE_SPECK_MM or less (a compact dot, no stroke's length), and SPECK_PEAK_MIN dark or
+    more at its darkest (a black grain; a faint tick that small is lighter). False when
+    not measured."""
+    return (box.extent is not None and box.peak is not None and 0 < box.extent <= T.BESIDE_SPECK_MM
+            and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN)
+
+
+def speck_confidence(box: BoxMeasure) -> float:
+    """How sure it is that a row holding only the speck `box` is blank: 1 with no ink,
+    falling to OK_CONFIDENCE at FAINT_ACCEPT. Monotone: more ink never raises it."""
+    return interp(box.score, (0.0, T.FAINT_ACCEPT), (1.0, T.OK_CONFIDENCE))
+
+
+def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
+    """Whether a lone dot in `box` (DOT_EXTENT_MM or less) may be a grain of dust rather than
+    a dot of the pen, which is about as dark as the pen: it is lighter than DOT_PEAK_RELATIVE
+    of the respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of
+    the box, lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a
+    dot of the pen is not on a scan. False when either peak is unknown."""
+    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM or box.peak is None or not pen_peak:
+        return False
+    return (box.peak < T.DOT_PEAK_RELATIVE * pen_peak
+            or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
@@ -704,7 +723,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             accept = stroke_accept_level(top, accept_t, peak_level)
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
-        if top.score >= accept and pen >= T.OK_CONFIDENCE and not light_dot(top, peak_level):
+        if top.score >= accept and pen >= T.OK_CONFIDENCE:
+            if dust_dot(top, peak_level, overshoots):
+                # As likely a grain of dust softened by blur as a small dot of the pen.
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):
@@ -763,6 +785,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if len(faint) > 1 or overshoots or item.multiple or top in shaded:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
                           Reason.OUTSIDE if overshoots else Reason.FAINT)
+        if speck(top) and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None:
+            # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
+            # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint).
+            return result(Status.BLANK, confidence=speck_confidence(top), reason=Reason.SPECK)
         return _lone(top)
     if item.multiple:
         codes = ";".join(str(b.code) for b in sorted(marked, key=lambda b: b.code))

@@ -24,7 +24,7 @@ class PageStatus(str, Enum):
 
 
 class Reason(str, Enum):
-    """Why a value went to review (or, for `CORRECTION` and `RUBBED_OUT`, how an ok or blank
+    """Why a value went to review (or, for `CORRECTION`, `RUBBED_OUT` and `SPECK`, how an ok or blank
     value was read)."""
 
     FAINT = "faint mark: too light to be sure it is a tick"
@@ -37,6 +37,8 @@ class Reason(str, Enum):
     CORRECTION = "read as a correction: the inked-out box is cancelled"
     GREYED = "boxes greyed, none as dark as the respondent's pen: a shadow, or a correction?"
     RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
+    SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
+    DUST = "a small dot lighter than the respondent's pen: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"

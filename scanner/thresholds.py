@@ -273,7 +273,30 @@ speck of a photocopy need not be. Guards against: dust read as the answer (fresh
 951062520, s0100 q11b: a grain of 1 mm, 0.46 of the pen, in a blank row greyed by a
 shadow on a 150-dpi phone photo, read 2, ok). Dot answers read ok measured 0.81 and up of
 their pen on 3 fresh seeds (12430022, 672864623, 951062520: 309 dots), 0.68 and up on 2
-kept ones (15547345, 611216245: 415 dots); at 0.7 two of those went to review."""
+kept ones (15547345, 611216245: 415 dots); at 0.7 two of those went to review. Such a dot goes to review
+(`marks.dust_dot`, `Reason.DUST`)."""
+SPECK_PEAK_MIN = 0.15
+"""A trace alone in its row, with less ink than FAINT_ACCEPT, spreading BESIDE_SPECK_MM or
+less (a compact dot, no stroke's length) and at least this dark at its darkest, is a dust
+speck: the row is blank (`marks.speck`, `Reason.SPECK`), at a confidence falling with its
+ink to OK_CONFIDENCE at FAINT_ACCEPT. Guards against: dust sending blank rows to review as
+"faint mark" (on the 6 kept seeds of 200, every scenario, blank rows held specks 0.5 to
+0.88 mm across, 0.0048 to 0.0118 of ink, 0.11 to 0.6 dark at their darkest: black grains
+against the paper; 40 such rows are now read blank, the rest lie beside another trace). A faint tick that small (a few grey pixels of it above half its
+darkest) measured 0.064 to 0.099 dark; a dot of the pen 1 mm and more, 0.019 of ink and
+more: both stay marks. A trace in another box (`faint_stroke`, on photos) keeps the row
+to review."""
+DUST_DOT_INK = 0.045
+"""A dot (DOT_EXTENT_MM or less) alone in its row with less ink than this (MARK_MIN), lighter
+at its darkest than the respondent's pen (under STROKE_PEAK_RELATIVE of it), may be a dust
+grain as well as a small dot of the pen softened by blur: review (`marks.dust_dot`,
+`Reason.DUST`), not the answer. Guards against: dust read as the answer (seed 556142372,
+s0022 q17c, a motion-blurred 150-dpi phone photo: a grain of 0.036 ink, 0.71 of the pen,
+1.38 mm, read 3, ok, beside a true dot of 0.041 ink, 0.70 of the pen, 1.38 mm in the row
+above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots of the pen
+measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
+answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
+small light dots), and one faint pencil tick of a feeder page."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
