@@ -9,8 +9,10 @@ command's test scans real pages and settles a cluster with `scanner colours --as
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -446,3 +448,64 @@ def test_a_sheet_as_dark_as_blue_is_never_told_white_by_hue_alone(template, seed
     results, lone = _with_sheets(template, SEED_15547345, [("blue", (77.0, -0.5, -5.8))], seed)
     (sheet_id,) = lone
     assert (results[sheet_id].status, results[sheet_id].value) == (Status.REVIEW, ""), results[sheet_id].evidence
+
+
+# --- a ream off its colour, told by the batch's order of hue --------------------------------
+
+def kept_papers(name: str) -> tuple[list[PagePaper], dict[str, str]]:
+    """A kept batch's pages as measured (tests/data/papers-SEED.csv), and each sheet's true colour."""
+    papers, truth = [], {}
+    with open(Path(__file__).parent / "data" / f"papers-{name}.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            lab = tuple(float(row[k]) for k in "Lab")
+            papers.append(PagePaper(row["sheet"], f"{row['sheet']}-{row['page']}", lab, row["light"]))
+            truth[row["sheet"]] = row["colour"]
+    return papers, truth
+
+
+def test_reams_off_their_colour_with_nothing_else_that_way_are_other_reams_of_it(template):
+    # Seed 556142372: three blue sheets on a ream off towards violet (11 units from blue,
+    # s0075, s0150 and a third), three pink ones on a ream pale and off towards orange (9
+    # from pink, 12 from white, s0051), and two pink sheets in no cluster between that one
+    # and the pink ream (s0013, s0016) went to review: each cluster competed for the colour
+    # a big ream plainly keeps. Every other colour has its cluster, nothing in the batch
+    # lies their way but blue (pink), and the pale ones are as dark as pink, not white.
+    papers, truth = kept_papers("556142372")
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    for sheet_id in ("s0013", "s0016", "s0051", "s0075", "s0150"):
+        assert (results[sheet_id].status, results[sheet_id].evidence["colour"]) == (Status.OK, truth[sheet_id])
+    # Teal, 10 units off blue and in no cluster, and photographed in a cluster in doubt: left to a person.
+    assert results["s0183"].status is Status.REVIEW
+
+
+def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
+    # The pale ream of seed 556142372 (s0044, s0049, s0051), its scans 11 L* lighter: as
+    # far from pink's lightness as from white's. Hue cannot tell white from pale: flagged.
+    papers, _ = kept_papers("556142372")
+    pale = {"s0044", "s0049", "s0051"}
+    lighter = [replace(p, lab=(p.lab[0] + 11, *p.lab[1:])) if p.sheet_id in pale and p.light == SCAN else p
+               for p in papers]
+    (cluster,) = [c for c in calibrate(lighter, template).clusters if {p.sheet_id for p in c.pages} == pale]
+    assert cluster.light == SCAN and cluster.flag is ClusterFlag.COMPETING and cluster.colour is None
+
+
+SEED_556142372 = [("yellow", (90.6, -7.6, 40.0), 6), ("pink", (83.5, 12.2, 0.4), 8), ("pink", (81.7, 18.6, -4.0), 4),
+                  ("blue", (82.3, -4.0, -18.2), 8), ("blue", (81.9, -2.6, -12.8), 5), ("blue", (79.7, 1.8, -18.5), 5),
+                  ("green", (86.5, -18.3, 12.8), 6), ("white", (95.4, 0.0, 1.1), 3)]
+"""The scanned clusters of seed 556142372, a few sheets each."""
+
+
+@pytest.mark.parametrize(("paper", "lab", "reams"), [
+    ("lilac", (83.0, 12.0, -15.0), SEED_556142372),  # between the pink and blue clusters in hue
+    ("aqua", (88.0, -12.0, -6.0), SEED_556142372),  # between blue and green
+    ("cream", (95.0, 0.0, 12.0), SEED_556142372),  # near white alone, which has no hue
+    ("violet blue", (76.5, 9.0, -20.5), [r for r in SEED_556142372 if r[0] != "green"]),  # no green ream to go by
+])
+def test_a_paper_the_batch_does_not_place_stays_flagged(template, paper, lab, reams):
+    results, lone = _with_sheets(template, reams + [(paper, lab, 3)], [], 24)
+    extra = {s: r for s, r in results.items() if s.split("-")[1] == paper}
+    assert len(extra) == 3 and all(r.status is Status.REVIEW and r.value == "" for r in extra.values())
+    assert all(r.status is Status.OK and r.evidence["colour"] == s.split("-")[1]
+               for s, r in results.items() if s not in extra)
