@@ -600,7 +600,7 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence["clusters"] = clusters
     if votes:
         colour, n = votes.most_common(1)[0]
-        n += _settled_elsewhere(pages, outcomes, colour)
+        n += _settled_elsewhere(pages, outcomes, colour, calibration, template)
         if n >= T.COLOUR_PAGES_AGREE * len(pages):
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
@@ -621,20 +621,55 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
                    reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
 
 
-def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str) -> int:
+def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str,
+                       calibration: Calibration, template: Template) -> int:
     """How many of a sheet's unresolved pages its pages under the other light settle as
-    `colour`: pages in a cluster in doubt between `colour` and another (or an unknown
-    one), when the sheet's pages under the other light are members of a cluster matched to
-    `colour` and not flagged. A sheet is on one paper, so the other light's clusters say
-    which of the two it is (a phone photo's cast leaves its blue pages between blue and
-    white, while the same sheet's scans are plainly in the blue cluster). A sheet under
-    the other light only by nearness (in no cluster, or told by a typed colour) settles
-    nothing."""
-    settled = {p.light for p, (name, cluster) in zip(pages, outcomes)
-               if name == colour and cluster is not None and not cluster.flag and p.content_hash in cluster.members}
-    return sum(name is None and cluster is not None and colour in cluster.in_doubt
+    `colour`: pages that may be of `colour` (`_may_be`: in a cluster in doubt between
+    `colour` and another or an unknown one, or in no cluster and nearest one of `colour`),
+    when the sheet's pages under the other light are plainly of `colour` (`_plainly`). A
+    sheet is on one paper, so the other light says which of the two it is (a phone
+    photo's cast leaves its blue pages between blue and white, while the same sheet's
+    scans are plainly in the blue cluster). A sheet under the other light only near a
+    colour (12 units off it, towards orange) settles nothing."""
+    settled = {p.light for p, outcome in zip(pages, outcomes) if _plainly(p, outcome, colour, calibration, template)}
+    return sum(name is None and cluster is not None and _may_be(p, cluster, colour)
                and any(light != p.light for light in settled)
                for p, (name, cluster) in zip(pages, outcomes))
+
+
+def _plainly(page: PagePaper, outcome: tuple[str | None, Cluster | None], colour: str, calibration: Calibration,
+             template: Template) -> bool:
+    """Whether a page is plainly of `colour`: a member of an unflagged cluster matched to
+    it; or, in no cluster and told `colour`, as near it as another ream of it would be
+    (`_another_ream`, the light taken away) and told it by lightness from every other
+    colour within the unknown-colour limit (`_loose_by_lightness`; scans only). Hue alone
+    is not enough: a blue sheet greyed towards white, 4 units from white in a*b* and as
+    dark as blue paper, is not plainly white (seed 15547345, s0195); a white sheet 3 units
+    from white and 12 L* lighter than the blue cluster is (seed 15547345, s0154)."""
+    name, cluster = outcome
+    if name != colour:
+        return False
+    if cluster is not None and page.content_hash in cluster.members:
+        return not cluster.flag
+    refs = _references(template)
+    seen = _seen_under(page.lab, calibration.gains.get(page.light, np.ones(3)))
+    if not _another_ream(seen, colour, refs):
+        return False
+    alone = Cluster(0, page.light, page.lab, [page])
+    lit = [c for c in calibration.clusters if c.light == page.light]
+    return all(_loose_by_lightness(alone, (colour, other), lit, template) == colour
+               for other, ref in refs.items() if other != colour and chroma_distance(seen, ref) <= T.COLOUR_MAX_DISTANCE)
+
+
+def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
+    """Whether an unresolved page, `cluster` its own or the one it is nearest to, may be of
+    `colour`: its cluster is in doubt about it, or the page is in no cluster and nearest
+    an unflagged cluster of that colour, within the unknown-colour limit but not clearly
+    (seed 764588028: a blue sheet's photos greyed between the blue and white clusters)."""
+    if colour in cluster.in_doubt:
+        return True
+    near = chroma_distance(np.array(page.lab[1:]), np.array(cluster.lab[1:])) <= T.COLOUR_MAX_DISTANCE
+    return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 
 
 def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:
