@@ -15,7 +15,8 @@ photos), and a lone cluster with no light to go by must be clearly nearest its c
 Where hue cannot tell two scanned clusters apart (a pale ream of blue, or white paper),
 lightness may. A cluster that
 matches no colour, and two clusters competing for one, are flagged, never assigned
-silently (a second cluster plainly of a colour already matched is another ream of it);
+silently (a second cluster plainly of a colour already matched is another ream of it,
+and so is a scanned one further off that the batch's order of hue leaves no other colour);
 a person settles them once for the whole batch (`scanner colours OUT --assign
 2=yellow`), a decision kept in the store with who and when, and re-applied after every
 re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
@@ -24,8 +25,9 @@ clearly nearest to, or, scanned between two colours apart in lightness, the one 
 lightness tells.
 
 A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have,
-counting pages in a cluster in doubt about that colour when the sheet's pages under the
-other light are in a matched cluster of it (a sheet is on one paper).
+counting pages that may be of that colour (in a cluster in doubt about it, or nearest
+one of it) when the sheet's pages under the other light are plainly of it (a sheet is on
+one paper).
 Greyscale sheets and sheets given `--programme` keep their per-sheet result.
 """
 
