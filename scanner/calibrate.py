@@ -15,7 +15,8 @@ photos), and a lone cluster with no light to go by must be clearly nearest its c
 Where hue cannot tell two scanned clusters apart (a pale ream of blue, or white paper),
 lightness may. A cluster that
 matches no colour, and two clusters competing for one, are flagged, never assigned
-silently (a second cluster plainly of a colour already matched is another ream of it);
+silently (a second cluster plainly of a colour already matched is another ream of it,
+and so is a scanned one further off that the batch's order of hue leaves no other colour);
 a person settles them once for the whole batch (`scanner colours OUT --assign
 2=yellow`), a decision kept in the store with who and when, and re-applied after every
 re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
@@ -24,8 +25,9 @@ clearly nearest to, or, scanned between two colours apart in lightness, the one 
 lightness tells.
 
 A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have,
-counting pages in a cluster in doubt about that colour when the sheet's pages under the
-other light are in a matched cluster of it (a sheet is on one paper).
+counting pages that may be of that colour (in a cluster in doubt about it, or nearest
+one of it) when the sheet's pages under the other light are plainly of it (a sheet is on
+one paper).
 Greyscale sheets and sheets given `--programme` keep their per-sheet result.
 """
 
@@ -283,7 +285,62 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         if cluster.flag is None and cluster.rival is None:
             _check_unrivalled(cluster, clusters, template, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
+    if light == SCAN:
+        for cluster in free:
+            if cluster.flag is ClusterFlag.COMPETING and cluster.colour is None:
+                _ream_by_hue(cluster, clusters, template, gain)
     return gain
+
+
+HUE_MARGIN = 0.4
+"""(a2 - a1) / (a2 + a1) for a cluster's hue angle to the nearest matched cluster of its
+colour (a1) and of any other colour (a2), for `_ream_by_hue`: over twice as near its own.
+Seen in six 200-questionnaire batches: 0.5 to 0.7 for reams 7-11 a*b* off their colour;
+lilac paper, halfway between pink and blue, is near 0."""
+
+
+def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
+    """Match a scanned cluster flagged for competing for a colour its rival plainly keeps to
+    that colour, when the batch's own clusters leave it no other. Every coloured paper of
+    the template has a matched, unflagged cluster under this light, so the batch's hue
+    circle is known; the cluster is within the unknown-colour limit of its rival's colour
+    (its nearest); its hue is much nearer that colour's clusters than any other colour's
+    (`HUE_MARGIN`); and white, which has no hue to order by, is out of reach or ruled out
+    by lightness (`_by_lightness`: it is as light as its rival, not as much lighter as
+    white paper is). A ream 7-11 units off its colour is then another ream of it (seed
+    556142372: three blue sheets off towards violet, nothing else in the batch that way).
+
+    When could that be wrong? On a paper the template lacks, within 14 units of one of
+    its colours. Lilac lies between the pink and blue clusters in hue, aqua between the
+    blue and green ones, so neither has the margin; salmon and orange are beyond 14 of
+    pink and yellow. Cream or grey paper is within reach of white only, never matched
+    so. A coloured paper of the template with no cluster of its own could be that colour
+    far off: then the rule does not apply. Those stay flagged for a person."""
+    rival = cluster.rival
+    refs = _references(template)
+    chromatic = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC}
+    if rival is None or rival.flag or rival.colour not in chromatic:
+        return
+    ab = _seen_under(cluster.lab, gain)
+    distance = chroma_distance(ab, refs[rival.colour])
+    matched = [c for c in clusters if c.colour in chromatic and not c.flag]
+    if distance > T.COLOUR_MAX_DISTANCE or {c.colour for c in matched} != chromatic:
+        return
+
+    def hue_gap(other: Cluster) -> float:
+        seen = _seen_under(other.lab, gain)
+        turn = abs(math.atan2(ab[1], ab[0]) - math.atan2(seen[1], seen[0]))
+        return min(turn, 2 * math.pi - turn)
+
+    own = min(hue_gap(c) for c in matched if c.colour == rival.colour)
+    other = min(hue_gap(c) for c in matched if c.colour != rival.colour)
+    if (other - own) / (other + own) < HUE_MARGIN:
+        return
+    if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
+           and _by_lightness(replace(cluster, colour=name), rival, template) is not rival
+           for name in refs.keys() - chromatic):
+        return
+    cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
 
 
 def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
@@ -545,7 +602,7 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence["clusters"] = clusters
     if votes:
         colour, n = votes.most_common(1)[0]
-        n += _settled_elsewhere(pages, outcomes, colour)
+        n += _settled_elsewhere(pages, outcomes, colour, calibration, template)
         if n >= T.COLOUR_PAGES_AGREE * len(pages):
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
@@ -566,20 +623,55 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
                    reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
 
 
-def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str) -> int:
+def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str,
+                       calibration: Calibration, template: Template) -> int:
     """How many of a sheet's unresolved pages its pages under the other light settle as
-    `colour`: pages in a cluster in doubt between `colour` and another (or an unknown
-    one), when the sheet's pages under the other light are members of a cluster matched to
-    `colour` and not flagged. A sheet is on one paper, so the other light's clusters say
-    which of the two it is (a phone photo's cast leaves its blue pages between blue and
-    white, while the same sheet's scans are plainly in the blue cluster). A sheet under
-    the other light only by nearness (in no cluster, or told by a typed colour) settles
-    nothing."""
-    settled = {p.light for p, (name, cluster) in zip(pages, outcomes)
-               if name == colour and cluster is not None and not cluster.flag and p.content_hash in cluster.members}
-    return sum(name is None and cluster is not None and colour in cluster.in_doubt
+    `colour`: pages that may be of `colour` (`_may_be`: in a cluster in doubt between
+    `colour` and another or an unknown one, or in no cluster and nearest one of `colour`),
+    when the sheet's pages under the other light are plainly of `colour` (`_plainly`). A
+    sheet is on one paper, so the other light says which of the two it is (a phone
+    photo's cast leaves its blue pages between blue and white, while the same sheet's
+    scans are plainly in the blue cluster). A sheet under the other light only near a
+    colour (12 units off it, towards orange) settles nothing."""
+    settled = {p.light for p, outcome in zip(pages, outcomes) if _plainly(p, outcome, colour, calibration, template)}
+    return sum(name is None and cluster is not None and _may_be(p, cluster, colour)
                and any(light != p.light for light in settled)
                for p, (name, cluster) in zip(pages, outcomes))
+
+
+def _plainly(page: PagePaper, outcome: tuple[str | None, Cluster | None], colour: str, calibration: Calibration,
+             template: Template) -> bool:
+    """Whether a page is plainly of `colour`: a member of an unflagged cluster matched to
+    it; or, in no cluster and told `colour`, as near it as another ream of it would be
+    (`_another_ream`, the light taken away) and told it by lightness from every other
+    colour within the unknown-colour limit (`_loose_by_lightness`; scans only). Hue alone
+    is not enough: a blue sheet greyed towards white, 4 units from white in a*b* and as
+    dark as blue paper, is not plainly white (seed 15547345, s0195); a white sheet 3 units
+    from white and 12 L* lighter than the blue cluster is (seed 15547345, s0154)."""
+    name, cluster = outcome
+    if name != colour:
+        return False
+    if cluster is not None and page.content_hash in cluster.members:
+        return not cluster.flag
+    refs = _references(template)
+    seen = _seen_under(page.lab, calibration.gains.get(page.light, np.ones(3)))
+    if not _another_ream(seen, colour, refs):
+        return False
+    alone = Cluster(0, page.light, page.lab, [page])
+    lit = [c for c in calibration.clusters if c.light == page.light]
+    return all(_loose_by_lightness(alone, (colour, other), lit, template) == colour
+               for other, ref in refs.items() if other != colour and chroma_distance(seen, ref) <= T.COLOUR_MAX_DISTANCE)
+
+
+def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
+    """Whether an unresolved page, `cluster` its own or the one it is nearest to, may be of
+    `colour`: its cluster is in doubt about it, or the page is in no cluster and nearest
+    an unflagged cluster of that colour, within the unknown-colour limit but not clearly
+    (seed 764588028: a blue sheet's photos greyed between the blue and white clusters)."""
+    if colour in cluster.in_doubt:
+        return True
+    near = chroma_distance(np.array(page.lab[1:]), np.array(cluster.lab[1:])) <= T.COLOUR_MAX_DISTANCE
+    return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 
 
 def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:

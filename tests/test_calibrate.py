@@ -9,8 +9,10 @@ command's test scans real pages and settles a cluster with `scanner colours --as
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -389,9 +391,10 @@ def test_a_doubtful_cluster_is_settled_only_by_pages_in_a_matched_cluster(templa
     papers, truth, _ = _two_light_batch(template, 15)
     # A sheet on a paper of its own, 12 off yellow towards orange when scanned: in no
     # cluster, nearest yellow; its photos lie in the doubtful cluster. Nearness alone is
-    # no settled colour: the sheet stays to review.
+    # no settled colour: the sheet stays to review. (Darker too: yellow with 12 more a*
+    # is out of sRGB, and clipped back it lies 5 off yellow, plainly yellow.)
     yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
-    own, _ = two_lights("own", tuple(yellow + np.array([-1.0, 12.0, -1.0])),
+    own, _ = two_lights("own", tuple(yellow + np.array([-8.0, 12.0, -4.0])),
                         tuple(warm(yellow + 0.4 * (green - yellow))), 1, np.random.default_rng(16))
     calibration = calibrate(papers + own, template)
     assert calibration.page_outcome(own[0])[0] == "yellow" and calibration.loose == 1
@@ -446,3 +449,114 @@ def test_a_sheet_as_dark_as_blue_is_never_told_white_by_hue_alone(template, seed
     results, lone = _with_sheets(template, SEED_15547345, [("blue", (77.0, -0.5, -5.8))], seed)
     (sheet_id,) = lone
     assert (results[sheet_id].status, results[sheet_id].value) == (Status.REVIEW, ""), results[sheet_id].evidence
+
+
+# --- a ream off its colour, told by the batch's order of hue --------------------------------
+
+def kept_papers(name: str) -> tuple[list[PagePaper], dict[str, str]]:
+    """A kept batch's pages as measured (tests/data/papers-SEED.csv), and each sheet's true colour."""
+    papers, truth = [], {}
+    with open(Path(__file__).parent / "data" / f"papers-{name}.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            lab = tuple(float(row[k]) for k in "Lab")
+            papers.append(PagePaper(row["sheet"], f"{row['sheet']}-{row['page']}", lab, row["light"]))
+            truth[row["sheet"]] = row["colour"]
+    return papers, truth
+
+
+def test_reams_off_their_colour_with_nothing_else_that_way_are_other_reams_of_it(template):
+    # Seed 556142372: three blue sheets on a ream off towards violet (11 units from blue,
+    # s0075, s0150 and a third), three pink ones on a ream pale and off towards orange (9
+    # from pink, 12 from white, s0051), and two pink sheets in no cluster between that one
+    # and the pink ream (s0013, s0016) went to review: each cluster competed for the colour
+    # a big ream plainly keeps. Every other colour has its cluster, nothing in the batch
+    # lies their way but blue (pink), and the pale ones are as dark as pink, not white.
+    papers, truth = kept_papers("556142372")
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    for sheet_id in ("s0013", "s0016", "s0051", "s0075", "s0150"):
+        assert (results[sheet_id].status, results[sheet_id].evidence["colour"]) == (Status.OK, truth[sheet_id])
+    # Teal, 10 units off blue and in no cluster, and photographed in a cluster in doubt: left to a person.
+    assert results["s0183"].status is Status.REVIEW
+
+
+def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
+    # The pale ream of seed 556142372 (s0044, s0049, s0051), its scans 11 L* lighter: as
+    # far from pink's lightness as from white's. Hue cannot tell white from pale: flagged.
+    papers, _ = kept_papers("556142372")
+    pale = {"s0044", "s0049", "s0051"}
+    lighter = [replace(p, lab=(p.lab[0] + 11, *p.lab[1:])) if p.sheet_id in pale and p.light == SCAN else p
+               for p in papers]
+    (cluster,) = [c for c in calibrate(lighter, template).clusters if {p.sheet_id for p in c.pages} == pale]
+    assert cluster.light == SCAN and cluster.flag is ClusterFlag.COMPETING and cluster.colour is None
+
+
+SEED_556142372 = [("yellow", (90.6, -7.6, 40.0), 6), ("pink", (83.5, 12.2, 0.4), 8), ("pink", (81.7, 18.6, -4.0), 4),
+                  ("blue", (82.3, -4.0, -18.2), 8), ("blue", (81.9, -2.6, -12.8), 5), ("blue", (79.7, 1.8, -18.5), 5),
+                  ("green", (86.5, -18.3, 12.8), 6), ("white", (95.4, 0.0, 1.1), 3)]
+"""The scanned clusters of seed 556142372, a few sheets each."""
+
+
+@pytest.mark.parametrize(("paper", "lab", "reams"), [
+    ("lilac", (83.0, 12.0, -15.0), SEED_556142372),  # between the pink and blue clusters in hue
+    ("aqua", (88.0, -12.0, -6.0), SEED_556142372),  # between blue and green
+    ("cream", (95.0, 0.0, 12.0), SEED_556142372),  # near white alone, which has no hue
+    ("violet blue", (76.5, 9.0, -20.5), [r for r in SEED_556142372 if r[0] != "green"]),  # no green ream to go by
+])
+def test_a_paper_the_batch_does_not_place_stays_flagged(template, paper, lab, reams):
+    results, lone = _with_sheets(template, reams + [(paper, lab, 3)], [], 24)
+    extra = {s: r for s, r in results.items() if s.split("-")[1] == paper}
+    assert len(extra) == 3 and all(r.status is Status.REVIEW and r.value == "" for r in extra.values())
+    assert all(r.status is Status.OK and r.evidence["colour"] == s.split("-")[1]
+               for s, r in results.items() if s not in extra)
+
+
+# --- a sheet in no cluster under one light, settling its pages under the other -------------
+
+SEED_15547345_LIGHTS = [("yellow", (89.6, -8.6, 38.3), (82.3, -6.1, 40.1), 8), ("pink", (81.2, 19.1, -3.9), (74.9, 18.2, 5.3), 8),
+                        ("blue", (81.7, -5.2, -17.5), (73.5, -6.6, -8.1), 5), ("blue", (81.1, -0.7, -13.1), (74.4, -3.0, -2.5), 6),
+                        ("green", (84.2, -15.0, 13.3), (76.9, -13.5, 19.0), 8)]
+"""Seed 15547345's reams, scanned and photographed (name, Lab scanned, Lab photographed,
+sheets): a ream of blue greyed towards white makes a photographed cluster in doubt
+between white and blue; no white ream."""
+
+
+@pytest.mark.parametrize(("truly", "scanned", "photographed", "told"), [
+    # s0154: white paper, its scans 3 units from white and as much lighter than blue as
+    # white paper is; its photos near the cluster in doubt between white and blue.
+    ("white", (93.5, 1.2, -2.3), (86.8, 0.3, 6.7), "white"),
+    # Like s0195: blue paper greyed towards white, its scans told white by hue, 3 units
+    # from it, but as dark as blue paper; its photos in the doubtful cluster. Its scans
+    # settle nothing: to review, never white.
+    ("blue", (77.5, 1.0, -4.5), (69.8, -1.2, 1.3), None),
+])
+def test_a_sheet_plainly_its_colour_when_scanned_settles_its_photos(template, truly, scanned, photographed, told):
+    rng = np.random.default_rng(25)
+    papers = []
+    for name, scan_lab, photo_lab, sheets in SEED_15547345_LIGHTS:
+        papers += two_lights(name, scan_lab, photo_lab, sheets, rng)[0]
+    sheet, _ = two_lights("sheet", scanned, photographed, 1, rng)
+    calibration = calibrate(papers + sheet, template)
+    doubtful = calibration.page_outcome(sheet[-1])[1]
+    assert doubtful is not None and doubtful.in_doubt == {"white", "blue"}
+    result = calibrated(papers + sheet, template, calibration)[sheet[0].sheet_id]
+    assert (result.status, result.evidence["colour"]) == ((Status.OK, told) if told else (Status.REVIEW, None))
+
+
+def test_a_sheet_whose_photos_lie_nearest_its_colour_is_settled_by_its_scans(template):
+    # Seed 764588028, s0040: a blue sheet 7 DeltaE off, scanned plainly blue (in no cluster),
+    # photographed greyed between the blue and white clusters, nearer blue: four pages of
+    # seven blue, too few; the photos were unresolved. The scans say which paper it is.
+    rng = np.random.default_rng(26)
+    papers = []
+    for name, scan_lab, photo_lab, sheets in [
+            ("yellow", (90.0, -8.2, 40.4), (83.1, -5.7, 43.8), 8), ("pink", (82.5, 16.7, -1.4), (75.7, 15.4, 6.7), 8),
+            ("blue", (81.5, -3.6, -15.5), (74.8, -5.0, -6.5), 8), ("green", (87.2, -24.2, 14.8), (79.5, -22.7, 21.1), 6),
+            ("white", (95.0, 0.5, -1.5), (87.1, -2.2, 9.6), 3)]:
+        papers += two_lights(name, scan_lab, photo_lab, sheets, rng)[0]
+    sheet, _ = two_lights("sheet", (79.4, 1.0, -10.3), (72.7, 0.3, -1.2), 1, rng)
+    calibration = calibrate(papers + sheet, template)
+    assert [calibration.page_outcome(p)[0] for p in sheet] == ["blue"] * SCANNED + [None] * (PAGES - SCANNED)
+    result = calibrated(papers + sheet, template, calibration)[sheet[0].sheet_id]
+    assert (result.status, result.evidence["colour"]) == (Status.OK, "blue"), result.evidence
