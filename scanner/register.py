@@ -177,7 +177,7 @@ def averaged_down(grey: np.ndarray, transform: PageTransform, page_long_mm: floa
     transform, for the print to be compared at CONTENT_PX_PER_MM. Resampled straight from
     a 300-dpi scan (12 px/mm), thin strokes fall between the pixels the warp reads, and
     small text seems missing: the word form's "Please comment" on 4 of its 96 page 1s at
-    300 dpi (seeds 184240500 and 54200542), `unrecognised`. Scans of 200 dpi and less
+    300 dpi (seeds 184240500 and 54200542), `unrecognised`. Scans under about 230 dpi
     are kept as they are."""
     small, factor = downscale(grey, page_long_mm, 2 * T.CONTENT_PX_PER_MM)
     if factor == 1.0:
