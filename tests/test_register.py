@@ -476,3 +476,20 @@ def test_an_item_moved_by_a_fold_goes_to_review_alone(pages, template, tmp_path)
         if item.id != moved.id:
             expected = (str(answers[item.id]), "ok") if item.id in answers else ("", "blank")
             assert got[item.id][:2] == expected, (item.id, got[item.id])
+
+
+def test_a_300_dpi_scan_of_the_word_forms_page_1_keeps_its_small_text(tmp_path_factory, tmp_path):
+    """`tests/data/wordform-page1-300dpi.pdf`: a generated 300-dpi greyscale scan of the word
+    form's page 1 on pink paper. Resampled straight from 12 px/mm to the 3 px/mm of the
+    content check, the thin strokes of its small "Please comment" fell between the pixels
+    read, and the page was `unrecognised` as "a page of another form printed alike?"."""
+    import pandas as pd
+    from editor_form import drafted
+
+    from scanner.pipeline import scan
+    from scanner.template import load_template
+
+    wordform = load_template(drafted(tmp_path_factory.getbasetemp()))
+    scan([DATA / "wordform-page1-300dpi.pdf"], wordform, tmp_path / "out", jobs=1, ocr=False)
+    pages = pd.read_csv(tmp_path / "out" / "pages.csv", dtype=str, keep_default_na=False)
+    assert list(pages.status) == ["used"] and list(pages.form_page) == ["1"], pages.reason.tolist()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from chromium import launched, needs_chromium
-from review_survey import DPI, MULTIPLE_ITEM, YELLOW, draw_sheet, running, write_pdf
+from review_survey import DPI, MULTIPLE_ITEM, WRITTEN_COMMENT, YELLOW, draw_sheet, running, write_pdf
 from test_forms import PARENT_Q01, parent_form
 from test_review_browser import press_and_wait, shown, signed_in
 from typer.testing import CliRunner
@@ -205,4 +205,46 @@ def test_the_filters_name_the_form_of_each_question_in_a_survey_of_two_forms(two
         page.wait_for_function("n => state.list.length !== n", arg=len(everything))
         keys = listed(page)
         assert keys == [key for key in everything if key.startswith(f"{sheet_of[parent.form]}/")]
+        assert errors == []
+
+
+@needs_chromium
+def test_the_coding_view_names_each_question_by_its_form_and_filters_by_form(two_forms):
+    """Both forms ask their question 1 for a comment: the coding view's question filter
+    lists each form's apart, named by its form as the queue's is, and holds that form's
+    comment only; its form filter holds one form's comments."""
+    out, staff, parent = two_forms
+    with Store(out) as store, store.transaction():
+        sheet_of = {form: sheet for sheet, form in store.db.execute("SELECT sheet_id, form FROM sheets ORDER BY seq")}
+        for form, text in ((staff.form, "More joint training please"), (parent.form, "The play group helps")):
+            store.db.execute("UPDATE results SET value = ?, status = 'ok', reason = NULL, confidence = 0.95 "
+                             "WHERE sheet_id = ? AND item = ?", (text, sheet_of[form], WRITTEN_COMMENT))
+    question = next(c.question for c in parent.comments if c.id == WRITTEN_COMMENT)
+
+    def listed(page) -> list[str]:
+        return page.evaluate("() => state.coding.list.map((e) => e.sheet_id)")
+
+    with launched() as browser, running(out, Forms.of([staff, parent])) as server:
+        page, errors = signed_in(browser, server)
+        page.keyboard.press("Shift+C")
+        page.wait_for_function("document.querySelector('#card').dataset.key")
+        assert sorted(listed(page)) == sorted(sheet_of.values())
+
+        options = page.eval_on_selector_all("#c-question option", "os => os.map((o) => [o.value, o.textContent])")
+        ones = {form: [value for value, text in options if text == f"{form} · {question}"]
+                for form in (staff.form, parent.form)}
+        assert all(len(found) == 1 for found in ones.values()), options
+        for form in (parent.form, staff.form):
+            page.select_option("#c-question", ones[form][0])
+            page.wait_for_function("s => state.coding.list.length === 1 && state.coding.list[0].sheet_id === s",
+                                   arg=sheet_of[form])
+            page.wait_for_function("k => document.querySelector('#card').dataset.key === k",
+                                   arg=f"{sheet_of[form]}/{WRITTEN_COMMENT}")
+        page.select_option("#c-question", "")
+        page.wait_for_function("() => state.coding.list.length === 2")
+
+        assert page.is_visible("#c-form")
+        page.select_option("#c-form", parent.form)
+        page.wait_for_function("s => state.coding.list.length === 1 && state.coding.list[0].sheet_id === s",
+                               arg=sheet_of[parent.form])
         assert errors == []

@@ -22,6 +22,7 @@ from scanner.coding import comment_card, comments_to_code
 from scanner.dataset import Dataset, build_dataset, with_themes
 from scanner.forms import Forms
 from scanner.results import Status
+from scanner.review.queue import question_key
 from scanner.store import Store
 from scanner.template import Template
 from scanner.thresholds import OCR_OK_CONFIDENCE
@@ -124,15 +125,28 @@ class CommentViews:
         return vocabulary(list(self.forms), list(self.datasets(store).values()))
 
     def listing(self, store: Store, params: dict[str, str]) -> list[dict]:
-        """The written comments to code, filtered as `comments_to_code` does, form by form."""
+        """The written comments to code, filtered as `comments_to_code` does, form by form;
+        `params["form"]` keeps one form's. Of several forms, a question is named by its form
+        as the queue names it (`question_key`: two forms may number their questions alike),
+        and the question filter takes it so."""
+        named = len(self.forms.templates) > 1
+        form_asked, question = params.get("form") or None, params.get("question") or None
+        if named and question and " · " in question:
+            form_of_question, _, question = question.rpartition(" · ")
+            if form_asked not in (None, form_of_question):
+                return []
+            form_asked = form_of_question
         listed = []
-        for ds in self.datasets(store).values():
-            frame = comments_to_code(ds, question=params.get("question") or None,
+        for form, ds in self.datasets(store).items():
+            if form_asked is not None and form != form_asked:
+                continue
+            frame = comments_to_code(ds, question=question,
                                      programme=params.get("programme") or None, role=params.get("role") or None,
                                      text=params.get("text") or None, theme=params.get("theme") or None,
                                      uncoded=params.get("uncoded") == "1", coder=params.get("coder") or None)
             frame = frame[frame["text"] != ""]
-            listed += [{"sheet_id": r.sheet_id, "comment": r.comment, "question": r.question,
+            listed += [{"sheet_id": r.sheet_id, "comment": r.comment, "form": form,
+                        "question": question_key(form, r.question) if named and r.question else r.question,
                         "programme": r.programme, "role": r.role, "text": r.text[:LIST_TEXT_CHARS],
                         "themes": r.themes, "coder": r.coder} for r in frame.itertuples(index=False)]
         return listed

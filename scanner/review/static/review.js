@@ -789,7 +789,7 @@ const MODE_KEYS = {Q: () => loadQueue(), T: () => loadQueue("transcribe"), C: ()
 
 function codingFilters() {
   const params = new URLSearchParams();
-  for (const name of ["question", "programme", "role", "text"]) {
+  for (const name of ["form", "question", "programme", "role", "text"]) {
     const value = $(`c-${name}`).value.trim();
     if (value) params.set(name, value);
   }
@@ -814,8 +814,12 @@ async function loadCoding() {
 }
 
 function fillCodingFilters(list) {
-  const distinct = (name) => [...new Set(list.map((e) => e[name]).filter(Boolean))].sort()
-    .map((v) => [v, name === "question" ? `Q${v}` : v]);
+  // Of several forms, a question is named by its form, as the queue's filter names it.
+  const several = state.info.forms.length > 1;
+  const distinct = (name) => [...new Set(list.map((e) => e[name]).filter(Boolean))].sort((a, b) => a.localeCompare(b, undefined, {numeric: true}))
+    .map((v) => [v, name === "question" && !several ? `Q${v}` : v]);
+  $("c-form-label").hidden = !several;
+  fillSelect($("c-form"), distinct("form"));
   fillSelect($("c-question"), distinct("question"));
   fillSelect($("c-programme"), distinct("programme"));
   fillSelect($("c-role"), distinct("role"));
@@ -958,7 +962,7 @@ function codingKey(ev) {
 }
 
 function setUpCoding() {
-  for (const name of ["question", "programme", "role", "uncoded"]) {
+  for (const name of ["form", "question", "programme", "role", "uncoded"]) {
     $(`c-${name}`).addEventListener("change", () => codingAction(loadCoding));
   }
   $("theme-form").addEventListener("submit", (ev) => {
