@@ -6,7 +6,9 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
 - the parent alone: the scan's own loop (`pipeline.scan`) fed readings made up front,
   with no page read, at each of `--sizes` pages: pages/s absorbed (store, crops, the
   sheets), the final `write_outputs` on its own, and peak memory, each size in its own
-  process so that its memory is its own;
+  process so that its memory is its own; and at the margin, the extra pages of the
+  largest size over the smallest against the extra CPU they cost: what a long run
+  absorbs once its one-off costs are paid (the projection's rate);
 - one review decision's CSV write, incremental (the decided sheet rendered, every kept
   row streamed, pages.csv left alone), against the whole rewrite it replaces (every table
   from the whole store, as `write_outputs` did before), on the largest of `--sizes` and
@@ -211,6 +213,16 @@ def on_cluster(files: list[str], out: str, workers: int) -> dict:
             "parent_cpu": time.process_time() - parent, "workers_cpu": _children_cpu() - kids}
 
 
+def _at_the_margin(runs: list[dict]) -> float | None:
+    """Pages a CPU second that the parent absorbs once a run is under way: the extra pages
+    of the largest run over those of the smallest, against the extra CPU they cost. None
+    with one size only."""
+    small, large = min(runs, key=lambda r: r["pages"]), max(runs, key=lambda r: r["pages"])
+    if large["pages"] == small["pages"] or large["cpu"] <= small["cpu"]:
+        return None
+    return (large["pages"] - small["pages"]) / (large["cpu"] - small["cpu"])
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -242,14 +254,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scanner-scale-"))
     sheet_file = work / "sheet.pickle"
     sheet_file.write_bytes(pickle.dumps(one_sheet(template, work, args.seed)))
-    absorbed = []
+    absorbed, runs = [], []
     for size in (int(s) for s in args.sizes.split(",")):
         r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
         absorbed.append(r["pages"] / r["cpu"])
+        runs.append(r)
         print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:5.0f} pages a CPU second "
               f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once more at the end, every sheet "
               f"rendered ({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
               f"storing the pages, {r['peak_mb']:.0f} MB once the CSVs are written")
+    steady = _at_the_margin(runs)
+    if steady is not None:
+        print(f"parent alone at the margin: {steady:5.0f} pages a CPU second (the CPU the largest size's extra "
+              "pages cost over the smallest's: what a run pays once, such as OpenCV's colour tables and keeping "
+              "the template, left out)")
     for sheets in [0] + ([args.sheets] if args.sheets else []):
         r = _child("decision_write", str(work / f"parent-{size}"), sheets)
         print(f"one decision's CSV write, {r['sheets']} sheets ({r['mb']:.0f} MB of responses, items and sheets): "
@@ -269,6 +287,10 @@ def main() -> None:
     # The parent does all of this, one page after another, on one core.
     parent = 1 / (1 / min(absorbed) + 1 / found)
     print(f"one parent absorbs about {parent:.0f} pages a CPU second, all in (finding, packing, storing)")
+    if steady is not None:
+        parent = 1 / (1 / steady + 1 / found)
+        print(f"  in a long run, storing at the margin: about {parent:.0f} pages a CPU second, all in; "
+              "the projection below uses this")
     sizes = [int(w) for w in args.workers.split(",") if w.strip() and int(w)]
     if not sizes:
         return

@@ -378,7 +378,14 @@ def _write_crops(result: PageResult, out_dir: Path) -> dict[str, str]:
         paths = {reading.item: _crop_path(result, reading.item) for reading in result.comments}
         return {item: path for item, path in paths.items() if os.path.exists(os.path.join(out_dir, path))}
     folder = os.path.join(out_dir, os.path.dirname(_crop_path(result, "")))
-    os.makedirs(folder, exist_ok=True)
+    try:
+        # One call where makedirs makes several: the folder of a page new to the survey,
+        # under crops/, which is there after the survey's first page with writing.
+        os.mkdir(folder)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError:
+        pass
     for item, crop in written.items():
         fd = os.open(os.path.join(folder, f"{item}.jpg"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
