@@ -14,7 +14,9 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
   from the whole store, as `write_outputs` did before), on the largest of `--sizes` and
   on that survey copied up to `--sheets` sheets;
 - what else the parent does per page on a cluster: find the pages (`enumerate_pages`)
-  and make each portable (`load.portable`), on the generated batch;
+  and make each portable (`load.portable`), on the generated batch; and the parent all
+  in on that batch, its pages found as a scan finds them (on a thread of their own) and
+  their readings made up: CPU a page in all and on the main thread;
 - `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
   thread each): pages/s, and the parent's CPU time a page (the local scheduler runs in
   the parent's process, so it counts there).
@@ -57,24 +59,27 @@ def one_sheet(template, work: Path, seed: int) -> list[PageResult]:
 
 
 class Precomputed:
-    """An executor that reads nothing: page i is the real sheet's page i mod its length,
-    under its own content hash and serial, so that every page and sheet is new to the store.
+    """An executor that reads nothing: the i-th page submitted is the real sheet's page i
+    mod its length, under its own content hash and serial, so that every page and sheet is
+    new to the store.
     Each reading comes encoded for the store, as a worker sends it (`read_encoded`); the
-    CPU time making it up is the workers' (`cpu`), not the parent's."""
+    CPU time making it up is the workers' (`cpu`), not the parent's: its own thread's time,
+    as the thread finding pages runs meanwhile."""
 
     def __init__(self, sheet: list[PageResult]):
         self.sheet = sheet
         self.window = 1
         self.cpu = 0.0
+        self.count = 0
 
     def submit(self, task: PageTask) -> PageResult:
-        start = time.process_time()
-        i = int(task.content_hash, 16)
+        start = time.thread_time()
+        i, self.count = self.count, self.count + 1
         base = self.sheet[i % len(self.sheet)]
         result = replace(base, source=task.source, page=task.page, content_hash=task.content_hash,
                          serial=i // len(self.sheet) + 1)
         result = replace(result, encoded=encode_reading(result))
-        self.cpu += time.process_time() - start
+        self.cpu += time.thread_time() - start
         return result
 
     def settle(self, pending) -> None:
@@ -122,6 +127,25 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds, "cpu": cpu,
             "outputs_cpu": outputs, "pages_peak_mb": pages_peak[0],
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def parent_finding(sheet_file: str, files: list[str], out: str) -> dict:
+    """The scan's loop on real files, their pages found as a scan finds them, the readings
+    made up: the parent all in, and its main thread's part (with the pages found on a
+    thread of their own, the rest is that thread's, on a second core when there is one)."""
+    import pickle
+
+    import scanner.pipeline as pipeline
+
+    sheet = pickle.loads(Path(sheet_file).read_bytes())
+    template = load_template(TEMPLATE)
+    executor = Precomputed(sheet)
+    pipeline.make_executor = lambda *args, **kwargs: executor
+    start = time.perf_counter(), time.process_time(), time.thread_time()
+    summary = pipeline.scan(files, template, out, ocr=True)
+    main = time.thread_time() - start[2] - executor.cpu
+    return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
+            "cpu": time.process_time() - start[1] - executor.cpu, "main_cpu": main}
 
 
 def _render_all(store) -> None:
@@ -284,13 +308,18 @@ def main() -> None:
     files = [str(p) for p in batch.files]
     found = enumerate_rate(files)
     print(f"parent finds and makes portable {found:.0f} pages a CPU second ({batch.pages} generated pages)")
+    r = _child("parent_finding", str(sheet_file), files, str(work / "parent-finding"))
+    print(f"parent all in on those files (pages found as a scan finds them, readings made up): "
+          f"{r['pages'] / r['cpu']:.0f} pages a CPU second, its main thread {r['pages'] / r['main_cpu']:.0f} "
+          f"(the pages found on a thread of their own: the rest), {r['pages'] / r['seconds']:.0f} pages/s wall")
     # The parent does all of this, one page after another, on one core.
     parent = 1 / (1 / min(absorbed) + 1 / found)
     print(f"one parent absorbs about {parent:.0f} pages a CPU second, all in (finding, packing, storing)")
     if steady is not None:
         parent = 1 / (1 / steady + 1 / found)
         print(f"  in a long run, storing at the margin: about {parent:.0f} pages a CPU second, all in; "
-              "the projection below uses this")
+              f"with a second core finding the pages, {min(steady, found):.0f} pages/s (the slower of the two "
+              "threads); the projection below uses the one core")
     sizes = [int(w) for w in args.workers.split(",") if w.strip() and int(w)]
     if not sizes:
         return
