@@ -75,6 +75,11 @@ and lets go of the GIL in its calls: the scan finds pages on a thread of its own
 cluster (`portable`), and a Dask worker may read pages on several threads. Never held
 across a `yield`, so that no thread waits on another's consumer."""
 
+# A process forked (the pool's workers, forked while pages are being found) is forked
+# holding the lock: so never in the middle of another thread's PDFium call, and its copy
+# of the lock is held by its own one thread, which lets it go.
+os.register_at_fork(before=PDFIUM.acquire, after_in_parent=PDFIUM.release, after_in_child=PDFIUM.release)
+
 
 @dataclass(frozen=True)
 class PageTask:

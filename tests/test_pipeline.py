@@ -205,3 +205,31 @@ def test_a_scan_stopped_half_way_stops_finding_pages_and_closes_the_pdf(filled, 
     open_files = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
     assert str(filled.pdf.resolve()) not in open_files
     assert stopped.traceback
+
+
+def test_a_worker_forked_while_pages_are_found_can_use_pdfium():
+    """The pool forks its workers while the scan's thread finds pages under the PDFium
+    lock: a worker forked then had a copy of the lock held by no thread of its own, and
+    would have waited forever on its first PDF page to render. The fork now waits for the
+    lock, and the worker's copy is free."""
+    import threading
+
+    from scanner.load import PDFIUM
+
+    held, release = threading.Event(), threading.Event()
+
+    def finding() -> None:
+        with PDFIUM:
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=finding)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if PDFIUM.acquire(timeout=2) else 3)
+    _, status = os.waitpid(pid, 0)
+    thread.join()
+    assert os.waitstatus_to_exitcode(status) == 0
