@@ -6,13 +6,17 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
 - the parent alone: the scan's own loop (`pipeline.scan`) fed readings made up front,
   with no page read, at each of `--sizes` pages: pages/s absorbed (store, crops, the
   sheets), the final `write_outputs` on its own, and peak memory, each size in its own
-  process so that its memory is its own;
+  process so that its memory is its own; and at the margin, the extra pages of the
+  largest size over the smallest against the extra CPU they cost: what a long run
+  absorbs once its one-off costs are paid (the projection's rate);
 - one review decision's CSV write, incremental (the decided sheet rendered, every kept
   row streamed, pages.csv left alone), against the whole rewrite it replaces (every table
   from the whole store, as `write_outputs` did before), on the largest of `--sizes` and
   on that survey copied up to `--sheets` sheets;
 - what else the parent does per page on a cluster: find the pages (`enumerate_pages`)
-  and make each portable (`load.portable`), on the generated batch;
+  and make each portable (`load.portable`), on the generated batch; and the parent all
+  in on that batch, its pages found as a scan finds them (on a thread of their own) and
+  their readings made up: CPU a page in all and on the main thread;
 - `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
   thread each): pages/s, and the parent's CPU time a page (the local scheduler runs in
   the parent's process, so it counts there).
@@ -55,24 +59,27 @@ def one_sheet(template, work: Path, seed: int) -> list[PageResult]:
 
 
 class Precomputed:
-    """An executor that reads nothing: page i is the real sheet's page i mod its length,
-    under its own content hash and serial, so that every page and sheet is new to the store.
+    """An executor that reads nothing: the i-th page submitted is the real sheet's page i
+    mod its length, under its own content hash and serial, so that every page and sheet is
+    new to the store.
     Each reading comes encoded for the store, as a worker sends it (`read_encoded`); the
-    CPU time making it up is the workers' (`cpu`), not the parent's."""
+    CPU time making it up is the workers' (`cpu`), not the parent's: its own thread's time,
+    as the thread finding pages runs meanwhile."""
 
     def __init__(self, sheet: list[PageResult]):
         self.sheet = sheet
         self.window = 1
         self.cpu = 0.0
+        self.count = 0
 
     def submit(self, task: PageTask) -> PageResult:
-        start = time.process_time()
-        i = int(task.content_hash, 16)
+        start = time.thread_time()
+        i, self.count = self.count, self.count + 1
         base = self.sheet[i % len(self.sheet)]
         result = replace(base, source=task.source, page=task.page, content_hash=task.content_hash,
                          serial=i // len(self.sheet) + 1)
         result = replace(result, encoded=encode_reading(result))
-        self.cpu += time.process_time() - start
+        self.cpu += time.thread_time() - start
         return result
 
     def settle(self, pending) -> None:
@@ -120,6 +127,25 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     return {"pages": sum(summary.pages.values()), "sheets": summary.sheets, "seconds": seconds, "cpu": cpu,
             "outputs_cpu": outputs, "pages_peak_mb": pages_peak[0],
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def parent_finding(sheet_file: str, files: list[str], out: str) -> dict:
+    """The scan's loop on real files, their pages found as a scan finds them, the readings
+    made up: the parent all in, and its main thread's part (with the pages found on a
+    thread of their own, the rest is that thread's, on a second core when there is one)."""
+    import pickle
+
+    import scanner.pipeline as pipeline
+
+    sheet = pickle.loads(Path(sheet_file).read_bytes())
+    template = load_template(TEMPLATE)
+    executor = Precomputed(sheet)
+    pipeline.make_executor = lambda *args, **kwargs: executor
+    start = time.perf_counter(), time.process_time(), time.thread_time()
+    summary = pipeline.scan(files, template, out, ocr=True)
+    main = time.thread_time() - start[2] - executor.cpu
+    return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
+            "cpu": time.process_time() - start[1] - executor.cpu, "main_cpu": main}
 
 
 def _render_all(store) -> None:
@@ -211,6 +237,16 @@ def on_cluster(files: list[str], out: str, workers: int) -> dict:
             "parent_cpu": time.process_time() - parent, "workers_cpu": _children_cpu() - kids}
 
 
+def _at_the_margin(runs: list[dict]) -> float | None:
+    """Pages a CPU second that the parent absorbs once a run is under way: the extra pages
+    of the largest run over those of the smallest, against the extra CPU they cost. None
+    with one size only."""
+    small, large = min(runs, key=lambda r: r["pages"]), max(runs, key=lambda r: r["pages"])
+    if large["pages"] == small["pages"] or large["cpu"] <= small["cpu"]:
+        return None
+    return (large["pages"] - small["pages"]) / (large["cpu"] - small["cpu"])
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -242,14 +278,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scanner-scale-"))
     sheet_file = work / "sheet.pickle"
     sheet_file.write_bytes(pickle.dumps(one_sheet(template, work, args.seed)))
-    absorbed = []
+    absorbed, runs = [], []
     for size in (int(s) for s in args.sizes.split(",")):
         r = _child("parent_alone", str(sheet_file), size, str(work / f"parent-{size}"))
         absorbed.append(r["pages"] / r["cpu"])
+        runs.append(r)
         print(f"parent alone, {r['pages']} pages ({r['sheets']} sheets): {absorbed[-1]:5.0f} pages a CPU second "
               f"({r['pages'] / r['seconds']:.0f} pages/s wall), the CSVs written once more at the end, every sheet "
               f"rendered ({r['outputs_cpu']:.1f} CPU s of {r['cpu']:.1f}); peak memory {r['pages_peak_mb']:.0f} MB "
               f"storing the pages, {r['peak_mb']:.0f} MB once the CSVs are written")
+    steady = _at_the_margin(runs)
+    if steady is not None:
+        print(f"parent alone at the margin: {steady:5.0f} pages a CPU second (the CPU the largest size's extra "
+              "pages cost over the smallest's: what a run pays once, such as OpenCV's colour tables and keeping "
+              "the template, left out)")
     for sheets in [0] + ([args.sheets] if args.sheets else []):
         r = _child("decision_write", str(work / f"parent-{size}"), sheets)
         print(f"one decision's CSV write, {r['sheets']} sheets ({r['mb']:.0f} MB of responses, items and sheets): "
@@ -266,9 +308,18 @@ def main() -> None:
     files = [str(p) for p in batch.files]
     found = enumerate_rate(files)
     print(f"parent finds and makes portable {found:.0f} pages a CPU second ({batch.pages} generated pages)")
+    r = _child("parent_finding", str(sheet_file), files, str(work / "parent-finding"))
+    print(f"parent all in on those files (pages found as a scan finds them, readings made up): "
+          f"{r['pages'] / r['cpu']:.0f} pages a CPU second, its main thread {r['pages'] / r['main_cpu']:.0f} "
+          f"(the pages found on a thread of their own: the rest), {r['pages'] / r['seconds']:.0f} pages/s wall")
     # The parent does all of this, one page after another, on one core.
     parent = 1 / (1 / min(absorbed) + 1 / found)
     print(f"one parent absorbs about {parent:.0f} pages a CPU second, all in (finding, packing, storing)")
+    if steady is not None:
+        parent = 1 / (1 / steady + 1 / found)
+        print(f"  in a long run, storing at the margin: about {parent:.0f} pages a CPU second, all in; "
+              f"with a second core finding the pages, {min(steady, found):.0f} pages/s (the slower of the two "
+              "threads); the projection below uses the one core")
     sizes = [int(w) for w in args.workers.split(",") if w.strip() and int(w)]
     if not sizes:
         return

@@ -316,13 +316,9 @@ def page_marks(measures: list[ItemMeasure]) -> PageMarks:
                      tuple(sharp))
 
 
-def sheet_mark_level(measures: list[ItemMeasure]) -> float:
+def _mark_level(pages: Iterable[PageMarks]) -> float:
     """The sheet's typical mark: the median of each item's strongest box, over items
     whose strongest box is clearly a mark and not solid fill."""
-    return _mark_level([page_marks(measures)])
-
-
-def _mark_level(pages: Iterable[PageMarks]) -> float:
     marks = [s for p in pages for s in p.marks]
     return float(np.median(marks)) if marks else T.MARK_MIN / T.MARK_RELATIVE
 
@@ -362,16 +358,12 @@ def _strongest_unshaded(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return max((b for b in boxes if not _in_shade(b, row_outside)), key=lambda b: b.score, default=None)
 
 
-def sheet_fills(measures: list[ItemMeasure]) -> bool:
+def _fills(pages: Iterable[PageMarks]) -> bool:
     """Whether this respondent answers by filling boxes in.
 
     Told by rows whose only mark is a solid box: someone who cancels an answer ticks
     another, so several such rows (or a good share of the answered ones) are a habit.
     """
-    return _fills([page_marks(measures)])
-
-
-def _fills(pages: Iterable[PageMarks]) -> bool:
     answered = lone_solid = 0
     for p in pages:
         answered += p.answered

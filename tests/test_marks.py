@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
-from scanner.marks import decide_item, decide_sheet, measure_box, sheet_fills, sheet_mark_level
+from scanner.marks import decide_item, decide_sheet, measure_box
 from scanner.results import BoxMeasure, ItemMeasure, Reason, Status
 
 PX_PER_MM = 200 / 25.4
@@ -238,11 +238,23 @@ def test_mark_next_to_a_faint_one_of_similar_ink_goes_to_review(agree_item):
     assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
 
 
+def _sheet_marked(template, score: float) -> dict[str, ItemMeasure]:
+    """Every item of the sheet marked in its first box with `score` (filled in above 0.5)."""
+    return {i.id: measures(*(score if o.code == i.options[0].code else 0.0 for o in i.options), item=i.id)
+            for i in template.items}
+
+
 def test_sheet_level_and_fill_habit(template):
-    ticks = [measures(0.0, 0.2, 0.0, item=f"i{k}") for k in range(10)]
-    fills = [measures(0.0, 0.8, 0.0, item=f"i{k}") for k in range(10)]
-    assert sheet_mark_level(ticks) == pytest.approx(0.2)
-    assert not sheet_fills(ticks) and sheet_fills(fills)
+    """The sheet's typical mark is its items' strongest boxes' median, and a sheet whose
+    rows are filled in reads a box filled alone as the answer; on a sheet of ticks it is
+    a cancelled box (decide_sheet tells both, as the scan decides a sheet)."""
+    ticks = _sheet_marked(template, 0.2)
+    ticks["q06"] = measures(0.0, 0.15, 0.0, 0.0, 0.0, item="q06")
+    assert {r.evidence["sheet_mark"] for r in decide_sheet(template, ticks).values()} == {0.2}
+    fills = decide_sheet(template, _sheet_marked(template, 0.8))
+    assert all(r.status is Status.OK and r.value == "1" for r in fills.values())
+    ticks["q06"] = measures(0.0, 0.8, 0.0, 0.0, 0.0, item="q06")
+    assert decide_sheet(template, ticks)["q06"].reason is Reason.CANCELLED_ONLY
 
 
 def test_decide_sheet_covers_every_measured_item(template):

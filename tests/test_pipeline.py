@@ -149,3 +149,87 @@ def test_a_change_of_the_reading_code_reads_the_pages_again(filled, template_pat
     with open(code / "scanner" / "outputs.py", "a") as f:
         f.write("\n# a change of code that reads no page\n")
     assert reused() == 1
+
+
+def _counted(n: int, fail: bool, closed: list[str]):
+    """n numbers, then an error when `fail`; records in `closed` that it was closed, and on which thread."""
+    import threading
+
+    try:
+        yield from range(n)
+        if fail:
+            raise ValueError("the input broke")
+    finally:
+        closed.append(threading.current_thread().name)
+
+
+def test_pages_found_ahead_come_in_order_then_the_finding_error():
+    from scanner.pipeline import _found_ahead
+
+    closed: list[str] = []
+    assert list(_found_ahead(_counted(100, False, closed), depth=3)) == list(range(100))
+    got = []
+    with pytest.raises(ValueError, match="the input broke"):
+        for item in _found_ahead(_counted(50, True, closed), depth=3):
+            got.append(item)
+    assert got == list(range(50))
+    assert closed == ["scanner-find-pages"] * 2  # each closed on the finding thread
+
+
+def test_a_loop_left_early_stops_finding_and_the_thread_is_gone():
+    import threading
+
+    from scanner.pipeline import _found_ahead
+
+    closed: list[str] = []
+    found = _found_ahead(_counted(10**9, False, closed), depth=2)
+    assert [next(found) for _ in range(5)] == list(range(5))
+    found.close()
+    assert closed == ["scanner-find-pages"]
+    assert not [t for t in threading.enumerate() if t.name == "scanner-find-pages"]
+
+
+def test_a_scan_stopped_half_way_stops_finding_pages_and_closes_the_pdf(filled, template, tmp_path):
+    """A scan that fails on its first page (here its progress callback) leaves no thread
+    finding pages, and no input PDF open."""
+    import threading
+
+    def fail(progress) -> None:
+        raise RuntimeError("stopped by the test")
+
+    # The error is kept, and with it the scan's frame, as a caller that logs it keeps it:
+    # the thread must not wait for the garbage collector to stop.
+    with pytest.raises(RuntimeError, match="stopped by the test") as stopped:
+        scan([str(filled.pdf)] * 3, template, tmp_path / "out", jobs=1, ocr=False, progress=fail)
+    assert not [t for t in threading.enumerate() if t.name == "scanner-find-pages"]
+    open_files = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+    assert str(filled.pdf.resolve()) not in open_files
+    assert stopped.traceback
+
+
+def test_a_worker_forked_while_pages_are_found_can_use_pdfium():
+    """The pool forks its workers while the scan's thread finds pages under the PDFium
+    lock: a worker forked then had a copy of the lock held by no thread of its own, and
+    would have waited forever on its first PDF page to render. The fork now waits for the
+    lock, and the worker's copy is free."""
+    import threading
+
+    from scanner.load import PDFIUM
+
+    held, release = threading.Event(), threading.Event()
+
+    def finding() -> None:
+        with PDFIUM:
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=finding)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if PDFIUM.acquire(timeout=2) else 3)
+    _, status = os.waitpid(pid, 0)
+    thread.join()
+    assert os.waitstatus_to_exitcode(status) == 0
