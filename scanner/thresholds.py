@@ -360,12 +360,13 @@ measured against the page's strokes: at 200 and 300 dpi 0.62 to 0.87 on pages sh
 their resolution, and 0.95 (200 dpi, page 0.657), 0.97 (300 dpi, page 0.713) and 1.04 (300
 dpi, page 0.662: seed 15547345, s0107 q07d, read 4, ok, before a page's bar) on soft ones;
 at 150 dpi 0.61 to 0.93 (fresh seed 849637068, s0008 q20c, read 3, ok, when 150 dpi was
-held to the bar of finer scans), and 0.96 on a page of 0.674. Faint pencil ticks measured
-0.34 to 1.16 at 200 and 300 dpi (median 0.97) and 0.70 to 1.14 at 150 dpi (median 0.98).
-Margins: 0.03 above the sharpest such ghost on a page sharp enough at 200 and 300 dpi
-(0.87), 0.04 above the 150-dpi one (0.96), few ghosts as they are: a tick read so is
-claimed at confidence 0.6 to 0.7, among the first to sample. At 0.88 seven more faint
-ticks of the subsets would be read, 0.014 above that ghost."""
+held to the bar of finer scans), and 0.96 on a page of 0.674. Faint pencil ticks in that
+window measured 0.34 to 1.16 at 200 and 300 dpi (median 0.96; 78% and 81% reach the bar)
+and 0.70 to 1.14 at 150 dpi (median 0.98; 34% reach it). Margins over the sharpest ghost
+on a page sharp enough: 0.04 at 150 dpi (0.96, of 10), 0.03 at 200 dpi (0.87, of 8), 0.07
+at 300 dpi (0.83, of 12); few ghosts as they are, and a tick read so is claimed at
+confidence 0.6 to 0.7, among the first to sample. At 0.88, seven more faint ticks of the
+subsets would have been read, 0.014 above the 200-dpi ghost."""
 INTACT_PEAK_RELATIVE = (0.2, 0.5)
 """On a page written in pencil, a stroke alone in its row, too light to be read by its ink
 (an "erased?" or "faint" trace), whose edges are INTACT_SHARPNESS as sharp as the
