@@ -28,7 +28,7 @@ import pandas as pd
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
-from scanner.marks import intact_stroke_confidence, page_marks, page_peak_levels, page_sharpness_levels
+from scanner.marks import intact_sharpness_bars, intact_stroke_confidence, page_marks, page_peak_levels, page_sharpness_levels
 from scanner.store import _result_from_json
 
 SHOWN = 8
@@ -57,8 +57,8 @@ def box_truth(mark: dict | None, code: int) -> str:
     return "tick" if str(code) in mark["inked"].split() else "other"
 
 
-def intact_candidates(results: Path, truth: Path) -> list[tuple[str, float, float, str]]:
-    """(truth kind, page stroke sharpness, box over page sharpness, where) of each row's
+def intact_candidates(results: Path, truth: Path) -> list[tuple[str, float, float, str, float]]:
+    """(truth kind, page stroke sharpness, box over page sharpness, where, page floor) of each row's
     strongest box that the intact-stroke rule passes with the page's floor left out
     (photos' boxes have no sharpness: the rule passes none of them)."""
     marks = pd.read_csv(truth / "marks.csv", dtype=str, keep_default_na=False)
@@ -67,7 +67,7 @@ def intact_candidates(results: Path, truth: Path) -> list[tuple[str, float, floa
     for page, reading in readings(results, truth):
         sheets[page["sheet_id"]][int(page["form_page"])] = (page, reading.items)
     found = []
-    with mock.patch.object(T, "INTACT_PAGE_SHARPNESS_MIN", 0.0):
+    with mock.patch.object(T, "INTACT_PAGE_SHARPNESS_MIN", (0.0,) * len(T.INTACT_PX_PER_MM)):
         for sheet, pages in sheets.items():
             told = {number: page_marks(items) for number, (_, items) in pages.items()}
             peaks, sharpness = page_peak_levels(told), page_sharpness_levels(told)
@@ -75,10 +75,11 @@ def intact_candidates(results: Path, truth: Path) -> list[tuple[str, float, floa
                 for m in items:
                     top = max(m.boxes, key=lambda b: b.score)
                     level = sharpness.get(number)
-                    if intact_stroke_confidence(top, peaks.get(number), level) >= T.OK_CONFIDENCE:
+                    px_per_mm = float(page["dpi"]) / 25.4
+                    if intact_stroke_confidence(top, peaks.get(number), level, px_per_mm) >= T.OK_CONFIDENCE:
                         kind = box_truth(mark_of.get((sheet, m.item)), top.code)
                         where = f"{results.parent.name} {sheet} {m.item} box {top.code}, {page['dpi']} dpi"
-                        found.append((kind, level, top.sharpness / level, where))
+                        found.append((kind, level, top.sharpness / level, where, intact_sharpness_bars(px_per_mm)[0]))
     return found
 
 
@@ -113,13 +114,13 @@ def main(argv: list[str]) -> int:
           f"{sum(t <= limit for t in terms['photo'])}")
     print("\n".join(astray))
     found = [c for results, truth in pairs for c in intact_candidates(results, truth)]
-    floor = T.INTACT_PAGE_SHARPNESS_MIN
-    print(f"INTACT_PAGE_SHARPNESS_MIN = {floor} (scans only; the rule, its page floor left out)")
+    print(f"INTACT_PAGE_SHARPNESS_MIN = {T.INTACT_PAGE_SHARPNESS_MIN} at {T.INTACT_PX_PER_MM} px/mm "
+          "(scans only; the rule, its page floor left out)")
     for kind in ("tick", "ghost", "other"):
-        levels = [level for k, level, _, _ in found if k == kind]
-        print(f"  page sharpness where it passes a {kind:<5} {ends(levels)}")
-        print(f"    of them under the floor {sum(v < floor for v in levels)}")
-    for kind, level, relative, where in sorted(found, key=lambda c: c[1]):
+        levels = [(level, floor) for k, level, _, _, floor in found if k == kind]
+        print(f"  page sharpness where it passes a {kind:<5} {ends([level for level, _ in levels])}")
+        print(f"    of them under their resolution's floor {sum(level < floor for level, floor in levels)}")
+    for kind, level, relative, where, _ in sorted(found, key=lambda c: c[1]):
         if kind != "tick":
             print(f"  {kind}: page {level:.3f}, box {relative:.3f} of it: {where}")
     return 0

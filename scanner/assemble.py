@@ -257,7 +257,8 @@ class Assembler:
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
         measures = {m.item: m for p in sheet.pages.values() for m in p.items}
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
-        decided = marks.decide_sheet(t, measures, {page: p.marks for page, p in sheet.pages.items() if p.marks})
+        decided = marks.decide_sheet(t, measures, {page: p.marks for page, p in sheet.pages.items() if p.marks},
+                                     {page: p.px_per_mm for page, p in sheet.pages.items()})
         results = [self._programme(sheet.colour)]
         for item in t.items:
             results.append(decided.get(item.id) or _missing(item.id))

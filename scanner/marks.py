@@ -16,7 +16,8 @@ How an item is read (numbers in `thresholds`):
   run mostly out of its box); on a pencil page, a light tick (LIGHT_TICK_PEAK of the
   pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them, and so
   is a light stroke (INTACT_PEAK_RELATIVE of the pencil) whose edges are INTACT_SHARPNESS
-  as sharp as the respondent's own pencil strokes on the page: an eraser smears a ghost;
+  as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
+  whose blur hides a smear): an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
@@ -592,25 +593,40 @@ def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) ->
     return rows >= T.LIGHT_HAND_ROWS
 
 
-def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sharpness: float | None) -> float:
+def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sharpness: float | None,
+                             px_per_mm: float | None = None) -> float:
     """How sure it is that a light trace alone in its row is a pencil tick drawn lightly,
     not a rubbed-out one's ghost, told by its shape: on a page written in pencil (its pen
     under GHOST_PEN_MIN), a stroke (longer than a dot, DOT_EXTENT_MM) whose darkest ink is
     INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
-    own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at INTACT_SHARPNESS
-    of theirs, LIGHT_TICK_CONFIDENCE from INTACT_SHARPNESS_SURE. An eraser smears what it
-    leaves: a ghost's edges are softer, unless the page's own strokes are as soft
-    (INTACT_PAGE_SHARPNESS_MIN). 0 when any of it is unknown or out of range.
-    Monotone: sharper edges never lower it."""
+    own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at the bar of
+    `intact_sharpness_bars` for the page's resolution, LIGHT_TICK_CONFIDENCE from
+    INTACT_SHARPNESS_SURE above it. An eraser smears what it leaves: a ghost's edges are
+    softer, unless the page's own strokes are as soft (the page's bar). 0 when any of it
+    is unknown or out of range. Monotone: sharper edges never lower it."""
+    page_min, bar = intact_sharpness_bars(px_per_mm)
     if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
-            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM
-            or stroke_sharpness < T.INTACT_PAGE_SHARPNESS_MIN):
+            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM or stroke_sharpness < page_min):
         return 0.0
     low, high = T.INTACT_PEAK_RELATIVE
     relative = box.sharpness / stroke_sharpness
-    if not low * pen_peak <= box.peak < high * pen_peak or relative < T.INTACT_SHARPNESS:
+    if not low * pen_peak <= box.peak < high * pen_peak or relative < bar:
         return 0.0
-    return interp(relative, (T.INTACT_SHARPNESS, T.INTACT_SHARPNESS_SURE), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+    return interp(relative, (bar, bar + T.INTACT_SHARPNESS_SURE), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
+def intact_sharpness_bars(px_per_mm: float | None) -> tuple[float, float]:
+    """How sharp the respondent's own strokes on a page scanned at `px_per_mm` must be for a
+    light trace's shape to be trusted (softer, and they are soft for the scan: a blunt
+    lead, show-through), and how sharp against them the trace must be to be read as an
+    intact stroke (on a coarse scan a pixel is wider than an eraser's smear, and a ghost
+    measures nearly as sharp as the strokes): INTACT_PAGE_SHARPNESS_MIN and
+    INTACT_SHARPNESS at the resolutions of INTACT_PX_PER_MM, in between interpolated. The
+    strictest of each when the resolution is unknown."""
+    if px_per_mm is None or not px_per_mm > 0:
+        return max(T.INTACT_PAGE_SHARPNESS_MIN), max(T.INTACT_SHARPNESS)
+    return (interp(px_per_mm, T.INTACT_PX_PER_MM, T.INTACT_PAGE_SHARPNESS_MIN),
+            interp(px_per_mm, T.INTACT_PX_PER_MM, T.INTACT_SHARPNESS))
 
 
 def light_tick_confidence(score: float, accept_t: float) -> float:
@@ -654,11 +670,13 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
-                light_hand: bool = False, stroke_sharpness: float | None = None) -> FieldResult:
+                light_hand: bool = False, stroke_sharpness: float | None = None,
+                px_per_mm: float | None = None) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
     (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
     `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`;
-    `stroke_sharpness`: how sharp their strokes are on the page, `page_sharpness_levels`)."""
+    `stroke_sharpness`: how sharp their strokes are on the page, `page_sharpness_levels`;
+    `px_per_mm`: the page's scan resolution, None when unknown)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -701,7 +719,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         """`top` read as a light stroke whose edges are as sharp as the respondent's pencil
         strokes, pressed lightly, not smeared by an eraser, with far more ink than the
         runner-up (`intact_stroke_confidence`, `_dominance_confidence`); None when it is not one."""
-        confidence = min(intact_stroke_confidence(top, peak_level, stroke_sharpness),
+        confidence = min(intact_stroke_confidence(top, peak_level, stroke_sharpness, px_per_mm),
                          _dominance_confidence(top.score, second))
         if overshoots or confidence < T.OK_CONFIDENCE:
             return None
@@ -830,9 +848,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
 
 
 def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
-                 told: Mapping[int, PageMarks] | None = None) -> dict[str, FieldResult]:
+                 told: Mapping[int, PageMarks] | None = None,
+                 px_per_mm: Mapping[int, float] | None = None) -> dict[str, FieldResult]:
     """Decide every measured item of one sheet; `told`: the `page_marks` of those of its
-    pages whose workers told them (the others' are worked out from `measures`)."""
+    pages whose workers told them (the others' are worked out from `measures`);
+    `px_per_mm`: each page's scan resolution (unknown for a page not in it)."""
     told = told or {}
     pages = {page: told.get(page) or page_marks([measures[i.id] for i in template.items_on(page) if i.id in measures])
              for page in template.page_numbers}
@@ -840,7 +860,9 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
     empty, peaks = page_empty_levels(pages), page_peak_levels(pages)
     light_hand = sheet_light_hand(pages, peaks)
     sharpness = page_sharpness_levels(pages)
+    resolution = px_per_mm or {}
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(by_id[iid], m, level, fills, template.reading.corrections, empty[by_id[iid].page],
-                             peaks.get(by_id[iid].page), light_hand, sharpness.get(by_id[iid].page))
+                             peaks.get(by_id[iid].page), light_hand, sharpness.get(by_id[iid].page),
+                             resolution.get(by_id[iid].page))
             for iid, m in measures.items()}

@@ -346,12 +346,10 @@ SHARPNESS_PEAK_MAX = 0.6
 ink (EMPTY_MIN) whose darkest is under this (GHOST_PEN_MIN): a faint or light mark whose
 reading may hang on it. A dark pen's strokes need no such look, and 9 boxes in 10 are
 spared its cost."""
-SHARPNESS_MIN_PX_PER_MM = 7.0
-"""Nor on a scan coarser than this (178 dpi): at 150 dpi a pixel (0.17 mm) is wider than
-an eraser's smear widens a stroke, and the scan's own blur hides it. Guards against:
-erased_alone read as the answer (fresh seed 849637068, s0008 q20c: a ghost of pencil at
-150 dpi measured 0.93 of the pencil's strokes, read 3, ok; ghosts at 150 dpi measured 0.8
-to 0.86 on the kept subsets, ghosts at 200 and 300 dpi 0.85 at most)."""
+SHARPNESS_MIN_PX_PER_MM = 5.0
+"""Nor on a scan coarser than this (127 dpi): a pixel wider than a fifth of a millimetre
+blurs a pencil stroke (0.3 mm) into its neighbours, and its edges say nothing. A scan at
+150 dpi (5.9 px/mm) is measured, and held to the stricter bars of INTACT_PX_PER_MM."""
 SHARPNESS_MAX_PERSPECTIVE = 5e-6
 """Nor on a phone photo, told by its transform's perspective (`PageTransform.perspective`;
 a scan's fitted transform bends less than 0.1% across the page): a photo's motion blur and
@@ -374,23 +372,43 @@ of the rim's darkness gradients over that; without print this dark around it (a 
 printing no frame) a box's sharpness is not measured. The stroke's sharpness is the same
 quantile of its interior's gradients over its peak: the steepest edges of a tick's 8 mm
 of strokes, over what a pencil's grain or a scan's noise put in a few pixels."""
-INTACT_PAGE_SHARPNESS_MIN = 0.7
-"""Nor on a page whose own pencil strokes are soft (a blunt lead, show-through over them):
-there a smear measures as sharp as they do, and the shape cannot tell. Guards against:
-erased_alone read as the answer (seed 15547345, s0107 q07d, 300 dpi feeder: a ghost at
-0.691 on a page of strokes at 0.662, read 4, ok). Of 314 traces the rule read on the 6
-kept seeds' scans (not photos), the page's strokes measured 0.70 or more for every right
-one; this one page was the only softer. On 3 fresh seeds (12430022, 672864623, 951062520;
-`bench/sharpness_margins.py`) the rule, this floor left out, passed 110 right ticks on pages
-of 0.75 and up, and no ghost at any page sharpness."""
-INTACT_SHARPNESS = 0.92
-INTACT_SHARPNESS_SURE = 1.0
+INTACT_PX_PER_MM = (5.9, 7.9, 11.8)
+INTACT_PAGE_SHARPNESS_MIN = (0.6, 0.7, 0.78)
+INTACT_SHARPNESS = (1.0, 0.9, 0.9)
+INTACT_SHARPNESS_SURE = 0.08
+"""A light trace is read by its shape (`marks.intact_stroke_confidence`) only on a page
+whose own pencil strokes are INTACT_PAGE_SHARPNESS_MIN sharp or more, and when it is
+INTACT_SHARPNESS as sharp as they are or more, at the scan resolutions of INTACT_PX_PER_MM
+(150, 200 and 300 dpi; interpolated between, `marks.intact_sharpness_bars`); its
+confidence rises from OK_CONFIDENCE at the bar to LIGHT_TICK_CONFIDENCE
+INTACT_SHARPNESS_SURE above it. A scan softens every edge the more the coarser it is: the
+page's strokes measured 0.61 to 0.81 at 150 dpi (median 0.69), 0.65 to 0.89 at 200 (0.78),
+0.76 to 0.92 at 300 (0.89), on the pencil pages (scans, not photos) of the 6 kept subsets,
+2 kept seeds of 200 (611216245, 15547345) and 2 fresh seeds of 24 (398578968, 849637068).
+On a page softer than that for its resolution (a blunt lead, show-through) a smear
+measures as sharp as the strokes; at 150 dpi a pixel (0.17 mm) is wider than an eraser's
+smear (about 0.12 mm) and hides it. Guards against: erased and erased_alone read as the
+answer, and faint_pencil sent to review as "erased?". On those pages, the ghosts that are
+strokes in the darkness window (INTACT_PEAK_RELATIVE; 33, alone or beside an answer)
+measured against the page's strokes: at 200 and 300 dpi 0.62 to 0.87 on pages sharp for
+their resolution, and 0.95 (200 dpi, page 0.657), 0.97 (300 dpi, page 0.713) and 1.04 (300
+dpi, page 0.662: seed 15547345, s0107 q07d, read 4, ok, before a page's bar) on soft ones;
+at 150 dpi 0.61 to 0.93 (fresh seed 849637068, s0008 q20c, read 3, ok, when 150 dpi was
+held to the bar of finer scans), and 0.96 on a page of 0.674. Faint pencil ticks in that
+window measured 0.34 to 1.16 at 200 and 300 dpi (median 0.96; 78% and 81% reach the bar)
+and 0.70 to 1.14 at 150 dpi (median 0.98; 34% reach it). Margins over the sharpest ghost
+on a page sharp enough: 0.04 at 150 dpi (0.96, of 10), 0.03 at 200 dpi (0.87, of 8), 0.07
+at 300 dpi (0.83, of 12); few ghosts as they are, and a tick read so is claimed at
+confidence 0.6 to 0.7, among the first to sample. At 0.88, seven more faint ticks of the
+subsets would have been read, 0.014 above the 200-dpi ghost. Held out: on 3 fresh seeds of
+120 (12430022, 672864623, 951062520; `bench/sharpness_margins.py`) the rule before these
+bars, its page floor left out, read 110 right ticks, on pages of 0.75 and up, and no ghost."""
 INTACT_PEAK_RELATIVE = (0.2, 0.5)
 """On a page written in pencil, a stroke alone in its row, too light to be read by its ink
 (an "erased?" or "faint" trace), whose edges are INTACT_SHARPNESS as sharp as the
 respondent's own pencil strokes on the page or more (`marks.intact_stroke_confidence`) and
 whose darkest ink is 0.2 to 0.5 of the pencil's, is the answer: a tick pressed lightly,
-at OK_CONFIDENCE rising to LIGHT_TICK_CONFIDENCE at INTACT_SHARPNESS_SURE. An eraser
+at OK_CONFIDENCE rising to LIGHT_TICK_CONFIDENCE INTACT_SHARPNESS_SURE above the bar. An eraser
 smears what it leaves and softens its edges; the lead of a light stroke is as sharp as a
 firm one's. Guards against: faint_pencil sent to review as "erased?" (on the non-phone
 pages of the first 50 questionnaires of seeds 611216245, 764588028, 611698323, 15547345,
