@@ -123,6 +123,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
         # A new visit (on the cookie) remembers the name and finds nothing left.
         page.reload()
         page.wait_for_selector("#done", state="visible")
+        page.wait_for_function("document.querySelector('#done-text').textContent !== ''")  # the server's counts
         assert not page.is_visible("#name-dialog") and "Nothing left" in page.inner_text("#done")
 
         # The quality check: blind, three ok items, one answered wrong on purpose.
