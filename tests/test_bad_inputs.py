@@ -465,7 +465,9 @@ def _png_bomb(path: Path, side: int) -> None:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    packer = zlib.compressobj(9)
+    # Runs of one byte, so run-length matching alone compresses them as well as level 9's
+    # search, in less than half the time (400 MB of rows).
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
     row = b"\x00" + b"\xff" * side  # filter byte, then the row
     pixels = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)

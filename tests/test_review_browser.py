@@ -123,6 +123,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
         # A new visit (on the cookie) remembers the name and finds nothing left.
         page.reload()
         page.wait_for_selector("#done", state="visible")
+        page.wait_for_function("document.querySelector('#done-text').textContent !== ''")  # the server's counts
         assert not page.is_visible("#name-dialog") and "Nothing left" in page.inner_text("#done")
 
         # The quality check: blind, three ok items, one answered wrong on purpose.
@@ -212,6 +213,8 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         page.keyboard.type("training")
         assert page.input_value("#text") == "More joint training please"
         assert press_and_wait(page, "Enter") == ""
+        # The end's counts come from the server after the list is shown to be done.
+        page.wait_for_function("document.querySelector('#done-text').textContent !== ''")
         assert "1 decided here" in page.inner_text("#done")
 
         # The codebook, made in the page.
@@ -252,10 +255,13 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         page.wait_for_selector("#card-themes li[data-theme=Training] button[aria-pressed=false]")
         page.keyboard.press("m")
         page.keyboard.type("Says pooling works")
+        typed_in = page.query_selector("#memo")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.querySelector('#card').textContent.includes('Themes in force: Ann')"
+        # The memo as the server gives it back: in a card drawn anew, not the box typed in.
+        page.wait_for_function("typed => document.querySelector('#memo') !== typed"
+                               " && document.querySelector('#card').textContent.includes('Themes in force: Ann')"
                                " && document.querySelector('#memo').value === 'Says pooling works'"
-                               " && document.activeElement.id !== 'memo'")
+                               " && document.activeElement.id !== 'memo'", arg=typed_in)
         assert errors == []
 
     with Store(out) as store:
