@@ -312,7 +312,7 @@ def test_a_page_of_another_form_is_unrecognised_with_its_reason_never_read(
     the word form's to the questionnaire's and the questionnaire's to the word form's match
     no page of it; the parent version's page 1 (the questionnaire's layout, its own title,
     subtitle and q01 text) matches the questionnaire's page 1 nearly whole, but lacks a
-    line of its text: all `unrecognised` with the reason, none read. The questionnaire's
+    line of its text: all `unrecognised` with the reason (another form), none read. The questionnaire's
     own page 1, filled in and shifted alike, is read."""
     from test_forms import parent_form
 
@@ -330,7 +330,11 @@ def test_a_page_of_another_form_is_unrecognised_with_its_reason_never_read(
     *others, mine = _read(tmp_path / "out", "pages.csv")
     assert [r["status"] for r in others] == ["unrecognised"] * 3, (seed, others)
     assert all("matches no page of it" in r["reason"] for r in others[:2]), others
-    assert "its print differs from form page 1's" in others[2]["reason"], (seed, others[2]["reason"])
+    # Its print is told from page 1's by the missing line or, at some shifts (seeds 3, 9 and
+    # 28143 of the draws), already by how little of it agrees: content registration on a page
+    # that differs in its title lands off by enough to lose most of the agreement.
+    assert ("its print differs from form page 1's" in others[2]["reason"]
+            or "a page of another form?" in others[2]["reason"]), (seed, others[2]["reason"])
     assert "QR code" not in others[2]["reason"]
     assert (mine["status"], mine["form_page"]) == ("used", "1"), (seed, mine)
 
