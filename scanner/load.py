@@ -18,7 +18,6 @@ import logging
 import mmap
 import os
 import struct
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,18 +66,6 @@ RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
 
 PageKind = Literal["jpeg", "pdf-page", "image", "tiff-frame"]
-
-PDFIUM = threading.RLock()
-"""Held around every use of PDFium, which is not thread-safe (not even on two documents)
-and lets go of the GIL in its calls: the scan finds pages on a thread of its own
-(`pipeline`) while its main thread may render a page (`--jobs 1`) or cut one out for a
-cluster (`portable`), and a Dask worker may read pages on several threads. Never held
-across a `yield`, so that no thread waits on another's consumer."""
-
-# A process forked (the pool's workers, forked while pages are being found) is forked
-# holding the lock: so never in the middle of another thread's PDFium call, and its copy
-# of the lock is held by its own one thread, which lets it go.
-os.register_at_fork(before=PDFIUM.acquire, after_in_parent=PDFIUM.release, after_in_child=PDFIUM.release)
 
 
 @dataclass(frozen=True)
@@ -187,7 +174,7 @@ def count_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> int
         try:
             kind = _sniff(path) if path.is_file() and path.stat().st_size else None
             if kind == "pdf":
-                with PDFIUM, contextlib.closing(pdfium.PdfDocument(str(path))) as pdf:
+                with contextlib.closing(pdfium.PdfDocument(str(path))) as pdf:
                     total += max(1, len(pdf))
             else:
                 total += max(1, cv2.imcount(str(path))) if kind == "tiff" else 1
@@ -346,24 +333,20 @@ def _mentions_encrypt(path: Path | bytes) -> bool:
 
 
 def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
-    with PDFIUM:
-        pdf = _open_pdf(source, path)
-        count = len(pdf)
-        if count == 0:
-            pdf.close()
-            raise InputFileError(source, "the PDF has no pages")
+    pdf = _open_pdf(source, path)
+    count = len(pdf)
+    if count == 0:
+        pdf.close()
+        raise InputFileError(source, "the PDF has no pages")
     try:
         for index in range(count):
-            with PDFIUM:
-                if index and index % PDF_REOPEN_PAGES == 0:
-                    # PDFium keeps every image it has read until the document is closed.
-                    pdf.close()
-                    pdf = _open_pdf(source, path)
-                task = _pdf_page_task(source, path, pdf, index)
-            yield task
+            if index and index % PDF_REOPEN_PAGES == 0:
+                # PDFium keeps every image it has read until the document is closed.
+                pdf.close()
+                pdf = _open_pdf(source, path)
+            yield _pdf_page_task(source, path, pdf, index)
     finally:
-        with PDFIUM:
-            pdf.close()
+        pdf.close()
 
 
 def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int) -> PageTask:
@@ -616,23 +599,15 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _render_pdf_page(task: PageTask) -> np.ndarray:
-    with PDFIUM:
-        pdf = _open_pdf(task.source, task.data if task.data is not None else Path(task.path))
-        try:
-            page = pdf[0 if task.data is not None else task.page - 1]  # data: the page alone
-            width_pt, height_pt = page.get_size()
-            # A poster-sized page is drawn at less than RENDER_DPI rather than exhaust memory.
-            scale = min(RENDER_DPI / 72, (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
-            # Copied, and the bitmap and page closed here, under the lock: left to the
-            # garbage collector, PDFium would free them on whichever thread it runs.
-            bitmap = page.render(scale=scale)
-            try:
-                return np.array(bitmap.to_numpy()[:, :, :3], order="C")  # BGR
-            finally:
-                bitmap.close()
-                page.close()
-        finally:
-            pdf.close()
+    pdf = _open_pdf(task.source, task.data if task.data is not None else Path(task.path))
+    try:
+        page = pdf[0 if task.data is not None else task.page - 1]  # data: the page alone
+        width_pt, height_pt = page.get_size()
+        # A poster-sized page is drawn at less than RENDER_DPI rather than exhaust memory.
+        scale = min(RENDER_DPI / 72, (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
+        return np.ascontiguousarray(page.render(scale=scale).to_numpy()[:, :, :3])  # BGR
+    finally:
+        pdf.close()
 
 
 def load_page(task: PageTask) -> LoadedPage:
@@ -702,17 +677,16 @@ def portable(task: PageTask) -> PageTask:
 
 
 def _pdf_page_alone(task: PageTask) -> bytes:
-    with PDFIUM:
-        source = _open_pdf(task.source, Path(task.path))
-        alone = pdfium.PdfDocument.new()
-        try:
-            alone.import_pages(source, [task.page - 1])
-            buffer = io.BytesIO()
-            alone.save(buffer)
-            return buffer.getvalue()
-        finally:
-            alone.close()
-            source.close()
+    source = _open_pdf(task.source, Path(task.path))
+    alone = pdfium.PdfDocument.new()
+    try:
+        alone.import_pages(source, [task.page - 1])
+        buffer = io.BytesIO()
+        alone.save(buffer)
+        return buffer.getvalue()
+    finally:
+        alone.close()
+        source.close()
 
 
 def page_task(source: str, path: str | Path, page: int) -> PageTask:
@@ -728,14 +702,13 @@ def page_task(source: str, path: str | Path, page: int) -> PageTask:
         raise InputFileError(source, "no such file (moved or deleted since the scan?)", page)
     kind = _sniff(path)
     if kind == "pdf":
-        with PDFIUM:
-            pdf = _open_pdf(source, path)
-            try:
-                if not 1 <= page <= len(pdf):
-                    raise InputFileError(source, f"the PDF has no page {page}", page)
-                return _pdf_page_task(source, path, pdf, page - 1)
-            finally:
-                pdf.close()
+        pdf = _open_pdf(source, path)
+        try:
+            if not 1 <= page <= len(pdf):
+                raise InputFileError(source, f"the PDF has no page {page}", page)
+            return _pdf_page_task(source, path, pdf, page - 1)
+        finally:
+            pdf.close()
     if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):
         digest = tiff_frame_digests(path, only=page - 1)
         return PageTask(source, str(path), page, "tiff-frame", digest[0] if digest else _file_page_hash(path, page - 1))

@@ -15,16 +15,13 @@ import functools
 import hashlib
 import logging
 import os
-import queue
 import re
 import sqlite3
-import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import scanner
 from scanner import __version__
@@ -49,15 +46,6 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPE
 
 WRITE_SQLITE_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM")
 """The same, as SQLite names them (prefixes: SQLITE_IOERR_WRITE is one)."""
-
-FOUND_AHEAD = 16
-"""Pages found ahead of the scan's loop, on a thread of their own (`_found_ahead`): enough
-to ride out a slow file, few enough that the JPEGs they hold stay a few MB."""
-
-FOUND_POLL_SECONDS = 0.1
-"""How often the finding thread, waiting for room, checks whether the scan has stopped."""
-
-Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -175,53 +163,6 @@ def _ordered(items: Iterable[PageTask | InputProblem], submit: Callable[[PageTas
         yield oldest()
 
 
-def _found_ahead(items: Generator[Found, None, None], depth: int = FOUND_AHEAD) -> Iterator[Found]:
-    """`items`, in order, taken on a thread of their own up to `depth` ahead: finding the
-    pages (PDFium loading each, SHA-1 over its JPEG; both let go of the GIL) goes on
-    while the pages found before are stored, on a second core when there is one.
-
-    An exception of `items` is raised here. When the loop stops early (an error, Ctrl+C)
-    the thread stops at its next page and closes `items` (their files), and is gone
-    before this generator is.
-    """
-    found: queue.Queue[tuple[bool, object]] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[bool, object]) -> bool:
-        while not stop.is_set():
-            try:
-                found.put(entry, timeout=FOUND_POLL_SECONDS)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def find() -> None:
-        try:
-            for item in items:
-                if not put((True, item)):
-                    return
-            put((False, None))
-        except BaseException as exc:  # raised in the scan's thread, which waits for it
-            put((False, exc))
-        finally:
-            items.close()
-
-    thread = threading.Thread(target=find, name="scanner-find-pages", daemon=True)
-    thread.start()
-    try:
-        while True:
-            more, item = found.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join()
-
-
 def _ready(entry: object) -> bool:
     return isinstance(entry, (PageResult, InputProblem))
 
@@ -301,11 +242,10 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
 
         writes = ScanWrites(store, key)
         crops: dict[tuple[str, int], dict[str, str]] = {}  # of the pages of sheets not yet saved
-        found = _found_ahead(enumerate_pages(inputs, exclude=out_dir))
         try:
             done = 0
             # What is read is stored while the workers are awaited, else a chunk at a time.
-            for result in _ordered(found, submit, executor, writes.flush):
+            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor, writes.flush):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1
@@ -336,7 +276,6 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             writes.flush_after_failure()
             raise
         finally:
-            found.close()  # the finding thread stops, its files closed, before anything else
             if own:
                 executor.close()
         write_outputs(store, template, out_dir)
