@@ -15,8 +15,8 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
   on that survey copied up to `--sheets` sheets;
 - what else the parent does per page on a cluster: find the pages (`enumerate_pages`)
   and make each portable (`load.portable`), on the generated batch; and the parent all
-  in on that batch, its pages found as a scan finds them (on a thread of their own) and
-  their readings made up: CPU a page in all and on the main thread;
+  in on that batch, its pages found as a scan finds them and their readings made up:
+  CPU a page in all and on the main thread (the made-up readings' own CPU left out);
 - `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
   thread each): pages/s, and the parent's CPU time a page (the local scheduler runs in
   the parent's process, so it counts there).
@@ -131,8 +131,8 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
 
 def parent_finding(sheet_file: str, files: list[str], out: str) -> dict:
     """The scan's loop on real files, their pages found as a scan finds them, the readings
-    made up: the parent all in, and its main thread's part (with the pages found on a
-    thread of their own, the rest is that thread's, on a second core when there is one)."""
+    made up: the parent all in, and its main thread's part (the made-up readings' own CPU
+    left out)."""
     import pickle
 
     import scanner.pipeline as pipeline
