@@ -28,7 +28,8 @@ How an item is read (numbers in `thresholds`):
   ticked box is the answer (when the template's `reading.corrections` is on); a light
   fill beside a trace as dark as itself: review;
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
-  that ticks: a cancelled answer, review; one shaded in with the pen, gaps left, is the answer;
+  that ticks: a cancelled answer, review; one shaded in with the pen, gaps left (in a small
+  box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
 - a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
   box: review; so is a lone dot lighter than the pen (DOT_PEAK_RELATIVE);
 - several boxes marked: multiple, left for review; but two, neither solid, one with
@@ -112,6 +113,7 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     # box filled in, whatever the pen, so a light pencil fill is still seen as a fill.
     evenly = _interior_share(interior > 0.5 * strong[:, None, None], unprinted)
     fills = np.where(strong.astype(np.float64) > T.INK_DARKNESS / 2, evenly, 0.0)
+    edges = [None] * len(codes) if printed is None else edge_fills(dark, strong, printed, inset)
     peaks = _quantiles(interior.reshape(len(codes), -1), T.PEAK_QUANTILE)
     extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
@@ -124,9 +126,30 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
                  if light[k] else None for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
                        bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
-                       round(float(beside), 2))
-            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides)]
+                       round(float(beside), 2), None if edge is None else round(float(edge), 4))
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, edge
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, edges)]
+
+
+def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset: int) -> list[float | None]:
+    """Per box, the share of its paper between the printed frame and the interior measured
+    (`dark`'s crops, print left out: `printed`; the interior `inset` pixels in from the
+    crop's edge) inked at least half as dark as the interior's own ink (`strong`): 1 for a
+    box inked out to its frame. None for a box whose print leaves fewer than
+    EDGE_MIN_PIXELS there, or with no ink (`fill` is 0 then too).
+
+    A word processor's 3.3 mm box measures 1.8 mm inside: a pen's fill blackens that as
+    evenly as a box inked out, and only this edge tells them apart."""
+    s, n = T.BOX_PX_PER_MM, len(strong)
+    margin = round(T.PAPER_MARGIN_MM * s)
+    edge = np.zeros(dark.shape[1:], dtype=bool)
+    edge[margin:-margin, margin:-margin] = True
+    edge[inset:-inset, inset:-inset] = False
+    paper = edge & ~printed
+    inked = (dark > 0.5 * strong[:, None, None]) & paper
+    counts = paper.sum(axis=(1, 2))
+    return [float(inked[k].sum() / counts[k]) if counts[k] >= T.EDGE_MIN_PIXELS and strong[k] > T.INK_DARKNESS / 2
+            else None for k in range(n)]
 
 
 def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
@@ -435,10 +458,11 @@ def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
 
 def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
-    left (its evenly inked share under INKED_OUT_EVENNESS) and its darkest ink the
-    respondent's pen (CORRECTION_PEAK_RELATIVE of it), not a shadow's grey. False when
-    either peak is unknown."""
-    return (box.fill < T.INKED_OUT_EVENNESS and box.peak is not None and pen_peak is not None
+    left (its evenly inked share under INKED_OUT_EVENNESS, inside or next to its frame:
+    `edge_fills`) and its darkest ink the respondent's pen (CORRECTION_PEAK_RELATIVE of
+    it), not a shadow's grey. False when either peak is unknown."""
+    gaps = box.fill < T.INKED_OUT_EVENNESS or (box.edge is not None and box.edge < T.INKED_OUT_EDGE)
+    return (gaps and box.peak is not None and pen_peak is not None
             and box.peak >= T.CORRECTION_PEAK_RELATIVE * pen_peak)
 
 

@@ -87,6 +87,11 @@ class BoxMeasure:
     """How far the largest piece of ink beside the box spreads, in mm (in the ring where
     `outside` is looked for, widened to BESIDE_FAR_MM): a stroke run out of the box crosses
     it, a dust grain is a speck. None in readings stored before it was measured."""
+    edge: float | None = None
+    """Share of the paper between the box's printed frame and its interior inked evenly
+    (`marks.edge_fills`): 1 for a box inked out to its frame; a pen's fill of a small box,
+    which blackens the interior as evenly, leaves paper there. Measured only where the
+    form's print is known (`marks.BoxPrint`); None elsewhere, and in readings stored before."""
 
 
 @dataclass(frozen=True)

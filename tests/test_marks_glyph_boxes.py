@@ -48,3 +48,34 @@ def test_a_bubbles_printed_ring_is_no_mark_and_a_tick_in_it_is_read(wordform, of
     assert {i: (f.status, f.value) for i, f in fields.items() if i in ticked} == \
         {i: (Status.OK, str(code)) for i, code in ticked.items()}
     assert all(f.status is Status.BLANK for i, f in fields.items() if i not in ticked)
+
+
+def _blacken(grey: np.ndarray, box_mm: tuple, dpi: float, by_mm: float) -> None:
+    """A box blackened with a pen out to `by_mm` beyond its sides (inside them when negative)."""
+    x, y, w, h = box_mm
+    s = dpi / 25.4
+    cv2.rectangle(grey, (round((x - by_mm) * s), round((y - by_mm) * s)),
+                  (round((x + w + by_mm) * s), round((y + h + by_mm) * s)), 40, -1)
+
+
+@pytest.mark.parametrize("off_mm", [0.0, 0.25])
+def test_a_small_box_filled_in_alone_is_the_answer_and_one_inked_out_to_its_frame_goes_to_review(wordform, off_mm):
+    # A 3.3 mm box measures 1.8 mm inside: a pen's fill blackens that as evenly as a box
+    # inked out. The fill stops short of the frame; the box inked out covers it.
+    grey, transform, dpi = page_off(wordform, 1, off_mm)
+    items = wordform.items_on(1)
+    small = [i for i in items if i.options[0].box_mm[2] < 3.4]
+    assert len(small) >= 2
+    filled, inked_out = small[0], small[1]
+    ticked = [i for i in items if i not in (filled, inked_out)]
+    for item in ticked:
+        tick(grey, item.options[0].box_mm, dpi)
+    _blacken(grey, filled.options[1].box_mm, dpi, -0.7)
+    _blacken(grey, inked_out.options[1].box_mm, dpi, 0.3)
+    measures = {m.item: m for m in measure_page(grey, transform, items, BoxPrint(wordform).page(1))}
+    solid = [measures[i.id].boxes[1] for i in (filled, inked_out)]
+    assert all(b.fill >= T.INKED_OUT_EVENNESS for b in solid), solid  # alike inside
+    fields = decide_sheet(wordform, measures)
+    assert (fields[filled.id].status, fields[filled.id].value) == (Status.OK, str(filled.options[1].code))
+    assert fields[inked_out.id].status is Status.REVIEW
+    assert all(fields[i.id].status is Status.OK for i in ticked)
