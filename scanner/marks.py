@@ -618,10 +618,10 @@ def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) ->
 
 
 def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sharpness: float | None,
-                             px_per_mm: float | None = None) -> float:
+                             px_per_mm: float | None = None, dot_mm: float = T.DOT_EXTENT_MM) -> float:
     """How sure it is that a light trace alone in its row is a pencil tick drawn lightly,
     not a rubbed-out one's ghost, told by its shape: on a page written in pencil (its pen
-    under GHOST_PEN_MIN), a stroke (longer than a dot, DOT_EXTENT_MM) whose darkest ink is
+    under GHOST_PEN_MIN), a stroke (longer than a dot, `dot_mm`: see `dot_extent`) whose darkest ink is
     INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
     own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at the bar of
     `intact_sharpness_bars` for the page's resolution, LIGHT_TICK_CONFIDENCE from
@@ -630,13 +630,21 @@ def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sha
     is unknown or out of range. Monotone: sharper edges never lower it."""
     page_min, bar = intact_sharpness_bars(px_per_mm)
     if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
-            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= T.DOT_EXTENT_MM or stroke_sharpness < page_min):
+            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= dot_mm or stroke_sharpness < page_min):
         return 0.0
     low, high = T.INTACT_PEAK_RELATIVE
     relative = box.sharpness / stroke_sharpness
     if not low * pen_peak <= box.peak < high * pen_peak or relative < bar:
         return 0.0
     return interp(relative, (bar, bar + T.INTACT_SHARPNESS_SURE), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
+def dot_extent(box_mm: tuple) -> float:
+    """The most a dot spreads in a box of `box_mm`: DOT_EXTENT_MM, or DOT_INTERIOR_SHARE of
+    its interior's side where that is less. A word processor's 3.3 mm box measures 1.8 mm
+    inside, and a tick in it spreads 1.75 mm at most: no more than DOT_EXTENT_MM, yet across
+    the whole interior, as no dot does."""
+    return min(T.DOT_EXTENT_MM, T.DOT_INTERIOR_SHARE * (min(box_mm[2], box_mm[3]) - 2 * T.BOX_INSET_MM))
 
 
 def intact_sharpness_bars(px_per_mm: float | None) -> tuple[float, float]:
@@ -743,7 +751,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         """`top` read as a light stroke whose edges are as sharp as the respondent's pencil
         strokes, pressed lightly, not smeared by an eraser, with far more ink than the
         runner-up (`intact_stroke_confidence`, `_dominance_confidence`); None when it is not one."""
-        confidence = min(intact_stroke_confidence(top, peak_level, stroke_sharpness, px_per_mm),
+        box_mm = next(o.box_mm for o in item.options if o.code == top.code)
+        confidence = min(intact_stroke_confidence(top, peak_level, stroke_sharpness, px_per_mm, dot_extent(box_mm)),
                          _dominance_confidence(top.score, second))
         if overshoots or confidence < T.OK_CONFIDENCE:
             return None

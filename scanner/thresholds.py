@@ -266,6 +266,12 @@ read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
 611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+DOT_INTERIOR_SHARE = 0.9
+"""A light trace read by its shape (`marks.intact_stroke_confidence`) must spread more than
+a dot: DOT_EXTENT_MM, or this share of the box's interior where that is less
+(`marks.dot_extent`): a word processor's 3.3 mm box measures 1.8 mm inside, and ticks in it
+spread 1.75 mm (on 4 seeds of 24 word forms, 6421432, 184240500, 855351244, 54200542: 5
+faint pencil ticks of 11 sent to review measured 1.75, one 1.62)."""
 DOT_PEAK_RELATIVE = 0.6
 """A dot whose darkest ink is under this share of the respondent's pen is not read as their
 answer alone in its row: a dot of the pen is about as dark as the pen, a dust grain or a

@@ -1236,3 +1236,17 @@ def test_a_crease_across_a_row_is_no_second_mark_beside_a_tick_and_a_double_tick
     assert len(greyed) >= 3 and all(b.score >= T.MARK_MIN for b in greyed)  # marks by their ink alone
     assert (decided["q07b"].status, decided["q07b"].value) == (Status.OK, "2"), decided["q07b"]
     assert decided["q07c"].status is Status.MULTIPLE
+
+
+@pytest.mark.parametrize(("side_mm", "expected"), [(3.3, Status.OK), (5.0, Status.REVIEW)])
+def test_a_light_tick_across_a_small_box_is_a_stroke_not_a_dot(agree_item, side_mm, expected):
+    """Seed 184240500, s0016 q08 (the word form, 300 dpi): a faint pencil tick 0.30 of the
+    pencil, 0.97 as sharp as the page's strokes, spread 1.75 mm, across the whole 1.8 mm
+    interior of its 3.3 mm box, and went to review as "erased?": no more than a dot spreads
+    in a larger box (DOT_EXTENT_MM), where it still goes to review."""
+    options = [o.model_copy(update={"box_mm": (*o.box_mm[:2], side_mm, side_mm)}) for o in agree_item.options]
+    item = agree_item.model_copy(update={"options": options})
+    r = decide_item(item, _lone_trace(2, 0.0486, 0.1456, 0.852, extent=1.75), 0.1835, False, True, 0.0006, 0.4903,
+                    stroke_sharpness=0.879, px_per_mm=11.8)
+    assert r.status is expected
+    assert r.status is Status.REVIEW or r.value == "2"
