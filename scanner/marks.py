@@ -135,8 +135,10 @@ def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset:
     """Per box, the share of its paper between the printed frame and the interior measured
     (`dark`'s crops, print left out: `printed`; the interior `inset` pixels in from the
     crop's edge) inked at least half as dark as the interior's own ink (`strong`): 1 for a
-    box inked out to its frame. None for a box whose print leaves fewer than
-    EDGE_MIN_PIXELS there, or with no ink (`fill` is 0 then too).
+    box inked out to its frame. Only paper that the print closes in counts (`_enclosed`):
+    a ○'s ring leaves none of it there, and the square's corners outside the ring are no
+    part of what a pen fills or inks out. None for a box with fewer than EDGE_MIN_PIXELS
+    of such paper, or with no ink (`fill` is 0 then too).
 
     A word processor's 3.3 mm box measures 1.8 mm inside: a pen's fill blackens that as
     evenly as a box inked out, and only this edge tells them apart."""
@@ -145,7 +147,7 @@ def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset:
     edge = np.zeros(dark.shape[1:], dtype=bool)
     edge[margin:-margin, margin:-margin] = True
     edge[inset:-inset, inset:-inset] = False
-    paper = edge & ~printed
+    paper = edge & np.stack([_enclosed(p) for p in printed])
     inked = (dark > 0.5 * strong[:, None, None]) & paper
     counts = paper.sum(axis=(1, 2))
     return [float(inked[k].sum() / counts[k]) if counts[k] >= T.EDGE_MIN_PIXELS and strong[k] > T.INK_DARKNESS / 2
@@ -231,6 +233,14 @@ class BoxPrint:
                 ink = darkness(drawn.crop(blank, option.box_mm, s, margin_mm=T.PAPER_MARGIN_MM)) > NOISE_DARKNESS
                 masks[tuple(option.box_mm)] = cv2.dilate(ink.astype(np.uint8), kernel) > 0
         return masks
+
+
+def _enclosed(printed: np.ndarray) -> np.ndarray:
+    """The paper of a box's crop that its print closes in: not joined to the crop's edge
+    without crossing the print (`printed`)."""
+    _, labels = cv2.connectedComponents((~printed).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return ~printed & ~np.isin(labels, outside)
 
 
 def measure_box(grey: np.ndarray, transform: PageTransform, box_mm: tuple, code: int) -> BoxMeasure:

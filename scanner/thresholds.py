@@ -474,7 +474,10 @@ processor's 3.3 mm box measures 1.8 mm inside, which a pen's fill blackens as ev
 box inked out: on 4 seeds of 24 word forms (6421432, 184240500, 855351244, 54200542) 11 of
 20 fills measured 0.97 to 1.0 inside; next to the frame, boxes inked out to cancel measured
 1.0 (15 of 15), fills 0 to 1.0 (0.9 or more: 9 of 20). Guards against: fill and scribble
-sent to review as "a box inked out with no other box ticked" (6 of 35 items to review)."""
+sent to review as "a box inked out with no other box ticked" (6 of 35 items to review).
+Only paper the print closes in counts: a ○ inked out to its ring left 0.79 of its square's
+corners inked (fresh seed 792421416, s0019 q05a, read as a correction); a ○ has no such
+paper, and a lone solid ○ goes to review as before."""
 FILL_HABIT_ROWS = 3
 FILL_HABIT_SHARE = 0.3
 """A sheet with this many rows (or this share of its answered rows) marked by one solid

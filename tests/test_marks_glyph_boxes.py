@@ -79,3 +79,21 @@ def test_a_small_box_filled_in_alone_is_the_answer_and_one_inked_out_to_its_fram
     assert (fields[filled.id].status, fields[filled.id].value) == (Status.OK, str(filled.options[1].code))
     assert fields[inked_out.id].status is Status.REVIEW
     assert all(fields[i.id].status is Status.OK for i in ticked)
+
+
+def test_a_bubble_inked_out_to_its_ring_goes_to_review_whatever_its_squares_corners_hold(wordform):
+    # Fresh seed 792421416, s0019 q05a: a ○ inked out to cancel it left paper in the
+    # corners of its square, outside the ring: no part of what a pen fills or inks out.
+    grey, transform, dpi = page_off(wordform, 2, 0.0)
+    items = wordform.items_on(2)
+    bubble = next(i for i in items if i.options[0].box_mm[2] > 3.7)
+    x, y, w, h = bubble.options[0].box_mm
+    s = dpi / 25.4
+    cv2.circle(grey, (round((x + w / 2) * s), round((y + h / 2) * s)), round((w / 2 + 0.1) * s), 40, -1)
+    for item in items:
+        if item is not bubble:
+            tick(grey, item.options[0].box_mm, dpi)
+    measures = {m.item: m for m in measure_page(grey, transform, items, BoxPrint(wordform).page(2))}
+    inked = measures[bubble.id].boxes[0]
+    assert inked.fill >= T.INKED_OUT_EVENNESS and inked.edge is None, inked
+    assert decide_sheet(wordform, measures)[bubble.id].status is Status.REVIEW
