@@ -8,7 +8,8 @@ is not taken for one cancelling answers.
 How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
   unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
-  boxes (a faint tick blurred under the noise floor): review;
+  boxes (a faint tick blurred under the noise floor), and TRACE_RUNNER_UP_RELATIVE
+  above the next box's (show-through lifts several alike): review;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
@@ -471,6 +472,16 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
 
 
+def lifted_alike(top: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether another box of the row holds a trace (noise kept) within
+    TRACE_RUNNER_UP_RELATIVE of `top`'s, the row's highest (`faint_stroke`): the back
+    page's ink showing through, or a photocopy's grain, lifts the traces of several boxes
+    of a row alike, where a faint tick lifts its own box's alone. False when traces were
+    not measured."""
+    others = [b.trace for b in boxes if b is not top and b.trace is not None]
+    return top.trace is not None and bool(others) and T.TRACE_RUNNER_UP_RELATIVE * max(others) > top.trace
+
+
 def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box`'s ink may be a dust grain: a dot (it spreads DOT_EXTENT_MM or less)
     far darker than the respondent's pen (GRAIN_PEAK_RELATIVE of it), as black specks are
@@ -779,7 +790,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         blurred = faint_stroke(m.boxes)
-        if blurred is not None:
+        if blurred is not None and not lifted_alike(blurred, m.boxes):
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
             # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}

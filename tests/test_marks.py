@@ -905,6 +905,40 @@ def test_a_faint_tick_as_light_as_a_speck_is_still_a_trace_to_review(template, a
     assert (r.status, r.value) == (Status.REVIEW, "3"), (r, m.boxes[2])
 
 
+def test_show_through_lifting_several_boxes_of_a_blank_row_is_no_faint_tick(template, agree_item):
+    """The back page's print shining through a blank row greys three of its boxes alike,
+    lighter than the noise floor (seed 611698323, s5d37025c3a7 q09c, a 150-dpi feeder scan:
+    traces 0.041, 0.036 and 0.031 beside 0.010, sent to review as a faint mark): a faint
+    tick lifts its own box alone, and the row is blank."""
+    from scanner.marks import measure_page
+
+    def show_through(image, px):
+        ink = np.zeros(image.shape, np.float32)
+        for k in (2, 3, 4):
+            x, y, w, h = agree_item.options[k].box_mm
+            cv2.line(ink, px(x + 0.8, y + h * 0.6), px(x + w - 0.8, y + h * 0.35), 1.0, int(0.9 * PX_PER_MM))
+        ink = cv2.GaussianBlur(ink, (0, 0), 0.25 * PX_PER_MM)
+        image[:] = np.clip(image * (1 - 0.05 * ink / ink.max()), 0, 255).astype(np.uint8)
+
+    image, transform = _page_with(template, agree_item, show_through)
+    m = measure_page(image, transform, [agree_item])[0]
+    lifted = [b.trace for b in m.boxes if b.trace > 0.02]
+    assert len(lifted) == 3 and all(b.score == 0.0 for b in m.boxes), m.boxes
+    r = decide_item(agree_item, m, 0.2, False, True, 0.004, 0.85)
+    assert r.status is Status.BLANK, (r, m.boxes)
+
+
+def test_a_faint_tick_blurred_on_a_photo_beside_a_lighter_trace_stays_to_review(agree_item):
+    """Seed 15547345, s7dcf8f856b0 q14a: a faint pencil tick on a motion-blurred phone
+    photo, under the noise floor, its trace 1.66 times the runner-up's (the closest of the
+    faint ticks the trace found on the 6 kept seeds): never blank."""
+    traces = (0.0165, 0.0389, 0.0112, 0.0171, 0.0234)
+    boxes = tuple(BoxMeasure(k, 0.0003 if k == 2 else 0.0, 0.0, peak=0.0, trace=trace, extent=0.0)
+                  for k, trace in enumerate(traces, start=1))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.09, False, True, 0.0006, 0.43)
+    assert (r.status, r.value) == (Status.REVIEW, "2"), r
+
+
 def test_a_speck_beside_a_trace_in_another_box_is_no_blank_row(agree_item):
     """On a photo a speck beside a faint tick blurred under the noise floor (its trace
     standing above the row's) leaves the row to a person."""
