@@ -23,7 +23,8 @@ How an item is read (numbers in `thresholds`):
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
-  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
+  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only, with
+  less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX), is blank
   (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
@@ -534,6 +535,15 @@ def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMe
     return inked if alike else []
 
 
+def light_beside(box: BoxMeasure, row_outside: float) -> bool:
+    """Whether the ink beside `box` is too little for a stroke of a dark pen run out of it:
+    its strips hold under GHOST_BESIDE_MAX more than the row's boxes have there on the
+    median (`row_outside`). Beside a row of rubbed-out ghosts on a page written in a dark
+    pen, such grey is dust, show-through or a crease, and the row is blank; the pen's stroke
+    run out of a box leaves far more."""
+    return box.outside - row_outside < T.GHOST_BESIDE_MAX
+
+
 def specks_beside(box: BoxMeasure) -> bool:
     """Whether the ink beside `box` is dust specks only: its largest piece spreads
     BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
@@ -773,7 +783,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # empty-looking box there may hold the answer, and paper next to white looks inked.
         return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
     traces = marked + faint
-    if traces and not overshoots and all(_rubbed_out(b, peak_level) for b in traces):
+    if (traces and (not overshoots or light_beside(overshoot, row_outside))
+            and all(_rubbed_out(b, peak_level) for b in traces)):
         # Traces in the row, none a stroke of the respondent's dark pen: rubbed out (and
         # the dust or crease beside a ghost no stroke either).
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)

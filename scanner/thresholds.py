@@ -335,6 +335,17 @@ box). 0.3, not higher: a thin light tick (grey 150 at 150 dpi among black ones,
 tests/review_survey.py) measured 0.34, and the generator draws no light pen tick to fit
 it on. Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
 as light as a pencil tick's ghost, and a person decides."""
+GHOST_BESIDE_MAX = 0.035
+"""A row of rubbed-out ghosts on a dark pen's page (GHOST_PEAK_RELATIVE) is read blank even
+with ink beside a box (OUTSIDE_MIN or more over the row's median) when that ink is under
+this (`marks.light_beside`): dust, show-through or a crease's grey, no stroke of the pen run
+out of the box, whose tip inside can be as light as a ghost. Guards against: erased_alone,
+dust, show_through and crease sending such rows to review as "a mark runs outside the
+box" (on the 6 kept seeds of 200, every scenario: 28 rows, ghosts and blank rows with
+0.015 to 0.031 beside, 20 of them on flat scans). Ticks of the pen run out of their box
+left 0.046 and more beside it on those seeds (62 sent to review), 0.1155 and more where
+their tip inside was as light as a ghost (21, on scans and photos); a ghost
+with more grey beside it (0.062 on a scan, up to 0.14 on photos) stays to review."""
 LIGHT_TICK_PEAK = (0.36, 0.5)
 LIGHT_HAND_ROWS = 3
 LIGHT_TICK_CONFIDENCE = 0.7

@@ -939,6 +939,30 @@ def test_a_faint_tick_blurred_on_a_photo_beside_a_lighter_trace_stays_to_review(
     assert (r.status, r.value) == (Status.REVIEW, "2"), r
 
 
+def test_a_ghost_with_a_little_grey_beside_its_row_on_a_pen_page_is_blank(agree_item):
+    """Seed 764588028, s0120 q09c (a 150-dpi feeder scan, a pen of 0.73): two rubbed-out
+    ticks' ghosts (0.11 and 0.23 of the pen at their darkest) and 0.018 of grey beside box 3
+    over the row's (show-through, a crease) went to review as "a mark runs outside the box";
+    the pen's stroke run out of a box leaves far more beside it. The row is blank."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0099, 0.0, trace=0.0229, extent=0.0, beside=0.62),
+             BoxMeasure(2, 0.0, 0.0, 0.0003, 0.0, trace=0.0114, extent=0.0, beside=0.0),
+             BoxMeasure(3, 0.0224, 0.0, 0.0282, 0.0795, trace=0.0739, extent=3.5, sharpness=0.312, beside=1.6),
+             BoxMeasure(4, 0.0003, 0.0, 0.0017, 0.0, trace=0.0517, extent=0.0, beside=0.0),
+             BoxMeasure(5, 0.0427, 0.2972, 0.0157, 0.1705, trace=0.125, extent=3.5, sharpness=0.552, beside=0.75))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.1462, False, True, 0.004, 0.7343)
+    assert (r.status, r.reason) == (Status.BLANK, Reason.RUBBED_OUT), r
+
+
+def test_a_tick_of_the_pen_run_out_of_its_box_leaving_a_ghost_light_tip_is_no_blank_row(agree_item):
+    """Seed 611698323, s0059 q20a (300 dpi): a tick of a pen of 0.77 run out of box 4, its
+    tip inside 0.08 of the pen, as light as a ghost, 0.157 beside the box: never blank."""
+    boxes = tuple(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.01, extent=0.0, beside=0.0) for k in (1, 2, 3))
+    boxes += (BoxMeasure(4, 0.0032, 0.0, 0.157, 0.0636, trace=0.0136, extent=3.5, sharpness=1.271, beside=3.12),
+              BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0091, extent=0.0, beside=0.0))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.1696, False, True, 0.004, 0.7658)
+    assert r.status is Status.REVIEW and r.value == "4", r
+
+
 def test_a_speck_beside_a_trace_in_another_box_is_no_blank_row(agree_item):
     """On a photo a speck beside a faint tick blurred under the noise floor (its trace
     standing above the row's) leaves the row to a person."""
