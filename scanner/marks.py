@@ -8,7 +8,8 @@ is not taken for one cancelling answers.
 How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
   unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
-  boxes (a faint tick blurred under the noise floor): review;
+  boxes (a faint tick blurred under the noise floor), and TRACE_RUNNER_UP_RELATIVE
+  above the next box's (show-through lifts several alike): review;
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
@@ -22,7 +23,8 @@ How an item is read (numbers in `thresholds`):
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
-  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only is blank
+  (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only, with
+  less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX), is blank
   (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
@@ -505,6 +507,16 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
 
 
+def lifted_alike(top: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether another box of the row holds a trace (noise kept) within
+    TRACE_RUNNER_UP_RELATIVE of `top`'s, the row's highest (`faint_stroke`): the back
+    page's ink showing through, or a photocopy's grain, lifts the traces of several boxes
+    of a row alike, where a faint tick lifts its own box's alone. False when traces were
+    not measured."""
+    others = [b.trace for b in boxes if b is not top and b.trace is not None]
+    return top.trace is not None and bool(others) and T.TRACE_RUNNER_UP_RELATIVE * max(others) > top.trace
+
+
 def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box`'s ink may be a dust grain: a dot (it spreads DOT_EXTENT_MM or less)
     far darker than the respondent's pen (GRAIN_PEAK_RELATIVE of it), as black specks are
@@ -555,6 +567,15 @@ def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMe
                 and b.peak < T.LINE_PEAK_RELATIVE * stroke.peak and (b.extent or 0.0) >= T.LINE_EXTENT_MM
                 for b in inked)
     return inked if alike else []
+
+
+def light_beside(box: BoxMeasure, row_outside: float) -> bool:
+    """Whether the ink beside `box` is too little for a stroke of a dark pen run out of it:
+    its strips hold under GHOST_BESIDE_MAX more than the row's boxes have there on the
+    median (`row_outside`). Beside a row of rubbed-out ghosts on a page written in a dark
+    pen, such grey is dust, show-through or a crease, and the row is blank; the pen's stroke
+    run out of a box leaves far more."""
+    return box.outside - row_outside < T.GHOST_BESIDE_MAX
 
 
 def specks_beside(box: BoxMeasure) -> bool:
@@ -805,7 +826,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # empty-looking box there may hold the answer, and paper next to white looks inked.
         return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
     traces = marked + faint
-    if traces and not overshoots and all(_rubbed_out(b, peak_level) for b in traces):
+    if (traces and (not overshoots or light_beside(overshoot, row_outside))
+            and all(_rubbed_out(b, peak_level) for b in traces)):
         # Traces in the row, none a stroke of the respondent's dark pen: rubbed out (and
         # the dust or crease beside a ghost no stroke either).
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
@@ -822,7 +844,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         blurred = faint_stroke(m.boxes)
-        if blurred is not None:
+        if blurred is not None and not lifted_alike(blurred, m.boxes):
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
             # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}

@@ -255,6 +255,16 @@ TRACE_RELATIVE = 2.0
 """And the trace must be this many times the row's others: a photocopy's grain spreads
 the traces of a blank row (seed 402808178, s0002 q20a: 0.029 to 0.047, 1.6 times); the
 faint ticks above stood 2.4 to 3.5 times their rows'."""
+TRACE_RUNNER_UP_RELATIVE = 1.5
+"""Nor is a row's highest trace a faint tick when the runner-up box's stands within this
+share of it (`marks.lifted_alike`): show-through from the back page, a photocopy's grain
+lift several boxes of a row alike, a faint tick its own box alone, and the row is blank.
+Guards against: show_through and photocopy sending blank rows to review as "faint mark"
+(on the 6 kept seeds of 200, every scenario, the traces of 58 rows stood out of their
+row's median: 18 blank rows stood 1.0 to 1.47 times their runner-up box, 16 of them on
+flat scans; the 4 faint ticks among the 58, on motion-blurred phone photos, 1.66 to 3.43
+times it (seed 15547345, s7dcf8f856b0 q14a: 1.66). Margin: 0.16 under the closest tick;
+the rest (blank rows and ghosts standing 1.6 times and more) stay to review."""
 DOT_EXTENT_MM = 1.8
 GRAIN_PEAK_RELATIVE = 1.4
 """A mark whose ink spreads DOT_EXTENT_MM or less is a dot (on 80 hard pages of seeds
@@ -331,6 +341,17 @@ box). 0.3, not higher: a thin light tick (grey 150 at 150 dpi among black ones,
 tests/review_survey.py) measured 0.34, and the generator draws no light pen tick to fit
 it on. Not on pencil pages: there a faint pencil tick measures 0.21 to 0.45 of the pencil,
 as light as a pencil tick's ghost, and a person decides."""
+GHOST_BESIDE_MAX = 0.035
+"""A row of rubbed-out ghosts on a dark pen's page (GHOST_PEAK_RELATIVE) is read blank even
+with ink beside a box (OUTSIDE_MIN or more over the row's median) when that ink is under
+this (`marks.light_beside`): dust, show-through or a crease's grey, no stroke of the pen run
+out of the box, whose tip inside can be as light as a ghost. Guards against: erased_alone,
+dust, show_through and crease sending such rows to review as "a mark runs outside the
+box" (on the 6 kept seeds of 200, every scenario: 28 rows, ghosts and blank rows with
+0.015 to 0.031 beside, 20 of them on flat scans). Ticks of the pen run out of their box
+left 0.046 and more beside it on those seeds (62 sent to review), 0.1155 and more where
+their tip inside was as light as a ghost (21, on scans and photos); a ghost
+with more grey beside it (0.062 on a scan, up to 0.14 on photos) stays to review."""
 LIGHT_TICK_PEAK = (0.36, 0.5)
 LIGHT_HAND_ROWS = 3
 LIGHT_TICK_CONFIDENCE = 0.7

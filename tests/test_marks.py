@@ -905,6 +905,64 @@ def test_a_faint_tick_as_light_as_a_speck_is_still_a_trace_to_review(template, a
     assert (r.status, r.value) == (Status.REVIEW, "3"), (r, m.boxes[2])
 
 
+def test_show_through_lifting_several_boxes_of_a_blank_row_is_no_faint_tick(template, agree_item):
+    """The back page's print shining through a blank row greys three of its boxes alike,
+    lighter than the noise floor (seed 611698323, s5d37025c3a7 q09c, a 150-dpi feeder scan:
+    traces 0.041, 0.036 and 0.031 beside 0.010, sent to review as a faint mark): a faint
+    tick lifts its own box alone, and the row is blank."""
+    from scanner.marks import measure_page
+
+    def show_through(image, px):
+        ink = np.zeros(image.shape, np.float32)
+        for k in (2, 3, 4):
+            x, y, w, h = agree_item.options[k].box_mm
+            cv2.line(ink, px(x + 0.8, y + h * 0.6), px(x + w - 0.8, y + h * 0.35), 1.0, int(0.9 * PX_PER_MM))
+        ink = cv2.GaussianBlur(ink, (0, 0), 0.25 * PX_PER_MM)
+        image[:] = np.clip(image * (1 - 0.05 * ink / ink.max()), 0, 255).astype(np.uint8)
+
+    image, transform = _page_with(template, agree_item, show_through)
+    m = measure_page(image, transform, [agree_item])[0]
+    lifted = [b.trace for b in m.boxes if b.trace > 0.02]
+    assert len(lifted) == 3 and all(b.score == 0.0 for b in m.boxes), m.boxes
+    r = decide_item(agree_item, m, 0.2, False, True, 0.004, 0.85)
+    assert r.status is Status.BLANK, (r, m.boxes)
+
+
+def test_a_faint_tick_blurred_on_a_photo_beside_a_lighter_trace_stays_to_review(agree_item):
+    """Seed 15547345, s7dcf8f856b0 q14a: a faint pencil tick on a motion-blurred phone
+    photo, under the noise floor, its trace 1.66 times the runner-up's (the closest of the
+    faint ticks the trace found on the 6 kept seeds): never blank."""
+    traces = (0.0165, 0.0389, 0.0112, 0.0171, 0.0234)
+    boxes = tuple(BoxMeasure(k, 0.0003 if k == 2 else 0.0, 0.0, peak=0.0, trace=trace, extent=0.0)
+                  for k, trace in enumerate(traces, start=1))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.09, False, True, 0.0006, 0.43)
+    assert (r.status, r.value) == (Status.REVIEW, "2"), r
+
+
+def test_a_ghost_with_a_little_grey_beside_its_row_on_a_pen_page_is_blank(agree_item):
+    """Seed 764588028, s0120 q09c (a 150-dpi feeder scan, a pen of 0.73): two rubbed-out
+    ticks' ghosts (0.11 and 0.23 of the pen at their darkest) and 0.018 of grey beside box 3
+    over the row's (show-through, a crease) went to review as "a mark runs outside the box";
+    the pen's stroke run out of a box leaves far more beside it. The row is blank."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0099, 0.0, trace=0.0229, extent=0.0, beside=0.62),
+             BoxMeasure(2, 0.0, 0.0, 0.0003, 0.0, trace=0.0114, extent=0.0, beside=0.0),
+             BoxMeasure(3, 0.0224, 0.0, 0.0282, 0.0795, trace=0.0739, extent=3.5, sharpness=0.312, beside=1.6),
+             BoxMeasure(4, 0.0003, 0.0, 0.0017, 0.0, trace=0.0517, extent=0.0, beside=0.0),
+             BoxMeasure(5, 0.0427, 0.2972, 0.0157, 0.1705, trace=0.125, extent=3.5, sharpness=0.552, beside=0.75))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.1462, False, True, 0.004, 0.7343)
+    assert (r.status, r.reason) == (Status.BLANK, Reason.RUBBED_OUT), r
+
+
+def test_a_tick_of_the_pen_run_out_of_its_box_leaving_a_ghost_light_tip_is_no_blank_row(agree_item):
+    """Seed 611698323, s0059 q20a (300 dpi): a tick of a pen of 0.77 run out of box 4, its
+    tip inside 0.08 of the pen, as light as a ghost, 0.157 beside the box: never blank."""
+    boxes = tuple(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.01, extent=0.0, beside=0.0) for k in (1, 2, 3))
+    boxes += (BoxMeasure(4, 0.0032, 0.0, 0.157, 0.0636, trace=0.0136, extent=3.5, sharpness=1.271, beside=3.12),
+              BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0091, extent=0.0, beside=0.0))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.1696, False, True, 0.004, 0.7658)
+    assert r.status is Status.REVIEW and r.value == "4", r
+
+
 def test_a_speck_beside_a_trace_in_another_box_is_no_blank_row(agree_item):
     """On a photo a speck beside a faint tick blurred under the noise floor (its trace
     standing above the row's) leaves the row to a person."""
