@@ -22,6 +22,8 @@ How an item is read (numbers in `thresholds`):
 - nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
+  one at a shadow's edge as dark as a lone mark beside it (SHADE_MARK_PEAK_RELATIVE)
+  may hide a second tick: review;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
   (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only, with
   less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX), is blank
@@ -552,6 +554,15 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
             or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
+def mark_in_shade(answer: BoxMeasure, shaded: list[BoxMeasure]) -> bool:
+    """Whether a box at a shadow's edge (`shaded`, not `answer`) may hide a second mark
+    beside `answer`: its darkest ink reaches SHADE_MARK_PEAK_RELATIVE of the answer's. A
+    shadow alone greys the paper lighter than a stroke of the pen. False when peaks are
+    unknown."""
+    return answer.peak is not None and any(
+        b is not answer and b.peak is not None and b.peak >= T.SHADE_MARK_PEAK_RELATIVE * answer.peak for b in shaded)
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -791,6 +802,15 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         return result(Status.OK, str(top.code), confidence)
 
     def _lone(top: BoxMeasure) -> FieldResult:
+        """The only mark in its row (any runner-up below the empty level or far weaker), or
+        review when a box at a shadow's edge beside it may hide another (`mark_in_shade`)."""
+        read = _lone_mark(top)
+        if read.status is Status.OK and mark_in_shade(top, shaded):
+            # Fresh seed 1154567667, s0035 q12a: a double tick, one at a shadow's edge.
+            return result(Status.REVIEW, read.value, min(read.confidence, 0.4), Reason.AMBIGUOUS)
+        return read
+
+    def _lone_mark(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker)."""
         accept = accept_t
         if overshoot is top or not overshoots:

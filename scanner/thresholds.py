@@ -470,6 +470,15 @@ scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a sh
 reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
 pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
 ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok)."""
+SHADE_MARK_PEAK_RELATIVE = 1.0
+"""A box at a shadow's edge (SHADE_OUTSIDE_RELATIVE) whose darkest ink reaches this share of
+the darkest ink of the mark read beside it may hide a second mark: the item goes to review,
+not read alone. A shadow greys the paper lighter than a stroke of the pen; as dark as the
+stroke, a tick may lie under it. Guards against: shadow with a double tick on a phone photo
+(fresh seed 1154567667, s0035 q12a: a pencil tick at the shadow's edge, 1.19 as dark as the
+other tick, left out, and that tick read alone, ok). Right readings beside a shaded box:
+1,043 on the 6 kept seeds and 3 fresh ones (12430022, 672864623, 951062520), the shaded box
+0.87 as dark as the answer at most; 0.96 on 2 fresh seeds (806647959, 1154567667)."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured

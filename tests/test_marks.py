@@ -771,6 +771,24 @@ def test_a_tick_beside_a_box_at_a_shadows_edge_is_read(template):
     assert (r.status, r.value, r.reason) == (Status.OK, "3", None), r
 
 
+def test_a_tick_beside_a_box_at_a_shadows_edge_as_dark_as_itself_goes_to_review(agree_item):
+    """Fresh seed 1154567667, s0035 q12a, a 150-dpi phone photo with motion blur and a
+    shadow: a double tick in pencil, the tick in box 5 at the shadow's edge (greyed evenly,
+    0.35 at its darkest against the other tick's 0.29): taken for the shadow and left out,
+    the other tick was read alone, 4, ok. A shadow greys the paper lighter than the pen's
+    stroke beside it; a shaded box as dark as that stroke may hide a tick: a person decides."""
+    boxes = (BoxMeasure(1, 0.0066, 0.0, 0.0609, 0.0988, trace=0.0465, extent=3.5, beside=5.62),
+             BoxMeasure(2, 0.0063, 0.0, 0.0575, 0.0988, trace=0.0465, extent=3.5, beside=5.62),
+             BoxMeasure(3, 0.0071, 0.0, 0.0727, 0.1059, trace=0.0529, extent=3.5, beside=5.62),
+             BoxMeasure(4, 0.0965, 0.4311, 0.0578, 0.2917, trace=0.2024, extent=3.5, beside=5.38),
+             BoxMeasure(5, 0.1339, 0.5217, 0.1955, 0.3481, trace=0.2342, extent=3.5, beside=7.12))
+    r = decide_item(agree_item, ItemMeasure("q12a", boxes), 0.0922, False, True, 0.004, 0.2913)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.AMBIGUOUS), r
+    lighter = (*boxes[:4], dataclasses.replace(boxes[4], peak=0.2))
+    r = decide_item(agree_item, ItemMeasure("q12a", lighter), 0.0922, False, True, 0.004, 0.2913)
+    assert (r.status, r.value) == (Status.OK, "4"), r
+
+
 def test_a_faint_tick_alone_in_a_clean_row_is_flagged_on_a_page_noisy_elsewhere(template):
     """Seed 714153647, s0013 q11c, a phone photo with motion blur and show-through: ink
     spread beside the page's ticks (0.003 in their neighbours) set its empty level at 0.004,
