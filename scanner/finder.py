@@ -10,6 +10,7 @@ comes over a pipe, in order, its JPEG's bytes with it, while the parent works.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
 import multiprocessing
@@ -31,6 +32,13 @@ parent spends on a sheet, few enough that memory stays flat (a JPEG page is 0.3 
 
 FOUND_ALL = None
 """What the finder sends when every page is found."""
+
+PROCESS_NAME = b"scanner-finder"
+"""The finder's name as `ps` and `top` show it (/proc/PID/comm), told from the workers'
+(they share the scan's command line)."""
+
+PR_SET_NAME = 15
+"""Linux's prctl option that names the calling thread, the process's main one here."""
 
 
 class FinderFailed(RuntimeError):
@@ -54,8 +62,8 @@ class PageFinder:
         if sys.platform == "linux" and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("fork")
             self._pipe, theirs = context.Pipe()
-            self._finder = context.Process(target=_find, args=(theirs, self.paths, exclude), name="scanner-finder",
-                                           daemon=True)
+            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self.paths, exclude),
+                                           name="scanner-finder", daemon=True)
             self._finder.start()
             theirs.close()  # their end lives in the finder alone: its death is our end of file
 
@@ -103,10 +111,12 @@ class PageFinder:
         self.close()
 
 
-def _find(parent: Connection, paths: list[str | Path], exclude: Path | None) -> None:
+def _find(parent: Connection, parents_end: Connection, paths: list[str | Path], exclude: Path | None) -> None:
     """The finder's loop: find pages ahead, and on each request send those found (at least
-    one, unless none is left), then FOUND_ALL; end when the parent closes its end."""
+    one, unless none is left), then FOUND_ALL; end when the parent closes its end, or dies."""
+    parents_end.close()  # forked with it: kept open here, the parent's death would be no end of file
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it stops us
+    ctypes.CDLL(None).prctl(PR_SET_NAME, PROCESS_NAME, 0, 0, 0)
     pages = enumerate_pages(paths, exclude)
     found: deque[PageTask | InputProblem] = deque()
     more = True
