@@ -10,6 +10,7 @@ comes over a pipe, in order, its JPEG's bytes with it, while the parent works.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import logging
@@ -37,8 +38,8 @@ PROCESS_NAME = b"scanner-finder"
 """The finder's name as `ps` and `top` show it (/proc/PID/comm), told from the workers'
 (they share the scan's command line)."""
 
-PR_SET_NAME = 15
-"""Linux's prctl option that names the calling thread, the process's main one here."""
+PR_SET_NAME, PR_GET_NAME = 15, 16
+"""Linux's prctl options that name the calling thread, and tell its name."""
 
 
 class FinderFailed(RuntimeError):
@@ -48,8 +49,8 @@ class FinderFailed(RuntimeError):
 
 class PageFinder:
     """`enumerate_pages(paths, exclude)`, the same items in the same order, found by a
-    process forked when this is made (made before any thread is started, it forks a
-    process of one thread); found here on a platform without fork, or in a daemonic
+    process forked when this is made (make it before starting threads: the fork copies
+    their locks, held or not); found here on a platform without fork, or in a daemonic
     process, which may have no children.
 
     Should the process die (killed, out of memory), the pages it had not sent are found
@@ -64,7 +65,8 @@ class PageFinder:
             self._pipe, theirs = context.Pipe()
             self._finder = context.Process(target=_find, args=(theirs, self._pipe, self.paths, exclude),
                                            name="scanner-finder", daemon=True)
-            self._finder.start()
+            with _thread_named(PROCESS_NAME):  # the finder is born with its name, never taken for a worker
+                self._finder.start()
             theirs.close()  # their end lives in the finder alone: its death is our end of file
 
     @property
@@ -99,8 +101,11 @@ class PageFinder:
         if self._finder is None:
             return
         self._pipe.close()
-        self._finder.join(timeout=1)
-        if self._finder.is_alive():  # stopped early: still finding pages nobody will take
+        # Ended by our end of file, unless workers forked since hold our end too (a pool
+        # kept for the next batch), or it is still finding pages nobody will take: it
+        # holds nothing to save, so it is killed then.
+        self._finder.join(timeout=0.2)
+        if self._finder.is_alive():
             self._finder.kill()
             self._finder.join()
 
@@ -116,7 +121,6 @@ def _find(parent: Connection, parents_end: Connection, paths: list[str | Path], 
     one, unless none is left), then FOUND_ALL; end when the parent closes its end, or dies."""
     parents_end.close()  # forked with it: kept open here, the parent's death would be no end of file
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it stops us
-    ctypes.CDLL(None).prctl(PR_SET_NAME, PROCESS_NAME, 0, 0, 0)
     pages = enumerate_pages(paths, exclude)
     found: deque[PageTask | InputProblem] = deque()
     more = True
@@ -134,6 +138,19 @@ def _find(parent: Connection, parents_end: Connection, paths: list[str | Path], 
         return  # the parent closed its end, or died
     except Exception:
         parent.send(traceback.format_exc())
+
+
+@contextlib.contextmanager
+def _thread_named(name: bytes) -> Iterator[None]:
+    """This thread named `name` (/proc/PID/comm) meanwhile: a process forked then has it from birth."""
+    libc = ctypes.CDLL(None)
+    before = ctypes.create_string_buffer(16)
+    libc.prctl(PR_GET_NAME, before, 0, 0, 0)
+    libc.prctl(PR_SET_NAME, name, 0, 0, 0)
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_NAME, before, 0, 0, 0)
 
 
 def _find_one(pages: Iterator[PageTask | InputProblem], found: deque) -> bool:
