@@ -389,10 +389,12 @@ def _page_levels(pages: Mapping[int, PageMarks], values: Callable[[PageMarks], t
     return {page: level if (level := own(p)) is not None else sheet for page, p in pages.items()}
 
 
-def _strongest_unshaded(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
+def _strongest_unshaded(boxes: tuple[BoxMeasure, ...], row_outside: float | None = None) -> BoxMeasure | None:
     """The row's box with the most ink that is not at a shadow's edge (`_in_shade`): a
-    shadow's grey box may hold more than a tick, and is no stroke of the pen."""
-    row_outside = statistics.median(b.outside for b in boxes)
+    shadow's grey box may hold more than a tick, and is no stroke of the pen.
+    `row_outside`: the row's median `outside`, when known already."""
+    if row_outside is None:
+        row_outside = statistics.median(b.outside for b in boxes)
     return max((b for b in boxes if not _in_shade(b, row_outside)), key=lambda b: b.score, default=None)
 
 
@@ -759,7 +761,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     ranked = sorted(m.boxes, key=lambda b: b.score, reverse=True)
     row_outside = statistics.median(b.outside for b in m.boxes)
     shaded = [b for b in ranked if _in_shade(b, row_outside)]
-    stroke = _strongest_unshaded(m.boxes) or ranked[0]
+    stroke = _strongest_unshaded(m.boxes, row_outside) or ranked[0]
     if not _ghost(stroke, peak_level):
         # Beside a stroke of the pen, a box greyed evenly and far lighter than the pen at
         # its darkest, or as grey beside it as inside, is in a shadow (a phone's or a

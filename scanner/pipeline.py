@@ -30,7 +30,8 @@ from scanner.calibrate import calibrate_survey, colour_template
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor
 from scanner.forms import Forms
-from scanner.load import InputProblem, PageTask, count_pages, enumerate_pages
+from scanner.finder import PageFinder
+from scanner.load import InputProblem, PageTask, count_pages
 from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
 from scanner.reader import PageResult
@@ -224,10 +225,12 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         if _write_failure(exc):
             raise OutputError(_cannot_write(out_dir, exc)) from None
         raise UsageError(f"cannot keep the survey in {out_dir}: {exc}; choose another --out folder") from None
-    with _writing(out_dir), store:
+    with _writing(out_dir), store, contextlib.ExitStack() as stack:
         keep_template(store, template)  # checked before anything is read
         register = store.sheet_register()
         assembler = Assembler(template, programme, register)
+        # Pages are found in a process of their own, forked before the executor starts threads.
+        pages = stack.enter_context(PageFinder(inputs, exclude=out_dir))
         own = executor is None
         if executor is None:
             executor = make_executor(template, engine, ocr, jobs, cluster)
@@ -245,7 +248,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         try:
             done = 0
             # What is read is stored while the workers are awaited, else a chunk at a time.
-            for result in _ordered(enumerate_pages(inputs, exclude=out_dir), submit, executor, writes.flush):
+            for result in _ordered(pages, submit, executor, writes.flush):
                 if isinstance(result, InputProblem):
                     result = PageResult(result.source, result.page or 0, PageStatus.ERROR, result.reason)
                 done += 1

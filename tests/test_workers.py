@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from scanner.executors import WORKER_DIED
+from scanner.finder import PROCESS_NAME
 from scanner.pipeline import scan
 
 SCAN = Path(sys.executable).parent / "scan"
@@ -31,16 +32,33 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def workers_of(pid: int) -> set[int]:
-    """The live child processes of `pid` forked from it (the same command line), from /proc.
+    """The live worker processes of `pid`: its children forked from it (the same command
+    line), from /proc, but the one finding its pages (`finder_of`).
 
     Other children (a browser other tests started, Tesseract) are not workers.
     """
+    return {c for c in _forked(pid) if _name(c) != PROCESS_NAME}
+
+
+def finder_of(pid: int) -> set[int]:
+    """The live process finding the pages of the scan `pid` (none once they are all taken)."""
+    return {c for c in _forked(pid) if _name(c) == PROCESS_NAME}
+
+
+def _forked(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with_children = task / "children"
         if with_children.exists():
             found |= {int(c) for c in with_children.read_text().split()}
     return {c for c in found if alive(c) and _command(c) == _command(pid)}
+
+
+def _name(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_bytes().strip()
+    except OSError:
+        return None
 
 
 def _command(pid: int) -> bytes | None:
@@ -132,17 +150,22 @@ def test_a_page_whose_worker_dies_again_alone_is_an_error_row(filled, template, 
 @installed
 @linux
 def test_workers_end_when_the_scan_is_killed(filled, tmp_path):
-    # After `kill -9` of the scan, its --jobs 2 workers lived on as orphans.
+    # After `kill -9` of the scan, its --jobs 2 workers lived on as orphans. The process
+    # finding its pages ends with it too.
     scan_process = subprocess.Popen([str(SCAN), str(filled.pdf), str(filled.tiff), "--out", str(tmp_path / "out"),
                                      "--no-ocr", "-j", "2", "--quiet"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
+    finder: set[int] = set()
     try:
         deadline = time.monotonic() + 60
         while len(workers) < 2 and time.monotonic() < deadline and scan_process.poll() is None:
             workers = workers_of(scan_process.pid)
+            finder |= finder_of(scan_process.pid)
             time.sleep(0.05)
         assert len(workers) == 2 and scan_process.poll() is None, "the scan ended before its workers were seen"
+        assert len(finder) == 1
+        workers |= finder
         scan_process.kill()
         scan_process.wait()
         deadline = time.monotonic() + 5

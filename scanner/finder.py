@@ -1,0 +1,162 @@
+"""Finding pages in a process of its own, while the parent stores those found before.
+
+Finding a page (`load.enumerate_pages`: PDFium loading it, the SHA-1 of its image) costs
+the parent, the survey's one writer, about as much as storing it. A thread cannot take
+it off: PDFium is not thread-safe, and pypdfium2's finalizers may run on any thread (a
+drawn page was once hashed differently that way). A forked process can: every PDFium
+object of the search is made and dropped there, on its one thread, and each page found
+comes over a pipe, in order, its JPEG's bytes with it, while the parent works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import logging
+import multiprocessing
+import signal
+import sys
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from scanner.load import InputProblem, PageTask, enumerate_pages
+
+log = logging.getLogger(__name__)
+
+AHEAD = 16
+"""Pages the finder keeps found and waiting for the parent: enough to cover the time the
+parent spends on a sheet, few enough that memory stays flat (a JPEG page is 0.3 to 1 MB)."""
+
+FOUND_ALL = None
+"""What the finder sends when every page is found."""
+
+PROCESS_NAME = b"scanner-finder"
+"""The finder's name as `ps` and `top` show it (/proc/PID/comm), told from the workers'
+(they share the scan's command line)."""
+
+PR_SET_NAME, PR_GET_NAME = 15, 16
+"""Linux's prctl options that name the calling thread, and tell its name."""
+
+
+class FinderFailed(RuntimeError):
+    """The search raised what `enumerate_pages` does not turn into a page's problem: a bug,
+    shown with the finder's own traceback."""
+
+
+class PageFinder:
+    """`enumerate_pages(paths, exclude)`, the same items in the same order, found by a
+    process forked when this is made (make it before starting threads: the fork copies
+    their locks, held or not); found here on a platform without fork, or in a daemonic
+    process, which may have no children.
+
+    Should the process die (killed, out of memory), the pages it had not sent are found
+    here: none is lost or found twice. `close` (or leaving its `with`) stops the process.
+    """
+
+    def __init__(self, paths: Iterable[str | Path], exclude: Path | None = None):
+        self.paths, self.exclude = list(paths), exclude
+        self._finder = None
+        if sys.platform == "linux" and not multiprocessing.current_process().daemon:
+            context = multiprocessing.get_context("fork")
+            self._pipe, theirs = context.Pipe()
+            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self.paths, exclude),
+                                           name="scanner-finder", daemon=True)
+            with _thread_named(PROCESS_NAME):  # the finder is born with its name, never taken for a worker
+                self._finder.start()
+            theirs.close()  # their end lives in the finder alone: its death is our end of file
+
+    @property
+    def pid(self) -> int | None:
+        """The finding process's id; None when pages are found here."""
+        return None if self._finder is None else self._finder.pid
+
+    def __iter__(self) -> Iterator[PageTask | InputProblem]:
+        if self._finder is None:
+            yield from enumerate_pages(self.paths, self.exclude)
+            return
+        taken = 0
+        while True:
+            try:
+                self._pipe.send_bytes(b"")
+                found = self._pipe.recv()
+            except (EOFError, OSError):
+                self._finder.join()
+                log.warning("the process finding pages ended (exit code %s) after %d pages; the rest are found "
+                            "here", self._finder.exitcode, taken)
+                yield from itertools.islice(enumerate_pages(self.paths, self.exclude), taken, None)
+                return
+            if found is FOUND_ALL:
+                return
+            if isinstance(found, str):
+                raise FinderFailed(f"finding the pages failed:\n{found}")
+            taken += len(found)
+            yield from found
+
+    def close(self) -> None:
+        """Stop the process, found all or not."""
+        if self._finder is None:
+            return
+        self._pipe.close()
+        # Ended by our end of file, unless workers forked since hold our end too (a pool
+        # kept for the next batch), or it is still finding pages nobody will take: it
+        # holds nothing to save, so it is killed then.
+        self._finder.join(timeout=0.2)
+        if self._finder.is_alive():
+            self._finder.kill()
+            self._finder.join()
+
+    def __enter__(self) -> PageFinder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _find(parent: Connection, parents_end: Connection, paths: list[str | Path], exclude: Path | None) -> None:
+    """The finder's loop: find pages ahead, and on each request send those found (at least
+    one, unless none is left), then FOUND_ALL; end when the parent closes its end, or dies."""
+    parents_end.close()  # forked with it: kept open here, the parent's death would be no end of file
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it stops us
+    pages = enumerate_pages(paths, exclude)
+    found: deque[PageTask | InputProblem] = deque()
+    more = True
+    try:
+        while True:
+            if more and len(found) < AHEAD and not parent.poll():
+                more = _find_one(pages, found)
+                continue
+            parent.recv_bytes()
+            while more and not found:
+                more = _find_one(pages, found)
+            parent.send(list(found) if found else FOUND_ALL)
+            found.clear()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the parent closed its end, or died
+    except Exception:
+        parent.send(traceback.format_exc())
+
+
+@contextlib.contextmanager
+def _thread_named(name: bytes) -> Iterator[None]:
+    """This thread named `name` (/proc/PID/comm) meanwhile: a process forked then has it from birth."""
+    libc = ctypes.CDLL(None)
+    before = ctypes.create_string_buffer(16)
+    libc.prctl(PR_GET_NAME, before, 0, 0, 0)
+    libc.prctl(PR_SET_NAME, name, 0, 0, 0)
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_NAME, before, 0, 0, 0)
+
+
+def _find_one(pages: Iterator[PageTask | InputProblem], found: deque) -> bool:
+    """Find the next page into `found`; False when there is none left."""
+    page = next(pages, None)
+    if page is None:
+        return False
+    found.append(page)
+    return True
