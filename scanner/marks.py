@@ -433,6 +433,26 @@ def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
             and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.fill < T.SHADE_EVENNESS)
 
 
+def shadow_grey(box: BoxMeasure, pen_peak: float | None, row_outside: float) -> bool:
+    """Whether `box` holds a shadow's grey and no stroke of the respondent's pen: it lies at
+    a shadow's edge (`_in_shade`: greyed evenly, as grey beside it as inside) on a page
+    written in a dark pen (GHOST_PEN_MIN), and its darkest ink is under GHOST_PEAK_RELATIVE
+    of the pen's. A shadow dims the paper and the pen alike: a stroke of the pen in it is
+    darker than the pen, never a third as dark. False when either peak is unknown."""
+    return (_in_shade(box, row_outside) and box.peak is not None and pen_peak is not None
+            and pen_peak >= T.GHOST_PEN_MIN and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak)
+
+
+def pale_beside(boxes: list[BoxMeasure], pen_peak: float | None) -> bool:
+    """Whether the ink beside `boxes` is too pale to be a stroke of the respondent's pen:
+    on a page written in a dark pen (GHOST_PEN_MIN), none of it darker than BESIDE_INK
+    (`BoxMeasure.beside` 0), a fifth of the lightest such pen, which stays darker than
+    that blurred on a photo. A shadow's edge or a photocopy's grey, not a mark run out of
+    a box. False when the pen or a box's `beside` is unknown."""
+    return (bool(boxes) and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and all(b.beside is not None and b.beside == 0 for b in boxes))
+
+
 def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
     left (its evenly inked share under INKED_OUT_EVENNESS) and its darkest ink the
@@ -768,6 +788,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
+    if traces and all(shadow_grey(b, peak_level, row_outside) for b in traces + beside):
+        # A shadow's edge greys a box and the paper beside it alike; far lighter than the
+        # dark pen, it holds no stroke of it (seed 837820416, s0052 q19b and q19c: blank
+        # rows on a shaded phone photo sent to review as marks run out of their boxes).
+        rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
+        confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
+        return result(Status.BLANK, confidence=confidence, reason=Reason.SHADOW)
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
@@ -776,6 +803,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
+        if overshoots and pale_beside(beside, peak_level):
+            # Grey beside empty boxes, nowhere as dark as a stroke of the dark pen: a
+            # shadow's edge or a photocopy's grey, no mark run out of a box (seed 837820416,
+            # s0161 q13a: a blank row of a phone photo sent to review as a mark run out).
+            return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t, reason=Reason.SHADOW)
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         blurred = faint_stroke(m.boxes)

@@ -442,7 +442,14 @@ to 3.6 times their ink beside them, all in a shadow; inked boxes greyed evenly (
 scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a shadow can
 reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
 pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
-ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok)."""
+ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok).
+On a page written in a dark pen (GHOST_PEN_MIN), a row whose traces and ink beside are all
+such boxes, each under GHOST_PEAK_RELATIVE of the pen at its darkest, is blank
+(`marks.shadow_grey`, `Reason.SHADOW`): a shadow dims the pen as much as the paper, and a
+stroke of it in the shadow is darker than the pen. Guards against: shadow sending blank
+rows of phone photos to review as marks run out of their boxes (13 of 49 such rows on the
+phone pages of the 6 kept seeds, 2026-12-02, at 0.13 to 0.27 of the pen; 2 at 0.32 and 0.33
+stay to review; the others had a neighbour greyed in part by the same shadow, left)."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured
@@ -477,7 +484,12 @@ to the right; a rule 1.6 mm below, or a box stacked 2 mm below, brought into the
 registration is a long piece, and the row goes to review as before. Pixels darker than
 BESIDE_INK count (a pencil's stroke is 0.25 and darker, paper noise under 0.08). At
 1.4 mm, a third of the dust grains beside blank rows' boxes (1.2 to 1.6 mm off them) were
-cut by the strips' edge and taken for strokes running on."""
+cut by the strips' edge and taken for strokes running on. On a page written in a dark pen
+(GHOST_PEN_MIN), empty boxes with ink beside them none of it darker than this are a blank row (`marks.pale_beside`, `Reason.SHADOW`): a fifth of the
+lightest dark pen, which a stroke of it run out of a box stays above, blurred or not (on
+the phone pages of the 6 kept seeds such ticks left pieces of 2.9 to 3.5 mm beside their
+boxes; a shadow's or a photocopy's grey beside 6 blank rows there left none). Guards
+against: shadow and photocopy sending blank rows to review as a mark run out of its box."""
 BESIDE_SPECK_MM = 0.9
 """Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less,
 none running on past the strips, is dust specks, not a mark run out of the box

@@ -724,9 +724,9 @@ def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
     assert not any(b.cut_off for b in measured.boxes)
 
 
-def _page_in_shadow(template, answer_colour: int | None) -> dict:
-    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour` (None: left
-    blank), and a
+def _page_in_shadow(template, answer_colour: int | None, pen: int = 150) -> dict:
+    """Page 2 ticked in pencil (grey `pen`; 30 for a black pen), q07a's answer ticked in box
+    3 in `answer_colour` (None: left blank), and a
     shadow's edge over q07a's box 1: darkest at its left, lit again within the box (a phone
     photo's shadow: the box's crop takes its paper level from the lit side), read."""
     from scanner.marks import measure_page
@@ -738,7 +738,7 @@ def _page_in_shadow(template, answer_colour: int | None) -> dict:
     target = next(i for i in items if i.id == "q07a")
     for item in items:
         if item is not target:
-            _tick(item.options[1].box_mm, colour=150)(image, px)
+            _tick(item.options[1].box_mm, colour=pen, width=2 if pen > 100 else 3)(image, px)
     if answer_colour is not None:
         _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
     x, y, w, h = target.options[0].box_mm
@@ -762,6 +762,39 @@ def test_a_box_at_a_shadows_edge_alone_in_its_row_is_not_an_answer(template):
     box 3 (0.24 of darkness, evenly) was read 3, ok."""
     r = _page_in_shadow(template, None)["q07a"]
     assert r.status is Status.REVIEW, r
+
+
+def test_a_box_at_a_shadows_edge_alone_on_a_dark_pens_page_is_read_blank(template):
+    """Seed 837820416, s0052 q19b and q19c, a shaded phone photo of a sheet ticked in a
+    dark pen: a blank row whose box 3 lay at a shadow's edge (grey evenly, 0.24 of the pen
+    at its darkest, more grey beside it than inside) went to review as a mark run out of its
+    box, as did 13 more blank rows of the 6 kept seeds. A shadow dims the pen too: a stroke
+    of it in the shadow is darker than the pen, never a third as dark."""
+    r = _page_in_shadow(template, None, pen=30)["q07a"]
+    assert (r.status, r.value, r.reason) == (Status.BLANK, "", Reason.SHADOW), r
+    assert r.confidence >= T.OK_CONFIDENCE
+
+
+def test_a_tick_of_the_dark_pen_at_a_shadows_edge_is_still_read(template):
+    """The shadow rule reads no row blank that holds a stroke of the pen: a tick of it in
+    the shadowed row is the answer."""
+    r = _page_in_shadow(template, 30, pen=30)["q07a"]
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
+
+@pytest.mark.parametrize("beside, pen, status", [(0.0, 0.86, Status.BLANK), (3.12, 0.86, Status.REVIEW),
+                                                (0.0, 0.45, Status.REVIEW)])
+def test_grey_beside_an_empty_row_paler_than_any_stroke_of_the_dark_pen_is_blank(agree_item, beside, pen, status):
+    """Seed 837820416, s0161 q13a, a phone photo of a sheet ticked in a dark pen: boxes empty,
+    grey beside box 2 (0.041 more than beside the others) with no piece of it darker than
+    BESIDE_INK: sent to review as a mark run out of its box. A dark pen's stroke run out
+    of a box is darker than that, blurred or not (such ticks left pieces 2.9 to 3.5 mm long
+    beside their boxes); on a pencil page a faint tick's end may be that pale: review."""
+    boxes = tuple(BoxMeasure(k, 0.0, 0.0, 0.041 if k == 2 else 0.0, 0.0, False, 0.03, 0.0, None,
+                             beside if k == 2 else 0.0) for k in range(1, 6))
+    r = decide_item(agree_item, ItemMeasure("q13a", boxes), 0.2, False, True, 0.004, pen)
+    assert r.status is status, r
+    assert r.reason is (Reason.SHADOW if status is Status.BLANK else Reason.OUTSIDE)
 
 
 def test_a_tick_beside_a_box_at_a_shadows_edge_is_read(template):
