@@ -443,6 +443,17 @@ def shadow_grey(box: BoxMeasure, pen_peak: float | None, row_outside: float) -> 
             and pen_peak >= T.GHOST_PEN_MIN and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak)
 
 
+def pale_trace(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds no stroke of the respondent's dark pen, in it or run out of it: on
+    a page written in one (GHOST_PEN_MIN), its darkest ink is under GHOST_PEAK_RELATIVE of
+    the pen's and no ink beside it runs on past the strips (`BoxMeasure.beside` under
+    BESIDE_FAR_MM). The tip of a stroke run out of a box is as pale inside, but the stroke
+    beside it runs on. False when either peak or `beside` is unknown."""
+    return (box.peak is not None and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.beside is not None
+            and box.beside < T.BESIDE_FAR_MM)
+
+
 def pale_beside(boxes: list[BoxMeasure], pen_peak: float | None) -> bool:
     """Whether the ink beside `boxes` is too pale to be a stroke of the respondent's pen:
     on a page written in a dark pen (GHOST_PEN_MIN), none of it darker than BESIDE_INK
@@ -788,11 +799,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
-    if traces and all(shadow_grey(b, peak_level, row_outside) for b in traces + beside):
-        # A shadow's edge greys a box and the paper beside it alike; far lighter than the
-        # dark pen, it holds no stroke of it (seed 837820416, s0052 q19b and q19c: blank
-        # rows on a shaded phone photo sent to review as marks run out of their boxes).
-        rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
+    shadow = [b for b in m.boxes if shadow_grey(b, peak_level, row_outside)]
+    if shadow and all(b in shadow or pale_trace(b, peak_level) for b in traces + beside):
+        # A shadow's edge greys a box and the paper beside it alike, and its neighbour in
+        # part; far lighter than the dark pen, it holds no stroke of it (seed 837820416,
+        # s0052 q19b and q19c: blank rows on a shaded phone photo sent to review as marks
+        # run out of their boxes).
+        rel = max(b.peak or 0.0 for b in traces + shadow) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.SHADOW)
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded

@@ -443,13 +443,16 @@ scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a sh
 reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
 pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
 ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok).
-On a page written in a dark pen (GHOST_PEN_MIN), a row whose traces and ink beside are all
-such boxes, each under GHOST_PEAK_RELATIVE of the pen at its darkest, is blank
-(`marks.shadow_grey`, `Reason.SHADOW`): a shadow dims the pen as much as the paper, and a
-stroke of it in the shadow is darker than the pen. Guards against: shadow sending blank
-rows of phone photos to review as marks run out of their boxes (13 of 49 such rows on the
-phone pages of the 6 kept seeds, 2026-12-02, at 0.13 to 0.27 of the pen; 2 at 0.32 and 0.33
-stay to review; the others had a neighbour greyed in part by the same shadow, left)."""
+On a page written in a dark pen (GHOST_PEN_MIN), a row with such a box under
+GHOST_PEAK_RELATIVE of the pen at its darkest (`marks.shadow_grey`), whose other traces and
+ink beside are as pale and run on nowhere past the strips beside their boxes (a neighbour
+greyed in part by the same shadow, a rubbed-out ghost; `marks.pale_trace`), is blank
+(`Reason.SHADOW`): a shadow dims the pen as much as the paper, and a stroke of it in the
+shadow is darker than the pen; the pale tip of a stroke run out of a box runs on beside
+it. Guards against: shadow sending blank rows of phone photos to review as marks run out of
+their boxes (the phone pages of the 6 kept seeds, 2026-12-02: 29 rows read blank of 541
+phone items to review, 9 of them a ghost in the shadow's row; shadowed boxes at 0.13 to 0.27
+of the pen, 2 at 0.32 and 0.33 left to review; no row holding an answer read so)."""
 CORRECTION_PEAK_RELATIVE = 0.7
 """A correction's tick is read as the answer only when its darkest ink is at least this
 share of the darkest inked-out box's: one pen made both (generated corrections measured

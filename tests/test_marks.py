@@ -782,6 +782,23 @@ def test_a_tick_of_the_dark_pen_at_a_shadows_edge_is_still_read(template):
     assert (r.status, r.value) == (Status.OK, "3"), r
 
 
+@pytest.mark.parametrize("beside, status", [(0.0, Status.BLANK), (3.12, Status.REVIEW)])
+def test_a_shadow_over_a_box_and_part_of_its_neighbour_on_a_dark_pens_page_is_blank(agree_item, beside, status):
+    """Seed 611698323, s37e4c29aff9 q18c, a shaded phone photo of a sheet ticked in a dark
+    pen (0.85): box 3 at a shadow's edge, box 2 beside it greyed in part (0.08 of the pen,
+    grey beside it too): a blank row sent to review as a mark run out of its box (with 19
+    more of the 6 kept seeds, 9 of them a rubbed-out ghost in the shadow's row). A stroke run
+    out of box 2 leaves as pale a tip inside it, but runs on beside it: review."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, False, 0.0055, 0.0, None, 0.0),
+             BoxMeasure(2, 0.0054, 0.0, 0.0509, 0.067, False, 0.0559, 2.62, None, beside),
+             BoxMeasure(3, 0.0867, 0.8929, 0.1344, 0.1232, False, 0.1232, 3.5, None, 7.12),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, False, 0.0435, 0.0, None, 0.0),
+             BoxMeasure(5, 0.0, 0.0, 0.0038, 0.0, False, 0.0435, 0.0, None, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q18c", boxes), 0.2, False, True, 0.004, 0.8508)
+    assert r.status is status, r
+    assert r.reason is (Reason.SHADOW if status is Status.BLANK else Reason.OUTSIDE)
+
+
 @pytest.mark.parametrize("beside, pen, status", [(0.0, 0.86, Status.BLANK), (3.12, 0.86, Status.REVIEW),
                                                 (0.0, 0.45, Status.REVIEW)])
 def test_grey_beside_an_empty_row_paler_than_any_stroke_of_the_dark_pen_is_blank(agree_item, beside, pen, status):
