@@ -443,6 +443,17 @@ def shadow_grey(box: BoxMeasure, pen_peak: float | None, row_outside: float) -> 
             and pen_peak >= T.GHOST_PEN_MIN and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak)
 
 
+def stroke_end(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` may hold the end of a stroke of the respondent's dark pen run into it,
+    blurred: on a page written in a dark pen (GHOST_PEN_MIN), a short piece (DOT_EXTENT_MM
+    or less) at least ERASED_PEAK_RELATIVE of the pen at its darkest. Blur (a phone photo's
+    motion, its focus) lightens a short piece more than a long stroke: a tick's end run
+    into the next box measured 0.36 to 0.9 of the pen there, a ghost keeps 0.3 at most.
+    False when either peak or the extent is unknown."""
+    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
+            and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN and box.peak >= T.ERASED_PEAK_RELATIVE * pen_peak)
+
+
 def pale_trace(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box` holds no stroke of the respondent's dark pen, in it or run out of it: on
     a page written in one (GHOST_PEN_MIN), its darkest ink is under GHOST_PEAK_RELATIVE of
@@ -881,7 +892,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
-    if not solid and not faint and len(marked) == 2 and _pen_dark(marked[1], peak_level):
+    if (not solid and not faint and len(marked) == 2
+            and (_pen_dark(marked[1], peak_level) or stroke_end(marked[1], peak_level))):
         # A tick and the end of a stroke of the pen in another box (a mark run into its
         # neighbour), the one SPILL_DOMINANCE times the other's ink: the tick is the answer.
         # Two ticks of a pen hold ink alike, and stay two marks; a lighter trace beside a

@@ -552,7 +552,12 @@ second tick on a pencil page), two marks (multiple).
 Guards against: neighbour read as multiple (46 of 1,057 reviews on the feeder and
 greyscale pages of seeds 611216245, 764588028, 611698323, 15547345: 2.5 to 8.5 times the
 neighbour's ink, median 5); and against reading one of a double tick: two ticks of one
-pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles)."""
+pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles). On a page
+written in a dark pen (GHOST_PEN_MIN) the weaker may also be a short piece (DOT_EXTENT_MM or
+less) at ERASED_PEAK_RELATIVE of the pen or more (`marks.stroke_end`): blur lightens a short
+piece more than a long stroke. Guards against: neighbour read as multiple on phone photos
+(20 rows of the 6 kept seeds' phone pages, 2026-12-02, their ends 1.0 to 1.9 mm and 0.36 to
+0.9 of the pen; none of their doubles read so: a second tick is as long as the first)."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's

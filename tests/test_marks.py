@@ -782,6 +782,24 @@ def test_a_tick_of_the_dark_pen_at_a_shadows_edge_is_still_read(template):
     assert (r.status, r.value) == (Status.OK, "3"), r
 
 
+@pytest.mark.parametrize("extent, pen, status", [(1.38, 0.87, Status.OK), (3.5, 0.87, Status.MULTIPLE),
+                                               (1.38, 0.45, Status.MULTIPLE)])
+def test_a_ticks_end_run_into_the_next_box_blurred_on_a_photo_leaves_the_tick(agree_item, extent, pen, status):
+    """Seed 556142372, s26b5e47271b q18c, a motion-blurred 150-dpi phone photo of a sheet
+    ticked in a dark pen (0.87): a tick in box 5 (0.27 of ink) ran into box 4, whose short
+    piece (1.4 mm, 0.046 of ink, a sixth of the tick) blur lightened to 0.79 of the pen: two
+    marks, multiple (20 such rows of the 6 kept seeds' phone pages). A second tick is a
+    stroke as long as the first (two marks); on a pencil page a faint second tick may be a
+    short light piece as well (review)."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0384, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0407, 0.0),
+             BoxMeasure(3, 0.0014, 0.0, 0.0399, 0.0733, False, 0.0419, 2.12),
+             BoxMeasure(4, 0.0455, 0.0804, 0.1522, 0.6952 * pen / 0.87, False, 0.139, extent),
+             BoxMeasure(5, 0.2717, 0.3776, 0.1391, 0.8287 * pen / 0.87, False, 0.5801, 3.5))
+    r = decide_item(agree_item, ItemMeasure("q18c", boxes), 0.25, False, True, 0.004, pen)
+    assert r.status is status, r
+    assert r.value == ("5" if status is Status.OK else "")
+
+
 @pytest.mark.parametrize("beside, status", [(0.0, Status.BLANK), (3.12, Status.REVIEW)])
 def test_a_shadow_over_a_box_and_part_of_its_neighbour_on_a_dark_pens_page_is_blank(agree_item, beside, status):
     """Seed 611698323, s37e4c29aff9 q18c, a shaded phone photo of a sheet ticked in a dark
