@@ -472,6 +472,48 @@ def _rubbed_out(box: BoxMeasure, pen_peak: float | None) -> bool:
             and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.fill < T.SHADE_EVENNESS)
 
 
+def shadow_grey(box: BoxMeasure, pen_peak: float | None, row_outside: float) -> bool:
+    """Whether `box` holds a shadow's grey and no stroke of the respondent's pen: it lies at
+    a shadow's edge (`_in_shade`: greyed evenly, as grey beside it as inside) on a page
+    written in a dark pen (GHOST_PEN_MIN), and its darkest ink is under GHOST_PEAK_RELATIVE
+    of the pen's. A shadow dims the paper and the pen alike: a stroke of the pen in it is
+    darker than the pen, never a third as dark. False when either peak is unknown."""
+    return (_in_shade(box, row_outside) and box.peak is not None and pen_peak is not None
+            and pen_peak >= T.GHOST_PEN_MIN and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak)
+
+
+def stroke_end(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` may hold the end of a stroke of the respondent's dark pen run into it,
+    blurred: on a page written in a dark pen (GHOST_PEN_MIN), a short piece (DOT_EXTENT_MM
+    or less) at least ERASED_PEAK_RELATIVE of the pen at its darkest. Blur (a phone photo's
+    motion, its focus) lightens a short piece more than a long stroke: a tick's end run
+    into the next box measured 0.36 to 0.9 of the pen there, a ghost keeps 0.3 at most.
+    False when either peak or the extent is unknown."""
+    return (box.extent is not None and box.extent <= T.DOT_EXTENT_MM and box.peak is not None
+            and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN and box.peak >= T.ERASED_PEAK_RELATIVE * pen_peak)
+
+
+def pale_trace(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box` holds no stroke of the respondent's dark pen, in it or run out of it: on
+    a page written in one (GHOST_PEN_MIN), its darkest ink is under GHOST_PEAK_RELATIVE of
+    the pen's and no ink beside it runs on past the strips (`BoxMeasure.beside` under
+    BESIDE_FAR_MM). The tip of a stroke run out of a box is as pale inside, but the stroke
+    beside it runs on. False when either peak or `beside` is unknown."""
+    return (box.peak is not None and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and box.peak < T.GHOST_PEAK_RELATIVE * pen_peak and box.beside is not None
+            and box.beside < T.BESIDE_FAR_MM)
+
+
+def pale_beside(boxes: list[BoxMeasure], pen_peak: float | None) -> bool:
+    """Whether the ink beside `boxes` is too pale to be a stroke of the respondent's pen:
+    on a page written in a dark pen (GHOST_PEN_MIN), none of it darker than BESIDE_INK
+    (`BoxMeasure.beside` 0), a fifth of the lightest such pen, which stays darker than
+    that blurred on a photo. A shadow's edge or a photocopy's grey, not a mark run out of
+    a box. False when the pen or a box's `beside` is unknown."""
+    return (bool(boxes) and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+            and all(b.beside is not None and b.beside == 0 for b in boxes))
+
+
 def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
     left (its evenly inked share under INKED_OUT_EVENNESS, inside or next to its frame:
@@ -855,6 +897,15 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
+    shadow = [b for b in m.boxes if shadow_grey(b, peak_level, row_outside)]
+    if shadow and all(b in shadow or pale_trace(b, peak_level) for b in traces + beside):
+        # A shadow's edge greys a box and the paper beside it alike, and its neighbour in
+        # part; far lighter than the dark pen, it holds no stroke of it (seed 837820416,
+        # s0052 q19b and q19c: blank rows on a shaded phone photo sent to review as marks
+        # run out of their boxes).
+        rel = max(b.peak or 0.0 for b in traces + shadow) / (peak_level or 1.0)
+        confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
+        return result(Status.BLANK, confidence=confidence, reason=Reason.SHADOW)
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
@@ -863,6 +914,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
+        if overshoots and pale_beside(beside, peak_level) and faint_stroke(m.boxes) is None:
+            # Grey beside empty boxes, nowhere as dark as a stroke of the dark pen: a
+            # shadow's edge or a photocopy's grey, no mark run out of a box (seed 837820416,
+            # s0161 q13a: a blank row of a phone photo sent to review as a mark run out).
+            # A faint trace standing out in a box may be a tick blurred under the noise: review.
+            return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t, reason=Reason.SHADOW)
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
         blurred = faint_stroke(m.boxes)
@@ -923,7 +980,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
-    if not solid and not faint and len(marked) == 2 and _pen_dark(marked[1], peak_level):
+    if (not solid and not faint and len(marked) == 2
+            and (_pen_dark(marked[1], peak_level) or stroke_end(marked[1], peak_level))):
         # A tick and the end of a stroke of the pen in another box (a mark run into its
         # neighbour), the one SPILL_DOMINANCE times the other's ink: the tick is the answer.
         # Two ticks of a pen hold ink alike, and stay two marks; a lighter trace beside a

@@ -24,8 +24,8 @@ class PageStatus(str, Enum):
 
 
 class Reason(str, Enum):
-    """Why a value went to review (or, for `CORRECTION`, `RUBBED_OUT` and `SPECK`, how an ok or blank
-    value was read)."""
+    """Why a value went to review (or, for `CORRECTION`, `RUBBED_OUT`, `SPECK` and `SHADOW`, how an
+    ok or blank value was read)."""
 
     FAINT = "faint mark: too light to be sure it is a tick"
     ERASED = "a light trace alone, far lighter than the sheet's other marks: an erased tick?"
@@ -38,6 +38,7 @@ class Reason(str, Enum):
     GREYED = "boxes greyed, none as dark as the respondent's pen: a shadow, or a correction?"
     RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
     SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
+    SHADOW = "read as blank: a shadow's grey in or beside the box, far lighter than the respondent's pen"
     DUST = "a small dot lighter than the respondent's pen: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"

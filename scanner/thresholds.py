@@ -469,7 +469,17 @@ to 3.6 times their ink beside them, all in a shadow; inked boxes greyed evenly (
 scribbles, inked-out boxes) 0.33 at most. A cross running out of its box in a shadow can
 reach it too (seed 611216245, s0154 q14b): it goes to review. Nor is such a box the
 pen's darkness on its page (seed 402808178, s0012 q12b: shadowed boxes outweighing the
-ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok)."""
+ticks in most rows made the pen 0.22 dark, and a ghost of 0.19 was read as the answer, ok).
+On a page written in a dark pen (GHOST_PEN_MIN), a row with such a box under
+GHOST_PEAK_RELATIVE of the pen at its darkest (`marks.shadow_grey`), whose other traces and
+ink beside are as pale and run on nowhere past the strips beside their boxes (a neighbour
+greyed in part by the same shadow, a rubbed-out ghost; `marks.pale_trace`), is blank
+(`Reason.SHADOW`): a shadow dims the pen as much as the paper, and a stroke of it in the
+shadow is darker than the pen; the pale tip of a stroke run out of a box runs on beside
+it. Guards against: shadow sending blank rows of phone photos to review as marks run out of
+their boxes (the phone pages of the 6 kept seeds, 2026-12-02: 29 rows read blank of 541
+phone items to review, 9 of them a ghost in the shadow's row; shadowed boxes at 0.13 to 0.27
+of the pen, 2 at 0.32 and 0.33 left to review; no row holding an answer read so)."""
 SHADE_MARK_PEAK_RELATIVE = 1.0
 """A box at a shadow's edge (SHADE_OUTSIDE_RELATIVE) whose darkest ink reaches this share of
 the darkest ink of the mark read beside it may hide a second mark: the item goes to review,
@@ -526,7 +536,12 @@ to the right; a rule 1.6 mm below, or a box stacked 2 mm below, brought into the
 registration is a long piece, and the row goes to review as before. Pixels darker than
 BESIDE_INK count (a pencil's stroke is 0.25 and darker, paper noise under 0.08). At
 1.4 mm, a third of the dust grains beside blank rows' boxes (1.2 to 1.6 mm off them) were
-cut by the strips' edge and taken for strokes running on."""
+cut by the strips' edge and taken for strokes running on. On a page written in a dark pen
+(GHOST_PEN_MIN), empty boxes with ink beside them none of it darker than this are a blank row (`marks.pale_beside`, `Reason.SHADOW`): a fifth of the
+lightest dark pen, which a stroke of it run out of a box stays above, blurred or not (on
+the phone pages of the 6 kept seeds such ticks left pieces of 2.9 to 3.5 mm beside their
+boxes; a shadow's or a photocopy's grey beside 6 blank rows there left none). Guards
+against: shadow and photocopy sending blank rows to review as a mark run out of its box."""
 BESIDE_SPECK_MM = 0.9
 """Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less,
 none running on past the strips, is dust specks, not a mark run out of the box
@@ -586,7 +601,12 @@ second tick on a pencil page), two marks (multiple).
 Guards against: neighbour read as multiple (46 of 1,057 reviews on the feeder and
 greyscale pages of seeds 611216245, 764588028, 611698323, 15547345: 2.5 to 8.5 times the
 neighbour's ink, median 5); and against reading one of a double tick: two ticks of one
-pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles)."""
+pen held 1.0 to 1.7 times each other's ink on those batches (209 doubles). On a page
+written in a dark pen (GHOST_PEN_MIN) the weaker may also be a short piece (DOT_EXTENT_MM or
+less) at ERASED_PEAK_RELATIVE of the pen or more (`marks.stroke_end`): blur lightens a short
+piece more than a long stroke. Guards against: neighbour read as multiple on phone photos
+(20 rows of the 6 kept seeds' phone pages, 2026-12-02, their ends 1.0 to 1.9 mm and 0.36 to
+0.9 of the pen; none of their doubles read so: a second tick is as long as the first)."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
 """Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's

@@ -724,9 +724,9 @@ def test_a_row_whole_in_the_picture_is_read_as_before(template, agree_item):
     assert not any(b.cut_off for b in measured.boxes)
 
 
-def _page_in_shadow(template, answer_colour: int | None) -> dict:
-    """Page 2 ticked in pencil, q07a's answer ticked in box 3 in `answer_colour` (None: left
-    blank), and a
+def _page_in_shadow(template, answer_colour: int | None, pen: int = 150) -> dict:
+    """Page 2 ticked in pencil (grey `pen`; 30 for a black pen), q07a's answer ticked in box
+    3 in `answer_colour` (None: left blank), and a
     shadow's edge over q07a's box 1: darkest at its left, lit again within the box (a phone
     photo's shadow: the box's crop takes its paper level from the lit side), read."""
     from scanner.marks import measure_page
@@ -738,7 +738,7 @@ def _page_in_shadow(template, answer_colour: int | None) -> dict:
     target = next(i for i in items if i.id == "q07a")
     for item in items:
         if item is not target:
-            _tick(item.options[1].box_mm, colour=150)(image, px)
+            _tick(item.options[1].box_mm, colour=pen, width=2 if pen > 100 else 3)(image, px)
     if answer_colour is not None:
         _tick(target.options[2].box_mm, colour=answer_colour, width=2 if answer_colour > 100 else 3)(image, px)
     x, y, w, h = target.options[0].box_mm
@@ -762,6 +762,78 @@ def test_a_box_at_a_shadows_edge_alone_in_its_row_is_not_an_answer(template):
     box 3 (0.24 of darkness, evenly) was read 3, ok."""
     r = _page_in_shadow(template, None)["q07a"]
     assert r.status is Status.REVIEW, r
+
+
+def test_a_box_at_a_shadows_edge_alone_on_a_dark_pens_page_is_read_blank(template):
+    """Seed 837820416, s0052 q19b and q19c, a shaded phone photo of a sheet ticked in a
+    dark pen: a blank row whose box 3 lay at a shadow's edge (grey evenly, 0.24 of the pen
+    at its darkest, more grey beside it than inside) went to review as a mark run out of its
+    box, as did 13 more blank rows of the 6 kept seeds. A shadow dims the pen too: a stroke
+    of it in the shadow is darker than the pen, never a third as dark."""
+    r = _page_in_shadow(template, None, pen=30)["q07a"]
+    assert (r.status, r.value, r.reason) == (Status.BLANK, "", Reason.SHADOW), r
+    assert r.confidence >= T.OK_CONFIDENCE
+
+
+def test_a_tick_of_the_dark_pen_at_a_shadows_edge_is_still_read(template):
+    """The shadow rule reads no row blank that holds a stroke of the pen: a tick of it in
+    the shadowed row is the answer."""
+    r = _page_in_shadow(template, 30, pen=30)["q07a"]
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
+
+@pytest.mark.parametrize("extent, pen, status", [(1.38, 0.87, Status.OK), (3.5, 0.87, Status.MULTIPLE),
+                                               (1.38, 0.45, Status.MULTIPLE)])
+def test_a_ticks_end_run_into_the_next_box_blurred_on_a_photo_leaves_the_tick(agree_item, extent, pen, status):
+    """Seed 556142372, s26b5e47271b q18c, a motion-blurred 150-dpi phone photo of a sheet
+    ticked in a dark pen (0.87): a tick in box 5 (0.27 of ink) ran into box 4, whose short
+    piece (1.4 mm, 0.046 of ink, a sixth of the tick) blur lightened to 0.79 of the pen: two
+    marks, multiple (20 such rows of the 6 kept seeds' phone pages). A second tick is a
+    stroke as long as the first (two marks); on a pencil page a faint second tick may be a
+    short light piece as well (review)."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0384, 0.0), BoxMeasure(2, 0.0, 0.0, 0.0407, 0.0),
+             BoxMeasure(3, 0.0014, 0.0, 0.0399, 0.0733, False, 0.0419, 2.12),
+             BoxMeasure(4, 0.0455, 0.0804, 0.1522, 0.6952 * pen / 0.87, False, 0.139, extent),
+             BoxMeasure(5, 0.2717, 0.3776, 0.1391, 0.8287 * pen / 0.87, False, 0.5801, 3.5))
+    r = decide_item(agree_item, ItemMeasure("q18c", boxes), 0.25, False, True, 0.004, pen)
+    assert r.status is status, r
+    assert r.value == ("5" if status is Status.OK else "")
+
+
+@pytest.mark.parametrize("beside, status", [(0.0, Status.BLANK), (3.12, Status.REVIEW)])
+def test_a_shadow_over_a_box_and_part_of_its_neighbour_on_a_dark_pens_page_is_blank(agree_item, beside, status):
+    """Seed 611698323, s37e4c29aff9 q18c, a shaded phone photo of a sheet ticked in a dark
+    pen (0.85): box 3 at a shadow's edge, box 2 beside it greyed in part (0.08 of the pen,
+    grey beside it too): a blank row sent to review as a mark run out of its box (with 19
+    more of the 6 kept seeds, 9 of them a rubbed-out ghost in the shadow's row). A stroke run
+    out of box 2 leaves as pale a tip inside it, but runs on beside it: review."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, False, 0.0055, 0.0, None, 0.0),
+             BoxMeasure(2, 0.0054, 0.0, 0.0509, 0.067, False, 0.0559, 2.62, None, beside),
+             BoxMeasure(3, 0.0867, 0.8929, 0.1344, 0.1232, False, 0.1232, 3.5, None, 7.12),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, False, 0.0435, 0.0, None, 0.0),
+             BoxMeasure(5, 0.0, 0.0, 0.0038, 0.0, False, 0.0435, 0.0, None, 0.0))
+    r = decide_item(agree_item, ItemMeasure("q18c", boxes), 0.2, False, True, 0.004, 0.8508)
+    assert r.status is status, r
+    assert r.reason is (Reason.SHADOW if status is Status.BLANK else Reason.OUTSIDE)
+
+
+@pytest.mark.parametrize("beside, pen, trace, status", [(0.0, 0.86, 0.03, Status.BLANK),
+                                                       (3.12, 0.86, 0.03, Status.REVIEW),
+                                                       (0.0, 0.45, 0.03, Status.REVIEW),
+                                                       (0.0, 0.86, 0.07, Status.REVIEW)])
+def test_grey_beside_an_empty_row_paler_than_any_stroke_of_the_dark_pen_is_blank(agree_item, beside, pen, trace,
+                                                                                   status):
+    """Seed 837820416, s0161 q13a, a phone photo of a sheet ticked in a dark pen: boxes empty,
+    grey beside box 2 (0.041 more than beside the others) with no piece of it darker than
+    BESIDE_INK: sent to review as a mark run out of its box. A dark pen's stroke run out
+    of a box is darker than that, blurred or not (such ticks left pieces 2.9 to 3.5 mm long
+    beside their boxes); on a pencil page a faint tick's end may be that pale, and a faint
+    trace standing out in box 2 may be a tick blurred under the noise: review."""
+    boxes = tuple(BoxMeasure(k, 0.0, 0.0, 0.041 if k == 2 else 0.0, 0.0, False, trace if k == 2 else 0.03, 0.0,
+                             None, beside if k == 2 else 0.0) for k in range(1, 6))
+    r = decide_item(agree_item, ItemMeasure("q13a", boxes), 0.2, False, True, 0.004, pen)
+    assert r.status is status, r
+    assert r.reason is (Reason.SHADOW if status is Status.BLANK else Reason.OUTSIDE)
 
 
 def test_a_tick_beside_a_box_at_a_shadows_edge_is_read(template):
