@@ -62,6 +62,7 @@ class ClusterFlag(str, Enum):
     COMPETING = "competes with another cluster for the same colour, and could be another"
     ORDER = "the clusters' hues are not in the order of the template's colours"
     BETWEEN = "lies between two of the template's colours, and no other cluster shows the light"
+    DARKER = "is darker than white paper in this batch: a pale ream of another colour?"
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,11 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
                 cluster.flag = ClusterFlag.UNKNOWN
         elif unlit and not _clearly_nearest(ab, name, refs):
             cluster.flag = ClusterFlag.BETWEEN
+    if light == SCAN:
+        for cluster in free:
+            if cluster.flag is None and cluster.colour and _darker_than_white(cluster.lab, cluster.colour, clusters,
+                                                                               template):
+                cluster.flag = ClusterFlag.DARKER
     for cluster in free:
         rival = cluster.rival
         if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
@@ -341,6 +347,33 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
            for name in refs.keys() - chromatic):
         return
     cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
+
+
+def _darker_than_white(lab, colour: str, clusters: list[Cluster], template: Template) -> bool:
+    """Whether a scanned paper (Lab `lab`) taken for an achromatic colour (white) is too
+    dark to be that paper in this batch: white has no hue to tell a pale ream of pink or
+    cream from it, but it is the lightest paper, and every scanner of the batch shows it
+    about as much darker than typed as it shows the coloured papers (`exposure`). More
+    than `CALIBRATION_WHITE_DARKER` below that, it is a pale ream of a colour (a pale
+    orange-pink ream 7-8 darker than white, 9 units from white in a*b* and 11 from pink).
+    False when the batch has no scanned coloured cluster to measure the exposure by."""
+    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    refs = _references(template)
+    if np.linalg.norm(refs[colour]) >= CHROMATIC:
+        return False
+    exposure = _exposure(clusters, template)
+    return exposure is not None and lab[0] < lightness[colour] + exposure - T.CALIBRATION_WHITE_DARKER
+
+
+def _exposure(clusters: list[Cluster], template: Template) -> float | None:
+    """How much lighter (darker, when negative) than typed the batch's scanners show its
+    papers: the median over its matched, unflagged scanned clusters of coloured paper of
+    their L* less their colour's. None without such a cluster."""
+    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    refs = _references(template)
+    offsets = [c.lab[0] - lightness[c.colour] for c in clusters
+               if c.light == SCAN and c.colour and not c.flag and np.linalg.norm(refs[c.colour]) >= CHROMATIC]
+    return float(np.median(offsets)) if offsets else None
 
 
 def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:

@@ -678,6 +678,13 @@ CALIBRATION_LIGHTNESS_NEAR = 0.25
 white and blue) of the one it is told to be: a cluster 6 L* from both is neither. Seed
 776488977: 13 blue sheets 6 L* lighter than a dark ream of blue matched to white were
 told white by the margin alone."""
+CALIBRATION_WHITE_DARKER = 4.0
+"""L*: a scanned cluster (or sheet) taken for white paper may be at most this much darker
+than white paper is in the batch: the typed white's L* moved by the batch's exposure (the
+median of its scanned coloured clusters' L* less their colours'). Six kept 200-sheet
+batches: white clusters 0.2-0.7 off that, other reams up to 3 (ream to ream, the
+`paper` case); a pale orange-pink ream, in a*b* nearer white than pink, is 7-8 darker
+(synth `--stock pale_pink`). Guards against a pale ream of a colour taken for white."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""
