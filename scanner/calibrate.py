@@ -276,11 +276,6 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
                 cluster.flag = ClusterFlag.UNKNOWN
         elif unlit and not _clearly_nearest(ab, name, refs):
             cluster.flag = ClusterFlag.BETWEEN
-    if light == SCAN:
-        for cluster in free:
-            if cluster.flag is None and cluster.colour and _darker_than_white(cluster.lab, cluster.colour, clusters,
-                                                                               template):
-                cluster.flag = ClusterFlag.DARKER
     for cluster in free:
         rival = cluster.rival
         if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
@@ -295,6 +290,11 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         for cluster in free:
             if cluster.flag is ClusterFlag.COMPETING and cluster.colour is None:
                 _ream_by_hue(cluster, clusters, template, gain)
+    # Last, once lightness and hue have told every other ream they can (a ream of blue
+    # greyed towards white is another ream of blue by its lightness).
+    for cluster in free:
+        if cluster.flag is None and cluster.colour and _darker_than_white(cluster, clusters, template):
+            cluster.flag = ClusterFlag.DARKER
     return gain
 
 
@@ -349,30 +349,32 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
 
 
-def _darker_than_white(lab, colour: str, clusters: list[Cluster], template: Template) -> bool:
-    """Whether a scanned paper (Lab `lab`) taken for an achromatic colour (white) is too
-    dark to be that paper in this batch: white has no hue to tell a pale ream of pink or
-    cream from it, but it is the lightest paper, and every scanner of the batch shows it
-    about as much darker than typed as it shows the coloured papers (`exposure`). More
-    than `CALIBRATION_WHITE_DARKER` below that, it is a pale ream of a colour (a pale
-    orange-pink ream 7-8 darker than white, 9 units from white in a*b* and 11 from pink).
-    False when the batch has no scanned coloured cluster to measure the exposure by."""
-    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
-    refs = _references(template)
-    if np.linalg.norm(refs[colour]) >= CHROMATIC:
+WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
+
+
+def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Template) -> bool:
+    """Whether a cluster matched to an achromatic colour (white) is too dark to be that
+    paper in this batch: white has no hue to tell a pale ream of pink or cream, or a blue
+    one under a strong warm lamp, from it; but it is the lightest paper, and the batch's
+    scanners (or phones) under one light show it about as much darker than typed as they
+    show the coloured papers (`_exposure`). More than `WHITE_DARKER` below that, it is a
+    coloured ream (a pale orange-pink ream scanned 7-8 darker than white, 9 units from
+    white in a*b* and 11 from pink; blue photographed under a lamp 35% short of blue, 12
+    darker). False without a coloured cluster under its light to measure the exposure by."""
+    if np.linalg.norm(_references(template)[cluster.colour]) >= CHROMATIC:
         return False
-    exposure = _exposure(clusters, template)
-    return exposure is not None and lab[0] < lightness[colour] + exposure - T.CALIBRATION_WHITE_DARKER
+    exposure = _exposure([c for c in clusters if c.light == cluster.light], template)
+    typed = lab_of(template.colour(cluster.colour).rgb)[0]
+    return exposure is not None and cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
 
 
 def _exposure(clusters: list[Cluster], template: Template) -> float | None:
-    """How much lighter (darker, when negative) than typed the batch's scanners show its
-    papers: the median over its matched, unflagged scanned clusters of coloured paper of
-    their L* less their colour's. None without such a cluster."""
-    lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    """How much lighter (darker, when negative) than typed the clusters' light shows their
+    papers: the median over the matched, unflagged clusters of coloured paper of their L*
+    less their colour's. None without such a cluster."""
     refs = _references(template)
-    offsets = [c.lab[0] - lightness[c.colour] for c in clusters
-               if c.light == SCAN and c.colour and not c.flag and np.linalg.norm(refs[c.colour]) >= CHROMATIC]
+    offsets = [c.lab[0] - lab_of(template.colour(c.colour).rgb)[0] for c in clusters
+               if c.colour and not c.flag and np.linalg.norm(refs[c.colour]) >= CHROMATIC]
     return float(np.median(offsets)) if offsets else None
 
 

@@ -685,6 +685,11 @@ median of its scanned coloured clusters' L* less their colours'). Six kept 200-s
 batches: white clusters 0.2-0.7 off that, other reams up to 3 (ream to ream, the
 `paper` case); a pale orange-pink ream, in a*b* nearer white than pink, is 7-8 darker
 (synth `--stock pale_pink`). Guards against a pale ream of a colour taken for white."""
+CALIBRATION_PHOTO_WHITE_DARKER = 6.0
+"""The same for phone photos, whose exposure varies more: six kept batches' white photo
+clusters lie ~2 darker than their coloured ones' exposure shows (a warm light takes
+more from white's blue); blue photographed under a lamp 35% short of blue and taken
+for white was 12 darker (synth `--stock warm_photo`, seed 17)."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""
