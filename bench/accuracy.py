@@ -10,8 +10,10 @@ the date to quote beside them: one draw is luck, several are a measurement. The 
 figures end with a reliability table: how often items claimed at each confidence are
 wrong, to quote as "items with confidence >= c are wrong at most x%". `--seed`
 (repeatable) replays given seeds instead. `--synth` sets any generator option
-(`SynthOptions` field, or `rates.FIELD`), e.g. `--synth photo_share=0.1`. Figures are
-printed, never asserted.
+(`SynthOptions` field, or `rates.FIELD`), e.g. `--synth photo_share=0.1`; `--synth
+stock=all` adds the paper stocks and lights off the usual path (`scanner.synth.stock`:
+not in `EVERY_EFFECT`, since two of them, one programme only and no white paper, change
+what the batch is made of, not how it is scanned). Figures are printed, never asserted.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ class ClusterFlag(str, Enum):
     COMPETING = "competes with another cluster for the same colour, and could be another"
     ORDER = "the clusters' hues are not in the order of the template's colours"
     BETWEEN = "lies between two of the template's colours, and no other cluster shows the light"
+    DARKER = "is darker than white paper in this batch: a pale ream of another colour?"
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,11 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         for cluster in free:
             if cluster.flag is ClusterFlag.COMPETING and cluster.colour is None:
                 _ream_by_hue(cluster, clusters, template, gain)
+    # Last, once lightness and hue have told every other ream they can (a ream of blue
+    # greyed towards white is another ream of blue by its lightness).
+    for cluster in free:
+        if cluster.flag is None and cluster.colour and _darker_than_white(cluster, clusters, template):
+            cluster.flag = ClusterFlag.DARKER
     return gain
 
 
@@ -341,6 +347,40 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
            for name in refs.keys() - chromatic):
         return
     cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
+
+
+WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
+
+
+def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Template) -> bool:
+    """Whether a cluster matched to an achromatic colour (white) is too dark to be that
+    paper in this batch: white has no hue to tell a pale ream of pink or cream, or a blue
+    one under a strong warm lamp, from it; but it is the lightest paper, and the batch's
+    scanners (or phones) under one light show it about as much darker than typed as they
+    show the coloured papers (`_exposure`). More than `WHITE_DARKER` below that, it is a
+    coloured ream (a pale orange-pink ream scanned 7-8 darker than white, 9 units from
+    white in a*b* and 11 from pink; blue photographed under a lamp 35% short of blue, 12
+    darker). A phone photo's cluster with no coloured cluster under its light to measure
+    the exposure by is not checked; a scan's is against `CALIBRATION_SCAN_EXPOSURE`."""
+    if np.linalg.norm(_references(template)[cluster.colour]) >= CHROMATIC:
+        return False
+    exposure = _exposure([c for c in clusters if c.light == cluster.light], template)
+    if exposure is None and cluster.light == SCAN:
+        # Nothing coloured to measure it by (every page washed out by a white balance):
+        # scanners' exposure as seen on six kept batches.
+        exposure = T.CALIBRATION_SCAN_EXPOSURE
+    typed = lab_of(template.colour(cluster.colour).rgb)[0]
+    return exposure is not None and cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
+
+
+def _exposure(clusters: list[Cluster], template: Template) -> float | None:
+    """How much lighter (darker, when negative) than typed the clusters' light shows their
+    papers: the median over the matched, unflagged clusters of coloured paper of their L*
+    less their colour's. None without such a cluster."""
+    refs = _references(template)
+    offsets = [c.lab[0] - lab_of(template.colour(c.colour).rgb)[0] for c in clusters
+               if c.colour and not c.flag and np.linalg.norm(refs[c.colour]) >= CHROMATIC]
+    return float(np.median(offsets)) if offsets else None
 
 
 def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:

@@ -165,6 +165,9 @@ def synth(
     effects: Annotated[Optional[str], typer.Option(
         help="Hard cases to add, comma-separated: erased, neighbour, dust, show_through, paper, fit_to_page, "
              "photocopy, crease, staple, motion_blur, shadow, marker_cut (or all).")] = None,
+    stock: Annotated[Optional[str], typer.Option(
+        help="Paper stocks and lights off the usual path, comma-separated: pale_pink, cream, no_white, between, "
+             "cast, auto_white, one_programme, warm_photo (or all).")] = None,
 ) -> None:
     """Generate realistic scanned batches of filled-in questionnaires, with ground truth.
 
@@ -172,15 +175,19 @@ def synth(
     `truth/`: the expected responses.csv and pages.csv, and marks.csv with how each
     mark was made.
     """
-    from scanner.synth import SynthOptions, generate, parse_hard
+    from scanner.synth import SynthOptions, generate, parse_hard, parse_stock
 
     t = run(load_template, run(find_template, template))
     try:
         chosen = parse_hard("all" if hard else effects or "")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--effects") from None
+    try:
+        stocks = tuple(s.value for s in parse_stock(stock or ""))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stock") from None
     options = SynthOptions(per_file=per_file, greyscale_share=greyscale_share, dpis=tuple(dpi or (150, 200, 300)),
-                           jobs=max(1, jobs), hard=chosen)
+                           jobs=max(1, jobs), hard=chosen, stock=stocks)
     result = run(generate, t, output, count=count, seed=seed, options=options)
     typer.echo(f"wrote {result.questionnaires} questionnaires on {result.pages} pages in "
                f"{len(result.files)} files to {output}", err=True)

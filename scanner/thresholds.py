@@ -747,6 +747,24 @@ CALIBRATION_LIGHTNESS_NEAR = 0.25
 white and blue) of the one it is told to be: a cluster 6 L* from both is neither. Seed
 776488977: 13 blue sheets 6 L* lighter than a dark ream of blue matched to white were
 told white by the margin alone."""
+CALIBRATION_WHITE_DARKER = 4.0
+"""L*: a scanned cluster (or sheet) taken for white paper may be at most this much darker
+than white paper is in the batch: the typed white's L* moved by the batch's exposure (the
+median of its scanned coloured clusters' L* less their colours'). Six kept 200-sheet
+batches: white clusters 0.2-0.7 off that, other reams up to 3 (ream to ream, the
+`paper` case); a pale orange-pink ream, in a*b* nearer white than pink, is 7-8 darker
+(synth `--stock pale_pink`). Guards against a pale ream of a colour taken for white."""
+CALIBRATION_SCAN_EXPOSURE = -5.0
+"""L*: how much darker than typed a scanner shows paper when the batch has no coloured
+cluster to tell it (six kept batches: -3 to -6, white -4.6 to -5.8). With the 4 above,
+white paper must then scan at L* 91 or more; a batch of coloured pages all washed out
+by a strong cast and white balance (synth `--stock cast,auto_white`, seed 11) scanned
+its whitened green and yellow at 77-79."""
+CALIBRATION_PHOTO_WHITE_DARKER = 6.0
+"""The same for phone photos, whose exposure varies more: six kept batches' white photo
+clusters lie ~2 darker than their coloured ones' exposure shows (a warm light takes
+more from white's blue); blue photographed under a lamp 35% short of blue and taken
+for white was 12 darker (synth `--stock warm_photo`, seed 17)."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

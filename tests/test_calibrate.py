@@ -560,3 +560,45 @@ def test_a_sheet_whose_photos_lie_nearest_its_colour_is_settled_by_its_scans(tem
     assert [calibration.page_outcome(p)[0] for p in sheet] == ["blue"] * SCANNED + [None] * (PAGES - SCANNED)
     result = calibrated(papers + sheet, template, calibration)[sheet[0].sheet_id]
     assert (result.status, result.evidence["colour"]) == (Status.OK, "blue"), result.evidence
+
+
+# --- paper stocks off the generator's usual path (synth --stock) ------------------------
+
+PALE_PINK_BATCH = [("pink", (83.2, 12.5, 1.0), 5), ("blue", (79.9, 2.8, -18.0), 6), ("green", (86.8, -25.6, 20.8), 5),
+                   ("yellow", (91.5, -9.1, 39.6), 3)]
+"""The scanned reams of a generated batch (`synth --stock pale_pink`, seed 11, page 1 of
+30 questionnaires): the batch's scanners show its coloured papers about 3 L* darker than typed."""
+
+
+@pytest.mark.parametrize("seed", [27, 28])
+def test_a_pale_ream_darker_than_white_paper_is_never_taken_for_white(template, seed):
+    # Twelve sheets on a pale orange-pink ream (typed 255, 238, 228), scanned at L* 89 and
+    # a*b* (3, 6): nearer white than pink in hue, and matched to white, ok, under a light
+    # fitted to it. White paper in this batch would be ~97, 8 lighter: a person decides.
+    rng = np.random.default_rng(seed)
+    papers, truth = [], {}
+    for name, lab, sheets in PALE_PINK_BATCH + [("pale", (88.9, 3.3, 6.2), 12)]:
+        p, t = ream(name, np.array(lab), sheets, rng)
+        papers += p
+        truth |= t
+    calibration = calibrate(papers, template)
+    results = calibrated(papers, template, calibration)
+    for sheet_id, result in results.items():
+        if truth[sheet_id] == "pale":
+            assert result.status is Status.REVIEW and "darker than white paper" in result.evidence["colour_reason"]
+        else:
+            assert (result.status, result.evidence["colour"]) == (Status.OK, truth[sheet_id])
+    (pale,) = [c for c in calibration.clusters if {truth[p.sheet_id] for p in c.pages} == {"pale"}]
+    assert pale.flag is ClusterFlag.DARKER
+
+
+def test_white_paper_as_light_as_the_batch_shows_white_stays_white(template):
+    # The same batch with a white ream, 3 L* darker than typed like the coloured ones.
+    rng = np.random.default_rng(29)
+    papers, truth = [], {}
+    for name, lab, sheets in PALE_PINK_BATCH + [("white", (96.8, 0.4, 1.5), 4)]:
+        p, t = ream(name, np.array(lab), sheets, rng)
+        papers += p
+        truth |= t
+    results = calibrated(papers, template, calibrate(papers, template))
+    assert all((r.status, r.evidence["colour"]) == (Status.OK, truth[s]) for s, r in results.items())

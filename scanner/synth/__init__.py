@@ -11,7 +11,8 @@ and writing, `paper` the blank form, the sheet on the glass and the scanner's ef
 `letter` the cover letter, `page` one filled-in page, `pdf` the batch file, `batch`
 runs it all and writes the truth. `rates` holds every probability and magnitude.
 `hard` adds the hard cases (erased ticks, dust, creases, photocopies, phone-photo
-shadows...), off unless asked for.
+shadows...), `stock` paper stocks and lights off the usual path (a pale ream, a strong
+cast, a warm lamp...), both off unless asked for.
 """
 
 from scanner.synth.batch import SynthOptions, SynthResult, generate
@@ -21,6 +22,8 @@ from scanner.synth.page import Desk, fill_page
 from scanner.synth.paper import PageScan
 from scanner.synth.rates import Rates
 from scanner.synth.respondents import BoxMark, CommentAnswer, Effect, ItemAnswer, Status
+from scanner.synth.stock import ALL_STOCK, Stock, StockRates, parse_stock
 
 __all__ = ["SynthOptions", "SynthResult", "generate", "fill_page", "Desk", "PageScan", "Rates", "Ink", "Shape",
-           "ALL_HARD", "Hard", "parse_hard", "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]
+           "ALL_HARD", "Hard", "parse_hard",
+           "ALL_STOCK", "Stock", "StockRates", "parse_stock", "Hand", "Effect", "Status", "ItemAnswer", "BoxMark", "CommentAnswer"]

@@ -28,7 +28,8 @@ The truth, in `out_dir/truth/`:
 
 With hard cases (`SynthOptions.hard`), pages.csv and marks.csv gain the columns of
 `HARD_PAGE_COLUMNS` and `HARD_MARK_COLUMNS`, and `h_mm_to_px` includes where the form
-was printed on the sheet. Without them, not a byte changes.
+was printed on the sheet. With stock cases (`SynthOptions.stock`), pages.csv gains
+`stock`. Without them, not a byte changes.
 """
 
 from __future__ import annotations
@@ -57,13 +58,17 @@ from scanner.synth.page import Desk
 from scanner.synth.pdf import JpegPdfWriter
 from scanner.synth.rates import HardRates, Rates
 from scanner.synth.respondents import Effect, Sheet, Status, draw_sheet, draw_skews, load_phrases
+from scanner.synth.stock import (BatchStock, FileStock, StockRates, draw_batch_stock, draw_file_stock, page_names,
+                                 parse_stock, white_balanced)
 from scanner.template import Colour, Template
 
 log = logging.getLogger(__name__)
 
 # Random streams: the second key of every seed. The hard cases draw from streams of
 # their own, so that a batch without them is the same as before they existed.
-SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS, HARD_SHEETS, HARD_PAPER, HARD_PAGES = range(1, 10)
+SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS, HARD_SHEETS, HARD_PAPER, HARD_PAGES, STOCK = range(1, 11)
+STOCK_BATCH, STOCK_FILE_COLOURS, STOCK_SHEETS, STOCK_FILES, STOCK_PAGES = range(5)
+"""The stock cases' streams: the third key of a `STOCK` seed."""
 
 PAGE_COLUMNS = ["source", "page", "status", "sheet_id", "reason", "form_page", "serial", "colour", "dpi",
                 "greyscale", "rotation_deg", "shift_x_mm", "shift_y_mm", "scale", "upside_down", "photo",
@@ -80,6 +85,8 @@ reference colour, and where the form was printed on the sheet (in `h_mm_to_px` t
 HARD_MARK_COLUMNS = ["erased", "hard"]
 """marks.csv with hard cases: the code rubbed out, and every hard effect on the item
 (its mark's and its page's)."""
+STOCK_PAGE_COLUMNS = ["stock"]
+"""pages.csv with stock cases: the cases touching the page (`stock.page_names`)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,10 @@ class SynthOptions:
     """Hard cases to add (`hard.Hard` names, or `hard.ALL_HARD`); none by default."""
     hard_rates: HardRates = field(default_factory=HardRates)
     """How often and how strongly the hard cases happen."""
+    stock: tuple[str, ...] = ()
+    """Paper stock and light cases to add (`stock.Stock` names, or `stock.ALL_STOCK`); none by default."""
+    stock_rates: StockRates = field(default_factory=StockRates)
+    """How often and how strongly the stock cases happen."""
     printed: str | None = None
     """The form's own PDF to print, for a form `render` did not make (a word processor's);
     the template gives its true geometry (`scanner.draft.truth_template`). None: the
@@ -167,9 +178,16 @@ def _draw_colour(template: Template, rates: Rates, rng: np.random.Generator) -> 
     return programmes[int(rng.integers(len(programmes)))]
 
 
+def batch_stock(template: Template, seed: int, options: SynthOptions) -> BatchStock:
+    """The batch's stock choices (its one programme, its ream between two colours)."""
+    return draw_batch_stock(template, parse_stock(options.stock), _agency(template, options.rates),
+                            _rng(seed, STOCK, STOCK_BATCH))
+
+
 def plan_files(template: Template, count: int, seed: int, options: SynthOptions) -> list[FilePlan]:
     """Split `count` questionnaires into batch files and set each file's scanner."""
     rng = _rng(seed, FILES)
+    stock = batch_stock(template, seed, options)
     per_file = max(1, options.per_file)
     n = max(1, math.ceil(count / per_file))
     grey = _quota(n, options.greyscale_share, rng)
@@ -183,6 +201,8 @@ def plan_files(template: Template, count: int, seed: int, options: SynthOptions)
         colour = None
         if rng.random() < options.rates.sorted_file:
             chosen = _draw_colour(template, options.rates, rng)
+            chosen = stock.colour(template, chosen, _agency(template, options.rates),
+                                  _rng(seed, STOCK, STOCK_FILE_COLOURS, f))
             colour = chosen.name if chosen else None
         letter_at = None
         if f in letters:
@@ -203,6 +223,7 @@ def plan_sheets(template: Template, files: list[FilePlan], seed: int, options: S
     width = max(4, len(str(total)))
     plain = _agency(template, rates) or (template.colours[0] if template.colours else None)
     hard = parse_hard(options.hard)
+    stock = batch_stock(template, seed, options)
     sheets = []
     for plan in files:
         for index in plan.sheets:
@@ -212,7 +233,8 @@ def plan_sheets(template: Template, files: list[FilePlan], seed: int, options: S
             elif plan.colour is not None:
                 colour = template.colour(plan.colour)
             else:
-                colour = _draw_colour(template, rates, rng)
+                colour = stock.colour(template, _draw_colour(template, rates, rng), _agency(template, rates),
+                                      _rng(seed, STOCK, STOCK_SHEETS, index))
             sheet = draw_sheet(template, index, colour, skews, phrases, fonts, rates, rng, options.effects, width)
             sheets.append(harden_sheet(sheet, template, hard, options.hard_rates, _rng(seed, HARD_SHEETS, index)))
     return sheets
@@ -223,12 +245,14 @@ def _bgr(rgb) -> tuple[int, int, int]:
     return b, g, r
 
 
-def _paper(template: Template, sheet: Sheet, ream: dict[str, np.ndarray], seed: int, options: SynthOptions
-           ) -> tuple[tuple[int, int, int], float]:
-    """The sheet's paper colour (the template's, this file's ream, this sheet) and, with
-    the `paper` hard case, the DeltaE of the other ream's stock from the reference."""
+def _paper(template: Template, sheet: Sheet, ream: dict[str, np.ndarray], seed: int, options: SynthOptions,
+           stock: FileStock = FileStock()) -> tuple[tuple[int, int, int], float]:
+    """The sheet's paper colour (the template's or this file's odd ream's, this file's
+    ream, this sheet) and, with the `paper` hard case, the DeltaE of the other ream's
+    stock from the reference."""
     colour = template.colour(sheet.colour)
-    rgb = np.array(colour.rgb if colour else (255, 255, 255), dtype=int)
+    odd = stock.papers.get(sheet.colour)
+    rgb = np.array(odd[0] if odd else colour.rgb if colour else (255, 255, 255), dtype=int)
     delta_e = 0.0
     if Hard.PAPER in parse_hard(options.hard):
         rng = _rng(seed, HARD_PAPER, sheet.index)
@@ -308,7 +332,10 @@ class _FileDrawer:
             template, plan, sheets, seed, options, desk)
         rates = options.rates
         rng = _rng(seed, SCANNERS, plan.index)
-        self.look = draw_scanner(rng, rates, plan.dpi, plan.greyscale, options.effects)
+        self.batch_stock = batch_stock(template, seed, options)
+        self.stock = (draw_file_stock(template, self.batch_stock, options.stock_rates,
+                                      _rng(seed, STOCK, STOCK_FILES, plan.index)) if options.stock else FileStock())
+        self.look = self.stock.look(draw_scanner(rng, rates, plan.dpi, plan.greyscale, options.effects))
         self.scanner = Scanner(self.look, rng)
         # Each programme's paper comes from one ream per file: its own tint.
         self.ream = {c.name: rng.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
@@ -324,7 +351,7 @@ class _FileDrawer:
         if kind == "form" and self.options.hard:
             hard = draw_page_hard(parse_hard(self.options.hard), self.options.hard_rates, hard_rng)
         photo = effects and rng.random() < self.options.photo_share
-        photo = photo or (effects and hard.photo)
+        photo = photo or (effects and hard.photo) or (effects and kind == "form" and self.stock.warm is not None)
         upside = effects and rng.random() < self.options.upside_down_share
         scan = draw_page_scan(rng, self.options.rates, self.plan.dpi, photo=photo, upside_down=upside,
                               effects=effects)
@@ -351,7 +378,7 @@ class _FileDrawer:
                "serial": "" if serial is None else serial, "colour": sheet.colour,
                "markers_cut": _markers_cut(template, h_mm, self.size),
                "h_mm_to_px": " ".join(f"{v:.6g}" for v in (h_mm / h_mm[2, 2]).ravel()), **_scan_row(scan)}
-        paper, delta_e = _paper(template, sheet, self.ream, self.seed, options)
+        paper, delta_e = _paper(template, sheet, self.ream, self.seed, options, self.stock)
         self._paint(image, sheet_mm, hard, hard_rng)
         if options.hard:
             effects = [*hard.effects, *([Hard.PAPER] if delta_e else [])]
@@ -394,6 +421,16 @@ class _FileDrawer:
                "colour": self.sheets[index].colour if index is not None else ""}
         return _Drawn(image, quad, scan, front.paper, None, row)
 
+    def stock_page(self, drawn: _Drawn, kind: str, rng: np.random.Generator) -> None:
+        """A form page's automatic white balance and its stock cases in pages.csv."""
+        if kind != "form" or not self.options.stock:
+            return
+        share = float(rng.uniform(*self.options.stock_rates.auto_white_share))
+        if self.stock.auto_white and self.options.effects:
+            drawn.paper = white_balanced(drawn.paper, self.look, drawn.scan.photo, share)
+        drawn.row["stock"] = page_names(self.batch_stock, self.stock, drawn.row["colour"], drawn.scan.photo,
+                                        self.stock.auto_white)
+
 
 def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], seed: int, options: SynthOptions,
                 out_dir: Path, desk: Desk) -> list[dict]:
@@ -405,6 +442,7 @@ def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], se
         for number, (kind, index, form_page) in enumerate(_sequence(plan, template), start=1):
             rng = _rng(seed, PAGES, plan.index, number)
             drawn = drawer.page(kind, index, form_page, rng, _rng(seed, HARD_PAGES, plan.index, number))
+            drawer.stock_page(drawn, kind, _rng(seed, STOCK, STOCK_PAGES, plan.index, number))
             jpeg = drawer.scanner.finish(drawn.image, drawn.scan, rng, drawn.paper, drawn.quad, drawn.surround,
                                          options.effects, drawn.camera)
             pdf.add_page(jpeg, w, h, plan.dpi, plan.greyscale)
@@ -494,18 +532,20 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     them) and `out_dir/truth/`: responses.csv and pages.csv as the reader should write
     them, marks.csv with how every mark and comment was made, manifest.json.
 
-    `options.hard` adds hard cases (`scanner.synth.hard`); without them the batch is
-    exactly what the seed gave before they existed.
+    `options.hard` adds hard cases (`scanner.synth.hard`), `options.stock` paper stock
+    and light cases (`scanner.synth.stock`); without them the batch is exactly what the
+    seed gave before they existed.
 
     Raises:
-        ValueError: `count` is below 1, `options.dpis` is empty or `options.hard` names
-            an unknown effect.
+        ValueError: `count` is below 1, `options.dpis` is empty or `options.hard` or
+            `options.stock` names an unknown effect.
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
     if not options.dpis:
         raise ValueError("options.dpis is empty: give at least one scan resolution")
-    options = replace(options, hard=tuple(h.value for h in parse_hard(options.hard)))
+    options = replace(options, hard=tuple(h.value for h in parse_hard(options.hard)),
+                      stock=tuple(s.value for s in parse_stock(options.stock)))
     started = time.perf_counter()
     out_dir = Path(out_dir)
     truth = out_dir / "truth"
@@ -534,7 +574,8 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     # The hard cases' columns only when asked for: default batches stay byte for byte as they were.
     hard = bool(options.hard)
     page_hard = {(r["sheet_id"], r["form_page"]): r["hard"] for r in rows if r["status"] == "used"} if hard else None
-    _write_csv(truth / "pages.csv", PAGE_COLUMNS + (HARD_PAGE_COLUMNS if hard else []), rows)
+    _write_csv(truth / "pages.csv", PAGE_COLUMNS + (HARD_PAGE_COLUMNS if hard else [])
+               + (STOCK_PAGE_COLUMNS if options.stock else []), rows)
     _write_csv(truth / "marks.csv", MARK_COLUMNS + (HARD_MARK_COLUMNS if hard else []),
                mark_rows(sheets, greyscale, page_hard))
     elapsed = time.perf_counter() - started
@@ -555,6 +596,7 @@ def _write_manifest(path: Path, template: Template, seed: int, options: SynthOpt
         # jobs change nothing drawn; the hard cases are named only when asked for.
         "options": {k: v for k, v in asdict(options).items()
                     if k != "jobs" and (options.hard or k not in ("hard", "hard_rates"))
+                    and (options.stock or k not in ("stock", "stock_rates"))
                     and (options.printed or k != "printed")},
         "template": {"form": template.form, "version": template.version},
         "counts": {"questionnaires": questionnaires, "files": len(files), "pages": len(rows), **by_status},

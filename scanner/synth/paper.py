@@ -147,6 +147,8 @@ class ScannerLook:
     backing: tuple[int, int, int]
     """Colour of the feeder's backing, seen where the skewed page leaves the glass bare."""
     noise_sd: float
+    photo_light: tuple[float, float, float] = (0.9, 0.97, 1.0)
+    """Gain per channel (B, G, R) of the light a phone photo is taken under: indoor light is warm."""
 
 
 def draw_scanner(rng: np.random.Generator, rates: Rates, dpi: int, greyscale: bool,
@@ -281,7 +283,7 @@ class Scanner:
 
     def _gain(self, light: np.ndarray, paper_bgr, photo: bool, shape: tuple[int, ...]) -> np.ndarray:
         """Light x colour cast x paper colour, per channel, scaled up from the coarse grid."""
-        cast = np.array(self.look.cast) * (np.array([0.9, 0.97, 1.0]) if photo else 1.0)  # indoor light is warm
+        cast = np.array(self.look.cast) * (np.array(self.look.photo_light) if photo else 1.0)
         gain = light[:, :, None] * cast * np.array(paper_bgr, np.float64)
         if self.look.greyscale:
             gain = gain @ np.array([0.114, 0.587, 0.299])
