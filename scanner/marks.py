@@ -122,11 +122,31 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
              & (transform.perspective() <= T.SHARPNESS_MAX_PERSPECTIVE))
     sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
                  if light[k] else None for k in range(len(codes))]
+    widths = [stroke_width(interior[k], float(peaks[k]), s) if extents[k] > T.DOT_EXTENT_MM else None
+              for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
                        bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
-                       round(float(beside), 2))
-            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides)]
+                       round(float(beside), 2), width)
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, width
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, widths)]
+
+
+def stroke_width(interior: np.ndarray, peak: float, px_per_mm: float) -> float | None:
+    """How wide a box's ink is at its darkest, in mm: its pixels at least half as dark as
+    `peak` (as `_extents` takes them), over half their outline, the width of a line however
+    it runs. `interior`: the box's interior darkness, noise removed, at `px_per_mm`.
+
+    A pen or a pencil draws a stroke as wide as its tip, 0.25 mm and more; a hair is 0.05
+    to 0.1 mm, widened to a pixel or two by the scan and the resampling. A pencil's grain
+    leaves pinholes in its stroke that would lengthen the outline: closed first, which
+    does not widen a line. None when the box holds no ink."""
+    inked = (interior >= 0.5 * peak) & (peak > 0)
+    if not inked.any():
+        return None
+    inked = cv2.morphologyEx(inked.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    outlines, _ = cv2.findContours(inked, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    half_outline = sum(cv2.arcLength(c, True) for c in outlines) / 2
+    return round(float(np.count_nonzero(inked)) / max(half_outline, 1.0) / px_per_mm, 3)
 
 
 def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
@@ -506,6 +526,17 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
             or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
+def hair(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s ink may be a hair lying across it rather than a stroke of the pen: a
+    line (longer than a dot) under PEN_WIDTH_MIN_MM wide at its darkest (`stroke_width`),
+    no lighter than a stroke of the respondent's pen (ERASED_PEAK_RELATIVE of it): a pen or
+    a pencil draws as wide as its tip, a hair is a tenth of a millimetre and as dark as the
+    pen. A faint pencil line measures as thin where its grain breaks it, and is lighter.
+    False when either is unknown."""
+    return (box.width is not None and box.width < T.PEN_WIDTH_MIN_MM and box.peak is not None
+            and bool(pen_peak) and not _ghost(box, pen_peak))
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -737,6 +768,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             if dust_dot(top, peak_level, overshoots):
                 # As likely a grain of dust softened by blur as a small dot of the pen.
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
+            if hair(top, peak_level):
+                # Ink enough, and dark, but a line thinner than any pen draws: a hair across
+                # the box as likely as a tick run out of it (fresh seed 12430022, s0041 role).
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.HAIR)
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):

@@ -38,6 +38,7 @@ class Reason(str, Enum):
     GREYED = "boxes greyed, none as dark as the respondent's pen: a shadow, or a correction?"
     RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
     SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
+    HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
     DUST = "a small dot lighter than the respondent's pen: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
@@ -87,6 +88,12 @@ class BoxMeasure:
     """How far the largest piece of ink beside the box spreads, in mm (in the ring where
     `outside` is looked for, widened to BESIDE_FAR_MM): a stroke run out of the box crosses
     it, a dust grain is a speck. None in readings stored before it was measured."""
+    width: float | None = None
+    """How wide the box's ink is at its darkest, in mm (its pixels at least half as dark as
+    its `peak`, over half their outline): a pen's or a pencil's stroke 0.25 mm and more, a
+    hair lying across the box under 0.2. Measured on boxes whose ink spreads further than a
+    dot (`extent` over DOT_EXTENT_MM); None on others, and in readings stored before it was
+    measured."""
 
 
 @dataclass(frozen=True)

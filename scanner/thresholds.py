@@ -297,6 +297,21 @@ above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots 
 measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
 answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
 small light dots), and one faint pencil tick of a feeder page."""
+PEN_WIDTH_MIN_MM = 0.2
+"""A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
+at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the
+respondent's pen or more, is no stroke of a pen: it goes to review as a possible hair
+(`marks.hair`, `Reason.HAIR`), never the answer. Pens draw 0.35 to 0.6 mm, pencils 0.3
+to 0.45 (a faint one 0.24 and up); a hair is 0.05 to 0.1 mm. Guards against: a hair read
+as the answer (fresh seed 12430022, s0041 role, a 300-dpi feeder scan of a pencil sheet:
+a hair across a blank row's box 3, 0.031 of ink, 1.2 times as dark as the pencil, read 3,
+ok: 0.159 mm wide). Hairs drawn as the generator draws them measured 0.13 to 0.18 mm at
+300 dpi, 0.15 to 0.21 at 200, 0.24 to 0.29 at 150 dpi (a pixel is 0.17 mm there: no
+measure of width tells them from a pencil line, and a hair lighter than the pencil is
+read as one); lone marks read ok of the 6 kept and 3 fresh seeds' thinnest (113 looked
+at, the thinnest by their ink per mm): a pencil tick run out of its box, leaving a sliver
+in it, 0.259 mm at 200 dpi, the others 0.28 and up; faint pencil ticks 0.21 and up at
+300 dpi, 0.2 to 0.34 of the pen at their darkest, left out by their lightness."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
