@@ -526,6 +526,18 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
             or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
+def dot_beside_ghost(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None,
+                     empty_t: float) -> bool:
+    """Whether `box` is a dot (DOT_EXTENT_MM or less) with no more ink than a dust grain
+    (under DUST_DOT_INK) in a row where another box holds a rubbed-out tick's ghost
+    (`_rubbed_out`, above the page's empty level `empty_t`): the respondent took an answer
+    back there, and a dust grain as dark as their pen measures as such a dot. False when
+    the peaks are unknown."""
+    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM or box.score >= T.DUST_DOT_INK:
+        return False
+    return any(b is not box and b.score >= empty_t and _rubbed_out(b, pen_peak) for b in boxes)
+
+
 def hair(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box`'s ink may be a hair lying across it rather than a stroke of the pen: a
     line (longer than a dot) under PEN_WIDTH_MIN_MM wide at its darkest (`stroke_width`),
@@ -768,6 +780,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             if dust_dot(top, peak_level, overshoots):
                 # As likely a grain of dust softened by blur as a small dot of the pen.
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
+            if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
+                # The row's answer was rubbed out; a dot with no more ink than a dust grain
+                # beside it is as likely dust as the new answer (fresh seed 85083970, s0017 q12a).
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.AMBIGUOUS)
             if hair(top, peak_level):
                 # Ink enough, and dark, but a line thinner than any pen draws: a hair across
                 # the box as likely as a tick run out of it (fresh seed 12430022, s0041 role).

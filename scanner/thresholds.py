@@ -296,7 +296,12 @@ s0022 q17c, a motion-blurred 150-dpi phone photo: a grain of 0.036 ink, 0.71 of 
 above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots of the pen
 measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
 answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
-small light dots), and one faint pencil tick of a feeder page."""
+small light dots), and one faint pencil tick of a feeder page. Nor is such a dot, however
+dark, read beside a rubbed-out tick's ghost (`marks.dot_beside_ghost`, `Reason.AMBIGUOUS`):
+the respondent took the row's answer back, and a dust grain as dark as their pen measures
+as their dot. Guards against: dust read as the answer (fresh seed 85083970, s0017 q12a, a
+200-dpi phone photo: a grain of 0.033 ink, 0.97 of the pen, 1 mm, beside a ghost of 0.17 of
+it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095)."""
 PEN_WIDTH_MIN_MM = 0.2
 """A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
 at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the

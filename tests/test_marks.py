@@ -1298,3 +1298,26 @@ def test_a_pencil_tick_run_out_of_its_box_leaving_a_sliver_in_it_is_still_read(a
                         width=0.259))
     r = decide_item(agree_item, ItemMeasure("q07a", boxes), 0.0793, False, True, 0.004, 0.451, px_per_mm=7.814)
     assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+def _dot_beside_ghost_row(dot_score: float) -> ItemMeasure:
+    """Fresh seed 85083970, s0017 q12a (a 200-dpi phone photo, black pen 0.86): a tick rubbed
+    out of box 3 (a ghost 0.17 of the pen at its darkest), a dust grain in box 4 as dark
+    as the pen, 1 mm across, holding `dot_score` of ink (it held 0.0333)."""
+    return ItemMeasure("q12a", (
+        BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0104, extent=0.0, beside=0.0),
+        BoxMeasure(2, 0.0, 0.0, 0.0, 0.0, trace=0.0104, extent=0.0, beside=0.0),
+        BoxMeasure(3, 0.0315, 0.2832, 0.0, 0.1474, trace=0.1211, extent=3.5, beside=0.0),
+        BoxMeasure(4, dot_score, 0.0651, 0.0, 0.8316, trace=0.0211, extent=1.0, beside=0.0),
+        BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0106, extent=0.0, beside=0.0)))
+
+
+def test_a_dust_grain_beside_a_rubbed_out_tick_goes_to_review_not_read_as_a_dot(agree_item):
+    """The row's answer was rubbed out (truth: blank), and the dust grain beside the ghost
+    was read 4, ok, as a dot of the pen: as dark, as small. A dot with a dust grain's ink
+    (under DUST_DOT_INK) beside a ghost goes to review; the respondent's own dots on that
+    page held 0.072 to 0.095, and such a dot beside the ghost is still the answer."""
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0333), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.AMBIGUOUS, "4"), r
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    assert (r.status, r.value) == (Status.OK, "4"), r
