@@ -313,10 +313,16 @@ a hair across a blank row's box 3, 0.031 of ink, 1.2 times as dark as the pencil
 ok: 0.159 mm wide). Hairs drawn as the generator draws them measured 0.13 to 0.18 mm at
 300 dpi, 0.15 to 0.21 at 200, 0.24 to 0.29 at 150 dpi (a pixel is 0.17 mm there: no
 measure of width tells them from a pencil line, and a hair lighter than the pencil is
-read as one); lone marks read ok of the 6 kept and 3 fresh seeds' thinnest (113 looked
-at, the thinnest by their ink per mm): a pencil tick run out of its box, leaving a sliver
-in it, 0.259 mm at 200 dpi, the others 0.28 and up; faint pencil ticks 0.21 and up at
-300 dpi, 0.2 to 0.34 of the pen at their darkest, left out by their lightness."""
+read as one). A hair on the kept subsets' scans: 0.194 mm at 200 dpi (seed 611698323,
+s0013 q17b box 4, beside a tick). Of 9,202 boxes holding ink of the pen (0.45 of it or
+more at its darkest) on 4 kept subsets (seeds 15547345, 556142372, 611216245, 611698323,
+2026-12-02), the thinnest: the end of a stroke run in from the next box beside a speck
+0.208 mm (150 dpi), a tick run out of its box leaving a sliver in it 0.231 (200 dpi),
+then 0.239 and up; at 300 dpi 0.29 and up. So the bar has room at 300 dpi and little at
+200: a mark of the pen under it goes to review (none did on those subsets), a hair over
+it (some at 200 dpi, all at 150) is not told from a mark. Faint pencil ticks measure
+0.21 and up at 300 dpi, 0.2 to 0.34 of the pen at their darkest: left out by their
+lightness."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of
