@@ -128,11 +128,13 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
              & (transform.perspective() <= T.SHARPNESS_MAX_PERSPECTIVE))
     sharpness = [stroke_sharpness(seen[k], float(peaks[k]), inset, None if unprinted is None else unprinted[k])
                  if light[k] else None for k in range(len(codes))]
+    widths = [stroke_width(interior[k], float(peaks[k]), s) if extents[k] > T.DOT_EXTENT_MM else None
+              for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
                        bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
-                       round(float(beside), 2), None if edge is None else round(float(edge), 4))
-            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, edge
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, edges)]
+                       round(float(beside), 2), None if edge is None else round(float(edge), 4), width)
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, edge, width
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, edges, widths)]
 
 
 def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset: int) -> list[float | None]:
@@ -156,6 +158,24 @@ def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset:
     counts = paper.sum(axis=(1, 2))
     return [float(inked[k].sum() / counts[k]) if counts[k] >= T.EDGE_MIN_PIXELS and strong[k] > T.INK_DARKNESS / 2
             else None for k in range(n)]
+
+
+def stroke_width(interior: np.ndarray, peak: float, px_per_mm: float) -> float | None:
+    """How wide a box's ink is at its darkest, in mm: its pixels at least half as dark as
+    `peak` (as `_extents` takes them), over half their outline, the width of a line however
+    it runs. `interior`: the box's interior darkness, noise removed, at `px_per_mm`.
+
+    A pen or a pencil draws a stroke as wide as its tip, 0.25 mm and more; a hair is 0.05
+    to 0.1 mm, widened to a pixel or two by the scan and the resampling. A pencil's grain
+    leaves pinholes in its stroke that would lengthen the outline: closed first, which
+    does not widen a line. None when the box holds no ink."""
+    inked = (interior >= 0.5 * peak) & (peak > 0)
+    if not inked.any():
+        return None
+    inked = cv2.morphologyEx(inked.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    outlines, _ = cv2.findContours(inked, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    half_outline = sum(cv2.arcLength(c, True) for c in outlines) / 2
+    return round(float(np.count_nonzero(inked)) / max(half_outline, 1.0) / px_per_mm, 3)
 
 
 def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
@@ -607,6 +627,29 @@ def mark_in_shade(answer: BoxMeasure, shaded: list[BoxMeasure]) -> bool:
         b is not answer and b.peak is not None and b.peak >= T.SHADE_MARK_PEAK_RELATIVE * answer.peak for b in shaded)
 
 
+def dot_beside_ghost(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None,
+                     empty_t: float) -> bool:
+    """Whether `box` is a dot (DOT_EXTENT_MM or less) with no more ink than a dust grain
+    (under DUST_DOT_INK) in a row where another box holds a rubbed-out tick's ghost
+    (`_rubbed_out`, above the page's empty level `empty_t`): the respondent took an answer
+    back there, and a dust grain as dark as their pen measures as such a dot. False when
+    the peaks are unknown."""
+    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM or box.score >= T.DUST_DOT_INK:
+        return False
+    return any(b is not box and b.score >= empty_t and _rubbed_out(b, pen_peak) for b in boxes)
+
+
+def hair(box: BoxMeasure, pen_peak: float | None) -> bool:
+    """Whether `box`'s ink may be a hair lying across it rather than a stroke of the pen: a
+    line (longer than a dot) under PEN_WIDTH_MIN_MM wide at its darkest (`stroke_width`),
+    no lighter than a stroke of the respondent's pen (ERASED_PEAK_RELATIVE of it): a pen or
+    a pencil draws as wide as its tip, a hair is a tenth of a millimetre and as dark as the
+    pen. A faint pencil line measures as thin where its grain breaks it, and is lighter.
+    False when either is unknown."""
+    return (box.width is not None and box.width < T.PEN_WIDTH_MIN_MM and box.peak is not None
+            and bool(pen_peak) and not _ghost(box, pen_peak))
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -865,6 +908,14 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             if dust_dot(top, peak_level, overshoots):
                 # As likely a grain of dust softened by blur as a small dot of the pen.
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
+            if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
+                # The row's answer was rubbed out; a dot with no more ink than a dust grain
+                # beside it is as likely dust as the new answer (fresh seed 85083970, s0017 q12a).
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.AMBIGUOUS)
+            if hair(top, peak_level):
+                # Ink enough, and dark, but a line thinner than any pen draws: a hair across
+                # the box as likely as a tick run out of it (fresh seed 12430022, s0041 role).
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.HAIR)
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):

@@ -39,6 +39,7 @@ class Reason(str, Enum):
     RUBBED_OUT = "read as a rubbed-out tick: a ghost far lighter than the respondent's pen, not an answer"
     SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
     SHADOW = "read as blank: a shadow's grey in or beside the box, far lighter than the respondent's pen"
+    HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
     DUST = "a small dot lighter than the respondent's pen: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
@@ -93,6 +94,12 @@ class BoxMeasure:
     (`marks.edge_fills`): 1 for a box inked out to its frame; a pen's fill of a small box,
     which blackens the interior as evenly, leaves paper there. Measured only where the
     form's print is known (`marks.BoxPrint`); None elsewhere, and in readings stored before."""
+    width: float | None = None
+    """How wide the box's ink is at its darkest, in mm (its pixels at least half as dark as
+    its `peak`, over half their outline): a pen's or a pencil's stroke 0.25 mm and more, a
+    hair lying across the box under 0.2. Measured on boxes whose ink spreads further than a
+    dot (`extent` over DOT_EXTENT_MM); None on others, and in readings stored before it was
+    measured."""
 
 
 @dataclass(frozen=True)

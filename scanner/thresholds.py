@@ -312,7 +312,33 @@ s0022 q17c, a motion-blurred 150-dpi phone photo: a grain of 0.036 ink, 0.71 of 
 above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots of the pen
 measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
 answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
-small light dots), and one faint pencil tick of a feeder page."""
+small light dots), and one faint pencil tick of a feeder page. Nor is such a dot, however
+dark, read beside a rubbed-out tick's ghost (`marks.dot_beside_ghost`, `Reason.AMBIGUOUS`):
+the respondent took the row's answer back, and a dust grain as dark as their pen measures
+as their dot. Guards against: dust read as the answer (fresh seed 85083970, s0017 q12a, a
+200-dpi phone photo: a grain of 0.033 ink, 0.97 of the pen, 1 mm, beside a ghost of 0.17 of
+it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095)."""
+PEN_WIDTH_MIN_MM = 0.2
+"""A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
+at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the
+respondent's pen or more, is no stroke of a pen: it goes to review as a possible hair
+(`marks.hair`, `Reason.HAIR`), never the answer. Pens draw 0.35 to 0.6 mm, pencils 0.3
+to 0.45 (a faint one 0.24 and up); a hair is 0.05 to 0.1 mm. Guards against: a hair read
+as the answer (fresh seed 12430022, s0041 role, a 300-dpi feeder scan of a pencil sheet:
+a hair across a blank row's box 3, 0.031 of ink, 1.2 times as dark as the pencil, read 3,
+ok: 0.159 mm wide). Hairs drawn as the generator draws them measured 0.13 to 0.18 mm at
+300 dpi, 0.15 to 0.21 at 200, 0.24 to 0.29 at 150 dpi (a pixel is 0.17 mm there: no
+measure of width tells them from a pencil line, and a hair lighter than the pencil is
+read as one). A hair on the kept subsets' scans: 0.194 mm at 200 dpi (seed 611698323,
+s0013 q17b box 4, beside a tick). Of 9,202 boxes holding ink of the pen (0.45 of it or
+more at its darkest) on 4 kept subsets (seeds 15547345, 556142372, 611216245, 611698323,
+2026-12-02), the thinnest: the end of a stroke run in from the next box beside a speck
+0.208 mm (150 dpi), a tick run out of its box leaving a sliver in it 0.231 (200 dpi),
+then 0.239 and up; at 300 dpi 0.29 and up. So the bar has room at 300 dpi and little at
+200: a mark of the pen under it goes to review (none did on those subsets), a hair over
+it (some at 200 dpi, all at 150) is not told from a mark. Faint pencil ticks measure
+0.21 and up at 300 dpi, 0.2 to 0.34 of the pen at their darkest: left out by their
+lightness."""
 STROKE_PEAK_RELATIVE = 0.85
 STROKE_MIN = 0.06
 """A lone mark whose darkest ink is the respondent's pen itself (STROKE_PEAK_RELATIVE of

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
-from scanner.marks import decide_item, decide_sheet, intact_sharpness_bars, measure_box
+from scanner.marks import decide_item, decide_sheet, intact_sharpness_bars, measure_box, measure_boxes
 from scanner.results import BoxMeasure, ItemMeasure, Reason, Status
 
 PX_PER_MM = 200 / 25.4
@@ -1398,3 +1398,88 @@ def test_a_light_tick_across_a_small_box_is_a_stroke_not_a_dot(agree_item, side_
                     stroke_sharpness=0.879, px_per_mm=11.8)
     assert r.status is expected
     assert r.status is Status.REVIEW or r.value == "2"
+
+
+def _role_item(template):
+    return next(i for i in template.items if i.id == "role")
+
+
+def test_a_hair_across_a_blank_row_goes_to_review_not_read_as_the_answer(template):
+    """Fresh seed 12430022, s0041 role, a 300-dpi feeder scan of a pencil sheet: a hair lies
+    across box 3 of a blank row (tests/data/hair-across-box-300dpi.png, the scan around the
+    row's first three boxes). Its ink (0.031), its darkness (1.2 times the pencil's) and the
+    ink run out of the box were those of a pencil tick run out of it, and it was read 3, ok.
+    A line a tenth of a millimetre wide is no stroke of a pen: a person decides."""
+    item = _role_item(template)
+    crop = cv2.imread(str(DATA / "hair-across-box-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    transform = PageTransform.from_array(np.array([[11.853832, -0.14231, -161.357129],
+                                                   [0.141499, 11.854547, -956.122647], [0, 0, 1]]))
+    column = [o for o in item.options if o.code <= 3]
+    measured = measure_boxes(crop, transform, [o.box_mm for o in column], [o.code for o in column])
+    hair = measured[2]
+    assert hair.score >= T.FAINT_ACCEPT and hair.width is not None and hair.width < T.PEN_WIDTH_MIN_MM, hair
+    row = ItemMeasure("role", (*measured, *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (4, 5, 6))))
+    r = decide_item(item, row, 0.0768, False, True, 0.004, 0.4567, px_per_mm=11.856)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.HAIR, "3"), r
+
+
+@pytest.mark.parametrize("rise", [-3.7, 1.5, 6.0])
+def test_stroke_width_tells_a_hair_from_a_thin_pencil_tick_at_300_dpi(template, agree_item, rise):
+    """A hair (0.08 mm, as dark as black ink) across a box, shallow or steep, and a pencil
+    tick of the thinnest lead the generator draws (0.3 mm, grey 110) on a 300-dpi scan: the
+    tick is at least 0.25 mm wide at its darkest, the hair under PEN_WIDTH_MIN_MM. (At 200
+    dpi a hair measures 0.15 to 0.22 mm, not always under it; at 150 dpi as wide as a pencil
+    line: see PEN_WIDTH_MIN_MM.)"""
+    from scanner.render import page_raster
+
+    k = 300 / 25.4
+    box = agree_item.options[1].box_mm
+    x, y = box[0], box[1]
+    px = lambda u, v: (int(round(u * k * 16)), int(round(v * k * 16)))  # noqa: E731
+    transform = PageTransform.from_array(np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1]]))
+    blank = cv2.cvtColor(page_raster(template, agree_item.page, 300), cv2.COLOR_BGR2GRAY)
+    hair, tick = blank.copy(), blank.copy()
+    cover = np.zeros_like(blank)
+    cv2.line(cover, px(x - 3, y + 2.5 - rise), px(x + 8, y + 2.5 + rise), round(255 * 0.08 * k), 1, cv2.LINE_AA, 4)
+    np.minimum(hair, 255 - (cover.astype(np.float32) * 0.85).astype(np.uint8), out=hair)
+    width = max(1, round(0.3 * k))
+    cv2.line(tick, px(x + 1.0, y + 2.6), px(x + 2.1, y + 4.2), 110, width, cv2.LINE_AA, 4)
+    cv2.line(tick, px(x + 2.1, y + 4.2), px(x + 4.6, y - 0.6), 110, width, cv2.LINE_AA, 4)
+    hair_box = measure_box(hair, transform, box, 2)
+    tick_box = measure_box(tick, transform, box, 2)
+    assert hair_box.score >= T.FAINT_ACCEPT and tick_box.score >= T.FAINT_ACCEPT
+    assert hair_box.width < T.PEN_WIDTH_MIN_MM <= 0.25 <= tick_box.width, (hair_box, tick_box)
+
+
+def test_a_pencil_tick_run_out_of_its_box_leaving_a_sliver_in_it_is_still_read(agree_item):
+    """Seed 611698323, s0012 q07a (200 dpi): the thinnest lone mark read ok of the kept
+    seeds, a pencil tick run out of box 5, its sliver in the box 0.259 mm wide: a stroke of
+    the pencil, read 5 as before."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0) for k in (1, 2, 3, 4)),
+             BoxMeasure(5, 0.0319, 0.074, 0.0856, 0.5049, trace=0.0539, extent=3.5, sharpness=0.834, beside=2.25,
+                        width=0.259))
+    r = decide_item(agree_item, ItemMeasure("q07a", boxes), 0.0793, False, True, 0.004, 0.451, px_per_mm=7.814)
+    assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+def _dot_beside_ghost_row(dot_score: float) -> ItemMeasure:
+    """Fresh seed 85083970, s0017 q12a (a 200-dpi phone photo, black pen 0.86): a tick rubbed
+    out of box 3 (a ghost 0.17 of the pen at its darkest), a dust grain in box 4 as dark
+    as the pen, 1 mm across, holding `dot_score` of ink (it held 0.0333)."""
+    return ItemMeasure("q12a", (
+        BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0104, extent=0.0, beside=0.0),
+        BoxMeasure(2, 0.0, 0.0, 0.0, 0.0, trace=0.0104, extent=0.0, beside=0.0),
+        BoxMeasure(3, 0.0315, 0.2832, 0.0, 0.1474, trace=0.1211, extent=3.5, beside=0.0),
+        BoxMeasure(4, dot_score, 0.0651, 0.0, 0.8316, trace=0.0211, extent=1.0, beside=0.0),
+        BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0106, extent=0.0, beside=0.0)))
+
+
+def test_a_dust_grain_beside_a_rubbed_out_tick_goes_to_review_not_read_as_a_dot(agree_item):
+    """The row's answer was rubbed out (truth: blank), and the dust grain beside the ghost
+    was read 4, ok, as a dot of the pen: as dark, as small. A dot with a dust grain's ink
+    (under DUST_DOT_INK) beside a ghost goes to review; the respondent's own dots on that
+    page held 0.072 to 0.095, and such a dot beside the ghost is still the answer."""
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0333), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.AMBIGUOUS, "4"), r
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    assert (r.status, r.value) == (Status.OK, "4"), r
