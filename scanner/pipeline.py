@@ -230,7 +230,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         assembler = Assembler(template, programme, register)
         own = executor is None
         if executor is None:
-            executor = make_executor(template, engine, ocr, jobs, cluster)
+            executor = make_executor(template, engine, ocr, jobs, cluster, pages=total)
         paths: dict[str, str] = {}
 
         def submit(task: PageTask) -> object:
