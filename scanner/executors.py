@@ -211,9 +211,10 @@ def make_executor(template: Template | Forms, engine: OcrEngine, ocr: bool, jobs
 
 def _prepared(forms: Forms, engine: OcrEngine) -> PageReader | FormsReader:
     """A reader with its caches filled and its OCR model loaded, for a pool's workers to
-    inherit when they fork: each worker paid some 1.2 CPU s to fill its own (0.2 more with
-    OCR on), which a short batch or a second job does not earn back. The parent never reads
-    with it, so every worker forked, a replacement too, starts from the same reader."""
+    inherit when they fork: each worker paid some 1.2 CPU s to fill its own on its first
+    pages (0.2 more with OCR on), so that a second job cost more than it saved on a
+    short batch. The parent never reads with it: every worker forked, a replacement too,
+    starts from the same reader."""
     reader = make_reader(forms, engine)
     reader.prepare()
     return reader
