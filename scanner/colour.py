@@ -127,6 +127,12 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     return ColourDecision(name, colour.programme, confidence, None, median)
 
 
+def prepare_references(template: Template) -> None:
+    """Work out the template colours' a*b* now: OpenCV's first conversion to CIELAB
+    builds its tables (0.15 CPU s), which a pool's workers then share with their parent."""
+    _references(template)
+
+
 def _references(template: Template) -> tuple[tuple[str, np.ndarray], ...]:
     """Each template colour's name and a*b*."""
     return _references_of(tuple((c.name, c.rgb) for c in template.colours))

@@ -271,6 +271,13 @@ class CommentReader:
         self._printed: dict[tuple[str, float], np.ndarray] = {}
         self._print_around: dict[tuple[str, float], np.ndarray] = {}
 
+    def prepare(self) -> None:
+        """Draw every zone's blank appearance now (what a worker's start costs most), and
+        load the OCR engine's model: a pool's parent does, before its workers fork."""
+        for zone in self.template.comments:
+            self._printed_mask(zone, SCALES[0])
+        self.engine.load()
+
     def _printed_mask(self, zone: Comment, s: float) -> np.ndarray:
         """Where the blank form has ink around `zone` at `s` px/mm (one of SCALES), widened
         to allow for registration."""

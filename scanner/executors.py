@@ -42,6 +42,10 @@ WINDOW_PER_JOB = 4
 PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal the kernel sends this process when its parent dies."""
 
+FORKED = sys.platform == "linux"
+"""Whether a pool's workers are forked (see `ProcessPool._new_executor`), and so inherit
+the parent's prepared reader rather than have it pickled to them."""
+
 PARENT_POLL_SECONDS = 0.5
 """Where the kernel cannot end a worker with its parent, how often a worker checks."""
 
@@ -91,10 +95,11 @@ class InProcess:
 _worker: PageReader | FormsReader | None = None  # one per worker process, set by its initializer
 
 
-def _init_worker(template: Template | Forms, ocr: bool, parent: int) -> None:
+def _init_worker(template: Template | Forms, ocr: bool, parent: int,
+                 prepared: PageReader | FormsReader | None) -> None:
     global _worker
     _die_with(parent)
-    _worker = make_reader(Forms.of(template), make_engine(ocr))
+    _worker = prepared if prepared is not None else make_reader(Forms.of(template), make_engine(ocr))
 
 
 def _die_with(parent: int) -> None:
@@ -132,18 +137,21 @@ class ProcessPool:
     fresh pool; a page whose worker dies again alone is that page's error.
     """
 
-    def __init__(self, jobs: int, template: Template | Forms, ocr: bool):
-        self._args = (jobs, template, ocr)
+    def __init__(self, jobs: int, template: Template | Forms, ocr: bool,
+                 prepared: PageReader | FormsReader | None = None):
+        """`prepared`: a reader whose caches are filled (`PageReader.prepare`), which each
+        worker forked inherits, sharing its memory; without it each worker makes its own."""
+        self._args = (jobs, template, ocr, prepared)
         self.window = WINDOW_PER_JOB * jobs
         self.executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        jobs, template, ocr = self._args
+        jobs, template, ocr, prepared = self._args
         # Forked, so that each worker is this process's child (`_die_with` relies on it):
         # Python 3.14 makes a fork server, not this process, their parent by default.
-        context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+        context = multiprocessing.get_context("fork") if FORKED else None
         return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(template, ocr, os.getpid()))
+                                   initargs=(template, ocr, os.getpid(), prepared if FORKED else None))
 
     def submit(self, task: PageTask) -> Future:
         try:
@@ -182,8 +190,12 @@ class ProcessPool:
 
 
 def make_executor(template: Template | Forms, engine: OcrEngine, ocr: bool, jobs: int,
-                  cluster: str | None = None) -> PageExecutor:
-    """The executor for a scan: the cluster when one is named, else a pool for more than one job."""
+                  cluster: str | None = None, pages: int | None = None) -> PageExecutor:
+    """The executor for a scan: the cluster when one is named, else a pool for more than one job.
+
+    A pool's workers inherit one reader prepared here (`_prepared`) when the batch has
+    `pages` enough for each worker to read every page of the forms (or is not counted:
+    `watch` keeps its pool for every batch to come)."""
     if cluster:
         try:
             from scanner.cluster import DaskCluster
@@ -191,5 +203,18 @@ def make_executor(template: Template | Forms, engine: OcrEngine, ocr: bool, jobs
             raise MissingDependencyError("--cluster needs Dask: pip install 'scanner[cluster]'") from None
         return DaskCluster(cluster, template, ocr)
     if jobs > 1:
-        return ProcessPool(jobs, template, ocr)
+        forms = Forms.of(template)
+        worth = pages is None or pages >= jobs * sum(len(t.page_numbers) for t in forms)
+        return ProcessPool(jobs, template, ocr, _prepared(forms, engine) if FORKED and worth else None)
     return InProcess(template, engine)
+
+
+def _prepared(forms: Forms, engine: OcrEngine) -> PageReader | FormsReader:
+    """A reader with its caches filled and its OCR model loaded, for a pool's workers to
+    inherit when they fork: each worker paid some 1.2 CPU s to fill its own on its first
+    pages (0.2 more with OCR on), so that a second job cost more than it saved on a
+    short batch. The parent never reads with it: every worker forked, a replacement too,
+    starts from the same reader."""
+    reader = make_reader(forms, engine)
+    reader.prepare()
+    return reader

@@ -41,6 +41,11 @@ class OcrEngine(Protocol):
         """The words in a greyscale image of text on white."""
         ...
 
+    def load(self) -> None:
+        """Load the model now rather than on the first read: a pool's parent does, before
+        its workers fork, so that they share it."""
+        ...
+
 
 class NullEngine:
     """Reads nothing: comments are found and cropped but not transcribed."""
@@ -49,6 +54,9 @@ class NullEngine:
 
     def read(self, image: np.ndarray) -> list[Word]:
         return []
+
+    def load(self) -> None:
+        """No model."""
 
 
 PAGE_SEGMENTATION = 4
@@ -91,12 +99,15 @@ class TesseractEngine:
         return words_from_tsv(self._tess.image_to_data(image, lang=self.language,
                                                        config=COMMAND_CONFIG))
 
+    def load(self) -> None:
+        """Each call's process loads its own model."""
+
 
 class InProcessEngine:
     """Tesseract's library inside the process, through tesserocr: asked as the command is
     (page segmentation, words and confidences from the same TSV), without a process start
-    per call. Each worker process makes its own engine, which loads the model on its
-    first read (the parent of a pool never reads)."""
+    per call. The model is loaded on the first read, or before by `load` (a pool's parent,
+    which never reads, loads it for the workers it forks to share)."""
 
     name = "tesserocr"
 
@@ -111,17 +122,28 @@ class InProcessEngine:
         self._api = None
 
     def read(self, image: np.ndarray) -> list[Word]:
-        if self._api is None:
-            try:
-                self._api = self._tesserocr.PyTessBaseAPI(path=self.datapath, lang=self.language,
-                                                          psm=PAGE_SEGMENTATION, variables=NO_INVERTED_READ)
-            except RuntimeError as exc:
-                raise MissingDependencyError(f"Tesseract's {self.language} model in {self.datapath} cannot be "
-                                             f"loaded ({exc}); {INSTALL_HINT}") from None
+        self.load()
         image = np.ascontiguousarray(image, dtype=np.uint8)
         height, width = image.shape
         self._api.SetImageBytes(image.tobytes(), width, height, 1, width)
         return words_from_tsv(self._api.GetTSVText(0))
+
+    def load(self) -> None:
+        """Load the model (0.2 CPU s) once. A worker forked after its parent loaded it has
+        a copy of its own, shared with the parent's until written: loading runs no
+        recognition, so no OpenMP thread is running to be lost in the fork.
+
+        Raises:
+            MissingDependencyError: the model cannot be loaded.
+        """
+        if self._api is not None:
+            return
+        try:
+            self._api = self._tesserocr.PyTessBaseAPI(path=self.datapath, lang=self.language,
+                                                      psm=PAGE_SEGMENTATION, variables=NO_INVERTED_READ)
+        except RuntimeError as exc:
+            raise MissingDependencyError(f"Tesseract's {self.language} model in {self.datapath} cannot be "
+                                         f"loaded ({exc}); {INSTALL_HINT}") from None
 
 
 def check_tesseract() -> str:

@@ -233,7 +233,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         pages = stack.enter_context(PageFinder(inputs, exclude=out_dir))
         own = executor is None
         if executor is None:
-            executor = make_executor(template, engine, ocr, jobs, cluster)
+            executor = make_executor(template, engine, ocr, jobs, cluster, pages=total)
         paths: dict[str, str] = {}
 
         def submit(task: PageTask) -> object:

@@ -16,7 +16,7 @@ import numpy as np
 
 from scanner import comments, identify, marks
 from scanner import thresholds as T
-from scanner.colour import PaperSample, measure_paper
+from scanner.colour import PaperSample, measure_paper, prepare_references
 from scanner.errors import InputFileError, one_line
 from scanner.forms import Forms
 from scanner.load import LoadedPage, PageTask, load_page
@@ -122,6 +122,16 @@ class PageReader:
         self.qr = identify.QrReader(template)
         self.comments = comments.CommentReader(template, engine)
         self.box_print = marks.BoxPrint(template)
+
+    def prepare(self) -> None:
+        """Fill now the caches the pages of the form fill on their first read (each zone's
+        blank appearance, the colours', the boxes' print) and load the OCR model: a pool's
+        parent does, before its workers fork, so that they share them rather than each
+        pay for its own. The same numbers either way."""
+        self.comments.prepare()
+        prepare_references(self.template)
+        for page in self.template.page_numbers:
+            self.box_print.page(page)
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page; problems come back as the result's status and reason."""
@@ -274,6 +284,11 @@ class FormsReader:
 
     def __init__(self, forms: Forms, engine: OcrEngine):
         self.readers = {t.form: PageReader(t, engine) for t in forms}
+
+    def prepare(self) -> None:
+        """Each form's reader's `PageReader.prepare`."""
+        for reader in self.readers.values():
+            reader.prepare()
 
     def read(self, task: PageTask) -> PageResult:
         """Read one page as a page of its form; problems come back as the result's status and reason."""

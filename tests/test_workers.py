@@ -18,8 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scanner.executors import WORKER_DIED
+from scanner import executors
+from scanner.executors import WORKER_DIED, InProcess, make_executor, read_encoded
 from scanner.finder import PROCESS_NAME
+from scanner.load import PageTask, enumerate_pages
+from scanner.ocr import make_engine
 from scanner.pipeline import scan
 
 SCAN = Path(sys.executable).parent / "scan"
@@ -99,6 +102,36 @@ def test_a_page_whose_ocr_crashes_is_an_error_row_and_the_batch_goes_on(commente
     reason = pages["reason"][0]
     assert reason.startswith("the reader failed on this page (TesseractError: ") and "\n" not in reason
     assert summary.failed == [f"{commented} page 1: {reason}"]
+
+
+def _worker_start() -> tuple[int, bool]:
+    """In a pool's worker: how many comment zones' blank appearance its reader holds, and
+    whether its OCR model is loaded."""
+    reader = executors._worker
+    return len(reader.comments._printed), reader.comments.engine._api is not None
+
+
+@linux
+def test_a_pools_workers_share_one_prepared_reader_and_read_as_a_fresh_one(commented, filled, template):
+    # Each worker drew the form's blank pages for the comment zones, worked out the colours
+    # and loaded Tesseract's model on its first pages: some 1.4 CPU s a worker, paid again
+    # by the second job. The parent prepares one reader before the pool forks.
+    tasks = [t for t in enumerate_pages([commented, filled.pdf]) if isinstance(t, PageTask)]
+    fresh = InProcess(template, make_engine(True))
+    pool = make_executor(template, make_engine(True), True, jobs=2, pages=2 * len(tasks))
+    try:
+        assert pool.executor.submit(_worker_start).result() == (2 * len(template.comments), True)
+        read = [pool.submit(task) for task in tasks]
+        assert [r.result().encoded for r in read] == [read_encoded(fresh._reader, t).encoded for t in tasks]
+        assert any(c.text for c in read[0].result().comments)  # OCR read the written zone
+    finally:
+        pool.close()
+    # A batch too short for each worker to read every page of the form: each draws what it reads.
+    pool = make_executor(template, make_engine(True), True, jobs=2, pages=len(tasks))
+    try:
+        assert pool.executor.submit(_worker_start).result() == (0, False)
+    finally:
+        pool.close()
 
 
 def _kill_workers(pid: int, every: float, stop: threading.Event, once: bool) -> list[int]:
