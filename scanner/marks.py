@@ -540,6 +540,18 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
             or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
+def grain_on_trace(box: BoxMeasure, box_mm: tuple, dot_mm: float) -> bool:
+    """Whether `box`'s darkest ink is a dot (`dot_mm` or less: see `dot_extent`) lying on a
+    fainter trace: the box holds DOT_SPREAD times the ink a square of that dot's size, at
+    its darkest all over, puts in the box's interior. A dot of the pen holds its ink; a
+    grain of dust fallen on a rubbed-out tick's ghost lends the ghost its darkness (as dark
+    as a pencil) while the ghost's smear holds most of the ink. False when not measured."""
+    if box.extent is None or not 0 < box.extent <= dot_mm or not box.peak:
+        return False
+    interior = (box_mm[2] - 2 * T.BOX_INSET_MM) * (box_mm[3] - 2 * T.BOX_INSET_MM)
+    return box.score * interior >= T.DOT_SPREAD * box.peak * box.extent ** 2
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -780,6 +792,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             if dust_dot(top, peak_level, overshoots):
                 # As likely a grain of dust softened by blur as a small dot of the pen.
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
+            box_mm = next(o.box_mm for o in item.options if o.code == top.code)
+            if grain_on_trace(top, box_mm, dot_extent(box_mm)):
+                # Its darkness a dust grain's, its ink a light trace's: as likely a rubbed-out
+                # tick's ghost under a grain (fresh seed 634380373, s0001 q15a) as a dot of the pen.
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.ERASED)
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):
