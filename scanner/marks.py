@@ -650,6 +650,18 @@ def hair(box: BoxMeasure, pen_peak: float | None) -> bool:
             and bool(pen_peak) and not _ghost(box, pen_peak))
 
 
+def grain_on_trace(box: BoxMeasure, box_mm: tuple, dot_mm: float) -> bool:
+    """Whether `box`'s darkest ink is a dot (`dot_mm` or less: see `dot_extent`) lying on a
+    fainter trace: the box holds DOT_SPREAD times the ink a square of that dot's size, at
+    its darkest all over, puts in the box's interior. A dot of the pen holds its ink; a
+    grain of dust fallen on a rubbed-out tick's ghost lends the ghost its darkness (as dark
+    as a pencil) while the ghost's smear holds most of the ink. False when not measured."""
+    if box.extent is None or not 0 < box.extent <= dot_mm or not box.peak:
+        return False
+    interior = (box_mm[2] - 2 * T.BOX_INSET_MM) * (box_mm[3] - 2 * T.BOX_INSET_MM)
+    return box.score * interior >= T.DOT_SPREAD * box.peak * box.extent ** 2
+
+
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
     """The boxes of a row that a line across it greys alike (a crease, a fold, a streak of a
     photocopy), beside `stroke`, a stroke of the pen: LINE_ROW_BOXES or more of the others
@@ -829,6 +841,25 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
     return {page: min(p.own_empty, sheet) if p.own_empty is not None else sheet for page, p in pages.items()}
 
 
+def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
+                     overshoots: bool) -> Reason | None:
+    """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
+    a dust grain softened by blur (`dust_dot`); a dot no fuller than a grain beside the
+    row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a line
+    thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
+    a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a)."""
+    box_mm = next(o.box_mm for o in item.options if o.code == top.code)
+    if dust_dot(top, peak_level, overshoots):
+        return Reason.DUST
+    if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
+        return Reason.AMBIGUOUS
+    if hair(top, peak_level):
+        return Reason.HAIR
+    if grain_on_trace(top, box_mm, dot_extent(box_mm)):
+        return Reason.ERASED
+    return None
+
+
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
                 light_hand: bool = False, stroke_sharpness: float | None = None,
@@ -905,17 +936,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
         if top.score >= accept and pen >= T.OK_CONFIDENCE:
-            if dust_dot(top, peak_level, overshoots):
-                # As likely a grain of dust softened by blur as a small dot of the pen.
-                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.DUST)
-            if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
-                # The row's answer was rubbed out; a dot with no more ink than a dust grain
-                # beside it is as likely dust as the new answer (fresh seed 85083970, s0017 q12a).
-                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.AMBIGUOUS)
-            if hair(top, peak_level):
-                # Ink enough, and dark, but a line thinner than any pen draws: a hair across
-                # the box as likely as a tick run out of it (fresh seed 12430022, s0041 role).
-                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), Reason.HAIR)
+            doubt = _lone_mark_doubt(item, m, top, peak_level, empty_t, overshoots)
+            if doubt is not None:
+                return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), doubt)
             return result(Status.OK, str(top.code), confidence)
         run_out = overflow_confidence(top, row_outside, peak_level) if overshoot is top and overshoots else 0.0
         if run_out >= T.OK_CONFIDENCE and all(b is top for b in marked + faint):

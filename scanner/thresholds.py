@@ -302,6 +302,17 @@ against the paper; 40 such rows are now read blank, the rest lie beside another 
 darkest) measured 0.064 to 0.099 dark; a dot of the pen 1 mm and more, 0.019 of ink and
 more: both stay marks. A trace in another box (`faint_stroke`, on photos) keeps the row
 to review."""
+DOT_SPREAD = 1.3
+"""A lone mark whose darkest ink is a dot (DOT_EXTENT_MM or less) yet holding this many
+times the ink of a square of the dot's size at its darkest, over the box's interior, is a
+dot on a fainter trace: review (`marks.grain_on_trace`, `Reason.ERASED`). A dot of the pen is
+round and holds 0.38 to 1.21 of it on scans, 0.73 typically (1,271 dot answers alone in
+their rows, as dark as their pen, on the 6 kept seeds of 200; photos' motion blur and
+shadows up to 2.18). Guards against: a rubbed-out pencil tick's ghost with a dust grain on
+it read as the answer (fresh seed 634380373, s0001 q15a, a 150-dpi photocopy: a grain
+0.75 mm, 0.99 of the pencil, on a ghost of 0.030 ink, 0.37 of the sheet's marks: 1.40;
+s0003 q14b 2.02). A faint tick under a grain is as uncertain: 3 of them (1.61 to 2.97)
+and 6 photo dots and ticks (1.3 and up) on the 6 kept seeds go to review too."""
 DUST_DOT_INK = 0.045
 """A dot (DOT_EXTENT_MM or less) alone in its row with less ink than this (MARK_MIN), lighter
 at its darkest than the respondent's pen (under STROKE_PEAK_RELATIVE of it), may be a dust

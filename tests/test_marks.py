@@ -1483,3 +1483,39 @@ def test_a_dust_grain_beside_a_rubbed_out_tick_goes_to_review_not_read_as_a_dot(
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.AMBIGUOUS, "4"), r
     r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
     assert (r.status, r.value) == (Status.OK, "4"), r
+
+
+
+def test_a_dust_grain_on_a_rubbed_out_pencil_tick_is_not_read_as_a_dot(template):
+    """Fresh seed 634380373, s0001 q15a, a 150-dpi photocopy with dust, as its scan measured
+    it: a pencil tick rubbed out of box 3 (a smeared tick 0.05 to 0.13 dark), and a grain
+    of dust on its corner, 0.75 mm, as dark as the pencil (0.46 against 0.47). The ghost
+    holds 0.37 of the sheet's marks, the grain lends it the pencil's darkness: it was read
+    3, ok. Its ink is a light trace's, not a dot's: review, as an erased tick."""
+    item = next(i for i in template.items if i.id == "q15a")
+    empty = [BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, False, 0.018, 0.0, None, 0.0),
+             BoxMeasure(2, 0.0, 0.0, 0.0334, 0.0, False, 0.0305, 0.0, None, 0.75),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, False, 0.0178, 0.0, None, 0.0),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, False, 0.0122, 0.0, None, 0.0)]
+    ghost = BoxMeasure(3, 0.0298, 0.2411, 0.0168, 0.4615, False, 0.1006, 0.75, 0.747, 1.6)
+    # The page's pen, the sheet's typical mark and the page's empty level, as the scan had them.
+    r = decide_item(item, ItemMeasure(item.id, (*empty[:2], ghost, *empty[2:])), 0.0809, False, True, 0.004, 0.4678,
+                    False, 0.796, 5.922)
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.ERASED), r
+    # The same ink in a dot of the pencil 1.12 mm across (0.63 of a square of it at its darkest) is the answer.
+    dot = dataclasses.replace(ghost, extent=1.12)
+    r = decide_item(item, ItemMeasure(item.id, (*empty[:2], dot, *empty[2:])), 0.0809, False, True, 0.004, 0.4678,
+                    False, 0.796, 5.922)
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
+def test_a_dot_of_the_pen_on_show_through_is_still_read(agree_item):
+    """Seed 556142372, s0060 q15a, a 300-dpi photocopy with show-through: a dot of the pencil
+    (1.12 mm, 0.97 of it) on a page greyed behind it, the scan's dot holding the most ink
+    for its size (1.21 of DOT_SPREAD's square): the answer, as before."""
+    boxes = (BoxMeasure(1, 0.0231, 0.0, 0.0241, 0.1061, False, 0.0782, 3.5, 0.504, 0.25),
+             BoxMeasure(2, 0.026, 0.3163, 0.037, 0.116, False, 0.0884, 3.5, 0.467, 1.6),
+             BoxMeasure(3, 0.0198, 0.0, 0.0325, 0.0944, False, 0.0778, 3.38, 0.485, 0.25),
+             BoxMeasure(4, 0.0199, 0.0, 0.0129, 0.0944, False, 0.0778, 3.5, 0.486, 0.0),
+             BoxMeasure(5, 0.0648, 0.0753, 0.0247, 0.5249, False, 0.116, 1.12, 0.753, 0.0))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.3438, False, True, 0.004, 0.54, False, None, 11.838)
+    assert (r.status, r.value) == (Status.OK, "5"), r
