@@ -575,3 +575,16 @@ def test_a_ream_scanned_with_a_warm_cast_is_another_ream_of_its_colour_not_white
     assert not wrong, [(s, results[s].evidence) for s in wrong]
     for sheet_id in ("s0021", "s0023", "s0024"):
         assert (results[sheet_id].status, results[sheet_id].evidence["colour"]) == (Status.OK, "blue")
+
+
+SEED_575220375 = [("yellow", (90.5, -10.3, 36.1), 3), ("green", (84.3, -16.3, 9.3), 3),
+                  ("blue", (81.0, -1.8, -21.0), 10), ("blue", (80.1, -1.4, -14.2), 3)]
+"""The scanned clusters of seed 575220375: two files of blue under casts 7 b* apart (the
+second a* 0.3 off, so that the two reams' sheets have their own names)."""
+
+
+@pytest.mark.parametrize("seed", [26, 27, 28])
+def test_a_cluster_far_from_white_and_as_dark_as_blue_is_blue_whichever_is_checked_first(template, seed):
+    results, _ = _with_sheets(template, SEED_575220375, [], seed)
+    assert {s: (r.status, r.evidence["colour"]) for s, r in results.items()} == \
+        {s: (Status.OK, s.split("-")[1]) for s in results}
