@@ -588,3 +588,21 @@ def test_a_cluster_far_from_white_and_as_dark_as_blue_is_blue_whichever_is_check
     results, _ = _with_sheets(template, SEED_575220375, [], seed)
     assert {s: (r.status, r.evidence["colour"]) for s, r in results.items()} == \
         {s: (Status.OK, s.split("-")[1]) for s in results}
+
+
+@pytest.mark.parametrize("seed", [29, 30, 31])
+def test_two_photographed_clusters_in_doubt_are_both_flagged_whichever_is_checked_first(template, seed):
+    # Fresh seed 454308240: blue sheets photographed in two clusters, 6.6 units from white
+    # and 6.8 from blue; lightness tells nothing in photos. The one checked first was
+    # flagged for competing with the other, which kept its colour unflagged: had it been
+    # `white`, its sheets photographed only would have been read Agency-wide.
+    rng = np.random.default_rng(seed)
+    papers = []
+    for name, lab, sheets, light in [("yellow", (88.7, -6.1, 36.4), 3, SCAN), ("blue", (82.1, -5.3, -12.2), 12, SCAN),
+                                     ("blue", (82.8, 0.6, -17.0), 8, SCAN), ("blue", (75.2, -1.3, -7.6), 7, PHOTO),
+                                     ("blue", (74.2, -6.4, -2.9), 9, PHOTO)]:
+        papers += ream(name, np.array(lab), sheets, rng, light)[0]
+    results = calibrated(papers, template, calibrate(papers, template))
+    told = {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
+    assert all(c == s.split("-")[1] for s, (status, c) in told.items() if status is Status.OK), told
+    assert all(status is Status.REVIEW for s, (status, _) in told.items() if s.startswith(PHOTO)), told
