@@ -277,14 +277,11 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         elif unlit and not _clearly_nearest(ab, name, refs):
             cluster.flag = ClusterFlag.BETWEEN
     for cluster in free:
-        rival = cluster.rival
-        if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
-                and not _plainly_keeps(rival, cluster, refs, gain):
-            # Which of the two is the colour is a person's call: neither is taken silently.
-            rival.flag, rival.rival = ClusterFlag.COMPETING, cluster
-    for cluster in free:
+        _doubt_rival(cluster, refs, gain)
+    for cluster in _least_sure_first(free):
         if cluster.flag is None and cluster.rival is None:
             _check_unrivalled(cluster, clusters, template, gain)
+            _doubt_rival(cluster, refs, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     if light == SCAN:
         for cluster in free:
@@ -383,13 +380,37 @@ def _exposure(clusters: list[Cluster], template: Template) -> float | None:
     return float(np.median(offsets)) if offsets else None
 
 
+def _doubt_rival(cluster: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> None:
+    """Flag the rival of a cluster flagged for competing with it too, unless the rival
+    plainly keeps its colour (`_plainly_keeps`): which of the two is the colour is then a
+    person's call, and neither is taken silently (fresh seed 454308240: two phone-photo
+    clusters of blue sheets, 6.6 from white and 6.8 from blue, lightness no help in
+    photos; whichever was checked second kept its colour, `white` or `blue`, unflagged)."""
+    rival = cluster.rival
+    if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
+            and not _plainly_keeps(rival, cluster, refs, gain):
+        rival.flag, rival.rival = ClusterFlag.COMPETING, cluster
+
+
+def _least_sure_first(clusters: list[Cluster]) -> list[Cluster]:
+    """Matched clusters, the furthest from its colour first, for `_check_unrivalled`.
+
+    Of two clusters near each other, the one further from its colour is the one that may
+    be another ream of the other's: checked first, it becomes one when lightness says so.
+    Checked second it never is: the one plainly on its colour, checked first, is flagged
+    for competing with it, and a flagged cluster is no longer a rival (seed 575220375: a
+    file of blue sheets scanned with a warm cast, b* 7 towards yellow, 12 units from
+    white and 2 from blue and as dark as the blue ream, was matched to white, `ok`)."""
+    return sorted(clusters, key=lambda c: -c.distance)
+
+
 def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Flag a matched cluster that is about as near another matched cluster as it is to its
     own colour: it may be another ream of that one's colour (a batch without white paper,
     with a pale ream of blue), and the assignment alone cannot tell. Lightness may
     (`_by_lightness`): then it keeps its colour, or is another ream of the other's when
-    its hue is near enough that colour too. The other stays matched: it is its colour
-    either way."""
+    its hue is near enough that colour too. The other stays matched only when it plainly
+    keeps its colour (`_doubt_rival`)."""
     ab = np.array(cluster.lab[1:])
     others = [o for o in clusters if o is not cluster and o.colour and o.colour != cluster.colour and not o.flag]
     # The nearest in hue first: the cluster is another ream of that one if of any.
