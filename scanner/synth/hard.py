@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -50,31 +51,38 @@ class Hard(StrEnum):
     MARKER_CUT = "marker_cut"
 
 
+E = TypeVar("E", bound=StrEnum)
+
 ALL_HARD = tuple(Hard)
 PHOTO_HARD = (Hard.MOTION_BLUR, Hard.SHADOW, Hard.MARKER_CUT)
 """Effects of a phone photo: a page that draws one of them is photographed."""
 
 
-def parse_hard(names: str | tuple[str, ...] | list[str]) -> tuple[Hard, ...]:
-    """Hard effects from names (a comma-separated string or a sequence); `all` for all.
+def parse_choices(kind: type[E], names: str | tuple[str, ...] | list[str], noun: str) -> tuple[E, ...]:
+    """Members of the string enum `kind` from names (a comma-separated string or a
+    sequence), in `kind`'s order; `all` for all of them.
 
     Raises:
-        ValueError: an unknown name, with the known ones.
+        ValueError: an unknown name, with the known ones (`noun` says what they are).
     """
     if isinstance(names, str):
         names = names.split(",")
-    chosen: set[Hard] = set()
+    every = tuple(kind)
+    chosen: set[E] = set()
     for name in (n.strip() for n in names):
-        if not name:
-            continue
         if name == "all":
-            chosen.update(ALL_HARD)
-            continue
-        try:
-            chosen.add(Hard(name))
-        except ValueError:
-            raise ValueError(f"unknown effect {name!r}; choose from all, {', '.join(ALL_HARD)}") from None
-    return tuple(h for h in ALL_HARD if h in chosen)
+            chosen.update(every)
+        elif name:
+            try:
+                chosen.add(kind(name))
+            except ValueError:
+                raise ValueError(f"unknown {noun} {name!r}; choose from all, {', '.join(every)}") from None
+    return tuple(k for k in every if k in chosen)
+
+
+def parse_hard(names: str | tuple[str, ...] | list[str]) -> tuple[Hard, ...]:
+    """Hard effects from names (see `parse_choices`)."""
+    return parse_choices(Hard, names, "effect")
 
 
 # --- marks --------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from enum import StrEnum
 import cv2
 import numpy as np
 
-from scanner.synth.hard import lab_of
+from scanner.synth.hard import lab_of, parse_choices
 from scanner.synth.paper import ScannerLook
 from scanner.template import Colour, Template
 
@@ -82,23 +82,8 @@ class StockRates:
 
 
 def parse_stock(names: str | tuple[str, ...] | list[str]) -> tuple[Stock, ...]:
-    """Stock cases from names (a comma-separated string or a sequence); `all` for all.
-
-    Raises:
-        ValueError: an unknown name, with the known ones.
-    """
-    if isinstance(names, str):
-        names = names.split(",")
-    chosen: set[Stock] = set()
-    for name in (n.strip() for n in names):
-        if name == "all":
-            chosen.update(ALL_STOCK)
-        elif name:
-            try:
-                chosen.add(Stock(name))
-            except ValueError:
-                raise ValueError(f"unknown stock {name!r}; choose from all, {', '.join(ALL_STOCK)}") from None
-    return tuple(s for s in ALL_STOCK if s in chosen)
+    """Stock cases from names (see `parse_choices`)."""
+    return parse_choices(Stock, names, "stock")
 
 
 @dataclass(frozen=True)
