@@ -79,7 +79,10 @@ def test_a_reviewer_settles_an_item_of_each_form_as_its_own_form_prints_it(two_f
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.login_url())
-        assert page.inner_text("#form") == f"Review: {Forms.of([staff, parent]).label}"
+        # The heading names the forms once the page's script has asked the server: under
+        # load that is after `goto` returns (CI saw "Review" alone).
+        label = f"Review: {Forms.of([staff, parent]).label}"
+        page.wait_for_function("label => document.querySelector('#form').innerText === label", arg=label)
         page.fill("#name-input", "Ann")
         page.press("#name-input", "Enter")
         page.wait_for_function("document.querySelector('#item').dataset.key")
