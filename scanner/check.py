@@ -30,7 +30,8 @@ from scanner import thresholds as T
 from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
 from scanner.marks import BoxPrint, decide_sheet, measure_page
-from scanner.register import Registrar, Registration, frame_windows, measure_frames, sides_whole
+from scanner.geometry import PageTransform
+from scanner.register import FrameWindow, Registrar, Registration, frame_windows, measure_frames, sides_whole
 from scanner.reader import is_blank
 from scanner.results import Status
 from scanner.template import Box, Template
@@ -227,9 +228,7 @@ def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, sour
         return PageCheck(source, number, reason=why), (np.empty((0, 2)), np.empty(0, bool)), _plain(grey)
     frames = expected_frames(template, reg.page)
     windows = frame_windows(template, reg.page)
-    found = measure_frames(grey, reg.transform, windows)
-    # A frame is on the print only where its sides run their whole length (`sides_whole`).
-    found[~sides_whole(grey, reg.transform, windows, found)] = np.nan
+    found = _frames_seen(grey, reg.transform, windows)
     distance = np.hypot(*found.T)
     # As `scan` measures them: a form's own print in its boxes is no mark.
     measures = measure_page(grey, reg.transform, template.items_on(reg.page), BoxPrint(template).page(reg.page))
@@ -250,6 +249,26 @@ def _check_page(template: Template, registrar: Registrar, grey: np.ndarray, sour
                                      f"{reg.check.p90_mm:.2f} mm from where the template puts them (90th percentile)")
     check = PageCheck(source, number, reg.page, reg.aligned, reg.check.median_mm, reg.check.p90_mm, off, empty, reason)
     return check, (found, hidden), _overlay(template, grey, reg, frames, set(off))
+
+
+def _frames_seen(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow]) -> np.ndarray:
+    """Where each frame lies, through the page's verified `transform`, minus where the
+    template puts it: (n, 2) mm, NaN where its sides do not all run their whole length
+    there (`sides_whole`).
+
+    `measure_frames` takes each side for the darkest line near it, and a tick's stroke
+    ending a millimetre inside a side, as dark as the side and joined to it, pulls that
+    side in: the two sides then disagree by more than VERIFY_PAIR_MM and the frame goes
+    unseen (seed 730164: a side measured 0.7 mm in, on a page aligned to 0.013 mm). A
+    frame unseen so is looked for where the template puts it, and seen there (0 mm off,
+    to within a pixel of VERIFY_PX_PER_MM) when its four sides run whole at that place.
+    """
+    found = measure_frames(grey, transform, windows)
+    found[~sides_whole(grey, transform, windows, found)] = np.nan
+    unseen = np.isnan(found).any(axis=1)
+    at_place = np.where(unseen[:, None], 0.0, np.full_like(found, np.nan))
+    found[sides_whole(grey, transform, windows, at_place)] = 0.0
+    return found
 
 
 def _misplaced(template: Template, measured: dict[int, list[tuple[np.ndarray, np.ndarray]]]) -> tuple[Misplaced, ...]:
