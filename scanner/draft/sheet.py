@@ -1,11 +1,14 @@
 """The sheet in a phone photo of a blank: found against the table it lies on, then
 warped flat onto an A4 page, so that the draft reads it as it reads a scan.
 
-A photo shows the sheet in perspective with the table around it. The sheet is the
-region that differs from the table's colour (sampled along the photo's edges, with the
-print closed away first) and touches none of the photo's edges; its four sides are
-then refined on the paper's edge at full resolution (a robust line through the
-strongest step across each side's middle part) and intersected for its corners. The
+A photo shows the sheet in perspective with the table around it. On the photo shrunk
+and with its print closed away, the table is what is reached from the photo's edges
+(those not paper) without crossing a sharp step or leaving the table's colour; the
+sheet is the largest region left, and its outline gives four rough corners. Each side
+is then fitted to the paper's edge, in the photo's colour image measured along the line
+from the table's colour to the paper's (a grey table is as dark as yellow paper in dim
+light, not as yellow): the strongest step across the side at samples along its middle,
+a robust line through them, twice, and the corners where the lines meet. The
 quadrilateral is warped onto 210 x 297 mm (A4, portrait or landscape as the sheet
 lies), and the light evened out (a phone's lamp or window leaves one side of the page
 far darker than the other).
