@@ -254,7 +254,7 @@ def sheet_size_mm(corners: np.ndarray) -> tuple[float, float]:
     aspect = max(across, down) / min(across, down)
     if abs(aspect / math.sqrt(2) - 1) > A4_ASPECT_TOLERANCE:
         raise ValueError(f"the sheet found is 1 : {aspect:.2f} in shape, and only A4 sheets (1 : 1.41) are drafted "
-                         "from a photo: scan it instead")
+                         "from a photo")
     return A4_MM if down >= across else A4_MM[::-1]
 
 
