@@ -4,7 +4,7 @@ corrected it in the editor.
 
     python bench/legacy.py [--dpi 200] [--tilt 1.0] [--seeds 2] [--seed S ...] [--no-draft]
                            [--read-seeds 2] [--read-seed S ...] [--count 9] [--per-file 4]
-                           [--marked] [--draft-from pdf|scan]
+                           [--photos-only] [--marked] [--draft-from pdf|scan|photo]
                            [--form surestart|word] [--keep DIR]
 
 Two forms: the shipped questionnaire rendered with `--plain` (no markers, no QR code), and
@@ -13,7 +13,10 @@ with its true geometry beside it. Each is drafted from its PDF, from a 200-dpi i
 every page, from the same image turned by `--tilt` degrees, and from rough colour scans
 turned as much (yellow paper, blur, noise, JPEG at quality 70) at `--dpi` and at 150 dpi,
 the rough scans once per seed (seed 1, then `--seeds` fresh ones, or the `--seed`s given:
-the noise differs). Per draft: boxes found,
+the noise differs), and from a phone photo of every page per seed, as the generator takes
+them (`scanner.synth.batch.photograph`: perspective, the table around the sheet, uneven
+warm light, noise, blur, JPEG; yellow paper, `--dpi`); `--photos-only` drafts from the
+photos alone. Per draft: boxes found,
 missed and extra against the true geometry (a box is found when its centre is within
 1.5 mm; worst edge error shown), items grouped right (same boxes, same code order) and
 with their labels read right, comment zones found (edges within 2 mm) and extra, the
@@ -26,7 +29,8 @@ generator fills `--count` copies of each form, `--per-file` to a batch file (the
 it, the word-processor form as its own PDF prints: `SynthOptions.printed`; flatbed,
 feeder, greyscale and phone scans, pages upside down, cover letters, blank backs: every
 scanner effect, no hard case), and `scan` reads them with the template drafted from the
-form's PDF (`--draft-from scan`: from a rough 150-dpi colour scan of it turned by 1°),
+form's PDF (`--draft-from scan`: from a rough 150-dpi colour scan of it turned by 1°;
+`photo`: from a phone photo of it),
 first as drafted, then as a scripted person corrected it through the editor's HTTP API
 (`scanner.editor.person.Person`: adds the boxes and zones the draft missed by clicking on them, deletes extra
 ones, merges an item drafted in parts, gives each item its true scale, codes and id and
@@ -58,10 +62,12 @@ import pypdfium2 as pdfium
 
 from scanner.draft import draft_correspondence, draft_template, score_draft, truth_template, write_draft
 from scanner.editor import person
+from scanner.errors import InputFileError
 from scanner.evaluate import Evaluation, evaluate, percent
 from scanner.pipeline import scan
 from scanner.render import render_pdf
 from scanner.synth import SynthOptions, generate
+from scanner.synth.batch import photograph
 from scanner.template import Registration, Template, layout, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +75,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 YELLOW = np.array([160, 242, 255])
 """Yellow paper, BGR."""
+DRAFT_FROM = {"pdf": "the PDF", "scan": "a rough 150-dpi scan", "photo": "a phone photo (200 dpi)"}
+"""What `--draft-from` drafts the reading template from."""
 
 
 def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float, rough: bool = False, seed: int = 1) -> Path:
@@ -95,6 +103,20 @@ def page_images(pdf_path: Path, out: Path, dpi: int, tilt: float, rough: bool = 
     return out
 
 
+def page_photos(pdf_path: Path, out: Path, dpi: int, seed: int) -> Path:
+    """Every page of the PDF on yellow paper as a phone photo (`photograph`), drawn from
+    `seed`, in one TIFF."""
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    rng = np.random.default_rng(seed)
+    try:
+        photos = [photograph(page.render(scale=dpi / 72, grayscale=True).to_numpy(), dpi, rng, YELLOW[::-1])[0]
+                  for page in pdf]
+    finally:
+        pdf.close()
+    cv2.imwritemulti(str(out), photos)
+    return out
+
+
 def forms(work: Path) -> list[tuple[str, Path, dict]]:
     """(name, PDF, true geometry) of the two forms."""
     surestart = load_template(ROOT / "templates" / "surestart.yaml")
@@ -104,30 +126,38 @@ def forms(work: Path) -> list[tuple[str, Path, dict]]:
     return [("surestart --plain", plain, layout(surestart)), ("word processor", wordform, truth)]
 
 
-def inputs(pdf: Path, work: Path, dpi: int, tilt: float, seeds: list[int]) -> list[tuple[str, Path]]:
+def inputs(pdf: Path, work: Path, dpi: int, tilt: float, seeds: list[int],
+           photos_only: bool = False) -> list[tuple[str, Path]]:
     """(what, file) of every input drafted from one form's PDF."""
-    made = [("PDF", pdf),
-            (f"{dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", dpi, 0.0)),
-            (f"{dpi} dpi {tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", dpi, tilt))]
+    made = [] if photos_only else [
+        ("PDF", pdf),
+        (f"{dpi} dpi", page_images(pdf, work / f"{pdf.stem}.tif", dpi, 0.0)),
+        (f"{dpi} dpi {tilt:+g}°", page_images(pdf, work / f"{pdf.stem}-t.tif", dpi, tilt))]
     for seed in seeds:
-        for scan_dpi in (dpi, 150):
+        for scan_dpi in () if photos_only else (dpi, 150):
             made.append((f"{scan_dpi} rough {tilt:+g}° s{seed}",
                          page_images(pdf, work / f"{pdf.stem}-r{scan_dpi}-{seed}.tif", scan_dpi, tilt, True, seed)))
+        made.append((f"{dpi} photo s{seed}", page_photos(pdf, work / f"{pdf.stem}-p{dpi}-{seed}.tif", dpi, seed)))
     return made
 
 
 def drafting(args: argparse.Namespace, work: Path) -> None:
     """Each form drafted from each kind of input, scored against its true geometry."""
     seeds = args.seed or [1] + [random.randrange(1_000_000_000) for _ in range(args.seeds)]
-    print(f"{datetime.date.today()}, rough-scan seeds {', '.join(map(str, seeds))}")
+    print(f"{datetime.date.today()}, rough-scan and photo seeds {', '.join(map(str, seeds))}")
     header = (f"{'form':18} {'input':24} {'boxes':>6} {'found':>6} {'missed':>6} {'extra':>6} {'worst mm':>8} "
               f"{'items ok':>9} {'labels ok':>9} {'zones':>9} {'extra z':>7} {'doubts':>6} {'s':>5}")
     print(header)
     for name, pdf, truth in forms(work):
-        scores = []
-        for kind, path in inputs(pdf, work, args.dpi, args.tilt, seeds):
+        scores, refused = [], 0
+        for kind, path in inputs(pdf, work, args.dpi, args.tilt, seeds, args.photos_only):
             started = time.monotonic()
-            result = draft_template(path)
+            try:
+                result = draft_template(path)
+            except InputFileError as problem:  # a photo whose sheet is not wholly in the picture
+                refused += 1
+                print(f"{name:18} {kind:24} refused: {problem}")
+                continue
             seconds = time.monotonic() - started
             s = score_draft(result.template, truth)
             scores.append(s)
@@ -139,7 +169,7 @@ def drafting(args: argparse.Namespace, work: Path) -> None:
                                                                  "zones", "zones_found", "extra_zones")}
         print(f"{name:18} {'all ' + str(len(scores)) + ' drafts':24} boxes {total['found']}/{total['boxes']} "
               f"found ({total['extra']} extra), items {total['items_right']}/{total['items']} grouped right, "
-              f"zones {total['zones_found']}/{total['zones']} found ({total['extra_zones']} extra)")
+              f"zones {total['zones_found']}/{total['zones']} found ({total['extra_zones']} extra); {refused} refused")
 
 
 def edited_by_a_person(drafted: Path, truth: Template, folder: Path) -> tuple[Path, Counter]:
@@ -163,20 +193,22 @@ def reading_forms(work: Path) -> list[tuple[str, Template, Path | None, Path]]:
 
 
 def reading(seeds: list[int], count: int, per_file: int, jobs: int, work: Path, marked: bool,
-            from_scan: bool = False, only: str | None = None) -> None:
+            draft_from: str = "pdf", only: str | None = None) -> None:
     """Each form filled by the generator and read with the template drafted from its PDF,
     as drafted and as a person corrected it in the editor (and, with `marked`, the
     shipped form printed with markers and read with the shipped template)."""
     today = datetime.date.today().isoformat()
     print(f"\nreading, {today}: seeds {', '.join(map(str, seeds))}; {count} questionnaires each, {per_file} a file, "
           f"jobs {jobs}; "
-          f"drafted from {'a rough 150-dpi scan' if from_scan else 'the PDF'}")
+          f"drafted from {DRAFT_FROM[draft_from]}")
     for name, truth, printed, blank in reading_forms(work):
         if only and not name.startswith(only):
             continue
         folder = work / "read" / name.split()[0]
-        if from_scan:
+        if draft_from == "scan":
             blank = page_images(blank, work / "read" / f"{blank.stem}-scan.tif", 150, 1.0, rough=True)
+        elif draft_from == "photo":
+            blank = page_photos(blank, work / "read" / f"{blank.stem}-photo.tif", 200, seeds[0])
         write_draft(draft_template(blank, form=truth.form), folder / "drafted" / "form.yaml")
         drafted = folder / "drafted" / "form.yaml"
         edited, edits = edited_by_a_person(drafted, truth, folder / "edited")
@@ -239,8 +271,9 @@ def main() -> None:
                         help="questionnaires per batch file (a file of one is a flatbed scan, of more a feeder's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--marked", action="store_true", help="read the same seeds printed with markers too")
-    parser.add_argument("--draft-from", choices=("pdf", "scan"), default="pdf",
-                        help="draft the reading template from the form's PDF or a rough scan of it")
+    parser.add_argument("--photos-only", action="store_true", help="draft from the phone photos alone")
+    parser.add_argument("--draft-from", choices=tuple(DRAFT_FROM), default="pdf",
+                        help="draft the reading template from the form's PDF, a rough scan or a phone photo of it")
     parser.add_argument("--form", choices=("surestart", "word"), help="read only this form")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (templates, batches, outputs)")
     args = parser.parse_args()
@@ -252,8 +285,7 @@ def main() -> None:
         if not args.no_draft:
             drafting(args, work)
         if seeds:
-            reading(seeds, args.count, args.per_file, args.jobs, work, args.marked, args.draft_from == "scan",
-                    args.form)
+            reading(seeds, args.count, args.per_file, args.jobs, work, args.marked, args.draft_from, args.form)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ made in a word processor and printed long before anyone thought of scanning it. 
 printed is found first, page by page (`scanner.draft.content.PageContent`: tick boxes,
 words, framed zones, in mm from the page's top-left): from a PDF's own vector content and
 text (`scanner.draft.pdf`), or from the pixels of a scan (`scanner.draft.image`, with
-Tesseract for the text). Then one layout step (`scanner.draft.layout`) turns those into
+Tesseract for the text; a phone photo's sheet is found and flattened first,
+`scanner.draft.sheet`). Then one layout step (`scanner.draft.layout`) turns those into
 a template, and `scanner.draft.output` writes it with the preview a person checks it
 against; `scanner.draft.score` measures a draft against a form's true geometry.
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from scanner.draft.content import BORDER_MIN_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, PrintedBox, \
     Word, free_rules, is_tick_box, is_zone_frame
+from scanner.draft.sheet import photographed_page
 from scanner.errors import InputFileError
 from scanner.ocr import OcrEngine
 from scanner.template import Box
@@ -170,8 +171,13 @@ def _words(grey: np.ndarray, boxes: list[PrintedBox], px_per_mm: float, engine: 
 
 
 def scanned_pages(path: Path, language: str) -> list[PageContent]:
-    """The content of every page of a scanned blank (a PDF of images, or image files)."""
-    from scanner.load import InputProblem, enumerate_pages, load_page
+    """The content of every page of a scanned or photographed blank (a PDF of images, or
+    image files); a photo's sheet is found and flattened first (`scanner.draft.sheet`).
+
+    Raises:
+        InputFileError: a page cannot be read, or is a photo whose sheet cannot be found.
+    """
+    from scanner.load import COLOUR_REDUCTION, InputProblem, enumerate_pages, load_page
     from scanner.ocr import TesseractEngine
 
     engine = TesseractEngine(language)
@@ -179,5 +185,9 @@ def scanned_pages(path: Path, language: str) -> list[PageContent]:
     for task in enumerate_pages([path]):
         if isinstance(task, InputProblem):
             raise InputFileError(task.source, task.reason, task.page)
-        pages.append(image_content(load_page(task).grey, len(pages) + 1, engine))
+        loaded = load_page(task)
+        number = len(pages) + 1
+        flat = photographed_page(loaded.grey, loaded.colour, 1 / COLOUR_REDUCTION, task.source, number,
+                                 REFERENCE_DPI / 25.4)
+        pages.append(image_content(loaded.grey if flat is None else flat, number, engine))
     return pages

@@ -53,7 +53,7 @@ from scanner.synth.hard import (Hard, PageHard, Print, camera, crease, cut_marke
 from scanner.synth.ink import Fonts, Shape
 from scanner.synth.letter import cover_letter
 from scanner.synth.paper import (BlankPages, PageScan, Scanner, blank_back, draw_page_scan, draw_scanner,
-                                 lay_paper, paper_quad)
+                                 lay_paper, mm_to_raster, paper_quad)
 from scanner.synth.page import Desk
 from scanner.synth.pdf import JpegPdfWriter
 from scanner.synth.rates import HardRates, Rates
@@ -273,6 +273,21 @@ TABLES = ((150, 105, 65), (112, 110, 108), (205, 202, 195), (62, 55, 50), (175, 
 def _table(rng: np.random.Generator) -> tuple[int, int, int]:
     base = np.array(TABLES[int(rng.integers(len(TABLES)))])
     return _bgr(base + rng.integers(-12, 13, 3))
+
+
+def photograph(raster: np.ndarray, dpi: int, rng: np.random.Generator, paper_rgb=(255, 255, 255),
+               rates: Rates = Rates()) -> tuple[np.ndarray, np.ndarray]:
+    """A phone photo of one page (its greyscale raster at `dpi`), taken as the generator
+    takes a filled page's: perspective, the table around the sheet, uneven warm light,
+    noise, blur and JPEG. Returns the BGR image (the raster's size) and the
+    page-mm-to-pixel homography."""
+    scan = draw_page_scan(rng, rates, dpi, photo=True)
+    scanner = Scanner(draw_scanner(rng, rates, dpi, greyscale=False), rng)
+    grey, m = lay_paper(raster, scan, dpi)
+    image = scanner.develop(grey, scan, rng)
+    quad = paper_quad(m, (raster.shape[1], raster.shape[0]))
+    jpeg = scanner.finish(image, scan, rng, _bgr(paper_rgb), quad, _table(rng))
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), m @ mm_to_raster(dpi)
 
 
 def _markers_cut(template: Template, h_mm: np.ndarray, size_px: tuple[int, int]) -> int:
