@@ -364,8 +364,8 @@ class CommentReader:
                 return faint, False
         if most >= T.WRITTEN_MIN_MM2:
             fainter = self._ink(dark, zone, s, T.FAINT_INK_DARKNESS)
-            if _most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2 and _covers(_apart_from(fainter, lines()),
-                                                                     T.WRITTEN_MIN_MM2, s):
+            if (_most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2  # before the hairs are found
+                    and _covers(_apart_from(fainter, lines()), T.WRITTEN_MIN_MM2, s)):
                 return area, True
         return area, _covers(self._ink_over_print(dark, zone, s), T.WRITTEN_MIN_MM2, s)
 
