@@ -79,7 +79,8 @@ print(json.dumps({"pages": sum(s.pages.values()), "cumulative": cumulative}))
 """
 
 STAGES = {
-    "worker start": ["reader.py:__init__", "comments.py:_printed_mask>render.py:page_rasters"],
+    "worker start": ["reader.py:__init__", "comments.py:_printed_mask>comments.py:_blank_pages",
+                     "comments.py:_printed_mask>comments.py:_mask_page"],
     "find pages": ["load.py:enumerate_pages", "load.py:count_pages"],
     "load": ["load.py:load_page"],
     "register": ["register.py:markers", "reader.py:_read_loaded>register.py:content", "register.py:verify",
@@ -94,8 +95,9 @@ STAGES = {
                     "pipeline.py:scan>store.py:flush", "outputs.py:write_outputs"],
 }
 """Which functions' cumulative time makes each stage; `a>b`: b's time when called by a.
-Worker start (the reader's caches, the word list, the blank form drawn for the comment
-zones) is paid once a worker, and taken out of comments, as OCR is."""
+Worker start (the reader's caches, the word list, the blank form drawn and masked for the
+comment zones on a page's first read) is paid once a worker, and taken out of comments, as
+OCR is."""
 
 
 def _decode(task: PageTask) -> int:
@@ -144,7 +146,7 @@ def _child(code: str, args: list) -> dict:
 def stage_times(cumulative: dict[str, float], pages: int) -> dict[str, float]:
     """CPU milliseconds per page of each stage, and of the rest."""
     ms = {stage: 1000 * sum(cumulative.get(f, 0.0) for f in names) / pages for stage, names in STAGES.items()}
-    ms["comments"] -= ms["OCR"] + 1000 * cumulative.get(STAGES["worker start"][1], 0.0) / pages
+    ms["comments"] -= ms["OCR"] + 1000 * sum(cumulative.get(f, 0.0) for f in STAGES["worker start"][1:]) / pages
     ms["other"] = 1000 * cumulative.get("pipeline.py:scan", 0.0) / pages - sum(ms.values())
     return ms
 

@@ -48,8 +48,8 @@ def _grow(box: tuple, by: float) -> tuple:
 def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     """Area of what looks like writing in a zone's ink mask: pen strokes in clusters, not
     specks, dust grains, a hair, broad shading or a straight line across the zone."""
-    if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
-        return 0.0  # specks at most, as on most zones: no need to tell them apart
+    if _most_px(ink, px_per_mm) < T.DUST_MAX_MM2 * px_per_mm**2:
+        return 0.0  # too little beside specks for a cluster of writing, as on most zones
     strokes = _strokes(ink, px_per_mm)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     if count <= 1:
@@ -77,10 +77,22 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
     return float(cluster_px[big & lettered].sum() / px_per_mm**2)
 
 
-def _may_cover(ink: np.ndarray, mm2: float, px_per_mm: float) -> bool:
-    """Whether an ink mask holds pixels enough to cover `mm2`: `_ink_area_mm2` measures a
-    part of them, never more."""
-    return np.count_nonzero(ink) >= mm2 * px_per_mm**2
+def _most_px(ink: np.ndarray, px_per_mm: float) -> int:
+    """The most pixels `_ink_area_mm2` can count in an ink mask: those of its pieces larger
+    than specks. It counts only pieces of the mask's strokes larger than specks, and each
+    lies within one of these (the strokes are the mask less some pixels). One labelling,
+    against the measure's morphology: most masks of a blank zone hold specks and the
+    print's edges alone."""
+    if np.count_nonzero(ink) <= T.SPECK_MAX_MM2 * px_per_mm**2:
+        return 0
+    count, pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    area = np.bincount(pieces[ink > 0], minlength=count)  # a third of the labelling's time with its stats
+    return int(area[area > T.SPECK_MAX_MM2 * px_per_mm**2].sum())
+
+
+def _covers(ink: np.ndarray, mm2: float, px_per_mm: float) -> bool:
+    """`_ink_area_mm2(ink, px_per_mm) >= mm2`, measured only when its pieces may cover it."""
+    return _most_px(ink, px_per_mm) / px_per_mm**2 >= mm2 and _ink_area_mm2(ink, px_per_mm) >= mm2
 
 
 def _faint_ink(strokes: np.ndarray, dark: np.ndarray) -> np.ndarray:
@@ -202,7 +214,7 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
     mask = ink.astype(np.uint8)
     if not mask.any():
         return mask
-    broad = _by_disc_of(mask, T.STROKE_MAX_MM * px_per_mm, cv2.MORPH_OPEN)
+    broad = _opened(mask, T.STROKE_MAX_MM * px_per_mm)
     long_px, gap_px = round(T.LINE_MIN_MM * px_per_mm), max(1, round(T.LINE_GAP_MM * px_per_mm))
     lines = np.zeros_like(mask)
     for along, bridge in (((1, long_px), (1, gap_px)), ((long_px, 1), (gap_px, 1))):
@@ -210,9 +222,19 @@ def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
         bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(bridge[::-1], np.uint8))
         # Extended along itself: the bits of the line cut off by the frame's masked lines.
         lines |= cv2.dilate(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line), line)
-    rim = (_by_disc_of(broad, T.STROKE_MAX_MM / 2 * px_per_mm, cv2.MORPH_DILATE)
-           | _by_disc_of(lines, 0.5 * px_per_mm, cv2.MORPH_DILATE))
+    rim = _by_disc_of(lines, 0.5 * px_per_mm, cv2.MORPH_DILATE)
+    if broad.any():  # rarely: writing has none
+        rim |= _by_disc_of(broad, T.STROKE_MAX_MM / 2 * px_per_mm, cv2.MORPH_DILATE)
     return mask & (1 - rim)
+
+
+def _opened(mask: np.ndarray, diameter_px: float) -> np.ndarray:
+    """`_by_disc_of(mask, diameter_px, cv2.MORPH_OPEN)` of a 0/1 mask, told empty in one
+    pass when no run along its rows is as wide as the disc (a pen's strokes): the disc's
+    middle row spans its width, so its erosion keeps no pixel then."""
+    if not cv2.erode(mask, np.ones((1, _disc(diameter_px).shape[1]), np.uint8)).any():
+        return np.zeros_like(mask)
+    return _by_disc_of(mask, diameter_px, cv2.MORPH_OPEN)
 
 
 def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -328,19 +350,24 @@ class CommentReader:
         if area >= T.WRITTEN_MIN_MM2:
             return area, False
         # A hair is a thin line in the usual ink; its grey edges widen it past one in fainter
-        # ink, where its turns and the dust beside it would pass for writing: it is left out.
-        lines = _long_lines(ink, s)
+        # ink, where its turns and the dust beside it would pass for writing: it is left out
+        # (found once, when a faint look is measured).
+        lines = functools.cache(lambda: _long_lines(ink, s))
         strokes = self._ink(dark, zone, s, T.FAINT_STROKE_DARKNESS)
-        # Pixels too few to cover an area leave no measure of them to reach it (most blank
-        # zones): neither the faint strokes, nor the fainter ink, which lies within them.
-        if _may_cover(strokes, T.FAINT_WRITTEN_MM2, s):
-            faint = _ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines), s)
+        # Pieces too small or too few to cover an area leave no measure of them to reach it
+        # (most blank zones): neither the faint strokes, nor the fainter ink, which lies
+        # within them, nor either less the pieces that hold a hair.
+        most = _most_px(strokes, s) / s**2
+        if most >= T.FAINT_WRITTEN_MM2:
+            faint = _ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines()), s)
             if faint >= T.FAINT_WRITTEN_MM2:
                 return faint, False
-        fainter = (_apart_from(self._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines)
-                   if _may_cover(strokes, T.WRITTEN_MIN_MM2, s) else None)
-        return area, any(_ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
-            fainter, self._ink_over_print(dark, zone, s)) if ink is not None)
+        if most >= T.WRITTEN_MIN_MM2:
+            fainter = self._ink(dark, zone, s, T.FAINT_INK_DARKNESS)
+            if (_most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2  # before the hairs are found
+                    and _covers(_apart_from(fainter, lines()), T.WRITTEN_MIN_MM2, s)):
+                return area, True
+        return area, _covers(self._ink_over_print(dark, zone, s), T.WRITTEN_MIN_MM2, s)
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment,
                     s: float) -> tuple[np.ndarray, np.ndarray]:

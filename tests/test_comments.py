@@ -450,7 +450,8 @@ def test_a_cleanly_printed_comment_has_no_unread_writing(template):
 
 def _writing_mm2_measured_whole(reader, grey, transform, zone, s):
     """`CommentReader._writing_mm2` as it was before it skipped the measures whose mask holds
-    too few pixels to matter: every mask measured whole."""
+    too few pixels, or pieces too small, to matter: every mask measured whole (with
+    `_most_px` bounding nothing)."""
     dark = comments._local_darkness(reader._crop(grey, transform, zone, s), s)
     ink = reader._ink(dark, zone, s)
     area = comments._ink_area_mm2(ink, s)
@@ -466,9 +467,57 @@ def _writing_mm2_measured_whole(reader, grey, transform, zone, s):
         reader._ink_over_print(dark, zone, s)))
 
 
+def _random_ink(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """An ink mask of specks, dust grains alone and in clusters, strokes that turn, hairs,
+    lines across and broad blots, some of each or none, some at the mask's edges."""
+    mask = np.zeros(shape, np.uint8)
+    h, w = shape
+    for _ in range(int(rng.integers(0, 60))):  # specks and grains, a few pixels to a few dozen
+        x, y = int(rng.integers(-2, w + 2)), int(rng.integers(-2, h + 2))
+        cv2.circle(mask, (x, y), int(rng.integers(0, 4)), 1, -1)
+    for _ in range(int(rng.integers(0, 4))):  # a cluster of grains
+        cx, cy = rng.integers(0, w), rng.integers(0, h)
+        for _ in range(int(rng.integers(2, 12))):
+            cv2.circle(mask, (int(cx + rng.integers(-15, 15)), int(cy + rng.integers(-8, 8))), int(rng.integers(1, 3)),
+                       1, -1)
+    for _ in range(int(rng.integers(0, 4))):  # strokes that turn, a hair, a line across
+        pts = np.cumsum(rng.integers(-12, 13, (int(rng.integers(2, 12)), 2)), axis=0) + [rng.integers(0, w),
+                                                                                           rng.integers(0, h)]
+        cv2.polylines(mask, [pts.astype(np.int32)], False, 1, int(rng.integers(1, 5)))
+    if rng.random() < 0.3:
+        y = int(rng.integers(0, h))
+        cv2.line(mask, (0, y), (w, y + int(rng.integers(-3, 4))), 1, int(rng.integers(1, 3)))
+    if rng.random() < 0.3:
+        cv2.ellipse(mask, (int(rng.integers(0, w)), int(rng.integers(0, h))),
+                    (int(rng.integers(5, 60)), int(rng.integers(5, 30))), 0, 0, 360, 1, -1)
+    return mask > 0
+
+
+@pytest.mark.parametrize("seed", [3, 17, int(np.random.SeedSequence().entropy % 2**31)])
+def test_a_mask_s_writing_is_measured_as_when_measured_whole(seed, monkeypatch):
+    """The shortcuts of a mask's measure are savings only: its pieces larger than specks
+    bound what it measures, a measure they cannot reach to a cluster of writing is 0, and a
+    mask with no run as wide as a disc is opened by it to nothing, to the bit."""
+    rng = np.random.default_rng(seed)
+    for s in comments.SCALES:
+        shape = (round(20 * s), round(175 * s))
+        for _ in range(40):
+            ink = _random_ink(rng, shape)
+            area = comments._ink_area_mm2(ink, s)
+            assert comments._most_px(ink, s) / s**2 >= area, seed
+            with monkeypatch.context() as whole:
+                whole.setattr(comments, "_most_px", lambda mask, _: mask.size)
+                assert area == comments._ink_area_mm2(ink, s), seed
+            mask = ink.astype(np.uint8)
+            for diameter in (T.STROKE_MAX_MM * s, 7, 25.5):
+                assert np.array_equal(comments._opened(mask, diameter),
+                                      _by_disc_of(mask, diameter, cv2.MORPH_OPEN)), (seed, diameter)
+
+
 @pytest.mark.parametrize("seed", [11, 29, int(np.random.SeedSequence().entropy % 2**31)])
-def test_a_zone_s_writing_is_measured_as_when_every_mask_was_measured_whole(template, page, zones, seed):
-    """Skipping the faint looks whose masks hold fewer pixels than the area they must reach
+def test_a_zone_s_writing_is_measured_as_when_every_mask_was_measured_whole(template, page, zones, seed,
+                                                                             monkeypatch):
+    """Skipping the looks whose masks hold fewer pixels, or pieces too small, to reach their area
     is a saving only: the same area and second look, to the bit, on zones blank, dusty,
     noisy, written in ink and in a light hand, at every grey from ink to the noise's."""
     rng = np.random.default_rng(seed)
@@ -489,5 +538,8 @@ def test_a_zone_s_writing_is_measured_as_when_every_mask_was_measured_whole(temp
         shift = PageTransform.from_array(identity().array @ np.array([[1, 0, rng.uniform(-0.5, 0.5)],
                                                                      [0, 1, rng.uniform(-0.5, 0.5)], [0, 0, 1]]))
         for zone in zones:
-            assert (reader._writing_mm2(noisy, shift, zone, coarse)
-                    == _writing_mm2_measured_whole(reader, noisy, shift, zone, coarse)), (seed, grey_level, zone.id)
+            measured = reader._writing_mm2(noisy, shift, zone, coarse)
+            with monkeypatch.context() as whole:  # no bound skips a measure: every mask measured
+                whole.setattr(comments, "_most_px", lambda mask, _: mask.size)
+                assert measured == _writing_mm2_measured_whole(reader, noisy, shift, zone, coarse), (
+                    seed, grey_level, zone.id)
