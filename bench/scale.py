@@ -70,6 +70,7 @@ class Precomputed:
     def __init__(self, sheet: list[PageResult]):
         self.sheet = sheet
         self.window = 1
+        self.wants_bytes = False  # as a process pool, whose workers take pages' bytes from the files
         self.cpu = 0.0
         self.count = 0
 
@@ -108,7 +109,7 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     template = load_template(TEMPLATE)
     # The pipeline as it is; only where pages come from and who reads them is replaced.
     pipeline.count_pages = lambda inputs, exclude=None: pages
-    pipeline.PageFinder = lambda inputs, exclude=None: contextlib.nullcontext(made_up_tasks(pages, len(sheet)))
+    pipeline.PageFinder = lambda inputs, **_: contextlib.nullcontext(made_up_tasks(pages, len(sheet)))
     executor = Precomputed(sheet)
     pipeline.make_executor = lambda *args, **kwargs: executor
     pages_peak = []  # memory when the last page is stored, before the CSVs are written
