@@ -51,10 +51,9 @@ class FinderFailed(RuntimeError):
 
 class PageFinder:
     """`enumerate_pages(paths, exclude)`, the same items in the same order (`without_bytes`
-    unless `with_bytes`), found by a
-    process forked when this is made (make it before starting threads: the fork copies
-    their locks, held or not); found here on a platform without fork, or in a daemonic
-    process, which may have no children.
+    unless `with_bytes`), found by a process forked when this is made (make it before
+    starting threads: the fork copies their locks, held or not); found here on a platform
+    without fork, or in a daemonic process, which may have no children.
 
     Should the process die (killed, out of memory), the pages it had not sent are found
     here: none is lost or found twice. `close` (or leaving its `with`) stops the process.
