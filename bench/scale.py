@@ -17,7 +17,11 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
   each portable (`load.portable`), on the generated batch, here; and the parent all in on
   that batch, its pages found as a scan finds them (by the process of its own that
   `finder.PageFinder` forks) and their readings made up: CPU a page of the scan's own
-  process and of the finder's (the made-up readings' own CPU left out);
+  process and of the finder's (the made-up readings' own CPU left out), the pages
+  without their JPEG's bytes as for a process pool, then with them as for a cluster;
+- handing those pages to a process pool whose workers read nothing: the scan's CPU a
+  page for the pool's pipes, each page with its JPEG's bytes (as a cluster's client
+  sends them) and without (as to a pool: its workers take them from the files);
 - `--pages` generated pages through a LocalCluster of each of `--workers` workers (one
   thread each): pages/s, and the parent's CPU time a page (the local scheduler runs in
   the parent's process, so it counts there).
@@ -67,9 +71,10 @@ class Precomputed:
     Each reading comes encoded for the store, as a worker sends it (`read_encoded`); the
     CPU time making it up is the workers' (`cpu`), not the parent's."""
 
-    def __init__(self, sheet: list[PageResult]):
+    def __init__(self, sheet: list[PageResult], wants_bytes: bool = False):
         self.sheet = sheet
         self.window = 1
+        self.wants_bytes = wants_bytes  # as a cluster's workers; a pool's take them from the files
         self.cpu = 0.0
         self.count = 0
 
@@ -108,7 +113,7 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
     template = load_template(TEMPLATE)
     # The pipeline as it is; only where pages come from and who reads them is replaced.
     pipeline.count_pages = lambda inputs, exclude=None: pages
-    pipeline.PageFinder = lambda inputs, exclude=None: contextlib.nullcontext(made_up_tasks(pages, len(sheet)))
+    pipeline.PageFinder = lambda inputs, **_: contextlib.nullcontext(made_up_tasks(pages, len(sheet)))
     executor = Precomputed(sheet)
     pipeline.make_executor = lambda *args, **kwargs: executor
     pages_peak = []  # memory when the last page is stored, before the CSVs are written
@@ -130,20 +135,20 @@ def parent_alone(sheet_file: str, pages: int, out: str) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def parent_finding(sheet_file: str, files: list[str], out: str) -> dict:
+def parent_finding(sheet_file: str, files: list[str], out: str, with_bytes: bool) -> dict:
     """The scan's loop on real files, their pages found as a scan finds them, the readings
     made up: the parent all in, and the finder's process (the made-up readings' own CPU left
-    out)."""
+    out); each page comes with its JPEG's bytes as to a cluster (`with_bytes`), or without
+    as to a process pool."""
     import pickle
 
     import scanner.pipeline as pipeline
 
     sheet = pickle.loads(Path(sheet_file).read_bytes())
     template = load_template(TEMPLATE)
-    executor = Precomputed(sheet)
-    pipeline.make_executor = lambda *args, **kwargs: executor
+    executor = Precomputed(sheet, with_bytes)
     start = time.perf_counter(), time.process_time(), _children_cpu()
-    summary = pipeline.scan(files, template, out, ocr=True)
+    summary = pipeline.scan(files, template, out, ocr=True, executor=executor)
     return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
             "cpu": time.process_time() - start[1] - executor.cpu, "finder_cpu": _children_cpu() - start[2]}
 
@@ -227,6 +232,32 @@ def enumerate_rate(files: list[str]) -> float:
     return count / (time.process_time() - start)
 
 
+def _nothing(task: PageTask) -> None:
+    """A pool worker's reading that reads nothing."""
+
+
+def pool_feed(files: list[str]) -> dict:
+    """CPU ms a page this process spends handing `files`' pages to a pool of two workers
+    that read nothing (a window of 8 in flight, as a scan keeps): with the JPEG's bytes, and without."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from scanner.load import without_bytes
+
+    found = [task for task in enumerate_pages(files) if isinstance(task, PageTask)]
+    spent = {"with": [], "without": []}
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        for _ in range(2):
+            for kind, tasks in (("with", found), ("without", [without_bytes(t) for t in found])):
+                start = time.process_time()
+                for k in range(0, len(tasks), 8):
+                    for future in [pool.submit(_nothing, task) for task in tasks[k:k + 8]]:
+                        future.result()
+                spent[kind].append(1000 * (time.process_time() - start) / len(tasks))
+    return {kind: min(ms) for kind, ms in spent.items()} | {
+        "mb": sum(len(t.data or b"") for t in found) / len(found) / 1e6}
+
+
 def on_cluster(files: list[str], out: str, workers: int) -> dict:
     from scanner.pipeline import scan
 
@@ -308,12 +339,18 @@ def main() -> None:
     files = [str(p) for p in batch.files]
     found = enumerate_rate(files)
     print(f"parent finds and makes portable {found:.0f} pages a CPU second ({batch.pages} generated pages)")
-    r = _child("parent_finding", str(sheet_file), files, str(work / "parent-finding"))
-    finder = r["pages"] / r["finder_cpu"]
-    print(f"parent all in on those files (pages found as a scan finds them, readings made up): the scan's "
-          f"process {r['pages'] / r['cpu']:.0f} pages a CPU second, the finder's {finder:.0f} (a process of "
-          f"its own, on another core), {r['pages'] / r['seconds']:.0f} pages/s wall")
-    # Two processes, each on a core: the slower sets the pace.
+    for with_bytes in (False, True):
+        r = _child("parent_finding", str(sheet_file), files, str(work / f"parent-finding-{with_bytes}"), with_bytes)
+        finder = r["pages"] / r["finder_cpu"]
+        print(f"parent all in on those files (pages found as a scan finds them, readings made up), "
+              f"{'with their bytes, for a cluster' if with_bytes else 'without their bytes, for a pool'}: the "
+              f"scan's process {r['pages'] / r['cpu']:.0f} pages a CPU second, the finder's {finder:.0f} (a "
+              f"process of its own, on another core), {r['pages'] / r['seconds']:.0f} pages/s wall")
+    feed = _child("pool_feed", files)
+    print(f"handing those pages to a process pool (its workers read nothing): {feed['with']:.2f} CPU ms a page "
+          f"with each page's JPEG ({feed['mb']:.2f} MB), {feed['without']:.2f} without it, as a scan sends them")
+    # Two processes, each on a core: the slower sets the pace. The projection is a cluster's:
+    # the pages with their bytes (the last run above).
     parent = min(r["pages"] / r["cpu"], finder)
     print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing)")
     if steady is not None:

@@ -90,6 +90,7 @@ class DaskCluster:
                                "(`dask scheduler`) or correct --cluster") from None
         self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
         self.window = WINDOW_PER_JOB * max(1, sum(self.client.nthreads().values()))
+        self.wants_bytes = True  # its workers share no filesystem with the parent
 
     def submit(self, task: PageTask) -> Any:
         return self.client.submit(_read_on_cluster, portable(task), pure=False)

@@ -5,7 +5,8 @@ machine, and a Dask cluster (`--cluster`). Each reads a page with the same
 `PageReader.read` and returns the same `PageResult`; the parent alone writes, whichever
 runs. The pipeline submits pages, keeps at most `window` of them waiting, and calls
 `settle` before it takes the oldest result: that is where an executor recovers pages
-lost with a worker.
+lost with a worker. A pool's workers take each page's JPEG from its file themselves
+(`wants_bytes` False): the parent, the survey's one writer, sends them only its name.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any, Protocol
 
-from scanner.errors import MissingDependencyError
-from scanner.load import PageTask
+from scanner.errors import InputFileError, MissingDependencyError
+from scanner.load import PageFiles, PageTask
 from scanner.ocr import OcrEngine, make_engine
 from scanner.forms import Forms
 from scanner.reader import FormsReader, PageReader, PageResult, make_reader
@@ -63,6 +64,10 @@ class PageExecutor(Protocol):
     window: int
     """At most this many pages wait on the executor: a long batch streams."""
 
+    wants_bytes: bool
+    """Whether pages come to it with their JPEG's bytes (`PageTask.data`), as found;
+    else it takes them from the files (`load.PageFiles`)."""
+
     def submit(self, task: PageTask) -> Any:
         """Start reading `task`: a handle whose `.result()` is its `PageResult` (and `.done()`
         whether it is read), or that result."""
@@ -81,6 +86,7 @@ class InProcess:
     def __init__(self, template: Template | Forms, engine: OcrEngine):
         self._reader = make_reader(Forms.of(template), engine)
         self.window = 1
+        self.wants_bytes = True  # taken by the finder, on a core of its own: here they would cost the reading
 
     def submit(self, task: PageTask) -> PageResult:
         return self._reader.read(task)
@@ -93,13 +99,15 @@ class InProcess:
 
 
 _worker: PageReader | FormsReader | None = None  # one per worker process, set by its initializer
+_files: PageFiles | None = None  # the same
 
 
 def _init_worker(template: Template | Forms, ocr: bool, parent: int,
                  prepared: PageReader | FormsReader | None) -> None:
-    global _worker
+    global _worker, _files
     _die_with(parent)
     _worker = prepared if prepared is not None else make_reader(Forms.of(template), make_engine(ocr))
+    _files = PageFiles()
 
 
 def _die_with(parent: int) -> None:
@@ -118,7 +126,14 @@ def _die_with(parent: int) -> None:
 
 
 def _read_in_worker(task: PageTask) -> PageResult:
-    assert _worker is not None
+    assert _worker is not None and _files is not None
+    try:
+        # The page's JPEG from its file: a page the file no longer holds as it was found
+        # is that page's error, never another page read in its place.
+        task = _files.complete(task)
+    except InputFileError as exc:
+        error = PageResult(task.source, task.page, PageStatus.ERROR, exc.reason, task.content_hash)
+        return replace(error, encoded=encode_reading(error))
     return read_encoded(_worker, task)
 
 
@@ -143,6 +158,7 @@ class ProcessPool:
         worker forked inherits, sharing its memory; without it each worker makes its own."""
         self._args = (jobs, template, ocr, prepared)
         self.window = WINDOW_PER_JOB * jobs
+        self.wants_bytes = False
         self.executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -207,6 +223,13 @@ def make_executor(template: Template | Forms, engine: OcrEngine, ocr: bool, jobs
         worth = pages is None or pages >= jobs * sum(len(t.page_numbers) for t in forms)
         return ProcessPool(jobs, template, ocr, _prepared(forms, engine) if FORKED and worth else None)
     return InProcess(template, engine)
+
+
+def wants_bytes(jobs: int, cluster: str | None) -> bool:
+    """Whether the executor `make_executor` makes for `jobs` and `cluster` takes pages with
+    their bytes (`PageExecutor.wants_bytes`), told before it is made: the pages' finder is
+    forked first (`finder.PageFinder`). A pool does not."""
+    return bool(cluster) or jobs <= 1
 
 
 def _prepared(forms: Forms, engine: OcrEngine) -> PageReader | FormsReader:

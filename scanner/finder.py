@@ -5,7 +5,9 @@ the parent, the survey's one writer, about as much as storing it. A thread canno
 it off: PDFium is not thread-safe, and pypdfium2's finalizers may run on any thread (a
 drawn page was once hashed differently that way). A forked process can: every PDFium
 object of the search is made and dropped there, on its one thread, and each page found
-comes over a pipe, in order, its JPEG's bytes with it, while the parent works.
+comes over a pipe, in order, while the parent works: with its JPEG's bytes for workers
+that share no filesystem (a cluster's), without them for a process pool's, which take
+them from the file (`load.PageFiles`) rather than through two pipes and the parent.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import signal
 import sys
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from scanner.load import InputProblem, PageTask, enumerate_pages
+from scanner.load import InputProblem, PageTask, enumerate_pages, without_bytes
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +50,22 @@ class FinderFailed(RuntimeError):
 
 
 class PageFinder:
-    """`enumerate_pages(paths, exclude)`, the same items in the same order, found by a
-    process forked when this is made (make it before starting threads: the fork copies
-    their locks, held or not); found here on a platform without fork, or in a daemonic
-    process, which may have no children.
+    """`enumerate_pages(paths, exclude)`, the same items in the same order (`without_bytes`
+    unless `with_bytes`), found by a process forked when this is made (make it before
+    starting threads: the fork copies their locks, held or not); found here on a platform
+    without fork, or in a daemonic process, which may have no children.
 
     Should the process die (killed, out of memory), the pages it had not sent are found
     here: none is lost or found twice. `close` (or leaving its `with`) stops the process.
     """
 
-    def __init__(self, paths: Iterable[str | Path], exclude: Path | None = None):
-        self.paths, self.exclude = list(paths), exclude
+    def __init__(self, paths: Iterable[str | Path], exclude: Path | None = None, with_bytes: bool = True):
+        self.paths, self.exclude, self.with_bytes = list(paths), exclude, with_bytes
         self._finder = None
         if sys.platform == "linux" and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("fork")
             self._pipe, theirs = context.Pipe()
-            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self.paths, exclude),
+            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self._pages),
                                            name="scanner-finder", daemon=True)
             with _thread_named(PROCESS_NAME):  # the finder is born with its name, never taken for a worker
                 self._finder.start()
@@ -76,7 +78,7 @@ class PageFinder:
 
     def __iter__(self) -> Iterator[PageTask | InputProblem]:
         if self._finder is None:
-            yield from enumerate_pages(self.paths, self.exclude)
+            yield from self._pages()
             return
         taken = 0
         while True:
@@ -87,7 +89,7 @@ class PageFinder:
                 self._finder.join()
                 log.warning("the process finding pages ended (exit code %s) after %d pages; the rest are found "
                             "here", self._finder.exitcode, taken)
-                yield from itertools.islice(enumerate_pages(self.paths, self.exclude), taken, None)
+                yield from itertools.islice(self._pages(), taken, None)
                 return
             if found is FOUND_ALL:
                 return
@@ -95,6 +97,10 @@ class PageFinder:
                 raise FinderFailed(f"finding the pages failed:\n{found}")
             taken += len(found)
             yield from found
+
+    def _pages(self) -> Iterator[PageTask | InputProblem]:
+        pages = enumerate_pages(self.paths, self.exclude)
+        return pages if self.with_bytes else map(without_bytes, pages)
 
     def close(self) -> None:
         """Stop the process, found all or not."""
@@ -116,12 +122,12 @@ class PageFinder:
         self.close()
 
 
-def _find(parent: Connection, parents_end: Connection, paths: list[str | Path], exclude: Path | None) -> None:
+def _find(parent: Connection, parents_end: Connection, find: Callable[[], Iterator[PageTask | InputProblem]]) -> None:
     """The finder's loop: find pages ahead, and on each request send those found (at least
     one, unless none is left), then FOUND_ALL; end when the parent closes its end, or dies."""
     parents_end.close()  # forked with it: kept open here, the parent's death would be no end of file
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it stops us
-    pages = enumerate_pages(paths, exclude)
+    pages = find()
     found: deque[PageTask | InputProblem] = deque()
     more = True
     try:

@@ -62,6 +62,10 @@ costs a tenth of a full decode."""
 PDF_REOPEN_PAGES = 32
 """The PDF is reopened after this many pages, so that a 1,000-page batch is streamed."""
 
+OPEN_PDFS = 4
+"""PDFs a worker keeps open to take pages from (`PageFiles`): a batch's files are read
+one after another, each worker taking every few pages of the one being read."""
+
 RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
 
@@ -83,9 +87,10 @@ class PageTask:
     objects), never of the whole file: the same scan gives the same hash in any file,
     at any place, and pages added to or taken from the file leave it alone."""
     data: bytes | None = None
-    """The embedded JPEG's bytes, when the page is one scanned JPEG. For a worker that
-    cannot read `path` (`portable`): an image file's bytes, a TIFF file's bytes, or the
-    PDF page alone as a one-page PDF."""
+    """The embedded JPEG's bytes, when the page is one scanned JPEG (None when they were
+    left in the file for a worker that opens it: `without_bytes`, `PageFiles`). For a
+    worker that cannot read `path` (`portable`): an image file's bytes, a TIFF file's
+    bytes, or the PDF page alone as a one-page PDF."""
 
 
 @dataclass(frozen=True)
@@ -687,6 +692,68 @@ def _pdf_page_alone(task: PageTask) -> bytes:
     finally:
         alone.close()
         source.close()
+
+
+def without_bytes(page: PageTask | InputProblem) -> PageTask | InputProblem:
+    """`page` without its JPEG's bytes, for a worker that takes them from the file itself
+    (`PageFiles`): the bytes of every page, sent, cost the survey's one writer more than
+    the worker taking them."""
+    if isinstance(page, PageTask) and page.data is not None and page.kind == "jpeg":
+        return replace(page, data=None)
+    return page
+
+
+class PageFiles:
+    """The PDFs a worker takes pages' JPEGs from itself, kept open from page to page
+    (`PDF_REOPEN_PAGES` pages each, `OPEN_PDFS` files at most): one per worker process,
+    its PDFium objects made and dropped there."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[pdfium.PdfDocument, int]] = {}  # path: (document, pages taken)
+
+    def complete(self, task: PageTask) -> PageTask:
+        """`task` with its JPEG's bytes, taken from its file when it came without them,
+        and checked against the hash of the page found.
+
+        Raises:
+            InputFileError: the page cannot be taken from the file, or is no longer the
+                page found (the file was changed while the scan ran).
+        """
+        if task.kind != "jpeg" or task.data is not None:
+            return task
+        for _ in range(2):
+            found = self._take(task)
+            if found.content_hash == task.content_hash and found.data is not None:
+                return replace(task, data=found.data)
+            self.close()  # what was kept open may be the file as it was: look at it again as it is
+        raise InputFileError(task.source, "the page changed in the file while the scan ran (another image than "
+                                          "the one found there): scan the file again", task.page)
+
+    def _take(self, task: PageTask) -> PageTask:
+        try:
+            return _pdf_page_task(task.source, Path(task.path), self._pdf(task), task.page - 1)
+        except (OSError, pdfium.PdfiumError, IndexError) as exc:  # IndexError: the file has fewer pages now
+            self.close()
+            raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
+
+    def _pdf(self, task: PageTask) -> pdfium.PdfDocument:
+        pdf, taken = self._open.pop(task.path, (None, 0))
+        if pdf is not None and taken >= PDF_REOPEN_PAGES:
+            pdf.close()  # PDFium keeps every image it has read until the document is closed
+            pdf = None
+        if pdf is None:
+            pdf, taken = _open_pdf(task.source, Path(task.path)), 0
+        self._open[task.path] = (pdf, taken + 1)  # the most recent last
+        while len(self._open) > OPEN_PDFS:
+            oldest = next(iter(self._open))
+            self._open.pop(oldest)[0].close()
+        return pdf
+
+    def close(self) -> None:
+        """Close every file kept open."""
+        for pdf, _ in self._open.values():
+            pdf.close()
+        self._open.clear()
 
 
 def page_task(source: str, path: str | Path, page: int) -> PageTask:

@@ -28,7 +28,7 @@ from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
 from scanner.calibrate import calibrate_survey, colour_template
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
-from scanner.executors import PageExecutor, Pending, make_executor
+from scanner.executors import PageExecutor, Pending, make_executor, wants_bytes
 from scanner.forms import Forms
 from scanner.finder import PageFinder
 from scanner.load import InputProblem, PageTask, count_pages
@@ -230,7 +230,8 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         register = store.sheet_register()
         assembler = Assembler(template, programme, register)
         # Pages are found in a process of their own, forked before the executor starts threads.
-        pages = stack.enter_context(PageFinder(inputs, exclude=out_dir))
+        with_bytes = executor.wants_bytes if executor is not None else wants_bytes(jobs, cluster)
+        pages = stack.enter_context(PageFinder(inputs, exclude=out_dir, with_bytes=with_bytes))
         own = executor is None
         if executor is None:
             executor = make_executor(template, engine, ocr, jobs, cluster, pages=total)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanner.finder import PageFinder
-from scanner.load import InputProblem, enumerate_pages
+from scanner.load import InputProblem, PageFiles, PageTask, enumerate_pages, without_bytes
 from scanner.render import render_pdf
 
 
@@ -36,6 +36,23 @@ def test_the_finder_finds_what_the_parent_finds_in_the_same_order(inputs):
         with PageFinder(inputs) as finder:
             assert finder.pid is not None and finder.pid != os.getpid()
             assert list(finder) == expected
+
+
+def test_for_a_pool_pages_come_without_their_bytes_which_its_workers_take_from_the_files(inputs):
+    # Each page's JPEG went from the finder to the parent and from the parent to a worker:
+    # two pipes and a pickle in the survey's one writer, for bytes the worker can take itself.
+    expected = list(enumerate_pages(inputs * 6))  # 42 pages of one PDF: its kept copy is opened again
+    with PageFinder(inputs * 6, with_bytes=False) as finder:
+        found = list(finder)
+    assert found == [without_bytes(page) for page in expected]
+    tasks = [page for page in found if isinstance(page, PageTask)]
+    assert {page.kind for page in tasks if page.data is None} >= {"jpeg", "pdf-page", "tiff-frame", "image"}
+    assert not any(page.data for page in tasks)
+    files = PageFiles()
+    try:
+        assert [files.complete(page) for page in tasks] == [page for page in expected if isinstance(page, PageTask)]
+    finally:
+        files.close()
 
 
 @pytest.mark.parametrize("seed", [3, random.randrange(2**32)])

@@ -20,10 +20,12 @@ import pytest
 
 from scanner import executors
 from scanner.executors import WORKER_DIED, InProcess, make_executor, read_encoded
-from scanner.finder import PROCESS_NAME
+from scanner.finder import PROCESS_NAME, PageFinder
 from scanner.load import PageTask, enumerate_pages
 from scanner.ocr import make_engine
 from scanner.pipeline import scan
+from scanner.results import PageStatus
+from scans import jpeg_pdf
 
 SCAN = Path(sys.executable).parent / "scan"
 installed = pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
@@ -132,6 +134,32 @@ def test_a_pools_workers_share_one_prepared_reader_and_read_as_a_fresh_one(comme
         assert pool.executor.submit(_worker_start).result() == (0, False)
     finally:
         pool.close()
+
+
+def test_a_page_changed_in_its_file_after_it_was_found_is_its_error_never_another_pages_reading(
+        filled, template, tmp_path):
+    # A pool's workers take each page's JPEG from its file by the page's number: a file
+    # rewritten while the scan runs must not have another image read under the page found.
+    pdf = tmp_path / "batch.pdf"
+    shutil.copy(filled.pdf, pdf)
+    with PageFinder([pdf], with_bytes=False) as finder:
+        tasks = list(finder)
+    assert tasks and all(isinstance(t, PageTask) and t.data is None for t in tasks)
+    pdf.write_bytes(jpeg_pdf(filled.pages[::-1]))  # the same pages the other way round
+    pool = make_executor(template, make_engine(False), False, jobs=2)
+    try:
+        results = [pool.submit(task).result() for task in tasks]
+    finally:
+        pool.close()
+    middle = len(tasks) // 2  # the one page in its place still
+    assert [r.status for r in results] == [PageStatus.USED if k == middle else PageStatus.ERROR
+                                           for k in range(len(tasks))]
+    assert all(r.reason.startswith("the page changed in the file while the scan ran") for k, r in enumerate(results)
+               if k != middle)
+    assert [(r.source, r.page, r.content_hash) for r in results] == [(t.source, t.page, t.content_hash) for t in tasks]
+    found_again = list(enumerate_pages([pdf]))[middle]  # with its bytes, read here
+    assert results[middle].encoded == read_encoded(InProcess(template, make_engine(False))._reader,
+                                                   found_again).encoded
 
 
 def _kill_workers(pid: int, every: float, stop: threading.Event, once: bool) -> list[int]:
