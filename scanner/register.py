@@ -242,6 +242,7 @@ class Registrar:
         self._content: dict[tuple[int, int], tuple] = {}
         self._blanks: dict[int, np.ndarray] = {}
         self._frames: dict[int, list[FrameWindow]] = {}
+        self._last_drawn: tuple[np.ndarray, PageTransform, tuple[np.ndarray, np.ndarray]] | None = None
 
     def markers(self, grey: np.ndarray) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen."""
@@ -491,13 +492,18 @@ class Registrar:
         gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+        # Each line's printed, outside and inked pixels counted at once, by its label:
+        # a pass over the page for each line cost 80 ms a page whose QR code is unread.
+        on_print = labels[printed]
+        size = np.bincount(on_print, minlength=count)
+        outside = np.bincount(on_print, weights=~inside[printed], minlength=count)
+        seen = np.bincount(on_print, weights=inked[printed], minlength=count)
         missing = []
         for k in range(1, count):
             x, y, _, height, _ = stats[k]
-            line = (labels == k) & printed
-            if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+            if height < T.PRINT_LINE_MIN_MM * s or size[k] < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
                 continue  # a rule or a box: the frame check's matter; a dot of print
-            if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+            if outside[k] == 0 and seen[k] / size[k] < T.PRINT_LINE_SHARE * overall:
                 missing.append((round(x / s, 1), round(y / s, 1)))
         return missing
 
@@ -508,17 +514,31 @@ class Registrar:
         `_darker_than_around`, or the page's paper as a whole), and what of the page lies in
         the picture."""
         blank = self._blank(page)
-        s = T.CONTENT_PX_PER_MM
-        w, h = self.template.page_size_mm
-        grey, transform = averaged_down(grey, transform, max(w, h))
-        seen = transform.crop(grey, (0.0, 0.0, w, h), s)[: blank.shape[0], : blank.shape[1]]
-        inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
+        seen, inside = self._drawn(grey, transform)
+        seen = seen[: blank.shape[0], : blank.shape[1]]
+        inside = inside[: seen.shape[0], : seen.shape[1]]
         printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
         # A pixel of slack either way: registration and resampling are not exact.
         ink = ((_darker_than_around(seen) if against_around else darkness(seen)) > T.AGREEMENT_INKED).astype(np.uint8)
         inked = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
         printed = printed[: inked.shape[0], : inked.shape[1]]
         return printed, inked, inside > 0
+
+    def _drawn(self, grey: np.ndarray, transform: PageTransform) -> tuple[np.ndarray, np.ndarray]:
+        """The page drawn at CONTENT_PX_PER_MM through `transform` (`averaged_down` first),
+        and which of it lies in the picture. The last page's is kept: a page whose QR code
+        is unread is compared with each page of the form through one transform, and its
+        print's lines looked for again through it (`missing_lines`). The kept page is held,
+        so that no other array can take its place as the same object."""
+        if self._last_drawn is not None and self._last_drawn[0] is grey and self._last_drawn[1] == transform:
+            return self._last_drawn[2]
+        w, h = self.template.page_size_mm
+        s = T.CONTENT_PX_PER_MM
+        small, on_small = averaged_down(grey, transform, max(w, h))
+        drawn = (on_small.crop(small, (0.0, 0.0, w, h), s),
+                 on_small.crop(np.ones_like(small), (0.0, 0.0, w, h), s, border_value=0))
+        self._last_drawn = (grey, transform, drawn)
+        return drawn
 
     def _match(self, page: int, keypoints, descriptors, n: int) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page, n)

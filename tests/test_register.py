@@ -191,6 +191,63 @@ def test_print_agrees_with_its_own_page_only(pages, registrar, template):
     assert all(a < T.AGREEMENT_MIN for p, a in agreement.items() if p != 3), agreement
 
 
+def _missing_lines_line_by_line(registrar: Registrar, grey: np.ndarray, transform: PageTransform,
+                                page: int) -> list[tuple[float, float]]:
+    """`Registrar.missing_lines` as it was first written: each line's pixels picked out of
+    the whole page in turn."""
+    import cv2
+
+    from scanner import thresholds as T
+
+    printed, inked, inside = registrar._print_seen(grey, transform, page, against_around=False)
+    overall, s = float(inked[printed].mean()), T.CONTENT_PX_PER_MM
+    gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+    missing = []
+    for k in range(1, count):
+        x, y, _, height, _ = stats[k]
+        line = (labels == k) & printed
+        if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+            continue
+        if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+            missing.append((round(x / s, 1), round(y / s, 1)))
+    return missing
+
+
+@pytest.mark.parametrize("seed", [6, int.from_bytes(os.urandom(2), "big")])
+def test_missing_lines_are_the_ones_found_line_by_line(pages, template, seed):
+    """Counting every line's pixels at once finds the same missing lines as picking each
+    line out of the page in turn: page 3, shifted, in uneven light and cut by the picture's
+    edge, read as each page of the form (most of whose lines it lacks)."""
+    rng = random.Random(seed)
+    image = _uneven_light(pages[3], rng)
+    grey = to_grey(distort(image, around_centre(image, rng.uniform(0.97, 1.0), rng.uniform(-2, 2),
+                                                 rng.uniform(-60, 60), rng.uniform(-60, 60))))
+    registrar = Registrar(template)
+    reg = registrar.markers(grey) or registrar.content(grey, page_hint=3)
+    found = {p: registrar.missing_lines(grey, reg.transform, p) for p in template.page_numbers}
+    assert found == {p: _missing_lines_line_by_line(Registrar(template), grey, reg.transform, p)
+                     for p in template.page_numbers}, seed
+    assert not found[3] and sum(map(len, found.values())) > 20, (seed, found)
+
+
+def test_a_page_drawn_for_its_print_is_drawn_again_for_another_page(pages, template):
+    """The page drawn at CONTENT_PX_PER_MM is kept for the next comparison only while it is
+    the same picture through the same transform: another picture, or another transform,
+    agrees as a fresh registrar finds."""
+    kept = Registrar(template)
+    first = to_grey(distort(pages[3], around_centre(pages[3], 1.0, 1.0, 2.0, -2.0)))
+    reg = kept.markers(first)
+    kept.content_agreement(first, reg.transform, 3)
+    for grey in (first.copy(), to_grey(distort(pages[1], around_centre(pages[1], 1.0, -1.0, -3.0, 2.0)))):
+        moved = PageTransform.from_array(reg.transform.array @ np.array([[1, 0, 0.7], [0, 1, -0.4], [0, 0, 1]]))
+        for transform in (reg.transform, moved):
+            for page in (1, 3):
+                assert (kept.content_agreement(grey, transform, page)
+                        == Registrar(template).content_agreement(grey, transform, page))
+
+
 def _uneven_light(image: np.ndarray, rng: random.Random) -> np.ndarray:
     """The light falling off across the page from a random side, down to 70-80% of the
     lit side's: the dim part is darker than the lit part's paper, as on a phone photo."""
