@@ -158,6 +158,64 @@ def test_hidden_markers_fall_back_to_the_rest(pages, registrar, template, hidden
     assert error_mm(reg.transform, d) < 0.3
 
 
+def _phone_tilt(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A random phone photo's perspective: each corner of the picture moved up to 40 px."""
+    import cv2
+
+    h, w = image.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    return cv2.getPerspectiveTransform(src, src + np.float32([[rng.uniform(-40, 40) for _ in range(2)]
+                                                              for _ in range(4)]))
+
+
+@pytest.mark.parametrize("seed", [1, 2, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("hidden", [[0], [1], [2], [3]])
+def test_markers_searched_where_three_found_put_them_are_the_whole_page_s(pages, registrar, template, seed, hidden):
+    """With three markers found, the fourth is searched again only around where they put
+    it (and they around themselves): the same markers as a search of the whole page, their
+    corners the same to a thousandth of a pixel; on scans turned either way and phone photos."""
+    from scanner import thresholds as T
+    from scanner.register import downscale
+
+    rng = random.Random(seed)
+    page = rng.choice([1, 3])
+    covered = _cover_markers(pages[page], template, hidden)
+    d = (_phone_tilt(covered, rng) if rng.random() < 0.5 else
+         around_centre(covered, rng.uniform(0.97, 1.02), rng.uniform(-3, 3) + rng.choice([0, 180]),
+                       rng.uniform(-4, 4), rng.uniform(-4, 4)))
+    grey = to_grey(distort(covered, d))
+    found = registrar._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
+    assert sorted(found[page]) == sorted(set(range(4)) - set(hidden)), (seed, found)
+    for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
+        small, factor = downscale(grey, max(template.page_size_mm), px_per_mm)
+        corners, ids, _ = registrar.detector.detectMarkers(small)
+        whole = {int(i): c.reshape(4, 2) for c, i in zip(corners, ids.ravel())}
+        corners, ids = registrar._search_again(small, factor, found)
+        around = {int(i): c.reshape(4, 2) for c, i in zip(corners, ids)}
+        assert sorted(around) == sorted(whole), (seed, px_per_mm)
+        assert all(np.abs(around[k] - whole[k]).max() < 1e-3 for k in whole), (seed, px_per_mm)
+
+
+def test_a_blank_back_is_not_searched_closer_for_markers(pages, template):
+    """A page on which the search finds no marker is asked whether it is blank, and, blank,
+    is not searched again closer; a page with markers is never asked."""
+    class Counting(Registrar):
+        searches = 0
+
+        def _search_again(self, small, factor, found):
+            Counting.searches += 1
+            return super()._search_again(small, factor, found)
+
+    registrar = Counting(template)
+    blank = np.full_like(to_grey(pages[1]), 240)
+    asked = []
+    assert registrar.markers(blank, lambda: asked.append(1) or True) is None
+    assert asked == [1] and Counting.searches == 1
+    assert registrar.markers(blank, lambda: False) is None and Counting.searches == 3
+    covered = to_grey(_cover_markers(pages[1], template, [2]))
+    assert registrar.markers(covered, lambda: pytest.fail("asked")).markers_found == 3
+
+
 def test_no_markers_at_all_registers_by_content(pages, registrar, template):
     d = around_centre(pages[3], 1.0, -1.2, 2.0, 3.0)
     covered = _cover_markers(pages[3], template, [0, 1, 2, 3])
