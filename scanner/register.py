@@ -246,7 +246,8 @@ class Registrar:
         self._content: dict[tuple[int, int], tuple] = {}
         self._blanks: dict[int, np.ndarray] = {}
         self._frames: dict[int, list[FrameWindow]] = {}
-        self._last_drawn: tuple[np.ndarray, PageTransform, tuple[np.ndarray, np.ndarray]] | None = None
+        self._printed: dict[int, np.ndarray] = {}
+        self._last_view: tuple[np.ndarray, PageTransform, dict] | None = None
 
     def markers(self, grey: np.ndarray, blank: Callable[[], bool] | None = None) -> Registration | None:
         """Registration from the corner markers, or None when fewer than two are seen.
@@ -574,31 +575,35 @@ class Registrar:
         `_darker_than_around`, or the page's paper as a whole), and what of the page lies in
         the picture."""
         blank = self._blank(page)
-        seen, inside = self._drawn(grey, transform)
-        seen = seen[: blank.shape[0], : blank.shape[1]]
-        inside = inside[: seen.shape[0], : seen.shape[1]]
-        printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
-        # A pixel of slack either way: registration and resampling are not exact.
-        ink = ((_darker_than_around(seen) if against_around else darkness(seen)) > T.AGREEMENT_INKED).astype(np.uint8)
-        inked = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
-        printed = printed[: inked.shape[0], : inked.shape[1]]
-        return printed, inked, inside > 0
+        view = self._view(grey, transform)
+        key = (blank.shape, against_around)
+        if key not in view:
+            seen = view["seen"][: blank.shape[0], : blank.shape[1]]
+            # A pixel of slack either way: registration and resampling are not exact.
+            ink = ((_darker_than_around(seen) if against_around else darkness(seen)) > T.AGREEMENT_INKED)
+            view[key] = (cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
+                         view["inside"][: seen.shape[0], : seen.shape[1]] > 0)
+        inked, inside = view[key]
+        if page not in self._printed:
+            self._printed[page] = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
+        return self._printed[page][: inked.shape[0], : inked.shape[1]], inked, inside
 
-    def _drawn(self, grey: np.ndarray, transform: PageTransform) -> tuple[np.ndarray, np.ndarray]:
+    def _view(self, grey: np.ndarray, transform: PageTransform) -> dict:
         """The page drawn at CONTENT_PX_PER_MM through `transform` (`averaged_down` first),
-        and which of it lies in the picture. The last page's is kept: a page whose QR code
-        is unread is compared with each page of the form through one transform, and its
-        print's lines looked for again through it (`missing_lines`). The kept page is held,
-        so that no other array can take its place as the same object."""
-        if self._last_drawn is not None and self._last_drawn[0] is grey and self._last_drawn[1] == transform:
-            return self._last_drawn[2]
+        which of it lies in the picture, and what `_print_seen` found inked on it. The last
+        page's is kept: a page whose QR code is unread is compared with each page of the
+        form through one transform, and its print's lines looked for again through it
+        (`missing_lines`). The kept page is held, so that no other array can take its place
+        as the same object."""
+        if self._last_view is not None and self._last_view[0] is grey and self._last_view[1] == transform:
+            return self._last_view[2]
         w, h = self.template.page_size_mm
         s = T.CONTENT_PX_PER_MM
         small, on_small = averaged_down(grey, transform, max(w, h))
-        drawn = (on_small.crop(small, (0.0, 0.0, w, h), s),
-                 on_small.crop(np.ones_like(small), (0.0, 0.0, w, h), s, border_value=0))
-        self._last_drawn = (grey, transform, drawn)
-        return drawn
+        view = {"seen": on_small.crop(small, (0.0, 0.0, w, h), s),
+                "inside": on_small.crop(np.ones_like(small), (0.0, 0.0, w, h), s, border_value=0)}
+        self._last_view = (grey, transform, view)
+        return view
 
     def _match(self, page: int, keypoints, descriptors, n: int) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page, n)
