@@ -281,7 +281,7 @@ def test_missing_lines_are_the_ones_found_line_by_line(pages, template, seed):
     rng = random.Random(seed)
     image = _uneven_light(pages[3], rng)
     grey = to_grey(distort(image, around_centre(image, rng.uniform(0.97, 1.0), rng.uniform(-2, 2),
-                                                 rng.uniform(-60, 60), rng.uniform(-60, 60))))
+                                                 rng.uniform(-15, 15), rng.uniform(-15, 15))))
     registrar = Registrar(template)
     reg = registrar.markers(grey) or registrar.content(grey, page_hint=3)
     found = {p: registrar.missing_lines(grey, reg.transform, p) for p in template.page_numbers}
