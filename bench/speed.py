@@ -83,9 +83,10 @@ STAGES = {
                      "comments.py:_printed_mask>comments.py:_mask_page"],
     "find pages": ["load.py:enumerate_pages", "load.py:count_pages"],
     "load": ["load.py:load_page"],
-    "register": ["register.py:markers", "reader.py:_read_loaded>register.py:content", "register.py:verify",
-                 "reader.py:_is_blank"],
-    "identify": ["identify.py:read", "register.py:content_agreement"],
+    "register": ["register.py:markers", "reader.py:locate>register.py:content", "reader.py:_tell_apart>register.py:content",
+                 "register.py:verify", "reader.py:locate>reader.py:<lambda>"],
+    "identify": ["identify.py:read", "reader.py:_print_disagrees", "reader.py:_tell_apart>register.py:content_agreement",
+                 "reader.py:_best>register.py:content_agreement", "reader.py:_features"],
     "colour": ["colour.py:measure_paper"],
     "marks": ["marks.py:measure_page"],
     "comments": ["comments.py:read_page"],
@@ -97,7 +98,9 @@ STAGES = {
 """Which functions' cumulative time makes each stage; `a>b`: b's time when called by a.
 Worker start (the reader's caches, the word list, the blank form drawn and masked for the
 comment zones on a page's first read) is paid once a worker, and taken out of comments, as
-OCR is."""
+OCR is. A blank back is told inside the marker search when it shows no marker
+(`reader.py:<lambda>` when asked after it); identify is the QR code and, when it is unread,
+the print's check."""
 
 
 def _decode(task: PageTask) -> int:

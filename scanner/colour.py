@@ -73,7 +73,9 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     crop = small.crop(colour, box, PAPER_PX_PER_MM, border_value=(0, 0, 0))
     whole = small.in_picture(box, colour.shape, inset_px=TAPS_INSIDE_PX)
     pixels = (crop.reshape(-1, 3) if whole else crop[_inside(small, box, colour.shape)]).astype(np.float32)
-    grey = pixels.mean(axis=1)
+    # The channels' mean summed channel by channel: numpy's mean along rows of three
+    # costs ten times as much for the very same sums (a third of the colour's time).
+    grey = (pixels[:, 0] + pixels[:, 1] + pixels[:, 2]) / np.float32(3)
     # Paper is most of a form's area and its brightest part: ink and shadow are darker.
     paper = pixels[grey >= np.percentile(grey, 40)]
     b, g, r = np.median(paper, axis=0)

@@ -8,6 +8,7 @@ an error with the reason in one line, and the batch goes on.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -147,10 +148,11 @@ class PageReader:
         """Where the form's page lies in the picture (verified) and what its QR code says;
         or the page's result when it is blank or no page of this form is found."""
         t = self.template
-        reg = self.registrar.markers(grey) if t.registration.markers else None
+        blank = functools.cache(lambda: is_blank(grey))
+        reg = self.registrar.markers(grey, blank) if t.registration.markers else None
         if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
             # Blank backs are common and cheap to tell; content matching is neither.
-            if is_blank(grey):
+            if blank():
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
             reg = self.registrar.content(grey)
         if reg is None:

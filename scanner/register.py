@@ -9,7 +9,9 @@ the blank form's rendering by its printed content instead.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -85,8 +87,10 @@ class Check:
     def median_mm(self) -> float:
         return float(np.median(self._distances())) if self.points else float("inf")
 
-    @property
+    @functools.cached_property
     def p90_mm(self) -> float:
+        """Worked out once: refining, verifying and reporting a page ask for it a dozen
+        times, at 0.2 ms each (numpy's percentile)."""
         return float(np.percentile(self._distances(), 90)) if self.points else float("inf")
 
     @property
@@ -242,24 +246,36 @@ class Registrar:
         self._content: dict[tuple[int, int], tuple] = {}
         self._blanks: dict[int, np.ndarray] = {}
         self._frames: dict[int, list[FrameWindow]] = {}
+        self._printed: dict[int, np.ndarray] = {}
+        self._last_view: tuple[np.ndarray, PageTransform, dict] | None = None
 
-    def markers(self, grey: np.ndarray) -> Registration | None:
-        """Registration from the corner markers, or None when fewer than two are seen."""
+    def markers(self, grey: np.ndarray, blank: Callable[[], bool] | None = None) -> Registration | None:
+        """Registration from the corner markers, or None when fewer than two are seen.
+
+        `blank`: whether the page is a blank back, asked only when no marker is seen at
+        the search scale: then none is looked for closer (a blank page cost 100 ms more at
+        300 dpi, and showed none)."""
         long_mm = max(self.template.page_size_mm)
         found = self._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
         for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
             if found and max(len(seen) for seen in found.values()) == 4:
                 break
+            if not found and px_per_mm == T.MARKER_RETRY_PX_PER_MM and blank is not None and blank():
+                return None
             # A marker far from its corner (a phone photo), small, blurred or skewed: the
-            # whole page, then closer.
+            # whole page, or around where those found put the rest; then closer.
             small, factor = downscale(grey, long_mm, px_per_mm)
-            corners, ids, _ = self.detector.detectMarkers(small)
-            found = self._found(list(corners), [] if ids is None else list(ids.ravel()), factor) or found
+            corners, ids = self._search_again(small, factor, found)
+            found = self._found(corners, ids, factor) or found
         if not found:
             return None
         page, seen = max(found.items(), key=lambda kv: len(kv[1]))
         if len(seen) < 2:
             return None
+        return self._fit_seen(page, seen)
+
+    def _fit_seen(self, page: int, seen: dict[int, np.ndarray]) -> Registration | None:
+        """`_fit` through the markers seen (by corner)."""
         src = np.concatenate([self.marker_mm[k] for k in seen])
         dst = np.concatenate([seen[k] for k in seen])
         return self._fit(page, src, dst, len(seen))
@@ -275,6 +291,52 @@ class Registrar:
                 all_corners += [c + np.array([x0, y0], dtype=np.float32) for c in corners]
                 all_ids += list(ids.ravel())
         return self._found(all_corners, all_ids, factor)
+
+    def _search_again(self, small: np.ndarray, factor: float,
+                      found: dict[int, dict[int, np.ndarray]]) -> tuple[list, list]:
+        """Every marker's corners and id in `small` (the page downscaled by `factor`): over
+        the whole of it, or, when three markers of a page were found (fitted within
+        MAX_RESIDUAL_MM), only within MARKER_PREDICTED_MM of where they put each of its four.
+        ArUco finds a marker from its own surroundings: the same markers, their corners
+        the same to a ten-thousandth of a pixel (the float rounding of where they lie), in
+        a quarter of the pixels, without the hundreds of tick boxes each taken for a marker
+        candidate and read."""
+        page, seen = max(found.items(), key=lambda kv: len(kv[1]), default=(None, {}))
+        # Three: a fit of two (a similarity, by RANSAC) depends on the order of its points,
+        # and a search by parts lists them in another order than ArUco over the whole page.
+        reg = self._fit_seen(page, seen) if len(seen) == 3 else None
+        if reg is None or not reg.residual_mm <= T.MAX_RESIDUAL_MM:
+            corners, ids, _ = self.detector.detectMarkers(small)
+            return list(corners), [] if ids is None else list(ids.ravel())
+        all_corners, all_ids = [], []
+        height, width = small.shape
+        m = T.MARKER_PREDICTED_MM
+        for x, y, side in marker_boxes(self.template):
+            around = np.array([[x - m, y - m], [x + side + m, y - m], [x + side + m, y + side + m],
+                               [x - m, y + side + m]])
+            px = (reg.transform.to_px(around) + 0.5) * factor - 0.5
+            x0, y0 = np.maximum(np.floor(px.min(axis=0)).astype(int), 0)
+            x1, y1 = np.minimum(np.ceil(px.max(axis=0)).astype(int) + 1, (width, height))
+            if x1 - x0 < T.MARKER_THRESHOLD_PX or y1 - y0 < T.MARKER_THRESHOLD_PX:
+                continue  # off the picture
+            window = small[y0:y1, x0:x1]
+            corners, ids, _ = self._detector_for(window.shape, small.shape).detectMarkers(window)
+            if ids is not None:
+                all_corners += [c + np.array([x0, y0], dtype=np.float32) for c in corners]
+                all_ids += list(ids.ravel())
+        return all_corners, all_ids
+
+    def _detector_for(self, window: tuple[int, int], image: tuple[int, int]) -> cv2.aruco.ArucoDetector:
+        """The detector for a window of an image: ArUco bounds a marker's perimeter by a
+        share of the picture's longer side, truncated to whole pixels; set for the window,
+        these shares bound it to the very pixels they do for the whole image."""
+        detector = _detector(self.template)
+        params = detector.getDetectorParameters()
+        longer, whole = max(window), max(image)
+        params.minMarkerPerimeterRate = (int(params.minMarkerPerimeterRate * whole) + 0.5) / longer
+        params.maxMarkerPerimeterRate = (int(params.maxMarkerPerimeterRate * whole) + 0.5) / longer
+        detector.setDetectorParameters(params)
+        return detector
 
     def _found(self, corners: list, ids: list, factor: float) -> dict[int, dict[int, np.ndarray]]:
         """Detected marker corners in full-resolution pixels, by form page and corner."""
@@ -491,13 +553,18 @@ class Registrar:
         gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+        # Each line's printed, outside and inked pixels counted at once, by its label:
+        # a pass over the page for each line cost 80 ms a page whose QR code is unread.
+        on_print = labels[printed]
+        size = np.bincount(on_print, minlength=count)
+        outside = np.bincount(on_print, weights=~inside[printed], minlength=count)
+        seen = np.bincount(on_print, weights=inked[printed], minlength=count)
         missing = []
         for k in range(1, count):
             x, y, _, height, _ = stats[k]
-            line = (labels == k) & printed
-            if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+            if height < T.PRINT_LINE_MIN_MM * s or size[k] < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
                 continue  # a rule or a box: the frame check's matter; a dot of print
-            if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+            if outside[k] == 0 and seen[k] / size[k] < T.PRINT_LINE_SHARE * overall:
                 missing.append((round(x / s, 1), round(y / s, 1)))
         return missing
 
@@ -508,17 +575,35 @@ class Registrar:
         `_darker_than_around`, or the page's paper as a whole), and what of the page lies in
         the picture."""
         blank = self._blank(page)
-        s = T.CONTENT_PX_PER_MM
+        view = self._view(grey, transform)
+        key = (blank.shape, against_around)
+        if key not in view:
+            seen = view["seen"][: blank.shape[0], : blank.shape[1]]
+            # A pixel of slack either way: registration and resampling are not exact.
+            ink = ((_darker_than_around(seen) if against_around else darkness(seen)) > T.AGREEMENT_INKED)
+            view[key] = (cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
+                         view["inside"][: seen.shape[0], : seen.shape[1]] > 0)
+        inked, inside = view[key]
+        if page not in self._printed:
+            self._printed[page] = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
+        return self._printed[page][: inked.shape[0], : inked.shape[1]], inked, inside
+
+    def _view(self, grey: np.ndarray, transform: PageTransform) -> dict:
+        """The page drawn at CONTENT_PX_PER_MM through `transform` (`averaged_down` first),
+        which of it lies in the picture, and what `_print_seen` found inked on it. The last
+        page's is kept: a page whose QR code is unread is compared with each page of the
+        form through one transform, and its print's lines looked for again through it
+        (`missing_lines`). The kept page is held, so that no other array can take its place
+        as the same object."""
+        if self._last_view is not None and self._last_view[0] is grey and self._last_view[1] == transform:
+            return self._last_view[2]
         w, h = self.template.page_size_mm
-        grey, transform = averaged_down(grey, transform, max(w, h))
-        seen = transform.crop(grey, (0.0, 0.0, w, h), s)[: blank.shape[0], : blank.shape[1]]
-        inside = transform.crop(np.ones_like(grey), (0.0, 0.0, w, h), s, border_value=0)[: seen.shape[0], : seen.shape[1]]
-        printed = (darkness(blank) > T.AGREEMENT_PRINTED) & self._page_specific(blank.shape)
-        # A pixel of slack either way: registration and resampling are not exact.
-        ink = ((_darker_than_around(seen) if against_around else darkness(seen)) > T.AGREEMENT_INKED).astype(np.uint8)
-        inked = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
-        printed = printed[: inked.shape[0], : inked.shape[1]]
-        return printed, inked, inside > 0
+        s = T.CONTENT_PX_PER_MM
+        small, on_small = averaged_down(grey, transform, max(w, h))
+        view = {"seen": on_small.crop(small, (0.0, 0.0, w, h), s),
+                "inside": on_small.crop(np.ones_like(small), (0.0, 0.0, w, h), s, border_value=0)}
+        self._last_view = (grey, transform, view)
+        return view
 
     def _match(self, page: int, keypoints, descriptors, n: int) -> tuple[np.ndarray, int] | None:
         ref_kp, ref_desc = self._reference(page, n)

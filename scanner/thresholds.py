@@ -21,6 +21,12 @@ MARKER_RETRY_PX_PER_MM = 8.0
 """When the coarse search misses a marker, it is searched again at 8 px/mm (or the
 scan's own resolution, if lower) before the page is registered on fewer markers."""
 
+MARKER_PREDICTED_MM = 25.0
+"""When three markers are found, the fourth is searched again only this far around where
+they put it, and they around themselves (a square of 60 mm about each 10 mm marker, a
+quarter of an A4 page for all four): a phone photo's perspective moves a corner a few
+millimetres off the affine fit of three."""
+
 PERSPECTIVE_RESIDUAL_MM = 0.08
 """Three markers fitted by an affine map worse than this (flat scans fit to ~0.05 mm)
 hint at a phone photo's perspective: a homography is tried and taken if it fits far

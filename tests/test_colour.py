@@ -99,3 +99,25 @@ def test_the_part_of_a_page_out_of_the_picture_is_not_measured(template, blank_p
         shifted = np.array([[PX_PER_MM, 0, -0.5 - left], [0, PX_PER_MM, -0.5], [0, 0, 1]])
         sample = measure_paper(page[:, left:], 1.0, template, PageTransform.from_array(shifted))
         assert np.allclose(sample.rgb, colour.rgb, atol=3), (colour.name, sample)
+
+
+@pytest.mark.parametrize("seed", [8, int.from_bytes(__import__("os").urandom(2), "big")])
+def test_the_paper_is_measured_as_with_numpy_s_mean_of_the_channels(template, blank_page, seed):
+    """The paper's pixels are picked by their channels' mean summed channel by channel:
+    the very colour that numpy's mean along each pixel's channels picked (a noisy, tinted
+    page, fixed and fresh seeds)."""
+    from scanner.colour import PAPER_PX_PER_MM
+    from scanner.geometry import resized
+
+    rng = np.random.default_rng(seed)
+    page = tinted(blank_page, tuple(int(v) for v in rng.integers(150, 256, 3)), tuple(rng.integers(-8, 9, 3)))
+    page = np.clip(page.astype(np.int16) + rng.integers(-25, 26, page.shape), 0, 255).astype(np.uint8)
+    sample = measure_paper(page, 1.0, template, identity())
+    w, h = template.page_size_mm
+    inset = template.registration.marker_inset_mm + template.registration.marker_size_mm
+    crop = PageTransform.from_array(resized(1.0) @ identity().array).crop(
+        page, (inset, inset, w - 2 * inset, h - 2 * inset), PAPER_PX_PER_MM, border_value=(0, 0, 0))
+    pixels = crop.reshape(-1, 3).astype(np.float32)
+    grey = pixels.mean(axis=1)
+    b, g, r = np.median(pixels[grey >= np.percentile(grey, 40)], axis=0)
+    assert sample.rgb == (float(r), float(g), float(b)), seed

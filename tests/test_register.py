@@ -158,6 +158,64 @@ def test_hidden_markers_fall_back_to_the_rest(pages, registrar, template, hidden
     assert error_mm(reg.transform, d) < 0.3
 
 
+def _phone_tilt(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A random phone photo's perspective: each corner of the picture moved up to 40 px."""
+    import cv2
+
+    h, w = image.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    return cv2.getPerspectiveTransform(src, src + np.float32([[rng.uniform(-40, 40) for _ in range(2)]
+                                                              for _ in range(4)]))
+
+
+@pytest.mark.parametrize("seed", [1, 2, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("hidden", [[0], [1], [2], [3]])
+def test_markers_searched_where_three_found_put_them_are_the_whole_page_s(pages, registrar, template, seed, hidden):
+    """With three markers found, the fourth is searched again only around where they put
+    it (and they around themselves): the same markers as a search of the whole page, their
+    corners the same to a thousandth of a pixel; on scans turned either way and phone photos."""
+    from scanner import thresholds as T
+    from scanner.register import downscale
+
+    rng = random.Random(seed)
+    page = rng.choice([1, 3])
+    covered = _cover_markers(pages[page], template, hidden)
+    d = (_phone_tilt(covered, rng) if rng.random() < 0.5 else
+         around_centre(covered, rng.uniform(0.97, 1.02), rng.uniform(-3, 3) + rng.choice([0, 180]),
+                       rng.uniform(-4, 4), rng.uniform(-4, 4)))
+    grey = to_grey(distort(covered, d))
+    found = registrar._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
+    assert sorted(found[page]) == sorted(set(range(4)) - set(hidden)), (seed, found)
+    for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
+        small, factor = downscale(grey, max(template.page_size_mm), px_per_mm)
+        corners, ids, _ = registrar.detector.detectMarkers(small)
+        whole = {int(i): c.reshape(4, 2) for c, i in zip(corners, ids.ravel())}
+        corners, ids = registrar._search_again(small, factor, found)
+        around = {int(i): c.reshape(4, 2) for c, i in zip(corners, ids)}
+        assert sorted(around) == sorted(whole), (seed, px_per_mm)
+        assert all(np.abs(around[k] - whole[k]).max() < 1e-3 for k in whole), (seed, px_per_mm)
+
+
+def test_a_blank_back_is_not_searched_closer_for_markers(pages, template):
+    """A page on which the search finds no marker is asked whether it is blank, and, blank,
+    is not searched again closer; a page with markers is never asked."""
+    class Counting(Registrar):
+        searches = 0
+
+        def _search_again(self, small, factor, found):
+            Counting.searches += 1
+            return super()._search_again(small, factor, found)
+
+    registrar = Counting(template)
+    blank = np.full_like(to_grey(pages[1]), 240)
+    asked = []
+    assert registrar.markers(blank, lambda: asked.append(1) or True) is None
+    assert asked == [1] and Counting.searches == 1
+    assert registrar.markers(blank, lambda: False) is None and Counting.searches == 3
+    covered = to_grey(_cover_markers(pages[1], template, [2]))
+    assert registrar.markers(covered, lambda: pytest.fail("asked")).markers_found == 3
+
+
 def test_no_markers_at_all_registers_by_content(pages, registrar, template):
     d = around_centre(pages[3], 1.0, -1.2, 2.0, 3.0)
     covered = _cover_markers(pages[3], template, [0, 1, 2, 3])
@@ -189,6 +247,63 @@ def test_print_agrees_with_its_own_page_only(pages, registrar, template):
     agreement = {p: registrar.content_agreement(grey, reg.transform, p) for p in template.page_numbers}
     assert agreement[3] > 0.9
     assert all(a < T.AGREEMENT_MIN for p, a in agreement.items() if p != 3), agreement
+
+
+def _missing_lines_line_by_line(registrar: Registrar, grey: np.ndarray, transform: PageTransform,
+                                page: int) -> list[tuple[float, float]]:
+    """`Registrar.missing_lines` as it was first written: each line's pixels picked out of
+    the whole page in turn."""
+    import cv2
+
+    from scanner import thresholds as T
+
+    printed, inked, inside = registrar._print_seen(grey, transform, page, against_around=False)
+    overall, s = float(inked[printed].mean()), T.CONTENT_PX_PER_MM
+    gap = 2 * round(T.PRINT_LINE_GAP_MM * s / 2) + 1
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(printed.astype(np.uint8), np.ones((1, gap), np.uint8)))
+    missing = []
+    for k in range(1, count):
+        x, y, _, height, _ = stats[k]
+        line = (labels == k) & printed
+        if height < T.PRINT_LINE_MIN_MM * s or line.sum() < T.PRINT_LINE_MIN_MM ** 2 * s * s * 4:
+            continue
+        if inside[line].all() and inked[line].mean() < T.PRINT_LINE_SHARE * overall:
+            missing.append((round(x / s, 1), round(y / s, 1)))
+    return missing
+
+
+@pytest.mark.parametrize("seed", [6, int.from_bytes(os.urandom(2), "big")])
+def test_missing_lines_are_the_ones_found_line_by_line(pages, template, seed):
+    """Counting every line's pixels at once finds the same missing lines as picking each
+    line out of the page in turn: page 3, shifted, in uneven light and cut by the picture's
+    edge, read as each page of the form (most of whose lines it lacks)."""
+    rng = random.Random(seed)
+    image = _uneven_light(pages[3], rng)
+    grey = to_grey(distort(image, around_centre(image, rng.uniform(0.97, 1.0), rng.uniform(-2, 2),
+                                                 rng.uniform(-15, 15), rng.uniform(-15, 15))))
+    registrar = Registrar(template)
+    reg = registrar.markers(grey) or registrar.content(grey, page_hint=3)
+    found = {p: registrar.missing_lines(grey, reg.transform, p) for p in template.page_numbers}
+    assert found == {p: _missing_lines_line_by_line(Registrar(template), grey, reg.transform, p)
+                     for p in template.page_numbers}, seed
+    assert not found[3] and any(found.values()), (seed, found)
+
+
+def test_a_page_drawn_for_its_print_is_drawn_again_for_another_page(pages, template):
+    """The page drawn at CONTENT_PX_PER_MM is kept for the next comparison only while it is
+    the same picture through the same transform: another picture, or another transform,
+    agrees as a fresh registrar finds."""
+    kept = Registrar(template)
+    first = to_grey(distort(pages[3], around_centre(pages[3], 1.0, 1.0, 2.0, -2.0)))
+    reg = kept.markers(first)
+    kept.content_agreement(first, reg.transform, 3)
+    for grey in (first.copy(), to_grey(distort(pages[1], around_centre(pages[1], 1.0, -1.0, -3.0, 2.0)))):
+        moved = PageTransform.from_array(reg.transform.array @ np.array([[1, 0, 0.7], [0, 1, -0.4], [0, 0, 1]]))
+        for transform in (reg.transform, moved):
+            for page in (1, 3):
+                assert (kept.content_agreement(grey, transform, page)
+                        == Registrar(template).content_agreement(grey, transform, page))
 
 
 def _uneven_light(image: np.ndarray, rng: random.Random) -> np.ndarray:
