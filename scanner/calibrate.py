@@ -374,6 +374,7 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
+USUAL_EXPOSURE = {SCAN: T.CALIBRATION_SCAN_EXPOSURE, PHOTO: T.CALIBRATION_PHOTO_EXPOSURE}
 
 
 def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Template) -> bool:
@@ -384,17 +385,17 @@ def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Temp
     show the coloured papers (`_exposure`). More than `WHITE_DARKER` below that, it is a
     coloured ream (a pale orange-pink ream scanned 7-8 darker than white, 9 units from
     white in a*b* and 11 from pink; blue photographed under a lamp 35% short of blue, 12
-    darker). A phone photo's cluster with no coloured cluster under its light to measure
-    the exposure by is not checked; a scan's is against `CALIBRATION_SCAN_EXPOSURE`."""
+    darker). A cluster with no coloured cluster under its light to measure the exposure
+    by is held to its light's usual exposure (`USUAL_EXPOSURE`)."""
     if np.linalg.norm(_references(template)[cluster.colour]) >= CHROMATIC:
         return False
     exposure = _exposure([c for c in clusters if c.light == cluster.light], template)
-    if exposure is None and cluster.light == SCAN:
-        # Nothing coloured to measure it by (every page washed out by a white balance):
-        # scanners' exposure as seen on six kept batches.
-        exposure = T.CALIBRATION_SCAN_EXPOSURE
+    if exposure is None:
+        # Nothing coloured to measure it by (every page washed out by a white balance, or
+        # one ream photographed alone): the light's exposure as seen on kept batches.
+        exposure = USUAL_EXPOSURE[cluster.light]
     typed = lab_of(template.colour(cluster.colour).rgb)[0]
-    return exposure is not None and cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
+    return cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
 
 
 def _exposure(clusters: list[Cluster], template: Template) -> float | None:
