@@ -675,14 +675,20 @@ def test_a_light_fitted_to_a_cluster_too_dark_for_white_is_fitted_again_without_
     # clusters were taken for pink and white, a cool light fitted to the pair made the
     # first plainly pink, and only the second, far darker than white paper, was flagged:
     # five blue sheets read pink, ok.
+    told = _one_paper(template, "blue", [((83.2, -1.7, -7.1), 7, SCAN), ((65.9, 8.9, -10.9), 5, PHOTO),
+                                         ((70.9, -1.6, 0.0), 6, PHOTO)], seed)
+    assert all(status is Status.REVIEW or colour == "blue" for status, colour in told.values()), told
+
+
+def _one_paper(template, name: str, clusters: list[tuple[tuple, int, str]], seed: int) -> dict:
+    """A batch of one paper (truly `name`) seen in clusters (Lab, sheets, light), calibrated:
+    each sheet's status and colour."""
     rng = np.random.default_rng(seed)
     papers = []
-    for lab, sheets, light in [((83.2, -1.7, -7.1), 7, SCAN), ((65.9, 8.9, -10.9), 5, PHOTO),
-                               ((70.9, -1.6, 0.0), 6, PHOTO)]:
-        papers += ream("blue", np.array(lab), sheets, rng, light)[0]
+    for lab, sheets, light in clusters:
+        papers += ream(name, np.array(lab), sheets, rng, light)[0]
     results = calibrated(papers, template, calibrate(papers, template))
-    told = {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
-    assert all(status is Status.REVIEW or colour == "blue" for status, colour in told.values()), told
+    return {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
 
 
 @pytest.mark.parametrize("seed", [37, 38, 39])
@@ -691,11 +697,6 @@ def test_a_ream_photographed_alone_too_dark_for_white_is_never_taken_for_white(t
     # and white-balanced, one cluster under the photos' light, (-3.4, 6.5) at L* 71: with
     # no coloured photo cluster to measure the exposure by, it was not checked and its
     # five sheets were read white, ok. White paper photographed shows L* 85-90.
-    rng = np.random.default_rng(seed)
-    papers = []
-    for lab, sheets, light in [((84.7, -15.8, 14.7), 11, SCAN), ((86.7, -20.9, 17.5), 4, SCAN),
-                               ((70.8, -3.4, 6.5), 5, PHOTO)]:
-        papers += ream("green", np.array(lab), sheets, rng, light)[0]
-    results = calibrated(papers, template, calibrate(papers, template))
-    told = {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
+    told = _one_paper(template, "green", [((84.7, -15.8, 14.7), 11, SCAN), ((86.7, -20.9, 17.5), 4, SCAN),
+                                          ((70.8, -3.4, 6.5), 5, PHOTO)], seed)
     assert all(status is Status.REVIEW or colour == "green" for status, colour in told.values()), told
