@@ -211,9 +211,7 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
-        # Fewer than two clusters cannot show the light (`_gain`): every sheet under it can.
-        fitted = _fit_light(labs, template, LIGHT_LIMIT[light]) if sum(c.decision is None for c in big) < 2 else None
-        calibration.gains[light] = _match(big, template, light, fitted)
+        calibration.gains[light] = _match_light(big, dict(zip(units, labs)), template, light)
         calibration.clusters += big
         for cluster in big:
             calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
@@ -228,6 +226,34 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
     for n, cluster in enumerate(calibration.clusters, 1):
         cluster.number = n
     return calibration
+
+
+def _match_light(clusters: list[Cluster], labs: dict[str, np.ndarray], template: Template, light: str) -> np.ndarray:
+    """Match a light's clusters (`_match`), and its gains. A cluster taken for white but
+    darker than white paper under that light (`_darker_than_white`) is no white to fit the
+    light by: the light fitted with it as white is in doubt, so the other clusters are
+    matched again without it (`labs`: each sheet's point under the light, by sheet id).
+    Seed 131215 of the every-stock test: one ream of blue photographed under warm lamps
+    and casts in two clusters, (8.9, -10.9) and (-1.6, 0.0) in a*b*; taken for pink and
+    white, the pair fitted a cool light that made the first plainly pink, while the
+    second, 29 L* darker than white paper, was flagged: the first was read pink, ok.
+    White stays taken by the flagged cluster: a cluster matched to it in its place would
+    be one a dozen units off it, where the assignment put another ream beside it before."""
+    darker: set[int] = set()
+    while True:
+        rest = [c for c in clusters if id(c) not in darker]
+        for c in rest:
+            if c.decision is None:
+                c.colour, c.flag, c.rival, c.distance = None, None, None, math.nan
+        # Fewer than two clusters cannot show the light (`_gain`): every sheet under it can.
+        left = {p.sheet_id for c in rest for p in c.pages} | (labs.keys() - {p.sheet_id for c in clusters for p in c.pages})
+        fitted = (_fit_light(np.array([labs[s] for s in sorted(left)]).reshape(-1, 3), template, LIGHT_LIMIT[light])
+                  if sum(c.decision is None for c in rest) < 2 else None)
+        gain = _match(rest, template, light, fitted, {c.colour for c in clusters if id(c) in darker})
+        found = {id(c) for c in rest if c.flag is ClusterFlag.DARKER}
+        if not found:
+            return gain
+        darker |= found
 
 
 def _apply_decisions(clusters: list[Cluster], decisions: list[ClusterDecision]) -> None:
@@ -249,15 +275,16 @@ def _references(template: Template) -> dict[str, np.ndarray]:
     return {c.name: lab_of(c.rgb)[1:] for c in template.colours}
 
 
-def _match(clusters: list[Cluster], template: Template, light: str, gain: np.ndarray | None = None) -> np.ndarray:
-    """Assign the undecided clusters to colours, flag what does not fit; the light's gains
-    (fitted to the assignment unless `gain` is given)."""
+def _match(clusters: list[Cluster], template: Template, light: str, gain: np.ndarray | None = None,
+           taken: set[str] = frozenset()) -> np.ndarray:
+    """Assign the undecided clusters to colours (not those `taken`), flag what does not fit;
+    the light's gains (fitted to the assignment unless `gain` is given)."""
     refs = _references(template)
     free = [c for c in clusters if c.decision is None]
     # With no light fitted and fewer than two clusters matched, only the typed colours
     # tell a cluster's colour: it must then be clearly nearest one, as a lone sheet must.
     unlit = gain is None
-    assignment, gain = _assign(free, template, LIGHT_LIMIT[light], gain)
+    assignment, gain = _assign(free, template, LIGHT_LIMIT[light], gain, taken)
     unlit = unlit and sum(name is not None for name in assignment) < 2
     for cluster, name in zip(free, assignment):
         cluster.colour = name
@@ -347,6 +374,7 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
+USUAL_EXPOSURE = {SCAN: T.CALIBRATION_SCAN_EXPOSURE, PHOTO: T.CALIBRATION_PHOTO_EXPOSURE}
 
 
 def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Template) -> bool:
@@ -357,17 +385,17 @@ def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Temp
     show the coloured papers (`_exposure`). More than `WHITE_DARKER` below that, it is a
     coloured ream (a pale orange-pink ream scanned 7-8 darker than white, 9 units from
     white in a*b* and 11 from pink; blue photographed under a lamp 35% short of blue, 12
-    darker). A phone photo's cluster with no coloured cluster under its light to measure
-    the exposure by is not checked; a scan's is against `CALIBRATION_SCAN_EXPOSURE`."""
+    darker). A cluster with no coloured cluster under its light to measure the exposure
+    by is held to its light's usual exposure (`USUAL_EXPOSURE`)."""
     if np.linalg.norm(_references(template)[cluster.colour]) >= CHROMATIC:
         return False
     exposure = _exposure([c for c in clusters if c.light == cluster.light], template)
-    if exposure is None and cluster.light == SCAN:
-        # Nothing coloured to measure it by (every page washed out by a white balance):
-        # scanners' exposure as seen on six kept batches.
-        exposure = T.CALIBRATION_SCAN_EXPOSURE
+    if exposure is None:
+        # Nothing coloured to measure it by (every page washed out by a white balance, or
+        # one ream photographed alone): the light's exposure as seen on kept batches.
+        exposure = USUAL_EXPOSURE[cluster.light]
     typed = lab_of(template.colour(cluster.colour).rgb)[0]
-    return exposure is not None and cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
+    return cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
 
 
 def _exposure(clusters: list[Cluster], template: Template) -> float | None:
@@ -412,10 +440,11 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Templ
     its hue is near enough that colour too. The other stays matched only when it plainly
     keeps its colour (`_doubt_rival`)."""
     ab = np.array(cluster.lab[1:])
+    refs = _references(template)
     others = [o for o in clusters if o is not cluster and o.colour and o.colour != cluster.colour and not o.flag]
     # The nearest in hue first: the cluster is another ream of that one if of any.
-    for other in sorted(others, key=lambda o: chroma_distance(ab, np.array(o.lab[1:]))):
-        d = chroma_distance(ab, np.array(other.lab[1:]))
+    for other in sorted(others, key=lambda o: _apart(ab, o, refs)):
+        d = _apart(ab, other, refs)
         if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
             told = _by_lightness(cluster, other, template)
             theirs = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
@@ -426,6 +455,19 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Templ
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, other
             if told is not cluster:
                 return
+
+
+def _apart(ab: np.ndarray, other: Cluster, refs: dict[str, np.ndarray]) -> float:
+    """How far a paper's a*b* is from a matched cluster's, in `chroma_distance` (paler or
+    deeper counts less than a different hue) from a coloured paper's cluster; in plain a*b*
+    from white's: white paper has no hue to be paler or deeper in, its cluster's few units
+    of chroma are the scanner's cast (fresh seed 806647959: a green ream 6.2 from green
+    was 9.6 from a white cluster tinted 3.7 its way, 12.7 in plain a*b*, and 22 green
+    sheets went to review for competing with white)."""
+    theirs = np.array(other.lab[1:])
+    if np.linalg.norm(refs[other.colour]) < CHROMATIC:
+        return float(np.linalg.norm(ab - theirs))
+    return chroma_distance(ab, theirs)
 
 
 def _by_lightness(cluster: Cluster, other: Cluster, template: Template,
@@ -485,9 +527,9 @@ def _seen_under(lab, gain: np.ndarray) -> np.ndarray:
     return lab_of(tuple(np.clip(_rgb(lab) / gain, 0, 255)))[1:]
 
 
-def _assign(clusters: list[Cluster], template: Template, limit: float, light: np.ndarray | None = None
-            ) -> tuple[list[str | None], np.ndarray]:
-    """One colour per cluster at most and one cluster per colour, and the light, at least
+def _assign(clusters: list[Cluster], template: Template, limit: float, light: np.ndarray | None = None,
+            taken: set[str] = frozenset()) -> tuple[list[str | None], np.ndarray]:
+    """One colour per cluster at most and one cluster per colour (none `taken`), and the light, at least
     cost: each cluster's sheets times its distance from its colour once the light's gains
     (`light`, or else `_gain` fitted to that assignment within `limit`) are taken away, or
     times the unknown-colour limit when left out (so a big cluster outweighs a small one
@@ -500,8 +542,8 @@ def _assign(clusters: list[Cluster], template: Template, limit: float, light: np
     refs = _references(template)
     ref_rgb = {c.name: np.clip(np.array(c.rgb, np.float64), 1, 255) for c in template.colours}
     rgbs = [_rgb(c.lab) for c in clusters]
-    options = [sorted(refs, key=lambda n: chroma_distance(np.array(c.lab[1:]), refs[n]))[:CANDIDATES] + [None]
-               for c in clusters]
+    options = [sorted(refs.keys() - taken, key=lambda n: chroma_distance(np.array(c.lab[1:]), refs[n]))[:CANDIDATES]
+               + [None] for c in clusters]
     best: tuple[float, list[str | None], np.ndarray] = (math.inf, [None] * len(clusters), np.ones(3))
 
     def cost_of(chosen: list[str | None]) -> tuple[float, np.ndarray]:

@@ -808,6 +808,12 @@ CALIBRATION_PHOTO_WHITE_DARKER = 6.0
 clusters lie ~2 darker than their coloured ones' exposure shows (a warm light takes
 more from white's blue); blue photographed under a lamp 35% short of blue and taken
 for white was 12 darker (synth `--stock warm_photo`, seed 17)."""
+CALIBRATION_PHOTO_EXPOSURE = -12.0
+"""L*: the same as `CALIBRATION_SCAN_EXPOSURE` for phone photos with no coloured cluster
+under their light: nine kept 200-sheet batches' photo exposure -10.8 to -13.8, their
+white photo clusters 10-15 below typed. With the 6 above, white paper photographed alone
+must show L* 82 or more; a green ream photographed under a warm lamp and white-balanced
+(synth `--stock all`, seed 419344327) showed 71 and was read white, ok."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

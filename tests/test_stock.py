@@ -72,13 +72,22 @@ def test_a_paper_stock_off_the_usual_path_is_read_right_or_sent_to_review(page_o
     assert_never_wrong(rows)
 
 
-@pytest.mark.xfail(strict=True, reason="known silent error, issue 9: a batch of one programme on blue paper, "
-                   "no white, every file under a cast and photographed under a warm lamp: its blue sheets are "
-                   "read pink, ok (5 of 20 at seed 131215)")
-def test_every_paper_stock_at_once_is_never_wrong(page_one, tmp_path):
-    # Every case at once at random seeds was never wrong at the seeds tried before a CI run
-    # drew 131215; until the calibration can tell such a batch, this seed holds the case.
+def test_every_paper_stock_at_once_at_seed_131215_is_never_wrong(page_one, tmp_path):
+    # A batch of one programme on blue paper, no white, every file under a cast and
+    # photographed under a warm lamp: two photographed clusters taken for pink and white
+    # fitted a cool light that made the first plainly pink, and its five sheets were read
+    # pink, ok (a CI run drew this seed).
     rows = scanned_programmes(page_one, tmp_path, ALL_STOCK, 131215)
+    assert_never_wrong(rows)
+
+
+@pytest.mark.xfail(strict=True, reason="known silent error, issue 9: every stock case at once is still read "
+                   "wrong at about 8 of 20 random seeds; at 398835813 a one-programme batch of green sheets on "
+                   "a ream halfway to yellow, no white, is read yellow, ok (10 of 20)")
+def test_every_paper_stock_at_once_is_never_wrong(page_one, tmp_path):
+    # One programme, no white, and reams, casts and white balance that move the one paper
+    # anywhere: the batch has nothing to order its clusters' hues by.
+    rows = scanned_programmes(page_one, tmp_path, ALL_STOCK, 398835813)
     assert_never_wrong(rows)
 
 
