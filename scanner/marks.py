@@ -640,11 +640,13 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
 
 
 def grains_only(box: BoxMeasure) -> bool:
-    """Whether `box`'s ink is dust grains only: its largest piece (`BoxMeasure.piece`)
-    spreads DUST_PIECE_MM or less, however far apart the pieces lie. A dot of the pen, a
-    pen pressed and turned, spreads a millimetre and more; a grain less, as dark as a pen
-    or darker. False when not measured."""
-    return box.piece is not None and 0 < box.piece <= T.DUST_PIECE_MM
+    """Whether `box`'s ink is grains of dust scattered apart: it spreads further than a dot
+    (`extent` over DOT_EXTENT_MM), as a stroke does, yet its largest piece
+    (`BoxMeasure.piece`) spreads DUST_PIECE_MM or less. A pen draws one piece, a tick as
+    long as it spreads; grains fall apart, each a speck, however dark. False when not
+    measured."""
+    return (box.piece is not None and box.extent is not None and 0 < box.piece <= T.DUST_PIECE_MM
+            and box.extent > T.DOT_EXTENT_MM)
 
 
 def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasure | None:

@@ -330,13 +330,16 @@ as their dot. Guards against: dust read as the answer (fresh seed 85083970, s001
 200-dpi phone photo: a grain of 0.033 ink, 0.97 of the pen, 1 mm, beside a ghost of 0.17 of
 it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095)."""
 DUST_PIECE_MM = 0.9
-"""A lone mark whose largest piece of ink (`BoxMeasure.piece`) spreads this far or less is
-dust grains, however far apart they lie and however dark: review (`marks.grains_only`,
-`Reason.DUST`), never the answer. Dust grains measure 0.38 to 0.88 mm (BESIDE_SPECK_MM),
-dots of the pen 1.0 mm and more (DOT_EXTENT_MM). Guards against: dust read as the answer
-(fresh seed 1154567667, s0123 q03, a 200-dpi feeder scan: a grain 0.88 mm, 1.1 times as
-dark as the pen, and a speck 0.38 mm, 2.5 mm apart, 0.047 of ink in all, on a sheet of
-small marks (0.14), read 1, ok)."""
+"""A lone mark whose ink spreads further than a dot (DOT_EXTENT_MM) while its largest piece
+(`BoxMeasure.piece`) spreads this far or less is grains of dust lying apart, however dark:
+review (`marks.grains_only`, `Reason.DUST`), never the answer. A pen's mark is one piece
+(a tick as long as it spreads); dust grains measure 0.38 to 0.88 mm (BESIDE_SPECK_MM).
+Guards against: dust read as the answer (fresh seed 1154567667, s0123 q03, a 200-dpi
+feeder scan: a grain 0.88 mm, 1.1 times as dark as the pen, and a speck 0.38 mm, 2.5 mm
+apart, 0.047 of ink in all, on a sheet of small marks (0.14), read 1, ok). Not a lone
+grain: dots of the pen measure 0.88 mm too (38 of 1,657 dot answers on the 6 kept seeds
+of 200 and 3 fresh ones, mostly at 150 dpi), and one grain is told from a dot by nothing
+measured (STROKE_MIN: a grain alone holds 0.042 of ink at most)."""
 PEN_WIDTH_MIN_MM = 0.2
 """A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
 at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the
