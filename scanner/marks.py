@@ -130,11 +130,12 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
                  if light[k] else None for k in range(len(codes))]
     widths = [stroke_width(interior[k], float(peaks[k]), s) if extents[k] > T.DOT_EXTENT_MM else None
               for k in range(len(codes))]
+    pieces = [largest_piece(interior[k], float(peaks[k]), s) for k in range(len(codes))]
     return [BoxMeasure(code, round(float(score), 4), round(float(fill), 4), round(float(out), 4), round(float(peak), 4),
                        bool(cut_off), round(float(trace), 4), round(float(extent), 2), sharp,
-                       round(float(beside), 2), None if edge is None else round(float(edge), 4), width)
-            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, edge, width
-            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, edges, widths)]
+                       round(float(beside), 2), None if edge is None else round(float(edge), 4), width, piece)
+            for code, score, fill, out, peak, cut_off, trace, extent, sharp, beside, edge, width, piece
+            in zip(codes, scores, fills, outside, peaks, cut, traces, extents, sharpness, besides, edges, widths, pieces)]
 
 
 def edge_fills(dark: np.ndarray, strong: np.ndarray, printed: np.ndarray, inset: int) -> list[float | None]:
@@ -176,6 +177,26 @@ def stroke_width(interior: np.ndarray, peak: float, px_per_mm: float) -> float |
     outlines, _ = cv2.findContours(inked, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     half_outline = sum(cv2.arcLength(c, True) for c in outlines) / 2
     return round(float(np.count_nonzero(inked)) / max(half_outline, 1.0) / px_per_mm, 3)
+
+
+def largest_piece(interior: np.ndarray, peak: float, px_per_mm: float) -> float:
+    """How far the largest piece of a box's ink spreads, in mm: the longer side of the
+    rectangle holding its largest connected piece of pixels at least half as dark as `peak`
+    (as `_extents` takes them, but piece by piece). `interior`: the box's interior
+    darkness, noise removed, at `px_per_mm`. 0 for a box with no ink.
+
+    A tick, a cross, a dot of the pen is one piece however it runs; dust falls in grains,
+    and two of them in a box spread as far apart as a tick (`extent`) while each is a
+    speck. A pencil's grain leaves pinholes in its stroke that would break it: closed
+    first, as `stroke_width` does."""
+    if not peak > 0:
+        return 0.0
+    inked = cv2.morphologyEx((interior >= 0.5 * peak).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
+    if count < 2:
+        return 0.0
+    sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    return round(float(sides.max()) / px_per_mm, 2)
 
 
 def stroke_sharpness(seen: np.ndarray, peak: float, inset: int, unprinted: np.ndarray | None = None) -> float | None:
@@ -618,6 +639,32 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
             or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
 
 
+def grains_only(box: BoxMeasure) -> bool:
+    """Whether `box`'s ink is grains of dust scattered apart: it spreads further than a dot
+    (`extent` over DOT_EXTENT_MM), as a stroke does, yet its largest piece
+    (`BoxMeasure.piece`) spreads DUST_PIECE_MM or less. A pen draws one piece, a tick as
+    long as it spreads; grains fall apart, each a speck, however dark. False when not
+    measured."""
+    return (box.piece is not None and box.extent is not None and 0 < box.piece <= T.DUST_PIECE_MM
+            and box.extent > T.DOT_EXTENT_MM)
+
+
+def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasure | None:
+    """The one box of a row with a stroke beside it too light for OUTSIDE_MIN: a piece of
+    ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, its
+    strips holding OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and
+    BESIDE_NOISE_RELATIVE times the row's paper noise (the median `trace` of its boxes).
+    A faint pencil tick drawn mostly outside its box leaves that; a photocopy's grain, a
+    crease or a rule brought in by registration lie beside several boxes, or no darker than
+    the paper's noise. None when there is no such box, or traces were not measured."""
+    running = [b for b in boxes if b.beside is not None and b.beside >= T.BESIDE_FAR_MM]
+    if len(running) != 1 or any(b.trace is None for b in boxes):
+        return None
+    box, noise = running[0], statistics.median(b.trace for b in boxes)
+    excess = box.outside - row_outside
+    return box if excess >= T.OUTSIDE_STROKE_MIN and excess >= T.BESIDE_NOISE_RELATIVE * noise else None
+
+
 def mark_in_shade(answer: BoxMeasure, shaded: list[BoxMeasure]) -> bool:
     """Whether a box at a shadow's edge (`shaded`, not `answer`) may hide a second mark
     beside `answer`: its darkest ink reaches SHADE_MARK_PEAK_RELATIVE of the answer's. A
@@ -844,12 +891,13 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
                      overshoots: bool) -> Reason | None:
     """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
-    a dust grain softened by blur (`dust_dot`); a dot no fuller than a grain beside the
+    a dust grain softened by blur (`dust_dot`), or grains only, none of a dot's size
+    (`grains_only`, fresh seed 1154567667, s0123 q03); a dot no fuller than a grain beside the
     row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
     a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a)."""
     box_mm = next(o.box_mm for o in item.options if o.code == top.code)
-    if dust_dot(top, peak_level, overshoots):
+    if dust_dot(top, peak_level, overshoots) or grains_only(top):
         return Reason.DUST
     if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
         return Reason.AMBIGUOUS
@@ -996,6 +1044,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t, reason=Reason.SHADOW)
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
+        run = stroke_beside(m.boxes, row_outside)
+        if run is not None:
+            # A faint pencil tick drawn mostly beside its box (fresh seed 806647959, s0076
+            # q18a: 0.0116 beside box 1, 1.3 times the row's noise, read blank): review.
+            return result(Status.REVIEW, str(run.code), 0.3, Reason.OUTSIDE)
         blurred = faint_stroke(m.boxes)
         if blurred is not None and not lifted_alike(blurred, m.boxes):
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint

@@ -40,7 +40,7 @@ class Reason(str, Enum):
     SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
     SHADOW = "read as blank: a shadow's grey in or beside the box, far lighter than the respondent's pen"
     HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
-    DUST = "a small dot lighter than the respondent's pen: a dot, or a grain of dust?"
+    DUST = "a small dot, lighter than the pen or a speck's size: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"
@@ -100,6 +100,10 @@ class BoxMeasure:
     hair lying across the box under 0.2. Measured on boxes whose ink spreads further than a
     dot (`extent` over DOT_EXTENT_MM); None on others, and in readings stored before it was
     measured."""
+    piece: float | None = None
+    """How far the largest piece of the box's ink spreads, in mm (`marks.largest_piece`): as
+    far as `extent` for a tick, a cross or a dot, each one piece; less for grains of dust,
+    each a speck however far apart. None in readings stored before it was measured."""
 
 
 @dataclass(frozen=True)

@@ -335,6 +335,17 @@ the respondent took the row's answer back, and a dust grain as dark as their pen
 as their dot. Guards against: dust read as the answer (fresh seed 85083970, s0017 q12a, a
 200-dpi phone photo: a grain of 0.033 ink, 0.97 of the pen, 1 mm, beside a ghost of 0.17 of
 it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095)."""
+DUST_PIECE_MM = 0.9
+"""A lone mark whose ink spreads further than a dot (DOT_EXTENT_MM) while its largest piece
+(`BoxMeasure.piece`) spreads this far or less is grains of dust lying apart, however dark:
+review (`marks.grains_only`, `Reason.DUST`), never the answer. A pen's mark is one piece
+(a tick as long as it spreads); dust grains measure 0.38 to 0.88 mm (BESIDE_SPECK_MM).
+Guards against: dust read as the answer (fresh seed 1154567667, s0123 q03, a 200-dpi
+feeder scan: a grain 0.88 mm, 1.1 times as dark as the pen, and a speck 0.38 mm, 2.5 mm
+apart, 0.047 of ink in all, on a sheet of small marks (0.14), read 1, ok). Not a lone
+grain: dots of the pen measure 0.88 mm too (38 of 1,657 dot answers on the 6 kept seeds
+of 200 and 3 fresh ones, mostly at 150 dpi), and one grain is told from a dot by nothing
+measured (STROKE_MIN: a grain alone holds 0.042 of ink at most)."""
 PEN_WIDTH_MIN_MM = 0.2
 """A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
 at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the
@@ -605,6 +616,24 @@ overshoots its box read as blank (overflow: a tick with nothing inside its box l
 0.057 to 0.22 there). The row's median takes away what lies beside every box alike:
 motion blur on phone photos smears the printed labels 0.02 to 0.03 into every strip, a
 crease along the row leaves a line (seeds 226886424, 471722493: blank rows to review)."""
+OUTSIDE_STROKE_MIN = 0.006
+BESIDE_NOISE_RELATIVE = 1.0
+"""With nothing in a row's boxes and no box reaching OUTSIDE_MIN, ink beside one box alone
+in a piece running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM: a stroke, no
+speck), OUTSIDE_STROKE_MIN or more over the row's median and at least
+BESIDE_NOISE_RELATIVE times the row's paper noise (the median `trace` of its boxes), is a
+faint stroke drawn mostly outside the box: review (`marks.stroke_beside`,
+`Reason.OUTSIDE`). Guards against: faint_pencil read blank (fresh seed 806647959, s0076
+q18a, a 300-dpi feeder scan: a faint pencil tick mostly below-left of box 1 left 0.0116
+there, 1.32 times the row's noise of 0.0088; lowering OUTSIDE_MIN to 0.011 sent 7 blank
+rows of the kept subsets to review). A faint pencil line (0.25 mm, 0.2 dark) crossing a
+side strip (0.8 by 5 mm) leaves about 0.01 there: the floor is half of it. On the 6 kept
+seeds of 200 and 3 fresh ones (1154567667, 806647959 of 150, 1941088321 of 50), 86 blank
+rows held such a piece beside a box, 0.003 to 0.015 over the row: on flat scans 0.58 to
+0.93 times their noise (a photocopy's grain and crease 0.7, dust 0.8), on photos up to
+0.96 and one of 2.47 (seed 837820416, s0075 q08b, 150-dpi photo, now to review); a
+crease across a row of a photo (1.44) ran beside three boxes. Margin: the tick at 1.32,
+the closest blank row at 0.96."""
 OVERFLOW_SURE = 0.1
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold OVERFLOW_SURE more ink than the

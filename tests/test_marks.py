@@ -1519,3 +1519,67 @@ def test_a_dot_of_the_pen_on_show_through_is_still_read(agree_item):
              BoxMeasure(5, 0.0648, 0.0753, 0.0247, 0.5249, False, 0.116, 1.12, 0.753, 0.0))
     r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.3438, False, True, 0.004, 0.54, False, None, 11.838)
     assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+def test_grains_of_dust_apart_in_a_blank_row_go_to_review_a_dot_of_the_pen_is_read(template):
+    """Fresh seed 1154567667, s0123 q03, a 200-dpi feeder scan (tests/data/dust-grains-in-box-200dpi.png,
+    the scan around the row): a grain of dust 0.88 mm and a speck 0.38 mm lie 2.5 mm apart
+    in box 1 of a blank row, 1.1 times as dark as the pen, 0.047 of ink in all. Together
+    they spread like a stroke, and on a sheet of small marks (0.14) were read 1, ok. Each
+    piece is a speck: review as dust. A dot of the pen 1.1 mm across with such a speck
+    beside it is one piece of a dot's size: the answer."""
+    item = next(i for i in template.items if i.id == "q03")
+    crop = cv2.imread(str(DATA / "dust-grains-in-box-200dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[7.854327, -0.149091, -936.81467], [0.149361, 7.854137, -1722.181105], [4.9058e-07, -5.1184e-07, 1]])
+    boxes = [o.box_mm for o in item.options]
+    codes = [o.code for o in item.options]
+
+    def decided(image):
+        measured = measure_boxes(image, PageTransform.from_array(matrix), boxes, codes)
+        return measured, decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.1408, False, True, 0.004, 0.7608,
+                                     px_per_mm=7.854)
+
+    measured, r = decided(crop)
+    grains = measured[0]
+    assert grains.extent > T.DOT_EXTENT_MM and 0 < grains.piece <= T.DUST_PIECE_MM, grains
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "1"), r
+    # The same scan with box 1 wiped to paper, a dot of the pen drawn in box 2 and a speck 2 mm off it.
+    paper = int(np.median(crop))
+    image = crop.copy()
+    to_px = lambda u, v: tuple(int(round(c)) for c in (matrix @ np.array([u, v, 1.0]))[:2])  # noqa: E731
+    x, y, w, h = boxes[0]
+    cv2.rectangle(image, to_px(x + 0.6, y + 0.6), to_px(x + w - 0.6, y + h - 0.6), paper, -1)
+    x, y = boxes[1][:2]
+    cv2.circle(image, to_px(x + 2.0, y + 2.5), round(0.55 * 7.854), 40, -1, cv2.LINE_AA)
+    cv2.circle(image, to_px(x + 4.0, y + 2.5), round(0.2 * 7.854), 40, -1, cv2.LINE_AA)
+    measured, r = decided(image)
+    assert measured[0].score == 0.0 and measured[1].piece > T.DUST_PIECE_MM, measured
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
+def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(template):
+    """Fresh seed 806647959, s0076 q18a, a 300-dpi feeder scan of a pencil sheet
+    (tests/data/faint-tick-beside-box-300dpi.png, the scan around the row): a faint pencil
+    tick drawn mostly below-left of box 1 left nothing in it and 0.0116 beside it, under
+    OUTSIDE_MIN, and was read blank. The piece beside it runs on, a stroke, and stands 1.3
+    times the row's paper noise: review. The same ink beside a box on a noisier page (a
+    photocopy's grain), or beside two boxes (a crease), is no stroke told: blank."""
+    item = next(i for i in template.items if i.id == "q18a")
+    crop = cv2.imread(str(DATA / "faint-tick-beside-box-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[11.956471, 0.196092, -1355.072573], [-0.19619, 11.957628, -1327.33746], [8.77e-08, -2.048e-08, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    tick = measured[0]
+    assert tick.score < T.EMPTY_MIN and T.OUTSIDE_STROKE_MIN <= tick.outside < T.OUTSIDE_MIN, tick
+    assert tick.beside >= T.BESIDE_FAR_MM, tick
+
+    def decided(boxes):
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0814, False, True, 0.0006, 0.4777,
+                           px_per_mm=11.96)
+
+    r = decided(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.OUTSIDE, "1"), r
+    grainy = [dataclasses.replace(b, trace=2 * b.trace) for b in measured]
+    assert decided(grainy).status is Status.BLANK
+    crease = [measured[0], dataclasses.replace(measured[1], beside=T.BESIDE_FAR_MM), *measured[2:]]
+    assert decided(crease).status is Status.BLANK
