@@ -596,10 +596,10 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
 
 def lifted_alike(top: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
     """Whether another box of the row holds a trace (noise kept) within
-    TRACE_RUNNER_UP_RELATIVE of `top`'s, the row's highest (`faint_stroke`): the back
-    page's ink showing through, or a photocopy's grain, lifts the traces of several boxes
-    of a row alike, where a faint tick lifts its own box's alone. False when traces were
-    not measured."""
+    TRACE_RUNNER_UP_RELATIVE of `top`'s (the row's highest trace, `faint_stroke`, or its
+    light tick, `light_tick`): the back page's ink showing through, or a photocopy's grain,
+    lifts the traces of several boxes of a row alike, where a faint or light tick lifts its
+    own box's alone. False when traces were not measured."""
     others = [b.trace for b in boxes if b is not top and b.trace is not None]
     return top.trace is not None and bool(others) and T.TRACE_RUNNER_UP_RELATIVE * max(others) > top.trace
 
@@ -994,8 +994,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # much ink beside it: a tick run out of its box, read as the overflow rule reads
             # one that leaves less in it (seed 611216245: 36 such ticks sent to review as erased?).
             return result(Status.OK, str(top.code), run_out)
-        if light_hand and not overshoots and light_tick(top, peak_level):
-            # As light as the respondent's other light ticks, and darker than a ghost of their pencil.
+        if light_hand and not overshoots and light_tick(top, peak_level) and not lifted_alike(top, m.boxes):
+            # As light as the respondent's other light ticks, and darker than a ghost of their
+            # pencil; a trace that others of its row share is show-through (fresh seed 5411111,
+            # s0100 q15a: a text line of the back page blurred into a band across a blank row).
             return result(Status.OK, str(top.code), light_tick_confidence(top.score, accept))
         intact = _intact(top)
         if intact is not None:

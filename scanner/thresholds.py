@@ -270,7 +270,14 @@ Guards against: show_through and photocopy sending blank rows to review as "fain
 row's median: 18 blank rows stood 1.0 to 1.47 times their runner-up box, 16 of them on
 flat scans; the 4 faint ticks among the 58, on motion-blurred phone photos, 1.66 to 3.43
 times it (seed 15547345, s7dcf8f856b0 q14a: 1.66). Margin: 0.16 under the closest tick;
-the rest (blank rows and ghosts standing 1.6 times and more) stay to review."""
+the rest (blank rows and ghosts standing 1.6 times and more) stay to review. A `light_tick`
+on a light hand's sheet is read only above it too. Guards against: show_through read as a
+light tick, ok (fresh seed 5411111, s0100 q15a: a line of the back page's text, blurred into
+a band across a blank row of a greyscale phone photo, 1.24 times box 4's trace). Of the 201
+light ticks read so on the 6 kept and 3 fresh seeds of 200 (5411111, 1515907102, 604575333),
+all stood 1.67 times their runner-up or more (seed 604575333, s0114 q07c, a photocopy with
+show-through) but the blank row and a faint pencil cross on its page at 1.48, which goes to
+review. Margins: 0.26 above the blank row, 0.17 under the closest light tick read."""
 DOT_EXTENT_MM = 1.8
 GRAIN_PEAK_RELATIVE = 1.4
 """A mark whose ink spreads DOT_EXTENT_MM or less is a dot (on 80 hard pages of seeds

@@ -1583,3 +1583,36 @@ def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(templ
     assert decided(grainy).status is Status.BLANK
     crease = [measured[0], dataclasses.replace(measured[1], beside=T.BESIDE_FAR_MM), *measured[2:]]
     assert decided(crease).status is Status.BLANK
+
+
+SHOW_THROUGH_ROW = PageTransform.from_array(np.array([[10.5123701, 0.29845497, -1205.48013],
+                                                      [0.005971862, 10.3346494, -1182.80643],
+                                                      [0.000145814, -0.000069378, 1.0]]))
+"""The fitted transform of the page of `tests/data/show-through-row-phone-300dpi.png`, moved
+by the crop's corner (1260, 1386 px)."""
+
+
+def test_show_through_lifting_a_row_alike_is_no_light_tick_on_a_light_hands_sheet(template):
+    """Fresh seed 5411111, s0100 q15a, a 300-dpi greyscale phone photo, motion blurred, with
+    show-through (tests/data/show-through-row-phone-300dpi.png, the row's five boxes): a line
+    of the back page's text shows through behind the blank row, blurred into a band that
+    lifts every box. In box 5 it stands just over the noise floor (0.051 of ink), its
+    darkest the frame's blur (0.38 of the pencil): a light tick's measures, and on a sheet
+    with light ticks it was read 5, ok. Its trace stands 1.24 times box 4's, which the
+    band lifts too; a light tick lifts its own box alone (2.2 times and more): review."""
+    item = next(i for i in template.items if i.id == "q15a")
+    crop = cv2.imread(str(DATA / "show-through-row-phone-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    boxes = measure_boxes(crop, SHOW_THROUGH_ROW, [o.box_mm for o in item.options], [o.code for o in item.options])
+    assert boxes[4].score > T.FAINT_ACCEPT and T.TRACE_RUNNER_UP_RELATIVE * boxes[3].trace > boxes[4].trace, boxes
+
+    def read(row):
+        # The sheet's typical mark, fill habit, the page's empty level, pen, light hand,
+        # stroke sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, row), 0.2943, True, True, 0.004, 0.4458, True, 0.813, 10.386)
+
+    r = read(tuple(boxes))
+    assert r.status is Status.REVIEW, r
+    # The same trace standing alone in its row (the others' traces a third as high) is a light tick.
+    alone = tuple(dataclasses.replace(b, trace=0.03) if b.code != 5 else b for b in boxes)
+    r = read(alone)
+    assert (r.status, r.value) == (Status.OK, "5"), r
