@@ -214,8 +214,10 @@ def _detector(template: Template) -> cv2.aruco.ArucoDetector:
     # A sheet shifted or skewed in the feeder brings a whole marker to the picture's edge:
     # ArUco's default passes over one within 3 px of it (a pixel at 4 px/mm), and with
     # the marker beside it cut off a page was left with one (seed 604575333, batch-020
-    # page 19). Its cells are still read in full, so it is no less sure a marker.
-    params.minDistanceToBorder = 0
+    # page 19). A marker whose outline runs along the picture's outermost pixels may be
+    # cut by the edge (its cells still read, its corners on the edge, not where they
+    # are), so a pixel of paper must lie between.
+    params.minDistanceToBorder = 1
     return cv2.aruco.ArucoDetector(dictionary, params)
 
 

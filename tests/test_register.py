@@ -235,6 +235,29 @@ def test_a_blurred_phone_photo_of_page_7_printed_fit_to_page_is_read(template, t
     assert list(pages.status) == ["used"] and list(pages.form_page) == ["7"], pages.reason.tolist()
 
 
+def _shifted_up_left(page: np.ndarray, up_mm: float, left_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """`page` moved up and left in the picture (its top edge `up_mm` beyond the picture's
+    top, its left `left_mm` beyond the picture's left), grey, and the move in pixels."""
+    d = np.array([[1, 0, -left_mm * PX_PER_MM], [0, 1, -up_mm * PX_PER_MM], [0, 0, 1]])
+    return to_grey(distort(page, d)), d
+
+
+@pytest.mark.parametrize("seed", [1, 2, int.from_bytes(os.urandom(2), "big")])
+def test_a_whole_marker_at_the_picture_edge_is_read_a_cut_one_is_not(pages, registrar, seed):
+    """The left markers cut in half, the top-right one a fraction of a millimetre (1.5 to
+    2.7 px) from the picture's top: ArUco passed it over (3 px from the border at least)
+    and the page had one marker. Cut by 0.1 to 0.5 mm, its cells are read but its corners
+    lie on the edge, not where they are: it is not taken."""
+    rng = random.Random(seed)
+    gap = rng.uniform(0.25, 0.45)
+    whole, d = _shifted_up_left(pages[3], 8.0 - gap, 13.0)
+    reg = registrar.markers(whole)
+    assert reg is not None and reg.page == 3 and reg.markers_found == 2, (seed, gap)
+    assert error_mm(reg.transform, d) < 0.3, (seed, gap)
+    cut, _ = _shifted_up_left(pages[3], 8.0 + rng.uniform(0.1, 0.5), 13.0)
+    assert registrar.markers(cut) is None, seed
+
+
 def test_a_photocopied_page_5_with_a_marker_at_the_picture_edge_is_read(template, tmp_path):
     """`tests/data/photocopy-page5-skewed.pdf`: a generated 200-dpi photocopy of form page 5,
     its print skewed 1.5 degrees on the sheet and the sheet 2.1 degrees in the scanner, the
