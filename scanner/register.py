@@ -215,6 +215,13 @@ def _detector(template: Template) -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.registration.marker_dictionary))
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    # A sheet shifted or skewed in the feeder brings a whole marker to the picture's edge:
+    # ArUco's default passes over one within 3 px of it (a pixel at 4 px/mm), and with
+    # the marker beside it cut off a page was left with one (seed 604575333, batch-020
+    # page 19). A marker whose outline runs along the picture's outermost pixels may be
+    # cut by the edge (its cells still read, its corners on the edge, not where they
+    # are), so a pixel of paper must lie between.
+    params.minDistanceToBorder = 1
     return cv2.aruco.ArucoDetector(dictionary, params)
 
 

@@ -27,6 +27,9 @@ DATA = Path(__file__).parent / "data"
 PHONE_PAGE_4_TICKED = {"q11a": "5", "q11b": "2", "q11c": "2", "q12a": "5", "q12b": "2", "q12c": "4", "q13a": "3",
                        "q13b": "5", "q13c": "1"}
 """What was ticked on `data/phone-page4.pdf` (the generator's truth: marks.csv, sheet s0058)."""
+PHOTOCOPY_PAGE_5_TICKED = {"q14a": "4", "q14b": "4", "q14c": "1", "q15a": "1", "q15b": "1", "q15c": "4", "q16a": "3",
+                           "q16b": "5", "q16c": "1"}
+"""What was ticked on `data/photocopy-page5-skewed.pdf` (the generator's truth: marks.csv, sheet s0193)."""
 CHECK_POINTS = np.array([[20.0, 30.0], [190.0, 30.0], [105.0, 150.0], [20.0, 270.0], [190.0, 270.0]])
 
 
@@ -345,6 +348,52 @@ def test_a_blurred_phone_photo_of_page_7_printed_fit_to_page_is_read(template, t
     scan([DATA / "phone-page7-blurred.pdf"], template, tmp_path / "out", jobs=1, ocr=False)
     pages = pd.read_csv(tmp_path / "out" / "pages.csv", dtype=str, keep_default_na=False)
     assert list(pages.status) == ["used"] and list(pages.form_page) == ["7"], pages.reason.tolist()
+
+
+def _shifted_up_left(page: np.ndarray, up_mm: float, left_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """`page` moved up and left in the picture (its top edge `up_mm` beyond the picture's
+    top, its left `left_mm` beyond the picture's left), grey, and the move in pixels."""
+    d = np.array([[1, 0, -left_mm * PX_PER_MM], [0, 1, -up_mm * PX_PER_MM], [0, 0, 1]])
+    return to_grey(distort(page, d)), d
+
+
+@pytest.mark.parametrize("seed", [1, 2, int.from_bytes(os.urandom(2), "big")])
+def test_a_whole_marker_at_the_picture_edge_is_read_a_cut_one_is_not(pages, registrar, seed):
+    """The left markers cut in half, the top-right one a fraction of a millimetre (1.5 to
+    2.7 px) from the picture's top: ArUco passed it over (3 px from the border at least)
+    and the page had one marker. Cut by 0.1 to 0.5 mm, its cells are read but its corners
+    lie on the edge, not where they are: it is not taken."""
+    rng = random.Random(seed)
+    gap = rng.uniform(0.25, 0.45)
+    whole, d = _shifted_up_left(pages[3], 8.0 - gap, 13.0)
+    reg = registrar.markers(whole)
+    assert reg is not None and reg.page == 3 and reg.markers_found == 2, (seed, gap)
+    assert error_mm(reg.transform, d) < 0.3, (seed, gap)
+    cut, _ = _shifted_up_left(pages[3], 8.0 + rng.uniform(0.1, 0.5), 13.0)
+    assert registrar.markers(cut) is None, seed
+
+
+def test_a_photocopied_page_5_with_a_marker_at_the_picture_edge_is_read(template, tmp_path):
+    """`tests/data/photocopy-page5-skewed.pdf`: a generated 200-dpi photocopy of form page 5,
+    its print skewed 1.5 degrees on the sheet and the sheet 2.1 degrees in the scanner, the
+    top-left marker cut off by the picture's edge and the bottom-left half so. The top-right
+    marker, whole, lay a pixel from the edge at the search's 4 px/mm and ArUco passed it over
+    (3 px from the border at least); with one marker, too few features for the content match
+    and no transform to read the QR code through, the page was `unrecognised`. Read, it is
+    form page 5 and what is read `ok` is what was ticked."""
+    import pandas as pd
+
+    from scanner.pipeline import scan
+
+    scan([DATA / "photocopy-page5-skewed.pdf"], template, tmp_path / "out", jobs=1, ocr=False)
+    pages = pd.read_csv(tmp_path / "out" / "pages.csv", dtype=str, keep_default_na=False)
+    assert list(pages.status) == ["used"] and list(pages.form_page) == ["5"], pages.reason.tolist()
+    items = pd.read_csv(tmp_path / "out" / "items.csv", dtype=str, keep_default_na=False).set_index("item")
+    on_page = items.loc[list(PHOTOCOPY_PAGE_5_TICKED)]
+    # q15a's tick runs on into its neighbour box: `multiple` is for a person to decide.
+    assert set(on_page.status) <= {"ok", "review", "multiple"}, on_page
+    ok = on_page[on_page.status == "ok"]
+    assert len(ok) >= 7 and all(ok.value[item] == PHOTOCOPY_PAGE_5_TICKED[item] for item in ok.index), ok
 
 
 def test_a_dark_phone_photo_of_page_4_is_told_from_page_5_and_read(template, tmp_path):
