@@ -99,6 +99,12 @@ class Check:
         return self.points > 0 and self.points >= enough and self.p90_mm <= T.VERIFY_P90_MM
 
     @property
+    def seen_off(self) -> bool:
+        """Whether a frame was seen more than VERIFY_ITEM_MM off: with p90 tight, a
+        page bent at a few far frames, or a frame truly moved."""
+        return bool((self._distances() > T.VERIFY_ITEM_MM).any())
+
+    @property
     def failing(self) -> np.ndarray:
         """(n,) Each frame that leaves its item or comment unlocated: seen off by more than
         VERIFY_ITEM_MM, or not seen where none of its owner's frames is."""
@@ -418,8 +424,11 @@ class Registrar:
         missing marker left unpinned."""
         check = self.check(grey, reg.transform, reg.page)
         rounds = 0
-        while ((not check.verified or check.p90_mm > T.VERIFY_TIGHT_MM) and rounds < T.VERIFY_ROUNDS
-               and check.points >= T.VERIFY_MIN_POINTS):
+        # Tight at p90 is not enough: a RANSAC round can leave the comment box's two far
+        # corners 0.8 mm off (2 of 24 frames, seed 18224) that one fit through every
+        # frame holds within 0.12 mm; a frame truly moved keeps that fit from holding.
+        while ((not check.verified or check.p90_mm > T.VERIFY_TIGHT_MM or check.seen_off)
+               and rounds < T.VERIFY_ROUNDS and check.points >= T.VERIFY_MIN_POINTS):
             rounds += 1
             # A point seen d mm off lies, in the image, where the transform puts p + d.
             at, seen_at = check.at_mm[check.seen], check.at_mm[check.seen] + check.offsets[check.seen]

@@ -207,7 +207,7 @@ def test_generated_plain_batches_are_read_with_the_drafted_template_without_sile
     assert ev.items.lost == 0 and Reason.NOT_ALIGNED.value not in reasons, (seed, reasons)
 
 
-@pytest.mark.parametrize("seed", [7, 45493, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("seed", [7, 45493, 18224, int.from_bytes(os.urandom(2), "big")])
 def test_generated_batches_of_the_word_processor_form_are_read_with_its_draft_without_silent_errors(
         tmp_path_factory, tmp_path, seed):
     """The generator fills and scans the word form as printed from its own PDF (flatbed,
@@ -231,7 +231,8 @@ def test_generated_batches_of_the_word_processor_form_are_read_with_its_draft_wi
     # Ink can hide a frame: a box inked out for a correction at 150 dpi (seed 12397). The
     # field then goes to review unlocated; only fields whose ink covers a frame may. (Page
     # 1's comment box on phone photos, seeds 42542, 14215 and 45493, was the fit's bend, not
-    # ink: `test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo`.)
+    # ink: `test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo`; at seed
+    # 18224 the bend stayed at its two far corners, 0.8 mm off, p90 being tight.)
     over_frame = sum(r["effect"] in ("touches_frame", "correction", "fill")
                      for r in _read(batch.truth_dir, "marks.csv"))
     assert ev.items.lost == 0 and len(unaligned) <= over_frame, (seed, unaligned)
