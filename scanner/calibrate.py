@@ -63,6 +63,8 @@ class ClusterFlag(str, Enum):
     ORDER = "the clusters' hues are not in the order of the template's colours"
     BETWEEN = "lies between two of the template's colours, and no other cluster shows the light"
     DARKER = "is darker than white paper in this batch: a pale ream of another colour?"
+    UNANCHORED = ("could be another colour under the lights this batch allows: it has no white sheet and too few "
+                  "colours to tell the light")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class Cluster:
     flag: ClusterFlag | None = None
     rival: int | None = None
     """For a competing cluster: the other one."""
+    doubts: tuple[str, ...] = ()
+    """For an unanchored cluster: the colours it could be (`_possible_colours`)."""
     decision: ClusterDecision | None = None
 
     @property
@@ -212,13 +216,18 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
         calibration.gains[light] = _match_light(big, dict(zip(units, labs)), template, light)
+        outcomes = [_nearest_cluster(cluster, big, calibration.gains[light], template) for cluster in small]
+        if not _anchored(big, [name for name, _ in outcomes], template, calibration.gains[light]):
+            for cluster in big:
+                _check_unanchored(cluster, template)
+            outcomes = [(name, near) if name is None or _possible_colours(cluster.lab, light, template) == {name}
+                        else (None, near) for cluster, (name, near) in zip(small, outcomes)]
         calibration.clusters += big
         for cluster in big:
             calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
                                      for p in cluster.pages)
-        for cluster in small:
+        for cluster, outcome in zip(small, outcomes):
             calibration.loose += cluster.sheets
-            outcome = _nearest_cluster(cluster, big, calibration.gains[light], template)
             calibration.pages.update((p.content_hash, outcome) for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
     calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
@@ -371,6 +380,68 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
            for name in refs.keys() - chromatic):
         return
     cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
+
+
+HUE_ANCHORS = 3
+"""Coloured papers with a matched cluster each that show a light (`_anchored`): three
+points fix the order of hue round the circle; two may be one paper seen two ways."""
+WASHED_OUT = (1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+"""How many times paler than the paper it was a page may be shown (an automatic white
+balance takes 30-90% of a page's colour away, synth `--stock auto_white`)."""
+
+
+def _anchored(clusters: list[Cluster], loose: list[str | None], template: Template, gain: np.ndarray) -> bool:
+    """Whether a light's sheets show the light: `HUE_ANCHORS` coloured papers of the
+    template each matched to an unflagged cluster or told of sheets in none (`loose`,
+    their colours), so in the template's order of hue where the light was fitted to them;
+    or white paper and two coloured papers each with an unflagged cluster plainly on its
+    colour (`_another_ream`, the light taken away). White alone shows nothing: white
+    balance makes any paper grey. A batch of one programme without white paper (seed
+    398835813 of the every-stock test: green reams, one halfway to yellow, cast and
+    white-balanced) shows one paper, plainly, and a ream off its colour matched to
+    whichever colour is free; seed 845802779: a ream of yellow, its pages white-balanced
+    in a white cluster and, paler still, loose sheets told green."""
+    refs = _references(template)
+    shown = {c.colour for c in clusters if c.colour and not c.flag} | {name for name in loose if name}
+    chromatic = {name for name in shown if np.linalg.norm(refs[name]) >= CHROMATIC}
+    plain = {c.colour for c in clusters if c.colour in chromatic and not c.flag
+             and _another_ream(_seen_under(c.lab, gain), c.colour, refs)}
+    return len(chromatic) >= HUE_ANCHORS or (len(plain) >= 2 and len(shown) > len(chromatic))
+
+
+def _possible_colours(lab, light: str, template: Template) -> set[str]:
+    """The template colours a paper may be under every light a batch with nothing to anchor
+    it allows: any warmth within the light's limit, and white balance having taken up to
+    90% of its colour (`WASHED_OUT`). At each, its nearest colour within the unknown-colour
+    limit; and where that one is not plainly it (`_another_ream`), the runner-up too. A
+    paper nearest an achromatic colour may be any colour: white balance greys them all."""
+    refs = _references(template)
+    limit = LIGHT_LIMIT[light]
+    possible: set[str] = set()
+    for t in np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1):
+        ab = _seen_under(lab, _warmth(float(t)))
+        ranked = sorted(refs, key=lambda n: chroma_distance(ab, refs[n]))
+        if not _another_ream(ab, ranked[0], refs):
+            possible.update(ranked[:2])
+        for scale in WASHED_OUT:
+            name = min(refs, key=lambda n: chroma_distance(scale * ab, refs[n]))
+            if chroma_distance(scale * ab, refs[name]) <= T.COLOUR_MAX_DISTANCE:
+                possible.add(name)
+    if any(np.linalg.norm(refs[n]) < CHROMATIC for n in possible):
+        possible |= refs.keys()
+    return possible
+
+
+def _check_unanchored(cluster: Cluster, template: Template) -> None:
+    """Flag a matched cluster, under a light its batch does not anchor (`_anchored`), that
+    may be another colour than its own under some light the batch allows
+    (`_possible_colours`): a ream of green halfway to yellow, matched to yellow because no
+    yellow cluster took it; coloured pages white-balanced grey, matched to white."""
+    if cluster.decision is not None or cluster.flag or cluster.colour is None:
+        return
+    possible = _possible_colours(cluster.lab, cluster.light, template)
+    if possible != {cluster.colour}:
+        cluster.flag, cluster.doubts = ClusterFlag.UNANCHORED, tuple(sorted(possible | {cluster.colour}))
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
@@ -714,7 +785,7 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
             status = Status.REVIEWED if len(confirmed) * 2 > len(agreeing) else Status.OK
             return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
                            reason=None, evidence=evidence)
-    flags = [c.flag.value for _, c in outcomes if c is not None and c.flag is not None]
+    flags = [_flag_text(c) for _, c in outcomes if c is not None and c.flag is not None]
     if flags:
         why = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: {Counter(flags).most_common(1)[0][0]}"
     elif votes:
@@ -724,6 +795,14 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     evidence.update(colour=None, colour_reason=why)
     return replace(current, value="", status=Status.REVIEW, confidence=0.0,
                    reason=Reason.COLOUR_BATCH if flags else Reason.COLOUR, evidence=evidence)
+
+
+def _flag_text(cluster: Cluster) -> str:
+    """Why a cluster is flagged, naming the colours an unanchored one could be."""
+    if cluster.flag is ClusterFlag.UNANCHORED and cluster.doubts:
+        *rest, last = cluster.doubts
+        return cluster.flag.value.replace("another colour", f"{', '.join(rest)} or {last}")
+    return cluster.flag.value
 
 
 def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str,
