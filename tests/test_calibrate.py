@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from scanner.calibrate import PHOTO, SCAN, Calibration, ClusterFlag, PagePaper, calibrate, sheet_programme
+from scanner.calibrate import (PHOTO, SCAN, Calibration, ClusterFlag, PagePaper, _possible_colours, calibrate,
+                              sheet_programme)
 from scanner.cli import app
 from scanner.colour import PaperSample, classify, lab_of
 from scanner.pipeline import scan
@@ -700,3 +702,60 @@ def test_a_ream_photographed_alone_too_dark_for_white_is_never_taken_for_white(t
     told = _one_paper(template, "green", [((84.7, -15.8, 14.7), 11, SCAN), ((86.7, -20.9, 17.5), 4, SCAN),
                                           ((70.8, -3.4, 6.5), 5, PHOTO)], seed)
     assert all(status is Status.REVIEW or colour == "green" for status, colour in told.values()), told
+
+
+# --- a batch with nothing to anchor its light ------------------------------------------------
+
+@pytest.mark.parametrize("seed", [31, random.randrange(2**32)])
+def test_a_ream_halfway_to_a_colour_no_cluster_takes_is_never_read_that_colour(template, seed):
+    # Seed 398835813 of the every-stock test, its scanned clusters: a batch of one
+    # programme on green paper, no white; a file's ream halfway from green to yellow, and
+    # pages white-balanced towards grey. No cluster competed for yellow, so the ream was
+    # matched to it under a light fitted to it and read yellow, ok. The batch shows one
+    # paper only: the ream may be yellow or green, a person decides.
+    rng = np.random.default_rng(seed)
+    greens, _ = ream("green", np.array([84.5, -17.6, 13.4]), 5, rng)
+    odd, _ = ream("odd", np.array([84.8, -10.6, 27.0]), 4, rng)
+    greyed, _ = ream("greyed", np.array([80.7, -5.4, 11.0]), 3, rng)
+    calibration = calibrate(greens + odd + greyed, template)
+    results = calibrated(greens + odd + greyed, template, calibration)
+    assert all((results[p.sheet_id].status, results[p.sheet_id].evidence["colour"]) == (Status.OK, "green")
+               for p in greens)
+    assert all((results[p.sheet_id].status, results[p.sheet_id].value) == (Status.REVIEW, "") for p in odd + greyed)
+
+
+@pytest.mark.parametrize("seed", [32, random.randrange(2**32)])
+def test_pages_white_balanced_grey_with_no_white_sheet_are_never_read_white(template, seed):
+    # Seed 845802779 of the every-stock test, its scanned clusters: a ream of yellow, and a
+    # file's pages with most of their colour taken away by the scanner's white balance, as
+    # light as white paper: matched to white, they were read white, ok. Nothing in the
+    # batch shows what white looks like.
+    rng = np.random.default_rng(seed)
+    yellows, _ = ream("yellow", np.array([87.4, -11.2, 37.4]), 5, rng)
+    greyed, _ = ream("greyed", np.array([90.6, -1.7, 5.8]), 6, rng)
+    results = calibrated(yellows + greyed, template, calibrate(yellows + greyed, template))
+    assert all(results[p.sheet_id].evidence["colour"] in ("yellow", None) for p in yellows)
+    assert all(results[p.sheet_id].status is Status.REVIEW for p in greyed)
+    assert "could be blue, green, pink, white or yellow" in results[greyed[0].sheet_id].evidence["colour_reason"]
+
+
+def test_white_and_two_colours_plainly_shown_anchor_the_light(template):
+    # Pink, blue and white reams on their colours: white is white, and a sheet off blue
+    # between the blue and white clusters is still told as it was.
+    rng = np.random.default_rng(33)
+    papers, truth = [], {}
+    for name in ("pink", "blue", "white"):
+        p, t = ream(name, lab_of(template.colour(name).rgb) - np.array([4.0, 0.0, 0.0]), 4, rng)
+        papers, truth = papers + p, truth | t
+    results = calibrated(papers, template, calibrate(papers, template))
+    assert all((r.status, r.evidence["colour"]) == (Status.OK, truth[s]) for s, r in results.items())
+
+
+@pytest.mark.parametrize(("lab", "colours"), [
+    ((89.8, -19.0, 15.5), {"green"}),  # on green
+    ((89.8, -12.5, 28.0), {"green", "yellow"}),  # halfway to yellow
+    ((95.0, 0.5, 1.0), {"yellow", "pink", "blue", "green", "white"}),  # grey: white balance greys any paper
+    ((85.8, -3.3, -16.7), {"blue"}),
+])
+def test_the_colours_a_paper_may_be_under_any_light_an_unanchored_batch_allows(template, lab, colours):
+    assert _possible_colours(np.array(lab), SCAN, template) == colours
