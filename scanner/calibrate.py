@@ -22,7 +22,9 @@ a person settles them once for the whole batch (`scanner colours OUT --assign
 re-scan to the cluster at that place in colour. A sheet in no cluster big enough takes
 the colour of the calibrated cluster (or typed colour, the light taken away) it is
 clearly nearest to, or, scanned between two colours apart in lightness, the one its
-lightness tells.
+lightness tells. A light its batch does not anchor (no white sheet and fewer than three
+coloured papers shown: a batch of one programme) claims a cluster or sheet only when it
+is one colour under every light and white balance the batch allows.
 
 A sheet then takes the colour that at least `COLOUR_PAGES_AGREE` of its pages have,
 counting pages that may be of that colour (in a cluster in doubt about it, or nearest
@@ -418,7 +420,7 @@ def _possible_colours(lab, light: str, template: Template) -> set[str]:
     refs = _references(template)
     limit = LIGHT_LIMIT[light]
     possible: set[str] = set()
-    for t in np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1):
+    for t in _warmths(limit):
         ab = _seen_under(lab, _warmth(float(t)))
         ranked = sorted(refs, key=lambda n: chroma_distance(ab, refs[n]))
         if not _another_ream(ab, ranked[0], refs):
@@ -669,6 +671,11 @@ LIGHT_STEP = 0.01
 """Warmths `_fit_light` tries, this far apart: a step moves a paper's b* by about 0.6."""
 
 
+def _warmths(limit: float) -> np.ndarray:
+    """The warmths from `-limit` to `limit`, `LIGHT_STEP` apart."""
+    return np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1)
+
+
 def _fit_light(labs: np.ndarray, template: Template, limit: float) -> np.ndarray | None:
     """The light's gains fitted to every sheet under it (Lab points `labs`), for a batch
     with too few clusters to fit it on (`_gain`): the warmth within `limit` at which the
@@ -679,7 +686,7 @@ def _fit_light(labs: np.ndarray, template: Template, limit: float) -> np.ndarray
     refs = _references(template)
     points, weights = np.unique(np.round(labs, 1), axis=0, return_counts=True)
     best: tuple[float, np.ndarray | None] = (math.inf, None)
-    for t in np.linspace(-limit, limit, 2 * round(limit / LIGHT_STEP) + 1):
+    for t in _warmths(limit):
         gain = _warmth(float(t))
         seen = [_seen_under(lab, gain) for lab in points]
         nearest = [min((chroma_distance(ab, ref), name) for name, ref in refs.items()) for ab in seen]
