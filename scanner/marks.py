@@ -18,7 +18,8 @@ How an item is read (numbers in `thresholds`):
   pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them, and so
   is a light stroke (INTACT_PEAK_RELATIVE of the pencil) whose edges are INTACT_SHARPNESS
   as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
-  whose blur hides a smear): an eraser smears a ghost;
+  whose blur hides a smear; less so for one darker than a ghost keeps, WHOLE_STROKE_PEAK):
+  an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
