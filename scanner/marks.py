@@ -18,7 +18,8 @@ How an item is read (numbers in `thresholds`):
   pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them, and so
   is a light stroke (INTACT_PEAK_RELATIVE of the pencil) whose edges are INTACT_SHARPNESS
   as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
-  whose blur hides a smear): an eraser smears a ghost;
+  whose blur hides a smear; less so for one darker than a ghost keeps, WHOLE_STROKE_PEAK):
+  an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
   pen inside: a tick run out of that box, its answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
@@ -812,19 +813,34 @@ def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sha
     under GHOST_PEN_MIN), a stroke (longer than a dot, `dot_mm`: see `dot_extent`) whose darkest ink is
     INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
     own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at the bar of
-    `intact_sharpness_bars` for the page's resolution, LIGHT_TICK_CONFIDENCE from
+    `intact_sharpness_bars` for the page's resolution, or the lower bar of
+    `whole_stroke_bar` for a trace darker than a ghost keeps, LIGHT_TICK_CONFIDENCE from
     INTACT_SHARPNESS_SURE above it. An eraser smears what it leaves: a ghost's edges are
     softer, unless the page's own strokes are as soft (the page's bar). 0 when any of it
-    is unknown or out of range. Monotone: sharper edges never lower it."""
+    is unknown or out of range. Monotone: sharper edges, or darker ink in the window, never
+    lower it."""
     page_min, bar = intact_sharpness_bars(px_per_mm)
     if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
             or pen_peak >= T.GHOST_PEN_MIN or box.extent <= dot_mm or stroke_sharpness < page_min):
         return 0.0
     low, high = T.INTACT_PEAK_RELATIVE
     relative = box.sharpness / stroke_sharpness
+    bar = min(bar, whole_stroke_bar(box.peak / pen_peak))
     if not low * pen_peak <= box.peak < high * pen_peak or relative < bar:
         return 0.0
     return interp(relative, (bar, bar + T.INTACT_SHARPNESS_SURE), (T.OK_CONFIDENCE, T.LIGHT_TICK_CONFIDENCE))
+
+
+def whole_stroke_bar(darkness: float) -> float:
+    """How sharp against the respondent's own pencil strokes a light trace whose darkest
+    ink is `darkness` of the pencil's must be to be read as a whole stroke: infinite under
+    the first of WHOLE_STROKE_PEAK (as light as a rubbed-out tick's ghost keeps, only the
+    resolution's bar holds), falling from the first of WHOLE_STROKE_SHARPNESS there to the
+    second at the second of WHOLE_STROKE_PEAK, and that beyond. A ghost is lighter than
+    that and smeared, and both at once: the darker the trace, the less sharp it need be."""
+    if darkness < T.WHOLE_STROKE_PEAK[0]:
+        return float("inf")
+    return interp(darkness, T.WHOLE_STROKE_PEAK, T.WHOLE_STROKE_SHARPNESS)
 
 
 def dot_extent(box_mm: tuple) -> float:

@@ -509,6 +509,25 @@ edge, 0.8 to 0.86), and their darkest ink 0.13 to 0.28 of the pencil. Below 0.2 
 pencil a stroke is a few grey levels above the scan's noise, whose edges its sharpness
 would measure; above 0.5 a dust grain or a ghost lifted by one. Not on a dark pen's page:
 its ghosts are told by their darkness (GHOST_PEAK_RELATIVE)."""
+WHOLE_STROKE_PEAK = (0.29, 0.33)
+WHOLE_STROKE_SHARPNESS = (0.95, 0.88)
+"""A light trace alone in its row on a pencil page, in the INTACT_PEAK_RELATIVE window and
+darker at its darkest than the first of WHOLE_STROKE_PEAK of the pencil, is read as a whole
+stroke (`marks.whole_stroke_bar`) when it is as sharp as the respondent's own pencil
+strokes by the first of WHOLE_STROKE_SHARPNESS there, falling to the second from the second
+of WHOLE_STROKE_PEAK on (where the resolution's bar, INTACT_SHARPNESS, is lower, it holds).
+A rubbed-out tick's ghost is both light and smeared; a tick pressed lightly is as sharp as
+a firm one, and may be as dark as a ghost or darker. Guards against: faint_pencil sent to
+review as "erased?", mostly at 150 dpi, where INTACT_SHARPNESS (1.0) reads a third of them
+(on the non-phone pages of the 6 kept seeds of 200 and of 5 fresh ones, 604575333,
+1515907102, 1978714199, 2049111744, 5411111: 471 lone faint ticks to review on pages sharp
+enough, darkest ink 0.17 to 0.6 of the pencil, median 0.3, edges 0.58 to 1.38 of the
+page's strokes), and against reading erased_alone: the 81 lone ghosts of pencil on those
+pages measured 0.10 to 0.30 of the pencil (one over 0.275: 0.303, at 0.62 sharp), their
+edges up to 0.97 of the page's strokes where lightest, 0.853 at most over 0.25 of the
+pencil. Re-decided on the stored readings, it reads 61 right answers more on the kept
+seeds (56 faint ticks) and 84 on the fresh ones (74), and no ghost. A floor of 0.85 read 25
+more, with the sharpest ghost over 0.25 (0.853) a hair above it: not taken."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

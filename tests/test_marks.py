@@ -1616,3 +1616,91 @@ def test_show_through_lifting_a_row_alike_is_no_light_tick_on_a_light_hands_shee
     alone = tuple(dataclasses.replace(b, trace=0.03) if b.code != 5 else b for b in boxes)
     r = read(alone)
     assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+LIGHT_TICK_150_DPI = PageTransform.from_array(np.array([[5.8706664385, 0.2366025713, -701.68053097],
+                                                        [-0.23648125414, 5.870811992, -1132.8084776],
+                                                        [6.6944238298e-08, 2.9011325808e-08, 1.0]]))
+"""The fitted transform of the page of `tests/data/faint-tick-alone-150dpi.png`, moved by the
+crop's corner (661, 1169 px)."""
+GHOST_150_DPI = PageTransform.from_array(np.array([[5.8844250427, 0.11793573992, -660.1487408],
+                                                   [-0.11836327637, 5.8850379513, -204.33728793],
+                                                   [-3.2306504480e-07, 1.4115064147e-07, 1.0]]))
+"""The fitted transform of the page of `tests/data/ghost-alone-150dpi.png`, moved by the crop's
+corner (632, 221 px)."""
+
+
+def _inked(crop: np.ndarray, factor: float) -> np.ndarray:
+    """`crop` with its ink `factor` times as dark against its paper: a lighter or a firmer hand."""
+    paper = float(np.median(crop))
+    return np.clip(paper - (paper - crop.astype(np.float32)) * factor, 0, 255).astype(np.uint8)
+
+
+def test_a_light_whole_tick_at_150_dpi_is_read_and_its_smeared_copy_is_not(template):
+    """Fresh seed 2049111744, s0034 q16b, a 150-dpi feeder scan of a pencil sheet
+    (tests/data/faint-tick-alone-150dpi.png): a faint pencil tick alone in box 2, its darkest
+    ink 0.34 of the pencil's, its edges 0.94 as sharp as the respondent's firm strokes. At
+    150 dpi a ghost's smear hides in the pixels, and only a trace 1.0 as sharp was read:
+    it went to review as "erased?". No ghost keeps a third of the pencil and its edges at
+    once: the tick is the answer. The same tick smeared as an eraser smears (0.12 mm), and
+    made darker again, is a ghost's shape: review; lightened to a ghost's darkness (0.28 of
+    the pencil), a person decides too."""
+    item = next(i for i in template.items if i.id == "q16b")
+    crop = cv2.imread(str(DATA / "faint-tick-alone-150dpi.png"), cv2.IMREAD_GRAYSCALE)
+
+    def read(image):
+        measured = measure_boxes(image, LIGHT_TICK_150_DPI, [o.box_mm for o in item.options],
+                                 [o.code for o in item.options])
+        # The sheet's typical mark, fill habit, the page's empty level, pencil, no light
+        # hand, the page's stroke sharpness and resolution, as the scan had them.
+        return measured[1], decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0944, False, True, 0.0006,
+                                        0.5114, False, 0.716, 5.875)
+
+    tick, r = read(crop)
+    assert 0.3 < tick.peak / 0.5114 < 0.36 and 0.9 < tick.sharpness / 0.716 < intact_sharpness_bars(5.875)[1], tick
+    assert (r.status, r.value) == (Status.OK, "2"), r
+    assert T.OK_CONFIDENCE <= r.confidence <= T.LIGHT_TICK_CONFIDENCE
+    x, y, w, h = item.options[1].box_mm
+    corners = LIGHT_TICK_150_DPI.to_px([(x + 0.6, y + 0.6), (x + w - 0.6, y + h - 0.6)])
+    (c0, r0), (c1, r1) = np.round(corners).astype(int)
+    smeared = crop.copy()
+    smeared[r0:r1, c0:c1] = cv2.GaussianBlur(crop, (0, 0), 0.12 * 5.875)[r0:r1, c0:c1]
+    ghost, r = read(_inked(smeared, 1.2))
+    assert ghost.peak > tick.peak and ghost.sharpness < tick.sharpness, ghost
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.ERASED), r
+    _, r = read(_inked(crop, 0.8))
+    assert r.status is Status.REVIEW, r
+
+
+def test_a_ghost_at_150_dpi_as_dark_as_a_light_tick_stays_to_review(template):
+    """Fresh seed 2049111744, s0135 q20a, a 150-dpi feeder scan of a pencil sheet
+    (tests/data/ghost-alone-150dpi.png): a pencil tick rubbed out of box 4, alone in its
+    row, the darkest of the kept and fresh seeds' ghosts this sharp (0.27 of the pencil,
+    0.85 as sharp as the strokes). A ghost, and darkened to a light tick's 0.33 it keeps
+    its smear: review as "erased?" both."""
+    item = next(i for i in template.items if i.id == "q20a")
+    crop = cv2.imread(str(DATA / "ghost-alone-150dpi.png"), cv2.IMREAD_GRAYSCALE)
+    for factor in (1.0, 1.2):
+        measured = measure_boxes(_inked(crop, factor), GHOST_150_DPI, [o.box_mm for o in item.options],
+                                 [o.code for o in item.options])
+        r = decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0893, False, True, 0.004, 0.4375, True, 0.713,
+                        5.886)
+        assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "4"), (factor, measured[3], r)
+
+
+@settings(max_examples=300, deadline=None)
+@given(peak=st.floats(0.2, 0.5), sharp=st.floats(0.5, 1.4), darker=st.floats(0.0, 0.1), sharper=st.floats(0.0, 0.2),
+       dpi=st.sampled_from([150, 200, 300]))
+def test_a_light_traces_confidence_grows_with_its_darkness_and_its_edges(peak, sharp, darker, sharper, dpi):
+    """Darker ink (in the window of light strokes) or sharper edges never lower how sure
+    the reading of a lone light trace as a whole stroke is."""
+    from scanner.marks import intact_stroke_confidence
+
+    def confidence(p, s):
+        box = BoxMeasure(2, 0.025, 0.2, 0.0, p * 0.5, extent=3.5, sharpness=s * 0.72)
+        return intact_stroke_confidence(box, 0.5, 0.72, dpi / 25.4)
+
+    low = confidence(peak, sharp)
+    assert confidence(peak, sharp + sharper) >= low
+    if peak + darker < T.INTACT_PEAK_RELATIVE[1]:
+        assert confidence(peak + darker, sharp) >= low
