@@ -123,7 +123,10 @@ def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tup
     extents = _extents(interior, peaks, s)
     outside = _outside(dark, s)
     besides = _beside_extents(raw, s)
-    cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, margin)
+    # Every measure reads the box and the strips beside it out to BESIDE_FAR_MM: a box is cut
+    # off when they reach past the picture's edge. The crop's margin beyond them only tells
+    # the paper level, a high percentile that the crop's white fill there leaves alone.
+    cut = ~transform.boxes_in_picture(boxes_mm, grey.shape, T.BESIDE_FAR_MM)
     light = ((scores >= T.EMPTY_MIN) & (peaks > NOISE_DARKNESS) & (peaks < T.SHARPNESS_PEAK_MAX)
              & (transform.px_per_mm() >= T.SHARPNESS_MIN_PX_PER_MM)
              & (transform.perspective() <= T.SHARPNESS_MAX_PERSPECTIVE))
