@@ -1728,3 +1728,66 @@ def test_a_light_traces_confidence_grows_with_its_darkness_and_its_edges(peak, s
     assert confidence(peak, sharp + sharper) >= low
     if peak + darker < T.INTACT_PEAK_RELATIVE[1]:
         assert confidence(peak + darker, sharp) >= low
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=9))
+@example([0.1, 0.2])
+@example([0.3, 0.3, 0.1, 0.2, 0.2])
+def test_median_is_statistics_median_bit_for_bit(values):
+    """The parent's median of a row's boxes is `statistics.median`'s, to the last bit."""
+    from scanner.marks import median
+
+    assert repr(median(values)) == repr(statistics.median(values))
+
+
+def _jittered_sheet(template, rng: np.random.Generator) -> dict[str, ItemMeasure]:
+    """A sheet's measures drawn at random around a tick in one box a row: a light or dark
+    hand, noise, fills, ink beside a box, ghosts, measures unknown, boxes in any order."""
+    pen = rng.uniform(0.25, 0.95)
+    sheet = {}
+    for item in template.items:
+        marked = {int(rng.integers(len(item.options)))} | ({int(rng.integers(len(item.options)))}
+                                                           if rng.random() < 0.1 else set())
+        boxes = []
+        for k, option in enumerate(item.options):
+            mark = k in marked and rng.random() > 0.05
+            score = rng.uniform(0.01, 0.9 if rng.random() < 0.1 else 0.35) if mark else rng.exponential(0.002)
+            known = rng.random() > 0.05
+            boxes.append(BoxMeasure(
+                option.code, score, rng.uniform(0.0, 1.0) if mark else rng.uniform(0.0, 0.2),
+                outside=rng.exponential(0.02 if rng.random() < 0.1 else 0.002),
+                peak=(pen * rng.uniform(0.2, 1.2) if mark else rng.uniform(0.0, 0.3)) if known else None,
+                cut_off=rng.random() < 0.005, trace=rng.uniform(0.0, 0.05) if known else None,
+                extent=rng.uniform(0.0, 5.0) if known else None,
+                sharpness=rng.uniform(0.3, 1.0) if known and rng.random() < 0.5 else None,
+                beside=rng.choice([0.0, rng.uniform(0.0, 3.0)]) if known else None,
+                edge=rng.uniform(0.0, 1.0) if known and rng.random() < 0.5 else None,
+                width=rng.uniform(0.05, 0.6) if known and rng.random() < 0.5 else None,
+                piece=rng.uniform(0.0, 5.0) if known else None))
+        rng.shuffle(boxes)
+        sheet[item.id] = ItemMeasure(item.id, tuple(boxes))
+    return sheet
+
+
+@pytest.mark.parametrize("seed", [3, 20261202, None])
+def test_decide_sheet_decides_each_item_as_decide_item_does_against_the_sheets_levels(template, seed):
+    """`decide_sheet` tells each page's levels once and decides every item against them:
+    each decision, evidence and all, is the one `decide_item` gives against the levels as
+    the module's functions tell them, on sheets jittered at random (a fresh seed each run
+    as well as fixed ones; the seed is in the failure's message)."""
+    from scanner import marks
+
+    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        ms = _jittered_sheet(template, rng)
+        px = {page: float(rng.choice([150, 200, 300])) / 25.4 for page in template.page_numbers}
+        pages = {page: marks.page_marks([ms[i.id] for i in template.items_on(page)]) for page in template.page_numbers}
+        level, fills = marks._mark_level(pages.values()), marks._fills(pages.values())
+        empty, peaks = marks.page_empty_levels(pages), marks.page_peak_levels(pages)
+        light, sharp = marks.sheet_light_hand(pages, peaks), marks.page_sharpness_levels(pages)
+        decided = decide_sheet(template, ms, px_per_mm=px)
+        for item in template.items:
+            one = decide_item(item, ms[item.id], level, fills, template.reading.corrections, empty[item.page],
+                              peaks.get(item.page), light, sharp.get(item.page), px[item.page])
+            assert decided[item.id] == one, f"seed {seed}, {item.id}"
