@@ -159,7 +159,8 @@ BOX_PX_PER_MM = 8.0
 """Tick boxes are resampled at 8 px/mm (203 dpi): a 5 mm box is 40 px, enough to see a
 pencil dot, and no scan is upsampled much."""
 COMMENT_PX_PER_MM = 12.0
-"""Comment zones go to Tesseract at 12 px/mm (305 dpi), the resolution it is trained for."""
+"""Written comment zones are resampled and cleaned at 12 px/mm (305 dpi); Tesseract reads
+them smaller (`comments.OCR_PX_PER_MM`)."""
 COMMENT_DETECT_PX_PER_MM = 6.0
 """Whether a zone holds writing is told at 6 px/mm: a pen stroke is still two pixels
 wide, and a quarter of the pixels cost a quarter of the time."""

@@ -430,9 +430,10 @@ def _printed_zone(template, fold_at_mm=None, darkness=0.0, dpi=300):
     return CommentReader(template, make_engine(True)).read_page(image, transform, [zone])[0]
 
 
-# "pay" spans 81.5 to 87.5 mm from the zone's left edge on this render; Tesseract 5 leaves
-# it out whole with the fold at these places, and is sure of every other word.
-@pytest.mark.parametrize("at_mm, darkness", [(82.5, 0.35), (82.5, 0.5), (83.0, 0.7)])
+# "pay" spans 81.5 to 87.5 mm from the zone's left edge on this render; Tesseract 5, given
+# the zones at OCR_PX_PER_MM (7), leaves it out whole with the fold at these places, and is
+# sure of every other word (at 12 px/mm it did at 82.5 mm, darkness 0.35 to 0.7).
+@pytest.mark.parametrize("at_mm, darkness", [(81.5, 0.35), (82.0, 0.85), (84.0, 0.7)])
 def test_a_printed_word_left_out_by_ocr_where_a_fold_crosses_it_is_not_read_ok(template, at_mm, darkness):
     """Seed 611698323: a printed comment read without "pay", cut by a fold, was `ok`."""
     reading = _printed_zone(template, at_mm, darkness)
@@ -543,3 +544,23 @@ def test_a_zone_s_writing_is_measured_as_when_every_mask_was_measured_whole(temp
                 whole.setattr(comments, "_most_px", lambda mask, _: mask.size)
                 assert measured == _writing_mm2_measured_whole(reader, noisy, shift, zone, coarse), (
                     seed, grey_level, zone.id)
+
+
+@pytest.mark.parametrize("seed", [5, int(np.random.SeedSequence().entropy % 2**31)])
+def test_words_read_from_the_stack_made_smaller_have_their_boxes_where_the_words_are(seed):
+    """Tesseract is given the stacked zones at OCR_PX_PER_MM: the words it reads there are
+    the words at full size, and their boxes, taken back to the stack's pixels, lie on the
+    words (within two pixels of the smaller picture) and leave none of their ink unread."""
+    rng = np.random.default_rng(seed)
+    image = np.full((int(rng.integers(280, 330)), int(rng.integers(1100, 1300))), 255, np.uint8)
+    origin = (int(rng.integers(10, 200)), int(rng.integers(90, 200)))
+    cv2.putText(image, "Joint training helps", origin, cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 4, cv2.LINE_AA)
+    engine = make_engine(True)
+    factor = comments.OCR_PX_PER_MM / T.COMMENT_PX_PER_MM
+    assert factor < 1
+    small, whole = comments._read_scaled(engine, image, factor), engine.read(image)
+    assert [w.text for w in small] == [w.text for w in whole] == ["Joint", "training", "helps"], seed
+    for a, b in zip(small, whole):
+        edges = np.array([a.x - b.x, a.y - b.y, a.x + a.width - b.x - b.width, a.y + a.height - b.y - b.height])
+        assert np.abs(edges).max() <= 2 / factor, (seed, a, b)
+    assert comments._unread_mm2(image, small, 0) == 0.0, seed
