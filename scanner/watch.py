@@ -239,14 +239,22 @@ def _open_for_writing(path: Path) -> bool:
     target = os.path.realpath(path)
     for fd_dir in Path("/proc").glob("[0-9]*/fd"):
         try:
-            for fd in fd_dir.iterdir():
-                if os.readlink(fd) == target and _writable(fd_dir.parent / "fdinfo" / fd.name):
-                    return True
+            descriptors = list(fd_dir.iterdir())
         except OSError:  # a process ended, or is not ours to look at
             continue
+        if any(_writes(fd, target) for fd in descriptors):
+            return True
     return False
 
 
-def _writable(fdinfo: Path) -> bool:
-    flags = next(line for line in fdinfo.read_text().splitlines() if line.startswith("flags:"))
+def _writes(fd: Path, target: str) -> bool:
+    """Whether descriptor `fd` (of /proc/PID/fd) is `target` open for writing. One closed since
+    its process's descriptors were listed is not, and says nothing of the others."""
+    try:
+        if os.readlink(fd) != target:
+            return False
+        flags = next(line for line in (fd.parent.parent / "fdinfo" / fd.name).read_text().splitlines()
+                     if line.startswith("flags:"))
+    except OSError:
+        return False
     return bool(int(flags.split()[1], 8) & (os.O_WRONLY | os.O_RDWR))

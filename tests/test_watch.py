@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scanner.watch import WatchProgress, watch
+from scanner.watch import WatchProgress, _open_for_writing, watch
 
 pytest.importorskip("watchdog")
 
@@ -150,3 +150,23 @@ def _text(path) -> str:
         return path.read_text()
     except FileNotFoundError:
         return ""
+
+
+def test_a_writer_is_seen_though_its_process_closes_another_file_meanwhile(tmp_path, monkeypatch):
+    # A full suite once read a half-written file: a descriptor of the writing process that
+    # closed between the listing of its descriptors and the look at it passed the whole
+    # process over, the writer's own descriptor with it. The closing is injected at the
+    # one call where it happens, the descriptor's link.
+    slow = tmp_path / "slow.pdf"
+    real_readlink = os.readlink
+
+    def readlink_closing_the_others(fd):
+        target = real_readlink(fd)
+        if target != str(slow):
+            raise FileNotFoundError(fd)
+        return target
+
+    with open(slow, "wb") as writer:
+        writer.write(b"%PDF-")
+        monkeypatch.setattr(os, "readlink", readlink_closing_the_others)
+        assert _open_for_writing(slow)
