@@ -371,6 +371,10 @@ class CommentReader:
             faint = _ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines()), s)
             if faint >= T.FAINT_WRITTEN_MM2:
                 return faint, False
+            # Less of them is still lettered writing, not blank: a small light hand blurred
+            # along the frame's line, whose letters the fainter look below sees as specks.
+            if faint >= T.WRITTEN_MIN_MM2:
+                return area, True
         if most >= T.WRITTEN_MIN_MM2:
             fainter = self._ink(dark, zone, s, T.FAINT_INK_DARKNESS)
             if (_most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2  # before the hairs are found
