@@ -456,23 +456,26 @@ def _check_unanchored(cluster: Cluster, template: Template) -> None:
 
 MEMBER_DARKER = 8.0
 """L*: how much darker than its scanned white cluster's centre a sheet in it may be. White
-has no hue, so lightness is a white sheet's own evidence: white sheets of kept batches lie
-within 6 of their cluster's centre; a pink sheet greyed 13 units towards white in a*b*,
-12.8 darker than the white cluster it joined, was read white (fresh seed 150846454, s0140)."""
+has no hue, so lightness is a white sheet's own evidence: a pink sheet greyed 13 units
+towards white in a*b*, 12.8 darker than the white cluster it joined, was read white (fresh
+seed 150846454, s0140), where that cluster's darkest white sheet was 5.9 below its centre."""
 
 
 def _darker_sheets(pages: list[PagePaper], white: Cluster | None, template: Template) -> set[str]:
     """The sheets of `pages`, members of the scanned cluster `white` matched to white (an
-    achromatic colour) or told its colour by it, whose own paper is over `MEMBER_DARKER`
-    darker than the cluster's: not white paper, whatever the cluster's centre is."""
+    achromatic colour) or told its colour by it, whose own paper (its lightest page) is
+    over `MEMBER_DARKER` darker than the cluster's: not white paper, whatever the
+    cluster's centre is."""
     if white is None or white.light != SCAN or white.colour is None:
         return set()
     if np.linalg.norm(_references(template)[white.colour]) >= CHROMATIC:
         return set()
-    sheets: dict[str, list[float]] = {}
+    # Shadows, show-through and a copier's grey only darken a page: a sheet's paper is as
+    # light as its lightest page (fresh seed 1154567667: a white sheet's scans at 78, 82, 94).
+    lightest: dict[str, float] = {}
     for p in pages:
-        sheets.setdefault(p.sheet_id, []).append(p.lab[0])
-    return {sheet for sheet, lightness in sheets.items() if np.median(lightness) < white.lab[0] - MEMBER_DARKER}
+        lightest[p.sheet_id] = max(lightest.get(p.sheet_id, -math.inf), p.lab[0])
+    return {sheet for sheet, lightness in lightest.items() if lightness < white.lab[0] - MEMBER_DARKER}
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
