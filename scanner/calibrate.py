@@ -235,7 +235,8 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
                                                        cluster)) for p in cluster.pages)
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
-            darker = _darker_sheets(cluster.pages, near, template) if near is not None and name == near.colour else set()
+            told_by_it = near is not None and name == near.colour
+            darker = _darker_sheets(cluster.pages, near, template) if told_by_it else set()
             calibration.darker |= {p.content_hash for p in cluster.pages if p.sheet_id in darker}
             calibration.pages.update((p.content_hash, (None if p.sheet_id in darker else name, near))
                                      for p in cluster.pages)
