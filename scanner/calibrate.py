@@ -145,6 +145,9 @@ class Calibration:
     calibrated cluster it is nearest to)."""
     loose: int = 0
     """Sheets (under one light) in clusters too small to calibrate on."""
+    darker: set[str] = field(default_factory=set)
+    """Pages (content hashes) of sheets in a scanned white cluster, or told white by one, but
+    darker than its white paper (`_darker_sheets`): unresolved."""
 
     def page_outcome(self, page: PagePaper) -> tuple[str | None, Cluster | None]:
         """A page's colour after calibration (None when unresolved), and its cluster."""
@@ -226,11 +229,17 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
                         else (None, near) for cluster, (name, near) in zip(small, outcomes)]
         calibration.clusters += big
         for cluster in big:
-            calibration.pages.update((p.content_hash, (None if cluster.flag else cluster.colour, cluster))
-                                     for p in cluster.pages)
-        for cluster, outcome in zip(small, outcomes):
+            darker = _darker_sheets(cluster.pages, cluster, template)
+            calibration.darker |= {p.content_hash for p in cluster.pages if p.sheet_id in darker}
+            calibration.pages.update((p.content_hash, (None if cluster.flag or p.sheet_id in darker else cluster.colour,
+                                                       cluster)) for p in cluster.pages)
+        for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
-            calibration.pages.update((p.content_hash, outcome) for p in cluster.pages)
+            told_by_it = near is not None and name == near.colour
+            darker = _darker_sheets(cluster.pages, near, template) if told_by_it else set()
+            calibration.darker |= {p.content_hash for p in cluster.pages if p.sheet_id in darker}
+            calibration.pages.update((p.content_hash, (None if p.sheet_id in darker else name, near))
+                                     for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
     calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
                                              order.get(c.colour, len(order)), -c.sheets))
@@ -444,6 +453,30 @@ def _check_unanchored(cluster: Cluster, template: Template) -> None:
     possible = _possible_colours(cluster.lab, cluster.light, template)
     if possible != {cluster.colour}:
         cluster.flag, cluster.doubts = ClusterFlag.UNANCHORED, tuple(sorted(possible | {cluster.colour}))
+
+
+MEMBER_DARKER = 8.0
+"""L*: how much darker than its scanned white cluster's centre a sheet in it may be. White
+has no hue, so lightness is a white sheet's own evidence: a pink sheet greyed 13 units
+towards white in a*b*, 12.8 darker than the white cluster it joined, was read white (fresh
+seed 150846454, s0140), where that cluster's darkest white sheet was 5.9 below its centre."""
+
+
+def _darker_sheets(pages: list[PagePaper], white: Cluster | None, template: Template) -> set[str]:
+    """The sheets of `pages`, members of the scanned cluster `white` matched to white (an
+    achromatic colour) or told its colour by it, whose own paper (its lightest page) is
+    over `MEMBER_DARKER` darker than the cluster's: not white paper, whatever the
+    cluster's centre is."""
+    if white is None or white.light != SCAN or white.colour is None:
+        return set()
+    if np.linalg.norm(_references(template)[white.colour]) >= CHROMATIC:
+        return set()
+    # Shadows, show-through and a copier's grey only darken a page: a sheet's paper is as
+    # light as its lightest page (fresh seed 1154567667: a white sheet's scans at 78, 82, 94).
+    lightest: dict[str, float] = {}
+    for p in pages:
+        lightest[p.sheet_id] = max(lightest.get(p.sheet_id, -math.inf), p.lab[0])
+    return {sheet for sheet, lightness in lightest.items() if lightness < white.lab[0] - MEMBER_DARKER}
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
@@ -744,7 +777,11 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     second = next((c for c in candidates[1:] if c[1] != name), None)
     if second is not None and second[0] <= T.COLOUR_MAX_DISTANCE and second[1] is not None:
         told = _loose_by_lightness(loose, (name, second[1]), clusters, template)
-        if told is not None:
+        # Lightness may take a sheet from the colour nearer in hue only to one the batch
+        # shows the lightness of both: with no white cluster, a white sheet on a darker,
+        # yellowed ream is as light as a pale pink cluster 8 units off in hue (fresh seed
+        # 560205131, s0150: read pink, `ok`).
+        if told == name or told is not None and any(c.colour == name and not c.flag for c in clusters):
             return told, cluster if told == name else second[2]
         if _loose_by_lightness(loose, (name, second[1]), clusters, template, near=math.inf) == second[1]:
             # Plainly nearer the other's lightness (a ream of blue greyed towards white in
@@ -795,6 +832,9 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     flags = [_flag_text(c) for _, c in outcomes if c is not None and c.flag is not None]
     if flags:
         why = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: {Counter(flags).most_common(1)[0][0]}"
+    elif any(p.content_hash in calibration.darker for p in pages):
+        why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is darker than the white paper "
+               "of its cluster: a pale ream of another colour?")
     elif votes:
         why = "the pages of this questionnaire are on different paper colours"
     else:
