@@ -315,7 +315,7 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
             cluster.colour = None
             rival = next((c for c in clusters if c is not cluster and c.colour == nearest), None)
-            if rival is not None and _another_ream(ab, nearest, refs):
+            if rival is not None and (_another_ream(ab, nearest, refs) or _odd_ream(ab, rival, refs, gain)):
                 cluster.colour, cluster.rival = nearest, rival
             elif rival is not None and chroma_distance(ab, refs[nearest]) <= T.COLOUR_MAX_DISTANCE:
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
@@ -614,7 +614,33 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarr
         own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
         return _another_ream(ab, rival.colour, refs) and (other - own) / (other + own) >= T.COLOUR_MIN_MARGIN
 
-    return rival.colour is not None and keeps(gain) and keeps(np.ones(3))
+    if rival.colour is None or not keeps(gain):
+        return False
+    # A competitor nearest the rival's own colour under the batch's light is an odd ream of
+    # it or an unknown paper, not the rival's colour taken from it: the rival is its colour
+    # either way (fresh seed 258435760: a photographed green ream 1.3 from green was doubted
+    # for a ream 9.0 from green and 13.1 from white, seen unlit nearer green than it).
+    theirs = _seen_under(competitor.lab, gain)
+    return keeps(np.ones(3)) or min(refs, key=lambda n: chroma_distance(theirs, refs[n])) == rival.colour
+
+
+ODD_REAM = 10.0
+"""a*b* units from its colour, the light taken away, within which a cluster left out of the
+assignment is another ream of a colour a cluster took when both are clearly nearest it
+(`_odd_ream`): reams of one colour from several suppliers lie up to 10 apart."""
+
+
+def _odd_ream(ab: np.ndarray, rival: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> bool:
+    """Whether a cluster left out of the assignment (`ab`, the light taken away) is another
+    ream of the colour its `rival` took, further off than `_another_ream` allows: within
+    `ODD_REAM` of it and clearly nearer it than any other colour (`COLOUR_MIN_MARGIN`), as
+    the rival is, under the batch's light. Fresh seed 258435760: green reams 7.1 and 8.3
+    from green, 17.3 from yellow and 15.9 from white, competed with a ream 0.7 from green;
+    seed 150846454: yellow 9.4 and 7.6 from yellow, over 22 from anything else. A cluster
+    about as near another colour (9.0 from green, 13.1 from white) stays flagged."""
+    colour = rival.colour
+    return (chroma_distance(ab, refs[colour]) <= ODD_REAM and _clearly_nearest(ab, colour, refs)
+            and _clearly_nearest(_seen_under(rival.lab, gain), colour, refs))
 
 
 def _another_ream(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:

@@ -153,11 +153,11 @@ def test_an_extra_paper_is_one_flagged_cluster_never_assigned(template):
 
 
 def test_two_clusters_competing_for_one_colour_are_both_flagged(template):
-    # Neither is plainly yellow: one ream is off toward pink, the other toward green.
+    # Neither is plainly yellow: one ream is 11 off toward pink, the other past halfway to green.
     rng = np.random.default_rng(3)
     yellow, green, pink = (lab_of(template.colour(name).rgb) for name in ("yellow", "green", "pink"))
-    papers, _ = ream("yellow", yellow + 8 * (pink - yellow) / np.linalg.norm(pink - yellow), 4, rng)
-    between, _ = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)  # nearer yellow, but which?
+    papers, _ = ream("yellow", yellow + 11 * (pink - yellow) / np.linalg.norm(pink - yellow), 4, rng)
+    between, _ = ream("yellow", yellow + 0.55 * (green - yellow), 4, rng)  # past halfway: which?
     greens, _ = ream("green", green, 4, rng)
     calibration = calibrate(papers + between + greens, template)
     flagged = [c for c in calibration.clusters if c.flag]
@@ -172,7 +172,7 @@ def test_a_cluster_competing_with_a_ream_on_its_colour_is_flagged_alone(template
     rng = np.random.default_rng(3)
     yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
     papers, truth = ream("yellow", yellow, 4, rng)
-    between, doubtful = ream("yellow", yellow + 0.4 * (green - yellow), 4, rng)
+    between, doubtful = ream("yellow", yellow + 0.55 * (green - yellow), 4, rng)
     calibration = calibrate(papers + between, template)
     flagged = [c for c in calibration.clusters if c.flag]
     assert len(flagged) == 1 and flagged[0].flag is ClusterFlag.COMPETING
@@ -187,12 +187,14 @@ def test_a_ream_plainly_its_colour_is_not_doubted_for_a_stray_cluster_beside_it(
     # Seen in a 200-questionnaire batch (seed 611216245): 47 sheets of green paper 0.3 off
     # green all went to review because 3 sheets 7 off green, toward yellow, competed for it.
     # The few are in doubt; the many are green whichever colour the few turn out to be.
+    # (Since issue 9's odd reams, 3 sheets 7.5 off are plainly another ream of green:
+    # tests/test_calibrate_reams.py. Here the few lie 12 off, as near yellow.)
     rng = np.random.default_rng(seed)
     papers, truth = batch(template, lambda lab: lab, sheets=4, seed=seed)
     green, yellow = (lab_of(template.colour(name).rgb) for name in ("green", "yellow"))
     many, green_truth = ream("green", green, 12, rng)
     away = (yellow - green) / np.linalg.norm(yellow - green)
-    stray, stray_truth = ream("green", green + 7.5 * away, 3, rng)
+    stray, stray_truth = ream("green", green + 12 * away, 3, rng)
     calibration = calibrate(papers + many + stray, template)
     results = calibrated(papers + many + stray, template, calibration)
     for sheet_id in truth | green_truth:
@@ -369,7 +371,7 @@ def _two_light_batch(template, seed: int, doubtful: int = 4):
         p, t = two_lights(c.name, tuple(lab), tuple(warm(lab)), 5, rng)
         papers, truth = papers + p, truth | t
     yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
-    p, t = two_lights("yellow", tuple(yellow), tuple(warm(yellow + 0.4 * (green - yellow))), doubtful, rng)
+    p, t = two_lights("yellow", tuple(yellow), tuple(warm(yellow + 0.5 * (green - yellow))), doubtful, rng)
     return papers + p, truth | t, set(t)
 
 
@@ -380,10 +382,11 @@ def test_pages_photographed_in_a_doubtful_cluster_are_settled_by_the_same_sheets
     # scanned in the batch's blue (yellow) cluster; too few agreed, the sheet went to review.
     papers, truth, greyed = _two_light_batch(template, seed)
     calibration = calibrate(papers, template)
-    # The batch's view is unchanged: the photographed yellow clusters are for a person to confirm.
+    # The batch's view is unchanged: the greyed photos' cluster is for a person to confirm
+    # (the yellow ream photographed on its colour keeps it: the greyed one is nearest yellow).
     doubtful = [c for c in calibration.clusters if c.flag]
     assert {(c.light, c.flag) for c in doubtful} == {(PHOTO, ClusterFlag.COMPETING)}
-    assert greyed < {p.sheet_id for c in doubtful for p in c.pages} <= {s for s in truth if truth[s] == "yellow"}
+    assert {p.sheet_id for c in doubtful for p in c.pages} == greyed
     results = calibrated(papers, template, calibration)
     for sheet_id, result in results.items():
         assert (result.status, result.evidence["colour"]) == (Status.OK, truth[sheet_id]), result.evidence
@@ -397,7 +400,7 @@ def test_a_doubtful_cluster_is_settled_only_by_pages_in_a_matched_cluster(templa
     # is out of sRGB, and clipped back it lies 5 off yellow, plainly yellow.)
     yellow, green = (lab_of(template.colour(name).rgb) for name in ("yellow", "green"))
     own, _ = two_lights("own", tuple(yellow + np.array([-8.0, 12.0, -4.0])),
-                        tuple(warm(yellow + 0.4 * (green - yellow))), 1, np.random.default_rng(16))
+                        tuple(warm(yellow + 0.5 * (green - yellow))), 1, np.random.default_rng(16))
     calibration = calibrate(papers + own, template)
     assert calibration.page_outcome(own[0])[0] == "yellow" and calibration.loose == 1
     result = calibrated(papers + own, template, calibration)[own[0].sheet_id]
