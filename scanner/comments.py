@@ -374,7 +374,7 @@ class CommentReader:
             # Less of them is still lettered writing, not blank: a small light hand blurred
             # along the frame's line, whose letters the fainter look below sees as specks
             # (fresh seed 258435760, s0113 q13_comment: 21 mm² so, read blank at 1.0).
-            if faint >= T.WRITTEN_MIN_MM2:
+            if faint >= T.FAINT_LETTERED_MM2:
                 return area, True
             fainter = self._ink(dark, zone, s, T.FAINT_INK_DARKNESS)
             if (_most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2  # before the hairs are found

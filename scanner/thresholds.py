@@ -749,9 +749,14 @@ photo, darker than FAINT_INK_DARKNESS only in bits too small to be more than spe
 blank and "a small mark"; their whole strokes measured 36 and 44 mm²). A blurred hair
 over a blank zone measured 9 mm² so (12 down to 0.06); show_through of a photocopied back
 page 3 mm² (122 down to 0.06, read as writing on seed 266620724). Less, down to
-WRITTEN_MIN_MM2, goes to review: guards against a small light hand blurred along the
-frame's top line read blank at 1.0 (touches_frame, motion_blur; fresh seed 258435760,
-s0113 q13_comment: 21 mm² so). Less still goes by the looks below."""
+FAINT_LETTERED_MM2, goes to review. Less still goes by the looks below."""
+FAINT_LETTERED_MM2 = 12.0
+"""Whole faint strokes (as for FAINT_WRITTEN_MM2) this much or more send a zone that looks
+blank to review. Guards against: a small light hand blurred along the frame's top line read
+blank at 1.0 (touches_frame, motion_blur; fresh seed 258435760, s0113 q13_comment: 21 mm²
+so). Above a blurred hair's 9 mm² and the grain of a photocopied or shown-through blank
+zone (with WRITTEN_MIN_MM2 as the floor, 31 zones of 8,800 truly blank went to review on
+two fresh seeds of 200; with this, 7, the hand above still to review)."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's

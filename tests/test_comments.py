@@ -467,7 +467,7 @@ def _writing_mm2_measured_whole(reader, grey, transform, zone, s):
         comments._faint_ink(reader._ink(dark, zone, s, T.FAINT_STROKE_DARKNESS), dark), lines), s)
     if faint >= T.FAINT_WRITTEN_MM2:
         return faint, False
-    return area, faint >= T.WRITTEN_MIN_MM2 or any(comments._ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
+    return area, faint >= T.FAINT_LETTERED_MM2 or any(comments._ink_area_mm2(ink, s) >= T.WRITTEN_MIN_MM2 for ink in (
         comments._apart_from(reader._ink(dark, zone, s, T.FAINT_INK_DARKNESS), lines),
         reader._ink_over_print(dark, zone, s)))
 
