@@ -368,7 +368,9 @@ class CommentReader:
         # within them, nor either less the pieces that hold a hair.
         most = _most_px(strokes, s) / s**2
         if most >= T.WRITTEN_MIN_MM2:
-            faint = _ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines()), s)
+            # The strokes' pixels bound their measure: under the least it acts on, it is not taken.
+            faint = (_ink_area_mm2(_apart_from(_faint_ink(strokes, dark), lines()), s)
+                     if most >= T.FAINT_LETTERED_MM2 else 0.0)
             if faint >= T.FAINT_WRITTEN_MM2:
                 return faint, False
             # Less of them is still lettered writing, not blank: a small light hand blurred
