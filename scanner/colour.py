@@ -72,15 +72,38 @@ def measure_paper(colour: np.ndarray | None, scale: float, template: Template,
     box = (inset, inset, w - 2 * inset, h - 2 * inset)
     crop = small.crop(colour, box, PAPER_PX_PER_MM, border_value=(0, 0, 0))
     whole = small.in_picture(box, colour.shape, inset_px=TAPS_INSIDE_PX)
-    pixels = (crop.reshape(-1, 3) if whole else crop[_inside(small, box, colour.shape)]).astype(np.float32)
-    # The channels' mean summed channel by channel: numpy's mean along rows of three
-    # costs ten times as much for the very same sums (a third of the colour's time).
-    grey = (pixels[:, 0] + pixels[:, 1] + pixels[:, 2]) / np.float32(3)
-    # Paper is most of a form's area and its brightest part: ink and shadow are darker.
-    paper = pixels[grey >= np.percentile(grey, 40)]
-    b, g, r = np.median(paper, axis=0)
-    rgb = (float(r), float(g), float(b))
+    rgb = paper_rgb(crop.reshape(-1, 3) if whole else crop[_inside(small, box, colour.shape)])
     return PaperSample(rgb, _nearest(rgb, _references(template))[0] if template.colours else None)
+
+
+_GREYS = np.arange(3 * 255 + 1, dtype=np.float32) / np.float32(3)
+"""The grey (the channels' mean, in float32) of each sum of a pixel's three channels."""
+
+
+def paper_rgb(pixels: np.ndarray) -> tuple[float, float, float]:
+    """The median colour (RGB) of the paper among `pixels` ((n, 3) BGR, uint8): of the
+    pixels whose grey reaches its 40th percentile, each channel's median.
+
+    Paper is most of a form's area and its brightest part: ink and shadow are darker.
+    Worked out from counts of the pixels' 766 channel sums and of each channel's 256
+    levels, not from sorting the pixels: the very numbers numpy's percentile and median
+    give on the pixels as floats (a percentile depends on the values, not their order,
+    and a median of whole levels is one or the mean of two), in a third of the time."""
+    sums = pixels[:, 0].astype(np.intp) + pixels[:, 1] + pixels[:, 2]
+    greys = np.repeat(_GREYS, np.bincount(sums, minlength=len(_GREYS)))
+    # A weight of 1 for each paper pixel: counting with weights spares gathering them.
+    paper = (_GREYS >= np.percentile(greys, 40)).astype(np.float64)[sums]
+    b, g, r = (_median_level(np.bincount(pixels[:, c], weights=paper, minlength=256)) for c in range(3))
+    return r, g, b
+
+
+def _median_level(counts: np.ndarray) -> float:
+    """The median of values given as counts of each whole level (numpy's: the middle
+    value, or the mean of the middle two)."""
+    cumulative = np.cumsum(counts)
+    n = int(cumulative[-1])
+    low, high = np.searchsorted(cumulative, [(n - 1) // 2, n // 2], side="right")
+    return (int(low) + int(high)) / 2
 
 
 def _inside(transform: PageTransform, box: tuple, shape: tuple) -> np.ndarray:

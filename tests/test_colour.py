@@ -102,10 +102,10 @@ def test_the_part_of_a_page_out_of_the_picture_is_not_measured(template, blank_p
 
 
 @pytest.mark.parametrize("seed", [8, int.from_bytes(__import__("os").urandom(2), "big")])
-def test_the_paper_is_measured_as_with_numpy_s_mean_of_the_channels(template, blank_page, seed):
-    """The paper's pixels are picked by their channels' mean summed channel by channel:
-    the very colour that numpy's mean along each pixel's channels picked (a noisy, tinted
-    page, fixed and fresh seeds)."""
+def test_the_paper_is_measured_as_with_numpy_s_percentile_and_median(template, blank_page, seed):
+    """The paper's colour is worked out from counts of the pixels' channel sums and
+    levels: the very colour that numpy's mean along each pixel's channels, percentile and
+    median picked (a noisy, tinted page, fixed and fresh seeds)."""
     from scanner.colour import PAPER_PX_PER_MM
     from scanner.geometry import resized
 
@@ -121,3 +121,20 @@ def test_the_paper_is_measured_as_with_numpy_s_mean_of_the_channels(template, bl
     grey = pixels.mean(axis=1)
     b, g, r = np.median(pixels[grey >= np.percentile(grey, 40)], axis=0)
     assert sample.rgb == (float(r), float(g), float(b)), seed
+
+
+@pytest.mark.parametrize("seed", [3, int.from_bytes(__import__("os").urandom(2), "big")])
+def test_paper_rgb_is_numpy_s_on_every_count_of_pixels(seed):
+    """`paper_rgb` against numpy's percentile and median of the pixels as floats, on
+    pixel sets of every size from 1 to 60 and larger (whatever the percentile's
+    interpolation between two values), few or many distinct levels (ties)."""
+    from scanner.colour import paper_rgb
+
+    rng = np.random.default_rng(seed)
+    for n in [*range(1, 61), 1001, 4096, 45_001, 45_414]:
+        spread = int(rng.choice([2, 8, 256]))
+        pixels = (rng.integers(0, spread, (n, 3)) + rng.integers(0, 256 - spread + 1)).astype(np.uint8)
+        floats = pixels.astype(np.float32)
+        grey = (floats[:, 0] + floats[:, 1] + floats[:, 2]) / np.float32(3)
+        b, g, r = np.median(floats[grey >= np.percentile(grey, 40)], axis=0)
+        assert paper_rgb(pixels) == (float(r), float(g), float(b)), (seed, n, spread)
