@@ -114,18 +114,26 @@ def darkness(crop: np.ndarray) -> np.ndarray:
     return np.stack([cv2.LUT(c, table) for c, table in zip(crop, levels)])
 
 
+def box_crop(grey: np.ndarray, transform: PageTransform, box_mm: tuple) -> np.ndarray:
+    """The box and PAPER_MARGIN_MM around it at BOX_PX_PER_MM, as `measure_boxes` reads it."""
+    # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
+    return transform.crop(grey, box_mm, T.BOX_PX_PER_MM, margin_mm=T.PAPER_MARGIN_MM)
+
+
 def measure_boxes(grey: np.ndarray, transform: PageTransform, boxes_mm: list[tuple],
-                  codes: list[int], printed: np.ndarray | None = None) -> list[BoxMeasure]:
+                  codes: list[int], printed: np.ndarray | None = None,
+                  crops: list[np.ndarray] | None = None) -> list[BoxMeasure]:
     """Ink inside each box (border excluded), how evenly it fills it, and ink just outside,
     for boxes of one size, measured together (one array operation for all, not one per box).
     `printed` (see `BoxPrint`) marks, per box, the crop's pixels where the blank form prints:
-    they are left out of every measure."""
-    s, margin = T.BOX_PX_PER_MM, T.PAPER_MARGIN_MM
-    # One warp per box: OpenCV warps a box in ~35 us, less than computing one map for all.
-    seen = darkness(np.stack([transform.crop(grey, box, s, margin_mm=margin) for box in boxes_mm]))
+    they are left out of every measure. `crops`: the boxes' `box_crop`s when made already."""
+    s = T.BOX_PX_PER_MM
+    if crops is None:
+        crops = [box_crop(grey, transform, box) for box in boxes_mm]
+    seen = darkness(np.stack(crops))
     raw = seen if printed is None else np.where(printed, 0.0, seen)
     dark = np.where(raw > NOISE_DARKNESS, raw, 0.0)
-    inset = round((margin + T.BOX_INSET_MM) * s)
+    inset = round((T.PAPER_MARGIN_MM + T.BOX_INSET_MM) * s)
     interior = dark[:, inset:-inset, inset:-inset]
     traces = _quantiles(raw[:, inset:-inset, inset:-inset].reshape(len(codes), -1), T.TRACE_QUANTILE)
     unprinted = None if printed is None else ~printed[:, inset:-inset, inset:-inset]
@@ -367,9 +375,11 @@ def _beside_extents(raw: np.ndarray, s: float) -> np.ndarray:
 
 
 def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
-                 printed: dict[tuple, np.ndarray] | None = None) -> list[ItemMeasure]:
+                 printed: dict[tuple, np.ndarray] | None = None,
+                 crops: Mapping[tuple, np.ndarray] | None = None) -> list[ItemMeasure]:
     """Measure every tick box of the page's items, boxes of a size together; `printed`:
-    where the blank form prints around each box (`BoxPrint.page`), left out."""
+    where the blank form prints around each box (`BoxPrint.page`), left out; `crops`:
+    each box's `box_crop` through `transform` when made already (`register.Check`)."""
     options = [option for item in items for option in item.options]
     by_size: dict[tuple[float, float], list[int]] = {}
     for k, option in enumerate(options):
@@ -378,7 +388,7 @@ def measure_page(grey: np.ndarray, transform: PageTransform, items: list[Item],
     for ks in by_size.values():
         masks = None if printed is None else np.stack([printed[tuple(options[k].box_mm)] for k in ks])
         measured = measure_boxes(grey, transform, [options[k].box_mm for k in ks], [options[k].code for k in ks],
-                                 masks)
+                                 masks, None if crops is None else [crops[tuple(options[k].box_mm)] for k in ks])
         boxes.update(zip(ks, measured))
     measures, k = [], 0
     for item in items:

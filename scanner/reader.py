@@ -186,7 +186,9 @@ class PageReader:
             log.warning("%s page %d: QR says form page %d, markers say %d; trusting the QR",
                         base["source"], base["page"], ident.page, reg.page)
             page = ident.page
-        items = marks.measure_page(grey, reg.transform, t.items_on(page), self.box_print.page(page))
+        # The check measured the frames of its page's boxes on the very crops the marks read.
+        crops = reg.check.box_crops if page == reg.page else None
+        items = marks.measure_page(grey, reg.transform, t.items_on(page), self.box_print.page(page), crops)
         return PageResult(
             **base, status=PageStatus.USED, form=t.form, form_page=page,
             serial=ident.serial if ident else None, qr_read=ident is not None,

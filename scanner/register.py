@@ -20,7 +20,7 @@ import numpy as np
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform, mm_to_pixels, resized
-from scanner.marks import darkness
+from scanner.marks import box_crop, darkness
 from scanner.render import marker_boxes, page_raster
 from scanner.template import Template
 
@@ -70,6 +70,10 @@ class Check:
     inked: np.ndarray | None = None
     """(n,) True where a frame that fails (`failing`) lies under ink (`frames_inked`):
     hidden, not missing; None before it is looked at (`Registrar.refine`)."""
+    box_crops: dict[tuple, np.ndarray] | None = None
+    """Each tick box's crop through the transform as the marks read it (`marks.box_crop`),
+    by box: the frames were measured on them, and the marks measure them without a warp
+    of their own. None when not made (a check built by hand)."""
 
     @property
     def seen(self) -> np.ndarray:
@@ -400,7 +404,9 @@ class Registrar:
             self._frames[page] = frame_windows(self.template, page)
         windows = self._frames[page]
         points = np.array([w.point for w in windows], dtype=float).reshape(-1, 2)
-        return Check(points, measure_frames(grey, transform, windows), tuple(w.owner for w in windows))
+        crops = {w.rect: box_crop(grey, transform, w.rect) for w in windows if all(w.sides)}
+        return Check(points, measure_frames(grey, transform, windows, crops), tuple(w.owner for w in windows),
+                     box_crops=crops)
 
     def verify(self, grey: np.ndarray, reg: Registration) -> Registration:
         """`reg` checked against the page's own print, and re-registered when that shows it
@@ -743,16 +749,19 @@ def _profiles(strips: np.ndarray, axis: int) -> np.ndarray:
     return (paper - grey) / paper
 
 
-def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow]) -> np.ndarray:
+def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow],
+                   box_crops: dict[tuple, np.ndarray] | None = None) -> np.ndarray:
     """Where each window's frame lies through `transform`, minus where it should: (n, 2)
-    dx, dy in mm, NaN where its sides are not all seen."""
+    dx, dy in mm, NaN where its sides are not all seen. `box_crops`: the tick boxes' crops
+    for the marks through `transform` (`marks.box_crop`), by box, when made already: a
+    box's window is cut out of its crop, which holds it."""
     s, r = T.VERIFY_PX_PER_MM, T.VERIFY_REACH_MM
     offsets = np.full((len(windows), 2), np.nan)
     by_size: dict[tuple[float, float], list[int]] = {}
     for k, window in enumerate(windows):
         by_size.setdefault(window.rect[2:], []).append(k)
     for (w, h), ks in by_size.items():
-        crops = np.stack([transform.crop(grey, windows[k].rect, s, margin_mm=r) for k in ks])
+        crops = np.stack([_window_crop(grey, transform, windows[k], box_crops) for k in ks])
         sides = np.array([windows[k].sides for k in ks])
         # Each side is profiled along its middle three fifths, clear of the sides across it.
         rows = slice(round((r + 0.2 * h) * s), round((r + 0.8 * h) * s))
@@ -771,6 +780,21 @@ def measure_frames(grey: np.ndarray, transform: PageTransform, windows: list[Fra
         offsets[ks, 0] = _side_offsets(across_x, r * s - 0.5, (r + w) * s - 0.5, sides[:, :2])
         offsets[ks, 1] = _side_offsets(across_y, r * s - 0.5, (r + h) * s - 0.5, sides[:, 2:])
     return offsets
+
+
+_BOX_TRIM = round((T.PAPER_MARGIN_MM - T.VERIFY_REACH_MM) * T.VERIFY_PX_PER_MM)
+"""How much wider, in pixels each side, a box's crop for the marks is than its frame's window."""
+
+
+def _window_crop(grey: np.ndarray, transform: PageTransform, window: FrameWindow,
+                 box_crops: dict[tuple, np.ndarray] | None) -> np.ndarray:
+    """The window and VERIFY_REACH_MM around it at VERIFY_PX_PER_MM. Out of a box's crop for
+    the marks (`box_crops`), when there is one: at the same scale, a whole number of pixels
+    wider, it holds the very pixels the window's own warp gives (the same grid of points,
+    tested), for a warp fewer."""
+    if box_crops is not None and window.rect in box_crops:
+        return box_crops[window.rect][_BOX_TRIM:-_BOX_TRIM, _BOX_TRIM:-_BOX_TRIM]
+    return transform.crop(grey, window.rect, T.VERIFY_PX_PER_MM, margin_mm=T.VERIFY_REACH_MM)
 
 
 def sides_whole(grey: np.ndarray, transform: PageTransform, windows: list[FrameWindow],

@@ -488,6 +488,33 @@ def test_a_right_transform_is_verified(pages, registrar):
     assert reg.aligned and reg.check.points >= 0.9 * reg.check.expected and reg.check.p90_mm < 0.2
 
 
+@pytest.mark.parametrize("nudge", [None, (0.4, -0.3, 0.1, 1.002)])
+def test_the_frames_and_marks_of_boxes_are_read_on_one_crop_each(pages, registrar, template, nudge):
+    """A box's frame window is cut out of the box's crop for the marks (`Check.box_crops`):
+    the very pixels its own warp gives, and the marks read on those crops are the marks
+    read on fresh ones (a phone photo's perspective, a transform off by a fraction of a
+    millimetre)."""
+    from scanner import thresholds as T
+    from scanner.marks import BoxPrint, measure_page
+    from scanner.register import _window_crop, frame_windows
+
+    assert T.BOX_PX_PER_MM == T.VERIFY_PX_PER_MM  # the windows are cut out at the crops' scale
+    assert ((T.PAPER_MARGIN_MM - T.VERIFY_REACH_MM) * T.BOX_PX_PER_MM).is_integer()
+    photo, d = _photo(pages[3])
+    grey = to_grey(photo)
+    transform = registrar.verify(grey, registrar.markers(grey)).transform if nudge is None else _nudged(d, *nudge)
+    check = registrar.check(grey, transform, 3)
+    boxes = [w for w in frame_windows(template, 3) if all(w.sides)]
+    assert boxes and set(check.box_crops) == {w.rect for w in boxes}
+    for window in boxes:
+        cut = _window_crop(grey, transform, window, check.box_crops)
+        own = transform.crop(grey, window.rect, T.VERIFY_PX_PER_MM, margin_mm=T.VERIFY_REACH_MM)
+        assert np.array_equal(cut, own), window.rect
+    printed = BoxPrint(template).page(3)
+    assert (measure_page(grey, transform, template.items_on(3), printed, check.box_crops)
+            == measure_page(grey, transform, template.items_on(3), printed))
+
+
 def _ticked_page(template, image: np.ndarray, page: int) -> dict[str, int]:
     """Ticks the first three items of the page (their second option); the answers."""
     from scans import tick
