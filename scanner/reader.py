@@ -126,10 +126,11 @@ class PageReader:
 
     def prepare(self) -> None:
         """Fill now the caches the pages of the form fill on their first read (each zone's
-        blank appearance, the colours', the boxes' print) and load the OCR model: a pool's
-        parent does, before its workers fork, so that they share them rather than each
-        pay for its own. The same numbers either way."""
+        blank appearance, the colours', the boxes' print, where the QR codes lie) and load
+        the OCR model: a pool's parent does, before its workers fork, so that they share
+        them rather than each pay for its own. The same numbers either way."""
         self.comments.prepare()
+        self.qr.prepare()
         prepare_references(self.template)
         for page in self.template.page_numbers:
             self.box_print.page(page)
@@ -165,7 +166,7 @@ class PageReader:
         # Checked against the page's own print (and re-registered on it if off) before the
         # QR code is read through the transform and anything else is measured.
         reg = self.registrar.verify(grey, reg)
-        ident = self.qr.read(grey, reg.transform) if t.registration.markers else None
+        ident = self.qr.read(grey, reg.transform, reg.page) if t.registration.markers else None
         return Located(reg, ident)
 
     def finish(self, base: dict, loaded: LoadedPage, located: Located) -> PageResult:

@@ -147,11 +147,22 @@ def _draw_markers(pc: _PageCanvas, template: Template, page: int) -> None:
 
 def qr_modules(payload: str) -> np.ndarray:
     """The QR code's modules (True = dark), quiet zone not included."""
-    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    code.addData(payload)
+    code = _qr_code(payload)
     code.make()
     n = code.getModuleCount()
     return np.array([[code.isDark(r, c) for c in range(n)] for r in range(n)], dtype=bool)
+
+
+def qr_width_modules(payload: str) -> int:
+    """How many modules wide the QR code of `payload` is (`qr_modules`), without drawing
+    it: a hundredth of the time."""
+    return 4 * _qr_code(payload).calculate_version() + 17
+
+
+def _qr_code(payload: str) -> qrencoder.QRCode:
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(payload)
+    return code
 
 
 def _draw_qr(pc: _PageCanvas, template: Template, page: int, serial: int | None) -> None:

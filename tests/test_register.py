@@ -240,6 +240,37 @@ def test_qr_is_read_through_the_transform(pages, registrar, template):
     assert ident is not None and (ident.form, ident.version, ident.page) == (template.form, template.version, 3)
 
 
+@pytest.mark.parametrize("page, serial", [(3, None), (6, 42), (1, 123456)])
+def test_the_qr_code_is_decoded_where_the_template_prints_it(registrar, template, page, serial):
+    """A page's code (a numbered copy's too) is decoded at the corners the form page's
+    code is printed with, without looking for it: what the detectors read, where they find
+    it (the corners of its three finder patterns, within a pixel); registered as another
+    page, it is still read, by the detectors."""
+    import cv2
+
+    from scanner.identify import QR_MARGIN_MM, QR_PX_PER_MM, code_corners
+    from scanner.render import qr_modules, qr_payload, qr_width_modules
+
+    image = cv2.resize(page_raster(template, page, 2 * DPI, serial), None, fx=0.5, fy=0.5,
+                       interpolation=cv2.INTER_AREA)
+    grey = to_grey(distort(image, around_centre(image, 1.0, 1.2, 1.0, -2.0)))
+    transform = registrar.markers(grey).transform
+    reader = QrReader(template)
+    x, y = template.registration.qr_at_mm
+    size = template.registration.qr_size_mm
+    crop = transform.crop(grey, (x, y, size, size), QR_PX_PER_MM, margin_mm=QR_MARGIN_MM)
+    payload = qr_payload(template, page, serial)
+    assert qr_width_modules(payload) == len(qr_modules(payload))
+    assert reader._decode_in_place(crop, page) == reader._detect(crop) == payload
+    found = cv2.QRCodeDetector().detect(crop)[1].reshape(4, 2)
+    finders = [0, 1, 3]  # the fourth corner, without a finder pattern, the detector estimates
+    assert min(np.abs(corners.reshape(4, 2)[finders] - found[finders]).max()
+               for corners in code_corners(template, page)) < 1.0
+    other = 7 if page != 7 else 1
+    ident = reader.read(grey, transform, other)
+    assert ident is not None and (ident.page, ident.serial) == (page, serial)
+
+
 def test_print_agrees_with_its_own_page_only(pages, registrar, template):
     """Without a QR code, the printed content tells this page from any other (or from
     another form that happens to use the same markers)."""
