@@ -37,7 +37,8 @@ MAX_RESIDUAL_MM = 1.0
 
 VERIFY_PX_PER_MM = 8.0
 """Registration is verified on the printed frames resampled at 8 px/mm: a 0.3 mm line is
-2.4 px wide, and its centre is found to a tenth of a millimetre."""
+2.4 px wide, and its centre is found to a tenth of a millimetre. BOX_PX_PER_MM's too: a
+tick box's frame is cut out of its crop for the marks (`register._window_crop`)."""
 VERIFY_REACH_MM = 1.5
 """Each frame side is looked for this far either side of where the transform puts it:
 short of the 2 mm between stacked boxes, so a neighbour's side is never taken for it."""
