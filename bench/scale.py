@@ -419,7 +419,7 @@ def main() -> None:
     # Two processes, each on a core: the slower sets the pace. The projection is a cluster's:
     # the pages with their bytes, through Dask.
     parent = min(dask["pages"] / dask["cpu"], finder)
-    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing)")
+    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing, Dask's client)")
     if steady is not None:
         print(f"  in a long run, storing at the margin: about {min(steady, finder):.0f} pages/s (the projection "
               "below uses the figure all in)")
