@@ -193,7 +193,8 @@ def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2
     env = os.environ | {"SCANNER_BENCH_SHEET": sheet_file}
     module = [sys.executable, "-m"]
     spawned = [subprocess.Popen(module + ["distributed.cli.dask_scheduler", "--scheduler-file", str(scheduler_file),
-                                          "--port", "0", "--dashboard-address", ":0"], env=env, stderr=subprocess.DEVNULL)]
+                                          "--port", "0", "--dashboard-address", ":0"], env=env,
+                                stderr=subprocess.DEVNULL)]
     try:
         address = None
         while address is None:
@@ -419,7 +420,8 @@ def main() -> None:
     # Two processes, each on a core: the slower sets the pace. The projection is a cluster's:
     # the pages with their bytes, through Dask.
     parent = min(dask["pages"] / dask["cpu"], finder)
-    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing, Dask's client)")
+    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing, "
+          "Dask's client)")
     if steady is not None:
         print(f"  in a long run, storing at the margin: about {min(steady, finder):.0f} pages/s (the projection "
               "below uses the figure all in)")
