@@ -19,6 +19,9 @@ On a cluster the parent is the only writer (store, crops, CSVs), so it sets the 
   `finder.PageFinder` forks) and their readings made up: CPU a page of the scan's own
   process and of the finder's (the made-up readings' own CPU left out), the pages
   without their JPEG's bytes as for a process pool, then with them as for a cluster;
+- the parent all in on a Dask cluster: those pages, found as a scan finds them, read by
+  2 workers (and a scheduler) in processes of their own that make their readings up:
+  the scan's CPU a page, Dask's client and its thread included (`parent_on_dask`);
 - handing those pages to a process pool whose workers read nothing: the scan's CPU a
   page for the pool's pipes, each page with its JPEG's bytes (as a cluster's client
   sends them) and without (as to a pool: its workers take them from the files);
@@ -151,6 +154,67 @@ def parent_finding(sheet_file: str, files: list[str], out: str, with_bytes: bool
     summary = pipeline.scan(files, template, out, ocr=True, executor=executor)
     return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
             "cpu": time.process_time() - start[1] - executor.cpu, "finder_cpu": _children_cpu() - start[2]}
+
+
+def _made_up_on_worker(task: PageTask) -> PageResult:
+    """A Dask worker's made-up reading of `task`, as `Precomputed` makes it: the real sheet's
+    page for the page's place in its batch file (`batch-NNN.pdf`), under its own hash and serial.
+    Defined in the script run, so that Dask sends it to the workers by value; the sheet is
+    kept on the worker."""
+    import os
+    import pickle
+    import re
+
+    from distributed import get_worker
+
+    worker = get_worker()
+    if not hasattr(worker, "bench_sheet"):
+        worker.bench_sheet = pickle.loads(Path(os.environ["SCANNER_BENCH_SHEET"]).read_bytes())
+    sheet = worker.bench_sheet
+    number = int(re.search(r"(\d+)\.pdf$", task.source).group(1))
+    i = (number - 1) * PER_FILE * len(sheet) + task.page - 1
+    result = replace(sheet[i % len(sheet)], source=task.source, page=task.page, content_hash=task.content_hash,
+                     serial=i // len(sheet) + 1)
+    return replace(result, encoded=encode_reading(result))
+
+
+def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2) -> dict:
+    """The scan's loop on real files through Dask, its scheduler and `workers` workers in
+    processes of their own (as on a real cluster), which make each reading up: the parent
+    all in on a cluster, Dask's client (and its thread) included."""
+    import os
+
+    import scanner.cluster as cluster
+    import scanner.pipeline as pipeline
+    from distributed import Client
+
+    template = load_template(TEMPLATE)
+    scheduler_file = Path(out + "-scheduler.json")
+    env = os.environ | {"SCANNER_BENCH_SHEET": sheet_file}
+    module = [sys.executable, "-m"]
+    spawned = [subprocess.Popen(module + ["distributed.cli.dask_scheduler", "--scheduler-file", str(scheduler_file),
+                                          "--port", "0", "--dashboard-address", ":0"], env=env,
+                                stderr=subprocess.DEVNULL)]
+    try:
+        address = None
+        while address is None:
+            time.sleep(0.2)
+            with contextlib.suppress(OSError, ValueError):  # not written yet, or not whole
+                address = json.loads(scheduler_file.read_text())["address"]
+        spawned.append(subprocess.Popen(module + ["distributed.cli.dask_worker", address, "--nworkers", str(workers),
+                                                  "--nthreads", "1", "--dashboard-address", ":0"], env=env,
+                                        stderr=subprocess.DEVNULL))
+        with Client(address, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=300)
+        cluster._read_on_cluster = _made_up_on_worker
+        start = time.perf_counter(), time.process_time()
+        summary = pipeline.scan(files, template, out, ocr=True, cluster=address)
+        return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
+                "cpu": time.process_time() - start[1]}
+    finally:
+        for process in reversed(spawned):
+            process.terminate()
+            process.wait()
 
 
 def _render_all(store) -> None:
@@ -346,13 +410,18 @@ def main() -> None:
               f"{'with their bytes, for a cluster' if with_bytes else 'without their bytes, for a pool'}: the "
               f"scan's process {r['pages'] / r['cpu']:.0f} pages a CPU second, the finder's {finder:.0f} (a "
               f"process of its own, on another core), {r['pages'] / r['seconds']:.0f} pages/s wall")
+    dask = _child("parent_on_dask", str(sheet_file), files, str(work / "parent-dask"))
+    print(f"parent all in through Dask (the scheduler and 2 workers apart, readings made up): the scan's process "
+          f"{dask['pages'] / dask['cpu']:.0f} pages a CPU second, Dask's client included, "
+          f"{dask['pages'] / dask['seconds']:.0f} pages/s wall")
     feed = _child("pool_feed", files)
     print(f"handing those pages to a process pool (its workers read nothing): {feed['with']:.2f} CPU ms a page "
           f"with each page's JPEG ({feed['mb']:.2f} MB), {feed['without']:.2f} without it, as a scan sends them")
     # Two processes, each on a core: the slower sets the pace. The projection is a cluster's:
-    # the pages with their bytes (the last run above).
-    parent = min(r["pages"] / r["cpu"], finder)
-    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing)")
+    # the pages with their bytes, through Dask.
+    parent = min(dask["pages"] / dask["cpu"], finder)
+    print(f"one parent absorbs about {parent:.0f} pages/s on two cores, all in (finding, packing, storing, "
+          "Dask's client)")
     if steady is not None:
         print(f"  in a long run, storing at the margin: about {min(steady, finder):.0f} pages/s (the projection "
               "below uses the figure all in)")

@@ -8,11 +8,11 @@ alone writes, as with any executor.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from typing import Any
 
-from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
+from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin, get_worker, wait
 
 from scanner.errors import ClusterError, UsageError
 from scanner.executors import WINDOW_PER_JOB, Pending, read_encoded
@@ -65,6 +65,17 @@ def _read_on_cluster(task: PageTask) -> PageResult:
     return read_encoded(get_worker().plugins[_ReaderPlugin.name].reader(), task)
 
 
+class _Page:
+    """A page submitted: its Dask future once the batch it is in is sent (`DaskCluster.submit`);
+    `DaskCluster.settle` puts its result in its place."""
+
+    def __init__(self) -> None:
+        self.future: Future | None = None
+
+    def done(self) -> bool:
+        return self.future is not None and self.future.done()
+
+
 class DaskCluster:
     """Pages read by the workers of a Dask cluster, which need no shared filesystem.
 
@@ -91,14 +102,49 @@ class DaskCluster:
         self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
         self.window = WINDOW_PER_JOB * max(1, sum(self.client.nthreads().values()))
         self.wants_bytes = True  # its workers share no filesystem with the parent
+        self._unsent: list[tuple[PageTask, _Page]] = []
 
-    def submit(self, task: PageTask) -> Any:
-        return self.client.submit(_read_on_cluster, portable(task), pure=False)
+    def submit(self, task: PageTask) -> _Page:
+        """The page, sent with the others of its batch of half the window (or when the
+        oldest page is waited for): a call to Dask for each page cost the parent, the
+        survey's one writer, a third more of the CPU Dask's round trip costs it."""
+        page = _Page()
+        self._unsent.append((portable(task), page))
+        if len(self._unsent) >= max(1, self.window // 2):
+            self._send()
+        return page
+
+    def _send(self) -> None:
+        if not self._unsent:
+            return
+        futures = self.client.map(_read_on_cluster, [task for task, _ in self._unsent], pure=False)
+        for (_, page), future in zip(self._unsent, futures):
+            page.future = future
+        self._unsent = []
 
     def settle(self, pending: Pending) -> None:
-        task, future = pending[0]
+        """Wait for the oldest page, then take it and every other page read by then in one
+        call, for the same reason."""
+        self._send()
+        with contextlib.suppress(Exception):  # a page lost or the scheduler gone: told by its own result, below
+            wait(pending[0][1].future)
+        read = [k for k, (_, page) in enumerate(pending)
+                if isinstance(page, _Page) and page.future is not None and page.future.status == "finished"]
+        if read and read[0] == 0:
+            try:
+                results = self.client.gather([pending[k][1].future for k in read])
+            except Exception:  # a worker holding some was lost meanwhile: each page is taken alone, below
+                pass
+            else:
+                for k, result in zip(read, results):
+                    pending[k] = (pending[k][0], result)
+                return
+        self._settle_oldest(pending)
+
+    def _settle_oldest(self, pending: Pending) -> None:
+        task, future = pending[0][0], pending[0][1].future
         try:
-            future.result()
+            pending[0] = (task, future.result())
         except KilledWorker:
             log.warning("%s page %d: the cluster's workers reading it died", task.source, task.page)
             pending[0] = (task, PageResult(task.source, task.page, PageStatus.ERROR, CLUSTER_WORKER_DIED,

@@ -74,7 +74,7 @@ class PageExecutor(Protocol):
 
     def settle(self, pending: Pending) -> None:
         """Wait until the oldest page of `pending` is read; replace pages lost with a worker
-        by their reading (or their error)."""
+        by their reading (or their error). It may replace any page read by then by its result."""
 
     def close(self) -> None:
         """Stop the workers; pages still in flight are dropped."""

@@ -8,6 +8,8 @@ object of the search is made and dropped there, on its one thread, and each page
 comes over a pipe, in order, while the parent works: with its JPEG's bytes for workers
 that share no filesystem (a cluster's), without them for a process pool's, which take
 them from the file (`load.PageFiles`) rather than through two pipes and the parent.
+The bytes go through memory the two processes share (`Shared`), not the pipe: pickled
+through it they cost the parent three copies of each JPEG and the pipe's calls.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import contextlib
 import ctypes
 import itertools
 import logging
+import mmap
 import multiprocessing
 import signal
 import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -32,6 +36,11 @@ log = logging.getLogger(__name__)
 AHEAD = 16
 """Pages the finder keeps found and waiting for the parent: enough to cover the time the
 parent spends on a sheet, few enough that memory stays flat (a JPEG page is 0.3 to 1 MB)."""
+
+SHARED_BYTES = 32 << 20
+"""Memory the finder and the parent share for the JPEGs of the pages of one answer (at most
+`AHEAD`, of 0.3 to 1 MB each): only what is written is ever resident. A page that does not
+fit goes through the pipe, as before."""
 
 FOUND_ALL = None
 """What the finder sends when every page is found."""
@@ -61,11 +70,13 @@ class PageFinder:
 
     def __init__(self, paths: Iterable[str | Path], exclude: Path | None = None, with_bytes: bool = True):
         self.paths, self.exclude, self.with_bytes = list(paths), exclude, with_bytes
-        self._finder = None
+        self._finder, self._shared = None, None
         if sys.platform == "linux" and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("fork")
             self._pipe, theirs = context.Pipe()
-            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self._pages),
+            if with_bytes:
+                self._shared = Shared()
+            self._finder = context.Process(target=_find, args=(theirs, self._pipe, self._pages, self._shared),
                                            name="scanner-finder", daemon=True)
             with _thread_named(PROCESS_NAME):  # the finder is born with its name, never taken for a worker
                 self._finder.start()
@@ -95,6 +106,9 @@ class PageFinder:
                 return
             if isinstance(found, str):
                 raise FinderFailed(f"finding the pages failed:\n{found}")
+            if self._shared is not None:
+                # Taken out before the next request: the finder writes the next answer over them.
+                found = self._shared.take(found)
             taken += len(found)
             yield from found
 
@@ -107,6 +121,8 @@ class PageFinder:
         if self._finder is None:
             return
         self._pipe.close()
+        if self._shared is not None:
+            self._shared.close()
         # Ended by our end of file, unless workers forked since hold our end too (a pool
         # kept for the next batch), or it is still finding pages nobody will take: it
         # holds nothing to save, so it is killed then.
@@ -122,9 +138,42 @@ class PageFinder:
         self.close()
 
 
-def _find(parent: Connection, parents_end: Connection, find: Callable[[], Iterator[PageTask | InputProblem]]) -> None:
+class Shared:
+    """Memory shared with the finder (made before it is forked), into which it puts the
+    JPEGs of the pages it answers with (`put`), and out of which the parent takes them (`take`)
+    before it asks for more pages, which the finder then writes over."""
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, SHARED_BYTES)  # anonymous, shared with a process forked
+
+    def put(self, found: Iterable[PageTask | InputProblem]) -> list:
+        """`found` as sent: a page whose bytes are put here as (the page without them,
+        where they start, their length); any other page as it is."""
+        sent, at = [], 0
+        for page in found:
+            data = page.data if isinstance(page, PageTask) else None
+            if data is None or at + len(data) > SHARED_BYTES:
+                sent.append(page)
+                continue
+            self._memory[at:at + len(data)] = data
+            sent.append((replace(page, data=None), at, len(data)))
+            at += len(data)
+        return sent
+
+    def take(self, sent: list) -> list[PageTask | InputProblem]:
+        """The pages `put` sent, their bytes copied out of the memory shared."""
+        return [replace(page[0], data=self._memory[page[1]:page[1] + page[2]]) if isinstance(page, tuple) else page
+                for page in sent]
+
+    def close(self) -> None:
+        self._memory.close()
+
+
+def _find(parent: Connection, parents_end: Connection, find: Callable[[], Iterator[PageTask | InputProblem]],
+          shared: Shared | None) -> None:
     """The finder's loop: find pages ahead, and on each request send those found (at least
-    one, unless none is left), then FOUND_ALL; end when the parent closes its end, or dies."""
+    one, unless none is left), their bytes through `shared` when given, then FOUND_ALL;
+    end when the parent closes its end, or dies."""
     parents_end.close()  # forked with it: kept open here, the parent's death would be no end of file
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it stops us
     pages = find()
@@ -138,7 +187,10 @@ def _find(parent: Connection, parents_end: Connection, find: Callable[[], Iterat
             parent.recv_bytes()
             while more and not found:
                 more = _find_one(pages, found)
-            parent.send(list(found) if found else FOUND_ALL)
+            if not found:
+                parent.send(FOUND_ALL)
+            else:
+                parent.send(shared.put(found) if shared is not None else list(found))
             found.clear()
     except (EOFError, BrokenPipeError, ConnectionResetError):
         return  # the parent closed its end, or died

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import scanner.finder as finder_module
 from scanner.finder import PageFinder
 from scanner.load import InputProblem, PageFiles, PageTask, enumerate_pages, without_bytes
 from scanner.render import render_pdf
@@ -36,6 +37,16 @@ def test_the_finder_finds_what_the_parent_finds_in_the_same_order(inputs):
         with PageFinder(inputs) as finder:
             assert finder.pid is not None and finder.pid != os.getpid()
             assert list(finder) == expected
+
+
+def test_jpegs_larger_than_the_memory_shared_come_through_the_pipe(inputs, monkeypatch):
+    expected = list(enumerate_pages(inputs))
+    sizes = sorted(len(page.data) for page in expected if isinstance(page, PageTask) and page.data)
+    assert sizes[0] < sizes[-1]
+    # Room for the smallest JPEG, never for the largest: answers of both kinds, in order.
+    monkeypatch.setattr(finder_module, "SHARED_BYTES", sizes[-1] - 1)
+    with PageFinder(inputs) as finder:
+        assert list(finder) == expected
 
 
 def test_for_a_pool_pages_come_without_their_bytes_which_its_workers_take_from_the_files(inputs):
