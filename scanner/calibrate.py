@@ -576,12 +576,12 @@ def _apart(ab: np.ndarray, other: Cluster, refs: dict[str, np.ndarray]) -> float
     return chroma_distance(ab, theirs)
 
 
-def _by_lightness(cluster: Cluster, other: Cluster, template: Template,
-                  near: float = T.CALIBRATION_LIGHTNESS_NEAR) -> Cluster | None:
+def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: float = T.CALIBRATION_LIGHTNESS_NEAR,
+                  margin: float = T.CALIBRATION_LIGHTNESS_MARGIN) -> Cluster | None:
     """Which of two scanned clusters' colours `cluster` is, told by lightness: whether it is
     as light as `other` (another ream of that colour) or as much lighter or darker as its
     own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
-    exposure a few), within `near` of the gap. None when the colours
+    exposure a few), within `near` of the gap and by `margin`. None when the colours
     are alike in lightness, for phone photos (their exposure varies), or when the cluster
     is not clearly at one of the two."""
     lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
@@ -589,10 +589,10 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template,
     if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
         return None
     to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
-    margin = (to_other - to_own) / (to_other + to_own)
-    if abs(margin) < T.CALIBRATION_LIGHTNESS_MARGIN or min(to_own, to_other) > near * abs(gap):
+    leaning = (to_other - to_own) / (to_other + to_own)
+    if abs(leaning) < margin or min(to_own, to_other) > near * abs(gap):
         return None
-    return cluster if margin > 0 else other
+    return cluster if leaning > 0 else other
 
 
 def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
@@ -782,14 +782,15 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     else, on a scan between two colours hue cannot tell apart, the one its lightness tells
     (`_loose_by_lightness`); else when, the light taken away, it is clearly of that colour
     among the typed ones: two views that agree (a sheet on an odd ream, between the batch's
-    clusters)."""
+    clusters). Told by hue, a scan's lightness must not lean to another colour within
+    reach (`_lightness_allows`)."""
     lab = np.array(loose.lab)
     ab = lab[1:]
+    refs = _references(template)
     candidates = [(chroma_distance(ab, np.array(c.lab[1:])), c.colour, c) for c in clusters if c.colour or c.flag]
     calibrated = {c.colour for c in clusters if c.colour}
     seen = _seen_under(lab, gain)
-    candidates += [(chroma_distance(seen, ref), name, None)
-                   for name, ref in _references(template).items() if name not in calibrated]
+    candidates += [(chroma_distance(seen, ref), name, None) for name, ref in refs.items() if name not in calibrated]
     if not candidates:
         return None, None
     candidates.sort(key=lambda t: t[0])
@@ -798,8 +799,9 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     margin = (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
     if cluster is not None and cluster.flag:
         return None, cluster
+    within_reach = [other for d, other, _ in candidates[1:] if other not in (None, name) and d <= T.COLOUR_MAX_DISTANCE]
     if d1 <= T.COLOUR_MAX_DISTANCE and margin >= T.COLOUR_MIN_MARGIN:
-        return name, cluster
+        return (name, cluster) if _lightness_allows(loose, name, within_reach, clusters, template) else (None, cluster)
     second = next((c for c in candidates[1:] if c[1] != name), None)
     if second is not None and second[0] <= T.COLOUR_MAX_DISTANCE and second[1] is not None:
         told = _loose_by_lightness(loose, (name, second[1]), clusters, template)
@@ -813,27 +815,73 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
             # Plainly nearer the other's lightness (a ream of blue greyed towards white in
             # hue is as dark as blue): hue alone is not enough to call it the nearest.
             return None, cluster
-    refs = _references(template)
-    if name is not None and chroma_distance(seen, refs[name]) <= T.COLOUR_MAX_DISTANCE and _clearly_nearest(seen, name, refs):
+    if (name is not None and chroma_distance(seen, refs[name]) <= T.COLOUR_MAX_DISTANCE
+            and _clearly_nearest(seen, name, refs) and _lightness_allows(loose, name, within_reach, clusters, template)):
         return name, cluster
     return None, cluster
 
 
-def _loose_by_lightness(loose: Cluster, colours: tuple[str, str], clusters: list[Cluster],
-                        template: Template, near: float = T.CALIBRATION_LIGHTNESS_NEAR) -> str | None:
+def _lightness_allows(loose: Cluster, colour: str, others: list[str], clusters: list[Cluster],
+                      template: Template) -> bool:
+    """Whether a scanned sheet in no cluster, told `colour` by its hue, is as light as that
+    colour at least as much as any colour within the unknown-colour limit in hue (`others`)
+    whose paper is apart from it in lightness (`_loose_by_lightness`, by the margin
+    `CALIBRATION_LIGHTNESS_LEANS`). Hue nearer one colour is not enough when lightness
+    leans to the other: a white sheet on a ream 10 DeltaE off towards blue (fresh seed
+    5102, s0001: 4.5 a*b* units from the blue cluster, 8.6 from the white one) lay 7 L*
+    above the blue cluster and 4 below the white one; alone, it was read blue, `ok`."""
+    return all(_loose_by_lightness(loose, (colour, other), clusters, template, near=math.inf,
+                                   margin=T.CALIBRATION_LIGHTNESS_LEANS) != other for other in others)
+
+
+def _loose_by_lightness(loose: Cluster, colours: tuple[str, str], clusters: list[Cluster], template: Template,
+                        near: float = T.CALIBRATION_LIGHTNESS_NEAR,
+                        margin: float = T.CALIBRATION_LIGHTNESS_MARGIN) -> str | None:
     """Which of two colours, both within the unknown-colour limit in hue and neither clear,
     a sheet in no cluster is, told by its lightness as `_by_lightness` tells a cluster's:
     as light as a matched cluster of one (the nearer in hue first), or as much lighter or
     darker as the other colour is than that one (a ream of blue greyed towards white is
-    14 L* darker than white paper; `near` as in `_by_lightness`). None when lightness cannot tell."""
+    14 L* darker than white paper; `near` and `margin` as in `_by_lightness`); where the
+    batch has matched clusters of both, as light as one of them (`_by_measured_lightness`).
+    None when lightness cannot tell."""
     ab = np.array(loose.lab[1:])
-    for own, other in (colours, colours[::-1]):
-        matched = [c for c in clusters if c.colour == own and not c.flag]
+    references = {}
+    for name in colours:
+        matched = [c for c in clusters if c.colour == name and not c.flag]
         if matched:
-            reference = min(matched, key=lambda c: chroma_distance(ab, np.array(c.lab[1:])))
-            told = _by_lightness(replace(loose, colour=other), reference, template, near)
-            return None if told is None else own if told is reference else other
+            references[name] = min(matched, key=lambda c: chroma_distance(ab, np.array(c.lab[1:])))
+    if len(references) == 2:
+        return _by_measured_lightness(loose, colours, references, template, near, margin)
+    for own, other in (colours, colours[::-1]):
+        if own in references:
+            told = _by_lightness(replace(loose, colour=other), references[own], template, near, margin)
+            return None if told is None else own if told is references[own] else other
     return None
+
+
+def _by_measured_lightness(loose: Cluster, colours: tuple[str, str], references: dict[str, Cluster],
+                           template: Template, near: float, margin: float) -> str | None:
+    """Which of two colours a scanned sheet in no cluster is by its lightness, against a
+    matched cluster of each (`references`): the batch's own lightness of both papers, not
+    one of them and the typed gap (the scanners of fresh seed 5102 showed white paper 11.5
+    L* above blue, not the typed 14: two white sheets 7 units from white in a*b*, 2 and 5
+    below the white cluster, were told neither). The colours must be apart in lightness
+    as typed and as scanned, in the same order (`CALIBRATION_LIGHTNESS_GAP`), and the
+    sheet told as `_by_lightness` tells a cluster: by the margin, and within `near` of the
+    scanned gap of the one it is told."""
+    if loose.light != SCAN:
+        return None
+    first, second = colours
+    typed = {c.name: lab_of(c.rgb)[0] for c in template.colours}
+    scanned = references[first].lab[0] - references[second].lab[0]
+    if min(abs(typed[first] - typed[second]), abs(scanned)) < T.CALIBRATION_LIGHTNESS_GAP \
+            or scanned * (typed[first] - typed[second]) <= 0:
+        return None
+    to_first, to_second = abs(loose.lab[0] - references[first].lab[0]), abs(loose.lab[0] - references[second].lab[0])
+    leaning = (to_second - to_first) / max(to_second + to_first, 1e-9)
+    if abs(leaning) < margin or min(to_first, to_second) > near * abs(scanned):
+        return None
+    return first if leaning > 0 else second
 
 
 def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,

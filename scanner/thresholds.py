@@ -861,6 +861,14 @@ CALIBRATION_LIGHTNESS_NEAR = 0.25
 white and blue) of the one it is told to be: a cluster 6 L* from both is neither. Seed
 776488977: 13 blue sheets 6 L* lighter than a dark ream of blue matched to white were
 told white by the margin alone."""
+CALIBRATION_LIGHTNESS_LEANS = 0.0
+"""The same margin, for a scanned sheet in no cluster told a colour by its hue, towards
+another colour within the unknown-colour limit in hue and apart in lightness: leaning to
+the other's lightness at all (nearer it) sends the sheet to review. Hue and lightness
+must not disagree where neither is sure. Guards against `paper`: a white sheet on a ream
+10 DeltaE off towards blue (fresh seed 5102, s0001) lay 4.5 a*b* units from the blue
+cluster and 8.6 from the white one, clearly nearer blue, but 7 L* above blue and 4 below
+white paper; alone it was read blue, `ok`."""
 CALIBRATION_WHITE_DARKER = 4.0
 """L*: a scanned cluster (or sheet) taken for white paper may be at most this much darker
 than white paper is in the batch: the typed white's L* moved by the batch's exposure (the

@@ -54,6 +54,7 @@ def test_a_pink_sheet_darker_than_its_white_cluster_is_not_white(template, seed)
     assert not wrong, [(s, results[s].evidence) for s in wrong]
     if seed != FRESH:  # a fresh draw may leave it plainly pink
         assert results[odd].status is Status.REVIEW
+    if seed == 1:  # in the white cluster; in none (seed 4), its lightness near pink's stops it first
         assert "darker than the white paper" in results[odd].evidence["colour_reason"]
     # The white sheets themselves stay white.
     whites = [r for s, r in results.items() if s != odd and "-white-" in s]
@@ -74,3 +75,34 @@ def test_a_loose_sheet_is_not_told_a_colour_further_off_in_hue_by_lightness_alon
     assert not wrong, [(s, results[s].evidence) for s in wrong]
     if seed != FRESH:
         assert results[odd].status is Status.REVIEW
+
+
+# Fresh seed 5102, scanned: its clusters (Lab medians). Its scanners show white paper 11.5 L*
+# above blue, not the typed 14.
+SEED_5102 = [("yellow", (92.6, -14.0, 41.1), 3), ("pink", (82.4, 19.4, 2.3), 9), ("pink", (81.7, 18.0, -5.0), 4),
+             ("blue", (82.9, -7.7, -13.2), 14), ("blue", (79.9, 0.7, -19.5), 12),
+             ("green", (85.8, -21.2, 16.4), 18), ("green", (84.8, -16.1, 12.3), 14), ("white", (94.4, -0.8, 0.2), 7)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_white_sheet_nearer_blue_in_hue_but_as_light_as_white_paper_is_not_blue(template, seed):
+    # s0001: a white sheet on a ream 9.8 DeltaE off towards blue, 4.5 a*b* units from the blue
+    # cluster and 8.6 from the white one, but 7 L* above blue and 4 below white. It shared a
+    # cluster of two with another white sheet and went to review; alone, it was read blue, `ok`.
+    results, odd, wrong = _odd_sheet(template, SEED_5102, "white", (90.3, -4.8, -7.4), seed)
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    if seed != FRESH:
+        assert results[odd].status is Status.REVIEW
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_white_sheet_between_blue_and_white_in_hue_is_told_by_the_lightness_its_batch_shows(template, seed):
+    # s0001 and s0006, white sheets on reams 9.8 and 6.9 DeltaE off towards blue, made a
+    # cluster of two at (91.9, -5.3, -5.8): about as near the blue cluster as the white one
+    # in hue, 2.5 L* below white and 9 above blue. Against blue and the typed gap (14) it
+    # lay 5.3 from white's lightness, not three times nearer it than blue's: to review.
+    # The batch's own white cluster shows it white.
+    results, odd, wrong = _odd_sheet(template, SEED_5102, "white", (91.9, -5.3, -5.8), seed)
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    assert results[odd].status is Status.OK
+
