@@ -9,7 +9,9 @@ How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
   unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
   boxes (a faint tick blurred under the noise floor), and TRACE_RUNNER_UP_RELATIVE
-  above the next box's (show-through lifts several alike): review;
+  above the next box's (show-through lifts several alike): review; on a page written in a
+  dark pen, a trace whose darkest ink is a ghost's (GHOST_PEAK_RELATIVE) is no faint tick:
+  blank (`Reason.RUBBED_OUT`);
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
   the sheet's typical mark and its darkest ink is at least ERASED_PEAK_RELATIVE of the
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
@@ -27,7 +29,8 @@ How an item is read (numbers in `thresholds`):
   may hide a second tick: review;
 - on a page written in a dark pen, a box whose darkest ink is a small share of the pen's
   (GHOST_PEAK_RELATIVE) is a rubbed-out tick's ghost: a row of such traces only, with
-  less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX), is blank
+  less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX, or none
+  of it darker than BESIDE_INK), is blank
   (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
 - one box filled solid (inked out) and exactly one other box ticked: a correction, the
   ticked box is the answer (when the template's `reading.corrections` is on); a light
@@ -1061,10 +1064,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # empty-looking box there may hold the answer, and paper next to white looks inked.
         return result(Status.REVIEW, str(ranked[0].code) if marked or faint else "", 0.0, Reason.CUT_OFF)
     traces = marked + faint
-    if (traces and (not overshoots or light_beside(overshoot, row_outside))
+    if (traces and (not overshoots or light_beside(overshoot, row_outside) or pale_beside(beside, peak_level))
             and all(_rubbed_out(b, peak_level) for b in traces)):
         # Traces in the row, none a stroke of the respondent's dark pen: rubbed out (and
-        # the dust or crease beside a ghost no stroke either).
+        # the dust or crease beside a ghost no stroke either, nor grey beside it nowhere
+        # as dark as a stroke of that pen: seed 58810294, s0077 q08b, a photocopy's grey).
         rel = max(b.peak or 0.0 for b in traces) / (peak_level or 1.0)
         confidence = interp(rel, (0.0, T.GHOST_PEAK_RELATIVE), (1.0, T.OK_CONFIDENCE))
         return result(Status.BLANK, confidence=confidence, reason=Reason.RUBBED_OUT)
@@ -1098,12 +1102,20 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # A faint pencil tick drawn mostly beside its box (fresh seed 806647959, s0076
             # q18a: 0.0116 beside box 1, 1.3 times the row's noise, read blank): review.
             return result(Status.REVIEW, str(run.code), 0.3, Reason.OUTSIDE)
-        blurred = faint_stroke(m.boxes)
-        if blurred is not None and not lifted_alike(blurred, m.boxes):
+        trace = faint_stroke(m.boxes)
+        if trace is not None and not lifted_alike(trace, m.boxes):
+            evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
+            if _rubbed_out(trace, peak_level):
+                # Nothing beside it, and on a page written in a dark pen its darkest ink a
+                # ghost's: no stroke of that pen is so light (a faint tick is a pencil's); a
+                # rubbed-out tick, show-through or a photocopy's grain lifts one box's trace
+                # so (dev seeds 40417733, 58810294: 5 blank rows of feeder and phone pages
+                # sent to review as faint, no tick among them).
+                return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t,
+                              reason=Reason.RUBBED_OUT)
             # Under the noise floor, yet clearly darker than its row's empty boxes: a faint
             # tick blurred on a photo (seed 611216245, s0144 q09a and q09b), never blank.
-            evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
-            return result(Status.REVIEW, str(blurred.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
+            return result(Status.REVIEW, str(trace.code), T.CONFIDENCE_FLOOR, Reason.FAINT)
         return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t)
     if not marked:
         top = faint[0]

@@ -265,7 +265,15 @@ blank (seeds 611216245, s0144 q09a and q09b, and 15547345, s0198 q14a: faint tic
 blurred phone pages, lighter than NOISE_DARKNESS nearly whole, scored 0.0003 under an
 empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'). Noise,
 show-through and a photocopy's grey lift a row's boxes alike; a speck covers too little:
-blank rows of 80 hard pages (seeds 611216245, 764588028) stood 0.0082 at most."""
+blank rows of 80 hard pages (seeds 611216245, 764588028) stood 0.0082 at most. Not on a
+page written in a dark pen (GHOST_PEN_MIN), with no ink beside the row's boxes (a faint
+trace with grey beside it may be a stroke run out), when the box's darkest ink is a ghost's
+(GHOST_PEAK_RELATIVE; under the noise floor it measures 0): no stroke of that pen is so
+light, a faint tick is a pencil's, and the row is read blank as rubbed out. Guards against:
+show_through, photocopy and erased_alone sending blank rows of dark pens' pages to review
+as "faint mark" (dev seeds 40417733, 58810294 of 100: 5 such rows, 3 on feeder pages, 2 on
+photos, traces 0.032 to 0.046 over rows of 0.009 to 0.017; the one faint tick there that
+only its trace showed lay on a pencil page, its pencil 0.32, and stays to review)."""
 TRACE_RELATIVE = 2.0
 """And the trace must be this many times the row's others: a photocopy's grain spreads
 the traces of a blank row (seed 402808178, s0002 q20a: 0.029 to 0.047, 1.6 times); the
@@ -421,7 +429,10 @@ box" (on the 6 kept seeds of 200, every scenario: 28 rows, ghosts and blank rows
 0.015 to 0.031 beside, 20 of them on flat scans). Ticks of the pen run out of their box
 left 0.046 and more beside it on those seeds (62 sent to review), 0.1155 and more where
 their tip inside was as light as a ghost (21, on scans and photos); a ghost
-with more grey beside it (0.062 on a scan, up to 0.14 on photos) stays to review."""
+with more grey beside it (0.062 on a scan, up to 0.14 on photos) stays to review, unless
+no piece of that grey is darker than BESIDE_INK (`marks.pale_beside`), which a stroke of
+the pen run out of the box always is: a photocopy's grey (dev seed 58810294, s0077 q08b:
+0.041 beside box 1, a ghost of 0.08 of the pen in box 5, sent to review as running out)."""
 LIGHT_TICK_PEAK = (0.36, 0.5)
 LIGHT_HAND_ROWS = 3
 LIGHT_TICK_CONFIDENCE = 0.7

@@ -1791,3 +1791,46 @@ def test_decide_sheet_decides_each_item_as_decide_item_does_against_the_sheets_l
             one = decide_item(item, ms[item.id], level, fills, template.reading.corrections, empty[item.page],
                               peaks.get(item.page), light, sharp.get(item.page), px[item.page])
             assert decided[item.id] == one, f"seed {seed}, {item.id}"
+
+
+def _trace_row(pen: float) -> ItemMeasure:
+    """Fresh seed 40417733, s0079 q15c (a blank row of a 200-dpi feeder page with show-through):
+    box 5's trace stands 0.03 above its row's, with no ink above the noise floor."""
+    boxes = (*(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.015, extent=0.0, beside=0.0, piece=0.0) for k in (1, 2, 3)),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, trace=0.0101, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(5, 0.0001, 0.0, 0.002, 0.0, trace=0.0455, extent=0.0, beside=0.0, piece=0.0))
+    return ItemMeasure("q06", boxes)
+
+
+def test_a_trace_under_the_noise_floor_on_a_dark_pens_page_is_blank(agree_item):
+    # No stroke of a dark pen (0.705) is lighter than the noise floor: the trace is
+    # show-through or a rubbed-out tick's ghost, and the row is blank (was review, faint).
+    r = decide_item(agree_item, _trace_row(0.705), 0.1844, False, True, 0.004, 0.705)
+    assert (r.status, r.reason, r.value) == (Status.BLANK, Reason.RUBBED_OUT, "")
+    assert r.confidence >= T.OK_CONFIDENCE
+
+
+def test_a_trace_under_the_noise_floor_on_a_pencil_page_still_goes_to_review(agree_item):
+    # A pencil's hand draws faint ticks that light (a blurred photo's, seed 58810294, s0034
+    # q13c, on a page whose pencil peaks at 0.32): review, never blank.
+    r = decide_item(agree_item, _trace_row(0.3224), 0.0733, False, True, 0.0006, 0.3224)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "5")
+
+
+@pytest.mark.parametrize("beside, status", [(0.0, Status.BLANK), (1.6, Status.REVIEW)])
+def test_a_ghost_beside_pale_grey_on_a_dark_pens_page_is_blank(agree_item, beside, status):
+    # Fresh seed 58810294, s0077 q08b (a 300-dpi photocopy on a feeder): a ghost of the dark
+    # pen (0.08 of 0.91) in box 5, grey beside boxes 1 and 3 nowhere as dark as BESIDE_INK
+    # (`beside` 0): rubbed out, blank (was review, "runs outside"). Ink that dark beside
+    # box 1 may be the pen's stroke run out of it: review.
+    boxes = (BoxMeasure(1, 0.0002, 0.0, 0.0586, 0.0, trace=0.03, extent=0.0, beside=beside, piece=0.0),
+             BoxMeasure(2, 0.0007, 0.0, 0.0133, 0.0609, trace=0.0254, extent=0.38, sharpness=0.589, beside=0.0,
+                        piece=0.38),
+             BoxMeasure(3, 0.0002, 0.0, 0.0365, 0.0, trace=0.0248, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(4, 0.0002, 0.0, 0.0139, 0.0, trace=0.0201, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(5, 0.0039, 0.0, 0.0175, 0.0754, trace=0.0402, extent=3.5, sharpness=0.527, beside=0.25,
+                        width=0.245, piece=1.0))
+    r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.3126, False, True, 0.004, 0.9145)
+    assert r.status is status
+    if status is Status.BLANK:
+        assert r.reason is Reason.RUBBED_OUT
