@@ -1001,7 +1001,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     second = ranked[1].score if len(ranked) > 1 else 0.0
 
     def result(status: Status, value: str = "", confidence: float = 1.0, reason: Reason | None = None) -> FieldResult:
-        if status is Status.OK and confidence < T.OK_CONFIDENCE:
+        if status in (Status.OK, Status.BLANK) and confidence < T.OK_CONFIDENCE:
+            # A blank is a claim as much as an answer (fresh seed 621937120, s0108 q18b: a
+            # faint tick on a phone photo, just under the empty level, read blank at 0.59).
             status, reason = Status.REVIEW, Reason.LOW_CONFIDENCE
         return FieldResult(item.id, value, status, round(confidence, 3), reason, evidence)
 

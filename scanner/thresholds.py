@@ -727,8 +727,10 @@ piece more than a long stroke. Guards against: neighbour read as multiple on pho
 0.9 of the pen; none of their doubles read so: a second tick is as long as the first)."""
 OK_CONFIDENCE = 0.6
 CONFIDENCE_FLOOR = 0.3
-"""Item decisions with less confidence than OK_CONFIDENCE go to review. A lone mark's
-confidence rises with its ink, from CONFIDENCE_FLOOR at the empty level through
+"""Item decisions with less confidence than OK_CONFIDENCE go to review, a row read blank as
+much as a mark read as the answer (a faint tick just under the empty level on a phone
+photo was read blank at 0.59). A lone mark's confidence rises with its ink, from
+CONFIDENCE_FLOOR at the empty level through
 OK_CONFIDENCE where it becomes acceptable to 1 at twice that (`marks._confidence`), so
 on held-out hard batches items claimed at 0.6 to 0.7 are the ones to sample first
 (see the reliability table of `bench/accuracy.py`)."""

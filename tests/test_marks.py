@@ -1834,3 +1834,17 @@ def test_a_ghost_beside_pale_grey_on_a_dark_pens_page_is_blank(agree_item, besid
     assert r.status is status
     if status is Status.BLANK:
         assert r.reason is Reason.RUBBED_OUT
+
+
+def test_a_row_read_blank_with_less_confidence_than_an_answer_needs_goes_to_review(agree_item):
+    """A blank is a claim as much as an answer (fresh seed 621937120, s0108 q18b: a faint
+    pencil tick on a phone photo, 0.0033 of ink under the empty level 0.004, read blank at
+    0.59). The measures of that row, and a row as faint but one grain lighter, read blank."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, peak=0.0), BoxMeasure(2, 0.0033, 0.0033, peak=0.0734),
+             BoxMeasure(3, 0.001, 0.001, peak=0.0625), BoxMeasure(4, 0.0, 0.0, peak=0.0),
+             BoxMeasure(5, 0.0, 0.0, peak=0.0))
+    faint = decide_item(agree_item, ItemMeasure("q06", boxes), 0.0716, False, True, empty_t=0.004, peak_level=0.3376)
+    assert faint.status is Status.REVIEW and faint.confidence < T.OK_CONFIDENCE
+    lighter = tuple(dataclasses.replace(b, score=min(b.score, 0.0012)) for b in boxes)
+    blank = decide_item(agree_item, ItemMeasure("q06", lighter), 0.0716, False, True, empty_t=0.004, peak_level=0.3376)
+    assert blank.status is Status.BLANK and blank.confidence >= T.OK_CONFIDENCE
