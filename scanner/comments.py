@@ -336,15 +336,41 @@ def _local_darkness(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Darkness against the paper around each pixel, not the crop's: the paper is what is
     left once everything narrower than PAPER_CLOSE_MM is closed over (strokes, print), so a
     shadow or the light falling off across a phone photo is paper, and writing in it ink."""
-    paper = _by_disc_of(crop, T.PAPER_CLOSE_MM * px_per_mm, cv2.MORPH_CLOSE).astype(np.float32)
+    return _darkness_against(_paper(crop, px_per_mm), crop)
+
+
+def _paper(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The paper around each pixel of a grey crop (`_local_darkness`)."""
+    return _by_disc_of(crop, T.PAPER_CLOSE_MM * px_per_mm, cv2.MORPH_CLOSE)
+
+
+def _darkness_against(paper: np.ndarray, crop: np.ndarray) -> np.ndarray:
+    """Each pixel's darkness against its paper, both grey (uint8)."""
+    paper = paper.astype(np.float32)
     dark = paper - crop
-    np.divide(dark, np.maximum(paper, 1.0, out=paper), out=dark)  # in place: a fine zone's million pixels
+    np.divide(dark, np.maximum(paper, 1.0, out=paper), out=dark)  # in place: a coarse zone's 200,000 pixels
     return np.clip(dark, 0.0, 1.0, out=dark)
 
 
 def _clean(dark: np.ndarray) -> np.ndarray:
     """Black text on white whatever the paper colour: what OCR and people read best."""
     return (255 - np.clip(dark * 1.4, 0, 1) * 255).astype(np.uint8)
+
+
+def _cleaned(crop: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """`_clean(_local_darkness(crop, px_per_mm))`, each pixel looked up by its grey and its
+    paper's in a table of what every two make: the same bytes, for a fifth of the arithmetic
+    on a fine zone's million pixels."""
+    return np.take(_clean_table(), (_paper(crop, px_per_mm).astype(np.uint16) << 8) | crop)
+
+
+@functools.cache
+def _clean_table() -> np.ndarray:
+    """`_clean` of the darkness of every grey against every paper, at paper x 256 + grey."""
+    paper, grey = np.indices((256, 256), np.uint8)
+    table = _clean(_darkness_against(paper, grey)).ravel()
+    table.flags.writeable = False
+    return table
 
 
 def _blank_pages(template: Template, page: int) -> list[np.ndarray]:
@@ -477,7 +503,7 @@ class CommentReader:
         # Against the paper around each pixel, as writing is measured: words under a
         # phone's shadow come out black on white with the rest, not dark on grey for
         # Tesseract to leave out.
-        cleaned = _clean(_local_darkness(self._crop(grey, transform, zone, s), s))
+        cleaned = _cleaned(self._crop(grey, transform, zone, s), s)
         return cleaned, np.where(self._printed_mask(zone, s), np.uint8(255), cleaned)  # 255: what _clean makes of no ink
 
     def read_page(self, grey: np.ndarray, transform: PageTransform, zones: list[Comment]) -> list[CommentReading]:

@@ -66,6 +66,18 @@ def test_a_zone_is_passed_by_a_disc_as_opencv_passes_it(diameter, op):
         assert np.array_equal(_by_disc_of(pixels, diameter, op), cv2.morphologyEx(pixels, op, _disc(diameter)))
 
 
+@pytest.mark.parametrize("seed", [4, int(np.random.SeedSequence().entropy % 2**31)])
+def test_a_zone_cleaned_through_the_table_is_the_arithmetic_s_to_the_byte(seed):
+    """A fine zone is cleaned by looking each pixel up by its grey and its paper's: the
+    bytes of the darkness worked out pixel by pixel and cleaned, at every grey and paper."""
+    rng = np.random.default_rng(seed)
+    for s in comments.SCALES:
+        shape = (round(30 * s), round(180 * s))
+        paper = np.broadcast_to(np.linspace(0, 255, shape[1]), shape)  # every grey of paper, and ink on it
+        crop = np.where(rng.random(shape) < 0.3, rng.random(shape) * paper, paper).astype(np.uint8)
+        assert np.array_equal(comments._cleaned(crop, s), comments._clean(comments._local_darkness(crop, s)))
+
+
 def _blank_appearances(template) -> dict:
     reader = CommentReader(template, NullEngine())
     for zone in template.comments:
