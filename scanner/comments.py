@@ -413,6 +413,7 @@ class CommentReader:
         self.lexicon = Lexicon.system() if engine.name != "none" else None
         self._printed: dict[tuple[str, float], np.ndarray] = {}
         self._print_around: dict[tuple[str, float], np.ndarray] = {}
+        self._print_sums: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
 
     def prepare(self) -> None:
         """Draw every zone's blank appearance now (what a worker's start costs most), and
@@ -436,6 +437,7 @@ class CommentReader:
         for zone in self.template.comments_on(page):
             around = darkness(drawn.crop(blank, _grow(zone.box_mm, T.COMMENT_MARGIN_MM + T.COMMENT_ALIGN_MM), s))
             self._print_around[zone.id, s] = around
+            self._print_sums[zone.id, s] = around.sum(axis=1), around.sum(axis=0)  # by rows, by columns
             inner = round(T.COMMENT_ALIGN_MM * s)
             dark = around[inner:around.shape[0] - inner, inner:around.shape[1] - inner]
             self._printed[zone.id, s] = cv2.dilate((dark > NOISE_DARKNESS).astype(np.uint8), kernel) > 0
@@ -455,7 +457,7 @@ class CommentReader:
         of `_ink` can hide whole (a word written across the frame's top line and the prompt)."""
         around = self._print_around[zone.id, s]
         # The frame's long lines fix the offset: rows and columns are matched apart, 1-D.
-        dy, dx = (_best_shift(around.sum(axis=axis), dark.sum(axis=axis)) for axis in (1, 0))
+        dy, dx = (_best_shift(sums, dark.sum(axis=axis)) for sums, axis in zip(self._print_sums[zone.id, s], (1, 0)))
         aligned = around[dy:dy + dark.shape[0], dx:dx + dark.shape[1]] > NOISE_DARKNESS
         printed = _by_disc_of(aligned.astype(np.uint8), 2 * T.COMMENT_PRINT_TIGHT_MM * s, cv2.MORPH_DILATE) > 0
         return (dark > T.INK_DARKNESS) & ~printed
