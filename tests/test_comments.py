@@ -66,6 +66,18 @@ def test_a_zone_is_passed_by_a_disc_as_opencv_passes_it(diameter, op):
         assert np.array_equal(_by_disc_of(pixels, diameter, op), cv2.morphologyEx(pixels, op, _disc(diameter)))
 
 
+@pytest.mark.parametrize("seed", [4, int(np.random.SeedSequence().entropy % 2**31)])
+def test_a_zone_cleaned_through_the_table_is_the_arithmetic_s_to_the_byte(seed):
+    """A fine zone is cleaned by looking each pixel up by its grey and its paper's: the
+    bytes of the darkness worked out pixel by pixel and cleaned, at every grey and paper."""
+    rng = np.random.default_rng(seed)
+    for s in comments.SCALES:
+        shape = (round(30 * s), round(180 * s))
+        paper = np.broadcast_to(np.linspace(0, 255, shape[1]), shape)  # every grey of paper, and ink on it
+        crop = np.where(rng.random(shape) < 0.3, rng.random(shape) * paper, paper).astype(np.uint8)
+        assert np.array_equal(comments._cleaned(crop, s), comments._clean(comments._local_darkness(crop, s)))
+
+
 def _blank_appearances(template) -> dict:
     reader = CommentReader(template, NullEngine())
     for zone in template.comments:
@@ -517,6 +529,64 @@ def test_a_mask_s_writing_is_measured_as_when_measured_whole(seed, monkeypatch):
             for diameter in (T.STROKE_MAX_MM * s, 7, 25.5):
                 assert np.array_equal(comments._opened(mask, diameter),
                                       _by_disc_of(mask, diameter, cv2.MORPH_OPEN)), (seed, diameter)
+
+
+def _strokes_by_whole_masks(ink: np.ndarray, s: float) -> np.ndarray:
+    """`comments._strokes` as OpenCV's morphology gives it on the whole mask, every row and
+    column passed through the line's opening."""
+    mask = ink.astype(np.uint8)
+    broad = _by_disc_of(mask, T.STROKE_MAX_MM * s, cv2.MORPH_OPEN)
+    long_px, gap_px = round(T.LINE_MIN_MM * s), max(1, round(T.LINE_GAP_MM * s))
+    lines = np.zeros_like(mask)
+    for line, bridge in ((np.ones((1, long_px), np.uint8), np.ones((1, gap_px), np.uint8)),
+                         (np.ones((long_px, 1), np.uint8), np.ones((gap_px, 1), np.uint8))):
+        bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, bridge)
+        lines |= cv2.dilate(cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line), line)
+    rim = _by_disc_of(lines, 0.5 * s, cv2.MORPH_DILATE) | _by_disc_of(broad, T.STROKE_MAX_MM / 2 * s, cv2.MORPH_DILATE)
+    return mask & (1 - rim)
+
+
+def _ink_area_by_whole_masks(ink: np.ndarray, s: float) -> float:
+    """`comments._ink_area_mm2` as OpenCV measures it on whole masks: every piece's size
+    and box from its labelling, the clusters dilated over the whole mask."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_strokes_by_whole_masks(ink, s), connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    kept = (area > T.SPECK_MAX_MM2 * s**2) & ~comments._line_like(area, extent, s)
+    kept[0] = False
+    on = kept[labels]
+    _, clusters = cv2.connectedComponents(_by_disc_of(on.astype(np.uint8), 2 * T.DUST_ISOLATION_MM * s,
+                                                      cv2.MORPH_DILATE), connectivity=8)
+    cluster_px = np.bincount(clusters[on], minlength=clusters.max() + 1)
+    big = cluster_px >= T.DUST_MAX_MM2 * s**2
+    lettered = np.zeros(len(cluster_px), bool)
+    for i in np.flatnonzero(kept):
+        x, y, w, h = stats[i, :4]
+        piece = labels[y:y + h, x:x + w] == i
+        if area[i] < T.DUST_SOLIDITY * comments._hull_px(piece):
+            lettered[clusters[y:y + h, x:x + w][piece][0]] = True
+    return float(cluster_px[big & lettered].sum() / s**2)
+
+
+@pytest.mark.parametrize("seed", [2, 23, int(np.random.SeedSequence().entropy % 2**31)])
+def test_a_mask_s_writing_is_measured_from_its_ink_pixels_as_from_the_whole_mask(seed):
+    """A mask's measure takes its pieces' sizes and boxes from its ink pixels, passes only
+    the rows and columns that can hold a line through the line's opening, and dilates the
+    writing's clusters within their box: OpenCV's numbers on the whole mask, to the bit,
+    masks narrower than a line and ink at their edges included."""
+    rng = np.random.default_rng(seed)
+    for s in comments.SCALES:
+        shapes = [(round(20 * s), round(175 * s))] * 30 + [tuple(rng.integers(5, 15 * s, 2)) for _ in range(20)]
+        for shape in shapes:
+            ink = _random_ink(rng, shape)
+            assert np.array_equal(comments._strokes(ink, s), _strokes_by_whole_masks(ink, s)), (seed, shape)
+            assert comments._ink_area_mm2(ink, s) == _ink_area_by_whole_masks(ink, s), (seed, shape)
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(_strokes_by_whole_masks(ink, s), connectivity=8)
+            extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+            line = comments._line_like(stats[:, cv2.CC_STAT_AREA], extent, s) & (extent >= T.LINE_LIKE_MIN_MM * s)
+            line[0] = False
+            if np.count_nonzero(ink) > T.SPECK_MAX_MM2 * s**2:
+                assert np.array_equal(comments._long_lines(ink, s), line[labels]), (seed, shape)
 
 
 @pytest.mark.parametrize("seed", [11, 29, int(np.random.SeedSequence().entropy % 2**31)])
