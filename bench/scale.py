@@ -156,9 +156,10 @@ def parent_finding(sheet_file: str, files: list[str], out: str, with_bytes: bool
             "cpu": time.process_time() - start[1] - executor.cpu, "finder_cpu": _children_cpu() - start[2]}
 
 
-def _made_up_on_worker(task: PageTask) -> PageResult:
-    """A Dask worker's made-up reading of `task`, as `Precomputed` makes it: the real sheet's
-    page for the page's place in its batch file (`batch-NNN.pdf`), under its own hash and serial.
+def _made_up_on_worker(tasks: list[PageTask]) -> list[PageResult]:
+    """A Dask worker's made-up readings of a group of `tasks`, as `Precomputed` makes them:
+    the real sheet's page for the page's place in its batch file (`batch-NNN.pdf`), under
+    its own hash and serial.
     Defined in the script run, so that Dask sends it to the workers by value; the sheet is
     kept on the worker."""
     import os
@@ -171,11 +172,14 @@ def _made_up_on_worker(task: PageTask) -> PageResult:
     if not hasattr(worker, "bench_sheet"):
         worker.bench_sheet = pickle.loads(Path(os.environ["SCANNER_BENCH_SHEET"]).read_bytes())
     sheet = worker.bench_sheet
-    number = int(re.search(r"(\d+)\.pdf$", task.source).group(1))
-    i = (number - 1) * PER_FILE * len(sheet) + task.page - 1
-    result = replace(sheet[i % len(sheet)], source=task.source, page=task.page, content_hash=task.content_hash,
-                     serial=i // len(sheet) + 1)
-    return replace(result, encoded=encode_reading(result))
+    results = []
+    for task in tasks:
+        number = int(re.search(r"(\d+)\.pdf$", task.source).group(1))
+        i = (number - 1) * PER_FILE * len(sheet) + task.page - 1
+        result = replace(sheet[i % len(sheet)], source=task.source, page=task.page, content_hash=task.content_hash,
+                         serial=i // len(sheet) + 1)
+        results.append(replace(result, encoded=encode_reading(result)))
+    return results
 
 
 def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2) -> dict:

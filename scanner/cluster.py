@@ -34,6 +34,15 @@ CLUSTER_CONNECT_SECONDS = 30
 """How long to wait for a cluster's scheduler to answer before saying it cannot be reached,
 and to reconnect to it before the scan stops: a scheduler back within this is no loss."""
 
+PAGES_PER_TASK = 8
+"""Pages read by one Dask task: Dask's bookkeeping (a future, a task and their messages)
+cost the parent, the survey's one writer, about 4.5 CPU ms for each task, more than all
+its other work on a page; a group shares it. Small enough that a group lost with its
+worker costs little to read again."""
+
+GROUPS_PER_THREAD = 2
+"""Groups in flight for each worker thread: one being read, the next already there."""
+
 
 class _ReaderPlugin(WorkerPlugin):
     """Gives each Dask worker its page readers, built once from the template it brings.
@@ -61,16 +70,20 @@ class _ReaderPlugin(WorkerPlugin):
         return self._local.reader
 
 
-def _read_on_cluster(task: PageTask) -> PageResult:
-    return read_encoded(get_worker().plugins[_ReaderPlugin.name].reader(), task)
+def _read_on_cluster(tasks: list[PageTask]) -> list[PageResult]:
+    reader = get_worker().plugins[_ReaderPlugin.name].reader()
+    return [read_encoded(reader, task) for task in tasks]
 
 
 class _Page:
-    """A page submitted: its Dask future once the batch it is in is sent (`DaskCluster.submit`);
-    `DaskCluster.settle` puts its result in its place."""
+    """A page submitted: its group's Dask future once the batch it is in is sent
+    (`DaskCluster.submit`), and its place in that group; `DaskCluster.settle` puts its
+    result in its place."""
 
-    def __init__(self) -> None:
+    def __init__(self, task: PageTask) -> None:
+        self.task = task  # as sent, for a group lost to be sent again
         self.future: Future | None = None
+        self.place = 0
 
     def done(self) -> bool:
         return self.future is not None and self.future.done()
@@ -80,9 +93,11 @@ class DaskCluster:
     """Pages read by the workers of a Dask cluster, which need no shared filesystem.
 
     Each page travels with its bytes (`load.portable`), the template once per worker (a
-    worker plugin). Dask sends the pages of a worker that is lost to another; a page whose
-    workers die three times is that page's error. When the scheduler is lost the scan
-    stops with a `ClusterError`: what is stored stays, and a re-run completes it.
+    worker plugin), `PAGES_PER_TASK` pages to a Dask task. Dask sends the pages of a worker
+    that is lost to another; a group whose workers die three times is sent again a page
+    a task, and a page whose workers die three times alone is that page's error. When the
+    scheduler is lost the scan stops with a `ClusterError`: what is stored stays, and a
+    re-run completes it.
     """
 
     def __init__(self, address: str, template: Template | Forms, ocr: bool):
@@ -100,26 +115,30 @@ class DaskCluster:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}; start it "
                                "(`dask scheduler`) or correct --cluster") from None
         self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
-        self.window = WINDOW_PER_JOB * max(1, sum(self.client.nthreads().values()))
+        # Pages, not tasks: a group being read and the next waiting for each thread.
+        threads = max(1, sum(self.client.nthreads().values()))
+        self.window = max(WINDOW_PER_JOB, GROUPS_PER_THREAD * PAGES_PER_TASK) * threads
         self.wants_bytes = True  # its workers share no filesystem with the parent
-        self._unsent: list[tuple[PageTask, _Page]] = []
+        self._unsent: list[_Page] = []
 
     def submit(self, task: PageTask) -> _Page:
         """The page, sent with the others of its batch of half the window (or when the
         oldest page is waited for): a call to Dask for each page cost the parent, the
         survey's one writer, a third more of the CPU Dask's round trip costs it."""
-        page = _Page()
-        self._unsent.append((portable(task), page))
+        page = _Page(portable(task))
+        self._unsent.append(page)
         if len(self._unsent) >= max(1, self.window // 2):
             self._send()
         return page
 
-    def _send(self) -> None:
+    def _send(self, size: int = PAGES_PER_TASK) -> None:
         if not self._unsent:
             return
-        futures = self.client.map(_read_on_cluster, [task for task, _ in self._unsent], pure=False)
-        for (_, page), future in zip(self._unsent, futures):
-            page.future = future
+        groups = [self._unsent[k:k + size] for k in range(0, len(self._unsent), size)]
+        futures = self.client.map(_read_on_cluster, [[page.task for page in group] for group in groups], pure=False)
+        for group, future in zip(groups, futures):
+            for place, page in enumerate(group):
+                page.future, page.place = future, place
         self._unsent = []
 
     def settle(self, pending: Pending) -> None:
@@ -128,24 +147,40 @@ class DaskCluster:
         self._send()
         with contextlib.suppress(Exception):  # a page lost or the scheduler gone: told by its own result, below
             wait(pending[0][1].future)
-        read = [k for k, (_, page) in enumerate(pending)
-                if isinstance(page, _Page) and page.future is not None and page.future.status == "finished"]
-        if read and read[0] == 0:
+        read = list(dict.fromkeys(page.future for _, page in pending if isinstance(page, _Page)
+                                  and page.future is not None and page.future.status == "finished"))
+        if read and read[0] is pending[0][1].future:
             try:
-                results = self.client.gather([pending[k][1].future for k in read])
-            except Exception:  # a worker holding some was lost meanwhile: each page is taken alone, below
+                groups = self.client.gather(read)
+            except Exception:  # a worker holding some was lost meanwhile: each group is taken alone, below
                 pass
             else:
-                for k, result in zip(read, results):
-                    pending[k] = (pending[k][0], result)
+                self._take(pending, dict(zip(read, groups)))
                 return
         self._settle_oldest(pending)
+
+    @staticmethod
+    def _take(pending: Pending, groups: dict[Future, list[PageResult]]) -> None:
+        """Each page of `pending` whose group was read, replaced by its result."""
+        for k, (task, page) in enumerate(pending):
+            if isinstance(page, _Page) and page.future in groups:
+                pending[k] = (task, groups[page.future][page.place])
 
     def _settle_oldest(self, pending: Pending) -> None:
         task, future = pending[0][0], pending[0][1].future
         try:
-            pending[0] = (task, future.result())
+            self._take(pending, {future: future.result()})
         except KilledWorker:
+            mates = [page for _, page in pending if isinstance(page, _Page) and page.future is future]
+            if len(mates) > 1:
+                # One page may have killed them all: each is sent again alone, so that
+                # only a page that kills its workers by itself is lost.
+                log.warning("%s page %d and the %d pages read with it: the cluster's workers reading them "
+                            "died; reading each again alone", task.source, task.page, len(mates) - 1)
+                self._unsent = mates  # none else: `settle` sent them
+                self._send(size=1)
+                self.settle(pending)
+                return
             log.warning("%s page %d: the cluster's workers reading it died", task.source, task.page)
             pending[0] = (task, PageResult(task.source, task.page, PageStatus.ERROR, CLUSTER_WORKER_DIED,
                                            task.content_hash))

@@ -4,6 +4,7 @@ reached is a clear error. Two local workers of one thread each: the machine is s
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ from scanner.errors import ClusterError
 from scanner.pipeline import scan
 from scanner.render import render_pdf
 
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 OUTPUTS = ("responses.csv", "items.csv", "pages.csv", "sheets.csv")
@@ -111,3 +113,45 @@ def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_completes_it(filled
     summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster="local:1")
     assert summary.ok and summary.reused >= 3
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "clean")
+
+
+class _PoisonPage(distributed.WorkerPlugin):
+    """Makes each worker die, as by a crash in native code, when it reads one page."""
+
+    name = "poison-page"
+
+    def __init__(self, source: str, page: int):
+        self.source, self.page = source, page
+
+    def setup(self, worker) -> None:
+        import scanner.cluster
+
+        read, source, page = scanner.cluster.read_encoded, self.source, self.page
+
+        def read_or_die(reader, task):
+            if task.source == source and task.page == page:
+                os._exit(1)
+            return read(reader, task)
+
+        scanner.cluster.read_encoded = read_or_die
+
+
+def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, template, tmp_path, caplog):
+    # Pages go to Dask several to a task: a page that killed every worker it was sent to
+    # took its group-mates down with it. One death is Dask's limit here, and each worker
+    # takes one task at a time, so that only the poison page's own tasks die.
+    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster, \
+            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(_PoisonPage(str(filled.pdf), 3))
+        summary = scan([str(filled.pdf)], template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address)
+    from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
+
+    with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
+        pages = list(csv.DictReader(rows))
+    assert [row["status"] for row in pages] == ["used", "used", "error", "used", "used", "used", "used"]
+    assert pages[2]["reason"] == CLUSTER_WORKER_DIED
+    assert "reading each again alone" in caplog.text  # its group was lost with it, then read page by page
+    assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
