@@ -108,6 +108,8 @@ class Cluster:
     """For a competing cluster: the other one."""
     doubts: tuple[str, ...] = ()
     """For an unanchored cluster: the colours it could be (`_possible_colours`)."""
+    reach: frozenset[str] = frozenset()
+    """The template colours within the unknown-colour limit of it, the light taken away."""
     decision: ClusterDecision | None = None
 
     @property
@@ -122,11 +124,15 @@ class Cluster:
     @property
     def in_doubt(self) -> set[str]:
         """The template colours a cluster flagged for competing (or for lying between two
-        colours) may be, besides an unknown one: the one it was matched to and its rival's.
-        Empty for a cluster in no such doubt (unflagged, or matching no colour)."""
+        colours) may be, besides an unknown one: the one it was matched to, its rival's, and
+        any within its reach. A rival may have no colour (an unknown paper competing for the
+        same one): seed 621937120's blue sheets photographed greyed, 7.6 from both blue and
+        white, were matched to white and doubted for a cluster matching none, so blue was
+        never in doubt and their scans, plainly blue, settled nothing. Empty for a cluster
+        in no such doubt (unflagged)."""
         if self.flag not in (ClusterFlag.COMPETING, ClusterFlag.BETWEEN):
             return set()
-        return {c for c in (self.colour, self.rival.colour if self.rival else None) if c}
+        return {c for c in (self.colour, self.rival.colour if self.rival else None) if c} | self.reach
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -311,6 +317,7 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
     for cluster, name in zip(free, assignment):
         ab = _seen_under(cluster.lab, gain)
         nearest = min(refs, key=lambda n: chroma_distance(ab, refs[n]))
+        cluster.reach = frozenset(n for n in refs if chroma_distance(ab, refs[n]) <= T.COLOUR_MAX_DISTANCE)
         cluster.distance = chroma_distance(ab, refs[name or nearest])
         if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
             cluster.colour = None

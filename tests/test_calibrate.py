@@ -567,6 +567,40 @@ def test_a_sheet_whose_photos_lie_nearest_its_colour_is_settled_by_its_scans(tem
     assert (result.status, result.evidence["colour"]) == (Status.OK, "blue"), result.evidence
 
 
+SEED_621937120_REAMS = [
+    ("yellow", (92.0, -8.4, 37.0), 10, SCAN), ("yellow", (88.5, -1.5, 36.5), 10, SCAN),
+    ("pink", (84.1, 13.1, 1.0), 16, SCAN), ("blue", (79.6, -1.1, -18.4), 34, SCAN),
+    ("blue", (80.8, -2.6, -13.4), 24, SCAN), ("blue", (80.1, 3.7, -23.5), 15, SCAN),
+    ("blue", (81.7, -6.7, -9.3), 9, SCAN), ("green", (86.5, -20.1, 17.5), 15, SCAN),
+    ("green", (84.1, -13.9, 11.6), 14, SCAN),
+    ("yellow", (83.4, -7.3, 41.0), 9, PHOTO), ("yellow", (81.9, 0.1, 39.3), 9, PHOTO),
+    ("pink", (77.3, 12.0, 9.0), 11, PHOTO), ("blue", (72.5, -2.3, -9.7), 30, PHOTO),
+    ("blue", (73.0, 1.3, -14.6), 10, PHOTO), ("green", (75.9, -14.3, 17.6), 15, PHOTO),
+    ("green", (79.9, -19.2, 23.3), 10, PHOTO), ("blue", (74.0, -4.6, -4.0), 26, PHOTO),
+    ("blue", (74.1, 2.8, -4.0), 5, PHOTO)]
+"""Seed 621937120's reams (name, Lab, sheets, light; 200 questionnaires, every effect on):
+the last two, blue photographed greyed, 7.6 from both blue and white and 7.0 from white
+and 9.0 from blue (the light taken away), compete for white; no white ream."""
+
+
+@pytest.mark.parametrize("seed", [29, 30])
+def test_photos_in_a_cluster_doubted_for_a_paper_matching_no_colour_are_settled_by_their_scans(template, seed):
+    # Seed 621937120, s0030 and eight more: blue sheets scanned plainly blue, photographed in
+    # a cluster matched to white and doubted for competing with one matching no colour;
+    # blue was in no doubt for it, so four pages of seven were blue: to review.
+    rng = np.random.default_rng(seed)
+    papers = [p for name, lab, sheets, light in SEED_621937120_REAMS
+              for p in ream(name, np.array(lab), sheets, rng, light)[0]]
+    sheet, _ = two_lights("sheet", (81.7, -7.6, -8.7), (76.3, -8.0, -1.0), 1, rng)
+    calibration = calibrate(papers + sheet, template)
+    doubtful = calibration.page_outcome(sheet[-1])[1]
+    assert doubtful.flag is ClusterFlag.COMPETING and doubtful.colour == "white" and doubtful.rival.colour is None
+    results = calibrated(papers + sheet, template, calibration)
+    assert (results[sheet[0].sheet_id].status, results[sheet[0].sheet_id].evidence["colour"]) == (Status.OK, "blue")
+    # The photographed sheets with no scan to settle them stay to review.
+    assert all(results[p.sheet_id].status is Status.REVIEW for p in doubtful.pages if p.sheet_id != sheet[0].sheet_id)
+
+
 # --- paper stocks off the generator's usual path (synth --stock) ------------------------
 
 PALE_PINK_BATCH = [("pink", (83.2, 12.5, 1.0), 5), ("blue", (79.9, 2.8, -18.0), 6), ("green", (86.8, -25.6, 20.8), 5),
