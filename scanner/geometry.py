@@ -6,6 +6,7 @@ onto a fixed grid, so that no stage handles scan resolution, skew or perspective
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -26,9 +27,13 @@ class PageTransform:
         m = m / m[2, 2]
         return cls(tuple(tuple(float(v) for v in row) for row in m))
 
-    @property
+    @functools.cached_property
     def array(self) -> np.ndarray:
-        return np.array(self.matrix, dtype=np.float64)
+        """The matrix as an array, made once and read-only: a page's crops and points ask
+        for it a hundred times."""
+        array = np.array(self.matrix, dtype=np.float64)
+        array.flags.writeable = False
+        return array
 
     def to_px(self, points_mm: np.ndarray) -> np.ndarray:
         pts = np.asarray(points_mm, dtype=np.float64).reshape(-1, 1, 2)

@@ -75,9 +75,11 @@ class Check:
     by box: the frames were measured on them, and the marks measure them without a warp
     of their own. None when not made (a check built by hand)."""
 
-    @property
+    @functools.cached_property
     def seen(self) -> np.ndarray:
-        return ~np.isnan(self.offsets).any(axis=1)
+        """(n,) Each frame seen. Worked out once, as `failing` is: verifying, refining and
+        reporting a page ask for them some fifty times."""
+        return _read_only(~np.isnan(self.offsets).any(axis=1))
 
     @property
     def expected(self) -> int:
@@ -108,7 +110,7 @@ class Check:
         page bent at a few far frames, or a frame truly moved."""
         return bool((self._distances() > T.VERIFY_ITEM_MM).any())
 
-    @property
+    @functools.cached_property
     def failing(self) -> np.ndarray:
         """(n,) Each frame that leaves its item or comment unlocated: seen off by more than
         VERIFY_ITEM_MM, or not seen where none of its owner's frames is."""
@@ -118,7 +120,7 @@ class Check:
             mine = owners == owner
             if not self.seen[mine].any():
                 failing |= mine
-        return failing
+        return _read_only(failing)
 
     def unlocated(self) -> tuple[str, ...]:
         """Items and comments none of whose frames was seen, or one seen off by more than
@@ -140,6 +142,12 @@ class Check:
 
     def _distances(self) -> np.ndarray:
         return np.hypot(*self.offsets[self.seen].T)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """`array`, kept by a frozen object: no caller may change what every caller reads."""
+    array.flags.writeable = False
+    return array
 
 
 def _frames_fit(at: np.ndarray, seen_at: np.ndarray) -> np.ndarray | None:
