@@ -138,3 +138,27 @@ def test_paper_rgb_is_numpy_s_on_every_count_of_pixels(seed):
         grey = (floats[:, 0] + floats[:, 1] + floats[:, 2]) / np.float32(3)
         b, g, r = np.median(floats[grey >= np.percentile(grey, 40)], axis=0)
         assert paper_rgb(pixels) == (float(r), float(g), float(b)), (seed, n, spread)
+
+
+@pytest.mark.parametrize("seed", [5, int.from_bytes(__import__("os").urandom(2), "big")])
+def test_chroma_distance_is_numpy_s_to_the_bit(seed):
+    """`chroma_distance` in Python's floats against the same formula in numpy's norm and
+    dot, on a*b* pairs near and far, and against a grey reference (no hue)."""
+    from scanner import thresholds as T
+    from scanner.colour import chroma_distance
+
+    def numpy_s(ab, reference):
+        diff = ab - reference
+        norm = float(np.linalg.norm(reference))
+        if norm < 1e-6:
+            return float(np.linalg.norm(diff))
+        radial = float(diff @ reference) / norm
+        tangential = float(np.linalg.norm(diff - radial * reference / norm))
+        return float(np.hypot(T.COLOUR_RADIAL_WEIGHT * radial, tangential))
+
+    rng = np.random.default_rng(seed)
+    for scale in (0.5, 5.0, 40.0):
+        for _ in range(5000):
+            ab, reference = rng.normal(0, scale, 2), rng.normal(0, scale, 2)
+            for ref in (reference, np.zeros(2), ab + rng.normal(0, 0.01, 2)):
+                assert chroma_distance(ab, ref) == numpy_s(ab, ref), (seed, ab, ref)
