@@ -60,14 +60,23 @@ class NullEngine:
 
 
 PAGE_SEGMENTATION = 4
-"""Tesseract's `--psm 4`: one column of text lines of varying sizes, as stacked zones are."""
+"""Tesseract's `--psm 4`: one column of text lines of varying sizes, as stacked zones are.
+`--psm 6` (one block) skips the search for blocks, a tenth of a stack's time, and with it
+the sorting out of specks: they come back as words after a comment's last, which sends it
+to review (seeds 7 and 702273091: 20 comments `ok` -> review, CER higher)."""
 
-NO_INVERTED_READ = {"tessedit_do_invert": "0"}
-"""Tesseract reads every line it is unsure of a second time, inverted, in case it is light
-text on dark: handwriting always leaves it unsure, and zones come cleaned black on white
-(`comments._clean`), so that second read only costs time (a fifth of it)."""
+VARIABLES = {
+    # Tesseract reads every line it is unsure of a second time, inverted, in case it is
+    # light text on dark: handwriting always leaves it unsure, and zones come cleaned black
+    # on white (`comments._clean`), so that second read only costs time (a fifth of it).
+    "tessedit_do_invert": "0",
+    # Handwriting and the fonts people print comments in are proportional: without this,
+    # every row is tested for a fixed pitch its LSTM reading does not use.
+    "textord_all_prop": "1",
+}
+"""Settings given to Tesseract, by its own variable names."""
 
-COMMAND_CONFIG = " ".join([f"--psm {PAGE_SEGMENTATION}", *(f"-c {k}={v}" for k, v in NO_INVERTED_READ.items())])
+COMMAND_CONFIG = " ".join([f"--psm {PAGE_SEGMENTATION}", *(f"-c {k}={v}" for k, v in VARIABLES.items())])
 """The same settings as the `tesseract` command's options."""
 
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata")
@@ -140,7 +149,7 @@ class InProcessEngine:
             return
         try:
             self._api = self._tesserocr.PyTessBaseAPI(path=self.datapath, lang=self.language,
-                                                      psm=PAGE_SEGMENTATION, variables=NO_INVERTED_READ)
+                                                      psm=PAGE_SEGMENTATION, variables=VARIABLES)
         except RuntimeError as exc:
             raise MissingDependencyError(f"Tesseract's {self.language} model in {self.datapath} cannot be "
                                          f"loaded ({exc}); {INSTALL_HINT}") from None
