@@ -50,8 +50,9 @@ class Registration:
     runner_up: tuple[int, int] | None = None
     """By content: the next best page of the form and its count of such features."""
     marker_points: tuple[np.ndarray, np.ndarray] | None = None
-    """The corners of the markers seen: (n, 2) in template mm, and (n, 2) where seen, px;
-    None when none was. `Registrar.refine` fits them with the frames."""
+    """The corners of the markers seen, four a marker in ArUco's order: (4k, 2) in template
+    mm, and where seen, full-resolution px; None when none was. `Registrar.refine` fits
+    their centres with the frames."""
 
     @property
     def aligned(self) -> bool:
