@@ -155,7 +155,7 @@ class PageReader:
             # Blank backs are common and cheap to tell; content matching is neither.
             if blank():
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
-            reg = self.registrar.content(grey)
+            reg = self._by_content(grey, reg)
         if reg is None:
             return PageResult(**base, status=PageStatus.UNRECOGNISED, reason=self._no_match())
         ambiguous = _ambiguous(reg)
@@ -202,6 +202,22 @@ class PageReader:
             items=items, comments=self.comments.read_page(grey, reg.transform, t.comments_on(page)),
             marks=marks.page_marks(items),
         )
+
+    def _by_content(self, grey: np.ndarray, by_markers: Registration | None) -> Registration | None:
+        """The page registered by its content when its markers do not fit (`by_markers`,
+        None when fewer than two were seen): matched first to the form page their ids
+        name, on CONTENT_FEATURES rather than the fewer that tell the page among all of
+        them. Two markers at the near edge of a tilted phone photo differ in size, and
+        no similarity holds both (seed 1769220999, batch-002 page 25: 1.3 mm at best); on
+        a grey photocopy, the features that tell a page fell short (17 of 20 needed) while
+        those that fit it found 99. Their page is checked as any page is after this: its
+        frames (`Registrar.verify`), then its QR code or its print (`finish`)."""
+        if by_markers is not None:
+            hinted = self.registrar.content(grey, page_hint=by_markers.page)
+            if hinted is not None:
+                return replace(hinted, markers_found=by_markers.markers_found,
+                               marker_points=by_markers.marker_points)
+        return self.registrar.content(grey)
 
     def _tell_apart(self, grey: np.ndarray, reg: Registration) -> Registration | None:
         """Of two form pages whose print the page matches nearly alike (a form's pages

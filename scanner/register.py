@@ -49,6 +49,10 @@ class Registration:
     """By content: the features matched to the page that the homography holds."""
     runner_up: tuple[int, int] | None = None
     """By content: the next best page of the form and its count of such features."""
+    marker_points: tuple[np.ndarray, np.ndarray] | None = None
+    """The corners of the markers seen, four a marker in ArUco's order: (4k, 2) in template
+    mm, and where seen, full-resolution px; None when none was. `Registrar.refine` fits
+    their centres with the frames."""
 
     @property
     def aligned(self) -> bool:
@@ -165,6 +169,21 @@ def _frames_fit(at: np.ndarray, seen_at: np.ndarray) -> np.ndarray | None:
     if every is not None and _misfit(every, at, seen_at).max() <= T.VERIFY_TIGHT_MM:
         return every
     return cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)[0]
+
+
+def _marker_centres(reg: Registration) -> tuple[np.ndarray, np.ndarray]:
+    """The centres of the markers seen, (n, 2) in template mm, and where `reg`'s transform
+    puts what was seen of them, mm; (0, 2) each when none was. The frames alone pin the
+    page only where items are: a phone photo's perspective fitted on frames in its upper
+    part missed its footer by 1.5 mm (seed 1769220999, batch-016 page 63), where the two
+    markers seen below held it. A marker's centre, not its corners: a motion blur spreads
+    a marker's outline, not its middle."""
+    if reg.marker_points is None:
+        return np.empty((0, 2)), np.empty((0, 2))
+    src, dst = reg.marker_points
+    seen_at = cv2.perspectiveTransform(dst.reshape(-1, 1, 2).astype(np.float64),
+                                       np.linalg.inv(reg.transform.array)).reshape(-1, 4, 2).mean(axis=1)
+    return src.reshape(-1, 4, 2).mean(axis=1), seen_at
 
 
 def _misfit(matrix: np.ndarray, at: np.ndarray, seen_at: np.ndarray) -> np.ndarray:
@@ -404,7 +423,7 @@ class Registrar:
         transform = PageTransform.from_array(matrix)
         residual_px = np.sqrt(np.mean(np.sum((transform.to_px(src) - dst) ** 2, axis=1)))
         residual_mm = float(residual_px / transform.px_per_mm())
-        return Registration(page, transform, method, n_markers, residual_mm)
+        return Registration(page, transform, method, n_markers, residual_mm, marker_points=(src, dst))
 
     def check(self, grey: np.ndarray, transform: PageTransform, page: int) -> Check:
         """How far the form page's printed frames lie from where `transform` puts them."""
@@ -428,14 +447,15 @@ class Registrar:
         by_content = self.content(grey, page_hint=reg.page)
         if by_content is None:
             return refined
-        again = self.refine(grey, replace(by_content, markers_found=reg.markers_found))
+        again = self.refine(grey, replace(by_content, markers_found=reg.markers_found,
+                                          marker_points=reg.marker_points))
         return again if again.aligned else refined
 
     def refine(self, grey: np.ndarray, reg: Registration) -> Registration:
         """`reg` with its `check`, re-registered on the frames seen while that is not
-        verified or not tight: a homography through where they were seen, which also takes
-        up a print scaled to fit the page or skewed by a photocopier, and a corner that a
-        missing marker left unpinned."""
+        verified or not tight: a homography through where they were seen, and the centres
+        of the markers seen (`_marker_centres`), which also takes up a print scaled to fit
+        the page or skewed by a photocopier, and a corner that a missing marker left unpinned."""
         check = self.check(grey, reg.transform, reg.page)
         rounds = 0
         # Tight at p90 is not enough: a RANSAC round can leave the comment box's two far
@@ -446,7 +466,8 @@ class Registrar:
             rounds += 1
             # A point seen d mm off lies, in the image, where the transform puts p + d.
             at, seen_at = check.at_mm[check.seen], check.at_mm[check.seen] + check.offsets[check.seen]
-            matrix = _frames_fit(at, seen_at)
+            markers_at, markers_seen_at = _marker_centres(reg)
+            matrix = _frames_fit(np.vstack([at, markers_at]), np.vstack([seen_at, markers_seen_at]))
             if matrix is None:
                 break
             transform = PageTransform.from_array(reg.transform.array @ matrix)

@@ -33,7 +33,9 @@ hint at a phone photo's perspective: a homography is tried and taken if it fits 
 better (see `Registrar._fit`)."""
 
 MAX_RESIDUAL_MM = 1.0
-"""Markers fitted worse than this mean a wrong marker or a torn page: fall back to content."""
+"""Markers fitted worse than this mean a wrong marker, a torn page, or two markers that no
+similarity holds (the near edge of a tilted phone photo): fall back to content, matched
+first to the page the markers name (`PageReader._by_content`)."""
 
 VERIFY_PX_PER_MM = 8.0
 """Registration is verified on the printed frames resampled at 8 px/mm: a 0.3 mm line is

@@ -30,6 +30,11 @@ PHONE_PAGE_4_TICKED = {"q11a": "5", "q11b": "2", "q11c": "2", "q12a": "5", "q12b
 PHOTOCOPY_PAGE_5_TICKED = {"q14a": "4", "q14b": "4", "q14c": "1", "q15a": "1", "q15b": "1", "q15c": "4", "q16a": "3",
                            "q16b": "5", "q16c": "1"}
 """What was ticked on `data/photocopy-page5-skewed.pdf` (the generator's truth: marks.csv, sheet s0193)."""
+PHONE_PHOTOCOPY_PAGE_4_TICKED = {"q11a": "5", "q11b": "2", "q11c": "1", "q12a": "4", "q12b": "1", "q12c": "4",
+                                 "q13a": "4", "q13b": "3", "q13c": "3"}
+"""What was ticked on `data/phone-page4-photocopy-markers-cut.pdf` (the generator's truth: marks.csv, sheet s0014)."""
+PHONE_PAGE_7_MARKED = {"q20a": "1", "q20b": "4", "q20c": "5"}
+"""What was marked on `data/phone-page7-blurred-markers-below.pdf` (the generator's truth: marks.csv, sheet s0159)."""
 CHECK_POINTS = np.array([[20.0, 30.0], [190.0, 30.0], [105.0, 150.0], [20.0, 270.0], [190.0, 270.0]])
 
 
@@ -445,6 +450,50 @@ def test_a_dark_phone_photo_of_page_4_is_told_from_page_5_and_read(template, tmp
     assert set(on_page.status) <= {"ok", "review"}, on_page
     ok = on_page[on_page.status == "ok"]
     assert len(ok) >= 5 and all(ok.value[item] == PHONE_PAGE_4_TICKED[item] for item in ok.index), ok
+
+
+def _scanned_page(template, folder, name: str, page: int, marked: dict[str, str]):
+    """Scan `data/<name>` alone: it is one page, used as form page `page`; its items as
+    read (value and status), each `ok` one what `marked` says was marked."""
+    import pandas as pd
+
+    from scanner.pipeline import scan
+
+    scan([DATA / name], template, folder / "out", jobs=1, ocr=False)
+    pages = pd.read_csv(folder / "out" / "pages.csv", dtype=str, keep_default_na=False)
+    assert list(pages.status) == ["used"] and list(pages.form_page) == [str(page)], pages.reason.tolist()
+    items = pd.read_csv(folder / "out" / "items.csv", dtype=str, keep_default_na=False).set_index("item")
+    on_page = items.loc[list(marked)]
+    ok = on_page[on_page.status == "ok"]
+    assert all(ok.value[item] == marked[item] for item in ok.index), ok
+    return on_page
+
+
+def test_a_phone_photo_of_a_photocopy_whose_two_markers_fit_no_similarity_is_read(template, tmp_path):
+    """`tests/data/phone-page4-photocopy-markers-cut.pdf`: a generated 300-dpi phone photo of
+    a grey photocopy of form page 4, upside down, its top (the QR code, a marker) cut off
+    by the photo's edge and the third marker half so, a staple. The two markers seen, at
+    the photo's near edge, differ in size: no similarity holds both (1.3 mm at best), and
+    the page went to content matching, whose features told page 4 from the others too
+    weakly on the grey photocopy (17 matches, 20 needed): `unrecognised`, "no corner
+    markers, QR code or matching content". The markers' ids name page 4, which its print
+    matches (99 features) and its frames verify."""
+    on_page = _scanned_page(template, tmp_path, "phone-page4-photocopy-markers-cut.pdf", 4,
+                            PHONE_PHOTOCOPY_PAGE_4_TICKED)
+    # q11a's cross runs into its neighbour box, q12a's 3 was rubbed out: a person may decide those.
+    assert set(on_page.status) <= {"ok", "review", "multiple"}, on_page
+    assert (on_page.status == "ok").sum() >= 7, on_page
+
+
+def test_a_blurred_phone_photo_held_at_its_bottom_markers_shows_its_footer(template, tmp_path):
+    """`tests/data/phone-page7-blurred-markers-below.pdf`: a generated 300-dpi phone photo of
+    form page 7, printed "fit to page" (94.7%), motion blurred, the QR code and the top
+    markers unread. Re-registered on the frames alone, which lie in the page's upper
+    half, its perspective missed the footer by 1.5 mm: "Page 7 of 7" seemed missing and
+    the page was `unrecognised` as another form printed alike. Fitted on the frames and
+    the two markers seen below them, the footer is where page 7 prints it."""
+    on_page = _scanned_page(template, tmp_path, "phone-page7-blurred-markers-below.pdf", 7, PHONE_PAGE_7_MARKED)
+    assert set(on_page.status) <= {"ok", "review"}, on_page
 
 
 def test_phone_photo_with_a_marker_hidden_keeps_its_perspective(pages, registrar, template):
