@@ -42,31 +42,31 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def _sources() -> dict[str, Path]:
-    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+@pytest.fixture(scope="module")
+def imports() -> dict[str, set[str]]:
+    """Every module of the package and what it imports, parsed once for the tests below."""
+    return {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def _cli_modules(sources: dict[str, Path]) -> set[str]:
+def _cli_modules(imports: dict[str, set[str]]) -> set[str]:
     """Modules that are part of the CLI: those that import Typer."""
-    return {name for name, path in sources.items() if {"typer", "click"} & {i.split(".")[0] for i in _imports(path)}}
+    return {name for name, found in imports.items() if {"typer", "click"} & {i.split(".")[0] for i in found}}
 
 
-def test_command_modules_import_only_the_shared_helpers_and_the_library():
-    sources = _sources()
-    cli = _cli_modules(sources)
+def test_command_modules_import_only_the_shared_helpers_and_the_library(imports):
+    cli = _cli_modules(imports)
     assert {ASSEMBLER, SHARED, "scanner.analysis_cli", "scanner.review.cli"} <= cli
     for name in sorted(cli - {ASSEMBLER}):
-        others = _imports(sources[name]) & (cli - {SHARED, name})
+        others = imports[name] & (cli - {SHARED, name})
         assert not others, f"{name} imports the command module(s) {sorted(others)}: import scanner.cli_errors " \
                            f"and the library instead (scanner.cli assembles the app)"
-    assert not _imports(sources[SHARED]) & (cli - {SHARED}), f"{SHARED} must not import a command module"
+    assert not imports[SHARED] & (cli - {SHARED}), f"{SHARED} must not import a command module"
 
 
-def test_the_library_never_imports_the_cli():
-    sources = _sources()
-    cli = _cli_modules(sources)
-    for name in sorted(set(sources) - cli):
-        assert not _imports(sources[name]) & cli, f"{name} (library) imports the CLI"
+def test_the_library_never_imports_the_cli(imports):
+    cli = _cli_modules(imports)
+    for name in sorted(set(imports) - cli):
+        assert not imports[name] & cli, f"{name} (library) imports the CLI"
 
 
 def test_import_scanner_loads_neither_pandas_nor_the_pipeline():

@@ -571,13 +571,25 @@ def test_a_comment_is_coded_with_coder_and_time_and_undone(server):
     assert get(server, "api/comments?theme=Training").json() == []
 
 
+@pytest.fixture(scope="module")
+def transcribed(template, tmp_path_factory):
+    """A server of their own for the refused codings, with a comment transcribed and a
+    theme to code it with: a refused coding changes nothing, so they can share it (a
+    server that saved a decision pays for writing the CSVs when it stops)."""
+    out = copy_survey(cached_survey(template, tmp_path_factory.getbasetemp()),
+                      tmp_path_factory.mktemp("transcribed") / "out")
+    with running(out, template) as server:
+        sheet = _transcribe(server)
+        post(server, "api/theme", {"name": "Funding"})
+        yield server, sheet
+
+
 @pytest.mark.parametrize(("body", "status"), [
     ({"action": "paint"}, 400), ({"theme": "Nobody"}, 400), ({"coder": ""}, 400), ({"coder": None}, 400),
     ({"item": "q02_comment"}, 400), ({"sheet_id": "nosuch"}, 400), ({"theme": ["Funding"]}, 400),
 ])
-def test_bad_codings_are_refused(server, body, status):
-    sheet = _transcribe(server)
-    post(server, "api/theme", {"name": "Funding"})
+def test_bad_codings_are_refused(transcribed, body, status):
+    server, sheet = transcribed
     good = {"sheet_id": sheet, "item": WRITTEN_COMMENT, "coder": "Ann", "action": "code", "theme": "Funding"}
     r = post(server, "api/coding", {**good, **body})
     assert r.status == status and r.json()["error"]

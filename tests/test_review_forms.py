@@ -15,8 +15,10 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from chromium import launched, needs_chromium
-from review_survey import DPI, MULTIPLE_ITEM, WRITTEN_COMMENT, YELLOW, draw_sheet, running, write_pdf
+from review_survey import (DPI, MULTIPLE_ITEM, WRITTEN_COMMENT, YELLOW, copy_survey, draw_sheet, running,
+                           write_pdf)
 from test_forms import PARENT_Q01, parent_form
 from test_review_browser import press_and_wait, shown, signed_in
 from typer.testing import CliRunner
@@ -59,10 +61,18 @@ def _crop_shown(page) -> None:
                            " && document.querySelector('#crop img').naturalWidth > 0")
 
 
+@pytest.fixture(scope="module")
+def two_forms_scanned(template, template_path, tmp_path_factory) -> tuple[Path, Template, Template]:
+    """The survey of two forms, scanned once for the module."""
+    parent = _parent(yaml.safe_load(template_path.read_text(encoding="utf-8")))
+    return _survey([template, parent], tmp_path_factory.mktemp("two-forms")), template, parent
+
+
 @pytest.fixture
-def two_forms(template, template_data, tmp_path) -> tuple[Path, Template, Template]:
-    parent = _parent(template_data)
-    return _survey([template, parent], tmp_path), template, parent
+def two_forms(two_forms_scanned, tmp_path) -> tuple[Path, Template, Template]:
+    """A copy of the scanned survey for each test to change (decisions, codings)."""
+    out, staff, parent = two_forms_scanned
+    return copy_survey(out, tmp_path / "out"), staff, parent
 
 
 @needs_chromium
