@@ -154,6 +154,9 @@ class Calibration:
     darker: set[str] = field(default_factory=set)
     """Pages (content hashes) of sheets in a scanned white cluster, or told white by one, but
     darker than its white paper (`_darker_sheets`): unresolved."""
+    lighter: set[str] = field(default_factory=set)
+    """Pages of sheets in a scanned cluster of coloured paper, or told its colour by one, but
+    far lighter than it and as light as white paper (`_lighter_sheets`): unresolved."""
 
     def page_outcome(self, page: PagePaper) -> tuple[str | None, Cluster | None]:
         """A page's colour after calibration (None when unresolved), and its cluster."""
@@ -234,17 +237,16 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             outcomes = [(name, near) if name is None or _possible_colours(cluster.lab, light, template) == {name}
                         else (None, near) for cluster, (name, near) in zip(small, outcomes)]
         calibration.clusters += big
+        gain = calibration.gains[light]
         for cluster in big:
-            darker = _darker_sheets(cluster.pages, cluster, template)
-            calibration.darker |= {p.content_hash for p in cluster.pages if p.sheet_id in darker}
-            calibration.pages.update((p.content_hash, (None if cluster.flag or p.sheet_id in darker else cluster.colour,
+            off = _off_lightness(cluster.pages, cluster, big, template, gain, calibration)
+            calibration.pages.update((p.content_hash, (None if cluster.flag or p.sheet_id in off else cluster.colour,
                                                        cluster)) for p in cluster.pages)
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
             told_by_it = near is not None and name == near.colour
-            darker = _darker_sheets(cluster.pages, near, template) if told_by_it else set()
-            calibration.darker |= {p.content_hash for p in cluster.pages if p.sheet_id in darker}
-            calibration.pages.update((p.content_hash, (None if p.sheet_id in darker else name, near))
+            off = _off_lightness(cluster.pages, near, big, template, gain, calibration) if told_by_it else set()
+            calibration.pages.update((p.content_hash, (None if p.sheet_id in off else name, near))
                                      for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
     calibration.clusters.sort(key=lambda c: (c.light != SCAN, c.flag is not None,
@@ -478,12 +480,62 @@ def _darker_sheets(pages: list[PagePaper], white: Cluster | None, template: Temp
         return set()
     if np.linalg.norm(_references(template)[white.colour]) >= CHROMATIC:
         return set()
-    # Shadows, show-through and a copier's grey only darken a page: a sheet's paper is as
-    # light as its lightest page (fresh seed 1154567667: a white sheet's scans at 78, 82, 94).
+    return {sheet for sheet, lightness in _lightest(pages).items() if lightness < white.lab[0] - MEMBER_DARKER}
+
+
+def _lightest(pages: list[PagePaper]) -> dict[str, float]:
+    """Each sheet's paper lightness: its lightest page's L*. Shadows, show-through and a
+    copier's grey only darken a page (fresh seed 1154567667: a white sheet's scans at 78, 82, 94)."""
     lightest: dict[str, float] = {}
     for p in pages:
         lightest[p.sheet_id] = max(lightest.get(p.sheet_id, -math.inf), p.lab[0])
-    return {sheet for sheet, lightness in lightest.items() if lightness < white.lab[0] - MEMBER_DARKER}
+    return lightest
+
+
+def _lighter_sheets(pages: list[PagePaper], cluster: Cluster | None, clusters: list[Cluster], template: Template,
+                    gain: np.ndarray) -> set[str]:
+    """The sheets of `pages`, members of the scanned cluster `cluster` matched to a coloured
+    paper or told its colour by it, whose own paper (`_lightest`) is over
+    `CALIBRATION_MEMBER_LIGHTER` lighter than the cluster's centre, as light as white paper
+    is in this batch (no more than `WHITE_DARKER` below its typed lightness moved by the
+    batch's exposure, as `_darker_than_white` holds a white cluster to) and, the light
+    taken away, within the unknown-colour limit of white in hue: white paper on a ream off
+    towards the cluster's colour, whatever the cluster's centre is. Hue cannot tell a pale
+    ream of a colour from white on a tinted ream; lightness can, against the sheet's own
+    cluster. The mirror of `_darker_sheets`."""
+    if cluster is None or cluster.light != SCAN or cluster.colour is None:
+        return set()
+    refs = _references(template)
+    if np.linalg.norm(refs[cluster.colour]) < CHROMATIC:
+        return set()
+    exposure = _exposure([c for c in clusters if c.light == SCAN], template)
+    exposure = USUAL_EXPOSURE[SCAN] if exposure is None else exposure
+    whites = {name: lab_of(template.colour(name).rgb)[0] for name, ref in refs.items()
+              if np.linalg.norm(ref) < CHROMATIC}
+    sheets: dict[str, list[PagePaper]] = {}
+    for p in pages:
+        sheets.setdefault(p.sheet_id, []).append(p)
+    lighter = set()
+    for sheet, lightness in _lightest(pages).items():
+        if lightness <= cluster.lab[0] + T.CALIBRATION_MEMBER_LIGHTER:
+            continue
+        ab = _seen_under(np.median([p.lab for p in sheets[sheet]], axis=0), gain)
+        if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
+               and lightness >= typed + exposure - WHITE_DARKER[SCAN] for name, typed in whites.items()):
+            lighter.add(sheet)
+    return lighter
+
+
+def _off_lightness(pages: list[PagePaper], cluster: Cluster | None, clusters: list[Cluster], template: Template,
+                   gain: np.ndarray, calibration: Calibration) -> set[str]:
+    """The sheets of `pages`, in `cluster` or told its colour by it, whose own lightness says
+    they are not its paper (`_darker_sheets`, `_lighter_sheets`); their pages are recorded in
+    `calibration` for the reason given to them."""
+    darker = _darker_sheets(pages, cluster, template)
+    lighter = _lighter_sheets(pages, cluster, clusters, template, gain)
+    calibration.darker |= {p.content_hash for p in pages if p.sheet_id in darker}
+    calibration.lighter |= {p.content_hash for p in pages if p.sheet_id in lighter}
+    return darker | lighter
 
 
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
@@ -916,6 +968,9 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     elif any(p.content_hash in calibration.darker for p in pages):
         why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is darker than the white paper "
                "of its cluster: a pale ream of another colour?")
+    elif any(p.content_hash in calibration.lighter for p in pages):
+        why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is much lighter than its "
+               "cluster's and as light as white paper: white paper on a tinted ream?")
     elif votes:
         why = "the pages of this questionnaire are on different paper colours"
     else:

@@ -105,3 +105,28 @@ def test_a_white_sheet_between_blue_and_white_in_hue_is_told_by_the_lightness_it
     if seed != FRESH:
         assert results[odd].status is told
 
+
+
+# Held-out seed 456655018, scanned: its clusters (Lab medians), no white cluster among them.
+SEED_456655018 = [("yellow", (90.4, -8.1, 39.9), 30), ("yellow", (91.1, -14.4, 40.9), 9),
+                  ("yellow", (89.8, -9.1, 47.2), 9), ("pink", (83.4, 15.5, -1.5), 16),
+                  ("pink", (81.6, 20.8, -7.7), 3),
+                  ("blue", (81.6, -6.8, -12.1), 18), ("blue", (79.5, 0.4, -18.2), 11),
+                  ("green", (84.9, -18.1, 13.0), 24), ("green", (84.0, -12.4, 10.8), 19),
+                  ("green", (86.6, -17.7, 19.4), 12), ("green", (86.5, -22.5, 21.3), 5)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_white_sheet_far_lighter_than_its_pink_cluster_is_not_pink(template, seed):
+    # s0033: a white sheet on a ream 5.2 DeltaE off towards pink, (93.9, 4.2, 0.4), made a
+    # cluster of three with two pale pink sheets, (82.5, 7.6, -0.6) and (80.0, 9.2, 2.8),
+    # matched to pink as another ream of it; 11 L* lighter than that cluster and as light as
+    # the batch's white paper (the typed white less the scanners' 4 L*), it was read pink, `ok`.
+    reams = SEED_456655018 + [("pink", (82.5, 7.6, -0.6), 1), ("pink", (80.0, 9.2, 2.8), 1)]
+    results, odd, wrong = _odd_sheet(template, reams, "white", (93.9, 4.2, 0.4), seed)
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    if seed != FRESH:
+        assert results[odd].status is Status.REVIEW
+    # The pink sheets beside it, as light as their cluster, stay pink.
+    pinks = [r for s, r in results.items() if "-pink-" in s and r.status is Status.OK]
+    assert len(pinks) >= 16 + 3
