@@ -953,7 +953,8 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
                      overshoots: bool) -> Reason | None:
     """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
-    a dust grain softened by blur (`dust_dot`), or grains only, none of a dot's size
+    a dust grain softened by blur, or one no bigger or fuller than a grain (`dust_dot`, fresh
+    seed 456655018, s0143 q16c), or grains only, none of a dot's size
     (`grains_only`, fresh seed 1154567667, s0123 q03); a dot no fuller than a grain beside the
     row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
