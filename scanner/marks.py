@@ -666,11 +666,17 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
     a dot of the pen, which is about as dark as the pen: it is lighter than DOT_PEAK_RELATIVE
     of the respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of
     the box, lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a
-    dot of the pen is not on a scan. False when either peak is unknown."""
-    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM or box.peak is None or not pen_peak:
+    dot of the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however
+    dark: a black grain is as dark as a pen, and a grain that size holds a small dot's ink.
+    False when either peak is unknown, but for a grain's size and ink."""
+    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM:
         return False
-    return (box.peak < T.DOT_PEAK_RELATIVE * pen_peak
-            or (not overshoots and box.score < T.DUST_DOT_INK and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak))
+    grain_ink = not overshoots and box.score < T.DUST_DOT_INK
+    if grain_ink and box.extent <= T.DUST_PIECE_MM:
+        return True
+    if box.peak is None or not pen_peak:
+        return False
+    return box.peak < T.DOT_PEAK_RELATIVE * pen_peak or (grain_ink and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak)
 
 
 def grains_only(box: BoxMeasure) -> bool:
@@ -685,17 +691,23 @@ def grains_only(box: BoxMeasure) -> bool:
 
 def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasure | None:
     """The one box of a row with a stroke beside it too light for OUTSIDE_MIN: a piece of
-    ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, its
-    strips holding OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and
-    BESIDE_NOISE_RELATIVE times the row's paper noise (the median `trace` of its boxes).
-    A faint pencil tick drawn mostly outside its box leaves that; a photocopy's grain, a
-    crease or a rule brought in by registration lie beside several boxes, or no darker than
-    the paper's noise. None when there is no such box, or traces were not measured."""
+    ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
+    ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
+    pieces to be measured, where a dust speck is darker), its strips holding
+    OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and BESIDE_NOISE_RELATIVE
+    times the row's paper noise (the median `trace` of its boxes). A faint pencil tick drawn
+    mostly outside its box leaves that; a photocopy's grain, a crease or a rule brought in
+    by registration lie beside several boxes, or no darker than the paper's noise. None
+    when there is no such box, or traces were not measured."""
     running = [b for b in boxes if b.beside is not None and b.beside >= T.BESIDE_FAR_MM]
-    if len(running) != 1 or any(b.trace is None for b in boxes):
+    if len(running) > 1 or any(b.trace is None for b in boxes):
         return None
-    box, noise = running[0], median(b.trace for b in boxes)
-    excess = box.outside - row_outside
+    box = running[0] if running else max(boxes, key=_OUTSIDE)
+    others = [b for b in boxes if b is not box]
+    if not running and (box.beside != 0 or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
+        # Pale ink beside several boxes is a line across the row or a photocopy's grey.
+        return None
+    noise, excess = median(b.trace for b in boxes), box.outside - row_outside
     return box if excess >= T.OUTSIDE_STROKE_MIN and excess >= T.BESIDE_NOISE_RELATIVE * noise else None
 
 
@@ -941,7 +953,8 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
                      overshoots: bool) -> Reason | None:
     """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
-    a dust grain softened by blur (`dust_dot`), or grains only, none of a dot's size
+    a dust grain softened by blur, or one no bigger or fuller than a grain (`dust_dot`, fresh
+    seed 456655018, s0143 q16c), or grains only, none of a dot's size
     (`grains_only`, fresh seed 1154567667, s0123 q03); a dot no fuller than a grain beside the
     row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending

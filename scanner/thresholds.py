@@ -371,7 +371,14 @@ feeder scan: a grain 0.88 mm, 1.1 times as dark as the pen, and a speck 0.38 mm,
 apart, 0.047 of ink in all, on a sheet of small marks (0.14), read 1, ok). Not a lone
 grain: dots of the pen measure 0.88 mm too (38 of 1,657 dot answers on the 6 kept seeds
 of 200 and 3 fresh ones, mostly at 150 dpi), and one grain is told from a dot by nothing
-measured (STROKE_MIN: a grain alone holds 0.042 of ink at most)."""
+measured (STROKE_MIN: a grain alone holds 0.042 of ink at most). So a lone dot no bigger
+than this and holding less than DUST_DOT_INK, with no ink run out of its box, goes to
+review however dark (`marks.dust_dot`, `Reason.DUST`): a black grain is as dark as a pen.
+Guards against: dust read as the answer (fresh seed 456655018, s0143 q16c, a 150-dpi
+greyscale scan of a sheet of blue dots: a grain 0.88 mm, 1.12 times as dark as the pen,
+0.035 of ink, read 2, ok). On the 10 kept seeds of 200 of fresh12 and fresh13 (2026-12-02),
+re-decided on their stored readings, it sends 33 right answers of 100,000 items to review
+(32 dots, 0.62 to 0.88 mm, and a faint pencil tick), and the grain."""
 PEN_WIDTH_MIN_MM = 0.2
 """A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
 at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the
@@ -681,7 +688,14 @@ rows held such a piece beside a box, 0.003 to 0.015 over the row: on flat scans 
 0.93 times their noise (a photocopy's grain and crease 0.7, dust 0.8), on photos up to
 0.96 and one of 2.47 (seed 837820416, s0075 q08b, 150-dpi photo, now to review); a
 crease across a row of a photo (1.44) ran beside three boxes. Margin: the tick at 1.32,
-the closest blank row at 0.96."""
+the closest blank row at 0.96. A stroke too faint for its pieces to be measured (none of
+it darker than BESIDE_INK: `beside` 0) counts as well when it lies beside one box alone
+(no other box OUTSIDE_STROKE_MIN over the row): a dust speck is darker, a crease or a
+photocopy's grey lies beside several. Guards against: faint_pencil read blank (fresh seed
+1408162422, s0023 q04, a 300-dpi feeder scan: a faint tick across box 1's corner left
+0.0084 beside it, nothing in any box, read blank at 1.0). On the 10 kept seeds of 200 of
+fresh12 and fresh13, re-decided, it sends 2 blank rows more to review (a motion-blurred
+photo), and catches that tick."""
 OVERFLOW_SURE = 0.1
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold OVERFLOW_SURE more ink than the

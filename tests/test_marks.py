@@ -1581,6 +1581,31 @@ def test_grains_of_dust_apart_in_a_blank_row_go_to_review_a_dot_of_the_pen_is_re
     assert (r.status, r.value) == (Status.OK, "2"), r
 
 
+def test_a_dust_grain_alone_in_a_blank_row_goes_to_review_not_read_as_a_dot(template):
+    """Fresh seed 456655018, s0143 q16c, a 150-dpi greyscale scan with dust, of a sheet
+    answered in dots of a blue pen (0.74 dark): a black grain in box 2 of a blank row, 0.88
+    mm across, 1.12 times as dark as the pen, 0.035 of ink, was read 2, ok, as a dot. Dust
+    grains measure 0.88 mm at most (DUST_PIECE_MM) and hold under DUST_DOT_INK, and a black
+    one is as dark as a pen: a dot no bigger, no fuller, is told from a grain by nothing
+    measured: review. The respondent's own dots on the page, 1 mm and more, are read."""
+    item = next(i for i in template.items if i.id == "q16c")
+
+    def read(mark: BoxMeasure):
+        boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0147, extent=0.0, beside=0.0, piece=0.0), mark,
+                 BoxMeasure(3, 0.0, 0.0, 0.0, 0.0, trace=0.0099, extent=0.0, beside=1.6, piece=0.0),
+                 *(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.0099, extent=0.0, beside=0.0, piece=0.0) for k in (4, 5)))
+        # The sheet's typical mark, the page's empty level, pen and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, boxes), 0.0756, False, True, 0.004, 0.7426, px_per_mm=5.583)
+
+    grain = BoxMeasure(2, 0.0351, 0.0612, 0.0, 0.8325, trace=0.0296, extent=0.88, beside=0.0, piece=0.88)
+    r = read(grain)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "2"), r
+    # The respondent's dot in q16b on the page: 1 mm, 0.048 of ink, 0.97 of the pen.
+    dot = BoxMeasure(2, 0.048, 0.0829, 0.0, 0.7178, trace=0.1287, extent=1.0, beside=0.0, piece=1.0)
+    r = read(dot)
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
 def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(template):
     """Fresh seed 806647959, s0076 q18a, a 300-dpi feeder scan of a pencil sheet
     (tests/data/faint-tick-beside-box-300dpi.png, the scan around the row): a faint pencil
@@ -1607,6 +1632,29 @@ def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(templ
     assert decided(grainy).status is Status.BLANK
     crease = [measured[0], dataclasses.replace(measured[1], beside=T.BESIDE_FAR_MM), *measured[2:]]
     assert decided(crease).status is Status.BLANK
+
+
+def test_a_faint_tick_beside_its_box_too_light_for_a_piece_goes_to_review_not_blank(template):
+    """Fresh seed 1408162422, s0023 q04, a 300-dpi feeder scan of a pencil sheet with dust:
+    a faint pencil tick drawn below and right of box 1, crossing its corner, left nothing
+    in any box (not even a trace over the paper) and 0.0084 beside box 1, none of it as
+    dark as BESIDE_INK: no piece measured (`beside` 0), and the row was read blank, at 1.0.
+    Pale ink beside one box alone, over a clean row, is a faint stroke as much as a piece
+    that runs on: review. The same pale ink beside two boxes (a crease, a photocopy's
+    grey), or a speck there (a dark grain: `beside` measured), is no stroke: blank."""
+    item = next(i for i in template.items if i.id == "q04")
+    pale = BoxMeasure(1, 0.0, 0.0, 0.0084, 0.0, trace=0.0, extent=0.0, beside=0.0, piece=0.0)
+    empty = [BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.0, extent=0.0, beside=0.0, piece=0.0) for k in (2, 3)]
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pen and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0701, False, True, 0.0006, 0.4649,
+                           px_per_mm=11.899)
+
+    r = read([pale, *empty])
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.OUTSIDE, "1"), r
+    assert read([pale, dataclasses.replace(empty[0], outside=0.0084), empty[1]]).status is Status.BLANK
+    assert read([dataclasses.replace(pale, beside=0.38), *empty]).status is Status.BLANK
 
 
 SHOW_THROUGH_ROW = PageTransform.from_array(np.array([[10.5123701, 0.29845497, -1205.48013],
