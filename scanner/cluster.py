@@ -124,8 +124,8 @@ class DaskCluster:
                                "(`dask scheduler`) or correct --cluster") from None
         self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
         # Pages, not tasks: a group being read and the next waiting for each thread.
-        self._threads = max(1, sum(self.client.nthreads().values()))
-        self.window = max(WINDOW_PER_JOB, GROUPS_PER_THREAD * PAGES_PER_TASK) * self._threads
+        threads = max(1, sum(self.client.nthreads().values()))
+        self.window = max(WINDOW_PER_JOB, GROUPS_PER_THREAD * PAGES_PER_TASK) * threads
         self.wants_bytes = True  # its workers share no filesystem with the parent
         self._unsent: list[_Page] = []
 
@@ -143,8 +143,7 @@ class DaskCluster:
     def _send(self, size: int | None = None) -> None:
         if not self._unsent:
             return
-        # Fewer pages than a group a thread (a short batch, the end of one): shared among them all.
-        size = size or min(PAGES_PER_TASK, -(-len(self._unsent) // self._threads))
+        size = size or PAGES_PER_TASK
         groups = [self._unsent[k:k + size] for k in range(0, len(self._unsent), size)]
         with warnings.catch_warnings():
             # Dask warns of a call sending more than 10 MB: a group's JPEGs, which travel
@@ -161,7 +160,7 @@ class DaskCluster:
         """Wait for the oldest page, then take it and every other page read by then in one
         call, for the same reason. Pages not yet sent go now only when the oldest is one
         of them (a short batch, the end of one): else groups already sent keep the workers
-        busy, and the next batch goes whole, in groups of `PAGES_PER_TASK`."""
+        busy, and the next group goes whole."""
         if isinstance(pending[0][1], _Page) and pending[0][1].future is None:
             self._send()
         with contextlib.suppress(Exception):  # a page lost or the scheduler gone: told by its own result, below
