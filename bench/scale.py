@@ -159,18 +159,22 @@ def parent_finding(sheet_file: str, files: list[str], out: str, with_bytes: bool
 def _made_up_on_worker(tasks: list[PageTask]) -> list[PageResult]:
     """A Dask worker's made-up readings of a group of `tasks`, as `Precomputed` makes them:
     the real sheet's page for the page's place in its batch file (`batch-NNN.pdf`), under
-    its own hash and serial.
-    Defined in the script run, so that Dask sends it to the workers by value; the sheet is
-    kept on the worker."""
+    its own hash and serial; the group's whole questionnaires decided, as a worker decides them.
+    Defined in the script run, so that Dask sends it to the workers by value; the sheet and
+    the form are kept on the worker."""
     import os
     import pickle
     import re
 
     from distributed import get_worker
 
+    from scanner.assemble import decide_whole_sheets
+    from scanner.forms import Forms
+
     worker = get_worker()
     if not hasattr(worker, "bench_sheet"):
         worker.bench_sheet = pickle.loads(Path(os.environ["SCANNER_BENCH_SHEET"]).read_bytes())
+        worker.bench_forms = Forms.of(load_template(TEMPLATE))
     sheet = worker.bench_sheet
     results = []
     for task in tasks:
@@ -179,7 +183,7 @@ def _made_up_on_worker(tasks: list[PageTask]) -> list[PageResult]:
         result = replace(sheet[i % len(sheet)], source=task.source, page=task.page, content_hash=task.content_hash,
                          serial=i // len(sheet) + 1)
         results.append(replace(result, encoded=encode_reading(result)))
-    return results
+    return decide_whole_sheets(worker.bench_forms, results)
 
 
 def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2) -> dict:

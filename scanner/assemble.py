@@ -26,7 +26,7 @@ from scanner import marks
 from scanner.colour import ColourDecision, classify
 from scanner.forms import Forms
 from scanner.reader import PageResult
-from scanner.results import FieldResult, PageStatus, Reason, Status
+from scanner.results import FieldResult, PageStatus, Reason, SheetDecision, Status
 from scanner.template import Template
 
 
@@ -255,10 +255,8 @@ class Assembler:
         if missing:
             sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing)))
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
-        measures = {m.item: m for p in sheet.pages.values() for m in p.items}
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
-        decided = marks.decide_sheet(t, measures, {page: p.marks for page, p in sheet.pages.items() if p.marks},
-                                     {page: p.px_per_mm for page, p in sheet.pages.items()})
+        decided = _workers_decision(sheet) or decide_items(t, sheet.pages)
         results = [self._programme(sheet.colour)]
         for item in t.items:
             results.append(decided.get(item.id) or _missing(item.id))
@@ -284,6 +282,62 @@ class Assembler:
         if colour.programme is None:
             return FieldResult("programme", "", Status.REVIEW, round(colour.confidence, 3), Reason.COLOUR, evidence)
         return FieldResult("programme", colour.programme, Status.OK, round(colour.confidence, 3), None, evidence)
+
+
+def decide_items(template: Template, pages: dict[int, PageResult]) -> dict[str, FieldResult]:
+    """The items of the questionnaire of `pages` (by form page), decided."""
+    measures = {m.item: m for p in pages.values() for m in p.items}
+    return marks.decide_sheet(template, measures, {page: p.marks for page, p in pages.items() if p.marks},
+                              {page: p.px_per_mm for page, p in pages.items()})
+
+
+def decide_whole_sheets(forms: Forms, results: list[PageResult]) -> list[PageResult]:
+    """`results` (the pages one cluster task read, in input order), the last page of each
+    whole questionnaire among them carrying its items decided (`PageResult.decided`): a
+    cluster's parent, the survey's one writer, then need not decide them.
+
+    A whole questionnaire here is each page of a form in the form's order, of one file and
+    one serial (pages not used between them aside), as the parent assembles them but for
+    what came before in the batch: the parent takes a decision only for a sheet of the
+    same pages (`_workers_decision`), so that a guess wrong here costs only a worker's time.
+    """
+    results = list(results)
+    run: dict[int, PageResult] = {}  # by form page
+    for k, result in enumerate(results):
+        first = run[min(run)] if run else None
+        if result.status is not PageStatus.USED or len(result.forms) > 1:
+            # Not used: the assembler skips it within its file. Of several forms: its form
+            # is told by the questionnaire it follows, not here.
+            if first is not None and (result.source != first.source or len(result.forms) > 1):
+                run = {}
+            continue
+        template = forms.get(result.form)
+        if (first is not None and result.source == first.source and result.form == first.form
+                and result.serial == first.serial and result.form_page is not None
+                and result.form_page > max(run)):
+            run[result.form_page] = result
+        elif result.form_page == template.page_numbers[0]:
+            run = {result.form_page: result}
+        else:
+            run = {}
+        if list(run) == template.page_numbers:
+            decided = SheetDecision(template.form, _page_key(run), decide_items(template, run))
+            results[k] = replace(result, decided=decided)
+            run = {}
+    return results
+
+
+def _workers_decision(sheet: Sheet) -> dict[str, FieldResult] | None:
+    """The items of `sheet` as a worker decided them on the same pages (`decide_whole_sheets`), if one did."""
+    key = _page_key(sheet.pages)
+    for page in sheet.pages.values():
+        if page.decided is not None and page.decided.form == sheet.form and page.decided.pages == key:
+            return page.decided.items
+    return None
+
+
+def _page_key(pages: dict[int, PageResult]) -> tuple[tuple[int, str], ...]:
+    return tuple(sorted((form_page, page.content_hash) for form_page, page in pages.items()))
 
 
 def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import warnings
 
 from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin, get_worker, wait
 
+from scanner.assemble import decide_whole_sheets
 from scanner.errors import ClusterError, UsageError
 from scanner.executors import WINDOW_PER_JOB, Pending, read_encoded
 from scanner.load import PageTask, portable
@@ -34,11 +36,13 @@ CLUSTER_CONNECT_SECONDS = 30
 """How long to wait for a cluster's scheduler to answer before saying it cannot be reached,
 and to reconnect to it before the scan stops: a scheduler back within this is no loss."""
 
-PAGES_PER_TASK = 8
+PAGES_PER_TASK = 32
 """Pages read by one Dask task: Dask's bookkeeping (a future, a task and their messages)
-cost the parent, the survey's one writer, about 4.5 CPU ms for each task, more than all
-its other work on a page; a group shares it. Small enough that a group lost with its
-worker costs little to read again."""
+costs the parent, the survey's one writer, a few CPU ms for each task, and a group
+shares it; its worker decides the questionnaires whole in it (`assemble.decide_whole_sheets`),
+some four in five of those of 7 pages at 32 (one in four at 8). A group lost with its
+workers is read again a page a task. The parent holds the JPEGs (0.3 to 1 MB a page) of
+`GROUPS_PER_THREAD` groups a worker thread until they are read."""
 
 GROUPS_PER_THREAD = 2
 """Groups in flight for each worker thread: one being read, the next already there."""
@@ -54,6 +58,7 @@ class _ReaderPlugin(WorkerPlugin):
 
     def __init__(self, template: Template | Forms, ocr: bool):
         self.template = template
+        self.forms = Forms.of(template)
         self.ocr = ocr
         self._local = threading.local()
 
@@ -66,13 +71,16 @@ class _ReaderPlugin(WorkerPlugin):
     def reader(self) -> PageReader | FormsReader:
         """This thread's reader, made on its first page."""
         if not hasattr(self._local, "reader"):
-            self._local.reader = make_reader(Forms.of(self.template), make_engine(self.ocr))
+            self._local.reader = make_reader(self.forms, make_engine(self.ocr))
         return self._local.reader
 
 
 def _read_on_cluster(tasks: list[PageTask]) -> list[PageResult]:
-    reader = get_worker().plugins[_ReaderPlugin.name].reader()
-    return [read_encoded(reader, task) for task in tasks]
+    plugin = get_worker().plugins[_ReaderPlugin.name]
+    reader = plugin.reader()
+    # The group's whole questionnaires decided here: deciding them cost the parent, the
+    # survey's one writer, more than any other of its work on a page.
+    return decide_whole_sheets(plugin.forms, [read_encoded(reader, task) for task in tasks])
 
 
 class _Page:
@@ -122,20 +130,27 @@ class DaskCluster:
         self._unsent: list[_Page] = []
 
     def submit(self, task: PageTask) -> _Page:
-        """The page, sent with the others of its batch of half the window (or when the
-        oldest page is waited for): a call to Dask for each page cost the parent, the
-        survey's one writer, a third more of the CPU Dask's round trip costs it."""
+        """The page, sent with the others of its group once the group is whole (or when it
+        is the oldest waited for): a call to Dask for each page cost the parent, the
+        survey's one writer, a third more of the CPU Dask's round trip costs it. A group a
+        call, whatever the cluster's size: each call's pages go through the scheduler."""
         page = _Page(portable(task))
         self._unsent.append(page)
-        if len(self._unsent) >= max(1, self.window // 2):
-            self._send()
+        if len(self._unsent) >= PAGES_PER_TASK:
+            self._send(PAGES_PER_TASK)
         return page
 
-    def _send(self, size: int = PAGES_PER_TASK) -> None:
+    def _send(self, size: int | None = None) -> None:
         if not self._unsent:
             return
+        size = size or PAGES_PER_TASK
         groups = [self._unsent[k:k + size] for k in range(0, len(self._unsent), size)]
-        futures = self.client.map(_read_on_cluster, [[page.task for page in group] for group in groups], pure=False)
+        with warnings.catch_warnings():
+            # Dask warns of a call sending more than 10 MB: a group's JPEGs, which travel
+            # with their pages by design (the workers share no filesystem).
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            futures = self.client.map(_read_on_cluster, [[page.task for page in group] for group in groups],
+                                      pure=False)
         for group, future in zip(groups, futures):
             for place, page in enumerate(group):
                 page.future, page.place = future, place
@@ -143,8 +158,11 @@ class DaskCluster:
 
     def settle(self, pending: Pending) -> None:
         """Wait for the oldest page, then take it and every other page read by then in one
-        call, for the same reason."""
-        self._send()
+        call, for the same reason. Pages not yet sent go now only when the oldest is one
+        of them (a short batch, the end of one): else groups already sent keep the workers
+        busy, and the next group goes whole."""
+        if isinstance(pending[0][1], _Page) and pending[0][1].future is None:
+            self._send()
         with contextlib.suppress(Exception):  # a page lost or the scheduler gone: told by its own result, below
             wait(pending[0][1].future)
         read = list(dict.fromkeys(page.future for _, page in pending if isinstance(page, _Page)

@@ -23,7 +23,7 @@ from scanner.forms import Forms
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
 from scanner.register import Method, Registrar, Registration, downscale
-from scanner.results import CommentReading, ItemMeasure, PageMarks, PageStatus
+from scanner.results import CommentReading, ItemMeasure, PageMarks, PageStatus, SheetDecision
 from scanner.template import Template
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,9 @@ class PageResult:
     """The reading as the store keeps it (`store.encode_reading`), made by the worker that
     read it so that the parent, the survey's one writer, stores it as it comes; None when
     not made, or when the reading was changed since (whoever changes it drops this)."""
+    decided: SheetDecision | None = field(default=None, repr=False, compare=False)
+    """Of the last page of a questionnaire whose pages one cluster task read together:
+    their questionnaire's items as its worker decided them; not kept in the store."""
 
 
 def is_blank(grey: np.ndarray) -> bool:

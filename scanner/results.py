@@ -180,3 +180,15 @@ class FieldResult:
     @property
     def needs_review(self) -> bool:
         return self.status in (Status.REVIEW, Status.MULTIPLE)
+
+
+@dataclass(frozen=True)
+class SheetDecision:
+    """A questionnaire's items as decided by the worker that read all its pages in one
+    cluster task (`assemble.decide_whole_sheets`): the parent, the survey's one writer,
+    takes it for a sheet it assembles of these very pages, and decides any other itself."""
+
+    form: str
+    pages: tuple[tuple[int, str], ...]
+    """(form page, content hash) of each page it was decided on, in form-page order."""
+    items: dict[str, FieldResult]

@@ -173,6 +173,7 @@ def encode_reading(result: PageResult) -> str:
     data = dict(vars(result))
     data.pop("encoded", None)  # none in a reading pickled before it had one
     data.pop("marks", None)  # the worker's summary of its items, worked out again from them
+    data.pop("decided", None)  # its sheet's, stored with the sheet
     data["paper"] = {"rgb": result.paper.rgb}  # its nearest colour is the worker's to tell, not kept
     data["items"] = [{"item": m.item, "boxes": [vars(b) for b in m.boxes]} for m in result.items]
     data["comments"] = [dict(vars(c), crop=None) for c in result.comments]  # crops live in crops/

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from scanner.assemble import Assembler
-from scanner.reader import PageResult
-from scanner.results import PageStatus, Reason, Status
+from dataclasses import replace
+
+from scanner.assemble import Assembler, decide_items, decide_whole_sheets
+from scanner.forms import Forms
+from scanner.load import enumerate_pages
+from scanner.ocr import make_engine
+from scanner.reader import PageReader, PageResult
+from scanner.results import FieldResult, PageStatus, Reason, SheetDecision, Status
 
 
 def page(source: str, n: int, form_page: int | None, serial: int | None = None,
@@ -75,3 +80,40 @@ def test_sheet_ids_are_stable_and_follow_the_first_page(template):
     first, _ = run(template, pages)
     again, _ = run(template, pages)
     assert first[0].sheet_id == again[0].sheet_id and first[0].sheet_id.startswith("s")
+
+
+def test_a_workers_decision_of_a_whole_questionnaire_is_the_one_the_parent_makes(template, filled):
+    reader = PageReader(template, make_engine(False))
+    pages = [reader.read(task) for task in enumerate_pages([str(filled.pdf)])]
+    told = decide_whole_sheets(Forms.of(template), pages)
+    assert [p.decided is not None for p in told] == [False] * 6 + [True]
+    assert told[-1].decided.items == decide_items(template, {p.form_page: p for p in pages})
+    with_decision, _ = run(template, told)
+    without, _ = run(template, pages)
+    assert with_decision[0].results == without[0].results and len(without[0].results) > 40
+
+
+def test_a_workers_decision_is_taken_only_for_a_sheet_of_the_same_pages(template):
+    pages = sequence("a.pdf", [1, None, 2, 3, 4, 5, 6, 7])
+    told = decide_whole_sheets(Forms.of(template), pages)
+    assert told[-1].decided is not None and told[-1].decided.pages[0] == (1, "a.pdf:1")
+    # A decision the parent would not make, to see which sheets take it.
+    marked = FieldResult(template.items[0].id, "9", Status.OK, 1.0)
+    decided = replace(told[-1].decided, items={marked.item: marked})
+    sheets, _ = run(template, told[:-1] + [replace(told[-1], decided=decided)])
+    assert marked in sheets[0].results
+    # Page 3 read again in its place: the sheet is not the one decided on.
+    other = [replace(p, content_hash="rescanned") if p.form_page == 3 else p for p in told[:-1]]
+    sheets, _ = run(template, other + [replace(told[-1], decided=decided)])
+    assert marked not in sheets[0].results
+
+
+def test_only_a_whole_questionnaire_in_its_order_is_decided_by_its_worker(template):
+    def decided(pages: list[PageResult]) -> list[bool]:
+        return [p.decided is not None for p in decide_whole_sheets(Forms.of(template), pages)]
+
+    assert not any(decided(sequence("a.pdf", [4, 5, 6, 7, 1, 2, 3])))  # parts of two
+    assert not any(decided(sequence("a.pdf", [1, 2, 3, 3, 4, 5, 6, 7])))  # a page fed twice
+    assert not any(decided(sequence("a.pdf", [1, 2, 3]) + sequence("b.pdf", [4, 5, 6, 7], start=4)))
+    assert not any(decided(sequence("a.pdf", [1, 2, 3], serial=1) + sequence("a.pdf", [4, 5, 6, 7], 4, serial=2)))
+    assert decided(sequence("a.pdf", [1, 2, 1, 2, 3, 4, 5, 6, 7])) == [False] * 8 + [True]

@@ -58,7 +58,10 @@ def test_the_cluster_writes_the_same_outputs_as_the_process_pool(inputs, templat
     assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool") == _outputs(tmp_path / "alone")
 
 
-def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster):
+def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster,
+                                                                 monkeypatch):
+    # Groups of pages small enough that some are still being read when the worker dies.
+    monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)
     client = distributed.Client(local_cluster.scheduler_address, set_as_default=False)
     try:
         pids = list(client.run(os.getpid).values())
@@ -94,6 +97,8 @@ def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_on_a_local_cluster_
     """The rerun is also the check that a scan starts and stops a local cluster of its own
     (`local:1`): a cluster's start is dear, and one serves both checks."""
     monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 2)  # how long the client tries to reconnect
+    # Groups of pages small enough that some are still being read when the scheduler goes.
+    monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)
     inputs = [str(filled.pdf), str(filled.tiff)]
     scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
