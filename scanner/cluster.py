@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import warnings
 
 from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin, get_worker, wait
@@ -43,6 +44,11 @@ shares it; its worker decides the questionnaires whole in it (`assemble.decide_w
 some four in five of those of 7 pages at 32 (one in four at 8). A group lost with its
 workers is read again a page a task. The parent holds the JPEGs (0.3 to 1 MB a page) of
 `GROUPS_PER_THREAD` groups a worker thread until they are read."""
+
+CLUSTER_NO_WORKERS_SECONDS = 300
+"""How long a scan waits on a cluster left without a worker before it stops: Dask waits for
+workers without end, so a cluster whose workers all died (or never started) would hang the
+scan without a word. Long enough for a cluster's workers to be restarted, or added."""
 
 GROUPS_PER_THREAD = 2
 """Groups in flight for each worker thread: one being read, the next already there."""
@@ -163,8 +169,7 @@ class DaskCluster:
         busy, and the next group goes whole."""
         if isinstance(pending[0][1], _Page) and pending[0][1].future is None:
             self._send()
-        with contextlib.suppress(Exception):  # a page lost or the scheduler gone: told by its own result, below
-            wait(pending[0][1].future)
+        self._wait(pending[0][0], pending[0][1].future)
         read = list(dict.fromkeys(page.future for _, page in pending if isinstance(page, _Page)
                                   and page.future is not None and page.future.status == "finished"))
         if read and read[0] is pending[0][1].future:
@@ -176,6 +181,31 @@ class DaskCluster:
                 self._take(pending, dict(zip(read, groups)))
                 return
         self._settle_oldest(pending)
+
+    def _wait(self, task: PageTask, future: Future) -> None:
+        """Wait for a page's group, as long as the cluster has workers to read it."""
+        idle_since = None
+        while True:
+            try:
+                with self.client.as_current():  # Dask's `wait` looks for its client there
+                    wait(future, timeout=min(CLUSTER_NO_WORKERS_SECONDS, 5))
+                return
+            except TimeoutError:
+                pass
+            except Exception:  # a page lost or the scheduler gone: told by its own result
+                return
+            idle_since = None if self._has_workers() else idle_since or time.monotonic()
+            if idle_since is not None and time.monotonic() - idle_since >= CLUSTER_NO_WORKERS_SECONDS:
+                raise ClusterError(f"the Dask cluster at {self.client.scheduler.address} has had no workers "
+                                   f"for {CLUSTER_NO_WORKERS_SECONDS} s while {task.source} page {task.page} "
+                                   "waits; pages read so far are stored: start workers and scan again to "
+                                   "complete the batch")
+
+    def _has_workers(self) -> bool:
+        try:
+            return bool(self.client.nthreads())
+        except Exception:  # the scheduler gone: each page's result says so
+            return True
 
     @staticmethod
     def _take(pending: Pending, groups: dict[Future, list[PageResult]]) -> None:

@@ -92,6 +92,15 @@ def test_a_cluster_that_cannot_be_reached_is_a_cluster_error(filled, template, t
         scan([str(filled.png)], template, tmp_path / "out", ocr=False, cluster="tcp://127.0.0.1:9")
 
 
+def test_a_cluster_left_without_workers_stops_the_scan_and_says_so(filled, template, tmp_path, monkeypatch):
+    # Dask waits for workers forever: a scan on a cluster whose workers are all gone (or
+    # never came) would hang without a word.
+    monkeypatch.setattr("scanner.cluster.CLUSTER_NO_WORKERS_SECONDS", 1)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
+        with pytest.raises(ClusterError, match="no workers for 1 s.*scan again to complete the batch"):
+            scan([str(filled.png)], template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address)
+
+
 def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_on_a_local_cluster_completes_it(
         filled, template, tmp_path, monkeypatch):
     """The rerun is also the check that a scan starts and stops a local cluster of its own
