@@ -153,7 +153,8 @@ class Calibration:
     """Sheets (under one light) in clusters too small to calibrate on."""
     darker: set[str] = field(default_factory=set)
     """Pages (content hashes) of sheets in a scanned white cluster, or told white by one, but
-    darker than its white paper (`_darker_sheets`): unresolved."""
+    darker than its white paper (`_darker_sheets`), or in no cluster, told white by the typed
+    colour and darker than the batch's white paper (`_darker_loose`): unresolved."""
     lighter: set[str] = field(default_factory=set)
     """Pages of sheets in a scanned cluster of coloured paper, or told its colour by one, but
     far lighter than it and as light as white paper (`_lighter_sheets`): unresolved."""
@@ -245,7 +246,8 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
             told_by_it = near is not None and name == near.colour
-            off = _off_lightness(cluster.pages, near, big, template, gain, calibration) if told_by_it else set()
+            off = (_off_lightness(cluster.pages, near, big, template, gain, calibration) if told_by_it
+                   else _darker_loose(cluster.pages, name, big, template, calibration))
             calibration.pages.update((p.content_hash, (None if p.sheet_id in off else name, near))
                                      for p in cluster.pages)
     order = {c.name: k for k, c in enumerate(template.colours)}
@@ -538,6 +540,22 @@ def _off_lightness(pages: list[PagePaper], cluster: Cluster | None, clusters: li
     return darker | lighter
 
 
+def _darker_loose(pages: list[PagePaper], colour: str | None, clusters: list[Cluster], template: Template,
+                  calibration: Calibration) -> set[str]:
+    """The sheets of `pages`, in no cluster and told an achromatic `colour` (white) by the
+    typed colour, not by a cluster of it, whose own paper (`_lightest`) is darker than white
+    paper is in this batch (`_below_white`); their pages are recorded in `calibration`.
+    With no white cluster, hue alone tells grey paper white: phone-only seed 853253519,
+    s0022, a pink sheet 5 units from white in hue the light taken away and as dark as the
+    batch's pink (white would show 14 L* lighter), was read white, `ok`."""
+    if colour is None:
+        return set()
+    darker = {sheet for sheet, lightness in _lightest(pages).items()
+              if _below_white(lightness, colour, pages[0].light, clusters, template)}
+    calibration.darker |= {p.content_hash for p in pages if p.sheet_id in darker}
+    return darker
+
+
 WHITE_DARKER = {SCAN: T.CALIBRATION_WHITE_DARKER, PHOTO: T.CALIBRATION_PHOTO_WHITE_DARKER}
 USUAL_EXPOSURE = {SCAN: T.CALIBRATION_SCAN_EXPOSURE, PHOTO: T.CALIBRATION_PHOTO_EXPOSURE}
 
@@ -552,15 +570,21 @@ def _darker_than_white(cluster: Cluster, clusters: list[Cluster], template: Temp
     white in a*b* and 11 from pink; blue photographed under a lamp 35% short of blue, 12
     darker). A cluster with no coloured cluster under its light to measure the exposure
     by is held to its light's usual exposure (`USUAL_EXPOSURE`)."""
-    if np.linalg.norm(_references(template)[cluster.colour]) >= CHROMATIC:
+    return _below_white(cluster.lab[0], cluster.colour, cluster.light, clusters, template)
+
+
+def _below_white(lightness: float, colour: str, light: str, clusters: list[Cluster], template: Template) -> bool:
+    """Whether paper of this lightness under `light`, taken for `colour`, is too dark to be
+    that colour when it is an achromatic one (white): see `_darker_than_white`."""
+    if np.linalg.norm(_references(template)[colour]) >= CHROMATIC:
         return False
-    exposure = _exposure([c for c in clusters if c.light == cluster.light], template)
+    exposure = _exposure([c for c in clusters if c.light == light], template)
     if exposure is None:
         # Nothing coloured to measure it by (every page washed out by a white balance, or
         # one ream photographed alone): the light's exposure as seen on kept batches.
-        exposure = USUAL_EXPOSURE[cluster.light]
-    typed = lab_of(template.colour(cluster.colour).rgb)[0]
-    return cluster.lab[0] < typed + exposure - WHITE_DARKER[cluster.light]
+        exposure = USUAL_EXPOSURE[light]
+    typed = lab_of(template.colour(colour).rgb)[0]
+    return lightness < typed + exposure - WHITE_DARKER[light]
 
 
 def _exposure(clusters: list[Cluster], template: Template) -> float | None:
@@ -649,7 +673,11 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
         return None
     to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
     leaning = (to_other - to_own) / (to_other + to_own)
-    if abs(leaning) < margin or min(to_own, to_other) > near * abs(gap):
+    # Beyond the other's lightness, away from its own colour's, a cluster is further still
+    # from its own: no paper of that colour lies there (fresh seed 1769220999: five blue
+    # sheets 3.8 L* darker than the blue cluster, matched to white, competed with it).
+    beyond = (cluster.lab[0] - other.lab[0]) * gap < 0
+    if abs(leaning) < margin or (min(to_own, to_other) > near * abs(gap) and not beyond):
         return None
     return cluster if leaning > 0 else other
 
@@ -966,8 +994,8 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
     if flags:
         why = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: {Counter(flags).most_common(1)[0][0]}"
     elif any(p.content_hash in calibration.darker for p in pages):
-        why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is darker than the white paper "
-               "of its cluster: a pale ream of another colour?")
+        where = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: " if clusters else ""
+        why = f"{where}this paper is darker than the white paper of this batch: a pale ream of another colour?"
     elif any(p.content_hash in calibration.lighter for p in pages):
         why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is much lighter than its "
                "cluster's and as light as white paper: white paper on a tinted ream?")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scanner.calibrate import PHOTO, SCAN, calibrate
+from scanner.calibrate import PHOTO, SCAN, Cluster, _by_lightness, calibrate
 from scanner.results import Status
 from tests.test_calibrate import calibrated, ream
 
@@ -94,3 +94,18 @@ def test_a_photographed_ream_between_blue_and_white_stays_in_doubt_alone(templat
     _assert_none_wrong(results, truths)
     assert _resolved(results, truths[3]) == list(truths[3]), [results[s].evidence for s in truths[3]]
     assert all(results[s].status is Status.REVIEW for s in truths[4])
+
+
+@pytest.mark.parametrize(("colour", "lightness", "told"), [("white", 77.5, "blue"), ("white", 85.0, None),
+                                                          ("white", 94.0, "white"), ("blue", 98.0, "white")])
+def test_a_cluster_beyond_the_other_colours_lightness_is_told_by_it(template, colour, lightness, told):
+    # Fresh seed 1769220999, scanned: 5 blue sheets (77.5, -4.2, -8.0), 6.8 from blue in hue,
+    # matched to white and competing with the blue ream of 42 (81.3, -4.0, -14.9), went to
+    # review: 3.8 L* darker than blue, just past the "near" limit (3.55 of white's 14.2 above
+    # blue), though no white paper lies darker than blue. Between the two, lightness still
+    # tells only near one of them; beyond white, a cluster taken for blue is white.
+    blue, white = Cluster(1, SCAN, (81.3, -4.0, -14.9), [], "blue"), Cluster(2, SCAN, (93.6, 0.3, -3.7), [], "white")
+    other = blue if colour == "white" else white
+    cluster = Cluster(3, SCAN, (lightness, -4.2, -8.0), [], colour)
+    result = _by_lightness(cluster, other, template)
+    assert (None if result is None else result.colour) == told
