@@ -905,15 +905,6 @@ median of its scanned coloured clusters' L* less their colours'). Six kept 200-s
 batches: white clusters 0.2-0.7 off that, other reams up to 3 (ream to ream, the
 `paper` case); a pale orange-pink ream, in a*b* nearer white than pink, is 7-8 darker
 (synth `--stock pale_pink`). Guards against a pale ream of a colour taken for white."""
-CALIBRATION_MEMBER_LIGHTER = 8.0
-"""L*: how much lighter than its scanned cluster of coloured paper a sheet in it (or told
-its colour by it) may be when it is as light as white paper and within reach of white in
-hue (`calibrate._lighter_sheets`); the mirror of `calibrate.MEMBER_DARKER`. Guards against
-`paper`: held-out seed 456655018, s0033, a white sheet on a ream 5.2 DeltaE off towards
-pink, (93.9, 4.2, 0.4), made a cluster of three with two pale pink sheets, its centre
-11.2 L* below the sheet, which was read pink, `ok`. In 24 kept batches (the held-out seeds of 200 and the
-December ones) the rightly coloured sheets of such clusters lie at most 6.4 L* above their
-centre, and none is both within reach of white in hue and as light as white paper."""
 CALIBRATION_SCAN_EXPOSURE = -5.0
 """L*: how much darker than typed a scanner shows paper when the batch has no coloured
 cluster to tell it (six kept batches: -3 to -6, white -4.6 to -5.8). With the 4 above,

@@ -84,7 +84,9 @@ SEED_5102 = [("yellow", (92.6, -14.0, 41.1), 3), ("pink", (82.4, 19.4, 2.3), 9),
              ("green", (85.8, -21.2, 16.4), 18), ("green", (84.8, -16.1, 12.3), 14), ("white", (94.4, -0.8, 0.2), 7)]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+# Seed 1569459044 puts the sheet nearer blue in hue in the blue cluster (7 L* above its
+# centre), where it was read blue, `ok`.
+@pytest.mark.parametrize("seed", SEEDS + [1569459044])
 @pytest.mark.parametrize(("odd_lab", "told"), [((90.3, -4.8, -7.4), Status.REVIEW), ((91.9, -5.3, -5.8), Status.OK)],
                          ids=["nearer-blue-in-hue", "between-in-hue"])
 def test_a_white_sheet_between_blue_and_white_in_hue_is_told_by_the_lightness_its_batch_shows(template, odd_lab, told,
