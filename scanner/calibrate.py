@@ -157,7 +157,7 @@ class Calibration:
     colour and darker than the batch's white paper (`_darker_loose`): unresolved."""
     lighter: set[str] = field(default_factory=set)
     """Pages of sheets in a scanned cluster of coloured paper, or told its colour by one, but
-    far lighter than it and as light as white paper (`_lighter_sheets`): unresolved."""
+    nearer white paper in lightness than it and white in hue (`_lighter_sheets`): unresolved."""
 
     def page_outcome(self, page: PagePaper) -> tuple[str | None, Cluster | None]:
         """A page's colour after calibration (None when unresolved), and its cluster."""
@@ -515,8 +515,7 @@ def _lighter_sheets(pages: list[PagePaper], cluster: Cluster | None, clusters: l
     refs = _references(template)
     if np.linalg.norm(refs[cluster.colour]) < CHROMATIC:
         return set()
-    exposure = _exposure([c for c in clusters if c.light == SCAN], template)
-    exposure = USUAL_EXPOSURE[SCAN] if exposure is None else exposure
+    exposure = _batch_exposure(SCAN, clusters, template)
     whites = {name: lab_of(template.colour(name).rgb)[0] for name, ref in refs.items()
               if np.linalg.norm(ref) < CHROMATIC}
     sheets: dict[str, list[PagePaper]] = {}
@@ -581,13 +580,16 @@ def _below_white(lightness: float, colour: str, light: str, clusters: list[Clust
     that colour when it is an achromatic one (white): see `_darker_than_white`."""
     if np.linalg.norm(_references(template)[colour]) >= CHROMATIC:
         return False
-    exposure = _exposure([c for c in clusters if c.light == light], template)
-    if exposure is None:
-        # Nothing coloured to measure it by (every page washed out by a white balance, or
-        # one ream photographed alone): the light's exposure as seen on kept batches.
-        exposure = USUAL_EXPOSURE[light]
     typed = lab_of(template.colour(colour).rgb)[0]
-    return lightness < typed + exposure - WHITE_DARKER[light]
+    return lightness < typed + _batch_exposure(light, clusters, template) - WHITE_DARKER[light]
+
+
+def _batch_exposure(light: str, clusters: list[Cluster], template: Template) -> float:
+    """How much darker than typed this batch shows paper under `light` (`_exposure`)."""
+    exposure = _exposure([c for c in clusters if c.light == light], template)
+    # Nothing coloured to measure it by (every page washed out by a white balance, or one
+    # ream photographed alone): the light's exposure as seen on kept batches.
+    return USUAL_EXPOSURE[light] if exposure is None else exposure
 
 
 def _exposure(clusters: list[Cluster], template: Template) -> float | None:
@@ -994,14 +996,14 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
             return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
                            reason=None, evidence=evidence)
     flags = [_flag_text(c) for _, c in outcomes if c is not None and c.flag is not None]
+    where = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: " if clusters else ""
     if flags:
-        why = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: {Counter(flags).most_common(1)[0][0]}"
+        why = f"{where}{Counter(flags).most_common(1)[0][0]}"
     elif any(p.content_hash in calibration.darker for p in pages):
-        where = f"cluster {clusters[0] if len(clusters) == 1 else clusters}: " if clusters else ""
         why = f"{where}this paper is darker than the white paper of this batch: a pale ream of another colour?"
     elif any(p.content_hash in calibration.lighter for p in pages):
-        why = (f"cluster {clusters[0] if len(clusters) == 1 else clusters}: this paper is much lighter than its "
-               "cluster's and as light as white paper: white paper on a tinted ream?")
+        why = (f"{where}this paper is nearer white paper's lightness than its cluster's: white paper on a "
+               "tinted ream?")
     elif votes:
         why = "the pages of this questionnaire are on different paper colours"
     else:

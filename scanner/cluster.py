@@ -8,7 +8,6 @@ alone writes, as with any executor.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -143,7 +142,7 @@ class DaskCluster:
         page = _Page(portable(task))
         self._unsent.append(page)
         if len(self._unsent) >= PAGES_PER_TASK:
-            self._send(PAGES_PER_TASK)
+            self._send()
         return page
 
     def _send(self, size: int | None = None) -> None:
