@@ -662,17 +662,21 @@ def speck_confidence(box: BoxMeasure) -> float:
 
 
 def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
-    """Whether a lone dot in `box` (DOT_EXTENT_MM or less) may be a grain of dust rather than
-    a dot of the pen, which is about as dark as the pen: it is lighter than DOT_PEAK_RELATIVE
-    of the respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of
-    the box, lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a
-    dot of the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however
-    dark: a black grain is as dark as a pen, and a grain that size holds a small dot's ink.
-    False when either peak is unknown, but for a grain's size and ink."""
-    if box.extent is None or not 0 < box.extent <= T.DOT_EXTENT_MM:
+    """Whether a lone dot in `box` (DOT_EXTENT_MM or less), or dots apart (its largest piece,
+    `BoxMeasure.piece`, that small), may be grains of dust rather than a dot of the pen,
+    which is about as dark as the pen: it is lighter than DOT_PEAK_RELATIVE of the
+    respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of the box,
+    lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a dot of
+    the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however dark: a
+    black grain is as dark as a pen, and a grain that size holds a small dot's ink. A
+    stroke is one piece as long as it spreads; grains a photo's motion blur smears into
+    streaks lie side by side, each a dot's size, spread as far as a tick. False when
+    either peak is unknown, but for a grain's size and ink."""
+    size = box.extent if box.piece is None or box.extent is None else min(box.extent, box.piece)
+    if size is None or not 0 < size <= T.DOT_EXTENT_MM:
         return False
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and box.extent <= T.DUST_PIECE_MM:
+    if grain_ink and size <= T.DUST_PIECE_MM:
         return True
     if box.peak is None or not pen_peak:
         return False
@@ -855,7 +859,8 @@ def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sha
                              px_per_mm: float | None = None, dot_mm: float = T.DOT_EXTENT_MM) -> float:
     """How sure it is that a light trace alone in its row is a pencil tick drawn lightly,
     not a rubbed-out one's ghost, told by its shape: on a page written in pencil (its pen
-    under GHOST_PEN_MIN), a stroke (longer than a dot, `dot_mm`: see `dot_extent`) whose darkest ink is
+    under GHOST_PEN_MIN), a stroke (longer than a dot, `dot_mm`: see `dot_extent`, and not
+    grains apart, `grains_only`: specks' edges are as sharp as a pencil's) whose darkest ink is
     INTACT_PEAK_RELATIVE of the pencil's and whose edges are as sharp as the respondent's
     own pencil strokes on the page (`stroke_sharpness`): OK_CONFIDENCE at the bar of
     `intact_sharpness_bars` for the page's resolution, or the lower bar of
@@ -866,7 +871,8 @@ def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sha
     lower it."""
     page_min, bar = intact_sharpness_bars(px_per_mm)
     if (box.sharpness is None or box.peak is None or box.extent is None or not stroke_sharpness or not pen_peak
-            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= dot_mm or stroke_sharpness < page_min):
+            or pen_peak >= T.GHOST_PEN_MIN or box.extent <= dot_mm or stroke_sharpness < page_min
+            or grains_only(box)):
         return 0.0
     low, high = T.INTACT_PEAK_RELATIVE
     relative = box.sharpness / stroke_sharpness

@@ -360,7 +360,15 @@ dark, read beside a rubbed-out tick's ghost (`marks.dot_beside_ghost`, `Reason.A
 the respondent took the row's answer back, and a dust grain as dark as their pen measures
 as their dot. Guards against: dust read as the answer (fresh seed 85083970, s0017 q12a, a
 200-dpi phone photo: a grain of 0.033 ink, 0.97 of the pen, 1 mm, beside a ghost of 0.17 of
-it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095)."""
+it, read 4, ok; the respondent's own dots on the page held 0.072 to 0.095). A mark in
+pieces is such a dot by its largest piece (`BoxMeasure.piece`), however far the pieces lie
+apart: grains that a photo's motion blur smears into streaks lie side by side, each a dot,
+spread as far as a tick, where a stroke is one piece. Guards against: dust with motion_blur
+read as the answer (held-out seed 1286241894, s0198 q20c, a 150-dpi phone photo of a pencil
+sheet: two grains smeared into streaks 1.4 mm long in box 3, 2.9 mm spread, 0.0245 of ink
+(0.33 of the sheet's marks), 0.65 of the pencil, read 3, ok). On the two fresh14 seeds of
+200 and two fresh seeds of 100 (443183167, 1919054809), re-decided, it sent no right answer
+to review: marks in pieces that small and light there were ticks run out of their box."""
 DUST_PIECE_MM = 0.9
 """A lone mark whose ink spreads further than a dot (DOT_EXTENT_MM) while its largest piece
 (`BoxMeasure.piece`) spreads this far or less is grains of dust lying apart, however dark:
@@ -378,7 +386,13 @@ Guards against: dust read as the answer (fresh seed 456655018, s0143 q16c, a 150
 greyscale scan of a sheet of blue dots: a grain 0.88 mm, 1.12 times as dark as the pen,
 0.035 of ink, read 2, ok). On the 10 kept seeds of 200 of fresh12 and fresh13 (2026-12-02),
 re-decided on their stored readings, it sends 33 right answers of 100,000 items to review
-(32 dots, 0.62 to 0.88 mm, and a faint pencil tick), and the grain."""
+(32 dots, 0.62 to 0.88 mm, and a faint pencil tick), and the grain. Nor is such ink a
+light pencil stroke read by its sharp edges (`marks.intact_stroke_confidence`): specks are
+as sharp as a pencil. Guards against: photocopy (held-out seed 1545587754, s0142 q20c, a
+200-dpi feeder scan of a photocopy of a pencil sheet: two toner specks 0.62 mm, 2.5 mm
+apart in box 4, 0.0035 of ink, 0.39 of the pencil, 1.24 as sharp as its strokes, read 4,
+ok). On the two fresh14 seeds of 200 and two fresh seeds of 100 (443183167, 1919054809),
+re-decided, no right answer went to review for it."""
 PEN_WIDTH_MIN_MM = 0.2
 """A line across a box narrower than this at its darkest (`marks.stroke_width`: its pixels
 at least half as dark as its peak, at BOX_PX_PER_MM), as dark as a stroke of the

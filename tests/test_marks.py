@@ -1606,6 +1606,64 @@ def test_a_dust_grain_alone_in_a_blank_row_goes_to_review_not_read_as_a_dot(temp
     assert (r.status, r.value) == (Status.OK, "2"), r
 
 
+def _q20c_measured(template, png: str, matrix: list) -> tuple:
+    """q20c (form page 7, five boxes) as measured on `tests/data/<png>` through its page's
+    fitted transform moved by the crop's corner (`matrix`)."""
+    item = next(i for i in template.items if i.id == "q20c")
+    crop = cv2.imread(str(DATA / png), cv2.IMREAD_GRAYSCALE)
+    return item, measure_boxes(crop, PageTransform.from_array(np.array(matrix)), [o.box_mm for o in item.options],
+                               [o.code for o in item.options])
+
+
+def test_toner_specks_apart_in_a_box_are_no_light_stroke(template):
+    """Held-out seed 1545587754, s0142 q20c, a 200-dpi feeder scan of a photocopy of a pencil
+    sheet (tests/data/toner-specks-in-box-200dpi.png, the scan around the blank row): two
+    toner specks 0.6 mm across lie 2.5 mm apart in box 4. Together they spread like a stroke
+    (3.38 mm), their edges sharper than the pencil's (1.24 of its strokes on the page), 0.39
+    of the pencil at their darkest: an intact light stroke's measures, and the row was read
+    4, ok. Each is a speck, no piece of a stroke: review. Ink that is one piece as far is read."""
+    item, measured = _q20c_measured(template, "toner-specks-in-box-200dpi.png",
+                                    [[7.9243552126, -0.14663019754, -871.59158353],
+                                     [0.14689188468, 7.9240141288, -535.57313737], [1.9206148278e-08, -4.8350536239e-08, 1]])
+    specks = measured[3]
+    assert specks.extent > T.DOT_EXTENT_MM and 0 < specks.piece <= T.DUST_PIECE_MM, specks
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pencil, stroke sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0872, False, True, 0.004, 0.4695, False, 0.771,
+                           7.926)
+
+    r = read(measured)
+    assert (r.status, r.value) == (Status.REVIEW, "4"), r
+    r = read([*measured[:3], dataclasses.replace(specks, piece=specks.extent), measured[4]])
+    assert (r.status, r.value) == (Status.OK, "4"), r
+
+
+def test_dust_grains_smeared_by_motion_blur_are_no_mark(template):
+    """Held-out seed 1286241894, s0198 q20c, a 150-dpi phone photo, motion blurred, of a pencil
+    sheet with dust (tests/data/dust-streaks-phone-150dpi.png, the scan around the blank row):
+    two grains in box 3, each smeared by the blur into a streak 1.4 mm long, lie side by side.
+    Together they spread 2.9 mm, like a tick, hold 0.33 of the sheet's marks (0.0245) and 0.65
+    of the pencil at their darkest, and the row was read 3, ok. Each piece is a dot's size: a
+    dot lighter than the pencil with a grain's ink is dust as likely as a mark (`dust_dot`):
+    review. The same ink in one piece as long as it spreads is a stroke, and read."""
+    item, measured = _q20c_measured(template, "dust-streaks-phone-150dpi.png",
+                                    [[5.4310575856, 0.10692809505, -612.48188631],
+                                     [-0.035214580033, 5.6516704563, -363.2762262], [1.5152013773e-04, -1.8847163253e-05, 1]])
+    grains = measured[2]
+    assert grains.extent > T.DOT_EXTENT_MM and T.DUST_PIECE_MM < grains.piece <= T.DOT_EXTENT_MM, grains
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pencil, light hand, stroke sharpness and resolution.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0748, False, True, 0.004, 0.3971, True, 0.7145,
+                           5.473)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "3"), r
+    r = read([*measured[:2], dataclasses.replace(grains, piece=grains.extent), *measured[3:]])
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
+
 def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(template):
     """Fresh seed 806647959, s0076 q18a, a 300-dpi feeder scan of a pencil sheet
     (tests/data/faint-tick-beside-box-300dpi.png, the scan around the row): a faint pencil
