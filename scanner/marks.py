@@ -672,7 +672,7 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
     either peak is unknown, but for a grain's size and ink."""
-    size = box.extent if box.piece is None or box.extent is None else min(box.extent, box.piece)
+    size = _dot_size(box)
     if size is None or not 0 < size <= T.DOT_EXTENT_MM:
         return False
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
@@ -681,6 +681,25 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
     if box.peak is None or not pen_peak:
         return False
     return box.peak < T.DOT_PEAK_RELATIVE * pen_peak or (grain_ink and box.peak < T.STROKE_PEAK_RELATIVE * pen_peak)
+
+
+def _dot_size(box: BoxMeasure) -> float | None:
+    """How big `box`'s ink is as a dot: its spread (`extent`), or its largest piece
+    (`BoxMeasure.piece`) when that is less (dots apart). None when not measured."""
+    return box.extent if box.piece is None or box.extent is None else min(box.extent, box.piece)
+
+
+def stray_dot(box: BoxMeasure, pen_peak: float | None, mark_level: float, overshoots: bool) -> bool:
+    """Whether a lone dot in `box` (DOT_EXTENT_MM or less, `_dot_size`), however dark, may be
+    a grain of dust on a sheet whose respondent marks otherwise: on a page written in a dark
+    pen (GHOST_PEN_MIN), with no ink run out of the box, it holds less ink than the largest
+    grain (GRAIN_INK_MAX) and under DOT_HABIT_RELATIVE of the sheet's typical mark
+    (`mark_level`). A black grain as big as a small dot is as dark and as round as one; a
+    respondent who answers in dots makes the sheet's marks dots. False when the pen is
+    unknown."""
+    size = _dot_size(box)
+    return (size is not None and 0 < size <= T.DOT_EXTENT_MM and not overshoots and pen_peak is not None
+            and pen_peak >= T.GHOST_PEN_MIN and box.score < min(T.GRAIN_INK_MAX, T.DOT_HABIT_RELATIVE * mark_level))
 
 
 def grains_only(box: BoxMeasure) -> bool:
@@ -957,12 +976,14 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 
 
 def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
-                     overshoots: bool) -> Reason | None:
+                     overshoots: bool, mark_level: float) -> Reason | None:
     """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
     a dust grain softened by blur, or one no bigger or fuller than a grain (`dust_dot`, fresh
     seed 456655018, s0143 q16c), or grains only, none of a dot's size
     (`grains_only`, fresh seed 1154567667, s0123 q03); a dot no fuller than a grain beside the
-    row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a line
+    row's rubbed-out answer (`dot_beside_ghost`, fresh seed 85083970, s0017 q12a); a black
+    grain as big as a small dot on a sheet that marks otherwise (`stray_dot`, held-out seed
+    1290369332, s0178 q10b); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
     a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a)."""
     box_mm = next(o.box_mm for o in item.options if o.code == top.code)
@@ -970,6 +991,8 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
         return Reason.DUST
     if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
         return Reason.AMBIGUOUS
+    if stray_dot(top, peak_level, mark_level, overshoots):
+        return Reason.DUST
     if hair(top, peak_level):
         return Reason.HAIR
     if grain_on_trace(top, box_mm, dot_extent(box_mm)):
@@ -1055,7 +1078,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
         if top.score >= accept and pen >= T.OK_CONFIDENCE:
-            doubt = _lone_mark_doubt(item, m, top, peak_level, empty_t, overshoots)
+            doubt = _lone_mark_doubt(item, m, top, peak_level, empty_t, overshoots, mark_level)
             if doubt is not None:
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), doubt)
             return result(Status.OK, str(top.code), confidence)

@@ -369,6 +369,21 @@ sheet: two grains smeared into streaks 1.4 mm long in box 3, 2.9 mm spread, 0.02
 (0.33 of the sheet's marks), 0.65 of the pencil, read 3, ok). On the two fresh14 seeds of
 200 and two fresh seeds of 100 (443183167, 1919054809), re-decided, it sent no right answer
 to review: marks in pieces that small and light there were ticks run out of their box."""
+GRAIN_INK_MAX = 0.055
+DOT_HABIT_RELATIVE = 0.5
+"""A lone dot (DOT_EXTENT_MM or less) on a page written in a dark pen (GHOST_PEN_MIN), with
+no ink run out of its box, holding less ink than this and under DOT_HABIT_RELATIVE of the
+sheet's typical mark, goes to review however dark (`marks.stray_dot`, `Reason.DUST`): the
+largest dust grains are as round, as black and as big as a small dot of the pen, and only a
+respondent who answers in dots makes the sheet's typical mark a dot's. Guards against: dust
+read as the answer (held-out seed 1290369332, s0178 q10b, a 300-dpi feeder scan of a sheet
+marked in a black pen at 0.14: a grain 1 mm across, 1.07 of the pen, 0.0499 of ink, above
+DUST_DOT_INK, read 1, ok); grains measured up to 0.042 before (STROKE_MIN), 0.0499 there: 0.055
+leaves a tenth over it. Not on pencil pages: a black grain is far darker than a pencil
+(GRAIN_PEAK_RELATIVE), and a pencil's dots are light (DUST_DOT_INK). On two fresh14 seeds of
+200 (1545587754, 1286241894) and three fresh seeds of 100 (443183167, 1919054809,
+1510452382), re-decided, it sends 3 right answers of 40,000 items to review: dots drawn once on a
+sheet of ticks, 0.30 to 0.34 of its marks."""
 DUST_PIECE_MM = 0.9
 """A lone mark whose ink spreads further than a dot (DOT_EXTENT_MM) while its largest piece
 (`BoxMeasure.piece`) spreads this far or less is grains of dust lying apart, however dark:

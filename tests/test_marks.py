@@ -1106,14 +1106,18 @@ def test_a_dust_grain_on_a_blurred_phone_photo_is_not_read_as_a_dot(template, tm
 
 def test_a_dot_as_dark_as_the_pen_is_still_read(agree_item):
     """A dot of the pen as small as a grain but as dark as the pen (0.92 to 1.15 of it on
-    scans) is the answer; the same dot lighter than the pen goes to review."""
+    scans), on a sheet answered in dots (its typical mark a dot's), is the answer; the same
+    dot lighter than the pen goes to review. On a sheet of ticks holding far more, the dark
+    dot goes to review too: a black grain is as dark as a black pen (`stray_dot`)."""
     def row(peak: float) -> ItemMeasure:
         return ItemMeasure(agree_item.id, tuple(BoxMeasure(k, 0.036, 0.1, peak=peak, extent=1.38) if k == 3
                                                 else BoxMeasure(k, 0.0, 0.0, peak=0.0, extent=0.0) for k in range(1, 6)))
-    dark = decide_item(agree_item, row(0.66), 0.0812, False, True, 0.004, 0.67)
-    light = decide_item(agree_item, row(0.478), 0.0812, False, True, 0.004, 0.67)
+    dark = decide_item(agree_item, row(0.66), 0.06, False, True, 0.004, 0.67)
+    light = decide_item(agree_item, row(0.478), 0.06, False, True, 0.004, 0.67)
+    among_ticks = decide_item(agree_item, row(0.66), 0.1, False, True, 0.004, 0.67)
     assert (dark.status, dark.value) == (Status.OK, "3"), dark
     assert (light.status, light.reason) == (Status.REVIEW, Reason.DUST), light
+    assert (among_ticks.status, among_ticks.reason) == (Status.REVIEW, Reason.DUST), among_ticks
 
 
 def test_a_dot_alone_in_its_row_is_still_the_answer(template):
@@ -1662,6 +1666,33 @@ def test_dust_grains_smeared_by_motion_blur_are_no_mark(template):
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "3"), r
     r = read([*measured[:2], dataclasses.replace(grains, piece=grains.extent), *measured[3:]])
     assert (r.status, r.value) == (Status.OK, "3"), r
+
+
+def test_a_black_grain_as_big_as_a_small_dot_on_a_sheet_that_marks_otherwise_goes_to_review(template):
+    """Held-out seed 1290369332, s0178 q10b, a 300-dpi feeder scan with dust of a sheet
+    marked in a black pen (tests/data/dust-grain-alone-300dpi.png, the scan around the blank
+    row): a round black grain 1 mm across in box 1, 1.07 times as dark as the pen, 0.0499 of
+    ink, more than DUST_DOT_INK, and the row was read 1, ok. The respondent marks boxes with
+    0.14 of ink: a dot holding a grain's ink and a third of that is dust as likely as a dot
+    of theirs: review. A dot of the pen holding half the sheet's marks is read."""
+    item = next(i for i in template.items if i.id == "q10b")
+    crop = cv2.imread(str(DATA / "dust-grain-alone-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[11.879489682, 0.16133781356, -1351.3874108], [-0.16111970019, 11.879897919, -2009.9802997],
+                       [1.8038188627e-07, -4.6223572181e-08, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    grain = measured[0]
+    assert T.DUST_DOT_INK <= grain.score < T.GRAIN_INK_MAX and grain.extent <= T.DOT_EXTENT_MM, grain
+
+    def read(boxes):
+        # The sheet's typical mark and fill habit, the page's empty level, pen and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.14295, True, True, 0.001, 0.8442, False, None,
+                           11.881)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "1"), r
+    r = read([dataclasses.replace(grain, score=0.5 * 0.14295), *measured[1:]])
+    assert (r.status, r.value) == (Status.OK, "1"), r
 
 
 def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(template):
