@@ -260,14 +260,20 @@ TRACE_QUANTILE = 0.9
 """A box's faintest ink (`trace`) is this quantile of its interior's darkness, noise kept:
 a tick's strokes cover a fifth of the interior and more, a dust speck a twentieth at most,
 so a speck leaves it at the paper's noise while a faint stroke lifts it."""
-TRACE_MARGIN = 0.018
+TRACE_MARGIN = 0.015
 """A row read blank goes to review as faint when one box's `trace` stands this far above
 the median of the row's other boxes. Guards against: faint_pencil with motion_blur read
 blank (seeds 611216245, s0144 q09a and q09b, and 15547345, s0198 q14a: faint ticks on
 blurred phone pages, lighter than NOISE_DARKNESS nearly whole, scored 0.0003 under an
-empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'). Noise,
-show-through and a photocopy's grey lift a row's boxes alike; a speck covers too little:
-blank rows of 80 hard pages (seeds 611216245, 764588028) stood 0.0082 at most. Not on a
+empty level of 0.0006, while their traces stood 0.022 to 0.027 above their rows'; held-out
+seed 1225418627, s0109 q13a, a 300-dpi phone photo of a pencil sheet: 0.0179, read blank
+at 1.0 under the 0.018 of before). Noise, show-through and a photocopy's grey lift a row's
+boxes alike; a speck covers too little: blank rows of 80 hard pages (seeds 611216245,
+764588028) stood 0.0082 at most. A rubbed-out pencil tick's ghost can stand as high (0.012
+to 0.017), and on a pencil page a person decides (GHOST_PEAK_RELATIVE). 0.015, a sixth
+under that tick: on the 4 fresh14 seeds of 200 and 3 fresh seeds of 100 (443183167,
+1919054809, 1510452382), re-decided, 8 right rows of 60,000 items go to review for it (3
+ghosts on pencil pages, 5 blank rows), and the tick. Not on a
 page written in a dark pen (GHOST_PEN_MIN), with no ink beside the row's boxes (a faint
 trace with grey beside it may be a stroke run out), when the box's darkest ink is a ghost's
 (GHOST_PEAK_RELATIVE; under the noise floor it measures 0): no stroke of that pen is so

@@ -1695,6 +1695,32 @@ def test_a_black_grain_as_big_as_a_small_dot_on_a_sheet_that_marks_otherwise_goe
     assert (r.status, r.value) == (Status.OK, "1"), r
 
 
+def test_a_faint_tick_blurred_on_a_phone_photo_just_under_the_old_trace_margin_goes_to_review(template):
+    """Held-out seed 1225418627, s0109 q13a, a 300-dpi phone photo, motion blurred, with
+    show-through, of a pencil sheet (tests/data/faint-tick-blurred-phone-300dpi.png, the scan
+    around the row): a faint pencil tick in box 2, blurred under the noise floor whole (no
+    ink measured), its trace standing 0.0179 over its row's (2.4 times them), a hair under
+    the trace margin of 0.018, was read blank at 1.0. Review. The same row with box 2's trace
+    no higher than its neighbours' is blank."""
+    item = next(i for i in template.items if i.id == "q13a")
+    crop = cv2.imread(str(DATA / "faint-tick-blurred-phone-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[10.199063387, 0.0565899624, -1147.200824], [0.22885279973, 10.174389269, -1907.2770005],
+                       [-1.1444090381e-04, -7.0590786329e-05, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    assert all(b.score == 0 for b in measured), measured
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pencil, stroke sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0719, False, True, 0.0025, 0.2629, False, 0.9075,
+                           10.414)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "2"), r
+    r = read([measured[0], dataclasses.replace(measured[1], trace=measured[2].trace), *measured[2:]])
+    assert r.status is Status.BLANK, r
+
+
 def test_a_faint_tick_drawn_mostly_beside_its_box_goes_to_review_not_blank(template):
     """Fresh seed 806647959, s0076 q18a, a 300-dpi feeder scan of a pencil sheet
     (tests/data/faint-tick-beside-box-300dpi.png, the scan around the row): a faint pencil
