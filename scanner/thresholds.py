@@ -271,8 +271,8 @@ at 1.0 under the 0.018 of before). Noise, show-through and a photocopy's grey li
 boxes alike; a speck covers too little: blank rows of 80 hard pages (seeds 611216245,
 764588028) stood 0.0082 at most. A rubbed-out pencil tick's ghost can stand as high (0.012
 to 0.017), and on a pencil page a person decides (GHOST_PEAK_RELATIVE). 0.015, a sixth
-under that tick: on the 4 fresh14 seeds of 200 and 3 fresh seeds of 100 (443183167,
-1919054809, 1510452382), re-decided, 8 right rows of 60,000 items go to review for it (3
+under that tick: on fresh14 seeds 1545587754, 1286241894, 1225418627, 1290369332 of 200
+and 3 fresh seeds of 100 (443183167, 1919054809, 1510452382), re-decided, 8 right rows of 60,000 items go to review for it (3
 ghosts on pencil pages, 5 blank rows), and the tick. Not on a
 page written in a dark pen (GHOST_PEN_MIN), with no ink beside the row's boxes (a faint
 trace with grey beside it may be a stroke run out), when the box's darkest ink is a ghost's
