@@ -175,7 +175,8 @@ def chroma_distance(ab: np.ndarray, reference: np.ndarray) -> float:
     ream), but do not turn blue into green."""
     # Two numbers each, in Python's floats: numpy's calls cost four times the arithmetic,
     # and the calibration asks thousands of times a scan. The same sums and products in the
-    # same order as numpy's norm and dot of two: the same distances to the bit (tested).
+    # same order as numpy's norm and dot of two: the same distances to rounding (tested;
+    # numpy's dot may fuse a multiply and an add on one CPU and not on another).
     a, b = float(ab[0]), float(ab[1])
     ra, rb = float(reference[0]), float(reference[1])
     da, db = a - ra, b - rb

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -141,9 +143,11 @@ def test_paper_rgb_is_numpy_s_on_every_count_of_pixels(seed):
 
 
 @pytest.mark.parametrize("seed", [5, int.from_bytes(__import__("os").urandom(2), "big")])
-def test_chroma_distance_is_numpy_s_to_the_bit(seed):
+def test_chroma_distance_is_numpy_s_to_rounding(seed):
     """`chroma_distance` in Python's floats against the same formula in numpy's norm and
-    dot, on a*b* pairs near and far, and against a grey reference (no hue)."""
+    dot, on a*b* pairs near and far, and against a grey reference (no hue). Equal to
+    rounding, not to the bit: numpy's dot may fuse a multiply and an add where the CPU has
+    FMA, so its last bit differs between machines (seed 60387 on a 2-core CI machine)."""
     from scanner import thresholds as T
     from scanner.colour import chroma_distance
 
@@ -161,4 +165,5 @@ def test_chroma_distance_is_numpy_s_to_the_bit(seed):
         for _ in range(5000):
             ab, reference = rng.normal(0, scale, 2), rng.normal(0, scale, 2)
             for ref in (reference, np.zeros(2), ab + rng.normal(0, 0.01, 2)):
-                assert chroma_distance(ab, ref) == numpy_s(ab, ref), (seed, ab, ref)
+                ours, theirs = chroma_distance(ab, ref), numpy_s(ab, ref)
+                assert math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-12 * scale), (seed, ab, ref)
