@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,17 @@ def template() -> Template:
     return load_template(TEMPLATE_PATH)
 
 
+@pytest.fixture(scope="session")
+def shipped_data() -> dict:
+    """The shipped template's YAML data, parsed once (0.23 s of CPU in PyYAML's pure-Python
+    loader, 0.04 s in its C loader); never to be changed: see `template_data`."""
+    return yaml.load(TEMPLATE_PATH.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @pytest.fixture
-def template_data() -> dict:
+def template_data(shipped_data) -> dict:
     """A fresh, mutable copy of the shipped template's YAML data."""
-    return yaml.safe_load(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    return copy.deepcopy(shipped_data)
 
 
 @pytest.fixture

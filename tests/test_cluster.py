@@ -39,6 +39,15 @@ def inputs(filled, template, tmp_path_factory) -> list[str]:
     return [str(filled.pdf), str(filled.tiff), str(filled.png), str(blank)]
 
 
+@pytest.fixture(scope="module")
+def clean(filled, template, tmp_path_factory) -> Path:
+    """The filled PDF and TIFF scanned in this process, OCR off, once for the module: the
+    outputs of a run that loses no worker and no scheduler (never to be changed)."""
+    out = tmp_path_factory.mktemp("clean") / "out"
+    scan([str(filled.pdf), str(filled.tiff)], template, out, ocr=False, jobs=1)
+    return out
+
+
 def _outputs(out: Path) -> dict[str, bytes]:
     """The CSVs, the crops, and the readings as stored (workers encode them; in-process, the parent)."""
     files = {name: (out / name).read_bytes() for name in OUTPUTS}
@@ -58,7 +67,7 @@ def test_the_cluster_writes_the_same_outputs_as_the_process_pool(inputs, templat
     assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool") == _outputs(tmp_path / "alone")
 
 
-def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster,
+def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster, clean,
                                                                  monkeypatch):
     # Groups of pages small enough that some are still being read when the worker dies.
     monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)
@@ -78,8 +87,7 @@ def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, templat
         assert killed
         assert summary.ok and summary.sheets == 2 and summary.pages == {"used": 14}
         # Complete: every output as a run that lost no worker writes it.
-        scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
-        assert _outputs(tmp_path / "out") == _outputs(tmp_path / "clean")
+        assert _outputs(tmp_path / "out") == _outputs(clean)
         # The nanny's new worker is not awaited: a loaded machine takes more than Dask's
         # lost-worker-timeout (15 s) to start it, and the cluster then drops it for good.
     finally:
@@ -102,14 +110,13 @@ def test_a_cluster_left_without_workers_stops_the_scan_and_says_so(filled, templ
 
 
 def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_on_a_local_cluster_completes_it(
-        filled, template, tmp_path, monkeypatch):
+        filled, template, tmp_path, clean, monkeypatch):
     """The rerun is also the check that a scan starts and stops a local cluster of its own
     (`local:1`): a cluster's start is dear, and one serves both checks."""
     monkeypatch.setattr("scanner.cluster.CLUSTER_CONNECT_SECONDS", 2)  # how long the client tries to reconnect
     # Groups of pages small enough that some are still being read when the scheduler goes.
     monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)
     inputs = [str(filled.pdf), str(filled.tiff)]
-    scan(inputs, template, tmp_path / "clean", ocr=False, jobs=1)
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
     try:
         def lose_the_scheduler(progress) -> None:
@@ -123,7 +130,7 @@ def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_on_a_local_cluster_
         cluster.close()
     summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster="local:1")
     assert summary.ok and summary.pages == {"used": 14} and summary.reused >= 3
-    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "clean")
+    assert _outputs(tmp_path / "out") == _outputs(clean)
 
 
 class _PoisonPage(distributed.WorkerPlugin):

@@ -26,8 +26,10 @@ from scanner.template import load_template, parse_template
 pytestmark = needs_chromium
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium for the module (a launch costs a second or two of CPU); each test's
+    page has a browser context of its own (`new_page`), so no cookie or storage is shared."""
     with launched() as b:
         yield b
 

@@ -57,13 +57,22 @@ def small_batch(template, tmp_path_factory):
                     options=SynthOptions(per_file=4, duplex_blank_share=0.0, cover_letter_share=0.0))
 
 
-def test_rerun_reuses_every_page_and_changes_nothing(template, tmp_path, small_batch):
+@pytest.fixture(scope="module")
+def small_scan(template, small_batch, tmp_path_factory):
+    """The small batch scanned once, from nothing, for this module's tests: its summary
+    and its out folder (never to be changed: copy it)."""
+    out = tmp_path_factory.mktemp("small-scan") / "out"
+    return scan([str(p) for p in small_batch.files], template, out, jobs=1, ocr=False), out
+
+
+def test_rerun_reuses_every_page_and_changes_nothing(template, tmp_path, small_batch, small_scan):
     files = [str(p) for p in small_batch.files]
-    first = scan(files, template, tmp_path, jobs=1, ocr=False)
-    before = _csvs(tmp_path)
-    second = scan(files, template, tmp_path, jobs=1, ocr=False)
+    first, scanned = small_scan
+    shutil.copytree(scanned, tmp_path / "out")
+    before = _csvs(tmp_path / "out")
+    second = scan(files, template, tmp_path / "out", jobs=1, ocr=False)
     assert first.reused == 0 and second.reused == sum(second.pages.values())
-    after = _csvs(tmp_path)
+    after = _csvs(tmp_path / "out")
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
 
@@ -76,10 +85,9 @@ def _pages_stored(store: Path) -> int:
         return 0
 
 
-def test_killed_scan_leaves_a_consistent_store_and_a_rerun_completes_it(template, tmp_path, small_batch):
+def test_killed_scan_leaves_a_consistent_store_and_a_rerun_completes_it(template, tmp_path, small_batch, small_scan):
     files = [str(p) for p in small_batch.files]
-    clean = tmp_path / "clean"
-    scan(files, template, clean, jobs=1, ocr=False)
+    _, clean = small_scan
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "scanner.cli", "scan", *files, "--out", str(out), "--jobs", "1", "--no-ocr",
                "--quiet"]

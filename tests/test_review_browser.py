@@ -27,8 +27,10 @@ def out(template, tmp_path_factory, tmp_path):
     return copy_survey(cached_survey(template, tmp_path_factory.getbasetemp()), tmp_path / "out")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium for the module (a launch costs a second or two of CPU); each test's
+    page has a browser context of its own (`new_page`), so no cookie or storage is shared."""
     with launched() as b:
         yield b
 
