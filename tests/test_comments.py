@@ -75,7 +75,8 @@ def test_a_zone_cleaned_through_the_table_is_the_arithmetic_s_to_the_byte(seed):
         shape = (round(30 * s), round(180 * s))
         paper = np.broadcast_to(np.linspace(0, 255, shape[1]), shape)  # every grey of paper, and ink on it
         crop = np.where(rng.random(shape) < 0.3, rng.random(shape) * paper, paper).astype(np.uint8)
-        assert np.array_equal(comments._cleaned(crop, s), comments._clean(comments._local_darkness(crop, s)))
+        paper = comments._paper(crop, s)
+        assert np.array_equal(comments._cleaned(crop, paper), comments._clean(comments._darkness_against(paper, crop)))
 
 
 def _blank_appearances(template) -> dict:
@@ -465,11 +466,10 @@ def test_a_cleanly_printed_comment_has_no_unread_writing(template):
     assert (result.value, reading.unread_mm2, result.status) == (PRINTED, 0.0, Status.OK), result
 
 
-def _writing_mm2_measured_whole(reader, grey, transform, zone, s):
+def _writing_mm2_measured_whole(reader, dark, zone, s):
     """`CommentReader._writing_mm2` as it was before it skipped the measures whose mask holds
     too few pixels, or pieces too small, to matter: every mask measured whole (with
     `_most_px` bounding nothing)."""
-    dark = comments._local_darkness(reader._crop(grey, transform, zone, s), s)
     ink = reader._ink(dark, zone, s)
     area = comments._ink_area_mm2(ink, s)
     if area >= T.WRITTEN_MIN_MM2:
@@ -613,10 +613,12 @@ def test_a_zone_s_writing_is_measured_as_when_every_mask_was_measured_whole(temp
         shift = PageTransform.from_array(identity().array @ np.array([[1, 0, rng.uniform(-0.5, 0.5)],
                                                                      [0, 1, rng.uniform(-0.5, 0.5)], [0, 0, 1]]))
         for zone in zones:
-            measured = reader._writing_mm2(noisy, shift, zone, coarse)
+            crop = reader._crop(noisy, shift, zone, coarse)
+            dark = comments._darkness_against(comments._paper(crop, coarse), crop)
+            measured = reader._writing_mm2(dark, zone, coarse)
             with monkeypatch.context() as whole:  # no bound skips a measure: every mask measured
                 whole.setattr(comments, "_most_px", lambda mask, _: mask.size)
-                assert measured == _writing_mm2_measured_whole(reader, noisy, shift, zone, coarse), (
+                assert measured == _writing_mm2_measured_whole(reader, dark, zone, coarse), (
                     seed, grey_level, zone.id)
 
 
