@@ -1030,11 +1030,26 @@ def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, 
     sheet is on one paper, so the other light says which of the two it is (a phone
     photo's cast leaves its blue pages between blue and white, while the same sheet's
     scans are plainly in the blue cluster). A sheet under the other light only near a
-    colour (12 units off it, towards orange) settles nothing."""
+    colour (12 units off it, towards orange) settles nothing between that colour and
+    another; but it does settle a cluster that could be no other colour of the template,
+    when all its pages under that light are told `colour` (`_none_other`)."""
     settled = {p.light for p, outcome in zip(pages, outcomes) if _plainly(p, outcome, colour, calibration, template)}
-    return sum(name is None and cluster is not None and _may_be(p, cluster, colour)
-               and any(light != p.light for light in settled)
+    told = {p.light for p in pages} - {p.light for p, (name, _) in zip(pages, outcomes) if name != colour}
+    return sum(name is None and cluster is not None
+               and (_may_be(p, cluster, colour) and any(light != p.light for light in settled)
+                    or _none_other(cluster, colour) and any(light != p.light for light in told))
                for p, (name, cluster) in zip(pages, outcomes))
+
+
+def _none_other(cluster: Cluster, colour: str) -> bool:
+    """Whether a cluster in doubt (flagged for competing, or between two colours) could be
+    `colour` and no other colour of the template: its only alternative is a paper the
+    template lacks. A sheet whose pages under the other light all say `colour` then says
+    which (fresh seed 1545587754, s0149: a pink sheet on a ream off towards orange, its
+    four scans in no cluster, told pink 12 units off it; its three photos in a cluster of
+    three such sheets, competing with the pink ream and within reach of pink only: four
+    pages of seven pink, the sheet went to review though none of its pages said otherwise)."""
+    return cluster.in_doubt == {colour}
 
 
 def _plainly(page: PagePaper, outcome: tuple[str | None, Cluster | None], colour: str, calibration: Calibration,

@@ -567,6 +567,23 @@ def test_a_sheet_whose_photos_lie_nearest_its_colour_is_settled_by_its_scans(tem
     assert (result.status, result.evidence["colour"]) == (Status.OK, "blue"), result.evidence
 
 
+def test_photos_that_can_be_no_other_colour_count_for_the_colour_the_scans_tell(template):
+    # Fresh seed 1545587754, s0149: a pink sheet on a ream off towards orange, its four
+    # scans in no cluster and told pink (12 units off it, towards orange), its three photos
+    # in a cluster of three such sheets that competes with the pink ream and is within
+    # reach of no colour but pink. Four pages of seven pink, too few: to review, though no
+    # page said anything but pink.
+    papers, truth = kept_papers("1545587754")
+    calibration = calibrate(papers, template)
+    photos = [p for p in papers if p.sheet_id == "s0149" and p.light == PHOTO]
+    assert all(calibration.page_outcome(p) == (None, calibration.page_outcome(photos[0])[1]) for p in photos)
+    assert calibration.page_outcome(photos[0])[1].in_doubt == {"pink"}
+    results = calibrated(papers, template, calibration)
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    assert (results["s0149"].status, results["s0149"].evidence["colour"]) == (Status.OK, "pink")
+
+
 SEED_621937120_REAMS = [
     ("yellow", (92.0, -8.4, 37.0), 10, SCAN), ("yellow", (88.5, -1.5, 36.5), 10, SCAN),
     ("pink", (84.1, 13.1, 1.0), 16, SCAN), ("blue", (79.6, -1.1, -18.4), 34, SCAN),
