@@ -223,7 +223,8 @@ def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2
         start = time.perf_counter(), time.process_time()
         summary = pipeline.scan(files, template, out, ocr=True, cluster=address)
         return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
-                "cpu": time.process_time() - start[1]}
+                "cpu": time.process_time() - start[1],
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     finally:
         for process in reversed(spawned):
             process.terminate()
@@ -426,7 +427,7 @@ def main() -> None:
     dask = _child("parent_on_dask", str(sheet_file), files, str(work / "parent-dask"))
     print(f"parent all in through Dask (the scheduler and 2 workers apart, readings made up): the scan's process "
           f"{dask['pages'] / dask['cpu']:.0f} pages a CPU second, Dask's client included, "
-          f"{dask['pages'] / dask['seconds']:.0f} pages/s wall")
+          f"{dask['pages'] / dask['seconds']:.0f} pages/s wall; peak memory {dask['peak_mb']:.0f} MB")
     feed = _child("pool_feed", files)
     print(f"handing those pages to a process pool (its workers read nothing): {feed['with']:.2f} CPU ms a page "
           f"with each page's JPEG ({feed['mb']:.2f} MB), {feed['without']:.2f} without it, as a scan sends them")
