@@ -124,8 +124,8 @@ class DaskCluster:
     """Pages read by the workers of a Dask cluster, which need no shared filesystem.
 
     Each page travels with its bytes (`load.portable`), the template once per worker (a
-    worker plugin), `PAGES_PER_TASK` pages to a Dask task. Dask sends the pages of a worker
-    that is lost to another; a group whose workers die three times is sent again a page
+    worker plugin), a group of pages to a Dask task (`PAGES_PER_TASK`). Dask sends the
+    pages of a worker that is lost to another; a group whose workers die three times is sent again a page
     a task, and a page whose workers die three times alone is that page's error. When the
     scheduler is lost the scan stops with a `ClusterError`: what is stored stays, and a
     re-run completes it.
