@@ -160,8 +160,11 @@ def _made_up_on_worker(tasks: list[PageTask]) -> list[PageResult]:
     """A Dask worker's made-up readings of a group of `tasks`, as `Precomputed` makes them:
     the real sheet's page for the page's place in its batch file (`batch-NNN.pdf`), under
     its own hash and serial; the group's whole questionnaires decided, as a worker decides them.
-    Defined in the script run, so that Dask sends it to the workers by value; the sheet and
-    the form are kept on the worker."""
+    Sent to Dask by reference, as `cluster._read_on_cluster` is: from this file imported as
+    the module `scale` (the scheduler and workers have its folder on their path). Sent from
+    the script run (`__main__`), Dask pickled each group twice, its JPEGs and all, the
+    second time by cloudpickle, which a scan never pays. The sheet and the form are kept on
+    the worker."""
     import os
     import pickle
     import re
@@ -190,6 +193,7 @@ def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2
     """The scan's loop on real files through Dask, its scheduler and `workers` workers in
     processes of their own (as on a real cluster), which make each reading up: the parent
     all in on a cluster, Dask's client (and its thread) included."""
+    import importlib
     import os
 
     import scanner.cluster as cluster
@@ -198,7 +202,8 @@ def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2
 
     template = load_template(TEMPLATE)
     scheduler_file = Path(out + "-scheduler.json")
-    env = os.environ | {"SCANNER_BENCH_SHEET": sheet_file}
+    path = os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")]))
+    env = os.environ | {"SCANNER_BENCH_SHEET": sheet_file, "PYTHONPATH": path}
     module = [sys.executable, "-m"]
     spawned = [subprocess.Popen(module + ["distributed.cli.dask_scheduler", "--scheduler-file", str(scheduler_file),
                                           "--port", "0", "--dashboard-address", ":0"], env=env,
@@ -214,11 +219,12 @@ def parent_on_dask(sheet_file: str, files: list[str], out: str, workers: int = 2
                                         stderr=subprocess.DEVNULL))
         with Client(address, set_as_default=False) as client:
             client.wait_for_workers(workers, timeout=300)
-        cluster._read_on_cluster = _made_up_on_worker
+        cluster._read_on_cluster = importlib.import_module("scale")._made_up_on_worker
         start = time.perf_counter(), time.process_time()
         summary = pipeline.scan(files, template, out, ocr=True, cluster=address)
         return {"pages": sum(summary.pages.values()), "seconds": time.perf_counter() - start[0],
-                "cpu": time.process_time() - start[1]}
+                "cpu": time.process_time() - start[1],
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     finally:
         for process in reversed(spawned):
             process.terminate()
@@ -421,7 +427,7 @@ def main() -> None:
     dask = _child("parent_on_dask", str(sheet_file), files, str(work / "parent-dask"))
     print(f"parent all in through Dask (the scheduler and 2 workers apart, readings made up): the scan's process "
           f"{dask['pages'] / dask['cpu']:.0f} pages a CPU second, Dask's client included, "
-          f"{dask['pages'] / dask['seconds']:.0f} pages/s wall")
+          f"{dask['pages'] / dask['seconds']:.0f} pages/s wall; peak memory {dask['peak_mb']:.0f} MB")
     feed = _child("pool_feed", files)
     print(f"handing those pages to a process pool (its workers read nothing): {feed['with']:.2f} CPU ms a page "
           f"with each page's JPEG ({feed['mb']:.2f} MB), {feed['without']:.2f} without it, as a scan sends them")

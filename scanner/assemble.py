@@ -17,6 +17,7 @@ survey already holds: see its docstring.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -26,7 +27,7 @@ from scanner import marks
 from scanner.colour import ColourDecision, classify
 from scanner.forms import Forms
 from scanner.reader import PageResult
-from scanner.results import FieldResult, PageStatus, Reason, SheetDecision, Status
+from scanner.results import FieldResult, ItemMeasure, PageStatus, Reason, SheetDecision, Status, measures_from_json
 from scanner.template import Template
 
 
@@ -286,9 +287,18 @@ class Assembler:
 
 def decide_items(template: Template, pages: dict[int, PageResult]) -> dict[str, FieldResult]:
     """The items of the questionnaire of `pages` (by form page), decided."""
+    pages = {page: measured(p) for page, p in pages.items()}
     measures = {m.item: m for p in pages.values() for m in p.items}
     return marks.decide_sheet(template, measures, {page: p.marks for page, p in pages.items() if p.marks},
                               {page: p.px_per_mm for page, p in pages.items()})
+
+
+def measured(page: PageResult) -> PageResult:
+    """`page` with its items' boxes, taken out of its encoding when its worker left them
+    out (`PageResult.elided`); its `marks` are then worked out again, as a stored reading's."""
+    if not page.elided:
+        return page
+    return replace(page, items=measures_from_json(json.loads(page.encoded)["items"]), elided=False)
 
 
 def decide_whole_sheets(forms: Forms, results: list[PageResult]) -> list[PageResult]:
@@ -302,29 +312,41 @@ def decide_whole_sheets(forms: Forms, results: list[PageResult]) -> list[PageRes
     same pages (`_workers_decision`), so that a guess wrong here costs only a worker's time.
     """
     results = list(results)
-    run: dict[int, PageResult] = {}  # by form page
+    places: dict[int, int] = {}  # by form page, its place in `results`
     for k, result in enumerate(results):
+        run = {form_page: results[at] for form_page, at in places.items()}
         first = run[min(run)] if run else None
         if result.status is not PageStatus.USED or len(result.forms) > 1:
             # Not used: the assembler skips it within its file. Of several forms: its form
             # is told by the questionnaire it follows, not here.
             if first is not None and (result.source != first.source or len(result.forms) > 1):
-                run = {}
+                places = {}
             continue
         template = forms.get(result.form)
         if (first is not None and result.source == first.source and result.form == first.form
                 and result.serial == first.serial and result.form_page is not None
                 and result.form_page > max(run)):
+            places[result.form_page] = k
             run[result.form_page] = result
         elif result.form_page == template.page_numbers[0]:
-            run = {result.form_page: result}
+            places, run = {result.form_page: k}, {result.form_page: result}
         else:
-            run = {}
-        if list(run) == template.page_numbers:
+            places = {}
+        if list(places) == template.page_numbers:
             decided = SheetDecision(template.form, _page_key(run), decide_items(template, run))
             results[k] = replace(result, decided=decided)
-            run = {}
+            for at in places.values():
+                results[at] = _elided(results[at])
+            places = {}
     return results
+
+
+def _elided(page: PageResult) -> PageResult:
+    """`page` without its items' boxes and `marks` (`PageResult.elided`), when its encoding
+    holds them; else as it is."""
+    if page.encoded is None:
+        return page
+    return replace(page, items=[ItemMeasure(m.item, ()) for m in page.items], marks=None, elided=True)
 
 
 def _workers_decision(sheet: Sheet) -> dict[str, FieldResult] | None:

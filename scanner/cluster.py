@@ -9,16 +9,19 @@ alone writes, as with any executor.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import warnings
+from dataclasses import replace
 
+import numpy as np
 from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin, get_worker, wait
 
 from scanner.assemble import decide_whole_sheets
-from scanner.errors import ClusterError, UsageError
+from scanner.errors import ClusterError, InputFileError, UsageError
 from scanner.executors import WINDOW_PER_JOB, Pending, read_encoded
-from scanner.load import PageTask, portable
+from scanner.load import PageFiles, PageTask, portable, without_bytes
 from scanner.ocr import make_engine
 from scanner.forms import Forms
 from scanner.reader import FormsReader, PageReader, PageResult, make_reader
@@ -37,12 +40,15 @@ CLUSTER_CONNECT_SECONDS = 30
 and to reconnect to it before the scan stops: a scheduler back within this is no loss."""
 
 PAGES_PER_TASK = 32
-"""Pages read by one Dask task: Dask's bookkeeping (a future, a task and their messages)
-costs the parent, the survey's one writer, a few CPU ms for each task, and a group
-shares it; its worker decides the questionnaires whole in it (`assemble.decide_whole_sheets`),
-some four in five of those of 7 pages at 32 (one in four at 8). A group lost with its
-workers is read again a page a task. The parent holds the JPEGs (0.3 to 1 MB a page) of
-`GROUPS_PER_THREAD` groups a worker thread until they are read."""
+"""Pages read by one Dask task, at least: Dask's bookkeeping (a future, a task and their
+messages) costs the parent, the survey's one writer, a few CPU ms for each task, and a
+group shares it; its worker decides the questionnaires whole in it
+(`assemble.decide_whole_sheets`). A group goes on, up to `_questionnaire_stride` pages
+more, to the next page where a questionnaire begins in a file of whole questionnaires
+(`_starts_questionnaire`), so that few are split between two groups: the parent decides
+those itself. A group lost with its workers is read again a page a task, each page's JPEG
+taken from its file again: the parent holds the JPEGs (0.3 to 1 MB a page) of the group
+it fills until it is sent, not those in flight."""
 
 CLUSTER_NO_WORKERS_SECONDS = 300
 """How long a scan waits on a cluster left without a worker before it stops: Dask waits for
@@ -85,7 +91,19 @@ def _read_on_cluster(tasks: list[PageTask]) -> list[PageResult]:
     reader = plugin.reader()
     # The group's whole questionnaires decided here: deciding them cost the parent, the
     # survey's one writer, more than any other of its work on a page.
-    return decide_whole_sheets(plugin.forms, [read_encoded(reader, task) for task in tasks])
+    return decide_whole_sheets(plugin.forms, [read_encoded(reader, _landed(task)) for task in tasks])
+
+
+def _travelling(task: PageTask) -> PageTask:
+    """`task` with its bytes in an array, which Dask sends beside its message as they are
+    (pickle's protocol 5, out of band): pickled as bytes, each group's JPEGs were copied
+    into its message, at some 0.2 CPU ms a page of the parent's, the survey's one writer."""
+    return task if task.data is None else replace(task, data=np.frombuffer(task.data, np.uint8))
+
+
+def _landed(task: PageTask) -> PageTask:
+    """`task` as found, its bytes `bytes` again (`_travelling`)."""
+    return task if not isinstance(task.data, np.ndarray) else replace(task, data=task.data.tobytes())
 
 
 class _Page:
@@ -94,7 +112,7 @@ class _Page:
     result in its place."""
 
     def __init__(self, task: PageTask) -> None:
-        self.task = task  # as sent, for a group lost to be sent again
+        self.task = task  # for a group lost to be sent again: once sent, without a JPEG's bytes
         self.future: Future | None = None
         self.place = 0
 
@@ -106,8 +124,8 @@ class DaskCluster:
     """Pages read by the workers of a Dask cluster, which need no shared filesystem.
 
     Each page travels with its bytes (`load.portable`), the template once per worker (a
-    worker plugin), `PAGES_PER_TASK` pages to a Dask task. Dask sends the pages of a worker
-    that is lost to another; a group whose workers die three times is sent again a page
+    worker plugin), a group of pages to a Dask task (`PAGES_PER_TASK`). Dask sends the
+    pages of a worker that is lost to another; a group whose workers die three times is sent again a page
     a task, and a page whose workers die three times alone is that page's error. When the
     scheduler is lost the scan stops with a `ClusterError`: what is stored stays, and a
     re-run completes it.
@@ -128,38 +146,55 @@ class DaskCluster:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}; start it "
                                "(`dask scheduler`) or correct --cluster") from None
         self.client.register_plugin(_ReaderPlugin(template, ocr), name=_ReaderPlugin.name)
+        self._stride = _questionnaire_stride(Forms.of(template))
         # Pages, not tasks: a group being read and the next waiting for each thread.
         threads = max(1, sum(self.client.nthreads().values()))
-        self.window = max(WINDOW_PER_JOB, GROUPS_PER_THREAD * PAGES_PER_TASK) * threads
+        self.window = max(WINDOW_PER_JOB, GROUPS_PER_THREAD * (PAGES_PER_TASK + self._stride)) * threads
         self.wants_bytes = True  # its workers share no filesystem with the parent
         self._unsent: list[_Page] = []
+        self._files = PageFiles()
 
     def submit(self, task: PageTask) -> _Page:
         """The page, sent with the others of its group once the group is whole (or when it
         is the oldest waited for): a call to Dask for each page cost the parent, the
         survey's one writer, a third more of the CPU Dask's round trip costs it. A group a
-        call, whatever the cluster's size: each call's pages go through the scheduler."""
+        call, whatever the cluster's size: each call's pages go through the scheduler.
+        A group is whole at `PAGES_PER_TASK` pages and the next page beginning a
+        questionnaire (`_group_whole`)."""
+        if self._unsent and _group_whole(len(self._unsent), task, self._unsent[-1].task, self._stride):
+            self._send()
         page = _Page(portable(task))
         self._unsent.append(page)
-        if len(self._unsent) >= PAGES_PER_TASK:
-            self._send()
         return page
 
     def _send(self, size: int | None = None) -> None:
+        """Send the pages not yet sent: one group, or groups of `size` pages."""
         if not self._unsent:
             return
-        size = size or PAGES_PER_TASK
+        size = size or len(self._unsent)
         groups = [self._unsent[k:k + size] for k in range(0, len(self._unsent), size)]
         with warnings.catch_warnings():
             # Dask warns of a call sending more than 10 MB: a group's JPEGs, which travel
             # with their pages by design (the workers share no filesystem).
             warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-            futures = self.client.map(_read_on_cluster, [[page.task for page in group] for group in groups],
-                                      pure=False)
+            futures = self.client.map(_read_on_cluster, [[_travelling(self._with_bytes(page.task)) for page in group]
+                                                         for group in groups], pure=False)
         for group, future in zip(groups, futures):
             for place, page in enumerate(group):
-                page.future, page.place = future, place
+                # Sent, a JPEG's bytes are Dask's to keep: held here too, the parent's memory
+                # grew with the cluster, 0.3 to 1 MB a page in flight, some 60 pages a worker.
+                page.future, page.place, page.task = future, place, without_bytes(page.task)
         self._unsent = []
+
+    def _with_bytes(self, task: PageTask) -> PageTask:
+        """`task` with its JPEG's bytes, taken from its file again for a page sent before
+        (its group lost); a page the file no longer holds as found goes without them, and
+        its worker fails to read it (the reason logged here)."""
+        try:
+            return self._files.complete(task)
+        except InputFileError as exc:
+            log.warning("%s page %d: not sent again with its bytes (%s)", task.source, task.page, exc.reason)
+            return task
 
     def settle(self, pending: Pending) -> None:
         """Wait for the oldest page, then take it and every other page read by then in one
@@ -183,7 +218,7 @@ class DaskCluster:
 
     def _wait(self, task: PageTask, future: Future) -> None:
         """Wait for a page's group, as long as the cluster has workers to read it."""
-        idle_since = None
+        idle_since = lost_since = None
         while True:
             try:
                 with self.client.as_current():  # Dask's `wait` looks for its client there
@@ -193,6 +228,13 @@ class DaskCluster:
                 pass
             except Exception:  # a page lost or the scheduler gone: told by its own result
                 return
+            # A group sent once the scheduler was gone is never cancelled: Dask waits for it,
+            # and asking a scheduler gone for its workers waits too.
+            lost_since = None if self.client.status == "running" else lost_since or time.monotonic()
+            if lost_since is not None:
+                if time.monotonic() - lost_since >= CLUSTER_CONNECT_SECONDS:
+                    raise _scheduler_lost(task, f"the client {self.client.status}")
+                continue
             idle_since = None if self._has_workers() else idle_since or time.monotonic()
             if idle_since is not None and time.monotonic() - idle_since >= CLUSTER_NO_WORKERS_SECONDS:
                 raise ClusterError(f"the Dask cluster at {self.client.scheduler.address} has had no workers "
@@ -235,17 +277,40 @@ class DaskCluster:
             if future.status == "error":
                 raise  # the reader never raises for a page: this is a bug, shown as one
             # Cancelled, or the connection closed: the scheduler is gone and the run ends here.
-            raise ClusterError(f"lost the Dask scheduler while reading {task.source} page {task.page} "
-                               f"({type(exc).__name__}); pages read so far are stored: scan again to "
-                               "complete the batch") from None
+            raise _scheduler_lost(task, type(exc).__name__) from None
 
     def close(self) -> None:
         self.client.close()
+        self._files.close()
         self._close_cluster()
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _scheduler_lost(task: PageTask, why: str) -> ClusterError:
+    return ClusterError(f"lost the Dask scheduler while reading {task.source} page {task.page} ({why}); pages "
+                        "read so far are stored: scan again to complete the batch")
+
+
+def _questionnaire_stride(forms: Forms) -> int:
+    """Pages from a questionnaire's first to a later one's in a file of whole questionnaires
+    in order, every form's, whether scanned with a blank back after each page or not."""
+    return 2 * math.lcm(*(len(template.page_numbers) for template in forms))
+
+
+def _group_whole(pages: int, task: PageTask, last: PageTask, stride: int) -> bool:
+    """Whether a group of `pages` pages, `last` the last, is whole before `task` comes."""
+    return pages >= PAGES_PER_TASK + stride or (pages >= PAGES_PER_TASK and _starts_questionnaire(task, last, stride))
+
+
+def _starts_questionnaire(task: PageTask, last: PageTask, stride: int) -> bool:
+    """Whether `task`, found after `last`, would begin a questionnaire in a file of whole
+    questionnaires, `stride` pages apart: the first page of a file, or one `stride` pages
+    on. A questionnaire never goes on in another file (but a numbered copy's, which the
+    parent completes and decides itself)."""
+    return task.source != last.source or (task.page - 1) % stride == 0
 
 
 def _local_workers(address: str) -> int:

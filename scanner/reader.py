@@ -80,6 +80,12 @@ class PageResult:
     decided: SheetDecision | None = field(default=None, repr=False, compare=False)
     """Of the last page of a questionnaire whose pages one cluster task read together:
     their questionnaire's items as its worker decided them; not kept in the store."""
+    elided: bool = field(default=False, repr=False, compare=False)
+    """Its items came without their boxes (and `marks` None): the worker that read it
+    decided its questionnaire (`assemble.decide_whole_sheets`), and unpickled by Dask the
+    boxes cost the parent, the survey's one writer, nine tenths of the page's unpickling.
+    They travel whole in `encoded`, out of which the parent takes them should it decide
+    the questionnaire itself (`assemble.measured`)."""
 
 
 def is_blank(grey: np.ndarray) -> bool:

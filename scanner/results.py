@@ -112,6 +112,11 @@ class ItemMeasure:
     boxes: tuple[BoxMeasure, ...]
 
 
+def measures_from_json(items: list[dict]) -> list[ItemMeasure]:
+    """A page's items as its stored reading spells them (`store.encode_reading`)."""
+    return [ItemMeasure(m["item"], tuple(BoxMeasure(**b) for b in m["boxes"])) for m in items]
+
+
 @dataclass(frozen=True)
 class PageMarks:
     """What deciding a sheet needs of one page's rows beyond each row's own boxes: the

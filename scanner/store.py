@@ -28,7 +28,7 @@ from pathlib import Path
 from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
 from scanner.colour import PaperSample
 from scanner.reader import PageResult
-from scanner.results import BoxMeasure, CommentReading, FieldResult, ItemMeasure, PageStatus, Reason, Status
+from scanner.results import CommentReading, FieldResult, PageStatus, Reason, Status, measures_from_json
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,13 @@ def encode_reading(result: PageResult) -> str:
     """The reading as the store keeps it: as `dataclasses.asdict` would give it (its own
     encoding aside), spelt out: asdict's deep copies cost more than the rest of storing a
     page. Workers encode what they read (`PageResult.encoded`): the parent need not."""
+    if result.elided:  # its boxes are in the encoding its worker made before leaving them out
+        return result.encoded
     data = dict(vars(result))
     data.pop("encoded", None)  # none in a reading pickled before it had one
     data.pop("marks", None)  # the worker's summary of its items, worked out again from them
     data.pop("decided", None)  # its sheet's, stored with the sheet
+    data.pop("elided", None)  # how it travelled
     data["paper"] = {"rgb": result.paper.rgb}  # its nearest colour is the worker's to tell, not kept
     data["items"] = [{"item": m.item, "boxes": [vars(b) for b in m.boxes]} for m in result.items]
     data["comments"] = [dict(vars(c), crop=None) for c in result.comments]  # crops live in crops/
@@ -184,7 +187,7 @@ def _result_from_json(text: str) -> PageResult:
     data = json.loads(text)
     data["status"] = PageStatus(data["status"])
     data["paper"] = PaperSample(tuple(data["paper"]["rgb"]) if data["paper"]["rgb"] else None)
-    data["items"] = [ItemMeasure(m["item"], tuple(BoxMeasure(**b) for b in m["boxes"])) for m in data["items"]]
+    data["items"] = measures_from_json(data["items"])
     data["comments"] = [CommentReading(**c) for c in data["comments"]]
     data["transform"] = tuple(tuple(row) for row in data["transform"]) if data["transform"] else None
     return PageResult(**data)

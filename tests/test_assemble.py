@@ -117,3 +117,24 @@ def test_only_a_whole_questionnaire_in_its_order_is_decided_by_its_worker(templa
     assert not any(decided(sequence("a.pdf", [1, 2, 3]) + sequence("b.pdf", [4, 5, 6, 7], start=4)))
     assert not any(decided(sequence("a.pdf", [1, 2, 3], serial=1) + sequence("a.pdf", [4, 5, 6, 7], 4, serial=2)))
     assert decided(sequence("a.pdf", [1, 2, 1, 2, 3, 4, 5, 6, 7])) == [False] * 8 + [True]
+
+
+def test_a_worker_leaves_out_the_boxes_of_a_questionnaire_it_decided_and_the_parent_can_decide_it_again(
+        template, filled):
+    # Unpickled by Dask, the boxes of every page cost the cluster's parent more than the rest
+    # of its page: a page of a questionnaire its worker decided comes without them, yet
+    # nothing is lost (they travel in its encoding) should the parent decide it after all.
+    from scanner.store import encode_reading
+
+    reader = PageReader(template, make_engine(False))
+    pages = [reader.read(task) for task in enumerate_pages([str(filled.pdf)])]
+    encoded = [replace(p, encoded=encode_reading(p)) for p in pages]
+    told = decide_whole_sheets(Forms.of(template), encoded)
+    assert all(p.elided and p.marks is None and not any(m.boxes for m in p.items) for p in told)
+    assert [[m.item for m in p.items] for p in told] == [[m.item for m in p.items] for p in pages]
+    assert [encode_reading(p) for p in told] == [p.encoded for p in encoded]  # the store keeps them whole
+    undecided, _ = run(template, told[:-1] + [replace(told[-1], decided=None)])
+    whole, _ = run(template, pages)
+    assert undecided[0].results == whole[0].results and len(whole[0].results) > 40
+    # A page without its encoding keeps its boxes: they would go nowhere else.
+    assert not any(p.elided for p in decide_whole_sheets(Forms.of(template), pages))

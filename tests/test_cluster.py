@@ -173,3 +173,42 @@ def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, t
     assert pages[2]["reason"] == CLUSTER_WORKER_DIED
     assert "reading each again alone" in caplog.text  # its group was lost with it, then read page by page
     assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
+
+
+@pytest.mark.parametrize("duplex", [False, True])
+def test_a_group_of_pages_ends_where_a_questionnaire_begins_in_a_file_of_whole_ones(template, duplex):
+    # The parent decides a questionnaire split between two groups itself: groups cut
+    # blindly at 32 pages split one in five of 7 pages, and each cost the parent as much
+    # as storing 20 pages.
+    from scanner.cluster import PAGES_PER_TASK, _group_whole, _questionnaire_stride
+    from scanner.forms import Forms
+    from scanner.load import PageTask
+
+    per_sheet = len(template.page_numbers) * (2 if duplex else 1)
+    files = [(name, per_sheet * count) for name, count in (("a.pdf", 23), ("b.pdf", 1), ("c.pdf", 17))]
+    tasks = [PageTask(name, "", n, "jpeg", f"{name}:{n}") for name, pages in files for n in range(1, pages + 1)]
+    stride = _questionnaire_stride(Forms.of(template))
+    groups = [[tasks[0]]]
+    for task in tasks[1:]:
+        if _group_whole(len(groups[-1]), task, groups[-1][-1], stride):
+            groups.append([])
+        groups[-1].append(task)
+    assert len(groups) > 5
+    assert all((group[0].page - 1) % per_sheet == 0 for group in groups)
+    assert all(PAGES_PER_TASK <= len(group) < PAGES_PER_TASK + stride for group in groups[:-1])
+
+
+def test_a_questionnaire_is_read_in_one_group_and_decided_by_its_worker(filled, template, tmp_path, local_cluster,
+                                                                        monkeypatch):
+    # Groups of 3 pages at least: cut blindly, the 7 pages of the questionnaire went in
+    # three groups, and the parent decided it itself.
+    import scanner.assemble
+    import scanner.cluster
+
+    decided_here = []
+    decide = scanner.assemble.decide_items
+    monkeypatch.setattr(scanner.assemble, "decide_items", lambda *args: decided_here.append(1) or decide(*args))
+    monkeypatch.setattr(scanner.cluster, "PAGES_PER_TASK", 3)
+    summary = scan([str(filled.pdf)], template, tmp_path / "out", ocr=False, cluster=local_cluster.scheduler_address)
+    assert summary.ok and summary.sheets == 1 and summary.pages["used"] == 7
+    assert not decided_here
