@@ -31,7 +31,8 @@ from scanner.errors import InputFileError, OutputError
 from scanner.load import InputProblem, enumerate_pages, load_page
 from scanner.marks import BoxPrint, decide_sheet, measure_page
 from scanner.geometry import PageTransform
-from scanner.register import FrameWindow, Registrar, Registration, frame_windows, measure_frames, sides_whole
+from scanner.register import (FrameWindow, Registrar, Registration, frame_windows, held_by_markers, measure_frames,
+                              sides_whole)
 from scanner.reader import is_blank
 from scanner.results import Status
 from scanner.template import Box, Template
@@ -155,7 +156,7 @@ def align_page(registrar: Registrar, grey: np.ndarray) -> Registration | None:
     go through it too (they skip the marker search). None when nothing matches.
     """
     reg = registrar.markers(grey) if registrar.template.registration.markers else None
-    if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
+    if not held_by_markers(reg):
         reg = registrar.content(grey)
     return None if reg is None else registrar.verify(grey, reg)
 

@@ -22,7 +22,7 @@ from scanner.errors import InputFileError, one_line
 from scanner.forms import Forms
 from scanner.load import LoadedPage, PageTask, load_page
 from scanner.ocr import OcrEngine
-from scanner.register import Method, Registrar, Registration, downscale
+from scanner.register import Method, Registrar, Registration, downscale, held_by_markers
 from scanner.results import CommentReading, ItemMeasure, PageMarks, PageStatus, SheetDecision
 from scanner.template import Template
 
@@ -159,8 +159,8 @@ class PageReader:
         or the page's result when it is blank or no page of this form is found."""
         t = self.template
         blank = functools.cache(lambda: is_blank(grey))
-        reg = self.registrar.markers(grey, blank) if t.registration.markers else None
-        if reg is None or reg.residual_mm > T.MAX_RESIDUAL_MM:
+        reg = self.registrar.markers_seen(grey, blank) if t.registration.markers else None
+        if not held_by_markers(reg):
             # Blank backs are common and cheap to tell; content matching is neither.
             if blank():
                 return PageResult(**base, status=PageStatus.BLANK, reason="blank page")
@@ -213,10 +213,10 @@ class PageReader:
         )
 
     def _by_content(self, grey: np.ndarray, by_markers: Registration | None) -> Registration | None:
-        """The page registered by its content when its markers do not fit (`by_markers`,
-        None when fewer than two were seen): matched first to the form page their ids
-        name, on CONTENT_FEATURES rather than the fewer that tell the page among all of
-        them. Two markers at the near edge of a tilted phone photo differ in size, and
+        """The page registered by its content when its markers do not hold it (`by_markers`,
+        None when none was seen; `held_by_markers`): matched first to the form page their
+        ids name, a lone marker's too, on CONTENT_FEATURES rather than the fewer that tell
+        the page among all of them. Two markers at the near edge of a tilted phone photo differ in size, and
         no similarity holds both (seed 1769220999, batch-002 page 25: 1.3 mm at best); on
         a grey photocopy, the features that tell a page fell short (17 of 20 needed) while
         those that fit it found 99. Their page is checked as any page is after this: its

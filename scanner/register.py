@@ -148,6 +148,13 @@ class Check:
         return np.hypot(*self.offsets[self.seen].T)
 
 
+def held_by_markers(reg: Registration | None) -> bool:
+    """Whether the markers seen fix the page: two or more, fitted within MAX_RESIDUAL_MM.
+    Else the page is registered by its content, matched first to the form page the
+    markers seen name (`PageReader._by_content`)."""
+    return reg is not None and reg.markers_found >= 2 and reg.residual_mm <= T.MAX_RESIDUAL_MM
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     """`array`, kept by a frozen object: no caller may change what every caller reads."""
     array.flags.writeable = False
@@ -248,6 +255,19 @@ def corner_windows(grey: np.ndarray, page_long_mm: float, px_per_mm: float,
     return windows, 1 / k
 
 
+def _joined(before: dict[int, dict[int, np.ndarray]],
+            again: dict[int, dict[int, np.ndarray]]) -> dict[int, dict[int, np.ndarray]]:
+    """The markers found by a search and by a closer one, by form page and corner: the
+    closer one's corners where both found a marker, and none lost that only the first
+    found. On a motion-blurred 200-dpi phone photo the search at 8 px/mm (the photo's
+    own pixels) found one of the three markers found at 4 (seed 1286241894, batch-012
+    page 40), and the page, left with one, was lost to `unrecognised`."""
+    joined = {page: dict(seen) for page, seen in before.items()}
+    for page, seen in again.items():
+        joined.setdefault(page, {}).update(seen)
+    return joined
+
+
 def _detector(template: Template) -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.registration.marker_dictionary))
     params = cv2.aruco.DetectorParameters()
@@ -299,6 +319,12 @@ class Registrar:
         `blank`: whether the page is a blank back, asked only when no marker is seen at
         the search scale: then none is looked for closer (a blank page cost 100 ms more at
         300 dpi, and showed none)."""
+        reg = self.markers_seen(grey, blank)
+        return reg if reg is not None and reg.markers_found >= 2 else None
+
+    def markers_seen(self, grey: np.ndarray, blank: Callable[[], bool] | None = None) -> Registration | None:
+        """`markers`, and a lone marker fitted by its own four corners: too short a base to
+        hold the page (`held_by_markers`), it still names the page for the content match."""
         long_mm = max(self.template.page_size_mm)
         found = self._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
         for px_per_mm in (T.MARKER_SEARCH_PX_PER_MM, T.MARKER_RETRY_PX_PER_MM):
@@ -310,12 +336,10 @@ class Registrar:
             # whole page, or around where those found put the rest; then closer.
             small, factor = downscale(grey, long_mm, px_per_mm)
             corners, ids = self._search_again(small, factor, found)
-            found = self._found(corners, ids, factor) or found
+            found = _joined(found, self._found(corners, ids, factor))
         if not found:
             return None
         page, seen = max(found.items(), key=lambda kv: len(kv[1]))
-        if len(seen) < 2:
-            return None
         return self._fit_seen(page, seen)
 
     def _fit_seen(self, page: int, seen: dict[int, np.ndarray]) -> Registration | None:
@@ -395,7 +419,8 @@ class Registrar:
     def _fit(self, page: int, src: np.ndarray, dst: np.ndarray, n_markers: int) -> Registration | None:
         """The transform that the detected marker corners support.
 
-        Four markers fix a homography; two only a similarity. Three fix an affine map,
+        Four markers fix a homography; two only a similarity, as do one's four corners.
+        Three fix an affine map,
         which is the stable choice on a flat scan; on a phone photo the affine map misses
         the perspective by millimetres, which the markers' own corners show as a residual
         that a homography through the same points does not have, so that one is taken.

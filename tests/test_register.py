@@ -35,6 +35,10 @@ PHONE_PHOTOCOPY_PAGE_4_TICKED = {"q11a": "5", "q11b": "2", "q11c": "1", "q12a": 
 """What was ticked on `data/phone-page4-photocopy-markers-cut.pdf` (the generator's truth: marks.csv, sheet s0014)."""
 PHONE_PAGE_7_MARKED = {"q20a": "1", "q20b": "4", "q20c": "5"}
 """What was marked on `data/phone-page7-blurred-markers-below.pdf` (the generator's truth: marks.csv, sheet s0159)."""
+PHONE_PAGE_5_TICKED = {"q14a": "1", "q14b": "1", "q14c": "2", "q15a": "1", "q15b": "2", "q15c": "1", "q16a": "4",
+                       "q16b": "", "q16c": "5"}
+"""What was ticked on `data/phone-page5-photocopy-blurred-200dpi.pdf` (the generator's truth: marks.csv, sheet
+s0116; q16b's tick was rubbed out)."""
 CHECK_POINTS = np.array([[20.0, 30.0], [190.0, 30.0], [105.0, 150.0], [20.0, 270.0], [190.0, 270.0]])
 
 
@@ -452,14 +456,14 @@ def test_a_dark_phone_photo_of_page_4_is_told_from_page_5_and_read(template, tmp
     assert len(ok) >= 5 and all(ok.value[item] == PHONE_PAGE_4_TICKED[item] for item in ok.index), ok
 
 
-def _scanned_page(template, folder, name: str, page: int, marked: dict[str, str]):
-    """Scan `data/<name>` alone: it is one page, used as form page `page`; its items as
-    read (value and status), each `ok` one what `marked` says was marked."""
+def _scanned_page(template, folder, path: Path, page: int, marked: dict[str, str]):
+    """Scan `path` alone: it is one page, used as form page `page`; its items as read
+    (value and status), each `ok` one what `marked` says was marked."""
     import pandas as pd
 
     from scanner.pipeline import scan
 
-    scan([DATA / name], template, folder / "out", jobs=1, ocr=False)
+    scan([path], template, folder / "out", jobs=1, ocr=False)
     pages = pd.read_csv(folder / "out" / "pages.csv", dtype=str, keep_default_na=False)
     assert list(pages.status) == ["used"] and list(pages.form_page) == [str(page)], pages.reason.tolist()
     items = pd.read_csv(folder / "out" / "items.csv", dtype=str, keep_default_na=False).set_index("item")
@@ -478,7 +482,7 @@ def test_a_phone_photo_of_a_photocopy_whose_two_markers_fit_no_similarity_is_rea
     weakly on the grey photocopy (17 matches, 20 needed): `unrecognised`, "no corner
     markers, QR code or matching content". The markers' ids name page 4, which its print
     matches (99 features) and its frames verify."""
-    on_page = _scanned_page(template, tmp_path, "phone-page4-photocopy-markers-cut.pdf", 4,
+    on_page = _scanned_page(template, tmp_path, DATA / "phone-page4-photocopy-markers-cut.pdf", 4,
                             PHONE_PHOTOCOPY_PAGE_4_TICKED)
     # q11a's cross runs into its neighbour box, q12a's 3 was rubbed out: a person may decide those.
     assert set(on_page.status) <= {"ok", "review", "multiple"}, on_page
@@ -492,8 +496,61 @@ def test_a_blurred_phone_photo_held_at_its_bottom_markers_shows_its_footer(templ
     half, its perspective missed the footer by 1.5 mm: "Page 7 of 7" seemed missing and
     the page was `unrecognised` as another form printed alike. Fitted on the frames and
     the two markers seen below them, the footer is where page 7 prints it."""
-    on_page = _scanned_page(template, tmp_path, "phone-page7-blurred-markers-below.pdf", 7, PHONE_PAGE_7_MARKED)
+    on_page = _scanned_page(template, tmp_path, DATA / "phone-page7-blurred-markers-below.pdf", 7,
+                            PHONE_PAGE_7_MARKED)
     assert set(on_page.status) <= {"ok", "review"}, on_page
+
+
+def test_a_blurred_200_dpi_phone_photo_keeps_the_markers_the_coarse_search_found(template, tmp_path):
+    """`tests/data/phone-page5-photocopy-blurred-200dpi.pdf`: a generated 200-dpi phone photo
+    of a photocopy of form page 5, printed "fit to page" (96.3%), motion blurred, on a ream
+    9.5 DeltaE off its colour. The search at 4 px/mm found three markers; the closer one, at
+    the photo's own pixels, found one, and the page was left with it. Its features told
+    page 7 before page 5 (38 and 26), no content match held: `unrecognised`, "no corner
+    markers, QR code or matching content"."""
+    on_page = _scanned_page(template, tmp_path, DATA / "phone-page5-photocopy-blurred-200dpi.pdf", 5,
+                            PHONE_PAGE_5_TICKED)
+    # q16b's tick was rubbed out: its ghost is a person's to judge.
+    assert set(on_page.status) <= {"ok", "review", "blank"}, on_page
+    assert (on_page.status == "ok").sum() >= 7, on_page
+
+
+def _lone_marker_photo(template, corner: int) -> np.ndarray:
+    """`data/phone-page5-photocopy-blurred-200dpi.pdf`'s photo with every marker but
+    `corner`'s painted over in the paper's colour around it."""
+    import cv2
+
+    from scanner.load import enumerate_pages
+
+    task = next(iter(enumerate_pages([DATA / "phone-page5-photocopy-blurred-200dpi.pdf"])))
+    photo = cv2.imdecode(np.frombuffer(task.data, np.uint8), cv2.IMREAD_COLOR)
+    transform = Registrar(template).markers(to_grey(photo)).transform
+    for k, (x, y, side) in enumerate(marker_boxes(template)):
+        if k == corner:
+            continue
+        square = transform.to_px(np.array([[x, y], [x + side, y], [x + side, y + side], [x, y + side]], float))
+        around = transform.to_px(np.array([[x - 3, y - 3], [x + side + 3, y + side + 3]], float))
+        (x0, y0), (x1, y1) = np.clip(around.round().astype(int), 0, None)
+        paper = np.percentile(photo[y0:y1, x0:x1].reshape(-1, 3), 90, axis=0)
+        centre = square.mean(axis=0)
+        grown = centre + (square - centre) * (side + 2) / side
+        cv2.fillConvexPoly(photo, grown.round().astype(np.int32), paper.tolist())
+    return photo
+
+
+@pytest.mark.parametrize("corner", [0, 1, 2])
+def test_a_lone_marker_names_the_page_for_the_content_match(template, tmp_path, corner):
+    """The photo of page 5 above with one marker left: the marker's id names page 5, whose
+    print its features match (165 of them), where told among the form's pages they put
+    page 7 first and no match held (`unrecognised` before a lone marker named its page)."""
+    import cv2
+
+    photo = _lone_marker_photo(template, corner)
+    cv2.imwrite(str(tmp_path / "lone.png"), photo)
+    on_page = _scanned_page(template, tmp_path, tmp_path / "lone.png", 5, PHONE_PAGE_5_TICKED)
+    assert (on_page.status == "ok").sum() >= 7, on_page
+    reg = Registrar(template).markers_seen(to_grey(photo))
+    assert reg.markers_found == 1 and reg.page == 5  # one marker was seen, and named it
 
 
 def test_phone_photo_with_a_marker_hidden_keeps_its_perspective(pages, registrar, template):
