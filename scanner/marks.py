@@ -22,8 +22,9 @@ How an item is read (numbers in `thresholds`):
   as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
   whose blur hides a smear; less so for one darker than a ghost keeps, WHOLE_STROKE_PEAK):
   an eraser smears a ghost;
-- nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
-  pen inside: a tick run out of that box, its answer; other ink beside a box: review;
+- nothing marked, and one box with much ink beside it for the pen's darkness
+  (OVERFLOW_SURE_RELATIVE) and a stroke of the pen inside: a tick run out of that box, its
+  answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
   one at a shadow's edge as dark as a lone mark beside it (SHADE_MARK_PEAK_RELATIVE)
   may hide a second tick: review;
@@ -844,14 +845,15 @@ def _pen_dark(box: BoxMeasure, pen_peak: float | None) -> bool:
 
 def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | None) -> float:
     """How sure it is that `box`, holding too little ink to be marked, is the answer of a
-    mark that runs out of it: its strips beside it hold OVERFLOW_SURE more ink than the
-    row's (OK_CONFIDENCE there, 1 from twice that) and its own interior holds a stroke of
-    the respondent's pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
+    mark that runs out of it: its strips beside it hold more ink than the row's by
+    OVERFLOW_SURE_RELATIVE of the respondent's pen at its darkest, a pencil's stroke leaving
+    less than a pen's (OK_CONFIDENCE there, 1 from twice that), and its own interior holds
+    a stroke of that pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
     0 when the pen or the box's peak is unknown, or its interior holds no such stroke.
     Monotone: more ink beside the box, or darker ink in it, never lowers it."""
     if box.peak is None or not pen_peak or box.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak:
         return 0.0
-    sure = T.OVERFLOW_SURE
+    sure = max(T.OVERFLOW_SURE_RELATIVE * pen_peak, 2 * T.OUTSIDE_MIN)
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 

@@ -2011,3 +2011,31 @@ def test_a_row_read_blank_with_less_confidence_than_an_answer_needs_goes_to_revi
     lighter = tuple(dataclasses.replace(b, score=min(b.score, 0.0012)) for b in boxes)
     blank = decide_item(agree_item, ItemMeasure("q06", lighter), 0.0716, False, True, empty_t=0.004, peak_level=0.3376)
     assert blank.status is Status.BLANK and blank.confidence >= T.OK_CONFIDENCE
+
+
+def test_a_pencil_tick_run_out_of_its_box_is_read_by_the_ink_beside_it_against_the_pencil(template):
+    """Fresh14 seed 1286241894, s0170 q09b, a 200-dpi feeder scan of a sheet ticked in pencil
+    (tests/data/pencil-tick-run-out-200dpi.png, the scan around the row): a tick drawn twice
+    the box's size runs out of box 2, its vertex in the box as dark as the pencil (1.0 of it)
+    and 0.065 of ink beside it, under the 0.1 a dark pen's tick run out leaves: sent to review
+    as "which box was meant?". A pencil is half as dark as a pen and leaves half the ink
+    beside the box; held against the pencil (OVERFLOW_SURE_RELATIVE) it is the answer. With
+    no stroke of the pencil inside (a ghost's grey there), the ink beside stays to review."""
+    item = next(i for i in template.items if i.id == "q09b")
+    crop = cv2.imread(str(DATA / "pencil-tick-run-out-200dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[7.8291359546, 0.0045915689788, -872.93034966], [-0.006840565612, 7.8282876255, -866.54898295],
+                       [-1.7382538187e-07, -1.2417264677e-06, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    tick = measured[1]
+    assert tick.score < T.MARK_MIN and tick.outside < 0.1 and tick.peak >= T.OVERFLOW_PEAK_RELATIVE * 0.4628, tick
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pencil, light hand, stroke sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.101, False, True, 0.0006, 0.4628, True, 0.78,
+                           7.831)
+
+    r = read(measured)
+    assert (r.status, r.value) == (Status.OK, "2"), r
+    r = read([measured[0], dataclasses.replace(tick, peak=0.25 * 0.4628), *measured[2:]])
+    assert (r.status, r.value) == (Status.REVIEW, "2"), r
