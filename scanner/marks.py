@@ -41,6 +41,8 @@ How an item is read (numbers in `thresholds`):
   box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
 - a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
   box: review; so is a lone dot lighter than the pen (DOT_PEAK_RELATIVE);
+- on a sheet answered in dots (DOT_HAND_SHARE of its rows), a lone dot as dark as the pen
+  is the answer however small: a grain in a blank row is rare there, a dot the habit;
 - several boxes marked: multiple, left for review; but two, neither solid, one with
   SPILL_DOMINANCE times the other's ink, are a tick and the end of its stroke: the tick;
 - anything faint, or marks too alike to tell apart: review, with the reason.
