@@ -22,8 +22,9 @@ How an item is read (numbers in `thresholds`):
   as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
   whose blur hides a smear; less so for one darker than a ghost keeps, WHOLE_STROKE_PEAK):
   an eraser smears a ghost;
-- nothing marked, and one box with much ink beside it (OVERFLOW_SURE) and a stroke of the
-  pen inside: a tick run out of that box, its answer; other ink beside a box: review;
+- nothing marked, and one box with much ink beside it for the pen's darkness
+  (OVERFLOW_SURE_RELATIVE) and a stroke of the pen inside: a tick run out of that box, its
+  answer; other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
   one at a shadow's edge as dark as a lone mark beside it (SHADE_MARK_PEAK_RELATIVE)
   may hide a second tick: review;
@@ -40,6 +41,8 @@ How an item is read (numbers in `thresholds`):
   box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
 - a dot (DOT_EXTENT_MM) far darker than the pen (a dust grain?) beside a trace in another
   box: review; so is a lone dot lighter than the pen (DOT_PEAK_RELATIVE);
+- on a sheet answered in dots (DOT_HAND_SHARE of its rows), a lone dot as dark as the pen
+  is the answer however small: a grain in a blank row is rare there, a dot the habit;
 - several boxes marked: multiple, left for review; but two, neither solid, one with
   SPILL_DOMINANCE times the other's ink, are a tick and the end of its stroke: the tick;
 - anything faint, or marks too alike to tell apart: review, with the reason.
@@ -404,12 +407,15 @@ def page_marks(measures: list[ItemMeasure]) -> PageMarks:
     """What deciding a sheet needs of these rows (a page's) beyond each row's own boxes;
     see `PageMarks` and `decide_sheet`."""
     marks, rest, peaks, light, sharp = [], [], [], [], []
-    answered = lone_solid = 0
+    answered = lone_solid = rows = dots = 0
     for m in measures:
         if not m.boxes:
             continue
         ranked = sorted(m.boxes, key=_SCORE, reverse=True)
         top = ranked[0]
+        rows += 1
+        dots += (top.score >= T.FAINT_ACCEPT and top.extent is not None and 0 < top.extent <= T.DOT_EXTENT_MM
+                 and (len(ranked) < 2 or ranked[1].score * T.DOMINANCE <= top.score))
         if T.MARK_MIN <= top.score < T.FILLED_MIN:
             marks.append(top.score)
         marked = [b for b in m.boxes if b.score >= T.MARK_MIN]
@@ -426,7 +432,7 @@ def page_marks(measures: list[ItemMeasure]) -> PageMarks:
     return PageMarks(tuple(marks), answered, lone_solid, tuple(rest),
                      _empty_level(rest) if len(rest) >= T.EMPTY_PAGE_BOXES else None, tuple(peaks),
                      float(np.median(peaks)) if len(peaks) >= T.PEAK_MIN_ROWS else None, tuple(light),
-                     tuple(sharp))
+                     tuple(sharp), rows, dots)
 
 
 def _mark_level(pages: Iterable[PageMarks]) -> float:
@@ -661,7 +667,7 @@ def speck_confidence(box: BoxMeasure) -> float:
     return interp(box.score, (0.0, T.FAINT_ACCEPT), (1.0, T.OK_CONFIDENCE))
 
 
-def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
+def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand: bool = False) -> bool:
     """Whether a lone dot in `box` (DOT_EXTENT_MM or less), or dots apart (its largest piece,
     `BoxMeasure.piece`, that small), may be grains of dust rather than a dot of the pen,
     which is about as dark as the pen: it is lighter than DOT_PEAK_RELATIVE of the
@@ -671,12 +677,16 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
     black grain is as dark as a pen, and a grain that size holds a small dot's ink. A
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
-    either peak is unknown, but for a grain's size and ink."""
+    either peak is unknown, but for a grain's size and ink.
+
+    On a sheet answered in dots (`dot_hand`, `sheet_dot_hand`) a grain's size tells nothing:
+    the respondent's own dots are that small. A dot as dark as the pen is theirs there; one
+    far darker than it (`dust_grain`) or lighter is dust as before."""
     size = _dot_size(box)
     if size is None or not 0 < size <= T.DOT_EXTENT_MM:
         return False
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and size <= T.DUST_PIECE_MM:
+    if grain_ink and (dust_grain(box, pen_peak) if dot_hand else size <= T.DUST_PIECE_MM):
         return True
     if box.peak is None or not pen_peak:
         return False
@@ -844,14 +854,15 @@ def _pen_dark(box: BoxMeasure, pen_peak: float | None) -> bool:
 
 def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | None) -> float:
     """How sure it is that `box`, holding too little ink to be marked, is the answer of a
-    mark that runs out of it: its strips beside it hold OVERFLOW_SURE more ink than the
-    row's (OK_CONFIDENCE there, 1 from twice that) and its own interior holds a stroke of
-    the respondent's pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
+    mark that runs out of it: its strips beside it hold more ink than the row's by
+    OVERFLOW_SURE_RELATIVE of the respondent's pen at its darkest, a pencil's stroke leaving
+    less than a pen's (OK_CONFIDENCE there, 1 from twice that), and its own interior holds
+    a stroke of that pen (OVERFLOW_PEAK_RELATIVE of it), not a ghost's or a shadow's grey.
     0 when the pen or the box's peak is unknown, or its interior holds no such stroke.
     Monotone: more ink beside the box, or darker ink in it, never lowers it."""
     if box.peak is None or not pen_peak or box.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak:
         return 0.0
-    sure = T.OVERFLOW_SURE
+    sure = max(T.OVERFLOW_SURE_RELATIVE * pen_peak, 2 * T.OUTSIDE_MIN)
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 
@@ -864,6 +875,14 @@ def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
         return False
     low, high = T.LIGHT_TICK_PEAK
     return box.score >= T.FAINT_ACCEPT and low * pen_peak <= box.peak < high * pen_peak
+
+
+def sheet_dot_hand(pages: Mapping[int, PageMarks]) -> bool:
+    """Whether the respondent answers in dots: DOT_HAND_SHARE of the sheet's rows or more
+    hold a dot alone (`PageMarks.dots`). A dust grain in a blank row is rare, a dot is a
+    habit: on such a sheet a lone dot as dark as the pen is read as the answer."""
+    rows = sum(p.rows for p in pages.values())
+    return rows > 0 and sum(p.dots for p in pages.values()) >= T.DOT_HAND_SHARE * rows
 
 
 def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) -> bool:
@@ -976,7 +995,7 @@ def page_empty_levels(pages: Mapping[int, PageMarks]) -> dict[int, float]:
 
 
 def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: float | None, empty_t: float,
-                     overshoots: bool, mark_level: float) -> Reason | None:
+                     overshoots: bool, mark_level: float, dot_hand: bool = False) -> Reason | None:
     """Why a mark with ink and darkness enough to be read alone may be no answer, or None:
     a dust grain softened by blur, or one no bigger or fuller than a grain (`dust_dot`, fresh
     seed 456655018, s0143 q16c), or grains only, none of a dot's size
@@ -985,13 +1004,14 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
     grain as big as a small dot on a sheet that marks otherwise (`stray_dot`, held-out seed
     1290369332, s0178 q10b); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
-    a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a)."""
+    a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a).
+    On a sheet answered in dots (`dot_hand`) a dot as dark as the pen is the respondent's."""
     box_mm = next(o.box_mm for o in item.options if o.code == top.code)
-    if dust_dot(top, peak_level, overshoots) or grains_only(top):
+    if dust_dot(top, peak_level, overshoots, dot_hand) or grains_only(top):
         return Reason.DUST
     if dot_beside_ghost(top, m.boxes, peak_level, empty_t):
         return Reason.AMBIGUOUS
-    if stray_dot(top, peak_level, mark_level, overshoots):
+    if not dot_hand and stray_dot(top, peak_level, mark_level, overshoots):
         return Reason.DUST
     if hair(top, peak_level):
         return Reason.HAIR
@@ -1003,12 +1023,13 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
                 light_hand: bool = False, stroke_sharpness: float | None = None,
-                px_per_mm: float | None = None) -> FieldResult:
+                px_per_mm: float | None = None, dot_hand: bool = False) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
     (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
     `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`;
     `stroke_sharpness`: how sharp their strokes are on the page, `page_sharpness_levels`;
-    `px_per_mm`: the page's scan resolution, None when unknown)."""
+    `px_per_mm`: the page's scan resolution, None when unknown; `dot_hand`: whether the
+    respondent answers in dots, see `sheet_dot_hand`)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -1078,7 +1099,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         confidence = _confidence(top.score, second, empty_t, accept)
         pen = _pen_confidence(top, peak_level)
         if top.score >= accept and pen >= T.OK_CONFIDENCE:
-            doubt = _lone_mark_doubt(item, m, top, peak_level, empty_t, overshoots, mark_level)
+            doubt = _lone_mark_doubt(item, m, top, peak_level, empty_t, overshoots, mark_level, dot_hand)
             if doubt is not None:
                 return result(Status.REVIEW, str(top.code), min(confidence, T.CONFIDENCE_FLOOR), doubt)
             return result(Status.OK, str(top.code), confidence)
@@ -1235,11 +1256,11 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
              for page in template.page_numbers}
     level, fills = _mark_level(pages.values()), _fills(pages.values())
     empty, peaks = page_empty_levels(pages), page_peak_levels(pages)
-    light_hand = sheet_light_hand(pages, peaks)
+    light_hand, dot_hand = sheet_light_hand(pages, peaks), sheet_dot_hand(pages)
     sharpness = page_sharpness_levels(pages)
     resolution = px_per_mm or {}
     # What a page's items are decided against, told once a page rather than once an item.
     habits = {page: (level, fills, template.reading.corrections, empty[page], peaks.get(page), light_hand,
-                     sharpness.get(page), resolution.get(page)) for page in pages}
+                     sharpness.get(page), resolution.get(page), dot_hand) for page in pages}
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(item, m, *habits[item.page]) for iid, m in measures.items() for item in (by_id[iid],)}

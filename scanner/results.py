@@ -144,6 +144,11 @@ class PageMarks:
     sharpness: tuple[float, ...] = ()
     """The `sharpness` of each marked row's strongest box out of a shadow, where measured:
     how sharp the respondent's own pencil strokes are on the page."""
+    rows: int = 0
+    """Rows measured."""
+    dots: int = 0
+    """Rows whose strongest box, holding FAINT_ACCEPT of ink or more and dominating its
+    row, is a dot (DOT_EXTENT_MM or less): a respondent who answers in dots."""
 
 
 @dataclass(frozen=True)

@@ -1952,7 +1952,8 @@ def test_decide_sheet_decides_each_item_as_decide_item_does_against_the_sheets_l
         decided = decide_sheet(template, ms, px_per_mm=px)
         for item in template.items:
             one = decide_item(item, ms[item.id], level, fills, template.reading.corrections, empty[item.page],
-                              peaks.get(item.page), light, sharp.get(item.page), px[item.page])
+                              peaks.get(item.page), light, sharp.get(item.page), px[item.page],
+                              marks.sheet_dot_hand(pages))
             assert decided[item.id] == one, f"seed {seed}, {item.id}"
 
 
@@ -2011,3 +2012,67 @@ def test_a_row_read_blank_with_less_confidence_than_an_answer_needs_goes_to_revi
     lighter = tuple(dataclasses.replace(b, score=min(b.score, 0.0012)) for b in boxes)
     blank = decide_item(agree_item, ItemMeasure("q06", lighter), 0.0716, False, True, empty_t=0.004, peak_level=0.3376)
     assert blank.status is Status.BLANK and blank.confidence >= T.OK_CONFIDENCE
+
+
+def test_a_pencil_tick_run_out_of_its_box_is_read_by_the_ink_beside_it_against_the_pencil(template):
+    """Fresh14 seed 1286241894, s0170 q09b, a 200-dpi feeder scan of a sheet ticked in pencil
+    (tests/data/pencil-tick-run-out-200dpi.png, the scan around the row): a tick drawn twice
+    the box's size runs out of box 2, its vertex in the box as dark as the pencil (1.0 of it)
+    and 0.065 of ink beside it, under the 0.1 a dark pen's tick run out leaves: sent to review
+    as "which box was meant?". A pencil is half as dark as a pen and leaves half the ink
+    beside the box; held against the pencil (OVERFLOW_SURE_RELATIVE) it is the answer. With
+    no stroke of the pencil inside (a ghost's grey there), the ink beside stays to review."""
+    item = next(i for i in template.items if i.id == "q09b")
+    crop = cv2.imread(str(DATA / "pencil-tick-run-out-200dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[7.8291359546, 0.0045915689788, -872.93034966], [-0.006840565612, 7.8282876255, -866.54898295],
+                       [-1.7382538187e-07, -1.2417264677e-06, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    tick = measured[1]
+    assert tick.score < T.MARK_MIN and tick.outside < 0.1 and tick.peak >= T.OVERFLOW_PEAK_RELATIVE * 0.4628, tick
+
+    def read(boxes):
+        # The sheet's typical mark, the page's empty level, pencil, light hand, stroke sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.101, False, True, 0.0006, 0.4628, True, 0.78,
+                           7.831)
+
+    r = read(measured)
+    assert (r.status, r.value) == (Status.OK, "2"), r
+    r = read([measured[0], dataclasses.replace(tick, peak=0.25 * 0.4628), *measured[2:]])
+    assert (r.status, r.value) == (Status.REVIEW, "2"), r
+
+
+
+def test_a_small_dot_is_the_answer_on_a_sheet_answered_in_dots_and_dust_on_a_sheet_of_ticks(template):
+    """Fresh14 seed 1225418627, s0190 q08c, a 300-dpi feeder scan of a photocopy of a sheet
+    answered in small blue dots (tests/data/dot-answer-300dpi.png, the scan around the row):
+    a dot 0.88 mm across, 0.035 of ink, as dark as the pen, in box 2, sent to review as "a
+    dot, or a grain of dust?" (a grain that size holds as much ink), with 3 more such dots
+    of the sheet. On a sheet most of whose rows hold a dot alone (DOT_HAND_SHARE) the dot is
+    the respondent's habit, a grain in a blank row the rarity: read. The same row on a sheet
+    of ticks stays to review, and so does a dot lighter than the pen on the dots' sheet (a
+    grain blurred on a photo, `test_a_dust_grain_on_a_blurred_phone_photo_is_not_read_as_a_dot`)."""
+    item = next(i for i in template.items if i.id == "q08c")
+    crop = cv2.imread(str(DATA / "dot-answer-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[11.809373738, 0.029374789529, -1317.6626904], [-0.029037693325, 11.80930714, -639.08888903],
+                       [-3.2273087305e-07, -7.1683679687e-08, 1]])
+    row = tuple(measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                              [o.code for o in item.options]))
+    dot = row[1]
+    assert dot.score < T.DUST_DOT_INK and dot.extent <= T.DUST_PIECE_MM, dot
+    tick = BoxMeasure(2, 0.15, 0.3, 0.0, dot.peak, trace=0.05, extent=3.5, piece=3.5, width=0.4)
+    rows = [i for i in template.items if i.page == item.page and len(i.options) == len(item.options) and i is not item]
+
+    def sheet(other: tuple) -> dict:
+        measures = {i.id: ItemMeasure(i.id, other) for i in rows} | {item.id: ItemMeasure(item.id, row)}
+        return decide_sheet(template, measures, px_per_mm={item.page: 11.81})
+
+    # The respondent's dots hold 0.035 to 0.07 of ink: the sheet's typical mark 0.066, as there.
+    r = sheet((row[0], dataclasses.replace(dot, score=0.066, extent=1.12, piece=1.12), *row[2:]))[item.id]
+    assert (r.status, r.value) == (Status.OK, "2"), r
+    r = sheet((row[0], tick, *row[2:]))[item.id]
+    assert (r.status, r.value) == (Status.REVIEW, "2"), r
+    pale = dataclasses.replace(dot, peak=0.9 * T.STROKE_PEAK_RELATIVE * dot.peak)
+    r = decide_item(item, ItemMeasure(item.id, (row[0], pale, *row[2:])), 0.0663, False, True, 0.004, dot.peak,
+                    dot_hand=True)
+    assert r.status is Status.REVIEW, r
