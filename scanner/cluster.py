@@ -44,11 +44,17 @@ PAGES_PER_TASK = 32
 messages) costs the parent, the survey's one writer, a few CPU ms for each task, and a
 group shares it; its worker decides the questionnaires whole in it
 (`assemble.decide_whole_sheets`). A group goes on, up to `_questionnaire_stride` pages
-more, to the next page where a questionnaire begins in a file of whole questionnaires
-(`_starts_questionnaire`), so that few are split between two groups: the parent decides
+more (`STRIDE_MAX` at most), to the next page where a questionnaire begins in a
+file of whole questionnaires (`_starts_questionnaire`), so that few are split between two groups: the parent decides
 those itself. A group lost with its workers is read again a page a task, each page's JPEG
 taken from its file again: the parent holds the JPEGs (0.3 to 1 MB a page) of the group
 it fills until it is sent, not those in flight."""
+
+STRIDE_MAX = 32
+"""Pages a group may run on past `PAGES_PER_TASK` to where a questionnaire begins: forms of
+4, 6 and 7 pages begin one every 168 pages (twice their least common multiple), which a
+file mixing them never lands on, and every group ran on as far, its JPEGs held by the
+parent and a lost one read again a page a task."""
 
 CLUSTER_NO_WORKERS_SECONDS = 300
 """How long a scan waits on a cluster left without a worker before it stops: Dask waits for
@@ -266,8 +272,10 @@ class DaskCluster:
                 # only a page that kills its workers by itself is lost.
                 log.warning("%s page %d and the %d pages read with it: the cluster's workers reading them "
                             "died; reading each again alone", task.source, task.page, len(mates) - 1)
-                self._unsent = mates  # none else: `settle` sent them
+                # Pages of the next group may be waiting unsent: they wait on for their group.
+                waiting, self._unsent = self._unsent, mates
                 self._send(size=1)
+                self._unsent = waiting
                 self.settle(pending)
                 return
             log.warning("%s page %d: the cluster's workers reading it died", task.source, task.page)
@@ -296,8 +304,9 @@ def _scheduler_lost(task: PageTask, why: str) -> ClusterError:
 
 def _questionnaire_stride(forms: Forms) -> int:
     """Pages from a questionnaire's first to a later one's in a file of whole questionnaires
-    in order, every form's, whether scanned with a blank back after each page or not."""
-    return 2 * math.lcm(*(len(template.page_numbers) for template in forms))
+    in order, every form's, whether scanned with a blank back after each page or not; at
+    most `STRIDE_MAX`."""
+    return min(2 * math.lcm(*(len(template.page_numbers) for template in forms)), STRIDE_MAX)
 
 
 def _group_whole(pages: int, task: PageTask, last: PageTask, stride: int) -> bool:

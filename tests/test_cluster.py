@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -175,6 +177,31 @@ def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, t
     assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
 
 
+def test_a_group_lost_while_the_next_waits_unsent_loses_none_of_the_next(filled, template, tmp_path, monkeypatch):
+    # The first file's group went whole when the second file began; the second's pages
+    # waited unsent for their group to fill when the first's workers died. Sending the
+    # lost group again page by page dropped the waiting pages, and the scan crashed on
+    # the first of them (it had no future: `None.result()`).
+    monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 3)
+    second = tmp_path / "second.pdf"
+    shutil.copyfile(filled.pdf, second)
+    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster, \
+            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(_PoisonPage(str(filled.pdf), 3))
+        summary = scan([str(filled.pdf), str(second)], template, tmp_path / "out", ocr=False,
+                       cluster=cluster.scheduler_address)
+    from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
+
+    with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
+        pages = list(csv.DictReader(rows))
+    assert len(pages) == 14
+    assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
+    assert [row["page"] for row in pages if row["status"] == "error"] == ["3"]
+
+
 @pytest.mark.parametrize("duplex", [False, True])
 def test_a_group_of_pages_ends_where_a_questionnaire_begins_in_a_file_of_whole_ones(template, duplex):
     # The parent decides a questionnaire split between two groups itself: groups cut
@@ -196,6 +223,15 @@ def test_a_group_of_pages_ends_where_a_questionnaire_begins_in_a_file_of_whole_o
     assert len(groups) > 5
     assert all((group[0].page - 1) % per_sheet == 0 for group in groups)
     assert all(PAGES_PER_TASK <= len(group) < PAGES_PER_TASK + stride for group in groups[:-1])
+
+
+def test_a_group_runs_on_no_further_than_as_many_pages_again_whatever_the_forms():
+    # Forms of 4, 6 and 7 pages: questionnaires 168 pages apart (2 x their least common
+    # multiple), which a file mixing them never lands on, so every group ran to 200 pages.
+    from scanner.cluster import STRIDE_MAX, _questionnaire_stride
+
+    forms = [SimpleNamespace(page_numbers=list(range(1, n + 1))) for n in (4, 6, 7)]
+    assert _questionnaire_stride(forms) == STRIDE_MAX < 168
 
 
 def test_a_questionnaire_is_read_in_one_group_and_decided_by_its_worker(filled, template, tmp_path, local_cluster,
