@@ -268,7 +268,11 @@ def _match_light(clusters: list[Cluster], labs: dict[str, np.ndarray], template:
     white, the pair fitted a cool light that made the first plainly pink, while the
     second, 29 L* darker than white paper, was flagged: the first was read pink, ok.
     White stays taken by the flagged cluster: a cluster matched to it in its place would
-    be one a dozen units off it, where the assignment put another ream beside it before."""
+    be one a dozen units off it, where the assignment put another ream beside it before.
+    Unless the flagged cluster never took it: told white as another ream of a rival that
+    did (`rival`), it leaves white to that rival (seed 974525858 of the odd-sheet tests:
+    three pinkish white sheets and a pale pink one at (91.0, 4.2, 0.3), flagged, kept white
+    from the white cluster of 12 at (94.3, -1.2, -0.5), which then matched no colour)."""
     darker: set[int] = set()
     while True:
         rest = [c for c in clusters if id(c) not in darker]
@@ -279,7 +283,8 @@ def _match_light(clusters: list[Cluster], labs: dict[str, np.ndarray], template:
         left = {p.sheet_id for c in rest for p in c.pages} | (labs.keys() - {p.sheet_id for c in clusters for p in c.pages})
         fitted = (_fit_light(np.array([labs[s] for s in sorted(left)]).reshape(-1, 3), template, LIGHT_LIMIT[light])
                   if sum(c.decision is None for c in rest) < 2 else None)
-        gain = _match(rest, template, light, fitted, {c.colour for c in clusters if id(c) in darker})
+        taken = {c.colour for c in clusters if id(c) in darker and c.rival is None}
+        gain = _match(rest, template, light, fitted, taken)
         found = {id(c) for c in rest if c.flag is ClusterFlag.DARKER}
         if not found:
             return gain
