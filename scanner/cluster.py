@@ -48,7 +48,8 @@ more (`STRIDE_MAX` at most), to the next page where a questionnaire begins in a
 file of whole questionnaires (`_starts_questionnaire`), so that few are split between two groups: the parent decides
 those itself. A group lost with its workers is read again a page a task, each page's JPEG
 taken from its file again: the parent holds the JPEGs (0.3 to 1 MB a page) of the group
-it fills until it is sent, not those in flight."""
+it fills until it is sent, not those in flight; other pages (a TIFF's frame, a PDF page to
+render) keep their bytes in the parent until read (`load.without_bytes`)."""
 
 STRIDE_MAX = 32
 """Pages a group may run on past `PAGES_PER_TASK` to where a questionnaire begins: forms of

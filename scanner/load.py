@@ -706,7 +706,8 @@ def without_bytes(page: PageTask | InputProblem) -> PageTask | InputProblem:
 class PageFiles:
     """The PDFs a worker takes pages' JPEGs from itself, kept open from page to page
     (`PDF_REOPEN_PAGES` pages each, `OPEN_PDFS` files at most): one per worker process,
-    its PDFium objects made and dropped there."""
+    its PDFium objects made and dropped there, and one in a cluster's parent, which takes
+    a lost group's JPEGs from their files again."""
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[pdfium.PdfDocument, int]] = {}  # path: (document, pages taken)
