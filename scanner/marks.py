@@ -869,7 +869,7 @@ def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | N
     Monotone: more ink beside the box, or darker ink in it, never lowers it."""
     if box.peak is None or not pen_peak or box.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak:
         return 0.0
-    sure = max(T.OVERFLOW_SURE_RELATIVE * pen_peak, 2 * T.OUTSIDE_MIN)
+    sure = max(T.OVERFLOW_SURE_RELATIVE * pen_peak, T.OVERFLOW_SURE_MIN)
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 
