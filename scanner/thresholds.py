@@ -389,7 +389,14 @@ leaves a tenth over it. Not on pencil pages: a black grain is far darker than a 
 (GRAIN_PEAK_RELATIVE), and a pencil's dots are light (DUST_DOT_INK). On two fresh14 seeds of
 200 (1545587754, 1286241894) and three fresh seeds of 100 (443183167, 1919054809,
 1510452382), re-decided, it sends 3 right answers of 40,000 items to review: dots drawn once on a
-sheet of ticks, 0.30 to 0.34 of its marks."""
+sheet of ticks, 0.30 to 0.34 of its marks.
+Why 0.5 of the sheet's typical mark: on the 10 kept seeds (fresh14's five, silent9r's five,
+74,991 items re-decided), the lone dots of 0.03 to 0.055 of ink on dark-pen pages (no ink
+run out) that were no answer (dust, a ghost, a stray) held 0.11 to 0.35 of their sheet's
+typical mark (9; s0178 q10b above 0.35: 0.0499 of 0.143); the respondents' dots on sheets
+answered in dots 0.41 to 0.81 (median 0.62), read there through DOT_HAND_SHARE; the 14
+dots drawn once on a sheet of ticks 0.11 to 0.34, to review (10 already as light traces).
+0.5, not 0.36: a grain like s0178's on a sheet marked 30% lighter measures 0.5."""
 DOT_HAND_SHARE = 0.25
 """A sheet with this share of its rows or more holding a dot alone (`marks.sheet_dot_hand`)
 is answered in dots: a lone dot there as dark as the pen is the answer however small
@@ -747,8 +754,8 @@ photo), and catches that tick."""
 OVERFLOW_SURE_RELATIVE = 0.09
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold more ink than the row's median by
-OVERFLOW_SURE_RELATIVE of the respondent's pen at its darkest (never less than twice
-OUTSIDE_MIN) and whose interior holds a stroke of that pen (its darkest ink
+OVERFLOW_SURE_RELATIVE of the respondent's pen at its darkest (never less than
+OVERFLOW_SURE_MIN) and whose interior holds a stroke of that pen (its darkest ink
 OVERFLOW_PEAK_RELATIVE of the pen's or more) is the answer: a tick run out of it, read
 `ok` (`marks.overflow_confidence`); less, or a lighter trace inside, and a person looks.
 The ink a stroke leaves beside the box is as dark as the pen: a black pen's ticks run out
@@ -766,6 +773,16 @@ darkness inside); and against reading as an answer the ink beside a box that is 
 tick's: a hair, a crease or a stray mark beside a blank row, a rubbed-out tick's ghost or
 a faint pencil tick in another box (0.084 at most beside the box, and no stroke of the
 pen inside, on those batches), a shadow's edge on a phone photo (its box greyed, `shaded`)."""
+OVERFLOW_SURE_MIN = 2 * OUTSIDE_MIN
+"""The least ink beside a box over the row's that `marks.overflow_confidence` reads `ok`
+whatever the pen, however pale. Its confidence climbs from CONFIDENCE_FLOOR at OUTSIDE_MIN,
+where review begins: under a pen 1/6 dark (OUTSIDE_MIN / OVERFLOW_SURE_RELATIVE) the pen's
+own bar would fall below that start and ink barely past the review floor would read `ok`.
+Twice the floor keeps `ok` a stroke's ink away from it (a speck's is under OUTSIDE_MIN).
+It binds under a pen 1/3 dark: 294 of 74,991 items of the 10 kept seeds (fresh14's five,
+silent9r's five), where the ticks run out of their box (8 of 10 on phone photos) left 0.031
+to 0.106 beside it (7 read by it, right) and the two sent to review 0.059 and 0.068 with
+no stroke of the pen inside."""
 LINE_ROW_BOXES = 3
 LINE_ROW_SPREAD = 1.5
 LINE_PEAK_RELATIVE = 0.65

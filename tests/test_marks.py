@@ -2076,3 +2076,63 @@ def test_a_small_dot_is_the_answer_on_a_sheet_answered_in_dots_and_dust_on_a_she
     r = decide_item(item, ItemMeasure(item.id, (row[0], pale, *row[2:])), 0.0663, False, True, 0.004, dot.peak,
                     dot_hand=True)
     assert r.status is Status.REVIEW, r
+
+
+@pytest.mark.parametrize("spread", [1.2, 2.4, 3.6])
+def test_a_black_grain_in_pieces_in_a_blank_row_of_a_sheet_answered_in_dots_goes_to_review(template, spread):
+    """On a sheet answered in dots (DOT_HAND_SHARE) a dot as dark as the pen is the answer
+    however small, and one far darker than the pen (GRAIN_PEAK_RELATIVE) is dust
+    (`marks.dust_grain`). A black grain broken in pieces (the largest 1.2 mm, over
+    DUST_PIECE_MM) spread wider than a dot (DOT_EXTENT_MM) is each piece a dot: `dust_dot`
+    sized it so, `dust_grain` by its spread alone, and read it as the answer, ok. The dots
+    of the pen in the same pieces stay the answer."""
+    from scanner import marks
+
+    item = next(i for i in template.items if i.page == 2 and len(i.options) == 5)
+    rows = [i for i in template.items if i.page == item.page and len(i.options) == len(item.options) and i is not item]
+    pen = 0.7
+    empty = [BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.01, extent=0.0, beside=0.0, piece=0.0) for k in range(1, 6)]
+    dot = BoxMeasure(2, 0.066, 0.3, 0.0, pen, trace=0.1, extent=1.12, beside=0.0, piece=1.12)
+    grain = BoxMeasure(3, 0.04, 0.2, 0.0, 1.6 * pen, trace=0.1, extent=spread, beside=0.0, piece=1.2)
+
+    def sheet(box: BoxMeasure):
+        measures = ({i.id: ItemMeasure(i.id, (empty[0], dot, *empty[2:])) for i in rows}
+                    | {item.id: ItemMeasure(item.id, (*empty[:2], box, *empty[3:]))})
+        return decide_sheet(template, measures, px_per_mm={item.page: 11.81})[item.id]
+
+    answered_in_dots = [ItemMeasure(i.id, (empty[0], dot, *empty[2:])) for i in rows]
+    assert marks.sheet_dot_hand({item.page: marks.page_marks(answered_in_dots)})
+    r = sheet(grain)
+    assert r.status is Status.REVIEW and r.reason is Reason.DUST, r
+    r = sheet(dataclasses.replace(grain, peak=pen, score=dot.score))
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
+
+@pytest.mark.parametrize("seed", [9, 20261202, None])
+def test_every_dot_rule_sizes_dots_apart_by_their_largest_piece(seed):
+    """`dust_grain`, `dust_dot` and `stray_dot` hold one idea of a dot: ink in pieces is as
+    big as its largest piece, however far apart they lie. Each rule decides a box in pieces
+    as it decides the same ink gathered in one piece of that size, on boxes jittered at
+    random (a fresh seed each run as well as fixed ones). A sheet's habit of dots
+    (`page_marks`' count) counts no ink spread wider than a dot: a tick in pieces is no dot
+    drawn."""
+    from scanner import marks
+
+    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    for _ in range(2000):
+        pen = float(rng.uniform(0.2, 1.0))
+        piece = float(rng.uniform(0.0, 2.5))
+        box = BoxMeasure(1, float(rng.uniform(0.0, 0.08)), 0.2, peak=float(pen * rng.uniform(0.3, 2.0)),
+                         extent=piece + float(rng.uniform(0.0, 4.0)), piece=piece)
+        one = dataclasses.replace(box, extent=piece)
+        pair = (box, dataclasses.replace(one, code=2))
+        row = (box, BoxMeasure(2, 0.0, 0.0, peak=0.0, extent=0.0, piece=0.0))
+        gathered = (one, BoxMeasure(2, 0.0, 0.0, peak=0.0, extent=0.0, piece=0.0))
+        mark_level, overshoots, dot_hand = float(rng.uniform(0.03, 0.3)), bool(rng.random() < 0.2), bool(rng.random() < 0.5)
+        assert marks.dust_grain(box, pen) == marks.dust_grain(one, pen), (seed, pair)
+        assert marks.dust_dot(box, pen, overshoots, dot_hand) == marks.dust_dot(one, pen, overshoots, dot_hand), (seed, pair)
+        assert marks.stray_dot(box, pen, mark_level, overshoots) == marks.stray_dot(one, pen, mark_level, overshoots), (seed, pair)
+        wide = box.extent > T.DOT_EXTENT_MM
+        assert (marks.page_marks([ItemMeasure("q", row)]).dots
+                == (not wide and marks.page_marks([ItemMeasure("q", gathered)]).dots)), (seed, pair)
