@@ -589,16 +589,16 @@ def test_a_pale_ream_flagged_beside_white_leaves_the_white_ream_white(template):
     # white sheets on reams 4-9 units off white (s0092, s0192) and a pale green one (s0035,
     # 9 off green), was told white as another ream of the white cluster of ten at (93.2,
     # 1.6, -2.2) and flagged darker than white paper. It kept white from the ten, which
-    # then matched no colour: ten white sheets to review, 157 of 170 resolved. The flagged
-    # three stay to review: s0092 lies as near the pale green ream as white.
+    # then matched no colour: ten white sheets to review, 157 of 170 resolved. Of the
+    # flagged three, the two whites are as light as the ten (lightest pages 93.9 and 92.5)
+    # and the green one is not (81.7): the green one alone goes to review.
     papers, truth = kept_papers("680203754")
     results = calibrated(papers, template, calibrate(papers, template))
     wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
     assert not wrong, [(s, results[s].evidence) for s in wrong]
-    flagged = {"s0035", "s0092", "s0192"}
-    assert all(results[s].status is Status.REVIEW for s in flagged)
-    white = [s for s, colour in truth.items() if colour == "white" and s not in flagged]
-    assert len(white) == 10 and all(results[s].status is Status.OK for s in white), \
+    assert results["s0035"].status is Status.REVIEW
+    white = [s for s, colour in truth.items() if colour == "white"]
+    assert len(white) == 12 and all(results[s].status is Status.OK for s in white), \
         [(s, results[s].evidence) for s in white if results[s].status is not Status.OK]
 
 
