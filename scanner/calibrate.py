@@ -241,7 +241,9 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         gain = calibration.gains[light]
         for cluster in big:
             off = _off_lightness(cluster.pages, cluster, big, template, gain, calibration)
-            calibration.pages.update((p.content_hash, (None if cluster.flag or p.sheet_id in off else cluster.colour,
+            white = _as_light_as_rival(cluster)
+            calibration.pages.update((p.content_hash, (None if (cluster.flag and p.sheet_id not in white)
+                                                       or p.sheet_id in off else cluster.colour,
                                                        cluster)) for p in cluster.pages)
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
@@ -488,6 +490,21 @@ def _darker_sheets(pages: list[PagePaper], white: Cluster | None, template: Temp
     if np.linalg.norm(_references(template)[white.colour]) >= CHROMATIC:
         return set()
     return {sheet for sheet, lightness in _lightest(pages).items() if lightness < white.lab[0] - MEMBER_DARKER}
+
+
+def _as_light_as_rival(cluster: Cluster) -> set[str]:
+    """The sheets of a cluster flagged darker than white paper, told white as another ream of
+    the white cluster (`rival`), whose own paper (`_lightest`) is within `WHITE_DARKER` of
+    that cluster's: white paper on an off-white ream, clustered with a pale ream of a colour
+    (fresh seed 680203754: s0092 and s0192, lightest 93.9 and 92.5 beside the white cluster's
+    93.2, went to review with a pale green sheet at 81.7, which stays there). The flag holds
+    for the sheets as dark as it says; a pale ream as light as white paper and as near it in
+    hue would have joined the white cluster itself."""
+    rival = cluster.rival
+    if cluster.flag is not ClusterFlag.DARKER or rival is None or rival.flag or rival.colour != cluster.colour:
+        return set()
+    floor = rival.lab[0] - WHITE_DARKER[cluster.light]
+    return {sheet for sheet, lightness in _lightest(cluster.pages).items() if lightness >= floor}
 
 
 def _lightest(pages: list[PagePaper]) -> dict[str, float]:

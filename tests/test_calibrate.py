@@ -584,6 +584,24 @@ def test_photos_that_can_be_no_other_colour_count_for_the_colour_the_scans_tell(
     assert (results["s0149"].status, results["s0149"].evidence["colour"]) == (Status.OK, "pink")
 
 
+def test_a_pale_ream_flagged_beside_white_leaves_the_white_ream_white(template):
+    # Fresh seed 680203754: a scanned cluster of three sheets at (84.0, -2.6, 5.2), two
+    # white sheets on reams 4-9 units off white (s0092, s0192) and a pale green one (s0035,
+    # 9 off green), was told white as another ream of the white cluster of ten at (93.2,
+    # 1.6, -2.2) and flagged darker than white paper. It kept white from the ten, which
+    # then matched no colour: ten white sheets to review, 157 of 170 resolved. Of the
+    # flagged three, the two whites are as light as the ten (lightest pages 93.9 and 92.5)
+    # and the green one is not (81.7): the green one alone goes to review.
+    papers, truth = kept_papers("680203754")
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    assert results["s0035"].status is Status.REVIEW
+    white = [s for s, colour in truth.items() if colour == "white"]
+    assert len(white) == 12 and all(results[s].status is Status.OK for s in white), \
+        [(s, results[s].evidence) for s in white if results[s].status is not Status.OK]
+
+
 SEED_621937120_REAMS = [
     ("yellow", (92.0, -8.4, 37.0), 10, SCAN), ("yellow", (88.5, -1.5, 36.5), 10, SCAN),
     ("pink", (84.1, 13.1, 1.0), 16, SCAN), ("blue", (79.6, -1.1, -18.4), 34, SCAN),

@@ -61,14 +61,15 @@ def test_a_pink_sheet_darker_than_its_white_cluster_is_not_white(template, seed)
     # darker, pinker white sheets at (91.0, 4.2, 0.3) beside a white cluster of 12 at (94.3,
     # -1.2, -0.5), which matched no colour: all 15 white sheets went to review. A fresh draw
     # may push the darkest of them (88.4 L*, 5.9 below its cluster) out of reach of white
-    # (fresh seed 705980491): review.
+    # (fresh seed 705980491): review. Of the flagged three, the two as light as the white
+    # cluster are white (`_as_light_as_rival`): 14 told white.
     whites = [r for s, r in results.items() if s != odd and "-white-" in s]
     told_white = sum(r.status is Status.OK and r.evidence["colour"] == "white" for r in whites)
     beside = sum(r.evidence["clusters"] == results[odd].evidence["clusters"]
                  and "darker than white paper" in (r.evidence["colour_reason"] or "") for r in whites)
     assert told_white + beside == len(whites) if seed != FRESH else told_white + beside >= len(whites) - 1
     if seed == 974525858:
-        assert told_white == 12
+        assert told_white == 14
 
 
 @pytest.mark.parametrize("seed", SEEDS)
