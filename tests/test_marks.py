@@ -1695,6 +1695,64 @@ def test_a_black_grain_as_big_as_a_small_dot_on_a_sheet_that_marks_otherwise_goe
     assert (r.status, r.value) == (Status.OK, "1"), r
 
 
+def test_a_grain_far_darker_than_the_pencil_in_a_blank_row_goes_to_review(template):
+    """Fresh seed 1321270585, s0069 q07d, a 300-dpi phone photo with dust and a shadow of a
+    sheet marked in pencil (tests/data/dust-grain-dark-phone-300dpi.png, the photo around the
+    blank row): a black grain 1 mm across in box 5, 0.0447 of ink, 1.55 times as dark as the
+    pencil at its darkest, was read 5, ok. No dot of that pencil is so dark: review. A dot of
+    the pencil's own darkness is read, as before."""
+    item = next(i for i in template.items if i.id == "q07d")
+    crop = cv2.imread(str(DATA / "dust-grain-dark-phone-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[10.629274801, 0.10936151418, -1206.8011194], [0.036405338497, 10.43924418, -2144.0610236],
+                       [-1.4693356513e-04, 9.6268269644e-05, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    grain = measured[4]
+    assert grain.extent <= T.DOT_EXTENT_MM and grain.score < T.DUST_DOT_INK, grain
+    pen = 0.4853
+    assert grain.peak >= T.GRAIN_PEAK_RELATIVE * pen, grain
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.1415, False, True, 0.0006, pen, False, 0.796,
+                           10.572)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "5"), r
+    r = read([*measured[:4], dataclasses.replace(grain, peak=pen)])
+    assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+def test_a_dust_dot_beside_a_filled_box_is_no_correction(template):
+    """Fresh seed 794897226, s0109 q20a, a 300-dpi greyscale feeder scan with dust of a sheet
+    whose respondent fills boxes in (tests/data/dust-dot-beside-fill-greyscale-300dpi.png, the
+    scan around the row): box 5 filled in, the answer, and a dust grain 1 mm across in box 3
+    (0.056 of ink, as dark as the pen) was read as a correction, 3, ok. A dot beside an
+    inked-out box is a grain as likely as a correction's tick: review, the fill the guess. A
+    tick there (ink spread as a stroke spreads) is still read as a correction."""
+    item = next(i for i in template.items if i.id == "q20a")
+    crop = cv2.imread(str(DATA / "dust-dot-beside-fill-greyscale-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[11.265167279, 0.039952990288, -1257.0584384], [-0.039142451173, 11.265921928, -427.05566226],
+                       [8.6327992242e-08, 2.5664170298e-08, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    grain, fill = measured[2], measured[4]
+    assert grain.extent <= T.DOT_EXTENT_MM < fill.extent and fill.score > 0.5, measured
+
+    def read(boxes, dot_hand=False):
+        # The sheet's typical mark, fill habit, the page's empty level, pen and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.1619, True, True, 0.004, 0.8986, False, None,
+                           11.265, dot_hand)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "5"), r
+    tick = dataclasses.replace(grain, extent=3.4, piece=3.4)
+    r = read([*measured[:2], tick, *measured[3:]])
+    assert (r.status, r.reason, r.value) == (Status.OK, Reason.CORRECTION, "3"), r
+    r = read(measured, dot_hand=True)
+    assert (r.status, r.reason, r.value) == (Status.OK, Reason.CORRECTION, "3"), r
+
+
 def test_a_faint_tick_blurred_on_a_phone_photo_just_under_the_old_trace_margin_goes_to_review(template):
     """Held-out seed 1225418627, s0109 q13a, a 300-dpi phone photo, motion blurred, with
     show-through, of a pencil sheet (tests/data/faint-tick-blurred-phone-300dpi.png, the scan
