@@ -731,7 +731,8 @@ def grains_only(box: BoxMeasure) -> bool:
             and box.extent > T.DOT_EXTENT_MM)
 
 
-def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasure | None:
+def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
+                  pen_peak: float | None = None) -> BoxMeasure | None:
     """The one box of a row with a stroke beside it too light for OUTSIDE_MIN: a piece of
     ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
     ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
@@ -739,14 +740,19 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasu
     OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and BESIDE_NOISE_RELATIVE
     times the row's paper noise (the median `trace` of its boxes). A faint pencil tick drawn
     mostly outside its box leaves that; a photocopy's grain, a crease or a rule brought in
-    by registration lie beside several boxes, or no darker than the paper's noise. None
-    when there is no such box, or traces were not measured."""
+    by registration lie beside several boxes, or no darker than the paper's noise. On a
+    page written in pencil (`pen_peak` under GHOST_PEN_MIN) a faint stroke's darkest
+    pixels may measure as specks: there ink beside one box alone reaching OUTSIDE_MIN
+    counts whatever its pieces. None when there is no such box, or traces were not
+    measured."""
     running = [b for b in boxes if b.beside is not None and b.beside >= T.BESIDE_FAR_MM]
     if len(running) > 1 or any(b.trace is None for b in boxes):
         return None
     box = running[0] if running else max(boxes, key=_OUTSIDE)
     others = [b for b in boxes if b is not box]
-    if not running and (box.beside != 0 or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
+    pencil_stroke = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN and box.outside - row_outside >= T.OUTSIDE_MIN
+    if not running and (box.beside != 0 and not pencil_stroke
+                        or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None
     noise, excess = median(b.trace for b in boxes), box.outside - row_outside
@@ -1171,7 +1177,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t, reason=Reason.SHADOW)
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
-        run = stroke_beside(m.boxes, row_outside)
+        run = stroke_beside(m.boxes, row_outside, peak_level)
         if run is not None:
             # A faint pencil tick drawn mostly beside its box (fresh seed 806647959, s0076
             # q18a: 0.0116 beside box 1, 1.3 times the row's noise, read blank): review.

@@ -749,7 +749,12 @@ photocopy's grey lies beside several. Guards against: faint_pencil read blank (f
 1408162422, s0023 q04, a 300-dpi feeder scan: a faint tick across box 1's corner left
 0.0084 beside it, nothing in any box, read blank at 1.0). On the 10 kept seeds of 200 of
 fresh12 and fresh13, re-decided, it sends 2 blank rows more to review (a motion-blurred
-photo), and catches that tick."""
+photo), and catches that tick. On a pencil page (pen under GHOST_PEN_MIN) ink beside one
+box alone at OUTSIDE_MIN or more counts whatever its pieces: a faint pencil stroke's
+darkest pixels can measure as a speck (fresh seed 1321270585, s0100 q12a, a 300-dpi feeder
+scan: a tick left of box 5 left 0.0158 beside it, a piece of 0.5 mm, read blank at 0.988).
+Re-decided on the fresh14, fresh15 and silent9r seeds (124,991 items): the 20 blank rows
+with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved."""
 OVERFLOW_SURE_RELATIVE = 0.09
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold more ink than the row's median by

@@ -1753,6 +1753,35 @@ def test_a_dust_dot_beside_a_filled_box_is_no_correction(template):
     assert (r.status, r.reason, r.value) == (Status.OK, Reason.CORRECTION, "3"), r
 
 
+def test_a_faint_pencil_tick_beside_its_box_measured_as_specks_goes_to_review(template):
+    """Fresh seed 1321270585, s0100 q12a, a 300-dpi feeder scan with show-through of a sheet
+    marked in pencil (tests/data/faint-pencil-beside-box-in-pieces-300dpi.png, the scan around
+    the row): a faint pencil tick drawn mostly left of box 5 left 0.0158 beside it, over
+    OUTSIDE_MIN, but only a piece of 0.5 mm dark enough to measure, a speck's size, and the
+    row was read blank at 0.988. On a pencil page that is a stroke: review. On a dark pen's
+    page ink so pale beside a box in specks is dust, blank as before (20 blank rows of the
+    fresh14, fresh15 and silent9r seeds, all on dark-pen pages)."""
+    item = next(i for i in template.items if i.id == "q12a")
+    crop = cv2.imread(str(DATA / "faint-pencil-beside-box-in-pieces-300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    matrix = np.array([[11.890506875, -0.059826495227, -1318.0066642], [0.059675117505, 11.891196699, -1360.300603],
+                       [-4.3730241927e-08, -1.1826792002e-07, 1]])
+    measured = measure_boxes(crop, PageTransform.from_array(matrix), [o.box_mm for o in item.options],
+                             [o.code for o in item.options])
+    tick = measured[4]
+    assert tick.outside >= T.OUTSIDE_MIN and 0 < tick.beside <= T.BESIDE_SPECK_MM, tick
+    assert all(b.score < 0.004 for b in measured), measured
+
+    def read(pen):
+        # The sheet's typical mark and habits, the page's empty level, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0706, False, True, 0.004, pen, False, 0.796,
+                           11.891, True)
+
+    r = read(0.4265)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.OUTSIDE, "5"), r
+    r = read(0.8)
+    assert r.status is Status.BLANK, r
+
+
 def test_a_faint_tick_blurred_on_a_phone_photo_just_under_the_old_trace_margin_goes_to_review(template):
     """Held-out seed 1225418627, s0109 q13a, a 300-dpi phone photo, motion blurred, with
     show-through, of a pencil sheet (tests/data/faint-tick-blurred-phone-300dpi.png, the scan
