@@ -634,6 +634,19 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
 
 
+def faint_beside_pale_run(top: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> bool:
+    """Whether a lone mark with ink beside it (`top`) is paler at its darkest than a stroke
+    of the pen run out of its box (under OVERFLOW_PEAK_RELATIVE of `pen_peak`) while another
+    box of the row holds a faint stroke's trace standing alone (`faint_stroke`, not
+    `lifted_alike`), PALE_RUN_RIVAL_RELATIVE of `top`'s trace or more. False when the
+    peaks are unknown."""
+    rest = tuple(b for b in boxes if b is not top)
+    other = faint_stroke(rest)
+    return (other is not None and not lifted_alike(other, rest) and top.peak is not None and bool(pen_peak)
+            and top.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak and top.trace is not None
+            and other.trace >= T.PALE_RUN_RIVAL_RELATIVE * top.trace)
+
+
 def lifted_alike(top: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
     """Whether another box of the row holds a trace (noise kept) within
     TRACE_RUNNER_UP_RELATIVE of `top`'s (the row's highest trace, `faint_stroke`, or its
@@ -1235,6 +1248,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
                                             or faint_stroke(tuple(b for b in m.boxes if b is not top))):
             # A black dot beside a trace, or beside a mark running out of its box, on a
             # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
+            return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
+        if overshoots and overshoot is top and faint_beside_pale_run(top, m.boxes, peak_level):
+            # Grey beside a box and in it, paler than a stroke of the pen run out of it (a
+            # shadow's edge), and a faint tick's trace in another box (fresh seed 243920451,
+            # s0140 q19c: a phone photo's shadow edge at box 4 read 4, ok, the tick in 5).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
     if corrections and solid and all(_ghost(b, peak_level) for b in marked):

@@ -755,6 +755,16 @@ darkest pixels can measure as a speck (fresh seed 1321270585, s0100 q12a, a 300-
 scan: a tick left of box 5 left 0.0158 beside it, a piece of 0.5 mm, read blank at 0.988).
 Re-decided on the fresh14, fresh15 and silent9r seeds (124,991 items): the 20 blank rows
 with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved."""
+PALE_RUN_RIVAL_RELATIVE = 0.4
+"""A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
+its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint
+stroke's trace standing alone and this share of the mark's trace or more
+(`marks.faint_beside_pale_run`). Guards against: a phone photo's shadow edge read as the
+answer beside the faint pencil tick (fresh seed 243920451, s0140 q19c: box 4 greyed 0.46
+of the pencil, its trace 0.104, the tick's in box 5 0.058, 0.56 of it, read 4, ok). On
+the fresh14, fresh15 and silent9r seeds (124,991 items) the 4 right answers so placed, ticks
+and overflows run out of their box on photos, saw traces 0.09 to 0.28 of theirs beside
+them (a ghost's 0.28); none moved."""
 OVERFLOW_SURE_RELATIVE = 0.09
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold more ink than the row's median by
