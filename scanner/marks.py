@@ -634,6 +634,19 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
 
 
+def faint_beside_pale_run(top: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> bool:
+    """Whether a lone mark with ink beside it (`top`) is paler at its darkest than a stroke
+    of the pen run out of its box (under OVERFLOW_PEAK_RELATIVE of `pen_peak`) while another
+    box of the row holds a faint stroke's trace standing alone (`faint_stroke`, not
+    `lifted_alike`), PALE_RUN_RIVAL_RELATIVE of `top`'s trace or more. False when the
+    peaks are unknown."""
+    rest = tuple(b for b in boxes if b is not top)
+    other = faint_stroke(rest)
+    return (other is not None and not lifted_alike(other, rest) and top.peak is not None and bool(pen_peak)
+            and top.peak < T.OVERFLOW_PEAK_RELATIVE * pen_peak and top.trace is not None
+            and other.trace >= T.PALE_RUN_RIVAL_RELATIVE * top.trace)
+
+
 def lifted_alike(top: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
     """Whether another box of the row holds a trace (noise kept) within
     TRACE_RUNNER_UP_RELATIVE of `top`'s (the row's highest trace, `faint_stroke`, or its
@@ -674,18 +687,20 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     respondent's pen, or, holding less ink than DUST_DOT_INK and no ink run out of the box,
     lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a dot of
     the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however dark: a
-    black grain is as dark as a pen, and a grain that size holds a small dot's ink. A
+    black grain is as dark as a pen, and a grain that size holds a small dot's ink; or far
+    darker than the pen (`dust_grain`), as no dot of that pen is (fresh seed 1321270585,
+    s0069 q07d: a grain of 0.045, 1 mm, 1.55 times as dark as the pencil, read 5, ok). A
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
     either peak is unknown, but for a grain's size and ink.
 
     On a sheet answered in dots (`dot_hand`, `sheet_dot_hand`) a grain's size tells nothing:
     the respondent's own dots are that small. A dot as dark as the pen is theirs there; one
-    far darker than it (`dust_grain`) or lighter is dust as before."""
+    lighter is dust as before."""
     if not _is_dot(box):
         return False
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and (dust_grain(box, pen_peak) if dot_hand else _dot_size(box) <= T.DUST_PIECE_MM):
+    if grain_ink and (dust_grain(box, pen_peak) or not dot_hand and _dot_size(box) <= T.DUST_PIECE_MM):
         return True
     if box.peak is None or not pen_peak:
         return False
@@ -714,7 +729,9 @@ def _whole_dot(box: BoxMeasure) -> bool:
     counts these alone: a tick the scan breaks in pieces, or run out of its box, leaves
     pieces of a dot's size spread across the box (on the 10 kept seeds of issue 9, counted
     by `_is_dot`, 204 such rows made 41 more pages look answered in dots, which waives the
-    dust rules' size there), and grains apart are no one's habit."""
+    dust rules' size there), and grains apart are no one's habit. A correction's tick no
+    bigger is a dot too: a tick broken into pieces on a phone photo spreads as a tick does
+    (held-out seed 1407324461, s0174 q09a: a correction's tick of 3.5 mm in pieces of 1.62)."""
     return _is_dot(box) and box.extent is not None and box.extent <= T.DOT_EXTENT_MM
 
 
@@ -740,7 +757,8 @@ def grains_only(box: BoxMeasure) -> bool:
             and box.extent > T.DOT_EXTENT_MM)
 
 
-def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasure | None:
+def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
+                  pen_peak: float | None = None) -> BoxMeasure | None:
     """The one box of a row with a stroke beside it too light for OUTSIDE_MIN: a piece of
     ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
     ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
@@ -748,14 +766,19 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float) -> BoxMeasu
     OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and BESIDE_NOISE_RELATIVE
     times the row's paper noise (the median `trace` of its boxes). A faint pencil tick drawn
     mostly outside its box leaves that; a photocopy's grain, a crease or a rule brought in
-    by registration lie beside several boxes, or no darker than the paper's noise. None
-    when there is no such box, or traces were not measured."""
+    by registration lie beside several boxes, or no darker than the paper's noise. On a
+    page written in pencil (`pen_peak` under GHOST_PEN_MIN) a faint stroke's darkest
+    pixels may measure as specks: there ink beside one box alone reaching OUTSIDE_MIN
+    counts whatever its pieces. None when there is no such box, or traces were not
+    measured."""
     running = [b for b in boxes if b.beside is not None and b.beside >= T.BESIDE_FAR_MM]
     if len(running) > 1 or any(b.trace is None for b in boxes):
         return None
     box = running[0] if running else max(boxes, key=_OUTSIDE)
     others = [b for b in boxes if b is not box]
-    if not running and (box.beside != 0 or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
+    pencil_stroke = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN and box.outside - row_outside >= T.OUTSIDE_MIN
+    if not running and (box.beside != 0 and not pencil_stroke
+                        or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None
     noise, excess = median(b.trace for b in boxes), box.outside - row_outside
@@ -1180,7 +1203,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             return result(Status.BLANK, confidence=1.0 - 0.5 * ranked[0].score / empty_t, reason=Reason.SHADOW)
         if overshoots:
             return result(Status.REVIEW, str(overshoot.code), 0.3, Reason.OUTSIDE)
-        run = stroke_beside(m.boxes, row_outside)
+        run = stroke_beside(m.boxes, row_outside, peak_level)
         if run is not None:
             # A faint pencil tick drawn mostly beside its box (fresh seed 806647959, s0076
             # q18a: 0.0116 beside box 1, 1.3 times the row's noise, read blank): review.
@@ -1239,6 +1262,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # A black dot beside a trace, or beside a mark running out of its box, on a
             # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
+        if overshoots and overshoot is top and faint_beside_pale_run(top, m.boxes, peak_level):
+            # Grey beside a box and in it, paler than a stroke of the pen run out of it (a
+            # shadow's edge), and a faint tick's trace in another box (fresh seed 243920451,
+            # s0140 q19c: a phone photo's shadow edge at box 4 read 4, ok, the tick in 5).
+            return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         return _lone(top)
     if corrections and solid and all(_ghost(b, peak_level) for b in marked):
         # Boxes greyed evenly, none near the respondent's pen at its darkest: a shadow's
@@ -1250,6 +1278,11 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     # 0.33, on a sheet marked at 0.35, read as a correction, ok).
     if (corrections and solid and len(ticked) == 1 and (not faint or ticked[0].score >= T.DOMINANCE * faint[0].score)
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
+        if not dot_hand and _whole_dot(ticked[0]):
+            # A dot beside an inked-out box, on a sheet that marks otherwise: a dust grain
+            # beside a filled answer as likely as a correction's tick (fresh seed 794897226,
+            # s0109 q20a: a grain of 0.056, 1 mm, beside a fill read as a correction, ok).
+            return result(Status.REVIEW, str(solid[0].code), 0.4, Reason.DUST)
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     if (not solid and not faint and len(marked) == 2
             and (_pen_dark(marked[1], peak_level) or stroke_end(marked[1], peak_level))):

@@ -40,7 +40,7 @@ class Reason(str, Enum):
     SPECK = "read as blank: a dust speck, a dark dot too small to be a tick"
     SHADOW = "read as blank: a shadow's grey in or beside the box, far lighter than the respondent's pen"
     HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
-    DUST = "a small dot, lighter than the pen or a speck's size: a dot, or a grain of dust?"
+    DUST = "a small dot, lighter or far darker than the pen, or a speck's size: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"

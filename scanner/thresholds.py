@@ -313,7 +313,13 @@ a faint trace or a mark running out of another box it goes to review. Guards aga
 read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0.062 ink,
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
-611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review."""
+611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review.
+Alone in its row with a grain's ink (DUST_DOT_INK), a dot that dark is dust on any sheet
+(fresh seed 1321270585, s0069 q07d: a grain 1.55 times as dark as the pencil, read 5, ok);
+and a dot beside an inked-out box is no correction's tick (a correction is ticked; fresh
+seed 794897226, s0109 q20a: a grain beside a fill read as the corrected answer, ok): both
+to review. Decided again on the fresh14 five and the five held-out seeds of 100: no right
+item moved, no silent error added; the two to review on their own seeds."""
 DOT_INTERIOR_SHARE = 0.9
 """A light trace read by its shape (`marks.intact_stroke_confidence`) must spread more than
 a dot: DOT_EXTENT_MM, or this share of the box's interior where that is less
@@ -750,7 +756,22 @@ photocopy's grey lies beside several. Guards against: faint_pencil read blank (f
 1408162422, s0023 q04, a 300-dpi feeder scan: a faint tick across box 1's corner left
 0.0084 beside it, nothing in any box, read blank at 1.0). On the 10 kept seeds of 200 of
 fresh12 and fresh13, re-decided, it sends 2 blank rows more to review (a motion-blurred
-photo), and catches that tick."""
+photo), and catches that tick. On a pencil page (pen under GHOST_PEN_MIN) ink beside one
+box alone at OUTSIDE_MIN or more counts whatever its pieces: a faint pencil stroke's
+darkest pixels can measure as a speck (fresh seed 1321270585, s0100 q12a, a 300-dpi feeder
+scan: a tick left of box 5 left 0.0158 beside it, a piece of 0.5 mm, read blank at 0.988).
+Re-decided on the fresh14, fresh15 and silent9r seeds (124,991 items): the 20 blank rows
+with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved."""
+PALE_RUN_RIVAL_RELATIVE = 0.4
+"""A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
+its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint
+stroke's trace standing alone and this share of the mark's trace or more
+(`marks.faint_beside_pale_run`). Guards against: a phone photo's shadow edge read as the
+answer beside the faint pencil tick (fresh seed 243920451, s0140 q19c: box 4 greyed 0.46
+of the pencil, its trace 0.104, the tick's in box 5 0.058, 0.56 of it, read 4, ok). On
+the fresh14, fresh15 and silent9r seeds (124,991 items) the 4 right answers so placed, ticks
+and overflows run out of their box on photos, saw traces 0.09 to 0.28 of theirs beside
+them (a ghost's 0.28); none moved."""
 OVERFLOW_SURE_RELATIVE = 0.09
 OVERFLOW_PEAK_RELATIVE = 0.7
 """With nothing marked in its row, a box whose strips hold more ink than the row's median by

@@ -1695,6 +1695,118 @@ def test_a_black_grain_as_big_as_a_small_dot_on_a_sheet_that_marks_otherwise_goe
     assert (r.status, r.value) == (Status.OK, "1"), r
 
 
+def _measure_crop(template, item_id: str, name: str, matrix: list[list[float]]):
+    """The item and its boxes measured on a row's crop in tests/data, through the page's
+    transform moved by the crop's corner (as the scan had it)."""
+    item = next(i for i in template.items if i.id == item_id)
+    crop = cv2.imread(str(DATA / name), cv2.IMREAD_GRAYSCALE)
+    return item, measure_boxes(crop, PageTransform.from_array(np.array(matrix)), [o.box_mm for o in item.options],
+                               [o.code for o in item.options])
+
+
+def test_a_grain_far_darker_than_the_pencil_in_a_blank_row_goes_to_review(template):
+    """Fresh seed 1321270585, s0069 q07d, a 300-dpi phone photo with dust and a shadow of a
+    sheet marked in pencil (tests/data/dust-grain-dark-phone-300dpi.png, the photo around the
+    blank row): a black grain 1 mm across in box 5, 0.0447 of ink, 1.55 times as dark as the
+    pencil at its darkest, was read 5, ok. No dot of that pencil is so dark: review. A dot of
+    the pencil's own darkness is read, as before."""
+    item, measured = _measure_crop(template, "q07d", "dust-grain-dark-phone-300dpi.png", [
+        [10.629274801, 0.10936151418, -1206.8011194], [0.036405338497, 10.43924418, -2144.0610236],
+        [-1.4693356513e-04, 9.6268269644e-05, 1]])
+    grain = measured[4]
+    assert grain.extent <= T.DOT_EXTENT_MM and grain.score < T.DUST_DOT_INK, grain
+    pen = 0.4853
+    assert grain.peak >= T.GRAIN_PEAK_RELATIVE * pen, grain
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.1415, False, True, 0.0006, pen, False, 0.796,
+                           10.572)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "5"), r
+    r = read([*measured[:4], dataclasses.replace(grain, peak=pen)])
+    assert (r.status, r.value) == (Status.OK, "5"), r
+
+
+def test_a_dust_dot_beside_a_filled_box_is_no_correction(template):
+    """Fresh seed 794897226, s0109 q20a, a 300-dpi greyscale feeder scan with dust of a sheet
+    whose respondent fills boxes in (tests/data/dust-dot-beside-fill-greyscale-300dpi.png, the
+    scan around the row): box 5 filled in, the answer, and a dust grain 1 mm across in box 3
+    (0.056 of ink, as dark as the pen) was read as a correction, 3, ok. A dot beside an
+    inked-out box is a grain as likely as a correction's tick: review, the fill the guess. A
+    tick there (ink spread as a stroke spreads) is still read as a correction."""
+    item, measured = _measure_crop(template, "q20a", "dust-dot-beside-fill-greyscale-300dpi.png", [
+        [11.265167279, 0.039952990288, -1257.0584384], [-0.039142451173, 11.265921928, -427.05566226],
+        [8.6327992242e-08, 2.5664170298e-08, 1]])
+    grain, fill = measured[2], measured[4]
+    assert grain.extent <= T.DOT_EXTENT_MM < fill.extent and fill.score > 0.5, measured
+
+    def read(boxes, dot_hand=False):
+        # The sheet's typical mark, fill habit, the page's empty level, pen and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.1619, True, True, 0.004, 0.8986, False, None,
+                           11.265, dot_hand)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "5"), r
+    tick = dataclasses.replace(grain, extent=3.4, piece=3.4)
+    r = read([*measured[:2], tick, *measured[3:]])
+    assert (r.status, r.reason, r.value) == (Status.OK, Reason.CORRECTION, "3"), r
+    r = read(measured, dot_hand=True)
+    assert (r.status, r.reason, r.value) == (Status.OK, Reason.CORRECTION, "3"), r
+
+
+def test_a_faint_pencil_tick_beside_its_box_measured_as_specks_goes_to_review(template):
+    """Fresh seed 1321270585, s0100 q12a, a 300-dpi feeder scan with show-through of a sheet
+    marked in pencil (tests/data/faint-pencil-beside-box-in-pieces-300dpi.png, the scan around
+    the row): a faint pencil tick drawn mostly left of box 5 left 0.0158 beside it, over
+    OUTSIDE_MIN, but only a piece of 0.5 mm dark enough to measure, a speck's size, and the
+    row was read blank at 0.988. On a pencil page that is a stroke: review. On a dark pen's
+    page ink so pale beside a box in specks is dust, blank as before (20 blank rows of the
+    fresh14, fresh15 and silent9r seeds, all on dark-pen pages)."""
+    item, measured = _measure_crop(template, "q12a", "faint-pencil-beside-box-in-pieces-300dpi.png", [
+        [11.890506875, -0.059826495227, -1318.0066642], [0.059675117505, 11.891196699, -1360.300603],
+        [-4.3730241927e-08, -1.1826792002e-07, 1]])
+    tick = measured[4]
+    assert tick.outside >= T.OUTSIDE_MIN and 0 < tick.beside <= T.BESIDE_SPECK_MM, tick
+    assert all(b.score < 0.004 for b in measured), measured
+
+    def read(pen):
+        # The sheet's typical mark and habits, the page's empty level, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0706, False, True, 0.004, pen, False, 0.796,
+                           11.891, True)
+
+    r = read(0.4265)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.OUTSIDE, "5"), r
+    r = read(0.8)
+    assert r.status is Status.BLANK, r
+
+
+def test_a_shadow_edge_beside_a_faint_tick_goes_to_review(template):
+    """Fresh seed 243920451, s0140 q19c, a 300-dpi phone photo of a photocopy, motion
+    blurred, with a shadow, of a pencil sheet (tests/data/shadow-edge-beside-faint-tick-phone-300dpi.png,
+    the photo around the row): the shadow's edge greys box 4 and beside it (0.037 of ink,
+    0.46 of the pencil at its darkest, 0.148 beside), and the faint pencil tick in box 5
+    leaves a trace of 0.058, 0.56 of box 4's. It was read 4, ok: review. With box 5's trace
+    a quarter of box 4's, as beside a tick run out of its box, 4 is read."""
+    item, measured = _measure_crop(template, "q19c", "shadow-edge-beside-faint-tick-phone-300dpi.png", [
+        [11.134284956, 0.19490795229, -1282.7600812], [-0.20364520264, 10.909575482, -2283.1563725],
+        [-2.4972170802e-04, -1.4329357216e-06, 1]])
+    edge, tick = measured[3], measured[4]
+    assert edge.outside >= T.OUTSIDE_MIN and edge.peak < T.OVERFLOW_PEAK_RELATIVE * 0.3523, edge
+    assert tick.trace >= T.PALE_RUN_RIVAL_RELATIVE * edge.trace, tick
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0731, True, True, 0.004, 0.3523, True, 0.9,
+                           11.328)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.AMBIGUOUS, "4"), r
+    r = read([*measured[:4], dataclasses.replace(tick, trace=0.25 * edge.trace)])
+    assert (r.status, r.value) == (Status.OK, "4"), r
+
+
 def test_a_faint_tick_blurred_on_a_phone_photo_just_under_the_old_trace_margin_goes_to_review(template):
     """Held-out seed 1225418627, s0109 q13a, a 300-dpi phone photo, motion blurred, with
     show-through, of a pencil sheet (tests/data/faint-tick-blurred-phone-300dpi.png, the scan
