@@ -156,21 +156,27 @@ class _PoisonPage(distributed.WorkerPlugin):
         scanner.cluster.read_encoded = read_or_die
 
 
-def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, template, tmp_path, caplog):
-    # Pages go to Dask several to a task: a page that killed every worker it was sent to
-    # took its group-mates down with it. One death is Dask's limit here, and each worker
-    # takes one task at a time, so that only the poison page's own tasks die.
+def _scan_with_poison(inputs, filled, template, tmp_path):
+    """`inputs` scanned on a cluster of 2 whose workers die reading `filled`'s page 3: the
+    summary and pages.csv's rows. One death is Dask's limit here, and each worker takes one
+    task at a time, so that only the poison page's own tasks die."""
     config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
     with dask.config.set(config), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                      dashboard_address=":0") as cluster, \
             distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         client.register_plugin(_PoisonPage(str(filled.pdf), 3))
-        summary = scan([str(filled.pdf)], template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address)
+        summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address)
+    with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
+        return summary, list(csv.DictReader(rows))
+
+
+def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, template, tmp_path, caplog):
+    # Pages go to Dask several to a task: a page that killed every worker it was sent to
+    # took its group-mates down with it.
+    summary, pages = _scan_with_poison([str(filled.pdf)], filled, template, tmp_path)
     from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
 
-    with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
-        pages = list(csv.DictReader(rows))
     assert [row["status"] for row in pages] == ["used", "used", "error", "used", "used", "used", "used"]
     assert pages[2]["reason"] == CLUSTER_WORKER_DIED
     assert "reading each again alone" in caplog.text  # its group was lost with it, then read page by page
@@ -185,18 +191,9 @@ def test_a_group_lost_while_the_next_waits_unsent_loses_none_of_the_next(filled,
     monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 3)
     second = tmp_path / "second.pdf"
     shutil.copyfile(filled.pdf, second)
-    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
-    with dask.config.set(config), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=":0") as cluster, \
-            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-        client.register_plugin(_PoisonPage(str(filled.pdf), 3))
-        summary = scan([str(filled.pdf), str(second)], template, tmp_path / "out", ocr=False,
-                       cluster=cluster.scheduler_address)
+    summary, pages = _scan_with_poison([str(filled.pdf), str(second)], filled, template, tmp_path)
     from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
 
-    with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
-        pages = list(csv.DictReader(rows))
     assert len(pages) == 14
     assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
     assert [row["page"] for row in pages if row["status"] == "error"] == ["3"]
