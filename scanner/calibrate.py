@@ -499,11 +499,14 @@ def _as_light_as_rival(cluster: Cluster) -> set[str]:
     (fresh seed 680203754: s0092 and s0192, lightest 93.9 and 92.5 beside the white cluster's
     93.2, went to review with a pale green sheet at 81.7, which stays there). The flag holds
     for the sheets as dark as it says; a pale ream as light as white paper and as near it in
-    hue would have joined the white cluster itself."""
+    hue would have joined the white cluster itself. Scanned clusters only, as for
+    `_darker_sheets`: one page of a photo is no measure of its sheet's paper against a
+    cluster's centre, its exposure varying from photo to photo."""
     rival = cluster.rival
-    if cluster.flag is not ClusterFlag.DARKER or rival is None or rival.flag or rival.colour != cluster.colour:
+    if (cluster.light != SCAN or cluster.flag is not ClusterFlag.DARKER or rival is None or rival.flag
+            or rival.colour != cluster.colour):
         return set()
-    floor = rival.lab[0] - WHITE_DARKER[cluster.light]
+    floor = rival.lab[0] - WHITE_DARKER[SCAN]
     return {sheet for sheet, lightness in _lightest(cluster.pages).items() if lightness >= floor}
 
 
