@@ -729,9 +729,10 @@ def _whole_dot(box: BoxMeasure) -> bool:
     counts these alone: a tick the scan breaks in pieces, or run out of its box, leaves
     pieces of a dot's size spread across the box (on the 10 kept seeds of issue 9, counted
     by `_is_dot`, 204 such rows made 41 more pages look answered in dots, which waives the
-    dust rules' size there), and grains apart are no one's habit. A correction's tick no
-    bigger is a dot too: a tick broken into pieces on a phone photo spreads as a tick does
-    (held-out seed 1407324461, s0174 q09a: a correction's tick of 3.5 mm in pieces of 1.62)."""
+    dust rules' size there), and grains apart are no one's habit. The correction rule asks
+    the same: a correction's tick broken into pieces on a phone photo spreads as a tick
+    does, and is no dot (held-out seed 1407324461, s0174 q09a: a tick of 3.5 mm in pieces
+    of 1.62)."""
     return _is_dot(box) and box.extent is not None and box.extent <= T.DOT_EXTENT_MM
 
 
@@ -759,7 +760,8 @@ def grains_only(box: BoxMeasure) -> bool:
 
 def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
                   pen_peak: float | None = None) -> BoxMeasure | None:
-    """The one box of a row with a stroke beside it too light for OUTSIDE_MIN: a piece of
+    """The one box of a row with a stroke beside it too light for OUTSIDE_MIN (or, on a
+    pencil page, in pieces too small to count, below): a piece of
     ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
     ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
     pieces to be measured, where a dust speck is darker), its strips holding
@@ -1280,7 +1282,7 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             and _pen_stroke(ticked[0], solid) and ticked[0].score >= accept_t):
         if not dot_hand and _whole_dot(ticked[0]):
             # A dot beside an inked-out box, on a sheet that marks otherwise: a dust grain
-            # beside a filled answer as likely as a correction's tick (fresh seed 794897226,
+            # beside a filled box (the answer, or a cancelled one) as likely as a correction's tick (fresh seed 794897226,
             # s0109 q20a: a grain of 0.056, 1 mm, beside a fill read as a correction, ok).
             return result(Status.REVIEW, str(solid[0].code), 0.4, Reason.DUST)
         return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
