@@ -216,10 +216,10 @@ class PageReader:
         """The page registered by its content when its markers do not hold it (`by_markers`,
         None when none was seen; `held_by_markers`): matched first to the form page their
         ids name, a lone marker's too, on CONTENT_FEATURES rather than the fewer that tell
-        the page among all of them. Two markers at the near edge of a tilted phone photo differ in size, and
-        no similarity holds both (seed 1769220999, batch-002 page 25: 1.3 mm at best); on
-        a grey photocopy, the features that tell a page fell short (17 of 20 needed) while
-        those that fit it found 99. Their page is checked as any page is after this: its
+        the page among all of them. Two markers at the near edge of a tilted phone photo
+        differ in size, and no similarity holds both (seed 1769220999, batch-002 page 25:
+        1.3 mm at best); on a grey photocopy, the features that tell a page fell short (17
+        of 20 needed) while those that fit it found 99. Their page is checked as any page is after this: its
         frames (`Registrar.verify`), then its QR code or its print (`finish`)."""
         if by_markers is not None:
             hinted = self.registrar.content(grey, page_hint=by_markers.page)
