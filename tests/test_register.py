@@ -180,7 +180,32 @@ def _phone_tilt(image: np.ndarray, rng: random.Random) -> np.ndarray:
                                                               for _ in range(4)]))
 
 
-@pytest.mark.parametrize("seed", [1, 2, int.from_bytes(os.urandom(2), "big")])
+def _markers_inside(template, matrix_px: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether every corner marker lies whole within the picture (a pixel of paper around it)."""
+    import cv2
+
+    h, w = shape[:2]
+    for x, y, s in marker_boxes(template):
+        box = np.float32([[x, y], [x + s, y], [x + s, y + s], [x, y + s]]) * PX_PER_MM
+        moved = cv2.perspectiveTransform(box[None], matrix_px)[0]
+        if moved.min() < 1 or (moved[:, 0] > w - 2).any() or (moved[:, 1] > h - 2).any():
+            return False
+    return True
+
+
+def _scan_or_photo(image: np.ndarray, template, rng: random.Random) -> np.ndarray:
+    """A random scan, turned either way, or phone photo of `image` that keeps its markers
+    in the picture (a turn of 3 degrees with a shift can push a corner out of it)."""
+    while True:
+        d = (_phone_tilt(image, rng) if rng.random() < 0.5 else
+             around_centre(image, rng.uniform(0.97, 1.02), rng.uniform(-3, 3) + rng.choice([0, 180]),
+                           rng.uniform(-4, 4), rng.uniform(-4, 4)))
+        if _markers_inside(template, d, image.shape):
+            return d
+
+
+# 57595 turned page 3 so that marker 2 ran 2.5 px off the picture.
+@pytest.mark.parametrize("seed", [1, 2, 57595, int.from_bytes(os.urandom(2), "big")])
 @pytest.mark.parametrize("hidden", [[0], [1], [2], [3]])
 def test_markers_searched_where_three_found_put_them_are_the_whole_page_s(pages, registrar, template, seed, hidden):
     """With three markers found, the fourth is searched again only around where they put
@@ -192,9 +217,7 @@ def test_markers_searched_where_three_found_put_them_are_the_whole_page_s(pages,
     rng = random.Random(seed)
     page = rng.choice([1, 3])
     covered = _cover_markers(pages[page], template, hidden)
-    d = (_phone_tilt(covered, rng) if rng.random() < 0.5 else
-         around_centre(covered, rng.uniform(0.97, 1.02), rng.uniform(-3, 3) + rng.choice([0, 180]),
-                       rng.uniform(-4, 4), rng.uniform(-4, 4)))
+    d = _scan_or_photo(covered, template, rng)
     grey = to_grey(distort(covered, d))
     found = registrar._search_corners(grey, T.MARKER_SEARCH_PX_PER_MM)
     assert sorted(found[page]) == sorted(set(range(4)) - set(hidden)), (seed, found)
