@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from scanner.template import Template, load_template
+
+# Every property test draws fresh examples on every run, here and in CI alike: Hypothesis's
+# own "ci" profile (loaded when $CI is set) would derandomize them, replaying the same
+# examples on every run, and its default database replays a past run's failures. Nothing in
+# it is timed: a deadline (200 ms by default) or the too-slow health check fails a test on a
+# loaded 2-core machine for the machine's reasons, not the code's. A failure prints its
+# example and the blob that reproduces it.
+settings.register_profile("suite", derandomize=False, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "templates" / "surestart.yaml"
