@@ -490,10 +490,11 @@ def test_image_too_large_to_decode_is_refused_from_its_header(tmp_path, make):
     make(bomb, 20000)
     assert bomb.stat().st_size < 2_000_000
     (task,) = enumerate_pages([bomb])
-    started = time.monotonic()
+    # CPU time, not wall: the claim is the work not done, which a loaded machine does not stretch.
+    started = time.process_time()
     with pytest.raises(InputFileError, match=r"page 1: the image is 20000 x 20000 pixels, more than any scan"):
         load_page(task)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_header_sizes_are_the_decoded_sizes(filled):

@@ -161,7 +161,7 @@ def test_a_broken_draft_is_fixed_in_the_browser_saved_and_read(tmp_path, tmp_pat
     out = tmp_path / "out"
     run = subprocess.run(["scan", str(pdf), "--template", str(form), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, (seed, run.stderr)
     with (out / "items.csv").open(encoding="utf-8") as file:
         read = {r["item"]: r for r in csv.DictReader(file) if r["item"] in answers}
     fixed = {"q02", "q03", "q04"}
