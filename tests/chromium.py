@@ -15,6 +15,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
+PAGE_TIMEOUT_MS = 30_000
+"""How long a page waits for a selector or a condition (Playwright's own default): a loaded
+2-core machine needs the slack, a server rendering crops there among other work most."""
+
 sync_api = pytest.importorskip("playwright.sync_api")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 

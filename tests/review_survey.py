@@ -35,6 +35,10 @@ PEACH = (255, 212, 185)
 MULTIPLE_ITEM = "q01"
 FAINT_ITEM = "q02"
 WRITTEN_COMMENT = "q01_comment"
+CSV_WAIT_S = 60
+"""How long a test waits for the server to write its CSVs again after a decision (a child
+process of some 2 CPU s): the wait ends as soon as they are written, and its bound is for
+a loaded 2-core machine (10 and 15 s were); soon, against never."""
 
 
 def _tint(page: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:

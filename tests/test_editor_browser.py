@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chromium import launched, needs_chromium
+from chromium import PAGE_TIMEOUT_MS, launched, needs_chromium
 from editor_form import copy_draft, filled_batch, load_data, option
 
 from scanner.editor.server import EditorServer
@@ -42,7 +42,7 @@ def editing(browser, form: Path) -> Iterator[tuple[object, list[str]]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-        page.set_default_timeout(30_000)  # a loaded 2-core machine needs the slack
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.login_url())

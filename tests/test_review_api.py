@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from review_survey import FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, running
+from review_survey import (CSV_WAIT_S, FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey,
+                           running)
 
 from scanner import webserver
 from scanner.review.server import CROP_WORKERS
@@ -430,7 +431,7 @@ def test_decisions_reach_the_csvs_soon(server, out):
     first, second = queue[0]["sheet_id"], queue[-1]["sheet_id"]
     assert post(server, "api/decision", decision(first, MULTIPLE_ITEM, "", outcome="invalid")).status == 200
     assert post(server, "api/decision", decision(second, "programme", "Programme C")).status == 200
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + CSV_WAIT_S
     while time.monotonic() < deadline:  # the CSVs are written a moment after the last decision
         items = pd.read_csv(out / "items.csv", dtype=str).set_index(["sheet_id", "item"])
         if items.loc[(second, "programme"), "status"] == "reviewed":

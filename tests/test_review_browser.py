@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from chromium import launched, needs_chromium
+from chromium import PAGE_TIMEOUT_MS, launched, needs_chromium
 from review_survey import (FAINT_ITEM, MULTIPLE_ITEM, WRITTEN_COMMENT, cached_survey, copy_survey, expected_codes,
                            running)
 
@@ -39,7 +39,7 @@ def signed_in(browser, server, name: str = "Ann"):
     """A new page of the review `server`, signed in as `name`, its first item shown; and a
     list that collects the page's script errors as they come."""
     page = browser.new_page(bypass_csp=True)
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server.login_url())
@@ -72,7 +72,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard(out, template, bro
         s1, s2 = [r[0] for r in store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq")]
     with running(out, template) as server:
         page = browser.new_page(bypass_csp=True)  # wait_for_function evaluates strings
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         # As `scanner review` opens it: a one-time address, exchanged for a cookie; the

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chromium import launched, needs_chromium
+from chromium import PAGE_TIMEOUT_MS, launched, needs_chromium
 from review_survey import (DPI, MULTIPLE_ITEM, WRITTEN_COMMENT, YELLOW, copy_survey, draw_sheet, running,
                            write_pdf)
 from test_forms import PARENT_Q01, parent_form
@@ -85,7 +85,7 @@ def test_a_reviewer_settles_an_item_of_each_form_as_its_own_form_prints_it(two_f
 
     with launched() as browser, running(out, Forms.of([staff, parent])) as server:
         page = browser.new_page(bypass_csp=True)
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server.login_url())

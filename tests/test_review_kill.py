@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from review_survey import cached_survey, copy_survey
+from review_survey import CSV_WAIT_S, cached_survey, copy_survey
 
 from scanner.store import Store
 
@@ -42,7 +42,7 @@ def _fetch(url: str, body: dict | None = None) -> tuple[int, bytes]:
 
 def _csvs_written(out: Path, since: int) -> None:
     """Wait for the server's CSV writer to write items.csv again (a moment after a decision)."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + CSV_WAIT_S
     while (out / "items.csv").stat().st_mtime_ns == since:
         assert time.monotonic() < deadline, "the CSVs were not written again after a decision"
         time.sleep(0.05)
