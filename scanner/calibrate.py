@@ -369,21 +369,25 @@ lilac paper, halfway between pink and blue, is near 0."""
 
 def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Match a scanned cluster flagged for competing for a colour its rival plainly keeps to
-    that colour, when the batch's own clusters leave it no other. Every coloured paper of
-    the template has a matched, unflagged cluster under this light, so the batch's hue
-    circle is known; the cluster is within the unknown-colour limit of its rival's colour
-    (its nearest); its hue is much nearer that colour's clusters than any other colour's
-    (`HUE_MARGIN`); and white, which has no hue to order by, is out of reach or ruled out
-    by lightness (`_by_lightness`: it is as light as its rival, not as much lighter as
-    white paper is). A ream 7-11 units off its colour is then another ream of it (seed
-    556142372: three blue sheets off towards violet, nothing else in the batch that way).
+    that colour, when the batch's hue circle leaves it no other. The cluster is within the
+    unknown-colour limit of its rival's colour (its nearest); its hue is much nearer that
+    colour's clusters than any other colour's (`HUE_MARGIN`), a coloured paper of the
+    template with no matched, unflagged cluster under this light counting at its typed hue
+    (the light taken away); it is beyond the unknown-colour limit of every such paper; and
+    white, which has no hue to order by, is out of reach or ruled out by lightness
+    (`_by_lightness`: it is as light as its rival, not as much lighter as white paper is).
+    A ream 7-11 units off its colour is then another ream of it (seed 556142372: three blue
+    sheets off towards violet, nothing else in the batch that way; colour9p's held-out seed
+    543151205: nine pink sheets off towards orange, 8 from pink and 30 from yellow, in a
+    batch with no yellow sheet to place yellow by).
 
     When could that be wrong? On a paper the template lacks, within 14 units of one of
     its colours. Lilac lies between the pink and blue clusters in hue, aqua between the
     blue and green ones, so neither has the margin; salmon and orange are beyond 14 of
-    pink and yellow. Cream or grey paper is within reach of white only, never matched
-    so. A coloured paper of the template with no cluster of its own could be that colour
-    far off: then the rule does not apply. Those stay flagged for a person."""
+    pink and yellow, or, with no yellow ream, between pink's clusters and typed yellow.
+    Cream or grey paper is within reach of white only, never matched so. A coloured paper
+    of the template with no cluster of its own could be that colour far off: within its
+    reach, the rule does not apply. Those stay flagged for a person."""
     rival = cluster.rival
     refs = _references(template)
     chromatic = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC}
@@ -392,16 +396,18 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     ab = _seen_under(cluster.lab, gain)
     distance = chroma_distance(ab, refs[rival.colour])
     matched = [c for c in clusters if c.colour in chromatic and not c.flag]
-    if distance > T.COLOUR_MAX_DISTANCE or {c.colour for c in matched} != chromatic:
+    missing = chromatic - {c.colour for c in matched}
+    if distance > T.COLOUR_MAX_DISTANCE or any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
+                                               for name in missing):
         return
+    anchors = [(c.colour, _seen_under(c.lab, gain)) for c in matched] + [(name, refs[name]) for name in missing]
 
-    def hue_gap(other: Cluster) -> float:
-        seen = _seen_under(other.lab, gain)
+    def hue_gap(seen: np.ndarray) -> float:
         turn = abs(math.atan2(ab[1], ab[0]) - math.atan2(seen[1], seen[0]))
         return min(turn, 2 * math.pi - turn)
 
-    own = min(hue_gap(c) for c in matched if c.colour == rival.colour)
-    other = min(hue_gap(c) for c in matched if c.colour != rival.colour)
+    own = min(hue_gap(seen) for name, seen in anchors if name == rival.colour)
+    other = min(hue_gap(seen) for name, seen in anchors if name != rival.colour)
     if (other - own) / (other + own) < HUE_MARGIN:
         return
     if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE

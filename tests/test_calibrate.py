@@ -486,6 +486,35 @@ def test_reams_off_their_colour_with_nothing_else_that_way_are_other_reams_of_it
     assert results["s0183"].status is Status.REVIEW
 
 
+def test_a_ream_off_its_colour_with_no_ream_of_a_colour_far_from_it_is_another_ream_of_it(template):
+    # Held-out seed 543151205 (100 questionnaires, no yellow sheet): nine pink sheets on a
+    # ream off towards orange, scanned at (82.2, 9.4, 3.9), 8 from pink and 30 from yellow,
+    # competed with the pink ream, and their photos with the pink photos: 12 of 90 colour
+    # sheets to review. No yellow ream placed yellow in hue; typed yellow does, 80 degrees
+    # off where pink's clusters are 30. The white sheet in the cluster (s0074, 7 L* above
+    # it) stays to review.
+    papers, truth = kept_papers("543151205")
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    off = [s for s in ("s0081", "s0083", "s0084", "s0085", "s0086", "s0087", "s0088", "s0089", "s0090")
+           if results[s].status is not Status.OK]
+    assert not off, [(s, results[s].evidence) for s in off]
+    assert results["s0074"].status is Status.REVIEW
+
+
+SEED_543151205 = [("pink", (81.5, 19.5, -4.4), 12), ("blue", (81.2, -0.9, -15.5), 10),
+                  ("green", (83.1, -11.8, 12.0), 4), ("white", (93.3, -1.0, 0.6), 5)]
+"""The scanned reams of held-out seed 543151205: no yellow one."""
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_ream_off_pink_away_from_a_missing_yellow_is_pink(template, seed):
+    results, _ = _with_sheets(template, SEED_543151205 + [("pink", (82.2, 9.4, 3.9), 5)], [], seed)
+    assert all(r.status is Status.OK and r.evidence["colour"] == s.split("-")[1] for s, r in results.items()), \
+        [(s, r.evidence) for s, r in results.items() if r.status is not Status.OK]
+
+
 def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
     # The pale ream of seed 556142372 (s0044, s0049, s0051), its scans 11 L* lighter: as
     # far from pink's lightness as from white's. Hue cannot tell white from pale: flagged.
@@ -508,6 +537,8 @@ SEED_556142372 = [("yellow", (90.6, -7.6, 40.0), 6), ("pink", (83.5, 12.2, 0.4),
     ("aqua", (88.0, -12.0, -6.0), SEED_556142372),  # between blue and green
     ("cream", (95.0, 0.0, 12.0), SEED_556142372),  # near white alone, which has no hue
     ("violet blue", (76.5, 9.0, -20.5), [r for r in SEED_556142372 if r[0] != "green"]),  # no green ream to go by
+    # Within reach of pink only, but halfway in hue to where yellow would be: no yellow ream to go by.
+    ("orange", (82.0, 11.0, 9.0), [r for r in SEED_556142372 if r[0] != "yellow"]),
 ])
 def test_a_paper_the_batch_does_not_place_stays_flagged(template, paper, lab, reams):
     results, lone = _with_sheets(template, reams + [(paper, lab, 3)], [], 24)
