@@ -242,9 +242,8 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         for cluster in big:
             off = _off_lightness(cluster.pages, cluster, big, template, gain, calibration)
             white = _as_light_as_rival(cluster)
-            calibration.pages.update((p.content_hash, (None if (cluster.flag and p.sheet_id not in white)
-                                                       or p.sheet_id in off else cluster.colour,
-                                                       cluster)) for p in cluster.pages)
+            calibration.pages.update((p.content_hash, _member_outcome(cluster, p.sheet_id in off, p.sheet_id in white))
+                                     for p in cluster.pages)
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
             told_by_it = near is not None and name == near.colour
@@ -514,6 +513,18 @@ def _as_light_as_rival(cluster: Cluster) -> set[str]:
         return set()
     floor = rival.lab[0] - WHITE_DARKER[SCAN]
     return {sheet for sheet, lightness in _lightest(cluster.pages).items() if lightness >= floor}
+
+
+def _member_outcome(cluster: Cluster, off: bool, as_light_as_rival: bool) -> tuple[str | None, Cluster]:
+    """A page's colour as a member of `cluster`, and the cluster that gives it: none for a
+    sheet whose lightness says it is not the cluster's paper (`off`), or in a flagged
+    cluster; a sheet of a flagged cluster as light as its rival (`_as_light_as_rival`)
+    takes the rival's colour from the rival, which `scanner colours` shows matched to it."""
+    if off:
+        return None, cluster
+    if as_light_as_rival:
+        return cluster.rival.colour, cluster.rival
+    return (None if cluster.flag else cluster.colour), cluster
 
 
 def _lightest(pages: list[PagePaper]) -> dict[str, float]:
@@ -1022,7 +1033,9 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
             programme = template.colour(colour).programme
-            evidence.update(colour=colour, colour_reason=None, calibration=_evidence(colour, agreeing, confirmed))
+            evidence.update(colour=colour, colour_reason=None,
+                            calibration=_evidence(colour, agreeing, confirmed,
+                                                  _flagged_homes(pages, outcomes, colour, calibration)))
             status = Status.REVIEWED if len(confirmed) * 2 > len(agreeing) else Status.OK
             return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
                            reason=None, evidence=evidence)
@@ -1118,14 +1131,28 @@ def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
     return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 
 
-def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:
+def _flagged_homes(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str,
+                   calibration: Calibration) -> list[Cluster]:
+    """The flagged clusters holding pages of a sheet told `colour` all the same, by the
+    cluster they are as light as (`_member_outcome`): the evidence names them, as
+    `scanner colours` shows them flagged."""
+    told = {p.content_hash for p, (name, _) in zip(pages, outcomes) if name == colour}
+    return [c for c in calibration.clusters if c.flag and c.members & told]
+
+
+def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision], homes: list[Cluster]) -> str:
     if confirmed:
         d = max(confirmed, key=lambda d: d.id)
         return f"batch calibration confirmed by {d.reviewer} at {d.decided_at}"
     if not agreeing:
         return f"batch calibration: in no cluster, clearly {colour} once the light is taken away"
     numbers = sorted({c.number for c in agreeing})
-    return f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+    told = f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+    if not homes:
+        return told
+    home = homes[0]
+    return (f"{told}; its scans are in cluster {home.number}, flagged (it {_flag_text(home)}), but as light "
+            f"as cluster {home.rival.number}")
 
 
 def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:

@@ -633,6 +633,32 @@ def test_a_pale_ream_flagged_beside_white_leaves_the_white_ream_white(template):
         [(s, results[s].evidence) for s in white if results[s].status is not Status.OK]
 
 
+@pytest.mark.parametrize("name", ["680203754", "543151205", "1545587754", "556142372"])
+def test_a_sheet_names_the_clusters_scanner_colours_shows_for_its_colour(template, name):
+    # Fresh seed 680203754: s0092 and s0192, as light as the white cluster, took white from
+    # the cluster flagged darker that they are in; their evidence said "cluster 13 matched to
+    # white" while `scanner colours` showed cluster 13 flagged, matched to nothing. A cluster
+    # a sheet's evidence says matched to its colour is one shown matched to it, unflagged;
+    # a flagged cluster holding its pages told that colour is named too.
+    papers, _ = kept_papers(name)
+    calibration = calibrate(papers, template)
+    clusters = {c.number: c for c in calibration.clusters}
+    told = 0
+    for sheet_id, pages in by_sheet(papers).items():
+        result = sheet_programme(pages, calibration, template, FieldResult("programme", "", Status.REVIEW, 0.0))
+        colour, text = result.evidence.get("colour"), result.evidence.get("calibration", "")
+        if result.status is not Status.OK or "matched to" not in text:
+            continue
+        named = [int(n) for n in text.split(": cluster ")[1].split(" matched")[0].split(", ")]
+        assert all(clusters[n].colour == colour and not clusters[n].flag for n in named), (sheet_id, text)
+        hashes = {p.content_hash for p, (told_as, _) in zip(pages, map(calibration.page_outcome, pages))
+                  if told_as == colour}
+        homes = [c for c in calibration.clusters if c.flag and c.members & hashes]
+        assert all(f"cluster {c.number}, flagged" in text for c in homes), (sheet_id, text)
+        told += bool(homes)
+    assert told or name != "680203754"
+
+
 SEED_621937120_REAMS = [
     ("yellow", (92.0, -8.4, 37.0), 10, SCAN), ("yellow", (88.5, -1.5, 36.5), 10, SCAN),
     ("pink", (84.1, 13.1, 1.0), 16, SCAN), ("blue", (79.6, -1.1, -18.4), 34, SCAN),
