@@ -242,9 +242,8 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         for cluster in big:
             off = _off_lightness(cluster.pages, cluster, big, template, gain, calibration)
             white = _as_light_as_rival(cluster)
-            calibration.pages.update((p.content_hash, (None if (cluster.flag and p.sheet_id not in white)
-                                                       or p.sheet_id in off else cluster.colour,
-                                                       cluster)) for p in cluster.pages)
+            calibration.pages.update((p.content_hash, _member_outcome(cluster, p.sheet_id in off, p.sheet_id in white))
+                                     for p in cluster.pages)
         for cluster, (name, near) in zip(small, outcomes):
             calibration.loose += cluster.sheets
             told_by_it = near is not None and name == near.colour
@@ -369,21 +368,25 @@ lilac paper, halfway between pink and blue, is near 0."""
 
 def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Match a scanned cluster flagged for competing for a colour its rival plainly keeps to
-    that colour, when the batch's own clusters leave it no other. Every coloured paper of
-    the template has a matched, unflagged cluster under this light, so the batch's hue
-    circle is known; the cluster is within the unknown-colour limit of its rival's colour
-    (its nearest); its hue is much nearer that colour's clusters than any other colour's
-    (`HUE_MARGIN`); and white, which has no hue to order by, is out of reach or ruled out
-    by lightness (`_by_lightness`: it is as light as its rival, not as much lighter as
-    white paper is). A ream 7-11 units off its colour is then another ream of it (seed
-    556142372: three blue sheets off towards violet, nothing else in the batch that way).
+    that colour, when the batch's hue circle leaves it no other. The cluster is within the
+    unknown-colour limit of its rival's colour (its nearest); its hue is much nearer that
+    colour's clusters than any other colour's (`HUE_MARGIN`), a coloured paper of the
+    template with no matched, unflagged cluster under this light counting at its typed hue
+    (the light taken away); it is beyond the unknown-colour limit of every such paper; and
+    white, which has no hue to order by, is out of reach or ruled out by lightness
+    (`_by_lightness`: it is as light as its rival, not as much lighter as white paper is).
+    A ream 7-11 units off its colour is then another ream of it (seed 556142372: three blue
+    sheets off towards violet, nothing else in the batch that way; colour9p's held-out seed
+    543151205: nine pink sheets off towards orange, 8 from pink and 30 from yellow, in a
+    batch with no yellow sheet to place yellow by).
 
     When could that be wrong? On a paper the template lacks, within 14 units of one of
     its colours. Lilac lies between the pink and blue clusters in hue, aqua between the
     blue and green ones, so neither has the margin; salmon and orange are beyond 14 of
-    pink and yellow. Cream or grey paper is within reach of white only, never matched
-    so. A coloured paper of the template with no cluster of its own could be that colour
-    far off: then the rule does not apply. Those stay flagged for a person."""
+    pink and yellow, or, with no yellow ream, between pink's clusters and typed yellow.
+    Cream or grey paper is within reach of white only, never matched so. A coloured paper
+    of the template with no cluster of its own could be that colour far off: within its
+    reach, the rule does not apply. Those stay flagged for a person."""
     rival = cluster.rival
     refs = _references(template)
     chromatic = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC}
@@ -392,16 +395,18 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     ab = _seen_under(cluster.lab, gain)
     distance = chroma_distance(ab, refs[rival.colour])
     matched = [c for c in clusters if c.colour in chromatic and not c.flag]
-    if distance > T.COLOUR_MAX_DISTANCE or {c.colour for c in matched} != chromatic:
+    missing = chromatic - {c.colour for c in matched}
+    if distance > T.COLOUR_MAX_DISTANCE or any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
+                                               for name in missing):
         return
+    anchors = [(c.colour, _seen_under(c.lab, gain)) for c in matched] + [(name, refs[name]) for name in missing]
 
-    def hue_gap(other: Cluster) -> float:
-        seen = _seen_under(other.lab, gain)
+    def hue_gap(seen: np.ndarray) -> float:
         turn = abs(math.atan2(ab[1], ab[0]) - math.atan2(seen[1], seen[0]))
         return min(turn, 2 * math.pi - turn)
 
-    own = min(hue_gap(c) for c in matched if c.colour == rival.colour)
-    other = min(hue_gap(c) for c in matched if c.colour != rival.colour)
+    own = min(hue_gap(seen) for name, seen in anchors if name == rival.colour)
+    other = min(hue_gap(seen) for name, seen in anchors if name != rival.colour)
     if (other - own) / (other + own) < HUE_MARGIN:
         return
     if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
@@ -508,6 +513,18 @@ def _as_light_as_rival(cluster: Cluster) -> set[str]:
         return set()
     floor = rival.lab[0] - WHITE_DARKER[SCAN]
     return {sheet for sheet, lightness in _lightest(cluster.pages).items() if lightness >= floor}
+
+
+def _member_outcome(cluster: Cluster, off: bool, as_light_as_rival: bool) -> tuple[str | None, Cluster]:
+    """A page's colour as a member of `cluster`, and the cluster that gives it: none for a
+    sheet whose lightness says it is not the cluster's paper (`off`), or in a flagged
+    cluster; a sheet of a flagged cluster as light as its rival (`_as_light_as_rival`)
+    takes the rival's colour from the rival, which `scanner colours` shows matched to it."""
+    if off:
+        return None, cluster
+    if as_light_as_rival:
+        return cluster.rival.colour, cluster.rival
+    return (None if cluster.flag else cluster.colour), cluster
 
 
 def _lightest(pages: list[PagePaper]) -> dict[str, float]:
@@ -1016,7 +1033,9 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
             programme = template.colour(colour).programme
-            evidence.update(colour=colour, colour_reason=None, calibration=_evidence(colour, agreeing, confirmed))
+            evidence.update(colour=colour, colour_reason=None,
+                            calibration=_evidence(colour, agreeing, confirmed,
+                                                  _flagged_homes(pages, outcomes, colour, calibration)))
             status = Status.REVIEWED if len(confirmed) * 2 > len(agreeing) else Status.OK
             return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
                            reason=None, evidence=evidence)
@@ -1112,14 +1131,28 @@ def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
     return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 
 
-def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision]) -> str:
+def _flagged_homes(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], colour: str,
+                   calibration: Calibration) -> list[Cluster]:
+    """The flagged clusters holding pages of a sheet told `colour` all the same, by the
+    cluster they are as light as (`_member_outcome`): the evidence names them, as
+    `scanner colours` shows them flagged."""
+    told = {p.content_hash for p, (name, _) in zip(pages, outcomes) if name == colour}
+    return [c for c in calibration.clusters if c.flag and c.members & told]
+
+
+def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision], homes: list[Cluster]) -> str:
     if confirmed:
         d = max(confirmed, key=lambda d: d.id)
         return f"batch calibration confirmed by {d.reviewer} at {d.decided_at}"
     if not agreeing:
         return f"batch calibration: in no cluster, clearly {colour} once the light is taken away"
     numbers = sorted({c.number for c in agreeing})
-    return f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+    told = f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+    if not homes:
+        return told
+    home = homes[0]
+    return (f"{told}; its scans are in cluster {home.number}, flagged (it {_flag_text(home)}), but as light "
+            f"as cluster {home.rival.number}")
 
 
 def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:
