@@ -52,12 +52,15 @@ def clean(filled, template, tmp_path_factory) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    """The CSVs, the crops, and the readings as stored (workers encode them; in-process, the parent)."""
+    """The CSVs, the crops, the readings and the results as stored (a cluster's workers encode
+    the readings and the evidence of the items they decide; in-process, the parent)."""
     files = {name: (out / name).read_bytes() for name in OUTPUTS}
     files |= {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "crops").rglob("*.jpg"))}
     with sqlite3.connect(out / "survey.sqlite") as db:
         files |= {f"reading {h}": text.encode() for h, text in
                   db.execute("SELECT content_hash, result FROM readings ORDER BY content_hash")}
+        files |= {f"result {sheet_id} {item}": repr(row).encode() for sheet_id, item, *row in
+                  db.execute("SELECT * FROM results ORDER BY sheet_id, item")}
     return files
 
 
