@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -235,6 +236,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
         own = executor is None
         if executor is None:
             executor = make_executor(template, engine, ocr, jobs, cluster, pages=total)
+        stack.enter_context(_set_aside_from_collections())
         paths: dict[str, str] = {}
 
         def submit(task: PageTask) -> object:
@@ -317,6 +319,19 @@ def _problems_of(store: Store, sheets: dict[str, Sheet]) -> list[str]:
     problems = sheet_problems(store)
     return [f"{sheet_id} ({sheet.source} page {sheet.first_page}): {flag}"
             for sheet_id, sheet in sheets.items() for flag in problems.get(sheet_id, [])]
+
+
+@contextlib.contextmanager
+def _set_aside_from_collections() -> Iterator[None]:
+    """Leave the objects alive before the pages come (the libraries, Dask's client, the
+    template) out of Python's full garbage collections until the scan ends: each went through
+    them all, two on 1,050 pages cost the parent, the survey's one writer, a thirteenth of
+    its CPU. What the scan makes is collected as ever; the rest is again after it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager
