@@ -172,3 +172,11 @@ def test_the_objects_alive_before_the_scan_are_set_aside_from_collections_while_
                    progress=lambda progress: frozen.append(gc.get_freeze_count()))
     assert summary.ok and frozen and min(frozen) > 0
     assert gc.get_freeze_count() == 0
+    # Set aside by the caller (a server before it forks): so they stay.
+    gc.freeze()
+    try:
+        theirs = gc.get_freeze_count()
+        scan([str(filled.png)], template, tmp_path / "out", ocr=False, jobs=1)
+        assert gc.get_freeze_count() == theirs
+    finally:
+        gc.unfreeze()
