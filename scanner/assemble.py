@@ -333,7 +333,9 @@ def decide_whole_sheets(forms: Forms, results: list[PageResult]) -> list[PageRes
         else:
             places = {}
         if list(places) == template.page_numbers:
-            decided = SheetDecision(template.form, _page_key(run), decide_items(template, run))
+            items = {item: replace(r, stored_evidence=json.dumps(r.evidence))
+                     for item, r in decide_items(template, run).items()}
+            decided = SheetDecision(template.form, _page_key(run), items)
             results[k] = replace(result, decided=decided)
             for at in places.values():
                 results[at] = _elided(results[at])

@@ -20,7 +20,7 @@ from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin
 
 from scanner.assemble import decide_whole_sheets
 from scanner.errors import ClusterError, InputFileError, UsageError
-from scanner.executors import WINDOW_PER_JOB, Pending, read_encoded
+from scanner.executors import WINDOW_PER_JOB, Pending, file_error, read_encoded
 from scanner.load import PageFiles, PageTask, portable, without_bytes
 from scanner.ocr import make_engine
 from scanner.forms import Forms
@@ -184,7 +184,7 @@ class DaskCluster:
             # Dask warns of a call sending more than 10 MB: a group's JPEGs, which travel
             # with their pages by design (the workers share no filesystem).
             warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-            futures = self.client.map(_read_on_cluster, [[_travelling(self._with_bytes(page.task)) for page in group]
+            futures = self.client.map(_read_on_cluster, [[_travelling(page.task) for page in group]
                                                          for group in groups], pure=False)
         for group, future in zip(groups, futures):
             for place, page in enumerate(group):
@@ -192,16 +192,6 @@ class DaskCluster:
                 # grew with the cluster, 0.3 to 1 MB a page in flight, some 60 pages a worker.
                 page.future, page.place, page.task = future, place, without_bytes(page.task)
         self._unsent = []
-
-    def _with_bytes(self, task: PageTask) -> PageTask:
-        """`task` with its JPEG's bytes, taken from its file again for a page sent before
-        (its group lost); a page the file no longer holds as found goes without them, and
-        its worker fails to read it (the reason logged here)."""
-        try:
-            return self._files.complete(task)
-        except InputFileError as exc:
-            log.warning("%s page %d: not sent again with its bytes (%s)", task.source, task.page, exc.reason)
-            return task
 
     def settle(self, pending: Pending) -> None:
         """Wait for the oldest page, then take it and every other page read by then in one
@@ -273,11 +263,9 @@ class DaskCluster:
                 # only a page that kills its workers by itself is lost.
                 log.warning("%s page %d and the %d pages read with it: the cluster's workers reading them "
                             "died; reading each again alone", task.source, task.page, len(mates) - 1)
-                # Pages of the next group may be waiting unsent: they wait on for their group.
-                waiting, self._unsent = self._unsent, mates
-                self._send(size=1)
-                self._unsent = waiting
-                self.settle(pending)
+                self._send_alone(pending, future)
+                if isinstance(pending[0][1], _Page):
+                    self.settle(pending)
                 return
             log.warning("%s page %d: the cluster's workers reading it died", task.source, task.page)
             pending[0] = (task, PageResult(task.source, task.page, PageStatus.ERROR, CLUSTER_WORKER_DIED,
@@ -287,6 +275,22 @@ class DaskCluster:
                 raise  # the reader never raises for a page: this is a bug, shown as one
             # Cancelled, or the connection closed: the scheduler is gone and the run ends here.
             raise _scheduler_lost(task, type(exc).__name__) from None
+
+    def _send_alone(self, pending: Pending, lost: Future) -> None:
+        """Send each page of the group `lost` again in a task of its own, its JPEG taken
+        from its file again; a page the file no longer holds as found is its error here
+        (sent without its JPEG, its worker failed on it, the file's reason unsaid)."""
+        waiting, self._unsent = self._unsent, []  # pages of the next group wait on for it
+        for k, (task, page) in enumerate(pending):
+            if isinstance(page, _Page) and page.future is lost:
+                try:
+                    page.task = self._files.complete(page.task)
+                except InputFileError as exc:
+                    pending[k] = (task, file_error(page.task, exc))
+                    continue
+                self._unsent.append(page)
+        self._send(size=1)
+        self._unsent = waiting
 
     def close(self) -> None:
         self.client.close()

@@ -128,13 +128,17 @@ def _die_with(parent: int) -> None:
 def _read_in_worker(task: PageTask) -> PageResult:
     assert _worker is not None and _files is not None
     try:
-        # The page's JPEG from its file: a page the file no longer holds as it was found
-        # is that page's error, never another page read in its place.
-        task = _files.complete(task)
+        task = _files.complete(task)  # the page's JPEG from its file
     except InputFileError as exc:
-        error = PageResult(task.source, task.page, PageStatus.ERROR, exc.reason, task.content_hash)
-        return replace(error, encoded=encode_reading(error))
+        return file_error(task, exc)
     return read_encoded(_worker, task)
+
+
+def file_error(task: PageTask, exc: InputFileError) -> PageResult:
+    """The reading of a page whose JPEG its file no longer holds as it was found (`exc`):
+    that page's error, never another page read in its place."""
+    error = PageResult(task.source, task.page, PageStatus.ERROR, exc.reason, task.content_hash)
+    return replace(error, encoded=encode_reading(error))
 
 
 def read_encoded(reader: PageReader | FormsReader, task: PageTask) -> PageResult:

@@ -186,6 +186,11 @@ class FieldResult:
     confidence: float
     reason: Reason | None = None
     evidence: dict = field(default_factory=dict)
+    stored_evidence: str | None = field(default=None, repr=False, compare=False)
+    """`evidence` as the store keeps it (`json.dumps`), when the cluster's worker that decided
+    the item made it (`assemble.decide_whole_sheets`): its floats spelt out cost the parent,
+    the survey's one writer, more than the rest of storing the sheet; None for the parent to
+    make. A result made from another (`dataclasses.replace`) with other evidence drops it."""
 
     @property
     def needs_review(self) -> bool:

@@ -220,7 +220,7 @@ def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:
                  json.dumps(page_hashes), sheet.form)
     places = [(sheet.sheet_id, row.path, row.page) for row in sheet.rows]
     results = [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
-                r.reason.name if r.reason else None, json.dumps(r.evidence), crops.get(r.item))
+                r.reason.name if r.reason else None, r.stored_evidence or json.dumps(r.evidence), crops.get(r.item))
                for k, r in enumerate(sheet.results)]
     return sheet_row, places, results, page_hashes, item_page
 

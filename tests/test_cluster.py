@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -51,12 +52,15 @@ def clean(filled, template, tmp_path_factory) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    """The CSVs, the crops, and the readings as stored (workers encode them; in-process, the parent)."""
+    """The CSVs, the crops, the readings and the results as stored (a cluster's workers encode
+    the readings and the evidence of the items they decide; in-process, the parent)."""
     files = {name: (out / name).read_bytes() for name in OUTPUTS}
     files |= {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "crops").rglob("*.jpg"))}
     with sqlite3.connect(out / "survey.sqlite") as db:
         files |= {f"reading {h}": text.encode() for h, text in
                   db.execute("SELECT content_hash, result FROM readings ORDER BY content_hash")}
+        files |= {f"result {sheet_id} {item}": repr(row).encode() for sheet_id, item, *row in
+                  db.execute("SELECT * FROM results ORDER BY sheet_id, item")}
     return files
 
 
@@ -136,36 +140,40 @@ def test_a_scheduler_lost_mid_run_stops_the_scan_and_a_rerun_on_a_local_cluster_
 
 
 class _PoisonPage(distributed.WorkerPlugin):
-    """Makes each worker die, as by a crash in native code, when it reads one page."""
+    """Makes each worker die, as by a crash in native code, when it reads one page; and
+    empty the page's file first when told (`empties`), as a user might meanwhile."""
 
     name = "poison-page"
 
-    def __init__(self, source: str, page: int):
-        self.source, self.page = source, page
+    def __init__(self, source: str, page: int, empties: bool = False):
+        self.source, self.page, self.empties = source, page, empties
 
     def setup(self, worker) -> None:
         import scanner.cluster
 
-        read, source, page = scanner.cluster.read_encoded, self.source, self.page
+        read, source, page, empties = scanner.cluster.read_encoded, self.source, self.page, self.empties
 
         def read_or_die(reader, task):
             if task.source == source and task.page == page:
+                if empties:
+                    Path(source).write_bytes(b"")
                 os._exit(1)
             return read(reader, task)
 
         scanner.cluster.read_encoded = read_or_die
 
 
-def _scan_with_poison(inputs, filled, template, tmp_path):
-    """`inputs` scanned on a cluster of 2 whose workers die reading `filled`'s page 3: the
-    summary and pages.csv's rows. One death is Dask's limit here, and each worker takes one
-    task at a time, so that only the poison page's own tasks die."""
+def _scan_with_poison(inputs, poisoned, template, tmp_path, empties=False):
+    """`inputs` scanned on a cluster of 2 whose workers die reading page 3 of the file
+    `poisoned` (having emptied it, if `empties`): the summary and pages.csv's rows. One death
+    is Dask's limit here, and each worker takes one task at a time, so that only the poison
+    page's own tasks die."""
     config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
     with dask.config.set(config), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                      dashboard_address=":0") as cluster, \
             distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-        client.register_plugin(_PoisonPage(str(filled.pdf), 3))
+        client.register_plugin(_PoisonPage(str(poisoned), 3, empties))
         summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster=cluster.scheduler_address)
     with (tmp_path / "out" / "pages.csv").open(newline="") as rows:
         return summary, list(csv.DictReader(rows))
@@ -174,7 +182,7 @@ def _scan_with_poison(inputs, filled, template, tmp_path):
 def test_a_page_that_kills_its_workers_costs_only_itself_not_its_group(filled, template, tmp_path, caplog):
     # Pages go to Dask several to a task: a page that killed every worker it was sent to
     # took its group-mates down with it.
-    summary, pages = _scan_with_poison([str(filled.pdf)], filled, template, tmp_path)
+    summary, pages = _scan_with_poison([str(filled.pdf)], filled.pdf, template, tmp_path)
     from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
 
     assert [row["status"] for row in pages] == ["used", "used", "error", "used", "used", "used", "used"]
@@ -191,12 +199,30 @@ def test_a_group_lost_while_the_next_waits_unsent_loses_none_of_the_next(filled,
     monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 3)
     second = tmp_path / "second.pdf"
     shutil.copyfile(filled.pdf, second)
-    summary, pages = _scan_with_poison([str(filled.pdf), str(second)], filled, template, tmp_path)
+    summary, pages = _scan_with_poison([str(filled.pdf), str(second)], filled.pdf, template, tmp_path)
     from scanner.cluster import CLUSTER_WORKER_DIED  # Dask's, skipped without it
 
     assert len(pages) == 14
     assert summary.failed == [f"{filled.pdf} page 3: {CLUSTER_WORKER_DIED}"]
     assert [row["page"] for row in pages if row["status"] == "error"] == ["3"]
+
+
+def test_a_lost_group_whose_file_changed_since_is_each_page_the_files_error(filled, template, tmp_path, caplog):
+    # Its pages' JPEGs are taken from the file again to be sent page by page: the file
+    # emptied meanwhile, they went without them, and each read as "the reader failed
+    # (AssertionError)", the file's reason left in the log.
+    from scanner.errors import InputFileError
+    from scanner.load import PageFiles, enumerate_pages
+
+    changing = tmp_path / "changing.pdf"
+    shutil.copyfile(filled.pdf, changing)
+    found = list(enumerate_pages([str(changing)]))
+    summary, pages = _scan_with_poison([str(changing)], changing, template, tmp_path, empties=True)
+    with pytest.raises(InputFileError) as told:
+        PageFiles().complete(replace(found[0], data=None))  # what the file says now
+    assert [row["status"] for row in pages] == ["error"] * len(found)
+    assert {row["reason"] for row in pages} == {told.value.reason}
+    assert summary.failed == [f"{changing} page {task.page}: {told.value.reason}" for task in found]
 
 
 @pytest.mark.parametrize("duplex", [False, True])
