@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from scanner import thresholds as T
 from scanner.geometry import PageTransform
-from scanner.marks import decide_item, decide_sheet, intact_sharpness_bars, measure_box, measure_boxes
+from scanner.marks import _quantiles, decide_item, decide_sheet, intact_sharpness_bars, measure_box, measure_boxes
 from scanner.results import BoxMeasure, ItemMeasure, Reason, Status
 
 PX_PER_MM = 200 / 25.4
@@ -2248,3 +2248,17 @@ def test_every_dot_rule_sizes_dots_apart_by_their_largest_piece(seed):
         wide = box.extent > T.DOT_EXTENT_MM
         assert (marks.page_marks([ItemMeasure("q", row)]).dots
                 == (not wide and marks.page_marks([ItemMeasure("q", gathered)]).dots)), (seed, pair)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64", "uint8"]), st.integers(1, 3),
+       st.integers(1, 900), st.sampled_from([0.0, 0.5, T.TRACE_QUANTILE, 0.95, T.PEAK_QUANTILE, 1.0]))
+@example(57, "float32", 15, 784, 0.95)  # a row of boxes' interiors, as the marks measure them
+def test_a_quantile_is_the_value_a_full_sort_puts_there(seed, dtype, rows, n, q):
+    # Darkness that is 0 over most of a box (ties) and anything elsewhere, row by row and
+    # as one row: the partial sort picks the very value the full sort does.
+    rng = np.random.default_rng(seed)
+    values = np.where(rng.random((rows, n)) < 0.8, 0, rng.random((rows, n)) * 255).astype(dtype)
+    expected = np.sort(values, axis=-1)[:, min(n - 1, int(q * n))]
+    assert np.array_equal(_quantiles(values, q), expected)
+    assert _quantiles(values[0], q) == expected[0]
