@@ -679,12 +679,18 @@ def dust_grain(box: BoxMeasure, pen_peak: float | None) -> bool:
 def speck(box: BoxMeasure) -> bool:
     """Whether `box`'s ink is a dust speck: less of it than FAINT_ACCEPT, spread over
     BESIDE_SPECK_MM or less (a compact dot, no stroke's length), and SPECK_PEAK_MIN dark or
-    more at its darkest (a black grain; a faint tick that small is lighter), with no ink
-    beside the box running on past the strips (`BoxMeasure.beside` under BESIDE_FAR_MM):
-    there it is the tip of a stroke run out of the box. False when not measured."""
+    more at its darkest (a black grain; a faint tick that small is lighter). False when
+    not measured."""
     return (box.extent is not None and box.peak is not None and 0 < box.extent <= T.BESIDE_SPECK_MM
-            and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN
-            and box.beside is not None and box.beside < T.BESIDE_FAR_MM)
+            and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN)
+
+
+def run_out(box: BoxMeasure, row_outside: float) -> bool:
+    """Whether a stroke runs out of `box`: ink beside it in a piece running on past the
+    strips (`BoxMeasure.beside` BESIDE_FAR_MM), holding there OUTSIDE_STROKE_MIN more than
+    the row's boxes on the median (`row_outside`), as a faint pencil line crossing a strip
+    leaves. Ink in the box is then that stroke's tip, however small. False when not measured."""
+    return box.beside is not None and box.beside >= T.BESIDE_FAR_MM and box.outside - row_outside >= T.OUTSIDE_STROKE_MIN
 
 
 def speck_confidence(box: BoxMeasure) -> float:
@@ -1248,9 +1254,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if len(faint) > 1 or overshoots or item.multiple or top in shaded:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
                           Reason.OUTSIDE if overshoots else Reason.FAINT)
-        if speck(top) and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None:
+        if (speck(top) and not run_out(top, row_outside)
+                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
-            # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint).
+            # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);
+            # with a stroke running on beside its box, that stroke's tip (seed 1287238377
+            # of the word form's test, s0002 q01d: a pencil tick run out below-left, 0.0116
+            # beside the box, read blank as a speck).
             return result(Status.BLANK, confidence=speck_confidence(top), reason=Reason.SPECK)
         return _lone(top)
     if item.multiple:

@@ -345,10 +345,13 @@ ink to OK_CONFIDENCE at FAINT_ACCEPT. Guards against: dust sending blank rows to
 against the paper; 40 such rows are now read blank, the rest lie beside another trace). A faint tick that small (a few grey pixels of it above half its
 darkest) measured 0.064 to 0.099 dark; a dot of the pen 1 mm and more, 0.019 of ink and
 more: both stay marks. A trace in another box (`faint_stroke`, on photos) keeps the row
-to review, and so does ink beside the box running on past the strips (BESIDE_FAR_MM): the
-trace is a stroke's tip (seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi
-phone photo: a pencil tick drawn mostly below-left of box 5 left 0.006 of ink in it,
-0.5 mm, 0.2 dark, and 0.0116 beside it, read blank as a speck)."""
+to review, and so does a stroke running out of the box (`marks.run_out`: a piece beside
+it running on past the strips, BESIDE_FAR_MM, OUTSIDE_STROKE_MIN over the row there): the
+trace is its tip (seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi phone
+photo: a pencil tick drawn mostly below-left of box 5 left 0.006 of ink in it, 0.5 mm, 0.2
+dark, and 0.0116 beside it, read blank as a speck). A blank row's speck beside a long
+piece too faint for a stroke (fresh16 seed 2065865009, s0125 q12c, a photocopy with a
+staple: 0.001 beside the box) stays blank."""
 DOT_SPREAD = 1.3
 """A lone mark whose darkest ink is a dot (DOT_EXTENT_MM or less) yet holding this many
 times the ink of a square of the dot's size at its darkest, over the box's interior, is a

@@ -1049,6 +1049,18 @@ def test_a_pencil_ticks_tip_in_a_box_with_its_stroke_running_out_is_no_speck(agr
     assert (r.status, r.value) == (Status.REVIEW, "5"), r
 
 
+def test_a_speck_beside_a_long_piece_too_faint_for_a_stroke_stays_blank(agree_item):
+    """Fresh16 seed 2065865009, s0125 q12c, a 150-dpi photocopy with a staple, a blank row:
+    a speck in box 4 (0.0061, 0.5 mm, 0.29 dark) beside a piece running past the strips,
+    but 0.001 of ink there, no stroke's (a pencil line crossing a strip leaves 0.01): dust."""
+    empty = (BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, False, t, 0.0, None, 0.0, None, None, 0.0)
+             for k, t in ((1, 0.0265), (2, 0.0212), (3, 0.016), (5, 0.016)))
+    grain = BoxMeasure(4, 0.0061, 0.0, 0.001, 0.2947, False, 0.0263, 0.5, 0.841, T.BESIDE_FAR_MM, None, None, 0.5)
+    boxes = sorted((*empty, grain), key=lambda b: b.code)
+    r = decide_item(agree_item, ItemMeasure("q12c", tuple(boxes)), 0.2069, False, True, 0.0006, 0.9202, px_per_mm=5.905)
+    assert (r.status, r.reason) == (Status.BLANK, Reason.SPECK), r
+
+
 @pytest.mark.parametrize("inside, out, colour", [((1.2, -1.2), (-1.5, 2.5), 200), ((1.3, -1.3), (0.0, 3.0), 205),
                                                  ((1.3, -1.1), (-2.5, 2.0), 210)])
 def test_a_pencil_stroke_from_inside_a_box_run_out_of_it_is_no_speck(template, agree_item, inside, out, colour):
