@@ -33,9 +33,11 @@ How an item is read (numbers in `thresholds`):
   less ink beside any box than the pen run out of one leaves (GHOST_BESIDE_MAX, or none
   of it darker than BESIDE_INK), is blank
   (`Reason.RUBBED_OUT`); beside a stroke of the pen, a ghost is no second mark;
-- one box filled solid (inked out) and exactly one other box ticked: a correction, the
-  ticked box is the answer (when the template's `reading.corrections` is on); a light
-  fill beside a trace as dark as itself: review;
+- one box blackened completely (inked out: INKED_OUT_EVENNESS, INKED_OUT_EDGE) and
+  exactly one other box ticked: a correction, the ticked box is the answer (when the
+  template's `reading.corrections` is on); a solid box with gaps left (a fill, a thick
+  cross in a small box) beside a tick: multiple; a light fill beside a trace as dark as
+  itself: review;
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left (in a small
   box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
@@ -598,13 +600,19 @@ def pale_beside(boxes: list[BoxMeasure], pen_peak: float | None) -> bool:
             and all(b.beside is not None and b.beside == 0 for b in boxes))
 
 
+def _blackened(box: BoxMeasure) -> bool:
+    """Whether a solid box is blackened completely, as a box is to cancel it: no gaps left,
+    INKED_OUT_EVENNESS of its interior inked evenly, and INKED_OUT_EDGE of the paper next
+    to its frame where that is measured (`edge_fills`). A pen's fill, a scribble, or a thick
+    cross in a small box leaves gaps."""
+    return box.fill >= T.INKED_OUT_EVENNESS and (box.edge is None or box.edge >= T.INKED_OUT_EDGE)
+
+
 def _shaded_in(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether a solid box was shaded in as an answer, not blackened to cancel it: gaps
-    left (its evenly inked share under INKED_OUT_EVENNESS, inside or next to its frame:
-    `edge_fills`) and its darkest ink the respondent's pen (CORRECTION_PEAK_RELATIVE of
-    it), not a shadow's grey. False when either peak is unknown."""
-    gaps = box.fill < T.INKED_OUT_EVENNESS or (box.edge is not None and box.edge < T.INKED_OUT_EDGE)
-    return (gaps and box.peak is not None and pen_peak is not None
+    left (not `_blackened`) and its darkest ink the respondent's pen
+    (CORRECTION_PEAK_RELATIVE of it), not a shadow's grey. False when either peak is unknown."""
+    return (not _blackened(box) and box.peak is not None and pen_peak is not None
             and box.peak >= T.CORRECTION_PEAK_RELATIVE * pen_peak)
 
 
@@ -675,6 +683,14 @@ def speck(box: BoxMeasure) -> bool:
     not measured."""
     return (box.extent is not None and box.peak is not None and 0 < box.extent <= T.BESIDE_SPECK_MM
             and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN)
+
+
+def run_out(box: BoxMeasure, row_outside: float) -> bool:
+    """Whether a stroke runs out of `box`: ink beside it in a piece running on past the
+    strips (`BoxMeasure.beside` BESIDE_FAR_MM), holding there OUTSIDE_STROKE_MIN more than
+    the row's boxes on the median (`row_outside`), as a faint pencil line crossing a strip
+    leaves. Ink in the box is then that stroke's tip, however small. False when not measured."""
+    return box.beside is not None and box.beside >= T.BESIDE_FAR_MM and box.outside - row_outside >= T.OUTSIDE_STROKE_MIN
 
 
 def speck_confidence(box: BoxMeasure) -> float:
@@ -1238,9 +1254,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         if len(faint) > 1 or overshoots or item.multiple or top in shaded:
             return result(Status.REVIEW, str(top.code), _confidence(top.score, second, empty_t, accept_t),
                           Reason.OUTSIDE if overshoots else Reason.FAINT)
-        if speck(top) and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None:
+        if (speck(top) and not run_out(top, row_outside)
+                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
-            # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint).
+            # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);
+            # with a stroke running on beside its box, that stroke's tip (seed 1287238377
+            # of the word form's test, s0002 q01d: a pencil tick run out below-left, 0.0116
+            # beside the box, read blank as a speck).
             return result(Status.BLANK, confidence=speck_confidence(top), reason=Reason.SPECK)
         return _lone(top)
     if item.multiple:
@@ -1288,7 +1308,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # beside a filled box (the answer, or a cancelled one) as likely as a correction's tick (fresh seed 794897226,
             # s0109 q20a: a grain of 0.056, 1 mm, beside a fill read as a correction, ok).
             return result(Status.REVIEW, str(solid[0].code), 0.4, Reason.DUST)
-        return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
+        if all(_blackened(b) for b in solid):
+            # Only a box blackened completely is cancelled: a thick cross covers most of a
+            # word processor's small box (seed 1915064519 of its test, s0002 q01d: 0.71 of
+            # it, solid, and a cross in box 4 read as the correction's tick, ok; the truth
+            # two crosses), and a fill with gaps may be the answer. Else: multiple.
+            return result(Status.OK, str(ticked[0].code), 0.85, Reason.CORRECTION)
     if (not solid and not faint and len(marked) == 2
             and (_pen_dark(marked[1], peak_level) or stroke_end(marked[1], peak_level))):
         # A tick and the end of a stroke of the pen in another box (a mark run into its

@@ -345,7 +345,13 @@ ink to OK_CONFIDENCE at FAINT_ACCEPT. Guards against: dust sending blank rows to
 against the paper; 40 such rows are now read blank, the rest lie beside another trace). A faint tick that small (a few grey pixels of it above half its
 darkest) measured 0.064 to 0.099 dark; a dot of the pen 1 mm and more, 0.019 of ink and
 more: both stay marks. A trace in another box (`faint_stroke`, on photos) keeps the row
-to review."""
+to review, and so does a stroke running out of the box (`marks.run_out`: a piece beside
+it running on past the strips, BESIDE_FAR_MM, OUTSIDE_STROKE_MIN over the row there): the
+trace is its tip (seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi phone
+photo: a pencil tick drawn mostly below-left of box 5 left 0.006 of ink in it, 0.5 mm, 0.2
+dark, and 0.0116 beside it, read blank as a speck). A blank row's speck beside a long
+piece too faint for a stroke (fresh16 seed 2065865009, s0125 q12c, a photocopy with a
+staple: 0.001 beside the box) stays blank."""
 DOT_SPREAD = 1.3
 """A lone mark whose darkest ink is a dot (DOT_EXTENT_MM or less) yet holding this many
 times the ink of a square of the dot's size at its darkest, over the box's interior, is a
@@ -674,7 +680,13 @@ Guards against: fill and
 scribble marks of a respondent who ticks elsewhere sent to review as cancelled (58 of 565
 reviews of 11 hard batches). Boxes inked out to cancel measured 1.0 (99 of 99: black,
 blue, pencil and faint pencil), fills 0.64 to 1.0 (median 0.89), scribbles 0.31 to 0.96;
-motion blur closes the gaps, which only sends more to review."""
+motion blur closes the gaps, which only sends more to review. So is a solid box beside a
+tick read as cancelled (a correction, the tick the answer) only when blackened completely
+(and to its frame: INKED_OUT_EDGE): guards against a double mark read as a correction
+(seed 1915064519 of the word form's test, s0002 q01d, a 150-dpi phone photo: two black
+crosses, one covering 0.71 of a word processor's small box, solid, read as a correction:
+the other's code, ok). The 180 generated corrections of 2 kept seeds of 200 (fresh16
+153879278, 1750188662) measured 1.0 in their inked-out box."""
 INKED_OUT_EDGE = 0.9
 EDGE_MIN_PIXELS = 12
 """Nor is a solid box blackened completely when less than this share of its paper next to
