@@ -230,9 +230,10 @@ class PageReader:
 
     def _tell_apart(self, grey: np.ndarray, reg: Registration) -> Registration | None:
         """Of two form pages whose print the page matches nearly alike (a form's pages
-        share their headings and grids), the one that, fitted on its own, has its frames
-        where it prints them and its own print inked, better than any other page's print
-        under that fit; None when both or neither do."""
+        share their headings and grids; or the page first ranked, which did not fit, and
+        the one told on the fit's features, `Registrar._told_on_fit`), the one that,
+        fitted on its own, has its frames where it prints them and its own print inked,
+        better than any other page's print under that fit; None when both or neither do."""
         fits = []
         for page in (reg.page, reg.runner_up[0]):
             candidate = self.registrar.content(grey, page_hint=page)

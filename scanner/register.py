@@ -519,28 +519,55 @@ class Registrar:
         Without `page_hint`, the page is first told among the form's pages on fewer
         features (`identify`); the result names it, with the runner-up's count, which says
         whether the print tells the page at all. The transform comes from more features
-        of it and of that page alone."""
+        of it and of that page alone; when they do not fit it, the page is told on those
+        (`_told_on_fit`)."""
         small, factor = downscale(grey, max(self.template.page_size_mm), T.CONTENT_PX_PER_MM)
-        inliers, runner_up, n = 0, None, T.CONTENT_FEATURES
         if page_hint in self.template.page_numbers:
-            page = page_hint
-        else:
-            ranked = self.identify(small)
-            if not ranked:
-                return None
-            (page, inliers), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
-            n = T.CONTENT_FIT_FEATURES
-        found = self._match(page, *self._features(small, n), n)
+            found = self._match(page_hint, *self._features(small, T.CONTENT_FEATURES), T.CONTENT_FEATURES)
+            return self._fitted(page_hint, found, factor, grey.shape)
+        ranked = self.identify(small)
+        if not ranked:
+            return None
+        features = self._features(small, T.CONTENT_FIT_FEATURES)
+        (page, inliers), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+        reg = self._fitted(page, self._match(page, *features, T.CONTENT_FIT_FEATURES), factor, grey.shape)
+        if reg is None:
+            return self._told_on_fit(ranked, features, factor, grey.shape)
+        return replace(reg, inliers=inliers, runner_up=runner_up)
+
+    def _told_on_fit(self, ranked: list[tuple[int, int]], features: tuple, factor: float,
+                     shape: tuple[int, ...]) -> Registration | None:
+        """The page when the one `identify` ranked first does not fit it: the other pages
+        matched on the fit's features, the best that fits them; None when none does. A
+        phone photo's few strongest features can tell nothing (seed 1256051490: its page 4
+        ranked last, 20 against page 7's 40, and fitted 72 of the fit's features against
+        at most 29 for any other page). Its counts stay those `identify` gave, the page ranked
+        first its runner-up: its print told it from no page, so it is told apart from that
+        one as any two pages matched alike are, each fitted on its own and verified
+        (`PageReader._tell_apart`). Only for a page whose first-ranked page does not fit:
+        the others' matches cost as much as that fit each."""
+        first, counts = ranked[0], dict(ranked)
+        fits = {page: self._match(page, *features, T.CONTENT_FIT_FEATURES) for page, _ in ranked[1:]}
+        for page in sorted(fits, key=lambda p: 0 if fits[p] is None else fits[p][1], reverse=True):
+            reg = self._fitted(page, fits[page], factor, shape)
+            if reg is not None:
+                return replace(reg, inliers=counts[page], runner_up=first)
+        return None
+
+    def _fitted(self, page: int, found: tuple[np.ndarray, int] | None, factor: float,
+                shape: tuple[int, ...]) -> Registration | None:
+        """The registration `found` (a homography from `page`'s blank to the page downscaled
+        by `factor`, and its inliers) makes, or None when too few matches hold it or it
+        lands the page where no sheet of paper can lie."""
         if found is None or found[1] < T.CONTENT_MIN_INLIERS:
             return None
         matrix_small, fitted = found
         # The reference is drawn at CONTENT_PX_PER_MM; compose to full-resolution pixels.
         transform = PageTransform.from_array(resized(1 / factor) @ matrix_small @ mm_to_pixels(T.CONTENT_PX_PER_MM))
-        if not self._plausible(transform, grey.shape):
+        if not self._plausible(transform, shape):
             return None
         log.debug("content registration: page %d with %d inliers", page, fitted)
-        return Registration(page, transform, Method.CONTENT, 0, float("nan"), inliers=inliers or fitted,
-                            runner_up=runner_up)
+        return Registration(page, transform, Method.CONTENT, 0, float("nan"), inliers=fitted)
 
     def identify(self, small: np.ndarray) -> list[tuple[int, int]]:
         """The form's pages whose print the page (drawn at CONTENT_PX_PER_MM) matches, each
