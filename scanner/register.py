@@ -747,16 +747,23 @@ def frames_inked(grey: np.ndarray, transform: PageTransform, blank: np.ndarray,
                  windows: list[FrameWindow]) -> np.ndarray:
     """Whether ink lies over each window's frame: the page, where `transform` puts the
     frame and within reach of it, darker than the `blank` page (at CONTENT_PX_PER_MM)
-    prints there by FRAME_INK or more."""
+    prints there by FRAME_INK or more; or, for a tick box, the box itself darker so: the
+    mark in it hides its sides (a cross, a tick on a phone photo), and spread over the
+    reach around the box it is too little to tell."""
+    return np.array([any(_ink_over(grey, transform, blank, window.rect, reach) >= T.FRAME_INK
+                         for reach in ((T.VERIFY_REACH_MM, 0.0) if all(window.sides) else (T.VERIFY_REACH_MM,)))
+                     for window in windows], bool)
+
+
+def _ink_over(grey: np.ndarray, transform: PageTransform, blank: np.ndarray, rect: tuple, reach_mm: float) -> float:
+    """How much darker, on the mean, the page is than the `blank` page over `rect` and
+    `reach_mm` around it, each against its paper within FRAME_INK_PAPER_MM."""
     s = T.CONTENT_PX_PER_MM
     on_blank = PageTransform.from_array(mm_to_pixels(s))
-    margin, reach = T.FRAME_INK_PAPER_MM + T.VERIFY_REACH_MM, round(T.FRAME_INK_PAPER_MM * s)
-    inked = []
-    for window in windows:
-        scan, printed = (_darkness(t.crop(image, window.rect, s, margin_mm=margin))[reach:-reach, reach:-reach]
-                         for t, image in ((transform, grey), (on_blank, blank)))
-        inked.append(float(scan.mean()) - float(printed.mean()) >= T.FRAME_INK)
-    return np.array(inked, bool)
+    margin, paper = T.FRAME_INK_PAPER_MM + reach_mm, round(T.FRAME_INK_PAPER_MM * s)
+    scan, printed = (_darkness(t.crop(image, rect, s, margin_mm=margin))[paper:-paper, paper:-paper]
+                     for t, image in ((transform, grey), (on_blank, blank)))
+    return float(scan.mean()) - float(printed.mean())
 
 
 def _darkness(crop: np.ndarray) -> np.ndarray:
