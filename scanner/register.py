@@ -171,11 +171,15 @@ def _frames_fit(at: np.ndarray, seen_at: np.ndarray) -> np.ndarray | None:
     noise to the far frames, which are then dropped as off, and the page is left bent
     there. When one least-squares fit through every frame seen holds each of them within
     VERIFY_TIGHT_MM, none is off, and that fit is taken; a frame seen off its print by
-    more (a zone printed elsewhere) keeps the fit from holding it, and RANSAC leaves it out."""
+    more (a zone printed elsewhere) keeps the fit from holding it, and RANSAC leaves it out,
+    searching until a fit holding more frames is unlikely to be missed
+    (VERIFY_RANSAC_CONFIDENCE): stopped at its default, it took a fit bent toward such a
+    zone that held fewer."""
     every = cv2.findHomography(at, seen_at, 0)[0]
     if every is not None and _misfit(every, at, seen_at).max() <= T.VERIFY_TIGHT_MM:
         return every
-    return cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM)[0]
+    return cv2.findHomography(at, seen_at, cv2.RANSAC, T.VERIFY_RANSAC_MM, maxIters=T.VERIFY_RANSAC_MAX_SAMPLES,
+                              confidence=T.VERIFY_RANSAC_CONFIDENCE)[0]
 
 
 def _marker_centres(reg: Registration) -> tuple[np.ndarray, np.ndarray]:

@@ -109,6 +109,15 @@ within VERIFY_TIGHT_MM, none is off, and that one is taken: RANSAC's fits of fou
 at a time, on frames clustered in one part of the page, extrapolate their noise to the
 far ones (a word form's comment box reaching to the margin: 0.6-0.7 mm off at its far
 corners on 150-dpi phone photos, 5 of 40 fresh pages) and leave them out."""
+VERIFY_RANSAC_CONFIDENCE = 0.99999
+"""RANSAC's fit on the frames searches until a fit holding more of them is this unlikely
+to be left unsampled (OpenCV's default, 0.995, stops after some ten samples when most
+frames agree): a fit through the tick boxes and two corners of a comment zone printed
+1 mm off bent the page 1.1-1.5 mm at the items below, holding 19 of 26 frames where the
+straight fit held 22 (seed 908380375). A page's frames are a few dozen points: the
+search costs some tens of samples more."""
+VERIFY_RANSAC_MAX_SAMPLES = 100_000
+"""And stops there whatever the confidence: a bound, never reached on a page's frames."""
 
 CONTENT_PX_PER_MM = 3.0
 """Content matching works on a coarse picture of the page; 3 px/mm keeps text strokes."""
