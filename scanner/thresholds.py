@@ -105,10 +105,12 @@ off (a bend left at a comment box's far corners), is re-registered on the frames
 to this many times while that brings them closer (each round pins frames further from
 the markers), fitting a homography that ignores frames seen more than VERIFY_RANSAC_MM
 off it (a tick along a side). When one least-squares homography holds every frame seen
-within VERIFY_TIGHT_MM, none is off, and that one is taken: RANSAC's fits of four frames
-at a time, on frames clustered in one part of the page, extrapolate their noise to the
-far ones (a word form's comment box reaching to the margin: 0.6-0.7 mm off at its far
-corners on 150-dpi phone photos, 5 of 40 fresh pages) and leave them out."""
+within VERIFY_TIGHT_MM, or so holds every frame RANSAC leaves out (its misfit lying at
+frames RANSAC keeps: a box measured through its tick), none is off, and that one is
+taken: RANSAC's fits of four frames at a time, on frames clustered in one part of the
+page, extrapolate their noise to the far ones (a word form's comment box reaching to the
+margin: 0.6-0.7 mm off at its far corners on 150-dpi phone photos, 5 of 40 fresh pages)
+and leave them out."""
 VERIFY_RANSAC_CONFIDENCE = 0.99999
 """RANSAC's fit on the frames searches until a fit holding more of them is this unlikely
 to be left unsampled (OpenCV's default, 0.995, stops after some ten samples when most
