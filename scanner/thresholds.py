@@ -88,8 +88,14 @@ FRAME_INK_PAPER_MM = 3.0
 darker around it, within VERIFY_REACH_MM of it, than the blank page printed there by this
 much (mean darkness against the paper within FRAME_INK_PAPER_MM): a box inked out, a
 row scribbled over (0.5 and more), writing along or across a zone's line (a 0.6 mm
-stroke beside a corner's side: 0.07). A frame that is not there (a fold, a curl) shows
-print moved, about as dark as the blank (within 0.02), or paper: lighter."""
+stroke beside a corner's side: 0.07). A tick box's frame also does when the box itself
+is this much darker: the mark in it hides its sides. On 150-dpi phone photos of the word
+form (19 draws), boxes marked whose frame was not seen measured 0.07-0.68 over the box
+(median 0.16) but 0.013-0.34 with the reach around it (median 0.05: a cross or a tick in
+both boxes of a yes/no item left it unlocated, seeds 1034152734 and 227173696); empty
+boxes -0.08 to 0.025 over the box. Print moved 2-3 mm by a fold can measure as much
+(-0.07 to 0.07 with the reach, up to 0.18 over the box, the form's text moved in): a
+field taken for inked over goes to review all the same (`Reason.FRAME_INKED`), never `ok`."""
 VERIFY_ROUNDS = 3
 VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2
@@ -99,10 +105,21 @@ off (a bend left at a comment box's far corners), is re-registered on the frames
 to this many times while that brings them closer (each round pins frames further from
 the markers), fitting a homography that ignores frames seen more than VERIFY_RANSAC_MM
 off it (a tick along a side). When one least-squares homography holds every frame seen
-within VERIFY_TIGHT_MM, none is off, and that one is taken: RANSAC's fits of four frames
-at a time, on frames clustered in one part of the page, extrapolate their noise to the
-far ones (a word form's comment box reaching to the margin: 0.6-0.7 mm off at its far
-corners on 150-dpi phone photos, 5 of 40 fresh pages) and leave them out."""
+within VERIFY_TIGHT_MM, or so holds every frame RANSAC leaves out (its misfit lying at
+frames RANSAC keeps: a box measured through its tick), none is off, and that one is
+taken: RANSAC's fits of four frames at a time, on frames clustered in one part of the
+page, extrapolate their noise to the far ones (a word form's comment box reaching to the
+margin: 0.6-0.7 mm off at its far corners on 150-dpi phone photos, 5 of 40 fresh pages)
+and leave them out."""
+VERIFY_RANSAC_CONFIDENCE = 0.99999
+"""RANSAC's fit on the frames searches until a fit holding more of them is this unlikely
+to be left unsampled (OpenCV's default, 0.995, stops after some ten samples when most
+frames agree): a fit through the tick boxes and two corners of a comment zone printed
+1 mm off bent the page 1.1-1.5 mm at the items below, holding 19 of 26 frames where the
+straight fit held 22 (seed 908380375). A page's frames are a few dozen points: the
+search costs some tens of samples more."""
+VERIFY_RANSAC_MAX_SAMPLES = 100_000
+"""And stops there whatever the confidence: a bound, never reached on a page's frames."""
 
 CONTENT_PX_PER_MM = 3.0
 """Content matching works on a coarse picture of the page; 3 px/mm keeps text strokes."""

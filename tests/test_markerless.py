@@ -283,14 +283,19 @@ def _phone_photo_of_the_word_form(folder: Path, seed: int) -> tuple[Path, PageTr
     return batch.files[0], PageTransform.from_array(matrix)
 
 
-@pytest.mark.parametrize("seed", [10, 25, 5001, int.from_bytes(os.urandom(2), "big")])
+@pytest.mark.parametrize("seed", [10, 25, 5001, 1034152734, 227173696, 908380375, 268132716, 924773771,
+                                  int.from_bytes(os.urandom(2), "big")])
 def test_a_comment_box_far_from_the_tick_boxes_is_located_on_a_phone_photo(tmp_path_factory, tmp_path, seed):
     """The word form's page 1 prints its tick boxes in the middle and its comment box
     across the page: refined on the frames, the page's transform must not bend at the
     box's far corners (fitted on the tick boxes, it put them 0.6-0.7 mm off on 5 of 40
     phone photos, seeds 10 and 25 among them, and the zone went to review not aligned).
     The transform is recovered where the generator put the page, and nothing goes to
-    review as not aligned; the same zone printed 1 mm lower than the template says still does."""
+    review as not aligned; the same zone printed 1 mm lower than the template says still does.
+    Seeds 1034152734 and 227173696 mark both boxes of the yes/no item q04 (a cross, a tick):
+    the marks hide the frames, which is no misalignment. At seed 908380375 the refit on the
+    moved zone bent the page toward two of its corners, leaving the items below unlocated.
+    At seeds 268132716 and 924773771 RANSAC left out the box's two far corners, bent 0.7 mm."""
     drafted = load_template(editor_form.drafted(tmp_path_factory.getbasetemp()))
     photo, true = _phone_photo_of_the_word_form(tmp_path / "synth", seed)
     grey = load_page(page_task(photo.name, photo, 1)).grey
