@@ -181,6 +181,42 @@ def test_doubts_name_what_to_check(tmp_path):
     assert len(result.loose_boxes) == 1
 
 
+def _bubble_table(path: Path, gap_mm: float) -> Path:
+    """A table of three statements by three columns, a bubble in each cell `gap_mm` above
+    the cell's bottom rule."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
+    c.setLineWidth(0.6)
+    c.setFont("Helvetica", 9)
+    for k, label in enumerate(["Never", "Sometimes", "Often"]):
+        c.drawCentredString((100 + 30 * k) * mm, (297 - 44.5) * mm, label)
+    for row in range(5):
+        c.line(85 * mm, (297 - 40 - 6 * row) * mm, 175 * mm, (297 - 40 - 6 * row) * mm)
+    for column in range(4):
+        c.line((85 + 30 * column) * mm, (297 - 40) * mm, (85 + 30 * column) * mm, (297 - 64) * mm)
+    for row in range(3):
+        c.drawString(20 * mm, (297 - 50.5 - 6 * row) * mm, f"{row + 1}. Statement number {row + 1}")
+        for column in range(3):
+            c.circle((100 + 30 * column) * mm, (297 - 52 - 6 * row + gap_mm + 1.8) * mm, 1.8 * mm)
+    c.showPage()
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize(("gap_mm", "blur_px"), [(0.3, 0.0), (0.5, 1.0), (0.6, 1.3)])
+def test_bubbles_printed_close_to_a_table_s_rule_are_found_on_a_scan(tmp_path, gap_mm, blur_px):
+    """A bubble printed just above the rule under it, which the scan's blur joins to the
+    rule, is a tick box of its own, not part of the table."""
+    pdf = pdfium.PdfDocument(str(_bubble_table(tmp_path / "form.pdf", gap_mm)))
+    scan = pdf[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    cv2.imwrite(str(tmp_path / "scan.png"), cv2.GaussianBlur(scan, (0, 0), blur_px) if blur_px else scan)
+    result = draft_template(tmp_path / "scan.png")
+    assert [i.id for i in result.template.items] == ["q01", "q02", "q03"], result.doubts
+    for row, item in enumerate(result.template.items):
+        centres = [(o.box_mm[0] + o.box_mm[2] / 2, o.box_mm[1] + o.box_mm[3] / 2) for o in item.options]
+        truth = [(100 + 30 * column, 52 + 6 * row - gap_mm - 1.8) for column in range(3)]
+        assert np.abs(np.subtract(centres, truth)).max() < 0.3, (row, centres)
+
+
 def test_template_draft_command(tmp_path):
     out = tmp_path / "form.yaml"
     result = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
