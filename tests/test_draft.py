@@ -181,9 +181,9 @@ def test_doubts_name_what_to_check(tmp_path):
     assert len(result.loose_boxes) == 1
 
 
-def _bubble_table(path: Path, gap_mm: float) -> Path:
+def _bubble_table(path: Path, gap_mm: float, left_out: tuple[int, int] | None = None) -> Path:
     """A table of three statements by three columns, a bubble in each cell `gap_mm` above
-    the cell's bottom rule."""
+    the cell's bottom rule (the (row, column) `left_out` not printed)."""
     c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
     c.setLineWidth(0.6)
     c.setFont("Helvetica", 9)
@@ -196,7 +196,8 @@ def _bubble_table(path: Path, gap_mm: float) -> Path:
     for row in range(3):
         c.drawString(20 * mm, (297 - 50.5 - 6 * row) * mm, f"{row + 1}. Statement number {row + 1}")
         for column in range(3):
-            c.circle((100 + 30 * column) * mm, (297 - 52 - 6 * row + gap_mm + 1.8) * mm, 1.8 * mm)
+            if (row, column) != left_out:
+                c.circle((100 + 30 * column) * mm, (297 - 52 - 6 * row + gap_mm + 1.8) * mm, 1.8 * mm)
     c.showPage()
     c.save()
     return path
@@ -215,6 +216,18 @@ def test_bubbles_printed_close_to_a_table_s_rule_are_found_on_a_scan(tmp_path, g
         centres = [(o.box_mm[0] + o.box_mm[2] / 2, o.box_mm[1] + o.box_mm[3] / 2) for o in item.options]
         truth = [(100 + 30 * column, 52 + 6 * row - gap_mm - 1.8) for column in range(3)]
         assert np.abs(np.subtract(centres, truth)).max() < 0.3, (row, centres)
+
+
+@pytest.mark.parametrize("short_row", [0, 1, 2])
+def test_a_grid_row_with_fewer_boxes_than_the_rows_around_it_is_a_doubt(tmp_path, short_row):
+    """A bubble the draft did not find (here: not printed) is never silent: its row has
+    fewer boxes than its neighbours in their columns, and the doubt says where."""
+    result = draft_template(_bubble_table(tmp_path / "form.pdf", 0.6, left_out=(short_row, 1)))
+    short = [d for d in result.doubts if "2 of the 3 boxes" in d.what]
+    assert len(short) == 1, result.doubts
+    assert "none found at x = 130 mm" in short[0].what
+    x, y, w, h = short[0].box_mm
+    assert abs(x + w / 2 - 130) < 0.5 and y < 52 + 6 * short_row - 2.4 < y + h, short[0]
 
 
 def test_template_draft_command(tmp_path):
