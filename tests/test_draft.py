@@ -327,3 +327,25 @@ def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
     assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
         [labels] * 3
     assert any("taken as Never | Sometimes | Often" in d.what for d in result.doubts), result.doubts
+
+
+def test_a_column_no_print_of_its_header_names_keeps_a_numbered_label(tmp_path):
+    """Headers that vote column by column, none with a label over the last column: that
+    column keeps its numbered label (and the draft says so), rather than an empty one."""
+    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+    for block in range(3):
+        top = 40 + 60 * block
+        c.setFont("Helvetica", 10)
+        for k, label in enumerate(["Never", "Sometimes"]):
+            c.drawCentredString((132.5 + 25 * k) * mm, (297 - top) * mm, label)
+        c.drawString(20 * mm, (297 - top - 8) * mm, f"{block + 1}. Statement number {block + 1}")
+        for k in range(3):
+            c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
+    c.showPage()
+    c.save()
+    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    result = draft_template(tmp_path / "scan.png")
+    assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
+        [["Never", "Sometimes", "Option 3"]] * 3
+    assert any("could not read the header of every column" in d.what for d in result.doubts), result.doubts

@@ -377,7 +377,8 @@ def _snap_headers(items: list[_DraftItem], doubts: list[Doubt]) -> None:
         h = item.header
         if h is None or id(h) not in agreed or h.confidence >= 1.0:
             continue  # a PDF's own text is taken as printed
-        labels = agreed[id(h)]
+        # A column no print names keeps the item's own (numbered) label.
+        labels = tuple(label or own for label, own in zip(agreed[id(h)], item.labels))
         if tuple(item.labels) != labels and id(h) not in told:
             told.add(id(h))
             doubts.append(Doubt(item.page, f"header read as {' | '.join(l or '?' for l in h.labels)}: taken as "
