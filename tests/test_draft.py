@@ -306,9 +306,9 @@ def test_a_lone_rule_and_a_table_s_rows_are_not_writing_lines(tmp_path):
     assert abs(y - (297 - 190 - 9)) < 0.3 and abs(y + h - (297 - 172)) < 0.3
 
 
-def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
-    labels = ["Never", "Sometimes", "Often"]
-    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+def _three_headed_grids(path: Path, labels: list[str]) -> np.ndarray:
+    """Three blocks, each a header of `labels` over a row of three boxes, as a 200-dpi scan."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
     for block in range(3):
         top = 40 + 60 * block
         c.setFont("Helvetica", 10)
@@ -319,7 +319,12 @@ def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
             c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
     c.showPage()
     c.save()
-    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    return pdfium.PdfDocument(str(path))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+
+
+def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
+    labels = ["Never", "Sometimes", "Often"]
+    page = _three_headed_grids(tmp_path / "form.pdf", labels)
     px = 200 / 25.4
     page[int(95 * px):int(101 * px), int(170 * px):int(185 * px)] = 255  # the second block's "Often" rubbed out
     cv2.imwrite(str(tmp_path / "scan.png"), page)
@@ -332,19 +337,7 @@ def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
 def test_a_column_no_print_of_its_header_names_keeps_a_numbered_label(tmp_path):
     """Headers that vote column by column, none with a label over the last column: that
     column keeps its numbered label (and the draft says so), rather than an empty one."""
-    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
-    for block in range(3):
-        top = 40 + 60 * block
-        c.setFont("Helvetica", 10)
-        for k, label in enumerate(["Never", "Sometimes"]):
-            c.drawCentredString((132.5 + 25 * k) * mm, (297 - top) * mm, label)
-        c.drawString(20 * mm, (297 - top - 8) * mm, f"{block + 1}. Statement number {block + 1}")
-        for k in range(3):
-            c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
-    c.showPage()
-    c.save()
-    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
-    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    cv2.imwrite(str(tmp_path / "scan.png"), _three_headed_grids(tmp_path / "form.pdf", ["Never", "Sometimes"]))
     result = draft_template(tmp_path / "scan.png")
     assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
         [["Never", "Sometimes", "Option 3"]] * 3
