@@ -181,6 +181,55 @@ def test_doubts_name_what_to_check(tmp_path):
     assert len(result.loose_boxes) == 1
 
 
+def _bubble_table(path: Path, gap_mm: float, left_out: tuple[int, int] | None = None) -> Path:
+    """A table of three statements by three columns, a bubble in each cell `gap_mm` above
+    the cell's bottom rule (the (row, column) `left_out` not printed)."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
+    c.setLineWidth(0.6)
+    c.setFont("Helvetica", 9)
+    for k, label in enumerate(["Never", "Sometimes", "Often"]):
+        c.drawCentredString((100 + 30 * k) * mm, (297 - 44.5) * mm, label)
+    for row in range(5):
+        c.line(85 * mm, (297 - 40 - 6 * row) * mm, 175 * mm, (297 - 40 - 6 * row) * mm)
+    for column in range(4):
+        c.line((85 + 30 * column) * mm, (297 - 40) * mm, (85 + 30 * column) * mm, (297 - 64) * mm)
+    for row in range(3):
+        c.drawString(20 * mm, (297 - 50.5 - 6 * row) * mm, f"{row + 1}. Statement number {row + 1}")
+        for column in range(3):
+            if (row, column) != left_out:
+                c.circle((100 + 30 * column) * mm, (297 - 52 - 6 * row + gap_mm + 1.8) * mm, 1.8 * mm)
+    c.showPage()
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize(("gap_mm", "blur_px"), [(0.3, 0.0), (0.5, 1.0), (0.6, 1.3)])
+def test_bubbles_printed_close_to_a_table_s_rule_are_found_on_a_scan(tmp_path, gap_mm, blur_px):
+    """A bubble printed just above the rule under it, which the scan's blur joins to the
+    rule, is a tick box of its own, not part of the table."""
+    pdf = pdfium.PdfDocument(str(_bubble_table(tmp_path / "form.pdf", gap_mm)))
+    scan = pdf[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    cv2.imwrite(str(tmp_path / "scan.png"), cv2.GaussianBlur(scan, (0, 0), blur_px) if blur_px else scan)
+    result = draft_template(tmp_path / "scan.png")
+    assert [i.id for i in result.template.items] == ["q01", "q02", "q03"], result.doubts
+    for row, item in enumerate(result.template.items):
+        centres = [(o.box_mm[0] + o.box_mm[2] / 2, o.box_mm[1] + o.box_mm[3] / 2) for o in item.options]
+        truth = [(100 + 30 * column, 52 + 6 * row - gap_mm - 1.8) for column in range(3)]
+        assert np.abs(np.subtract(centres, truth)).max() < 0.3, (row, centres)
+
+
+@pytest.mark.parametrize("short_row", [0, 1, 2])
+def test_a_grid_row_with_fewer_boxes_than_the_rows_around_it_is_a_doubt(tmp_path, short_row):
+    """A bubble the draft did not find (here: not printed) is never silent: its row has
+    fewer boxes than its neighbours in their columns, and the doubt says where."""
+    result = draft_template(_bubble_table(tmp_path / "form.pdf", 0.6, left_out=(short_row, 1)))
+    short = [d for d in result.doubts if "2 of the 3 boxes" in d.what]
+    assert len(short) == 1, result.doubts
+    assert "none found at x = 130 mm" in short[0].what
+    x, y, w, h = short[0].box_mm
+    assert abs(x + w / 2 - 130) < 0.5 and y < 52 + 6 * short_row - 2.4 < y + h, short[0]
+
+
 def test_template_draft_command(tmp_path):
     out = tmp_path / "form.yaml"
     result = CliRunner().invoke(app, ["template", "draft", str(WORDFORM), "-o", str(out)])
@@ -257,9 +306,9 @@ def test_a_lone_rule_and_a_table_s_rows_are_not_writing_lines(tmp_path):
     assert abs(y - (297 - 190 - 9)) < 0.3 and abs(y + h - (297 - 172)) < 0.3
 
 
-def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
-    labels = ["Never", "Sometimes", "Often"]
-    c = Canvas(str(tmp_path / "form.pdf"), pagesize=(210 * mm, 297 * mm))
+def _three_headed_grids(path: Path, labels: list[str]) -> np.ndarray:
+    """Three blocks, each a header of `labels` over a row of three boxes, as a 200-dpi scan."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
     for block in range(3):
         top = 40 + 60 * block
         c.setFont("Helvetica", 10)
@@ -270,7 +319,12 @@ def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
             c.rect((130 + 25 * k) * mm, (297 - top - 10) * mm, 5 * mm, 5 * mm)
     c.showPage()
     c.save()
-    page = pdfium.PdfDocument(str(tmp_path / "form.pdf"))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    return pdfium.PdfDocument(str(path))[0].render(scale=200 / 72, grayscale=True).to_numpy()
+
+
+def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
+    labels = ["Never", "Sometimes", "Often"]
+    page = _three_headed_grids(tmp_path / "form.pdf", labels)
     px = 200 / 25.4
     page[int(95 * px):int(101 * px), int(170 * px):int(185 * px)] = 255  # the second block's "Often" rubbed out
     cv2.imwrite(str(tmp_path / "scan.png"), page)
@@ -278,3 +332,13 @@ def test_a_smudged_header_takes_the_labels_its_other_prints_agree_on(tmp_path):
     assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
         [labels] * 3
     assert any("taken as Never | Sometimes | Often" in d.what for d in result.doubts), result.doubts
+
+
+def test_a_column_no_print_of_its_header_names_keeps_a_numbered_label(tmp_path):
+    """Headers that vote column by column, none with a label over the last column: that
+    column keeps its numbered label (and the draft says so), rather than an empty one."""
+    cv2.imwrite(str(tmp_path / "scan.png"), _three_headed_grids(tmp_path / "form.pdf", ["Never", "Sometimes"]))
+    result = draft_template(tmp_path / "scan.png")
+    assert [[result.template.scales[i.scale].label(o.code) for o in i.options] for i in result.template.items] == \
+        [["Never", "Sometimes", "Option 3"]] * 3
+    assert any("could not read the header of every column" in d.what for d in result.doubts), result.doubts

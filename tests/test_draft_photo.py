@@ -70,7 +70,9 @@ def _assert_drafted_as_printed(photo: Path, whole: bool, truth: dict, seed: int)
     assert (score.zones_found, score.extra_zones) == (score.zones, 0), (seed, score)
 
 
-@pytest.mark.parametrize("seed", [7, random.randrange(2**32)])
+# 2104872910 1531136086 735014995 2112838230: a bubble of q05b that the photo's blur joined
+# to the table's rule under it was missed.
+@pytest.mark.parametrize("seed", [7, 2104872910, 1531136086, 735014995, 2112838230, random.randrange(2**32)])
 def test_draft_from_a_phone_photo_of_the_word_processor_form(tmp_path, seed):
     photo, whole = _photos(_wordform_pages(), seed, tmp_path / "photo")
     truth = json.loads((DATA / "wordform.truth.json").read_text(encoding="utf-8"))

@@ -51,6 +51,9 @@ SURE_OCR = 0.8
 """Labels and headers read by OCR with less confidence than this are listed as doubts."""
 STACK_GAP = 3.0
 """Rows of labelled boxes at most this many box heights apart make one list item."""
+COLUMN_MM = 1.5
+"""Boxes of two rows whose centres are less than this apart across the page are in one
+column (of a grid, of a list)."""
 
 
 @dataclass(frozen=True)

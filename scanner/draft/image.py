@@ -17,8 +17,8 @@ import numpy as np
 
 from pathlib import Path
 
-from scanner.draft.content import BORDER_MIN_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, PrintedBox, \
-    Word, free_rules, is_tick_box, is_zone_frame
+from scanner.draft.content import BORDER_MIN_MM, BOX_MAX_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, \
+    PrintedBox, Word, free_rules, is_tick_box, is_zone_frame
 from scanner.draft.sheet import photographed_page
 from scanner.errors import InputFileError
 from scanner.ocr import OcrEngine
@@ -29,6 +29,11 @@ HOLLOW = 0.5
 encloses (a bold letter O's is less)."""
 RULE_MIN_MM = 8.0
 """A straight run of ink this long is a rule or a border, not part of a letter."""
+BOX_RULE_MM = BOX_MAX_MM + 2.0
+"""A straight run of ink this long is a rule, not a side of a tick box (the largest, with
+the blur of its stroke): rules are cut away before boxes are looked for, so that a
+bubble printed close to a table's rule, which a photo's blur joins to it, is still a
+shape of its own."""
 MIN_WORD_CONFIDENCE = 0.3
 OCR_DPI = 180
 """Pages scanned coarser are scaled up to this before OCR: the small print of column
@@ -89,22 +94,43 @@ def _mm_box(x: float, y: float, w: float, h: float, px_per_mm: float) -> Box:
     return (x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm)
 
 
+def _long_runs(ink: np.ndarray, length: float) -> np.ndarray:
+    """The ink of the horizontal and vertical straight runs at least `length` pixels long."""
+    length = round(length)
+    return (cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+            | cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length))))
+
+
 def _shapes(grey: np.ndarray, px_per_mm: float) -> tuple[list[PrintedBox], list[Box]]:
-    """Hollow tick boxes and bubbles (each the middle of its outline's two edges), and frames."""
-    contours, hierarchy = cv2.findContours(_binary(grey), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    boxes: list[PrintedBox] = []
-    frames: list[Box] = []
+    """Hollow tick boxes and bubbles, and frames (the holes of the whole print)."""
+    ink = _binary(grey)
+    return _boxes(ink & ~_long_runs(ink, BOX_RULE_MM * px_per_mm), px_per_mm), _frames(ink, px_per_mm)
+
+
+def _frames(ink: np.ndarray, px_per_mm: float) -> list[Box]:
+    """The holes big enough to write in (a frame's inside, a table's cell), each with half
+    a printed rule around it."""
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
-        return boxes, frames
+        return []
+    frames = []
+    line = 0.15 * px_per_mm
     for k, contour in enumerate(contours):
-        parent = hierarchy[0][k][3]
         x, y, w, h = cv2.boundingRect(contour)
-        if parent >= 0:  # a hole: a frame's inside, or a table cell
-            if is_zone_frame(w / px_per_mm, h / px_per_mm):
-                line = 0.15 * px_per_mm  # half a printed rule
-                frames.append(_mm_box(x - line, y - line, w + 2 * line, h + 2 * line, px_per_mm))
-            continue
-        if not is_tick_box(w / px_per_mm, h / px_per_mm):
+        if hierarchy[0][k][3] >= 0 and is_zone_frame(w / px_per_mm, h / px_per_mm):
+            frames.append(_mm_box(x - line, y - line, w + 2 * line, h + 2 * line, px_per_mm))
+    return frames
+
+
+def _boxes(ink: np.ndarray, px_per_mm: float) -> list[PrintedBox]:
+    """The hollow shapes of a tick box's size, each the middle of its outline's two edges."""
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    boxes: list[PrintedBox] = []
+    if hierarchy is None:
+        return boxes
+    for k, contour in enumerate(contours):
+        x, y, w, h = cv2.boundingRect(contour)
+        if hierarchy[0][k][3] >= 0 or not is_tick_box(w / px_per_mm, h / px_per_mm):
             continue
         hole = _largest_hole(k, contours, hierarchy)
         if hole is None or cv2.contourArea(hole) < HOLLOW * cv2.contourArea(contour):
@@ -113,7 +139,7 @@ def _shapes(grey: np.ndarray, px_per_mm: float) -> tuple[list[PrintedBox], list[
         fill = cv2.contourArea(contour) / (w * h)
         box = _mm_box((x + hx) / 2, (y + hy) / 2, (w + hw) / 2, (h + hh) / 2, px_per_mm)
         boxes.append(PrintedBox(box, "square" if fill > 0.88 else "circle"))
-    return boxes, frames
+    return boxes
 
 
 def _rules(grey: np.ndarray, px_per_mm: float) -> list[Box]:
@@ -153,10 +179,7 @@ def _words(grey: np.ndarray, boxes: list[PrintedBox], px_per_mm: float, engine: 
     for b in boxes:
         x, y, w, h = (int(round(v * px_per_mm)) for v in b.box)
         cv2.rectangle(clean, (x - 3, y - 3), (x + w + 3, y + h + 3), 255, -1)
-    ink = _binary(clean)
-    length = int(RULE_MIN_MM * px_per_mm)
-    rules = (cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-             | cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length))))
+    rules = _long_runs(_binary(clean), int(RULE_MIN_MM * px_per_mm))
     clean[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
     zoom = max(1.0, OCR_DPI / 25.4 / px_per_mm)
     if zoom > 1.0:

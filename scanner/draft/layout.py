@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner.draft.content import HEADER_GAP_MM, HEADER_LINE_GAP_MM, LABEL_GAP_MM, ROW_TOLERANCE, RULE_PITCH_MM, \
-    STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, cy, inside, norm, \
-    right, union
+from scanner.draft.content import COLUMN_MM, HEADER_GAP_MM, HEADER_LINE_GAP_MM, LABEL_GAP_MM, ROW_TOLERANCE, \
+    RULE_PITCH_MM, STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, \
+    cy, inside, norm, right, union
 from scanner.template import Box, Colour, Comment, Item, Option, Page, PrintedText, Registration, Scale, \
     ScaleOption, Template, parse_template
 
@@ -247,6 +247,7 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
     for row in rows:
         row.labels = [_label(b.box, phrases) for b in row.boxes]
         used |= {id(p) for p in row.labels if p is not None}
+    _check_short_rows([r for r in rows if not r.labelled], doubts)
     for row in rows:
         row.text = _left_text(row, phrases, used, rows, page.frames)
         used |= {id(p) for p in row.text}
@@ -269,7 +270,7 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
     for row in rows:
         if row.labelled and not row.text:
             if stack and (row.top - stack[-1].bottom > STACK_GAP * row.height
-                          or abs(row.boxes[0].box[0] - stack[-1].boxes[0].box[0]) > 1.5):
+                          or abs(row.boxes[0].box[0] - stack[-1].boxes[0].box[0]) > COLUMN_MM):
                 close_stack()
             stack.append(row)
             continue
@@ -290,6 +291,28 @@ def _page_items(page: PageContent, phrases: list[Phrase], previous: list[_DraftI
     return items, loose, used
 
 
+def _check_short_rows(rows: list[_Row], doubts: list[Doubt]) -> None:
+    """A grid row whose boxes all stand in the columns of the grid row just above or below
+    it, but fewer: where the other row has a box and this one none, a box may not have been
+    found (a bubble that a photo's blur joined to a rule, a faint print). Rows of labelled
+    boxes are left alone: a list's last row is often short."""
+    for k, row in enumerate(rows):
+        block = [r for r in rows[max(0, k - 1):k + 2] if r is not row
+                 and min(r.top, row.top) + STACK_GAP * row.height >= max(r.top, row.top)]
+        fuller = [r for r in block if len(r.boxes) > len(row.boxes)
+                  and all(any(abs(c - d) < COLUMN_MM for d in r.centres) for c in row.centres)]
+        if not fuller:
+            continue
+        other = max(fuller, key=lambda r: len(r.boxes))
+        missing = [b.box for b in other.boxes if all(abs(cx(b.box) - c) >= COLUMN_MM for c in row.centres)]
+        where = "above" if other.top < row.top else "below"
+        doubts.append(Doubt(row.page, f"this row has {len(row.boxes)} of the {len(other.boxes)} boxes of the row "
+                                      f"{where} it, none found at x = "
+                                      + ", ".join(f"{cx(b):.0f}" for b in missing)
+                                      + " mm: if one is printed there, add it by hand",
+                            union((b[0], row.top, b[2], row.bottom - row.top) for b in missing)))
+
+
 def _check_labels(labels: list[Phrase], page: int, doubts: list[Doubt]) -> None:
     unsure = [p for p in labels if p.confidence < SURE_OCR]
     if unsure:
@@ -298,7 +321,7 @@ def _check_labels(labels: list[Phrase], page: int, doubts: list[Doubt]) -> None:
 
 
 def _same_columns(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> bool:
-    return len(a) == len(b) and all(abs(x - y) < 1.5 for x, y in zip(a, b))
+    return len(a) == len(b) and all(abs(x - y) < COLUMN_MM for x, y in zip(a, b))
 
 
 def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_DraftItem],
@@ -354,7 +377,8 @@ def _snap_headers(items: list[_DraftItem], doubts: list[Doubt]) -> None:
         h = item.header
         if h is None or id(h) not in agreed or h.confidence >= 1.0:
             continue  # a PDF's own text is taken as printed
-        labels = agreed[id(h)]
+        # A column no print names keeps the item's own (numbered) label.
+        labels = tuple(label or own for label, own in zip(agreed[id(h)], item.labels))
         if tuple(item.labels) != labels and id(h) not in told:
             told.add(id(h))
             doubts.append(Doubt(item.page, f"header read as {' | '.join(l or '?' for l in h.labels)}: taken as "
