@@ -406,8 +406,10 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
         return min(turn, 2 * math.pi - turn)
 
     own = min(hue_gap(seen) for name, seen in anchors if name == rival.colour)
-    other = min(hue_gap(seen) for name, seen in anchors if name != rival.colour)
-    if (other - own) / (other + own) < HUE_MARGIN:
+    # With no other coloured paper on the hue circle (a template of white and pink), the
+    # batch's order of hue places nothing: the cluster stays flagged.
+    other = min((hue_gap(seen) for name, seen in anchors if name != rival.colour), default=None)
+    if other is None or other + own == 0 or (other - own) / (other + own) < HUE_MARGIN:
         return
     if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
            and _by_lightness(replace(cluster, colour=name), rival, template) is not rival

@@ -515,6 +515,28 @@ def test_a_ream_off_pink_away_from_a_missing_yellow_is_pink(template, seed):
         [(s, r.evidence) for s, r in results.items() if r.status is not Status.OK]
 
 
+def only_colours(template, *names: str):
+    """The template with only the paper colours named."""
+    return template.model_copy(update={"colours": [c for c in template.colours if c.name in names]})
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33, random.randrange(2**32)])
+def test_a_second_ream_of_the_only_coloured_paper_is_flagged_not_a_crash(template, seed):
+    # Review 14: a template of white and pink paper, and the ream of the test above off
+    # pink. `_ream_by_hue` weighed its hue against the other coloured papers' and there
+    # was none: ValueError, and the scan died after storing every page, no CSVs. With no
+    # other colour on the hue circle, hue places nothing: a person decides. (White goes to
+    # review too: one coloured paper never anchors a light, `_anchored`.)
+    white_pink = only_colours(template, "white", "pink")
+    reams = [r for r in SEED_543151205 if r[0] in ("white", "pink")] + [("off", (82.2, 9.4, 3.9), 5)]
+    results, _ = _with_sheets(white_pink, reams, [], seed)
+    told = {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
+    truly = {s: s.split("-")[1] for s in told}
+    assert all(told[s] == (Status.REVIEW, None) for s in told if truly[s] == "off"), told
+    assert all(told[s] == (Status.OK, "pink") for s in told if truly[s] == "pink"), told
+    assert all(told[s] in ((Status.OK, "white"), (Status.REVIEW, None)) for s in told if truly[s] == "white"), told
+
+
 def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
     # The pale ream of seed 556142372 (s0044, s0049, s0051), its scans 11 L* lighter: as
     # far from pink's lightness as from white's. Hue cannot tell white from pale: flagged.
