@@ -537,6 +537,38 @@ def test_a_second_ream_of_the_only_coloured_paper_is_flagged_not_a_crash(templat
     assert all(told[s] in ((Status.OK, "white"), (Status.REVIEW, None)) for s in told if truly[s] == "white"), told
 
 
+@pytest.mark.parametrize("name", ["pink", "white", "blue"])
+@pytest.mark.parametrize("seed", [34, random.randrange(2**32)])
+def test_a_template_of_one_colour_reads_its_reams_as_that_colour(template, name, seed):
+    # With no runner-up colour the margin was inf / inf, NaN, never clear: every sheet of a
+    # one-colour survey went to review as "between two of the template's colours", where
+    # each sheet alone (`classify`) reads it `ok`. The margin is measured against the
+    # unknown-colour limit then, as `classify` measures it; a paper beyond it is unknown.
+    one = only_colours(template, name)
+    typed = lab_of(one.colour(name).rgb)
+    rng = np.random.default_rng(seed)
+    papers, truth = ream(name, typed - np.array([3.0, 0.0, 0.0]), 5, rng)
+    far, _ = ream("far", lab_of(template.colour("green").rgb), 4, rng)  # 20 or more from each of them
+    assert per_sheet_right(papers, truth, one) == 5
+    results = calibrated(papers + far, one, calibrate(papers + far, one))
+    assert all((results[s].status, results[s].evidence["colour"]) == (Status.OK, name) for s in truth), results
+    assert all((results[p.sheet_id].status, results[p.sheet_id].value) == (Status.REVIEW, "") for p in far)
+
+
+def test_two_colours_typed_alike_do_not_crash_calibration_on_paper_at_their_colour(template):
+    # Two programmes on paper typed alike (white, and "snow" copied from it), and pages
+    # scanned so bright they clip to pure white, exactly where both are typed: every
+    # margin between the two was 0 / 0, ZeroDivisionError. Equally near both, a sheet is
+    # clearly neither.
+    twins = template.model_copy(update={"colours": [*template.colours, template.colour("white").model_copy(
+        update={"name": "snow", "programme": "Programme E"})]})
+    rng = np.random.default_rng(35)
+    papers, _ = ream("white", np.array([104.0, 0.0, 0.0]), 5, rng)
+    assert all(p.lab == (100.0, 0.0, 0.0) for p in papers)
+    results = calibrated(papers, twins, calibrate(papers, twins))
+    assert all((r.status, r.value) == (Status.REVIEW, "") for r in results.values())
+
+
 def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
     # The pale ream of seed 556142372 (s0044, s0049, s0051), its scans 11 L* lighter: as
     # far from pink's lightness as from white's. Hue cannot tell white from pale: flagged.
