@@ -1208,14 +1208,34 @@ def calibrate_survey(store: Store, template: Template) -> Calibration:
         return Calibration([])
     papers, by_sheet = _papers(store, template)
     calibration = calibrate(papers, template, _decisions(store))
-    updates, colours = {}, {}
-    for sheet_id, current in store.programme_results().items():
-        if sheet_id not in by_sheet or "given" in current.evidence:
-            continue
-        updates[sheet_id] = sheet_programme(by_sheet[sheet_id], calibration, template, current)
-        colours[sheet_id] = updates[sheet_id].evidence.get("colour") or ""
-    store.update_programmes(updates, colours)
+    _update_programmes(store, {sheet_id: sheet_programme(by_sheet[sheet_id], calibration, template, current)
+                               for sheet_id, current in _colour_sheets(store, by_sheet)})
     return calibration
+
+
+def leave_uncalibrated(store: Store, template: Template, why: str) -> None:
+    """After the survey's calibration failed (`why`): every sheet it would have set keeps
+    its programme as it stands (as the sheet read it, or as the last calibration told it),
+    to review with the reason. A programme no calibration of the whole survey confirmed is
+    no claim to report `ok`."""
+    if not template.colours:
+        return
+    _, by_sheet = _papers(store, template)
+    _update_programmes(store, {sheet_id: replace(current, status=Status.REVIEW, reason=Reason.COLOUR,
+                                                 evidence=current.evidence | {
+                                                     "colour_reason": f"batch calibration failed: {why}"})
+                               for sheet_id, current in _colour_sheets(store, by_sheet)})
+
+
+def _colour_sheets(store: Store, by_sheet: dict[str, list[PagePaper]]) -> list[tuple[str, FieldResult]]:
+    """The stored programme results calibration sets: of sheets with a colour page, not
+    given `--programme`."""
+    return [(sheet_id, current) for sheet_id, current in store.programme_results().items()
+            if sheet_id in by_sheet and "given" not in current.evidence]
+
+
+def _update_programmes(store: Store, updates: dict[str, FieldResult]) -> None:
+    store.update_programmes(updates, {sheet_id: r.evidence.get("colour") or "" for sheet_id, r in updates.items()})
 
 
 def decide_clusters(store: Store, template: Template, assign: dict[int, str], confirm: bool,

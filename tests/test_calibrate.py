@@ -28,6 +28,7 @@ from scanner.colour import PaperSample, classify, lab_of
 from scanner.pipeline import scan
 from scanner.render import page_raster
 from scanner.results import FieldResult, Status
+from scanner.template import load_template
 
 PAGES = 7
 
@@ -297,6 +298,53 @@ def test_colours_assign_sets_every_sheet_of_the_cluster_survives_a_rescan_and_is
     assert sorted(_programmes(out).values()) == [("Programme B", "reviewed")] * 3 + [("Programme D", "reviewed")] * 3
     again = CliRunner().invoke(app, ["colours", str(out), "--confirm", "--reviewer", "Bo"])
     assert again.exit_code == 2 and "nothing to decide" in again.output
+
+
+def test_a_scan_on_a_template_of_white_and_one_colour_writes_its_outputs(template, tmp_path):
+    # Review 14, scanned: three sheets on pink, three on the ream off pink of the tests
+    # above, three on white, with a template of white and pink: calibration raised
+    # ValueError after every page was stored, and the scan ended with no CSVs.
+    white_pink = only_colours(template, "white", "pink")
+    rgb = [tuple(round(v) for v in rgb_of(np.array(lab))) for lab in ((81.5, 19.5, -4.4), (82.2, 9.4, 3.9),
+                                                                       (93.3, -1.0, 0.6))]
+    pdf = tmp_path / "batch.pdf"
+    _tinted_pdf(white_pink, pdf, [rgb[0]] * 3 + [rgb[1]] * 3 + [rgb[2]] * 3)
+    out = tmp_path / "out"
+    summary = scan([pdf], white_pink, out, jobs=1, ocr=False)
+    assert summary.ok and summary.sheets == 9
+    assert all((out / name).exists() for name in ("responses.csv", "items.csv", "pages.csv"))
+    off = next(c for c in _clusters(out) if c["flag"] == ClusterFlag.COMPETING.value)
+    assert off["sheets"] == 3 and off["colour"] is None
+    assert sorted(_programmes(out).values()).count(("Programme B", "ok")) == 3
+
+
+def test_a_calibration_that_fails_leaves_each_programme_to_review_and_still_writes_the_csvs(
+        template_path, tmp_path, monkeypatch):
+    # Whatever a calibration bug raises, the pages are stored and the CSVs written; each
+    # colour sheet keeps the programme it read, to review, and the scan says it failed.
+    import scanner.pipeline
+
+    def broken(store, template):
+        raise ValueError("min() arg is an empty sequence")
+
+    monkeypatch.setattr(scanner.pipeline, "calibrate_survey", broken)
+    pdf = tmp_path / "batch.pdf"
+    _tinted_pdf(load_template(template_path), pdf, [(200, 236, 196)] * 3)  # green, as typed
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(pdf), "--template", str(template_path), "--out", str(out),
+                                      "--no-ocr", "-j", "1", "-q"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert f"batch colour calibration of the survey in {out} failed (ValueError: min() arg" in result.output
+    assert all((out / name).exists() for name in ("responses.csv", "items.csv", "pages.csv"))
+    assert sorted(_programmes(out).values()) == [("Programme D", "review")] * 3
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        reasons = [json.loads(e)["colour_reason"] for (e,) in db.execute(
+            "SELECT evidence FROM results WHERE item = 'programme'")]
+    assert reasons == ["batch calibration failed: ValueError: min() arg is an empty sequence"] * 3
+    with open(out / "responses.csv", newline="") as f:
+        assert [row["programme"] for row in csv.DictReader(f)] == [""] * 3  # to review: not reported
+    assert f"ERROR: batch colour calibration of the survey in {out} failed: ValueError" in result.output
 
 
 def _colours(out: Path, *args: str) -> str:
