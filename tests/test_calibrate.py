@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 import sqlite3
 from dataclasses import replace
@@ -19,6 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scanner.calibrate import (PHOTO, SCAN, Calibration, ClusterFlag, PagePaper, _possible_colours, calibrate,
@@ -28,7 +31,7 @@ from scanner.colour import PaperSample, classify, lab_of
 from scanner.pipeline import scan
 from scanner.render import page_raster
 from scanner.results import FieldResult, Status
-from scanner.template import load_template
+from scanner.template import Colour, load_template
 
 PAGES = 7
 
@@ -615,6 +618,47 @@ def test_two_colours_typed_alike_do_not_crash_calibration_on_paper_at_their_colo
     assert all(p.lab == (100.0, 0.0, 0.0) for p in papers)
     results = calibrated(papers, twins, calibrate(papers, twins))
     assert all((r.status, r.value) == (Status.REVIEW, "") for r in results.values())
+
+
+@st.composite
+def small_surveys(draw, template):
+    """Some of the shipped template's colours (and papers of its own), and a few reams on
+    them or anywhere, scanned or photographed, a sheet or a dozen, a page or three."""
+    names = draw(st.lists(st.sampled_from([c.name for c in template.colours]), min_size=1, max_size=5, unique=True))
+    extra = draw(st.lists(st.tuples(*[st.integers(120, 255)] * 3), max_size=2))
+    colours = [c for c in template.colours if c.name in names] + [
+        Colour(name=f"extra{k}", rgb=rgb, programme=f"Programme X{k}") for k, rgb in enumerate(extra)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    papers = []
+    for k in range(draw(st.integers(0, 6))):
+        # On a colour of its own, on its colour, a ream off it, or as far as a paper of another colour.
+        on = draw(st.sampled_from([*colours, None]))
+        off, turn = draw(st.sampled_from([0.0, 4.0, 8.0, 11.0, 20.0])), draw(st.floats(-math.pi, math.pi))
+        centre = lab_of(on.rgb) if on else np.array([draw(st.floats(60, 100)), *draw(st.tuples(*[st.floats(-40, 40)] * 2))])
+        lab = centre + np.array([draw(st.floats(-6, 6)), off * math.cos(turn), off * math.sin(turn)])
+        light, pages = draw(st.sampled_from([SCAN, SCAN, PHOTO])), draw(st.integers(1, 3))
+        sheets = draw(st.sampled_from([1, 2, 3, 5, 12]))
+        for n in range(sheets):
+            sheet_id = f"{light}-{k}-{n}"
+            papers += [PagePaper(sheet_id, f"{sheet_id}-{p}", tuple(lab_of(rgb_of(lab + rng.normal(0, 0.7, 3)))), light)
+                       for p in range(pages)]
+    return colours, papers
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_any_small_survey_calibrates_and_every_ok_programme_is_its_colour_s(template, data):
+    # Review 14 found a template of white and one colour crashing calibration: templates of
+    # one to five of the shipped colours and papers of their own, reams of any size under
+    # either light (one sheet, no white, nothing near any colour), never crash it; a
+    # programme reported `ok` is the one its reported colour codes, any other is empty.
+    colours, papers = data.draw(small_surveys(template))
+    survey = template.model_copy(update={"colours": colours})
+    for sheet_id, result in calibrated(papers, survey, calibrate(papers, survey)).items():
+        if result.status is Status.OK:
+            assert result.value == survey.colour(result.evidence["colour"]).programme, (sheet_id, result)
+        else:
+            assert (result.status, result.value) == (Status.REVIEW, ""), (sheet_id, result)
 
 
 def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
