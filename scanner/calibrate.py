@@ -406,8 +406,10 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
         return min(turn, 2 * math.pi - turn)
 
     own = min(hue_gap(seen) for name, seen in anchors if name == rival.colour)
-    other = min(hue_gap(seen) for name, seen in anchors if name != rival.colour)
-    if (other - own) / (other + own) < HUE_MARGIN:
+    # With no other coloured paper on the hue circle (a template of white and pink), the
+    # batch's order of hue places nothing: the cluster stays flagged.
+    other = min((hue_gap(seen) for name, seen in anchors if name != rival.colour), default=None)
+    if other is None or _margin(own, other) < HUE_MARGIN:
         return
     if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
            and _by_lightness(replace(cluster, colour=name), rival, template) is not rival
@@ -681,7 +683,7 @@ def _check_unrivalled(cluster: Cluster, clusters: list[Cluster], template: Templ
     # The nearest in hue first: the cluster is another ream of that one if of any.
     for other in sorted(others, key=lambda o: _apart(ab, o, refs)):
         d = _apart(ab, other, refs)
-        if (d - cluster.distance) / (d + cluster.distance) < T.COLOUR_MIN_MARGIN:
+        if _margin(cluster.distance, d) < T.COLOUR_MIN_MARGIN:
             told = _by_lightness(cluster, other, template)
             theirs = chroma_distance(_seen_under(cluster.lab, gain), _references(template)[other.colour])
             if told is other and theirs <= T.COLOUR_MAX_DISTANCE:
@@ -719,7 +721,7 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
     if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
         return None
     to_own, to_other = abs(cluster.lab[0] - other.lab[0] - gap), abs(cluster.lab[0] - other.lab[0])
-    leaning = (to_other - to_own) / (to_other + to_own)
+    leaning = _margin(to_own, to_other)
     # Beyond the other's lightness, away from its own colour's, a cluster is further still
     # from its own: no paper of that colour lies there (fresh seed 1769220999: five blue
     # sheets 3.8 L* darker than the blue cluster, matched to white, competed with it).
@@ -729,11 +731,23 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
     return cluster if leaning > 0 else other
 
 
+NO_RUNNER_UP = 2 * T.COLOUR_MAX_DISTANCE
+"""a*b* units: the runner-up's distance when there is none (a template of one colour), as
+`colour.classify` measures a margin then. Against infinity every margin was NaN, never
+clear: each sheet of a one-colour survey went to review "between two colours"."""
+
+
+def _margin(near: float, far: float) -> float:
+    """How much nearer one thing is than another, (far - near) / (far + near): 1 for one
+    on it, 0 for a tie (two at nought too: two colours typed alike)."""
+    return (far - near) / (far + near) if far + near > 0 else 0.0
+
+
 def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -> bool:
     """Whether `ab` is clearly nearer `colour` than any other colour (`COLOUR_MIN_MARGIN`)."""
     d1 = chroma_distance(ab, refs[colour])
-    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=math.inf)
-    return (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+    d2 = min((chroma_distance(ab, ref) for name, ref in refs.items() if name != colour), default=NO_RUNNER_UP)
+    return _margin(d1, d2) >= T.COLOUR_MIN_MARGIN
 
 
 def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> bool:
@@ -746,7 +760,7 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarr
     def keeps(light: np.ndarray) -> bool:
         ab, theirs = _seen_under(rival.lab, light), _seen_under(competitor.lab, light)
         own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
-        return _another_ream(ab, rival.colour, refs) and (other - own) / (other + own) >= T.COLOUR_MIN_MARGIN
+        return _another_ream(ab, rival.colour, refs) and _margin(own, other) >= T.COLOUR_MIN_MARGIN
 
     if rival.colour is None or not keeps(gain):
         return False
@@ -929,8 +943,8 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
         return None, None
     candidates.sort(key=lambda t: t[0])
     d1, name, cluster = candidates[0]
-    d2 = next((d for d, other, _ in candidates[1:] if other != name or other is None), 2 * T.COLOUR_MAX_DISTANCE)
-    margin = (d2 - d1) / (d2 + d1) if d2 + d1 > 0 else 0.0
+    d2 = next((d for d, other, _ in candidates[1:] if other != name or other is None), NO_RUNNER_UP)
+    margin = _margin(d1, d2)
     if cluster is not None and cluster.flag:
         return None, cluster
     within_reach = [other for d, other, _ in candidates[1:] if other not in (None, name) and d <= T.COLOUR_MAX_DISTANCE]
@@ -1012,7 +1026,7 @@ def _by_measured_lightness(loose: Cluster, colours: tuple[str, str], references:
             or scanned * (typed[first] - typed[second]) <= 0:
         return None
     to_first, to_second = abs(loose.lab[0] - references[first].lab[0]), abs(loose.lab[0] - references[second].lab[0])
-    leaning = (to_second - to_first) / max(to_second + to_first, 1e-9)
+    leaning = _margin(to_first, to_second)
     if abs(leaning) < margin or min(to_first, to_second) > near * abs(scanned):
         return None
     return first if leaning > 0 else second
@@ -1194,14 +1208,34 @@ def calibrate_survey(store: Store, template: Template) -> Calibration:
         return Calibration([])
     papers, by_sheet = _papers(store, template)
     calibration = calibrate(papers, template, _decisions(store))
-    updates, colours = {}, {}
-    for sheet_id, current in store.programme_results().items():
-        if sheet_id not in by_sheet or "given" in current.evidence:
-            continue
-        updates[sheet_id] = sheet_programme(by_sheet[sheet_id], calibration, template, current)
-        colours[sheet_id] = updates[sheet_id].evidence.get("colour") or ""
-    store.update_programmes(updates, colours)
+    _update_programmes(store, {sheet_id: sheet_programme(by_sheet[sheet_id], calibration, template, current)
+                               for sheet_id, current in _colour_sheets(store, by_sheet)})
     return calibration
+
+
+def leave_uncalibrated(store: Store, template: Template, why: str) -> None:
+    """After the survey's calibration failed (`why`): every sheet it would have set keeps
+    its programme as it stands (as the sheet read it, or as the last calibration told it),
+    to review with the reason. A programme no calibration of the whole survey confirmed is
+    no claim to report `ok`."""
+    if not template.colours:
+        return
+    _, by_sheet = _papers(store, template)
+    _update_programmes(store, {sheet_id: replace(current, status=Status.REVIEW, reason=Reason.COLOUR,
+                                                 evidence=current.evidence | {
+                                                     "colour_reason": f"batch calibration failed: {why}"})
+                               for sheet_id, current in _colour_sheets(store, by_sheet)})
+
+
+def _colour_sheets(store: Store, by_sheet: dict[str, list[PagePaper]]) -> list[tuple[str, FieldResult]]:
+    """The stored programme results calibration sets: of sheets with a colour page, not
+    given `--programme`."""
+    return [(sheet_id, current) for sheet_id, current in store.programme_results().items()
+            if sheet_id in by_sheet and "given" not in current.evidence]
+
+
+def _update_programmes(store: Store, updates: dict[str, FieldResult]) -> None:
+    store.update_programmes(updates, {sheet_id: r.evidence.get("colour") or "" for sheet_id, r in updates.items()})
 
 
 def decide_clusters(store: Store, template: Template, assign: dict[int, str], confirm: bool,

@@ -241,7 +241,8 @@ def scan_command(
     Exit codes: 0 all read; 1 some files or pages could not be read; 2 bad usage;
     3 bad template; 4 a missing program (tesseract); 6 the out folder cannot be written
     (disk full, read-only); 7 the --cluster cannot be reached or was lost (scan again to
-    complete the batch).
+    complete the batch). A colour calibration that failed exits 1 too: the CSVs are
+    written, each colour questionnaire's programme left to review.
     """
     from scanner import scan
     from scanner.console import print_failures, print_summary, progress_bar

@@ -27,7 +27,7 @@ from pathlib import Path
 import scanner
 from scanner import __version__
 from scanner.assemble import Assembler, PageRow, Sheet
-from scanner.calibrate import calibrate_survey, colour_template
+from scanner.calibrate import calibrate_survey, colour_template, leave_uncalibrated
 from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor, wants_bytes
 from scanner.forms import Forms
@@ -276,7 +276,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             writes.flush()
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
-            _calibrate(store, forms)  # needs every sheet: after the last one is saved
+            summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
             _count_programmes(store, register.claimed, summary)
         except BaseException:
             writes.flush_after_failure()
@@ -290,14 +290,31 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
     return summary
 
 
-def _calibrate(store: Store, forms: Forms) -> None:
+def _calibrate(store: Store, forms: Forms) -> list[str]:
     """Calibrate the survey's paper colours: on the forms' colours when they share them (one
-    survey's versions on the same paper); else each sheet keeps its own reading of its colour."""
+    survey's versions on the same paper); else each sheet keeps its own reading of its colour.
+
+    A calibration that fails for a reason of its own (a bug: a template of white and one
+    colour once raised ValueError after every page was stored, and every re-run again)
+    leaves each colour sheet's programme to review (`leave_uncalibrated`) and the CSVs
+    are still written; the failure is logged and returned, a line for `ScanSummary.failed`.
+    A failure to write the survey's folder is no calibration bug: it goes on up."""
     shared = colour_template(forms)
     if shared is None:
         log.info("the forms %s use different paper colours: no batch colour calibration", forms.label)
-        return
-    calibrate_survey(store, shared)
+        return []
+    try:
+        calibrate_survey(store, shared)
+    except (OSError, sqlite3.Error):
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the batch's outputs are still written
+        why = f"{type(exc).__name__}: {one_line(exc)}"
+        log.error("batch colour calibration of the survey in %s failed: %s", store.path.parent, why)
+        log.debug("the calibration's traceback", exc_info=True)
+        leave_uncalibrated(store, shared, why)
+        return [f"batch colour calibration of the survey in {store.path.parent} failed ({why}): "
+                "every colour questionnaire's programme is left to review"]
+    return []
 
 
 def _check_reference_pages(template: Template) -> None:

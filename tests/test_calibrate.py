@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 import sqlite3
 from dataclasses import replace
@@ -19,6 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from scanner.calibrate import (PHOTO, SCAN, Calibration, ClusterFlag, PagePaper, _possible_colours, calibrate,
@@ -28,6 +31,7 @@ from scanner.colour import PaperSample, classify, lab_of
 from scanner.pipeline import scan
 from scanner.render import page_raster
 from scanner.results import FieldResult, Status
+from scanner.template import Colour, load_template
 
 PAGES = 7
 
@@ -299,6 +303,53 @@ def test_colours_assign_sets_every_sheet_of_the_cluster_survives_a_rescan_and_is
     assert again.exit_code == 2 and "nothing to decide" in again.output
 
 
+def test_a_scan_on_a_template_of_white_and_one_colour_writes_its_outputs(template, tmp_path):
+    # Review 14, scanned: three sheets on pink, three on the ream off pink of the tests
+    # above, three on white, with a template of white and pink: calibration raised
+    # ValueError after every page was stored, and the scan ended with no CSVs.
+    white_pink = only_colours(template, "white", "pink")
+    rgb = [tuple(round(v) for v in rgb_of(np.array(lab))) for lab in ((81.5, 19.5, -4.4), (82.2, 9.4, 3.9),
+                                                                       (93.3, -1.0, 0.6))]
+    pdf = tmp_path / "batch.pdf"
+    _tinted_pdf(white_pink, pdf, [rgb[0]] * 3 + [rgb[1]] * 3 + [rgb[2]] * 3)
+    out = tmp_path / "out"
+    summary = scan([pdf], white_pink, out, jobs=1, ocr=False)
+    assert summary.ok and summary.sheets == 9
+    assert all((out / name).exists() for name in ("responses.csv", "items.csv", "pages.csv"))
+    off = next(c for c in _clusters(out) if c["flag"] == ClusterFlag.COMPETING.value)
+    assert off["sheets"] == 3 and off["colour"] is None
+    assert sorted(_programmes(out).values()).count(("Programme B", "ok")) == 3
+
+
+def test_a_calibration_that_fails_leaves_each_programme_to_review_and_still_writes_the_csvs(
+        template_path, tmp_path, monkeypatch):
+    # Whatever a calibration bug raises, the pages are stored and the CSVs written; each
+    # colour sheet keeps the programme it read, to review, and the scan says it failed.
+    import scanner.pipeline
+
+    def broken(store, template):
+        raise ValueError("min() arg is an empty sequence")
+
+    monkeypatch.setattr(scanner.pipeline, "calibrate_survey", broken)
+    pdf = tmp_path / "batch.pdf"
+    _tinted_pdf(load_template(template_path), pdf, [(200, 236, 196)] * 3)  # green, as typed
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(pdf), "--template", str(template_path), "--out", str(out),
+                                      "--no-ocr", "-j", "1", "-q"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert f"batch colour calibration of the survey in {out} failed (ValueError: min() arg" in result.output
+    assert all((out / name).exists() for name in ("responses.csv", "items.csv", "pages.csv"))
+    assert sorted(_programmes(out).values()) == [("Programme D", "review")] * 3
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        reasons = [json.loads(e)["colour_reason"] for (e,) in db.execute(
+            "SELECT evidence FROM results WHERE item = 'programme'")]
+    assert reasons == ["batch calibration failed: ValueError: min() arg is an empty sequence"] * 3
+    with open(out / "responses.csv", newline="") as f:
+        assert [row["programme"] for row in csv.DictReader(f)] == [""] * 3  # to review: not reported
+    assert f"ERROR: batch colour calibration of the survey in {out} failed: ValueError" in result.output
+
+
 def _colours(out: Path, *args: str) -> str:
     result = CliRunner().invoke(app, ["colours", str(out), *args])
     assert result.exit_code == 0, result.output
@@ -513,6 +564,101 @@ def test_a_ream_off_pink_away_from_a_missing_yellow_is_pink(template, seed):
     results, _ = _with_sheets(template, SEED_543151205 + [("pink", (82.2, 9.4, 3.9), 5)], [], seed)
     assert all(r.status is Status.OK and r.evidence["colour"] == s.split("-")[1] for s, r in results.items()), \
         [(s, r.evidence) for s, r in results.items() if r.status is not Status.OK]
+
+
+def only_colours(template, *names: str):
+    """The template with only the paper colours named."""
+    return template.model_copy(update={"colours": [c for c in template.colours if c.name in names]})
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33, random.randrange(2**32)])
+def test_a_second_ream_of_the_only_coloured_paper_is_flagged_not_a_crash(template, seed):
+    # Review 14: a template of white and pink paper, and the ream of the test above off
+    # pink. `_ream_by_hue` weighed its hue against the other coloured papers' and there
+    # was none: ValueError, and the scan died after storing every page, no CSVs. With no
+    # other colour on the hue circle, hue places nothing: a person decides. (White goes to
+    # review too: one coloured paper never anchors a light, `_anchored`.)
+    white_pink = only_colours(template, "white", "pink")
+    reams = [r for r in SEED_543151205 if r[0] in ("white", "pink")] + [("off", (82.2, 9.4, 3.9), 5)]
+    results, _ = _with_sheets(white_pink, reams, [], seed)
+    told = {s: (r.status, r.evidence["colour"]) for s, r in results.items()}
+    truly = {s: s.split("-")[1] for s in told}
+    assert all(told[s] == (Status.REVIEW, None) for s in told if truly[s] == "off"), told
+    assert all(told[s] == (Status.OK, "pink") for s in told if truly[s] == "pink"), told
+    assert all(told[s] in ((Status.OK, "white"), (Status.REVIEW, None)) for s in told if truly[s] == "white"), told
+
+
+@pytest.mark.parametrize("name", ["pink", "white", "blue"])
+@pytest.mark.parametrize("seed", [34, random.randrange(2**32)])
+def test_a_template_of_one_colour_reads_its_reams_as_that_colour(template, name, seed):
+    # With no runner-up colour the margin was inf / inf, NaN, never clear: every sheet of a
+    # one-colour survey went to review as "between two of the template's colours", where
+    # each sheet alone (`classify`) reads it `ok`. The margin is measured against the
+    # unknown-colour limit then, as `classify` measures it; a paper beyond it is unknown.
+    one = only_colours(template, name)
+    typed = lab_of(one.colour(name).rgb)
+    rng = np.random.default_rng(seed)
+    papers, truth = ream(name, typed - np.array([3.0, 0.0, 0.0]), 5, rng)
+    far, _ = ream("far", lab_of(template.colour("green").rgb), 4, rng)  # 20 or more from each of them
+    assert per_sheet_right(papers, truth, one) == 5
+    results = calibrated(papers + far, one, calibrate(papers + far, one))
+    assert all((results[s].status, results[s].evidence["colour"]) == (Status.OK, name) for s in truth), results
+    assert all((results[p.sheet_id].status, results[p.sheet_id].value) == (Status.REVIEW, "") for p in far)
+
+
+def test_two_colours_typed_alike_do_not_crash_calibration_on_paper_at_their_colour(template):
+    # Two programmes on paper typed alike (white, and "snow" copied from it), and pages
+    # scanned so bright they clip to pure white, exactly where both are typed: every
+    # margin between the two was 0 / 0, ZeroDivisionError. Equally near both, a sheet is
+    # clearly neither.
+    twins = template.model_copy(update={"colours": [*template.colours, template.colour("white").model_copy(
+        update={"name": "snow", "programme": "Programme E"})]})
+    rng = np.random.default_rng(35)
+    papers, _ = ream("white", np.array([104.0, 0.0, 0.0]), 5, rng)
+    assert all(p.lab == (100.0, 0.0, 0.0) for p in papers)
+    results = calibrated(papers, twins, calibrate(papers, twins))
+    assert all((r.status, r.value) == (Status.REVIEW, "") for r in results.values())
+
+
+@st.composite
+def small_surveys(draw, template):
+    """Some of the shipped template's colours (and papers of its own), and a few reams on
+    them or anywhere, scanned or photographed, a sheet or a dozen, a page or three."""
+    names = draw(st.lists(st.sampled_from([c.name for c in template.colours]), min_size=1, max_size=5, unique=True))
+    extra = draw(st.lists(st.tuples(*[st.integers(120, 255)] * 3), max_size=2))
+    colours = [c for c in template.colours if c.name in names] + [
+        Colour(name=f"extra{k}", rgb=rgb, programme=f"Programme X{k}") for k, rgb in enumerate(extra)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    papers = []
+    for k in range(draw(st.integers(0, 6))):
+        # On a colour of its own, on its colour, a ream off it, or as far as a paper of another colour.
+        on = draw(st.sampled_from([*colours, None]))
+        off, turn = draw(st.sampled_from([0.0, 4.0, 8.0, 11.0, 20.0])), draw(st.floats(-math.pi, math.pi))
+        centre = lab_of(on.rgb) if on else np.array([draw(st.floats(60, 100)), *draw(st.tuples(*[st.floats(-40, 40)] * 2))])
+        lab = centre + np.array([draw(st.floats(-6, 6)), off * math.cos(turn), off * math.sin(turn)])
+        light, pages = draw(st.sampled_from([SCAN, SCAN, PHOTO])), draw(st.integers(1, 3))
+        sheets = draw(st.sampled_from([1, 2, 3, 5, 12]))
+        for n in range(sheets):
+            sheet_id = f"{light}-{k}-{n}"
+            papers += [PagePaper(sheet_id, f"{sheet_id}-{p}", tuple(lab_of(rgb_of(lab + rng.normal(0, 0.7, 3)))), light)
+                       for p in range(pages)]
+    return colours, papers
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_any_small_survey_calibrates_and_every_ok_programme_is_its_colour_s(template, data):
+    # Review 14 found a template of white and one colour crashing calibration: templates of
+    # one to five of the shipped colours and papers of their own, reams of any size under
+    # either light (one sheet, no white, nothing near any colour), never crash it; a
+    # programme reported `ok` is the one its reported colour codes, any other is empty.
+    colours, papers = data.draw(small_surveys(template))
+    survey = template.model_copy(update={"colours": colours})
+    for sheet_id, result in calibrated(papers, survey, calibrate(papers, survey)).items():
+        if result.status is Status.OK:
+            assert result.value == survey.colour(result.evidence["colour"]).programme, (sheet_id, result)
+        else:
+            assert (result.status, result.value) == (Status.REVIEW, ""), (sheet_id, result)
 
 
 def test_a_pale_ream_as_light_as_white_paper_is_not_told_by_hue(template):
