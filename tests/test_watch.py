@@ -99,6 +99,31 @@ def test_a_file_a_stopped_watch_left_part_read_is_read_whole_after_a_restart(fil
     assert list(read_csv(out / "pages.csv")["page"]) == [str(n) for n in range(1, 8)]
 
 
+def test_the_progress_says_how_many_files_wait(filled, template, tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = filled.page1_pdf.read_bytes()
+    running = Running(inbox, template, out)
+    writers = [open(inbox / f"slow-{k}.pdf", "wb") for k in range(3)]
+    try:
+        for writer in writers:  # stations still writing: seen, not complete
+            writer.write(data[: len(data) // 2])
+            writer.flush()
+        (inbox / "marked.png").write_bytes(filled.png.read_bytes())
+        (inbox / "marked.png.done").touch()
+        running.wait_for(1)
+        assert running.batches[0].waiting == 3
+        for writer in writers:
+            writer.write(data[len(data) // 2:])
+            writer.close()
+        running.wait_for(4)
+    finally:
+        for writer in writers:
+            writer.close()
+        summary = running.end()
+    assert summary.pages == {"used": 4} and running.batches[-1].waiting == 0
+
+
 def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(filled, template, tmp_path):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
