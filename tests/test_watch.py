@@ -99,6 +99,52 @@ def test_a_file_a_stopped_watch_left_part_read_is_read_whole_after_a_restart(fil
     assert list(read_csv(out / "pages.csv")["page"]) == [str(n) for n in range(1, 8)]
 
 
+def test_a_new_file_under_the_name_of_a_file_read_is_read_and_both_are_kept(filled, template, tmp_path):
+    # A station that moves scan.pdf away and later writes a new scan.pdf: the watch took
+    # the name for read, and the new file was never read, with no row and no message.
+    from scans import jpeg_pdf
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    scan_pdf = inbox / "scan.pdf"
+    shutil.copy(filled.page1_pdf, scan_pdf)
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    scan_pdf.unlink()
+    shutil.copy(filled.pdf, scan_pdf)  # while the watch runs
+    running.wait_for(2)
+    first = running.end()
+    assert first.files == 2 and first.pages == {"used": 8}
+    scan_pdf.unlink()
+    scan_pdf.write_bytes(jpeg_pdf(filled.pages[:1], quality=70))  # while it is stopped, as many pages as the last
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    second = running.end()
+    assert second.files == 1 and second.pages == {"used": 1}
+    pages = read_csv(out / "pages.csv")
+    # Each file's pages, none overwritten by the next file's.
+    assert list(pages["page"]) == ["1", *(str(n) for n in range(1, 8)), "1"]
+    assert pages["content_hash"].is_unique and set(pages["status"]) == {"used"}
+    assert len(set(pages["sheet_id"])) == 3
+
+
+def test_a_file_read_while_unreadable_is_read_again_once_written(filled, template, tmp_path):
+    # Its error row holds no questionnaire: the pages replace it, as in any scan again.
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "scan.png").touch()
+    (inbox / "scan.png.done").touch()
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    (inbox / "scan.png.done").unlink()
+    (inbox / "scan.png").write_bytes(filled.png.read_bytes())
+    (inbox / "scan.png.done").touch()
+    running.wait_for(2)
+    summary = running.end()
+    assert summary.pages == {"error": 1, "used": 1}
+    assert list(read_csv(out / "pages.csv")["status"]) == ["used"]
+
+
 def test_the_progress_says_how_many_files_wait(filled, template, tmp_path):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
