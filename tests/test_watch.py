@@ -4,6 +4,7 @@ each read once, once complete; Ctrl+C ends `scan --watch` cleanly."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -126,6 +127,45 @@ def test_a_new_file_under_the_name_of_a_file_read_is_read_and_both_are_kept(fill
     assert list(pages["page"]) == ["1", *(str(n) for n in range(1, 8)), "1"]
     assert pages["content_hash"].is_unique and set(pages["status"]) == {"used"}
     assert len(set(pages["sheet_id"])) == 3
+
+
+@pytest.mark.parametrize("seed", [3, random.randrange(2**31)])
+def test_a_name_reused_in_any_order_while_running_and_across_restarts_keeps_each_file_read(
+        filled, template, tmp_path, seed):
+    from scans import jpeg_pdf
+
+    rng = random.Random(seed)
+    versions = [filled.page1_pdf.read_bytes(), *(jpeg_pdf(filled.pages[:1], quality=q) for q in (60, 70))]
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    scan_pdf, marker = inbox / "scan.pdf", inbox / "scan.pdf.done"
+    running, read = None, []  # the versions read, in order
+    try:
+        for _ in range(5):
+            restart = running is None or rng.random() < 0.4
+            if restart and running is not None:
+                running.end()
+            version = rng.randrange(len(versions))
+            marker.unlink(missing_ok=True)
+            scan_pdf.unlink(missing_ok=True)
+            scan_pdf.write_bytes(versions[version])
+            marker.touch()
+            if restart:
+                running = Running(inbox, template, out)
+            files = running.batches[-1].files if running.batches else 0
+            if read and version == read[-1]:  # the file read last, put back: not read again
+                time.sleep(1.5)
+                assert (running.batches[-1].files if running.batches else 0) == files, f"seed {seed}"
+            else:
+                running.wait_for(files + 1)
+                read.append(version)
+    finally:
+        if running is not None:
+            running.end()
+    pages = read_csv(out / "pages.csv")
+    assert len(pages) == len(read) and set(pages["status"]) == {"used"}, f"seed {seed}"
+    hashes = list(pages["content_hash"])
+    assert all((hashes[i] == hashes[j]) == (read[i] == read[j]) for i in range(len(read)) for j in range(len(read)))
 
 
 def test_a_file_read_while_unreadable_is_read_again_once_written(filled, template, tmp_path):
