@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
 import threading
 import time
 import warnings
@@ -144,7 +145,7 @@ class DaskCluster:
             workers = _local_workers(address)
             # Processes with one thread each: the reader is CPU-bound Python and native code.
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=":0")
+                                         dashboard_address=":0", preload=[__name__])
             address = self._cluster.scheduler_address
         try:
             self.client = Client(address, timeout=CLUSTER_CONNECT_SECONDS, set_as_default=False)
@@ -300,6 +301,15 @@ class DaskCluster:
     def _close_cluster(self) -> None:
         if self._cluster is not None:
             self._cluster.close()
+
+
+def dask_setup(worker) -> None:
+    """Run by each local worker as it starts, a restarted one too (the local cluster's
+    `preload`): Ctrl+C, which a terminal sends to the whole process group, is the scan's to
+    handle. A worker it ended lost its pages, and the scan waited for workers that never
+    came back (`CLUSTER_NO_WORKERS_SECONDS`); the scan stops them when it ends."""
+    if threading.current_thread() is threading.main_thread():  # else no signal can be set here
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _scheduler_lost(task: PageTask, why: str) -> ClusterError:

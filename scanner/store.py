@@ -440,6 +440,21 @@ class Store:
         if reading is not None:
             self.db.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)", reading)
 
+    def file_pages(self, path: str) -> dict[int, str]:
+        """The content hash of each page stored of the input file at `path` (resolved), by number."""
+        return {row["page"]: row["content_hash"]
+                for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (path,))}
+
+    def set_aside(self, path: str) -> None:
+        """Keep the pages stored of the file at `path` under a key no file has (the path,
+        `#replaced-` and the place of its first page in the survey), for a new file of that
+        name to be read as new pages: neither file's rows overwrite the other's, and each
+        questionnaire keeps its pages. Their `source` stays the name they were read under."""
+        with self.transaction():
+            first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (path,)).fetchone()[0]
+            if first is not None:
+                self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (f"{path}#replaced-{first}", path))
+
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
         row = self.db.execute(f"SELECT seq FROM {table} WHERE {where}", args).fetchone()

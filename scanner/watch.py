@@ -3,8 +3,9 @@
 A file is read once it is complete: its `.done` marker is there (`batch.pdf.done` beside
 `batch.pdf`), or its size and time have not changed for `stable_seconds` and no process
 has it open for writing. Ready files go through the same `pipeline.scan`, one batch at a
-time, with one executor kept for the whole watch. The store says which files were read:
-a restarted watch reads the files that came while it was stopped and none twice.
+time, with one executor kept for the whole watch. The store says which files were read,
+by their pages' content, not their names: a restarted watch reads the files that came
+while it was stopped and none twice, and a new file under the name of one read is read.
 Events come from watchdog (inotify on Linux); `poll` makes it look every so many seconds
 instead, for network shares whose changes raise no events.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from scanner.errors import MissingDependencyError, UsageError
 from scanner.executors import make_executor
-from scanner.load import NOT_INPUTS, count_pages, expand_inputs
+from scanner.load import NOT_INPUTS, PageTask, enumerate_pages, expand_inputs
 from scanner.ocr import make_engine
 from scanner.pipeline import ScanSummary, check_programme, scan
 from scanner.store import STORE_NAME, Store, resolved
@@ -106,7 +107,8 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
     executor = make_executor(template, engine, ocr, max(1, jobs or os.cpu_count() or 1), cluster)
     summary = WatchSummary()
     waiting: dict[Path, _Seen] = {}
-    read = _read_files(out_dir, inbox)
+    read: dict[Path, tuple[int, ...]] = {}
+    """The files found read whole, with their `_status` then: unchanged, they are not looked at again."""
     for _, path in expand_inputs([inbox]):
         _wait_for(path, waiting)
     log.info("watching %s: %d files to look at", inbox, len(waiting))
@@ -115,11 +117,11 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
         with _ctrl_c_sets(stop):
             while not stop.is_set():
                 _drain(events, waiting)
-                ready = _ready(waiting, read, stable_seconds)
+                ready = _unread(_ready(waiting, read, stable_seconds), out_dir, read)
                 if ready:
                     batch = scan([str(p) for p in ready], template, out_dir, ocr=ocr, programme=programme,
                                  executor=executor)
-                    read |= {resolved(str(p)) for p in ready}
+                    read |= ready
                     summary.files += len(ready)
                     summary.add(batch)
                     if progress:
@@ -177,20 +179,49 @@ def _observe(inbox: Path, poll: float | None):
     return observer, events
 
 
-def _read_files(out_dir: Path, inbox: Path) -> set[str]:
-    """The files of `inbox` the survey has read whole (resolved paths): a restarted watch
-    leaves them.
+def _unread(files: list[Path], out_dir: Path, read: dict[Path, tuple[int, ...]]) -> dict[Path, tuple[int, ...]]:
+    """Of the complete `files`, those the survey has not read whole as they are now, in
+    order, with their `_status`; those it has go into `read`.
 
-    A file with fewer pages stored than it holds was left part-read by a watch stopped
-    in its batch: it is read again, its pages stored coming from the store.
+    A file is known by its pages' content as the store keeps it, not by its name: a
+    station may move a file away and later write another under its name, whose pages are
+    new pages. The pages stored under the name are set aside first (`Store.set_aside`),
+    kept with their questionnaires. A file with only some of its pages stored (a watch
+    stopped in its batch) is read again, its stored pages coming from the store.
     """
-    if not (out_dir / STORE_NAME).exists():
-        return set()
-    with Store(out_dir) as store:
-        stored = store.db.execute("SELECT path, COUNT(*) FROM pages GROUP BY path").fetchall()
-    inbox = Path(resolved(str(inbox)))
-    return {path for path, pages in stored
-            if Path(path).is_relative_to(inbox) and os.path.isfile(path) and pages >= count_pages([path])}
+    unread = {}
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(Store(out_dir)) if files and (out_dir / STORE_NAME).exists() else None
+        for path in files:
+            try:
+                status = _status(path.stat())
+            except OSError:  # gone meanwhile
+                continue
+            stored = store.file_pages(resolved(str(path))) if store else {}
+            if stored:  # the name was read: is it the same file?
+                now = _page_hashes(path)
+                if stored == now:
+                    read[path] = status
+                    continue
+                # Pages that could not be read hold no questionnaire: the new file's pages replace them.
+                if any(content and now.get(page) != content for page, content in stored.items()):
+                    store.set_aside(resolved(str(path)))
+            unread[path] = status
+    return unread
+
+
+def _status(stat: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file is written or replaced (`stat` its status): the change
+    of status time (ctime) is the system's to set, never a copying tool's, as the
+    modification time is."""
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _page_hashes(path: Path) -> dict[int, str]:
+    """Each page of the file at `path` by number, as the store keeps its row: its content
+    hash, or none for a page, or a whole file (page 0), that cannot be read."""
+    return {page.page or 0: page.content_hash if isinstance(page, PageTask) else ""
+            for page in enumerate_pages([path])}
 
 
 def _drain(events: queue.SimpleQueue, waiting: dict[Path, _Seen]) -> None:
@@ -210,8 +241,9 @@ def _wait_for(path: Path, waiting: dict[Path, _Seen]) -> None:
         waiting.setdefault(path, _Seen(-1, -1, time.monotonic()))
 
 
-def _ready(waiting: dict[Path, _Seen], read: set[str], stable_seconds: float) -> list[Path]:
-    """The waiting files now complete, in name order; they leave `waiting`, as do files gone."""
+def _ready(waiting: dict[Path, _Seen], read: dict[Path, tuple[int, ...]], stable_seconds: float) -> list[Path]:
+    """The waiting files now complete, in name order; they leave `waiting`, as do files gone
+    and files `read` unchanged since (a file the watch reads is seen again: reading it is an event)."""
     now = time.monotonic()
     ready = []
     for path, seen in list(waiting.items()):
@@ -220,7 +252,7 @@ def _ready(waiting: dict[Path, _Seen], read: set[str], stable_seconds: float) ->
         except OSError:  # gone (moved away, or a temporary name renamed)
             del waiting[path]
             continue
-        if resolved(str(path)) in read:
+        if read.get(path) == _status(stat):
             del waiting[path]
         elif path.with_name(path.name + DONE_SUFFIX).exists():
             ready.append(path)

@@ -4,6 +4,7 @@ each read once, once complete; Ctrl+C ends `scan --watch` cleanly."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -99,6 +100,116 @@ def test_a_file_a_stopped_watch_left_part_read_is_read_whole_after_a_restart(fil
     assert list(read_csv(out / "pages.csv")["page"]) == [str(n) for n in range(1, 8)]
 
 
+def test_a_new_file_under_the_name_of_a_file_read_is_read_and_both_are_kept(filled, template, tmp_path):
+    # A station that moves scan.pdf away and later writes a new scan.pdf: the watch took
+    # the name for read, and the new file was never read, with no row and no message.
+    from scans import jpeg_pdf
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    scan_pdf = inbox / "scan.pdf"
+    shutil.copy(filled.page1_pdf, scan_pdf)
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    scan_pdf.unlink()
+    shutil.copy(filled.pdf, scan_pdf)  # while the watch runs
+    running.wait_for(2)
+    first = running.end()
+    assert first.files == 2 and first.pages == {"used": 8}
+    scan_pdf.unlink()
+    scan_pdf.write_bytes(jpeg_pdf(filled.pages[:1], quality=70))  # while it is stopped, as many pages as the last
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    second = running.end()
+    assert second.files == 1 and second.pages == {"used": 1}
+    pages = read_csv(out / "pages.csv")
+    # Each file's pages, none overwritten by the next file's.
+    assert list(pages["page"]) == ["1", *(str(n) for n in range(1, 8)), "1"]
+    assert pages["content_hash"].is_unique and set(pages["status"]) == {"used"}
+    assert len(set(pages["sheet_id"])) == 3
+
+
+@pytest.mark.parametrize("seed", [3, random.randrange(2**31)])
+def test_a_name_reused_in_any_order_while_running_and_across_restarts_keeps_each_file_read(
+        filled, template, tmp_path, seed):
+    from scans import jpeg_pdf
+
+    rng = random.Random(seed)
+    versions = [filled.page1_pdf.read_bytes(), *(jpeg_pdf(filled.pages[:1], quality=q) for q in (60, 70))]
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    scan_pdf, marker = inbox / "scan.pdf", inbox / "scan.pdf.done"
+    running, read = None, []  # the versions read, in order
+    try:
+        for _ in range(5):
+            restart = running is None or rng.random() < 0.4
+            if restart and running is not None:
+                running.end()
+            version = rng.randrange(len(versions))
+            marker.unlink(missing_ok=True)
+            scan_pdf.unlink(missing_ok=True)
+            scan_pdf.write_bytes(versions[version])
+            marker.touch()
+            if restart:
+                running = Running(inbox, template, out)
+            files = running.batches[-1].files if running.batches else 0
+            if read and version == read[-1]:  # the file read last, put back: not read again
+                time.sleep(1.5)
+                assert (running.batches[-1].files if running.batches else 0) == files, f"seed {seed}"
+            else:
+                running.wait_for(files + 1)
+                read.append(version)
+    finally:
+        if running is not None:
+            running.end()
+    pages = read_csv(out / "pages.csv")
+    assert len(pages) == len(read) and set(pages["status"]) == {"used"}, f"seed {seed}"
+    hashes = list(pages["content_hash"])
+    assert all((hashes[i] == hashes[j]) == (read[i] == read[j]) for i in range(len(read)) for j in range(len(read)))
+
+
+def test_a_file_read_while_unreadable_is_read_again_once_written(filled, template, tmp_path):
+    # Its error row holds no questionnaire: the pages replace it, as in any scan again.
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "scan.png").touch()
+    (inbox / "scan.png.done").touch()
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    (inbox / "scan.png.done").unlink()
+    (inbox / "scan.png").write_bytes(filled.png.read_bytes())
+    (inbox / "scan.png.done").touch()
+    running.wait_for(2)
+    summary = running.end()
+    assert summary.pages == {"error": 1, "used": 1}
+    assert list(read_csv(out / "pages.csv")["status"]) == ["used"]
+
+
+def test_the_progress_says_how_many_files_wait(filled, template, tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = filled.page1_pdf.read_bytes()
+    running = Running(inbox, template, out)
+    writers = [open(inbox / f"slow-{k}.pdf", "wb") for k in range(3)]
+    try:
+        for writer in writers:  # stations still writing: seen, not complete
+            writer.write(data[: len(data) // 2])
+            writer.flush()
+        (inbox / "marked.png").write_bytes(filled.png.read_bytes())
+        (inbox / "marked.png.done").touch()
+        running.wait_for(1)
+        assert running.batches[0].waiting == 3
+        for writer in writers:
+            writer.write(data[len(data) // 2:])
+            writer.close()
+        running.wait_for(4)
+    finally:
+        for writer in writers:
+            writer.close()
+        summary = running.end()
+    assert summary.pages == {"used": 4} and running.batches[-1].waiting == 0
+
+
 def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(filled, template, tmp_path):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
@@ -122,26 +233,46 @@ def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(fill
 
 
 @pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
-def test_ctrl_c_stops_scan_watch_cleanly(filled, tmp_path):
+@pytest.mark.parametrize("executor", [["-j", "1"], ["--cluster", "local:1"]], ids=["in-process", "local-cluster"])
+def test_ctrl_c_stops_scan_watch_cleanly(filled, template, tmp_path, executor):
+    # The terminal sends Ctrl+C to the whole process group: a local cluster's workers died
+    # of it mid-batch, and the watch waited 300 s for workers, then exited 7.
+    if executor[0] == "--cluster":
+        pytest.importorskip("distributed")
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     shutil.copy(filled.png, inbox / "first.png")
     (inbox / "first.png.done").touch()
-    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", "-j", "1"],
+    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", *executor],
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + 4 * TIMEOUT  # a cluster's start is slow on a busy machine
         # The CSVs are written before the first file is read too: wait for its row.
         while "first.png" not in _text(out / "pages.csv") and time.monotonic() < deadline:
             time.sleep(0.2)
         assert "first.png" in _text(out / "pages.csv") and proc.poll() is None
+        for k in range(3):
+            shutil.copy(filled.pdf, inbox / f"batch-{k}.pdf")
+            (inbox / f"batch-{k}.pdf.done").touch()
+        time.sleep(1.5)  # the batch taken up (ready at the next look, every 0.5 s)
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=TIMEOUT)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     assert proc.returncode == 0, stderr
-    assert "1 files read" in stderr and "stopped: 1 files, 1 questionnaires read" in stderr
+    assert "stopped: " in stderr
+    # What the batch did not finish, a restart reads: every page once.
+    running = Running(inbox, template, out)
+    deadline = time.monotonic() + TIMEOUT
+    while len(read_csv(out / "pages.csv")) < 22 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    running.end()
+    pages = read_csv(out / "pages.csv")
+    assert sorted(zip(pages["source"].map(lambda s: Path(s).name), pages["page"])) == sorted(
+        [("first.png", "1")] + [(f"batch-{k}.pdf", str(n)) for k in range(3) for n in range(1, 8)])
+    assert set(pages["status"]) == {"used"}
 
 
 def _text(path) -> str:
