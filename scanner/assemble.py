@@ -333,8 +333,7 @@ def decide_whole_sheets(forms: Forms, results: list[PageResult]) -> list[PageRes
         else:
             places = {}
         if list(places) == template.page_numbers:
-            items = {item: replace(r, stored_evidence=json.dumps(r.evidence))
-                     for item, r in decide_items(template, run).items()}
+            items = {item: r.with_stored_evidence() for item, r in decide_items(template, run).items()}
             decided = SheetDecision(template.form, _page_key(run), items)
             results[k] = replace(result, decided=decided)
             for at in places.values():

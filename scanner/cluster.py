@@ -190,7 +190,7 @@ class DaskCluster:
         for group, future in zip(groups, futures):
             for place, page in enumerate(group):
                 # Sent, a JPEG's bytes are Dask's to keep: held here too, the parent's memory
-                # grew with the cluster, 0.3 to 1 MB a page in flight, some 60 pages a worker.
+                # grew with the cluster, 0.3 to 1 MB a page in flight, two groups a worker thread (`window`).
                 page.future, page.place, page.task = future, place, without_bytes(page.task)
         self._unsent = []
 

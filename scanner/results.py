@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -186,11 +187,18 @@ class FieldResult:
     confidence: float
     reason: Reason | None = None
     evidence: dict = field(default_factory=dict)
-    stored_evidence: str | None = field(default=None, repr=False, compare=False)
+    stored_evidence: str | None = field(default=None, init=False, repr=False, compare=False)
     """`evidence` as the store keeps it (`json.dumps`), when the cluster's worker that decided
-    the item made it (`assemble.decide_whole_sheets`): its floats spelt out cost the parent,
-    the survey's one writer, more than the rest of storing the sheet; None for the parent to
-    make. A result made from another (`dataclasses.replace`) with other evidence drops it."""
+    the item made it (`with_stored_evidence`): its floats spelt out cost the parent, the
+    survey's one writer, more than the rest of storing the sheet; None for the parent to
+    make. Not an argument, so that a result made from another (`dataclasses.replace`),
+    whose evidence may differ, has none."""
+
+    def with_stored_evidence(self) -> FieldResult:
+        """This result with its evidence spelt out as the store keeps it (`stored_evidence`)."""
+        result = replace(self)
+        object.__setattr__(result, "stored_evidence", json.dumps(self.evidence))  # frozen, and no argument
+        return result
 
     @property
     def needs_review(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from scanner.assemble import Assembler, decide_items, decide_whole_sheets
@@ -138,3 +139,20 @@ def test_a_worker_leaves_out_the_boxes_of_a_questionnaire_it_decided_and_the_par
     assert undecided[0].results == whole[0].results and len(whole[0].results) > 40
     # A page without its encoding keeps its boxes: they would go nowhere else.
     assert not any(p.elided for p in decide_whole_sheets(Forms.of(template), pages))
+
+
+def test_a_workers_result_made_again_with_other_evidence_is_stored_with_that_evidence(template, filled):
+    # A worker's result keeps the JSON of its evidence for the store (the parent need not
+    # spell it out again); one made from it with other evidence (`dataclasses.replace`, as
+    # `calibrate.sheet_programme` makes a programme's) was stored with the old JSON.
+    from scanner.store import _sheet_values
+
+    reader = PageReader(template, make_engine(False))
+    told = decide_whole_sheets(Forms.of(template), [reader.read(task) for task in enumerate_pages([str(filled.pdf)])])
+    (sheet,), _ = run(template, told)
+    taken = [r for r in sheet.results if r.stored_evidence is not None]
+    assert len(taken) > 40  # the worker's, taken as they came
+    assert [row[8] for row in _sheet_values(sheet, {})[2] if row[1] in {r.item for r in taken}] == \
+        [r.stored_evidence for r in taken]
+    sheet.results = [replace(r, evidence=r.evidence | {"given": f"other {k}"}) for k, r in enumerate(sheet.results)]
+    assert [json.loads(row[8]) for row in _sheet_values(sheet, {})[2]] == [r.evidence for r in sheet.results]

@@ -1,14 +1,17 @@
-"""The scan on a Dask cluster: the same outputs as the process pool, byte for byte; a
-worker killed mid-run costs only a retry of its pages; a cluster that cannot be
-reached is a clear error. Two local workers of one thread each: the machine is small."""
+"""The scan on a Dask cluster: the same outputs as the process pool, byte for byte, from
+workers that find none of the input files; a worker killed reading a group costs only a
+retry of its pages; a cluster that cannot be reached is a clear error. Two local workers of one thread each: the machine is small."""
 
 from __future__ import annotations
 
+import collections
 import csv
 import os
 import shutil
 import signal
 import sqlite3
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,8 +30,7 @@ OUTPUTS = ("responses.csv", "items.csv", "pages.csv", "sheets.csv")
 
 @pytest.fixture(scope="module")
 def local_cluster():
-    """Two worker processes of one thread, shared by this module's tests (after the
-    killing test, perhaps one: the scan works on what is left)."""
+    """Two worker processes of one thread, shared by this module's tests that kill none."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster:
         yield cluster
@@ -73,31 +75,117 @@ def test_the_cluster_writes_the_same_outputs_as_the_process_pool(inputs, templat
     assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool") == _outputs(tmp_path / "alone")
 
 
-def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, local_cluster, clean,
-                                                                 monkeypatch):
-    # Groups of pages small enough that some are still being read when the worker dies.
-    monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)
-    client = distributed.Client(local_cluster.scheduler_address, set_as_default=False)
-    try:
-        pids = list(client.run(os.getpid).values())
-        killed = []
+class _Elsewhere(distributed.WorkerPlugin):
+    """Moves each worker to an empty folder of its own, as if on another machine: a page's
+    file, named relative to the folder the scan runs in, is not there."""
 
-        def kill_one_worker(progress) -> None:
-            if not killed:  # once the first page is in: the others are in flight
-                os.kill(pids[0], signal.SIGKILL)
-                killed.append(pids[0])
+    name = "elsewhere"
 
-        inputs = [str(filled.pdf), str(filled.tiff)]
-        summary = scan(inputs, template, tmp_path / "out", ocr=False, cluster=local_cluster.scheduler_address,
-                       progress=kill_one_worker)
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def setup(self, worker) -> None:
+        self.was = os.getcwd()
+        own = Path(self.folder) / str(os.getpid())
+        own.mkdir(parents=True)
+        os.chdir(own)
+
+    def teardown(self, worker) -> None:
+        os.chdir(self.was)
+
+
+def test_the_workers_read_no_input_file_the_pages_bring_their_bytes(inputs, template, tmp_path, local_cluster,
+                                                                    monkeypatch):
+    # Local workers share the scan's filesystem: a worker opening a page's file itself
+    # passed every other test here, and failed on a cluster of other machines.
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    names = [Path(shutil.copy(path, batch)).name for path in inputs]
+    monkeypatch.chdir(batch)
+    pool = scan(names, template, tmp_path / "pool", jobs=2, ocr=False)
+    with distributed.Client(local_cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(_Elsewhere(str(tmp_path / "elsewhere")))
+        try:
+            seen = client.run(lambda: [name for name in names if os.path.exists(name)])
+            assert len(seen) == 2 and not any(seen.values())  # each worker finds none of the files
+            cluster = scan(names, template, tmp_path / "cluster", ocr=False, cluster=local_cluster.scheduler_address)
+        finally:
+            client.unregister_worker_plugin(_Elsewhere.name)
+    assert pool.ok and cluster.ok and cluster.pages == pool.pages and cluster.sheets == pool.sheets == 4
+    assert _outputs(tmp_path / "cluster") == _outputs(tmp_path / "pool")
+
+
+class _SlowPages(distributed.WorkerPlugin):
+    """Makes each page take `seconds` longer to read: a group is read long enough for its
+    worker to be killed in the middle of it."""
+
+    name = "slow-pages"
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def setup(self, worker) -> None:
+        import scanner.cluster
+
+        read, seconds = scanner.cluster.read_encoded, self.seconds
+
+        def read_slowly(reader, task):
+            time.sleep(seconds)
+            return read(reader, task)
+
+        scanner.cluster.read_encoded = read_slowly
+
+
+def _kill_a_worker_reading_a_group(client, killed: list[str]) -> None:
+    """Kill (SIGKILL) the first worker seen a second into reading a group, once, and put its
+    address in `killed`."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for address, keys in client.processing().items():
+            if any(str(key).startswith("_read_on_cluster") for key in keys) and _executing(client, address):
+                time.sleep(1)  # into its group, which takes 3.5 s at least
+                if _executing(client, address):
+                    os.kill(client.run(os.getpid, workers=[address])[address], signal.SIGKILL)
+                    killed.append(address)
+                    return
+        time.sleep(0.05)
+
+
+def _executing(client, address: str) -> bool:
+    return bool(client.run(lambda dask_worker: len(dask_worker.state.executing), workers=[address])[address])
+
+
+def _groups_lost_and_read_again(dask_scheduler) -> tuple[int, int]:
+    """How many groups the scheduler sent, and how many of them it lost with the worker that
+    was reading them, then had read by another (its transition log)."""
+    lost, read = ("processing", "released", "handle-worker-cleanup"), ("processing", "memory", "task-finished")
+    story = collections.defaultdict(list)
+    for t in dask_scheduler.transition_log:
+        if str(t.key).startswith("_read_on_cluster"):
+            story[t.key].append((t.start, t.finish, t.stimulus_id.rsplit("-", 1)[0]))
+    return len(story), sum(lost in steps and read in steps[steps.index(lost):] for steps in story.values())
+
+
+def test_a_worker_killed_mid_run_costs_only_a_retry_of_its_pages(filled, template, tmp_path, clean, monkeypatch):
+    # Killed at the first page stored, the worker had read its group already: nothing was
+    # lost. Each page slowed, it dies a second into its group, which another reads again.
+    monkeypatch.setattr("scanner.cluster.PAGES_PER_TASK", 4)  # a group a file, 7 pages each
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(_SlowPages(0.5))
+        killed: list[str] = []
+        killer = threading.Thread(target=_kill_a_worker_reading_a_group, args=(client, killed), daemon=True)
+        killer.start()
+        summary = scan([str(filled.pdf), str(filled.tiff)], template, tmp_path / "out", ocr=False,
+                       cluster=cluster.scheduler_address)
+        killer.join()
         assert killed
-        assert summary.ok and summary.sheets == 2 and summary.pages == {"used": 14}
-        # Complete: every output as a run that lost no worker writes it.
-        assert _outputs(tmp_path / "out") == _outputs(clean)
-        # The nanny's new worker is not awaited: a loaded machine takes more than Dask's
-        # lost-worker-timeout (15 s) to start it, and the cluster then drops it for good.
-    finally:
-        client.close()
+        # Two groups, the one being read when its worker died read again by the other.
+        assert client.run_on_scheduler(_groups_lost_and_read_again) == (2, 1)
+    assert summary.ok and summary.sheets == 2 and summary.pages == {"used": 14}
+    # Complete: every output as a run that lost no worker writes it.
+    assert _outputs(tmp_path / "out") == _outputs(clean)
 
 
 def test_a_cluster_that_cannot_be_reached_is_a_cluster_error(filled, template, tmp_path, monkeypatch):
