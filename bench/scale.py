@@ -246,8 +246,11 @@ def _grow(store, sheets: int) -> None:
         while have < sheets:
             copy += 1
             ids = json.dumps(originals[:sheets - have])
-            store.db.execute("INSERT INTO sheets SELECT sheet_id || ?, source, first_page, serial + ?, colour, "
-                             "programme, paper_rgb, flags, page_hashes, seq + ?, scanned_at FROM sheets "
+            # Columns named, so that a column the store gains is copied or fails here, not shifted.
+            store.db.execute("INSERT INTO sheets (sheet_id, source, first_page, serial, colour, programme, "
+                             "paper_rgb, flags, page_hashes, seq, scanned_at, form) "
+                             "SELECT sheet_id || ?, source, first_page, serial + ?, colour, "
+                             "programme, paper_rgb, flags, page_hashes, seq + ?, scanned_at, form FROM sheets "
                              "WHERE sheet_id IN (SELECT value FROM json_each(?))", (f"-{copy}", copy * 10**6,
                                                                                     copy * last, ids))
             store.db.execute("INSERT INTO results SELECT sheet_id || ?, item, ord, form_page, value, status, "
