@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scanner.evaluate import Evaluation, evaluate, percent, upper_bound
+from scanner.evaluate import SCENARIOS, Evaluation, Tally, evaluate, percent, upper_bound
 from scanner.pipeline import scan
 from scanner.synth import ALL_HARD, SynthOptions, generate
 from scanner.template import load_template
@@ -94,8 +94,11 @@ def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Ev
 def summary_row(label: str, ev: Evaluation) -> str:
     """One line of the per-seed table."""
     total, colour, grey = ev.all_fields, ev.programme.get("colour"), ev.programme.get("greyscale")
+    items = [ev.items, *(ev.items_by_scenario.get(name, Tally()) for name in SCENARIOS)]
     return (f"{label:<12} {total.silent:>6} {percent(upper_bound(total.silent, total.scored), 1):>9} "
-            f"{percent(total.flagged, total.scored):>8} {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
+            f"{percent(total.flagged, total.scored):>8} "
+            + " ".join(f"{percent(t.flagged, t.scored):>9}" for t in items)
+            + f" {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
             f"{ev.pages.accounted:>5}/{ev.pages.truth:<5} "
             f"{percent(colour.right, colour.scored) if colour else 'n/a':>8} "
             f"{grey.silent if grey else 'n/a':>10} {percent(ev.written_right, ev.comments.scored):>8}")
@@ -126,10 +129,12 @@ def main() -> None:
     print(f"\n=== all {len(seeds)} seeds pooled ({today}; seeds {', '.join(map(str, seeds))})")
     for line in pooled.lines() + pooled.reliability_lines():
         print(line)
-    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate, sheets found, pages "
-          "accounted for, colour programme right, greyscale programme claimed wrong, written vs blank right")
-    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'sheets':>9} {'pages':>11} "
-          f"{'colour':>8} {'grey wrong':>10} {'written':>8}")
+    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate (all fields), items to "
+          "review (all, then per scenario), sheets found, pages accounted for, colour programme right, greyscale "
+          "programme claimed wrong, written vs blank right")
+    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'items':>9} "
+          + " ".join(f"{name:>9}" for name in SCENARIOS)
+          + f" {'sheets':>9} {'pages':>11} {'colour':>8} {'grey wrong':>10} {'written':>8}")
     for seed, ev in results.items():
         print(summary_row(str(seed), ev))
     print(summary_row("pooled", pooled))

@@ -133,6 +133,9 @@ class Evaluation(_Pooled):
     """Item effect, or 'comment ' + comment effect -> outcomes."""
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
+    items_by_scenario: dict[str, Tally] = field(default_factory=dict)
+    """The same for items alone: the review targets are the items' (with OCR off every
+    written comment waits for review)."""
     pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
     reliability: dict[float, Tally] = field(default_factory=dict)
     """Lower edge of an item confidence bin (`RELIABILITY_BINS`) -> outcomes of the items
@@ -193,13 +196,15 @@ class Evaluation(_Pooled):
         return out
 
     def _breakdown(self) -> list[str]:
-        out = ["by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):"]
+        out = ["by scenario (fields: scored, silent, flagged, lost; items: scored, to review; "
+               "pages accounted/truth):"]
         for name in sorted(set(self.by_scenario) | set(self.pages_by_scenario), key=_scenario_order):
             t, pc = self.by_scenario.get(name, Tally()), self.pages_by_scenario.get(name, PageCount())
+            items = self.items_by_scenario.get(name, Tally())
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
-                       f"{pc.accounted}/{pc.truth}")
-        out.append("by effect (fields: scored, silent, flagged, lost):")
-        out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}"
+                       f"{items.scored:>7} {percent(items.flagged, items.scored):>7}   {pc.accounted}/{pc.truth}")
+        out.append("by effect (fields: scored, silent, flagged, lost, to review):")
+        out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5} {percent(t.flagged, t.scored):>7}"
                 for e, t in sorted(self.by_effect.items())]
         out += [f"  silent: {e}" for e in self.examples[:15]]
         return out
@@ -424,8 +429,10 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
             outcome = _item(ev, t, got, elsewhere)
             ev.by_effect.setdefault(t.effect, Tally()).add(outcome)
         if t.item != "programme":
-            where = match.truth_page.get((t.sheet_id, t.page))
-            ev.by_scenario.setdefault(page_scenario.get(where, "unknown"), Tally()).add(outcome)
+            where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")
+            ev.by_scenario.setdefault(where, Tally()).add(outcome)
+            if not _is_comment(t.item):
+                ev.items_by_scenario.setdefault(where, Tally()).add(outcome)
         if outcome is Outcome.SILENT:
             ev.examples.append(f"{t.sheet_id} {t.item} ({t.effect}): truth {t.value or t.expected_status}, "
                                f"read {got.value or 'blank'} as {got.status}"

@@ -217,10 +217,20 @@ def test_figures_by_scenario(tmp_path):
     for row in w.truth_pages[2:]:
         row["photo"] = "1"
     w.item("scan-2", "q01").update(value="", status="review")
+    w.item("scan-2", "q02_comment").update(status="review")
     ev = w.evaluate(tmp_path)
-    assert ev.by_scenario["phone"] == scorer.Tally(right=3, flagged=1)
+    assert ev.by_scenario["phone"] == scorer.Tally(right=2, flagged=2)
     assert ev.by_scenario["feeder"] == scorer.Tally(right=4)
     assert ev.pages_by_scenario["phone"] == scorer.PageCount(truth=2, accounted=2, status_right=2)
+    # The review targets are the items': their share to review is printed per scenario and
+    # per effect, apart from the comments (with OCR off, every written one waits).
+    assert ev.items_by_scenario == {"phone": scorer.Tally(right=1, flagged=1), "feeder": scorer.Tally(right=2)}
+    lines = ev.lines()
+    assert next(line for line in lines if line.split()[:1] == ["phone"]).split()[1:7] == \
+        ["4", "0", "2", "0", "2", "50.00%"]
+    assert next(line for line in lines if line.split()[:1] == ["feeder"]).split()[5:7] == ["2", "0.00%"]
+    assert next(line for line in lines if line.split()[:1] == ["tick"]).split()[1:6] == \
+        ["4", "0", "1", "0", "25.00%"]
 
 
 def test_scenario_of_a_page():
