@@ -131,6 +131,10 @@ class Evaluation(_Pooled):
     pages: PageCount = field(default_factory=PageCount)
     by_effect: dict[str, Tally] = field(default_factory=dict)
     """Item effect, or 'comment ' + comment effect -> outcomes."""
+    by_hard: dict[str, Tally] = field(default_factory=dict)
+    """Hard case on the field (marks.csv's `hard`: its mark's and its page's, `scanner synth
+    --hard`), with 'comment ' or 'programme ' in front for those -> outcomes. A field
+    counts under each of its cases."""
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
     items_by_scenario: dict[str, Tally] = field(default_factory=dict)
@@ -204,8 +208,11 @@ class Evaluation(_Pooled):
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
                        f"{items.scored:>7} {percent(items.flagged, items.scored):>7}   {pc.accounted}/{pc.truth}")
         out.append("by effect (fields: scored, silent, flagged, lost, to review):")
-        out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5} {percent(t.flagged, t.scored):>7}"
-                for e, t in sorted(self.by_effect.items())]
+        for title, tallies in (("by effect", self.by_effect), ("by hard case", self.by_hard)):
+            if tallies:
+                out.append(f"{title} (fields: scored, silent, flagged, lost, to review):")
+            out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5} "
+                    f"{percent(t.flagged, t.scored):>7}" for e, t in sorted(tallies.items())]
         out += [f"  silent: {e}" for e in self.examples[:15]]
         return out
 
@@ -422,12 +429,17 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
             scan = "greyscale" if t.sheet_id in greyscale_sheets else "colour"
             outcome = _judge_value(t, got, elsewhere)
             ev.programme.setdefault(scan, Tally()).add(outcome)
+            kind = "programme "
         elif _is_comment(t.item):
             outcome = _comment(ev, t, got, elsewhere)
             ev.by_effect.setdefault(f"comment {t.effect}", Tally()).add(outcome)
+            kind = "comment "
         else:
             outcome = _item(ev, t, got, elsewhere)
             ev.by_effect.setdefault(t.effect, Tally()).add(outcome)
+            kind = ""
+        for case in getattr(t, "hard", "").split():  # truths written without hard cases have no column
+            ev.by_hard.setdefault(kind + case, Tally()).add(outcome)
         if t.item != "programme":
             where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")
             ev.by_scenario.setdefault(where, Tally()).add(outcome)

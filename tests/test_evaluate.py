@@ -291,3 +291,25 @@ def test_reliability_table_counts_wrong_claims_by_confidence(tmp_path):
     # Claims at confidence >= 0.6: 6 of them, 2 wrong.
     assert lines[2].split()[6:11] == [">=", "0.60", "6", "6", "2"] and lines[2].split()[11] == "33.33%"
     assert scorer.confidence_bin(1.0) == 0.99 and scorer.confidence_bin(0.7) == 0.7
+
+
+def test_figures_by_hard_case(tmp_path):
+    """A hard case touches whole pages (a shadow, a marker cut off) where an item's effect
+    names its mark alone: each field is also tallied under every hard case on it, items,
+    comments and the programme apart, so that a case's silent errors and review share show."""
+    w = World.perfect()
+    w.mark("s0002", "q01").update(hard="shadow marker_cut")
+    w.item("scan-2", "q01").update(value="", status="review")
+    w.mark("s0002", "q01_comment").update(hard="shadow marker_cut")
+    w.mark("s0002", "programme").update(hard="paper")
+    w.item("scan-2", "programme").update(value="Programme A")
+    ev = w.evaluate(tmp_path)
+    assert ev.by_hard == {"marker_cut": scorer.Tally(flagged=1), "shadow": scorer.Tally(flagged=1),
+                          "comment marker_cut": scorer.Tally(right=1), "comment shadow": scorer.Tally(right=1),
+                          "programme paper": scorer.Tally(silent=1)}
+    assert "tick" not in ev.by_hard and ev.by_effect["tick"].flagged == 1
+    lines = ev.lines()
+    assert next(line for line in lines if line.split()[:1] == ["shadow"]).split()[1:6] == \
+        ["1", "0", "1", "0", "100.00%"]
+    assert next(line for line in lines if line.split()[:2] == ["programme", "paper"]).split()[2:4] == ["1", "1"]
+    assert (ev + ev).by_hard["shadow"] == scorer.Tally(flagged=2)
