@@ -134,7 +134,8 @@ class Evaluation(_Pooled):
     by_hard: dict[str, Tally] = field(default_factory=dict)
     """Hard case on the field (marks.csv's `hard`: its mark's and its page's, `scanner synth
     --hard`), with 'comment ' or 'programme ' in front for those -> outcomes. A field
-    counts under each of its cases."""
+    counts under each of its cases; a programme on colour scans only (on greyscale it goes
+    to review whatever the case)."""
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
     items_by_scenario: dict[str, Tally] = field(default_factory=dict)
@@ -207,7 +208,6 @@ class Evaluation(_Pooled):
             items = self.items_by_scenario.get(name, Tally())
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
                        f"{items.scored:>7} {percent(items.flagged, items.scored):>7}   {pc.accounted}/{pc.truth}")
-        out.append("by effect (fields: scored, silent, flagged, lost, to review):")
         for title, tallies in (("by effect", self.by_effect), ("by hard case", self.by_hard)):
             if tallies:
                 out.append(f"{title} (fields: scored, silent, flagged, lost, to review):")
@@ -429,7 +429,7 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
             scan = "greyscale" if t.sheet_id in greyscale_sheets else "colour"
             outcome = _judge_value(t, got, elsewhere)
             ev.programme.setdefault(scan, Tally()).add(outcome)
-            kind = "programme "
+            kind = "programme " if scan == "colour" else None
         elif _is_comment(t.item):
             outcome = _comment(ev, t, got, elsewhere)
             ev.by_effect.setdefault(f"comment {t.effect}", Tally()).add(outcome)
@@ -438,7 +438,7 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
             outcome = _item(ev, t, got, elsewhere)
             ev.by_effect.setdefault(t.effect, Tally()).add(outcome)
             kind = ""
-        for case in getattr(t, "hard", "").split():  # truths written without hard cases have no column
+        for case in getattr(t, "hard", "").split() if kind is not None else ():  # no column without hard cases
             ev.by_hard.setdefault(kind + case, Tally()).add(outcome)
         if t.item != "programme":
             where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")

@@ -303,12 +303,17 @@ def test_figures_by_hard_case(tmp_path):
     w.mark("s0002", "q01_comment").update(hard="shadow marker_cut")
     w.mark("s0002", "programme").update(hard="paper")
     w.item("scan-2", "programme").update(value="Programme A")
+    # A greyscale scan's programme goes to review whatever the case: it would only dilute it.
+    w.mark("s0001", "programme").update(hard="paper dust", expected_status="review", effect="greyscale")
+    w.item("scan-1", "programme").update(value="", status="review")
     ev = w.evaluate(tmp_path)
     assert ev.by_hard == {"marker_cut": scorer.Tally(flagged=1), "shadow": scorer.Tally(flagged=1),
                           "comment marker_cut": scorer.Tally(right=1), "comment shadow": scorer.Tally(right=1),
                           "programme paper": scorer.Tally(silent=1)}
     assert "tick" not in ev.by_hard and ev.by_effect["tick"].flagged == 1
     lines = ev.lines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("by ")] == ["by scenario", "by effect",
+                                                                               "by hard case"]
     assert next(line for line in lines if line.split()[:1] == ["shadow"]).split()[1:6] == \
         ["1", "0", "1", "0", "100.00%"]
     assert next(line for line in lines if line.split()[:2] == ["programme", "paper"]).split()[2:4] == ["1", "1"]
