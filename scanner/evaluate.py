@@ -82,6 +82,7 @@ class PageCount(_Pooled):
     accounted: int = 0
     """Input pages the scan's pages.csv lists."""
     status_right: int = 0
+    """Input pages whose status is the truth's (a page used, as the form page it is)."""
 
 
 @dataclass
@@ -343,6 +344,8 @@ class _Matcher:
     def __init__(self, truth_pages: pd.DataFrame, pages: pd.DataFrame):
         scanned = {(Path(r.source).name, r.page): r for r in pages.itertuples(index=False)}
         self.scanned_status = {key: r.status for key, r in scanned.items()}
+        # The form page the scan took each page for (None: a pages.csv without the column).
+        self.scanned_form_page = {key: getattr(r, "form_page", None) for key, r in scanned.items()}
         used = {key: r.sheet_id for key, r in scanned.items() if r.status == "used" and r.sheet_id}
         truth_used = truth_pages[truth_pages["status"] == "used"]
         self.truth_page: dict[tuple[str, str], tuple[str, str]] = {}
@@ -408,10 +411,14 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
         key = (row["source"], row["page"])
         page_scenario[key] = name
         status = match.scanned_status.get(key)
+        # A page used is as expected only as the form page it is: else its boxes were
+        # looked for where another page prints them.
+        form_page = match.scanned_form_page.get(key)
+        as_expected = status == row["status"] and (status != "used" or form_page in (None, row["form_page"]))
         for count in (ev.pages, ev.pages_by_scenario.setdefault(name, PageCount())):
             count.truth += 1
             count.accounted += status is not None
-            count.status_right += status == row["status"]
+            count.status_right += as_expected
 
     for sheet_id in dict.fromkeys(truth_pages.loc[truth_pages["status"] == "used", "sheet_id"]):
         ev.sheets.truth += 1

@@ -44,7 +44,7 @@ class World:
             w.truth_pages.append({"source": "batch-001.pdf", "page": str(n), "status": "used", "sheet_id": sheet_id,
                                   "reason": "", "form_page": form_page, "greyscale": "0", "photo": "0"})
             w.pages.append({"source": "in/batch-001.pdf", "page": str(n), "status": "used",
-                            "sheet_id": SCANNED[sheet_id], "reason": ""})
+                            "sheet_id": SCANNED[sheet_id], "reason": "", "form_page": form_page})
         for sheet_id, scanned in SCANNED.items():
             truth = {"programme": (PROGRAMMES[sheet_id], "ok", "colour"), "q01_comment": ("", "blank", "blank"),
                      "q02_comment": ("", "blank", "blank")}
@@ -66,7 +66,7 @@ class World:
         return self.pages[number - 1]
 
     def lose_page(self, number: int) -> None:
-        self.page(number).update(status="unrecognised", sheet_id="", reason="no form page found")
+        self.page(number).update(status="unrecognised", sheet_id="", reason="no form page found", form_page="")
 
     def evaluate(self, tmp_path: Path) -> scorer.Evaluation:
         truth, out = tmp_path / "truth", tmp_path / "out"
@@ -318,3 +318,13 @@ def test_figures_by_hard_case(tmp_path):
         ["1", "0", "1", "0", "100.00%"]
     assert next(line for line in lines if line.split()[:2] == ["programme", "paper"]).split()[2:4] == ["1", "1"]
     assert (ev + ev).by_hard["shadow"] == scorer.Tally(flagged=2)
+
+
+def test_a_page_used_as_another_form_page_is_not_as_expected(tmp_path):
+    """A page read as the wrong page of the form is `used`, as the truth says, but not as
+    expected: its boxes were looked for where another page prints them."""
+    w = World.perfect()
+    w.page(4)["form_page"] = "1"
+    ev = w.evaluate(tmp_path)
+    assert (ev.pages.accounted, ev.pages.status_right, ev.pages.truth) == (4, 3, 4)
+    assert ev.pages_by_scenario["feeder"].status_right == 3
