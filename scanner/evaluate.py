@@ -139,6 +139,9 @@ class Evaluation(_Pooled):
     to review whatever the case)."""
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
+    programme_by_scenario: dict[str, Tally] = field(default_factory=dict)
+    """Scenario of the page the programme is told on (form page 1) -> its outcomes on colour
+    scans (a greyscale scan's goes to review whatever the scenario)."""
     items_by_scenario: dict[str, Tally] = field(default_factory=dict)
     """The same for items alone: the review targets are the items' (with OCR off every
     written comment waits for review)."""
@@ -209,6 +212,9 @@ class Evaluation(_Pooled):
             items = self.items_by_scenario.get(name, Tally())
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
                        f"{items.scored:>7} {percent(items.flagged, items.scored):>7}   {pc.accounted}/{pc.truth}")
+        out.append("programme of colour scans by scenario (scored, claimed right, flagged, wrong claimed, lost):")
+        out += [f"  programme {name:<12} {t.scored:>7} {t.right:>5} {t.flagged:>6} {t.silent:>5} {t.lost:>5}"
+                for name, t in sorted(self.programme_by_scenario.items(), key=lambda kv: _scenario_order(kv[0]))]
         for title, tallies in (("by effect", self.by_effect), ("by hard case", self.by_hard)):
             if tallies:
                 out.append(f"{title} (fields: scored, silent, flagged, lost, to review):")
@@ -432,10 +438,13 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
         scanned_id = match.scanned_sheet(t.sheet_id, t.page)
         got = found.get((scanned_id, t.item)) if scanned_id else None
         elsewhere = scanned_id is not None and match.owner.get(scanned_id) != t.sheet_id
+        where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")
         if t.item == "programme":
             scan = "greyscale" if t.sheet_id in greyscale_sheets else "colour"
             outcome = _judge_value(t, got, elsewhere)
             ev.programme.setdefault(scan, Tally()).add(outcome)
+            if scan == "colour":
+                ev.programme_by_scenario.setdefault(where, Tally()).add(outcome)
             kind = "programme " if scan == "colour" else None
         elif _is_comment(t.item):
             outcome = _comment(ev, t, got, elsewhere)
@@ -448,7 +457,6 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
         for case in getattr(t, "hard", "").split() if kind is not None else ():  # no column without hard cases
             ev.by_hard.setdefault(kind + case, Tally()).add(outcome)
         if t.item != "programme":
-            where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")
             ev.by_scenario.setdefault(where, Tally()).add(outcome)
             if not _is_comment(t.item):
                 ev.items_by_scenario.setdefault(where, Tally()).add(outcome)

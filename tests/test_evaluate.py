@@ -233,6 +233,25 @@ def test_figures_by_scenario(tmp_path):
         ["4", "0", "1", "0", "25.00%"]
 
 
+def test_programme_by_scenario(tmp_path):
+    """The issue saw 5 of 6 phone-photographed sheets' programme unresolved: a colour scan's
+    programme is also tallied by the scenario of the page it is told on (page 1); a
+    greyscale scan's goes to review by design and is left out."""
+    w = World.perfect()
+    for row in w.truth_pages[2:]:
+        row["photo"] = "1"
+    w.item("scan-2", "programme").update(value="", status="review")
+    ev = w.evaluate(tmp_path)
+    assert ev.programme_by_scenario == {"feeder": scorer.Tally(right=1), "phone": scorer.Tally(flagged=1)}
+    assert "programme of colour scans by scenario (scored, claimed right, flagged, wrong claimed, lost):" \
+        in ev.lines()
+    w.mark("s0001", "programme").update(expected_status="review", effect="greyscale")
+    w.item("scan-1", "programme").update(value="", status="review")
+    assert w.evaluate(tmp_path).programme_by_scenario == {"phone": scorer.Tally(flagged=1)}
+    assert next(line for line in ev.lines() if line.split()[:2] == ["programme", "phone"]).split()[2:6] == \
+        ["1", "0", "1", "0"]
+
+
 def test_scenario_of_a_page():
     assert scorer.scenario({"photo": "1", "greyscale": "1", "sheets_in_file": 9}) == "phone"
     assert scorer.scenario({"photo": "0", "greyscale": "1", "sheets_in_file": 9}) == "greyscale"
