@@ -2,6 +2,7 @@
 
     python bench/accuracy.py [--seeds 5] [--count 200] [--jobs 2] [--no-ocr] [--keep DIR]
                              [--seed S ...] [--synth KEY=VALUE ...]
+    python bench/accuracy.py --score DIR/seed-S ...
 
 Each of `--seeds` runs draws a fresh random seed (printed), generates `--count`
 questionnaires with it, scans them and scores the scan (`scanner.evaluate`). The
@@ -13,7 +14,10 @@ wrong, to quote as "items with confidence >= c are wrong at most x%". `--seed`
 (`SynthOptions` field, or `rates.FIELD`), e.g. `--synth photo_share=0.1`; `--synth
 stock=all` adds the paper stocks and lights off the usual path (`scanner.synth.stock`:
 not in `EVERY_EFFECT`, since two of them, one programme only and no white paper, change
-what the batch is made of, not how it is scanned). Figures are printed, never asserted.
+what the batch is made of, not how it is scanned). `--score` scores seeds kept with
+`--keep` again (each folder's `results` against its `batch/truth`, as they are now: seeds
+run one a process, or read again with newer code) and pools them, generating and scanning
+nothing. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scanner.evaluate import Evaluation, evaluate, percent, upper_bound
+from scanner.evaluate import SCENARIOS, Evaluation, Tally, evaluate, percent, upper_bound
 from scanner.pipeline import scan
 from scanner.synth import ALL_HARD, SynthOptions, generate
 from scanner.template import load_template
@@ -94,8 +98,11 @@ def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Ev
 def summary_row(label: str, ev: Evaluation) -> str:
     """One line of the per-seed table."""
     total, colour, grey = ev.all_fields, ev.programme.get("colour"), ev.programme.get("greyscale")
+    items = [ev.items, *(ev.items_by_scenario.get(name, Tally()) for name in SCENARIOS)]
     return (f"{label:<12} {total.silent:>6} {percent(upper_bound(total.silent, total.scored), 1):>9} "
-            f"{percent(total.flagged, total.scored):>8} {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
+            f"{percent(total.flagged, total.scored):>8} "
+            + " ".join(f"{percent(t.flagged, t.scored):>9}" for t in items)
+            + f" {ev.sheets.whole + ev.sheets.partial:>4}/{ev.sheets.truth:<4} "
             f"{ev.pages.accounted:>5}/{ev.pages.truth:<5} "
             f"{percent(colour.right, colour.scored) if colour else 'n/a':>8} "
             f"{grey.silent if grey else 'n/a':>10} {percent(ev.written_right, ev.comments.scored):>8}")
@@ -111,30 +118,48 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep the batches and results here")
     parser.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
                         help="a generator option (SynthOptions field or rates.FIELD), repeatable")
+    parser.add_argument("--score", type=Path, nargs="+", default=[], metavar="DIR",
+                        help="score kept seeds' folders (--keep's seed-S) again and pool them; nothing is scanned")
     args = parser.parse_args()
+    today = datetime.date.today().isoformat()
+    if args.score:
+        print(f"{today}: scored again: {', '.join(map(str, args.score))}")
+        results = {}
+        for folder in args.score:
+            results[folder.name.removeprefix("seed-")] = ev = evaluate(folder / "results", folder / "batch" / "truth")
+            print(f"\n=== {folder}")
+            for line in ev.lines():
+                print(line)
+        print_pooled(results, today)
+        return
     draw = random.SystemRandom()
     seeds = args.seed or [draw.randrange(1, 10**9) for _ in range(args.seeds)]
     options = synth_options(args.synth, args.jobs)
     template = load_template(ROOT / "templates" / "surestart.yaml")
     work = args.keep or Path(tempfile.mkdtemp(prefix="scanner-accuracy-"))
-    today = datetime.date.today().isoformat()
     print(f"{today}: seeds {', '.join(map(str, seeds))}; {args.count} questionnaires each, jobs {args.jobs}, "
           f"OCR {'off' if args.no_ocr else 'on'}")
     print(f"generator options changed from the defaults: {changed_options(options) or 'none'}")
-    results = {seed: run_seed(seed, args, template, options, work) for seed in seeds}
-    pooled = sum(results.values(), Evaluation())
-    print(f"\n=== all {len(seeds)} seeds pooled ({today}; seeds {', '.join(map(str, seeds))})")
-    for line in pooled.lines() + pooled.reliability_lines():
-        print(line)
-    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate, sheets found, pages "
-          "accounted for, colour programme right, greyscale programme claimed wrong, written vs blank right")
-    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'sheets':>9} {'pages':>11} "
-          f"{'colour':>8} {'grey wrong':>10} {'written':>8}")
-    for seed, ev in results.items():
-        print(summary_row(str(seed), ev))
-    print(summary_row("pooled", pooled))
+    print_pooled({str(seed): run_seed(seed, args, template, options, work) for seed in seeds}, today)
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def print_pooled(results: dict[str, Evaluation], today: str) -> None:
+    """The figures pooled over every seed, then the table of one line per seed."""
+    pooled = sum(results.values(), Evaluation())
+    print(f"\n=== all {len(results)} seeds pooled ({today}; seeds {', '.join(results)})")
+    for line in pooled.lines() + pooled.reliability_lines():
+        print(line)
+    print("\nper seed: silent errors (all fields) and their 95% upper bound, review rate (all fields), items to "
+          "review (all, then per scenario), sheets found, pages accounted for, colour programme right, greyscale "
+          "programme claimed wrong, written vs blank right")
+    print(f"{'seed':<12} {'silent':>6} {'95% bound':>9} {'review':>8} {'items':>9} "
+          + " ".join(f"{name:>9}" for name in SCENARIOS)
+          + f" {'sheets':>9} {'pages':>11} {'colour':>8} {'grey wrong':>10} {'written':>8}")
+    for seed, ev in results.items():
+        print(summary_row(seed, ev))
+    print(summary_row("pooled", pooled))
 
 
 if __name__ == "__main__":

@@ -373,8 +373,12 @@ def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
 
 def _not_aligned(result: FieldResult, reason: Reason) -> FieldResult:
     """What was read where the page's print was not found (or not checked, under ink) is
-    not an answer: a person looks."""
-    return FieldResult(result.item, result.value, Status.REVIEW, 0.0, reason,
+    not an answer: a person looks. Under ink on an aligned page, boxes read as several
+    marked stay `multiple` (in the queue as well, never a claim), so that the reviewer is
+    offered what the marks said beside the frame's doubt; on a page whose frames are off,
+    the boxes may lie elsewhere, and two marks there are no more than a guess."""
+    several = reason is Reason.FRAME_INKED and result.status is Status.MULTIPLE
+    return FieldResult(result.item, result.value, Status.MULTIPLE if several else Status.REVIEW, 0.0, reason,
                        result.evidence | {"read_as": result.status.value})
 
 

@@ -76,7 +76,8 @@ class PageCheck:
     median_mm: float = float("nan")
     p90_mm: float = float("nan")
     """The alignment residual: the 90th percentile of the printed frames' distance from
-    where the template puts them (as `frames_off_mm` in pages.csv)."""
+    where the template puts them (as `frames_off_mm` in the page's stored reading, in
+    survey.sqlite; pages.csv has no such column)."""
     off: tuple[str, ...] = ()
     """Frames not seen within reach of where the template puts them, or seen more than
     VERIFY_ITEM_MM away."""

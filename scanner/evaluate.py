@@ -82,6 +82,7 @@ class PageCount(_Pooled):
     accounted: int = 0
     """Input pages the scan's pages.csv lists."""
     status_right: int = 0
+    """Input pages whose status is the truth's (a page used, as the form page it is)."""
 
 
 @dataclass
@@ -131,8 +132,19 @@ class Evaluation(_Pooled):
     pages: PageCount = field(default_factory=PageCount)
     by_effect: dict[str, Tally] = field(default_factory=dict)
     """Item effect, or 'comment ' + comment effect -> outcomes."""
+    by_hard: dict[str, Tally] = field(default_factory=dict)
+    """Hard case on the field (marks.csv's `hard`: its mark's and its page's, `scanner synth
+    --hard`), with 'comment ' or 'programme ' in front for those -> outcomes. A field
+    counts under each of its cases; a programme on colour scans only (on greyscale it goes
+    to review whatever the case)."""
     by_scenario: dict[str, Tally] = field(default_factory=dict)
     """Scenario of the field's page (see `scenario`) -> outcomes of items and comments."""
+    programme_by_scenario: dict[str, Tally] = field(default_factory=dict)
+    """Scenario of the page the programme is told on (form page 1) -> its outcomes on colour
+    scans (a greyscale scan's goes to review whatever the scenario)."""
+    items_by_scenario: dict[str, Tally] = field(default_factory=dict)
+    """The same for items alone: the review targets are the items' (with OCR off every
+    written comment waits for review)."""
     pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
     reliability: dict[float, Tally] = field(default_factory=dict)
     """Lower edge of an item confidence bin (`RELIABILITY_BINS`) -> outcomes of the items
@@ -193,14 +205,21 @@ class Evaluation(_Pooled):
         return out
 
     def _breakdown(self) -> list[str]:
-        out = ["by scenario (fields: scored, silent, flagged, lost; pages accounted/truth):"]
+        out = ["by scenario (fields: scored, silent, flagged, lost; items: scored, to review; "
+               "pages accounted/truth):"]
         for name in sorted(set(self.by_scenario) | set(self.pages_by_scenario), key=_scenario_order):
             t, pc = self.by_scenario.get(name, Tally()), self.pages_by_scenario.get(name, PageCount())
+            items = self.items_by_scenario.get(name, Tally())
             out.append(f"  {name:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}   "
-                       f"{pc.accounted}/{pc.truth}")
-        out.append("by effect (fields: scored, silent, flagged, lost):")
-        out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5}"
-                for e, t in sorted(self.by_effect.items())]
+                       f"{items.scored:>7} {percent(items.flagged, items.scored):>7}   {pc.accounted}/{pc.truth}")
+        out.append("programme of colour scans by scenario (scored, claimed right, flagged, wrong claimed, lost):")
+        out += [f"  programme {name:<12} {t.scored:>7} {t.right:>5} {t.flagged:>6} {t.silent:>5} {t.lost:>5}"
+                for name, t in sorted(self.programme_by_scenario.items(), key=lambda kv: _scenario_order(kv[0]))]
+        for title, tallies in (("by effect", self.by_effect), ("by hard case", self.by_hard)):
+            if tallies:
+                out.append(f"{title} (fields: scored, silent, flagged, lost, to review):")
+            out += [f"  {e:<22} {t.scored:>7} {t.silent:>5} {t.flagged:>6} {t.lost:>5} "
+                    f"{percent(t.flagged, t.scored):>7}" for e, t in sorted(tallies.items())]
         out += [f"  silent: {e}" for e in self.examples[:15]]
         return out
 
@@ -331,6 +350,8 @@ class _Matcher:
     def __init__(self, truth_pages: pd.DataFrame, pages: pd.DataFrame):
         scanned = {(Path(r.source).name, r.page): r for r in pages.itertuples(index=False)}
         self.scanned_status = {key: r.status for key, r in scanned.items()}
+        # The form page the scan took each page for (None: a pages.csv without the column).
+        self.scanned_form_page = {key: getattr(r, "form_page", None) for key, r in scanned.items()}
         used = {key: r.sheet_id for key, r in scanned.items() if r.status == "used" and r.sheet_id}
         truth_used = truth_pages[truth_pages["status"] == "used"]
         self.truth_page: dict[tuple[str, str], tuple[str, str]] = {}
@@ -396,10 +417,14 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
         key = (row["source"], row["page"])
         page_scenario[key] = name
         status = match.scanned_status.get(key)
+        # A page used is as expected only as the form page it is: else its boxes were
+        # looked for where another page prints them.
+        form_page = match.scanned_form_page.get(key)
+        as_expected = status == row["status"] and (status != "used" or form_page in (None, row["form_page"]))
         for count in (ev.pages, ev.pages_by_scenario.setdefault(name, PageCount())):
             count.truth += 1
             count.accounted += status is not None
-            count.status_right += status == row["status"]
+            count.status_right += as_expected
 
     for sheet_id in dict.fromkeys(truth_pages.loc[truth_pages["status"] == "used", "sheet_id"]):
         ev.sheets.truth += 1
@@ -413,19 +438,28 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
         scanned_id = match.scanned_sheet(t.sheet_id, t.page)
         got = found.get((scanned_id, t.item)) if scanned_id else None
         elsewhere = scanned_id is not None and match.owner.get(scanned_id) != t.sheet_id
+        where = page_scenario.get(match.truth_page.get((t.sheet_id, t.page)), "unknown")
         if t.item == "programme":
             scan = "greyscale" if t.sheet_id in greyscale_sheets else "colour"
             outcome = _judge_value(t, got, elsewhere)
             ev.programme.setdefault(scan, Tally()).add(outcome)
+            if scan == "colour":
+                ev.programme_by_scenario.setdefault(where, Tally()).add(outcome)
+            kind = "programme " if scan == "colour" else None
         elif _is_comment(t.item):
             outcome = _comment(ev, t, got, elsewhere)
             ev.by_effect.setdefault(f"comment {t.effect}", Tally()).add(outcome)
+            kind = "comment "
         else:
             outcome = _item(ev, t, got, elsewhere)
             ev.by_effect.setdefault(t.effect, Tally()).add(outcome)
+            kind = ""
+        for case in getattr(t, "hard", "").split() if kind is not None else ():  # no column without hard cases
+            ev.by_hard.setdefault(kind + case, Tally()).add(outcome)
         if t.item != "programme":
-            where = match.truth_page.get((t.sheet_id, t.page))
-            ev.by_scenario.setdefault(page_scenario.get(where, "unknown"), Tally()).add(outcome)
+            ev.by_scenario.setdefault(where, Tally()).add(outcome)
+            if not _is_comment(t.item):
+                ev.items_by_scenario.setdefault(where, Tally()).add(outcome)
         if outcome is Outcome.SILENT:
             ev.examples.append(f"{t.sheet_id} {t.item} ({t.effect}): truth {t.value or t.expected_status}, "
                                f"read {got.value or 'blank'} as {got.status}"

@@ -95,7 +95,8 @@ form (19 draws), boxes marked whose frame was not seen measured 0.07-0.68 over t
 both boxes of a yes/no item left it unlocated, seeds 1034152734 and 227173696); empty
 boxes -0.08 to 0.025 over the box. Print moved 2-3 mm by a fold can measure as much
 (-0.07 to 0.07 with the reach, up to 0.18 over the box, the form's text moved in): a
-field taken for inked over goes to review all the same (`Reason.FRAME_INKED`), never `ok`."""
+field taken for inked over goes to review all the same (`Reason.FRAME_INKED`; boxes read as
+several marked stay `multiple`, in the queue too), never `ok`."""
 VERIFY_ROUNDS = 3
 VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2

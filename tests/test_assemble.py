@@ -156,3 +156,31 @@ def test_a_workers_result_made_again_with_other_evidence_is_stored_with_that_evi
         [r.stored_evidence for r in taken]
     sheet.results = [replace(r, evidence=r.evidence | {"given": f"other {k}"}) for k, r in enumerate(sheet.results)]
     assert [json.loads(row[8]) for row in _sheet_values(sheet, {})[2]] == [r.evidence for r in sheet.results]
+
+
+def test_a_field_whose_frame_ink_covers_keeps_several_marks_and_is_never_claimed(template):
+    """Ink over a box's frame (a heavy cross hiding its sides) leaves where the box lies
+    unchecked on an aligned page: what was read is not claimed (`ok` and `blank` go to
+    review), but two boxes read as marked stay `multiple`, the frame's doubt as the reason,
+    and the review page offers "several boxes marked" rather than losing what the marks
+    said. On a page whose frames are off (not aligned) the boxes may be misplaced: there
+    even two marks are only a guess to review."""
+    on_page_3 = [i.id for i in template.items_on(3)]
+    read = {on_page_3[0]: FieldResult(on_page_3[0], "", Status.MULTIPLE, 0.9, Reason.MULTIPLE),
+            on_page_3[1]: FieldResult(on_page_3[1], "2", Status.OK, 1.0),
+            on_page_3[2]: FieldResult(on_page_3[2], "", Status.BLANK, 0.95)}
+
+    def results(**page_3) -> dict[str, FieldResult]:
+        pages = [replace(p, **page_3) if p.form_page == 3 else p for p in sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7])]
+        told = decide_whole_sheets(Forms.of(template), pages)
+        (sheet,), _ = run(template, told[:-1] + [replace(told[-1], decided=replace(told[-1].decided, items=read))])
+        return {r.item: r for r in sheet.results if r.item in read}
+
+    inked = results(inked_over=tuple(read))
+    several = inked[on_page_3[0]]
+    assert (several.status, several.value, several.reason) == (Status.MULTIPLE, "", Reason.FRAME_INKED)
+    assert several.evidence["read_as"] == "multiple"
+    for item in on_page_3[1:3]:
+        assert (inked[item].status, inked[item].reason) == (Status.REVIEW, Reason.FRAME_INKED), inked[item]
+    for off in (results(unlocated=tuple(read)), results(aligned=False)):
+        assert {(r.status, r.reason) for r in off.values()} == {(Status.REVIEW, Reason.NOT_ALIGNED)}, off

@@ -319,6 +319,15 @@ def test_a_scan_on_a_template_of_white_and_one_colour_writes_its_outputs(templat
     off = next(c for c in _clusters(out) if c["flag"] == ClusterFlag.COMPETING.value)
     assert off["sheets"] == 3 and off["colour"] is None
     assert sorted(_programmes(out).values()).count(("Programme B", "ok")) == 3
+    # What `scanner colours` shows a person: a row a cluster, the flagged one saying why,
+    # the matched ones their colour and programme, then the template's colours.
+    shown = CliRunner().invoke(app, ["colours", str(out)], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    rows = {line.split()[1]: line for line in shown.output.splitlines() if line.split()[1:2] in
+            [[str(c["cluster"])] for c in _clusters(out)]}
+    assert "flagged: " + ClusterFlag.COMPETING.value in rows[str(off["cluster"])]
+    assert sum("pink = Programme B" in row and "matched" in row for row in rows.values()) == 1
+    assert "Template colours:" in shown.output and "white = " in shown.output
 
 
 def test_a_calibration_that_fails_leaves_each_programme_to_review_and_still_writes_the_csvs(

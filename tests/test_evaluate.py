@@ -44,7 +44,7 @@ class World:
             w.truth_pages.append({"source": "batch-001.pdf", "page": str(n), "status": "used", "sheet_id": sheet_id,
                                   "reason": "", "form_page": form_page, "greyscale": "0", "photo": "0"})
             w.pages.append({"source": "in/batch-001.pdf", "page": str(n), "status": "used",
-                            "sheet_id": SCANNED[sheet_id], "reason": ""})
+                            "sheet_id": SCANNED[sheet_id], "reason": "", "form_page": form_page})
         for sheet_id, scanned in SCANNED.items():
             truth = {"programme": (PROGRAMMES[sheet_id], "ok", "colour"), "q01_comment": ("", "blank", "blank"),
                      "q02_comment": ("", "blank", "blank")}
@@ -66,7 +66,7 @@ class World:
         return self.pages[number - 1]
 
     def lose_page(self, number: int) -> None:
-        self.page(number).update(status="unrecognised", sheet_id="", reason="no form page found")
+        self.page(number).update(status="unrecognised", sheet_id="", reason="no form page found", form_page="")
 
     def evaluate(self, tmp_path: Path) -> scorer.Evaluation:
         truth, out = tmp_path / "truth", tmp_path / "out"
@@ -217,10 +217,39 @@ def test_figures_by_scenario(tmp_path):
     for row in w.truth_pages[2:]:
         row["photo"] = "1"
     w.item("scan-2", "q01").update(value="", status="review")
+    w.item("scan-2", "q02_comment").update(status="review")
     ev = w.evaluate(tmp_path)
-    assert ev.by_scenario["phone"] == scorer.Tally(right=3, flagged=1)
+    assert ev.by_scenario["phone"] == scorer.Tally(right=2, flagged=2)
     assert ev.by_scenario["feeder"] == scorer.Tally(right=4)
     assert ev.pages_by_scenario["phone"] == scorer.PageCount(truth=2, accounted=2, status_right=2)
+    # The review targets are the items': their share to review is printed per scenario and
+    # per effect, apart from the comments (with OCR off, every written one waits).
+    assert ev.items_by_scenario == {"phone": scorer.Tally(right=1, flagged=1), "feeder": scorer.Tally(right=2)}
+    lines = ev.lines()
+    assert next(line for line in lines if line.split()[:1] == ["phone"]).split()[1:7] == \
+        ["4", "0", "2", "0", "2", "50.00%"]
+    assert next(line for line in lines if line.split()[:1] == ["feeder"]).split()[5:7] == ["2", "0.00%"]
+    assert next(line for line in lines if line.split()[:1] == ["tick"]).split()[1:6] == \
+        ["4", "0", "1", "0", "25.00%"]
+
+
+def test_programme_by_scenario(tmp_path):
+    """The issue saw 5 of 6 phone-photographed sheets' programme unresolved: a colour scan's
+    programme is also tallied by the scenario of the page it is told on (page 1); a
+    greyscale scan's goes to review by design and is left out."""
+    w = World.perfect()
+    for row in w.truth_pages[2:]:
+        row["photo"] = "1"
+    w.item("scan-2", "programme").update(value="", status="review")
+    ev = w.evaluate(tmp_path)
+    assert ev.programme_by_scenario == {"feeder": scorer.Tally(right=1), "phone": scorer.Tally(flagged=1)}
+    assert "programme of colour scans by scenario (scored, claimed right, flagged, wrong claimed, lost):" \
+        in ev.lines()
+    w.mark("s0001", "programme").update(expected_status="review", effect="greyscale")
+    w.item("scan-1", "programme").update(value="", status="review")
+    assert w.evaluate(tmp_path).programme_by_scenario == {"phone": scorer.Tally(flagged=1)}
+    assert next(line for line in ev.lines() if line.split()[:2] == ["programme", "phone"]).split()[2:6] == \
+        ["1", "0", "1", "0"]
 
 
 def test_scenario_of_a_page():
@@ -281,3 +310,40 @@ def test_reliability_table_counts_wrong_claims_by_confidence(tmp_path):
     # Claims at confidence >= 0.6: 6 of them, 2 wrong.
     assert lines[2].split()[6:11] == [">=", "0.60", "6", "6", "2"] and lines[2].split()[11] == "33.33%"
     assert scorer.confidence_bin(1.0) == 0.99 and scorer.confidence_bin(0.7) == 0.7
+
+
+def test_figures_by_hard_case(tmp_path):
+    """A hard case touches whole pages (a shadow, a marker cut off) where an item's effect
+    names its mark alone: each field is also tallied under every hard case on it, items,
+    comments and the programme apart, so that a case's silent errors and review share show."""
+    w = World.perfect()
+    w.mark("s0002", "q01").update(hard="shadow marker_cut")
+    w.item("scan-2", "q01").update(value="", status="review")
+    w.mark("s0002", "q01_comment").update(hard="shadow marker_cut")
+    w.mark("s0002", "programme").update(hard="paper")
+    w.item("scan-2", "programme").update(value="Programme A")
+    # A greyscale scan's programme goes to review whatever the case: it would only dilute it.
+    w.mark("s0001", "programme").update(hard="paper dust", expected_status="review", effect="greyscale")
+    w.item("scan-1", "programme").update(value="", status="review")
+    ev = w.evaluate(tmp_path)
+    assert ev.by_hard == {"marker_cut": scorer.Tally(flagged=1), "shadow": scorer.Tally(flagged=1),
+                          "comment marker_cut": scorer.Tally(right=1), "comment shadow": scorer.Tally(right=1),
+                          "programme paper": scorer.Tally(silent=1)}
+    assert "tick" not in ev.by_hard and ev.by_effect["tick"].flagged == 1
+    lines = ev.lines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("by ")] == ["by scenario", "by effect",
+                                                                               "by hard case"]
+    assert next(line for line in lines if line.split()[:1] == ["shadow"]).split()[1:6] == \
+        ["1", "0", "1", "0", "100.00%"]
+    assert next(line for line in lines if line.split()[:2] == ["programme", "paper"]).split()[2:4] == ["1", "1"]
+    assert (ev + ev).by_hard["shadow"] == scorer.Tally(flagged=2)
+
+
+def test_a_page_used_as_another_form_page_is_not_as_expected(tmp_path):
+    """A page read as the wrong page of the form is `used`, as the truth says, but not as
+    expected: its boxes were looked for where another page prints them."""
+    w = World.perfect()
+    w.page(4)["form_page"] = "1"
+    ev = w.evaluate(tmp_path)
+    assert (ev.pages.accounted, ev.pages.status_right, ev.pages.truth) == (4, 3, 4)
+    assert ev.pages_by_scenario["feeder"].status_right == 3

@@ -501,3 +501,21 @@ def test_synth_cli_takes_hard_cases(two_pages_path, tmp_path):
     manifest = json.loads((tmp_path / "y" / "truth" / "manifest.json").read_text())
     assert manifest["options"]["hard"] == ["crease", "staple"]
     assert parse_hard("all") == ALL_HARD
+
+
+@pytest.mark.parametrize("seed", [3, int.from_bytes(np.random.default_rng().bytes(3), "big")])
+def test_dust_sometimes_holds_a_hair_a_long_thin_curl_the_specks_are_not(seed):
+    """Half the dusty pages also show a hair (issue 9: "dust, specks and a hair"): one
+    piece 15 to 45 mm long, where the specks are a fraction of a millimetre each."""
+    from scanner.synth.hard import dust
+
+    dpi, size_mm = 200, (210.0, 297.0)
+    k = dpi / 25.4
+    h_mm = np.diag([k, k, 1.0])
+    longest = {}
+    for hair in (False, True):
+        image = np.full((round(size_mm[1] * k), round(size_mm[0] * k)), 255, np.uint8)
+        dust(image, h_mm, size_mm, dpi, np.random.default_rng(seed), hair=hair)
+        n, _, stats, _ = cv2.connectedComponentsWithStats((image < 250).astype(np.uint8), connectivity=8)
+        longest[hair] = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in stats[1:]) / k
+    assert longest[False] < 2.0 and longest[True] > 8.0, (seed, longest)
