@@ -319,7 +319,16 @@ a band across a blank row of a greyscale phone photo, 1.24 times box 4's trace).
 light ticks read so on the 6 kept and 3 fresh seeds of 200 (5411111, 1515907102, 604575333),
 all stood 1.67 times their runner-up or more (seed 604575333, s0114 q07c, a photocopy with
 show-through) but the blank row and a faint pencil cross on its page at 1.48, which goes to
-review. Margins: 0.26 above the blank row, 0.17 under the closest light tick read."""
+review. Margins: 0.26 above the blank row, 0.17 under the closest light tick read.
+Nor is the paper's grey an excuse when one box alone holds ink above the noise floor spread
+as a stroke (further than DOT_EXTENT_MM: `marks.lone_stroke`), its trace standing out of the
+row: a shadow's soft grey lies under the noise floor and spreads no ink, show-through's
+blurred print and a speck a dot's. Guards against: faint_pencil read blank beside a box
+lifted alike (fresh15 seeds 243920451, s0129 q14c, a 125-dpi phone photo with a shadow:
+the tick's trace 0.044 and 3.1 mm of ink, the shadowed box's 0.056 and none; 287386493,
+s0116 q17a, a 280-dpi photo with show-through and dust: 0.049 beside 0.047 and a speck of
+0.6 mm). Of the 3,533 rows read plain blank on the 18 kept seeds above, one blank row more
+held such a stroke (on a dark pen's page: read blank as rubbed out), no review added."""
 DOT_EXTENT_MM = 1.8
 GRAIN_PEAK_RELATIVE = 1.4
 """A mark whose ink spreads DOT_EXTENT_MM or less is a dot (on 80 hard pages of seeds
