@@ -985,6 +985,22 @@ def test_a_faint_tick_beside_a_box_greyed_alike_is_not_read_blank(template, seed
         assert (r.value, r.reason) == ("3", Reason.FAINT), r
 
 
+def test_a_faint_tick_on_a_blurred_photo_stands_out_of_its_row_by_less_than_twice_its_trace(agree_item):
+    """Seed 153879278 (fresh16), s0033 q07b, a motion-blurred 150-dpi phone photo of a
+    pencil sheet: motion blur smeared the boxes' printed sides into every interior, lifting
+    the row's traces to 0.016-0.026, and a faint tick in box 5 (0.0015 of ink, under the
+    page's empty level of 0.004) stood 0.0195 above them, 1.83 times their median: under
+    the 2 times TRACE_RELATIVE asked, read blank at 0.7. A photocopy's grain spreads a blank
+    row's traces 1.6 times."""
+    boxes = (BoxMeasure(1, 0.0024, 0.0, 0.0504, 0.0677, trace=0.026, extent=3.5, beside=5.12, width=0.13, piece=3.5),
+             BoxMeasure(2, 0.0018, 0.0, 0.0456, 0.0625, trace=0.026, extent=3.5, beside=5.0, width=0.138, piece=2.5),
+             BoxMeasure(3, 0.0, 0.0, 0.0389, 0.0, trace=0.0209, extent=0.0, beside=5.0, piece=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0395, 0.0, trace=0.0159, extent=0.0, beside=5.12, piece=0.0),
+             BoxMeasure(5, 0.0015, 0.0, 0.0395, 0.0645, trace=0.043, extent=3.5, beside=5.12, width=0.146, piece=1.62))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0735, False, True, 0.004, 0.2507)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "5", Reason.FAINT), r
+
+
 def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
     a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
