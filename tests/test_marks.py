@@ -1001,6 +1001,21 @@ def test_a_faint_tick_on_a_blurred_photo_stands_out_of_its_row_by_less_than_twic
     assert (r.status, r.value, r.reason) == (Status.REVIEW, "5", Reason.FAINT), r
 
 
+def test_a_faint_tick_drawn_around_its_box_is_not_read_blank(agree_item):
+    """Seed 1919054809, s0086 q16c, a 280-dpi motion-blurred phone photo of a pencil sheet:
+    a faint pencil tick drawn around box 3, none of it inside, left 0.0052 beside it, its
+    strokes lighter than BESIDE_INK (no piece measured), the row's other strips clean and
+    its noise 0.005: under the 0.006 then asked, read blank at 1.0. A faint line crossing a
+    strip leaves 0.01 there; the tick crossed the strips' far corners."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0049, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(2, 0.0, 0.0, 0.0, 0.0, trace=0.0098, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(3, 0.0, 0.0, 0.0052, 0.0, trace=0.0099, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, trace=0.005, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0, extent=0.0, beside=0.0, piece=0.0))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0784, False, True, 0.0006, 0.2923)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "3", Reason.OUTSIDE), r
+
+
 def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
     a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
