@@ -9,7 +9,8 @@ How an item is read (numbers in `thresholds`):
 - no box above the page's empty level (its own noise, within EMPTY_MIN..EMPTY_MAX): blank,
   unless one box's faintest ink, noise kept, stands TRACE_MARGIN above its row's other
   boxes (a faint tick blurred under the noise floor), and TRACE_RUNNER_UP_RELATIVE
-  above the next box's (show-through lifts several alike): review; on a page written in a
+  above the next box's (show-through lifts several alike), or one box alone holds ink above
+  the noise floor spread as a stroke, its trace standing so: review; on a page written in a
   dark pen, a trace whose darkest ink is a ghost's (GHOST_PEAK_RELATIVE) is no faint tick:
   blank (`Reason.RUBBED_OUT`);
 - one box marked, the others empty: that code, if it holds at least ERASED_RELATIVE of
@@ -641,8 +642,27 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     if len(boxes) < 2 or any(b.trace is None for b in boxes):
         return None
     top = max(boxes, key=_TRACE)
-    rest = median(b.trace for b in boxes if b is not top)
-    return top if top.trace - rest >= T.TRACE_MARGIN and top.trace >= T.TRACE_RELATIVE * rest else None
+    return top if _trace_stands_out(top, boxes) else None
+
+
+def _trace_stands_out(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`'s trace stands TRACE_MARGIN above the median of its row's other
+    `boxes`, and TRACE_RELATIVE times it."""
+    rest = median(b.trace for b in boxes if b is not box)
+    return box.trace - rest >= T.TRACE_MARGIN and box.trace >= T.TRACE_RELATIVE * rest
+
+
+def lone_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
+    """The one box of a row whose ink above the noise floor spreads as a stroke (`extent`
+    over DOT_EXTENT_MM) while no other box's does, its trace standing out of the row as
+    `faint_stroke` asks: a faint tick, whatever lifts another box's trace as high (a
+    shadow's grey, lying under the noise floor, spreads no ink; show-through's blurred
+    print and a dust speck beside it spread a dot's). None when there is no such box, or
+    traces were not measured."""
+    if len(boxes) < 2 or any(b.trace is None or b.extent is None for b in boxes):
+        return None
+    strokes = [b for b in boxes if b.extent > T.DOT_EXTENT_MM]
+    return strokes[0] if len(strokes) == 1 and _trace_stands_out(strokes[0], boxes) else None
 
 
 def faint_beside_pale_run(top: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> bool:
@@ -1230,7 +1250,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # q18a: 0.0116 beside box 1, 1.3 times the row's noise, read blank): review.
             return result(Status.REVIEW, str(run.code), 0.3, Reason.OUTSIDE)
         trace = faint_stroke(m.boxes)
-        if trace is not None and not lifted_alike(trace, m.boxes):
+        if trace is None or lifted_alike(trace, m.boxes):
+            # Traces lifted alike are the paper's, unless one box alone holds a stroke: a
+            # faint tick beside a shadow's grey (fresh seed 243920451, s0129 q14c) or
+            # show-through (seed 287386493, s0116 q17a), both phone photos read blank.
+            trace = lone_stroke(m.boxes)
+        if trace is not None:
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
             if _rubbed_out(trace, peak_level):
                 # Nothing beside it, and on a page written in a dark pen its darkest ink a

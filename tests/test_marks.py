@@ -929,6 +929,93 @@ def test_a_faint_tick_alone_in_a_clean_row_is_flagged_on_a_page_noisy_elsewhere(
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.FAINT, "2"), r
 
 
+def _faint_tick_beside_grey(template, seed: int | None) -> dict:
+    """Page 2 of a dusty phone photo at 150 dpi (sensor noise, blur), its rows ticked in
+    pencil; q07a holds a faint pencil tick in box 3, under the noise floor but for a few
+    pixels along its strokes, and a shadow's soft grey with a dust speck in box 5. Read."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    rng, s = np.random.default_rng(seed), 150 / 25.4
+    px = lambda x, y: (int(round(x * s)), int(round(y * s)))  # noqa: E731
+    items = [i for i in template.items if i.page == 2 and not i.multiple]
+    target = next(i for i in items if i.id == "q07a")
+    image = cv2.cvtColor(page_raster(template, 2, 150), cv2.COLOR_BGR2GRAY)
+
+    def speck(x, y):
+        u, v = px(x, y)
+        image[v:v + 2, u:u + 2] = np.minimum(image[v:v + 2, u:u + 2], 200)
+
+    def tick(x, y, colour, size):
+        points = [px(x + a * size, y + b * size) for a, b in ((0.1, 0.5), (0.45, 0.9), (1.0, 0.0))]
+        cv2.polylines(image, [np.array(points)], False, colour, 2, cv2.LINE_AA)
+
+    for item in items:
+        if item is not target:
+            x, y, _, _ = item.options[rng.integers(len(item.options))].box_mm
+            tick(x + 0.8, y + 0.6, 150, 3.6)
+    boxes = [o.box_mm for i in items for o in i.options]
+    for k in rng.choice(len(boxes), len(boxes) // 8, replace=False):
+        speck(boxes[k][0] + rng.uniform(1.2, 3.8), boxes[k][1] + rng.uniform(1.2, 3.8))
+    x, y, w, h = target.options[4].box_mm
+    speck(x + 3.5, y + 1.5)
+    (cx, cy), (yy, xx) = px(x + w / 2, y + h / 2), np.mgrid[:image.shape[0], :image.shape[1]]
+    image[:] = image * (1 - 0.05 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (1.6 * s) ** 2)))
+    x, y, _, _ = target.options[2].box_mm
+    faint = np.full_like(image, 255)
+    points = [px(x + 1.5, y + 2.7), px(x + 2.3, y + 3.7), px(x + 3.6, y + 1.4)]
+    cv2.polylines(faint, [np.array(points)], False, 236, 2, cv2.LINE_AA)
+    np.minimum(image, faint, out=image)
+    image = cv2.GaussianBlur(np.clip(image + rng.normal(0, 8, image.shape), 0, 255).astype(np.uint8), (0, 0), 0.8)
+    transform = PageTransform.from_array(np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]]))
+    return decide_sheet(template, {m.item: m for m in measure_page(image, transform, items)})
+
+
+@pytest.mark.parametrize("seed", [2, 4, None])
+def test_a_faint_tick_beside_a_box_greyed_alike_is_not_read_blank(template, seed):
+    """Fresh seed 243920451, s0129 q14c, a 125-dpi phone photo with a shadow: a faint pencil
+    tick in box 3 (0.0008 of ink, under the page's empty level of 0.004) stood out of its
+    row by its trace (0.044), but the shadow's grey in box 5 lifted that box's as high
+    (0.056), and the row was read blank, taken for show-through lifting boxes alike; seed
+    287386493, s0116 q17a the same beside show-through and a dust speck. The tick alone
+    spreads ink above the noise floor as a stroke: review (seeds 2 and 4 read blank before)."""
+    r = _faint_tick_beside_grey(template, seed)["q07a"]
+    assert r.status is Status.REVIEW, r
+    if seed is not None:
+        assert (r.value, r.reason) == ("3", Reason.FAINT), r
+
+
+def test_a_faint_tick_on_a_blurred_photo_stands_out_of_its_row_by_less_than_twice_its_trace(agree_item):
+    """Seed 153879278 (fresh16), s0033 q07b, a motion-blurred 150-dpi phone photo of a
+    pencil sheet: motion blur smeared the boxes' printed sides into every interior, lifting
+    the row's traces to 0.016-0.026, and a faint tick in box 5 (0.0015 of ink, under the
+    page's empty level of 0.004) stood 0.0195 above them, 1.83 times their median: under
+    the 2 times TRACE_RELATIVE asked, read blank at 0.7. A photocopy's grain spreads a blank
+    row's traces 1.6 times."""
+    boxes = (BoxMeasure(1, 0.0024, 0.0, 0.0504, 0.0677, trace=0.026, extent=3.5, beside=5.12, width=0.13, piece=3.5),
+             BoxMeasure(2, 0.0018, 0.0, 0.0456, 0.0625, trace=0.026, extent=3.5, beside=5.0, width=0.138, piece=2.5),
+             BoxMeasure(3, 0.0, 0.0, 0.0389, 0.0, trace=0.0209, extent=0.0, beside=5.0, piece=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0395, 0.0, trace=0.0159, extent=0.0, beside=5.12, piece=0.0),
+             BoxMeasure(5, 0.0015, 0.0, 0.0395, 0.0645, trace=0.043, extent=3.5, beside=5.12, width=0.146, piece=1.62))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0735, False, True, 0.004, 0.2507)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "5", Reason.FAINT), r
+
+
+def test_a_faint_tick_drawn_around_its_box_is_not_read_blank(agree_item):
+    """Seed 1919054809, s0086 q16c, a 280-dpi motion-blurred phone photo of a pencil sheet:
+    a faint pencil tick drawn around box 3, none of it inside, left 0.0052 beside it, its
+    strokes lighter than BESIDE_INK (no piece measured), the row's other strips clean and
+    its noise 0.005: under the 0.006 then asked, read blank at 1.0. A faint line crossing a
+    strip leaves 0.01 there; the tick crossed the strips' far corners."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0049, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(2, 0.0, 0.0, 0.0, 0.0, trace=0.0098, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(3, 0.0, 0.0, 0.0052, 0.0, trace=0.0099, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, trace=0.005, extent=0.0, beside=0.0, piece=0.0),
+             BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0, extent=0.0, beside=0.0, piece=0.0))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0784, False, True, 0.0006, 0.2923)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "3", Reason.OUTSIDE), r
+
+
 def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
     a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
