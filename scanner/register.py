@@ -531,39 +531,43 @@ class Registrar:
         Without `page_hint`, the page is first told among the form's pages on fewer
         features (`identify`); the result names it, with the runner-up's count, which says
         whether the print tells the page at all. The transform comes from more features
-        of it and of that page alone; when they do not fit it, the page is told on those
-        (`_told_on_fit`)."""
+        of it and of that page alone; when they do not fit it, or when the fewer features
+        tell no page, the page is told on those (`_told_on_fit`)."""
         small, factor = downscale(grey, max(self.template.page_size_mm), T.CONTENT_PX_PER_MM)
         if page_hint in self.template.page_numbers:
             found = self._match(page_hint, *self._features(small, T.CONTENT_FEATURES), T.CONTENT_FEATURES)
             return self._fitted(page_hint, found, factor, grey.shape)
-        ranked = self.identify(small)
-        if not ranked:
-            return None
+        ranked = self._ranked(small)
         features = self._features(small, T.CONTENT_FIT_FEATURES)
+        if not ranked or ranked[0][1] < T.CONTENT_IDENTIFY_MIN:
+            return self._told_on_fit(ranked, features, factor, grey.shape, tried=None)
         (page, inliers), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
         reg = self._fitted(page, self._match(page, *features, T.CONTENT_FIT_FEATURES), factor, grey.shape)
         if reg is None:
-            return self._told_on_fit(ranked, features, factor, grey.shape)
+            return self._told_on_fit(ranked, features, factor, grey.shape, tried=page)
         return replace(reg, inliers=inliers, runner_up=runner_up)
 
     def _told_on_fit(self, ranked: list[tuple[int, int]], features: tuple, factor: float,
-                     shape: tuple[int, ...]) -> Registration | None:
-        """The page when the one `identify` ranked first does not fit it: the other pages
-        matched on the fit's features, the best that fits them; None when none does. A
-        phone photo's few strongest features can tell nothing (seed 1256051490: its page 4
-        ranked last, 20 against page 7's 40, and fitted 72 of the fit's features against
-        at most 29 for any other page). Its counts stay those `identify` gave, the page ranked
-        first its runner-up: its print told it from no page, so it is told apart from that
-        one as any two pages matched alike are, each fitted on its own and verified
-        (`PageReader._tell_apart`). Only for a page whose first-ranked page does not fit:
-        the others' matches cost as much as that fit each."""
-        first, counts = ranked[0], dict(ranked)
-        fits = {page: self._match(page, *features, T.CONTENT_FIT_FEATURES) for page, _ in ranked[1:]}
+                     shape: tuple[int, ...], tried: int | None) -> Registration | None:
+        """The page when the one `identify` ranked first (`tried`) does not fit it, or when
+        its few features tell no page at all (`tried` None): the other pages matched on the
+        fit's features, the best that fits them; None when none does. A phone photo's few
+        strongest features can tell nothing: seed 1256051490's page 4 ranked last, 20
+        against page 7's 40, and fitted 72 of the fit's features against at most 29 for any
+        other page; a blurred phone photo of the word form's page 2, its comments written
+        in, matched page 2 on 18 of them and page 1 on 14, under CONTENT_IDENTIFY_MIN, and
+        fitted page 2 on 58 to 70 of the fit's, page 1 on 20 at most (seeds 692293347 and
+        1172351743), and was lost to `unrecognised`. Its counts stay those `identify` gave,
+        the page ranked best besides it its runner-up: its print told it from no page, so
+        it is told apart from that one as any two pages matched alike are, each fitted on
+        its own and verified (`PageReader._tell_apart`). Only for such a page: the others'
+        matches cost as much as that fit each."""
+        fits = {page: self._match(page, *features, T.CONTENT_FIT_FEATURES) for page, _ in ranked if page != tried}
         for page in sorted(fits, key=lambda p: 0 if fits[p] is None else fits[p][1], reverse=True):
             reg = self._fitted(page, fits[page], factor, shape)
             if reg is not None:
-                return replace(reg, inliers=counts[page], runner_up=first)
+                others = [(p, count) for p, count in ranked if p != page]
+                return replace(reg, inliers=dict(ranked)[page], runner_up=others[0] if others else None)
         return None
 
     def _fitted(self, page: int, found: tuple[np.ndarray, int] | None, factor: float,
@@ -585,13 +589,18 @@ class Registrar:
         """The form's pages whose print the page (drawn at CONTENT_PX_PER_MM) matches, each
         with its count of matching features that one homography holds, best first; empty
         when none reaches CONTENT_IDENTIFY_MIN."""
+        ranked = self._ranked(small)
+        return ranked if ranked and ranked[0][1] >= T.CONTENT_IDENTIFY_MIN else []
+
+    def _ranked(self, small: np.ndarray) -> list[tuple[int, int]]:
+        """Every page of the form with its count of features (of CONTENT_IDENTIFY_FEATURES)
+        that the page matches and one homography holds, best first."""
         keypoints, descriptors = self._features(small, T.CONTENT_IDENTIFY_FEATURES)
         counts = {}
         for page in self.template.page_numbers:
             found = self._match(page, keypoints, descriptors, T.CONTENT_IDENTIFY_FEATURES)
             counts[page] = 0 if found is None else found[1]
-        ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
-        return ranked if ranked and ranked[0][1] >= T.CONTENT_IDENTIFY_MIN else []
+        return sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
 
     @staticmethod
     def _features(small: np.ndarray, n: int) -> tuple:

@@ -139,7 +139,11 @@ CONTENT_FIT_FEATURES = 1200
 blank page): the frames then refine it (`Registrar.refine`); twice as many cost three
 times the time and verified no more pages of the plain questionnaire."""
 CONTENT_IDENTIFY_MIN = 20
-"""Fewer matches than this with every page of the form: not a page of it."""
+"""Fewer matches than this with every page of the form: the few features tell no page,
+and the page is told on the fit's (`Registrar._told_on_fit`); not a page of the form when
+no page fits those either (CONTENT_MIN_INLIERS). Guards against a page lost for its few
+strongest features falling elsewhere than the print: a blurred phone photo of a sparse
+page, its handwriting taking many of them (the word form's page 2: 18 on its own page)."""
 CONTENT_PAGE_MARGIN = 0.6
 """A page told by its content must match its form page clearly better than any other:
 when the runner-up page holds this share of the best one's matches or more, the pages
