@@ -7,11 +7,12 @@ and with its print closed away, the table is what is reached from the photo's ed
 sheet is the largest region left, and its outline gives four rough corners. Each side
 is then fitted to the paper's edge, in the photo's colour image measured along the line
 from the table's colour to the paper's (a grey table is as dark as yellow paper in dim
-light, not as yellow): the strongest step across the side at samples along its middle,
-a robust line through them, twice, and the corners where the lines meet. The
-quadrilateral is warped onto 210 x 297 mm (A4, portrait or landscape as the sheet
-lies), and the light evened out (a phone's lamp or window leaves one side of the page
-far darker than the other).
+light, not as yellow): the steepest fall from paper to table across the side, steep for
+the fall there (a side in dim light is much nearer the table's colour than the page's
+middle), at samples along its middle; a robust line through them, twice, and the corners
+where the lines meet. The quadrilateral is warped onto 210 x 297 mm (A4, portrait or
+landscape as the sheet lies), and the light evened out (a phone's lamp or window leaves
+one side of the page far darker than the other).
 
 A picture with no table around the sheet (a scan, or a photo the paper fills) is left
 to `scanner.draft.image` as it is. A photo in which the table shows but no sheet with
@@ -52,8 +53,10 @@ SEARCH_MM = (15.0, 3.0)
 from the first fit. With the print closed away, nothing else steps so near the paper's edge."""
 MIN_STEP = 3.0
 STEP_SHARE = 0.1
-"""The paper's edge steps at least this share of the way from the table's colour to the
-paper's in a pixel (and at least MIN_STEP levels): the smoothed table and paper are flatter."""
+"""The paper's edge falls at least this share of the way from the paper's colour to the
+table's in a pixel (and at least MIN_STEP levels): the smoothed table and paper are
+flatter. The way is measured across the edge where it is sampled, not from the middle of
+the page: uneven light leaves a dim side of the sheet far nearer the table's colour."""
 SIDE_FOUND_SHARE = 0.4
 """A side is found when this share of its samples show a step on one straight line."""
 MIN_SIDE_SEEN = 0.25
@@ -104,8 +107,7 @@ def sheet_corners(grey: np.ndarray, colour: np.ndarray | None = None, colour_sca
     # The print and the thin shadow at the paper's edge closed away: only the paper's edge steps.
     close = cv2.getStructuringElement(cv2.MORPH_RECT, (round(PRINT_MM * px_per_mm) | 1,) * 2)
     clean = cv2.GaussianBlur(cv2.morphologyEx(signal, cv2.MORPH_CLOSE, close), (0, 0), 1.0)
-    min_step = max(MIN_STEP, STEP_SHARE * float(np.linalg.norm(paper - table)))
-    corners = _refined(clean, _rescaled(coarse, 1 / factor), px_per_mm, min_step)
+    corners = _refined(clean, _rescaled(coarse, 1 / factor), px_per_mm, float(np.linalg.norm(paper - table)))
     return corners if colour is None else _rescaled(corners, 1 / colour_scale)
 
 
@@ -174,14 +176,14 @@ def _coarse_quad(not_table: np.ndarray) -> np.ndarray | None:
     return np.array([corners[np.argmin(s)], corners[np.argmax(d)], corners[np.argmax(s)], corners[np.argmin(d)]])
 
 
-def _refined(signal: np.ndarray, coarse: np.ndarray, px_per_mm: float, min_step: float) -> np.ndarray:
+def _refined(signal: np.ndarray, coarse: np.ndarray, px_per_mm: float, contrast: float) -> np.ndarray:
     """The corners where the four sides' lines, fitted to the paper's edge, meet."""
     corners = coarse
     for reach_mm in SEARCH_MM:
         lines = []
         for k in range(4):
             line = _side_line(signal, corners[k], corners[(k + 1) % 4], corners.mean(axis=0), reach_mm * px_per_mm,
-                              min_step)
+                              contrast)
             if line is None:
                 raise ValueError(f"the sheet's {('top', 'right', 'bottom', 'left')[k]} edge is not one straight "
                                  "line (out of the photo, folded or in shadow?)")
@@ -198,9 +200,9 @@ def _refined(signal: np.ndarray, coarse: np.ndarray, px_per_mm: float, min_step:
 
 
 def _side_line(signal: np.ndarray, a: np.ndarray, b: np.ndarray, centre: np.ndarray,
-               reach: float, min_step: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """A point on the paper's edge between corners a and b and its direction: the
-    strongest step across the side, sampled along its middle, with a line through them."""
+               reach: float, contrast: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """A point on the paper's edge between corners a and b and its direction: the edge
+    across the side (`_edge_in`) at samples along its middle, with a line through them."""
     direction = (b - a) / np.linalg.norm(b - a)
     normal = np.array([-direction[1], direction[0]])
     if np.dot(centre - a, normal) > 0:
@@ -213,9 +215,8 @@ def _side_line(signal: np.ndarray, a: np.ndarray, b: np.ndarray, centre: np.ndar
         path = along + offsets[:, None] * normal
         profile = cv2.remap(signal, path[:, 0:1].astype(np.float32), path[:, 1:2].astype(np.float32),
                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
-        step = np.abs(np.diff(profile)) / 0.5
-        k = int(np.argmax(step))
-        if step[k] >= min_step:
+        k = _edge_in(profile, contrast)
+        if k is not None:
             found.append(along + (offsets[k] + 0.25) * normal)
         elif not (0 <= path[-1, 0] <= w - 1 and 0 <= path[-1, 1] <= h - 1):
             continue  # the paper runs out of the photo here: this part of its edge is not seen
@@ -232,6 +233,16 @@ def _side_line(signal: np.ndarray, a: np.ndarray, b: np.ndarray, centre: np.ndar
         points = near
     vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
     return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64)
+
+
+def _edge_in(profile: np.ndarray, contrast: float) -> int | None:
+    """Where the paper's edge lies in a profile sampled every half pixel out of the sheet
+    (between samples k and k + 1), or None: the steepest fall from the paper's colour
+    towards the table's, steep for the fall across it there."""
+    fall = -np.diff(profile) / 0.5
+    k = int(np.argmax(fall))
+    across = min(contrast, float(profile[:k + 1].max() - profile[k + 1:].min()))
+    return k if fall[k] >= max(MIN_STEP, STEP_SHARE * across) else None
 
 
 def _meet(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
