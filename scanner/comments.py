@@ -54,12 +54,13 @@ def _grow(box: tuple, by: float) -> tuple:
     return (x - by, y - by, w + 2 * by, h + 2 * by)
 
 
-def _ink_area_mm2(ink: np.ndarray, px_per_mm: float) -> float:
+def _ink_area_mm2(ink: np.ndarray, px_per_mm: float, bands: bool = False) -> float:
     """Area of what looks like writing in a zone's ink mask: pen strokes in clusters, not
-    specks, dust grains, a hair, broad shading or a straight line across the zone."""
+    specks, dust grains, a hair, broad shading or a straight line across the zone (but a
+    band as thick as a line of words, with `bands`: `_strokes`)."""
     if _most_px(ink, px_per_mm) < T.DUST_MAX_MM2 * px_per_mm**2:
         return 0.0  # too little beside specks for a cluster of writing, as on most zones
-    pieces = _Pieces.of(_strokes(ink, px_per_mm))
+    pieces = _Pieces.of(_strokes(ink, px_per_mm, bands))
     # The background's "piece" counts no pixel: never kept.
     kept = (pieces.area > T.SPECK_MAX_MM2 * px_per_mm**2) & ~_line_like(pieces.area, pieces.extent, px_per_mm)
     on = kept[pieces.of_px]
@@ -160,9 +161,9 @@ def _most_px(ink: np.ndarray, px_per_mm: float) -> int:
     return int(area[area > T.SPECK_MAX_MM2 * px_per_mm**2].sum())
 
 
-def _covers(ink: np.ndarray, mm2: float, px_per_mm: float) -> bool:
-    """`_ink_area_mm2(ink, px_per_mm) >= mm2`, measured only when its pieces may cover it."""
-    return _most_px(ink, px_per_mm) / px_per_mm**2 >= mm2 and _ink_area_mm2(ink, px_per_mm) >= mm2
+def _covers(ink: np.ndarray, mm2: float, px_per_mm: float, bands: bool = False) -> bool:
+    """`_ink_area_mm2(ink, px_per_mm, bands) >= mm2`, measured only when its pieces may cover it."""
+    return _most_px(ink, px_per_mm) / px_per_mm**2 >= mm2 and _ink_area_mm2(ink, px_per_mm, bands) >= mm2
 
 
 def _faint_ink(strokes: np.ndarray, dark: np.ndarray) -> np.ndarray:
@@ -276,16 +277,20 @@ def _disc_parts(size: int) -> tuple[tuple[tuple[np.ndarray | None, np.ndarray | 
     return tuple(parts), (np.ones((2 * done_reach + 1, 1), np.uint8) if done_reach else None)
 
 
-def _strokes(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
+def _strokes(ink: np.ndarray, px_per_mm: float, bands: bool = False) -> np.ndarray:
     """The ink mask without what no pen wrote: broad areas (a shadow, the back page
     showing through, a smudge) with a rim along them, and long straight lines across
-    the zone (a crease, near level or upright on a letter fold), with gaps bridged."""
+    the zone (a crease, near level or upright on a letter fold), with gaps bridged.
+    `bands`: lines as thick as a line of words (`_thin_lines`) are left in."""
     mask = ink.astype(np.uint8)
     if not mask.any():
         return mask
     broad = _opened(mask, T.STROKE_MAX_MM * px_per_mm)
     long_px, gap_px = round(T.LINE_MIN_MM * px_per_mm), max(1, round(T.LINE_GAP_MM * px_per_mm))
-    lines = _lines_along(mask, long_px, gap_px, 1) | _lines_along(mask, long_px, gap_px, 0)
+    lines = [_lines_along(mask, long_px, gap_px, along) for along in (1, 0)]
+    if bands:
+        lines = [_thin_lines(found, along, px_per_mm) for found, along in zip(lines, (1, 0))]
+    lines = lines[0] | lines[1]
     if not lines.any() and not broad.any():  # most masks: writing has neither
         return mask
     rim = _by_disc_of(lines, 0.5 * px_per_mm, cv2.MORPH_DILATE)
@@ -310,6 +315,19 @@ def _lines_along(mask: np.ndarray, long_px: int, gap_px: int, along: int) -> np.
         where = (at,) if along else (slice(None), at)
         lines[where] = cv2.dilate(cv2.morphologyEx(np.ascontiguousarray(bridged[where]), cv2.MORPH_OPEN, line), line)
     return lines
+
+
+def _thin_lines(lines: np.ndarray, along: int, px_per_mm: float) -> np.ndarray:
+    """The pieces of `_lines_along`'s mask (along rows, 1, or columns, 0) no thicker on
+    average than LINE_BAND_MM: a fold's ridge or a frame's line, not a line of words whose
+    letters motion blur smeared into one another along it, as thick as they are tall."""
+    if not lines.any():
+        return lines
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    length = stats[:, cv2.CC_STAT_WIDTH if along else cv2.CC_STAT_HEIGHT]
+    thin = stats[:, cv2.CC_STAT_AREA] <= T.LINE_BAND_MM * px_per_mm * length
+    thin[0] = False
+    return thin[pieces].astype(np.uint8)
 
 
 def _least_run(width: int, row: int) -> int:
@@ -498,7 +516,12 @@ class CommentReader:
             if (_most_px(fainter, s) / s**2 >= T.WRITTEN_MIN_MM2  # before the hairs are found
                     and _covers(_apart_from(fainter, lines()), T.WRITTEN_MIN_MM2, s)):
                 return area, True
-        return area, _covers(self._ink_over_print(dark, zone, s), T.WRITTEN_MIN_MM2, s)
+        # Words whose letters motion blur smeared into one another along a line run on as
+        # far as a fold's ridge, and the line rule takes them away: lettered bands left in,
+        # they are writing to look at, not blank (fresh seed 367658525, s0048 role_detail:
+        # a printed comment on a 150-dpi phone photo, 133 mm² of ink, read blank at 1.0).
+        return area, (_covers(ink, T.WRITTEN_MIN_MM2, s, bands=True)
+                      or _covers(self._ink_over_print(dark, zone, s), T.WRITTEN_MIN_MM2, s))
 
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float,
                     paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
