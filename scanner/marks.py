@@ -665,6 +665,23 @@ def lone_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return strokes[0] if len(strokes) == 1 and _trace_stands_out(strokes[0], boxes) else None
 
 
+def pencil_trace(boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> BoxMeasure | None:
+    """On a page written in pencil (`pen_peak` under GHOST_PEN_MIN), the box of a row whose
+    trace stands PENCIL_TRACE_MARGIN and PENCIL_TRACE_RELATIVE times over the median of the
+    row's others, holding the row's most ink, some above the noise floor (`peak` over 0): a
+    faint pencil tick blurred on a photo, lighter than `faint_stroke` asks, where a blank
+    row's grain lifts traces with no ink above the floor. None otherwise, or when the pen,
+    traces or peaks are unknown."""
+    if pen_peak is None or pen_peak >= T.GHOST_PEN_MIN or len(boxes) < 2 or any(b.trace is None for b in boxes):
+        return None
+    top = max(boxes, key=_TRACE)
+    rest = median(b.trace for b in boxes if b is not top)
+    if top.peak is None or top.peak <= 0 or top is not max(boxes, key=_SCORE):
+        return None
+    stands = top.trace - rest >= T.PENCIL_TRACE_MARGIN and top.trace >= T.PENCIL_TRACE_RELATIVE * rest
+    return top if stands else None
+
+
 def faint_beside_pale_run(top: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> bool:
     """Whether a lone mark with ink beside it (`top`) is paler at its darkest than a stroke
     of the pen run out of its box (under OVERFLOW_PEAK_RELATIVE of `pen_peak`) while another
@@ -1255,6 +1272,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # faint tick beside a shadow's grey (fresh seed 243920451, s0129 q14c) or
             # show-through (seed 287386493, s0116 q17a), both phone photos read blank.
             trace = lone_stroke(m.boxes)
+        if trace is None:
+            # A faint pencil tick on a motion-blurred photo of a pencil page lifts its box's
+            # trace less (fresh17 seed 187926935, s0111 q04 and q17b: read blank).
+            trace = pencil_trace(m.boxes, peak_level)
         if trace is not None:
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
             if _rubbed_out(trace, peak_level):

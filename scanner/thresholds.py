@@ -308,6 +308,17 @@ sides into its interior and lifts every trace of a row: a faint pencil tick on a
 q07b: read blank at 0.7 under the 2.0 of before). Re-decided on 18 kept seeds (fresh14,
 fresh15, silent9r, phone9s, and that one: 141,000 items), 1.75 sends one blank row more to
 review (a speck beside a photocopy's grain) and reads 7 more blank as rubbed out."""
+PENCIL_TRACE_MARGIN = 0.008
+PENCIL_TRACE_RELATIVE = 1.15
+"""On a page written in pencil (pen under GHOST_PEN_MIN), the row's highest trace stands out
+as a faint tick when it is this far (margin) and this many times (relative) over the median
+of the row's others, and its box holds the row's most ink, some of it above the noise floor
+(`peak` over 0): a faint pencil tick, a quarter of a faint pencil's darkness, blurred on a
+phone photo lifts its box's trace that little. Guards against: faint_pencil read blank
+(fresh17 seeds 1040599162 s0085 q19a and 187926935 s0111 q04, q17b: pencils of 0.27 to
+0.32, traces 0.0088 to 0.0158 over their rows, 1.21 to 1.48 times, every box greyed by
+motion blur). A blank row's grain on a pencil page lifts no ink above the noise floor (on
+those 5 seeds, 36 of the 40 blank rows of pencil pages standing out so had `peak` 0)."""
 TRACE_RUNNER_UP_RELATIVE = 1.5
 """Nor is a row's highest trace a faint tick when the runner-up box's stands within this
 share of it (`marks.lifted_alike`): show-through from the back page, a photocopy's grain
