@@ -1060,6 +1060,23 @@ def test_a_faint_tick_drawn_around_its_box_is_not_read_blank(agree_item):
     assert (r.status, r.value, r.reason) == (Status.REVIEW, "3", Reason.OUTSIDE), r
 
 
+def test_a_faint_pencil_tick_drawn_beside_its_box_on_grainy_paper_is_not_read_blank(agree_item):
+    """Fresh17 seed 1040599162, s0022 q14c, a 200-dpi feeder scan of yellow paper with
+    show-through, written in pencil (0.47): a faint tick starting below box 3's bottom-left
+    and crossing its right side left 0.0081 beside it, none of it darker than BESIDE_INK, the
+    row's other strips clean (0.0002 at most), 0.0002 of ink inside. The paper's grain lifted
+    the row's traces to 0.03, and the ink beside, 0.26 of that, was read blank at 0.975. On a
+    pencil page pale ink beside one box alone is a faint stroke whatever the paper's grain."""
+    traces = (0.0315, 0.027, 0.0315, 0.0314, 0.0269)
+    outside = (0.0, 0.0, 0.0081, 0.0, 0.0002)
+    boxes = tuple(BoxMeasure(k + 1, 0.0002 if k == 2 else 0.0, 0.0, o, 0.0, trace=t, extent=0.0, beside=0.0, piece=0.0)
+                  for k, (t, o) in enumerate(zip(traces, outside)))
+    r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0743, False, True, 0.004, 0.473)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "3", Reason.OUTSIDE), r
+    dark_pen = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.0743, False, True, 0.004, 0.85)
+    assert dark_pen.status is Status.BLANK, dark_pen
+
+
 def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
     a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
