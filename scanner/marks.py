@@ -665,6 +665,23 @@ def lone_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return strokes[0] if len(strokes) == 1 and _trace_stands_out(strokes[0], boxes) else None
 
 
+def pencil_trace(boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> BoxMeasure | None:
+    """On a page written in pencil (`pen_peak` under GHOST_PEN_MIN), the box of a row whose
+    trace stands PENCIL_TRACE_MARGIN and PENCIL_TRACE_RELATIVE times over the median of the
+    row's others, holding the row's most ink, some above the noise floor (`peak` over 0): a
+    faint pencil tick blurred on a photo, lighter than `faint_stroke` asks, where a blank
+    row's grain lifts traces with no ink above the floor. None otherwise, or when the pen,
+    traces or peaks are unknown."""
+    if pen_peak is None or pen_peak >= T.GHOST_PEN_MIN or len(boxes) < 2 or any(b.trace is None for b in boxes):
+        return None
+    top = max(boxes, key=_TRACE)
+    rest = median(b.trace for b in boxes if b is not top)
+    if top.peak is None or top.peak <= 0 or top is not max(boxes, key=_SCORE):
+        return None
+    stands = top.trace - rest >= T.PENCIL_TRACE_MARGIN and top.trace >= T.PENCIL_TRACE_RELATIVE * rest
+    return top if stands else None
+
+
 def faint_beside_pale_run(top: BoxMeasure, boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> bool:
     """Whether a lone mark with ink beside it (`top`) is paler at its darkest than a stroke
     of the pen run out of its box (under OVERFLOW_PEAK_RELATIVE of `pen_peak`) while another
@@ -810,19 +827,23 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
     by registration lie beside several boxes, or no darker than the paper's noise. On a
     page written in pencil (`pen_peak` under GHOST_PEN_MIN) a faint stroke's darkest
     pixels may measure as specks: there ink beside one box alone reaching OUTSIDE_MIN
-    counts whatever its pieces. None when there is no such box, or traces were not
-    measured."""
+    counts whatever its pieces, and whatever the row's noise when none runs on. None when there is no such box, or traces were not measured."""
     running = [b for b in boxes if b.beside is not None and b.beside >= T.BESIDE_FAR_MM]
     if len(running) > 1 or any(b.trace is None for b in boxes):
         return None
     box = running[0] if running else max(boxes, key=_OUTSIDE)
     others = [b for b in boxes if b is not box]
-    pencil_stroke = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN and box.outside - row_outside >= T.OUTSIDE_MIN
+    pencil_page = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN
+    pencil_stroke = pencil_page and box.outside - row_outside >= T.OUTSIDE_MIN
     if not running and (box.beside != 0 and not pencil_stroke
                         or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None
-    noise, excess = median(b.trace for b in boxes), box.outside - row_outside
+    # On a pencil page, ink beside one box alone is a faint stroke however grainy the paper:
+    # the noise is a pixel quantile in the box, the ink a strip's mean (fresh17 seed
+    # 1040599162, s0022 q14c: a tick mostly below box 3 at 0.26 of the noise, read blank).
+    noise = 0.0 if pencil_page and not running else median(b.trace for b in boxes)
+    excess = box.outside - row_outside
     return box if excess >= T.OUTSIDE_STROKE_MIN and excess >= T.BESIDE_NOISE_RELATIVE * noise else None
 
 
@@ -1255,6 +1276,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # faint tick beside a shadow's grey (fresh seed 243920451, s0129 q14c) or
             # show-through (seed 287386493, s0116 q17a), both phone photos read blank.
             trace = lone_stroke(m.boxes)
+        if trace is None:
+            # A faint pencil tick on a motion-blurred photo of a pencil page lifts its box's
+            # trace less (fresh17 seed 187926935, s0111 q04 and q17b: read blank).
+            trace = pencil_trace(m.boxes, peak_level)
         if trace is not None:
             evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
             if _rubbed_out(trace, peak_level):

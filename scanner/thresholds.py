@@ -313,6 +313,18 @@ sides into its interior and lifts every trace of a row: a faint pencil tick on a
 q07b: read blank at 0.7 under the 2.0 of before). Re-decided on 18 kept seeds (fresh14,
 fresh15, silent9r, phone9s, and that one: 141,000 items), 1.75 sends one blank row more to
 review (a speck beside a photocopy's grain) and reads 7 more blank as rubbed out."""
+PENCIL_TRACE_MARGIN = 0.008
+PENCIL_TRACE_RELATIVE = 1.15
+"""On a page written in pencil (pen under GHOST_PEN_MIN), the row's highest trace stands out
+as a faint tick when it is this far (margin) and this many times (relative) over the median
+of the row's others, and its box holds the row's most ink, some of it above the noise floor
+(`peak` over 0): a faint pencil tick, a quarter of a faint pencil's darkness, blurred on a
+phone photo lifts its box's trace that little. Guards against: faint_pencil read blank
+(fresh17 seeds 1040599162 s0085 q19a and 187926935 s0111 q04, q17b: pencils of 0.27 to
+0.32, traces 0.0088 to 0.0158 over their rows, 1.21 to 1.48 times, every box greyed by
+motion blur). A blank row's grain on a pencil page lifts no ink above the noise floor (on
+those 5 seeds, 36 of the 40 blank rows of pencil pages standing out so had `peak` 0; 6
+blank rows went to review, and 5 of 181,000 items on 22 held-out seeds, none an error)."""
 TRACE_RUNNER_UP_RELATIVE = 1.5
 """Nor is a row's highest trace a faint tick when the runner-up box's stands within this
 share of it (`marks.lifted_alike`): show-through from the back page, a photocopy's grain
@@ -812,7 +824,13 @@ box alone at OUTSIDE_MIN or more counts whatever its pieces: a faint pencil stro
 darkest pixels can measure as a speck (fresh seed 1321270585, s0100 q12a, a 300-dpi feeder
 scan: a tick left of box 5 left 0.0158 beside it, a piece of 0.5 mm, read blank at 0.988).
 Re-decided on the fresh14, fresh15 and silent9r seeds (124,991 items): the 20 blank rows
-with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved."""
+with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved.
+On a pencil page the noise is not asked when no piece runs on: the noise is a quantile of
+the box's pixels, the ink beside a strip's mean, and grainy paper lifts the one far over
+the other (fresh17 seed 1040599162, s0022 q14c, a 200-dpi feeder scan of yellow paper with
+show-through: a faint tick mostly below box 3 left 0.0081 beside it, 0.26 of the row's
+noise of 0.031, read blank at 0.975; on those 5 seeds 3 blank rows of pencil pages beside
+it went to review, a printed border's grey halo beside one box at 0.15 to 0.40 of the noise)."""
 PALE_RUN_RIVAL_RELATIVE = 0.4
 """A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
 its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint
