@@ -102,7 +102,8 @@ VERIFY_RANSAC_MM = 0.4
 VERIFY_TIGHT_MM = 0.2
 """A page not verified, or verified with frames more than VERIFY_TIGHT_MM off (content
 registration, a print scaled to fit the page) or with one seen more than VERIFY_ITEM_MM
-off (a bend left at a comment box's far corners), is re-registered on the frames seen, up
+off (a bend left at a comment box's far corners), is re-registered on the frames seen (a
+page registered by its content, at least once however tight: `Registrar.refine`), up
 to this many times while that brings them closer (each round pins frames further from
 the markers), fitting a homography that ignores frames seen more than VERIFY_RANSAC_MM
 off it (a tick along a side). When one least-squares homography holds every frame seen
