@@ -548,34 +548,61 @@ class Registrar:
         ranked = self._ranked(small)
         features = self._features(small, T.CONTENT_FIT_FEATURES)
         if not ranked or ranked[0][1] < T.CONTENT_IDENTIFY_MIN:
-            return self._told_on_fit(ranked, features, factor, grey.shape, tried=None)
+            return self._told_on_fit(ranked, small, features, factor, grey.shape, tried={})
         (page, inliers), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
-        reg = self._fitted(page, self._match(page, *features, T.CONTENT_FIT_FEATURES), factor, grey.shape)
+        found = self._match(page, *features, T.CONTENT_FIT_FEATURES)
+        reg = self._fitted(page, found, factor, grey.shape)
         if reg is None:
-            return self._told_on_fit(ranked, features, factor, grey.shape, tried=page)
+            return self._told_on_fit(ranked, small, features, factor, grey.shape, tried={page: found})
         return replace(reg, inliers=inliers, runner_up=runner_up)
 
-    def _told_on_fit(self, ranked: list[tuple[int, int]], features: tuple, factor: float,
-                     shape: tuple[int, ...], tried: int | None) -> Registration | None:
-        """The page when the one `identify` ranked first (`tried`) does not fit it, or when
-        its few features tell no page at all (`tried` None): the other pages matched on the
-        fit's features, the best that fits them; None when none does. A phone photo's few
-        strongest features can tell nothing: seed 1256051490's page 4 ranked last, 20
-        against page 7's 40, and fitted 72 of the fit's features against at most 29 for any
-        other page; a blurred phone photo of the word form's page 2, its comments written
-        in, matched page 2 on 18 of them and page 1 on 14, under CONTENT_IDENTIFY_MIN, and
-        fitted page 2 on 58 to 70 of the fit's, page 1 on 20 at most (seeds 692293347 and
-        1172351743), and was lost to `unrecognised`. Its counts stay those `identify` gave,
-        the page ranked best besides it its runner-up: its print told it from no page, so
-        it is told apart from that one as any two pages matched alike are, each fitted on
-        its own and verified (`PageReader._tell_apart`). Only for such a page: the others'
-        matches cost as much as that fit each."""
-        fits = {page: self._match(page, *features, T.CONTENT_FIT_FEATURES) for page, _ in ranked if page != tried}
+    def _told_on_fit(self, ranked: list[tuple[int, int]], small: np.ndarray, features: tuple, factor: float,
+                     shape: tuple[int, ...], tried: dict) -> Registration | None:
+        """The page when the one `identify` ranked first (`tried`, with its match on the
+        fit's features) does not fit it, or when its few features tell no page at all
+        (`tried` empty): the other pages matched on the fit's features, the best that fits
+        them; failing that, the pages those came near to holding (CONTENT_NEAR_FIT) matched
+        on as many features as a page named beforehand is (`_near_fit`); None when none
+        fits. A phone photo's few strongest features can tell nothing: seed 1256051490's
+        page 4 ranked last, 20 against page 7's 40, and fitted 72 of the fit's features
+        against at most 29 for any other page; a blurred phone photo of the word form's
+        page 2, its comments written in, matched page 2 on 18 of them and page 1 on 14,
+        under CONTENT_IDENTIFY_MIN, and fitted page 2 on 58 to 70 of the fit's, page 1 on
+        20 at most (seeds 692293347 and 1172351743), and was lost to `unrecognised`. Its
+        counts stay those `identify` gave, the page ranked best besides it its runner-up:
+        its print told it from no page, so it is told apart from that one as any two pages
+        matched alike are, each fitted on its own and verified (`PageReader._tell_apart`).
+        Only for such a page: the others' matches cost as much as that fit each."""
+        fits = {page: tried[page] if page in tried else self._match(page, *features, T.CONTENT_FIT_FEATURES)
+                for page, _ in ranked}
+        reg = self._best_fitting(fits, factor, shape) or self._near_fit(fits, small, factor, shape)
+        if reg is None:
+            return None
+        others = [(p, count) for p, count in ranked if p != reg.page]
+        return replace(reg, inliers=dict(ranked)[reg.page], runner_up=others[0] if others else None)
+
+    def _near_fit(self, fits: dict, small: np.ndarray, factor: float,
+                  shape: tuple[int, ...]) -> Registration | None:
+        """Of the pages that the fit's features came near to holding (CONTENT_NEAR_FIT
+        of CONTENT_MIN_INLIERS), the best that CONTENT_FEATURES fit; None when none came
+        near (a cover letter held 14 on any page), or none fits. A phone photo of the
+        word form's page 2, its comments typed and written in, ranked page 1 first on 21
+        against its own 18 and fitted neither on the fit's features (17, and 36 for its
+        own); on CONTENT_FEATURES it fitted its own on 119, page 1 on 23 (seed 1154072371)."""
+        near = [page for page, found in fits.items() if found is not None and found[1] >= T.CONTENT_NEAR_FIT]
+        if not near:
+            return None
+        more = self._features(small, T.CONTENT_FEATURES)
+        return self._best_fitting({page: self._match(page, *more, T.CONTENT_FEATURES) for page in near},
+                                  factor, shape)
+
+    def _best_fitting(self, fits: dict, factor: float, shape: tuple[int, ...]) -> Registration | None:
+        """Of the pages matched (`fits`, page to its match or None), the one that fits
+        with the most inliers; None when none does."""
         for page in sorted(fits, key=lambda p: 0 if fits[p] is None else fits[p][1], reverse=True):
             reg = self._fitted(page, fits[page], factor, shape)
             if reg is not None:
-                others = [(p, count) for p, count in ranked if p != page]
-                return replace(reg, inliers=dict(ranked)[page], runner_up=others[0] if others else None)
+                return reg
         return None
 
     def _fitted(self, page: int, found: tuple[np.ndarray, int] | None, factor: float,

@@ -145,6 +145,12 @@ and the page is told on the fit's (`Registrar._told_on_fit`); not a page of the 
 no page fits those either (CONTENT_MIN_INLIERS). Guards against a page lost for its few
 strongest features falling elsewhere than the print: a blurred phone photo of a sparse
 page, its handwriting taking many of them (the word form's page 2: 18 on its own page)."""
+CONTENT_NEAR_FIT = 20
+"""A page that matched no page of the form on the fit's features on CONTENT_MIN_INLIERS,
+but some page on this many, is matched on CONTENT_FEATURES (`Registrar._near_fit`).
+Guards against a phone photo whose written comments take the strongest features, lost
+to `unrecognised` (the word form's page 2 held 36 of the fit's, 119 of CONTENT_FEATURES).
+Set at CONTENT_IDENTIFY_MIN: a cover letter held 14 on any page, and costs no more matching."""
 CONTENT_PAGE_MARGIN = 0.6
 """A page told by its content must match its form page clearly better than any other:
 when the runner-up page holds this share of the best one's matches or more, the pages
