@@ -812,7 +812,11 @@ box alone at OUTSIDE_MIN or more counts whatever its pieces: a faint pencil stro
 darkest pixels can measure as a speck (fresh seed 1321270585, s0100 q12a, a 300-dpi feeder
 scan: a tick left of box 5 left 0.0158 beside it, a piece of 0.5 mm, read blank at 0.988).
 Re-decided on the fresh14, fresh15 and silent9r seeds (124,991 items): the 20 blank rows
-with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved."""
+with specks beside one box at OUTSIDE_MIN all lay on dark-pen pages; only that tick moved.
+The noise is not asked of ink beside one box when the noise floor left nothing beside
+every other box of its row (their `outside` 0): the paper's noise does not reach the strips
+there. Guards against: faint_pencil read blank in a row of two (seed 1692417081 of the word
+form's test, s0003 q07: 0.0124 beside box 1, 0.69 times the noise inside the boxes)."""
 PALE_RUN_RIVAL_RELATIVE = 0.4
 """A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
 its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint
