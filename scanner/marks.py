@@ -823,13 +823,6 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None
     noise, excess = median(b.trace for b in boxes), box.outside - row_outside
-    if all(b.outside == 0 for b in others):
-        # Beside every other box the noise floor left nothing: the paper's noise does not
-        # reach the strips, and the ink beside this box alone is a stroke however it
-        # compares with the noise inside the boxes (seed 1692417081 of the word form's
-        # test, s0003 q07: a faint pencil tick below box 1 of a row of two, 0.0124 beside
-        # it, half of it over the row's median, read blank).
-        return box if box.outside >= T.OUTSIDE_STROKE_MIN else None
     return box if excess >= T.OUTSIDE_STROKE_MIN and excess >= T.BESIDE_NOISE_RELATIVE * noise else None
 
 
