@@ -578,3 +578,20 @@ def test_flatbed_share_off_changes_nothing(two_pages, tmp_path):
     result, pages = _flatbed_batch(two_pages, tmp_path, 4, 3)
     assert "scenario" not in pages[0] and not any(f.name.startswith("flatbed-") for f in result.files)
     assert "flatbed_share" not in json.loads((result.truth_dir / "manifest.json").read_text())["options"]
+
+
+def test_flatbed_files_share_one_scanner_and_one_pile_of_paper(two_pages):
+    """A flatbed is one scanner on the desk, whatever number of files it makes: its quirks
+    and the reams of its pile are the batch's. Drawn per file, each one-questionnaire file
+    was a scanner and a ream of its own, and the batch's paper colours scattered."""
+    from scanner.synth.batch import FilePlan, _FileDrawer
+    from scanner.synth.page import Desk
+
+    options = SynthOptions(flatbed_share=1.0)
+    with Desk(two_pages) as desk:
+        drawers = [_FileDrawer(two_pages, FilePlan(index, f"flatbed-{index:03d}.pdf", (index,), 200, False, False,
+                                                   None, False, None, flatbed=flatbed), {}, 5, options, desk)
+                   for index, flatbed in ((0, True), (1, True), (2, False), (3, False))]
+    assert drawers[0].look == drawers[1].look
+    assert all((drawers[0].ream[name] == drawers[1].ream[name]).all() for name in drawers[0].ream)
+    assert drawers[2].look != drawers[3].look, "fed files keep a scanner look of their own"

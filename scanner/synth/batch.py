@@ -380,10 +380,14 @@ class _FileDrawer:
         self.batch_stock = batch_stock(template, seed, options)
         self.stock = (draw_file_stock(template, self.batch_stock, options.stock_rates,
                                       _rng(seed, STOCK, STOCK_FILES, plan.index)) if options.stock else FileStock())
-        self.look = self.stock.look(draw_scanner(rng, rates, plan.dpi, plan.greyscale, options.effects))
+        # One flatbed on the desk scans every questionnaire laid on its glass, from one pile
+        # of paper: its quirks and the pile's reams are the batch's, not each file's (else a
+        # file of one questionnaire would be a scanner and a ream of its own).
+        owner = _rng(seed, FLATBED) if plan.flatbed else rng
+        self.look = self.stock.look(draw_scanner(owner, rates, plan.dpi, plan.greyscale, options.effects))
         self.scanner = Scanner(self.look, rng)
-        # Each programme's paper comes from one ream per file: its own tint.
-        self.ream = {c.name: rng.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
+        # Each programme's paper comes from one ream per file (per flatbed): its own tint.
+        self.ream = {c.name: owner.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
         self.size = desk.blanks.size_px(plan.dpi)
         self.front: _Drawn | None = None
         self.lid = _lid(options.flatbed_rates, _rng(seed, FLATBED, plan.index)) if plan.flatbed else None
