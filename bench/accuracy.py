@@ -39,10 +39,11 @@ from scanner.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EVERY_EFFECT: dict[str, object] = {"effects": True, "hard": ALL_HARD}
-"""Generator options that switch effects on: the scanner effects and every hard case
-(`scanner synth --hard`). An effect added later as an option that is off by default
-belongs here, so that the benchmark keeps measuring everything."""
+EVERY_EFFECT: dict[str, object] = {"effects": True, "hard": ALL_HARD, "flatbed_share": 0.15}
+"""Generator options that switch effects on: the scanner effects, every hard case
+(`scanner synth --hard`) and flatbed files (15% of the questionnaires, one a file, so
+that the flatbed scenario is measured too). An effect added later as an option that is
+off by default belongs here, so that the benchmark keeps measuring everything."""
 
 
 def synth_options(settings: list[str], jobs: int) -> SynthOptions:

@@ -519,3 +519,97 @@ def test_dust_sometimes_holds_a_hair_a_long_thin_curl_the_specks_are_not(seed):
         n, _, stats, _ = cv2.connectedComponentsWithStats((image < 250).astype(np.uint8), connectivity=8)
         longest[hair] = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in stats[1:]) / k
     assert longest[False] < 2.0 and longest[True] > 8.0, (seed, longest)
+
+
+# --- flatbed files (`SynthOptions.flatbed_share`) ----------------------------------------
+
+def _flatbed_batch(template, out: Path, count: int, seed: int, **options):
+    base = SynthOptions(per_file=3, dpis=(72,), greyscale_share=0.3, duplex_blank_share=0.5,
+                        cover_letter_share=0.3, hard=ALL_HARD)
+    result = generate(template, out, count, seed, replace(base, **options))
+    return result, _read(result.truth_dir / "pages.csv")
+
+
+@pytest.mark.parametrize("seed", [9, int(np.random.default_rng().integers(1 << 31))])
+def test_flatbed_files_hold_one_questionnaire_each_and_say_so(two_pages, tmp_path, seed):
+    from scanner.evaluate import scenario
+
+    result, pages = _flatbed_batch(two_pages, tmp_path, 7, seed, flatbed_share=0.5, photo_share=1.0)
+    by_file: dict[str, list[dict]] = {}
+    for row in pages:
+        by_file.setdefault(row["source"], []).append(row)
+    flatbed = {name: rows for name, rows in by_file.items() if name.startswith("flatbed-")}
+    # 3.5 of 7 questionnaires, rounded at random; the feeder takes the rest three a file.
+    assert len(flatbed) in (3, 4), f"seed {seed}"
+    assert sum(len(s) for s in ({r["sheet_id"] for r in rows if r["sheet_id"]} for rows in by_file.values())) == 7
+    for name, rows in flatbed.items():
+        assert len({r["sheet_id"] for r in rows if r["status"] == "used"}) == 1, name
+        assert "blank" not in {r["status"] for r in rows}, "nobody lays a blank back on the glass"
+        # photo_share 1 photographs every fed page, and no page on the glass.
+        assert {r["photo"] for r in rows} == {"0"}
+        assert {r["scenario"] for r in rows} == {"greyscale" if rows[0]["greyscale"] == "1" else "flatbed"}
+    fed = [r for name, rows in by_file.items() if name not in flatbed for r in rows]
+    assert {r["scenario"] for r in fed if r["status"] != "blank"} == {"phone"}
+    # The scorer, reading the scan's files without the column, tells the same scenarios,
+    # but for the feeder's last file when one questionnaire is left for it: the column tells.
+    sheets = {name: len({r["sheet_id"] for r in rows if r["sheet_id"]}) for name, rows in by_file.items()}
+    for row in pages:
+        if row["scenario"] == "feeder" and sheets[row["source"]] == 1:
+            continue
+        told = scenario({k: v for k, v in row.items() if k != "scenario"} | {"sheets_in_file": sheets[row["source"]]})
+        assert told == row["scenario"], (seed, row["source"], row["page"])
+    manifest = json.loads((result.truth_dir / "manifest.json").read_text())
+    assert {f["name"] for f in manifest["files"] if f["flatbed"]} == set(flatbed)
+    assert manifest["options"]["flatbed_share"] == 0.5
+
+
+def test_flatbed_pages_lie_where_the_hand_put_them_with_the_lid_beyond(two_pages, tmp_path):
+    from scanner.synth.rates import FlatbedRates
+
+    pages = {}
+    for lid_open in (0.0, 1.0):
+        rates = FlatbedRates(rotation_sd_deg=3.0, shift_sd_mm=6.0, lid_open=lid_open)
+        result, rows = _flatbed_batch(two_pages, tmp_path / str(lid_open), 2, 4, flatbed_share=1.0,
+                                      greyscale_share=0.0, cover_letter_share=0.0, flatbed_rates=rates)
+        pages[lid_open] = rows
+        seen = 0
+        for row, (data, _, _) in zip(rows, _images(result.files[0])):
+            image = _grey(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED))
+            h_mm = _homography(row)
+            w_mm, h_mm_page = two_pages.page_size_mm
+            quad = cv2.perspectiveTransform(np.array([[[0, 0], [w_mm, 0], [w_mm, h_mm_page], [0, h_mm_page]]],
+                                                     np.float64), h_mm)[0]
+            inside = np.zeros(image.shape, np.uint8)
+            cv2.fillPoly(inside, [np.round(quad).astype(np.int32)], 1)
+            beyond = cv2.erode(1 - inside, np.ones((5, 5), np.uint8)).astype(bool)
+            if beyond.sum() < 50:
+                continue
+            lid, seen = float(image[beyond].mean()), seen + 1
+            assert (lid < 70) if lid_open else (lid > 180), (lid_open, row["page"], lid)
+        assert seen, "a page shifted or turned far enough to show the glass beyond it"
+    rotations = [abs(float(r["rotation_deg"])) for rows in pages.values() for r in rows]
+    assert max(rotations) <= 4.0 and max(rotations) > 1.0, rotations
+
+
+def test_flatbed_share_off_changes_nothing(two_pages, tmp_path):
+    """The byte test above pins the default batch; the option at 0 writes no column."""
+    result, pages = _flatbed_batch(two_pages, tmp_path, 4, 3)
+    assert "scenario" not in pages[0] and not any(f.name.startswith("flatbed-") for f in result.files)
+    assert "flatbed_share" not in json.loads((result.truth_dir / "manifest.json").read_text())["options"]
+
+
+def test_flatbed_files_share_one_scanner_and_one_pile_of_paper(two_pages):
+    """A flatbed is one scanner on the desk, whatever number of files it makes: its quirks
+    and the reams of its pile are the batch's. Drawn per file, each one-questionnaire file
+    was a scanner and a ream of its own, and the batch's paper colours scattered."""
+    from scanner.synth.batch import FilePlan, _FileDrawer
+    from scanner.synth.page import Desk
+
+    options = SynthOptions(flatbed_share=1.0)
+    with Desk(two_pages) as desk:
+        drawers = [_FileDrawer(two_pages, FilePlan(index, f"flatbed-{index:03d}.pdf", (index,), 200, False, False,
+                                                   None, False, None, flatbed=flatbed), {}, 5, options, desk)
+                   for index, flatbed in ((0, True), (1, True), (2, False), (3, False))]
+    assert drawers[0].look == drawers[1].look
+    assert all((drawers[0].ream[name] == drawers[1].ream[name]).all() for name in drawers[0].ream)
+    assert drawers[2].look != drawers[3].look, "fed files keep a scanner look of their own"

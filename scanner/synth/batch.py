@@ -29,7 +29,9 @@ The truth, in `out_dir/truth/`:
 With hard cases (`SynthOptions.hard`), pages.csv and marks.csv gain the columns of
 `HARD_PAGE_COLUMNS` and `HARD_MARK_COLUMNS`, and `h_mm_to_px` includes where the form
 was printed on the sheet. With stock cases (`SynthOptions.stock`), pages.csv gains
-`stock`. Without them, not a byte changes.
+`stock`. With flatbed files (`SynthOptions.flatbed_share`), pages.csv gains `scenario`
+(flatbed, feeder, greyscale or phone) and the manifest's files `flatbed`. Without
+them, not a byte changes.
 """
 
 from __future__ import annotations
@@ -48,15 +50,15 @@ import cv2
 import numpy as np
 
 from scanner.render import marker_boxes
-from scanner.synth.hard import (Hard, PageHard, Print, camera, crease, cut_marker, draw_page_hard, dust,
-                                harden_sheet, item_hard, paper_off, parse_hard, staple)
+from scanner.synth.hard import (PHOTO_HARD, Hard, PageHard, Print, camera, crease, cut_marker, draw_page_hard,
+                                dust, harden_sheet, item_hard, paper_off, parse_hard, staple)
 from scanner.synth.ink import Fonts, Shape
 from scanner.synth.letter import cover_letter
 from scanner.synth.paper import (BlankPages, PageScan, Scanner, blank_back, draw_page_scan, draw_scanner,
                                  lay_paper, mm_to_raster, paper_quad)
 from scanner.synth.page import Desk
 from scanner.synth.pdf import JpegPdfWriter
-from scanner.synth.rates import HardRates, Rates
+from scanner.synth.rates import FlatbedRates, HardRates, Rates
 from scanner.synth.respondents import Effect, Sheet, Status, draw_sheet, draw_skews, load_phrases
 from scanner.synth.stock import (BatchStock, FileStock, StockRates, draw_batch_stock, draw_file_stock, page_names,
                                  parse_stock, white_balanced)
@@ -66,7 +68,7 @@ log = logging.getLogger(__name__)
 
 # Random streams: the second key of every seed. The hard cases draw from streams of
 # their own, so that a batch without them is the same as before they existed.
-SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS, HARD_SHEETS, HARD_PAPER, HARD_PAGES, STOCK = range(1, 11)
+SKEWS, FILES, SHEETS, SCANNERS, PAGES, TINTS, HARD_SHEETS, HARD_PAPER, HARD_PAGES, STOCK, FLATBED = range(1, 12)
 STOCK_BATCH, STOCK_FILE_COLOURS, STOCK_SHEETS, STOCK_FILES, STOCK_PAGES = range(5)
 """The stock cases' streams: the third key of a `STOCK` seed."""
 
@@ -87,6 +89,8 @@ HARD_MARK_COLUMNS = ["erased", "hard"]
 (its mark's and its page's)."""
 STOCK_PAGE_COLUMNS = ["stock"]
 """pages.csv with stock cases: the cases touching the page (`stock.page_names`)."""
+FLATBED_PAGE_COLUMNS = ["scenario"]
+"""pages.csv with flatbed files: how the page was scanned (`scanner.evaluate.SCENARIOS`)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ class SynthOptions:
     """Paper stock and light cases to add (`stock.Stock` names, or `stock.ALL_STOCK`); none by default."""
     stock_rates: StockRates = field(default_factory=StockRates)
     """How often and how strongly the stock cases happen."""
+    flatbed_share: float = 0.0
+    """Share of questionnaires scanned on a flatbed, a file each, every page laid on the
+    glass by hand (`flatbed_rates`); none by default. The rest fill the feeder's files."""
+    flatbed_rates: FlatbedRates = field(default_factory=FlatbedRates)
+    """How the flatbed's pages lie on the glass."""
     printed: str | None = None
     """The form's own PDF to print, for a form `render` did not make (a word processor's);
     the template gives its true geometry (`scanner.draft.truth_template`). None: the
@@ -152,16 +161,23 @@ class FilePlan:
     numbered: bool
     colour: str | None
     """The one paper colour of a file sorted by programme; None for a mixed file."""
+    flatbed: bool = False
+    """One questionnaire laid on a flatbed's glass page by page, not fed."""
 
 
 def _rng(seed: int, *keys: int) -> np.random.Generator:
     return np.random.default_rng([seed % (1 << 63), *keys])
 
 
+def _rounded(n: int, share: float, rng: np.random.Generator) -> int:
+    """round(share * n), rounding at random: shares hold in small batches."""
+    return min(max(int(math.floor(share * n + rng.random())), 0), n)
+
+
 def _quota(n: int, share: float, rng: np.random.Generator) -> set[int]:
-    """Exactly round(share * n) of n files, rounding at random: shares hold in small batches."""
-    k = int(math.floor(share * n + rng.random()))
-    return set(int(i) for i in rng.permutation(n)[: min(max(k, 0), n)])
+    """Exactly round(share * n) of n files, rounding at random."""
+    k = _rounded(n, share, rng)
+    return set(int(i) for i in rng.permutation(n)[:k])
 
 
 def _agency(template: Template, rates: Rates) -> Colour | None:
@@ -185,18 +201,23 @@ def batch_stock(template: Template, seed: int, options: SynthOptions) -> BatchSt
 
 
 def plan_files(template: Template, count: int, seed: int, options: SynthOptions) -> list[FilePlan]:
-    """Split `count` questionnaires into batch files and set each file's scanner."""
+    """Split `count` questionnaires into batch files and set each file's scanner: the
+    feeder's files first, then the flatbed's, one questionnaire each."""
     rng = _rng(seed, FILES)
     stock = batch_stock(template, seed, options)
     per_file = max(1, options.per_file)
-    n = max(1, math.ceil(count / per_file))
+    flatbed = _rounded(count, options.flatbed_share, _rng(seed, FLATBED)) if options.flatbed_share else 0
+    fed = count - flatbed
+    n = math.ceil(fed / per_file) + flatbed if flatbed else max(1, math.ceil(count / per_file))
     grey = _quota(n, options.greyscale_share, rng)
     duplex = _quota(n, options.duplex_blank_share, rng)
     letters = _quota(n, options.cover_letter_share, rng)
     numbered = _quota(n, options.numbered_share, rng)
     plans = []
+    feeder_files = n - flatbed
     for f in range(n):
-        sheets = tuple(range(f * per_file, min(count, (f + 1) * per_file)))
+        on_glass = f >= feeder_files
+        sheets = (fed + f - feeder_files,) if on_glass else tuple(range(f * per_file, min(fed, (f + 1) * per_file)))
         dpi = int(options.dpis[int(rng.integers(len(options.dpis)))])
         colour = None
         if rng.random() < options.rates.sorted_file:
@@ -208,8 +229,10 @@ def plan_files(template: Template, count: int, seed: int, options: SynthOptions)
         if f in letters:
             letter_at = 0 if rng.random() < 0.5 else int(rng.integers(0, len(sheets) + 1))
         # A form printed without markers has no QR code to number its copies in.
-        plans.append(FilePlan(f, f"batch-{f + 1:03d}.pdf", sheets, dpi, f in grey, f in duplex, letter_at,
-                              f in numbered and template.registration.markers, colour))
+        # A flatbed scans one side: nobody lays the blank backs on the glass.
+        plans.append(FilePlan(f, f"{'flatbed' if on_glass else 'batch'}-{f + 1:03d}.pdf", sheets, dpi, f in grey,
+                              f in duplex and not on_glass, letter_at, f in numbered and template.registration.markers,
+                              colour, on_glass))
     return plans
 
 
@@ -290,6 +313,13 @@ def photograph(raster: np.ndarray, dpi: int, rng: np.random.Generator, paper_rgb
     return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), m @ mm_to_raster(dpi)
 
 
+def _lid(rates: FlatbedRates, rng: np.random.Generator) -> tuple[int, int, int]:
+    """What a flatbed shows beyond the page (BGR): its closed lid's white, or with the lid
+    up the dark room."""
+    low, high = rates.open_lid if rng.random() < rates.lid_open else rates.lid
+    return _bgr(np.full(3, rng.integers(low, high + 1)) + rng.integers(-3, 4, 3))
+
+
 def _markers_cut(template: Template, h_mm: np.ndarray, size_px: tuple[int, int]) -> int:
     """How many corner markers the distortion pushed (partly) off the image."""
     w, h = size_px
@@ -350,28 +380,36 @@ class _FileDrawer:
         self.batch_stock = batch_stock(template, seed, options)
         self.stock = (draw_file_stock(template, self.batch_stock, options.stock_rates,
                                       _rng(seed, STOCK, STOCK_FILES, plan.index)) if options.stock else FileStock())
-        self.look = self.stock.look(draw_scanner(rng, rates, plan.dpi, plan.greyscale, options.effects))
+        # One flatbed on the desk scans every questionnaire laid on its glass, from one pile
+        # of paper: its quirks and the pile's reams are the batch's, not each file's (else a
+        # file of one questionnaire would be a scanner and a ream of its own).
+        owner = _rng(seed, FLATBED) if plan.flatbed else rng
+        self.look = self.stock.look(draw_scanner(owner, rates, plan.dpi, plan.greyscale, options.effects))
         self.scanner = Scanner(self.look, rng)
-        # Each programme's paper comes from one ream per file: its own tint.
-        self.ream = {c.name: rng.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
+        # Each programme's paper comes from one ream per file (per flatbed): its own tint.
+        self.ream = {c.name: owner.integers(-rates.paper_jitter, rates.paper_jitter + 1, 3) for c in template.colours}
         self.size = desk.blanks.size_px(plan.dpi)
         self.front: _Drawn | None = None
+        self.lid = _lid(options.flatbed_rates, _rng(seed, FLATBED, plan.index)) if plan.flatbed else None
 
     def page(self, kind: str, index: int | None, form_page: int | None, rng: np.random.Generator,
              hard_rng: np.random.Generator) -> _Drawn:
         if kind == "back":
             return self._back(index, rng)
-        effects = self.options.effects
+        effects, options, flatbed = self.options.effects, self.options, self.plan.flatbed
         hard = PageHard()
-        if kind == "form" and self.options.hard:
-            hard = draw_page_hard(parse_hard(self.options.hard), self.options.hard_rates, hard_rng)
-        photo = effects and rng.random() < self.options.photo_share
+        if kind == "form" and options.hard:
+            # A page on the glass is no phone photo: none of a photo's hard cases.
+            hard = draw_page_hard(tuple(h for h in parse_hard(options.hard) if not (flatbed and h in PHOTO_HARD)),
+                                  options.hard_rates, hard_rng)
+        photo = effects and rng.random() < options.photo_share and not flatbed
         photo = photo or (effects and hard.photo) or (effects and kind == "form" and self.stock.warm is not None)
-        upside = effects and rng.random() < self.options.upside_down_share
-        scan = draw_page_scan(rng, self.options.rates, self.plan.dpi, photo=photo, upside_down=upside,
-                              effects=effects)
+        upside_down = options.flatbed_rates.upside_down if flatbed else options.upside_down_share
+        upside = effects and rng.random() < upside_down
+        rates = options.flatbed_rates.placed(options.rates) if flatbed else options.rates
+        scan = draw_page_scan(rng, rates, self.plan.dpi, photo=photo, upside_down=upside, effects=effects)
         scan = cut_marker(scan, hard, self.template, self.plan.dpi)
-        surround = _table(rng) if photo else None
+        surround = _table(rng) if photo else self.lid
         if kind == "letter":
             drawn = self._letter(scan, surround, rng)
         else:
@@ -462,8 +500,19 @@ def render_file(template: Template, plan: FilePlan, sheets: dict[int, Sheet], se
                                          options.effects, drawn.camera)
             pdf.add_page(jpeg, w, h, plan.dpi, plan.greyscale)
             rows.append({"source": plan.name, "page": number, "dpi": plan.dpi, "greyscale": int(plan.greyscale),
-                         "jpeg_quality": drawer.look.jpeg_quality, "width_px": w, "height_px": h, **drawn.row})
+                         "jpeg_quality": drawer.look.jpeg_quality, "width_px": w, "height_px": h,
+                         "scenario": _scenario(plan, drawn.scan), **drawn.row})
     return rows
+
+
+def _scenario(plan: FilePlan, scan: PageScan) -> str:
+    """How the page was scanned, as `scanner.evaluate.scenario` ranks it: a photo first,
+    then a greyscale file, then the flatbed or the feeder."""
+    if scan.photo:
+        return "phone"
+    if plan.greyscale:
+        return "greyscale"
+    return "flatbed" if plan.flatbed else "feeder"
 
 
 def _render_job(args) -> list[dict]:
@@ -548,8 +597,9 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     them, marks.csv with how every mark and comment was made, manifest.json.
 
     `options.hard` adds hard cases (`scanner.synth.hard`), `options.stock` paper stock
-    and light cases (`scanner.synth.stock`); without them the batch is exactly what the
-    seed gave before they existed.
+    and light cases (`scanner.synth.stock`), `options.flatbed_share` questionnaires
+    scanned on a flatbed, one a file (`flatbed-NNN.pdf`); without them the batch is
+    exactly what the seed gave before they existed.
 
     Raises:
         ValueError: `count` is below 1, `options.dpis` is empty or `options.hard` or
@@ -590,7 +640,8 @@ def generate(template: Template, out_dir: Path, count: int, seed: int,
     hard = bool(options.hard)
     page_hard = {(r["sheet_id"], r["form_page"]): r["hard"] for r in rows if r["status"] == "used"} if hard else None
     _write_csv(truth / "pages.csv", PAGE_COLUMNS + (HARD_PAGE_COLUMNS if hard else [])
-               + (STOCK_PAGE_COLUMNS if options.stock else []), rows)
+               + (STOCK_PAGE_COLUMNS if options.stock else [])
+               + (FLATBED_PAGE_COLUMNS if options.flatbed_share else []), rows)
     _write_csv(truth / "marks.csv", MARK_COLUMNS + (HARD_MARK_COLUMNS if hard else []),
                mark_rows(sheets, greyscale, page_hard))
     elapsed = time.perf_counter() - started
@@ -612,12 +663,14 @@ def _write_manifest(path: Path, template: Template, seed: int, options: SynthOpt
         "options": {k: v for k, v in asdict(options).items()
                     if k != "jobs" and (options.hard or k not in ("hard", "hard_rates"))
                     and (options.stock or k not in ("stock", "stock_rates"))
+                    and (options.flatbed_share or k not in ("flatbed_share", "flatbed_rates"))
                     and (options.printed or k != "printed")},
         "template": {"form": template.form, "version": template.version},
         "counts": {"questionnaires": questionnaires, "files": len(files), "pages": len(rows), **by_status},
         "files": [{"name": f.name, "questionnaires": len(f.sheets), "pages": sum(r["source"] == f.name for r in rows),
                    "dpi": f.dpi, "greyscale": f.greyscale, "duplex": f.duplex,
-                   "cover_letter": f.letter_at is not None, "numbered": f.numbered, "colour": f.colour or "mixed"}
+                   "cover_letter": f.letter_at is not None, "numbered": f.numbered, "colour": f.colour or "mixed",
+                   **({"flatbed": f.flatbed} if options.flatbed_share else {})}
                   for f in files],
     }
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

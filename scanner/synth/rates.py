@@ -8,7 +8,7 @@ rare but present: a batch of 200 questionnaires holds every effect several times
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,36 @@ class HardRates:
     marker_cut: float = 0.06
     marker_cut_share: tuple[float, float] = (0.25, 0.6)
     """How much of the cut corner marker's width lies outside the photo."""
+
+
+@dataclass(frozen=True)
+class FlatbedRates:
+    """How a person lays pages on a flatbed's glass, once asked for (`flatbed_share`).
+
+    No feeder grabs the page: each is placed by hand and lined up by eye against the
+    glass's edge, so skews and shifts spread wider than a feeder's guides allow, but
+    none is misfed, and the whole page lies flat under the lid.
+    """
+
+    rotation_sd_deg: float = 1.2
+    rotation_max_deg: float = 4.0
+    shift_sd_mm: float = 2.5
+    shift_max_mm: float = 8.0
+    """Off the glass's corner the page is pushed into; as far as a feeder's misfeed at most."""
+    upside_down: float = 0.1
+    """Pages laid head to the hinge: twice a feeder's share, nobody checks the stack's order."""
+    lid_open: float = 0.2
+    """Files scanned with the lid up (a thick bundle, a hasty hand): dark beyond the
+    page, where the closed lid's white shows."""
+    lid: tuple[int, int] = (225, 250)
+    """Grey level of the closed lid's white underside beside the page."""
+    open_lid: tuple[int, int] = (15, 45)
+    """Grey level of the room the scanner sees with its lid up."""
+
+    def placed(self, rates: Rates) -> Rates:
+        """`rates` with the page laid by hand: wider skews and shifts, no misfeed."""
+        return replace(rates, rotation_sd_deg=self.rotation_sd_deg, rotation_max_deg=self.rotation_max_deg,
+                       shift_sd_mm=self.shift_sd_mm, shift_max_mm=self.shift_max_mm, misfeed=0.0)
 
 
 DEFAULT_RATES = Rates()
