@@ -36,8 +36,6 @@ about 30% less, CER no higher (4 seeds). At 6 px/mm its word boxes can fall shor
 printed word's last letter, and the unread-ink check then sends a clean comment to review."""
 SCALES = (T.COMMENT_DETECT_PX_PER_MM, T.COMMENT_PX_PER_MM)
 """Zones are looked at coarsely to tell writing, finely to read it."""
-INK_GREY = 128
-"""Darker than this in a cleaned zone is ink, as Tesseract's binarisation sees it."""
 CROP_PX_PER_MM = 8.0
 CROP_JPEG_QUALITY = 80
 CODES_CLEAR_MM = 2.0
@@ -605,11 +603,19 @@ def _read_scaled(engine: OcrEngine, image: np.ndarray, factor: float) -> list[Wo
     return out
 
 
+def _grey_of(darkness: float) -> int:
+    """The grey a cleaned zone (`_clean`) gives ink of `darkness`."""
+    return int(_clean(np.float32(darkness)))
+
+
 def _unread_mm2(image: np.ndarray, words: list[Word], top: int) -> float:
     """Writing in a cleaned zone (its top at `top` in the stacked image) that lies under
     none of `words`' boxes: a word Tesseract saw as part of the picture and left out, as
-    it may one crossed by a crease, while sure of the rest."""
-    ink = (image < INK_GREY).astype(np.uint8)
+    it may one crossed by a crease, while sure of the rest. Ink is counted down to
+    FAINT_INK_DARKNESS, as a light hand's strokes are: Tesseract's binarisation drops a light
+    hand's end beside darker strokes, and at mid-grey its thin strokes were specks or hairs
+    (fresh17 seed 1978158215 s0021 q18_comment, "We share a vision but not al", `ok`)."""
+    ink = (image < _grey_of(T.FAINT_INK_DARKNESS)).astype(np.uint8)
     slack = round(T.WORD_BOX_SLACK_MM * T.COMMENT_PX_PER_MM)
     for w in words:
         y = w.y - top
@@ -618,8 +624,11 @@ def _unread_mm2(image: np.ndarray, words: list[Word], top: int) -> float:
 
 
 def _ink_right(image: np.ndarray) -> int:
-    """One past the rightmost column of a cleaned zone that holds ink (0 for none)."""
-    columns = np.flatnonzero((image < INK_GREY).any(axis=0))
+    """One past the rightmost column of a cleaned zone that holds ink as faint as writing
+    is ever counted (FAINT_INK_DARKNESS; 0 for none). Writing lighter than mid-grey past
+    the last darker stroke was cut off the stack unread, and the comment read `ok` without
+    it (fresh17 seed 187926935 s0185 q15_comment lost its second sentence)."""
+    columns = np.flatnonzero((image < _grey_of(T.FAINT_INK_DARKNESS)).any(axis=0))
     return int(columns[-1]) + 1 if columns.size else 0
 
 

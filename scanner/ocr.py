@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from typing import Protocol
@@ -208,6 +209,8 @@ WORD_LISTS = ("/usr/share/dict/british-english", "/usr/share/dict/american-engli
 
 WRITTEN_SIGNS = {"&", "/", "+", "%", "£", "$", "€", "=", "@", "#", "*"}
 """Signs without a letter that a respondent writes as a word of their own."""
+WRITTEN_DASHES = {"-", "--", "–", "—"}
+"""A dash a respondent writes between words (a token of nothing but stops and dashes)."""
 
 
 class Lexicon:
@@ -238,15 +241,31 @@ class Lexicon:
         tokens = text.split()
         words = [token.strip(".,;:!?()[]\"'-").lower() for token in tokens]
         for i, (token, word) in enumerate(zip(tokens, words)):
-            if word and not _has_letter_or_digit(word):
-                if word not in WRITTEN_SIGNS or not _between_words(words, i):
+            if not _has_letter_or_digit(word):
+                # A lone dash or stop at the end is a speck or a stroke of the frame read as one.
+                written = word in WRITTEN_SIGNS if word else token in WRITTEN_DASHES
+                if not (written and _between_words(words, i)):
                     out.append(token)
+                continue
+            if _misjoined(word):
+                out.append(token)
                 continue
             if len(word) <= 2 or not word.replace("'", "").replace("-", "").isalpha():
                 continue
             if not any(form in self.words for form in _forms(word)):
                 out.append(token)
         return tuple(out)
+
+
+def _misjoined(word: str) -> bool:
+    """Whether a word mixes letters and digits ("t00", not "2nd" or "10am") or holds a stop
+    between words ("a.common", not "e.g."): misread letters, or a speck read as a stop
+    that joined two words (fresh17 seed 1040599162 s0011 q18_comment, read `ok`)."""
+    for part in word.split("-"):  # "covid-19"
+        if any(ch.isdigit() for ch in part) and any(ch.isalpha() for ch in part):
+            if not re.fullmatch(r"\d+(st|nd|rd|th|s|am|pm)", part):
+                return True
+    return any(len(part) > 2 and part.isalpha() for part in word.split(".")[1:])
 
 
 def _has_letter_or_digit(word: str) -> bool:
