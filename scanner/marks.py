@@ -1306,8 +1306,10 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
                           Reason.OUTSIDE if overshoots else Reason.FAINT)
         # The row's level beside its boxes is the other boxes' (in a row of two the median is
         # their mean, half of it the stroke run out of `top`: seed 322806038 of the word
-        # form's test, s0003 q02, a pencil tick run out of box 1, 0.0097 beside it, read a speck).
-        if (speck(top) and not run_out(top, median(b.outside for b in m.boxes if b is not top))
+        # form's test, s0003 q02, a pencil tick run out of box 1, 0.0097 beside it, read a speck);
+        # an item of one box has no other, and keeps the row's own.
+        others = [b.outside for b in m.boxes if b is not top]
+        if (speck(top) and not run_out(top, median(others) if others else row_outside)
                 and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
             # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);

@@ -1197,6 +1197,16 @@ def test_a_pencil_ticks_tip_in_a_box_with_its_stroke_running_out_is_no_speck(agr
     assert (r.status, r.value) == (Status.REVIEW, "5"), r
 
 
+def test_a_speck_alone_in_an_item_of_one_box_is_blank_not_a_crash(agree_item):
+    """An item of one box ("tick if you consent", as `template draft` may make): a speck in
+    it has no other box to weigh the ink beside it against. The row's level is then its
+    own, as before that weighing: read blank as a speck (it raised on an empty median)."""
+    consent = agree_item.model_copy(update={"options": agree_item.options[:1]})
+    grain = BoxMeasure(1, 0.006, 0.0, 0.0, 0.3, False, 0.0263, 0.5, 0.841, 0.0, None, None, 0.5)
+    r = decide_item(consent, ItemMeasure(consent.id, (grain,)), 0.5, False, True, 0.004, 0.8, px_per_mm=7.87)
+    assert (r.status, r.reason) == (Status.BLANK, Reason.SPECK), r
+
+
 def test_a_speck_beside_a_long_piece_too_faint_for_a_stroke_stays_blank(agree_item):
     """Fresh16 seed 2065865009, s0125 q12c, a 150-dpi photocopy with a staple, a blank row:
     a speck in box 4 (0.0061, 0.5 mm, 0.29 dark) beside a piece running past the strips,
