@@ -71,10 +71,15 @@ def _ink_area_mm2(ink: np.ndarray, px_per_mm: float, bands: bool = False) -> flo
     cluster_of = np.zeros(len(kept), np.intp)
     cluster_of[pieces.of_px[on]] = clusters  # a piece lies in one cluster
     lettered = np.zeros(len(cluster_px), bool)
+    # With `bands`, a piece as long and thick as a line of words may be one: motion blur
+    # along the line filled its letters' turns, but not the capitals and tall letters
+    # rising above the rest, which a fold's ridge, straight along both edges, lacks.
+    band = bands & (pieces.extent >= T.LINE_MIN_MM * px_per_mm) & (pieces.area > T.LINE_BAND_MM * px_per_mm * pieces.extent)
     big = cluster_px >= T.DUST_MAX_MM2 * px_per_mm**2
     for i in np.flatnonzero(kept & big[cluster_of]):
         # One turning letter settles its cluster, and dust settles nothing: no hull to draw.
-        if not lettered[cluster_of[i]] and pieces.area[i] < T.DUST_SOLIDITY * _hull_px(pieces.mask(i)):
+        solidity = T.BAND_SOLIDITY if band[i] else T.DUST_SOLIDITY
+        if not lettered[cluster_of[i]] and pieces.area[i] < solidity * _hull_px(pieces.mask(i)):
             lettered[cluster_of[i]] = True
     # The writing is the kept pieces of the big, lettered clusters: their pixels, counted already.
     return float(cluster_px[big & lettered].sum() / px_per_mm**2)

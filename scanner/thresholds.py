@@ -997,6 +997,15 @@ too, however many grains lie together: a grain is solid, smeared into a streak b
 blur or not, while a handwritten word has letters that turn back on themselves (a small
 "n" 1 mm high fills 0.7 of its hull at the 6 px/mm that writing is looked for at).
 Guards against: dust (several grains within DUST_ISOLATION_MM of each other)."""
+BAND_SOLIDITY = 0.9
+"""With LINE_BAND_MM's bands left in, a band at least LINE_MIN_MM long and thicker than
+LINE_BAND_MM that fills less than this share of its convex hull is a line of words, not
+dust (no grain runs so long) nor a fold's ridge (straight along both edges but for the
+JPEG's ragged pixels: its band filled 0.93 to 1.00 of its hull, darkness 0.7, 130 to 200
+dpi, blurred 0.8 to 1.7 mm across it). Guards against: printed words smeared along their
+line by motion blur, whose letters no longer turn back (DUST_SOLIDITY), read blank, ok (a
+138-dpi phone photo blurred 1.6 mm: the words' bands filled 0.80 to 0.89 of their hulls,
+capitals and tall letters rising above the rest). A narrow margin on both sides."""
 LINE_LIKE_MIN_MM = 3.0
 LINE_LIKE_WIDTH_MM = 0.42
 HAIR_WIDTH_MM = 0.25
