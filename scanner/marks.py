@@ -1027,8 +1027,8 @@ def whole_stroke_bar(darkness: float) -> float:
     """How sharp against the respondent's own pencil strokes a light trace whose darkest
     ink is `darkness` of the pencil's must be to be read as a whole stroke: infinite under
     the first of WHOLE_STROKE_PEAK (as light as a rubbed-out tick's ghost keeps, only the
-    resolution's bar holds), falling from the first of WHOLE_STROKE_SHARPNESS there to the
-    second at the second of WHOLE_STROKE_PEAK, and that beyond. A ghost is lighter than
+    resolution's bar holds), from there WHOLE_STROKE_SHARPNESS at the darkness of
+    WHOLE_STROKE_PEAK (interpolated between, the last beyond). A ghost is lighter than
     that and smeared, and both at once: the darker the trace, the less sharp it need be."""
     if darkness < T.WHOLE_STROKE_PEAK[0]:
         return float("inf")

@@ -659,13 +659,14 @@ edge, 0.8 to 0.86), and their darkest ink 0.13 to 0.28 of the pencil. Below 0.2 
 pencil a stroke is a few grey levels above the scan's noise, whose edges its sharpness
 would measure; above 0.5 a dust grain or a ghost lifted by one. Not on a dark pen's page:
 its ghosts are told by their darkness (GHOST_PEAK_RELATIVE)."""
-WHOLE_STROKE_PEAK = (0.29, 0.33)
-WHOLE_STROKE_SHARPNESS = (0.95, 0.88)
+WHOLE_STROKE_PEAK = (0.26, 0.29, 0.33)
+WHOLE_STROKE_SHARPNESS = (0.95, 0.95, 0.88)
 """A light trace alone in its row on a pencil page, in the INTACT_PEAK_RELATIVE window and
 darker at its darkest than the first of WHOLE_STROKE_PEAK of the pencil, is read as a whole
 stroke (`marks.whole_stroke_bar`) when it is as sharp as the respondent's own pencil
-strokes by the first of WHOLE_STROKE_SHARPNESS there, falling to the second from the second
-of WHOLE_STROKE_PEAK on (where the resolution's bar, INTACT_SHARPNESS, is lower, it holds).
+strokes by the WHOLE_STROKE_SHARPNESS at its darkness among WHOLE_STROKE_PEAK (0.95 from
+0.26 to 0.29, falling to 0.88 at 0.33 and on; where the resolution's bar, INTACT_SHARPNESS,
+is lower, it holds).
 A rubbed-out tick's ghost is both light and smeared; a tick pressed lightly is as sharp as
 a firm one, and may be as dark as a ghost or darker. Guards against: faint_pencil sent to
 review as "erased?", mostly at 150 dpi, where INTACT_SHARPNESS (1.0) reads a third of them
@@ -677,7 +678,20 @@ pages measured 0.10 to 0.30 of the pencil (one over 0.275: 0.303, at 0.62 sharp)
 edges up to 0.97 of the page's strokes where lightest, 0.853 at most over 0.25 of the
 pencil. Re-decided on the stored readings, it reads 61 right answers more on the kept
 seeds (56 faint ticks) and 84 on the fresh ones (74), and no ghost. A floor of 0.85 read 25
-more, with the sharpest ghost over 0.25 (0.853) a hair above it: not taken."""
+more, with the sharpest ghost over 0.25 (0.853) a hair above it: not taken.
+The bar holds at the first of WHOLE_STROKE_SHARPNESS from 0.26 of the pencil (the first of
+WHOLE_STROKE_PEAK) to 0.29 (the second), under the 150-dpi bar (1.0). Guards against:
+faint_pencil sent to review as "erased?" on 150-dpi feeder scans, where a pixel hides the
+smear and most lone faint ticks measured 0.82 to 0.99 as sharp as the page's strokes (154
+of fresh18's 200 feeder reviews of faint pencil); and erased_alone read: of the 266 lone
+ghosts of pencil that are strokes on the feeder and greyscale pages of 28 kept seeds
+(fresh16, fresh17, fresh18, seeds18kept), none 0.26 of the pencil or darker was sharper
+than 0.81 of the strokes; the sharpest just lighter measured 0.948 (0.231 of the pencil,
+fresh17 seed 1978158215, s0101 q09a), 0.932 (0.239, fresh18 seed 2058761685, s0190 q19b)
+and 0.879 (0.250). Re-decided from the stored readings: feeder reviews 687 -> 666 on
+fresh18 (dev), 577 -> 567 on fresh16, 540 -> 538 on fresh17, 1483 -> 1468 on the 18 kept
+seeds, no silent error added. From 0.25, 5 more on fresh18 (2.00%), 0.011 of the pencil
+above that 0.932 ghost: not taken."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

@@ -2224,6 +2224,50 @@ def test_a_ghost_at_150_dpi_as_dark_as_a_light_tick_stays_to_review(template):
         assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "4"), (factor, measured[3], r)
 
 
+LIGHTER_TICK_150_DPI = PageTransform.from_array(np.array([[5.88885072, -0.0330427359, -629.773562],
+                                                          [0.0329929221, 5.88900935, -650.719722],
+                                                          [-2.40423223e-07, 1.50264443e-07, 1.0]]))
+"""The fitted transform of the page of `tests/data/faint-tick-lighter-150dpi.png`, moved by the
+crop's corner (646, 639 px)."""
+
+
+def test_a_lighter_whole_tick_at_150_dpi_is_read_and_its_smeared_or_lighter_copy_is_not(template):
+    """Fresh18 seed 1109277370, s0123 q18a, a 150-dpi feeder scan of a pencil sheet
+    (tests/data/faint-tick-lighter-150dpi.png): a faint pencil tick alone in box 2, its
+    darkest ink 0.29 of the pencil's, its edges 0.96 as sharp as the respondent's firm
+    strokes: under WHOLE_STROKE_PEAK's old floor (0.29) it was held to 150 dpi's bar (1.0)
+    and went to review as "erased?". Of 266 lone ghosts of pencil on the feeder and
+    greyscale pages of 28 kept seeds, none 0.26 of the pencil or darker was sharper than
+    0.81 of the strokes: the tick is the answer. Smeared as an eraser smears (0.12 mm), or
+    lightened to where ghosts as sharp lie (0.24 of the pencil), a person decides."""
+    item = next(i for i in template.items if i.id == "q18a")
+    crop = cv2.imread(str(DATA / "faint-tick-lighter-150dpi.png"), cv2.IMREAD_GRAYSCALE)
+
+    def read(image):
+        measured = measure_boxes(image, LIGHTER_TICK_150_DPI, [o.box_mm for o in item.options],
+                                 [o.code for o in item.options])
+        # The sheet's typical mark, fill habit, the page's empty level, pencil, light hand,
+        # the page's stroke sharpness and resolution, as the scan had them.
+        return measured[1], decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0761, False, True, 0.001,
+                                        0.4039, True, 0.7135, 5.889)
+
+    tick, r = read(crop)
+    assert 0.27 < tick.peak / 0.4039 < T.WHOLE_STROKE_PEAK[1] and tick.sharpness / 0.7135 > 0.95, tick
+    assert (r.status, r.value) == (Status.OK, "2"), r
+    assert T.OK_CONFIDENCE <= r.confidence <= T.LIGHT_TICK_CONFIDENCE
+    x, y, w, h = item.options[1].box_mm
+    corners = LIGHTER_TICK_150_DPI.to_px([(x + 0.6, y + 0.6), (x + w - 0.6, y + h - 0.6)])
+    (c0, r0), (c1, r1) = np.round(corners).astype(int)
+    smeared = crop.copy()
+    smeared[r0:r1, c0:c1] = cv2.GaussianBlur(crop, (0, 0), 0.12 * 5.889)[r0:r1, c0:c1]
+    ghost, r = read(_inked(smeared, 1.1))
+    assert ghost.sharpness < tick.sharpness and ghost.peak / 0.4039 > T.WHOLE_STROKE_PEAK[0], ghost
+    assert (r.status, r.reason) == (Status.REVIEW, Reason.ERASED), r
+    lighter, r = read(_inked(crop, 0.85))
+    assert lighter.peak / 0.4039 < T.WHOLE_STROKE_PEAK[0], lighter
+    assert r.status is Status.REVIEW, r
+
+
 @settings(max_examples=300, deadline=None)
 @given(peak=st.floats(0.2, 0.5), sharp=st.floats(0.5, 1.4), darker=st.floats(0.0, 0.1), sharper=st.floats(0.0, 0.2),
        dpi=st.sampled_from([150, 200, 300]))
