@@ -2172,6 +2172,33 @@ def _inked(crop: np.ndarray, factor: float) -> np.ndarray:
     return np.clip(paper - (paper - crop.astype(np.float32)) * factor, 0, 255).astype(np.uint8)
 
 
+def _box_reader(template, item_id: str, png: str, transform: PageTransform, habits: tuple, k: int):
+    """The crop of a scanned page in tests/data/`png` (`transform`: its page's fitted
+    transform moved by the crop's corner), a function that measures a copy of it and
+    returns box `k` of `item_id` and the item decided with the sheet's `habits`
+    (`decide_item`'s arguments after the measures: the sheet's typical mark, fill habit,
+    corrections, the page's empty level, pen, light hand, stroke sharpness, resolution),
+    and box `k`'s place on the page."""
+    item = next(i for i in template.items if i.id == item_id)
+    crop = cv2.imread(str(DATA / png), cv2.IMREAD_GRAYSCALE)
+
+    def read(image: np.ndarray):
+        measured = measure_boxes(image, transform, [o.box_mm for o in item.options], [o.code for o in item.options])
+        return measured[k], decide_item(item, ItemMeasure(item.id, tuple(measured)), *habits)
+
+    return crop, read, item.options[k].box_mm
+
+
+def _eraser_smeared(crop: np.ndarray, transform: PageTransform, box_mm: tuple, px_per_mm: float) -> np.ndarray:
+    """`crop` with the interior of the box at `box_mm` smeared as an eraser smears what it
+    leaves (0.12 mm), at the scan's `px_per_mm`."""
+    x, y, w, h = box_mm
+    (c0, r0), (c1, r1) = np.round(transform.to_px([(x + 0.6, y + 0.6), (x + w - 0.6, y + h - 0.6)])).astype(int)
+    smeared = crop.copy()
+    smeared[r0:r1, c0:c1] = cv2.GaussianBlur(crop, (0, 0), 0.12 * px_per_mm)[r0:r1, c0:c1]
+    return smeared
+
+
 def test_a_light_whole_tick_at_150_dpi_is_read_and_its_smeared_copy_is_not(template):
     """Fresh seed 2049111744, s0034 q16b, a 150-dpi feeder scan of a pencil sheet
     (tests/data/faint-tick-alone-150dpi.png): a faint pencil tick alone in box 2, its darkest
@@ -2181,27 +2208,13 @@ def test_a_light_whole_tick_at_150_dpi_is_read_and_its_smeared_copy_is_not(templ
     once: the tick is the answer. The same tick smeared as an eraser smears (0.12 mm), and
     made darker again, is a ghost's shape: review; lightened to a ghost's darkness (0.28 of
     the pencil), a person decides too."""
-    item = next(i for i in template.items if i.id == "q16b")
-    crop = cv2.imread(str(DATA / "faint-tick-alone-150dpi.png"), cv2.IMREAD_GRAYSCALE)
-
-    def read(image):
-        measured = measure_boxes(image, LIGHT_TICK_150_DPI, [o.box_mm for o in item.options],
-                                 [o.code for o in item.options])
-        # The sheet's typical mark, fill habit, the page's empty level, pencil, no light
-        # hand, the page's stroke sharpness and resolution, as the scan had them.
-        return measured[1], decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0944, False, True, 0.0006,
-                                        0.5114, False, 0.716, 5.875)
-
+    crop, read, box = _box_reader(template, "q16b", "faint-tick-alone-150dpi.png", LIGHT_TICK_150_DPI,
+                                  (0.0944, False, True, 0.0006, 0.5114, False, 0.716, 5.875), 1)
     tick, r = read(crop)
     assert 0.3 < tick.peak / 0.5114 < 0.36 and 0.9 < tick.sharpness / 0.716 < intact_sharpness_bars(5.875)[1], tick
     assert (r.status, r.value) == (Status.OK, "2"), r
     assert T.OK_CONFIDENCE <= r.confidence <= T.LIGHT_TICK_CONFIDENCE
-    x, y, w, h = item.options[1].box_mm
-    corners = LIGHT_TICK_150_DPI.to_px([(x + 0.6, y + 0.6), (x + w - 0.6, y + h - 0.6)])
-    (c0, r0), (c1, r1) = np.round(corners).astype(int)
-    smeared = crop.copy()
-    smeared[r0:r1, c0:c1] = cv2.GaussianBlur(crop, (0, 0), 0.12 * 5.875)[r0:r1, c0:c1]
-    ghost, r = read(_inked(smeared, 1.2))
+    ghost, r = read(_inked(_eraser_smeared(crop, LIGHT_TICK_150_DPI, box, 5.875), 1.2))
     assert ghost.peak > tick.peak and ghost.sharpness < tick.sharpness, ghost
     assert (r.status, r.reason) == (Status.REVIEW, Reason.ERASED), r
     _, r = read(_inked(crop, 0.8))
@@ -2240,27 +2253,13 @@ def test_a_lighter_whole_tick_at_150_dpi_is_read_and_its_smeared_or_lighter_copy
     greyscale pages of 28 kept seeds, none 0.26 of the pencil or darker was sharper than
     0.81 of the strokes: the tick is the answer. Smeared as an eraser smears (0.12 mm), or
     lightened to where ghosts as sharp lie (0.24 of the pencil), a person decides."""
-    item = next(i for i in template.items if i.id == "q18a")
-    crop = cv2.imread(str(DATA / "faint-tick-lighter-150dpi.png"), cv2.IMREAD_GRAYSCALE)
-
-    def read(image):
-        measured = measure_boxes(image, LIGHTER_TICK_150_DPI, [o.box_mm for o in item.options],
-                                 [o.code for o in item.options])
-        # The sheet's typical mark, fill habit, the page's empty level, pencil, light hand,
-        # the page's stroke sharpness and resolution, as the scan had them.
-        return measured[1], decide_item(item, ItemMeasure(item.id, tuple(measured)), 0.0761, False, True, 0.001,
-                                        0.4039, True, 0.7135, 5.889)
-
+    crop, read, box = _box_reader(template, "q18a", "faint-tick-lighter-150dpi.png", LIGHTER_TICK_150_DPI,
+                                  (0.0761, False, True, 0.001, 0.4039, True, 0.7135, 5.889), 1)
     tick, r = read(crop)
     assert 0.27 < tick.peak / 0.4039 < T.WHOLE_STROKE_PEAK[1] and tick.sharpness / 0.7135 > 0.95, tick
     assert (r.status, r.value) == (Status.OK, "2"), r
     assert T.OK_CONFIDENCE <= r.confidence <= T.LIGHT_TICK_CONFIDENCE
-    x, y, w, h = item.options[1].box_mm
-    corners = LIGHTER_TICK_150_DPI.to_px([(x + 0.6, y + 0.6), (x + w - 0.6, y + h - 0.6)])
-    (c0, r0), (c1, r1) = np.round(corners).astype(int)
-    smeared = crop.copy()
-    smeared[r0:r1, c0:c1] = cv2.GaussianBlur(crop, (0, 0), 0.12 * 5.889)[r0:r1, c0:c1]
-    ghost, r = read(_inked(smeared, 1.1))
+    ghost, r = read(_inked(_eraser_smeared(crop, LIGHTER_TICK_150_DPI, box, 5.889), 1.1))
     assert ghost.sharpness < tick.sharpness and ghost.peak / 0.4039 > T.WHOLE_STROKE_PEAK[0], ghost
     assert (r.status, r.reason) == (Status.REVIEW, Reason.ERASED), r
     lighter, r = read(_inked(crop, 0.85))
