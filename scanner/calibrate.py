@@ -379,7 +379,7 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     unflagged: the competitor is asked before it may doubt the rival (`_doubt_rival`), as a
     ream it places is no reason to doubt it (fresh seed 2087599385: three blue sheets at
     (79.8, -0.9, -9.6), 5.6 from blue and as dark as the blue ream of 21, 3.6 from blue,
-    made it doubt its blue, and 7 blue sheets went to review). The cluster is within the
+    had the ream doubted: 7 blue sheets went to review). The cluster is within the
     unknown-colour limit of its rival's colour (its nearest); its hue is much nearer that
     colour's clusters than any other colour's (`HUE_MARGIN`), a coloured paper of the
     template with no matched, unflagged cluster under this light counting at its typed hue
