@@ -340,17 +340,23 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
                 cluster.flag = ClusterFlag.UNKNOWN
         elif unlit and not _clearly_nearest(ab, name, refs):
             cluster.flag = ClusterFlag.BETWEEN
+    # A competitor the batch places as another ream of its rival's colour (`_ream_by_hue`)
+    # does not doubt the rival; it is matched once the other checks are done, and doubts
+    # the rival then if it no longer is one.
     for cluster in free:
-        _doubt_rival(cluster, refs, gain)
+        if not _ream_by_hue(cluster, clusters, template, gain):
+            _doubt_rival(cluster, refs, gain)
     for cluster in _least_sure_first(free):
         if cluster.flag is None and cluster.rival is None:
             _check_unrivalled(cluster, clusters, template, gain)
             _doubt_rival(cluster, refs, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
-    if light == SCAN:
-        for cluster in free:
-            if cluster.flag is ClusterFlag.COMPETING and cluster.colour is None:
-                _ream_by_hue(cluster, clusters, template, gain)
+    for cluster in free:
+        if _ream_by_hue(cluster, clusters, template, gain):
+            cluster.colour, cluster.flag = cluster.rival.colour, None
+            cluster.distance = chroma_distance(_seen_under(cluster.lab, gain), refs[cluster.colour])
+        elif cluster.flag is ClusterFlag.COMPETING and not cluster.rival.flag:
+            _doubt_rival(cluster, refs, gain)
     # Last, once lightness and hue have told every other ream they can (a ream of blue
     # greyed towards white is another ream of blue by its lightness).
     for cluster in free:
@@ -366,9 +372,14 @@ Seen in six 200-questionnaire batches: 0.5 to 0.7 for reams 7-11 a*b* off their 
 lilac paper, halfway between pink and blue, is near 0."""
 
 
-def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
-    """Match a scanned cluster flagged for competing for a colour its rival plainly keeps to
-    that colour, when the batch's hue circle leaves it no other. The cluster is within the
+def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> bool:
+    """Whether a scanned cluster flagged for competing for its rival's colour is another
+    ream of that colour, the batch's hue circle leaving it no other. The rival is plainly of
+    its colour (`_another_ream`, the light taken away; or a person said so) and, so far,
+    unflagged: the competitor is asked before it may doubt the rival (`_doubt_rival`), as a
+    ream it places is no reason to doubt it (fresh seed 2087599385: three blue sheets at
+    (79.8, -0.9, -9.6), 5.6 from blue and as dark as the blue ream of 21, 3.6 from blue,
+    had the ream doubted: 7 blue sheets went to review). The cluster is within the
     unknown-colour limit of its rival's colour (its nearest); its hue is much nearer that
     colour's clusters than any other colour's (`HUE_MARGIN`), a coloured paper of the
     template with no matched, unflagged cluster under this light counting at its typed hue
@@ -390,15 +401,16 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     rival = cluster.rival
     refs = _references(template)
     chromatic = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC}
-    if rival is None or rival.flag or rival.colour not in chromatic:
-        return
+    if (cluster.light != SCAN or cluster.flag is not ClusterFlag.COMPETING or cluster.colour is not None
+            or rival.flag or rival.colour not in chromatic
+            or rival.decision is None and not _another_ream(_seen_under(rival.lab, gain), rival.colour, refs)):
+        return False
     ab = _seen_under(cluster.lab, gain)
-    distance = chroma_distance(ab, refs[rival.colour])
     matched = [c for c in clusters if c.colour in chromatic and not c.flag]
     missing = chromatic - {c.colour for c in matched}
-    if distance > T.COLOUR_MAX_DISTANCE or any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
-                                               for name in missing):
-        return
+    if chroma_distance(ab, refs[rival.colour]) > T.COLOUR_MAX_DISTANCE \
+            or any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE for name in missing):
+        return False
     anchors = [(c.colour, _seen_under(c.lab, gain)) for c in matched] + [(name, refs[name]) for name in missing]
 
     def hue_gap(seen: np.ndarray) -> float:
@@ -410,12 +422,10 @@ def _ream_by_hue(cluster: Cluster, clusters: list[Cluster], template: Template, 
     # batch's order of hue places nothing: the cluster stays flagged.
     other = min((hue_gap(seen) for name, seen in anchors if name != rival.colour), default=None)
     if other is None or _margin(own, other) < HUE_MARGIN:
-        return
-    if any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
-           and _by_lightness(replace(cluster, colour=name), rival, template) is not rival
-           for name in refs.keys() - chromatic):
-        return
-    cluster.colour, cluster.flag, cluster.distance = rival.colour, None, distance
+        return False
+    return not any(chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE
+                   and _by_lightness(replace(cluster, colour=name), rival, template) is not rival
+                   for name in refs.keys() - chromatic)
 
 
 HUE_ANCHORS = 3
