@@ -969,6 +969,41 @@ def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | N
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 
+def lies_along(box: BoxMeasure, box_mm: tuple) -> bool:
+    """Whether the piece of ink beside `box` is as long as the box's shorter side or longer
+    (`BoxMeasure.beside`): a line lying along the box, a hair, a rule, a crease or the
+    strips' whole length, no stroke of a tick, which crosses the strips beside the box."""
+    return box.beside is not None and box.beside >= min(box_mm[2], box_mm[3])
+
+
+def stroke_tip(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box` holds no more than the tip of a stroke run out of it: under
+    FAINT_ACCEPT of ink, the least a trace alone is looked at for, and its faintest ink
+    (`trace`) not standing out of its row's (`_trace_stands_out`): a tip darkens a few of
+    its pixels, a shadow's grey or a faint tick spread across the box lifts most. False
+    when traces were not measured."""
+    return (box.score < T.FAINT_ACCEPT and box.trace is not None and all(b.trace is not None for b in boxes)
+            and not _trace_stands_out(box, boxes))
+
+
+def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: float,
+                  pen_peak: float | None, box_mm: tuple) -> float:
+    """How sure it is that `box`, the other boxes of its row empty, is the answer of a tick
+    run out of it into the empty margin: no more than the stroke's tip in it (`stroke_tip`),
+    ink beside it in one piece a stroke's length (BESIDE_STROKE_MM, no line `lies_along` it),
+    nothing beside any other box, and more ink there over the row's than
+    OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from twice that). 0 when the pen
+    or the piece is unknown, or any of these fails. Monotone: more ink beside the box never
+    lowers it."""
+    if (not pen_peak or not stroke_tip(box, boxes) or box.beside is None or box.beside < T.BESIDE_STROKE_MM
+            or lies_along(box, box_mm)
+            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)):
+        return 0.0
+    bar = max(T.OVERFLOW_ALONE_RELATIVE * pen_peak, 2 * T.OVERFLOW_SURE_MIN)
+    excess = box.outside - row_outside
+    return 0.0 if excess < bar else interp(excess, (bar, 2 * bar), (T.OK_CONFIDENCE, 1.0))
+
+
 def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box` holds a light tick of a pencil, not a rubbed-out one's ghost: on a page
     written in pencil (its pen under GHOST_PEN_MIN), at least FAINT_ACCEPT of ink whose
@@ -1252,8 +1287,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
-        # tick run out of that box (the stroke inside says which box it started in).
-        confidence = overflow_confidence(overshoot, row_outside, peak_level)
+        # tick run out of that box (the stroke inside says which box it started in); or
+        # with a stroke's length of the pen beside it alone and no more than the stroke's
+        # tip inside, run out into the empty margin (fresh18 seed 1109277370, s0045 q11b:
+        # 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
+        box_mm = next(o.box_mm for o in item.options if o.code == overshoot.code)
+        confidence = max(overflow_confidence(overshoot, row_outside, peak_level),
+                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm))
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
