@@ -1370,10 +1370,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):
+        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not speck(b) for b in faint):
             # On a sheet that fills, a box filled in lightly beside a light tick of the same
             # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
-            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost.
+            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost;
+            # a dust speck is no tick (fresh18 seed 1489825453, s0106 q16a: a pencil fill of
+            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

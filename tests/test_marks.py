@@ -222,6 +222,41 @@ def test_light_pencil_fill_beside_a_faint_tick_is_not_read_as_the_fill(agree_ite
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.CANCELLED_ONLY, "5")
 
 
+def _pencil_fill_beside(second: BoxMeasure) -> ItemMeasure:
+    """Fresh18 seed 1489825453, s0106 q16a (feeder, 150 dpi): box 2 filled in with a pencil
+    of 0.69, 0.49 of ink, gaps left; `second` in box 5."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0048, extent=0.0),
+             BoxMeasure(2, 0.487, 0.75, 0.0, 0.6923, trace=0.6779, extent=3.5, width=0.88, piece=3.5),
+             BoxMeasure(3, 0.0, 0.0, 0.0, 0.0, trace=0.0096, extent=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, trace=0.0096, extent=0.0), second)
+    return ItemMeasure("q06", boxes)
+
+
+def test_a_pencil_fill_beside_a_dust_speck_is_the_answer_and_beside_a_light_tick_is_not(agree_item):
+    """A dust grain (0.011 of ink, 0.75 mm, as dark as the pencil) beside a box filled in
+    lightly was taken for the light tick of a correction: "a second box holds a faint
+    mark" (4 of fresh18's feeder reviews). A speck is no tick: the fill is the answer. A
+    light stroke of the pencil there still sends it to review. Fails before: review."""
+    grain = BoxMeasure(5, 0.0109, 0.0, 0.0, 0.481, trace=0.0143, extent=0.75, piece=0.75)
+    read = decide_item(agree_item, _pencil_fill_beside(grain), 0.3, True, True, 0.004, 0.6923)
+    assert (read.status, read.value) == (Status.OK, "2")
+    tick = BoxMeasure(5, 0.02, 0.05, 0.0, 0.45, trace=0.09, extent=3.0, width=0.35, piece=3.0)
+    read = decide_item(agree_item, _pencil_fill_beside(tick), 0.3, True, True, 0.004, 0.6923)
+    assert (read.status, read.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(score=st.floats(0.005, 0.04), extent=st.floats(0.3, 3.5), peak=st.floats(0.3, 0.7))
+def test_a_pencil_fill_is_read_beside_no_more_than_a_speck(agree_item, score, extent, peak):
+    """Beside a light fill, a second box's ink is read past only when it is a speck (under
+    FAINT_ACCEPT of ink, BESIDE_SPECK_MM across) or far lighter than the fill at its darkest
+    (ERASED_PEAK_RELATIVE of it: a ghost)."""
+    second = BoxMeasure(5, score, 0.0, 0.0, peak, trace=0.05, extent=extent, piece=extent)
+    read = decide_item(agree_item, _pencil_fill_beside(second), 0.3, True, True, 0.004, 0.6923)
+    if read.status is Status.OK and read.value == "2":
+        assert score < T.FAINT_ACCEPT and extent <= T.BESIDE_SPECK_MM or peak < T.ERASED_PEAK_RELATIVE * 0.6923
+
+
 def test_mark_overshooting_its_box_goes_to_review(agree_item):
     boxes = tuple(BoxMeasure(k, 0.002 if k == 4 else 0.0, 0.0, 0.2 if k == 4 else 0.0) for k in range(1, 6))
     r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
