@@ -977,19 +977,19 @@ def lies_along(box: BoxMeasure, box_mm: tuple) -> bool:
 
 
 def stroke_tip(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
-    """Whether `box` holds no more than the tip of a stroke run out of it: under
-    FAINT_ACCEPT of ink, the least a trace alone is looked at for, and its faintest ink
-    (`trace`) not standing out of its row's (`_trace_stands_out`): a tip darkens a few of
-    its pixels, a shadow's grey or a faint tick spread across the box lifts most. False
-    when traces were not measured."""
-    return (box.score < T.FAINT_ACCEPT and box.trace is not None and all(b.trace is not None for b in boxes)
+    """Whether `box`'s ink may be no more than a stretch of a stroke run out of it: its
+    faintest ink (`trace`) not standing out of its row's (`_trace_stands_out`). A stroke
+    crossing a corner of the box darkens few of its pixels; a shadow's grey or a faint
+    tick spread across the box lifts most. False when traces were not measured."""
+    return (box.trace is not None and all(b.trace is not None for b in boxes)
             and not _trace_stands_out(box, boxes))
 
 
 def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: float,
                   pen_peak: float | None, box_mm: tuple) -> float:
-    """How sure it is that `box`, the other boxes of its row empty, is the answer of a tick
-    run out of it into the empty margin: no more than the stroke's tip in it (`stroke_tip`),
+    """How sure it is that `box`, nothing marked in its row and the other boxes empty, is the
+    answer of a tick run out of it into the empty margin: no more than a stretch of the
+    stroke in it (`stroke_tip`),
     ink beside it in one piece a stroke's length (BESIDE_STROKE_MM, no line `lies_along` it),
     nothing beside any other box, and more ink there over the row's than
     OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from twice that). 0 when the pen
@@ -1288,9 +1288,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
         # tick run out of that box (the stroke inside says which box it started in); or
-        # with a stroke's length of the pen beside it alone and no more than the stroke's
-        # tip inside, run out into the empty margin (fresh18 seed 1109277370, s0045 q11b:
-        # 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
+        # with a stroke's length of the pen beside it alone and no more than a stretch of
+        # the stroke inside, run out into the empty margin (fresh18 seed 1109277370, s0045
+        # q11b: 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
         box_mm = next(o.box_mm for o in item.options if o.code == overshoot.code)
         confidence = max(overflow_confidence(overshoot, row_outside, peak_level),
                          run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm))

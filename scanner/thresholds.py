@@ -882,8 +882,9 @@ to 0.106 beside it (7 read by it, right) and the two sent to review 0.059 and 0.
 no stroke of the pen inside."""
 OVERFLOW_ALONE_RELATIVE = 0.15
 BESIDE_STROKE_MM = 2.0
-"""With no more than a stroke's tip in a row's boxes (`marks.stroke_tip`) and ink beside one
-box alone (no other box OUTSIDE_STROKE_MIN over the row's median), that ink in one piece
+"""With nothing marked in a row, no other box holding a trace and that box's faintest ink
+not standing out of its row's (`marks.stroke_tip`: a stroke crossing its corner) and ink
+beside that box alone (no other box OUTSIDE_STROKE_MIN over the row's median), that ink in one piece
 spreading a stroke's length (`BoxMeasure.beside` BESIDE_STROKE_MM or more, shorter than the
 box's side: a piece as long lies along it, `marks.lies_along`) and holding
 OVERFLOW_ALONE_RELATIVE of the respondent's pen at its darkest over the row's median (never
@@ -897,7 +898,10 @@ marked and ink beside a box: ticks run out 0.126 to 0.31 of the pen beside the b
 pieces of 2.0 to 4.5 mm (a few up to 6.25); blank rows with a piece that long 0.02 to 0.05
 (a faint hair, a crease), a rubbed-out tick's ghost beside a phone photo's box 0.108 (seed
 582719956, s0024 q08a), a shadow's grey greying the box too (0.013 to 0.04 in it, its trace
-standing out); lines along a strip 5.25 mm and more. A dark hair lying along the box leaves
+standing out 2.4 to 9 times its row's); lines along a strip 5.25 mm and more. Bounding the
+box's own ink by FAINT_ACCEPT too, as first tried, kept 16 more such ticks in review on
+these seeds and the 2 fresh ones (a stroke's stretch in the box of 0.012 to 0.03), no wrong
+reading among the rows it let through. A dark hair lying along the box leaves
 as much beside it as a tick (0.17 for one 6 mm long, 1 px at 200 dpi): kept out only by
 its length. Guards against: overflow sent to review though nothing but that box's margin
 holds ink (fresh18, feeder pages: 30 such ticks of 687 items to review)."""
