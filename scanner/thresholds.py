@@ -903,7 +903,9 @@ box's own ink by FAINT_ACCEPT too, as first tried, kept 16 more such ticks in re
 these seeds and the 2 fresh ones (a stroke's stretch in the box of 0.012 to 0.03), no wrong
 reading among the rows it let through. A dark hair lying along the box leaves
 as much beside it as a tick (0.17 for one 6 mm long, 1 px at 200 dpi): kept out only by
-its length. Guards against: overflow sent to review though nothing but that box's margin
+its length; a tick of the row below run up into this box's bottom strip (rows 8 mm
+apart leave 3 mm between boxes) would leave a piece there too, and none of the generated
+ones did so far enough. Guards against: overflow sent to review though nothing but that box's margin
 holds ink (fresh18, feeder pages: 30 such ticks of 687 items to review)."""
 LINE_ROW_BOXES = 3
 LINE_ROW_SPREAD = 1.5
