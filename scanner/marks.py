@@ -969,6 +969,40 @@ def overflow_confidence(box: BoxMeasure, row_outside: float, pen_peak: float | N
     return interp(box.outside - row_outside, (T.OUTSIDE_MIN, sure, 2 * sure), (T.CONFIDENCE_FLOOR, T.OK_CONFIDENCE, 1.0))
 
 
+def lies_along(box: BoxMeasure, box_mm: tuple) -> bool:
+    """Whether the piece of ink beside `box` is as long as the box's shorter side or longer
+    (`BoxMeasure.beside`): a line lying along the box, a hair, a rule, a crease or the
+    strips' whole length, no stroke of a tick, which crosses the strips beside the box."""
+    return box.beside is not None and box.beside >= min(box_mm[2], box_mm[3])
+
+
+def stroke_tip(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`'s ink may be no more than a stretch of a stroke run out of it: its
+    faintest ink (`trace`) not standing out of its row's (`_trace_stands_out`). A stroke
+    crossing a corner of the box darkens few of its pixels; a shadow's grey or a faint
+    tick spread across the box lifts most. False when traces were not measured."""
+    return (box.trace is not None and all(b.trace is not None for b in boxes)
+            and not _trace_stands_out(box, boxes))
+
+
+def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: float,
+                  pen_peak: float | None, box_mm: tuple) -> float:
+    """How sure it is that `box`, nothing marked in its row and the other boxes empty, is the
+    answer of a tick run out of it into the empty margin: no more than a stretch of the
+    stroke in it (`stroke_tip`), ink beside it in one piece a stroke's length
+    (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, and more ink
+    there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
+    twice that). 0 when the pen or the piece is unknown, or any of these fails. Monotone:
+    more ink beside the box never lowers it."""
+    if (not pen_peak or not stroke_tip(box, boxes) or box.beside is None or box.beside < T.BESIDE_STROKE_MM
+            or lies_along(box, box_mm)
+            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)):
+        return 0.0
+    bar = max(T.OVERFLOW_ALONE_RELATIVE * pen_peak, 2 * T.OVERFLOW_SURE_MIN)
+    excess = box.outside - row_outside
+    return 0.0 if excess < bar else interp(excess, (bar, 2 * bar), (T.OK_CONFIDENCE, 1.0))
+
+
 def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
     """Whether `box` holds a light tick of a pencil, not a rubbed-out one's ghost: on a page
     written in pencil (its pen under GHOST_PEN_MIN), at least FAINT_ACCEPT of ink whose
@@ -1252,8 +1286,13 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
     if (overshoots and not marked and all(b is overshoot for b in faint) and overshoot not in shaded
             and not item.multiple):
         # Nothing marked, and one box with ink beside it and a stroke of the pen inside: a
-        # tick run out of that box (the stroke inside says which box it started in).
-        confidence = overflow_confidence(overshoot, row_outside, peak_level)
+        # tick run out of that box (the stroke inside says which box it started in); or
+        # with a stroke's length of the pen beside it alone and no more than a stretch of
+        # the stroke inside, run out into the empty margin (fresh18 seed 1109277370, s0045
+        # q11b: 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
+        box_mm = next(o.box_mm for o in item.options if o.code == overshoot.code)
+        confidence = max(overflow_confidence(overshoot, row_outside, peak_level),
+                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm))
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
@@ -1330,10 +1369,12 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and top.score < T.FILLED_MIN and faint and not _ghost(faint[0], top.peak):
+        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not speck(b) for b in faint):
             # On a sheet that fills, a box filled in lightly beside a light tick of the same
             # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
-            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost.
+            # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost;
+            # a dust speck is no tick (fresh18 seed 1489825453, s0106 q16a: a pencil fill of
+            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

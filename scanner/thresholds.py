@@ -894,6 +894,33 @@ It binds under a pen 1/3 dark: 294 of 74,991 items of the 10 kept seeds (fresh14
 silent9r's five), where the ticks run out of their box (8 of 10 on phone photos) left 0.031
 to 0.106 beside it (7 read by it, right) and the two sent to review 0.059 and 0.068 with
 no stroke of the pen inside."""
+OVERFLOW_ALONE_RELATIVE = 0.15
+BESIDE_STROKE_MM = 2.0
+"""With nothing marked in a row, no other box holding a trace and that box's faintest ink
+not standing out of its row's (`marks.stroke_tip`: a stroke crossing its corner) and ink
+beside that box alone (no other box OUTSIDE_STROKE_MIN over the row's median), that ink in one piece
+spreading a stroke's length (`BoxMeasure.beside` BESIDE_STROKE_MM or more, shorter than the
+box's side: a piece as long lies along it, `marks.lies_along`) and holding
+OVERFLOW_ALONE_RELATIVE of the respondent's pen at its darkest over the row's median (never
+less than 2 * OVERFLOW_SURE_MIN) is a tick run out of that box into the empty margin,
+nowhere near another box (16 mm apart on the form, 11 between them): its answer, read `ok`
+(`marks.run_out_alone`). Twice as long as a dust grain's piece (0.9 to 1.6 mm, the latter
+cut by the strips' far edge), and a bar half again as high as `overflow_confidence`'s sure
+one (OVERFLOW_SURE_RELATIVE), since no stroke of the pen in the box says which box the tick
+started in. Rows of 32 kept seeds (fresh16, fresh17, fresh18 and the 18 kept) with nothing
+marked and ink beside a box: ticks run out 0.126 to 0.31 of the pen beside the box, in
+pieces of 2.0 to 4.5 mm (a few up to 6.25); blank rows with a piece that long 0.02 to 0.05
+(a faint hair, a crease), a rubbed-out tick's ghost beside a phone photo's box 0.108 (seed
+582719956, s0024 q08a), a shadow's grey greying the box too (0.013 to 0.04 in it, its trace
+standing out 2.4 to 9 times its row's); lines along a strip 5.25 mm and more. Bounding the
+box's own ink by FAINT_ACCEPT too, as first tried, kept 16 more such ticks in review on
+these seeds and the 2 fresh ones (a stroke's stretch in the box of 0.012 to 0.03), no wrong
+reading among the rows it let through. A dark hair lying along the box leaves
+as much beside it as a tick (0.17 for one 6 mm long, 1 px at 200 dpi): kept out only by
+its length; a tick of the row below run up into this box's bottom strip (rows 8 mm
+apart leave 3 mm between boxes) would leave a piece there too, and none of the generated
+ones did so far enough. Guards against: overflow sent to review though nothing but that box's margin
+holds ink (fresh18, feeder pages: 30 such ticks of 687 items to review)."""
 LINE_ROW_BOXES = 3
 LINE_ROW_SPREAD = 1.5
 LINE_PEAK_RELATIVE = 0.65

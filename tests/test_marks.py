@@ -222,6 +222,41 @@ def test_light_pencil_fill_beside_a_faint_tick_is_not_read_as_the_fill(agree_ite
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.CANCELLED_ONLY, "5")
 
 
+def _pencil_fill_beside(second: BoxMeasure) -> ItemMeasure:
+    """Fresh18 seed 1489825453, s0106 q16a (feeder, 150 dpi): box 2 filled in with a pencil
+    of 0.69, 0.49 of ink, gaps left; `second` in box 5."""
+    boxes = (BoxMeasure(1, 0.0, 0.0, 0.0, 0.0, trace=0.0048, extent=0.0),
+             BoxMeasure(2, 0.487, 0.75, 0.0, 0.6923, trace=0.6779, extent=3.5, width=0.88, piece=3.5),
+             BoxMeasure(3, 0.0, 0.0, 0.0, 0.0, trace=0.0096, extent=0.0),
+             BoxMeasure(4, 0.0, 0.0, 0.0, 0.0, trace=0.0096, extent=0.0), second)
+    return ItemMeasure("q06", boxes)
+
+
+def test_a_pencil_fill_beside_a_dust_speck_is_the_answer_and_beside_a_light_tick_is_not(agree_item):
+    """A dust grain (0.011 of ink, 0.75 mm, as dark as the pencil) beside a box filled in
+    lightly was taken for the light tick of a correction: "a second box holds a faint
+    mark" (4 of fresh18's feeder reviews). A speck is no tick: the fill is the answer. A
+    light stroke of the pencil there still sends it to review. Fails before: review."""
+    grain = BoxMeasure(5, 0.0109, 0.0, 0.0, 0.481, trace=0.0143, extent=0.75, piece=0.75)
+    read = decide_item(agree_item, _pencil_fill_beside(grain), 0.3, True, True, 0.004, 0.6923)
+    assert (read.status, read.value) == (Status.OK, "2")
+    tick = BoxMeasure(5, 0.02, 0.05, 0.0, 0.45, trace=0.09, extent=3.0, width=0.35, piece=3.0)
+    read = decide_item(agree_item, _pencil_fill_beside(tick), 0.3, True, True, 0.004, 0.6923)
+    assert (read.status, read.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(score=st.floats(0.005, 0.04), extent=st.floats(0.3, 3.5), peak=st.floats(0.3, 0.7))
+def test_a_pencil_fill_is_read_beside_no_more_than_a_speck(agree_item, score, extent, peak):
+    """Beside a light fill, a second box's ink is read past only when it is a speck (under
+    FAINT_ACCEPT of ink, BESIDE_SPECK_MM across) or far lighter than the fill at its darkest
+    (ERASED_PEAK_RELATIVE of it: a ghost)."""
+    second = BoxMeasure(5, score, 0.0, 0.0, peak, trace=0.05, extent=extent, piece=extent)
+    read = decide_item(agree_item, _pencil_fill_beside(second), 0.3, True, True, 0.004, 0.6923)
+    if read.status is Status.OK and read.value == "2":
+        assert score < T.FAINT_ACCEPT and extent <= T.BESIDE_SPECK_MM or peak < T.ERASED_PEAK_RELATIVE * 0.6923
+
+
 def test_mark_overshooting_its_box_goes_to_review(agree_item):
     boxes = tuple(BoxMeasure(k, 0.002 if k == 4 else 0.0, 0.0, 0.2 if k == 4 else 0.0) for k in range(1, 6))
     r = decide_item(agree_item, ItemMeasure("q06", boxes), 0.2, False, True)
@@ -1301,12 +1336,14 @@ def test_a_ghost_with_a_little_grey_beside_its_row_on_a_pen_page_is_blank(agree_
 
 def test_a_tick_of_the_pen_run_out_of_its_box_leaving_a_ghost_light_tip_is_no_blank_row(agree_item):
     """Seed 611698323, s0059 q20a (300 dpi): a tick of a pen of 0.77 run out of box 4, its
-    tip inside 0.08 of the pen, as light as a ghost, 0.157 beside the box: never blank."""
+    tip inside 0.08 of the pen, as light as a ghost, 0.157 beside the box: never blank. Its
+    stroke beside box 4 alone, 3.1 mm long, nothing in any other box: read 4 (it went to
+    review before `run_out_alone`)."""
     boxes = tuple(BoxMeasure(k, 0.0, 0.0, 0.0, 0.0, trace=0.01, extent=0.0, beside=0.0) for k in (1, 2, 3))
     boxes += (BoxMeasure(4, 0.0032, 0.0, 0.157, 0.0636, trace=0.0136, extent=3.5, sharpness=1.271, beside=3.12),
               BoxMeasure(5, 0.0, 0.0, 0.0, 0.0, trace=0.0091, extent=0.0, beside=0.0))
     r = decide_item(agree_item, ItemMeasure(agree_item.id, boxes), 0.1696, False, True, 0.004, 0.7658)
-    assert r.status is Status.REVIEW and r.value == "4", r
+    assert (r.status, r.value) == (Status.OK, "4"), r
 
 
 def test_a_speck_beside_a_trace_in_another_box_is_no_blank_row(agree_item):
@@ -1481,6 +1518,101 @@ def test_a_tick_run_out_of_its_box_is_read_from_the_ink_beside_it_and_a_hair_is_
     assert measured["q07d"].boxes[1].score < T.MARK_MIN
     assert (decided["q07d"].status, decided["q07d"].value) == (Status.OK, "2")
     assert (decided["q06"].status, decided["q06"].reason) == (Status.REVIEW, Reason.OUTSIDE)
+
+
+def _run_out_into_margin(dx=0.0, dy=0.0, width=5):
+    """A big tick whose vertex lies below-right of its box: its short arm's tip in the box's
+    corner, the rest of it in the empty margin (`dx`, `dy` shift it, in mm)."""
+    def draw(image, px, box):
+        x, y, w, h = box
+        vertex = px(x + w + 0.7 + dx, y + h + 1.1 + dy)
+        cv2.line(image, px(x + w - 1.0 + dx, y + h - 0.6 + dy), vertex, 30, width, cv2.LINE_AA)
+        cv2.line(image, vertex, px(x + w + 2.8 + dx, y + 1.0 + dy), 30, width, cv2.LINE_AA)
+    return draw
+
+
+def test_a_tick_run_out_of_its_box_into_the_empty_margin_is_its_answer(template):
+    """Fresh18 (5 seeds of 200): 30 ticks run out of their box, nothing in any box but the
+    tick's tip, went to review on feeder pages as "a mark runs outside the box": nothing but
+    that box's margin holds ink, 11 mm from the next box. A stroke beside another box of the
+    row too, or a line along the whole strip (a rule, a crease, a hair), still goes to review.
+    Fails before `run_out_alone`: q07d went to review."""
+    def stray_beside_box_4(image, px, box):
+        x, y, w, h = box
+        cv2.line(image, px(x + 32 - 1.4, y + 1.0), px(x + 32 - 0.8, y + 3.5), 30, 5, cv2.LINE_AA)
+
+    def line_along(image, px, box):
+        x, y, w, h = box
+        cv2.line(image, px(x + w + 1.0, y - 1.0), px(x + w + 1.0, y + h + 2.5), 30, 5, cv2.LINE_AA)
+
+    run_out = _run_out_into_margin()
+    measured, decided = _page_of_ticks_with(template, {
+        "q07d": run_out, "q07b": lambda image, px, box: (run_out(image, px, box), stray_beside_box_4(image, px, box)),
+        "q07c": line_along})
+    assert measured["q07d"].boxes[1].score < T.FAINT_ACCEPT  # its tip alone in the box
+    assert (decided["q07d"].status, decided["q07d"].value) == (Status.OK, "2")
+    assert (decided["q07b"].status, decided["q07b"].reason) == (Status.REVIEW, Reason.OUTSIDE)
+    assert (decided["q07c"].status, decided["q07c"].reason) == (Status.REVIEW, Reason.OUTSIDE)
+
+
+@pytest.mark.parametrize("seed", [7, 1109277370, int(np.random.SeedSequence().entropy % 2**31)])
+def test_a_tick_run_out_into_the_margin_is_never_read_as_another_box(template, seed):
+    """Ticks run out of box 2 at random offsets and pen widths: read 2 or sent to review,
+    never another box, and never read at all with a stray stroke beside box 4 as well."""
+    rng = np.random.default_rng(seed)
+    draws = [_run_out_into_margin(*rng.uniform(-0.6, 0.6, 2), int(rng.integers(3, 7))) for _ in range(4)]
+
+    def with_stray(draw):
+        def both(image, px, box):
+            draw(image, px, box)
+            x, y, w, h = box
+            cv2.line(image, px(x + 32 - 1.2, y + 0.5), px(x + 32 - 1.0, y + 4.0), 30, 4, cv2.LINE_AA)
+        return both
+
+    ids = ["q07a", "q07b", "q07c", "q07d"]
+    measured, decided = _page_of_ticks_with(template, dict(zip(ids, draws)))
+    for item in ids:
+        assert decided[item].value == "2", (seed, item, decided[item])
+    measured, decided = _page_of_ticks_with(template, {i: with_stray(d) for i, d in zip(ids, draws)})
+    for item in ids:
+        assert decided[item].status is Status.REVIEW, (seed, item, decided[item])
+
+
+def _margin_row(beside=3.0, outside=0.15, tip=0.003, other_outside=0.0):
+    """A row of five empty boxes, box 2 holding `tip` of ink and `outside` beside it in a
+    piece of `beside` mm, box 4 `other_outside` beside it."""
+    return tuple(BoxMeasure(k, tip if k == 2 else 0.0, 0.0, outside if k == 2 else (other_outside if k == 4 else 0.0),
+                            0.0, trace=0.01, beside=beside if k == 2 else 0.0) for k in range(1, 6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(beside=st.floats(0.0, 9.0), outside=st.floats(0.0, 0.4), tip=st.floats(0.0, 0.03),
+       other=st.floats(0.0, 0.05), more=st.floats(0.0, 0.1))
+def test_run_out_alone_needs_a_stroke_beside_one_box_alone_and_grows_with_its_ink(beside, outside, tip, other, more):
+    from scanner.marks import run_out_alone
+
+    box_mm = (0.0, 0.0, 5.0, 5.0)
+    row = _margin_row(beside, outside, tip, other)
+    sure = run_out_alone(row[1], row, 0.0, 0.85, box_mm)
+    assert 0.0 <= sure <= 1.0
+    if sure > 0:
+        assert T.BESIDE_STROKE_MM <= beside < 5.0 and other < T.OUTSIDE_STROKE_MIN
+        assert outside >= T.OVERFLOW_ALONE_RELATIVE * 0.85
+    richer = _margin_row(beside, outside + more, tip, other)
+    assert run_out_alone(richer[1], richer, 0.0, 0.85, box_mm) >= sure
+    assert run_out_alone(row[1], row, 0.0, None, box_mm) == 0.0
+    greyed = (*row[:1], dataclasses.replace(row[1], trace=0.01 + 2 * T.TRACE_MARGIN + more), *row[2:])
+    assert run_out_alone(greyed[1], greyed, 0.0, 0.85, box_mm) == 0.0  # a shadow's grey, a faint tick
+
+
+def test_ink_beside_an_empty_row_is_read_from_its_box_only_with_the_pen_known(agree_item):
+    """A stroke's length of ink beside box 2 alone, nothing in any box: box 2 on a page
+    whose pen is known and this much lighter than the ink beside it; review without a pen."""
+    row = ItemMeasure("q06", _margin_row())
+    read = decide_item(agree_item, row, 0.3, False, True, 0.004, 0.85)
+    assert (read.status, read.value) == (Status.OK, "2")
+    unknown = decide_item(agree_item, row, 0.3, False, True, 0.004, None)
+    assert (unknown.status, unknown.reason) == (Status.REVIEW, Reason.OUTSIDE)
 
 
 def test_a_light_trace_with_ink_beside_its_box_is_no_tick_run_out_of_it(agree_item):
