@@ -792,16 +792,22 @@ def _whole_dot(box: BoxMeasure) -> bool:
     return _is_dot(box) and box.extent is not None and box.extent <= T.DOT_EXTENT_MM
 
 
+def _dot_in_dark_pen(box: BoxMeasure, pen_peak: float | None, overshoots: bool) -> bool:
+    """Whether `box`'s ink is a dot (`_is_dot`) with no ink run out of the box, on a page
+    written in a dark pen (GHOST_PEN_MIN), whose ticks are strokes and whose ghosts are
+    told by their darkness. False when the pen is unknown."""
+    return _is_dot(box) and not overshoots and pen_peak is not None and pen_peak >= T.GHOST_PEN_MIN
+
+
 def stray_dot(box: BoxMeasure, pen_peak: float | None, mark_level: float, overshoots: bool) -> bool:
     """Whether a lone dot in `box` (DOT_EXTENT_MM or less, `_dot_size`), however dark, may be
     a grain of dust on a sheet whose respondent marks otherwise: on a page written in a dark
-    pen (GHOST_PEN_MIN), with no ink run out of the box, it holds less ink than the largest
-    grain (GRAIN_INK_MAX) and under DOT_HABIT_RELATIVE of the sheet's typical mark
-    (`mark_level`). A black grain as big as a small dot is as dark and as round as one; a
-    respondent who answers in dots makes the sheet's marks dots. False when the pen is
-    unknown."""
-    return (_is_dot(box) and not overshoots and pen_peak is not None
-            and pen_peak >= T.GHOST_PEN_MIN and box.score < min(T.GRAIN_INK_MAX, T.DOT_HABIT_RELATIVE * mark_level))
+    pen (`_dot_in_dark_pen`) it holds less ink than the largest grain (GRAIN_INK_MAX) and
+    under DOT_HABIT_RELATIVE of the sheet's typical mark (`mark_level`). A black grain as
+    big as a small dot is as dark and as round as one; a respondent who answers in dots
+    makes the sheet's marks dots. False when the pen is unknown."""
+    return (_dot_in_dark_pen(box, pen_peak, overshoots)
+            and box.score < min(T.GRAIN_INK_MAX, T.DOT_HABIT_RELATIVE * mark_level))
 
 
 def grains_only(box: BoxMeasure) -> bool:
@@ -879,16 +885,16 @@ def hair(box: BoxMeasure, pen_peak: float | None) -> bool:
             and bool(pen_peak) and not _ghost(box, pen_peak))
 
 
-def grain_on_trace(box: BoxMeasure, box_mm: tuple, dot_mm: float) -> bool:
+def grain_on_trace(box: BoxMeasure, box_mm: tuple, dot_mm: float, spread: float = T.DOT_SPREAD) -> bool:
     """Whether `box`'s darkest ink is a dot (`dot_mm` or less: see `dot_extent`) lying on a
-    fainter trace: the box holds DOT_SPREAD times the ink a square of that dot's size, at
+    fainter trace: the box holds `spread` times the ink a square of that dot's size, at
     its darkest all over, puts in the box's interior. A dot of the pen holds its ink; a
     grain of dust fallen on a rubbed-out tick's ghost lends the ghost its darkness (as dark
     as a pencil) while the ghost's smear holds most of the ink. False when not measured."""
     if box.extent is None or not 0 < box.extent <= dot_mm or not box.peak:
         return False
     interior = (box_mm[2] - 2 * T.BOX_INSET_MM) * (box_mm[3] - 2 * T.BOX_INSET_MM)
-    return box.score * interior >= T.DOT_SPREAD * box.peak * box.extent ** 2
+    return box.score * interior >= spread * box.peak * box.extent ** 2
 
 
 def line_across(boxes: tuple[BoxMeasure, ...], stroke: BoxMeasure) -> list[BoxMeasure]:
@@ -1141,8 +1147,10 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
     grain as big as a small dot on a sheet that marks otherwise (`stray_dot`, held-out seed
     1290369332, s0178 q10b); a line
     thinner than any pen draws (`hair`, fresh seed 12430022, s0041 role); a grain lending
-    a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a).
-    On a sheet answered in dots (`dot_hand`) a dot as dark as the pen is the respondent's."""
+    a rubbed-out tick's ghost its darkness (`grain_on_trace`, fresh seed 634380373, s0001 q15a;
+    on a sheet that marks otherwise, in a dark pen, from STRAY_DOT_SPREAD: seed 656739877
+    of the plain form, s0047 q05). On a sheet answered in dots (`dot_hand`) a dot as dark
+    as the pen is the respondent's."""
     box_mm = next(o.box_mm for o in item.options if o.code == top.code)
     if dust_dot(top, peak_level, overshoots, dot_hand) or grains_only(top):
         return Reason.DUST
@@ -1152,7 +1160,8 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
         return Reason.DUST
     if hair(top, peak_level):
         return Reason.HAIR
-    if grain_on_trace(top, box_mm, dot_extent(box_mm)):
+    stray = not dot_hand and _dot_in_dark_pen(top, peak_level, overshoots)
+    if grain_on_trace(top, box_mm, dot_extent(box_mm), T.STRAY_DOT_SPREAD if stray else T.DOT_SPREAD):
         return Reason.ERASED
     return None
 

@@ -232,20 +232,27 @@ class PageReader:
         """Of two form pages whose print the page matches nearly alike (a form's pages
         share their headings and grids; or the page first ranked, which did not fit, and
         the one told on the fit's features, `Registrar._told_on_fit`), the one that,
-        fitted on its own, has its frames where it prints them and its own print inked,
-        better than any other page's print under that fit; None when both or neither do."""
-        fits = []
+        fitted on its own, has its frames where it prints them and its own print inked
+        (AGREEMENT_MIN), better than any other page's print under that fit; None when
+        both or neither do. Blur or uneven light can keep the print under AGREEMENT_MIN
+        (a motion-blurred photo of the word form's page 2, 57%): then, as the final check
+        lets the frames tell a pale page (`_print_disagrees`), the page is the one that
+        fits when the other finds no fit at all; pages printed alike both fit."""
+        fits, pale, unfit = [], [], 0
         for page in (reg.page, reg.runner_up[0]):
             candidate = self.registrar.content(grey, page_hint=page)
             if candidate is None:
+                unfit += 1
                 continue
             candidate = self.registrar.verify(grey, candidate)
             agreement = {p: self.registrar.content_agreement(grey, candidate.transform, p)
                          for p in self.template.page_numbers}
             own = agreement.pop(page)
-            if candidate.aligned and own >= T.AGREEMENT_MIN and own > max(agreement.values(), default=0.0):
-                fits.append(candidate)
-        return fits[0] if len(fits) == 1 else None
+            if candidate.aligned and own > max(agreement.values(), default=0.0):
+                (fits if own >= T.AGREEMENT_MIN else pale).append(candidate)
+        if len(fits) == 1:
+            return fits[0]
+        return pale[0] if not fits and len(pale) == 1 and unfit == 1 else None
 
     def _print_disagrees(self, grey: np.ndarray, reg: Registration) -> str:
         """Why a page whose QR code cannot be read is not taken for the form page its

@@ -418,6 +418,18 @@ it read as the answer (fresh seed 634380373, s0001 q15a, a 150-dpi photocopy: a 
 0.75 mm, 0.99 of the pencil, on a ghost of 0.030 ink, 0.37 of the sheet's marks: 1.40;
 s0003 q14b 2.02). A faint tick under a grain is as uncertain: 3 of them (1.61 to 2.97)
 and 6 photo dots and ticks (1.3 and up) on the 6 kept seeds go to review too."""
+STRAY_DOT_SPREAD = 1.0
+"""DOT_SPREAD on a sheet not answered in dots (`marks.sheet_dot_hand`), for a dot in a dark
+pen with no ink run out of its box (`marks._dot_in_dark_pen`, `stray_dot`'s dots): a lone
+dot holding this many times its square's ink is a dot on a trace there too, to review. Dot
+answers read alone hold 0.73 of it typically, 99% under 0.94 (4,057 on the 15 kept seeds
+of fresh16 to fresh18 and 6 off-path draws of silent9w; the most, 1.30, on a sheet
+answered in dots); a lone dot is no habit of a sheet that ticks. Guards against: a black
+grain (0.88 mm, 1.3 times as dark as the blue pen) on a rubbed-out tick, 1.22, read as
+the answer (plain form, seed 656739877, s0047 q05, a 200-dpi feeder scan: 3, ok). Ticks
+whose darkest ink is as compact as a dot, most on motion-blurred pages, hold 1.0 to 1.3
+too: re-decided, 8 right answers of the 15 kept seeds' 150,000 items go to review (2 of the
+7 off-path draws' 26,000), none was read wrong."""
 DUST_DOT_INK = 0.045
 """A dot (DOT_EXTENT_MM or less) alone in its row with less ink than this (MARK_MIN), lighter
 at its darkest than the respondent's pen (under STROKE_PEAK_RELATIVE of it), may be a dust

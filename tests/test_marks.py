@@ -1815,6 +1815,34 @@ def test_a_hair_across_a_blank_row_goes_to_review_not_read_as_the_answer(templat
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.HAIR, "3"), r
 
 
+
+def test_a_dust_grain_on_a_rubbed_out_tick_on_a_sheet_of_ticks_goes_to_review(template):
+    """Seed 656739877 of the plain form (the shipped questionnaire printed without markers,
+    read with its draft), s0047 q05, a 200-dpi feeder scan of a sheet ticked in blue pen: a
+    tick rubbed out of box 3 and nothing else, a black dust grain (0.88 mm, 1.3 times as
+    dark as the pen) fallen on the ghost (tests/data/grain-on-ghost-feeder-200dpi.png, the
+    scan around the row). The grain lent the ghost a pen's darkness, the ghost gave the
+    grain more ink than a grain holds (0.071), and the box held 1.22 times its dot's square
+    of ink, under DOT_SPREAD: read 3, ok. A lone dot is no habit of a sheet that ticks: a
+    dot holding more ink than its square goes to review there (STRAY_DOT_SPREAD); a dot of
+    the pen as big and as full as a typical one is still read."""
+    item = next(i for i in template.items if i.id == "q05")
+    crop = cv2.imread(str(DATA / "grain-on-ghost-feeder-200dpi.png"), cv2.IMREAD_GRAYSCALE)
+    transform = PageTransform.from_array(np.array([[7.855307, 0.110957, -977.020704],
+                                                   [-0.110862, 7.856255, -485.436138], [0, 0, 1]]))
+    measured = measure_boxes(crop, transform, [o.box_mm for o in item.options], [o.code for o in item.options])
+    grain = measured[2]
+    assert grain.extent <= T.DOT_EXTENT_MM and grain.score > T.GRAIN_INK_MAX, grain
+    sheet = dict(mark_level=0.1574, fills=False, corrections=True, empty_t=0.004, peak_level=0.7048,
+                 px_per_mm=7.857)
+    r = decide_item(item, ItemMeasure("q05", measured), **sheet)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "3"), r
+    # A dot of the pen 1.5 mm across holding 0.73 of its square's ink, as dots typically do.
+    interior = (5.0 - 2 * T.BOX_INSET_MM) ** 2
+    dot = dataclasses.replace(grain, extent=1.5, piece=1.5, score=0.73 * grain.peak * 1.5 ** 2 / interior, trace=0.5)
+    r = decide_item(item, ItemMeasure("q05", (*measured[:2], dot)), **sheet)
+    assert (r.status, r.value) == (Status.OK, "3"), r
+
 @pytest.mark.parametrize("rise", [-3.7, 1.5, 6.0])
 def test_stroke_width_tells_a_hair_from_a_thin_pencil_tick_at_300_dpi(template, agree_item, rise):
     """A hair (0.08 mm, as dark as black ink) across a box, shallow or steep, and a pencil
@@ -1870,11 +1898,16 @@ def test_a_dust_grain_beside_a_rubbed_out_tick_goes_to_review_not_read_as_a_dot(
     """The row's answer was rubbed out (truth: blank), and the dust grain beside the ghost
     was read 4, ok, as a dot of the pen: as dark, as small. A dot with a dust grain's ink
     (under DUST_DOT_INK) beside a ghost goes to review; the respondent's own dots on that
-    page held 0.072 to 0.095, and such a dot beside the ghost is still the answer."""
-    r = decide_item(agree_item, _dot_beside_ghost_row(0.0333), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    page held 0.072 to 0.095, and such a dot beside the ghost is still the answer on their
+    sheet, answered in dots (`dot_hand`). On a sheet that ticks, a dot holding that much
+    more ink than its square (1.07 times) may be a grain on a trace: review (STRAY_DOT_SPREAD)."""
+    sheet = dict(mark_level=0.0845, fills=False, corrections=True, empty_t=0.004, peak_level=0.8568, px_per_mm=7.67)
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0333), **sheet, dot_hand=True)
     assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.AMBIGUOUS, "4"), r
-    r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), 0.0845, False, True, 0.004, 0.8568, px_per_mm=7.67)
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), **sheet, dot_hand=True)
     assert (r.status, r.value) == (Status.OK, "4"), r
+    r = decide_item(agree_item, _dot_beside_ghost_row(0.0724), **sheet)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.ERASED, "4"), r
 
 
 
