@@ -819,8 +819,9 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
     """The one box of a row with a stroke beside it too light for OUTSIDE_MIN (or, on a
     pencil page, in pieces too small to count, below): a piece of
     ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
-    ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
-    pieces to be measured, where a dust speck is darker), its strips holding
+    ink beside it alone all lighter than BESIDE_INK, but for a pixel or two
+    (`beside` BESIDE_PIXELS_MM at most: a stroke too faint for its pieces to be measured, where
+    a dust speck is darker and larger), its strips holding
     OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and BESIDE_NOISE_RELATIVE
     times the row's paper noise (the median `trace` of its boxes). A faint pencil tick drawn
     mostly outside its box leaves that; a photocopy's grain, a crease or a rule brought in
@@ -835,7 +836,9 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
     others = [b for b in boxes if b is not box]
     pencil_page = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN
     pencil_stroke = pencil_page and box.outside - row_outside >= T.OUTSIDE_MIN
-    if not running and (box.beside != 0 and not pencil_stroke
+    # A piece beside it larger than a pixel or two (or none measured) may be a dust speck.
+    speck_sized = box.beside is None or box.beside > T.BESIDE_PIXELS_MM
+    if not running and (speck_sized and not pencil_stroke
                         or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None

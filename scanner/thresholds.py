@@ -852,6 +852,17 @@ the other (fresh17 seed 1040599162, s0022 q14c, a 200-dpi feeder scan of yellow 
 show-through: a faint tick mostly below box 3 left 0.0081 beside it, 0.26 of the row's
 noise of 0.031, read blank at 0.975; on those 5 seeds 3 blank rows of pencil pages beside
 it went to review, a printed border's grey halo beside one box at 0.15 to 0.40 of the noise)."""
+BESIDE_PIXELS_MM = 0.25
+"""Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less (two
+pixels at BOX_PX_PER_MM) counts for `marks.stroke_beside` as pieces too small to measure:
+a faint stroke's grain, a few of its pixels just darker than BESIDE_INK, or a grain of dust
+too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
+blank (fresh19 seed 1959328395, s0058 q15a, a 300-dpi feeder scan of a pencil page: a faint
+tick drawn around box 2, none of it inside, left 0.0101 beside it with one pixel darker than
+BESIDE_INK, a piece of 0.12 mm: read blank at 1.0). Re-decided on 37 kept seeds (fresh14
+to fresh19, silent9r, phone9s: 331,000 items), the 5 blank rows with such a piece beside
+one box and ink enough beside it all lay beside ghosts on dark-pen pages, read blank as
+rubbed out before this rule is asked; only that tick moved."""
 PALE_RUN_RIVAL_RELATIVE = 0.4
 """A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
 its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint
