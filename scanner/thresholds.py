@@ -406,7 +406,15 @@ trace is its tip (seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi
 photo: a pencil tick drawn mostly below-left of box 5 left 0.006 of ink in it, 0.5 mm, 0.2
 dark, and 0.0116 beside it, read blank as a speck). A blank row's speck beside a long
 piece too faint for a stroke (fresh16 seed 2065865009, s0125 q12c, a photocopy with a
-staple: 0.001 beside the box) stays blank."""
+staple: 0.001 beside the box) stays blank. Nor is a dot a speck in a box whose trace stands
+out of its row alone (`marks.stroke_trace`: TRACE_MARGIN, TRACE_RELATIVE, not lifted alike):
+a speck covers too little of its box to lift its trace (TRACE_QUANTILE), a stroke does, and
+the dot is a faint tick's darkest spot or a grain on it (fresh19 seed 583038266, s0053
+q20a, a 300-dpi phone photo of a pencil page: a dot of 0.0096, 0.88 mm, 0.21 dark on a
+faint tick under the noise floor, its trace 0.062 against its row's 0.006, read blank as a
+speck). Re-decided on 37 kept seeds (fresh14 to fresh19, silent9r, phone9s: 331,000 items)
+it sends 8 blank rows more to review, 6 of them on 150-dpi scans (their traces 1.96 to 3.78
+times their rows', that tick's 10.9), and catches that tick."""
 DOT_SPREAD = 1.3
 """A lone mark whose darkest ink is a dot (DOT_EXTENT_MM or less) yet holding this many
 times the ink of a square of the dot's size at its darkest, over the box's interior, is a

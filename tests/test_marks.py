@@ -1221,6 +1221,36 @@ def test_a_dust_speck_alone_in_a_blank_row_is_blank(template, agree_item):
     assert T.OK_CONFIDENCE <= r.confidence < 1.0
 
 
+@pytest.mark.parametrize("seed", [2, 11, 20261203, None])
+def test_a_grain_on_a_faint_tick_under_the_noise_floor_is_no_speck(template, agree_item, seed):
+    """Fresh19 seed 583038266, s0053 q20a, a 300-dpi phone photo of a pencil page (0.46): a
+    faint tick in box 5, under the noise floor whole but for a dark dot on it (0.0096 of
+    ink, 0.88 mm, 0.21 dark: a speck's measures), its trace 0.062 over the row's 0.006:
+    read blank as a dust speck. A speck covers too little of its box to lift its trace; a
+    stroke does. The same grain alone in the row is dust: blank."""
+    from scanner.marks import measure_page
+
+    rng = np.random.default_rng(seed)
+    colour, dark, along = int(rng.integers(240, 247)), int(rng.integers(140, 191)), rng.uniform(0.1, 0.8)
+    x, y, w, h = agree_item.options[4].box_mm
+    vertex, end = (x + 2.1, y + 4.2), (x + 4.4, y + 0.6)
+    on_tick = (vertex[0] + along * (end[0] - vertex[0]), vertex[1] + along * (end[1] - vertex[1]))
+
+    def grain(image, px):
+        cv2.circle(image, px(*on_tick), 2, dark, -1, cv2.LINE_AA)
+
+    def tick_with_grain(image, px):
+        _tick(agree_item.options[4].box_mm, colour=colour)(image, px)
+        grain(image, px)
+
+    for draw, read in ((tick_with_grain, (Status.REVIEW, "5")), (grain, (Status.BLANK, ""))):
+        image, transform = _page_with(template, agree_item, draw)
+        m = measure_page(image, transform, [agree_item])[0]
+        assert 0 < m.boxes[4].score < T.FAINT_ACCEPT and m.boxes[4].extent <= T.BESIDE_SPECK_MM, m.boxes[4]
+        r = decide_item(agree_item, m, 0.33, False, True, 0.004, 0.46)
+        assert (r.status, r.value) == read, (r, m.boxes[4])
+
+
 def test_a_pencil_ticks_tip_in_a_box_with_its_stroke_running_out_is_no_speck(agree_item):
     """Seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi phone photo: a pencil
     tick drawn mostly below-left of box 5 left 0.006 of ink in it, 0.5 mm, 0.2 dark (a
