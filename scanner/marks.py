@@ -652,6 +652,14 @@ def _trace_stands_out(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
     return box.trace - rest >= T.TRACE_MARGIN and box.trace >= T.TRACE_RELATIVE * rest
 
 
+def stroke_trace(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`'s faintest ink (`trace`, noise kept) stands out of its row as
+    `faint_stroke` asks, its own box's alone (not `lifted_alike`): a stroke lifts the trace
+    of the box it covers, a dust speck covers too little of it (TRACE_QUANTILE). False when
+    traces were not measured."""
+    return faint_stroke(boxes) is box and not lifted_alike(box, boxes)
+
+
 def lone_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     """The one box of a row whose ink above the noise floor spreads as a stroke (`extent`
     over DOT_EXTENT_MM) while no other box's does, its trace standing out of the row as
@@ -825,8 +833,9 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
     """The one box of a row with a stroke beside it too light for OUTSIDE_MIN (or, on a
     pencil page, in pieces too small to count, below): a piece of
     ink running on past the strips (`BoxMeasure.beside` BESIDE_FAR_MM) beside it alone, or
-    ink beside it alone all lighter than BESIDE_INK (`beside` 0: a stroke too faint for its
-    pieces to be measured, where a dust speck is darker), its strips holding
+    ink beside it alone all lighter than BESIDE_INK, but for a pixel or two
+    (`beside` BESIDE_PIXELS_MM at most: a stroke too faint for its pieces to be measured, where
+    a dust speck is darker and larger), its strips holding
     OUTSIDE_STROKE_MIN more ink than the row's (`row_outside`) and BESIDE_NOISE_RELATIVE
     times the row's paper noise (the median `trace` of its boxes). A faint pencil tick drawn
     mostly outside its box leaves that; a photocopy's grain, a crease or a rule brought in
@@ -841,7 +850,9 @@ def stroke_beside(boxes: tuple[BoxMeasure, ...], row_outside: float,
     others = [b for b in boxes if b is not box]
     pencil_page = pen_peak is not None and pen_peak < T.GHOST_PEN_MIN
     pencil_stroke = pencil_page and box.outside - row_outside >= T.OUTSIDE_MIN
-    if not running and (box.beside != 0 and not pencil_stroke
+    # A piece beside it larger than a pixel or two (or none measured) may be a dust speck.
+    speck_sized = box.beside is None or box.beside > T.BESIDE_PIXELS_MM
+    if not running and (speck_sized and not pencil_stroke
                         or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in others)):
         # Pale ink beside several boxes is a line across the row or a photocopy's grey.
         return None
@@ -1358,12 +1369,16 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # an item of one box has no other, and keeps the row's own.
         others = [b.outside for b in m.boxes if b is not top]
         if (speck(top) and not run_out(top, median(others) if others else row_outside)
-                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
+                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None
+                and not stroke_trace(top, m.boxes)):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
             # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);
             # with a stroke running on beside its box, that stroke's tip (seed 1287238377
             # of the word form's test, s0002 q01d: a pencil tick run out below-left, 0.0116
-            # beside the box, read blank as a speck).
+            # beside the box, read blank as a speck); in a faint stroke lifting its box's
+            # trace alone, that stroke's darkest spot, or a grain on a tick (fresh19 seed
+            # 583038266, s0053 q20a: a dot of 0.0096, 0.88 mm, its trace 0.062 over a row's
+            # 0.006, read blank as a speck).
             return result(Status.BLANK, confidence=speck_confidence(top), reason=Reason.SPECK)
         return _lone(top)
     if item.multiple:

@@ -406,7 +406,15 @@ trace is its tip (seed 1287238377 of the word form's test, s0002 q01d, a 150-dpi
 photo: a pencil tick drawn mostly below-left of box 5 left 0.006 of ink in it, 0.5 mm, 0.2
 dark, and 0.0116 beside it, read blank as a speck). A blank row's speck beside a long
 piece too faint for a stroke (fresh16 seed 2065865009, s0125 q12c, a photocopy with a
-staple: 0.001 beside the box) stays blank."""
+staple: 0.001 beside the box) stays blank. Nor is a dot a speck in a box whose trace stands
+out of its row alone (`marks.stroke_trace`: TRACE_MARGIN, TRACE_RELATIVE, not lifted alike):
+a speck covers too little of its box to lift its trace (TRACE_QUANTILE), a stroke does, and
+the dot is a faint tick's darkest spot or a grain on it (fresh19 seed 583038266, s0053
+q20a, a 300-dpi phone photo of a pencil page: a dot of 0.0096, 0.88 mm, 0.21 dark on a
+faint tick under the noise floor, its trace 0.062 against its row's 0.006, read blank as a
+speck). Re-decided on 37 kept seeds (fresh14 to fresh19, silent9r, phone9s: 331,000 items)
+it sends 8 blank rows more to review, 6 of them on 150-dpi scans (their traces 1.96 to 3.78
+times their rows', that tick's 10.9), and catches that tick."""
 DOT_SPREAD = 1.3
 """A lone mark whose darkest ink is a dot (DOT_EXTENT_MM or less) yet holding this many
 times the ink of a square of the dot's size at its darkest, over the box's interior, is a
@@ -864,6 +872,17 @@ the other (fresh17 seed 1040599162, s0022 q14c, a 200-dpi feeder scan of yellow 
 show-through: a faint tick mostly below box 3 left 0.0081 beside it, 0.26 of the row's
 noise of 0.031, read blank at 0.975; on those 5 seeds 3 blank rows of pencil pages beside
 it went to review, a printed border's grey halo beside one box at 0.15 to 0.40 of the noise)."""
+BESIDE_PIXELS_MM = 0.25
+"""Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less (two
+pixels at BOX_PX_PER_MM) counts for `marks.stroke_beside` as pieces too small to measure:
+a faint stroke's grain, a few of its pixels just darker than BESIDE_INK, or a grain of dust
+too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
+blank (fresh19 seed 1959328395, s0058 q15a, a 300-dpi feeder scan of a pencil page: a faint
+tick drawn around box 2, none of it inside, left 0.0101 beside it with one pixel darker than
+BESIDE_INK, a piece of 0.12 mm: read blank at 1.0). Re-decided on 37 kept seeds (fresh14
+to fresh19, silent9r, phone9s: 331,000 items), the 5 blank rows with such a piece beside
+one box and ink enough beside it all lay beside ghosts on dark-pen pages, read blank as
+rubbed out before this rule is asked; only that tick moved."""
 PALE_RUN_RIVAL_RELATIVE = 0.4
 """A lone mark with ink beside it, paler at its darkest than a stroke of the pen run out of
 its box (OVERFLOW_PEAK_RELATIVE), goes to review when another box of its row holds a faint

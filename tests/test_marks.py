@@ -1112,6 +1112,43 @@ def test_a_faint_pencil_tick_drawn_beside_its_box_on_grainy_paper_is_not_read_bl
     assert dark_pen.status is Status.BLANK, dark_pen
 
 
+@pytest.mark.parametrize("seed", [1, 7, 20261203, None])
+def test_a_faint_tick_drawn_around_its_box_with_a_grain_darker_than_its_stroke_is_not_read_blank(
+        template, agree_item, seed):
+    """Fresh19 seed 1959328395, s0058 q15a, a 300-dpi feeder scan of a pencil page (0.53): a
+    faint tick drawn around box 2, its vertex below the box and none of it inside, left
+    0.0101 beside it, and one pixel of its pencil's grain darker than BESIDE_INK, a piece of
+    0.12 mm: taken for a dust speck beside the box, read blank at 1.0. A grain of a pixel or
+    two is the stroke's own; a grain of dust that small beside a blank row's box leaves the
+    strips clean: blank."""
+    from scanner.marks import measure_page
+
+    rng = np.random.default_rng(seed)
+    colour, grain, along = int(rng.integers(230, 237)), int(rng.integers(190, 206)), rng.uniform(5.6, 6.1)
+    x, y, w, h = agree_item.options[1].box_mm
+    vertex, end = (x + 3.0, y + 6.8), (x + 6.2, y + 1.0)
+    at = (x + along, vertex[1] + (along - 3.0) * (end[1] - vertex[1]) / (end[0] - vertex[0]))
+
+    def grain_at(image, px, level=grain):
+        gx, gy = px(*at)
+        image[gy, gx:gx + 2] = np.minimum(image[gy, gx:gx + 2], level)
+
+    def tick_around(image, px):
+        cv2.line(image, px(x - 1.2, y + 2.8), px(*vertex), colour, 2, cv2.LINE_AA)
+        cv2.line(image, px(*vertex), px(*end), colour, 2, cv2.LINE_AA)
+        grain_at(image, px)
+
+    def dust(image, px):
+        grain_at(image, px, level=grain - 60)
+
+    for draw, read in ((tick_around, (Status.REVIEW, "2", Reason.OUTSIDE)), (dust, (Status.BLANK, "", None))):
+        image, transform = _page_with(template, agree_item, draw)
+        m = measure_page(image, transform, [agree_item])[0]
+        assert 0 < m.boxes[1].beside <= T.BESIDE_PIXELS_MM and not any(b.score for b in m.boxes), m.boxes[1]
+        r = decide_item(agree_item, m, 0.0818, False, True, 0.0006, 0.5285)
+        assert (r.status, r.value, r.reason) == read, (r, m.boxes[1])
+
+
 def test_a_dust_grain_beside_a_pencil_fill_is_no_correction(agree_item):
     """Seed 611216245, s0132 q13a, a phone photo with dust: box 5 filled in pencil (0.33),
     a dark grain in box 4 (0.05, a seventh of the sheet's marks) read as a correction's
@@ -1217,6 +1254,36 @@ def test_a_dust_speck_alone_in_a_blank_row_is_blank(template, agree_item):
     r = decide_item(agree_item, m, 0.2, False, True, 0.004, 0.8)
     assert (r.status, r.value, r.reason) == (Status.BLANK, "", Reason.SPECK), r
     assert T.OK_CONFIDENCE <= r.confidence < 1.0
+
+
+@pytest.mark.parametrize("seed", [2, 11, 20261203, None])
+def test_a_grain_on_a_faint_tick_under_the_noise_floor_is_no_speck(template, agree_item, seed):
+    """Fresh19 seed 583038266, s0053 q20a, a 300-dpi phone photo of a pencil page (0.46): a
+    faint tick in box 5, under the noise floor whole but for a dark dot on it (0.0096 of
+    ink, 0.88 mm, 0.21 dark: a speck's measures), its trace 0.062 over the row's 0.006:
+    read blank as a dust speck. A speck covers too little of its box to lift its trace; a
+    stroke does. The same grain alone in the row is dust: blank."""
+    from scanner.marks import measure_page
+
+    rng = np.random.default_rng(seed)
+    colour, dark, along = int(rng.integers(240, 247)), int(rng.integers(140, 191)), rng.uniform(0.1, 0.8)
+    x, y, w, h = agree_item.options[4].box_mm
+    vertex, end = (x + 2.1, y + 4.2), (x + 4.4, y + 0.6)
+    on_tick = (vertex[0] + along * (end[0] - vertex[0]), vertex[1] + along * (end[1] - vertex[1]))
+
+    def grain(image, px):
+        cv2.circle(image, px(*on_tick), 2, dark, -1, cv2.LINE_AA)
+
+    def tick_with_grain(image, px):
+        _tick(agree_item.options[4].box_mm, colour=colour)(image, px)
+        grain(image, px)
+
+    for draw, read in ((tick_with_grain, (Status.REVIEW, "5")), (grain, (Status.BLANK, ""))):
+        image, transform = _page_with(template, agree_item, draw)
+        m = measure_page(image, transform, [agree_item])[0]
+        assert 0 < m.boxes[4].score < T.FAINT_ACCEPT and m.boxes[4].extent <= T.BESIDE_SPECK_MM, m.boxes[4]
+        r = decide_item(agree_item, m, 0.33, False, True, 0.004, 0.46)
+        assert (r.status, r.value) == read, (r, m.boxes[4])
 
 
 def test_a_pencil_ticks_tip_in_a_box_with_its_stroke_running_out_is_no_speck(agree_item):
