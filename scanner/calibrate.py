@@ -803,12 +803,15 @@ def _odd_ream(cluster: Cluster, rival: Cluster, template: Template, gain: np.nda
     seed 445966895: seven blue sheets at (82.7, -10.2, -10.2), 8.9 from blue, 14.2 from
     white and 21 from green, as dark as the blue ream and 14 L* below the white one,
     competed with the blue ream). A coloured paper is never ruled out so: between two hues,
-    hue tells."""
+    hue tells. Nor is white where the template has no other coloured paper: with nothing
+    else on the hue circle, a ream 8 off pink could be salmon paper the template lacks,
+    and white is all it is weighed against (review 14's template of white and pink)."""
     colour = rival.colour
     refs = _references(template)
     ab = _seen_under(cluster.lab, gain)
+    hued = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC} - {colour}
     others = {name: ref for name, ref in refs.items()
-              if np.linalg.norm(ref) >= CHROMATIC or name == colour
+              if name in hued or name == colour or not hued
               or _by_lightness(replace(cluster, colour=name), rival, template) is not rival}
     return (chroma_distance(ab, refs[colour]) <= ODD_REAM and _clearly_nearest(ab, colour, others)
             and _clearly_nearest(_seen_under(rival.lab, gain), colour, refs))
