@@ -332,7 +332,7 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
         if name is None or cluster.distance > T.COLOUR_MAX_DISTANCE:
             cluster.colour = None
             rival = next((c for c in clusters if c is not cluster and c.colour == nearest), None)
-            if rival is not None and (_another_ream(ab, nearest, refs) or _odd_ream(ab, rival, refs, gain)):
+            if rival is not None and (_another_ream(ab, nearest, refs) or _odd_ream(cluster, rival, template, gain)):
                 cluster.colour, cluster.rival = nearest, rival
             elif rival is not None and chroma_distance(ab, refs[nearest]) <= T.COLOUR_MAX_DISTANCE:
                 cluster.flag, cluster.rival = ClusterFlag.COMPETING, rival
@@ -788,16 +788,32 @@ assignment is another ream of a colour a cluster took when both are clearly near
 (`_odd_ream`): reams of one colour from several suppliers lie up to 10 apart."""
 
 
-def _odd_ream(ab: np.ndarray, rival: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> bool:
-    """Whether a cluster left out of the assignment (`ab`, the light taken away) is another
-    ream of the colour its `rival` took, further off than `_another_ream` allows: within
-    `ODD_REAM` of it and clearly nearer it than any other colour (`COLOUR_MIN_MARGIN`), as
-    the rival is, under the batch's light. Fresh seed 258435760: green reams 7.1 and 8.3
-    from green, 17.3 from yellow and 15.9 from white, competed with a ream 0.7 from green;
-    seed 150846454: yellow 9.4 and 7.6 from yellow, over 22 from anything else. A cluster
-    about as near another colour (9.0 from green, 13.1 from white) stays flagged."""
+def _odd_ream(cluster: Cluster, rival: Cluster, template: Template, gain: np.ndarray) -> bool:
+    """Whether a cluster left out of the assignment is another ream of the colour its
+    `rival` took, further off than `_another_ream` allows: within `ODD_REAM` of it and
+    clearly nearer it than any other colour (`COLOUR_MIN_MARGIN`), as the rival is, under
+    the batch's light. Fresh seed 258435760: green reams 7.1 and 8.3 from green, 17.3 from
+    yellow and 15.9 from white, competed with a ream 0.7 from green; seed 150846454: yellow
+    9.4 and 7.6 from yellow, over 22 from anything else. A cluster about as near another
+    colour (9.0 from green, 13.1 from white) stays flagged.
+
+    A colour without hue (white) that lightness rules out (`_by_lightness`: the scanned
+    cluster is as light as its rival, not as much lighter as white paper is) is not among
+    those others: hue cannot tell a ream off blue from white paper, lightness can (fresh
+    seed 445966895: seven blue sheets at (82.7, -10.2, -10.2), 8.9 from blue, 14.2 from
+    white and 21 from green, as dark as the blue ream and 14 L* below the white one,
+    competed with the blue ream). A coloured paper is never ruled out so: between two hues,
+    hue tells. Nor is white where the template has no other coloured paper: with nothing
+    else on the hue circle, a ream 8 off pink could be salmon paper the template lacks,
+    and white is all it is weighed against (review 14's template of white and pink)."""
     colour = rival.colour
-    return (chroma_distance(ab, refs[colour]) <= ODD_REAM and _clearly_nearest(ab, colour, refs)
+    refs = _references(template)
+    ab = _seen_under(cluster.lab, gain)
+    hued = {name for name, ref in refs.items() if np.linalg.norm(ref) >= CHROMATIC} - {colour}
+    others = {name: ref for name, ref in refs.items()
+              if name in hued or name == colour or not hued
+              or _by_lightness(replace(cluster, colour=name), rival, template) is not rival}
+    return (chroma_distance(ab, refs[colour]) <= ODD_REAM and _clearly_nearest(ab, colour, others)
             and _clearly_nearest(_seen_under(rival.lab, gain), colour, refs))
 
 
