@@ -673,6 +673,27 @@ def lone_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
     return strokes[0] if len(strokes) == 1 and _trace_stands_out(strokes[0], boxes) else None
 
 
+def traces_inked_alike(boxes: tuple[BoxMeasure, ...]) -> list[BoxMeasure]:
+    """The few boxes of a row whose traces stand out of the rest of it together: each
+    within TRACE_RUNNER_UP_RELATIVE of the highest, TRACE_MARGIN and TRACE_RELATIVE times
+    over the median of the rest, fewer than the rest, and each holding ink above the noise
+    floor (`peak` over 0). A faint tick beside a shadow's grey with a dust speck in it lifts
+    its box's trace as high as the shadow lifts its own, and above the floor the tick breaks
+    into grains as the speck and the shadow's noise do: the measures cannot tell which box
+    holds the tick. Show-through and a photocopy's grain lift most of a row's boxes, or
+    leave no ink above the floor. Empty when there are no such boxes, or traces or peaks
+    were not measured."""
+    if len(boxes) < 3 or any(b.trace is None or b.peak is None for b in boxes):
+        return []
+    top = max(boxes, key=_TRACE)
+    group = [b for b in boxes if T.TRACE_RUNNER_UP_RELATIVE * b.trace > top.trace]
+    rest = [b.trace for b in boxes if T.TRACE_RUNNER_UP_RELATIVE * b.trace <= top.trace]
+    if len(group) < 2 or len(rest) <= len(group) or any(b.peak <= 0 for b in group):
+        return []
+    low, floor = min(b.trace for b in group), median(rest)
+    return group if low - floor >= T.TRACE_MARGIN and low >= T.TRACE_RELATIVE * floor else []
+
+
 def pencil_trace(boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> BoxMeasure | None:
     """On a page written in pencil (`pen_peak` under GHOST_PEN_MIN), the box of a row whose
     trace stands PENCIL_TRACE_MARGIN and PENCIL_TRACE_RELATIVE times over the median of the
@@ -1335,6 +1356,14 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # faint tick beside a shadow's grey (fresh seed 243920451, s0129 q14c) or
             # show-through (seed 287386493, s0116 q17a), both phone photos read blank.
             trace = lone_stroke(m.boxes)
+        alike = traces_inked_alike(m.boxes) if trace is None else []
+        if alike and not all(_rubbed_out(b, peak_level) for b in alike):
+            # Two boxes of a clean row lifted alike, ink above the floor in both, no one of
+            # them alone a stroke: a faint tick beside a shadow's grey and a dust speck as
+            # likely as the paper's (test_marks' draw of it, 13 in 300 read blank or close
+            # to it): a person decides, pointed at no box.
+            evidence["traces"] = {str(b.code): b.trace for b in m.boxes}
+            return result(Status.REVIEW, "", T.CONFIDENCE_FLOOR, Reason.FAINT)
         if trace is None:
             # A faint pencil tick on a motion-blurred photo of a pencil page lifts its box's
             # trace less (fresh17 seed 187926935, s0111 q04 and q17b: read blank).
