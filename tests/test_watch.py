@@ -59,6 +59,17 @@ class Running:
         return self.summary
 
 
+def write_slowly(path: Path, data: bytes, running: Running) -> None:
+    """Write `data` to `path` as a slow station does: half, then open and unchanged for four
+    times the watch's stable_seconds, while no batch may read it; then the rest."""
+    with open(path, "wb") as writer:
+        writer.write(data[: len(data) // 2])
+        writer.flush()
+        time.sleep(2.0)
+        assert not running.batches, "a half-written file was read"
+        writer.write(data[len(data) // 2:])
+
+
 @pytest.mark.parametrize("poll", [None, 0.2], ids=["events", "polling"])
 def test_files_dropped_while_running_and_while_stopped_are_each_read_once(filled, template, tmp_path, poll):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
@@ -217,12 +228,7 @@ def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(fill
     data = filled.page1_pdf.read_bytes()
     running = Running(inbox, template, out)
     try:
-        with open(inbox / "slow.pdf", "wb") as writer:  # a station writing slowly: open, unchanged for a while
-            writer.write(data[: len(data) // 2])
-            writer.flush()
-            time.sleep(2.0)  # four times stable_seconds
-            assert not running.batches, "a half-written file was read"
-            writer.write(data[len(data) // 2:])
+        write_slowly(inbox / "slow.pdf", data, running)
         running.wait_for(1)
         (inbox / "marked.png").write_bytes(filled.png.read_bytes())
         (inbox / "marked.png.done").touch()
@@ -247,12 +253,7 @@ def test_a_watch_begun_on_an_empty_inbox_waits_for_a_file_still_being_written(fi
         while "watching" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "watching" in caplog.text  # begun, the inbox empty
-        with open(inbox / "slow.pdf", "wb") as writer:
-            writer.write(data[: len(data) // 2])
-            writer.flush()
-            time.sleep(2.0)  # four times stable_seconds
-            assert not running.batches, "a half-written file was read"
-            writer.write(data[len(data) // 2:])
+        write_slowly(inbox / "slow.pdf", data, running)
         running.wait_for(1)
     finally:
         summary = running.end()
