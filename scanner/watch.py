@@ -110,7 +110,8 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
     read: dict[Path, tuple[int, ...]] = {}
     """The files found read whole, with their `_status` then: unchanged, they are not looked at again."""
     for _, path in expand_inputs([inbox]):
-        _wait_for(path, waiting)
+        if path != inbox:  # an inbox holding no file comes back itself, for a scan to report: nothing to wait for
+            _wait_for(path, waiting)
     log.info("watching %s: %d files to look at", inbox, len(waiting))
     stop = stop if stop is not None else threading.Event()
     try:

@@ -3,6 +3,7 @@ each read once, once complete; Ctrl+C ends `scan --watch` cleanly."""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -56,6 +57,17 @@ class Running:
         self.thread.join(TIMEOUT)
         assert not self.thread.is_alive()
         return self.summary
+
+
+def write_slowly(path: Path, data: bytes, running: Running) -> None:
+    """Write `data` to `path` as a slow station does: half, then open and unchanged for four
+    times the watch's stable_seconds, while no batch may read it; then the rest."""
+    with open(path, "wb") as writer:
+        writer.write(data[: len(data) // 2])
+        writer.flush()
+        time.sleep(2.0)
+        assert not running.batches, "a half-written file was read"
+        writer.write(data[len(data) // 2:])
 
 
 @pytest.mark.parametrize("poll", [None, 0.2], ids=["events", "polling"])
@@ -216,12 +228,7 @@ def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(fill
     data = filled.page1_pdf.read_bytes()
     running = Running(inbox, template, out)
     try:
-        with open(inbox / "slow.pdf", "wb") as writer:  # a station writing slowly: open, unchanged for a while
-            writer.write(data[: len(data) // 2])
-            writer.flush()
-            time.sleep(2.0)  # four times stable_seconds
-            assert not running.batches, "a half-written file was read"
-            writer.write(data[len(data) // 2:])
+        write_slowly(inbox / "slow.pdf", data, running)
         running.wait_for(1)
         (inbox / "marked.png").write_bytes(filled.png.read_bytes())
         (inbox / "marked.png.done").touch()
@@ -230,6 +237,27 @@ def test_a_file_still_being_written_waits_until_it_is_closed_or_marked_done(fill
         summary = running.end()
     assert summary.ok and summary.pages == {"used": 2}
     assert list(read_csv(out / "pages.csv")["status"]) == ["used", "used"]  # the marker is no input
+
+
+def test_a_watch_begun_on_an_empty_inbox_waits_for_a_file_still_being_written(filled, template, tmp_path, caplog):
+    # A full suite under load read a half-written file: the watch had begun before the
+    # file was there, and an empty folder is its own input, so the inbox itself waited,
+    # no process writing it, and was read whole once unchanged.
+    caplog.set_level(logging.INFO, logger="scanner.watch")
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = filled.page1_pdf.read_bytes()
+    running = Running(inbox, template, out)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while "watching" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "watching" in caplog.text  # begun, the inbox empty
+        write_slowly(inbox / "slow.pdf", data, running)
+        running.wait_for(1)
+    finally:
+        summary = running.end()
+    assert summary.ok and summary.files == 1 and summary.pages == {"used": 1}
 
 
 @pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
