@@ -1027,14 +1027,17 @@ def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: f
                   pen_peak: float | None, box_mm: tuple) -> float:
     """How sure it is that `box`, nothing marked in its row and the other boxes empty, is the
     answer of a tick run out of it into the empty margin: no more than a stretch of the
-    stroke in it (`stroke_tip`), ink beside it in one piece a stroke's length
-    (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, and more ink
-    there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
+    stroke in it (`stroke_tip`), no other box's trace standing out of the row (a faint tick:
+    `faint_stroke`, `lone_stroke`, `pencil_trace`), ink beside it in one piece a stroke's
+    length (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, and
+    more ink there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
     twice that). 0 when the pen or the piece is unknown, or any of these fails. Monotone:
     more ink beside the box never lowers it."""
     if (not pen_peak or not stroke_tip(box, boxes) or box.beside is None or box.beside < T.BESIDE_STROKE_MM
             or lies_along(box, box_mm)
-            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)):
+            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)
+            or any(b not in (None, box) for b in (faint_stroke(boxes), lone_stroke(boxes),
+                                                  pencil_trace(boxes, pen_peak)))):
         return 0.0
     bar = max(T.OVERFLOW_ALONE_RELATIVE * pen_peak, 2 * T.OVERFLOW_SURE_MIN)
     excess = box.outside - row_outside

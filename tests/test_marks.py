@@ -1719,6 +1719,35 @@ def test_ink_beside_an_empty_row_is_read_from_its_box_only_with_the_pen_known(ag
     assert (unknown.status, unknown.reason) == (Status.REVIEW, Reason.OUTSIDE)
 
 
+def _margin_row_beside_a_faint_tick(faint: int, trace: float, run: int, outside: float) -> ItemMeasure:
+    """Nothing in any box; box `faint` holding a faint tick under the noise floor (its
+    trace `trace` over the row's 0.01), a stroke's length of ink (`outside`, 3 mm) beside box `run`."""
+    return ItemMeasure("q06", tuple(BoxMeasure(k, 0.0, 0.0, outside if k == run else 0.0, 0.0,
+                                               trace=trace if k == faint else 0.01, beside=3.0 if k == run else 0.0)
+                                    for k in range(1, 6)))
+
+
+@pytest.mark.parametrize("seed", [None, *np.random.SeedSequence().generate_state(3)])
+def test_ink_beside_one_box_beside_a_faint_tick_in_another_goes_to_review(agree_item, seed):
+    """The review of feeder9b: a faint tick in box 2 under the noise floor (its trace 0.06
+    over the row's 0.01), 0.15 beside box 4 in a piece of 3 mm. Read 4, ok (1.0 under a
+    pencil of 0.5, 0.67 under a pen of 0.85): the ink beside box 4 was taken for a tick run
+    out of it into the empty margin, the faint tick never looked at. Either may be the
+    answer: review, as before `run_out_alone`. Fails before: 4, ok."""
+    draws = [(2, 0.06, 4, 0.15, 0.5), (2, 0.06, 4, 0.15, 0.85)]
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        for _ in range(20):
+            faint, run = (int(k) for k in rng.choice(np.arange(1, 6), 2, replace=False))
+            draws.append((faint, float(rng.uniform(0.01 + 2 * T.TRACE_MARGIN, 0.12)), run,
+                          float(rng.uniform(0.15, 0.4)), float(rng.uniform(0.3, 0.95))))
+    for faint, trace, run, outside, pen in draws:
+        read = decide_item(agree_item, _margin_row_beside_a_faint_tick(faint, trace, run, outside),
+                           0.3, False, True, 0.004, pen)
+        assert read.status is Status.REVIEW, (seed, faint, trace, run, outside, pen, read)
+
+
+
 def test_a_light_trace_with_ink_beside_its_box_is_no_tick_run_out_of_it(agree_item):
     """A ghost's or a faint tick's grey in a box (a quarter of the pen) with a hair or a
     crease beside it: no stroke of the pen inside, so no answer read from the ink beside it."""
