@@ -1024,17 +1024,18 @@ def stroke_tip(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
 
 
 def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: float,
-                  pen_peak: float | None, box_mm: tuple) -> float:
+                  pen_peak: float | None, box_mm: tuple, others_mm: Iterable[tuple]) -> float:
     """How sure it is that `box`, nothing marked in its row and the other boxes empty, is the
     answer of a tick run out of it into the empty margin: no more than a stretch of the
     stroke in it (`stroke_tip`), no other box's trace standing out of the row (a faint tick:
     `faint_stroke`, `lone_stroke`, `pencil_trace`), ink beside it in one piece a stroke's
-    length (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, and
-    more ink there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
+    length (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, no
+    other box of the item (`others_mm`) within reach of its strips (`in_reach`), and more ink
+    there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
     twice that). 0 when the pen or the piece is unknown, or any of these fails. Monotone:
     more ink beside the box never lowers it."""
     if (not pen_peak or not stroke_tip(box, boxes) or box.beside is None or box.beside < T.BESIDE_STROKE_MM
-            or lies_along(box, box_mm)
+            or lies_along(box, box_mm) or any(in_reach(box_mm, other) for other in others_mm)
             or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)
             or any(b not in (None, box) for b in (faint_stroke(boxes), lone_stroke(boxes),
                                                   pencil_trace(boxes, pen_peak)))):
@@ -1042,6 +1043,16 @@ def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: f
     bar = max(T.OVERFLOW_ALONE_RELATIVE * pen_peak, 2 * T.OVERFLOW_SURE_MIN)
     excess = box.outside - row_outside
     return 0.0 if excess < bar else interp(excess, (bar, 2 * bar), (T.OK_CONFIDENCE, 1.0))
+
+
+def in_reach(box_mm: tuple, other_mm: tuple) -> bool:
+    """Whether the box `other_mm` lies within reach of the strips beside the box `box_mm`:
+    less than BESIDE_FAR_MM and the other box's shorter side apart, edge to edge. Ink in
+    those strips may then be a tick of that box run out towards this one, or a mark drawn
+    between the two (`role` stacks its boxes 2 mm apart)."""
+    (x, y, w, h), (ox, oy, ow, oh) = box_mm, other_mm
+    gap = max(ox - (x + w), x - (ox + ow), oy - (y + h), y - (oy + oh))
+    return gap < T.BESIDE_FAR_MM + min(ow, oh)
 
 
 def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
@@ -1335,8 +1346,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # the stroke inside, run out into the empty margin (fresh18 seed 1109277370, s0045
         # q11b: 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
         box_mm = next(o.box_mm for o in item.options if o.code == overshoot.code)
+        others_mm = [o.box_mm for o in item.options if o.code != overshoot.code]
         confidence = max(overflow_confidence(overshoot, row_outside, peak_level),
-                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm))
+                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm, others_mm))
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
