@@ -751,6 +751,13 @@ def speck(box: BoxMeasure) -> bool:
             and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN)
 
 
+def dust_speck(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`'s ink is a dust speck (`speck`) and no faint stroke's darkest spot: its
+    trace not standing out of its row `boxes` alone (`stroke_trace`). A stroke lifts the
+    trace of the box it crosses; a speck covers too little of it."""
+    return speck(box) and not stroke_trace(box, boxes)
+
+
 def run_out(box: BoxMeasure, row_outside: float) -> bool:
     """Whether a stroke runs out of `box`: ink beside it in a piece running on past the
     strips (`BoxMeasure.beside` BESIDE_FAR_MM), holding there OUTSIDE_STROKE_MIN more than
@@ -1412,9 +1419,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # form's test, s0003 q02, a pencil tick run out of box 1, 0.0097 beside it, read a speck);
         # an item of one box has no other, and keeps the row's own.
         others = [b.outside for b in m.boxes if b is not top]
-        if (speck(top) and not run_out(top, median(others) if others else row_outside)
-                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None
-                and not stroke_trace(top, m.boxes)):
+        if (dust_speck(top, m.boxes) and not run_out(top, median(others) if others else row_outside)
+                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
             # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);
             # with a stroke running on beside its box, that stroke's tip (seed 1287238377
@@ -1437,17 +1443,19 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not speck(b) for b in faint):
+        rest = tuple(b for b in m.boxes if b is not top)
+        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not dust_speck(b, rest) for b in faint):
             # On a sheet that fills, a box filled in lightly beside a light tick of the same
             # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
             # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost;
             # a dust speck is no tick (fresh18 seed 1489825453, s0106 q16a: a pencil fill of
-            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review).
+            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review), unless its box's trace
+            # stands out of the row's without the fill: a faint tick's darkest spot.
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if dust_grain(top, peak_level) and (faint or overshoots and overshoot is not top
-                                            or faint_stroke(tuple(b for b in m.boxes if b is not top))):
+                                            or faint_stroke(rest)):
             # A black dot beside a trace, or beside a mark running out of its box, on a
             # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

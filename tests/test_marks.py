@@ -245,6 +245,16 @@ def test_a_pencil_fill_beside_a_dust_speck_is_the_answer_and_beside_a_light_tick
     assert (read.status, read.reason) == (Status.REVIEW, Reason.AMBIGUOUS)
 
 
+def test_a_pencil_fill_beside_a_speck_on_a_faint_tick_goes_to_review(agree_item):
+    """The review of feeder9b: a dot of 0.0096, 0.88 mm, as dark as a pencil's stroke, in a
+    box whose trace (0.062) stands out of the row's (0.006 to 0.0096) is a faint tick's
+    darkest spot (`stroke_trace`, fresh19 seed 583038266, s0053 q20a), no dust speck: beside
+    a light pencil fill it may be a correction's tick, and a person decides. Fails before: 2, ok."""
+    dot = BoxMeasure(5, 0.0096, 0.0, 0.0, 0.45, trace=0.062, extent=0.88, piece=0.88)
+    read = decide_item(agree_item, _pencil_fill_beside(dot), 0.3, True, True, 0.004, 0.6923)
+    assert (read.status, read.reason) == (Status.REVIEW, Reason.AMBIGUOUS), read
+
+
 @settings(max_examples=40, deadline=None)
 @given(score=st.floats(0.005, 0.04), extent=st.floats(0.3, 3.5), peak=st.floats(0.3, 0.7))
 def test_a_pencil_fill_is_read_beside_no_more_than_a_speck(agree_item, score, extent, peak):
