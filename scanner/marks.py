@@ -25,7 +25,10 @@ How an item is read (numbers in `thresholds`):
   an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it for the pen's darkness
   (OVERFLOW_SURE_RELATIVE) and a stroke of the pen inside: a tick run out of that box, its
-  answer; other ink beside a box: review;
+  answer; so is one with no more than a stretch of a stroke inside, a stroke's length of
+  ink beside it alone (BESIDE_STROKE_MM, OVERFLOW_ALONE_RELATIVE of the pen), no other box
+  of the item within reach of its strips and no faint tick's trace in another box: a tick
+  run out into the empty margin (`run_out_alone`); other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
   one at a shadow's edge as dark as a lone mark beside it (SHADE_MARK_PEAK_RELATIVE)
   may hide a second tick: review;
@@ -38,7 +41,8 @@ How an item is read (numbers in `thresholds`):
   exactly one other box ticked: a correction, the ticked box is the answer (when the
   template's `reading.corrections` is on); a solid box with gaps left (a fill, a thick
   cross in a small box) beside a tick: multiple; a light fill beside a trace as dark as
-  itself: review;
+  itself: review, unless the trace is a dust speck whose box's trace does not stand out of
+  the row (`dust_speck`: a speck on a faint tick's trace is the tick's darkest spot);
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left (in a small
   box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
@@ -963,10 +967,12 @@ def light_beside(box: BoxMeasure, row_outside: float) -> bool:
 
 
 def specks_beside(box: BoxMeasure) -> bool:
-    """Whether the ink beside `box` is dust specks only: its largest piece spreads
-    BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
-    strips beside it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a
-    faint stroke) is no speck. False when not measured."""
+    """Whether the ink beside `box` holds no stroke run out of it: its largest piece spreads
+    BESIDE_SPECK_MM or less (`BoxMeasure.beside`), dust specks, or a pixel or two of a faint
+    stroke's grain (BESIDE_PIXELS_MM or less, which `stroke_beside` looks at next for a
+    faint tick drawn beside the box). A stroke run out of the box crosses the strips beside
+    it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a faint stroke)
+    measures no piece and is no speck. False when not measured."""
     return box.beside is not None and 0 < box.beside <= T.BESIDE_SPECK_MM
 
 
