@@ -876,8 +876,8 @@ BESIDE_PIXELS_MM = 0.25
 """Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less (two
 pixels at BOX_PX_PER_MM) counts for `marks.stroke_beside` as pieces too small to measure
 (to `marks.specks_beside`, which asks only whether a stroke ran out of the box, it is
-specks: no piece of a stroke): a faint stroke's grain, a few of its pixels just darker than BESIDE_INK, or a grain of dust
-too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
+specks: no piece of a stroke): a faint stroke's grain, a few of its pixels just darker
+than BESIDE_INK, or a grain of dust too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
 blank (fresh19 seed 1959328395, s0058 q15a, a 300-dpi feeder scan of a pencil page: a faint
 tick drawn around box 2, none of it inside, left 0.0101 beside it with one pixel darker than
 BESIDE_INK, a piece of 0.12 mm: read blank at 1.0). Re-decided on 37 kept seeds (fresh14
@@ -955,9 +955,9 @@ ones did so far enough. Within one item, no other box of it may lie within reach
 strips (`marks.in_reach`: nearer, edge to edge, than BESIDE_FAR_MM and that box's shorter
 side): `role` stacks its boxes 2 mm apart, and ink in that gap may be meant for either.
 No other box's trace may stand out of the row (`marks.faint_stroke`, `lone_stroke`,
-`pencil_trace`): a faint tick in another box may be the answer (fresh18 and fresh19 re-decided:
-3 ticks run out, beside a trace 2.5 to 4 times its row's with no ink above the floor, back
-to review). The ink's darkness beside the box is not measured (`BoxMeasure.beside` counts
+`pencil_trace`): a faint tick in another box may be the answer (fresh18 and fresh19
+re-decided: 3 ticks run out, beside a trace 2.5 to 4 times its row's with no ink above the
+floor, back to review). The ink's darkness beside the box is not measured (`BoxMeasure.beside` counts
 pixels darker than BESIDE_INK, which a ghost of a dark pen, a third of it, passes too):
 only its amount tells a tick from a ghost here, 0.108 for that ghost against a bar of 0.13
 for a pen of 0.85. Guards against: overflow sent to review though nothing but that box's margin
