@@ -956,7 +956,7 @@ strips (`marks.in_reach`: nearer, edge to edge, than BESIDE_FAR_MM and that box'
 side): `role` stacks its boxes 2 mm apart, and ink in that gap may be meant for either.
 No other box's trace may stand out of the row (`marks.faint_stroke`, `lone_stroke`,
 `pencil_trace`): a faint tick in another box may be the answer (fresh18 and fresh19
-re-decided: 3 ticks run out, beside a trace 2.5 to 4 times its row's with no ink above the
+re-decided: 3 ticks run out, beside a trace 2.5 to 3.2 times its row's with no ink above the
 floor, back to review). The ink's darkness beside the box is not measured (`BoxMeasure.beside` counts
 pixels darker than BESIDE_INK, which a ghost of a dark pen, a third of it, passes too):
 only its amount tells a tick from a ghost here, 0.108 for that ghost against a bar of 0.13
