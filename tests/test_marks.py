@@ -256,15 +256,19 @@ def test_a_pencil_fill_beside_a_speck_on_a_faint_tick_goes_to_review(agree_item)
 
 
 @settings(max_examples=40, deadline=None)
-@given(score=st.floats(0.005, 0.04), extent=st.floats(0.3, 3.5), peak=st.floats(0.3, 0.7))
-def test_a_pencil_fill_is_read_beside_no_more_than_a_speck(agree_item, score, extent, peak):
+@given(score=st.floats(0.005, 0.04), extent=st.floats(0.3, 3.5), peak=st.floats(0.3, 0.7),
+       trace=st.floats(0.005, 0.1))
+def test_a_pencil_fill_is_read_beside_no_more_than_a_speck(agree_item, score, extent, peak, trace):
     """Beside a light fill, a second box's ink is read past only when it is a speck (under
-    FAINT_ACCEPT of ink, BESIDE_SPECK_MM across) or far lighter than the fill at its darkest
-    (ERASED_PEAK_RELATIVE of it: a ghost)."""
-    second = BoxMeasure(5, score, 0.0, 0.0, peak, trace=0.05, extent=extent, piece=extent)
+    FAINT_ACCEPT of ink, BESIDE_SPECK_MM across) whose box's trace does not stand out of the
+    others' (0.0096 on the median: TRACE_MARGIN and TRACE_RELATIVE times over it), or far
+    lighter than the fill at its darkest (ERASED_PEAK_RELATIVE of it: a ghost)."""
+    second = BoxMeasure(5, score, 0.0, 0.0, peak, trace=trace, extent=extent, piece=extent)
     read = decide_item(agree_item, _pencil_fill_beside(second), 0.3, True, True, 0.004, 0.6923)
     if read.status is Status.OK and read.value == "2":
-        assert score < T.FAINT_ACCEPT and extent <= T.BESIDE_SPECK_MM or peak < T.ERASED_PEAK_RELATIVE * 0.6923
+        stands = trace - 0.0096 >= T.TRACE_MARGIN and trace >= T.TRACE_RELATIVE * 0.0096
+        assert (score < T.FAINT_ACCEPT and extent <= T.BESIDE_SPECK_MM and not stands
+                or peak < T.ERASED_PEAK_RELATIVE * 0.6923)
 
 
 def test_mark_overshooting_its_box_goes_to_review(agree_item):
