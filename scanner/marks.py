@@ -25,7 +25,10 @@ How an item is read (numbers in `thresholds`):
   an eraser smears a ghost;
 - nothing marked, and one box with much ink beside it for the pen's darkness
   (OVERFLOW_SURE_RELATIVE) and a stroke of the pen inside: a tick run out of that box, its
-  answer; other ink beside a box: review;
+  answer; so is one with no more than a stretch of a stroke inside, a stroke's length of
+  ink beside it alone (BESIDE_STROKE_MM, OVERFLOW_ALONE_RELATIVE of the pen), no other box
+  of the item within reach of its strips and no faint tick's trace in another box: a tick
+  run out into the empty margin (`run_out_alone`); other ink beside a box: review;
 - beside a stroke of the pen, a box greyed evenly but far lighter is in a shadow: empty;
   one at a shadow's edge as dark as a lone mark beside it (SHADE_MARK_PEAK_RELATIVE)
   may hide a second tick: review;
@@ -38,7 +41,8 @@ How an item is read (numbers in `thresholds`):
   exactly one other box ticked: a correction, the ticked box is the answer (when the
   template's `reading.corrections` is on); a solid box with gaps left (a fill, a thick
   cross in a small box) beside a tick: multiple; a light fill beside a trace as dark as
-  itself: review;
+  itself: review, unless the trace is a dust speck whose box's trace does not stand out of
+  the row (`dust_speck`: a speck on a faint tick's trace is the tick's darkest spot);
 - one box blackened completely (INKED_OUT_EVENNESS) and nothing else ticked, on a sheet
   that ticks: a cancelled answer, review; one shaded in with the pen, gaps left (in a small
   box, paper left next to its frame: INKED_OUT_EDGE), is the answer;
@@ -751,6 +755,13 @@ def speck(box: BoxMeasure) -> bool:
             and box.score < T.FAINT_ACCEPT and box.peak >= T.SPECK_PEAK_MIN)
 
 
+def dust_speck(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`'s ink is a dust speck (`speck`) and no faint stroke's darkest spot: its
+    trace not standing out of its row `boxes` alone (`stroke_trace`). A stroke lifts the
+    trace of the box it crosses; a speck covers too little of it."""
+    return speck(box) and not stroke_trace(box, boxes)
+
+
 def run_out(box: BoxMeasure, row_outside: float) -> bool:
     """Whether a stroke runs out of `box`: ink beside it in a piece running on past the
     strips (`BoxMeasure.beside` BESIDE_FAR_MM), holding there OUTSIDE_STROKE_MIN more than
@@ -956,10 +967,12 @@ def light_beside(box: BoxMeasure, row_outside: float) -> bool:
 
 
 def specks_beside(box: BoxMeasure) -> bool:
-    """Whether the ink beside `box` is dust specks only: its largest piece spreads
-    BESIDE_SPECK_MM or less (`BoxMeasure.beside`). A stroke run out of the box crosses the
-    strips beside it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a
-    faint stroke) is no speck. False when not measured."""
+    """Whether the ink beside `box` holds no stroke run out of it: its largest piece spreads
+    BESIDE_SPECK_MM or less (`BoxMeasure.beside`), dust specks, or a pixel or two of a faint
+    stroke's grain (BESIDE_PIXELS_MM or less, which `stroke_beside` looks at next for a
+    faint tick drawn beside the box). A stroke run out of the box crosses the strips beside
+    it; ink lighter than BESIDE_INK only (a photocopy's grey, show-through, a faint stroke)
+    measures no piece and is no speck. False when not measured."""
     return box.beside is not None and 0 < box.beside <= T.BESIDE_SPECK_MM
 
 
@@ -1024,21 +1037,35 @@ def stroke_tip(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
 
 
 def run_out_alone(box: BoxMeasure, boxes: tuple[BoxMeasure, ...], row_outside: float,
-                  pen_peak: float | None, box_mm: tuple) -> float:
+                  pen_peak: float | None, box_mm: tuple, others_mm: Iterable[tuple]) -> float:
     """How sure it is that `box`, nothing marked in its row and the other boxes empty, is the
     answer of a tick run out of it into the empty margin: no more than a stretch of the
-    stroke in it (`stroke_tip`), ink beside it in one piece a stroke's length
-    (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, and more ink
+    stroke in it (`stroke_tip`), no other box's trace standing out of the row (a faint tick:
+    `faint_stroke`, `lone_stroke`, `pencil_trace`), ink beside it in one piece a stroke's
+    length (BESIDE_STROKE_MM, no line `lies_along` it), nothing beside any other box, no
+    other box of the item (`others_mm`) within reach of its strips (`in_reach`), and more ink
     there over the row's than OVERFLOW_ALONE_RELATIVE of the pen (OK_CONFIDENCE; 1 from
     twice that). 0 when the pen or the piece is unknown, or any of these fails. Monotone:
     more ink beside the box never lowers it."""
     if (not pen_peak or not stroke_tip(box, boxes) or box.beside is None or box.beside < T.BESIDE_STROKE_MM
-            or lies_along(box, box_mm)
-            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)):
+            or lies_along(box, box_mm) or any(in_reach(box_mm, other) for other in others_mm)
+            or any(b.outside - row_outside >= T.OUTSIDE_STROKE_MIN for b in boxes if b is not box)
+            or any(b not in (None, box) for b in (faint_stroke(boxes), lone_stroke(boxes),
+                                                  pencil_trace(boxes, pen_peak)))):
         return 0.0
     bar = max(T.OVERFLOW_ALONE_RELATIVE * pen_peak, 2 * T.OVERFLOW_SURE_MIN)
     excess = box.outside - row_outside
     return 0.0 if excess < bar else interp(excess, (bar, 2 * bar), (T.OK_CONFIDENCE, 1.0))
+
+
+def in_reach(box_mm: tuple, other_mm: tuple) -> bool:
+    """Whether the box `other_mm` lies within reach of the strips beside the box `box_mm`:
+    less than BESIDE_FAR_MM and the other box's shorter side apart, edge to edge. Ink in
+    those strips may then be a tick of that box run out towards this one, or a mark drawn
+    between the two (`role` stacks its boxes 2 mm apart)."""
+    (x, y, w, h), (ox, oy, ow, oh) = box_mm, other_mm
+    gap = max(ox - (x + w), x - (ox + ow), oy - (y + h), y - (oy + oh))
+    return gap < T.BESIDE_FAR_MM + min(ow, oh)
 
 
 def light_tick(box: BoxMeasure, pen_peak: float | None) -> bool:
@@ -1332,8 +1359,9 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # the stroke inside, run out into the empty margin (fresh18 seed 1109277370, s0045
         # q11b: 0.15 beside box 4 in a piece of 3 mm, 0.005 in it, sent to review).
         box_mm = next(o.box_mm for o in item.options if o.code == overshoot.code)
+        others_mm = [o.box_mm for o in item.options if o.code != overshoot.code]
         confidence = max(overflow_confidence(overshoot, row_outside, peak_level),
-                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm))
+                         run_out_alone(overshoot, m.boxes, row_outside, peak_level, box_mm, others_mm))
         if confidence >= T.OK_CONFIDENCE:
             return result(Status.OK, str(overshoot.code), confidence)
     if not marked and not faint:
@@ -1397,9 +1425,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         # form's test, s0003 q02, a pencil tick run out of box 1, 0.0097 beside it, read a speck);
         # an item of one box has no other, and keeps the row's own.
         others = [b.outside for b in m.boxes if b is not top]
-        if (speck(top) and not run_out(top, median(others) if others else row_outside)
-                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None
-                and not stroke_trace(top, m.boxes)):
+        if (dust_speck(top, m.boxes) and not run_out(top, median(others) if others else row_outside)
+                and faint_stroke(tuple(b for b in m.boxes if b is not top)) is None):
             # A compact dark dot with a grain's ink, alone in the row: dust, no tick (seed
             # 15547345, s0172 q14a: a speck of 0.0063, 0.5 mm, sent to review as faint);
             # with a stroke running on beside its box, that stroke's tip (seed 1287238377
@@ -1422,17 +1449,19 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
             # shaded in with the pen, gaps left, is the answer, read below.
             guess = faint[0].code if faint else top.code
             return result(Status.REVIEW, str(guess), 0.4, Reason.CANCELLED_ONLY)
-        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not speck(b) for b in faint):
+        rest = tuple(b for b in m.boxes if b is not top)
+        if solid and top.score < T.FILLED_MIN and any(not _ghost(b, top.peak) and not dust_speck(b, rest) for b in faint):
             # On a sheet that fills, a box filled in lightly beside a light tick of the same
             # pencil is the answer, or a cancelled one (seed 623425): a person decides. Beside
             # a dark fill, or far lighter than the fill at its darkest, the trace is a ghost;
             # a dust speck is no tick (fresh18 seed 1489825453, s0106 q16a: a pencil fill of
-            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review).
+            # 0.49 beside a grain of 0.011, 0.75 mm, sent to review), unless its box's trace
+            # stands out of the row's without the fill: a faint tick's darkest spot.
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if faint and top.score < T.DOMINANCE * faint[0].score:
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)
         if dust_grain(top, peak_level) and (faint or overshoots and overshoot is not top
-                                            or faint_stroke(tuple(b for b in m.boxes if b is not top))):
+                                            or faint_stroke(rest)):
             # A black dot beside a trace, or beside a mark running out of its box, on a
             # pencil page: the trace may be the answer (seed 764588028, s0087 q20c).
             return result(Status.REVIEW, str(top.code), 0.4, Reason.AMBIGUOUS)

@@ -874,9 +874,10 @@ noise of 0.031, read blank at 0.975; on those 5 seeds 3 blank rows of pencil pag
 it went to review, a printed border's grey halo beside one box at 0.15 to 0.40 of the noise)."""
 BESIDE_PIXELS_MM = 0.25
 """Ink beside a box whose largest piece (`BoxMeasure.beside`) spreads this far or less (two
-pixels at BOX_PX_PER_MM) counts for `marks.stroke_beside` as pieces too small to measure:
-a faint stroke's grain, a few of its pixels just darker than BESIDE_INK, or a grain of dust
-too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
+pixels at BOX_PX_PER_MM) counts for `marks.stroke_beside` as pieces too small to measure
+(to `marks.specks_beside`, which asks only whether a stroke ran out of the box, it is
+specks: no piece of a stroke): a faint stroke's grain, a few of its pixels just darker
+than BESIDE_INK, or a grain of dust too small to lift the strip OUTSIDE_STROKE_MIN alone. Guards against: faint_pencil read
 blank (fresh19 seed 1959328395, s0058 q15a, a 300-dpi feeder scan of a pencil page: a faint
 tick drawn around box 2, none of it inside, left 0.0101 beside it with one pixel darker than
 BESIDE_INK, a piece of 0.12 mm: read blank at 1.0). Re-decided on 37 kept seeds (fresh14
@@ -950,7 +951,16 @@ reading among the rows it let through. A dark hair lying along the box leaves
 as much beside it as a tick (0.17 for one 6 mm long, 1 px at 200 dpi): kept out only by
 its length; a tick of the row below run up into this box's bottom strip (rows 8 mm
 apart leave 3 mm between boxes) would leave a piece there too, and none of the generated
-ones did so far enough. Guards against: overflow sent to review though nothing but that box's margin
+ones did so far enough. Within one item, no other box of it may lie within reach of the
+strips (`marks.in_reach`: nearer, edge to edge, than BESIDE_FAR_MM and that box's shorter
+side): `role` stacks its boxes 2 mm apart, and ink in that gap may be meant for either.
+No other box's trace may stand out of the row (`marks.faint_stroke`, `lone_stroke`,
+`pencil_trace`): a faint tick in another box may be the answer (fresh18 and fresh19
+re-decided: 3 ticks run out, beside a trace 2.5 to 3.2 times its row's with no ink above the
+floor, back to review). The ink's darkness beside the box is not measured (`BoxMeasure.beside` counts
+pixels darker than BESIDE_INK, which a ghost of a dark pen, a third of it, passes too):
+only its amount tells a tick from a ghost here, 0.108 for that ghost against a bar of 0.13
+for a pen of 0.85. Guards against: overflow sent to review though nothing but that box's margin
 holds ink (fresh18, feeder pages: 30 such ticks of 687 items to review)."""
 LINE_ROW_BOXES = 3
 LINE_ROW_SPREAD = 1.5
