@@ -1082,3 +1082,19 @@ def test_white_and_two_colours_plainly_shown_anchor_the_light(template):
 ])
 def test_the_colours_a_paper_may_be_under_any_light_an_unanchored_batch_allows(template, lab, colours):
     assert _possible_colours(np.array(lab), SCAN, template) == colours
+
+
+def test_a_file_of_white_sheets_with_a_cast_keeps_white_when_lightness_rules_out_the_rest(template):
+    # Fresh seed 561667087 (eleventh five): no scanned ream of white on its colour. One
+    # file's nine white sheets scanned with a green cast at (95.5, -5.4, -0.2), 5.3 from
+    # white, within reach of blue only and 13 L* above the blue ream, and three flatbed
+    # white sheets at (91.8, 3.6, -6.5), 7.3 from white, doubted each other. Lightness
+    # leaves the first no colour but white; the three, within reach of pink too, stay.
+    papers, truth = kept_papers("561667087")
+    results = calibrated(papers, template, calibrate(papers, template))
+    wrong = [s for s, r in results.items() if r.status is Status.OK and r.evidence["colour"] != truth[s]]
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    cast = [s for s in ("s0061", "s0063", "s0064", "s0066", "s0067", "s0068", "s0069", "s0070")
+            if results[s].status is not Status.OK]
+    assert not cast, [(s, results[s].evidence) for s in cast]
+    assert all(results[s].status is Status.REVIEW for s in ("s0173", "s0175", "s0189"))
