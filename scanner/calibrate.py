@@ -345,18 +345,18 @@ def _match(clusters: list[Cluster], template: Template, light: str, gain: np.nda
     # the rival then if it no longer is one.
     for cluster in free:
         if not _ream_by_hue(cluster, clusters, template, gain):
-            _doubt_rival(cluster, refs, gain)
+            _doubt_rival(cluster, clusters, template, gain)
     for cluster in _least_sure_first(free):
         if cluster.flag is None and cluster.rival is None:
             _check_unrivalled(cluster, clusters, template, gain)
-            _doubt_rival(cluster, refs, gain)
+            _doubt_rival(cluster, clusters, template, gain)
     _check_hue_order([c for c in free if c.flag is None], refs, gain)
     for cluster in free:
         if _ream_by_hue(cluster, clusters, template, gain):
             cluster.colour, cluster.flag = cluster.rival.colour, None
             cluster.distance = chroma_distance(_seen_under(cluster.lab, gain), refs[cluster.colour])
         elif cluster.flag is ClusterFlag.COMPETING and not cluster.rival.flag:
-            _doubt_rival(cluster, refs, gain)
+            _doubt_rival(cluster, clusters, template, gain)
     # Last, once lightness and hue have told every other ream they can (a ream of blue
     # greyed towards white is another ream of blue by its lightness).
     for cluster in free:
@@ -656,7 +656,7 @@ def _exposure(clusters: list[Cluster], template: Template) -> float | None:
     return float(np.median(offsets)) if offsets else None
 
 
-def _doubt_rival(cluster: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> None:
+def _doubt_rival(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> None:
     """Flag the rival of a cluster flagged for competing with it too, unless the rival
     plainly keeps its colour (`_plainly_keeps`): which of the two is the colour is then a
     person's call, and neither is taken silently (fresh seed 454308240: two phone-photo
@@ -664,7 +664,7 @@ def _doubt_rival(cluster: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray
     photos; whichever was checked second kept its colour, `white` or `blue`, unflagged)."""
     rival = cluster.rival
     if cluster.flag is ClusterFlag.COMPETING and rival.decision is None \
-            and not _plainly_keeps(rival, cluster, refs, gain):
+            and not _plainly_keeps(rival, cluster, clusters, template, gain):
         rival.flag, rival.rival = ClusterFlag.COMPETING, cluster
 
 
@@ -760,17 +760,22 @@ def _clearly_nearest(ab: np.ndarray, colour: str, refs: dict[str, np.ndarray]) -
     return _margin(d1, d2) >= T.COLOUR_MIN_MARGIN
 
 
-def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarray], gain: np.ndarray) -> bool:
+def _plainly_keeps(rival: Cluster, competitor: Cluster, clusters: list[Cluster], template: Template,
+                   gain: np.ndarray) -> bool:
     """Whether `rival` is its colour whichever colour `competitor`, flagged for competing
     for it, turns out to be: plainly of that colour (`_another_ream`) and clearly nearer it
     than the competitor is, both as the papers are seen and under the fitted light (a light
     fitted to few clusters can explain either one as the colour; then both stay in doubt).
     Then only the competitor is in doubt: a big ream on its colour is not sent to review
-    for a few stray sheets beside it."""
+    for a few stray sheets beside it. Not clearly nearer, the rival still keeps its colour
+    when lightness leaves it no other (`_lightness_leaves_only`)."""
+    refs = _references(template)
+    alone = _lightness_leaves_only(rival, clusters, template, gain)
+
     def keeps(light: np.ndarray) -> bool:
         ab, theirs = _seen_under(rival.lab, light), _seen_under(competitor.lab, light)
         own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
-        return _another_ream(ab, rival.colour, refs) and _margin(own, other) >= T.COLOUR_MIN_MARGIN
+        return _another_ream(ab, rival.colour, refs) and (alone or _margin(own, other) >= T.COLOUR_MIN_MARGIN)
 
     if rival.colour is None or not keeps(gain):
         return False
@@ -780,6 +785,26 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, refs: dict[str, np.ndarr
     # for a ream 9.0 from green and 13.1 from white, seen unlit nearer green than it).
     theirs = _seen_under(competitor.lab, gain)
     return keeps(np.ones(3)) or min(refs, key=lambda n: chroma_distance(theirs, refs[n])) == rival.colour
+
+
+def _lightness_leaves_only(cluster: Cluster, clusters: list[Cluster], template: Template, gain: np.ndarray) -> bool:
+    """Whether lightness rules out every colour but its own within the unknown-colour limit
+    of a scanned cluster: each has a matched, unflagged cluster that the cluster is not as
+    light as, but as much lighter or darker as its own colour is (`_by_lightness`). A
+    competitor about as near its colour then cannot make it another colour. Fresh seed
+    561667087: one file's nine white sheets scanned with a green cast at (95.5, -5.4, -0.2),
+    5.3 from white and within reach of blue only, 13 L* above the blue ream, were doubted
+    for three flatbed white sheets at (91.8, 3.6, -6.5), 7.3 from white and within reach of
+    blue and pink too (those stay flagged: lilac paper could lie there)."""
+    refs = _references(template)
+    ab = _seen_under(cluster.lab, gain)
+    within = [name for name in refs.keys() - {cluster.colour}
+              if chroma_distance(ab, refs[name]) <= T.COLOUR_MAX_DISTANCE]
+    # With no other colour in reach lightness has told nothing: a paper the template
+    # lacks (cream beside white) is as likely as before.
+    theirs = {name: [c for c in clusters if c is not cluster and c.colour == name and not c.flag] for name in within}
+    return bool(within) and all(theirs[name] and all(_by_lightness(cluster, c, template) is cluster
+                                                     for c in theirs[name]) for name in within)
 
 
 ODD_REAM = 10.0

@@ -162,3 +162,35 @@ def test_a_ream_off_blue_that_lightness_or_hue_leaves_in_doubt_is_not_told_blue(
     results, truths = _calibrated(template, SCANNED_445966895 + [(name, lab, 7)], SCAN, seed)
     _assert_none_wrong(results, truths)
     assert all(results[s].status is Status.REVIEW for s in truths[-1]), [results[s].evidence for s in truths[-1]]
+
+
+# Fresh seed 561667087 (eleventh five), scanned: no ream of white on its colour. One file's
+# nine white sheets carry a green cast, (95.5, -5.4, -0.2), 5.3 from white and within reach
+# of blue, 13 L* above the blue ream; three flatbed white sheets lie at (91.8, 3.6, -6.5),
+# 7.3 from white, within reach of blue and pink. Each doubted the other: 12 to review.
+SCANNED_561667087: Reams = [("yellow", (88.1, -4.7, 38.1), 39), ("yellow", (93.2, -11.3, 45.3), 3),
+                            ("yellow", (87.8, -2.3, 27.6), 3), ("pink", (82.0, 14.3, 1.1), 22),
+                            ("pink", (81.6, 15.1, -6.7), 5), ("pink", (80.8, 23.6, -1.6), 3),
+                            ("blue", (82.5, -5.4, -16.2), 28), ("blue", (79.4, 0.8, -21.1), 10),
+                            ("green", (85.6, -19.0, 17.1), 17), ("green", (83.8, -14.1, 13.7), 10),
+                            ("green", (82.8, -23.0, 23.5), 3)]
+
+
+@pytest.mark.parametrize("seed", [11, 12, int(np.random.default_rng().integers(1 << 31))])
+def test_a_ream_near_white_that_lightness_tells_from_every_other_colour_keeps_white(template, seed):
+    reams = SCANNED_561667087 + [("white", (95.5, -5.4, -0.2), 9), ("white", (91.8, 3.6, -6.5), 3)]
+    results, truths = _calibrated(template, reams, SCAN, seed)
+    _assert_none_wrong(results, truths)
+    assert _resolved(results, truths[-2]) == list(truths[-2]), [results[s].evidence for s in truths[-2]]
+    # The flatbed sheets, as near blue and pink as white and lighter than both by less than
+    # white paper is, stay to review.
+    assert all(results[s].status is Status.REVIEW for s in truths[-1]), [results[s].evidence for s in truths[-1]]
+
+
+@pytest.mark.parametrize("seed", [13, int(np.random.default_rng().integers(1 << 31))])
+def test_a_ream_near_white_as_dark_as_blue_is_not_told_white_for_its_competitor(template, seed):
+    # The same hue as dark as the blue ream: lightness no longer rules blue out (a greenish
+    # blue paper could lie there), so neither cluster is told.
+    reams = SCANNED_561667087 + [("aqua", (82.5, -5.4, -0.2), 9), ("white", (91.8, 3.6, -6.5), 3)]
+    results, truths = _calibrated(template, reams, SCAN, seed)
+    assert all(results[s].status is Status.REVIEW for s in truths[-2]), [results[s].evidence for s in truths[-2]]
