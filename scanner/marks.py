@@ -1095,6 +1095,38 @@ def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) ->
     return rows >= T.LIGHT_HAND_ROWS
 
 
+def light_strokes(pages: Mapping[int, PageMarks], peaks: dict[int, float]) -> tuple[BoxMeasure, ...]:
+    """The sheet's light strokes: each row's lone strongest box (`PageMarks.light`) on a page
+    written in pencil (its pen under GHOST_PEN_MIN) holding ink (EMPTY_MIN), its darkest
+    under HAND_STROKE_PEAK of the pencil, a stroke (longer than DOT_EXTENT_MM) whose width and
+    sharpness were measured (a scan's, not a phone photo's). Mostly a light hand's ticks,
+    if the respondent ticks lightly at times; a rubbed-out tick's ghost is rare among them."""
+    return tuple(b for page, p in pages.items() if (pen := peaks.get(page)) and pen < T.GHOST_PEN_MIN
+                 for b in p.light
+                 if b.score >= T.EMPTY_MIN and b.peak is not None and b.peak < T.HAND_STROKE_PEAK * pen
+                 and b.extent is not None and b.extent > T.DOT_EXTENT_MM
+                 and b.width is not None and b.width <= T.HAND_LINE_MM and b.sharpness is not None)
+
+
+def hand_stroke(box: BoxMeasure, strokes: tuple[BoxMeasure, ...]) -> bool:
+    """Whether `box`, a light trace alone in its row, is one of the respondent's light
+    strokes (`light_strokes`, itself left out; HAND_STROKES of them or more): its darkest ink
+    HAND_PEAK_RELATIVE of theirs (the median), no wider than HAND_WIDTH_RELATIVE of theirs,
+    its edges HAND_SHARPNESS_RELATIVE as sharp or more. A light hand presses alike with one
+    pencil; an eraser leaves a ghost as light as chance has it, smeared wider and softer.
+    False when any of it is unmeasured."""
+    others = list(strokes)
+    if box in others:
+        others.remove(box)
+    if len(others) < T.HAND_STROKES or box.peak is None or box.width is None or box.sharpness is None:
+        return False
+    low, high = T.HAND_PEAK_RELATIVE
+    peak = median(b.peak for b in others)
+    return (low * peak <= box.peak <= high * peak
+            and box.width <= T.HAND_WIDTH_RELATIVE * median(b.width for b in others)
+            and box.sharpness >= T.HAND_SHARPNESS_RELATIVE * median(b.sharpness for b in others))
+
+
 def intact_stroke_confidence(box: BoxMeasure, pen_peak: float | None, stroke_sharpness: float | None,
                              px_per_mm: float | None = None, dot_mm: float = T.DOT_EXTENT_MM) -> float:
     """How sure it is that a light trace alone in its row is a pencil tick drawn lightly,
@@ -1228,13 +1260,15 @@ def _lone_mark_doubt(item: Item, m: ItemMeasure, top: BoxMeasure, peak_level: fl
 def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corrections: bool,
                 empty_t: float = T.EMPTY_MAX, peak_level: float | None = None,
                 light_hand: bool = False, stroke_sharpness: float | None = None,
-                px_per_mm: float | None = None, dot_hand: bool = False) -> FieldResult:
+                px_per_mm: float | None = None, dot_hand: bool = False,
+                hand: tuple[BoxMeasure, ...] = ()) -> FieldResult:
     """Decide one item from its measured boxes and the sheet's own marking habits
     (`peak_level`: the darkness of the respondent's pen on the item's page, if known;
     `light_hand`: whether the respondent ticks lightly at times, see `sheet_light_hand`;
     `stroke_sharpness`: how sharp their strokes are on the page, `page_sharpness_levels`;
     `px_per_mm`: the page's scan resolution, None when unknown; `dot_hand`: whether the
-    respondent answers in dots, see `sheet_dot_hand`)."""
+    respondent answers in dots, see `sheet_dot_hand`; `hand`: the sheet's light strokes,
+    see `light_strokes`)."""
     mark_t = max(empty_t * 1.5, min(T.MARK_MIN, T.MARK_RELATIVE * mark_level))
     evidence = {"scores": {str(b.code): b.score for b in m.boxes}, "mark_threshold": round(mark_t, 4),
                 "empty_threshold": round(empty_t, 4), "sheet_mark": round(mark_level, 4)}
@@ -1287,6 +1321,16 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         evidence.update(sharpness=top.sharpness, stroke_sharpness=round(stroke_sharpness or 0.0, 3))
         return result(Status.OK, str(top.code), confidence)
 
+    def _of_hand(top: BoxMeasure) -> bool:
+        """`top`, a light trace alone in its row on a pencil page, far more inked than the
+        runner-up and nothing beside, is a stroke (longer than a dot, not grains apart) of
+        the respondent's light hand (`hand_stroke`), not a trace others of its row share."""
+        box_mm = next(o.box_mm for o in item.options if o.code == top.code)
+        return (bool(peak_level) and peak_level < T.GHOST_PEN_MIN and not overshoots
+                and _dominance_confidence(top.score, second) >= T.OK_CONFIDENCE
+                and top.extent is not None and top.extent > dot_extent(box_mm) and not grains_only(top)
+                and not lifted_alike(top, m.boxes) and hand_stroke(top, hand))
+
     def _lone(top: BoxMeasure) -> FieldResult:
         """The only mark in its row (any runner-up below the empty level or far weaker), or
         review when a box at a shadow's edge beside it may hide another (`mark_in_shade`)."""
@@ -1322,6 +1366,8 @@ def decide_item(item: Item, m: ItemMeasure, mark_level: float, fills: bool, corr
         intact = _intact(top)
         if intact is not None:
             return intact
+        if _of_hand(top):
+            return result(Status.OK, str(top.code), T.OK_CONFIDENCE)
         if top.score >= accept:
             # Ink enough, but nowhere as dark as the respondent's pen: a ghost left by rubbing out.
             return result(Status.REVIEW, str(top.code), min(confidence, pen), Reason.ERASED)
@@ -1519,7 +1565,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
     sharpness = page_sharpness_levels(pages)
     resolution = px_per_mm or {}
     # What a page's items are decided against, told once a page rather than once an item.
+    hand = light_strokes(pages, peaks)
     habits = {page: (level, fills, template.reading.corrections, empty[page], peaks.get(page), light_hand,
-                     sharpness.get(page), resolution.get(page), dot_hand) for page in pages}
+                     sharpness.get(page), resolution.get(page), dot_hand, hand) for page in pages}
     by_id = {i.id: i for i in template.items}
     return {iid: decide_item(item, m, *habits[item.page]) for iid, m in measures.items() for item in (by_id[iid],)}

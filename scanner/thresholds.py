@@ -712,6 +712,30 @@ and 0.879 (0.250). Re-decided from the stored readings: feeder reviews 687 -> 66
 fresh18 (dev), 577 -> 567 on fresh16, 540 -> 538 on fresh17, 1483 -> 1468 on the 18 kept
 seeds, no silent error added. From 0.25, 5 more on fresh18 (2.00%), 0.011 of the pencil
 above that 0.932 ghost: not taken."""
+HAND_STROKE_PEAK = 0.6
+HAND_LINE_MM = 0.8
+HAND_STROKES = 5
+HAND_PEAK_RELATIVE = (0.85, 1.25)
+HAND_WIDTH_RELATIVE = 1.25
+HAND_SHARPNESS_RELATIVE = 0.92
+"""A sheet's light strokes (`marks.light_strokes`): each row's lone strongest box on a
+pencil page (under GHOST_PEN_MIN), darkest under HAND_STROKE_PEAK of the pencil, a line
+(longer than a dot, HAND_LINE_MM wide or less: a light fill, measured softer, is no
+tick's yardstick) whose sharpness a scan measured. A light trace alone in its row that
+neither `light_tick` nor `intact` reads is read at OK_CONFIDENCE (`marks.hand_stroke`)
+when HAND_STROKES of those strokes or more, itself left out, show the respondent's light
+hand and it matches them: its darkest ink HAND_PEAK_RELATIVE of theirs (median), no wider
+than HAND_WIDTH_RELATIVE of theirs, its edges HAND_SHARPNESS_RELATIVE as sharp or more. A
+hand pressing lightly presses alike with one pencil; an eraser leaves a ghost as light as
+chance has it, smeared wider and softer. Guards against: faint_pencil sent to review as
+"erased?" or "faint" (fresh20, dev: 159 of the feeder's reviews, 41 of the flatbed's), and
+erased_alone read. On the scans of 35 kept seeds (fresh14 to fresh20), the 192 lone ghosts
+on sheets of 5 such strokes or more: 33 within the darkness window, their edges 0.873 of
+the strokes' at most (0.85 at 200 dpi, 0.82 at 300); the 13 sharper than 0.92, 0.794 of
+the strokes' darkness at most (fresh18 seed 1109277370, s0160 q16b, 150 dpi: 1.01 as
+sharp); none passed all three. Without HAND_LINE_MM, pencil fills set the yardstick on
+fresh18 seed 1227667226, s0086 (widths 1.2 to 1.8 mm, 0.35 to 0.65 sharp) and a ghost
+0.5 sharp passed. A window from 0.75 read 2 ghosts of fresh18 (0.794, 0.726): not taken."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

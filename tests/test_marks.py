@@ -1829,6 +1829,76 @@ def test_a_light_pencil_tick_on_a_sheet_with_few_goes_to_review(template):
     assert all((decided[i].status, decided[i].reason) == (Status.REVIEW, Reason.ERASED) for i in ("q06", "q07a"))
 
 
+def _grainy_tick(rng: np.random.Generator, colour: int = 212, grain: float = 0.6):
+    """A pencil tick pressed lightly: graphite caught on the paper's tooth, each pixel of
+    the stroke keeping a random share of its darkness (down to 1 - `grain`)."""
+    def draw(image, px, box):
+        layer = np.full_like(image, 255)
+        _tick(box, colour, 2)(layer, px)
+        ink = (255 - layer.astype(np.float32)) * (1 - grain * rng.random(layer.shape, dtype=np.float32))
+        np.minimum(image, (255 - ink).astype(np.uint8), out=image)
+
+    return draw
+
+
+def _light_hand_sheet(template, seed: int, light_on_page_2: bool = True) -> tuple[dict, dict]:
+    """Pages 2 and 3 ticked in box 2 in pencil: three rows of each firmly, the others
+    lightly (`_grainy_tick`, a third of the pencil's darkness; page 2's drawn firmly too
+    unless `light_on_page_2`), but for q10b, holding a rubbed-out tick's ghost as dark as
+    the light ticks, smeared and broken; q10c left blank. Read at 200 dpi."""
+    from scanner.marks import measure_page
+    from scanner.render import page_raster
+
+    rng = np.random.default_rng(seed)
+    firm, light = (lambda image, px, box: _tick(box, 125, 2)(image, px)), _grainy_tick(rng)
+    plan = {2: {"q04": firm, "q05": firm, "q06": firm} | dict.fromkeys(("q07a", "q07b", "q07c", "q07d"),
+                                                                      light if light_on_page_2 else firm),
+            3: {"q08a": firm, "q08b": firm, "q08c": firm, "q09a": light, "q09b": light, "q09c": light,
+                "q10a": light, "q10b": lambda image, px, box: _rubbed_out_tick(box, 200, 2, 0.2)(image, px)}}
+    transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
+    px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
+    measured = {}
+    for page, draws in plan.items():
+        items = [i for i in template.items if i.page == page and not i.multiple]
+        image = cv2.cvtColor(page_raster(template, page, 200), cv2.COLOR_BGR2GRAY)
+        for item in items:
+            if item.id in draws:
+                draws[item.id](image, px, item.options[1].box_mm)
+        measured |= {m.item: m for m in measure_page(image, transform, items)}
+    return measured, decide_sheet(template, measured, px_per_mm=dict.fromkeys(plan, PX_PER_MM))
+
+
+@pytest.mark.parametrize("seed", [1, 20261203, None])
+def test_a_light_tick_alone_matching_the_sheets_light_hand_is_read_and_a_ghost_is_not(template, seed):
+    """Faint pencil ticks alone in their rows went to review as "erased?" (fresh20: 159 of
+    the feeder's reviews, 41 of the flatbed's): too light for `light_tick`, their edges
+    softer than the firm strokes' on their page (here 0.85 of them, under the 200-dpi bar of
+    `intact`). Eight such ticks on a sheet are the respondent's light hand: each as dark,
+    as narrow and as sharp as the others is read; a ghost as dark, smeared wider and softer
+    by the eraser, stays to review. A fresh seed each run as well as fixed ones (the grain)."""
+    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    measured, decided = _light_hand_sheet(template, seed)
+    pen = decided["q08a"].evidence["pen_peak"]
+    for iid in ("q09a", "q09b", "q09c", "q10a"):
+        box = measured[iid].boxes[1]
+        assert box.peak < T.LIGHT_TICK_PEAK[0] * pen, seed  # no light_tick
+        r = decided[iid]
+        assert (r.status, r.value) == (Status.OK, "2"), (seed, iid, r)
+    ghost = measured["q10b"].boxes[1]
+    assert ghost.peak == pytest.approx(measured["q10a"].boxes[1].peak, rel=0.15), seed
+    assert (decided["q10b"].status, decided["q10b"].reason) == (Status.REVIEW, Reason.ERASED), seed
+    assert decided["q10c"].status is Status.BLANK
+
+
+def test_light_ticks_too_few_to_tell_a_light_hand_go_to_review(template):
+    """Four light ticks on the sheet: each has three others to be matched against, fewer than
+    HAND_STROKES, and any of them may be a rubbed-out answer."""
+    assert T.HAND_STROKES > 3
+    _, decided = _light_hand_sheet(template, 1, light_on_page_2=False)
+    for iid in ("q09a", "q09b", "q09c", "q10a", "q10b"):
+        assert (decided[iid].status, decided[iid].reason) == (Status.REVIEW, Reason.ERASED), iid
+
+
 def test_a_tick_run_into_the_next_box_is_the_answer_and_a_double_tick_stays_multiple(template):
     """A tick whose stroke ends in the next box marks both: read as multiple (46 of 1,057
     reviews of feeder and greyscale pages, 4 batches of 200). The tick holds five times the
@@ -2670,7 +2740,7 @@ def test_decide_sheet_decides_each_item_as_decide_item_does_against_the_sheets_l
         for item in template.items:
             one = decide_item(item, ms[item.id], level, fills, template.reading.corrections, empty[item.page],
                               peaks.get(item.page), light, sharp.get(item.page), px[item.page],
-                              marks.sheet_dot_hand(pages))
+                              marks.sheet_dot_hand(pages), marks.light_strokes(pages, peaks))
             assert decided[item.id] == one, f"seed {seed}, {item.id}"
 
 
