@@ -769,6 +769,8 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, clusters: list[Cluster],
     Then only the competitor is in doubt: a big ream on its colour is not sent to review
     for a few stray sheets beside it. Not clearly nearer, the rival still keeps its colour
     when lightness leaves it no other (`_lightness_leaves_only`)."""
+    if rival.colour is None:
+        return False
     refs = _references(template)
     alone = _lightness_leaves_only(rival, clusters, template, gain)
 
@@ -777,7 +779,7 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, clusters: list[Cluster],
         own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
         return _another_ream(ab, rival.colour, refs) and (alone or _margin(own, other) >= T.COLOUR_MIN_MARGIN)
 
-    if rival.colour is None or not keeps(gain):
+    if not keeps(gain):
         return False
     # A competitor nearest the rival's own colour under the batch's light is an odd ream of
     # it or an unknown paper, not the rival's colour taken from it: the rival is its colour
