@@ -1193,8 +1193,9 @@ white photo clusters 10-15 below typed. With the 6 above, white paper photograph
 must show L* 82 or more; a green ream photographed under a warm lamp and white-balanced
 (synth `--stock all`, seed 419344327) showed 71 and was read white, ok."""
 CALIBRATION_CAST_SHEETS = 4
-"""Sheets of one scanned file, each clearly settled in a cluster, that measure its
-scanner's cast (`calibrate._file_casts`): the median of three could be one odd ream's."""
+"""Sheets of one scanned file, each plainly settled in a cluster, that measure its
+scanner's cast (`calibrate._file_casts`): fewer, often of one colour from one ream, show
+that ream's tint as much as the scanner's."""
 CALIBRATION_CAST_SPREAD = 2.5
 """Lab units: the median distance of a file's settled sheets from their median offset
 (their colours' centres taken away) within which they agree on one cast. A file's reams
