@@ -41,6 +41,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -78,6 +79,8 @@ class PagePaper:
     lab: tuple[float, float, float]
     light: str
     """`photo` or `scan`: pages under one light are calibrated together."""
+    file: str = ""
+    """The file it was scanned from (one scanner session, one cast); empty when not known."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,20 @@ class Cluster:
         return tuple(int(round(v)) for v in _rgb(self.lab))
 
 
+@dataclass(frozen=True)
+class FileCast:
+    """One scanned file's scanner cast: how far its sheets settled clearly lie, in Lab,
+    from their colours' centres in the batch (`_file_casts`)."""
+
+    file: str
+    lab: tuple[float, float, float]
+    """The median offset (L*, a*, b*), taken off the file's unsettled scanned pages."""
+    sheets: int
+    """The settled sheets it was measured on."""
+    spread: float
+    """Their median distance from it: how well they agree."""
+
+
 @dataclass
 class Calibration:
     clusters: list[Cluster]
@@ -158,6 +175,11 @@ class Calibration:
     lighter: set[str] = field(default_factory=set)
     """Pages of sheets in a scanned cluster of coloured paper, or told its colour by one, but
     nearer white paper in lightness than it and white in hue (`_lighter_sheets`): unresolved."""
+    casts: list[FileCast] = field(default_factory=list)
+    """The scanned files whose cast was measured and taken off their unsettled pages."""
+    cast_off: dict[str, tuple[tuple[str, Cluster | None], FileCast]] = field(default_factory=dict)
+    """By page image: a page left unresolved that its file's cast taken off settles
+    (`_settle_by_file_cast`): its colour and cluster so, and the cast."""
 
     def page_outcome(self, page: PagePaper) -> tuple[str | None, Cluster | None]:
         """A page's colour after calibration (None when unresolved), and its cluster."""
@@ -213,6 +235,7 @@ def cluster_labels(labs: np.ndarray) -> np.ndarray:
 def calibrate(papers: list[PagePaper], template: Template, decisions: list[ClusterDecision] = ()) -> Calibration:
     """Cluster the pages' paper colours per light and match the clusters to the template's colours."""
     calibration = Calibration([])
+    anchored: dict[str, bool] = {}
     for light in (SCAN, PHOTO):
         # A sheet is on one paper: its pages under one light are one point (their median).
         units: dict[str, list[PagePaper]] = {}
@@ -232,7 +255,8 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         _apply_decisions(big, [d for d in decisions if d.light == light])
         calibration.gains[light] = _match_light(big, dict(zip(units, labs)), template, light)
         outcomes = [_nearest_cluster(cluster, big, calibration.gains[light], template) for cluster in small]
-        if not _anchored(big, [name for name, _ in outcomes], template, calibration.gains[light]):
+        anchored[light] = _anchored(big, [name for name, _ in outcomes], template, calibration.gains[light])
+        if not anchored[light]:
             for cluster in big:
                 _check_unanchored(cluster, template)
             outcomes = [(name, near) if name is None or _possible_colours(cluster.lab, light, template) == {name}
@@ -256,7 +280,77 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
                                              order.get(c.colour, len(order)), -c.sheets))
     for n, cluster in enumerate(calibration.clusters, 1):
         cluster.number = n
+    if anchored.get(SCAN):
+        _settle_by_file_cast(papers, calibration, template)
     return calibration
+
+
+def _file_casts(papers: list[PagePaper], calibration: Calibration) -> dict[str, FileCast]:
+    """Each scanned file's cast, where its sheets settled clearly agree on one. A sheet is
+    settled clearly when all its scanned pages are members of one unflagged cluster that
+    tells them its colour, and are in one file; its offset is its point (the median of
+    those pages) less its colour's centre (the median of the batch's clearly settled
+    sheets of that colour). A file's cast is the median of its sheets' offsets, when at
+    least `CALIBRATION_CAST_SHEETS` agree on it (`CALIBRATION_CAST_SPREAD`) and it is more
+    than a ream's tint (`CALIBRATION_CAST_MIN`). Scans only: each phone photo has its own
+    lamp, exposure and white balance, so the photos of one file share no cast, and the
+    light's warmth fitted to every photo is all that is taken off them."""
+    sheets: dict[str, list[PagePaper]] = {}
+    for p in papers:
+        if p.light == SCAN:
+            sheets.setdefault(p.sheet_id, []).append(p)
+    settled: list[tuple[str, str, np.ndarray]] = []
+    for pages in sheets.values():
+        outcomes = [calibration.page_outcome(p) for p in pages]
+        cluster = outcomes[0][1]
+        if (cluster is not None and not cluster.flag and pages[0].file and len({p.file for p in pages}) == 1
+                and all(name == cluster.colour and home is cluster and p.content_hash in cluster.members
+                        for p, (name, home) in zip(pages, outcomes))):
+            settled.append((pages[0].file, cluster.colour, np.median([p.lab for p in pages], axis=0)))
+    centres = {colour: np.median([point for _, name, point in settled if name == colour], axis=0)
+               for colour in {name for _, name, _ in settled}}
+    offsets: dict[str, list[np.ndarray]] = {}
+    for file, colour, point in settled:
+        offsets.setdefault(file, []).append(point - centres[colour])
+    casts = {}
+    for file, found in offsets.items():
+        cast = np.median(found, axis=0)
+        spread = float(np.median(np.linalg.norm(np.array(found) - cast, axis=1)))
+        if (len(found) >= T.CALIBRATION_CAST_SHEETS and spread <= T.CALIBRATION_CAST_SPREAD
+                and np.linalg.norm(cast) >= T.CALIBRATION_CAST_MIN):
+            casts[file] = FileCast(file, tuple(float(v) for v in cast), len(found), spread)
+    return casts
+
+
+def _settle_by_file_cast(papers: list[PagePaper], calibration: Calibration, template: Template) -> None:
+    """Settle a sheet's unresolved scanned pages again with their file's cast taken off
+    (`_file_casts`): as one sheet in no cluster (`_nearest_cluster`, its lightness checked
+    as any such sheet's), against the batch's scanned clusters and light as calibrated, by
+    the same margins; recorded apart (`Calibration.cast_off`), for a sheet left to review
+    only (`sheet_programme`), so a settled sheet never moves. A page image in two sheets
+    is left alone; pages still between two colours stay unresolved. Only under a light
+    the batch anchors: a file's cast is measured against its colours' centres."""
+    casts = _file_casts(papers, calibration)
+    calibration.casts = sorted(casts.values(), key=lambda c: c.file)
+    clusters = [c for c in calibration.clusters if c.light == SCAN]
+    gain = calibration.gains[SCAN]
+    owners = Counter(p.content_hash for p in papers)
+    unsettled: dict[str, list[PagePaper]] = {}
+    for p in papers:
+        if (p.light == SCAN and p.file in casts and owners[p.content_hash] == 1
+                and calibration.page_outcome(p)[0] is None):
+            unsettled.setdefault(p.sheet_id, []).append(replace(p, lab=tuple(np.subtract(p.lab, casts[p.file].lab))))
+    for pages in unsettled.values():
+        sheet = Cluster(0, SCAN, tuple(float(v) for v in np.median([p.lab for p in pages], axis=0)), pages)
+        name, near = _nearest_cluster(sheet, clusters, gain, template)
+        # Checked as a sheet in no cluster is, its reasons not recorded: a page left
+        # unresolved keeps the reason it had.
+        scratch = Calibration([])
+        told_by_it = near is not None and name == near.colour
+        off = (_off_lightness(pages, near, clusters, template, gain, scratch) if told_by_it
+               else _darker_loose(pages, name, clusters, template, scratch))
+        if name is not None and not off:
+            calibration.cast_off.update((p.content_hash, ((name, near), casts[p.file])) for p in pages)
 
 
 def _match_light(clusters: list[Cluster], labs: dict[str, np.ndarray], template: Template, light: str) -> np.ndarray:
@@ -769,6 +863,8 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, clusters: list[Cluster],
     Then only the competitor is in doubt: a big ream on its colour is not sent to review
     for a few stray sheets beside it. Not clearly nearer, the rival still keeps its colour
     when lightness leaves it no other (`_lightness_leaves_only`)."""
+    if rival.colour is None:
+        return False
     refs = _references(template)
     alone = _lightness_leaves_only(rival, clusters, template, gain)
 
@@ -777,7 +873,7 @@ def _plainly_keeps(rival: Cluster, competitor: Cluster, clusters: list[Cluster],
         own, other = chroma_distance(ab, refs[rival.colour]), chroma_distance(theirs, refs[rival.colour])
         return _another_ream(ab, rival.colour, refs) and (alone or _margin(own, other) >= T.COLOUR_MIN_MARGIN)
 
-    if rival.colour is None or not keeps(gain):
+    if not keeps(gain):
         return False
     # A competitor nearest the rival's own colour under the batch's light is an odd ream of
     # it or an unknown paper, not the rival's colour taken from it: the rival is its colour
@@ -1085,8 +1181,26 @@ def _by_measured_lightness(loose: Cluster, colours: tuple[str, str], references:
 
 def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: Template,
                     current: FieldResult) -> FieldResult:
-    """A sheet's programme after calibration: the colour of most of its pages, or review."""
+    """A sheet's programme after calibration: the colour of most of its pages, or review.
+    A sheet left to review whose scanned pages a file's cast taken off settles
+    (`_settle_by_file_cast`) is told again with those pages so settled: it takes that
+    colour if it is then told one; else it keeps its first reason."""
     outcomes = [calibration.page_outcome(p) for p in pages]
+    told = _told(pages, outcomes, calibration, template, current, {})
+    if told.status is not Status.REVIEW or not any(p.content_hash in calibration.cast_off for p in pages):
+        return told
+    settled = {p.content_hash: calibration.cast_off[p.content_hash] for p in pages
+               if p.content_hash in calibration.cast_off}
+    again = _told(pages, [settled[p.content_hash][0] if p.content_hash in settled else outcome
+                          for p, outcome in zip(pages, outcomes)],
+                  calibration, template, current, {h: cast for h, (_, cast) in settled.items()})
+    return told if again.status is Status.REVIEW else again
+
+
+def _told(pages: list[PagePaper], outcomes: list[tuple[str | None, Cluster | None]], calibration: Calibration,
+          template: Template, current: FieldResult, casts: dict[str, FileCast]) -> FieldResult:
+    """A sheet's programme from its pages' colours (`outcomes`); `casts`: by page image, the
+    file's cast taken off a page to give it its colour there."""
     votes = Counter(colour for colour, _ in outcomes if colour is not None)
     evidence = dict(current.evidence)
     clusters = sorted({c.number for _, c in outcomes if c is not None})
@@ -1098,9 +1212,11 @@ def sheet_programme(pages: list[PagePaper], calibration: Calibration, template: 
             agreeing = [c for name, c in outcomes if name == colour and c is not None]
             confirmed = [c.decision for c in agreeing if c.decision is not None]
             programme = template.colour(colour).programme
+            taken_off = sorted({casts[p.content_hash] for p, (name, _) in zip(pages, outcomes)
+                                if name == colour and p.content_hash in casts}, key=lambda c: c.file)
             evidence.update(colour=colour, colour_reason=None,
                             calibration=_evidence(colour, agreeing, confirmed,
-                                                  _flagged_homes(pages, outcomes, colour, calibration)))
+                                                  _flagged_homes(pages, outcomes, colour, calibration), taken_off))
             status = Status.REVIEWED if len(confirmed) * 2 > len(agreeing) else Status.OK
             return replace(current, value=programme, status=status, confidence=round(n / len(pages), 3),
                            reason=None, evidence=evidence)
@@ -1205,14 +1321,18 @@ def _flagged_homes(pages: list[PagePaper], outcomes: list[tuple[str | None, Clus
     return [c for c in calibration.clusters if c.flag and c.members & told]
 
 
-def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision], homes: list[Cluster]) -> str:
+def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecision], homes: list[Cluster],
+              casts: list[FileCast] = ()) -> str:
     if confirmed:
         d = max(confirmed, key=lambda d: d.id)
         return f"batch calibration confirmed by {d.reviewer} at {d.decided_at}"
     if not agreeing:
-        return f"batch calibration: in no cluster, clearly {colour} once the light is taken away"
+        taken = f"the light and {_cast_text(casts)} are" if casts else "the light is"
+        return f"batch calibration: in no cluster, clearly {colour} once {taken} taken away"
     numbers = sorted({c.number for c in agreeing})
     told = f"batch calibration: cluster {', '.join(map(str, numbers))} matched to {colour}"
+    if casts:
+        return f"{told}, clearly nearest it once {_cast_text(casts)} is taken off"
     if not homes:
         return told
     home = homes[0]
@@ -1220,13 +1340,21 @@ def _evidence(colour: str, agreeing: list[Cluster], confirmed: list[ClusterDecis
             f"as cluster {home.rival.number}")
 
 
+def _cast_text(casts: list[FileCast]) -> str:
+    """The casts taken off a sheet's pages, named by file, in L* a* b*."""
+    return " and ".join(f"the scanner's cast of {Path(c.file).name} ({' '.join(f'{v:+.1f}' for v in c.lab)})"
+                        for c in casts)
+
+
 def _papers(store: Store, template: Template) -> tuple[list[PagePaper], dict[str, list[PagePaper]]]:
     """The survey's colour pages, and by sheet."""
     papers, by_sheet = [], {}
+    files = store.page_files()
     for sheet_id, content_hash, paper, transform in store.sheet_papers():
         if paper.rgb is not None:
             page = PagePaper(sheet_id, content_hash, tuple(float(v) for v in lab_of(paper.rgb)),
-                             PHOTO if is_photo(transform, template.page_size_mm) else SCAN)
+                             PHOTO if is_photo(transform, template.page_size_mm) else SCAN,
+                             files.get(content_hash, ""))
             papers.append(page)
             by_sheet.setdefault(sheet_id, []).append(page)
     return papers, by_sheet

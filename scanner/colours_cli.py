@@ -56,10 +56,16 @@ def colours_command(
     rows = [_row(c, t) for c in calibration.clusters]
     if as_json:
         typer.echo(json.dumps({"clusters": rows, "loose_sheets": calibration.loose,
-                               "gains": {k: [round(float(v), 3) for v in g] for k, g in calibration.gains.items()}},
+                               "gains": {k: [round(float(v), 3) for v in g] for k, g in calibration.gains.items()},
+                               "casts": [_cast_row(c) for c in calibration.casts]},
                               indent=2))
         return
     _print(rows, calibration.loose, t)
+    for cast in calibration.casts:
+        r = _cast_row(cast)
+        typer.echo(f"Scanner cast of {r['file']}: L* a* b* {' '.join(f'{v:+.1f}' for v in r['lab'])} (its "
+                   f"{r['sheets']} settled sheets agree within {r['spread']:.1f}), taken off its unsettled "
+                   "scanned pages")
 
 
 def _colour_template(forms):
@@ -97,6 +103,11 @@ def _row(cluster, template) -> dict:
             "rival": cluster.rival.number if cluster.rival else None,
             "decided_by": decision.reviewer if decision else None,
             "decided_at": decision.decided_at if decision else None}
+
+
+def _cast_row(cast) -> dict:
+    return {"file": Path(cast.file).name, "lab": [round(v, 1) for v in cast.lab], "sheets": cast.sheets,
+            "spread": round(cast.spread, 1)}
 
 
 def _swatch(rgb) -> str:

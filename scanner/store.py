@@ -378,6 +378,14 @@ class Store:
             if content_hash in readings:
                 yield sheet_id, content_hash, *readings[content_hash]
 
+    def page_files(self) -> dict[str, str]:
+        """The file (its path) each page image was scanned from; of an image in two files, the first."""
+        files: dict[str, str] = {}
+        for content_hash, path in self.db.execute(
+                "SELECT content_hash, path FROM pages WHERE content_hash != '' ORDER BY path, page"):
+            files.setdefault(content_hash, path)
+        return files
+
     def colour_decisions(self) -> list[sqlite3.Row]:
         """People's decisions on the batch's colour clusters, oldest first."""
         return self.db.execute("SELECT * FROM colour_decisions ORDER BY id").fetchall()

@@ -1216,6 +1216,19 @@ under their light: nine kept 200-sheet batches' photo exposure -10.8 to -13.8, t
 white photo clusters 10-15 below typed. With the 6 above, white paper photographed alone
 must show L* 82 or more; a green ream photographed under a warm lamp and white-balanced
 (synth `--stock all`, seed 419344327) showed 71 and was read white, ok."""
+CALIBRATION_CAST_SHEETS = 4
+"""Sheets of one scanned file, each plainly settled in a cluster, that measure its
+scanner's cast (`calibrate._file_casts`): fewer, often of one colour from one ream, show
+that ream's tint as much as the scanner's."""
+CALIBRATION_CAST_SPREAD = 2.5
+"""Lab units: the median distance of a file's settled sheets from their median offset
+(their colours' centres taken away) within which they agree on one cast. A file's reams
+of each colour are tinted a few units their own way; a cast that is no more than that
+spread is no cast of the scanner, and is not taken off. Guards against moving a sheet
+by what is one ream's tint, not the file's."""
+CALIBRATION_CAST_MIN = 1.5
+"""Lab units: a cast smaller than this is the scanner's usual few per cent, within a
+ream's own tint: not taken off, nor shown."""
 CALIBRATION_SCAN_WARMTH = 0.05
 """How warm or cool a scanner's light may be found (share of blue, or red, it dims): a
 scanner's cast is a few percent."""

@@ -519,12 +519,14 @@ def test_a_sheet_as_dark_as_blue_is_never_told_white_by_hue_alone(template, seed
 # --- a ream off its colour, told by the batch's order of hue --------------------------------
 
 def kept_papers(name: str) -> tuple[list[PagePaper], dict[str, str]]:
-    """A kept batch's pages as measured (tests/data/papers-SEED.csv), and each sheet's true colour."""
+    """A kept batch's pages as measured (tests/data/papers-SEED.csv, with the file each page was
+    scanned from where the csv has it), and each sheet's true colour."""
     papers, truth = [], {}
     with open(Path(__file__).parent / "data" / f"papers-{name}.csv", newline="") as f:
         for row in csv.DictReader(f):
             lab = tuple(float(row[k]) for k in "Lab")
-            papers.append(PagePaper(row["sheet"], f"{row['sheet']}-{row['page']}", lab, row["light"]))
+            papers.append(PagePaper(row["sheet"], f"{row['sheet']}-{row['page']}", lab, row["light"],
+                                    row.get("file", "")))
             truth[row["sheet"]] = row["colour"]
     return papers, truth
 

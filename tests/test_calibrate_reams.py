@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scanner.calibrate import PHOTO, SCAN, Cluster, _by_lightness, calibrate
+from scanner.calibrate import PHOTO, SCAN, Cluster, ClusterFlag, PagePaper, _by_lightness, _plainly_keeps, calibrate
 from scanner.results import Status
 from tests.test_calibrate import calibrated, ream
 
@@ -194,3 +194,20 @@ def test_a_ream_near_white_as_dark_as_blue_is_not_told_white_for_its_competitor(
     reams = SCANNED_561667087 + [("aqua", (82.5, -5.4, -0.2), 9), ("white", (91.8, 3.6, -6.5), 3)]
     results, truths = _calibrated(template, reams, SCAN, seed)
     assert all(results[s].status is Status.REVIEW for s in truths[-2]), [results[s].evidence for s in truths[-2]]
+
+
+def test_a_rival_of_no_colour_never_plainly_keeps_one(template):
+    # Fresh seed 763612039 (fresh16), scanned: three white sheets (95.1, -2.9, 2.8) flagged
+    # for competing with three of no colour at (81.0, -3.7, -5.3), within reach of blue and
+    # white. Asked whether that rival plainly keeps its colour, calibration weighed the
+    # lightness of a colour it does not have and raised KeyError (three hash seeds in four:
+    # the order of the colours in reach decided whether it got that far).
+    def cluster(lab, colour, flag=None):
+        pages = [PagePaper(f"{colour}-{lab[0]}-{k}", f"{colour}-{lab[0]}-{k}", lab, SCAN) for k in range(3)]
+        return Cluster(0, SCAN, lab, pages, colour, flag=flag)
+
+    # Either colour in reach with an unflagged cluster of its own is enough to raise it.
+    blue, white = cluster((82.8, -5.5, -13.8), "blue"), cluster((95.1, -2.9, 2.8), "white")
+    unknown = cluster((81.0, -3.7, -5.3), None, ClusterFlag.COMPETING)
+    unknown.rival = white
+    assert not _plainly_keeps(unknown, white, [blue, white, unknown], template, np.ones(3))
