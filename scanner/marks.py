@@ -784,8 +784,10 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a dot of
     the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however dark: a
     black grain is as dark as a pen, and a grain that size holds a small dot's ink; or far
-    darker than the pen (`dust_grain`), as no dot of that pen is (fresh seed 1321270585,
-    s0069 q07d: a grain of 0.045, 1 mm, 1.55 times as dark as the pencil, read 5, ok). A
+    darker than the pen (`dust_grain`), as no dot of that pen is, holding no more ink than
+    the largest grains (GRAIN_INK_MAX: fresh seed 1321270585, s0069 q07d, a grain of 0.045,
+    1 mm, 1.55 times as dark as the pencil, read 5, ok; fresh21 seed 1963322500, s0103
+    q07c, one of 0.0454, 1.60 times as dark, read 2, ok). A
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
     either peak is unknown, but for a grain's size and ink.
@@ -795,8 +797,10 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     lighter is dust as before."""
     if not _is_dot(box):
         return False
+    if not overshoots and box.score < T.GRAIN_INK_MAX and dust_grain(box, pen_peak):
+        return True
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and (dust_grain(box, pen_peak) or not dot_hand and _dot_size(box) <= T.DUST_PIECE_MM):
+    if grain_ink and not dot_hand and _dot_size(box) <= T.DUST_PIECE_MM:
         return True
     if box.peak is None or not pen_peak:
         return False

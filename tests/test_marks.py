@@ -2286,6 +2286,32 @@ def test_a_grain_far_darker_than_the_pencil_in_a_blank_row_goes_to_review(templa
     assert (r.status, r.value) == (Status.OK, "5"), r
 
 
+def test_a_grain_far_darker_than_the_pencil_with_the_largest_grains_ink_goes_to_review(template):
+    """Fresh21 seed 1963322500, s0103 q07c, a 200-dpi feeder scan with dust and a crease of a
+    sheet marked in pencil (tests/data/dust-grain-crease-feeder-200dpi.png, the scan around the
+    blank row): a round black grain 1 mm across in box 2, 1.60 times as dark as the pencil,
+    0.0454 of ink, a hair over DUST_DOT_INK, was read 2, ok. Grains alone in blank rows hold
+    up to GRAIN_INK_MAX, and no dot of that pencil is so dark: review. A dot of the pencil's
+    own darkness is read, as before."""
+    item, measured = _measure_crop(template, "q07c", "dust-grain-crease-feeder-200dpi.png", [
+        [7.8737758457, -0.035612098148, -870.05490944], [0.036524993486, 7.8744848745, -1528.0020642],
+        [9.4918724314e-08, 1.9036915694e-07, 1]])
+    grain = measured[1]
+    assert grain.extent <= T.DOT_EXTENT_MM and T.DUST_DOT_INK <= grain.score < T.GRAIN_INK_MAX, grain
+    pen = 0.5324
+    assert grain.peak >= T.GRAIN_PEAK_RELATIVE * pen, grain
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the scan had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.0933, False, True, 0.0006, pen, False, 0.85,
+                           7.874)
+
+    r = read(measured)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "2"), r
+    r = read([measured[0], dataclasses.replace(grain, peak=pen), *measured[2:]])
+    assert (r.status, r.value) == (Status.OK, "2"), r
+
+
 def test_a_dust_dot_beside_a_filled_box_is_no_correction(template):
     """Fresh seed 794897226, s0109 q20a, a 300-dpi greyscale feeder scan with dust of a sheet
     whose respondent fills boxes in (tests/data/dust-dot-beside-fill-greyscale-300dpi.png, the
