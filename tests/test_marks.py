@@ -1071,6 +1071,31 @@ def test_two_boxes_of_a_clean_row_lifted_alike_with_ink_above_the_floor_go_to_re
     assert r.status is Status.BLANK, r
 
 
+def test_a_faint_double_tick_beside_a_box_the_paper_lifts_goes_to_review(template):
+    """Fresh21 seed 312182607, s0065 q17b, a motion-blurred 150-dpi phone photo with a
+    coloured paper of a pencil sheet (tests/data/faint-double-tick-phone-150dpi.png, the
+    photo around the row): two faint pencil ticks in boxes 2 and 3 (under the page's empty
+    level) lift their traces alike (0.047 both) over the row's 0.021, and the paper's grain
+    lifts box 5's within reach of them (0.032), yet not out of the rest. Taken for three
+    boxes lifted alike, the row was read blank. The two stand out of the rest together:
+    review, pointed at no box. Box 5 lifted as high as they are (most of the row lifted
+    alike, as show-through lifts it) stays blank."""
+    item, measured = _measure_crop(template, "q17b", "faint-double-tick-phone-150dpi.png", [
+        [5.421932313, -0.020406605649, -602.84871293], [0.10359515435, 5.2555409077, -274.06914508],
+        [0.00015193143552, -3.983723971e-05, 1]])
+    assert all(b.score < 0.004 for b in measured), measured
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the photo had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.3055, True, True, 0.004, 0.4112, False, 0.643,
+                           5.296)
+
+    r = read(measured)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "", Reason.FAINT), r
+    r = read([*measured[:4], dataclasses.replace(measured[4], trace=measured[2].trace)])
+    assert r.status is Status.BLANK, r
+
+
 def test_a_faint_tick_on_a_blurred_photo_stands_out_of_its_row_by_less_than_twice_its_trace(agree_item):
     """Seed 153879278 (fresh16), s0033 q07b, a motion-blurred 150-dpi phone photo of a
     pencil sheet: motion blur smeared the boxes' printed sides into every interior, lifting
