@@ -652,8 +652,13 @@ def faint_stroke(boxes: tuple[BoxMeasure, ...]) -> BoxMeasure | None:
 def _trace_stands_out(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
     """Whether `box`'s trace stands TRACE_MARGIN above the median of its row's other
     `boxes`, and TRACE_RELATIVE times it."""
-    rest = median(b.trace for b in boxes if b is not box)
-    return box.trace - rest >= T.TRACE_MARGIN and box.trace >= T.TRACE_RELATIVE * rest
+    return _stands_over(box.trace, median(b.trace for b in boxes if b is not box))
+
+
+def _stands_over(trace: float, floor: float) -> bool:
+    """Whether a box's `trace` stands TRACE_MARGIN above a row's `floor`, and
+    TRACE_RELATIVE times it."""
+    return trace - floor >= T.TRACE_MARGIN and trace >= T.TRACE_RELATIVE * floor
 
 
 def stroke_trace(box: BoxMeasure, boxes: tuple[BoxMeasure, ...]) -> bool:
@@ -685,17 +690,23 @@ def traces_inked_alike(boxes: tuple[BoxMeasure, ...]) -> list[BoxMeasure]:
     its box's trace as high as the shadow lifts its own, and above the floor the tick breaks
     into grains as the speck and the shadow's noise do: the measures cannot tell which box
     holds the tick. Show-through and a photocopy's grain lift most of a row's boxes, or
-    leave no ink above the floor. Empty when there are no such boxes, or traces or peaks
+    leave no ink above the floor. When the boxes within TRACE_RUNNER_UP_RELATIVE of the
+    highest do not stand out so, the highest of them may, the boxes left out standing out
+    of none below them: a faint double tick on a motion-blurred photo lifts its two boxes'
+    traces alike while the paper's grain lifts a third box's within reach of them, yet not
+    out of the rest (fresh21 seed 312182607, s0065 q17b: 0.047 and 0.047 beside 0.032,
+    0.021 and 0.021, read blank). Empty when there are no such boxes, or traces or peaks
     were not measured."""
     if len(boxes) < 3 or any(b.trace is None or b.peak is None for b in boxes):
         return []
-    top = max(boxes, key=_TRACE)
-    group = [b for b in boxes if T.TRACE_RUNNER_UP_RELATIVE * b.trace > top.trace]
-    rest = [b.trace for b in boxes if T.TRACE_RUNNER_UP_RELATIVE * b.trace <= top.trace]
-    if len(group) < 2 or len(rest) <= len(group) or any(b.peak <= 0 for b in group):
-        return []
-    low, floor = min(b.trace for b in group), median(rest)
-    return group if low - floor >= T.TRACE_MARGIN and low >= T.TRACE_RELATIVE * floor else []
+    ranked = sorted(boxes, key=_TRACE, reverse=True)
+    near = sum(T.TRACE_RUNNER_UP_RELATIVE * b.trace > ranked[0].trace for b in ranked)
+    for size in range(min(near, (len(boxes) - 1) // 2), 1, -1):
+        group, rest = ranked[:size], [b.trace for b in ranked[size:]]
+        left_out = size < near and _stands_over(rest[0], median(rest[1:]))
+        if all(b.peak > 0 for b in group) and _stands_over(group[-1].trace, median(rest)) and not left_out:
+            return group
+    return []
 
 
 def pencil_trace(boxes: tuple[BoxMeasure, ...], pen_peak: float | None) -> BoxMeasure | None:
@@ -784,8 +795,10 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     lighter than STROKE_PEAK_RELATIVE of it, as a grain blurred on a photo is and a dot of
     the pen is not on a scan, or no bigger than a grain (DUST_PIECE_MM), however dark: a
     black grain is as dark as a pen, and a grain that size holds a small dot's ink; or far
-    darker than the pen (`dust_grain`), as no dot of that pen is (fresh seed 1321270585,
-    s0069 q07d: a grain of 0.045, 1 mm, 1.55 times as dark as the pencil, read 5, ok). A
+    darker than the pen (`dust_grain`), as no dot of that pen is, holding no more ink than
+    the largest grains (GRAIN_INK_MAX: fresh seed 1321270585, s0069 q07d, a grain of 0.045,
+    1 mm, 1.55 times as dark as the pencil, read 5, ok; fresh21 seed 1963322500, s0103
+    q07c, one of 0.0454, 1.60 times as dark, read 2, ok). A
     stroke is one piece as long as it spreads; grains a photo's motion blur smears into
     streaks lie side by side, each a dot's size, spread as far as a tick. False when
     either peak is unknown, but for a grain's size and ink.
@@ -795,8 +808,10 @@ def dust_dot(box: BoxMeasure, pen_peak: float | None, overshoots: bool, dot_hand
     lighter is dust as before."""
     if not _is_dot(box):
         return False
+    if not overshoots and box.score < T.GRAIN_INK_MAX and dust_grain(box, pen_peak):
+        return True
     grain_ink = not overshoots and box.score < T.DUST_DOT_INK
-    if grain_ink and (dust_grain(box, pen_peak) or not dot_hand and _dot_size(box) <= T.DUST_PIECE_MM):
+    if grain_ink and not dot_hand and _dot_size(box) <= T.DUST_PIECE_MM:
         return True
     if box.peak is None or not pen_peak:
         return False

@@ -369,8 +369,13 @@ read as the answer beside a faint tick (seed 764588028, s0087 q20c: a grain of 0
 1.8 times as dark as the pencil, beside a faint tick run mostly out of its box, read as the
 answer, ok). Dot answers measured 0.92 to 1.15 of their pen (110 sheets of seed
 611216245): without the darkness, 20 of 198 dots and 8 beside a ghost went to review.
-Alone in its row with a grain's ink (DUST_DOT_INK), a dot that dark is dust on any sheet
-(fresh seed 1321270585, s0069 q07d: a grain 1.55 times as dark as the pencil, read 5, ok);
+Alone in its row with no more ink than the largest grains (GRAIN_INK_MAX), a dot that dark
+is dust on any sheet (fresh seed 1321270585, s0069 q07d: a grain 1.55 times as dark as the
+pencil, 0.0447 of ink, read 5, ok; fresh21 seed 1963322500, s0103 q07c, a 200-dpi feeder
+scan with dust and a crease: one 1.60 times as dark, 0.0454, over DUST_DOT_INK, read 2, ok;
+blank rows' lone grains held up to 0.06 on the 40 kept seeds of fresh14 to fresh21). Re-decided
+there, 2 right dots go to review besides (seed 2058761685, s0043 q08b and q08c: 0.047 and
+0.050, 1.55 times as dark as the sheet's light pencil, on a sheet answered in dots);
 and a dot beside an inked-out box is no correction's tick (a correction is ticked; fresh
 seed 794897226, s0109 q20a: a grain beside a fill read as the corrected answer, ok): both
 to review. Decided again on the fresh14 five and the five held-out seeds of 100: no right
@@ -445,7 +450,8 @@ grain as well as a small dot of the pen softened by blur: review (`marks.dust_do
 `Reason.DUST`), not the answer. Guards against: dust read as the answer (seed 556142372,
 s0022 q17c, a motion-blurred 150-dpi phone photo: a grain of 0.036 ink, 0.71 of the pen,
 1.38 mm, read 3, ok, beside a true dot of 0.041 ink, 0.70 of the pen, 1.38 mm in the row
-above). Dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN); dots of the pen
+above). Most dust grains alone in a box hold 0.042 of ink at most (STROKE_MIN), the largest
+up to GRAIN_INK_MAX; dots of the pen
 measured 0.92 to 1.15 of it on scans, 0.63 and up on blurred photos: of the 1,219 dot
 answers of the 6 kept seeds, 14 go to review by it, all on phone photos (11 on one page of
 small light dots), and one faint pencil tick of a feeder page. Nor is such a dot, however

@@ -1071,6 +1071,31 @@ def test_two_boxes_of_a_clean_row_lifted_alike_with_ink_above_the_floor_go_to_re
     assert r.status is Status.BLANK, r
 
 
+def test_a_faint_double_tick_beside_a_box_the_paper_lifts_goes_to_review(template):
+    """Fresh21 seed 312182607, s0065 q17b, a motion-blurred 150-dpi phone photo with a
+    coloured paper of a pencil sheet (tests/data/faint-double-tick-phone-150dpi.png, the
+    photo around the row): two faint pencil ticks in boxes 2 and 3 (under the page's empty
+    level) lift their traces alike (0.047 both) over the row's 0.021, and the paper's grain
+    lifts box 5's within reach of them (0.032), yet not out of the rest. Taken for three
+    boxes lifted alike, the row was read blank. The two stand out of the rest together:
+    review, pointed at no box. Box 5 lifted as high as they are (most of the row lifted
+    alike, as show-through lifts it) stays blank."""
+    item, measured = _measure_crop(template, "q17b", "faint-double-tick-phone-150dpi.png", [
+        [5.421932313, -0.020406605649, -602.84871293], [0.10359515435, 5.2555409077, -274.06914508],
+        [0.00015193143552, -3.983723971e-05, 1]])
+    assert all(b.score < 0.004 for b in measured), measured
+
+    def read(boxes):
+        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the photo had them.
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.3055, True, True, 0.004, 0.4112, False, 0.643,
+                           5.296)
+
+    r = read(measured)
+    assert (r.status, r.value, r.reason) == (Status.REVIEW, "", Reason.FAINT), r
+    r = read([*measured[:4], dataclasses.replace(measured[4], trace=measured[2].trace)])
+    assert r.status is Status.BLANK, r
+
+
 def test_a_faint_tick_on_a_blurred_photo_stands_out_of_its_row_by_less_than_twice_its_trace(agree_item):
     """Seed 153879278 (fresh16), s0033 q07b, a motion-blurred 150-dpi phone photo of a
     pencil sheet: motion blur smeared the boxes' printed sides into every interior, lifting
@@ -2331,29 +2356,45 @@ def _measure_crop(template, item_id: str, name: str, matrix: list[list[float]]):
                                [o.code for o in item.options])
 
 
-def test_a_grain_far_darker_than_the_pencil_in_a_blank_row_goes_to_review(template):
-    """Fresh seed 1321270585, s0069 q07d, a 300-dpi phone photo with dust and a shadow of a
-    sheet marked in pencil (tests/data/dust-grain-dark-phone-300dpi.png, the photo around the
-    blank row): a black grain 1 mm across in box 5, 0.0447 of ink, 1.55 times as dark as the
-    pencil at its darkest, was read 5, ok. No dot of that pencil is so dark: review. A dot of
-    the pencil's own darkness is read, as before."""
-    item, measured = _measure_crop(template, "q07d", "dust-grain-dark-phone-300dpi.png", [
+# Blank rows each holding a black grain far darker than the sheet's pencil, as scanned: the
+# item, its crop in tests/data, the page's transform moved by the crop's corner, the grain's
+# box, and the sheet's typical mark, the page's empty level, pencil, stroke sharpness and
+# resolution.
+_DARK_GRAINS = {
+    "1321270585-s0069-q07d": ("q07d", "dust-grain-dark-phone-300dpi.png", [
         [10.629274801, 0.10936151418, -1206.8011194], [0.036405338497, 10.43924418, -2144.0610236],
-        [-1.4693356513e-04, 9.6268269644e-05, 1]])
-    grain = measured[4]
-    assert grain.extent <= T.DOT_EXTENT_MM and grain.score < T.DUST_DOT_INK, grain
-    pen = 0.4853
+        [-1.4693356513e-04, 9.6268269644e-05, 1]], 5, (0.1415, 0.0006, 0.4853, 0.796, 10.572)),
+    "1963322500-s0103-q07c": ("q07c", "dust-grain-crease-feeder-200dpi.png", [
+        [7.8737758457, -0.035612098148, -870.05490944], [0.036524993486, 7.8744848745, -1528.0020642],
+        [9.4918724314e-08, 1.9036915694e-07, 1]], 2, (0.0933, 0.0006, 0.5324, 0.85, 7.874)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_DARK_GRAINS))
+def test_a_grain_far_darker_than_the_pencil_in_a_blank_row_goes_to_review(template, case):
+    """Fresh seed 1321270585, s0069 q07d, a 300-dpi phone photo with dust and a shadow of a
+    sheet marked in pencil (tests/data/dust-grain-dark-phone-300dpi.png): a black grain 1 mm
+    across in box 5, 0.0447 of ink, 1.55 times as dark as the pencil at its darkest, was read
+    5, ok. Fresh21 seed 1963322500, s0103 q07c, a 200-dpi feeder scan with dust and a crease
+    (tests/data/dust-grain-crease-feeder-200dpi.png): one in box 2, 1.60 times as dark,
+    0.0454 of ink, a hair over DUST_DOT_INK, was read 2, ok. No dot of that pencil is so
+    dark, and grains alone in blank rows hold up to GRAIN_INK_MAX: review. A dot of the
+    pencil's own darkness is read, as before."""
+    item_id, png, matrix, code, (level, empty, pen, sharpness, px_per_mm) = _DARK_GRAINS[case]
+    item, measured = _measure_crop(template, item_id, png, matrix)
+    grain = measured[code - 1]
+    assert grain.extent <= T.DOT_EXTENT_MM and grain.score < T.GRAIN_INK_MAX, grain
     assert grain.peak >= T.GRAIN_PEAK_RELATIVE * pen, grain
 
-    def read(boxes):
-        # The sheet's typical mark and habits, the page's empty level, pencil, sharpness and resolution, as the scan had them.
-        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), 0.1415, False, True, 0.0006, pen, False, 0.796,
-                           10.572)
+    def read(grain_read):
+        boxes = [grain_read if b is grain else b for b in measured]
+        return decide_item(item, ItemMeasure(item.id, tuple(boxes)), level, False, True, empty, pen, False, sharpness,
+                           px_per_mm)
 
-    r = read(measured)
-    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, "5"), r
-    r = read([*measured[:4], dataclasses.replace(grain, peak=pen)])
-    assert (r.status, r.value) == (Status.OK, "5"), r
+    r = read(grain)
+    assert (r.status, r.reason, r.value) == (Status.REVIEW, Reason.DUST, str(code)), r
+    r = read(dataclasses.replace(grain, peak=pen))
+    assert (r.status, r.value) == (Status.OK, str(code)), r
 
 
 def test_a_dust_dot_beside_a_filled_box_is_no_correction(template):
