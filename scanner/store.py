@@ -44,6 +44,8 @@ COMMIT_SECONDS = 1.0
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
+SURE = (Status.OK.value, Status.BLANK.value)
+"""A reading that a decision made without its page may agree with and stay settled."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -222,7 +224,7 @@ def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:
     results = [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
                 r.reason.name if r.reason else None, r.stored_evidence or json.dumps(r.evidence), crops.get(r.item))
                for k, r in enumerate(sheet.results)]
-    return sheet_row, places, results, page_hashes, item_page
+    return sheet_row, places, results, page_hashes
 
 
 class Store:
@@ -468,8 +470,7 @@ class Store:
         with self.transaction():
             self._write_sheet(*_sheet_values(sheet, crops))
 
-    def _write_sheet(self, sheet: tuple, places: list[tuple], results: list[tuple], page_hashes: dict,
-                     item_page: dict) -> None:
+    def _write_sheet(self, sheet: tuple, places: list[tuple], results: list[tuple], page_hashes: dict) -> None:
         """`save_sheet` inside the caller's transaction, from `_sheet_values`."""
         sheet_id = sheet[0]
         seq = self._seq("sheets", "sheet_id = ?", (sheet_id,))
@@ -478,14 +479,21 @@ class Store:
         self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?", places)
         self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
         self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
-        self._mark_stale_decisions(sheet_id, page_hashes, item_page)
+        self._mark_stale_decisions(sheet_id, page_hashes)
 
-    def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict, item_page: dict) -> None:
-        rows = self.db.execute("SELECT id, item, page_hash FROM decisions WHERE sheet_id = ? AND undone = 0",
-                               (sheet_id,)).fetchall()
+    def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict) -> None:
+        """Send back for a second look the sheet's decisions made on another page image than
+        their item's now, and those made while the item's page was missing (no image) that
+        the page now read disagrees with: such a decision settled that there was no page,
+        not what the page says."""
+        rows = self.db.execute(
+            "SELECT d.id, d.page_hash, d.value, r.form_page, r.value AS read, r.status FROM decisions d "
+            "JOIN results r ON r.sheet_id = d.sheet_id AND r.item = d.item "
+            "WHERE d.sheet_id = ? AND d.undone = 0 AND d.stale = 0", (sheet_id,)).fetchall()
         for row in rows:
-            current = page_hashes.get(str(item_page.get(row["item"])), "")
-            if row["page_hash"] and current and current != row["page_hash"]:
+            current = page_hashes.get(str(row["form_page"]), "")
+            agrees = row["status"] in SURE and row["read"] == row["value"]
+            if current and (current != row["page_hash"] if row["page_hash"] else not agrees):
                 self.db.execute("UPDATE decisions SET stale = 1 WHERE id = ?", (row["id"],))
 
     def sheet_register(self) -> SheetRegister:
@@ -524,6 +532,12 @@ class Store:
                     retired.append(known.sheet_id)
         return retired
 
+    def _decided(self, sheet_ids: set[str]) -> set[tuple[str, str]]:
+        """(sheet, item) of each decision in force on `sheet_ids`."""
+        return {(r[0], r[1]) for r in self.db.execute(
+            "SELECT sheet_id, item FROM decisions WHERE undone = 0 AND sheet_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(sheet_ids)),))}
+
     def _hand_over(self, sheet_id: str, holder: dict[str, str]) -> bool:
         """Move a replaced sheet's decisions to the sheets holding their page images, and
         take it out; or, when a decision has nowhere to go, flag it and keep it."""
@@ -533,11 +547,11 @@ class Store:
         # Codings of comments (scanner.themes) go the same way as decisions.
         targets, moves = [], {}
         for table in ("decisions", "codings"):
-            rows = self.db.execute(f"SELECT id, page_hash, undone FROM {table} WHERE sheet_id = ?",
+            rows = self.db.execute(f"SELECT id, item, page_hash, undone FROM {table} WHERE sheet_id = ?",
                                    (sheet_id,)).fetchall()
             found = [(holder.get(d["page_hash"]) if d["page_hash"] else first, d) for d in rows]
             # Undone decisions are history: they go along where they can, and never hold a sheet back.
-            moves[table] = [(target, d["id"]) for target, d in found if target is not None]
+            moves[table] = [(target, d) for target, d in found if target is not None]
             targets += found
         with self.transaction():
             if any(target is None and not d["undone"] for target, d in targets):
@@ -546,8 +560,18 @@ class Store:
                     self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
                                     (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
                 return False
+            pageless = [(target, d) for target, d in moves["decisions"] if not d["page_hash"]]
+            decided = self._decided({target for target, _ in pageless})
             for table, moved in moves.items():
-                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?", moved)
+                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?",
+                                    [(target, d["id"]) for target, d in moved])
+            # A decision made without its item's page never overrides the receiver's own
+            # decision on the item (kept, undone, as history), nor what its page reads.
+            self.db.executemany("UPDATE decisions SET undone = 1 WHERE id = ?",
+                                [(d["id"],) for target, d in pageless if (target, d["item"]) in decided])
+            for target in {target for target, _ in pageless}:
+                hashes = self.db.execute("SELECT page_hashes FROM sheets WHERE sheet_id = ?", (target,)).fetchone()
+                self._mark_stale_decisions(target, json.loads(hashes["page_hashes"]) if hashes else {})
             for row in self.db.execute("SELECT path, page, content_hash FROM pages WHERE sheet_id = ?",
                                        (sheet_id,)).fetchall():
                 self.db.execute("UPDATE pages SET status = ?, sheet_id = ?, reason = ? WHERE path = ? AND page = ?",
