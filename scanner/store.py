@@ -3,8 +3,9 @@
 It keeps what each page measured (so a re-run, or a run killed half-way and started
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
-image has changed since is kept and marked for a second look, and one on a sheet that a
-re-scan replaced goes with its page image to the sheet that holds it now. The codebook
+image has changed since (or that was made while its page was missing, and the page
+read since says otherwise) is kept and marked for a second look, and one on a sheet that a re-scan replaced
+goes with its page image to the sheet that holds it now. The codebook
 of themes and the codings of comments (`scanner.themes`) live here too, kept the way
 decisions are.
 
@@ -515,9 +516,10 @@ class Store:
         A known sheet that no sheet of this run claimed is replaced when each of its page
         images is now in a sheet of this run, or when none of its input pages is its any
         more (they were read into other sheets). Its review decisions move, with their
-        history, to the sheet now holding the page image each was made on (a decision on
-        the programme, to the sheet holding its first page), and its input pages still
-        on record are accounted as repeats of those images. A decision with nowhere to go
+        history, to the sheet now holding the page image each was made on (one made on no
+        page, the programme's or an item's whose page was missing, to the sheet holding its
+        first page, where it never overrides that sheet's own decision on the item), and
+        its input pages still on record are accounted as repeats of those images. A decision with nowhere to go
         keeps its sheet, flagged, so that no decision drops out of sight.
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
