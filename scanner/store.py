@@ -100,6 +100,13 @@ CREATE TABLE IF NOT EXISTS codings (
     page_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
+-- Pages a file held and holds no more (it was scanned again under its name, shorter): out
+-- of the survey, kept as they were with when they went.
+CREATE TABLE IF NOT EXISTS pages_gone (
+    source TEXT NOT NULL, page INTEGER NOT NULL, status TEXT NOT NULL, sheet_id TEXT NOT NULL,
+    reason TEXT NOT NULL, form_page INTEGER, content_hash TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL,
+    scanned_at TEXT NOT NULL, gone_at TEXT NOT NULL
+);
 """ + """
 -- Each sheet's rows of the CSVs as rendered (scanner.outputs), and the sheets to render
 -- again: the triggers mark a sheet whenever what its rows show changes, whoever writes.
@@ -448,6 +455,15 @@ class Store:
         return {row["page"]: row["content_hash"]
                 for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (path,))}
 
+    def _drop_pages_after(self, path: str, last: int) -> None:
+        """Take out of the survey the pages stored of the file at `path` after its page
+        `last`: the file, read whole again, holds no more (kept in `pages_gone`). The
+        sheets they were in are then built of what the file holds, or go
+        (`retire_superseded`)."""
+        self.db.execute("INSERT INTO pages_gone SELECT *, ? FROM pages WHERE path = ? AND page > ?",
+                        (_now(), path, last))
+        self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (path, last))
+
     def set_aside(self, path: str) -> None:
         """Keep the pages stored of the file at `path` under a key no file has (the path,
         `#replaced-` and the place of its first page in the survey), for a new file of that
@@ -604,10 +620,14 @@ class ScanWrites:
         self._writes: list[tuple[Callable, tuple]] = []
         self._pages = 0
         self._since = 0.0
+        self._last: dict[str, int] = {}
+        """Each file's last page read (its path's): what it holds now."""
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
         self._pages += 1
+        if row.path and row.page:
+            self._last[row.path] = max(row.page, self._last.get(row.path, 0))
         self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
 
     def sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
@@ -629,6 +649,14 @@ class ScanWrites:
             for write, args in self._writes:
                 write(*args)
         self._writes, self._pages = [], 0
+
+    def finish(self) -> None:
+        """Commit the writes taken so far, the scan's last, and take out of the survey the
+        pages that the files read hold no more (read whole again, shorter)."""
+        self.flush()
+        with self.store.transaction():
+            for path, last in self._last.items():
+                self.store._drop_pages_after(path, last)
 
     def flush_after_failure(self) -> None:
         """Commit what was taken before the scan failed, so that a re-run need not read it

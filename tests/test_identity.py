@@ -320,6 +320,30 @@ def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and
     assert audit == 6  # every decision kept
 
 
+@pytest.mark.parametrize("kept", [10, random.randrange(1, 21)])
+def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn, tmp_path, kept):
+    """batch.pdf held three questionnaires (21 pages); it is scanned again as its first
+    `kept` pages only, under the same name. The pages it no longer has leave pages.csv
+    (kept in the store apart), and no questionnaire is built from them: a questionnaire
+    whose pages are all gone goes, one cut short is what the file holds of it."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"] + drawn["q4"] + drawn["q2"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    first = list(csv(out, "sheets.csv").sheet_id)
+    write_pdf(batch, pages[:kept])
+    scan([batch], template, out, jobs=1, ocr=False)
+    listed = csv(out, "pages.csv")
+    assert list(listed.page) == [str(k) for k in range(1, kept + 1)]
+    sheets = csv(out, "sheets.csv")
+    n = len(template.page_numbers)
+    assert list(sheets.sheet_id) == first[:(kept - 1) // n + 1]
+    used = listed[listed.status == "used"].groupby("sheet_id").size().to_dict()
+    assert {s: len(p.split()) for s, p in zip(sheets.sheet_id, sheets.pages)} == used
+    with Store(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
+
+
 def test_a_second_print_run_numbered_alike_scanned_later_is_kept_apart(template, drawn, tmp_path):
     out = tmp_path / "out"
     scan([write_pdf(tmp_path / "yellow.pdf", drawn["q2"])], template, out, jobs=1, ocr=False)
