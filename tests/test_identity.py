@@ -318,6 +318,9 @@ def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and
     for item, value in found.items():  # what the page reads shows, not the decision
         assert value != "" and final(out, q4_id, item) == (value, "review")
     assert audit == 6  # every decision kept
+    before = (out / "items.csv").read_bytes()
+    scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
+    assert (out / "items.csv").read_bytes() == before
 
 
 @pytest.mark.parametrize("kept", [10, random.randrange(1, 21)])
@@ -333,6 +336,7 @@ def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn,
     first = list(csv(out, "sheets.csv").sheet_id)
     write_pdf(batch, pages[:kept])
     scan([batch], template, out, jobs=1, ocr=False)
+    scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
     listed = csv(out, "pages.csv")
     assert list(listed.page) == [str(k) for k in range(1, kept + 1)]
     sheets = csv(out, "sheets.csv")
