@@ -4,8 +4,8 @@ It keeps what each page measured (so a re-run, or a run killed half-way and star
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
 image has changed since (or that was made while its page was missing, and the page
-read since says otherwise) is kept and marked for a second look, and one on a sheet that a re-scan replaced
-goes with its page image to the sheet that holds it now. The codebook
+read since says otherwise) is kept and marked for a second look, and one on a sheet that
+a re-scan replaced goes with its page image to the sheet that holds it now. The codebook
 of themes and the codings of comments (`scanner.themes`) live here too, kept the way
 decisions are.
 
@@ -45,8 +45,9 @@ COMMIT_SECONDS = 1.0
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
-SURE = (Status.OK.value, Status.BLANK.value)
-"""A reading that a decision made without its page may agree with and stay settled."""
+SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
+"""The readings that a decision made without its page may agree with and stay settled,
+and the outcome (`scanner.review.queue.Outcome`) it must have to agree."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,7 +102,7 @@ CREATE TABLE IF NOT EXISTS codings (
 );
 CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
 -- Pages a file held and holds no more (it was scanned again under its name, shorter): out
--- of the survey, kept as they were with when they went.
+-- of the survey, kept as they were, with the time they went.
 CREATE TABLE IF NOT EXISTS pages_gone (
     source TEXT NOT NULL, page INTEGER NOT NULL, status TEXT NOT NULL, sheet_id TEXT NOT NULL,
     reason TEXT NOT NULL, form_page INTEGER, content_hash TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -504,12 +505,12 @@ class Store:
         the page now read disagrees with: such a decision settled that there was no page,
         not what the page says."""
         rows = self.db.execute(
-            "SELECT d.id, d.page_hash, d.value, r.form_page, r.value AS read, r.status FROM decisions d "
+            "SELECT d.id, d.page_hash, d.value, d.outcome, r.form_page, r.value AS read, r.status FROM decisions d "
             "JOIN results r ON r.sheet_id = d.sheet_id AND r.item = d.item "
             "WHERE d.sheet_id = ? AND d.undone = 0 AND d.stale = 0", (sheet_id,)).fetchall()
         for row in rows:
             current = page_hashes.get(str(row["form_page"]), "")
-            agrees = row["status"] in SURE and row["read"] == row["value"]
+            agrees = SURE.get(row["status"]) == row["outcome"] and row["read"] == row["value"]
             if current and (current != row["page_hash"] if row["page_hash"] else not agrees):
                 self.db.execute("UPDATE decisions SET stale = 1 WHERE id = ?", (row["id"],))
 
@@ -535,8 +536,9 @@ class Store:
         history, to the sheet now holding the page image each was made on (one made on no
         page, the programme's or an item's whose page was missing, to the sheet holding its
         first page, where it never overrides that sheet's own decision on the item), and
-        its input pages still on record are accounted as repeats of those images. A decision with nowhere to go
-        keeps its sheet, flagged, so that no decision drops out of sight.
+        its input pages still on record are accounted as repeats of those images. A
+        decision with nowhere to go keeps its sheet, flagged, so that no decision drops out
+        of sight.
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}

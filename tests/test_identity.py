@@ -299,6 +299,9 @@ def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and
     found = {lone_ticked: final(out, q4_id, lone_ticked)[0], on_missed_too: final(out, lone_id, on_missed_too)[0]}
     for item in (ticked, unticked, lone_ticked):
         decide(out, template, lone_id, item, "")  # the lone sheet has no such page
+    lone_unticked = template.items_on(next(p for p in template.page_numbers if p not in (missed, other)))[-1].id
+    with q.open_survey(out, template) as store:  # "marked but unusable", said of no page
+        q.record_decision(store, q.Fields(template), lone_id, lone_unticked, "", REVIEWER, None, q.Outcome.INVALID)
     lone_read = final(out, lone_id, on_missed)
     decide(out, template, lone_id, on_missed, "")  # read from the lone page: blank, not its guess
     assert lone_read[0] != ""
@@ -314,10 +317,10 @@ def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and
         again = {e.item for e in q.waiting(store, q.Fields(template)) if e.sheet_id == q4_id and e.reason == q.STALE}
         audit = store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
     # Decided without a page, the page now read disagrees: back to the queue, not settled.
-    assert {lone_ticked, on_missed_too} <= again and ticked not in again and unticked not in again
+    assert {lone_ticked, on_missed_too, lone_unticked} <= again and ticked not in again and unticked not in again
     for item, value in found.items():  # what the page reads shows, not the decision
         assert value != "" and final(out, q4_id, item) == (value, "review")
-    assert audit == 6  # every decision kept
+    assert audit == 7  # every decision kept
     before = (out / "items.csv").read_bytes()
     scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
     assert (out / "items.csv").read_bytes() == before
