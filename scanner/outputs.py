@@ -40,11 +40,12 @@ from scanner.template import Template
 FINAL_SQL = """
 SELECT s.seq AS sheet_seq, s.source, s.first_page, s.form, r.sheet_id, r.item, r.ord, r.form_page,
        r.value AS machine_value, r.status AS machine_status, r.confidence, r.reason, r.crop{evidence},
-       d.value AS decided_value, d.stale AS decision_stale, d.reviewer, d.decided_at
+       d.value AS decided_value, d.stale AS decision_stale, d.page_hash AS decided_page_hash, d.reviewer,
+       d.decided_at
 FROM results r
 JOIN sheets s ON s.sheet_id = r.sheet_id
 LEFT JOIN (
-    SELECT sheet_id, item, value, stale, reviewer, decided_at, MAX(id) AS last
+    SELECT sheet_id, item, value, stale, page_hash, reviewer, decided_at, MAX(id) AS last
     FROM decisions WHERE undone = 0 {only} GROUP BY sheet_id, item
 ) d ON d.sheet_id = r.sheet_id AND d.item = r.item
 WHERE 1 {only_r}
@@ -77,7 +78,8 @@ def final_items(store: Store, sheet_ids: Sequence[str] | None = None, evidence: 
                            dtype={"machine_value": str, "decided_value": str, "form_page": "float64"})
     decided = df["decided_value"].notna()
     stale = decided & (df["decision_stale"] == 1)
-    df["value"] = df["decided_value"].where(decided, df["machine_value"]).fillna("")
+    df["value"] = df["decided_value"].where(decided & ~(stale & (df["decided_page_hash"] == "")),
+                                            df["machine_value"]).fillna("")
     df["status"] = df["machine_status"].mask(decided, Status.REVIEWED.value).mask(stale, Status.REVIEW.value)
     reasons = df["reason"].map(lambda name: Reason[name].value if isinstance(name, str) else "")
     df["reason"] = reasons.mask(decided, "").mask(stale, STALE_REASON)
@@ -210,12 +212,15 @@ class _Lines(list):
 
 
 def _reviewed(machine_value: str, machine_status: str, reason: str | None, decided_value: str | None,
-              stale: int | None) -> tuple[str, str, str]:
-    """A result's value, status and reason after review: `final_items`' columns, for one row."""
+              stale: int | None, decided_page_hash: str | None) -> tuple[str, str, str]:
+    """A result's value, status and reason after review: `final_items`' columns, for one row.
+
+    A decision to look at again shows its value, unless it was made without the item's
+    page (`Store._mark_stale_decisions`): then what the page found since reads."""
     if decided_value is None:
         return machine_value, machine_status, Reason[reason].value if reason is not None else ""
     if stale == 1:
-        return decided_value, Status.REVIEW.value, STALE_REASON
+        return decided_value if decided_page_hash else machine_value, Status.REVIEW.value, STALE_REASON
     return decided_value, Status.REVIEWED.value, ""
 
 
@@ -260,9 +265,10 @@ def render_rows(store: Store, template: Template | Forms,
     answers: dict[str, dict[str, str]] = {sheet_id: {} for sheet_id in sheets}
     only_r, args_r = _only(sheet_ids, "r.sheet_id")
     for (_, source, first_page, form, sheet_id, item, _, form_page, machine_value, machine_status, confidence,
-         reason, crop, decided_value, stale, *_) in cursor.execute(
+         reason, crop, decided_value, stale, decided_page_hash, *_) in cursor.execute(
             FINAL_SQL.format(only=only, only_r=only_r, evidence=""), args + args_r):
-        value, status, reason = _reviewed(machine_value, machine_status, reason, decided_value, stale)
+        value, status, reason = _reviewed(machine_value, machine_status, reason, decided_value, stale,
+                                          decided_page_hash)
         cells = [_text(sheet_id), _text(item), _text(value), _text(status), repr(confidence), _text(reason),
                  "" if form_page is None else repr(float(form_page)), _text(crop), _text(source), str(first_page)]
         items[sheet_id].append(cells if columns is None else [*cells, _text(form)])

@@ -273,7 +273,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                     progress(Progress(done, max(total, done), row.source, row.page))
             for sheet in assembler.finish():
                 _save_sheet(writes, sheet, crops, summary)
-            writes.flush()
+            writes.finish()
             store.retire_superseded(register)
             summary.failed += _wrong_template(assembler.rows, template)
             summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved

@@ -3,8 +3,9 @@
 It keeps what each page measured (so a re-run, or a run killed half-way and started
 again, reads only pages it has not seen), every sheet's results with their evidence,
 and people's review decisions, which a re-scan never overwrites: a decision whose page
-image has changed since is kept and marked for a second look, and one on a sheet that a
-re-scan replaced goes with its page image to the sheet that holds it now. The codebook
+image has changed since (or that was made while its page was missing, and the page
+read since says otherwise) is kept and marked for a second look, and one on a sheet that
+a re-scan replaced goes with its page image to the sheet that holds it now. The codebook
 of themes and the codings of comments (`scanner.themes`) live here too, kept the way
 decisions are.
 
@@ -44,6 +45,9 @@ COMMIT_SECONDS = 1.0
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
+SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
+"""The readings that a decision made without its page may agree with and stay settled,
+and the outcome (`scanner.review.queue.Outcome`) it must have to agree."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,6 +101,13 @@ CREATE TABLE IF NOT EXISTS codings (
     page_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS codings_comment ON codings (sheet_id, item);
+-- Pages a file held and holds no more (it was scanned again under its name, shorter): out
+-- of the survey, kept as they were, with the time they went.
+CREATE TABLE IF NOT EXISTS pages_gone (
+    source TEXT NOT NULL, page INTEGER NOT NULL, status TEXT NOT NULL, sheet_id TEXT NOT NULL,
+    reason TEXT NOT NULL, form_page INTEGER, content_hash TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL,
+    scanned_at TEXT NOT NULL, gone_at TEXT NOT NULL
+);
 """ + """
 -- Each sheet's rows of the CSVs as rendered (scanner.outputs), and the sheets to render
 -- again: the triggers mark a sheet whenever what its rows show changes, whoever writes.
@@ -222,7 +233,7 @@ def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:
     results = [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
                 r.reason.name if r.reason else None, r.stored_evidence or json.dumps(r.evidence), crops.get(r.item))
                for k, r in enumerate(sheet.results)]
-    return sheet_row, places, results, page_hashes, item_page
+    return sheet_row, places, results, page_hashes
 
 
 class Store:
@@ -453,6 +464,15 @@ class Store:
         return {row["page"]: row["content_hash"]
                 for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (path,))}
 
+    def _drop_pages_after(self, path: str, last: int) -> None:
+        """Take out of the survey the pages stored of the file at `path` after its page
+        `last`: the file, read whole again, holds no more (kept in `pages_gone`). The
+        sheets they were in are then built of what the file holds, or go
+        (`retire_superseded`)."""
+        self.db.execute("INSERT INTO pages_gone SELECT *, ? FROM pages WHERE path = ? AND page > ?",
+                        (_now(), path, last))
+        self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (path, last))
+
     def set_aside(self, path: str) -> None:
         """Keep the pages stored of the file at `path` under a key no file has (the path,
         `#replaced-` and the place of its first page in the survey), for a new file of that
@@ -476,8 +496,7 @@ class Store:
         with self.transaction():
             self._write_sheet(*_sheet_values(sheet, crops))
 
-    def _write_sheet(self, sheet: tuple, places: list[tuple], results: list[tuple], page_hashes: dict,
-                     item_page: dict) -> None:
+    def _write_sheet(self, sheet: tuple, places: list[tuple], results: list[tuple], page_hashes: dict) -> None:
         """`save_sheet` inside the caller's transaction, from `_sheet_values`."""
         sheet_id = sheet[0]
         seq = self._seq("sheets", "sheet_id = ?", (sheet_id,))
@@ -486,14 +505,21 @@ class Store:
         self.db.executemany("UPDATE pages SET sheet_id = ? WHERE path = ? AND page = ?", places)
         self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
         self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
-        self._mark_stale_decisions(sheet_id, page_hashes, item_page)
+        self._mark_stale_decisions(sheet_id, page_hashes)
 
-    def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict, item_page: dict) -> None:
-        rows = self.db.execute("SELECT id, item, page_hash FROM decisions WHERE sheet_id = ? AND undone = 0",
-                               (sheet_id,)).fetchall()
+    def _mark_stale_decisions(self, sheet_id: str, page_hashes: dict) -> None:
+        """Send back for a second look the sheet's decisions made on another page image than
+        their item's now, and those made while the item's page was missing (no image) that
+        the page now read disagrees with: such a decision settled that there was no page,
+        not what the page says."""
+        rows = self.db.execute(
+            "SELECT d.id, d.page_hash, d.value, d.outcome, r.form_page, r.value AS read, r.status FROM decisions d "
+            "JOIN results r ON r.sheet_id = d.sheet_id AND r.item = d.item "
+            "WHERE d.sheet_id = ? AND d.undone = 0 AND d.stale = 0", (sheet_id,)).fetchall()
         for row in rows:
-            current = page_hashes.get(str(item_page.get(row["item"])), "")
-            if row["page_hash"] and current and current != row["page_hash"]:
+            current = page_hashes.get(str(row["form_page"]), "")
+            agrees = SURE.get(row["status"]) == row["outcome"] and row["read"] == row["value"]
+            if current and (current != row["page_hash"] if row["page_hash"] else not agrees):
                 self.db.execute("UPDATE decisions SET stale = 1 WHERE id = ?", (row["id"],))
 
     def sheet_register(self) -> SheetRegister:
@@ -515,10 +541,12 @@ class Store:
         A known sheet that no sheet of this run claimed is replaced when each of its page
         images is now in a sheet of this run, or when none of its input pages is its any
         more (they were read into other sheets). Its review decisions move, with their
-        history, to the sheet now holding the page image each was made on (a decision on
-        the programme, to the sheet holding its first page), and its input pages still
-        on record are accounted as repeats of those images. A decision with nowhere to go
-        keeps its sheet, flagged, so that no decision drops out of sight.
+        history, to the sheet now holding the page image each was made on (one made on no
+        page, the programme's or an item's whose page was missing, to the sheet holding its
+        first page, where it never overrides that sheet's own decision on the item), and
+        its input pages still on record are accounted as repeats of those images. A
+        decision with nowhere to go keeps its sheet, flagged, so that no decision drops out
+        of sight.
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}
@@ -532,6 +560,12 @@ class Store:
                     retired.append(known.sheet_id)
         return retired
 
+    def _decided(self, sheet_ids: set[str]) -> set[tuple[str, str]]:
+        """(sheet, item) of each decision in force on `sheet_ids`."""
+        return {(r[0], r[1]) for r in self.db.execute(
+            "SELECT sheet_id, item FROM decisions WHERE undone = 0 AND sheet_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(sheet_ids)),))}
+
     def _hand_over(self, sheet_id: str, holder: dict[str, str]) -> bool:
         """Move a replaced sheet's decisions to the sheets holding their page images, and
         take it out; or, when a decision has nowhere to go, flag it and keep it."""
@@ -541,11 +575,11 @@ class Store:
         # Codings of comments (scanner.themes) go the same way as decisions.
         targets, moves = [], {}
         for table in ("decisions", "codings"):
-            rows = self.db.execute(f"SELECT id, page_hash, undone FROM {table} WHERE sheet_id = ?",
+            rows = self.db.execute(f"SELECT id, item, page_hash, undone FROM {table} WHERE sheet_id = ?",
                                    (sheet_id,)).fetchall()
             found = [(holder.get(d["page_hash"]) if d["page_hash"] else first, d) for d in rows]
             # Undone decisions are history: they go along where they can, and never hold a sheet back.
-            moves[table] = [(target, d["id"]) for target, d in found if target is not None]
+            moves[table] = [(target, d) for target, d in found if target is not None]
             targets += found
         with self.transaction():
             if any(target is None and not d["undone"] for target, d in targets):
@@ -554,8 +588,18 @@ class Store:
                     self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
                                     (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
                 return False
+            pageless = [(target, d) for target, d in moves["decisions"] if not d["page_hash"]]
+            decided = self._decided({target for target, _ in pageless})
             for table, moved in moves.items():
-                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?", moved)
+                self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?",
+                                    [(target, d["id"]) for target, d in moved])
+            # A decision made without its item's page never overrides the receiver's own
+            # decision on the item (kept, undone, as history), nor what its page reads.
+            self.db.executemany("UPDATE decisions SET undone = 1 WHERE id = ?",
+                                [(d["id"],) for target, d in pageless if (target, d["item"]) in decided])
+            for target in {target for target, _ in pageless}:
+                hashes = self.db.execute("SELECT page_hashes FROM sheets WHERE sheet_id = ?", (target,)).fetchone()
+                self._mark_stale_decisions(target, json.loads(hashes["page_hashes"]) if hashes else {})
             for row in self.db.execute("SELECT path, page, content_hash FROM pages WHERE sheet_id = ?",
                                        (sheet_id,)).fetchall():
                 self.db.execute("UPDATE pages SET status = ?, sheet_id = ?, reason = ? WHERE path = ? AND page = ?",
@@ -586,10 +630,14 @@ class ScanWrites:
         self._writes: list[tuple[Callable, tuple]] = []
         self._pages = 0
         self._since = 0.0
+        self._last: dict[str, int] = {}
+        """Each file's last page read (its path's): what it holds now."""
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
         self._pages += 1
+        if row.path and row.page:
+            self._last[row.path] = max(row.page, self._last.get(row.path, 0))
         self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
 
     def sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
@@ -611,6 +659,14 @@ class ScanWrites:
             for write, args in self._writes:
                 write(*args)
         self._writes, self._pages = [], 0
+
+    def finish(self) -> None:
+        """Commit the writes taken so far, the scan's last, and take out of the survey the
+        pages that the files read hold no more (read whole again, shorter)."""
+        self.flush()
+        with self.store.transaction():
+            for path, last in self._last.items():
+                self.store._drop_pages_after(path, last)
 
     def flush_after_failure(self) -> None:
         """Commit what was taken before the scan failed, so that a re-run need not read it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -268,6 +269,86 @@ def test_rescans_with_appended_reordered_files_and_repeated_serials_keep_respond
     assert third.reused == len(pages) and set(csv(out, "responses.csv").sheet_id) == set(responses.sheet_id)
     for (sheet_id, item), value in decisions.items():
         assert final(out, sheet_id, item) == (value, "reviewed")
+
+
+@pytest.mark.parametrize("missed", [3, random.randrange(2, 8)])
+def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and_decisions(
+        template, drawn, tmp_path, missed):
+    """The feeder missed a page of Q4; it was scanned alone into extra.pdf, a one-page
+    questionnaire whose other items wait as "page not found". Its reviewer marked those
+    blank (there is no page) and read one item of the lone page; Q4's reviewer set one
+    item from the paper, and one of Q4's items on the missing page blank. The page is then
+    put back and extra.pdf deleted. Q4 must be whole with its own readings and decisions;
+    only the decision about an item on the returned page moves to it; a decision made
+    without a page comes back for a look where the page now read disagrees with it."""
+    q1, q4 = drawn["q1"], drawn["q4"]
+    out, batch, extra = tmp_path / "out", tmp_path / "batch.pdf", tmp_path / "extra.pdf"
+    write_pdf(batch, q1 + q4[:missed - 1] + q4[missed:])
+    write_pdf(extra, [q4[missed - 1]])
+    scan([batch, extra], template, out, jobs=1, ocr=False)
+    q1_id, q4_id, lone_id = csv(out, "sheets.csv").sheet_id
+    other = 1 if missed != 1 else 2  # a page both sheets have an item of (Q4's, the lone sheet's none)
+    ticked, unticked = template.items_on(other)[0].id, template.items_on(other)[-1].id
+    read = final(out, q4_id, ticked)
+    assert read[1] == "ok" and final(out, lone_id, ticked) == ("", "review")
+    on_missed, on_missed_too = template.items_on(missed)[0].id, template.items_on(missed)[1].id
+    from_paper = next(str(c) for c in q.Fields(template).codes(ticked) if str(c) != read[0])
+    decide(out, template, q4_id, ticked, from_paper)
+    decide(out, template, q4_id, on_missed_too, "")  # Q4 has no such page (yet)
+    lone_ticked = template.items_on(next(p for p in template.page_numbers if p not in (missed, other)))[0].id
+    found = {lone_ticked: final(out, q4_id, lone_ticked)[0], on_missed_too: final(out, lone_id, on_missed_too)[0]}
+    for item in (ticked, unticked, lone_ticked):
+        decide(out, template, lone_id, item, "")  # the lone sheet has no such page
+    lone_unticked = template.items_on(next(p for p in template.page_numbers if p not in (missed, other)))[-1].id
+    with q.open_survey(out, template) as store:  # "marked but unusable", said of no page
+        q.record_decision(store, q.Fields(template), lone_id, lone_unticked, "", REVIEWER, None, q.Outcome.INVALID)
+    lone_read = final(out, lone_id, on_missed)
+    decide(out, template, lone_id, on_missed, "")  # read from the lone page: blank, not its guess
+    assert lone_read[0] != ""
+
+    write_pdf(batch, q1 + q4)
+    extra.unlink()
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [q1_id, q4_id]
+    assert final(out, q4_id, ticked) == (from_paper, "reviewed")  # Q4's reviewer, not the lone sheet's
+    assert final(out, q4_id, on_missed) == ("", "reviewed")  # decided on the very page
+    assert final(out, q4_id, unticked)[0] == ""  # the page reads blank too: nothing to look at
+    with q.open_survey(out, template) as store:
+        again = {e.item for e in q.waiting(store, q.Fields(template)) if e.sheet_id == q4_id and e.reason == q.STALE}
+        audit = store.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    # Decided without a page, the page now read disagrees: back to the queue, not settled.
+    assert {lone_ticked, on_missed_too, lone_unticked} <= again and ticked not in again and unticked not in again
+    for item, value in found.items():  # what the page reads shows, not the decision
+        assert value != "" and final(out, q4_id, item) == (value, "review")
+    assert audit == 7  # every decision kept
+    before = (out / "items.csv").read_bytes()
+    scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
+    assert (out / "items.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("kept", [10, random.randrange(1, 21)])
+def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn, tmp_path, kept):
+    """batch.pdf held three questionnaires (21 pages); it is scanned again as its first
+    `kept` pages only, under the same name. The pages it no longer has leave pages.csv
+    (kept in the store apart), and no questionnaire is built from them: a questionnaire
+    whose pages are all gone goes, one cut short is what the file holds of it."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"] + drawn["q4"] + drawn["q2"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    first = list(csv(out, "sheets.csv").sheet_id)
+    write_pdf(batch, pages[:kept])
+    scan([batch], template, out, jobs=1, ocr=False)
+    scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
+    listed = csv(out, "pages.csv")
+    assert list(listed.page) == [str(k) for k in range(1, kept + 1)]
+    sheets = csv(out, "sheets.csv")
+    n = len(template.page_numbers)
+    assert list(sheets.sheet_id) == first[:(kept - 1) // n + 1]
+    used = listed[listed.status == "used"].groupby("sheet_id").size().to_dict()
+    assert {s: len(p.split()) for s, p in zip(sheets.sheet_id, sheets.pages)} == used
+    with Store(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
 
 
 def test_a_second_print_run_numbered_alike_scanned_later_is_kept_apart(template, drawn, tmp_path):
