@@ -8,6 +8,7 @@ and as a TIFF); the CLI then runs each bad input beside the filled PDF on its ow
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 import zlib
@@ -28,6 +29,8 @@ from scanner.cli import app
 from scanner.errors import ExitCode, InputFileError
 from scanner.load import enumerate_pages, load_page
 from scanner.pipeline import scan
+from scanner.review.crops import CropRenderer, page_ref
+from scanner.store import Store, resolved
 from scanner.render import page_raster
 from scanner.template import parse_template
 
@@ -551,3 +554,27 @@ def test_progress_bar_shows_a_file_name_with_brackets(monkeypatch):
     with progress_bar() as update:
         update(Progress(1, 2, "returns [/] 2003.pdf", 1))
     assert "returns [/] 2003.pdf p1" in terminal.getvalue()
+
+
+def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, template, tmp_path):
+    # A Latin-1 name (an old Windows share, a zip unpacked without -O) stopped the whole
+    # batch with "internal error" and no CSV: the store could not hold its name.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "good.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    latin1 = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.pdf"))
+    latin1.write_bytes(filled.page1_pdf.read_bytes())
+    shown = str(folder / "caf\\xe9.pdf")
+    out = tmp_path / "out"
+    for _ in range(2):  # and again, re-running: the name finds its stored pages
+        result = run_scan(folder, "--out", out)
+        assert result.exit_code == ExitCode.OK, result.output
+        pages = read_csv(out / "pages.csv")
+        assert dict(zip(pages["source"], pages["status"])) == {str(folder / "good.pdf"): "used", shown: "used"}
+        page1 = filled.answers_on(template, 1)
+        assert answers_of(read_csv(out / "responses.csv"), Path(shown), page1) == page1
+    with Store(out) as store:
+        assert list(store.file_pages(resolved(str(latin1)))) == [1]
+        sheet_id = store.db.execute("SELECT sheet_id FROM pages WHERE source = ?", (shown,)).fetchone()[0]
+        ref = page_ref(store, sheet_id, 1)
+    assert CropRenderer(template).page(ref).grey.size  # the review finds the page by its name
