@@ -87,3 +87,29 @@ def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(ou
         saved = {(r["sheet_id"], r["item"]): (r["id"], r["value"]) for r in store.db.execute(
             "SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY sheet_id, item)")}
     assert saved == confirmed
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["term", "hup", "int"])
+def test_server_stopped_by_a_signal_writes_the_csvs_first(out, stop):
+    # SIGHUP (its terminal closed) or SIGTERM (kill, logout) within the CSV-write delay
+    # left items.csv showing the old value of a decision the store held; only Ctrl+C flushed.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out), "--no-browser"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+                            start_new_session=True)
+    confirmed = {}
+    try:
+        url = proc.stdout.readline().strip()
+        entry = json.loads(_fetch(url + "api/queue")[1])[0]
+        _decide(url, entry, "2", confirmed)
+        proc.send_signal(stop)  # at once: the CSVs wait a moment for more decisions
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    assert "the CSVs are up to date" in stderr
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
+    key = (entry["sheet_id"], entry["item"])
+    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
