@@ -27,6 +27,7 @@ from pathlib import Path
 
 from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
 from scanner.colour import PaperSample
+from scanner.errors import shown
 from scanner.reader import PageResult
 from scanner.results import CommentReading, FieldResult, PageStatus, Reason, Status, measures_from_json
 
@@ -176,11 +177,6 @@ def _key(path: str) -> str | bytes:
 def stored_path(value: str | bytes) -> str:
     """An input file's path as `_key` stored it, for opening the file again."""
     return os.fsdecode(value) if isinstance(value, bytes) else value
-
-
-def shown(name: str) -> str:
-    """A file's name as people read it in the CSVs: a byte that is not UTF-8 as `\\xe9`."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _now() -> str:

@@ -578,3 +578,36 @@ def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, template, tmp
         sheet_id = store.db.execute("SELECT sheet_id FROM pages WHERE source = ?", (shown,)).fetchone()[0]
         ref = page_ref(store, sheet_id, 1)
     assert CropRenderer(template).page(ref).grey.size  # the review finds the page by its name
+
+
+def test_what_is_not_a_regular_file_is_called_so(filled, tmp_path):
+    # A named pipe and a link to /dev/zero were "the file is empty (0 bytes)"; a folder
+    # named like a scan (x.pdf/) holding nothing had no row at all.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "filled.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    os.mkfifo(folder / "pipe.pdf")
+    (folder / "zero.pdf").symlink_to("/dev/zero")
+    (folder / "folder.pdf").mkdir()
+    (folder / "empty").mkdir()  # a plain empty folder is nothing to read, and nothing lost
+    result = run_scan(folder, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    pages = read_csv(tmp_path / "out" / "pages.csv")
+    assert dict(zip(pages["source"], pages["reason"])) == {
+        str(folder / "filled.pdf"): "",
+        str(folder / "pipe.pdf"): "not a regular file: a named pipe",
+        str(folder / "zero.pdf"): "not a regular file: a device",
+        str(folder / "folder.pdf"): "a folder named like a scan, holding no PDF or image (PNG, JPEG, TIFF)",
+    }
+
+
+def test_failure_line_of_an_odd_name_is_one_line(tmp_path):
+    # A name holding a newline split its "failed:" line in two; a Latin-1 byte showed as \udce9.
+    newline, latin1 = tmp_path / "bad\nname.pdf", Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.pdf"))
+    for bad_file in (newline, latin1):
+        bad_file.write_bytes(b"x")
+    result = run_scan(newline, latin1, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    assert [line for line in result.stderr.splitlines() if ".pdf" in line] == [
+        f"failed: {tmp_path}/{name}.pdf: neither a PDF nor an image (PNG, JPEG, TIFF)"
+        for name in ("bad\\nname", "caf\\xe9")]
