@@ -277,8 +277,11 @@ class Assembler:
                     "colour_reason": colour.reason.value if colour.reason else None}
         if self.programme is not None:
             if colour.programme not in (None, self.programme):
+                # --programme is for paper whose colour cannot be told; where it was told,
+                # the colour is the evidence on the sheet, and a person settles the conflict.
                 evidence["given"] = self.programme
-                return FieldResult("programme", self.programme, Status.REVIEW, 0.3, Reason.COLOUR, evidence)
+                return FieldResult("programme", colour.programme, Status.REVIEW, 0.3, Reason.PROGRAMME_DIFFERS,
+                                   evidence)
             return FieldResult("programme", self.programme, Status.OK, 1.0, None, evidence | {"given": self.programme})
         if colour.programme is None:
             return FieldResult("programme", "", Status.REVIEW, round(colour.confidence, 3), Reason.COLOUR, evidence)
