@@ -58,6 +58,9 @@ class Sheet:
     colour: ColourDecision | None = None
     results: list[FieldResult] = field(default_factory=list)
     form: str = ""
+    file_edges: tuple[bool, bool] = (False, False)
+    """Whether it begins its file's questionnaires and whether its file ended it: pages
+    without a serial group only within one file, so its missing pages may be in another."""
     """The form its pages are pages of (`Template.form`)."""
 
 
@@ -156,6 +159,8 @@ class Assembler:
         self._open: Sheet | None = None
         self._parked: list[Sheet] = []
         """Numbered sheets left incomplete by their file: their pages may be in another."""
+        self._opened_in: str | None = None
+        """The file of the last questionnaire begun."""
 
     def add(self, result: PageResult, path: str = "") -> Iterator[Sheet]:
         """Account for one page (from the input file at resolved `path`); yield any sheet
@@ -171,13 +176,15 @@ class Assembler:
         if self._open is not None and (self._open.source != result.source or
                                        (result.status is PageStatus.USED and self._open.form != result.form)):
             # A questionnaire's pages are all of one form: a page of another ends it.
-            yield from self._close_open()
+            yield from self._close_open(file_end=self._open.source != result.source)
         if result.status is not PageStatus.USED:
             return
         if self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
             self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
-                                                           form=result.form)
+                                                           form=result.form,
+                                                           file_edges=(self._opened_in != result.source, False))
+            self._opened_in = result.source
         self._attach(self._open, result, row)
 
     def _by_sequence(self, result: PageResult) -> PageResult:
@@ -195,7 +202,7 @@ class Assembler:
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""
-        yield from self._close_open()
+        yield from self._close_open(file_end=True)
         for sheet in sorted(self._parked, key=lambda s: s.serial):
             yield self._decide(sheet)
         self._parked = []
@@ -237,10 +244,11 @@ class Assembler:
     def _complete(self, sheet: Sheet) -> bool:
         return set(sheet.pages) >= set(self._template(sheet).page_numbers)
 
-    def _close_open(self) -> Iterator[Sheet]:
+    def _close_open(self, file_end: bool = False) -> Iterator[Sheet]:
         if self._open is None:
             return
         sheet, self._open = self._open, None
+        sheet.file_edges = (sheet.file_edges[0], file_end)
         if sheet.serial is not None and not self._complete(sheet):
             self._parked.append(sheet)
         else:
@@ -254,7 +262,8 @@ class Assembler:
             row.sheet_id = sheet.sheet_id
         missing = [p for p in t.page_numbers if p not in sheet.pages]
         if missing:
-            sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing)))
+            sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing))
+                               + (f" ({SPLIT_HINT})" if _cut_by_its_file(sheet, missing) else ""))
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
         decided = _workers_decision(sheet) or decide_items(t, sheet.pages)
@@ -277,12 +286,26 @@ class Assembler:
                     "colour_reason": colour.reason.value if colour.reason else None}
         if self.programme is not None:
             if colour.programme not in (None, self.programme):
+                # --programme is for paper whose colour cannot be told; where it was told,
+                # the colour is the evidence on the sheet, and a person settles the conflict.
                 evidence["given"] = self.programme
-                return FieldResult("programme", self.programme, Status.REVIEW, 0.3, Reason.COLOUR, evidence)
+                return FieldResult("programme", colour.programme, Status.REVIEW, 0.3, Reason.PROGRAMME_DIFFERS,
+                                   evidence)
             return FieldResult("programme", self.programme, Status.OK, 1.0, None, evidence | {"given": self.programme})
         if colour.programme is None:
             return FieldResult("programme", "", Status.REVIEW, round(colour.confidence, 3), Reason.COLOUR, evidence)
         return FieldResult("programme", colour.programme, Status.OK, round(colour.confidence, 3), None, evidence)
+
+
+SPLIT_HINT = "unnumbered pages group only within one file: keep a questionnaire's pages in one file"
+"""Said of a questionnaire without a serial that misses pages beyond its file's edge (one
+image a page, or a stack split over two feeder files)."""
+
+
+def _cut_by_its_file(sheet: Sheet, missing: list[int]) -> bool:
+    starts, ends = sheet.file_edges
+    return sheet.serial is None and ((starts and min(missing) < min(sheet.pages)) or
+                                     (ends and max(missing) > max(sheet.pages)))
 
 
 def decide_items(template: Template, pages: dict[int, PageResult]) -> dict[str, FieldResult]:

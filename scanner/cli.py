@@ -206,7 +206,9 @@ def _quiet_opencv(verbose: bool) -> None:
 def scan_command(
     ctx: typer.Context,
     files: Annotated[Optional[list[str]], typer.Argument(
-        help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them.", show_default=False,
+        help="PDFs, images (PNG, JPEG, multi-page TIFF) or folders of them. Pages without a serial group "
+             "into questionnaires only within one file: keep a questionnaire's pages in one file.",
+        show_default=False,
         metavar="FILES")] = None,
     template: Annotated[Optional[list[str]], typer.Option(
         "--template", "-t", help="The template: a file or a shipped template's name (default: the survey's own "

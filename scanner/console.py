@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from scanner.errors import on_one_line
 from scanner.pipeline import Progress as PageProgress
 from scanner.pipeline import ScanSummary
 from scanner.results import Reason
@@ -72,4 +73,4 @@ def print_summary(summary: ScanSummary) -> None:
 def print_failures(summary: ScanSummary) -> None:
     """One line per file or page that could not be read, never wrapped (for grep)."""
     for line in summary.failed:
-        stderr.print(Text.assemble(("failed:", "red"), " ", line), soft_wrap=True)
+        stderr.print(Text.assemble(("failed:", "red"), " ", on_one_line(line)), soft_wrap=True)

@@ -6,6 +6,7 @@ says what is wrong and what to do, and its `exit_code` is what the CLI returns.
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
 
 
@@ -89,3 +90,17 @@ def one_line(exc: BaseException) -> str:
     err, func = getattr(exc, "err", None), getattr(exc, "func", None)  # cv2.error's parts
     text = f"{err} in {func}" if err and func else str(exc)
     return " ".join(text.split()) or type(exc).__name__
+
+
+def shown(name: str) -> str:
+    """A file's name as people read it: a byte that is not UTF-8 (a Latin-1 name) as `\\xe9`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in range(32)} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def on_one_line(text: str) -> str:
+    """A message naming a file as one line of the terminal, for grep: a newline or other
+    control character in the name as `\\n` or `\\x1b`, a byte that is not UTF-8 as `\\xe9`."""
+    return shown(text).translate(_CONTROLS)

@@ -17,6 +17,7 @@ import io
 import logging
 import mmap
 import os
+import stat
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 UNSUPPORTED_IMAGE_SUFFIXES = {".bmp", ".gif", ".webp", ".jp2", ".heic", ".heif", ".avif", ".pnm", ".pbm", ".pgm",
                               ".ppm", ".svg"}
 """Image types a scanner or phone may save that are not read: named in the file's reason."""
+
+SCAN_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+"""The names of the files read. An empty folder found with such a name is reported (an
+unzip or a copy that made a folder where the scan was meant to be); other empty folders
+are passed over."""
 
 NOT_INPUTS = {"thumbs.db", "desktop.ini"}
 """Files Windows leaves in every folder of pictures: never a page, not worth a row."""
@@ -166,6 +172,8 @@ def _folder_files(folder: Path, skip: str | None) -> Iterator[Path]:
             dirs.clear()  # a link back to a folder already listed, or the out folder
             continue
         seen.add(real)
+        if not files and not dirs and Path(root).suffix.lower() in SCAN_SUFFIXES and root != str(folder):
+            yield Path(root)
         dirs[:] = [name for name in dirs if not name.startswith(".")]
         for name in files:
             if not name.startswith(".") and name.lower() not in NOT_INPUTS:
@@ -205,7 +213,9 @@ def _file_pages(source: str, path: Path) -> Iterator[PageTask]:
     if not path.exists():
         raise InputFileError(source, "no such file or folder")
     if path.is_dir():
-        raise InputFileError(source, "the folder holds no PDF or image (PNG, JPEG, TIFF)")
+        raise InputFileError(source, _empty_folder(path))
+    if not path.is_file():
+        raise InputFileError(source, _not_regular(path))
     if path.stat().st_size == 0:
         raise InputFileError(source, "the file is empty (0 bytes)")
     kind = _sniff(path)
@@ -303,6 +313,20 @@ def _file_page_hash(path: Path, index: int) -> str:
     number, so the page is still known again while the file stays the same."""
     with path.open("rb") as f:
         return f"{hashlib.file_digest(f, 'sha1').hexdigest()[:16]}:{index + 1}"
+
+
+def _empty_folder(path: Path) -> str:
+    if path.suffix.lower() in SCAN_SUFFIXES:
+        return "a folder named like a scan, holding no PDF or image (PNG, JPEG, TIFF)"
+    return "the folder holds no PDF or image (PNG, JPEG, TIFF)"
+
+
+def _not_regular(path: Path) -> str:
+    """What a path that is neither a file nor a folder is (reading a pipe would wait for ever)."""
+    mode = path.stat().st_mode
+    what = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "of an unknown kind")
+    return f"not a regular file: {what}"
 
 
 def _broken_link(path: Path) -> str:

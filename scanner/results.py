@@ -49,6 +49,7 @@ class Reason(str, Enum):
     UNREAD_INK = "writing in the zone that no transcribed word covers: a word may be missing"
     NOT_READ = "written, not transcribed (OCR was off)"
     COLOUR = "the paper colour could not be told"
+    PROGRAMME_DIFFERS = "the paper colour tells another programme than --programme gave: the colour's is offered"
     NOT_ALIGNED = "the page could not be aligned"
     FRAME_INKED = "ink covers the frame of its box or zone: the page is aligned, but where this lies is unchecked"
     CUT_OFF = "part of the box or zone lies outside the picture: check the paper"

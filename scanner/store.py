@@ -28,6 +28,7 @@ from pathlib import Path
 
 from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
 from scanner.colour import PaperSample
+from scanner.errors import shown
 from scanner.reader import PageResult
 from scanner.results import CommentReading, FieldResult, PageStatus, Reason, Status, measures_from_json
 
@@ -173,6 +174,22 @@ def resolved(source: str) -> str:
     return os.path.realpath(source)
 
 
+def _key(path: str) -> str | bytes:
+    """An input file's resolved path as the store keys it: as text, or, for a name that is
+    not UTF-8 (a Latin-1 name from an old share or a zip), as its bytes: SQLite text
+    cannot hold it, a blob holds it losslessly, and the file can be found again by it."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def stored_path(value: str | bytes) -> str:
+    """An input file's path as `_key` stored it, for opening the file again."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -206,8 +223,8 @@ def _result_from_json(text: str) -> PageResult:
 
 def _page_values(row: PageRow) -> tuple:
     """A page's row of the pages table as it is now (its place in the survey aside)."""
-    return (row.source, row.page, row.status.value, row.sheet_id, row.reason, row.form_page, row.content_hash,
-            row.path, _now())
+    return (shown(row.source), row.page, row.status.value, row.sheet_id, row.reason, row.form_page, row.content_hash,
+            _key(row.path), _now())
 
 
 def _reading_values(result: PageResult | None, reader_key: str) -> tuple | None:
@@ -225,11 +242,11 @@ def _sheet_values(sheet: Sheet, crops: dict[str, str]) -> tuple:
     page_hashes = {str(p): r.content_hash for p, r in sheet.pages.items()}
     colour = sheet.colour
     item_page = {m.item: page for page, r in sheet.pages.items() for m in (*r.items, *r.comments)}
-    sheet_row = (sheet.sheet_id, sheet.source, sheet.first_page, sheet.serial,
+    sheet_row = (sheet.sheet_id, shown(sheet.source), sheet.first_page, sheet.serial,
                  colour.colour or "" if colour else "", colour.programme or "" if colour else "",
                  json.dumps(colour.rgb) if colour and colour.rgb else None, json.dumps(sheet.flags),
                  json.dumps(page_hashes), sheet.form)
-    places = [(sheet.sheet_id, row.path, row.page) for row in sheet.rows]
+    places = [(sheet.sheet_id, _key(row.path), row.page) for row in sheet.rows]
     results = [(sheet.sheet_id, r.item, k, item_page.get(r.item), r.value, r.status.value, r.confidence,
                 r.reason.name if r.reason else None, r.stored_evidence or json.dumps(r.evidence), crops.get(r.item))
                for k, r in enumerate(sheet.results)]
@@ -462,7 +479,7 @@ class Store:
     def file_pages(self, path: str) -> dict[int, str]:
         """The content hash of each page stored of the input file at `path` (resolved), by number."""
         return {row["page"]: row["content_hash"]
-                for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (path,))}
+                for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (_key(path),))}
 
     def _drop_pages_after(self, path: str, last: int) -> None:
         """Take out of the survey the pages stored of the file at `path` after its page
@@ -479,9 +496,10 @@ class Store:
         name to be read as new pages: neither file's rows overwrite the other's, and each
         questionnaire keeps its pages. Their `source` stays the name they were read under."""
         with self.transaction():
-            first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (path,)).fetchone()[0]
+            first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (_key(path),)).fetchone()[0]
             if first is not None:
-                self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (f"{path}#replaced-{first}", path))
+                self.db.execute("UPDATE pages SET path = ? WHERE path = ?",
+                                (_key(f"{path}#replaced-{first}"), _key(path)))
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
@@ -529,7 +547,7 @@ class Store:
         """
         places: dict[str, set[tuple[str, int]]] = {}
         for row in self.db.execute("SELECT sheet_id, path, page FROM pages WHERE sheet_id != ''"):
-            places.setdefault(row["sheet_id"], set()).add((row["path"], row["page"]))
+            places.setdefault(row["sheet_id"], set()).add((stored_path(row["path"]), row["page"]))
         return SheetRegister(
             KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
                        frozenset(places.get(r["sheet_id"], ())), r["form"])

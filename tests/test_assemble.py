@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 
-from scanner.assemble import Assembler, decide_items, decide_whole_sheets
+import pytest
+
+from scanner.assemble import SPLIT_HINT, Assembler, decide_items, decide_whole_sheets
 from scanner.forms import Forms
 from scanner.load import enumerate_pages
 from scanner.ocr import make_engine
@@ -184,3 +187,25 @@ def test_a_field_whose_frame_ink_covers_keeps_several_marks_and_is_never_claimed
         assert (inked[item].status, inked[item].reason) == (Status.REVIEW, Reason.FRAME_INKED), inked[item]
     for off in (results(unlocated=tuple(read)), results(aligned=False)):
         assert {(r.status, r.reason) for r in off.values()} == {(Status.REVIEW, Reason.NOT_ALIGNED)}, off
+
+
+@pytest.mark.parametrize("seed", [1, 2, random.randrange(10**6)])
+def test_an_unnumbered_questionnaire_split_over_files_says_to_keep_it_in_one_file(template, seed):
+    # One image a page (scan_0001.jpg, ...) or a stack split over two feeder files: each
+    # piece was a questionnaire "missing form pages ..." with nothing saying why.
+    cut = random.Random(seed).randrange(2, 8)
+    pages = sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7][:cut - 1]) + sequence("b.pdf", list(range(cut, 8)))
+    pages += [p for k in range(1, 8) for p in sequence(f"scan_{k:04d}.jpg", [k])]
+    sheets, _ = run(template, pages)
+    assert len(sheets) == 9, seed
+    assert all(len(s.flags) == 1 and s.flags[0].startswith("missing form page") and s.flags[0].endswith(
+        f"({SPLIT_HINT})") for s in sheets), (seed, [s.flags for s in sheets])
+
+
+def test_a_page_missing_inside_its_file_gives_no_hint_of_files(template):
+    pages = sequence("a.pdf", [1, 2, 4, 5, 6, 7]) + sequence("b.pdf", [1, 2, 3, 4, 5, 6]) + sequence(
+        "b.pdf", [1, 2, 3, 4, 5, 6, 7], start=7)
+    sheets, _ = run(template, pages)
+    assert [s.flags for s in sheets] == [["missing form page 3"], ["missing form page 7"], []]
+    numbered = sequence("c.pdf", [1, 2, 3], serial=5)
+    assert [s.flags for s in run(template, numbered)[0]] == [["missing form pages 4, 5, 6, 7"]]

@@ -8,6 +8,7 @@ and as a TIFF); the CLI then runs each bad input beside the filled PDF on its ow
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 import zlib
@@ -28,6 +29,8 @@ from scanner.cli import app
 from scanner.errors import ExitCode, InputFileError
 from scanner.load import enumerate_pages, load_page
 from scanner.pipeline import scan
+from scanner.review.crops import CropRenderer, page_ref
+from scanner.store import Store, resolved
 from scanner.render import page_raster
 from scanner.template import parse_template
 
@@ -551,3 +554,60 @@ def test_progress_bar_shows_a_file_name_with_brackets(monkeypatch):
     with progress_bar() as update:
         update(Progress(1, 2, "returns [/] 2003.pdf", 1))
     assert "returns [/] 2003.pdf p1" in terminal.getvalue()
+
+
+def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, template, tmp_path):
+    # A Latin-1 name (an old Windows share, a zip unpacked without -O) stopped the whole
+    # batch with "internal error" and no CSV: the store could not hold its name.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "good.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    latin1 = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.pdf"))
+    latin1.write_bytes(filled.page1_pdf.read_bytes())
+    shown = str(folder / "caf\\xe9.pdf")
+    out = tmp_path / "out"
+    for _ in range(2):  # and again, re-running: the name finds its stored pages
+        result = run_scan(folder, "--out", out)
+        assert result.exit_code == ExitCode.OK, result.output
+        pages = read_csv(out / "pages.csv")
+        assert dict(zip(pages["source"], pages["status"])) == {str(folder / "good.pdf"): "used", shown: "used"}
+        page1 = filled.answers_on(template, 1)
+        assert answers_of(read_csv(out / "responses.csv"), Path(shown), page1) == page1
+    with Store(out) as store:
+        assert list(store.file_pages(resolved(str(latin1)))) == [1]
+        sheet_id = store.db.execute("SELECT sheet_id FROM pages WHERE source = ?", (shown,)).fetchone()[0]
+        ref = page_ref(store, sheet_id, 1)
+    assert CropRenderer(template).page(ref).grey.size  # the review finds the page by its name
+
+
+def test_what_is_not_a_regular_file_is_called_so(filled, tmp_path):
+    # A named pipe and a link to /dev/zero were "the file is empty (0 bytes)"; a folder
+    # named like a scan (x.pdf/) holding nothing had no row at all.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "filled.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    os.mkfifo(folder / "pipe.pdf")
+    (folder / "zero.pdf").symlink_to("/dev/zero")
+    (folder / "folder.pdf").mkdir()
+    (folder / "empty").mkdir()  # a plain empty folder is nothing to read, and nothing lost
+    result = run_scan(folder, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    pages = read_csv(tmp_path / "out" / "pages.csv")
+    assert dict(zip(pages["source"], pages["reason"])) == {
+        str(folder / "filled.pdf"): "",
+        str(folder / "pipe.pdf"): "not a regular file: a named pipe",
+        str(folder / "zero.pdf"): "not a regular file: a device",
+        str(folder / "folder.pdf"): "a folder named like a scan, holding no PDF or image (PNG, JPEG, TIFF)",
+    }
+
+
+def test_failure_line_of_an_odd_name_is_one_line(tmp_path):
+    # A name holding a newline split its "failed:" line in two; a Latin-1 byte showed as \udce9.
+    newline, latin1 = tmp_path / "bad\nname.pdf", Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.pdf"))
+    for bad_file in (newline, latin1):
+        bad_file.write_bytes(b"x")
+    result = run_scan(newline, latin1, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUTS_FAILED
+    assert [line for line in result.stderr.splitlines() if ".pdf" in line] == [
+        f"failed: {tmp_path}/{name}.pdf: neither a PDF nor an image (PNG, JPEG, TIFF)"
+        for name in ("bad\\nname", "caf\\xe9")]

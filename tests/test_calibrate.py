@@ -30,7 +30,7 @@ from scanner.cli import app
 from scanner.colour import PaperSample, classify, lab_of
 from scanner.pipeline import scan
 from scanner.render import page_raster
-from scanner.results import FieldResult, Status
+from scanner.results import FieldResult, Reason, Status
 from scanner.template import Colour, load_template
 
 PAGES = 7
@@ -1095,3 +1095,22 @@ def test_a_file_of_white_sheets_with_a_cast_keeps_white_when_lightness_rules_out
     assert_kept_batch_told(template, "561667087",
                            ("s0061", "s0063", "s0064", "s0066", "s0067", "s0068", "s0069", "s0070"),
                            ("s0173", "s0175", "s0189"))
+
+
+def test_programme_given_to_a_mixed_batch_offers_the_colour_s_where_the_colour_was_told(template, filled, tmp_path):
+    # --programme is for scans whose colour cannot be told: a yellow questionnaire in the
+    # batch (Programme A) was offered Programme B "because the paper colour could not be
+    # told", though sheets.csv said yellow, and Enter accepted the wrong programme.
+    pdf = tmp_path / "colour.pdf"
+    _tinted_pdf(template, pdf, [template.colour("yellow").rgb, template.colour("pink").rgb])
+    out = tmp_path / "out"
+    scan([pdf, filled.tiff], template, out, jobs=1, ocr=False, programme="Programme B")
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        got = sorted(db.execute("SELECT s.colour, r.value, r.status, r.reason FROM results r "
+                                "JOIN sheets s USING (sheet_id) WHERE r.item = 'programme'"))
+    assert got == [("", "Programme B", "ok", None),  # greyscale: the option's word
+                   ("pink", "Programme B", "ok", None),  # the colour and the option agree
+                   ("yellow", "Programme A", "review", "PROGRAMME_DIFFERS")]
+    with open(out / "items.csv", newline="", encoding="utf-8") as f:
+        reasons = {r["reason"] for r in csv.DictReader(f) if r["item"] == "programme" and r["status"] == "review"}
+    assert reasons == {Reason.PROGRAMME_DIFFERS.value} and "could not be told" not in Reason.PROGRAMME_DIFFERS.value

@@ -3,6 +3,7 @@ before, and even when the server is killed outright (kill -9) right after."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -58,13 +60,24 @@ def _decide(url: str, entry: dict, code: str, confirmed: dict) -> None:
     confirmed[key] = (json.loads(body)["id"], value)
 
 
-def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(out):
+@contextlib.contextmanager
+def _server(out: Path, stderr: int = subprocess.DEVNULL) -> Iterator[subprocess.Popen]:
+    """`scanner review` on `out` in a process of its own, killed at the end if still running."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-c", "from scanner.cli import main; main()", "review", str(out), "--no-browser"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=ROOT,
                             start_new_session=True)
-    confirmed = {}
     try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(out):
+    confirmed = {}
+    with _server(out) as proc:
         url = proc.stdout.readline().strip()
         queue = json.loads(_fetch(url + "api/queue")[1])
         for k, path in enumerate([*STORE_PATHS, None]):
@@ -79,11 +92,25 @@ def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(ou
         _decide(url, queue[0], "3", confirmed)  # answered, and killed before the CSVs are written
         os.killpg(proc.pid, signal.SIGKILL)  # no goodbye: what is not in the store now is lost
         proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     with Store(out) as store:
         saved = {(r["sheet_id"], r["item"]): (r["id"], r["value"]) for r in store.db.execute(
             "SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY sheet_id, item)")}
     assert saved == confirmed
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["term", "hup", "int"])
+def test_server_stopped_by_a_signal_writes_the_csvs_first(out, stop):
+    # SIGHUP (its terminal closed) or SIGTERM (kill, logout) within the CSV-write delay
+    # left items.csv showing the old value of a decision the store held; only Ctrl+C flushed.
+    confirmed = {}
+    with _server(out, stderr=subprocess.PIPE) as proc:
+        url = proc.stdout.readline().strip()
+        entry = json.loads(_fetch(url + "api/queue")[1])[0]
+        _decide(url, entry, "2", confirmed)
+        proc.send_signal(stop)  # at once: the CSVs wait a moment for more decisions
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "the CSVs are up to date" in stderr
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
+    key = (entry["sheet_id"], entry["item"])
+    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])

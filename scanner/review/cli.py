@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
 import threading
 import webbrowser
@@ -35,7 +36,8 @@ def review_command(
     ink, the scan's guess and why it was flagged. Keys: 1-9 a code, 0 or space
     blank, m invalid, Enter accept the guess, Backspace or left arrow back, u undo.
     Every decision is saved at once and the CSVs are written again; when two people
-    review at once, the first decision on an item stands. Ctrl+C stops the server.
+    review at once, the first decision on an item stands. Ctrl+C stops the server (as do
+    kill and closing its terminal), writing the CSVs first.
     """
     from scanner.review.queue import queue_status
     from scanner.review.server import ReviewServer
@@ -54,12 +56,19 @@ def review_command(
     if not no_browser:
         # Not the token: a browser's command line is there for any user of the machine to read.
         threading.Thread(target=webbrowser.open, args=(server.login_url(),), daemon=True).start()
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal, kill, logout: stop as Ctrl+C does
+        signal.signal(stop, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         typer.echo("stopped; every decision is saved and the CSVs are up to date", err=True)
     finally:
         server.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Stop the server the way Ctrl+C does, writing the CSVs of the last decisions first."""
+    raise KeyboardInterrupt
 
 
 def _fail(message: str) -> None:

@@ -24,7 +24,7 @@ from scanner.errors import InputFileError, ScannerError
 from scanner.geometry import PageTransform
 from scanner.load import LoadedPage, load_page, page_task
 from scanner.render import OPTION_LABEL_W, text_height_mm
-from scanner.store import Store
+from scanner.store import Store, stored_path
 from scanner.template import Box, Template
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def page_ref(store: Store, sheet_id: str, form_page: int) -> PageRef:
     transform = json.loads(reading["result"]).get("transform") if reading else None
     if page is None or not transform:
         raise CropUnavailable(f"sheet {sheet_id} form page {form_page}: the store does not say where the page is")
-    return PageRef(page["source"], page["path"], page["page"], content_hash, tuple(tuple(r) for r in transform))
+    return PageRef(page["source"], stored_path(page["path"]), page["page"], content_hash, tuple(tuple(r) for r in transform))
 
 
 def _union(boxes: list[Box]) -> Box:
