@@ -3,8 +3,8 @@
 Pages group by sequence within their file: a sheet starts at the form's first page; a
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
-code decides instead (a page whose QR code cannot be read follows the sequence), and a
-numbered copy left incomplete by its file is completed by its pages in other files. A
+code decides instead (a page whose QR code cannot be read follows the sequence; one whose
+code says it has no serial is never a numbered copy's), and a numbered copy left incomplete by its file is completed by its pages in other files. A
 second questionnaire with the same serial (a second print run numbered from 1 too) is a
 sheet of its own, never merged into the first. A missing page flags its sheet rather than
 shifting every sheet after it. Blank pages (duplex backs) and pages of other documents are
@@ -59,6 +59,17 @@ class Sheet:
     results: list[FieldResult] = field(default_factory=list)
     form: str = ""
     """The form its pages are pages of (`Template.form`)."""
+
+    @property
+    def unnumbered(self) -> bool:
+        """Whether a page of it says, in its QR code, that its copy has no serial."""
+        return any(says_unnumbered(p) for p in self.pages.values())
+
+
+def says_unnumbered(page: PageResult) -> bool:
+    """Whether the page's QR code was read and carries no serial: an unnumbered copy's
+    page, never one of a numbered copy (whose code may merely be unreadable)."""
+    return page.qr_read and page.serial is None
 
 
 def proposed_id(template: Template, serial: int | None, first_page_hash: str) -> str:
@@ -134,7 +145,9 @@ class SheetRegister:
 
     @staticmethod
     def _same_serial(sheet: Sheet, known: KnownSheet) -> bool:
-        return sheet.serial is None or known.serial in (None, sheet.serial)
+        if sheet.serial is None:
+            return known.serial is None or not sheet.unnumbered
+        return known.serial in (None, sheet.serial)
 
     def _free(self, proposed: str) -> str:
         sheet_id, n = proposed, 1
@@ -205,6 +218,8 @@ class Assembler:
         numbered = result.serial is not None and sheet.serial is not None
         if numbered and result.serial != sheet.serial:
             return False
+        if (sheet.serial is not None and says_unnumbered(result)) or (result.serial is not None and sheet.unnumbered):
+            return False  # a page that says it has no serial is no page of a numbered copy
         if result.form_page in sheet.pages:
             # A page the sheet has already: a double feed while the sheet is incomplete;
             # else the next questionnaire (on numbered copies, another with this serial).

@@ -309,3 +309,38 @@ def test_the_same_questionnaire_in_two_files_of_one_run_is_flagged(template):
     sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
     assert len(sheets) == 2 and sheets[1].sheet_id == sheets[0].sheet_id + "-2"
     assert not sheets[0].flags and sheets[1].flags == [f"the same page images as {sheets[0].sheet_id}: scanned twice?"]
+
+
+# --- a QR code that says "no serial" ------------------------------------------------------
+def _sheets_of(out: Path) -> list[tuple[str, str, str]]:
+    """(serial, pages, flags) of each questionnaire in sheets.csv, in its order."""
+    sheets = csv(out, "sheets.csv")
+    return list(zip(sheets.serial, sheets.pages, sheets["flags"]))
+
+
+def test_unnumbered_pages_after_a_numbered_copy_lacking_them_are_another_questionnaire(template, drawn, tmp_path):
+    """Copy 6's pages 1-3 then an unnumbered questionnaire's pages 4-7: their QR codes
+    were read, one says serial 6 and the other no serial, so they are two questionnaires
+    each missing pages, never one clean copy 6. The other way round likewise."""
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "mix.pdf", drawn["q2"][:3] + drawn["q1"][3:])], template, out, jobs=1, ocr=False)
+    assert _sheets_of(out) == [("", "4 5 6 7", "missing form pages 1, 2, 3"),
+                               ("6", "1 2 3", "missing form pages 4, 5, 6, 7")]
+    out = tmp_path / "out-reversed"
+    scan([write_pdf(tmp_path / "reversed.pdf", drawn["q1"][:3] + drawn["q2"][3:])], template, out, jobs=1, ocr=False)
+    assert _sheets_of(out) == [("", "1 2 3", "missing form pages 4, 5, 6, 7"),
+                               ("6", "4 5 6 7", "missing form pages 1, 2, 3")]
+
+
+def test_a_numbered_copy_shuffled_with_an_unnumbered_one_keeps_its_own_pages(template, drawn, tmp_path):
+    """6:1-3, U:4-7, 6:4-7, U:1-3: copy 6 is whole of its own pages, and the unnumbered
+    questionnaire's halves are flagged as such, never taken into copy 6."""
+    q6, u = drawn["q2"], drawn["q1"]
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "shuffled.pdf", q6[:3] + u[3:] + q6[3:] + u[:3])], template, out, jobs=1, ocr=False)
+    assert sorted(_sheets_of(out)) == [("", "1 2 3", "missing form pages 4, 5, 6, 7"),
+                                       ("", "4 5 6 7", "missing form pages 1, 2, 3"),
+                                       ("6", "1 2 3 4 5 6 7", "")]
+    pages = csv(out, "pages.csv")
+    (copy6,) = csv(out, "sheets.csv").query("serial == '6'").sheet_id
+    assert list(pages[pages.sheet_id == copy6].page) == ["1", "2", "3", "8", "9", "10", "11"]
