@@ -115,6 +115,30 @@ def test_two_spellings_of_one_path_are_one_input(template, filled, tmp_path, mon
     assert len(csv(tmp_path / "out", "responses.csv")) == 1
 
 
+def test_a_file_reached_twice_is_read_once_and_the_other_name_reported(template, drawn, tmp_path):
+    """A folder holding batch.pdf and a link to it, latest.pdf (and the file named again on
+    the command line): one questionnaire, its pages under batch.pdf, the link's name
+    reported once as the same file; a re-run keeps the sheet and a decision on it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_pdf(folder / "batch.pdf", drawn["q1"])
+    (folder / "latest.pdf").symlink_to("batch.pdf")
+    out = tmp_path / "out"
+    summary = scan([folder, folder / "batch.pdf"], template, out, jobs=1, ocr=False)
+    pages = csv(out, "pages.csv")
+    assert summary.sheets == 1 and len(csv(out, "responses.csv")) == 1
+    assert list(pages.source) == [str(folder / "batch.pdf")] * len(template.page_numbers)
+    assert set(pages.status) == {"used"}
+    assert summary.same_files == [f"{folder / 'latest.pdf'} is the same file as {folder / 'batch.pdf'}: read once",
+                                  f"{folder / 'batch.pdf'} is the same file as {folder / 'batch.pdf'}: read once"]
+    (sheet_id,) = csv(out, "responses.csv").sheet_id
+    item = template.items_on(1)[0].id
+    decide(out, template, sheet_id, item, "2")
+    again = scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [sheet_id] and not again.sheet_problems
+    assert final(out, sheet_id, item) == ("2", "reviewed")
+
+
 # --- assembling -------------------------------------------------------------------------
 def _pages(template, source: str, serial: int | None, start: int = 1, tag: str = "") -> list[PageResult]:
     return [PageResult(source, start + k, PageStatus.USED, content_hash=f"{tag or source}:{start + k}",
