@@ -25,7 +25,9 @@ from dataclasses import dataclass, field, replace
 from scanner import comments as comment_stage
 from scanner import marks
 from scanner.colour import ColourDecision, classify
+from scanner.errors import InputFileError
 from scanner.forms import Forms
+from scanner.load import page_task
 from scanner.reader import PageResult
 from scanner.results import FieldResult, ItemMeasure, PageStatus, Reason, SheetDecision, Status, measures_from_json
 from scanner.template import Template
@@ -93,6 +95,50 @@ class KnownSheet:
     """Its form; empty in a survey stored before sheets named their form."""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where an input page was read: its file (the name given, and its resolved path) and page."""
+
+    source: str
+    path: str
+    page: int
+
+
+class ImagePlaces:
+    """Where the survey's page images are used: a page image found again in another file
+    (a file copied, or scanned twice under two names) is a repeat of the first place, not
+    a second respondent's page.
+
+    A place stored by an earlier run counts while its file still holds the image there
+    (looked at only for an image found elsewhere: a file renamed or a page moved to
+    another file is read at its new place); a place of this run always does. In one file,
+    the same image twice is left to the questionnaire it falls in (a page there twice).
+    """
+
+    def __init__(self, stored: Iterable[tuple[str, Place]] = ()):
+        self._stored: dict[str, list[Place]] = {}
+        for image, place in stored:
+            self._stored.setdefault(image, []).append(place)
+        self._read: dict[str, Place] = {}
+
+    def first(self, image: str, here: Place) -> Place | None:
+        """The place in another file where `image` is used, if any; else `here` is taken as its place."""
+        first = self._read.get(image)
+        if first is None:
+            first = next((p for p in self._stored.get(image, ()) if p.path != here.path and _holds(p, image)), None)
+        if first is None:
+            self._read[image] = here
+        return first if first is not None and first.path != here.path else None
+
+
+def _holds(place: Place, image: str) -> bool:
+    """Whether the input page at `place` is still the page image `image`."""
+    try:
+        return page_task(place.source, place.path, place.page).content_hash == image
+    except (InputFileError, OSError):
+        return False
+
+
 class SheetRegister:
     """Tells which sheet of the survey an assembled sheet is, so that its id survives re-runs.
 
@@ -109,8 +155,10 @@ class SheetRegister:
     with page images that a sheet of this run has already is flagged: scanned twice.
     """
 
-    def __init__(self, known: Iterable[KnownSheet] = ()):
+    def __init__(self, known: Iterable[KnownSheet] = (), images: ImagePlaces | None = None):
         self.known = {k.sheet_id: k for k in known}
+        self.images = images or ImagePlaces()
+        """Where the survey's page images are used (`Assembler` tells repeats by them)."""
         self._by_image: dict[str, set[str]] = {}
         self._by_place: dict[tuple[str, int], str] = {}
         for k in self.known.values():
@@ -178,6 +226,8 @@ class Assembler:
             result = replace(result, form=self.forms.get("").form)
         if result.status is PageStatus.USED and len(result.forms) > 1:
             result = self._by_sequence(result)
+        if result.status is PageStatus.USED:
+            result = self._unless_repeated(result, path)
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
@@ -205,6 +255,15 @@ class Assembler:
         return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
                           f"{result.reason}, and it follows no questionnaire of either that lacks its page",
                           result.content_hash)
+
+    def _unless_repeated(self, result: PageResult, path: str) -> PageResult:
+        """The page, or, when its image is used in another file, a repeat of that place (`ImagePlaces`)."""
+        first = self.register.images.first(result.content_hash, Place(result.source, path or result.source, result.page))
+        if first is None:
+            return result
+        return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
+                          f"the same page image as {first.source} page {first.page}: the same scan in two files "
+                          "(a file copied, or scanned twice under two names); read there only", result.content_hash)
 
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""

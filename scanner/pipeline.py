@@ -280,6 +280,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                 _save_sheet(writes, sheet, crops, summary)
             writes.flush()
             store.retire_superseded(register)
+            store.account_moved_pages(assembler.rows)
             summary.failed += _wrong_template(assembler.rows, template)
             summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
             _count_programmes(store, register.claimed, summary)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
+from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, Sheet, SheetRegister
 from scanner.colour import PaperSample
 from scanner.reader import PageResult
 from scanner.results import CommentReading, FieldResult, PageStatus, Reason, Status, measures_from_json
@@ -494,12 +494,17 @@ class Store:
         Take it before the run saves any page, while each input page still names its sheet.
         """
         places: dict[str, set[tuple[str, int]]] = {}
-        for row in self.db.execute("SELECT sheet_id, path, page FROM pages WHERE sheet_id != ''"):
+        used = []
+        for row in self.db.execute("SELECT sheet_id, source, path, page, status, content_hash FROM pages "
+                                   "WHERE sheet_id != ''"):
             places.setdefault(row["sheet_id"], set()).add((row["path"], row["page"]))
+            if row["status"] == PageStatus.USED.value:
+                used.append((row["content_hash"], Place(row["source"], row["path"], row["page"])))
         return SheetRegister(
-            KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
-                       frozenset(places.get(r["sheet_id"], ())), r["form"])
-            for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets"))
+            (KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
+                        frozenset(places.get(r["sheet_id"], ())), r["form"])
+             for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets")),
+            ImagePlaces(used))
 
     def retire_superseded(self, register: SheetRegister) -> list[str]:
         """Take out the known sheets that this run's sheets replace; their ids.
@@ -523,6 +528,21 @@ class Store:
                 if self._hand_over(known.sheet_id, holder):
                     retired.append(known.sheet_id)
         return retired
+
+    def account_moved_pages(self, rows: list[PageRow]) -> None:
+        """Account as moved the input pages stored as used whose image this run used at
+        another place and whose own place it did not read (a file renamed, a page moved
+        to another file), so that a page image is used at one place only."""
+        used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
+        read = {(row.path, row.page) for row in rows}
+        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {used[r['content_hash']].source} "
+                  f"page {used[r['content_hash']].page} now", r["path"], r["page"])
+                 for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
+                                          (PageStatus.USED.value,))
+                 if r["content_hash"] in used and (r["path"], r["page"]) not in read]
+        with self.transaction():
+            self.db.executemany("UPDATE pages SET status = ?, sheet_id = '', reason = ? WHERE path = ? AND page = ?",
+                                moved)
 
     def _hand_over(self, sheet_id: str, holder: dict[str, str]) -> bool:
         """Move a replaced sheet's decisions to the sheets holding their page images, and

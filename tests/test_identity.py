@@ -327,12 +327,48 @@ def test_a_store_of_the_first_schema_is_keyed_by_path_when_opened(tmp_path):
     assert [tuple(r) for r in rows] == [("/abs/in/a.pdf", "/abs/in/a.pdf"), ("gone.pdf", gone)]
 
 
-def test_the_same_questionnaire_in_two_files_of_one_run_is_flagged(template):
+def test_the_same_questionnaire_in_two_files_of_one_run_is_read_once(template):
     assembler = Assembler(template)
     pages = _pages(template, "a.pdf", None, tag="q") + _pages(template, "copy.pdf", None, tag="q")
     sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
-    assert len(sheets) == 2 and sheets[1].sheet_id == sheets[0].sheet_id + "-2"
-    assert not sheets[0].flags and sheets[1].flags == [f"the same page images as {sheets[0].sheet_id}: scanned twice?"]
+    assert len(sheets) == 1 and not sheets[0].flags
+    copies = assembler.rows[len(template.page_numbers):]
+    assert all(r.status is PageStatus.UNRECOGNISED and not r.sheet_id for r in copies)
+    assert [r.reason.split(":")[0] for r in copies] == [f"the same page image as a.pdf page {r.page}" for r in copies]
+
+
+def test_a_copy_of_a_scanned_file_added_later_is_a_repeat_and_the_original_keeps_its_sheets(template, drawn, tmp_path):
+    """A.pdf scanned and reviewed; then `A (copy).pdf`, byte for byte, beside it (listed
+    first): the copy's pages are repeats of A.pdf's, no respondent more, every sheet id and
+    decision where it was. The file then renamed and scanned alone: its pages are used
+    once, under the new name only."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    original = write_pdf(folder / "A.pdf", drawn["q1"] + drawn["q4"])
+    out = tmp_path / "out"
+    scan([folder], template, out, jobs=1, ocr=False)
+    ids = list(csv(out, "responses.csv").sheet_id)
+    item = template.items_on(2)[0].id
+    decide(out, template, ids[1], item, "2")
+    copy = folder / "A (copy).pdf"
+    copy.write_bytes(original.read_bytes())
+    summary = scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == ids and summary.sheets == 2 and not summary.sheet_problems
+    assert final(out, ids[1], item) == ("2", "reviewed")
+    pages = csv(out, "pages.csv")
+    copied = pages[pages.source == str(copy)]
+    assert len(copied) == 14 and set(copied.status) == {"unrecognised"} and set(copied.sheet_id) == {""}
+    assert [r.split(":")[0] for r in copied.reason] == [f"the same page image as {original} page {n}"
+                                                       for n in copied.page]
+    assert list(pages[pages.source == str(original)].status) == ["used"] * 14
+
+    copy.unlink()
+    renamed = folder / "B.pdf"
+    original.rename(renamed)
+    scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == ids and final(out, ids[1], item) == ("2", "reviewed")
+    pages = csv(out, "pages.csv")
+    assert list(pages[pages.status == "used"].source) == [str(renamed)] * 14
 
 
 # --- a QR code that says "no serial" ------------------------------------------------------
