@@ -31,6 +31,7 @@ from scanner.load import page_task
 from scanner.reader import PageResult
 from scanner.results import FieldResult, ItemMeasure, PageStatus, Reason, SheetDecision, Status, measures_from_json
 from scanner.template import Template
+from scanner.thresholds import RESCAN_MARK, RESCAN_MIN_MARKS, RESCAN_SCORE_GAP
 
 
 @dataclass
@@ -139,6 +140,59 @@ def _holds(place: Place, image: str) -> bool:
         return False
 
 
+Ink = dict[tuple[str, str], float]
+"""A questionnaire's tick boxes' scores, by (item, option code): its ink, as far as telling
+a paper fed twice needs."""
+
+
+def ink_of(results: Iterable[FieldResult]) -> Ink:
+    """The scores of a questionnaire's tick boxes, from its items' evidence."""
+    return {(r.item, code): score for r in results for code, score in (r.evidence.get("scores") or {}).items()}
+
+
+def looks_rescanned(a: Ink, b: Ink) -> bool:
+    """Whether two questionnaires' ink is one paper's: the same boxes marked, enough of
+    them, each scoring alike (`RESCAN_SCORE_GAP`). Answers alone never tell: two
+    respondents may answer alike, but not tick alike to the hundredth."""
+    marked = {box for box, score in a.items() if score >= RESCAN_MARK}
+    if len(marked) < RESCAN_MIN_MARKS or marked != {box for box, score in b.items() if score >= RESCAN_MARK}:
+        return False
+    return all(abs(a[box] - b[box]) <= RESCAN_SCORE_GAP for box in marked)
+
+
+class RescanCheck:
+    """Tells an unnumbered questionnaire whose ink is that of one already in the survey
+    (`looks_rescanned`): a paper fed twice, as new images, which nothing else tells.
+
+    Each pair is flagged once, on its later sheet (by the order the survey first stored
+    them), whatever order a re-run reads them in. Numbered copies are left out: their
+    serial tells a paper fed twice.
+    """
+
+    def __init__(self, stored: Iterable[tuple[str, Ink]] = ()):
+        self._order: dict[str, int] = {}
+        self._by_marks: dict[frozenset, list[tuple[str, Ink]]] = {}
+        for sheet_id, ink in stored:
+            self._add(sheet_id, ink)
+
+    def twin(self, sheet_id: str, ink: Ink) -> str | None:
+        """The earlier sheet whose ink `ink` is, if any; notes this one as read."""
+        order = self._order.get(sheet_id, len(self._order))
+        twin = next((other for other, theirs in self._by_marks.get(_marks(ink), ())
+                     if other != sheet_id and self._order[other] < order and looks_rescanned(ink, theirs)), None)
+        if sheet_id not in self._order:
+            self._add(sheet_id, ink)
+        return twin
+
+    def _add(self, sheet_id: str, ink: Ink) -> None:
+        self._order[sheet_id] = len(self._order)
+        self._by_marks.setdefault(_marks(ink), []).append((sheet_id, ink))
+
+
+def _marks(ink: Ink) -> frozenset:
+    return frozenset(box for box, score in ink.items() if score >= RESCAN_MARK)
+
+
 class SheetRegister:
     """Tells which sheet of the survey an assembled sheet is, so that its id survives re-runs.
 
@@ -155,10 +209,13 @@ class SheetRegister:
     with page images that a sheet of this run has already is flagged: scanned twice.
     """
 
-    def __init__(self, known: Iterable[KnownSheet] = (), images: ImagePlaces | None = None):
+    def __init__(self, known: Iterable[KnownSheet] = (), images: ImagePlaces | None = None,
+                 rescans: RescanCheck | None = None):
         self.known = {k.sheet_id: k for k in known}
         self.images = images or ImagePlaces()
         """Where the survey's page images are used (`Assembler` tells repeats by them)."""
+        self.rescans = rescans or RescanCheck()
+        """The survey's unnumbered questionnaires' ink (`Assembler` tells a paper fed twice by it)."""
         self._by_image: dict[str, set[str]] = {}
         self._by_place: dict[tuple[str, int], str] = {}
         for k in self.known.values():
@@ -344,6 +401,10 @@ class Assembler:
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
         sheet.results = [_not_aligned(r, Reason.NOT_ALIGNED) if r.item in unaligned
                          else _not_aligned(r, Reason.FRAME_INKED) if r.item in inked else r for r in results]
+        twin = self.register.rescans.twin(sheet.sheet_id, ink_of(results)) if sheet.serial is None else None
+        if twin is not None:
+            sheet.flags.append(f"looks like a re-scan of {twin} (the same boxes ticked, ink for ink): "
+                               "one paper fed twice? keep one")
         return sheet
 
     def _programme(self, colour: ColourDecision) -> FieldResult:

@@ -15,6 +15,7 @@ spellings of one path are one input; `source` is the name as last given.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, Sheet, SheetRegister
+from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, ink_of
 from scanner.colour import PaperSample
 from scanner.reader import PageResult
 from scanner.results import CommentReading, FieldResult, PageStatus, Reason, Status, measures_from_json
@@ -504,7 +505,15 @@ class Store:
             (KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
                         frozenset(places.get(r["sheet_id"], ())), r["form"])
              for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets")),
-            ImagePlaces(used))
+            ImagePlaces(used), RescanCheck(self._unnumbered_ink()))
+
+    def _unnumbered_ink(self) -> Iterator[tuple[str, dict]]:
+        """Each unnumbered sheet's ink (`assemble.ink_of`), in the order they were stored."""
+        rows = self.db.execute("SELECT r.sheet_id, r.item, r.evidence FROM results r JOIN sheets s ON s.sheet_id = r.sheet_id "
+                               "WHERE s.serial IS NULL AND r.evidence LIKE '%\"scores\"%' ORDER BY s.seq, r.sheet_id")
+        for sheet_id, group in itertools.groupby(rows, key=lambda r: r["sheet_id"]):
+            yield sheet_id, ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"]))
+                                   for r in group)
 
     def retire_superseded(self, register: SheetRegister) -> list[str]:
         """Take out the known sheets that this run's sheets replace; their ids.

@@ -404,3 +404,48 @@ def test_a_numbered_copy_shuffled_with_an_unnumbered_one_keeps_its_own_pages(tem
     pages = csv(out, "pages.csv")
     (copy6,) = csv(out, "sheets.csv").query("serial == '6'").sheet_id
     assert list(pages[pages.sheet_id == copy6].page) == ["1", "2", "3", "8", "9", "10", "11"]
+
+
+# --- a paper fed twice ----------------------------------------------------------------------
+def _rescanned(pages: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """The same paper through the scanner again: a new image, a little turned and shifted, with noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for page in pages:
+        h, w = page.shape[:2]
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-0.5, 0.5)), 1.0)
+        turn[:, 2] += rng.uniform(-6, 6, 2)
+        moved = cv2.warpAffine(page, turn, (w, h), borderValue=(255, 255, 255))
+        out.append(np.clip(moved + rng.normal(0, 3, moved.shape), 0, 255).astype(np.uint8))
+    return out
+
+
+def _ticked_by_hand(template, variant: int, hand: int) -> list[np.ndarray]:
+    """A questionnaire with ten or more answers, every third box of `variant`'s, drawn by a hand of its own."""
+    rng = np.random.default_rng(hand)
+    pages = []
+    for number in template.page_numbers:
+        image = page_raster(template, number, DPI)
+        for k, item in enumerate(template.items_on(number)[:4]):
+            x, y, w, h = item.options[(k + number + variant) % len(item.options)].box_mm
+            tick(image, (x + rng.uniform(-0.4, 0.4), y + rng.uniform(-0.4, 0.4), w * rng.uniform(0.8, 1.1), h))
+        pages.append(image)
+    return pages
+
+
+def test_a_paper_fed_twice_is_flagged_and_two_respondents_answering_alike_are_not(template, tmp_path):
+    seed = int(np.random.default_rng().integers(2**31))
+    paper = _ticked_by_hand(template, 0, hand=1)
+    alike = _ticked_by_hand(template, 0, hand=2)  # the same answers, another hand
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "a.pdf", paper + alike)], template, out, jobs=1, ocr=False)
+    first, other = csv(out, "sheets.csv").sheet_id
+    assert set(csv(out, "sheets.csv")["flags"]) == {""}
+    summary = scan([write_pdf(tmp_path / "again.pdf", _rescanned(paper, seed))], template, out, jobs=1, ocr=False)
+    sheets = csv(out, "sheets.csv").set_index("sheet_id")
+    (again,) = set(sheets.index) - {first, other}
+    assert sheets.loc[again, "flags"].startswith(f"looks like a re-scan of {first}"), (seed, sheets["flags"])
+    assert sheets.loc[first, "flags"] == sheets.loc[other, "flags"] == ""
+    assert len(summary.sheet_problems) == 1
+    scan([tmp_path / "again.pdf", tmp_path / "a.pdf"], template, out, jobs=1, ocr=False)  # in another order
+    assert csv(out, "sheets.csv").set_index("sheet_id")["flags"].to_dict() == sheets["flags"].to_dict()
