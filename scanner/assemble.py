@@ -4,11 +4,14 @@ Pages group by sequence within their file: a sheet starts at the form's first pa
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
 code decides instead (a page whose QR code cannot be read follows the sequence; one whose
-code says it has no serial is never a numbered copy's), and a numbered copy left incomplete by its file is completed by its pages in other files. A
-second questionnaire with the same serial (a second print run numbered from 1 too) is a
-sheet of its own, never merged into the first. A missing page flags its sheet rather than
-shifting every sheet after it. Blank pages (duplex backs) and pages of other documents are
-accounted for but belong to no sheet.
+code says it has no serial is never a numbered copy's), and a numbered copy left
+incomplete by its file is completed by its pages in other files. A page image already
+used in another file is a repeat there (`ImagePlaces`). A second questionnaire with the
+same serial (a second print run numbered from 1 too) is a sheet of its own, never merged
+into the first, nor is an unnumbered one whose ink is an earlier one's (a paper fed
+twice: flagged, `RescanCheck`). A missing page flags its sheet rather than shifting every
+sheet after it. Blank pages (duplex backs) and pages of other documents are accounted for
+but belong to no sheet.
 
 A sheet's identity in the survey (`sheet_id`) is told by `SheetRegister` from what the
 survey already holds: see its docstring.
@@ -315,7 +318,8 @@ class Assembler:
 
     def _unless_repeated(self, result: PageResult, path: str) -> PageResult:
         """The page, or, when its image is used in another file, a repeat of that place (`ImagePlaces`)."""
-        first = self.register.images.first(result.content_hash, Place(result.source, path or result.source, result.page))
+        here = Place(result.source, path or result.source, result.page)
+        first = self.register.images.first(result.content_hash, here)
         if first is None:
             return result
         return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,

@@ -509,8 +509,9 @@ class Store:
 
     def _unnumbered_ink(self) -> Iterator[tuple[str, dict]]:
         """Each unnumbered sheet's ink (`assemble.ink_of`), in the order they were stored."""
-        rows = self.db.execute("SELECT r.sheet_id, r.item, r.evidence FROM results r JOIN sheets s ON s.sheet_id = r.sheet_id "
-                               "WHERE s.serial IS NULL AND r.evidence LIKE '%\"scores\"%' ORDER BY s.seq, r.sheet_id")
+        rows = self.db.execute("SELECT r.sheet_id, r.item, r.evidence FROM results r "
+                               "JOIN sheets s ON s.sheet_id = r.sheet_id WHERE s.serial IS NULL "
+                               "AND r.evidence LIKE '%\"scores\"%' ORDER BY s.seq, r.sheet_id")
         for sheet_id, group in itertools.groupby(rows, key=lambda r: r["sheet_id"]):
             yield sheet_id, ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"]))
                                    for r in group)
