@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from scanner import comments as comment_stage
@@ -167,33 +167,46 @@ class RescanCheck:
     """Tells an unnumbered questionnaire whose ink is that of one already in the survey
     (`looks_rescanned`): a paper fed twice, as new images, which nothing else tells.
 
-    Each pair is flagged once, on its later sheet (by the order the survey first stored
-    them), whatever order a re-run reads them in. Numbered copies are left out: their
-    serial tells a paper fed twice.
+    Only questionnaires answered alike (`answers_of`) are compared, their ink taken out
+    of the store (`ink_of_stored`) only then. Each pair is flagged once, on its later
+    sheet (by the order the survey first stored them), whatever order a re-run reads
+    them in. Numbered copies are left out: their serial tells a paper fed twice.
     """
 
-    def __init__(self, stored: Iterable[tuple[str, Ink]] = ()):
+    def __init__(self, stored: Iterable[tuple[str, tuple]] = (), ink_of_stored: Callable[[str], Ink] = dict):
         self._order: dict[str, int] = {}
-        self._by_marks: dict[frozenset, list[tuple[str, Ink]]] = {}
-        for sheet_id, ink in stored:
-            self._add(sheet_id, ink)
+        self._by_answers: dict[tuple, list[str]] = {}
+        self._ink: dict[str, Ink] = {}
+        self._ink_of_stored = ink_of_stored
+        for sheet_id, answers in stored:
+            self._add(sheet_id, answers)
 
-    def twin(self, sheet_id: str, ink: Ink) -> str | None:
-        """The earlier sheet whose ink `ink` is, if any; notes this one as read."""
+    def twin(self, sheet_id: str, results: list[FieldResult]) -> str | None:
+        """The earlier sheet whose ink that of `results` is, if any; notes this one as read."""
+        answers, ink = answers_of(results), ink_of(results)
         order = self._order.get(sheet_id, len(self._order))
-        twin = next((other for other, theirs in self._by_marks.get(_marks(ink), ())
-                     if other != sheet_id and self._order[other] < order and looks_rescanned(ink, theirs)), None)
+        twin = next((other for other in self._by_answers.get(answers, ())
+                     if other != sheet_id and self._order[other] < order and looks_rescanned(ink, self._ink_of(other))),
+                    None)
         if sheet_id not in self._order:
-            self._add(sheet_id, ink)
+            self._add(sheet_id, answers)
+        self._ink[sheet_id] = ink
         return twin
 
-    def _add(self, sheet_id: str, ink: Ink) -> None:
+    def _add(self, sheet_id: str, answers: tuple) -> None:
         self._order[sheet_id] = len(self._order)
-        self._by_marks.setdefault(_marks(ink), []).append((sheet_id, ink))
+        self._by_answers.setdefault(answers, []).append(sheet_id)
+
+    def _ink_of(self, sheet_id: str) -> Ink:
+        if sheet_id not in self._ink:
+            self._ink[sheet_id] = self._ink_of_stored(sheet_id)
+        return self._ink[sheet_id]
 
 
-def _marks(ink: Ink) -> frozenset:
-    return frozenset(box for box, score in ink.items() if score >= RESCAN_MARK)
+def answers_of(results: Iterable[FieldResult]) -> tuple:
+    """A questionnaire's tick-box items' values, (item, value) in item order: what
+    questionnaires must share to be compared for a paper fed twice."""
+    return tuple(sorted((r.item, r.value) for r in results if "scores" in r.evidence))
 
 
 class SheetRegister:
@@ -405,7 +418,7 @@ class Assembler:
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
         sheet.results = [_not_aligned(r, Reason.NOT_ALIGNED) if r.item in unaligned
                          else _not_aligned(r, Reason.FRAME_INKED) if r.item in inked else r for r in results]
-        twin = self.register.rescans.twin(sheet.sheet_id, ink_of(results)) if sheet.serial is None else None
+        twin = self.register.rescans.twin(sheet.sheet_id, results) if sheet.serial is None else None
         if twin is not None:
             sheet.flags.append(f"looks like a re-scan of {twin} (the same boxes ticked, ink for ink): "
                                "one paper fed twice? keep one")

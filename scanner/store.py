@@ -505,16 +505,20 @@ class Store:
             (KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
                         frozenset(places.get(r["sheet_id"], ())), r["form"])
              for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets")),
-            ImagePlaces(used), RescanCheck(self._unnumbered_ink()))
+            ImagePlaces(used), RescanCheck(self._unnumbered_answers(), self._ink))
 
-    def _unnumbered_ink(self) -> Iterator[tuple[str, dict]]:
-        """Each unnumbered sheet's ink (`assemble.ink_of`), in the order they were stored."""
-        rows = self.db.execute("SELECT r.sheet_id, r.item, r.evidence FROM results r "
+    def _unnumbered_answers(self) -> Iterator[tuple[str, tuple]]:
+        """Each unnumbered sheet's `assemble.answers_of`, in the order they were stored."""
+        rows = self.db.execute("SELECT r.sheet_id, r.item, r.value FROM results r "
                                "JOIN sheets s ON s.sheet_id = r.sheet_id WHERE s.serial IS NULL "
                                "AND r.evidence LIKE '%\"scores\"%' ORDER BY s.seq, r.sheet_id")
         for sheet_id, group in itertools.groupby(rows, key=lambda r: r["sheet_id"]):
-            yield sheet_id, ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"]))
-                                   for r in group)
+            yield sheet_id, tuple(sorted((r["item"], r["value"]) for r in group))
+
+    def _ink(self, sheet_id: str) -> dict:
+        """A stored sheet's `assemble.ink_of`."""
+        rows = self.db.execute("SELECT item, evidence FROM results WHERE sheet_id = ?", (sheet_id,))
+        return ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"])) for r in rows)
 
     def retire_superseded(self, register: SheetRegister) -> list[str]:
         """Take out the known sheets that this run's sheets replace; their ids.

@@ -1211,6 +1211,7 @@ two respondents ticking a few boxes alike, with ticks alike, would be flagged.""
 RESCAN_SCORE_GAP = 0.01
 """Two questionnaires whose every marked box's score is within this of the other's (and
 the same boxes marked) look like one paper scanned twice: a re-scan (a new image, turned,
-shifted, with noise) moved scores by 0.003 at most (newuser21's repro-1, 18 marks); two
-synth respondents' ticks on the same boxes differ by 0.25 on average, 0.017 at the
-closest of 15,556 pairs of fresh16 seed 1750188662 (6 marks)."""
+shifted, with noise) moved scores by 0.003 at most (newuser21's repro-1, 18 marks; 0.004
+in test_identity's, 27 marks). Two synth respondents' ticks: of 242,622 pairs with 10 or
+more boxes marked in both (fresh16-18 and seed 1626599790, 3,200 sheets), none within
+0.01 on every one, the closest 0.016 (12 marks); and the same boxes marked too is asked."""
