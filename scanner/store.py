@@ -44,6 +44,8 @@ COMMIT_SECONDS = 1.0
 
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
+SET_ASIDE = "#replaced-"
+"""Marks the key of pages set aside for a new file of their name (`Store.set_aside`)."""
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 
 SCHEMA = """
@@ -454,7 +456,7 @@ class Store:
         with self.transaction():
             first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (path,)).fetchone()[0]
             if first is not None:
-                self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (f"{path}#replaced-{first}", path))
+                self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (f"{path}{SET_ASIDE}{first}", path))
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
@@ -546,14 +548,16 @@ class Store:
     def account_moved_pages(self, rows: list[PageRow]) -> None:
         """Account as moved the input pages stored as used whose image this run used at
         another place and whose own place it did not read (a file renamed, a page moved
-        to another file), so that a page image is used at one place only."""
+        to another file), so that a page image is used at one place only. Pages set aside
+        for a new file of their name (`set_aside`) stay as they are: a watched inbox's
+        station may write the same scan under that name again, read as new pages."""
         used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
         read = {(row.path, row.page) for row in rows}
         moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {used[r['content_hash']].source} "
                   f"page {used[r['content_hash']].page} now", r["path"], r["page"])
                  for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
                                           (PageStatus.USED.value,))
-                 if r["content_hash"] in used and (r["path"], r["page"]) not in read]
+                 if r["content_hash"] in used and (r["path"], r["page"]) not in read and SET_ASIDE not in r["path"]]
         with self.transaction():
             self.db.executemany("UPDATE pages SET status = ?, sheet_id = '', reason = ? WHERE path = ? AND page = ?",
                                 moved)
