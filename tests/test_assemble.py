@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
+
+import pytest
 
 from scanner.assemble import Assembler, decide_items, decide_whole_sheets
 from scanner.forms import Forms
@@ -184,3 +187,26 @@ def test_a_field_whose_frame_ink_covers_keeps_several_marks_and_is_never_claimed
         assert (inked[item].status, inked[item].reason) == (Status.REVIEW, Reason.FRAME_INKED), inked[item]
     for off in (results(unlocated=tuple(read)), results(aligned=False)):
         assert {(r.status, r.reason) for r in off.values()} == {(Status.REVIEW, Reason.NOT_ALIGNED)}, off
+
+
+@pytest.mark.parametrize("seed", [2101, random.randrange(2**31)])
+def test_no_questionnaire_holds_pages_of_a_numbered_copy_and_of_an_unnumbered_one(template, seed):
+    """Stacks of numbered copies' and unnumbered questionnaires' pages, cut and shuffled
+    (some QR codes unreadable): a page whose code says "no serial" never joins a numbered
+    copy, nor a numbered page a questionnaire of such pages."""
+    rng = random.Random(seed)
+    numbers = template.page_numbers
+    runs = []
+    for k in range(6):
+        serial = rng.choice([None, 3, 4])
+        cut = rng.randrange(1, len(numbers))
+        runs += [[(k, serial, fp) for fp in numbers[:cut]], [(k, serial, fp) for fp in numbers[cut:]]]
+    rng.shuffle(runs)
+    pages = []
+    for n, (_, serial, fp) in enumerate(p for run in runs for p in run):
+        readable = rng.random() > 0.2
+        pages.append(replace(page("a.pdf", n + 1, fp, serial if readable else None), qr_read=readable))
+    sheets, _ = run(template, pages)
+    for sheet in sheets:
+        said = {p.serial for p in sheet.pages.values() if p.qr_read}
+        assert len(said) <= 1, (seed, sheet.sheet_id, said)
