@@ -222,7 +222,8 @@ class SheetRegister:
     once a run. A sheet matching none is new: it takes `proposed_id`, with `-2`, `-3`, ...
     when that id is taken (a second questionnaire with the same serial, or the same first
     page scanned twice), so that two questionnaires are never merged into one. A sheet
-    with page images that a sheet of this run has already is flagged: scanned twice.
+    with page images that a sheet of this run has already (in the same file: in another,
+    they are repeats, `ImagePlaces`) is flagged: scanned twice.
     """
 
     def __init__(self, known: Iterable[KnownSheet] = (), images: ImagePlaces | None = None,
