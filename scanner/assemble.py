@@ -3,12 +3,15 @@
 Pages group by sequence within their file: a sheet starts at the form's first page; a
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
-code decides instead (a page whose QR code cannot be read follows the sequence), and a
-numbered copy left incomplete by its file is completed by its pages in other files. A
-second questionnaire with the same serial (a second print run numbered from 1 too) is a
-sheet of its own, never merged into the first. A missing page flags its sheet rather than
-shifting every sheet after it. Blank pages (duplex backs) and pages of other documents are
-accounted for but belong to no sheet.
+code decides instead (a page whose QR code cannot be read follows the sequence; one whose
+code says it has no serial is never a numbered copy's), and a numbered copy left
+incomplete by its file is completed by its pages in other files. A page image already
+used in another file is a repeat there (`ImagePlaces`). A second questionnaire with the
+same serial (a second print run numbered from 1 too) is a sheet of its own, never merged
+into the first, nor is an unnumbered one whose ink is an earlier one's (a paper fed
+twice: flagged, `RescanCheck`). A missing page flags its sheet rather than shifting every
+sheet after it. Blank pages (duplex backs) and pages of other documents are accounted for
+but belong to no sheet.
 
 A sheet's identity in the survey (`sheet_id`) is told by `SheetRegister` from what the
 survey already holds: see its docstring.
@@ -19,16 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from scanner import comments as comment_stage
 from scanner import marks
 from scanner.colour import ColourDecision, classify
+from scanner.errors import InputFileError
 from scanner.forms import Forms
+from scanner.load import page_task
 from scanner.reader import PageResult
 from scanner.results import FieldResult, ItemMeasure, PageStatus, Reason, SheetDecision, Status, measures_from_json
 from scanner.template import Template
+from scanner.thresholds import RESCAN_MARK, RESCAN_MIN_MARKS, RESCAN_SCORE_GAP
 
 
 @dataclass
@@ -58,10 +64,21 @@ class Sheet:
     colour: ColourDecision | None = None
     results: list[FieldResult] = field(default_factory=list)
     form: str = ""
+    """The form its pages are pages of (`Template.form`)."""
     file_edges: tuple[bool, bool] = (False, False)
     """Whether it begins its file's questionnaires and whether its file ended it: pages
     without a serial group only within one file, so its missing pages may be in another."""
-    """The form its pages are pages of (`Template.form`)."""
+
+    @property
+    def unnumbered(self) -> bool:
+        """Whether a page of it says, in its QR code, that its copy has no serial."""
+        return any(says_unnumbered(p) for p in self.pages.values())
+
+
+def says_unnumbered(page: PageResult) -> bool:
+    """Whether the page's QR code was read and carries no serial: an unnumbered copy's
+    page, never one of a numbered copy (whose code may merely be unreadable)."""
+    return page.qr_read and page.serial is None
 
 
 def proposed_id(template: Template, serial: int | None, first_page_hash: str) -> str:
@@ -85,6 +102,116 @@ class KnownSheet:
     """Its form; empty in a survey stored before sheets named their form."""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where an input page was read: its file (the name given, and its resolved path) and page."""
+
+    source: str
+    path: str
+    page: int
+
+
+class ImagePlaces:
+    """Where the survey's page images are used: a page image found again in another file
+    (a file copied, or scanned twice under two names) is a repeat of the first place, not
+    a second respondent's page.
+
+    A place stored by an earlier run counts while its file still holds the image there
+    (looked at only for an image found elsewhere: a file renamed or a page moved to
+    another file is read at its new place); a place of this run always does. In one file,
+    the same image twice is left to the questionnaire it falls in (a page there twice).
+    """
+
+    def __init__(self, stored: Iterable[tuple[str, Place]] = ()):
+        self._stored: dict[str, list[Place]] = {}
+        for image, place in stored:
+            self._stored.setdefault(image, []).append(place)
+        self._read: dict[str, Place] = {}
+
+    def first(self, image: str, here: Place) -> Place | None:
+        """The place in another file where `image` is used, if any; else `here` is taken as its place."""
+        first = self._read.get(image)
+        if first is None:
+            first = next((p for p in self._stored.get(image, ()) if p.path != here.path and _holds(p, image)), None)
+        if first is None:
+            self._read[image] = here
+        return first if first is not None and first.path != here.path else None
+
+
+def _holds(place: Place, image: str) -> bool:
+    """Whether the input page at `place` is still the page image `image`."""
+    try:
+        return page_task(place.source, place.path, place.page).content_hash == image
+    except (InputFileError, OSError):
+        return False
+
+
+Ink = dict[tuple[str, str], float]
+"""A questionnaire's tick boxes' scores, by (item, option code): its ink, as far as telling
+a paper fed twice needs."""
+
+
+def ink_of(results: Iterable[FieldResult]) -> Ink:
+    """The scores of a questionnaire's tick boxes, from its items' evidence."""
+    return {(r.item, code): score for r in results for code, score in (r.evidence.get("scores") or {}).items()}
+
+
+def looks_rescanned(a: Ink, b: Ink) -> bool:
+    """Whether two questionnaires' ink is one paper's: the same boxes marked, enough of
+    them, each scoring alike (`RESCAN_SCORE_GAP`). Answers alone never tell: two
+    respondents may answer alike, but not tick alike to the hundredth."""
+    marked = {box for box, score in a.items() if score >= RESCAN_MARK}
+    if len(marked) < RESCAN_MIN_MARKS or marked != {box for box, score in b.items() if score >= RESCAN_MARK}:
+        return False
+    return all(abs(a[box] - b[box]) <= RESCAN_SCORE_GAP for box in marked)
+
+
+class RescanCheck:
+    """Tells an unnumbered questionnaire whose ink is that of one already in the survey
+    (`looks_rescanned`): a paper fed twice, as new images, which nothing else tells.
+
+    Only questionnaires answered alike (`answers_of`) are compared, their ink taken out
+    of the store (`ink_of_stored`) only then. Each pair is flagged once, on its later
+    sheet (by the order the survey first stored them), whatever order a re-run reads
+    them in. Numbered copies are left out: their serial tells a paper fed twice.
+    """
+
+    def __init__(self, stored: Iterable[tuple[str, tuple]] = (), ink_of_stored: Callable[[str], Ink] = dict):
+        self._order: dict[str, int] = {}
+        self._by_answers: dict[tuple, list[str]] = {}
+        self._ink: dict[str, Ink] = {}
+        self._ink_of_stored = ink_of_stored
+        for sheet_id, answers in stored:
+            self._add(sheet_id, answers)
+
+    def twin(self, sheet_id: str, results: list[FieldResult]) -> str | None:
+        """The earlier sheet whose ink that of `results` is, if any; notes this one as read."""
+        answers, ink = answers_of(results), ink_of(results)
+        order = self._order.get(sheet_id, len(self._order))
+        twin = next((other for other in self._by_answers.get(answers, ())
+                     if other != sheet_id and self._order[other] < order and looks_rescanned(ink, self._ink_of(other))),
+                    None)
+        if sheet_id not in self._order:
+            self._add(sheet_id, answers)
+        self._ink[sheet_id] = ink
+        return twin
+
+    def _add(self, sheet_id: str, answers: tuple) -> None:
+        self._order[sheet_id] = len(self._order)
+        self._by_answers.setdefault(answers, []).append(sheet_id)
+
+    def _ink_of(self, sheet_id: str) -> Ink:
+        if sheet_id not in self._ink:
+            self._ink[sheet_id] = self._ink_of_stored(sheet_id)
+        return self._ink[sheet_id]
+
+
+def answers_of(results: Iterable[FieldResult]) -> tuple:
+    """A questionnaire's tick-box items' values, (item, value) in item order: what
+    questionnaires must share to be compared for a paper fed twice."""
+    return tuple(sorted((r.item, r.value) for r in results if "scores" in r.evidence))
+
+
 class SheetRegister:
     """Tells which sheet of the survey an assembled sheet is, so that its id survives re-runs.
 
@@ -98,11 +225,17 @@ class SheetRegister:
     once a run. A sheet matching none is new: it takes `proposed_id`, with `-2`, `-3`, ...
     when that id is taken (a second questionnaire with the same serial, or the same first
     page scanned twice), so that two questionnaires are never merged into one. A sheet
-    with page images that a sheet of this run has already is flagged: scanned twice.
+    with page images that a sheet of this run has already (in the same file: in another,
+    they are repeats, `ImagePlaces`) is flagged: scanned twice.
     """
 
-    def __init__(self, known: Iterable[KnownSheet] = ()):
+    def __init__(self, known: Iterable[KnownSheet] = (), images: ImagePlaces | None = None,
+                 rescans: RescanCheck | None = None):
         self.known = {k.sheet_id: k for k in known}
+        self.images = images or ImagePlaces()
+        """Where the survey's page images are used (`Assembler` tells repeats by them)."""
+        self.rescans = rescans or RescanCheck()
+        """The survey's unnumbered questionnaires' ink (`Assembler` tells a paper fed twice by it)."""
         self._by_image: dict[str, set[str]] = {}
         self._by_place: dict[tuple[str, int], str] = {}
         for k in self.known.values():
@@ -137,7 +270,9 @@ class SheetRegister:
 
     @staticmethod
     def _same_serial(sheet: Sheet, known: KnownSheet) -> bool:
-        return sheet.serial is None or known.serial in (None, sheet.serial)
+        if sheet.serial is None:
+            return known.serial is None or not sheet.unnumbered
+        return known.serial in (None, sheet.serial)
 
     def _free(self, proposed: str) -> str:
         sheet_id, n = proposed, 1
@@ -170,6 +305,8 @@ class Assembler:
             result = replace(result, form=self.forms.get("").form)
         if result.status is PageStatus.USED and len(result.forms) > 1:
             result = self._by_sequence(result)
+        if result.status is PageStatus.USED:
+            result = self._unless_repeated(result, path)
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
@@ -200,6 +337,16 @@ class Assembler:
                           f"{result.reason}, and it follows no questionnaire of either that lacks its page",
                           result.content_hash)
 
+    def _unless_repeated(self, result: PageResult, path: str) -> PageResult:
+        """The page, or, when its image is used in another file, a repeat of that place (`ImagePlaces`)."""
+        here = Place(result.source, path or result.source, result.page)
+        first = self.register.images.first(result.content_hash, here)
+        if first is None:
+            return result
+        return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
+                          f"the same page image as {first.source} page {first.page}: the same scan in two files "
+                          "(a file copied, or scanned twice under two names); read there only", result.content_hash)
+
     def finish(self) -> Iterator[Sheet]:
         """Close whatever is still open at the end of the batch."""
         yield from self._close_open(file_end=True)
@@ -212,6 +359,8 @@ class Assembler:
         numbered = result.serial is not None and sheet.serial is not None
         if numbered and result.serial != sheet.serial:
             return False
+        if (sheet.serial is not None and says_unnumbered(result)) or (result.serial is not None and sheet.unnumbered):
+            return False  # a page that says it has no serial is no page of a numbered copy
         if result.form_page in sheet.pages:
             # A page the sheet has already: a double feed while the sheet is incomplete;
             # else the next questionnaire (on numbered copies, another with this serial).
@@ -279,6 +428,10 @@ class Assembler:
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
         sheet.results = [_not_aligned(r, Reason.NOT_ALIGNED) if r.item in unaligned
                          else _not_aligned(r, Reason.FRAME_INKED) if r.item in inked else r for r in results]
+        twin = self.register.rescans.twin(sheet.sheet_id, results) if sheet.serial is None else None
+        if twin is not None:
+            sheet.flags.append(f"looks like a re-scan of {twin} (the same boxes ticked, ink for ink): "
+                               "one paper fed twice? keep one")
         return sheet
 
     def _programme(self, colour: ColourDecision) -> FieldResult:

@@ -61,6 +61,8 @@ def print_summary(summary: ScanSummary) -> None:
         for name, n in summary.flagged.most_common():
             flagged.add_row(str(n), Reason[name].value)
         stderr.print(flagged)
+    for line in summary.same_files:
+        stderr.print(Text(line), soft_wrap=True)
     if summary.sheet_problems:
         problems = Table(title=f"questionnaires with a problem ({len(summary.sheet_problems)}): see sheets.csv",
                          show_header=False, box=None)

@@ -148,9 +148,34 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Path | None = None) -> I
     an unsupported type, a broken symbolic link or a link loop too. Not inputs: hidden
     files and folders (a name starting with a dot), `NOT_INPUTS`, and files under
     `exclude` (the out folder, whose crops are JPEGs). A folder holding no file comes
-    back itself, so that it is reported rather than dropped silently.
+    back itself, so that it is reported rather than dropped silently. A file reached
+    again (a link to a file already listed, a name given twice) is listed once, under
+    its first name: `same_files` names the others.
     """
+    for source, path, first in _listed(paths, exclude):
+        if first is None:
+            yield source, path
+
+
+def same_files(paths: Iterable[str | Path], exclude: Path | None = None) -> list[tuple[str, str]]:
+    """(name, first name) of each input file that `expand_inputs` lists once, under the
+    first name it was reached by: read twice, its pages would be two respondents."""
+    return [(source, first) for source, _, first in _listed(paths, exclude) if first is not None]
+
+
+def _listed(paths: Iterable[str | Path], exclude: Path | None) -> Iterator[tuple[str, Path, str | None]]:
+    """Each input (name as given, path, and the name it was first reached by when it is
+    a file reached before; else None)."""
     skip = os.path.realpath(exclude) if exclude is not None else None
+    first: dict[str, str] = {}
+    for source, path in _given(paths, skip):
+        real = os.path.realpath(path) if path.is_file() else None
+        yield source, path, first.get(real) if real is not None else None
+        if real is not None:
+            first.setdefault(real, source)
+
+
+def _given(paths: Iterable[str | Path], skip: str | None) -> Iterator[tuple[str, Path]]:
     for given in paths:
         path = Path(given)
         if path.is_dir():

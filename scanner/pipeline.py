@@ -32,7 +32,7 @@ from scanner.errors import OutputError, TemplateError, UsageError, one_line
 from scanner.executors import PageExecutor, Pending, make_executor, wants_bytes
 from scanner.forms import Forms
 from scanner.finder import PageFinder
-from scanner.load import InputProblem, PageTask, count_pages
+from scanner.load import InputProblem, PageTask, count_pages, same_files
 from scanner.ocr import make_engine
 from scanner.outputs import sheet_problems, write_outputs
 from scanner.reader import PageResult
@@ -73,6 +73,9 @@ class ScanSummary:
     sheet_problems: list[str] = field(default_factory=list)
     """One line per problem of a questionnaire of this run (a page missing or repeated,
     a serial used by two questionnaires), naming it and where it starts."""
+    same_files: list[str] = field(default_factory=list)
+    """One line per input name that reached a file listed already (a link to it, the
+    name given twice): the file is read once, under its first name."""
     reused: int = 0
     seconds: float = 0.0
 
@@ -83,7 +86,7 @@ class ScanSummary:
     def to_dict(self) -> dict:
         return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
                 "programmes": dict(self.programmes), "flagged": dict(self.flagged), "failed": self.failed,
-                "sheet_problems": self.sheet_problems,
+                "sheet_problems": self.sheet_problems, "same_files": self.same_files,
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
 
@@ -220,6 +223,8 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
     jobs = max(1, jobs or os.cpu_count() or 1)
     key = reader_key(template, engine.name)
     total = count_pages(inputs, exclude=out_dir)
+    summary.same_files = [f"{name} is the same file as {first}: read once" for name, first in
+                          same_files(inputs, exclude=out_dir)]
     try:
         store = Store(out_dir)
     except (OSError, sqlite3.Error) as exc:
@@ -275,6 +280,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                 _save_sheet(writes, sheet, crops, summary)
             writes.finish()
             store.retire_superseded(register)
+            store.account_moved_pages(assembler.rows)
             summary.failed += _wrong_template(assembler.rows, template)
             summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
             _count_programmes(store, register.claimed, summary)

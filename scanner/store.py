@@ -16,6 +16,7 @@ spellings of one path are one input; `source` is the name as last given.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import KnownSheet, PageRow, Sheet, SheetRegister
+from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, ink_of
 from scanner.colour import PaperSample
 from scanner.errors import shown
 from scanner.reader import PageResult
@@ -45,6 +46,8 @@ COMMIT_SECONDS = 1.0
 
 REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
                  "review decisions, which have no page to go to")
+SET_ASIDE = "#replaced-"
+"""Marks the key of pages set aside for a new file of their name (`Store.set_aside`)."""
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
 """The readings that a decision made without its page may agree with and stay settled,
@@ -411,7 +414,7 @@ class Store:
         files: dict[str, str] = {}
         for content_hash, path in self.db.execute(
                 "SELECT content_hash, path FROM pages WHERE content_hash != '' ORDER BY path, page"):
-            files.setdefault(content_hash, path)
+            files.setdefault(content_hash, stored_path(path))
         return files
 
     def colour_decisions(self) -> list[sqlite3.Row]:
@@ -487,8 +490,8 @@ class Store:
         sheets they were in are then built of what the file holds, or go
         (`retire_superseded`)."""
         self.db.execute("INSERT INTO pages_gone SELECT *, ? FROM pages WHERE path = ? AND page > ?",
-                        (_now(), path, last))
-        self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (path, last))
+                        (_now(), _key(path), last))
+        self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (_key(path), last))
 
     def set_aside(self, path: str) -> None:
         """Keep the pages stored of the file at `path` under a key no file has (the path,
@@ -499,7 +502,7 @@ class Store:
             first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (_key(path),)).fetchone()[0]
             if first is not None:
                 self.db.execute("UPDATE pages SET path = ? WHERE path = ?",
-                                (_key(f"{path}#replaced-{first}"), _key(path)))
+                                (_key(f"{path}{SET_ASIDE}{first}"), _key(path)))
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
@@ -546,12 +549,30 @@ class Store:
         Take it before the run saves any page, while each input page still names its sheet.
         """
         places: dict[str, set[tuple[str, int]]] = {}
-        for row in self.db.execute("SELECT sheet_id, path, page FROM pages WHERE sheet_id != ''"):
+        used = []
+        for row in self.db.execute("SELECT sheet_id, source, path, page, status, content_hash FROM pages "
+                                   "WHERE sheet_id != ''"):
             places.setdefault(row["sheet_id"], set()).add((stored_path(row["path"]), row["page"]))
+            if row["status"] == PageStatus.USED.value:
+                used.append((row["content_hash"], Place(row["source"], stored_path(row["path"]), row["page"])))
         return SheetRegister(
-            KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
-                       frozenset(places.get(r["sheet_id"], ())), r["form"])
-            for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets"))
+            (KnownSheet(r["sheet_id"], r["serial"], frozenset(json.loads(r["page_hashes"]).values()),
+                        frozenset(places.get(r["sheet_id"], ())), r["form"])
+             for r in self.db.execute("SELECT sheet_id, serial, page_hashes, form FROM sheets")),
+            ImagePlaces(used), RescanCheck(self._unnumbered_answers(), self._ink))
+
+    def _unnumbered_answers(self) -> Iterator[tuple[str, tuple]]:
+        """Each unnumbered sheet's `assemble.answers_of`, in the order they were stored."""
+        rows = self.db.execute("SELECT r.sheet_id, r.item, r.value FROM results r "
+                               "JOIN sheets s ON s.sheet_id = r.sheet_id WHERE s.serial IS NULL "
+                               "AND r.evidence LIKE '%\"scores\"%' ORDER BY s.seq, r.sheet_id")
+        for sheet_id, group in itertools.groupby(rows, key=lambda r: r["sheet_id"]):
+            yield sheet_id, tuple(sorted((r["item"], r["value"]) for r in group))
+
+    def _ink(self, sheet_id: str) -> dict:
+        """A stored sheet's `assemble.ink_of`."""
+        rows = self.db.execute("SELECT item, evidence FROM results WHERE sheet_id = ?", (sheet_id,))
+        return ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"])) for r in rows)
 
     def retire_superseded(self, register: SheetRegister) -> list[str]:
         """Take out the known sheets that this run's sheets replace; their ids.
@@ -583,6 +604,24 @@ class Store:
         return {(r[0], r[1]) for r in self.db.execute(
             "SELECT sheet_id, item FROM decisions WHERE undone = 0 AND sheet_id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(sheet_ids)),))}
+
+    def account_moved_pages(self, rows: list[PageRow]) -> None:
+        """Account as moved the input pages stored as used whose image this run used at
+        another place and whose own place it did not read (a file renamed, a page moved
+        to another file), so that a page image is used at one place only. Pages set aside
+        for a new file of their name (`set_aside`) stay as they are: a watched inbox's
+        station may write the same scan under that name again, read as new pages."""
+        used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
+        read = {(row.path, row.page) for row in rows}
+        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {used[r['content_hash']].source} "
+                  f"page {used[r['content_hash']].page} now", r["path"], r["page"])
+                 for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
+                                          (PageStatus.USED.value,))
+                 if r["content_hash"] in used and (stored_path(r["path"]), r["page"]) not in read
+                 and SET_ASIDE not in stored_path(r["path"])]
+        with self.transaction():
+            self.db.executemany("UPDATE pages SET status = ?, sheet_id = '', reason = ? WHERE path = ? AND page = ?",
+                                moved)
 
     def _hand_over(self, sheet_id: str, holder: dict[str, str]) -> bool:
         """Move a replaced sheet's decisions to the sheets holding their page images, and

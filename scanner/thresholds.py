@@ -1244,3 +1244,17 @@ CALIBRATION_PHOTO_PERSPECTIVE = 0.003
 """A page whose fitted transform changes scale across the page by more than this share
 is a photo (a flatbed's is below 0.0005): photos are calibrated apart, under their light."""
 
+
+RESCAN_MARK = 0.1
+"""A box whose score is this or more counts as marked when two questionnaires' ink is
+compared for a paper fed twice (`assemble.looks_rescanned`): a tick scores ~0.2, an empty box 0."""
+RESCAN_MIN_MARKS = 10
+"""Fewer marked boxes than this tell too little to call two questionnaires one paper:
+two respondents ticking a few boxes alike, with ticks alike, would be flagged."""
+RESCAN_SCORE_GAP = 0.01
+"""Two questionnaires whose every marked box's score is within this of the other's (and
+the same boxes marked) look like one paper scanned twice: a re-scan (a new image, turned,
+shifted, with noise) moved scores by 0.003 at most (newuser21's repro-1, 18 marks; 0.004
+in test_identity's, 27 marks). Two synth respondents' ticks: of 242,622 pairs with 10 or
+more boxes marked in both (fresh16-18 and seed 1626599790, 3,200 sheets), none within
+0.01 on every one, the closest 0.016 (12 marks); and the same boxes marked too is asked."""

@@ -209,3 +209,26 @@ def test_a_page_missing_inside_its_file_gives_no_hint_of_files(template):
     assert [s.flags for s in sheets] == [["missing form page 3"], ["missing form page 7"], []]
     numbered = sequence("c.pdf", [1, 2, 3], serial=5)
     assert [s.flags for s in run(template, numbered)[0]] == [["missing form pages 4, 5, 6, 7"]]
+
+
+@pytest.mark.parametrize("seed", [2101, random.randrange(2**31)])
+def test_no_questionnaire_holds_pages_of_a_numbered_copy_and_of_an_unnumbered_one(template, seed):
+    """Stacks of numbered copies' and unnumbered questionnaires' pages, cut and shuffled
+    (some QR codes unreadable): a page whose code says "no serial" never joins a numbered
+    copy, nor a numbered page a questionnaire of such pages."""
+    rng = random.Random(seed)
+    numbers = template.page_numbers
+    runs = []
+    for k in range(6):
+        serial = rng.choice([None, 3, 4])
+        cut = rng.randrange(1, len(numbers))
+        runs += [[(k, serial, fp) for fp in numbers[:cut]], [(k, serial, fp) for fp in numbers[cut:]]]
+    rng.shuffle(runs)
+    pages = []
+    for n, (_, serial, fp) in enumerate(p for run in runs for p in run):
+        readable = rng.random() > 0.2
+        pages.append(replace(page("a.pdf", n + 1, fp, serial if readable else None), qr_read=readable))
+    sheets, _ = run(template, pages)
+    for sheet in sheets:
+        said = {p.serial for p in sheet.pages.values() if p.qr_read}
+        assert len(said) <= 1, (seed, sheet.sheet_id, said)

@@ -387,10 +387,12 @@ def test_unreadable_file_is_reported(filled, tmp_path, monkeypatch, template):
     assert summary.failed == [f"{locked}: {pages['reason'][0]}"]
 
 
-def test_pdf_without_pages_after_an_encrypted_one_is_not_called_encrypted(bad):
+def test_pdf_without_pages_after_an_encrypted_one_is_not_called_encrypted(bad, tmp_path):
     # PDFium sets no error code when it refuses a PDF without pages, so the "password"
-    # error of the encrypted file before it showed again.
-    problems = list(enumerate_pages([bad["encrypted.pdf"], bad["no-pages.pdf"], bad["encrypted.pdf"]]))
+    # error of the encrypted file before it showed again. (A copy: a file named twice is read once.)
+    again = tmp_path / "encrypted-again.pdf"
+    again.write_bytes(Path(bad["encrypted.pdf"]).read_bytes())
+    problems = list(enumerate_pages([bad["encrypted.pdf"], bad["no-pages.pdf"], again]))
     assert [p.reason.split(";")[0] for p in problems] == [
         "the PDF is encrypted", "not a readable PDF: corrupt, truncated, or without any page", "the PDF is encrypted"]
 

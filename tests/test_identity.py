@@ -116,6 +116,30 @@ def test_two_spellings_of_one_path_are_one_input(template, filled, tmp_path, mon
     assert len(csv(tmp_path / "out", "responses.csv")) == 1
 
 
+def test_a_file_reached_twice_is_read_once_and_the_other_name_reported(template, drawn, tmp_path):
+    """A folder holding batch.pdf and a link to it, latest.pdf (and the file named again on
+    the command line): one questionnaire, its pages under batch.pdf, the link's name
+    reported once as the same file; a re-run keeps the sheet and a decision on it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_pdf(folder / "batch.pdf", drawn["q1"])
+    (folder / "latest.pdf").symlink_to("batch.pdf")
+    out = tmp_path / "out"
+    summary = scan([folder, folder / "batch.pdf"], template, out, jobs=1, ocr=False)
+    pages = csv(out, "pages.csv")
+    assert summary.sheets == 1 and len(csv(out, "responses.csv")) == 1
+    assert list(pages.source) == [str(folder / "batch.pdf")] * len(template.page_numbers)
+    assert set(pages.status) == {"used"}
+    assert summary.same_files == [f"{folder / 'latest.pdf'} is the same file as {folder / 'batch.pdf'}: read once",
+                                  f"{folder / 'batch.pdf'} is the same file as {folder / 'batch.pdf'}: read once"]
+    (sheet_id,) = csv(out, "responses.csv").sheet_id
+    item = template.items_on(1)[0].id
+    decide(out, template, sheet_id, item, "2")
+    again = scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [sheet_id] and not again.sheet_problems
+    assert final(out, sheet_id, item) == ("2", "reviewed")
+
+
 # --- assembling -------------------------------------------------------------------------
 def _pages(template, source: str, serial: int | None, start: int = 1, tag: str = "") -> list[PageResult]:
     return [PageResult(source, start + k, PageStatus.USED, content_hash=f"{tag or source}:{start + k}",
@@ -384,9 +408,125 @@ def test_a_store_of_the_first_schema_is_keyed_by_path_when_opened(tmp_path):
     assert [tuple(r) for r in rows] == [("/abs/in/a.pdf", "/abs/in/a.pdf"), ("gone.pdf", gone)]
 
 
-def test_the_same_questionnaire_in_two_files_of_one_run_is_flagged(template):
+def test_the_same_questionnaire_in_two_files_of_one_run_is_read_once(template):
     assembler = Assembler(template)
     pages = _pages(template, "a.pdf", None, tag="q") + _pages(template, "copy.pdf", None, tag="q")
     sheets = [s for p in pages for s in assembler.add(p)] + list(assembler.finish())
-    assert len(sheets) == 2 and sheets[1].sheet_id == sheets[0].sheet_id + "-2"
-    assert not sheets[0].flags and sheets[1].flags == [f"the same page images as {sheets[0].sheet_id}: scanned twice?"]
+    assert len(sheets) == 1 and not sheets[0].flags
+    copies = assembler.rows[len(template.page_numbers):]
+    assert all(r.status is PageStatus.UNRECOGNISED and not r.sheet_id for r in copies)
+    assert [r.reason.split(":")[0] for r in copies] == [f"the same page image as a.pdf page {r.page}" for r in copies]
+
+
+def test_a_copy_of_a_scanned_file_added_later_is_a_repeat_and_the_original_keeps_its_sheets(template, drawn, tmp_path):
+    """A.pdf scanned and reviewed; then `A (copy).pdf`, byte for byte, beside it (listed
+    first): the copy's pages are repeats of A.pdf's, no respondent more, every sheet id and
+    decision where it was. The file then renamed and scanned alone: its pages are used
+    once, under the new name only."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    original = write_pdf(folder / "A.pdf", drawn["q1"] + drawn["q4"])
+    out = tmp_path / "out"
+    scan([folder], template, out, jobs=1, ocr=False)
+    ids = list(csv(out, "responses.csv").sheet_id)
+    item = template.items_on(2)[0].id
+    decide(out, template, ids[1], item, "2")
+    copy = folder / "A (copy).pdf"
+    copy.write_bytes(original.read_bytes())
+    summary = scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == ids and summary.sheets == 2 and not summary.sheet_problems
+    assert final(out, ids[1], item) == ("2", "reviewed")
+    pages = csv(out, "pages.csv")
+    copied = pages[pages.source == str(copy)]
+    assert len(copied) == 14 and set(copied.status) == {"unrecognised"} and set(copied.sheet_id) == {""}
+    assert [r.split(":")[0] for r in copied.reason] == [f"the same page image as {original} page {n}"
+                                                       for n in copied.page]
+    assert list(pages[pages.source == str(original)].status) == ["used"] * 14
+
+    copy.unlink()
+    renamed = folder / "B.pdf"
+    original.rename(renamed)
+    scan([folder], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == ids and final(out, ids[1], item) == ("2", "reviewed")
+    pages = csv(out, "pages.csv")
+    assert list(pages[pages.status == "used"].source) == [str(renamed)] * 14
+
+
+# --- a QR code that says "no serial" ------------------------------------------------------
+def _sheets_of(out: Path) -> list[tuple[str, str, str]]:
+    """(serial, pages, flags) of each questionnaire in sheets.csv, in its order."""
+    sheets = csv(out, "sheets.csv")
+    return list(zip(sheets.serial, sheets.pages, sheets["flags"]))
+
+
+def test_unnumbered_pages_after_a_numbered_copy_lacking_them_are_another_questionnaire(template, drawn, tmp_path):
+    """Copy 6's pages 1-3 then an unnumbered questionnaire's pages 4-7: their QR codes
+    were read, one says serial 6 and the other no serial, so they are two questionnaires
+    each missing pages, never one clean copy 6. The other way round likewise."""
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "mix.pdf", drawn["q2"][:3] + drawn["q1"][3:])], template, out, jobs=1, ocr=False)
+    assert _sheets_of(out) == [("", "4 5 6 7", "missing form pages 1, 2, 3"),
+                               ("6", "1 2 3", "missing form pages 4, 5, 6, 7")]
+    out = tmp_path / "out-reversed"
+    scan([write_pdf(tmp_path / "reversed.pdf", drawn["q1"][:3] + drawn["q2"][3:])], template, out, jobs=1, ocr=False)
+    assert _sheets_of(out) == [("", "1 2 3", "missing form pages 4, 5, 6, 7"),
+                               ("6", "4 5 6 7", "missing form pages 1, 2, 3")]
+
+
+def test_a_numbered_copy_shuffled_with_an_unnumbered_one_keeps_its_own_pages(template, drawn, tmp_path):
+    """6:1-3, U:4-7, 6:4-7, U:1-3: copy 6 is whole of its own pages, and the unnumbered
+    questionnaire's halves are flagged as such, never taken into copy 6."""
+    q6, u = drawn["q2"], drawn["q1"]
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "shuffled.pdf", q6[:3] + u[3:] + q6[3:] + u[:3])], template, out, jobs=1, ocr=False)
+    assert sorted(_sheets_of(out)) == [("", "1 2 3", "missing form pages 4, 5, 6, 7"),
+                                       ("", "4 5 6 7", "missing form pages 1, 2, 3"),
+                                       ("6", "1 2 3 4 5 6 7", "")]
+    pages = csv(out, "pages.csv")
+    (copy6,) = csv(out, "sheets.csv").query("serial == '6'").sheet_id
+    assert list(pages[pages.sheet_id == copy6].page) == ["1", "2", "3", "8", "9", "10", "11"]
+
+
+# --- a paper fed twice ----------------------------------------------------------------------
+def _rescanned(pages: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """The same paper through the scanner again: a new image, a little turned and shifted, with noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for page in pages:
+        h, w = page.shape[:2]
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-0.5, 0.5)), 1.0)
+        turn[:, 2] += rng.uniform(-6, 6, 2)
+        moved = cv2.warpAffine(page, turn, (w, h), borderValue=(255, 255, 255))
+        out.append(np.clip(moved + rng.normal(0, 3, moved.shape), 0, 255).astype(np.uint8))
+    return out
+
+
+def _ticked_by_hand(template, variant: int, hand: int) -> list[np.ndarray]:
+    """A questionnaire with ten or more answers, every third box of `variant`'s, drawn by a hand of its own."""
+    rng = np.random.default_rng(hand)
+    pages = []
+    for number in template.page_numbers:
+        image = page_raster(template, number, DPI)
+        for k, item in enumerate(template.items_on(number)[:4]):
+            x, y, w, h = item.options[(k + number + variant) % len(item.options)].box_mm
+            tick(image, (x + rng.uniform(-0.4, 0.4), y + rng.uniform(-0.4, 0.4), w * rng.uniform(0.8, 1.1), h))
+        pages.append(image)
+    return pages
+
+
+def test_a_paper_fed_twice_is_flagged_and_two_respondents_answering_alike_are_not(template, tmp_path):
+    seed = int(np.random.default_rng().integers(2**31))
+    paper = _ticked_by_hand(template, 0, hand=1)
+    alike = _ticked_by_hand(template, 0, hand=2)  # the same answers, another hand
+    out = tmp_path / "out"
+    scan([write_pdf(tmp_path / "a.pdf", paper + alike)], template, out, jobs=1, ocr=False)
+    first, other = csv(out, "sheets.csv").sheet_id
+    assert set(csv(out, "sheets.csv")["flags"]) == {""}
+    summary = scan([write_pdf(tmp_path / "again.pdf", _rescanned(paper, seed))], template, out, jobs=1, ocr=False)
+    sheets = csv(out, "sheets.csv").set_index("sheet_id")
+    (again,) = set(sheets.index) - {first, other}
+    assert sheets.loc[again, "flags"].startswith(f"looks like a re-scan of {first}"), (seed, sheets["flags"])
+    assert sheets.loc[first, "flags"] == sheets.loc[other, "flags"] == ""
+    assert len(summary.sheet_problems) == 1
+    scan([tmp_path / "again.pdf", tmp_path / "a.pdf"], template, out, jobs=1, ocr=False)  # in another order
+    assert csv(out, "sheets.csv").set_index("sheet_id")["flags"].to_dict() == sheets["flags"].to_dict()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scans import jpeg_pdf
 
 from scanner.watch import WatchProgress, _open_for_writing, watch
 
@@ -144,8 +145,6 @@ def test_a_new_file_under_the_name_of_a_file_read_is_read_and_both_are_kept(fill
 @pytest.mark.parametrize("seed", [3, random.randrange(2**31)])
 def test_a_name_reused_in_any_order_while_running_and_across_restarts_keeps_each_file_read(
         filled, template, tmp_path, seed):
-    from scans import jpeg_pdf
-
     rng = random.Random(seed)
     versions = [filled.page1_pdf.read_bytes(), *(jpeg_pdf(filled.pages[:1], quality=q) for q in (60, 70))]
     inbox, out = tmp_path / "inbox", tmp_path / "out"
@@ -200,18 +199,18 @@ def test_a_file_read_while_unreadable_is_read_again_once_written(filled, templat
 def test_the_progress_says_how_many_files_wait(filled, template, tmp_path):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
-    data = filled.page1_pdf.read_bytes()
+    datas = [jpeg_pdf(filled.pages[:1], quality=q) for q in (60, 70, 80)]  # three scans: a copy would be a repeat
     running = Running(inbox, template, out)
     writers = [open(inbox / f"slow-{k}.pdf", "wb") for k in range(3)]
     try:
-        for writer in writers:  # stations still writing: seen, not complete
+        for writer, data in zip(writers, datas):  # stations still writing: seen, not complete
             writer.write(data[: len(data) // 2])
             writer.flush()
         (inbox / "marked.png").write_bytes(filled.png.read_bytes())
         (inbox / "marked.png.done").touch()
         running.wait_for(1)
         assert running.batches[0].waiting == 3
-        for writer in writers:
+        for writer, data in zip(writers, datas):
             writer.write(data[len(data) // 2:])
             writer.close()
         running.wait_for(4)
@@ -280,7 +279,7 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, template, tmp_path, executor):
             time.sleep(0.2)
         assert "first.png" in _text(out / "pages.csv") and proc.poll() is None
         for k in range(3):
-            shutil.copy(filled.pdf, inbox / f"batch-{k}.pdf")
+            (inbox / f"batch-{k}.pdf").write_bytes(jpeg_pdf(filled.pages, quality=60 + 10 * k))  # three scans
             (inbox / f"batch-{k}.pdf.done").touch()
         time.sleep(1.5)  # the batch taken up (ready at the next look, every 0.5 s)
         os.killpg(proc.pid, signal.SIGINT)
