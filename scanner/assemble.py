@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from scanner import comments as comment_stage
 from scanner import marks
 from scanner.colour import ColourDecision, classify
-from scanner.errors import InputFileError
+from scanner.errors import InputFileError, shown
 from scanner.forms import Forms
 from scanner.load import page_task
 from scanner.reader import PageResult
@@ -344,7 +344,7 @@ class Assembler:
         if first is None:
             return result
         return PageResult(result.source, result.page, PageStatus.UNRECOGNISED,
-                          f"the same page image as {first.source} page {first.page}: the same scan in two files "
+                          f"the same page image as {shown(first.source)} page {first.page}: the same scan in two files "
                           "(a file copied, or scanned twice under two names); read there only", result.content_hash)
 
     def finish(self) -> Iterator[Sheet]:

@@ -613,7 +613,7 @@ class Store:
         station may write the same scan under that name again, read as new pages."""
         used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
         read = {(row.path, row.page) for row in rows}
-        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {used[r['content_hash']].source} "
+        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {shown(used[r['content_hash']].source)} "
                   f"page {used[r['content_hash']].page} now", r["path"], r["page"])
                  for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
                                           (PageStatus.USED.value,))

@@ -558,12 +558,13 @@ def test_progress_bar_shows_a_file_name_with_brackets(monkeypatch):
     assert "returns [/] 2003.pdf p1" in terminal.getvalue()
 
 
-def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, template, tmp_path):
+def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, commented, template, tmp_path):
     # A Latin-1 name (an old Windows share, a zip unpacked without -O) stopped the whole
-    # batch with "internal error" and no CSV: the store could not hold its name.
+    # batch with "internal error" and no CSV: the store could not hold its name. The other
+    # file is another scan: a copy of the same one would be a repeat of it.
     folder = tmp_path / "returns"
     folder.mkdir()
-    (folder / "good.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    (folder / "good.png").write_bytes(commented.read_bytes())
     latin1 = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.pdf"))
     latin1.write_bytes(filled.page1_pdf.read_bytes())
     shown = str(folder / "caf\\xe9.pdf")
@@ -572,7 +573,7 @@ def test_file_name_that_is_not_utf8_is_read_like_any_other(filled, template, tmp
         result = run_scan(folder, "--out", out)
         assert result.exit_code == ExitCode.OK, result.output
         pages = read_csv(out / "pages.csv")
-        assert dict(zip(pages["source"], pages["status"])) == {str(folder / "good.pdf"): "used", shown: "used"}
+        assert dict(zip(pages["source"], pages["status"])) == {str(folder / "good.png"): "used", shown: "used"}
         page1 = filled.answers_on(template, 1)
         assert answers_of(read_csv(out / "responses.csv"), Path(shown), page1) == page1
     with Store(out) as store:
@@ -613,3 +614,18 @@ def test_failure_line_of_an_odd_name_is_one_line(tmp_path):
     assert [line for line in result.stderr.splitlines() if ".pdf" in line] == [
         f"failed: {tmp_path}/{name}.pdf: neither a PDF nor an image (PNG, JPEG, TIFF)"
         for name in ("bad\\nname", "caf\\xe9")]
+
+
+def test_a_copy_of_a_scan_with_a_name_that_is_not_utf8_names_it_escaped(filled, tmp_path):
+    # The copy's reason named the original by its raw name: the store could not hold the
+    # reason and the whole batch ended with "internal error" (exit 70), no CSV.
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    Path(os.fsdecode(bytes(folder) + b"/caf\xe9.pdf")).write_bytes(filled.page1_pdf.read_bytes())
+    (folder / "good.pdf").write_bytes(filled.page1_pdf.read_bytes())
+    result = run_scan(folder, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.OK, result.output
+    pages = read_csv(tmp_path / "out" / "pages.csv")
+    shown = str(folder / "caf\\xe9.pdf")
+    assert dict(zip(pages["source"], pages["status"])) == {shown: "used", str(folder / "good.pdf"): "unrecognised"}
+    assert f"the same page image as {shown} page 1" in pages.set_index("source").reason[str(folder / "good.pdf")]
