@@ -689,12 +689,16 @@ class ScanWrites:
         self._since = 0.0
         self._last: dict[str, int] = {}
         """Each file's last page read (its path's): what it holds now."""
+        self._unfinished: set[str] = set()
+        """The files that gave a problem: their last page read need not be their last."""
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
         self._pages += 1
         if row.path and row.page:
             self._last[row.path] = max(row.page, self._last.get(row.path, 0))
+        if row.status is PageStatus.ERROR:
+            self._unfinished.add(row.path)
         self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
 
     def sheet(self, sheet: Sheet, crops: dict[str, str]) -> None:
@@ -719,11 +723,14 @@ class ScanWrites:
 
     def finish(self) -> None:
         """Commit the writes taken so far, the scan's last, and take out of the survey the
-        pages that the files read hold no more (read whole again, shorter)."""
+        pages that the files read hold no more (read whole again, shorter). A file whose
+        reading met a problem (moved or replaced when reopened, a share dropped) may hold
+        more than was read: its other pages stay."""
         self.flush()
         with self.store.transaction():
             for path, last in self._last.items():
-                self.store._drop_pages_after(path, last)
+                if path not in self._unfinished:
+                    self.store._drop_pages_after(path, last)
 
     def flush_after_failure(self) -> None:
         """Commit what was taken before the scan failed, so that a re-run need not read it

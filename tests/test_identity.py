@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from scans import DPI, jpeg_pdf, tick
 
+from scanner import load
 from scanner.assemble import SPLIT_HINT, Assembler
 from scanner.dataset import open_dataset
 from scanner.load import enumerate_pages, page_task
@@ -373,6 +374,35 @@ def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn,
     assert {s: len(p.split()) for s, p in zip(sheets.sheet_id, sheets.pages)} == used
     with Store(out) as store:
         assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
+
+
+@pytest.mark.parametrize("read", [7, random.randrange(1, 21)])
+def test_a_file_that_fails_part_way_keeps_the_pages_it_did_not_give(template, drawn, tmp_path, monkeypatch, read):
+    """batch.pdf (three questionnaires, 21 pages) is scanned again, and moved away while
+    it is read: reopened after its first `read` pages (as every `PDF_REOPEN_PAGES`), it
+    is not there. Its listing ended in a problem, not at its end: the pages not read this
+    time are not gone, and no questionnaire built of them leaves responses.csv."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    write_pdf(batch, drawn["q1"] + drawn["q4"] + drawn["q2"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    before = list(csv(out, "responses.csv").sheet_id)
+    opened = load._open_pdf
+
+    def moved_after_opening(source, path):
+        pdf = opened(source, path)
+        if isinstance(path, Path) and path == batch:
+            path.rename(tmp_path / "moved.pdf")  # the open document still reads
+        return pdf
+
+    monkeypatch.setattr(load, "PDF_REOPEN_PAGES", read)
+    monkeypatch.setattr(load, "_open_pdf", moved_after_opening)
+    scan([batch], template, out, jobs=1, ocr=False)
+    listed = csv(out, "pages.csv")
+    assert list(csv(out, "responses.csv").sheet_id) == before
+    assert [p for p in listed.page if p] == [str(k) for k in range(1, 22)]
+    assert (listed.status == "error").sum() == 1
+    with Store(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == 0
 
 
 def test_a_second_print_run_numbered_alike_scanned_later_is_kept_apart(template, drawn, tmp_path):
