@@ -197,12 +197,13 @@ def _folder_files(folder: Path, skip: str | None) -> Iterator[Path]:
             dirs.clear()  # a link back to a folder already listed, or the out folder
             continue
         seen.add(real)
-        if not files and not dirs and Path(root).suffix.lower() in SCAN_SUFFIXES and root != str(folder):
-            yield Path(root)
         dirs[:] = [name for name in dirs if not name.startswith(".")]
-        for name in files:
-            if not name.startswith(".") and name.lower() not in NOT_INPUTS:
-                yield Path(root, name)
+        inputs = [name for name in files if not name.startswith(".") and name.lower() not in NOT_INPUTS]
+        # Judged empty on what is left: a file manager's .DS_Store or Thumbs.db is no input.
+        if not inputs and not dirs and Path(root).suffix.lower() in SCAN_SUFFIXES and root != str(folder):
+            yield Path(root)
+        for name in inputs:
+            yield Path(root, name)
 
 
 def count_pages(paths: Iterable[str | Path], exclude: Path | None = None) -> int:

@@ -604,6 +604,18 @@ def test_what_is_not_a_regular_file_is_called_so(filled, tmp_path):
     }
 
 
+@pytest.mark.parametrize("left", [[".DS_Store"], ["Thumbs.db"], [".DS_Store", "desktop.ini", ".cache/x.pdf"]])
+def test_a_folder_named_like_a_scan_holding_only_what_is_no_input_is_called_so(tmp_path, left):
+    # A folder x.pdf/ that a file manager left its .DS_Store or Thumbs.db in had no row.
+    folder = tmp_path / "returns"
+    for name in left:
+        (folder / "x.pdf" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "x.pdf" / name).write_bytes(b"\x00" * 10)
+    problems = list(enumerate_pages([folder]))
+    assert [(p.source, p.reason) for p in problems] == [
+        (str(folder / "x.pdf"), "a folder named like a scan, holding no PDF or image (PNG, JPEG, TIFF)")]
+
+
 def test_failure_line_of_an_odd_name_is_one_line(tmp_path):
     # A name holding a newline split its "failed:" line in two; a Latin-1 byte showed as \udce9.
     newline, latin1 = tmp_path / "bad\nname.pdf", Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.pdf"))
