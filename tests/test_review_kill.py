@@ -114,3 +114,39 @@ def test_server_stopped_by_a_signal_writes_the_csvs_first(out, stop):
     items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
     key = (entry["sheet_id"], entry["item"])
     assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["term", "hup"])
+def test_signals_while_the_csvs_are_written_do_not_interrupt_them(out, stop):
+    # The handlers stayed in place while the server closed: a second signal (kill sent
+    # twice, a logout's SIGHUP then SIGTERM) raised in the middle of the last CSV write.
+    confirmed = {}
+    with _server(out, stderr=subprocess.PIPE) as proc:
+        url = proc.stdout.readline().strip()
+        entry = json.loads(_fetch(url + "api/queue")[1])[0]
+        _decide(url, entry, "2", confirmed)
+        while proc.poll() is None:  # one after another, until it has stopped
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(stop)
+            time.sleep(0.002)
+        stderr = proc.stderr.read()
+    assert proc.returncode == 0, stderr
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
+    key = (entry["sheet_id"], entry["item"])
+    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
+
+
+def test_server_whose_terminal_closed_still_writes_the_csvs(out):
+    # After SIGHUP its stderr may be gone: the goodbye line raised an I/O error.
+    confirmed = {}
+    with _server(out, stderr=subprocess.PIPE) as proc:
+        url = proc.stdout.readline().strip()
+        entry = json.loads(_fetch(url + "api/queue")[1])[0]
+        _decide(url, entry, "2", confirmed)
+        proc.stderr.close()  # the terminal it wrote to is gone
+        proc.send_signal(signal.SIGHUP)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
+    key = (entry["sheet_id"], entry["item"])
+    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import textwrap
@@ -61,9 +62,15 @@ def review_command(
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        typer.echo("stopped; every decision is saved and the CSVs are up to date", err=True)
+        pass
     finally:
+        # Stopping already: another signal (kill sent twice, a logout's SIGHUP then SIGTERM)
+        # would break off the last CSV write.
+        for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop, signal.SIG_IGN)
         server.server_close()
+    with contextlib.suppress(OSError):  # its terminal closed (SIGHUP): nobody to tell
+        typer.echo("stopped; every decision is saved and the CSVs are up to date", err=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
