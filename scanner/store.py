@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     value TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL,
     value_before TEXT, status_before TEXT, page_hash TEXT NOT NULL DEFAULT '',
     stale INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0,
-    outcome TEXT NOT NULL DEFAULT ''
+    outcome TEXT NOT NULL DEFAULT '', undone_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_item ON decisions (sheet_id, item);
 -- A new page or sheet goes after MAX(seq): without these every one reads the whole table.
@@ -269,7 +269,7 @@ class Store:
         self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._migrate()
-        self._add_sheet_form()
+        self._add_columns()
 
     def _migrate(self) -> None:
         """Bring a store written by an earlier version up to this schema."""
@@ -289,13 +289,14 @@ class Store:
                 self.db.execute("DROP TABLE pages_v1")
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
 
-    def _add_sheet_form(self) -> None:
-        """Sheets name their form (a survey may hold several); a store made before has none,
-        which stands for the survey's only form."""
-        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(sheets)")}
-        if "form" not in columns:
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
-                self.db.execute("ALTER TABLE sheets ADD COLUMN form TEXT NOT NULL DEFAULT ''")
+    def _add_columns(self) -> None:
+        """Add the columns a store made before lacks: sheets name their form (a survey may
+        hold several; none stands for the survey's only form), and a decision undone by
+        a re-scan rather than a reviewer says why (none: a reviewer's undo)."""
+        for table, column in (("sheets", "form"), ("decisions", "undone_reason")):
+            if column not in {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self.db.close()
@@ -599,10 +600,11 @@ class Store:
                     retired.append(known.sheet_id)
         return retired
 
-    def _decided(self, sheet_ids: set[str]) -> set[tuple[str, str]]:
-        """(sheet, item) of each decision in force on `sheet_ids`."""
-        return {(r[0], r[1]) for r in self.db.execute(
-            "SELECT sheet_id, item FROM decisions WHERE undone = 0 AND sheet_id IN (SELECT value FROM json_each(?))",
+    def _decided(self, sheet_ids: set[str]) -> dict[tuple[str, str], int]:
+        """The id of each decision in force on `sheet_ids`, by (sheet, item)."""
+        return {(r[0], r[1]): r[2] for r in self.db.execute(
+            "SELECT sheet_id, item, MAX(id) FROM decisions WHERE undone = 0 "
+            "AND sheet_id IN (SELECT value FROM json_each(?)) GROUP BY sheet_id, item",
             (json.dumps(sorted(sheet_ids)),))}
 
     def account_moved_pages(self, rows: list[PageRow]) -> None:
@@ -651,9 +653,11 @@ class Store:
                 self.db.executemany(f"UPDATE {table} SET sheet_id = ? WHERE id = ?",
                                     [(target, d["id"]) for target, d in moved])
             # A decision made without its item's page never overrides the receiver's own
-            # decision on the item (kept, undone, as history), nor what its page reads.
-            self.db.executemany("UPDATE decisions SET undone = 1 WHERE id = ?",
-                                [(d["id"],) for target, d in pageless if (target, d["item"]) in decided])
+            # decision on the item (kept, undone, as history, saying so: no reviewer undid
+            # it), nor what its page reads.
+            self.db.executemany("UPDATE decisions SET undone = 1, undone_reason = ? WHERE id = ?",
+                                [(f"superseded on hand-over by decision {decided[target, d['item']]}", d["id"])
+                                 for target, d in pageless if (target, d["item"]) in decided and not d["undone"]])
             for target in {target for target, _ in pageless}:
                 hashes = self.db.execute("SELECT page_hashes FROM sheets WHERE sheet_id = ?", (target,)).fetchone()
                 self._mark_stale_decisions(target, json.loads(hashes["page_hashes"]) if hashes else {})

@@ -346,6 +346,10 @@ def test_a_page_scanned_alone_then_put_back_keeps_its_questionnaires_answers_and
     for item, value in found.items():  # what the page reads shows, not the decision
         assert value != "" and final(out, q4_id, item) == (value, "review")
     assert audit == 7  # every decision kept
+    with Store(out) as store:  # the audit tells the hand-over's undo from a reviewer's
+        undone = store.db.execute("SELECT item, undone_reason FROM decisions WHERE undone = 1").fetchall()
+        by = q.current_decision(store, q4_id, ticked)["id"]
+    assert [tuple(r) for r in undone] == [(ticked, f"superseded on hand-over by decision {by}")]
     before = (out / "items.csv").read_bytes()
     scan([batch], template, out, jobs=1, ocr=False)  # and again: nothing moves
     assert (out / "items.csv").read_bytes() == before
@@ -436,6 +440,16 @@ def test_a_store_of_the_first_schema_is_keyed_by_path_when_opened(tmp_path):
         rows = store.db.execute("SELECT source, path FROM pages ORDER BY seq").fetchall()
     gone = str(Path("gone.pdf").resolve())
     assert [tuple(r) for r in rows] == [("/abs/in/a.pdf", "/abs/in/a.pdf"), ("gone.pdf", gone)]
+
+
+def test_a_store_made_before_undos_said_why_gains_the_column(tmp_path):
+    with Store(tmp_path) as store:
+        store.db.execute("INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, undone) "
+                         "VALUES ('s1', 'q1', '2', 'Ada', 't', 1)")
+        store.db.execute("ALTER TABLE decisions DROP COLUMN undone_reason")
+    with Store(tmp_path) as store:  # a reviewer's undo, as every undo was then
+        rows = store.db.execute("SELECT sheet_id, undone, undone_reason FROM decisions").fetchall()
+    assert [tuple(r) for r in rows] == [("s1", 1, "")]
 
 
 def test_the_same_questionnaire_in_two_files_of_one_run_is_read_once(template):
