@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -98,55 +98,49 @@ def test_no_request_loses_a_confirmed_decision_even_when_the_server_is_killed(ou
     assert saved == confirmed
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["term", "hup", "int"])
-def test_server_stopped_by_a_signal_writes_the_csvs_first(out, stop):
-    # SIGHUP (its terminal closed) or SIGTERM (kill, logout) within the CSV-write delay
-    # left items.csv showing the old value of a decision the store held; only Ctrl+C flushed.
+def _stopped_after_a_decision(out: Path, stop: Callable[[subprocess.Popen], None]) -> str:
+    """Start the server, decide an item, `stop` the server and wait for it to end; check
+    that it ended well and that items.csv shows the decision. Its stderr ('' if closed)."""
     confirmed = {}
     with _server(out, stderr=subprocess.PIPE) as proc:
         url = proc.stdout.readline().strip()
         entry = json.loads(_fetch(url + "api/queue")[1])[0]
         _decide(url, entry, "2", confirmed)
-        proc.send_signal(stop)  # at once: the CSVs wait a moment for more decisions
-        _, stderr = proc.communicate(timeout=60)
+        stop(proc)
+        proc.wait(timeout=60)
+        stderr = "" if proc.stderr.closed else proc.stderr.read()
     assert proc.returncode == 0, stderr
-    assert "the CSVs are up to date" in stderr
     items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
     key = (entry["sheet_id"], entry["item"])
     assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
+    return stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["term", "hup", "int"])
+def test_server_stopped_by_a_signal_writes_the_csvs_first(out, stop):
+    # SIGHUP (its terminal closed) or SIGTERM (kill, logout) within the CSV-write delay
+    # left items.csv showing the old value of a decision the store held; only Ctrl+C flushed.
+    # Sent at once: the CSVs wait a moment for more decisions.
+    assert "the CSVs are up to date" in _stopped_after_a_decision(out, lambda proc: proc.send_signal(stop))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["term", "hup"])
 def test_signals_while_the_csvs_are_written_do_not_interrupt_them(out, stop):
     # The handlers stayed in place while the server closed: a second signal (kill sent
     # twice, a logout's SIGHUP then SIGTERM) raised in the middle of the last CSV write.
-    confirmed = {}
-    with _server(out, stderr=subprocess.PIPE) as proc:
-        url = proc.stdout.readline().strip()
-        entry = json.loads(_fetch(url + "api/queue")[1])[0]
-        _decide(url, entry, "2", confirmed)
+    def again_and_again(proc: subprocess.Popen) -> None:
         while proc.poll() is None:  # one after another, until it has stopped
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(stop)
             time.sleep(0.002)
-        stderr = proc.stderr.read()
-    assert proc.returncode == 0, stderr
-    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
-    key = (entry["sheet_id"], entry["item"])
-    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
+
+    _stopped_after_a_decision(out, again_and_again)
 
 
 def test_server_whose_terminal_closed_still_writes_the_csvs(out):
     # After SIGHUP its stderr may be gone: the goodbye line raised an I/O error.
-    confirmed = {}
-    with _server(out, stderr=subprocess.PIPE) as proc:
-        url = proc.stdout.readline().strip()
-        entry = json.loads(_fetch(url + "api/queue")[1])[0]
-        _decide(url, entry, "2", confirmed)
+    def hang_up(proc: subprocess.Popen) -> None:
         proc.stderr.close()  # the terminal it wrote to is gone
         proc.send_signal(signal.SIGHUP)
-        proc.wait(timeout=60)
-    assert proc.returncode == 0
-    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False).set_index(["sheet_id", "item"])
-    key = (entry["sheet_id"], entry["item"])
-    assert (items.loc[key, "status"], items.loc[key, "value"]) == ("reviewed", confirmed[key][1])
+
+    _stopped_after_a_decision(out, hang_up)
