@@ -1110,17 +1110,37 @@ def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) ->
     return rows >= T.LIGHT_HAND_ROWS
 
 
-def light_strokes(pages: Mapping[int, PageMarks], peaks: dict[int, float]) -> tuple[BoxMeasure, ...]:
+def light_strokes(pages: Mapping[int, PageMarks], peaks: dict[int, float], sharpness: dict[int, float],
+                  px_per_mm: Mapping[int, float]) -> tuple[BoxMeasure, ...]:
     """The sheet's light strokes: each row's lone strongest box (`PageMarks.light`) on a page
     written in pencil (its pen under GHOST_PEN_MIN) holding ink (EMPTY_MIN), its darkest
     under HAND_STROKE_PEAK of the pencil, a stroke (longer than DOT_EXTENT_MM) whose width and
     sharpness were measured (a scan's, not a phone photo's). Mostly a light hand's ticks,
-    if the respondent ticks lightly at times; a rubbed-out tick's ghost is rare among them."""
-    return tuple(b for page, p in pages.items() if (pen := peaks.get(page)) and pen < T.GHOST_PEN_MIN
-                 for b in p.light
-                 if b.score >= T.EMPTY_MIN and b.peak is not None and b.peak < T.HAND_STROKE_PEAK * pen
-                 and b.extent is not None and b.extent > T.DOT_EXTENT_MM
-                 and b.width is not None and b.width <= T.HAND_LINE_MM and b.sharpness is not None)
+    if the respondent ticks lightly at times. None when their median edges are less sharp
+    against the firm strokes of their pages (`sharpness`, `page_sharpness_levels`) than
+    HAND_YARDSTICK_SHARPNESS at the coarsest of their pages' resolutions, or those strokes
+    are unknown: the rows' lone traces are then answers rubbed out, ghosts one eraser left
+    alike, no hand to match a trace against."""
+    strokes = [(b, page) for page, p in pages.items() if (pen := peaks.get(page)) and pen < T.GHOST_PEN_MIN
+               for b in p.light
+               if b.score >= T.EMPTY_MIN and b.peak is not None and b.peak < T.HAND_STROKE_PEAK * pen
+               and b.extent is not None and b.extent > T.DOT_EXTENT_MM
+               and b.width is not None and b.width <= T.HAND_LINE_MM and b.sharpness is not None]
+    if not strokes or not all(sharpness.get(page) for _, page in strokes):
+        return ()
+    bar = max(yardstick_sharpness_bar(px_per_mm.get(page)) for _, page in strokes)
+    if median(b.sharpness / sharpness[page] for b, page in strokes) < bar:
+        return ()
+    return tuple(b for b, _ in strokes)
+
+
+def yardstick_sharpness_bar(px_per_mm: float | None) -> float:
+    """How sharp against the respondent's firm strokes a page's light strokes must be, at
+    their median, to be a hand's (HAND_YARDSTICK_SHARPNESS at the resolutions of
+    INTACT_PX_PER_MM, in between interpolated; the strictest when the resolution is unknown)."""
+    if px_per_mm is None or not px_per_mm > 0:
+        return max(T.HAND_YARDSTICK_SHARPNESS)
+    return interp(px_per_mm, T.INTACT_PX_PER_MM, T.HAND_YARDSTICK_SHARPNESS)
 
 
 def hand_stroke(box: BoxMeasure, strokes: tuple[BoxMeasure, ...]) -> bool:
@@ -1580,7 +1600,7 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
     sharpness = page_sharpness_levels(pages)
     resolution = px_per_mm or {}
     # What a page's items are decided against, told once a page rather than once an item.
-    hand = light_strokes(pages, peaks)
+    hand = light_strokes(pages, peaks, sharpness, resolution)
     habits = {page: (level, fills, template.reading.corrections, empty[page], peaks.get(page), light_hand,
                      sharpness.get(page), resolution.get(page), dot_hand, hand) for page in pages}
     by_id = {i.id: i for i in template.items}

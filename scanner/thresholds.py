@@ -742,6 +742,23 @@ the strokes' darkness at most (fresh18 seed 1109277370, s0160 q16b, 150 dpi: 1.0
 sharp); none passed all three. Without HAND_LINE_MM, pencil fills set the yardstick on
 fresh18 seed 1227667226, s0086 (widths 1.2 to 1.8 mm, 0.35 to 0.65 sharp) and a ghost
 0.5 sharp passed. A window from 0.75 read 2 ghosts of fresh18 (0.794, 0.726): not taken."""
+HAND_YARDSTICK_SHARPNESS = (0.87, 0.82, 0.78)
+"""A sheet's light strokes (`marks.light_strokes`) are a light hand's yardstick only when
+their edges are, at their median, this sharp against the firm strokes of their pages or
+more (at the scan resolutions of INTACT_PX_PER_MM, 150, 200 and 300 dpi; the coarsest
+page's bar): a hand pressing lightly draws with the same lead as it does firmly. Guards
+against: a sheet whose lone light traces are all answers rubbed out (six or more, rows left
+blank) made a yardstick of ghosts, which one eraser leaves alike, and `hand_stroke` read
+about half of them (the review's sheet of 9 ghosts at 200 dpi, seeds 0-4: 4, 4, 4, 7, 2;
+their median 0.48 to 0.52 of the firm strokes). On the scans of 40 kept seeds (fresh14 to
+fresh21) the lone ghosts such a yardstick admits measured, pooled, at 150 dpi a median of
+0.82 and 0.85 (two halves of the seeds; upper quartile 0.87 and 0.90), at 200 dpi 0.77
+(0.81), at 300 dpi 0.72 (0.76 to 0.78); the sheets' own yardsticks of 6 strokes or more (477) 0.854 and up at
+150 dpi, 0.861 at 200, 0.777 at 300 (reading nothing; 0.828 the next). One bar of 0.85
+would hold at 200 and 300 dpi but pass half the 150-dpi sheets of ghosts. A sheet whose
+firm strokes' sharpness is unknown (no page's measured) has no yardstick. Re-decided from
+the stored readings of those 40 seeds, the light-hand rule reads 345 items of 351 still
+(the 6 on one sheet of fresh15 seed 680203754 with no firm stroke measured), 0 silent."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as

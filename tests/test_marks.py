@@ -1866,20 +1866,17 @@ def _grainy_tick(rng: np.random.Generator, colour: int = 212, grain: float = 0.6
     return draw
 
 
-def _light_hand_sheet(template, seed: int, light_on_page_2: bool = True) -> tuple[dict, dict]:
-    """Pages 2 and 3 ticked in box 2 in pencil: three rows of each firmly, the others
-    lightly (`_grainy_tick`, a third of the pencil's darkness; page 2's drawn firmly too
-    unless `light_on_page_2`), but for q10b, holding a rubbed-out tick's ghost as dark as
-    the light ticks, smeared and broken; q10c left blank. Read at 200 dpi."""
+def _firm_tick(image, px, box):
+    """A pencil tick pressed firmly."""
+    _tick(box, 125, 2)(image, px)
+
+
+def _pencil_sheet(template, plan: dict[int, dict]) -> tuple[dict, dict]:
+    """Pages of `plan` ({page: {item: draw}}) drawn in each item's box 2, read at 200 dpi:
+    the items' measures and the sheet's decisions."""
     from scanner.marks import measure_page
     from scanner.render import page_raster
 
-    rng = np.random.default_rng(seed)
-    firm, light = (lambda image, px, box: _tick(box, 125, 2)(image, px)), _grainy_tick(rng)
-    plan = {2: {"q04": firm, "q05": firm, "q06": firm} | dict.fromkeys(("q07a", "q07b", "q07c", "q07d"),
-                                                                      light if light_on_page_2 else firm),
-            3: {"q08a": firm, "q08b": firm, "q08c": firm, "q09a": light, "q09b": light, "q09c": light,
-                "q10a": light, "q10b": lambda image, px, box: _rubbed_out_tick(box, 200, 2, 0.2)(image, px)}}
     transform = PageTransform.from_array(np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]]))
     px = lambda x, y: (int(round(x * PX_PER_MM)), int(round(y * PX_PER_MM)))  # noqa: E731
     measured = {}
@@ -1891,6 +1888,20 @@ def _light_hand_sheet(template, seed: int, light_on_page_2: bool = True) -> tupl
                 draws[item.id](image, px, item.options[1].box_mm)
         measured |= {m.item: m for m in measure_page(image, transform, items)}
     return measured, decide_sheet(template, measured, px_per_mm=dict.fromkeys(plan, PX_PER_MM))
+
+
+def _light_hand_sheet(template, seed: int, light_on_page_2: bool = True) -> tuple[dict, dict]:
+    """Pages 2 and 3 ticked in box 2 in pencil: three rows of each firmly, the others
+    lightly (`_grainy_tick`, a third of the pencil's darkness; page 2's drawn firmly too
+    unless `light_on_page_2`), but for q10b, holding a rubbed-out tick's ghost as dark as
+    the light ticks, smeared and broken; q10c left blank. Read at 200 dpi."""
+    light = _grainy_tick(np.random.default_rng(seed))
+    plan = {2: {"q04": _firm_tick, "q05": _firm_tick, "q06": _firm_tick}
+            | dict.fromkeys(("q07a", "q07b", "q07c", "q07d"), light if light_on_page_2 else _firm_tick),
+            3: {"q08a": _firm_tick, "q08b": _firm_tick, "q08c": _firm_tick, "q09a": light, "q09b": light,
+                "q09c": light, "q10a": light,
+                "q10b": lambda image, px, box: _rubbed_out_tick(box, 200, 2, 0.2)(image, px)}}
+    return _pencil_sheet(template, plan)
 
 
 @pytest.mark.parametrize("seed", [1, 20261203, None])
@@ -1913,6 +1924,29 @@ def test_a_light_tick_alone_matching_the_sheets_light_hand_is_read_and_a_ghost_i
     assert ghost.peak == pytest.approx(measured["q10a"].boxes[1].peak, rel=0.15), seed
     assert (decided["q10b"].status, decided["q10b"].reason) == (Status.REVIEW, Reason.ERASED), seed
     assert decided["q10c"].status is Status.BLANK
+
+
+@pytest.mark.parametrize("seed", [0, 3, None])
+def test_a_sheet_of_rubbed_out_answers_is_no_light_hand_and_its_ghosts_go_to_review(template, seed):
+    """Three firm pencil ticks on each of pages 2 and 3 and nine answers rubbed out, their
+    rows left blank: nine lone light traces, enough to make a light hand's yardstick, but
+    each a ghost (one eraser's, alike, as light and as smeared as the others). Such a
+    yardstick is no hand, its strokes half as sharp as the pencil's firm ones; with it, 2 to
+    7 of the ghosts were read as answers. Each goes to review ("erased?", or "faint" where
+    lightest). A fresh seed each run as well as fixed ones."""
+    seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+
+    def ghost():
+        colour, smear = int(rng.integers(195, 215)), float(rng.uniform(0.15, 0.3))
+        return lambda image, px, box: _rubbed_out_tick(box, colour, 2, smear)(image, px)
+
+    ghosts = {2: ("q07a", "q07b", "q07c", "q07d"), 3: ("q09a", "q09b", "q09c", "q10a", "q10b")}
+    firm = {2: ("q04", "q05", "q06"), 3: ("q08a", "q08b", "q08c")}
+    _, decided = _pencil_sheet(template, {page: dict.fromkeys(firm[page], _firm_tick)
+                                          | {g: ghost() for g in ghosts[page]} for page in ghosts})
+    for iid in ghosts[2] + ghosts[3]:
+        assert decided[iid].status is Status.REVIEW, (seed, iid, decided[iid])  # erased?, or faint
 
 
 def test_light_ticks_too_few_to_tell_a_light_hand_go_to_review(template):
@@ -2781,7 +2815,7 @@ def test_decide_sheet_decides_each_item_as_decide_item_does_against_the_sheets_l
         for item in template.items:
             one = decide_item(item, ms[item.id], level, fills, template.reading.corrections, empty[item.page],
                               peaks.get(item.page), light, sharp.get(item.page), px[item.page],
-                              marks.sheet_dot_hand(pages), marks.light_strokes(pages, peaks))
+                              marks.sheet_dot_hand(pages), marks.light_strokes(pages, peaks, sharp, px))
             assert decided[item.id] == one, f"seed {seed}, {item.id}"
 
 
