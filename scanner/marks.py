@@ -18,7 +18,8 @@ How an item is read (numbers in `thresholds`):
   pen's on that page; a lighter lone trace may be a rubbed-out tick: review; a lone mark
   as dark as the pen (STROKE_PEAK_RELATIVE) is read from STROKE_MIN of ink (a dot, a tick
   run mostly out of its box); on a pencil page, a light tick (LIGHT_TICK_PEAK of the
-  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them, and so
+  pencil) alone in its row is read when the sheet holds LIGHT_HAND_ROWS of them not
+  smeared (LIGHT_HAND_SHARPNESS), and so
   is a light stroke (INTACT_PEAK_RELATIVE of the pencil) whose edges are INTACT_SHARPNESS
   as sharp as the respondent's own pencil strokes on the page (more so on a coarse scan,
   whose blur hides a smear; less so for one darker than a ghost keeps, WHOLE_STROKE_PEAK):
@@ -1102,12 +1103,24 @@ def sheet_dot_hand(pages: Mapping[int, PageMarks]) -> bool:
     return rows > 0 and sum(p.dots for p in pages.values()) >= T.DOT_HAND_SHARE * rows
 
 
-def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float]) -> bool:
+def sheet_light_hand(pages: Mapping[int, PageMarks], peaks: dict[int, float], sharpness: dict[int, float]) -> bool:
     """Whether the respondent ticks lightly at times: LIGHT_HAND_ROWS rows or more of the
-    sheet hold one `light_tick` and no other box a third as inked. A rubbed-out tick is
-    rare, a light hand is a habit: a lone light trace on such a sheet is read as an answer."""
-    rows = sum(light_tick(top, peaks.get(page)) for page, p in pages.items() for top in p.light)
+    sheet hold one `light_tick` and no other box a third as inked, its edges not measured
+    softer than LIGHT_HAND_SHARPNESS of the firm strokes of its page (`sharpness`,
+    `page_sharpness_levels`). A rubbed-out tick is rare, a light hand is a habit: a lone
+    light trace on such a sheet is read as an answer. But an eraser leaves ghosts as dark
+    as a light tick at times, smeared: a sheet of answers rubbed out is no light hand."""
+    rows = sum(light_tick(top, peaks.get(page)) and not smeared(top, sharpness.get(page))
+               for page, p in pages.items() for top in p.light)
     return rows >= T.LIGHT_HAND_ROWS
+
+
+def smeared(box: BoxMeasure, stroke_sharpness: float | None) -> bool:
+    """Whether the edges of the ink in `box` are softer than LIGHT_HAND_SHARPNESS of the
+    respondent's firm strokes on its page (`stroke_sharpness`), as an eraser leaves them.
+    False when either is unmeasured (a phone photo's page)."""
+    return (box.sharpness is not None and bool(stroke_sharpness)
+            and box.sharpness < T.LIGHT_HAND_SHARPNESS * stroke_sharpness)
 
 
 def light_strokes(pages: Mapping[int, PageMarks], peaks: dict[int, float], sharpness: dict[int, float],
@@ -1596,8 +1609,8 @@ def decide_sheet(template: Template, measures: dict[str, ItemMeasure],
              for page in template.page_numbers}
     level, fills = _mark_level(pages.values()), _fills(pages.values())
     empty, peaks = page_empty_levels(pages), page_peak_levels(pages)
-    light_hand, dot_hand = sheet_light_hand(pages, peaks), sheet_dot_hand(pages)
     sharpness = page_sharpness_levels(pages)
+    light_hand, dot_hand = sheet_light_hand(pages, peaks, sharpness), sheet_dot_hand(pages)
     resolution = px_per_mm or {}
     # What a page's items are decided against, told once a page rather than once an item.
     hand = light_strokes(pages, peaks, sharpness, resolution)

@@ -759,6 +759,18 @@ would hold at 200 and 300 dpi but pass half the 150-dpi sheets of ghosts. A shee
 firm strokes' sharpness is unknown (no page's measured) has no yardstick. Re-decided from
 the stored readings of those 40 seeds, the light-hand rule reads 345 items of 351 still
 (the 6 on one sheet of fresh15 seed 680203754 with no firm stroke measured), 0 silent."""
+LIGHT_HAND_SHARPNESS = 0.75
+"""A `light_tick` counts towards a light hand (`marks.sheet_light_hand`) unless its edges
+measure softer than this share of the firm strokes of its page (`marks.smeared`): a hand
+pressing lightly draws with the same lead as it does firmly, an eraser smears. Guards
+against: three rubbed-out ticks as dark as a light tick made a light hand, and the rule
+read them as answers (the review's sheet of 3 firm pencil ticks on pages 2 and 3 each and
+9 ghosts, at 150 dpi: ghosts read "2" on 27 of seeds 0-199, 4 on seed 12; the ghosts that
+`light_tick` takes there measure 0.70 of the firm strokes at most, 287 of them; none at
+200 or 300 dpi). Faint pencil ticks that `light_tick` takes on the scans of 40 kept seeds
+(fresh14 to fresh21) measure 0.79 to 0.82 at their 5th percentile (150, 200, 300 dpi; 21
+of 1,010 under this bar). Re-decided from those seeds' stored readings, the light-hand
+rule reads 216 items of 220 still (4 right answers to review), 0 silent."""
 SHADE_EVENNESS = 0.5
 """Beside a stroke of the pen, a box whose interior is greyed this evenly (`fill`) and
 whose darkest ink is under ERASED_PEAK_RELATIVE of the pen is in a shadow, and counts as
