@@ -205,6 +205,13 @@ def _marker_centres(reg: Registration) -> tuple[np.ndarray, np.ndarray]:
     return src.reshape(-1, 4, 2).mean(axis=1), seen_at
 
 
+def _slips_markers(reg: Registration, transform: PageTransform) -> bool:
+    """Whether `transform` puts a marker seen more than VERIFY_MARKER_SLIP_MM from where
+    it was seen: a fit on repeated print (rows of boxes) slipped to the next repeat."""
+    at, seen_at = _marker_centres(replace(reg, transform=transform))
+    return bool(len(at)) and float(np.hypot(*(at - seen_at).T).max()) > T.VERIFY_MARKER_SLIP_MM
+
+
 def _misfit(matrix: np.ndarray, at: np.ndarray, seen_at: np.ndarray) -> np.ndarray:
     """How far (mm) `matrix` takes each point from where it was seen."""
     moved = cv2.perspectiveTransform(at.reshape(-1, 1, 2).astype(np.float64), matrix).reshape(-1, 2)
@@ -516,6 +523,8 @@ class Registrar:
             if matrix is None:
                 break
             transform = PageTransform.from_array(reg.transform.array @ matrix)
+            if _slips_markers(reg, transform):
+                break
             again = self.check(grey, transform, reg.page)
             if again.p90_mm >= check.p90_mm and (again.points <= check.points or check.verified):
                 break

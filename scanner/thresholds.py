@@ -113,6 +113,14 @@ taken: RANSAC's fits of four frames at a time, on frames clustered in one part o
 page, extrapolate their noise to the far ones (a word form's comment box reaching to the
 margin: 0.6-0.7 mm off at its far corners on 150-dpi phone photos, 5 of 40 fresh pages)
 and leave them out."""
+VERIFY_MARKER_SLIP_MM = 3.0
+"""A re-registration on the frames is taken only while it keeps every marker seen within
+this of where it was seen. Tick boxes repeat down the page a row apart (6-10 mm): a fit
+starting from two markers on one side of a phone photo, the far boxes up to 8.6 mm off,
+took each row's frames for the next row's and verified a whole row low (p90 0.15 mm), its
+own markers 7.5 mm off; four items were read from the row below, `ok` (seed 301427206,
+s0007). Below the smallest pitch of repeated print, above what a perspective fitted on
+the frames moves a marker's centre."""
 VERIFY_RANSAC_CONFIDENCE = 0.99999
 """RANSAC's fit on the frames searches until a fit holding more of them is this unlikely
 to be left unsampled (OpenCV's default, 0.995, stops after some ten samples when most

@@ -39,6 +39,9 @@ PHONE_PAGE_5_TICKED = {"q14a": "1", "q14b": "1", "q14c": "2", "q15a": "1", "q15b
                        "q16b": "", "q16c": "5"}
 """What was ticked on `data/phone-page5-photocopy-blurred-200dpi.pdf` (the generator's truth: marks.csv, sheet
 s0116; q16b's tick was rubbed out)."""
+PHONE_PAGE_3_MARKED = {"q08a": "4", "q08b": "1", "q08c": "1", "q09a": "5", "q09b": "5", "q09c": "1", "q10a": "5",
+                       "q10b": "4", "q10c": "2"}
+"""What was marked on `data/phone-page3-slipped-a-row.pdf` (the generator's truth: marks.csv, sheet s0007)."""
 CHECK_POINTS = np.array([[20.0, 30.0], [190.0, 30.0], [105.0, 150.0], [20.0, 270.0], [190.0, 270.0]])
 
 
@@ -878,3 +881,13 @@ def test_a_motion_blurred_phone_photo_of_the_word_forms_page_2_is_told_from_page
     claimed = {fields[r.item][0]: fields[r.item][1].get(r.value, r.value)
                for r in items.itertuples() if r.status == "ok" and r.item in fields and r.item.split("_")[-1] != "comment"}
     assert claimed and all(answers[item] == value for item, value in claimed.items()), claimed
+
+
+def test_a_phone_photo_refined_on_its_frames_does_not_slip_a_row_from_its_markers(template, tmp_path):
+    """`tests/data/phone-page3-slipped-a-row.pdf`: a generated 150-dpi phone photo of form
+    page 3, motion blurred, only its two left-hand markers seen. Their similarity missed the
+    right-hand boxes by up to 8.6 mm (the perspective), and the fit on the frames seen took
+    each row's boxes for the next row's: tick boxes repeat down the page, so the page
+    verified 8 mm low (p90 0.15 mm), the markers it was fitted through 7.5 mm off. Four of
+    its items were read from the row below, `ok` (seed 301427206, sheet s0007)."""
+    _scanned_page(template, tmp_path, DATA / "phone-page3-slipped-a-row.pdf", 3, PHONE_PAGE_3_MARKED)
