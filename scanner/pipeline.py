@@ -223,8 +223,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
     jobs = max(1, jobs or os.cpu_count() or 1)
     key = reader_key(template, engine.name)
     total = count_pages(inputs, exclude=out_dir)
-    summary.same_files = [f"{name} is the same file as {first}: read once" for name, first in
-                          same_files(inputs, exclude=out_dir)]
+    summary.same_files = [_same_file(name, first) for name, first in same_files(inputs, exclude=out_dir)]
     try:
         store = Store(out_dir)
     except (OSError, sqlite3.Error) as exc:
@@ -393,6 +392,14 @@ def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[str
     forms = Forms.of(template)
     what = f"form {forms.label}" if not forms.several else f"any of the forms {forms.label}"
     return [f"no page of {source} is a page of {what}: wrong template?" for source in files]
+
+
+def _same_file(name: str, first: str) -> str:
+    """The line for an input that reached a file listed already: by another name (a link),
+    or by the same one given again (on its own and in a folder, or twice)."""
+    if name == first:
+        return f"{name} is named twice: read once"
+    return f"{name} is the same file as {first}: read once"
 
 
 def _relabel(cached: PageResult, task: PageTask) -> PageResult:

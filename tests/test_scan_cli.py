@@ -120,6 +120,16 @@ def test_rescan_into_the_same_folder_is_identical_and_reuses_readings(filled, tm
     assert len(read_csv(out / "responses.csv")) == 1
 
 
+def test_a_file_named_twice_is_read_once_and_the_summary_says_it_was_named_twice(filled, tmp_path):
+    # It said "X is the same file as X: read once", which does not say what happened.
+    out = tmp_path / "out"
+    result = run("scan", filled.png, filled.png, "--out", out, "--no-ocr", "-j", "1")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert f"{filled.png} is named twice: read once" in result.stderr
+    assert "is the same file as" not in result.stderr
+    assert len(read_csv(out / "pages.csv")) == 1
+
+
 def test_scan_takes_verbose_as_its_own_option(filled, tmp_path):
     # `scan --verbose` (the README's spelling) was refused: --verbose belonged to `scanner`.
     result = run("scan", "-v", filled.png, "--programme", "nope", "--out", tmp_path / "out", "--no-ocr")
