@@ -34,9 +34,10 @@ from scanner.forms import Forms
 from scanner.finder import PageFinder
 from scanner.load import InputProblem, PageTask, count_pages, same_files
 from scanner.ocr import make_engine
-from scanner.outputs import sheet_problems, write_outputs
+from scanner.outputs import answers, sheet_problems, write_outputs
 from scanner.reader import PageResult
 from scanner.results import PageStatus
+from scanner.review.queue import PROGRAMME, UNKNOWN_PROGRAMME, SurveyFields, settled_among, waiting_among
 from scanner.store import ScanWrites, Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
@@ -67,6 +68,11 @@ class ScanSummary:
     pages: Counter = field(default_factory=Counter)
     programmes: Counter = field(default_factory=Counter)
     flagged: Counter = field(default_factory=Counter)
+    """What of this run's questionnaires waits for review now, by reason (a `Reason`'s name,
+    or STALE: a decision whose page was scanned again since), as `scanner review` has it:
+    an item a person decided waits no more."""
+    reviewed: int = 0
+    """Items of this run's questionnaires that a person's decision settles."""
     failed: list[str] = field(default_factory=list)
     """One line per file or page that could not be read, and per file none of whose
     pages is a page of the form when the batch holds none (the wrong template?)."""
@@ -85,7 +91,8 @@ class ScanSummary:
 
     def to_dict(self) -> dict:
         return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
-                "programmes": dict(self.programmes), "flagged": dict(self.flagged), "failed": self.failed,
+                "programmes": dict(self.programmes), "flagged": dict(self.flagged), "reviewed": self.reviewed,
+                "failed": self.failed,
                 "sheet_problems": self.sheet_problems, "same_files": self.same_files,
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
@@ -282,7 +289,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             store.account_moved_pages(assembler.rows)
             summary.failed += _wrong_template(assembler.rows, template)
             summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
-            _count_programmes(store, register.claimed, summary)
+            _count_review(store, forms, register.claimed, summary)
         except BaseException:
             writes.flush_after_failure()
             raise
@@ -464,9 +471,6 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     writes.sheet(sheet, {item: path for result in sheet.pages.values()
                          for item, path in crops.pop((result.source, result.page), {}).items()})
     summary.sheets += 1
-    for r in sheet.results:
-        if r.needs_review and r.reason is not None and r.item != "programme":
-            summary.flagged[r.reason.name] += 1
     # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
     # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
     sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
@@ -474,11 +478,12 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     sheet.results = []
 
 
-def _count_programmes(store: Store, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
-    """This run's programmes as calibrated on the whole survey."""
-    programmes = store.programme_results()
-    for sheet_id in sheets:
-        r = programmes[sheet_id]
-        summary.programmes[r.value or "(unknown)"] += 1
-        if r.needs_review and r.reason is not None:
-            summary.flagged[r.reason.name] += 1
+def _count_review(store: Store, forms: Forms, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
+    """This run's programmes as responses.csv has them, and what of its questionnaires
+    waits for review now: review decisions taken into account, those on a page scanned
+    again since waiting again."""
+    sheet_ids = list(sheets)
+    for programme in answers(store, sheet_ids, PROGRAMME).values():
+        summary.programmes[programme or UNKNOWN_PROGRAMME] += 1
+    summary.flagged.update(entry.reason for entry in waiting_among(store, SurveyFields(forms), sheet_ids))
+    summary.reviewed = settled_among(store, sheet_ids)
