@@ -60,6 +60,17 @@ class Progress:
 
 
 @dataclass
+class FileSummary:
+    """What a scan made of one input file."""
+
+    pages: Counter = field(default_factory=Counter)
+    sheets: int = 0
+    """Questionnaires beginning in it."""
+    failed: list[str] = field(default_factory=list)
+    """Its lines of `ScanSummary.failed`."""
+
+
+@dataclass
 class ScanSummary:
     """What a scan did, for the closing report and the exit code."""
 
@@ -82,12 +93,25 @@ class ScanSummary:
     same_files: list[str] = field(default_factory=list)
     """One line per input name that reached a file listed already (a link to it, the
     name given twice): the file is read once, under its first name."""
+    files: dict[str, FileSummary] = field(default_factory=dict)
+    """Each input file's part of the above, by its name as given."""
+    survey_failed: list[str] = field(default_factory=list)
+    """The lines of `failed` that are no one file's: the survey's colour calibration."""
     reused: int = 0
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    def file(self, source: str) -> FileSummary:
+        return self.files.setdefault(source, FileSummary())
+
+    def fail(self, line: str, source: str | None = None) -> None:
+        """A line of `failed`; of the file `source` when it is one file's (not the
+        survey's colour calibration)."""
+        self.failed.append(line)
+        (self.file(source).failed if source is not None else self.survey_failed).append(line)
 
     def to_dict(self) -> dict:
         return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
@@ -287,8 +311,10 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             writes.finish()
             store.retire_superseded(register)
             store.account_moved_pages(assembler.rows)
-            summary.failed += _wrong_template(assembler.rows, template)
-            summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
+            for source, line in _wrong_template(assembler.rows, template):
+                summary.fail(line, source)
+            for line in _calibrate(store, forms):  # needs every sheet: after the last one is saved
+                summary.fail(line)
             _count_review(store, forms, register.claimed, summary)
         except BaseException:
             writes.flush_after_failure()
@@ -391,14 +417,15 @@ def _cannot_write(out_dir: Path, exc: OSError | sqlite3.Error) -> str:
             "then scan again (pages already stored are kept)")
 
 
-def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[str]:
-    """When no page at all is a page of the form: a line for each file of unrecognised pages."""
+def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[tuple[str, str]]:
+    """When no page at all is a page of the form: a line for each file of unrecognised
+    pages, with the file."""
     if any(row.status is PageStatus.USED for row in rows):
         return []
     files = dict.fromkeys(row.source for row in rows if row.status is PageStatus.UNRECOGNISED)
     forms = Forms.of(template)
     what = f"form {forms.label}" if not forms.several else f"any of the forms {forms.label}"
-    return [f"no page of {source} is a page of {what}: wrong template?" for source in files]
+    return [(source, f"no page of {source} is a page of {what}: wrong template?") for source in files]
 
 
 def _same_file(name: str, first: str) -> str:
@@ -416,9 +443,10 @@ def _relabel(cached: PageResult, task: PageTask) -> PageResult:
 
 def _count_page(summary: ScanSummary, row: PageRow) -> None:
     summary.pages[row.status.value] += 1
+    summary.file(row.source).pages[row.status.value] += 1
     if row.status is PageStatus.ERROR:
         where = row.source if not row.page else f"{row.source} page {row.page}"
-        summary.failed.append(f"{where}: {row.reason}")
+        summary.fail(f"{where}: {row.reason}", row.source)
 
 
 def _crop_path(result: PageResult, item: str) -> str:
@@ -471,6 +499,7 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     writes.sheet(sheet, {item: path for result in sheet.pages.values()
                          for item, path in crops.pop((result.source, result.page), {}).items()})
     summary.sheets += 1
+    summary.file(sheet.source).sheets += 1
     # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
     # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
     sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
