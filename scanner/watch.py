@@ -50,7 +50,7 @@ class WatchProgress:
     """After each batch: what was read, and what waits."""
 
     files: int
-    """Files read since the watch began."""
+    """Files read since the watch began (a file read again counts once)."""
     waiting: int
     """Files seen but not yet complete."""
     batch: ScanSummary
