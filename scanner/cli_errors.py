@@ -23,9 +23,23 @@ T = TypeVar("T")
 
 
 def setup_logging(verbose: bool, quiet: bool = False) -> None:
-    """Logs to stderr: debug with --verbose, warnings only with --quiet, else info."""
+    """Logs to stderr: debug with --verbose, warnings only with --quiet, else info (scanner's
+    own: other libraries' warnings only, unless --verbose)."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    # On the handler, not the loggers: Dask sets its loggers to INFO when it is imported,
+    # after this, and then told each scheduler, nanny and worker starting and closing
+    # (some 34 lines for `--cluster local:2`), --quiet or not.
+    handler.setLevel(level)
+    if not verbose:
+        handler.addFilter(_ours_or_warning)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _ours_or_warning(record: logging.LogRecord) -> bool:
+    """Scanner's own info, and anyone's warnings."""
+    return record.levelno >= logging.WARNING or record.name.split(".")[0] == "scanner"
 
 
 def is_verbose() -> bool:

@@ -18,7 +18,7 @@ from rich.text import Text
 from scanner.errors import on_one_line
 from scanner.pipeline import Progress as PageProgress
 from scanner.pipeline import ScanSummary
-from scanner.results import Reason
+from scanner.review.queue import reason_text
 
 stderr = Console(stderr=True)
 
@@ -59,8 +59,10 @@ def print_summary(summary: ScanSummary) -> None:
         flagged = Table(title=Text(f"to review ({sum(summary.flagged.values())}): scanner review "
                                    f"{summary.out_dir}"), show_header=False, box=None)
         for name, n in summary.flagged.most_common():
-            flagged.add_row(str(n), Reason[name].value)
+            flagged.add_row(str(n), reason_text(name))
         stderr.print(flagged)
+    if summary.reviewed:
+        stderr.print(f"{summary.reviewed} items settled in review (decisions kept)")
     for line in summary.same_files:
         stderr.print(Text(line), soft_wrap=True)
     if summary.sheet_problems:

@@ -224,6 +224,20 @@ def _reviewed(machine_value: str, machine_status: str, reason: str | None, decid
     return decided_value, Status.REVIEWED.value, ""
 
 
+def answers(store: Store, sheet_ids: Sequence[str], item: str) -> dict[str, str]:
+    """The answer of each stored sheet of `sheet_ids` to `item` (or its programme) as
+    responses.csv has it: after review, empty while unresolved."""
+    only, args = _only(sheet_ids)
+    only_r, args_r = _only(sheet_ids, "r.sheet_id")
+    out = {}
+    for row in store.db.execute(FINAL_SQL.format(only=only, only_r=f"{only_r} AND r.item = ?", evidence=""),
+                                args + args_r + (item,)):
+        value, status, _ = _reviewed(row["machine_value"], row["machine_status"], row["reason"],
+                                     row["decided_value"], row["decision_stale"], row["decided_page_hash"])
+        out[row["sheet_id"]] = value if status in RESOLVED else ""
+    return out
+
+
 RISKY_START = FORMULA_START | CONTROL_START
 """A text cell's first characters that `spreadsheet_safe` may change (whitespace too)."""
 

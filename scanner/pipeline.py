@@ -34,9 +34,10 @@ from scanner.forms import Forms
 from scanner.finder import PageFinder
 from scanner.load import InputProblem, PageTask, count_pages, same_files
 from scanner.ocr import make_engine
-from scanner.outputs import sheet_problems, write_outputs
+from scanner.outputs import answers, sheet_problems, write_outputs
 from scanner.reader import PageResult
 from scanner.results import PageStatus
+from scanner.review.queue import PROGRAMME, UNKNOWN_PROGRAMME, SurveyFields, settled_among, waiting_among
 from scanner.store import ScanWrites, Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
@@ -59,6 +60,17 @@ class Progress:
 
 
 @dataclass
+class FileSummary:
+    """What a scan made of one input file."""
+
+    pages: Counter = field(default_factory=Counter)
+    sheets: int = 0
+    """Questionnaires beginning in it."""
+    failed: list[str] = field(default_factory=list)
+    """Its lines of `ScanSummary.failed`."""
+
+
+@dataclass
 class ScanSummary:
     """What a scan did, for the closing report and the exit code."""
 
@@ -67,6 +79,11 @@ class ScanSummary:
     pages: Counter = field(default_factory=Counter)
     programmes: Counter = field(default_factory=Counter)
     flagged: Counter = field(default_factory=Counter)
+    """What of this run's questionnaires waits for review now, by reason (a `Reason`'s name,
+    or STALE: a decision whose page was scanned again since), as `scanner review` has it:
+    an item a person decided waits no more."""
+    reviewed: int = 0
+    """Items of this run's questionnaires that a person's decision settles."""
     failed: list[str] = field(default_factory=list)
     """One line per file or page that could not be read, and per file none of whose
     pages is a page of the form when the batch holds none (the wrong template?)."""
@@ -76,6 +93,10 @@ class ScanSummary:
     same_files: list[str] = field(default_factory=list)
     """One line per input name that reached a file listed already (a link to it, the
     name given twice): the file is read once, under its first name."""
+    files: dict[str, FileSummary] = field(default_factory=dict)
+    """Each input file's part of the above, by its name as given."""
+    survey_failed: list[str] = field(default_factory=list)
+    """The lines of `failed` that are no one file's: the survey's colour calibration."""
     reused: int = 0
     seconds: float = 0.0
 
@@ -83,9 +104,19 @@ class ScanSummary:
     def ok(self) -> bool:
         return not self.failed
 
+    def file(self, source: str) -> FileSummary:
+        return self.files.setdefault(source, FileSummary())
+
+    def fail(self, line: str, source: str | None = None) -> None:
+        """A line of `failed`; of the file `source` when it is one file's (not the
+        survey's colour calibration)."""
+        self.failed.append(line)
+        (self.file(source).failed if source is not None else self.survey_failed).append(line)
+
     def to_dict(self) -> dict:
         return {"out_dir": str(self.out_dir), "sheets": self.sheets, "pages": dict(self.pages),
-                "programmes": dict(self.programmes), "flagged": dict(self.flagged), "failed": self.failed,
+                "programmes": dict(self.programmes), "flagged": dict(self.flagged), "reviewed": self.reviewed,
+                "failed": self.failed,
                 "sheet_problems": self.sheet_problems, "same_files": self.same_files,
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
@@ -223,8 +254,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
     jobs = max(1, jobs or os.cpu_count() or 1)
     key = reader_key(template, engine.name)
     total = count_pages(inputs, exclude=out_dir)
-    summary.same_files = [f"{name} is the same file as {first}: read once" for name, first in
-                          same_files(inputs, exclude=out_dir)]
+    summary.same_files = [_same_file(name, first) for name, first in same_files(inputs, exclude=out_dir)]
     try:
         store = Store(out_dir)
     except (OSError, sqlite3.Error) as exc:
@@ -281,9 +311,11 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             writes.finish()
             store.retire_superseded(register)
             store.account_moved_pages(assembler.rows)
-            summary.failed += _wrong_template(assembler.rows, template)
-            summary.failed += _calibrate(store, forms)  # needs every sheet: after the last one is saved
-            _count_programmes(store, register.claimed, summary)
+            for source, line in _wrong_template(assembler.rows, template):
+                summary.fail(line, source)
+            for line in _calibrate(store, forms):  # needs every sheet: after the last one is saved
+                summary.fail(line)
+            _count_review(store, forms, register.claimed, summary)
         except BaseException:
             writes.flush_after_failure()
             raise
@@ -385,14 +417,23 @@ def _cannot_write(out_dir: Path, exc: OSError | sqlite3.Error) -> str:
             "then scan again (pages already stored are kept)")
 
 
-def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[str]:
-    """When no page at all is a page of the form: a line for each file of unrecognised pages."""
+def _wrong_template(rows: list[PageRow], template: Template | Forms) -> list[tuple[str, str]]:
+    """When no page at all is a page of the form: a line for each file of unrecognised
+    pages, with the file."""
     if any(row.status is PageStatus.USED for row in rows):
         return []
     files = dict.fromkeys(row.source for row in rows if row.status is PageStatus.UNRECOGNISED)
     forms = Forms.of(template)
     what = f"form {forms.label}" if not forms.several else f"any of the forms {forms.label}"
-    return [f"no page of {source} is a page of {what}: wrong template?" for source in files]
+    return [(source, f"no page of {source} is a page of {what}: wrong template?") for source in files]
+
+
+def _same_file(name: str, first: str) -> str:
+    """The line for an input that reached a file listed already: by another name (a link),
+    or by the same one given again (on its own and in a folder, or twice)."""
+    if name == first:
+        return f"{name} is named twice: read once"
+    return f"{name} is the same file as {first}: read once"
 
 
 def _relabel(cached: PageResult, task: PageTask) -> PageResult:
@@ -402,9 +443,10 @@ def _relabel(cached: PageResult, task: PageTask) -> PageResult:
 
 def _count_page(summary: ScanSummary, row: PageRow) -> None:
     summary.pages[row.status.value] += 1
+    summary.file(row.source).pages[row.status.value] += 1
     if row.status is PageStatus.ERROR:
         where = row.source if not row.page else f"{row.source} page {row.page}"
-        summary.failed.append(f"{where}: {row.reason}")
+        summary.fail(f"{where}: {row.reason}", row.source)
 
 
 def _crop_path(result: PageResult, item: str) -> str:
@@ -457,9 +499,7 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     writes.sheet(sheet, {item: path for result in sheet.pages.values()
                          for item, path in crops.pop((result.source, result.page), {}).items()})
     summary.sheets += 1
-    for r in sheet.results:
-        if r.needs_review and r.reason is not None and r.item != "programme":
-            summary.flagged[r.reason.name] += 1
+    summary.file(sheet.source).sheets += 1
     # The run keeps every sheet to tell it again (`SheetRegister.claimed`), but of a saved
     # sheet it needs only its pages' images: kept whole, a long batch's memory would grow.
     sheet.pages = {page: PageResult(r.source, r.page, r.status, content_hash=r.content_hash)
@@ -467,11 +507,12 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     sheet.results = []
 
 
-def _count_programmes(store: Store, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
-    """This run's programmes as calibrated on the whole survey."""
-    programmes = store.programme_results()
-    for sheet_id in sheets:
-        r = programmes[sheet_id]
-        summary.programmes[r.value or "(unknown)"] += 1
-        if r.needs_review and r.reason is not None:
-            summary.flagged[r.reason.name] += 1
+def _count_review(store: Store, forms: Forms, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
+    """This run's programmes as responses.csv has them, and what of its questionnaires
+    waits for review now: review decisions taken into account, those on a page scanned
+    again since waiting again."""
+    sheet_ids = list(sheets)
+    for programme in answers(store, sheet_ids, PROGRAMME).values():
+        summary.programmes[programme or UNKNOWN_PROGRAMME] += 1
+    summary.flagged.update(entry.reason for entry in waiting_among(store, SurveyFields(forms), sheet_ids))
+    summary.reviewed = settled_among(store, sheet_ids)

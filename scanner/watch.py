@@ -19,6 +19,7 @@ import queue
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from scanner.errors import MissingDependencyError, UsageError
 from scanner.executors import make_executor
 from scanner.load import NOT_INPUTS, PageTask, enumerate_pages, expand_inputs
 from scanner.ocr import make_engine
-from scanner.pipeline import ScanSummary, check_programme, scan
+from scanner.pipeline import FileSummary, ScanSummary, check_programme, scan
 from scanner.store import STORE_NAME, Store, resolved
 from scanner.template import Template
 
@@ -49,7 +50,7 @@ class WatchProgress:
     """After each batch: what was read, and what waits."""
 
     files: int
-    """Files read since the watch began."""
+    """Files read since the watch began (a file read again counts once)."""
     waiting: int
     """Files seen but not yet complete."""
     batch: ScanSummary
@@ -57,22 +58,48 @@ class WatchProgress:
 
 @dataclass
 class WatchSummary:
-    """What a watch did, from start to stop."""
+    """What a watch did, from start to stop: what the files read are now, as pages.csv has
+    them. A file read again (read half-written, then whole) counts once, as read last."""
 
-    files: int = 0
-    sheets: int = 0
-    pages: dict[str, int] = field(default_factory=dict)
-    failed: list[str] = field(default_factory=list)
+    read: dict[str, FileSummary] = field(default_factory=dict)
+    """Each file read, by name, as last read."""
+    replaced: list[FileSummary] = field(default_factory=list)
+    """Files read whose name a new file took since (a station writing `scan.pdf` again):
+    their pages stay in the survey beside the new file's."""
+    survey_failed: list[str] = field(default_factory=list)
+    """The last batch's `ScanSummary.survey_failed`: the survey's colour calibration is done
+    again with each batch."""
+
+    @property
+    def files(self) -> int:
+        return len(self.read) + len(self.replaced)
+
+    @property
+    def sheets(self) -> int:
+        return sum(file.sheets for file in self._files())
+
+    @property
+    def pages(self) -> dict[str, int]:
+        return dict(sum((file.pages for file in self._files()), Counter()))
+
+    @property
+    def failed(self) -> list[str]:
+        return [line for file in self._files() for line in file.failed] + self.survey_failed
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
-    def add(self, batch: ScanSummary) -> None:
-        self.sheets += batch.sheets
-        for status, n in batch.pages.items():
-            self.pages[status] = self.pages.get(status, 0) + n
-        self.failed += batch.failed
+    def _files(self) -> list[FileSummary]:
+        return [*self.replaced, *self.read.values()]
+
+    def add(self, batch: ScanSummary, names: list[str], new: set[str]) -> None:
+        """The batch that read the files `names`; those of `new` are new files under the
+        name of a file read before."""
+        for name in new & self.read.keys():
+            self.replaced.append(self.read.pop(name))
+        self.read.update({name: batch.files.get(name, FileSummary()) for name in names})
+        self.survey_failed = batch.survey_failed
 
 
 @dataclass
@@ -118,13 +145,12 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
         with _ctrl_c_sets(stop):
             while not stop.is_set():
                 _drain(events, waiting)
-                ready = _unread(_ready(waiting, read, stable_seconds), out_dir, read)
+                ready, new = _unread(_ready(waiting, read, stable_seconds), out_dir, read)
                 if ready:
-                    batch = scan([str(p) for p in ready], template, out_dir, ocr=ocr, programme=programme,
-                                 executor=executor)
+                    names = [str(p) for p in ready]
+                    batch = scan(names, template, out_dir, ocr=ocr, programme=programme, executor=executor)
                     read |= ready
-                    summary.files += len(ready)
-                    summary.add(batch)
+                    summary.add(batch, names, {str(p) for p in new})
                     if progress:
                         progress(WatchProgress(summary.files, len(waiting), batch))
                 else:
@@ -180,9 +206,11 @@ def _observe(inbox: Path, poll: float | None):
     return observer, events
 
 
-def _unread(files: list[Path], out_dir: Path, read: dict[Path, tuple[int, ...]]) -> dict[Path, tuple[int, ...]]:
+def _unread(files: list[Path], out_dir: Path,
+            read: dict[Path, tuple[int, ...]]) -> tuple[dict[Path, tuple[int, ...]], set[Path]]:
     """Of the complete `files`, those the survey has not read whole as they are now, in
-    order, with their `_status`; those it has go into `read`.
+    order, with their `_status`, and which of them are new files under the name of one
+    read; those it has read go into `read`.
 
     A file is known by its pages' content as the store keeps it, not by its name: a
     station may move a file away and later write another under its name, whose pages are
@@ -190,7 +218,7 @@ def _unread(files: list[Path], out_dir: Path, read: dict[Path, tuple[int, ...]])
     kept with their questionnaires. A file with only some of its pages stored (a watch
     stopped in its batch) is read again, its stored pages coming from the store.
     """
-    unread = {}
+    unread, new = {}, set()
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store(out_dir)) if files and (out_dir / STORE_NAME).exists() else None
         for path in files:
@@ -207,8 +235,9 @@ def _unread(files: list[Path], out_dir: Path, read: dict[Path, tuple[int, ...]])
                 # Pages that could not be read hold no questionnaire: the new file's pages replace them.
                 if any(content and now.get(page) != content for page, content in stored.items()):
                     store.set_aside(resolved(str(path)))
+                    new.add(path)
             unread[path] = status
-    return unread
+    return unread, new
 
 
 def _status(stat: os.stat_result) -> tuple[int, ...]:

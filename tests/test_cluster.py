@@ -10,6 +10,8 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -359,3 +361,20 @@ def test_a_questionnaire_is_read_in_one_group_and_decided_by_its_worker(filled, 
     summary = scan([str(filled.pdf)], template, tmp_path / "out", ocr=False, cluster=local_cluster.scheduler_address)
     assert summary.ok and summary.sheets == 1 and summary.pages["used"] == 7
     assert not decided_here
+
+
+SCAN = Path(sys.executable).parent / "scan"
+
+
+@pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
+@pytest.mark.parametrize("quiet", [["-q"], []], ids=["quiet", "default"])
+def test_scan_on_a_local_cluster_keeps_dasks_chatter_off_stderr(filled, tmp_path, quiet):
+    # `scan --cluster local:2 -q` wrote some 34 lines of Dask's INFO logs (its scheduler,
+    # nannies and workers starting and closing): quiet is silent, and without --verbose
+    # Dask shows its warnings only.
+    result = subprocess.run([str(SCAN), str(filled.png), "--out", str(tmp_path / "out"), "--no-ocr",
+                             "--cluster", "local:1", *quiet], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    if quiet:
+        assert result.stderr == ""
+    assert "INFO" not in result.stderr and "Scheduler" not in result.stderr

@@ -120,7 +120,7 @@ def test_two_spellings_of_one_path_are_one_input(template, filled, tmp_path, mon
 def test_a_file_reached_twice_is_read_once_and_the_other_name_reported(template, drawn, tmp_path):
     """A folder holding batch.pdf and a link to it, latest.pdf (and the file named again on
     the command line): one questionnaire, its pages under batch.pdf, the link's name
-    reported once as the same file; a re-run keeps the sheet and a decision on it."""
+    reported once as the same file, the name given again as named twice; a re-run keeps the sheet and a decision on it."""
     folder = tmp_path / "in"
     folder.mkdir()
     write_pdf(folder / "batch.pdf", drawn["q1"])
@@ -132,7 +132,7 @@ def test_a_file_reached_twice_is_read_once_and_the_other_name_reported(template,
     assert list(pages.source) == [str(folder / "batch.pdf")] * len(template.page_numbers)
     assert set(pages.status) == {"used"}
     assert summary.same_files == [f"{folder / 'latest.pdf'} is the same file as {folder / 'batch.pdf'}: read once",
-                                  f"{folder / 'batch.pdf'} is the same file as {folder / 'batch.pdf'}: read once"]
+                                  f"{folder / 'batch.pdf'} is named twice: read once"]
     (sheet_id,) = csv(out, "responses.csv").sheet_id
     item = template.items_on(1)[0].id
     decide(out, template, sheet_id, item, "2")

@@ -20,11 +20,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
+from review_survey import DPI, PEACH, YELLOW, draw_sheet, write_pdf
 from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.errors import ExitCode, OutputError
 from scanner.pipeline import scan
+from scanner.render import page_raster
+from scanner.review import queue as q
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent
@@ -118,6 +121,74 @@ def test_rescan_into_the_same_folder_is_identical_and_reuses_readings(filled, tm
     assert after["failed"] == before["failed"] == [f"{tmp_path / 'broken.pdf'}: not a readable PDF: "
                                                    "corrupt, truncated, or without any page"]
     assert len(read_csv(out / "responses.csv")) == 1
+
+
+def test_a_file_named_twice_is_read_once_and_the_summary_says_it_was_named_twice(filled, tmp_path):
+    # It said "X is the same file as X: read once", which does not say what happened.
+    out = tmp_path / "out"
+    result = run("scan", filled.png, filled.png, "--out", out, "--no-ocr", "-j", "1")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert f"{filled.png} is named twice: read once" in result.stderr
+    assert "is the same file as" not in result.stderr
+    assert len(read_csv(out / "pages.csv")) == 1
+
+
+def _review_all(out: Path, template) -> int:
+    """Decide every item waiting for review, as a reviewer would; how many were decided."""
+    fields = q.Fields(template)
+    with q.open_survey(out, template) as store:
+        entries = q.waiting(store, fields)
+        for e in entries:
+            value = {"item": lambda: str(fields.codes(e.item)[0]), "comment": lambda: "More joint training please",
+                     "programme": lambda: fields.programmes[0]}[e.kind]()
+            q.record_decision(store, fields, e.sheet_id, e.item, value, "Ada", e.decision_id)
+    return len(entries)
+
+
+def _queue_of(out: Path, template) -> dict[str, int]:
+    """What `scanner review --status` counts waiting, by reason."""
+    return {r["reason"]: r["count"] for r in q.queue_status(out, template)["by_reason"]}
+
+
+def test_the_summary_of_a_scan_again_counts_what_waits_for_review_now(template, tmp_path):
+    # Every flagged item decided, a scan again into the same folder still said "to review
+    # (N): scanner review OUT" with the scan's own flags, and programmes before review;
+    # after a page was scanned again, it never named the decisions that came back.
+    rasters = {p: page_raster(template, p, DPI) for p in template.page_numbers}
+    jpegs = draw_sheet(template, rasters, YELLOW, doubts=True) + draw_sheet(template, rasters, PEACH, doubts=False)
+    batch, out = write_pdf(tmp_path / "batch.pdf", jpegs, template.page_size_mm), tmp_path / "out"
+    args = ("scan", batch, "--out", out, "--no-ocr", "-j", "1")
+
+    def summary() -> dict:
+        result = run(*args, "--json")
+        assert result.exit_code == ExitCode.OK, result.output
+        told = json.loads(result.stdout)
+        responses = read_csv(out / "responses.csv")
+        assert told["programmes"] == dict(responses["programme"].replace("", "(unknown)").value_counts())
+        assert told["flagged"] == _queue_of(out, template)  # this run's questionnaires are the survey's
+        return told
+
+    first = summary()
+    assert first["flagged"] and first["reviewed"] == 0
+    decided = _review_all(out, template)
+    assert decided == sum(first["flagged"].values())
+    again = summary()
+    assert again["flagged"] == {} and again["reviewed"] == decided
+    console = run(*args)
+    assert "to review" not in console.stderr and f"{decided} items settled in review" in console.stderr
+    # Page 1 scanned again (another JPEG of the same paper): its decisions come back, named so.
+    page1 = cv2.imdecode(np.frombuffer(jpegs[0], np.uint8), cv2.IMREAD_COLOR)
+    write_pdf(batch, [cv2.imencode(".jpg", page1, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()] + jpegs[1:],
+              template.page_size_mm)
+    items = read_csv(out / "items.csv")
+    on_page1 = items[(items.sheet_id == items.sheet_id.iloc[0]) & (items.page == "1.0")
+                     & (items.status == "reviewed")]
+    stale = summary()
+    assert stale["flagged"].get("STALE") == len(on_page1) > 0
+    assert stale["reviewed"] == decided - len(on_page1)
+    console = run(*args)
+    assert f"to review ({sum(stale['flagged'].values())}): scanner review" in " ".join(console.stderr.split())
+    assert "the page was scanned again since this was reviewed" in " ".join(console.stderr.split())
 
 
 def test_scan_takes_verbose_as_its_own_option(filled, tmp_path):

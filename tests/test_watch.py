@@ -53,6 +53,15 @@ class Running:
             self.stop.set()  # else the watch's thread keeps the failed test from ending
             raise AssertionError(f"{files} files not read in {TIMEOUT} s")
 
+    def wait_for_batches(self, batches: int) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while len(self.batches) < batches and time.monotonic() < deadline:
+            assert self.thread.is_alive(), "the watch ended"
+            time.sleep(0.1)
+        if len(self.batches) < batches:
+            self.stop.set()
+            raise AssertionError(f"{batches} batches not read in {TIMEOUT} s")
+
     def end(self):
         self.stop.set()
         self.thread.join(TIMEOUT)
@@ -180,20 +189,61 @@ def test_a_name_reused_in_any_order_while_running_and_across_restarts_keeps_each
 
 
 def test_a_file_read_while_unreadable_is_read_again_once_written(filled, template, tmp_path):
-    # Its error row holds no questionnaire: the pages replace it, as in any scan again.
+    # Its error row holds no questionnaire: the pages replace it, as in any scan again. The
+    # watch's closing figures are the file's as read last, as pages.csv has it: they said
+    # 2 files, a page `error` and a failure, for one file read whole.
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     (inbox / "scan.png").touch()
     (inbox / "scan.png.done").touch()
     running = Running(inbox, template, out)
     running.wait_for(1)
+    assert running.batches[0].batch.pages == {"error": 1}
     (inbox / "scan.png.done").unlink()
     (inbox / "scan.png").write_bytes(filled.png.read_bytes())
     (inbox / "scan.png.done").touch()
-    running.wait_for(2)
+    running.wait_for_batches(2)
     summary = running.end()
-    assert summary.pages == {"error": 1, "used": 1}
+    assert running.batches[-1].files == 1
+    assert summary.files == 1 and summary.pages == {"used": 1} and summary.sheets == 1
+    assert summary.ok and summary.failed == []
     assert list(read_csv(out / "pages.csv")["status"]) == ["used"]
+
+
+@pytest.mark.skipif(not SCAN.exists(), reason="the package is not installed in this Python")
+def test_a_file_read_half_written_then_whole_ends_the_watch_without_a_stale_failure(filled, tmp_path):
+    # A station writing a file in two sessions: the watch read the first half (an error),
+    # then the whole file, and on Ctrl+C still printed "failed: ... not a readable PDF" and
+    # exited 1, while pages.csv held every page `used`.
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data, pdf, marker = filled.pdf.read_bytes(), inbox / "b.pdf", inbox / "b.pdf.done"
+    pdf.write_bytes(data[: len(data) // 3])
+    marker.touch()
+    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", "-j", "1"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while "b.pdf" not in _text(out / "pages.csv") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        half = read_csv(out / "pages.csv")
+        assert "error" in set(half["status"]) and proc.poll() is None
+        marker.unlink()
+        pdf.write_bytes(data)
+        marker.touch()
+        while len(read_csv(out / "pages.csv")) < 7 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # the batch's last lines
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert list(read_csv(out / "pages.csv")["status"]) == ["used"] * 7
+    assert proc.returncode == 0, stderr
+    assert "failed:" not in stderr
+    assert "stopped: 1 files, 1 questionnaires read" in stderr
 
 
 def test_the_progress_says_how_many_files_wait(filled, template, tmp_path):

@@ -18,6 +18,7 @@ import random
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -243,15 +244,24 @@ WAITING = {
                   "SELECT d.sheet_id, d.item FROM last JOIN decisions d ON d.id = last.id WHERE d.stale = 1",
     "where": "(d.id IS NULL AND r.status IN ('review', 'multiple')) OR d.stale = 1",
 }
+WAITING_AMONG = {
+    "candidates": "SELECT r.sheet_id, r.item FROM json_each(?) j JOIN results r ON r.sheet_id = j.value "
+                  "WHERE r.status IN ('review', 'multiple') UNION "
+                  "SELECT d.sheet_id, d.item FROM last JOIN decisions d ON d.id = last.id "
+                  "WHERE d.stale = 1 AND d.sheet_id IN (SELECT value FROM json_each(?))",
+    "where": WAITING["where"],
+}
+"""`WAITING` of some questionnaires only, found by their ids (each id list given twice)."""
 UNCHECKED_OK = {
     "candidates": "SELECT sheet_id, item FROM results WHERE status = 'ok'",
     "where": "d.id IS NULL",
 }
 
 
-def _entries(store: Store, fields: AnyFields, query: dict[str, str], filters: Filters) -> list[QueueEntry]:
+def _entries(store: Store, fields: AnyFields, query: dict[str, str], filters: Filters,
+             args: tuple = ()) -> list[QueueEntry]:
     out = []
-    for row in store.db.execute(QUEUE_SQL.format(**query)):
+    for row in store.db.execute(QUEUE_SQL.format(**query), args):
         of_form = fields.of(row["form"])
         kind = of_form.kind(row["item"])
         if kind is None:
@@ -272,6 +282,21 @@ def waiting(store: Store, fields: AnyFields, filters: Filters = Filters()) -> li
     """The queue in survey order: items the scan was unsure of and nobody has decided,
     and decisions whose page was scanned again since (a second look)."""
     return _entries(store, fields, WAITING, filters)
+
+
+def waiting_among(store: Store, fields: AnyFields, sheet_ids: Iterable[str]) -> list[QueueEntry]:
+    """The entries of `waiting` that are items of the questionnaires `sheet_ids` (a scan's)."""
+    ids = json.dumps(list(sheet_ids))
+    return _entries(store, fields, WAITING_AMONG, Filters(), (ids, ids))
+
+
+def settled_among(store: Store, sheet_ids: Iterable[str]) -> int:
+    """How many items of the questionnaires `sheet_ids` a person's decision settles: decided,
+    and not sent back for a second look since."""
+    return store.db.execute(LAST_DECISIONS + "SELECT COUNT(*) FROM last JOIN decisions d ON d.id = last.id "
+                            "JOIN results r ON r.sheet_id = d.sheet_id AND r.item = d.item "
+                            "WHERE d.stale = 0 AND d.sheet_id IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(sheet_ids)),)).fetchone()[0]
 
 
 def reason_text(name: str) -> str:
@@ -544,5 +569,4 @@ def check_report(store: Store) -> CheckReport:
 __all__ = ["AnyFields", "CheckReport", "DecisionConflict", "Fields", "Filters", "InvalidDecision", "Kind", "Outcome",
            "QueueEntry", "SurveyFields", "UnknownItem", "check_report", "check_sample", "current_decision",
            "item_detail", "open_survey", "problem_sheets", "question_key", "queue_status", "record_decision",
-           "sheet_form",
-           "status", "undo_decision", "waiting", "wilson"]
+           "settled_among", "sheet_form", "status", "undo_decision", "waiting", "waiting_among", "wilson"]
