@@ -156,8 +156,9 @@ class Evaluation(_Pooled):
     written comment waits for review)."""
     pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
     programme_reviewed: Tally = field(default_factory=Tally)
-    """Outcomes of the colour scans' programmes reported `reviewed` (a person's word on their
-    cluster): a wrong one is a sheet of another colour in a cluster given a colour."""
+    """Outcomes of the colour scans' programmes reported `reviewed` (a person's word on the
+    sheet or its cluster): a wrong one may be a sheet of another colour in a cluster given a
+    colour, the price of deciding for the cluster."""
     reliability: dict[float, Tally] = field(default_factory=dict)
     """Lower edge of an item confidence bin (`RELIABILITY_BINS`) -> outcomes of the items
     reported with a confidence in it."""
@@ -566,7 +567,8 @@ class ClusterWord:
 
     @property
     def against(self) -> list[tuple[str, str]]:
-        """Its sheets truly of another colour than it is given: the word makes them wrong."""
+        """Its sheets truly of another colour than it is given: the word makes them wrong,
+        reported `reviewed`, unless calibration still sends them to review on their own."""
         return [(s, c) for s, c in self.sheets if c and self.colour and c != self.colour]
 
     def line(self) -> str:
