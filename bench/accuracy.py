@@ -17,7 +17,10 @@ not in `EVERY_EFFECT`, since two of them, one programme only and no white paper,
 what the batch is made of, not how it is scanned). `--score` scores seeds kept with
 `--keep` again (each folder's `results` against its `batch/truth`, as they are now: seeds
 run one a process, or read again with newer code) and pools them, generating and scanning
-nothing. Figures are printed, never asserted.
+nothing. Every seed is also scored after a person's word on the clusters `scanner colours`
+flags, simulated in a copy of its results (`scanner.evaluate.word_on_flagged`: each
+flagged cluster given the colour most of its sheets truly are): the decisions, and the
+colour scans' programme before and after them. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ import random
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.evaluate import SCENARIOS, Evaluation, Tally, evaluate, percent, upper_bound
+from scanner.evaluate import (SCENARIOS, ClusterWord, Evaluation, Tally, evaluate, percent, upper_bound, word_lines,
+                              word_on_flagged)
 from scanner.pipeline import scan
 from scanner.synth import ALL_HARD, SynthOptions, generate
 from scanner.template import load_template
@@ -78,7 +83,30 @@ def changed_options(options: SynthOptions) -> dict[str, object]:
     return changed
 
 
-def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Evaluation:
+@dataclass(frozen=True)
+class Scored:
+    """One seed's figures: as scanned, and after the simulated person's word on its flagged clusters."""
+
+    ev: Evaluation
+    words: list[ClusterWord]
+    after: Evaluation
+
+
+def score(results: Path, truth: Path) -> Scored:
+    """Score a seed's results, then a copy of them after the person's word; prints both.
+    The results themselves are left as they are."""
+    ev = evaluate(results, truth)
+    with tempfile.TemporaryDirectory(prefix="scanner-word-") as work:
+        copy = Path(work) / "results"
+        shutil.copytree(results, copy)
+        words = word_on_flagged(copy, truth)
+        after = evaluate(copy, truth)
+    for line in ev.lines() + word_lines(words, after):
+        print(line)
+    return Scored(ev, words, after)
+
+
+def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Scored:
     """Generate, scan and score one seed's batch; prints its timings and figures."""
     batch, out = work / f"seed-{seed}" / "batch", work / f"seed-{seed}" / "results"
     shutil.rmtree(out, ignore_errors=True)
@@ -88,12 +116,10 @@ def run_seed(seed: int, args, template, options: SynthOptions, work: Path) -> Ev
     summary = scan([str(p) for p in result.files], template, out, jobs=args.jobs, ocr=not args.no_ocr)
     pages = sum(summary.pages.values())
     print(f"scanned {pages} pages in {summary.seconds:.1f} s ({pages / summary.seconds:.2f} pages/s)")
-    ev = evaluate(out, result.truth_dir)
-    for line in ev.lines():
-        print(line)
+    scored = score(out, result.truth_dir)
     if args.keep is None:
         shutil.rmtree(work / f"seed-{seed}", ignore_errors=True)
-    return ev
+    return scored
 
 
 def summary_row(label: str, ev: Evaluation) -> str:
@@ -127,10 +153,8 @@ def main() -> None:
         print(f"{today}: scored again: {', '.join(map(str, args.score))}")
         results = {}
         for folder in args.score:
-            results[folder.name.removeprefix("seed-")] = ev = evaluate(folder / "results", folder / "batch" / "truth")
             print(f"\n=== {folder}")
-            for line in ev.lines():
-                print(line)
+            results[folder.name.removeprefix("seed-")] = score(folder / "results", folder / "batch" / "truth")
         print_pooled(results, today)
         return
     draw = random.SystemRandom()
@@ -146,8 +170,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def print_pooled(results: dict[str, Evaluation], today: str) -> None:
-    """The figures pooled over every seed, then the table of one line per seed."""
+def print_pooled(seeds: dict[str, Scored], today: str) -> None:
+    """The figures pooled over every seed, then the table of one line per seed, then the
+    programme after the person's word."""
+    results = {seed: s.ev for seed, s in seeds.items()}
     pooled = sum(results.values(), Evaluation())
     print(f"\n=== all {len(results)} seeds pooled ({today}; seeds {', '.join(results)})")
     for line in pooled.lines() + pooled.reliability_lines():
@@ -161,6 +187,28 @@ def print_pooled(results: dict[str, Evaluation], today: str) -> None:
     for seed, ev in results.items():
         print(summary_row(seed, ev))
     print(summary_row("pooled", pooled))
+    print_word(seeds)
+
+
+def print_word(seeds: dict[str, Scored]) -> None:
+    """Per seed and pooled: the simulated person's decisions and the colour scans' programme
+    before and after them (claimed right; wrong claimed, and of them reported reviewed)."""
+    print("\ncolour scans' programme after a person's word on the flagged clusters (simulated: each given the "
+          "colour most of its sheets truly are): clusters given a colour, their sheets, of them truly another "
+          "colour; claimed right with no word, after it (of so many); wrong claimed after it, of them reported "
+          "reviewed")
+    print(f"{'seed':<12} {'clusters':>8} {'sheets':>6} {'other':>5} {'no word':>8} {'after':>8} {'of':>9} "
+          f"{'wrong':>5} {'reviewed':>8}")
+    rows = {seed: (s.words, s.ev, s.after) for seed, s in seeds.items()}
+    rows["pooled"] = (sum((s.words for s in seeds.values()), []), sum((s.ev for s in seeds.values()), Evaluation()),
+                      sum((s.after for s in seeds.values()), Evaluation()))
+    for label, (words, ev, after) in rows.items():
+        given = [w for w in words if w.colour]
+        before, now = ev.programme.get("colour", Tally()), after.programme.get("colour", Tally())
+        print(f"{label:<12} {len(given):>8} {sum(len(w.sheets) for w in given):>6} "
+              f"{sum(len(w.against) for w in given):>5} {percent(before.right, before.scored):>8} "
+              f"{percent(now.right, now.scored):>8} {f'{now.right}/{now.scored}':>9} {now.silent:>5} "
+              f"{after.programme_reviewed.silent:>8}")
 
 
 if __name__ == "__main__":

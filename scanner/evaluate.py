@@ -17,6 +17,10 @@ Truth and scan are matched page by page, not by a questionnaire's first page: ea
 truth field lives on one input page (`source`, `page`), and the scan's `pages.csv`
 says which scanned sheet used that page. So a lost first page costs that page's
 fields, not every claim of the questionnaire.
+
+`word_on_flagged` plays the person `scanner colours` asks for a word on the clusters it
+flags: each is given the colour most of its sheets truly are, so that the programme can
+be scored after that word as well as before it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from enum import Enum
 from pathlib import Path
 
 import pandas as pd
+
+from scanner.calibrate import calibrate_survey, colour_template, decide_clusters
+from scanner.outputs import write_outputs
+from scanner.review.queue import open_survey
+from scanner.survey import survey_forms
 
 CLAIMS = {"ok", "blank", "reviewed"}
 """Statuses that state a value: the dataset takes them as they are."""
@@ -146,6 +155,10 @@ class Evaluation(_Pooled):
     """The same for items alone: the review targets are the items' (with OCR off every
     written comment waits for review)."""
     pages_by_scenario: dict[str, PageCount] = field(default_factory=dict)
+    programme_reviewed: Tally = field(default_factory=Tally)
+    """Outcomes of the colour scans' programmes reported `reviewed` (a person's word on the
+    sheet or its cluster): a wrong one may be a sheet of another colour in a cluster given a
+    colour, the price of deciding for the cluster."""
     reliability: dict[float, Tally] = field(default_factory=dict)
     """Lower edge of an item confidence bin (`RELIABILITY_BINS`) -> outcomes of the items
     reported with a confidence in it."""
@@ -445,6 +458,8 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path,
             ev.programme.setdefault(scan, Tally()).add(outcome)
             if scan == "colour":
                 ev.programme_by_scenario.setdefault(where, Tally()).add(outcome)
+                if got is not None and got.status == "reviewed":
+                    ev.programme_reviewed.add(outcome)
             kind = "programme " if scan == "colour" else None
         elif _is_comment(t.item):
             outcome = _comment(ev, t, got, elsewhere)
@@ -526,3 +541,91 @@ def _comment(ev: Evaluation, t, got, elsewhere: bool) -> Outcome:
         outcome = Outcome.RIGHT
     ev.comments.add(outcome)
     return outcome
+
+
+WORD_REVIEWER = "benchmark: truth majority"
+"""The reviewer `word_on_flagged`'s decisions are stored under, in the survey's audit."""
+
+
+@dataclass(frozen=True)
+class ClusterWord:
+    """The simulated person's word on one cluster `scanner colours` flagged."""
+
+    cluster: int
+    """Its number, as `scanner colours` showed it."""
+    light: str
+    flag: str
+    sheets: tuple[tuple[str, str | None], ...]
+    """Its scanned sheets, each with the colour it truly is (None: no questionnaire's)."""
+
+    @property
+    def colour(self) -> str | None:
+        """The colour most of its sheets truly are (of a tie, the first by name); None when
+        none is a questionnaire's: the person has nothing to go by and says nothing."""
+        count = Counter(c for _, c in self.sheets if c)
+        return min(count, key=lambda c: (-count[c], c)) if count else None
+
+    @property
+    def against(self) -> list[tuple[str, str]]:
+        """Its sheets truly of another colour than it is given: the word makes them wrong,
+        reported `reviewed`, unless calibration still sends them to review on their own."""
+        return [(s, c) for s, c in self.sheets if c and self.colour and c != self.colour]
+
+    def line(self) -> str:
+        off = ", ".join(f"{s} truly {c}" for s, c in self.against)
+        return (f"cluster {self.cluster} ({self.light}, {len(self.sheets)} sheets, {self.flag}): "
+                + (f"given {self.colour}" if self.colour else "no questionnaire's sheet: left flagged")
+                + (f"; {len(self.against)} of another colour: {off}" if self.against else ""))
+
+
+def truth_colours(out_dir: str | Path, truth_dir: str | Path) -> dict[str, str]:
+    """Scanned sheet id -> the paper colour of the questionnaire it holds (the one with most
+    of its pages) in the truth; sheets holding no questionnaire's page are left out."""
+    truth_pages = _read(Path(truth_dir) / "pages.csv")
+    match = _Matcher(truth_pages, _read(Path(out_dir) / "pages.csv"))
+    used = truth_pages[truth_pages["status"] == "used"]
+    colour = dict(zip(used["sheet_id"], used["colour"]))
+    return {scanned: colour[owner] for scanned, owner in match.owner.items() if colour.get(owner)}
+
+
+def word_on_flagged(out_dir: str | Path, truth_dir: str | Path, reviewer: str = WORD_REVIEWER) -> list[ClusterWord]:
+    """Give every cluster `scanner colours` flags the colour most of its sheets truly are,
+    as `scanner colours --assign` does (`decide_clusters`), and write the outputs again.
+
+    Changes the survey in `out_dir` (its store and CSVs): run it on a copy. Returns the
+    words given, one a flagged cluster (none for a survey whose forms do not share their
+    paper colours: it has no clusters).
+    """
+    out_dir = Path(out_dir)
+    truth = truth_colours(out_dir, truth_dir)
+    forms = survey_forms(out_dir)
+    template = colour_template(forms)
+    if template is None:
+        return []
+    with open_survey(out_dir, forms) as store:
+        words = [ClusterWord(c.number, c.light, c.flag.value,
+                             tuple((s, truth.get(s)) for s in sorted({p.sheet_id for p in c.pages})))
+                 for c in calibrate_survey(store, template).clusters if c.flag]
+        assign = {w.cluster: w.colour for w in words if w.colour}
+        if assign:
+            decide_clusters(store, template, assign, False, reviewer)
+        write_outputs(store, forms, out_dir)
+    return words
+
+
+def word_lines(words: list[ClusterWord], after: Evaluation) -> list[str]:
+    """The simulated person's words and the programme scored after them, as text."""
+    given = [w for w in words if w.colour]
+    colour, reviewed = after.programme.get("colour", Tally()), after.programme_reviewed
+    out = ["after a person's word on the flagged clusters (simulated: each given the colour most of its sheets "
+           f"truly are, through `scanner colours --assign`, reviewer {WORD_REVIEWER!r}):",
+           f"  decisions                  {len(given)} of {len(words)} flagged clusters, "
+           f"{sum(len(w.sheets) for w in given)} sheets ({sum(len(w.against) for w in given)} of them truly another "
+           "colour)"]
+    out += [f"  {w.line()}" for w in words]
+    out.append(f"  programme, colour scans    {colour.scored}: {percent(colour.right, colour.scored)} claimed right, "
+               f"{colour.flagged} flagged, {colour.silent} wrong claimed ({reviewed.silent} of the "
+               f"{reviewed.scored} reported reviewed), {colour.lost} lost")
+    out += [f"  wrong as reviewed: {e}" for e in after.examples
+            if e.split()[1] == "programme" and " as reviewed" in e]
+    return out

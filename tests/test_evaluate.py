@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import math
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scanner import evaluate as scorer
+from scanner.pipeline import scan
 
 PROGRAMMES = {"s0001": "Programme A", "s0002": "Programme B"}
 ANSWERS = {"s0001": {"q01": "1", "q02": "3"}, "s0002": {"q01": "2", "q02": "4"}}
@@ -347,3 +350,79 @@ def test_a_page_used_as_another_form_page_is_not_as_expected(tmp_path):
     ev = w.evaluate(tmp_path)
     assert (ev.pages.accounted, ev.pages.status_right, ev.pages.truth) == (4, 3, 4)
     assert ev.pages_by_scenario["feeder"].status_right == 3
+
+
+# --- a person's word on flagged clusters ------------------------------------------------
+
+
+def test_truth_colours_name_each_scanned_sheet_by_its_questionnaire_and_leave_out_a_letter(tmp_path):
+    w = World.perfect()
+    for row in w.truth_pages:
+        row["colour"] = {"s0001": "yellow", "s0002": "pink"}[row["sheet_id"]]
+    w.truth_pages.append({"source": "batch-001.pdf", "page": "5", "status": "unrecognised", "sheet_id": "",
+                          "reason": "cover letter", "form_page": "", "colour": "white"})
+    w.pages.append({"source": "in/batch-001.pdf", "page": "5", "status": "used", "sheet_id": "scan-3", "reason": ""})
+    w.evaluate(tmp_path)
+    assert scorer.truth_colours(tmp_path / "out", tmp_path / "truth") == {"scan-1": "yellow", "scan-2": "pink"}
+
+
+@pytest.mark.parametrize(("truly", "colour", "against"), [
+    (("pink", "pink", "white"), "pink", [("c", "white")]),
+    (("white", "pink", None), "pink", [("a", "white")]),  # a tie: the first by name
+    ((None, None, None), None, []),  # no questionnaire's sheet: nothing to go by
+])
+def test_a_cluster_is_given_the_colour_most_of_its_sheets_truly_are(truly, colour, against):
+    word = scorer.ClusterWord(3, "scan", "competes", tuple(zip("abc", truly)))
+    assert (word.colour, word.against) == (colour, against)
+    assert ("left flagged" in word.line()) == (colour is None)
+
+
+def test_a_wrong_programme_reported_reviewed_is_counted_and_shown_apart(tmp_path):
+    w = World.perfect()
+    w.item("scan-1", "programme").update(status="reviewed")
+    w.item("scan-2", "programme").update(value="Programme A", status="reviewed")
+    after = w.evaluate(tmp_path)
+    assert after.programme_reviewed == scorer.Tally(right=1, silent=1)
+    lines = scorer.word_lines([scorer.ClusterWord(1, "scan", "competes", (("scan-1", "yellow"), ("scan-2", "pink")))],
+                              after)
+    assert "1 of 1 flagged clusters, 2 sheets (1 of them truly another colour)" in lines[1]
+    assert "1 wrong claimed (1 of the 2 reported reviewed)" in lines[3]
+    assert [line for line in lines if "wrong as reviewed" in line] == [
+        "  wrong as reviewed: s0002 programme (colour): truth Programme B, read Programme A as reviewed"]
+
+
+def test_word_on_flagged_gives_a_flagged_ream_its_truth_majority_through_the_command(template, tmp_path):
+    # The batch of tests/test_calibrate.py on a template of white and pink: three sheets on
+    # pink, three on a ream off pink flagged as competing with them, three on white flagged
+    # as unanchored. Of the ream off pink two are truly pink and one truly white: the word
+    # makes the two right and the white one wrong as reviewed.
+    from tests.test_calibrate import PAGES, _tinted_pdf, only_colours, rgb_of
+
+    white_pink = only_colours(template, "white", "pink")
+    rgb = {name: tuple(round(v) for v in rgb_of(np.array(lab))) for name, lab in (
+        ("pink", (81.5, 19.5, -4.4)), ("off", (82.2, 9.4, 3.9)), ("white", (93.3, -1.0, 0.6)))}
+    papers = ["pink"] * 3 + ["off"] * 3 + ["white"] * 3
+    truly = ["pink"] * 5 + ["white"] * 4
+    _tinted_pdf(white_pink, tmp_path / "batch.pdf", [rgb[p] for p in papers])
+    out, truth = tmp_path / "out", tmp_path / "truth"
+    scan([tmp_path / "batch.pdf"], white_pink, out, jobs=1, ocr=False)
+    _write(truth / "pages.csv", [{"source": "batch.pdf", "page": str(PAGES * k + p), "status": "used",
+                                  "sheet_id": f"t{k}", "form_page": str(p), "colour": colour}
+                                 for k, colour in enumerate(truly) for p in range(1, PAGES + 1)])
+    _write(truth / "marks.csv", [{"sheet_id": f"t{k}", "item": "programme",
+                                  "value": white_pink.colour(colour).programme, "expected_status": "ok",
+                                  "effect": "colour", "page": "1"} for k, colour in enumerate(truly)])
+    before = scorer.evaluate(out, truth).programme["colour"]
+    assert (before.right, before.flagged, before.silent) == (3, 6, 0)
+    words = scorer.word_on_flagged(out, truth)
+    with (out / "pages.csv").open(newline="") as fh:
+        t5 = next(r["sheet_id"] for r in csv.DictReader(fh) if r["page"] == str(PAGES * 5 + 1))
+    assert sorted((w.colour, len(w.sheets), w.against) for w in words) == [("pink", 3, [(t5, "white")]),
+                                                                           ("white", 3, [])]
+    after = scorer.evaluate(out, truth)
+    assert (after.programme["colour"].right, after.programme["colour"].silent) == (8, 1)
+    assert after.programme_reviewed == scorer.Tally(right=5, silent=1)
+    with sqlite3.connect(out / "survey.sqlite") as db:
+        assert sorted(db.execute("SELECT colour, reviewer FROM colour_decisions")) == [
+            ("pink", scorer.WORD_REVIEWER), ("white", scorer.WORD_REVIEWER)]
+    assert (out / "items.csv").read_text().count(",programme,Programme B,reviewed,") == 3
