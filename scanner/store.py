@@ -44,8 +44,15 @@ COMMIT_PAGES = 200
 COMMIT_SECONDS = 1.0
 """... and a second's work at most: what a run killed loses, and a re-run reads again."""
 
-REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
-                 "review decisions, which have no page to go to")
+KEPT = "kept for its review decisions, which have no page to go to; the rest of it is to review"
+REPLACED_FLAG = f"its pages were scanned again and are no longer read as this questionnaire; {KEPT}"
+
+
+def pages_gone_flag(source: str, first_page: int) -> str:
+    """The flag of a sheet kept for its decisions whose page images no input holds now."""
+    return f"its pages are no longer in {source} (it began at page {first_page}); {KEPT}"
+
+
 SET_ASIDE = "#replaced-"
 """Marks the key of pages set aside for a new file of their name (`Store.set_aside`)."""
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
@@ -388,8 +395,10 @@ class Store:
 
     # --- batch colour calibration -----------------------------------------------------
     def sheet_papers(self) -> Iterator[tuple[str, str, PaperSample, tuple | None]]:
-        """(sheet_id, content hash, paper, transform) of every page of every stored sheet."""
-        hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets")
+        """(sheet_id, content hash, paper, transform) of every page of every sheet read from the inputs."""
+        # Not of a sheet kept only for its decisions (`_keep_for_decisions`): no page is its own.
+        hashes = {(r["sheet_id"], h) for r in self.db.execute(
+                  "SELECT sheet_id, page_hashes FROM sheets WHERE sheet_id IN (SELECT sheet_id FROM pages)")
                   for h in json.loads(r["page_hashes"]).values()}
         readings = {}
         # SQLite takes the two fields out of each reading's JSON: parsing it whole in
@@ -642,10 +651,7 @@ class Store:
             targets += found
         with self.transaction():
             if any(target is None and not d["undone"] for target, d in targets):
-                flags = json.loads(sheet["flags"])
-                if REPLACED_FLAG not in flags:
-                    self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
-                                    (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
+                self._keep_for_decisions(sheet_id)
                 return False
             pageless = [(target, d) for target, d in moves["decisions"] if not d["page_hash"]]
             decided = self._decided({target for target, _ in pageless})
@@ -669,6 +675,30 @@ class Store:
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
             self.db.execute("DELETE FROM sheets WHERE sheet_id = ?", (sheet_id,))
         return True
+
+    def _keep_for_decisions(self, sheet_id: str) -> None:
+        """Keep a replaced sheet for its decisions that have nowhere to go, saying why. No
+        input page is its own now: it names none (first page 0: the page it began at may
+        be another respondent's now), and what its pages read is no claim any more (each
+        result to review, `Reason.PAGE_GONE`, the value read kept for the reviewer). Its
+        decisions stand. Inside the caller's transaction."""
+        sheet = self.db.execute("SELECT source, first_page, flags, page_hashes FROM sheets WHERE sheet_id = ?",
+                                (sheet_id,)).fetchone()
+        if not sheet["first_page"]:
+            return  # kept so by an earlier run
+        images = json.dumps(sorted(json.loads(sheet["page_hashes"]).values()))
+        # Its images read elsewhere (in other sheets) were scanned again; none read: taken out of the files.
+        read = self.db.execute("SELECT 1 FROM pages WHERE content_hash IN (SELECT value FROM json_each(?)) LIMIT 1",
+                               (images,)).fetchone()
+        flag = REPLACED_FLAG if read else pages_gone_flag(sheet["source"], sheet["first_page"])
+        self.db.execute("UPDATE sheets SET first_page = 0, flags = ? WHERE sheet_id = ?",
+                        (json.dumps(json.loads(sheet["flags"]) + [flag]), sheet_id))
+        results = self.db.execute("SELECT item, status, evidence FROM results WHERE sheet_id = ?",
+                                  (sheet_id,)).fetchall()
+        self.db.executemany(
+            "UPDATE results SET status = ?, confidence = 0, reason = ?, evidence = ? WHERE sheet_id = ? AND item = ?",
+            [(Status.REVIEW.value, Reason.PAGE_GONE.name,
+              json.dumps({"read_as": r["status"]} | json.loads(r["evidence"])), sheet_id, r["item"]) for r in results])
 
 
 class ScanWrites:
