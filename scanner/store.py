@@ -396,9 +396,9 @@ class Store:
     # --- batch colour calibration -----------------------------------------------------
     def sheet_papers(self) -> Iterator[tuple[str, str, PaperSample, tuple | None]]:
         """(sheet_id, content hash, paper, transform) of every page of every sheet read from the inputs."""
-        # Not of a sheet kept only for its decisions (`_keep_for_decisions`): no page is its own.
-        hashes = {(r["sheet_id"], h) for r in self.db.execute(
-                  "SELECT sheet_id, page_hashes FROM sheets WHERE sheet_id IN (SELECT sheet_id FROM pages)")
+        # Not of a sheet kept only for its decisions (`_keep_for_decisions`: first page 0): no page is its own.
+        hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets "
+                                                              "WHERE first_page != 0")
                   for h in json.loads(r["page_hashes"]).values()}
         readings = {}
         # SQLite takes the two fields out of each reading's JSON: parsing it whole in
