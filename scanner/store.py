@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, ink_of
+from scanner.assemble import (ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, holds,
+                              ink_of)
 from scanner.colour import PaperSample
 from scanner.errors import shown
 from scanner.reader import PageResult
@@ -55,6 +56,8 @@ def pages_gone_flag(source: str, first_page: int) -> str:
 
 SET_ASIDE = "#replaced-"
 """Marks the key of pages set aside for a new file of their name (`Store.set_aside`)."""
+MOVED = "moved:"
+"""Begins the reason of a page read at another place now (`Store.account_moved_pages`)."""
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
 """The readings that a decision made without its page may agree with and stay settled,
@@ -617,19 +620,36 @@ class Store:
             (json.dumps(sorted(sheet_ids)),))}
 
     def account_moved_pages(self, rows: list[PageRow]) -> None:
-        """Account as moved the input pages stored as used whose image this run used at
-        another place and whose own place it did not read (a file renamed, a page moved
-        to another file), so that a page image is used at one place only. Pages set aside
-        for a new file of their name (`set_aside`) stay as they are: a watched inbox's
-        station may write the same scan under that name again, read as new pages."""
+        """Account as moved the input pages stored that this run did not read and whose
+        image it read at another place (a file renamed, a page moved to another file), so
+        that a page is counted at one place only: a used page whose image this run used
+        there, and any other (a blank back, a page of no questionnaire) whose place no
+        longer holds its image, which this run read there (at the same page number when
+        it can: an image that many pages share, a blank page's, may also be one that a
+        file not read this run still holds). Pages set aside for a new file of their name
+        (`set_aside`) stay as they are: a watched inbox's station may write the same
+        scan under that name again, read as new pages."""
         used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
         read = {(row.path, row.page) for row in rows}
-        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {shown(used[r['content_hash']].source)} "
-                  f"page {used[r['content_hash']].page} now", r["path"], r["page"])
-                 for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
-                                          (PageStatus.USED.value,))
-                 if r["content_hash"] in used and (stored_path(r["path"]), r["page"]) not in read
-                 and SET_ASIDE not in stored_path(r["path"])]
+        places: dict[str, list[PageRow]] = {}
+        for row in rows:
+            places.setdefault(row.content_hash, []).append(row)
+        moved = []
+        for r in self.db.execute("SELECT source, path, page, status, reason, content_hash FROM pages "
+                                 "WHERE content_hash != ''").fetchall():
+            path, image = stored_path(r["path"]), r["content_hash"]
+            if (path, r["page"]) in read or SET_ASIDE in path or r["reason"].startswith(MOVED):
+                continue
+            if r["status"] == PageStatus.USED.value:
+                now = used.get(image)
+            else:
+                there = places.get(image, [])
+                now = next((p for p in there if p.page == r["page"]), there[0] if there else None)
+                if now is not None and holds(Place(r["source"], path, r["page"]), image):
+                    now = None
+            if now is not None:
+                moved.append((PageStatus.UNRECOGNISED.value, f"{MOVED} this page image is read at {shown(now.source)} "
+                              f"page {now.page} now", r["path"], r["page"]))
         with self.transaction():
             self.db.executemany("UPDATE pages SET status = ?, sheet_id = '', reason = ? WHERE path = ? AND page = ?",
                                 moved)

@@ -557,6 +557,31 @@ def test_a_questionnaire_taken_out_of_its_file_keeps_its_decision_and_claims_not
         reason=before.reason.mask((before.sheet_id == gone) & (before.item == item), "")))
 
 
+def test_a_renamed_file_s_blank_backs_move_with_its_used_pages(template, drawn, tmp_path):
+    """A.pdf (a questionnaire, each page with a blank back) and C.pdf (one blank page, the
+    same image as A's backs) scanned; A.pdf renamed B.pdf and scanned alone. Every page
+    of A.pdf is listed as moved to its place in B.pdf, blank backs as used pages: no page
+    is counted at two places. C.pdf, not scanned again, still holds its blank page: it
+    stays as it was."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    back = np.full_like(drawn["q1"][0], 255)
+    original = write_pdf(folder / "A.pdf", [page for front in drawn["q1"] for page in (front, back)])
+    other = write_pdf(folder / "C.pdf", [back])
+    out = tmp_path / "out"
+    scan([folder], template, out, jobs=1, ocr=False)
+    assert (csv(out, "pages.csv").status == "blank").sum() == len(drawn["q1"]) + 1
+    renamed = folder / "B.pdf"
+    original.rename(renamed)
+    scan([renamed], template, out, jobs=1, ocr=False)
+    pages = csv(out, "pages.csv")
+    old = pages[pages.source == str(original)]
+    assert set(old.status) == {"unrecognised"} and set(old.sheet_id) == {""}
+    assert list(old.reason) == [f"moved: this page image is read at {renamed} page {n} now" for n in old.page]
+    counted = pages[pages.status.isin(["used", "blank"])]
+    assert counted.source.value_counts().to_dict() == {str(renamed): 2 * len(drawn["q1"]), str(other): 1}
+
+
 # --- a QR code that says "no serial" ------------------------------------------------------
 def _sheets_of(out: Path) -> list[tuple[str, str, str]]:
     """(serial, pages, flags) of each questionnaire in sheets.csv, in its order."""
