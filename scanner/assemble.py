@@ -132,13 +132,13 @@ class ImagePlaces:
         """The place in another file where `image` is used, if any; else `here` is taken as its place."""
         first = self._read.get(image)
         if first is None:
-            first = next((p for p in self._stored.get(image, ()) if p.path != here.path and _holds(p, image)), None)
+            first = next((p for p in self._stored.get(image, ()) if p.path != here.path and holds(p, image)), None)
         if first is None:
             self._read[image] = here
         return first if first is not None and first.path != here.path else None
 
 
-def _holds(place: Place, image: str) -> bool:
+def holds(place: Place, image: str) -> bool:
     """Whether the input page at `place` is still the page image `image`."""
     try:
         return page_task(place.source, place.path, place.page).content_hash == image

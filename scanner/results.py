@@ -43,6 +43,7 @@ class Reason(str, Enum):
     HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
     DUST = "a small dot, lighter or far darker than the pen, or a speck's size: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
+    PAGE_GONE = "no page of the batch is read as this questionnaire now (see its flags): this is what its page read"
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"

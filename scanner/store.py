@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scanner.assemble import ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, ink_of
+from scanner.assemble import (ImagePlaces, KnownSheet, PageRow, Place, RescanCheck, Sheet, SheetRegister, holds,
+                              ink_of)
 from scanner.colour import PaperSample
 from scanner.errors import shown
 from scanner.reader import PageResult
@@ -44,10 +45,19 @@ COMMIT_PAGES = 200
 COMMIT_SECONDS = 1.0
 """... and a second's work at most: what a run killed loses, and a re-run reads again."""
 
-REPLACED_FLAG = ("its pages were scanned again and are no longer read as this questionnaire; kept for its "
-                 "review decisions, which have no page to go to")
+KEPT = "kept for its review decisions, which have no page to go to; the rest of it is to review"
+REPLACED_FLAG = f"its pages were scanned again and are no longer read as this questionnaire; {KEPT}"
+
+
+def pages_gone_flag(source: str, first_page: int) -> str:
+    """The flag of a sheet kept for its decisions whose page images no input holds now."""
+    return f"its pages are no longer in {source} (it began at page {first_page}); {KEPT}"
+
+
 SET_ASIDE = "#replaced-"
 """Marks the key of pages set aside for a new file of their name (`Store.set_aside`)."""
+MOVED = "moved:"
+"""Begins the reason of a page read at another place now (`Store.account_moved_pages`)."""
 REPEATED_IMAGE = "the same page image is read in the sheet named here (scanned twice); this copy is not used"
 SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
 """The readings that a decision made without its page may agree with and stay settled,
@@ -388,8 +398,10 @@ class Store:
 
     # --- batch colour calibration -----------------------------------------------------
     def sheet_papers(self) -> Iterator[tuple[str, str, PaperSample, tuple | None]]:
-        """(sheet_id, content hash, paper, transform) of every page of every stored sheet."""
-        hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets")
+        """(sheet_id, content hash, paper, transform) of every page of every sheet read from the inputs."""
+        # Not of a sheet kept only for its decisions (`_keep_for_decisions`: first page 0): no page is its own.
+        hashes = {(r["sheet_id"], h) for r in self.db.execute("SELECT sheet_id, page_hashes FROM sheets "
+                                                              "WHERE first_page != 0")
                   for h in json.loads(r["page_hashes"]).values()}
         readings = {}
         # SQLite takes the two fields out of each reading's JSON: parsing it whole in
@@ -608,19 +620,36 @@ class Store:
             (json.dumps(sorted(sheet_ids)),))}
 
     def account_moved_pages(self, rows: list[PageRow]) -> None:
-        """Account as moved the input pages stored as used whose image this run used at
-        another place and whose own place it did not read (a file renamed, a page moved
-        to another file), so that a page image is used at one place only. Pages set aside
-        for a new file of their name (`set_aside`) stay as they are: a watched inbox's
-        station may write the same scan under that name again, read as new pages."""
+        """Account as moved the input pages stored that this run did not read and whose
+        image it read at another place (a file renamed, a page moved to another file), so
+        that a page is counted at one place only: a used page whose image this run used
+        there, and any other (a blank back, a page of no questionnaire) whose place no
+        longer holds its image, which this run read there (at the same page number when
+        it can: an image that many pages share, a blank page's, may also be one that a
+        file not read this run still holds). Pages set aside for a new file of their name
+        (`set_aside`) stay as they are: a watched inbox's station may write the same
+        scan under that name again, read as new pages."""
         used = {row.content_hash: row for row in rows if row.status is PageStatus.USED}
         read = {(row.path, row.page) for row in rows}
-        moved = [(PageStatus.UNRECOGNISED.value, f"moved: this page image is read at {shown(used[r['content_hash']].source)} "
-                  f"page {used[r['content_hash']].page} now", r["path"], r["page"])
-                 for r in self.db.execute("SELECT path, page, content_hash FROM pages WHERE status = ?",
-                                          (PageStatus.USED.value,))
-                 if r["content_hash"] in used and (stored_path(r["path"]), r["page"]) not in read
-                 and SET_ASIDE not in stored_path(r["path"])]
+        places: dict[str, list[PageRow]] = {}
+        for row in rows:
+            places.setdefault(row.content_hash, []).append(row)
+        moved = []
+        for r in self.db.execute("SELECT source, path, page, status, reason, content_hash FROM pages "
+                                 "WHERE content_hash != ''").fetchall():
+            path, image = stored_path(r["path"]), r["content_hash"]
+            if (path, r["page"]) in read or SET_ASIDE in path or r["reason"].startswith(MOVED):
+                continue
+            if r["status"] == PageStatus.USED.value:
+                now = used.get(image)
+            else:
+                there = places.get(image, [])
+                now = next((p for p in there if p.page == r["page"]), there[0] if there else None)
+                if now is not None and holds(Place(r["source"], path, r["page"]), image):
+                    now = None
+            if now is not None:
+                moved.append((PageStatus.UNRECOGNISED.value, f"{MOVED} this page image is read at {shown(now.source)} "
+                              f"page {now.page} now", r["path"], r["page"]))
         with self.transaction():
             self.db.executemany("UPDATE pages SET status = ?, sheet_id = '', reason = ? WHERE path = ? AND page = ?",
                                 moved)
@@ -642,10 +671,7 @@ class Store:
             targets += found
         with self.transaction():
             if any(target is None and not d["undone"] for target, d in targets):
-                flags = json.loads(sheet["flags"])
-                if REPLACED_FLAG not in flags:
-                    self.db.execute("UPDATE sheets SET flags = ? WHERE sheet_id = ?",
-                                    (json.dumps(flags + [REPLACED_FLAG]), sheet_id))
+                self._keep_for_decisions(sheet_id)
                 return False
             pageless = [(target, d) for target, d in moves["decisions"] if not d["page_hash"]]
             decided = self._decided({target for target, _ in pageless})
@@ -669,6 +695,30 @@ class Store:
             self.db.execute("DELETE FROM results WHERE sheet_id = ?", (sheet_id,))
             self.db.execute("DELETE FROM sheets WHERE sheet_id = ?", (sheet_id,))
         return True
+
+    def _keep_for_decisions(self, sheet_id: str) -> None:
+        """Keep a replaced sheet for its decisions that have nowhere to go, saying why. No
+        input page is its own now: it names none (first page 0: the page it began at may
+        be another respondent's now), and what its pages read is no claim any more (each
+        result to review, `Reason.PAGE_GONE`, the value read kept for the reviewer). Its
+        decisions stand. Inside the caller's transaction."""
+        sheet = self.db.execute("SELECT source, first_page, flags, page_hashes FROM sheets WHERE sheet_id = ?",
+                                (sheet_id,)).fetchone()
+        if not sheet["first_page"]:
+            return  # kept so by an earlier run
+        images = json.dumps(sorted(json.loads(sheet["page_hashes"]).values()))
+        # Its images read elsewhere (in other sheets) were scanned again; none read: taken out of the files.
+        read = self.db.execute("SELECT 1 FROM pages WHERE content_hash IN (SELECT value FROM json_each(?)) LIMIT 1",
+                               (images,)).fetchone()
+        flag = REPLACED_FLAG if read else pages_gone_flag(sheet["source"], sheet["first_page"])
+        self.db.execute("UPDATE sheets SET first_page = 0, flags = ? WHERE sheet_id = ?",
+                        (json.dumps(json.loads(sheet["flags"]) + [flag]), sheet_id))
+        results = self.db.execute("SELECT item, status, evidence FROM results WHERE sheet_id = ?",
+                                  (sheet_id,)).fetchall()
+        self.db.executemany(
+            "UPDATE results SET status = ?, confidence = 0, reason = ?, evidence = ? WHERE sheet_id = ? AND item = ?",
+            [(Status.REVIEW.value, Reason.PAGE_GONE.name,
+              json.dumps({"read_as": r["status"]} | json.loads(r["evidence"])), sheet_id, r["item"]) for r in results])
 
 
 class ScanWrites:

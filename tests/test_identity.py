@@ -7,6 +7,7 @@ import functools
 import json
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -24,9 +25,9 @@ from scanner.pipeline import scan
 from scanner.reader import PageResult
 from scanner.render import page_raster, render_pdf
 from scanner.report import quality_section
-from scanner.results import PageStatus
+from scanner.results import PageStatus, Reason
 from scanner.review import queue as q
-from scanner.store import REPLACED_FLAG, Store
+from scanner.store import REPLACED_FLAG, Store, pages_gone_flag
 
 REVIEWER = "Ada"
 
@@ -218,7 +219,30 @@ def test_a_sheet_whose_file_now_holds_none_goes_but_a_decision_keeps_it_in_sight
     assert _run_pages(template, tmp_path, blank) == [first[1]]
     with Store(tmp_path) as store:
         assert q.current_decision(store, first[1], item)["value"] == "1"
-        assert store.db.execute("SELECT flags FROM sheets").fetchone()[0] == json.dumps([REPLACED_FLAG])
+        assert store.db.execute("SELECT flags FROM sheets").fetchone()[0] == json.dumps([pages_gone_flag("b.pdf", 1)])
+
+
+def test_a_sheet_read_into_another_save_its_decided_page_is_kept_for_the_decision_claiming_nothing(template, tmp_path):
+    """Questionnaire 2 read split over a.pdf and b.pdf, an item of its b.pdf part decided;
+    then a.pdf holds it whole, save the decided page, scanned anew, and b.pdf holds blank
+    pages. The b.pdf sheet stays for its decision, flagged as scanned again, its results
+    no claim, naming no page, and out of the colour calibration."""
+    q1, q2, b = split_over_two_files(template)
+    item = template.items_on(4)[0].id
+    first = _run_pages(template, tmp_path, q1 + q2[:3] + b)
+    with Store(tmp_path) as store:
+        q.record_decision(store, q.Fields(template), first[2], item, "1", REVIEWER, None)
+    rescanned = [replace(p, content_hash="q2:again") if p.form_page == 4 else p for p in q2]
+    blank = [PageResult(p.source, p.page, PageStatus.BLANK, content_hash=f"blank:{p.page}") for p in b]
+    assert _run_pages(template, tmp_path, q1 + rescanned + blank) == first
+    with Store(tmp_path) as store:
+        sheet = store.db.execute("SELECT first_page, flags FROM sheets WHERE sheet_id = ?", (first[2],)).fetchone()
+        results = store.db.execute("SELECT DISTINCT status, reason FROM results WHERE sheet_id = ?",
+                                   (first[2],)).fetchall()
+        assert (sheet["first_page"], json.loads(sheet["flags"])[-1]) == (0, REPLACED_FLAG)
+        assert [tuple(r) for r in results] == [("review", "PAGE_GONE")]
+        assert q.current_decision(store, first[2], item)["value"] == "1"
+        assert first[2] not in {sheet_id for sheet_id, *_ in store.sheet_papers()}
 
 
 # --- re-scans through the whole scan ----------------------------------------------------
@@ -494,6 +518,68 @@ def test_a_copy_of_a_scanned_file_added_later_is_a_repeat_and_the_original_keeps
     assert list(csv(out, "responses.csv").sheet_id) == ids and final(out, ids[1], item) == ("2", "reviewed")
     pages = csv(out, "pages.csv")
     assert list(pages[pages.status == "used"].source) == [str(renamed)] * 14
+
+
+def test_a_questionnaire_taken_out_of_its_file_keeps_its_decision_and_claims_nothing_else(template, drawn, tmp_path):
+    """batch.pdf held two questionnaires; the first, one item decided, is taken out (the
+    file rebuilt of the second's same images) and the file scanned again. The decision
+    keeps its questionnaire, but no page backs the rest of it: none of its answers stays
+    a claim, its flag says its pages left the file, and it names no page of the file
+    (page 1 is the other respondent's now). Put back, it is whole again."""
+    out, batch = tmp_path / "out", write_pdf(tmp_path / "batch.pdf", drawn["q1"] + drawn["q4"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    gone, kept = csv(out, "responses.csv").sheet_id
+    item = template.items_on(2)[0].id
+    decide(out, template, gone, item, "2")
+    before = csv(out, "items.csv")
+    write_pdf(batch, drawn["q4"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    items = csv(out, "items.csv")
+    assert final(out, gone, item) == ("2", "reviewed")
+    rest = items[(items.sheet_id == gone) & (items.item != item)]
+    assert len(rest) == len(before[before.sheet_id == gone]) - 1
+    assert set(rest.status) == {"review"} and set(rest.reason) == {Reason.PAGE_GONE.value}
+    kept_before, kept_now = (df[df.sheet_id == kept].drop(columns="first_page").reset_index(drop=True)
+                             for df in (before, items))
+    assert kept_now.equals(kept_before)
+    sheets = csv(out, "sheets.csv").set_index("sheet_id")
+    assert sheets["flags"][gone] == pages_gone_flag(str(batch), 1)
+    pages = csv(out, "pages.csv")
+    assert set(pages.sheet_id) == {kept}
+    responses = csv(out, "responses.csv").set_index("sheet_id")
+    assert responses.first_page[gone] == "0" and set(rest.first_page) == {"0"}
+
+    write_pdf(batch, drawn["q1"] + drawn["q4"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert csv(out, "items.csv").equals(before.assign(
+        value=before.value.mask((before.sheet_id == gone) & (before.item == item), "2"),
+        status=before.status.mask((before.sheet_id == gone) & (before.item == item), "reviewed"),
+        reason=before.reason.mask((before.sheet_id == gone) & (before.item == item), "")))
+
+
+def test_a_renamed_file_s_blank_backs_move_with_its_used_pages(template, drawn, tmp_path):
+    """A.pdf (a questionnaire, each page with a blank back) and C.pdf (one blank page, the
+    same image as A's backs) scanned; A.pdf renamed B.pdf and scanned alone. Every page
+    of A.pdf is listed as moved to its place in B.pdf, blank backs as used pages: no page
+    is counted at two places. C.pdf, not scanned again, still holds its blank page: it
+    stays as it was."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    back = np.full_like(drawn["q1"][0], 255)
+    original = write_pdf(folder / "A.pdf", [page for front in drawn["q1"] for page in (front, back)])
+    other = write_pdf(folder / "C.pdf", [back])
+    out = tmp_path / "out"
+    scan([folder], template, out, jobs=1, ocr=False)
+    assert (csv(out, "pages.csv").status == "blank").sum() == len(drawn["q1"]) + 1
+    renamed = folder / "B.pdf"
+    original.rename(renamed)
+    scan([renamed], template, out, jobs=1, ocr=False)
+    pages = csv(out, "pages.csv")
+    old = pages[pages.source == str(original)]
+    assert set(old.status) == {"unrecognised"} and set(old.sheet_id) == {""}
+    assert list(old.reason) == [f"moved: this page image is read at {renamed} page {n} now" for n in old.page]
+    counted = pages[pages.status.isin(["used", "blank"])]
+    assert counted.source.value_counts().to_dict() == {str(renamed): 2 * len(drawn["q1"]), str(other): 1}
 
 
 # --- a QR code that says "no serial" ------------------------------------------------------
