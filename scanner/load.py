@@ -641,7 +641,7 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
     elif image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        image = _on_white(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
@@ -651,6 +651,13 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
     # A greyscale scan saved as colour has channels equal to the last bit (JPEG's chroma
     # of grey is exactly neutral); white paper scanned in colour still differs by noise.
     return image, bool(spread < GREYSCALE_SPREAD)
+
+
+def _on_white(bgra: np.ndarray) -> np.ndarray:
+    """An image with transparency laid on white paper, as every viewer shows it: a
+    background remover leaves the paper transparent, often black under it."""
+    alpha = bgra[:, :, 3:].astype(np.float32) / 255
+    return (bgra[:, :, :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
 
 
 def _render_pdf_page(task: PageTask) -> np.ndarray:
