@@ -167,12 +167,22 @@ def _listed(paths: Iterable[str | Path], exclude: Path | None) -> Iterator[tuple
     """Each input (name as given, path, and the name it was first reached by when it is
     a file reached before; else None)."""
     skip = os.path.realpath(exclude) if exclude is not None else None
-    first: dict[str, str] = {}
+    first: dict[tuple[int, int], str] = {}
     for source, path in _given(paths, skip):
-        real = os.path.realpath(path) if path.is_file() else None
-        yield source, path, first.get(real) if real is not None else None
-        if real is not None:
-            first.setdefault(real, source)
+        file = _file_identity(path)
+        yield source, path, first.get(file) if file is not None else None
+        if file is not None:
+            first.setdefault(file, source)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The file a path leads to, whatever the name: a symbolic or a hard link to a file
+    is that file. None for what is not a file."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
 
 
 def _given(paths: Iterable[str | Path], skip: str | None) -> Iterator[tuple[str, Path]]:
