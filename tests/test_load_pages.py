@@ -65,8 +65,8 @@ def _write_pdf(path, pages: list[dict]) -> None:
                 (f"/Rotate {page['rotate']} " if page["rotate"] else "") + \
                 ("/Annots [" + " ".join(f"{a} 0 R" for a in annots) + "] " if annots else "")
         kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {page['media'][0]} "
-                        f"{page['media'][1]}] {extra}/Resources << {page['resources']} /XObject << /Im0 {image} 0 R >> >> "
-                        f"/Contents {contents} 0 R >>".encode()))
+                        f"{page['media'][1]}] {extra}/Resources << {page['resources']} "
+                        f"/XObject << /Im0 {image} 0 R >> >> /Contents {contents} 0 R >>".encode()))
     objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] " \
                             f"/Count {len(kids)} >>".encode()
     catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
@@ -81,6 +81,157 @@ def _write_pdf(path, pages: list[dict]) -> None:
     out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
     out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref))
     path.write_bytes(out.getvalue())
+
+
+def _shown(path, page: int, shape: tuple[int, int]) -> np.ndarray:
+    """What a viewer shows of the page, in grey, at `shape` (height, width)."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf.init_forms()
+        drawn = pdf[page - 1]
+        width_pt = drawn.get_width()
+        bitmap = drawn.render(scale=shape[1] / width_pt, may_draw_forms=True).to_numpy()[:, :, :3]
+    finally:
+        pdf.close()
+    grey = cv2.cvtColor(np.ascontiguousarray(bitmap), cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, shape[::-1], interpolation=cv2.INTER_AREA)
+
+
+def _unlike(read: np.ndarray, shown: np.ndarray) -> float:
+    """The share of pixels whose grey differs by more than a third of the scale: JPEG and
+    resampling move edges by a pixel, a missed square or an inverted page moves thousands."""
+    return float((np.abs(read.astype(int) - shown.astype(int)) > 85).mean())
+
+
+def _read_as_shown(path) -> list:
+    tasks = list(enumerate_pages([path]))
+    for task in tasks:
+        grey = load_page(task).grey
+        assert _unlike(grey, _shown(path, task.page, grey.shape)) < 0.005, (task.page, task.kind)
+    return tasks
+
+
+# The scan's black square whited out and a cross drawn beside it, as a PDF editor saves them.
+WHITE_OUT = "q 1 1 1 rg 40 560 200 220 re f Q\n"
+CROSS = "q 0 0 0.6 RG 16 w 300 300 m 500 500 l S 300 500 m 500 300 l S Q\n"
+
+
+def test_a_scan_alone_is_taken_as_it_is_and_read_as_shown(tmp_path):
+    picture = _picture()
+    path = tmp_path / "scan.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+@pytest.mark.parametrize("drawn", [WHITE_OUT + CROSS, WHITE_OUT, CROSS])
+def test_what_an_editor_drew_over_the_scan_is_read(tmp_path, drawn):
+    picture = _picture()
+    path = tmp_path / "edited.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=drawn)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
+def test_comments_made_on_the_scan_are_read(tmp_path):
+    # Acrobat's comment tools: a white box over the square, an ink cross beside it.
+    picture = _picture()
+    annots = ("<< /Type /Annot /Subtype /Square /Rect [40 560 240 780] /C [1 1 1] /IC [1 1 1] /F 4 "
+              "/BS << /W 0 >> >>",
+              "<< /Type /Annot /Subtype /Ink /Rect [290 290 510 510] /C [0 0 0.6] /F 4 /BS << /W 16 >> "
+              "/InkList [[300 300 500 500] [300 500 500 300]] >>")
+    path = tmp_path / "commented.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], annots=annots)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
+def test_a_link_on_the_scan_draws_nothing_and_leaves_it_taken_as_it_is(tmp_path):
+    picture = _picture()
+    link = ("<< /Type /Annot /Subtype /Link /Rect [40 560 240 780] /Border [0 0 0] "
+            "/A << /S /URI /URI (https://example.org) >> >>",)
+    path = tmp_path / "linked.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], annots=link)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+def test_invisible_text_over_the_scan_leaves_it_taken_as_it_is(tmp_path):
+    # A "searchable PDF" from a scanner: its OCR text lies invisibly over the scan.
+    picture = _picture()
+    text = "BT /F1 24 Tf 3 Tr 100 400 Td (Sure Start) Tj ET\n"
+    path = tmp_path / "searchable.pdf"
+    font = "/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >>"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=text, resources=font)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+def test_each_half_of_a_booklet_spread_is_read_as_its_page_shows_it(tmp_path):
+    # One A3 scan of two facing pages at 240 dpi, each PDF page showing its half through /CropBox.
+    left = _picture(1984, 2806)
+    right = left[::-1, ::-1].copy()
+    spread = np.hstack([left, right])
+    a3 = (2 * A4[0], A4[1])
+    halves = [_page(_jpeg(spread), spread.shape[1], spread.shape[0], matrix=f"{a3[0]} 0 0 {a3[1]} 0 0",
+                    media=a3, crop=crop) for crop in (f"0 0 {A4[0]} {A4[1]}", f"{A4[0]} 0 {a3[0]} {a3[1]}")]
+    path = tmp_path / "booklet.pdf"
+    _write_pdf(path, halves)
+    first, second = _read_as_shown(path)
+    assert first.content_hash != second.content_hash  # two pages, not one page twice
+    # Drawn at the scan's own resolution, above RENDER_DPI: each half as many pixels as the scan gave it.
+    assert abs(load_page(first).grey.shape[1] - left.shape[1]) <= 2
+
+
+def test_a_scan_stored_negative_and_shown_positive_by_decode_is_read_positive(tmp_path):
+    picture = _picture()
+    path = tmp_path / "negative.pdf"
+    _write_pdf(path, [_page(_jpeg(255 - picture), picture.shape[1], picture.shape[0], decode="/Decode [1 0 1 0 1 0]")])
+    _read_as_shown(path)
+
+
+def test_a_scan_stored_mirrored_and_mirrored_back_by_its_matrix_is_read_as_shown(tmp_path):
+    picture = _picture()
+    path = tmp_path / "mirrored.pdf"
+    _write_pdf(path, [_page(_jpeg(picture[:, ::-1].copy()), picture.shape[1], picture.shape[0],
+                            matrix=f"-{A4[0]} 0 0 {A4[1]} {A4[0]} 0")])
+    _read_as_shown(path)
+
+
+def test_a_scan_smaller_than_its_page_is_read_with_its_margins(tmp_path):
+    picture = _picture()
+    path = tmp_path / "inset.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0],
+                            matrix=f"{A4[0] / 2} 0 0 {A4[1] / 2} {A4[0] / 4} {A4[1] / 4}")])
+    _read_as_shown(path)
+
+
+def test_a_quarter_turned_scan_is_still_taken_as_it_is(tmp_path):
+    # Stored sideways and turned upright by /Rotate or by its matrix: the reader turns pages itself.
+    picture = np.rot90(_picture()).copy()
+    data, width, height = _jpeg(picture), picture.shape[1], picture.shape[0]
+    path = tmp_path / "turned.pdf"
+    _write_pdf(path, [_page(data, width, height, matrix=f"{A4[1]} 0 0 {A4[0]} 0 0", media=A4[::-1], rotate=90),
+                      _page(data, width, height, matrix=f"0 -{A4[1]} {A4[0]} 0 0 {A4[1]}")])
+    assert [t.kind for t in enumerate_pages([path])] == ["jpeg", "jpeg"]
+
+
+@pytest.mark.parametrize("inverted, decode, fast", [(False, "/Decode [1 0 1 0 1 0 1 0]", True),
+                                                    (True, "", False)])
+def test_a_cmyk_scan_is_read_as_shown(tmp_path, inverted, decode, fast):
+    # Pillow writes CMYK JPEGs inverted, as Adobe's do, which a PDF shows with /Decode
+    # [1 0 ...]; the same values stored the other way round are shown without it.
+    picture = _picture()
+    buffer = io.BytesIO()
+    cmyk = Image.fromarray(picture).convert("CMYK")
+    if inverted:
+        cmyk = Image.fromarray(255 - np.asarray(cmyk), "CMYK")
+    cmyk.save(buffer, "JPEG", quality=92)
+    path = tmp_path / "cmyk.pdf"
+    _write_pdf(path, [_page(buffer.getvalue(), picture.shape[1], picture.shape[0], space="/DeviceCMYK",
+                            decode=decode)])
+    (task,) = _read_as_shown(path)
+    assert (task.kind == "jpeg") == fast
 
 
 def test_a_transparent_png_is_read_on_white_paper(tmp_path):
