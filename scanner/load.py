@@ -410,24 +410,24 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
     if count == 0:
         pdf.close()
         raise InputFileError(source, "the PDF has no pages")
-    decodes = _decode_arrays(path)
+    image_keys = _image_keys(path)
     try:
         for index in range(count):
             if index and index % PDF_REOPEN_PAGES == 0:
                 # PDFium keeps every image it has read until the document is closed.
                 pdf.close()
                 pdf = _open_pdf(source, path)
-            yield _pdf_page_task(source, path, pdf, index, decodes)
+            yield _pdf_page_task(source, path, pdf, index, image_keys)
     finally:
         pdf.close()
 
 
 def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
-                   decodes: frozenset[bytes]) -> PageTask:
+                   image_keys: frozenset[bytes]) -> PageTask:
     """The page's JPEG when it alone is the page (`_lone_jpeg`); else a task to render it.
 
-    `decodes`: the file's /Decode arrays (`_decode_arrays`)."""
-    data = _lone_jpeg(pdf, index, decodes)
+    `image_keys`: the file's (`_image_keys`)."""
+    data = _lone_jpeg(pdf, index, image_keys)
     if data is not None:
         return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
     page = None
@@ -443,30 +443,33 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
     return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
 
 
-_DECODE = re.compile(rb"/Decode\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
+_IMAGE_KEY = re.compile(rb"/(Decode|SMask|Mask)(?![A-Za-z])\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
 
-ADOBE_CMYK_DECODE = b"1 0 1 0 1 0 1 0"
+ADOBE_CMYK_DECODE = b"Decode 1 0 1 0 1 0 1 0"
 """The /Decode array of a CMYK JPEG stored inverted, as Adobe's programs (and Pillow)
 store them; libjpeg inverts such a JPEG itself, from its Adobe marker."""
 
 
-def _decode_arrays(path: Path) -> frozenset[bytes]:
-    """Every /Decode array written in the PDF (a reference to one stands for itself),
-    its numbers one space apart.
+def _image_keys(path: Path) -> frozenset[bytes]:
+    """Every /Decode array, /SMask and /Mask of an image written in the PDF (an array
+    or a reference), as "Decode 1 0 1 0 1 0", its numbers one space apart.
 
-    PDFium cannot say whether an image has one, and one inverts or remaps what the JPEG
-    holds; but an image's dictionary is never compressed (a stream cannot be in an
-    object stream), so the file's bytes show them all. Read once a file.
+    Each changes what the page shows of a JPEG: a /Decode array inverts or remaps it, a
+    mask lets the paper show through. PDFium cannot say whether an image has one; but an
+    image's dictionary is never compressed (a stream cannot be in an object stream), so
+    the file's bytes show them all. Read once a file.
     """
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return frozenset(b" ".join(m.group(1).strip(b"[]").split()) for m in _DECODE.finditer(data))
+        return frozenset(m.group(1) + b" " + b" ".join(m.group(2).strip(b"[]").split())
+                         for m in _IMAGE_KEY.finditer(data))
 
 
-def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, decodes: frozenset[bytes]) -> bytes | None:
+def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, image_keys: frozenset[bytes]) -> bytes | None:
     """The coded data of the page's image when that JPEG, as it is, is what the page
     shows: the page draws nothing else and shows no annotation; the image fills the
     visible page, upright or turned by quarter turns (the reader turns pages itself),
-    never mirrored or cut; no /Decode remaps it. Else None: the page is rendered.
+    never mirrored or cut; no mask makes it see-through and no /Decode remaps it. Else
+    None: the page is rendered.
 
     PDFium's own calls: pypdfium2's objects for a page and its contents (each with its
     finalizer) cost the parent about as much as PDFium loading the page."""
@@ -480,13 +483,15 @@ def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, decodes: frozenset[bytes]) -
         (image, kind, matrix), = drawn
         if kind != pdfium_c.FPDF_PAGEOBJ_IMAGE or not _only_filter(image, b"DCTDecode"):
             return None
+        if pdfium_c.FPDFPageObj_HasTransparency(image):
+            return None  # drawn see-through (a soft mask in the graphics state, say)
         if not _fills_page(page, matrix):
             return None
         size = pdfium_c.FPDFImageObj_GetImageDataRaw(image, None, 0)
         data = ctypes.create_string_buffer(size)
         if pdfium_c.FPDFImageObj_GetImageDataRaw(image, data, size) != size:
             return None
-        return data.raw if _decoded_as_shown(data.raw, decodes) else None
+        return data.raw if _decoded_as_shown(data.raw, image_keys) else None
     finally:
         pdfium_c.FPDF_ClosePage(page)
 
@@ -592,13 +597,13 @@ def _fills_page(page, matrix: Matrix) -> bool:
             and abs(min(ys) - box.bottom) <= PAGE_FIT * height and abs(max(ys) - box.top) <= PAGE_FIT * height)
 
 
-def _decoded_as_shown(jpeg: bytes, decodes: frozenset[bytes]) -> bool:
-    """Whether libjpeg decodes the JPEG to what the PDF shows: without a /Decode array
-    in the file, or, for an inverted CMYK JPEG with Adobe's marker, with Adobe's array
-    alone (libjpeg undoes the inversion that the array undoes for a viewer)."""
+def _decoded_as_shown(jpeg: bytes, image_keys: frozenset[bytes]) -> bool:
+    """Whether libjpeg decodes the JPEG to what the PDF shows: with no /Decode array nor
+    mask in the file, or, for an inverted CMYK JPEG with Adobe's marker, with Adobe's
+    array alone (libjpeg undoes the inversion that the array undoes for a viewer)."""
     if _jpeg_components(jpeg) != 4:
-        return not decodes
-    return decodes == {ADOBE_CMYK_DECODE} and re.search(rb"\xff\xee..Adobe", jpeg[:65536], re.DOTALL) is not None
+        return not image_keys
+    return image_keys == {ADOBE_CMYK_DECODE} and re.search(rb"\xff\xee..Adobe", jpeg[:65536], re.DOTALL) is not None
 
 
 def _only_filter(image, name: bytes) -> bool:
@@ -931,7 +936,7 @@ class PageFiles:
     a lost group's JPEGs from their files again."""
 
     def __init__(self) -> None:
-        # path: (document, pages taken, its /Decode arrays)
+        # path: (document, pages taken, its images' keys: `_image_keys`)
         self._open: dict[str, tuple[pdfium.PdfDocument, int, frozenset[bytes]]] = {}
 
     def complete(self, task: PageTask) -> PageTask:
@@ -954,27 +959,27 @@ class PageFiles:
 
     def _take(self, task: PageTask) -> PageTask:
         try:
-            pdf, decodes = self._pdf(task)
-            return _pdf_page_task(task.source, Path(task.path), pdf, task.page - 1, decodes)
+            pdf, image_keys = self._pdf(task)
+            return _pdf_page_task(task.source, Path(task.path), pdf, task.page - 1, image_keys)
         except (OSError, pdfium.PdfiumError, IndexError) as exc:  # IndexError: the file has fewer pages now
             self.close()
             raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
 
     def _pdf(self, task: PageTask) -> tuple[pdfium.PdfDocument, frozenset[bytes]]:
-        """The task's file, open, and its /Decode arrays (`_decode_arrays`)."""
-        pdf, taken, decodes = self._open.pop(task.path, (None, 0, None))
+        """The task's file, open, and its images' keys (`_image_keys`)."""
+        pdf, taken, image_keys = self._open.pop(task.path, (None, 0, None))
         if pdf is not None and taken >= PDF_REOPEN_PAGES:
             pdf.close()  # PDFium keeps every image it has read until the document is closed
             pdf = None
         if pdf is None:
             pdf, taken = _open_pdf(task.source, Path(task.path)), 0
-        if decodes is None:
-            decodes = _decode_arrays(Path(task.path))
-        self._open[task.path] = (pdf, taken + 1, decodes)  # the most recent last
+        if image_keys is None:
+            image_keys = _image_keys(Path(task.path))
+        self._open[task.path] = (pdf, taken + 1, image_keys)  # the most recent last
         while len(self._open) > OPEN_PDFS:
             oldest = next(iter(self._open))
             self._open.pop(oldest)[0].close()
-        return pdf, decodes
+        return pdf, image_keys
 
     def close(self) -> None:
         """Close every file kept open."""
@@ -1000,7 +1005,7 @@ def page_task(source: str, path: str | Path, page: int) -> PageTask:
         try:
             if not 1 <= page <= len(pdf):
                 raise InputFileError(source, f"the PDF has no page {page}", page)
-            return _pdf_page_task(source, path, pdf, page - 1, _decode_arrays(path))
+            return _pdf_page_task(source, path, pdf, page - 1, _image_keys(path))
         finally:
             pdf.close()
     if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):

@@ -38,11 +38,12 @@ def _jpeg(rgb: np.ndarray, mode: str = "RGB") -> bytes:
 
 def _page(data: bytes, width: int, height: int, space: str = "/DeviceRGB", decode: str = "",
           matrix: str = f"{A4[0]} 0 0 {A4[1]} 0 0", media: tuple[float, float] = A4, extra: str = "",
-          crop: str = "", rotate: int = 0, annots: tuple[str, ...] = (), resources: str = "") -> dict:
+          crop: str = "", rotate: int = 0, annots: tuple[str, ...] = (), resources: str = "",
+          smask: np.ndarray | None = None) -> dict:
     return dict(image=(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
                        f"/BitsPerComponent 8 /Filter /DCTDecode {decode} /Length {len(data)} >>", data),
                 content=f"q {matrix} cm /Im0 Do Q\n{extra}", media=media, crop=crop, rotate=rotate,
-                annots=annots, resources=resources)
+                annots=annots, resources=resources, smask=smask)
 
 
 def _write_pdf(path, pages: list[dict]) -> None:
@@ -57,6 +58,12 @@ def _write_pdf(path, pages: list[dict]) -> None:
     kids = []
     for page in pages:
         head, data = page["image"]
+        if page["smask"] is not None:  # the image's transparency, a grey image of its size
+            height, width = page["smask"].shape
+            mask = add(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray "
+                       f"/BitsPerComponent 8 /Length {page['smask'].size} >>\nstream\n".encode()
+                       + page["smask"].tobytes() + b"\nendstream")
+            head = head[:-2] + f"/SMask {mask} 0 R >>"
         image = add(head.encode() + b"\nstream\n" + data + b"\nendstream")
         content = page["content"].encode()
         contents = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
@@ -157,12 +164,14 @@ def test_a_link_on_the_scan_draws_nothing_and_leaves_it_taken_as_it_is(tmp_path)
 
 
 def test_invisible_text_over_the_scan_leaves_it_taken_as_it_is(tmp_path):
-    # A "searchable PDF" from a scanner: its OCR text lies invisibly over the scan.
+    # A "searchable PDF" from a scanner: its OCR text lies invisibly over the scan, in a
+    # graphics state that says "no soft mask".
     picture = _picture()
-    text = "BT /F1 24 Tf 3 Tr 100 400 Td (Sure Start) Tj ET\n"
+    text = "/GS0 gs BT /F1 24 Tf 3 Tr 100 400 Td (Sure Start) Tj ET\n"
     path = tmp_path / "searchable.pdf"
-    font = "/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >>"
-    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=text, resources=font)])
+    resources = ("/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> "
+                 "/ExtGState << /GS0 << /Type /ExtGState /SMask /None /ca 1 >> >>")
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=text, resources=resources)])
     (task,) = _read_as_shown(path)
     assert task.kind == "jpeg"
 
@@ -195,6 +204,16 @@ def test_a_scan_stored_mirrored_and_mirrored_back_by_its_matrix_is_read_as_shown
     path = tmp_path / "mirrored.pdf"
     _write_pdf(path, [_page(_jpeg(picture[:, ::-1].copy()), picture.shape[1], picture.shape[0],
                             matrix=f"-{A4[0]} 0 0 {A4[1]} {A4[0]} 0")])
+    _read_as_shown(path)
+
+
+def test_a_scan_with_a_soft_mask_is_read_as_shown_on_white(tmp_path):
+    # The left half made transparent: the black square there is not shown.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    path = tmp_path / "masked.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
     _read_as_shown(path)
 
 
