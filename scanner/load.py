@@ -17,6 +17,7 @@ import io
 import logging
 import mmap
 import os
+import re
 import stat
 import struct
 from collections.abc import Iterable, Iterator
@@ -74,6 +75,12 @@ one after another, each worker taking every few pages of the one being read."""
 
 RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
+
+PAGE_FIT = 0.01
+"""How far (a share of the page's side) an image's edge may lie from the visible page's
+edge and still be the page: a scanner writing the page's size rounds it to a point;
+beyond this the page shows margins round the image, or hides part of it (a CropBox
+cutting a booklet's spread in two)."""
 
 PageKind = Literal["jpeg", "pdf-page", "image", "tiff-frame"]
 
@@ -167,12 +174,22 @@ def _listed(paths: Iterable[str | Path], exclude: Path | None) -> Iterator[tuple
     """Each input (name as given, path, and the name it was first reached by when it is
     a file reached before; else None)."""
     skip = os.path.realpath(exclude) if exclude is not None else None
-    first: dict[str, str] = {}
+    first: dict[tuple[int, int], str] = {}
     for source, path in _given(paths, skip):
-        real = os.path.realpath(path) if path.is_file() else None
-        yield source, path, first.get(real) if real is not None else None
-        if real is not None:
-            first.setdefault(real, source)
+        file = _file_identity(path)
+        yield source, path, first.get(file) if file is not None else None
+        if file is not None:
+            first.setdefault(file, source)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The file a path leads to, whatever the name: a symbolic or a hard link to a file
+    is that file. None for what is not a file."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
 
 
 def _given(paths: Iterable[str | Path], skip: str | None) -> Iterator[tuple[str, Path]]:
@@ -393,29 +410,29 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
     if count == 0:
         pdf.close()
         raise InputFileError(source, "the PDF has no pages")
+    image_keys = _image_keys(path)
     try:
         for index in range(count):
             if index and index % PDF_REOPEN_PAGES == 0:
                 # PDFium keeps every image it has read until the document is closed.
                 pdf.close()
                 pdf = _open_pdf(source, path)
-            yield _pdf_page_task(source, path, pdf, index)
+            yield _pdf_page_task(source, path, pdf, index, image_keys)
     finally:
         pdf.close()
 
 
-def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int) -> PageTask:
-    """The page's JPEG when it is one scanned image; else a task to render it."""
-    data = _lone_jpeg(pdf, index)
+def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
+                   image_keys: frozenset[bytes]) -> PageTask:
+    """The page's JPEG when it alone is the page (`_lone_jpeg`); else a task to render it.
+
+    `image_keys`: the file's (`_image_keys`)."""
+    data = _lone_jpeg(pdf, index, image_keys)
     if data is not None:
         return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
     page = None
     try:
         page = pdf[index]
-        images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
-        if len(images) == 1 and images[0].get_filters() == ["DCTDecode"]:
-            data = bytes(images[0].get_data(decode_simple=False))
-            return PageTask(source, str(path), index + 1, "jpeg", _digest(data), data)
         return PageTask(source, str(path), index + 1, "pdf-page", _pdf_page_digest(page))
     except pdfium.PdfiumError as exc:
         log.debug("%s page %d: cannot take the page's objects (%s); rendering", source, index + 1, exc)
@@ -426,50 +443,167 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int)
     return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
 
 
-def _lone_jpeg(pdf: pdfium.PdfDocument, index: int) -> bytes | None:
-    """The coded data of the page's image when the page draws one image, in JPEG alone
-    (a scanned page), as `_pdf_page_task` looks for it below; else None, for it to look
-    there. PDFium's own calls: pypdfium2's objects for a page and its contents (each
-    with its finalizer) cost the parent about as much as PDFium loading the page."""
+_IMAGE_KEY = re.compile(rb"/(Decode|SMask|Mask)(?![A-Za-z])\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
+
+ADOBE_CMYK_DECODE = b"Decode 1 0 1 0 1 0 1 0"
+"""The /Decode array of a CMYK JPEG stored inverted, as Adobe's programs (and Pillow)
+store them; libjpeg inverts such a JPEG itself, from its Adobe marker."""
+
+
+def _image_keys(path: Path) -> frozenset[bytes]:
+    """Every /Decode array, /SMask and /Mask of an image written in the PDF (an array
+    or a reference), as "Decode 1 0 1 0 1 0", its numbers one space apart.
+
+    Each changes what the page shows of a JPEG: a /Decode array inverts or remaps it, a
+    mask lets the paper show through. PDFium cannot say whether an image has one; but an
+    image's dictionary is never compressed (a stream cannot be in an object stream), so
+    the file's bytes show them all. Read once a file.
+    """
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return frozenset(m.group(1) + b" " + b" ".join(m.group(2).strip(b"[]").split())
+                         for m in _IMAGE_KEY.finditer(data))
+
+
+def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, image_keys: frozenset[bytes]) -> bytes | None:
+    """The coded data of the page's image when that JPEG, as it is, is what the page
+    shows: the page draws nothing else and shows no annotation; the image fills the
+    visible page, upright or turned by quarter turns (the reader turns pages itself),
+    never mirrored or cut; no mask makes it see-through and no /Decode remaps it. Else
+    None: the page is rendered.
+
+    PDFium's own calls: pypdfium2's objects for a page and its contents (each with its
+    finalizer) cost the parent about as much as PDFium loading the page."""
     page = pdfium_c.FPDF_LoadPage(pdf, index)
     if not page:
         return None
     try:
-        images = _page_images(page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0)
-        if images is None or len(images) != 1 or not _only_filter(images[0], b"DCTDecode"):
+        drawn = _drawing_objects(page, limit=2)
+        if drawn is None or len(drawn) != 1 or _shows_annotations(page):
             return None
-        size = pdfium_c.FPDFImageObj_GetImageDataRaw(images[0], None, 0)
+        (image, kind, matrix), = drawn
+        if kind != pdfium_c.FPDF_PAGEOBJ_IMAGE or not _only_filter(image, b"DCTDecode"):
+            return None
+        if pdfium_c.FPDFPageObj_HasTransparency(image):
+            return None  # drawn see-through (a soft mask in the graphics state, say)
+        if not _fills_page(page, matrix):
+            return None
+        size = pdfium_c.FPDFImageObj_GetImageDataRaw(image, None, 0)
         data = ctypes.create_string_buffer(size)
-        if pdfium_c.FPDFImageObj_GetImageDataRaw(images[0], data, size) != size:
+        if pdfium_c.FPDFImageObj_GetImageDataRaw(image, data, size) != size:
             return None
-        return data.raw
+        return data.raw if _decoded_as_shown(data.raw, image_keys) else None
     finally:
         pdfium_c.FPDF_ClosePage(page)
 
 
-def _page_images(parent, count, get, level: int) -> list | None:
-    """The image objects of a page or form object (`parent`) and of the forms it draws,
-    one level down, as `get_objects(filter=[IMAGE], max_depth=2)` gives them; more than
-    one is as good as all; None when PDFium cannot say."""
-    n = count(parent)
-    if n < 0:
-        return None
-    images = []
-    for k in range(n):
-        obj = get(parent, k)
-        if not obj:
-            return None
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            images.append(obj)
-        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level == 0:
-            inner = _page_images(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, 1)
-            if inner is None:
-                return None
-            images += inner
-        if len(images) > 1:
-            return images
-    return images
+Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+_INVISIBLE_TEXT = (pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE, pdfium_c.FPDF_TEXTRENDERMODE_CLIP)
+
+
+def _drawing_objects(page, limit: int | None = None) -> list[tuple[object, int, Matrix]] | None:
+    """(object, type, matrix to the page) of each object the page paints with, looking
+    into the forms it draws; a scanner's invisible OCR text and a path that is only a
+    clip paint nothing. None when PDFium cannot say, or a form holds a form. At most
+    `limit` objects, when given: more is as good as all."""
+    found: list[tuple[object, int, Matrix]] = []
+
+    def walk(parent, count, get, outer: Matrix | None) -> bool:
+        n = count(parent)
+        if n < 0:
+            return False
+        for k in range(n):
+            obj = get(parent, k)
+            if not obj:
+                return False
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            matrix = _object_matrix(obj, outer)
+            if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                if outer is not None or not walk(obj, pdfium_c.FPDFFormObj_CountObjects,
+                                                 pdfium_c.FPDFFormObj_GetObject, matrix):
+                    return False
+            elif _paints(obj, kind):
+                found.append((obj, kind, matrix))
+            if limit is not None and len(found) >= limit:
+                return True
+        return True
+
+    return found if walk(page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, None) else None
+
+
+def _object_matrix(obj, outer: Matrix | None) -> Matrix:
+    """The object's matrix to the page: its own, then its form's (`outer`)."""
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
+        m.a, m.b, m.c, m.d, m.e, m.f = _IDENTITY
+    a, b, c, d, e, f = outer or _IDENTITY
+    return (m.a * a + m.b * c, m.a * b + m.b * d, m.c * a + m.d * c, m.c * b + m.d * d,
+            m.e * a + m.f * c + e, m.e * b + m.f * d + f)
+
+
+def _paints(obj, kind: int) -> bool:
+    if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+        fill, stroke = ctypes.c_int(), pdfium_c.FPDF_BOOL()
+        return not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke) or bool(fill.value or stroke.value)
+    if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+        return pdfium_c.FPDFTextObj_GetTextRenderMode(obj) not in _INVISIBLE_TEXT
+    return True
+
+
+_UNSEEN_ANNOTATIONS = (pdfium_c.FPDF_ANNOT_LINK, pdfium_c.FPDF_ANNOT_POPUP)
+
+
+def _shows_annotations(page) -> bool:
+    """Whether the page shows an annotation (`_shown_annotations`)."""
+    return any(True for _ in _shown_annotations(page))
+
+
+def _shown_annotations(page) -> Iterator[tuple[int, tuple[float, ...]]]:
+    """(subtype, rectangle) of each annotation drawn on the page: a comment, a stamp,
+    an ink mark, a form field filled in (a link is not drawn, nor a closed pop-up note,
+    nor a hidden one); (-1, ()) for one PDFium cannot open."""
+    for k in range(max(0, pdfium_c.FPDFPage_GetAnnotCount(page))):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, k)
+        if not annot:
+            yield -1, ()
+            continue
+        try:
+            hidden = pdfium_c.FPDFAnnot_GetFlags(annot) & (pdfium_c.FPDF_ANNOT_FLAG_HIDDEN
+                                                           | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW)
+            subtype = pdfium_c.FPDFAnnot_GetSubtype(annot)
+            if not hidden and subtype not in _UNSEEN_ANNOTATIONS:
+                rect = pdfium_c.FS_RECTF()
+                pdfium_c.FPDFAnnot_GetRect(annot, rect)
+                yield subtype, tuple(round(v, 2) for v in (rect.left, rect.bottom, rect.right, rect.top))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+
+
+def _fills_page(page, matrix: Matrix) -> bool:
+    """Whether an image drawn with `matrix` fills the page's visible box (its CropBox
+    within its MediaBox), turned by quarter turns at most, not mirrored: then the image
+    is the page, pixel for pixel."""
+    a, b, c, d, e, f = matrix
+    upright, turned = abs(b) + abs(c), abs(a) + abs(d)
+    if a * d - b * c <= 0 or min(upright, turned) > PAGE_FIT * max(upright, turned):
+        return False  # mirrored, or drawn at an angle
+    box = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDF_GetPageBoundingBox(page, box):
+        return False
+    xs, ys = (e, e + a, e + c, e + a + c), (f, f + b, f + d, f + b + d)
+    width, height = box.right - box.left, box.top - box.bottom
+    return (abs(min(xs) - box.left) <= PAGE_FIT * width and abs(max(xs) - box.right) <= PAGE_FIT * width
+            and abs(min(ys) - box.bottom) <= PAGE_FIT * height and abs(max(ys) - box.top) <= PAGE_FIT * height)
+
+
+def _decoded_as_shown(jpeg: bytes, image_keys: frozenset[bytes]) -> bool:
+    """Whether libjpeg decodes the JPEG to what the PDF shows: with no /Decode array nor
+    mask in the file, or, for an inverted CMYK JPEG with Adobe's marker, with Adobe's
+    array alone (libjpeg undoes the inversion that the array undoes for a viewer)."""
+    if _jpeg_components(jpeg) != 4:
+        return not image_keys
+    return image_keys == {ADOBE_CMYK_DECODE} and re.search(rb"\xff\xee..Adobe", jpeg[:65536], re.DOTALL) is not None
 
 
 def _only_filter(image, name: bytes) -> bool:
@@ -487,6 +621,14 @@ def _pdf_page_digest(page: pdfium.PdfPage) -> str:
     data of its images; the points of its paths; its text; and where and in which
     colour each is drawn. The same page gives the same hash in any file."""
     digest = hashlib.sha1(repr([round(v, 2) for v in page.get_size()]).encode())
+    # Where the page lies on its sheet (each half of a booklet's spread) and the
+    # annotations it shows: hashed only when there is something to say, so that every
+    # other page keeps the hash it had.
+    box = pdfium_c.FS_RECTF()
+    if pdfium_c.FPDF_GetPageBoundingBox(page.raw, box) and (round(box.left, 2), round(box.bottom, 2)) != (0, 0):
+        digest.update(repr((round(box.left, 2), round(box.bottom, 2))).encode())
+    for annotation in _shown_annotations(page.raw):
+        digest.update(repr(annotation).encode())
     textpage = page.get_textpage()
     try:
         for obj in page.get_objects():
@@ -542,10 +684,22 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
     """Width and height of a PNG or JPEG from its header, without decoding it."""
     if data.startswith(b"\x89PNG") and data[12:16] == b"IHDR":
         return struct.unpack(">II", data[16:24])
+    frame = _jpeg_frame(data)
+    return frame[:2] if frame is not None else None
+
+
+def _jpeg_components(data: bytes) -> int | None:
+    """How many colour components a JPEG has (1 grey, 3 colour, 4 CMYK), from its header."""
+    frame = _jpeg_frame(data)
+    return frame[2] if frame is not None else None
+
+
+def _jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
+    """Width, height and number of components of a JPEG, from its start of frame."""
     if not data.startswith(b"\xff\xd8"):
         return None
     at = 2
-    while at + 9 <= len(data) and data[at] == 0xFF:
+    while at + 10 <= len(data) and data[at] == 0xFF:
         marker = data[at + 1]
         if marker == 0xFF:  # fill byte
             at += 1
@@ -553,7 +707,7 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
             at += 2
         elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start of frame
             height, width = struct.unpack(">HH", data[at + 5:at + 9])
-            return width, height
+            return width, height, data[at + 9]
         else:
             at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
     return None
@@ -641,7 +795,7 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
     elif image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        image = _on_white(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
@@ -653,16 +807,38 @@ def _normalise(image: np.ndarray) -> tuple[np.ndarray, bool]:
     return image, bool(spread < GREYSCALE_SPREAD)
 
 
+def _on_white(bgra: np.ndarray) -> np.ndarray:
+    """An image with transparency laid on white paper, as every viewer shows it: a
+    background remover leaves the paper transparent, often black under it."""
+    alpha = bgra[:, :, 3:].astype(np.float32) / 255
+    return (bgra[:, :, :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
+
+
 def _render_pdf_page(task: PageTask) -> np.ndarray:
+    """The page as a viewer shows it, its annotations and form fields drawn too."""
     pdf = _open_pdf(task.source, task.data if task.data is not None else Path(task.path))
     try:
+        pdf.init_forms()  # before the page is loaded, or its form fields are not drawn
         page = pdf[0 if task.data is not None else task.page - 1]  # data: the page alone
         width_pt, height_pt = page.get_size()
-        # A poster-sized page is drawn at less than RENDER_DPI rather than exhaust memory.
-        scale = min(RENDER_DPI / 72, (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
-        return np.ascontiguousarray(page.render(scale=scale).to_numpy()[:, :, :3])  # BGR
+        # A poster-sized page is drawn at less than its resolution rather than exhaust memory.
+        scale = min(_render_scale(page), (MAX_PIXELS / max(1.0, width_pt * height_pt)) ** 0.5)
+        return np.ascontiguousarray(page.render(scale=scale, may_draw_forms=True).to_numpy()[:, :, :3])  # BGR
     finally:
         pdf.close()
+
+
+def _render_scale(page: pdfium.PdfPage) -> float:
+    """Pixels a point to draw the page with: its largest image's own resolution (a scan
+    with something drawn on it loses none of its detail), RENDER_DPI at least."""
+    largest, density = 0.0, 0.0
+    for obj, kind, (a, b, c, d, _, _) in _drawing_objects(page.raw) or []:
+        width, height = ctypes.c_uint(), ctypes.c_uint()
+        area = abs(a * d - b * c)  # in square points
+        if (kind == pdfium_c.FPDF_PAGEOBJ_IMAGE and area > largest
+                and pdfium_c.FPDFImageObj_GetImagePixelSize(obj, width, height)):
+            largest, density = area, (width.value * height.value / area) ** 0.5
+    return max(RENDER_DPI / 72, density)
 
 
 def load_page(task: PageTask) -> LoadedPage:
@@ -760,7 +936,8 @@ class PageFiles:
     a lost group's JPEGs from their files again."""
 
     def __init__(self) -> None:
-        self._open: dict[str, tuple[pdfium.PdfDocument, int]] = {}  # path: (document, pages taken)
+        # path: (document, pages taken, its images' keys: `_image_keys`)
+        self._open: dict[str, tuple[pdfium.PdfDocument, int, frozenset[bytes]]] = {}
 
     def complete(self, task: PageTask) -> PageTask:
         """`task` with its JPEG's bytes, taken from its file when it came without them,
@@ -782,27 +959,31 @@ class PageFiles:
 
     def _take(self, task: PageTask) -> PageTask:
         try:
-            return _pdf_page_task(task.source, Path(task.path), self._pdf(task), task.page - 1)
+            pdf, image_keys = self._pdf(task)
+            return _pdf_page_task(task.source, Path(task.path), pdf, task.page - 1, image_keys)
         except (OSError, pdfium.PdfiumError, IndexError) as exc:  # IndexError: the file has fewer pages now
             self.close()
             raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
 
-    def _pdf(self, task: PageTask) -> pdfium.PdfDocument:
-        pdf, taken = self._open.pop(task.path, (None, 0))
+    def _pdf(self, task: PageTask) -> tuple[pdfium.PdfDocument, frozenset[bytes]]:
+        """The task's file, open, and its images' keys (`_image_keys`)."""
+        pdf, taken, image_keys = self._open.pop(task.path, (None, 0, None))
         if pdf is not None and taken >= PDF_REOPEN_PAGES:
             pdf.close()  # PDFium keeps every image it has read until the document is closed
             pdf = None
         if pdf is None:
             pdf, taken = _open_pdf(task.source, Path(task.path)), 0
-        self._open[task.path] = (pdf, taken + 1)  # the most recent last
+        if image_keys is None:
+            image_keys = _image_keys(Path(task.path))
+        self._open[task.path] = (pdf, taken + 1, image_keys)  # the most recent last
         while len(self._open) > OPEN_PDFS:
             oldest = next(iter(self._open))
             self._open.pop(oldest)[0].close()
-        return pdf
+        return pdf, image_keys
 
     def close(self) -> None:
         """Close every file kept open."""
-        for pdf, _ in self._open.values():
+        for pdf, _, _ in self._open.values():
             pdf.close()
         self._open.clear()
 
@@ -824,7 +1005,7 @@ def page_task(source: str, path: str | Path, page: int) -> PageTask:
         try:
             if not 1 <= page <= len(pdf):
                 raise InputFileError(source, f"the PDF has no page {page}", page)
-            return _pdf_page_task(source, path, pdf, page - 1)
+            return _pdf_page_task(source, path, pdf, page - 1, _image_keys(path))
         finally:
             pdf.close()
     if kind == "tiff" and 1 <= page <= cv2.imcount(str(path)):

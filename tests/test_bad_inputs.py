@@ -243,11 +243,11 @@ def test_a_pdf_page_is_a_scanned_jpeg_when_it_draws_one_jpeg_alone_even_in_a_for
     picture = np.random.default_rng(5).integers(0, 255, (120, 90, 3), np.uint8)
     cv2.imwrite(str(jpeg), picture)
     cv2.imwrite(str(png), picture)
-    canvas = Canvas(str(tmp_path / "kinds.pdf"))
-    canvas.drawImage(str(jpeg), 0, 0, 200, 300)  # a scan
+    canvas = Canvas(str(tmp_path / "kinds.pdf"), pagesize=(200, 300))
+    canvas.drawImage(str(jpeg), 0, 0, 200, 300)  # a scan, the whole page
     canvas.showPage()
     canvas.drawImage(str(jpeg), 0, 0, 200, 300)  # two scans on a page
-    canvas.drawImage(str(jpeg), 200, 300, 200, 300)
+    canvas.drawImage(str(jpeg), 100, 150, 200, 300)
     canvas.showPage()
     canvas.beginForm("scan")  # a scan inside a form
     canvas.drawImage(str(jpeg), 0, 0, 200, 300)

@@ -1,0 +1,285 @@
+"""Load reads what a PDF page shows, as a viewer draws it, and takes the page's JPEG
+straight out of the file only when the JPEG alone is the page.
+
+Each PDF is written here by hand, as scanners, editors and booklet tools write theirs;
+what the page shows is PDFium's own rendering of it, the same as every viewer's.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from scanner.load import enumerate_pages, expand_inputs, load_page, same_files
+
+A4 = (595.28, 841.89)
+
+
+def _picture(width: int = 620, height: int = 877) -> np.ndarray:
+    """A page with nothing symmetric about it: a black square near the top left, a grey
+    bar near the bottom right, on white paper (RGB)."""
+    page = np.full((height, width, 3), 255, np.uint8)
+    page[60:260, 60:260] = 0
+    page[height - 160:height - 100, width - 360:width - 60] = (90, 140, 200)
+    return page
+
+
+def _jpeg(rgb: np.ndarray, mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).convert(mode).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _page(data: bytes, width: int, height: int, space: str = "/DeviceRGB", decode: str = "",
+          matrix: str = f"{A4[0]} 0 0 {A4[1]} 0 0", media: tuple[float, float] = A4, extra: str = "",
+          crop: str = "", rotate: int = 0, annots: tuple[str, ...] = (), resources: str = "",
+          smask: np.ndarray | None = None) -> dict:
+    return dict(image=(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
+                       f"/BitsPerComponent 8 /Filter /DCTDecode {decode} /Length {len(data)} >>", data),
+                content=f"q {matrix} cm /Im0 Do Q\n{extra}", media=media, crop=crop, rotate=rotate,
+                annots=annots, resources=resources, smask=smask)
+
+
+def _write_pdf(path, pages: list[dict]) -> None:
+    """A PDF written by hand, object by object, as `scans.jpeg_pdf` writes a feeder's."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    pages_id = add(b"")
+    kids = []
+    for page in pages:
+        head, data = page["image"]
+        if page["smask"] is not None:  # the image's transparency, a grey image of its size
+            height, width = page["smask"].shape
+            mask = add(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray "
+                       f"/BitsPerComponent 8 /Length {page['smask'].size} >>\nstream\n".encode()
+                       + page["smask"].tobytes() + b"\nendstream")
+            head = head[:-2] + f"/SMask {mask} 0 R >>"
+        image = add(head.encode() + b"\nstream\n" + data + b"\nendstream")
+        content = page["content"].encode()
+        contents = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        annots = [add(a.encode()) for a in page["annots"]]
+        extra = (f"/CropBox [{page['crop']}] " if page["crop"] else "") + \
+                (f"/Rotate {page['rotate']} " if page["rotate"] else "") + \
+                ("/Annots [" + " ".join(f"{a} 0 R" for a in annots) + "] " if annots else "")
+        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {page['media'][0]} "
+                        f"{page['media'][1]}] {extra}/Resources << {page['resources']} "
+                        f"/XObject << /Im0 {image} 0 R >> >> /Contents {contents} 0 R >>".encode()))
+    objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] " \
+                            f"/Count {len(kids)} >>".encode()
+    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
+    out = io.BytesIO()
+    out.write(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref))
+    path.write_bytes(out.getvalue())
+
+
+def _shown(path, page: int, shape: tuple[int, int]) -> np.ndarray:
+    """What a viewer shows of the page, in grey, at `shape` (height, width)."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf.init_forms()
+        drawn = pdf[page - 1]
+        width_pt = drawn.get_width()
+        bitmap = drawn.render(scale=shape[1] / width_pt, may_draw_forms=True).to_numpy()[:, :, :3]
+    finally:
+        pdf.close()
+    grey = cv2.cvtColor(np.ascontiguousarray(bitmap), cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, shape[::-1], interpolation=cv2.INTER_AREA)
+
+
+def _unlike(read: np.ndarray, shown: np.ndarray) -> float:
+    """The share of pixels whose grey differs by more than a third of the scale: JPEG and
+    resampling move edges by a pixel, a missed square or an inverted page moves thousands."""
+    return float((np.abs(read.astype(int) - shown.astype(int)) > 85).mean())
+
+
+def _read_as_shown(path) -> list:
+    tasks = list(enumerate_pages([path]))
+    for task in tasks:
+        grey = load_page(task).grey
+        assert _unlike(grey, _shown(path, task.page, grey.shape)) < 0.005, (task.page, task.kind)
+    return tasks
+
+
+# The scan's black square whited out and a cross drawn beside it, as a PDF editor saves them.
+WHITE_OUT = "q 1 1 1 rg 40 560 200 220 re f Q\n"
+CROSS = "q 0 0 0.6 RG 16 w 300 300 m 500 500 l S 300 500 m 500 300 l S Q\n"
+
+
+def test_a_scan_alone_is_taken_as_it_is_and_read_as_shown(tmp_path):
+    picture = _picture()
+    path = tmp_path / "scan.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+@pytest.mark.parametrize("drawn", [WHITE_OUT + CROSS, WHITE_OUT, CROSS])
+def test_what_an_editor_drew_over_the_scan_is_read(tmp_path, drawn):
+    picture = _picture()
+    path = tmp_path / "edited.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=drawn)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
+def test_comments_made_on_the_scan_are_read(tmp_path):
+    # Acrobat's comment tools: a white box over the square, an ink cross beside it.
+    picture = _picture()
+    annots = ("<< /Type /Annot /Subtype /Square /Rect [40 560 240 780] /C [1 1 1] /IC [1 1 1] /F 4 "
+              "/BS << /W 0 >> >>",
+              "<< /Type /Annot /Subtype /Ink /Rect [290 290 510 510] /C [0 0 0.6] /F 4 /BS << /W 16 >> "
+              "/InkList [[300 300 500 500] [300 500 500 300]] >>")
+    path = tmp_path / "commented.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], annots=annots)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
+def test_a_link_on_the_scan_draws_nothing_and_leaves_it_taken_as_it_is(tmp_path):
+    picture = _picture()
+    link = ("<< /Type /Annot /Subtype /Link /Rect [40 560 240 780] /Border [0 0 0] "
+            "/A << /S /URI /URI (https://example.org) >> >>",)
+    path = tmp_path / "linked.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], annots=link)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+def test_invisible_text_over_the_scan_leaves_it_taken_as_it_is(tmp_path):
+    # A "searchable PDF" from a scanner: its OCR text lies invisibly over the scan, in a
+    # graphics state that says "no soft mask".
+    picture = _picture()
+    text = "/GS0 gs BT /F1 24 Tf 3 Tr 100 400 Td (Sure Start) Tj ET\n"
+    path = tmp_path / "searchable.pdf"
+    resources = ("/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> "
+                 "/ExtGState << /GS0 << /Type /ExtGState /SMask /None /ca 1 >> >>")
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], extra=text, resources=resources)])
+    (task,) = _read_as_shown(path)
+    assert task.kind == "jpeg"
+
+
+def test_each_half_of_a_booklet_spread_is_read_as_its_page_shows_it(tmp_path):
+    # One A3 scan of two facing pages at 240 dpi, each PDF page showing its half through /CropBox.
+    left = _picture(1984, 2806)
+    right = left[::-1, ::-1].copy()
+    spread = np.hstack([left, right])
+    a3 = (2 * A4[0], A4[1])
+    halves = [_page(_jpeg(spread), spread.shape[1], spread.shape[0], matrix=f"{a3[0]} 0 0 {a3[1]} 0 0",
+                    media=a3, crop=crop) for crop in (f"0 0 {A4[0]} {A4[1]}", f"{A4[0]} 0 {a3[0]} {a3[1]}")]
+    path = tmp_path / "booklet.pdf"
+    _write_pdf(path, halves)
+    first, second = _read_as_shown(path)
+    assert first.content_hash != second.content_hash  # two pages, not one page twice
+    # Drawn at the scan's own resolution, above RENDER_DPI: each half as many pixels as the scan gave it.
+    assert abs(load_page(first).grey.shape[1] - left.shape[1]) <= 2
+
+
+def test_a_scan_stored_negative_and_shown_positive_by_decode_is_read_positive(tmp_path):
+    picture = _picture()
+    path = tmp_path / "negative.pdf"
+    _write_pdf(path, [_page(_jpeg(255 - picture), picture.shape[1], picture.shape[0], decode="/Decode [1 0 1 0 1 0]")])
+    _read_as_shown(path)
+
+
+def test_a_scan_stored_mirrored_and_mirrored_back_by_its_matrix_is_read_as_shown(tmp_path):
+    picture = _picture()
+    path = tmp_path / "mirrored.pdf"
+    _write_pdf(path, [_page(_jpeg(picture[:, ::-1].copy()), picture.shape[1], picture.shape[0],
+                            matrix=f"-{A4[0]} 0 0 {A4[1]} {A4[0]} 0")])
+    _read_as_shown(path)
+
+
+def test_a_scan_with_a_soft_mask_is_read_as_shown_on_white(tmp_path):
+    # The left half made transparent: the black square there is not shown.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    path = tmp_path / "masked.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
+    _read_as_shown(path)
+
+
+def test_a_scan_smaller_than_its_page_is_read_with_its_margins(tmp_path):
+    picture = _picture()
+    path = tmp_path / "inset.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0],
+                            matrix=f"{A4[0] / 2} 0 0 {A4[1] / 2} {A4[0] / 4} {A4[1] / 4}")])
+    _read_as_shown(path)
+
+
+def test_a_quarter_turned_scan_is_still_taken_as_it_is(tmp_path):
+    # Stored sideways and turned upright by /Rotate or by its matrix: the reader turns pages itself.
+    picture = np.rot90(_picture()).copy()
+    data, width, height = _jpeg(picture), picture.shape[1], picture.shape[0]
+    path = tmp_path / "turned.pdf"
+    _write_pdf(path, [_page(data, width, height, matrix=f"{A4[1]} 0 0 {A4[0]} 0 0", media=A4[::-1], rotate=90),
+                      _page(data, width, height, matrix=f"0 -{A4[1]} {A4[0]} 0 0 {A4[1]}")])
+    assert [t.kind for t in enumerate_pages([path])] == ["jpeg", "jpeg"]
+
+
+@pytest.mark.parametrize("inverted, decode, fast", [(False, "/Decode [1 0 1 0 1 0 1 0]", True),
+                                                    (True, "", False)])
+def test_a_cmyk_scan_is_read_as_shown(tmp_path, inverted, decode, fast):
+    # Pillow writes CMYK JPEGs inverted, as Adobe's do, which a PDF shows with /Decode
+    # [1 0 ...]; the same values stored the other way round are shown without it.
+    picture = _picture()
+    buffer = io.BytesIO()
+    cmyk = Image.fromarray(picture).convert("CMYK")
+    if inverted:
+        cmyk = Image.fromarray(255 - np.asarray(cmyk), "CMYK")
+    cmyk.save(buffer, "JPEG", quality=92)
+    path = tmp_path / "cmyk.pdf"
+    _write_pdf(path, [_page(buffer.getvalue(), picture.shape[1], picture.shape[0], space="/DeviceCMYK",
+                            decode=decode)])
+    (task,) = _read_as_shown(path)
+    assert (task.kind == "jpeg") == fast
+
+
+def test_a_transparent_png_is_read_on_white_paper(tmp_path):
+    # Background removers save the paper transparent, often black under alpha 0.
+    picture = cv2.cvtColor(_picture(), cv2.COLOR_RGB2BGR)
+    ink = picture.min(axis=2) < 250
+    bgra = np.zeros((*picture.shape[:2], 4), np.uint8)
+    bgra[ink, :3], bgra[ink, 3] = picture[ink], 255
+    bgra[:40, :, 3] = 128  # a half-transparent black band: mid grey on white
+    cv2.imwrite(str(tmp_path / "cut-out.png"), bgra)
+    (task,) = enumerate_pages([tmp_path / "cut-out.png"])
+    grey = load_page(task).grey
+    expected = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    expected[:40] = 127
+    assert np.abs(grey.astype(int) - expected).max() <= 2
+
+
+def test_a_hard_link_to_a_file_listed_is_the_same_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    picture = _picture()
+    _write_pdf(folder / "a.pdf", [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    os.link(folder / "a.pdf", folder / "b.pdf")
+    assert [name for name, _ in expand_inputs([folder])] == [str(folder / "a.pdf")]
+    assert same_files([folder]) == [(str(folder / "b.pdf"), str(folder / "a.pdf"))]
+
+
+def test_a_copy_is_not_the_same_file(tmp_path):
+    picture = _picture()
+    _write_pdf(tmp_path / "a.pdf", [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    (tmp_path / "b.pdf").write_bytes((tmp_path / "a.pdf").read_bytes())
+    assert len(list(expand_inputs([tmp_path]))) == 2 and same_files([tmp_path]) == []
