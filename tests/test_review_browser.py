@@ -280,3 +280,31 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         (s2, other, "Training", "code", "", "Ann", 1),
         (s2, other, None, "memo", "Says pooling works", "Ann", 0),
     ]
+
+
+def test_a_conflict_on_a_comment_keeps_what_the_second_reviewer_typed(out, template, browser):
+    """Ann saves her transcription while Ben types his: Ben is told, his text stays in the
+    box with hers shown beside it, and Enter then saves his, not hers, under his name."""
+    with Store(out) as store:
+        s1 = store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq").fetchone()[0]
+    with running(out, template) as server:
+        page, errors = signed_in(browser, server, "Ben")
+        press_and_wait(page, "ArrowRight")
+        assert press_and_wait(page, "ArrowRight") == f"{s1}/{WRITTEN_COMMENT}"
+        post_json(server.url + "api/decision", {"sheet_id": s1, "item": WRITTEN_COMMENT, "value": "Ann's reading",
+                                                "reviewer": "Ann", "seen": None})
+        page.fill("#text", "")
+        page.focus("#text")
+        bens = ("More joint training please, and sooner " * 20).strip()
+        page.keyboard.insert_text(bens)
+        page.keyboard.press("Enter")
+        page.wait_for_function("!document.querySelector('#message').hidden")
+        assert "Ann" in page.inner_text("#message") and shown(page) == f"{s1}/{WRITTEN_COMMENT}"
+        assert page.input_value("#text") == bens
+        assert "Ann's reading" in page.inner_text("#item") and "by Ann" in page.inner_text(".decided")
+        press_and_wait(page, "Enter")
+        assert errors == []
+    with Store(out) as store:
+        rows = store.db.execute("SELECT value, reviewer FROM decisions WHERE item = ? AND undone = 0 ORDER BY id",
+                                (WRITTEN_COMMENT,)).fetchall()
+    assert [tuple(r) for r in rows] == [("Ann's reading", "Ann"), (bens, "Ben")]

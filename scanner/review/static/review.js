@@ -287,8 +287,15 @@ function programmeOptions(d, blind) {
     `${o.colour}: ${o.label}`))));
 }
 
+// What the box starts with: the reviewer's own text if another's decision came first
+// (a 409), else the decision in force, else the OCR text.
+function startText(d) {
+  if (d.draft !== undefined) return d.draft;
+  return d.decision ? d.decision.value : (d.guess || "");
+}
+
 function commentBox(d) {
-  const start = d.decision ? d.decision.value : (d.guess || "");
+  const start = startText(d);
   return el("div", {},
     el("label", {for: "text", class: "hint"},
       "The text as written (Enter saves, Shift+Enter starts a new line, Esc leaves the box):"),
@@ -308,7 +315,7 @@ function transcriptionBox(d) {
   const ocr = words.length
     ? words.flatMap((w, k) => [unsure.has(k) ? el("mark", {}, w) : el("span", {}, w), " "])
     : [el("span", {class: "hint"}, "not read by OCR: type what is written")];
-  const start = d.decision ? d.decision.value : (d.guess || "");
+  const start = startText(d);
   const box = el("textarea", {id: "text", spellcheck: "false", rows: 4, oninput: (ev) => complete(ev.target)}, start);
   return el("div", {class: "transcription"},
     el("p", {class: "ocr", id: "ocr"}, el("span", {class: "hint"}, "OCR: "), ...ocr),
@@ -489,6 +496,7 @@ async function decide(value, outcome = null) {
   try {
     const decision = await post("api/decision", body);
     d.decision = decision;
+    delete d.draft;
     if (d.kind === "comment") learnWords(value);
     state.mine.push({id: decision.id, entry});
     state.madeHere.add(decision.id);
@@ -500,7 +508,12 @@ async function decide(value, outcome = null) {
   } catch (err) {
     if (err.status === 409) {
       d.decision = err.data.current;
-      tell(`${err.message}. Decide again to change it anyway.`);
+      // Typed text is work: it stays in the box, theirs is shown above it, so that
+      // deciding again is a choice between the two, not a retyping.
+      const typed = d.kind === "comment" && value !== (d.decision ? d.decision.value : "");
+      if (typed) d.draft = value;
+      tell(`${err.message}. ` + (typed ? "Your text is still in the box: Enter saves it in place of theirs."
+        : "Decide again to change it anyway."));
       await render(d);
     } else {
       tell(err.message, true);
