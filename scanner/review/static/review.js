@@ -10,6 +10,7 @@
 const NAME_KEY = "scanner-review-name";
 const PREFETCH = 3;
 const IMAGE_CACHE = 40;
+const COUNTS_DELAY_MS = 1000; // the filters' counts are asked for once a burst of decisions pauses
 const ACTION_KEYS = new Set(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", " ", "m", "Enter", "Backspace",
   "ArrowLeft", "ArrowRight", "u"]);
 
@@ -27,6 +28,7 @@ const state = {
   decidedKeys: new Set(), // items of the list decided here
   selection: new Set(), // codes chosen so far on a several-answer item
   chain: Promise.resolve(),
+  countsTimer: null,
   completions: new Map(), // first letter -> words (lower case), most used first
   following: new Map(), // word -> the words that follow it, most often first
   weights: new Map(), // "key word" -> how much the word counts in either
@@ -503,6 +505,7 @@ async function decide(value, outcome = null) {
     state.decidedKeys.add(keyOf(d));
     state.selection.clear();
     quiet();
+    recount();
     state.pos += 1;
     await show(true);
   } catch (err) {
@@ -578,7 +581,11 @@ async function undo() {
     }
     state.pos = at;
     state.selection.clear();
-    tell(`Undone: ${keyOf(last.entry)} is back in the queue.`);
+    recount();
+    const stands = result.decision;
+    tell(stands ? `Undone: ${keyOf(last.entry)} is decided as before, ${label(d, stands.value, stands.outcome)} ` +
+      `by ${stands.reviewer}, which stands (u again takes it back too).`
+      : `Undone: ${keyOf(last.entry)} is back in the queue.`);
     await show(false);
   } catch (err) {
     tell(err.message, err.status !== 409);
@@ -726,20 +733,29 @@ function showSheetProblems(sheets) {
     el("tr", {}, el("td", {}, s.sheet_id), el("td", {}, `${s.source} page ${s.first_page}`), el("td", {}, problem)))));
 }
 
-function fillSelect(select, entries) {
+function fillSelect(select, entries, keepGone = false) {
   const keep = select.value;
+  const gone = keepGone && keep && !entries.some(([value]) => value === keep);
+  // A filter in use stays chosen when nothing under it waits any more: the list on screen is its.
+  const kept = gone ? [[keep, select.selectedOptions[0].textContent.replace(/\(\d+\)$/, "(0)")]] : [];
   select.replaceChildren(el("option", {value: ""}, "any"),
-    ...entries.map(([value, text]) => el("option", {value}, text)));
-  select.value = entries.some(([value]) => value === keep) ? keep : "";
+    ...[...entries, ...kept].map(([value, text]) => el("option", {value}, text)));
+  select.value = entries.some(([value]) => value === keep) || gone ? keep : "";
 }
 
-function fillFilters(status) {
+function recount() {
+  // After decisions: the counts of what still waits, asked for once the reviewer pauses.
+  clearTimeout(state.countsTimer);
+  state.countsTimer = setTimeout(() => api("api/status").then((st) => fillFilters(st, true)).catch(() => {}), COUNTS_DELAY_MS);
+}
+
+function fillFilters(status, keepGone = false) {
   // Of several forms, a question is named by its form (two forms may number theirs alike).
   $("f-form-label").hidden = state.info.forms.length < 2;
-  fillSelect($("f-form"), Object.entries(status.by_form).map(([k, n]) => [k, `${k} (${n})`]));
-  fillSelect($("f-reason"), status.by_reason.map((r) => [r.reason, `${r.text} (${r.count})`]));
-  fillSelect($("f-question"), Object.entries(status.by_question).map(([k, n]) => [k, `${k} (${n})`]));
-  fillSelect($("f-programme"), Object.entries(status.by_programme).map(([k, n]) => [k, `${k} (${n})`]));
+  fillSelect($("f-form"), Object.entries(status.by_form).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
+  fillSelect($("f-reason"), status.by_reason.map((r) => [r.reason, `${r.text} (${r.count})`]), keepGone);
+  fillSelect($("f-question"), Object.entries(status.by_question).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
+  fillSelect($("f-programme"), Object.entries(status.by_programme).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
 }
 
 function askName() {
