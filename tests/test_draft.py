@@ -181,6 +181,41 @@ def test_doubts_name_what_to_check(tmp_path):
     assert len(result.loose_boxes) == 1
 
 
+def test_a_left_aligned_two_word_header_stays_in_its_cell():
+    """Writer leaves header cells left-aligned: the "sure" of "Not sure" ends nearer the next
+    column's box than its own box's centre, a word's space after "Not"; it stays in its cell,
+    in either order of the scale, and "good" of "Very good" too."""
+    result = draft_template(DATA / "writer-left-headers.pdf")
+    labels = [[o.label for o in s.options] for s in result.template.scales.values()]
+    assert labels == [["Disagree", "Not sure", "Agree"], ["Agree", "Not sure", "Disagree"],
+                      ["Poor", "Very good", "Excellent"]]
+    assert result.doubts == ()
+
+
+def _header_between(path: Path, gap_mm: float) -> Path:
+    """A grid headed "Rarely | Not often | Always", left-aligned over its boxes, its "often"
+    `gap_mm` after "Not" and as far from the next column's box."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
+    c.setFont("Helvetica", 11)
+    top = 297 - 48
+    not_end = 120 + c.stringWidth("Not", "Helvetica", 11) / mm
+    often = not_end + gap_mm
+    often_end = often + c.stringWidth("often", "Helvetica", 11) / mm
+    for x, word in [(100, "Rarely"), (120, "Not"), (often, "often"), (often_end + gap_mm, "Always")]:
+        c.drawString(x * mm, top * mm, word)
+    c.drawString(20 * mm, (297 - 56) * mm, "1. First statement")
+    for x in (100, 120, often_end + gap_mm):
+        c.rect(x * mm, (297 - 57) * mm, 3 * mm, 3 * mm)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_a_header_word_as_near_the_next_column_as_its_own_is_a_doubt(tmp_path):
+    result = draft_template(_header_between(tmp_path / "between.pdf", 1.6))
+    assert any("often" in d.what and "column" in d.what for d in result.doubts), result.doubts
+
+
 def _bubble_table(path: Path, gap_mm: float, left_out: tuple[int, int] | None = None) -> Path:
     """A table of three statements by three columns, a bubble in each cell `gap_mm` above
     the cell's bottom rule (the (row, column) `left_out` not printed)."""
