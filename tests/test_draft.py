@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.draft import draft_template, score_draft, write_draft
-from scanner.errors import TemplateError
+from scanner.errors import TemplateError, UsageError
 from scanner.render import page_raster, render_pdf
 from scanner.template import Template, layout, load_template, parse_template
 
@@ -214,6 +214,37 @@ def _header_between(path: Path, gap_mm: float) -> Path:
 def test_a_header_word_as_near_the_next_column_as_its_own_is_a_doubt(tmp_path):
     result = draft_template(_header_between(tmp_path / "between.pdf", 1.6))
     assert any("often" in d.what and "column" in d.what for d in result.doubts), result.doubts
+
+
+def test_box_characters_too_small_to_be_tick_boxes_are_named(tmp_path):
+    """☐ at 11 pt in DejaVu Sans inks under 2.8 mm, too small for a tick box (a letter O
+    is under 3 mm): the draft says box characters were seen, and why they were left out."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font.exists():
+        pytest.skip("needs DejaVu Sans (fonts-dejavu-core)")
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(font)))
+    c = Canvas(str(tmp_path / "small.pdf"), pagesize=(210 * mm, 297 * mm))
+    c.setFont("DejaVuSans", 11)
+    c.drawString(20 * mm, (297 - 40) * mm, "1. Do you work part time?  ☐ Yes  ☐ No")
+    c.showPage()
+    c.save()
+    with pytest.raises(UsageError, match=r"2 box characters.*smaller than 2\.8 mm"):
+        draft_template(tmp_path / "small.pdf")
+    # Beside boxes big enough, the small ones are a doubt.
+    c = Canvas(str(tmp_path / "mixed.pdf"), pagesize=(210 * mm, 297 * mm))
+    c.setFont("DejaVuSans", 11)
+    c.drawString(20 * mm, (297 - 40) * mm, "1. Do you work part time?  ☐ Yes  ☐ No")
+    c.drawString(20 * mm, (297 - 60) * mm, "2. Do you work nights?")
+    for k, label in enumerate(["Yes", "No"]):
+        c.rect((80 + 20 * k) * mm, (297 - 61) * mm, 4 * mm, 4 * mm)
+        c.drawString((85 + 20 * k) * mm, (297 - 60) * mm, label)
+    c.showPage()
+    c.save()
+    result = draft_template(tmp_path / "mixed.pdf")
+    assert [i.id for i in result.template.items] == ["q02"]
+    assert any("2 box character(s) smaller than 2.8 mm" in d.what for d in result.doubts), result.doubts
 
 
 def _bubble_table(path: Path, gap_mm: float, left_out: tuple[int, int] | None = None) -> Path:

@@ -95,6 +95,9 @@ class PageContent:
     rules: tuple[Box, ...] = ()
     """Horizontal rules long enough to write on that are no frame's or table's border
     (drawn lines, runs of underscores): x, y, length and thickness."""
+    small_glyphs: tuple[Box, ...] = ()
+    """Box characters (☐) of the PDF that ink less than BOX_MIN_MM across: left out, and
+    named, since a form set in small type prints them so."""
 
 
 @dataclass(frozen=True)
