@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from scanner.draft.content import COLUMN_MM, HEADER_CELL_MARGIN_MM, HEADER_GAP_MM, HEADER_LINE_GAP_MM, \
-    LABEL_GAP_MM, ROW_TOLERANCE, RULE_PITCH_MM, STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, \
-    cy, inside, norm, right, union
+    LABEL_GAP_MM, ROW_TOLERANCE, RULE_PITCH_MM, STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, \
+    PrintedBox, Word, bottom, cx, cy, inside, norm, right, union
 from scanner.template import Box, Colour, Comment, Item, Option, Page, PrintedText, Registration, Scale, \
     ScaleOption, Template, parse_template
 

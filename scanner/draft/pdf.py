@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scanner.draft.content import BOX_MIN_MM, GLYPH_BOXES, PT_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, \
-    PrintedBox, Word, bottom, free_rules, is_tick_box, is_zone_frame, right
+from scanner.draft.content import BOX_MIN_MM, GLYPH_BOXES, PT_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, \
+    PageContent, PrintedBox, Word, bottom, free_rules, is_tick_box, is_zone_frame, right
 from scanner.template import Box
 
 UNDERSCORES = re.compile(r"_{5,}")

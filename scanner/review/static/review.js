@@ -746,7 +746,8 @@ function fillSelect(select, entries, keepGone = false) {
 function recount() {
   // After decisions: the counts of what still waits, asked for once the reviewer pauses.
   clearTimeout(state.countsTimer);
-  state.countsTimer = setTimeout(() => api("api/status").then((st) => fillFilters(st, true)).catch(() => {}), COUNTS_DELAY_MS);
+  state.countsTimer = setTimeout(() => api("api/status").then((s) => fillFilters(s, true)).catch(() => {}),
+    COUNTS_DELAY_MS);
 }
 
 function fillFilters(status, keepGone = false) {
