@@ -57,7 +57,8 @@ def export_command(
     `qdpx` writes the comments, codebook and codings as a REFI-QDA project.
 
     Missing answers keep why they are missing: SPSS user-missing codes -1 blank,
-    -2 several boxes marked, -3 unresolved (still waiting for review); Stata .a, .b, .c;
+    -2 several boxes marked, -3 unresolved (still waiting for review), -4 settled by review
+    as unknown (a programme); Stata .a, .b, .c, .d;
     empty cells in CSV, Excel and Parquet. Answers still waiting for review are counted
     in a warning; with --require-reviewed the export fails instead (exit code 5).
     """

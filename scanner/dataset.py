@@ -3,7 +3,7 @@
 Built from the store (review decisions applied, through `outputs.final_items`) and the
 template, and shared by `export`, `tabulate` and `report`. An answer that is missing keeps
 the reason in its code, a negative number no scale uses (`Missing`): the writers turn it
-into SPSS user-missing values, Stata extended missing values (.a .b .c) or an empty cell.
+into SPSS user-missing values, Stata extended missing values (.a to .d) or an empty cell.
 Nothing missing is ever given a made-up valid code.
 """
 
@@ -45,15 +45,19 @@ class Missing(IntEnum):
     (an `invalid` decision) by a reviewer."""
     UNRESOLVED = -3
     """Still waiting for review: faint, ambiguous, page missing, colour unknown."""
+    UNKNOWN = -4
+    """Settled by a reviewer as unknown: a programme no paper colour or mark tells. A
+    person's answer, so nothing waits, unlike `UNRESOLVED`."""
 
 
 MISSING_LABELS = {
     Missing.BLANK: "Blank (no box marked)",
     Missing.MULTIPLE: "Several boxes marked (no usable answer)",
     Missing.UNRESOLVED: "Unresolved (waiting for review)",
+    Missing.UNKNOWN: "Unknown (settled so by review)",
 }
-STATA_MISSING = {Missing.BLANK: "a", Missing.MULTIPLE: "b", Missing.UNRESOLVED: "c"}
-"""Stata's extended missing values (.a .b .c) for each reason."""
+STATA_MISSING = {Missing.BLANK: "a", Missing.MULTIPLE: "b", Missing.UNRESOLVED: "c", Missing.UNKNOWN: "d"}
+"""Stata's extended missing values (.a .b .c .d) for each reason."""
 
 
 class Kind(str, Enum):
@@ -270,6 +274,15 @@ def _code(value: str, status: str, valid: set[int], outcome: str = "") -> int:
     return code if code in valid else Missing.UNRESOLVED
 
 
+def _programme_code(value: str, status: str, codes: dict[str, int]) -> int:
+    """A sheet's programme code, or `UNKNOWN` when a reviewer settled it so (key 0)."""
+    if status not in RESOLVED:
+        return Missing.UNRESOLVED
+    if value:
+        return codes[value]
+    return Missing.UNKNOWN if status == Status.REVIEWED.value else Missing.UNRESOLVED
+
+
 def decision_outcomes(store: Store) -> dict[tuple[str, str], str]:
     """The outcome (value, blank, invalid, check) of each item's decision in force."""
     rows = store.db.execute(
@@ -314,10 +327,7 @@ def build_dataset(store: Store, template: Template) -> Dataset:
         columns["first_page"].append(int(sheet.first_page))
         columns["colour"].append(sheet.colour or "")
         value, status = found.get((sid, PROGRAMME), absent)
-        if status in RESOLVED and value:
-            columns[PROGRAMME].append(programme_code[value])
-        else:
-            columns[PROGRAMME].append(int(Missing.UNRESOLVED))
+        columns[PROGRAMME].append(int(_programme_code(value, status, programme_code)))
         for item in template.items:
             value, status = found.get((sid, item.id), absent)
             codes = [o.code for o in template.scales[item.scale].options]

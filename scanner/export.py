@@ -6,13 +6,13 @@ labels and the qualitative material travel with the numbers.
 
 How missing answers come out (the codes are `dataset.Missing`):
 
-| format  | blank            | several marked   | unresolved       |
-|---------|------------------|------------------|------------------|
-| sav     | -1 user-missing  | -2 user-missing  | -3 user-missing  |
-| dta     | .a               | .b               | .c               |
-| csv     | empty            | empty            | empty            |
-| xlsx    | empty            | empty            | empty            |
-| parquet | null             | null             | null             |
+| format  | blank            | several marked   | unresolved       | unknown (reviewed) |
+|---------|------------------|------------------|------------------|--------------------|
+| sav     | -1 user-missing  | -2 user-missing  | -3 user-missing  | -4 user-missing    |
+| dta     | .a               | .b               | .c               | .d                 |
+| csv     | empty            | empty            | empty            | empty              |
+| xlsx    | empty            | empty            | empty            | empty              |
+| parquet | null             | null             | null             | null               |
 
 The codebook counts each reason per variable, and items.csv has every cell's status.
 
@@ -106,7 +106,8 @@ def _counts(ds: Dataset, v: Variable) -> dict[str, int]:
     if v.coded:
         return {"valid": int((col >= 0).sum()), "blank": int((col == Missing.BLANK).sum()),
                 "multiple": int((col == Missing.MULTIPLE).sum()),
-                "unresolved": int((col == Missing.UNRESOLVED).sum())}
+                "unresolved": int((col == Missing.UNRESOLVED).sum()),
+                "unknown": int((col == Missing.UNKNOWN).sum())}
     if v.kind is Kind.COMMENT:
         return {"written": int((col.astype(str) != "").sum())}
     return {}
@@ -147,7 +148,7 @@ def codebook_frame(ds: Dataset) -> pd.DataFrame:
             "missing_codes": missing if v.coded else "",
             "n_valid": counts.get("valid", ""), "n_blank": counts.get("blank", ""),
             "n_multiple": counts.get("multiple", ""), "n_unresolved": counts.get("unresolved", ""),
-            "n_written": counts.get("written", ""),
+            "n_unknown": counts.get("unknown", ""), "n_written": counts.get("written", ""),
         })
     return pd.DataFrame(rows)
 
@@ -226,7 +227,8 @@ def write_sav(ds: Dataset, folder: Path) -> list[Path]:
             df[v.name] = df[v.name].astype("float64")
             value_labels[v.name] = {float(c): truncate(label, 120, encoding="utf-8") for c, label in v.values} | {
                 float(m): MISSING_LABELS[m] for m in Missing}
-            missing[v.name] = [float(m) for m in Missing]
+            # SPSS declares at most three discrete missing values: the codes as one range.
+            missing[v.name] = [{"lo": float(min(Missing)), "hi": float(max(Missing))}]
             formats[v.name] = _numeric_format(v)
             ordinal = v.kind is Kind.CODE and v.name not in (PROGRAMME, ROLE)
             measure[v.name] = "ordinal" if ordinal else "nominal"

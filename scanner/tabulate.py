@@ -18,7 +18,8 @@ from scanner.dataset import Dataset, Kind, Missing, Variable
 from scanner.errors import UsageError
 
 ALL = "All"
-MISSING_SHORT = {Missing.BLANK: "blank", Missing.MULTIPLE: "several marked", Missing.UNRESOLVED: "unresolved"}
+MISSING_SHORT = {Missing.BLANK: "blank", Missing.MULTIPLE: "several marked", Missing.UNRESOLVED: "unresolved",
+                 Missing.UNKNOWN: "unknown"}
 """How a missing answer is named in a table's rows."""
 FORMATS = ("text", "csv", "markdown")
 ANSWER_WIDTH = 30

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.draft import draft_template, score_draft, write_draft
-from scanner.errors import TemplateError
+from scanner.errors import TemplateError, UsageError
 from scanner.render import page_raster, render_pdf
 from scanner.template import Template, layout, load_template, parse_template
 
@@ -179,6 +179,72 @@ def test_doubts_name_what_to_check(tmp_path):
     assert [i.id for i in result.template.items] == ["q01", "q02"]
     assert [len(i.options) for i in result.template.items] == [3, 4]
     assert len(result.loose_boxes) == 1
+
+
+def test_a_left_aligned_two_word_header_stays_in_its_cell():
+    """Writer leaves header cells left-aligned: the "sure" of "Not sure" ends nearer the next
+    column's box than its own box's centre, a word's space after "Not"; it stays in its cell,
+    in either order of the scale, and "good" of "Very good" too."""
+    result = draft_template(DATA / "writer-left-headers.pdf")
+    labels = [[o.label for o in s.options] for s in result.template.scales.values()]
+    assert labels == [["Disagree", "Not sure", "Agree"], ["Agree", "Not sure", "Disagree"],
+                      ["Poor", "Very good", "Excellent"]]
+    assert result.doubts == ()
+
+
+def _header_between(path: Path, gap_mm: float) -> Path:
+    """A grid headed "Rarely | Not often | Always", left-aligned over its boxes, its "often"
+    `gap_mm` after "Not" and as far from the next column's box."""
+    c = Canvas(str(path), pagesize=(210 * mm, 297 * mm))
+    c.setFont("Helvetica", 11)
+    top = 297 - 48
+    not_end = 120 + c.stringWidth("Not", "Helvetica", 11) / mm
+    often = not_end + gap_mm
+    often_end = often + c.stringWidth("often", "Helvetica", 11) / mm
+    for x, word in [(100, "Rarely"), (120, "Not"), (often, "often"), (often_end + gap_mm, "Always")]:
+        c.drawString(x * mm, top * mm, word)
+    c.drawString(20 * mm, (297 - 56) * mm, "1. First statement")
+    for x in (100, 120, often_end + gap_mm):
+        c.rect(x * mm, (297 - 57) * mm, 3 * mm, 3 * mm)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_a_header_word_as_near_the_next_column_as_its_own_is_a_doubt(tmp_path):
+    result = draft_template(_header_between(tmp_path / "between.pdf", 1.6))
+    assert any("often" in d.what and "column" in d.what for d in result.doubts), result.doubts
+
+
+def test_box_characters_too_small_to_be_tick_boxes_are_named(tmp_path):
+    """☐ at 11 pt in DejaVu Sans inks under 2.8 mm, too small for a tick box (a letter O
+    is under 3 mm): the draft says box characters were seen, and why they were left out."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font.exists():
+        pytest.skip("needs DejaVu Sans (fonts-dejavu-core)")
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(font)))
+    c = Canvas(str(tmp_path / "small.pdf"), pagesize=(210 * mm, 297 * mm))
+    c.setFont("DejaVuSans", 11)
+    c.drawString(20 * mm, (297 - 40) * mm, "1. Do you work part time?  ☐ Yes  ☐ No")
+    c.showPage()
+    c.save()
+    with pytest.raises(UsageError, match=r"2 box characters.*smaller than 2\.8 mm"):
+        draft_template(tmp_path / "small.pdf")
+    # Beside boxes big enough, the small ones are a doubt.
+    c = Canvas(str(tmp_path / "mixed.pdf"), pagesize=(210 * mm, 297 * mm))
+    c.setFont("DejaVuSans", 11)
+    c.drawString(20 * mm, (297 - 40) * mm, "1. Do you work part time?  ☐ Yes  ☐ No")
+    c.drawString(20 * mm, (297 - 60) * mm, "2. Do you work nights?")
+    for k, label in enumerate(["Yes", "No"]):
+        c.rect((80 + 20 * k) * mm, (297 - 61) * mm, 4 * mm, 4 * mm)
+        c.drawString((85 + 20 * k) * mm, (297 - 60) * mm, label)
+    c.showPage()
+    c.save()
+    result = draft_template(tmp_path / "mixed.pdf")
+    assert [i.id for i in result.template.items] == ["q02"]
+    assert any("2 box character(s) smaller than 2.8 mm" in d.what for d in result.doubts), result.doubts
 
 
 def _bubble_table(path: Path, gap_mm: float, left_out: tuple[int, int] | None = None) -> Path:

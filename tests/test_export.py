@@ -23,6 +23,7 @@ from scanner.errors import ExitCode, TemplateError, UnresolvedItemsError, UsageE
 from scanner.export import WRITERS, export
 from scanner.results import FieldResult, Reason, Status
 from scanner.store import Store
+from scanner.tabulate import group_labels
 from scanner.template import parse_template
 
 
@@ -79,8 +80,7 @@ def test_spss_round_trip(survey, dataset, exported):
                                                  3.0: "Facilitates"} | missing
     assert meta.variable_value_labels["programme"][5.0] == "Agency-wide (Lead Agency / Accountable Body)"
     for name in ("q01", "role", "programme", "q20c"):
-        declared = {r["lo"] for r in meta.missing_ranges[name]}
-        assert declared == {-1.0, -2.0, -3.0}
+        assert meta.missing_ranges[name] == [{"lo": float(min(Missing)), "hi": float(max(Missing))}]
     # Read as SPSS does by default: the user-missing codes are missing, not numbers.
     plain, _ = pyreadstat.read_sav(folder / "data.sav")
     for k, truth in enumerate(survey.truth):
@@ -105,7 +105,7 @@ def test_stata_round_trip(survey, dataset, exported):
     assert meta.variable_value_labels["q07a"] == {
         1: "Strongly disagree", 2: "Disagree", 3: "Not sure", 4: "Agree", 5: "Strongly agree",
         "a": MISSING_LABELS[Missing.BLANK], "b": MISSING_LABELS[Missing.MULTIPLE],
-        "c": MISSING_LABELS[Missing.UNRESOLVED]}
+        "c": MISSING_LABELS[Missing.UNRESOLVED], "d": MISSING_LABELS[Missing.UNKNOWN]}
     plain, _ = pyreadstat.read_dta(folder / "data.dta")
     blank = next((k, i) for k, t in enumerate(survey.truth) for i, c in t["codes"].items() if c == Missing.BLANK)
     assert pd.isna(plain.loc[blank[0], blank[1]])
@@ -129,7 +129,7 @@ def test_csv_xlsx_parquet_and_codebook(survey, dataset, exported):
                                                     "Strongly agree"]
     book = json.loads((folder / "codebook.json").read_text(encoding="utf-8"))
     assert book["form"] == "surestart-multiagency" and book["sheets"] == len(survey.truth)
-    assert [m["code"] for m in book["missing"]] == [-1, -2, -3]
+    assert [m["code"] for m in book["missing"]] == [-1, -2, -3, -4]
     q01 = next(v for v in book["variables"] if v["name"] == "q01")
     truth_blank = sum(t["codes"]["q01"] == Missing.BLANK for t in survey.truth)
     assert q01["counts"]["blank"] == truth_blank
@@ -242,6 +242,35 @@ def test_several_answers_item_and_invalid_decision(template_data, tmp_path):
     assert df["q01_1"].tolist() == [1, -1, -3]
     assert meta.variable_value_labels["q01_1"][1.0] == "Marked"
     assert pd.read_parquet(tmp_path / "x" / "data.parquet")["q01_3"].tolist() == [True, pd.NA, pd.NA]
+
+
+def test_a_programme_settled_as_unknown_is_not_waiting(template, tmp_path):
+    """A reviewer's "unknown" (key 0) on a programme is a settled answer: it has a missing
+    code of its own, labelled so, and tabulate names it; only the undecided one waits."""
+    out = tmp_path / "out"
+    with Store(out) as store:
+        store.set_meta("form", f"{template.form} {template.version}")
+        _save(store, "s1", {"q01": ("1", Status.OK)}, programme="Programme A")
+        for sheet in ("s2", "s3"):
+            _save(store, sheet, {"q01": ("2", Status.OK)}, programme="")
+            store.db.execute("UPDATE results SET status = 'review' WHERE sheet_id = ? AND item = 'programme'",
+                             (sheet,))
+        store.db.execute("INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, outcome) "
+                         "VALUES ('s2', 'programme', '', 'ann', ?, 'blank')",
+                         (datetime.now(timezone.utc).isoformat(),))
+    ds = open_dataset(out, template)
+    assert ds.data["programme"].tolist() == [1, int(Missing.UNKNOWN), int(Missing.UNRESOLVED)]
+    assert ds.unresolved()["programme"] == 1
+    export(ds, tmp_path / "x", ["sav", "dta"])
+    df, meta = pyreadstat.read_sav(tmp_path / "x" / "data.sav", user_missing=True)
+    assert meta.variable_value_labels["programme"][float(Missing.UNKNOWN)] == MISSING_LABELS[Missing.UNKNOWN]
+    assert "unknown" in MISSING_LABELS[Missing.UNKNOWN].lower() and "waiting" not in MISSING_LABELS[Missing.UNKNOWN]
+    plain, _ = pyreadstat.read_sav(tmp_path / "x" / "data.sav")
+    assert plain["programme"].isna().tolist() == [False, True, True]  # declared missing, all of them
+    df, meta = pyreadstat.read_dta(tmp_path / "x" / "data.dta", user_missing=True)
+    assert df["programme"].tolist()[1] == STATA_MISSING[Missing.UNKNOWN] != STATA_MISSING[Missing.UNRESOLVED]
+    assert list(group_labels(ds, ds.variable("programme"))) == [
+        "Programme A", "(programme unknown)", "(programme unresolved)"]
 
 
 def test_missing_codes_are_no_scale_code(template):

@@ -280,3 +280,61 @@ def test_comments_are_transcribed_and_coded_with_the_keyboard_only(out, template
         (s2, other, "Training", "code", "", "Ann", 1),
         (s2, other, None, "memo", "Says pooling works", "Ann", 0),
     ]
+
+
+def test_a_conflict_on_a_comment_keeps_what_the_second_reviewer_typed(out, template, browser):
+    """Ann saves her transcription while Ben types his: Ben is told, his text stays in the
+    box with hers shown beside it, and Enter then saves his, not hers, under his name."""
+    with Store(out) as store:
+        s1 = store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq").fetchone()[0]
+    with running(out, template) as server:
+        page, errors = signed_in(browser, server, "Ben")
+        press_and_wait(page, "ArrowRight")
+        assert press_and_wait(page, "ArrowRight") == f"{s1}/{WRITTEN_COMMENT}"
+        post_json(server.url + "api/decision", {"sheet_id": s1, "item": WRITTEN_COMMENT, "value": "Ann's reading",
+                                                "reviewer": "Ann", "seen": None})
+        page.fill("#text", "")
+        page.focus("#text")
+        bens = ("More joint training please, and sooner " * 20).strip()
+        page.keyboard.insert_text(bens)
+        page.keyboard.press("Enter")
+        page.wait_for_function("!document.querySelector('#message').hidden")
+        assert "Ann" in page.inner_text("#message") and shown(page) == f"{s1}/{WRITTEN_COMMENT}"
+        assert page.input_value("#text") == bens
+        assert "Ann's reading" in page.inner_text("#item") and "by Ann" in page.inner_text(".decided")
+        press_and_wait(page, "Enter")
+        assert errors == []
+    with Store(out) as store:
+        rows = store.db.execute("SELECT value, reviewer FROM decisions WHERE item = ? AND undone = 0 ORDER BY id",
+                                (WRITTEN_COMMENT,)).fetchall()
+    assert [tuple(r) for r in rows] == [("Ann's reading", "Ann"), (bens, "Ben")]
+
+
+def _reason_counts(page) -> list[str]:
+    return page.eval_on_selector_all("#f-reason option", "os => os.slice(1).map(o => o.textContent)")
+
+
+def test_undo_says_which_decision_stands_and_the_filter_counts_follow(out, template, browser):
+    """Two decisions on one item, then undo: the earlier one stands, and the message says
+    so (not "back in the queue"); a second undo puts it back. The filter lists count what
+    still waits, after each decision."""
+    with Store(out) as store:
+        s1 = store.db.execute("SELECT sheet_id FROM sheets ORDER BY seq").fetchone()[0]
+    with running(out, template) as server:
+        page, errors = signed_in(browser, server, "Carol")
+        before = _reason_counts(page)
+        assert press_and_wait(page, "3") == f"{s1}/{FAINT_ITEM}"
+        page.wait_for_function("b => [...document.querySelectorAll('#f-reason option')].slice(1)"
+                               ".map(o => o.textContent).join('|') !== b.join('|')", arg=before)
+        waiting = sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in _reason_counts(page))
+        assert waiting == sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in before) - 1
+        assert press_and_wait(page, "Backspace") == f"{s1}/{MULTIPLE_ITEM}"
+        assert press_and_wait(page, "1") == f"{s1}/{FAINT_ITEM}"
+        assert press_and_wait(page, "u") == f"{s1}/{MULTIPLE_ITEM}"
+        message = page.inner_text("#message")
+        assert "back in the queue" not in message and "3" in message and "stands" in message
+        assert "by Carol" in page.inner_text(".decided")
+        page.keyboard.press("u")
+        page.wait_for_function("document.querySelector('#message').textContent.includes('back in the queue')")
+        assert page.query_selector(".decided") is None
+        assert errors == []

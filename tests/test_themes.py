@@ -398,7 +398,7 @@ def test_exports_carry_themes_as_labelled_multiple_response_variables(out, surve
     assert sav["q07_theme_joint_working"].tolist() == expected
     assert meta.column_names_to_labels["q07_theme_joint_working"] == "Q7 comment theme: Joint working"
     assert meta.variable_value_labels["q07_theme_joint_working"][1] == "Given this theme"
-    assert [r["lo"] for r in meta.missing_ranges["q07_theme_joint_working"]] == [-1, -2, -3]
+    assert meta.missing_ranges["q07_theme_joint_working"] == [{"lo": -4.0, "hi": -1.0}]  # every missing code
     dta, meta = pyreadstat.read_dta(folder / "data.dta")
     assert meta.column_names_to_labels["q07_theme_joint_working"] == "Q7: comment theme: Joint working"
     assert [int(v) if v == v else None for v in dta["q07_theme_joint_working"]] == [

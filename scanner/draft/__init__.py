@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner.draft.content import Doubt, DraftResult, PageContent, PrintedBox, Word
+from scanner.draft.content import BOX_MIN_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, union
 from scanner.draft.layout import draft_layout, form_name
 from scanner.draft.output import summary_lines, write_draft, write_preview
 from scanner.draft.image import scanned_pages
@@ -92,16 +92,21 @@ def draft_template(blank: str | Path, form: str | None = None, colour_samples: d
     path = Path(blank)
     if not path.exists():
         raise InputFileError(str(blank), "no such file")
-    pages = pdf_pages(path) if has_vector_content(path) else []
-    if not any(p.boxes or p.frames for p in pages):
-        pages = scanned_pages(path, ocr_language)  # a scan, maybe with an OCR text layer
+    vector = pdf_pages(path) if has_vector_content(path) else []
+    pages = vector if any(p.boxes or p.frames for p in vector) else scanned_pages(path, ocr_language)
     if not pages:
         raise InputFileError(str(blank), "has no pages")
     colours = [Colour(name=name, rgb=paper_colour(sample), programme=name)
                for name, sample in (colour_samples or {}).items()]
     result = draft_layout(pages, form or form_name(path), colours)
+    small = sum(len(p.small_glyphs) for p in vector)
     if not result.template.items and not result.template.comments:
-        raise UsageError(f"{blank}: no tick boxes nor comment zones found on {len(pages)} page(s)")
-    return DraftResult(result.template, result.pages, result.doubts, result.loose_boxes, str(blank))
+        hint = (f"; {small} box characters (☐) were seen, but smaller than {BOX_MIN_MM} mm across, a tick "
+                "box's least size: set them in larger type (12 pt or more)") if small else ""
+        raise UsageError(f"{blank}: no tick boxes nor comment zones found on {len(pages)} page(s){hint}")
+    doubts = result.doubts + tuple(
+        Doubt(p.number, f"{len(p.small_glyphs)} box character(s) smaller than {BOX_MIN_MM} mm across: left out",
+              union(p.small_glyphs)) for p in pages if p.small_glyphs)
+    return DraftResult(result.template, result.pages, doubts, result.loose_boxes, str(blank))
 
 

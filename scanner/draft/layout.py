@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scanner.draft.content import COLUMN_MM, HEADER_GAP_MM, HEADER_LINE_GAP_MM, LABEL_GAP_MM, ROW_TOLERANCE, \
-    RULE_PITCH_MM, STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, PrintedBox, Word, bottom, cx, \
-    cy, inside, norm, right, union
+from scanner.draft.content import COLUMN_MM, HEADER_CELL_MARGIN_MM, HEADER_GAP_MM, HEADER_LINE_GAP_MM, \
+    LABEL_GAP_MM, ROW_TOLERANCE, RULE_PITCH_MM, STACK_GAP, SURE_OCR, WORD_GAP_MM, Doubt, DraftResult, PageContent, \
+    PrintedBox, Word, bottom, cx, cy, inside, norm, right, union
 from scanner.template import Box, Colour, Comment, Item, Option, Page, PrintedText, Registration, Scale, \
     ScaleOption, Template, parse_template
 
@@ -158,8 +158,9 @@ class _Header:
     confidence: float = 1.0
 
 
-def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | None, list[Word]]:
-    """The column headers printed above a grid row (and the words left over between columns)."""
+def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | None, list[Word], list[Word]]:
+    """The column headers printed above a grid row, the words left over between columns,
+    and the words that could head either of two columns."""
     centres = row.centres
     pitch = statistics.median(np.diff(centres)) if len(centres) > 1 else 10.0
     band = (row.boxes[0].box[0] - pitch / 2, right(row.boxes[-1].box) + pitch / 2)
@@ -182,18 +183,39 @@ def _header(row: _Row, page: PageContent, rows: list[_Row]) -> tuple[_Header | N
         taken += inside
         edge = min(w.box[1] for w in inside)
     if not taken:
-        return None, []
+        return None, [], []
     columns: list[list[Word]] = [[] for _ in centres]
-    stray = []
-    for w in sorted(taken, key=lambda w: (round(w.box[1], 0), w.box[0])):
-        k = int(np.argmin([abs(cx(w.box) - c) for c in centres]))
-        if abs(cx(w.box) - centres[k]) <= pitch / 2:
-            columns[k].append(w)
-        else:
-            stray.append(w)
+    stray, unsure = [], []
+    for line in _lines(taken):
+        before: tuple[Word, int] | None = None  # the word to the left and its column
+        for w in line:
+            k: int | None = int(np.argmin([abs(cx(w.box) - c) for c in centres]))
+            if abs(cx(w.box) - centres[k]) > pitch / 2:
+                k = None
+            if before is not None and before[1] != k:
+                k, between = _cell_of(w, before, k, row)
+                if between:
+                    unsure.append(w)
+            (stray if k is None else columns[k]).append(w)
+            before = None if k is None else (w, k)
     labels = tuple(" ".join(w.text for line in _lines(col) for w in line) for col in columns)
     confidence = min((w.confidence for col in columns for w in col), default=1.0)
-    return _Header(labels, tuple(centres), all(labels), confidence), stray
+    return _Header(labels, tuple(centres), all(labels), confidence), stray, unsure
+
+
+def _cell_of(word: Word, before: tuple[Word, int], nearest: int | None, row: _Row) -> tuple[int | None, bool]:
+    """The column of a header word that follows a word of another column on its line: the
+    word's before it when it flows on from it (a word's space away, nearer that word than
+    the box of the column its centre is nearest), as a left-aligned cell's second word
+    does; and whether the two are too close to tell."""
+    gap = word.box[0] - right(before[0].box)
+    if gap > max(WORD_GAP_MM, 0.7 * word.box[3]):
+        return nearest, False
+    if nearest is None:
+        return before[1], False
+    box = row.boxes[nearest].box
+    reach = max(0.0, box[0] - right(word.box), word.box[0] - right(box))
+    return (before[1] if gap < reach else nearest), abs(gap - reach) < HEADER_CELL_MARGIN_MM
 
 
 # ---------------------------------------------------------------- the layout step
@@ -327,10 +349,13 @@ def _same_columns(a: tuple[float, ...] | list[float], b: tuple[float, ...] | lis
 def _grid_item(row: _Row, page: PageContent, rows: list[_Row], earlier: list[_DraftItem],
                doubts: list[Doubt]) -> _DraftItem | None:
     where = union(b.box for b in row.boxes)
-    header, stray = _header(row, page, rows)
+    header, stray, unsure = _header(row, page, rows)
     if stray:
         doubts.append(Doubt(page.number, "header words over no column of boxes: "
                             + " ".join(w.text for w in stray), union(w.box for w in stray)))
+    if unsure:
+        doubts.append(Doubt(page.number, "header words that could head either of two columns (check which): "
+                            + " ".join(w.text for w in unsure), union(w.box for w in unsure)))
     if header is not None and not header.complete:
         doubts.append(Doubt(page.number, "could not read the header of every column: "
                             + " | ".join(label or "?" for label in header.labels), where))

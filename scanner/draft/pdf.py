@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scanner.draft.content import GLYPH_BOXES, PT_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, PageContent, \
-    PrintedBox, Word, bottom, free_rules, is_tick_box, is_zone_frame, right
+from scanner.draft.content import BOX_MIN_MM, GLYPH_BOXES, PT_MM, REFERENCE_DPI, RULE_MAX_MM, ZONE_MIN_W_MM, \
+    PageContent, PrintedBox, Word, bottom, free_rules, is_tick_box, is_zone_frame, right
 from scanner.template import Box
 
 UNDERSCORES = re.compile(r"_{5,}")
@@ -67,11 +67,14 @@ def _pdf_page(page, number: int, image: np.ndarray) -> PageContent:
         box = _mm(c["x0"], c["top"], c["x1"], c["bottom"])
         if c["stroke"] and is_tick_box(box[2], box[3]):
             boxes.append(PrintedBox(box, "circle"))
+    small: list[Box] = []
     for ch in page.chars:
         if ch["text"] in GLYPH_BOXES:
             box = _ink_box(image, _mm(ch["x0"], ch["top"], ch["x1"], ch["bottom"]))
             if box is not None and is_tick_box(box[2], box[3]):
                 boxes.append(PrintedBox(box, "glyph"))
+            elif box is not None and min(box[2], box[3]) < BOX_MIN_MM:
+                small.append(box)
     frames += _table_cells(page)
     text = page.filter(lambda o: not (o.get("object_type") == "char" and o.get("text") in GLYPH_BOXES))
     words, underscores = [], []
@@ -83,7 +86,7 @@ def _pdf_page(page, number: int, image: np.ndarray) -> PageContent:
             words.append(Word(w["text"], box))
     rules = _rules(page, [_underscore_rule(image, box) for box in underscores])
     size = (round(float(page.width) * PT_MM, 1), round(float(page.height) * PT_MM, 1))
-    return PageContent(number, size, image, tuple(boxes), tuple(words), tuple(frames), tuple(rules))
+    return PageContent(number, size, image, tuple(boxes), tuple(words), tuple(frames), tuple(rules), tuple(small))
 
 
 def _rules(page, underscores: list[Box | None]) -> list[Box]:

@@ -10,6 +10,7 @@
 const NAME_KEY = "scanner-review-name";
 const PREFETCH = 3;
 const IMAGE_CACHE = 40;
+const COUNTS_DELAY_MS = 1000; // the filters' counts are asked for once a burst of decisions pauses
 const ACTION_KEYS = new Set(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", " ", "m", "Enter", "Backspace",
   "ArrowLeft", "ArrowRight", "u"]);
 
@@ -27,6 +28,7 @@ const state = {
   decidedKeys: new Set(), // items of the list decided here
   selection: new Set(), // codes chosen so far on a several-answer item
   chain: Promise.resolve(),
+  countsTimer: null,
   completions: new Map(), // first letter -> words (lower case), most used first
   following: new Map(), // word -> the words that follow it, most often first
   weights: new Map(), // "key word" -> how much the word counts in either
@@ -287,8 +289,15 @@ function programmeOptions(d, blind) {
     `${o.colour}: ${o.label}`))));
 }
 
+// What the box starts with: the reviewer's own text if another's decision came first
+// (a 409), else the decision in force, else the OCR text.
+function startText(d) {
+  if (d.draft !== undefined) return d.draft;
+  return d.decision ? d.decision.value : (d.guess || "");
+}
+
 function commentBox(d) {
-  const start = d.decision ? d.decision.value : (d.guess || "");
+  const start = startText(d);
   return el("div", {},
     el("label", {for: "text", class: "hint"},
       "The text as written (Enter saves, Shift+Enter starts a new line, Esc leaves the box):"),
@@ -308,7 +317,7 @@ function transcriptionBox(d) {
   const ocr = words.length
     ? words.flatMap((w, k) => [unsure.has(k) ? el("mark", {}, w) : el("span", {}, w), " "])
     : [el("span", {class: "hint"}, "not read by OCR: type what is written")];
-  const start = d.decision ? d.decision.value : (d.guess || "");
+  const start = startText(d);
   const box = el("textarea", {id: "text", spellcheck: "false", rows: 4, oninput: (ev) => complete(ev.target)}, start);
   return el("div", {class: "transcription"},
     el("p", {class: "ocr", id: "ocr"}, el("span", {class: "hint"}, "OCR: "), ...ocr),
@@ -489,18 +498,25 @@ async function decide(value, outcome = null) {
   try {
     const decision = await post("api/decision", body);
     d.decision = decision;
+    delete d.draft;
     if (d.kind === "comment") learnWords(value);
     state.mine.push({id: decision.id, entry});
     state.madeHere.add(decision.id);
     state.decidedKeys.add(keyOf(d));
     state.selection.clear();
     quiet();
+    recount();
     state.pos += 1;
     await show(true);
   } catch (err) {
     if (err.status === 409) {
       d.decision = err.data.current;
-      tell(`${err.message}. Decide again to change it anyway.`);
+      // Typed text is work: it stays in the box, theirs is shown above it, so that
+      // deciding again is a choice between the two, not a retyping.
+      const typed = d.kind === "comment" && value !== (d.decision ? d.decision.value : "");
+      if (typed) d.draft = value;
+      tell(`${err.message}. ` + (typed ? "Your text is still in the box: Enter saves it in place of theirs."
+        : "Decide again to change it anyway."));
       await render(d);
     } else {
       tell(err.message, true);
@@ -565,7 +581,11 @@ async function undo() {
     }
     state.pos = at;
     state.selection.clear();
-    tell(`Undone: ${keyOf(last.entry)} is back in the queue.`);
+    recount();
+    const stands = result.decision;
+    tell(stands ? `Undone: ${keyOf(last.entry)} is decided as before, ${label(d, stands.value, stands.outcome)} ` +
+      `by ${stands.reviewer}, which stands (u again takes it back too).`
+      : `Undone: ${keyOf(last.entry)} is back in the queue.`);
     await show(false);
   } catch (err) {
     tell(err.message, err.status !== 409);
@@ -713,20 +733,30 @@ function showSheetProblems(sheets) {
     el("tr", {}, el("td", {}, s.sheet_id), el("td", {}, `${s.source} page ${s.first_page}`), el("td", {}, problem)))));
 }
 
-function fillSelect(select, entries) {
+function fillSelect(select, entries, keepGone = false) {
   const keep = select.value;
+  const gone = keepGone && keep && !entries.some(([value]) => value === keep);
+  // A filter in use stays chosen when nothing under it waits any more: the list on screen is its.
+  const kept = gone ? [[keep, select.selectedOptions[0].textContent.replace(/\(\d+\)$/, "(0)")]] : [];
   select.replaceChildren(el("option", {value: ""}, "any"),
-    ...entries.map(([value, text]) => el("option", {value}, text)));
-  select.value = entries.some(([value]) => value === keep) ? keep : "";
+    ...[...entries, ...kept].map(([value, text]) => el("option", {value}, text)));
+  select.value = entries.some(([value]) => value === keep) || gone ? keep : "";
 }
 
-function fillFilters(status) {
+function recount() {
+  // After decisions: the counts of what still waits, asked for once the reviewer pauses.
+  clearTimeout(state.countsTimer);
+  state.countsTimer = setTimeout(() => api("api/status").then((s) => fillFilters(s, true)).catch(() => {}),
+    COUNTS_DELAY_MS);
+}
+
+function fillFilters(status, keepGone = false) {
   // Of several forms, a question is named by its form (two forms may number theirs alike).
   $("f-form-label").hidden = state.info.forms.length < 2;
-  fillSelect($("f-form"), Object.entries(status.by_form).map(([k, n]) => [k, `${k} (${n})`]));
-  fillSelect($("f-reason"), status.by_reason.map((r) => [r.reason, `${r.text} (${r.count})`]));
-  fillSelect($("f-question"), Object.entries(status.by_question).map(([k, n]) => [k, `${k} (${n})`]));
-  fillSelect($("f-programme"), Object.entries(status.by_programme).map(([k, n]) => [k, `${k} (${n})`]));
+  fillSelect($("f-form"), Object.entries(status.by_form).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
+  fillSelect($("f-reason"), status.by_reason.map((r) => [r.reason, `${r.text} (${r.count})`]), keepGone);
+  fillSelect($("f-question"), Object.entries(status.by_question).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
+  fillSelect($("f-programme"), Object.entries(status.by_programme).map(([k, n]) => [k, `${k} (${n})`]), keepGone);
 }
 
 function askName() {
