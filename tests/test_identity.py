@@ -380,6 +380,26 @@ def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn,
         assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
 
 
+def test_pages_taken_out_of_a_file_are_the_ones_kept_gone(template, drawn, tmp_path):
+    """batch.pdf (two questionnaires) is scanned again with two pages of the first taken
+    out: pages_gone holds those two images as they were, not the file's last two places,
+    whose images are still in the file (two places earlier)."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"] + drawn["q4"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    before = csv(out, "pages.csv")
+    write_pdf(batch, pages[:2] + pages[4:])
+    scan([batch], template, out, jobs=1, ocr=False)
+    with Store(out) as store:
+        gone = store.db.execute("SELECT page, content_hash, status, sheet_id FROM pages_gone ORDER BY page").fetchall()
+    removed = before[before.page.isin(["3", "4"])]
+    assert [tuple(r) for r in gone] == [(int(r.page), r.content_hash, r.status, r.sheet_id)
+                                        for r in removed.itertuples()]
+    after = csv(out, "pages.csv")
+    assert list(after.content_hash) == list(before.content_hash[:2]) + list(before.content_hash[4:])
+
+
 @pytest.mark.parametrize("read", [7, random.randrange(1, 21)])
 def test_a_file_that_fails_part_way_keeps_the_pages_it_did_not_give(template, drawn, tmp_path, monkeypatch, read):
     """batch.pdf (three questionnaires, 21 pages) is scanned again, and moved away while
