@@ -69,8 +69,8 @@ class Sheet:
     """Whether it begins its file's questionnaires and whether its file ended it: pages
     without a serial group only within one file, so its missing pages may be in another."""
     unread: list[PageRow] = field(default_factory=list)
-    """The pages of its file among or beside its own that could not be read or recognised
-    (not those read elsewhere): a page it misses may be one of them."""
+    """The pages among or beside its own that could not be read or recognised (not those
+    read elsewhere): a page it misses may be one of them."""
 
     @property
     def unnumbered(self) -> bool:
@@ -300,9 +300,9 @@ class Assembler:
         self._opened_in: str | None = None
         """The file of the last questionnaire begun."""
         self._unread: list[PageRow] = []
-        """The pages of the current file since its last page used that could not be read
-        or recognised: the questionnaires before and after them may miss them."""
-        self._file: str | None = None
+        """The pages since the last page used that could not be read or recognised (of
+        any file: one image a page, a numbered copy over several files): the
+        questionnaires before and after them may miss them."""
 
     def add(self, result: PageResult, path: str = "") -> Iterator[Sheet]:
         """Account for one page (from the input file at resolved `path`); yield any sheet
@@ -324,8 +324,6 @@ class Assembler:
                                        (result.status is PageStatus.USED and self._open.form != result.form)):
             # A questionnaire's pages are all of one form: a page of another ends it.
             yield from self._close_open(file_end=self._open.source != result.source)
-        if self._file != result.source:
-            self._file, self._unread = result.source, []
         if result.status is not PageStatus.USED:
             if result.status in (PageStatus.ERROR, PageStatus.UNRECOGNISED) and not elsewhere:
                 self._unread.append(row)
@@ -470,6 +468,10 @@ class Assembler:
         return FieldResult("programme", colour.programme, Status.OK, round(colour.confidence, 3), None, evidence)
 
 
+NAMED_PAGES = 3
+"""A missing page's hint names this many pages where it may be: a long run of pages of
+another document is no list to read."""
+
 SPLIT_HINT = "unnumbered pages group only within one file: keep a questionnaire's pages in one file"
 """Said of a questionnaire without a serial that misses pages beyond its file's edge (one
 image a page, or a stack split over two feeder files)."""
@@ -579,7 +581,10 @@ def _not_aligned(result: FieldResult, reason: Reason) -> FieldResult:
 
 
 def _names(rows: list[PageRow]) -> str:
-    return ", ".join(f"{shown(row.source)} page {row.page}" for row in rows)
+    """Where the pages of `rows` are, the first few by name."""
+    names = [f"{shown(row.source)} page {row.page}" if row.page else shown(row.source) for row in rows]
+    more = len(names) - NAMED_PAGES
+    return ", ".join(names[:NAMED_PAGES]) + (f" and {more} more" if more > 0 else "")
 
 
 def _missing_page(sheet: Sheet) -> Callable[[str], FieldResult]:

@@ -43,8 +43,8 @@ class Reason(str, Enum):
     HAIR = "a line far thinner than a pen's stroke across the box: a hair, or a tick?"
     DUST = "a small dot, lighter or far darker than the pen, or a speck's size: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
-    PAGE_UNREAD = ("the page holding this item was not read: a page of its file beside this questionnaire's "
-                   "could not be read or recognised (its flags name it): it may be that page")
+    PAGE_UNREAD = ("the page holding this item was not read: a page beside this questionnaire's could not be "
+                   "read or recognised (its flags name it): it may be that page")
     PAGE_TAKEN_AS_COPY = ("the page holding this item was not read: a page of this questionnaire was taken for a "
                           "second copy of another of its pages (pages.csv: \"a second copy of form page\"): "
                           "it may be that page")

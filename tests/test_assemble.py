@@ -61,14 +61,19 @@ def test_items_of_a_missing_page_name_the_page_that_could_not_be_read_or_was_tak
     unread = sequence("a.pdf", [1, 2]) + [page("a.pdf", 3, None, status=PageStatus.ERROR)]
     unread += sequence("a.pdf", [4, 5, 6, 7], start=4) + sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7], start=8)
     copied = sequence("b.pdf", [1, 2, 2, 4, 5, 6, 7])
-    sheets, _ = run(template, unread + copied + sequence("c.pdf", [1, 2, 4, 5, 6, 7]))
-    assert [len(s.pages) for s in sheets] == [6, 7, 6, 6]
-    on_page3 = [i.id for i in template.items_on(3)] + [c.id for c in template.comments_on(3)]
-    for sheet, reason, where in zip(sheets[::2] + sheets[3:], (Reason.PAGE_UNREAD, Reason.PAGE_TAKEN_AS_COPY,
-                                                               Reason.PAGE_MISSING), ("a.pdf page 3", "b.pdf page 3", None)):
+    # One image a page: the first two could not be read, the first file not at all.
+    images = [page("p0.pdf", 0, None, status=PageStatus.ERROR), page("p1.jpg", 1, None, status=PageStatus.ERROR)]
+    images += [page(f"p{n}.jpg", 1, n, serial=5) for n in range(2, 8)]
+    sheets, _ = run(template, unread + copied + sequence("c.pdf", [1, 2, 4, 5, 6, 7]) + images)
+    assert [len(s.pages) for s in sheets] == [6, 7, 6, 6, 6]
+    on_page = {p: [i.id for i in template.items_on(p)] + [c.id for c in template.comments_on(p)] for p in (1, 3)}
+    for sheet, page_, reason, where in zip([sheets[0], *sheets[2:]], (3, 3, 3, 1),
+                                           (Reason.PAGE_UNREAD, Reason.PAGE_TAKEN_AS_COPY, Reason.PAGE_MISSING,
+                                            Reason.PAGE_UNREAD),
+                                           ("a.pdf page 3", "b.pdf page 3", None, "p0.pdf, p1.jpg page 1")):
         results = {r.item: r for r in sheet.results}
-        assert {(results[i].status, results[i].reason) for i in on_page3} == {(Status.REVIEW, reason)}
-        assert {results[i].evidence.get("look_at") for i in on_page3} == {where}
+        assert {(results[i].status, results[i].reason) for i in on_page[page_]} == {(Status.REVIEW, reason)}
+        assert {results[i].evidence.get("look_at") for i in on_page[page_]} == {where}
     assert not any(r.reason in (Reason.PAGE_UNREAD, Reason.PAGE_TAKEN_AS_COPY) for r in sheets[1].results)
     assert sheets[0].flags == ["missing form page 3", "a.pdf page 3 could not be read or recognised: "
                                "a missing page may be there"]
