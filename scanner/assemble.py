@@ -429,7 +429,8 @@ class Assembler:
             sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing))
                                + (f" ({SPLIT_HINT})" if _cut_by_its_file(sheet, missing) else ""))
             if sheet.unread:
-                sheet.flags.append(f"{_names(sheet.unread)} could not be read or recognised: a missing page may be there")
+                sheet.flags.append(f"{_names(_nearest(sheet.unread, sheet))} could not be read or recognised: "
+                                   "a missing page may be there")
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
         decided = _workers_decision(sheet) or decide_items(t, sheet.pages)
@@ -587,12 +588,21 @@ def _names(rows: list[PageRow]) -> str:
     return ", ".join(names[:NAMED_PAGES]) + (f" and {more} more" if more > 0 else "")
 
 
+def _nearest(rows: list[PageRow], sheet: Sheet) -> list[PageRow]:
+    """Of `rows`, those of the files of `sheet`'s pages when any is: a page missing from a
+    file's questionnaire is looked for in that file first, not in an unreadable file
+    beside it."""
+    own = {row.source for row in sheet.rows}
+    return [row for row in rows if row.source in own] or rows
+
+
 def _missing_page(sheet: Sheet) -> Callable[[str], FieldResult]:
     """The result of an item on a page `sheet` misses: to review, saying where the page may
     be when its file holds one there not read as it (a second copy of another of its
     pages, or a page that could not be read or recognised), with the pages' names."""
     copies = [row for row in sheet.rows if row.status is PageStatus.UNRECOGNISED]
     reason, pages = ((Reason.PAGE_TAKEN_AS_COPY, copies) if copies else
-                     (Reason.PAGE_UNREAD, sheet.unread) if sheet.unread else (Reason.PAGE_MISSING, []))
+                     (Reason.PAGE_UNREAD, _nearest(sheet.unread, sheet)) if sheet.unread else
+                     (Reason.PAGE_MISSING, []))
     evidence = {"look_at": _names(pages)} if pages else {}
     return lambda item: FieldResult(item, "", Status.REVIEW, 0.0, reason, dict(evidence))
