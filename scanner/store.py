@@ -747,7 +747,8 @@ class ScanWrites:
         with self.store.transaction():
             for path, last in self._last.items():
                 if path not in self._unfinished:
-                    self.store._drop_pages(path, last, [row for row in self._before[path] if self._gone(row, path, last)])
+                    gone = [row for row in self._before[path] if self._gone(row, path, last)]
+                    self.store._drop_pages(path, last, gone)
 
     def _gone(self, row: tuple, path: str, last: int) -> bool:
         """Whether the stored row `row` (`Store._stored_rows`) is a page the file at `path`
