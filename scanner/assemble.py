@@ -68,6 +68,9 @@ class Sheet:
     file_edges: tuple[bool, bool] = (False, False)
     """Whether it begins its file's questionnaires and whether its file ended it: pages
     without a serial group only within one file, so its missing pages may be in another."""
+    unread: list[PageRow] = field(default_factory=list)
+    """The pages among or beside its own that could not be read or recognised (not those
+    read elsewhere): a page it misses may be one of them."""
 
     @property
     def unnumbered(self) -> bool:
@@ -296,6 +299,10 @@ class Assembler:
         """Numbered sheets left incomplete by their file: their pages may be in another."""
         self._opened_in: str | None = None
         """The file of the last questionnaire begun."""
+        self._unread: list[PageRow] = []
+        """The pages since the last page used that could not be read or recognised (of
+        any file: one image a page, a numbered copy over several files): the
+        questionnaires before and after them may miss them."""
 
     def add(self, result: PageResult, path: str = "") -> Iterator[Sheet]:
         """Account for one page (from the input file at resolved `path`); yield any sheet
@@ -305,8 +312,11 @@ class Assembler:
             result = replace(result, form=self.forms.get("").form)
         if result.status is PageStatus.USED and len(result.forms) > 1:
             result = self._by_sequence(result)
+        elsewhere = False
         if result.status is PageStatus.USED:
+            read = result
             result = self._unless_repeated(result, path)
+            elsewhere = result is not read
         row = PageRow(result.source, result.page, result.status, reason=result.reason,
                       form_page=result.form_page, content_hash=result.content_hash, path=path)
         self.rows.append(row)
@@ -315,6 +325,8 @@ class Assembler:
             # A questionnaire's pages are all of one form: a page of another ends it.
             yield from self._close_open(file_end=self._open.source != result.source)
         if result.status is not PageStatus.USED:
+            if result.status in (PageStatus.ERROR, PageStatus.UNRECOGNISED) and not elsewhere:
+                self._unread.append(row)
             return
         if self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
@@ -323,6 +335,8 @@ class Assembler:
                                                            file_edges=(self._opened_in != result.source, False))
             self._opened_in = result.source
         self._attach(self._open, result, row)
+        self._open.unread += self._unread
+        self._unread = []
 
     def _by_sequence(self, result: PageResult) -> PageResult:
         """A page that several forms print alike (`PageResult.forms`) is a page of the open
@@ -398,6 +412,7 @@ class Assembler:
             return
         sheet, self._open = self._open, None
         sheet.file_edges = (sheet.file_edges[0], file_end)
+        sheet.unread += self._unread  # the pages after its last: the next one's too, if any
         if sheet.serial is not None and not self._complete(sheet):
             self._parked.append(sheet)
         else:
@@ -413,15 +428,19 @@ class Assembler:
         if missing:
             sheet.flags.append("missing form page" + ("s " if len(missing) > 1 else " ") + ", ".join(map(str, missing))
                                + (f" ({SPLIT_HINT})" if _cut_by_its_file(sheet, missing) else ""))
+            if sheet.unread:
+                sheet.flags.append(f"{_names(_nearest(sheet.unread, sheet))} could not be read or recognised: "
+                                   "a missing page may be there")
         sheet.colour = classify([p.paper for p in sheet.pages.values()], t)
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
         decided = _workers_decision(sheet) or decide_items(t, sheet.pages)
         results = [self._programme(sheet.colour)]
+        missing_result = _missing_page(sheet)
         for item in t.items:
-            results.append(decided.get(item.id) or _missing(item.id))
+            results.append(decided.get(item.id) or missing_result(item.id))
         for zone in t.comments:
             reading = readings.get(zone.id)
-            results.append(comment_stage.decide_comment(reading) if reading else _missing(zone.id))
+            results.append(comment_stage.decide_comment(reading) if reading else missing_result(zone.id))
         sheet.flags += [f"form page {p.form_page} could not be aligned: its items are to review"
                         for p in sheet.pages.values() if not p.aligned]
         unaligned = _on_unaligned_pages(t, sheet)
@@ -449,6 +468,10 @@ class Assembler:
             return FieldResult("programme", "", Status.REVIEW, round(colour.confidence, 3), Reason.COLOUR, evidence)
         return FieldResult("programme", colour.programme, Status.OK, round(colour.confidence, 3), None, evidence)
 
+
+NAMED_PAGES = 3
+"""A missing page's hint names this many pages where it may be: a long run of pages of
+another document is no list to read."""
 
 SPLIT_HINT = "unnumbered pages group only within one file: keep a questionnaire's pages in one file"
 """Said of a questionnaire without a serial that misses pages beyond its file's edge (one
@@ -558,5 +581,28 @@ def _not_aligned(result: FieldResult, reason: Reason) -> FieldResult:
                        result.evidence | {"read_as": result.status.value})
 
 
-def _missing(item: str) -> FieldResult:
-    return FieldResult(item, "", Status.REVIEW, 0.0, Reason.PAGE_MISSING)
+def _names(rows: list[PageRow]) -> str:
+    """Where the pages of `rows` are, the first few by name."""
+    names = [f"{shown(row.source)} page {row.page}" if row.page else shown(row.source) for row in rows]
+    more = len(names) - NAMED_PAGES
+    return ", ".join(names[:NAMED_PAGES]) + (f" and {more} more" if more > 0 else "")
+
+
+def _nearest(rows: list[PageRow], sheet: Sheet) -> list[PageRow]:
+    """Of `rows`, those of the files of `sheet`'s pages when any is: a page missing from a
+    file's questionnaire is looked for in that file first, not in an unreadable file
+    beside it."""
+    own = {row.source for row in sheet.rows}
+    return [row for row in rows if row.source in own] or rows
+
+
+def _missing_page(sheet: Sheet) -> Callable[[str], FieldResult]:
+    """The result of an item on a page `sheet` misses: to review, saying where the page may
+    be when its file holds one there not read as it (a second copy of another of its
+    pages, or a page that could not be read or recognised), with the pages' names."""
+    copies = [row for row in sheet.rows if row.status is PageStatus.UNRECOGNISED]
+    reason, pages = ((Reason.PAGE_TAKEN_AS_COPY, copies) if copies else
+                     (Reason.PAGE_UNREAD, _nearest(sheet.unread, sheet)) if sheet.unread else
+                     (Reason.PAGE_MISSING, []))
+    evidence = {"look_at": _names(pages)} if pages else {}
+    return lambda item: FieldResult(item, "", Status.REVIEW, 0.0, reason, dict(evidence))

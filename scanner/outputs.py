@@ -144,6 +144,7 @@ def sheet_problems(store: Store, sheet_ids: Sequence[str] | None = None) -> dict
     for row in namesakes:
         if row["serial"] is not None:
             by_serial[row["serial"]].append(row["sheet_id"])
+    pageless = _decided_without_page(store, sheet_ids)
     problems = {}
     for row in rows:
         flags = json.loads(row["flags"])
@@ -151,9 +152,28 @@ def sheet_problems(store: Store, sheet_ids: Sequence[str] | None = None) -> dict
         if others:
             flags.append(f"serial {row['serial']} is used by {len(others) + 1} different questionnaires "
                          f"(also {', '.join(others)}): both are kept; check which is which")
+        if row["sheet_id"] in pageless:
+            flags.append(f"decided on a page no longer in the batch: {', '.join(pageless[row['sheet_id']])} "
+                         "(the decisions stand, with no page to show)")
         if flags:
             problems[row["sheet_id"]] = flags
     return problems
+
+
+def _decided_without_page(store: Store, sheet_ids: Sequence[str] | None) -> dict[str, list[str]]:
+    """The items of each questionnaire (of `sheet_ids` when given) settled by a decision made
+    on a page image that the questionnaire no longer has (the page taken out of its file):
+    the person saw the page, so the decision stands, but nothing shows it any more. A
+    decision sent back for a second look is no longer settled; one made without a page
+    (an item whose page was missing then) rests on no page."""
+    only, args = _only(sheet_ids)
+    pageless: dict[str, list[str]] = defaultdict(list)
+    for sheet_id, item in store.db.execute(
+            "SELECT d.sheet_id, d.item FROM decisions d JOIN results r ON r.sheet_id = d.sheet_id AND r.item = d.item "
+            f"WHERE d.id IN (SELECT MAX(id) FROM decisions WHERE undone = 0 {only} GROUP BY sheet_id, item) "
+            "AND d.stale = 0 AND d.page_hash != '' AND r.form_page IS NULL ORDER BY d.sheet_id, r.ord", args):
+        pageless[sheet_id].append(item)
+    return pageless
 
 
 def sheets_table(store: Store, final: pd.DataFrame | None = None,

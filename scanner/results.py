@@ -44,6 +44,11 @@ class Reason(str, Enum):
     DUST = "a small dot, lighter or far darker than the pen, or a speck's size: a dot, or a grain of dust?"
     PAGE_MISSING = "the page holding this item was not found in the batch"
     PAGE_GONE = "no page of the batch is read as this questionnaire now (see its flags): this is what its page read"
+    PAGE_UNREAD = ("the page holding this item was not read: a page beside this questionnaire's could not be "
+                   "read or recognised (its flags name it): it may be that page")
+    PAGE_TAKEN_AS_COPY = ("the page holding this item was not read: a page of this questionnaire was taken for a "
+                          "second copy of another of its pages (pages.csv: \"a second copy of form page\"): "
+                          "it may be that page")
     MAYBE_WRITTEN = "a small mark in the comment zone: writing or a stray mark?"
     OCR_UNSURE = "the handwriting could not be read with confidence"
     UNKNOWN_WORDS = "the transcription has words that are in no dictionary"

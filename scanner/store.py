@@ -497,13 +497,18 @@ class Store:
         return {row["page"]: row["content_hash"]
                 for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (_key(path),))}
 
-    def _drop_pages_after(self, path: str, last: int) -> None:
+    def _stored_rows(self, path: str) -> list[tuple]:
+        """The rows of the pages table stored of the file at `path`, as they are."""
+        return [tuple(row) for row in self.db.execute("SELECT * FROM pages WHERE path = ?", (_key(path),))]
+
+    def _drop_pages(self, path: str, last: int, gone: list[tuple]) -> None:
         """Take out of the survey the pages stored of the file at `path` after its page
-        `last`: the file, read whole again, holds no more (kept in `pages_gone`). The
-        sheets they were in are then built of what the file holds, or go
+        `last`, the file, read whole again, holding no more, and keep in `pages_gone` the
+        rows `gone` (`_stored_rows` of the pages it no longer holds, before it was read).
+        The sheets they were in are then built of what the file holds, or go
         (`retire_superseded`)."""
-        self.db.execute("INSERT INTO pages_gone SELECT *, ? FROM pages WHERE path = ? AND page > ?",
-                        (_now(), _key(path), last))
+        self.db.executemany("INSERT INTO pages_gone VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(*row, _now()) for row in gone])
         self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (_key(path), last))
 
     def set_aside(self, path: str) -> None:
@@ -745,12 +750,19 @@ class ScanWrites:
         """Each file's last page read (its path's): what it holds now."""
         self._unfinished: set[str] = set()
         """The files that gave a problem: their last page read need not be their last."""
+        self._before: dict[str, list[tuple]] = {}
+        """Each file's rows as stored before this scan wrote any: the pages it held."""
+        self._images: dict[str, set[str]] = {}
+        """The page images each file holds now."""
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
         self._pages += 1
+        if row.path not in self._before:
+            self._before[row.path] = self.store._stored_rows(row.path)
         if row.path and row.page:
             self._last[row.path] = max(row.page, self._last.get(row.path, 0))
+            self._images.setdefault(row.path, set()).add(row.content_hash)
         if row.status is PageStatus.ERROR:
             self._unfinished.add(row.path)
         self._add(self.store._write_page, (_page_values(row), _reading_values(result, self.reader_key)))
@@ -777,14 +789,23 @@ class ScanWrites:
 
     def finish(self) -> None:
         """Commit the writes taken so far, the scan's last, and take out of the survey the
-        pages that the files read hold no more (read whole again, shorter). A file whose
-        reading met a problem (moved or replaced when reopened, a share dropped) may hold
-        more than was read: its other pages stay."""
+        pages that the files read hold no more: the page images no longer in them (taken
+        out, or scanned again), and the places after their last page (read whole again,
+        shorter). A file whose reading met a problem (moved or replaced when reopened, a
+        share dropped) may hold more than was read: its other pages stay."""
         self.flush()
         with self.store.transaction():
             for path, last in self._last.items():
                 if path not in self._unfinished:
-                    self.store._drop_pages_after(path, last)
+                    gone = [row for row in self._before[path] if self._gone(row, path, last)]
+                    self.store._drop_pages(path, last, gone)
+
+    def _gone(self, row: tuple, path: str, last: int) -> bool:
+        """Whether the stored row `row` (`Store._stored_rows`) is a page the file at `path`
+        no longer holds: its image is not in it now; a page that had none (it could not be
+        read), when its place is past the file's end."""
+        page, image = row[1], row[6]
+        return image not in self._images[path] if image else page > last
 
     def flush_after_failure(self) -> None:
         """Commit what was taken before the scan failed, so that a re-run need not read it

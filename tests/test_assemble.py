@@ -54,6 +54,32 @@ def test_missing_page_flags_its_sheet_and_shifts_nothing(template):
     assert all(missing[i].status is Status.REVIEW and missing[i].reason is Reason.PAGE_MISSING for i in q08)
 
 
+def test_items_of_a_missing_page_name_the_page_that_could_not_be_read_or_was_taken_for_a_copy(template):
+    """A page that is in the batch but could not be read (`error`), or was taken for a
+    second copy of another form page (a booklet's spread read twice), is where the
+    reviewer should look: the items it should hold say so, naming it, not "not found"."""
+    unread = sequence("a.pdf", [1, 2]) + [page("a.pdf", 3, None, status=PageStatus.ERROR)]
+    unread += sequence("a.pdf", [4, 5, 6, 7], start=4) + sequence("a.pdf", [1, 2, 3, 4, 5, 6, 7], start=8)
+    copied = sequence("b.pdf", [1, 2, 2, 4, 5, 6, 7])
+    # One image a page: the first two could not be read, the first file not at all.
+    images = [page("p0.pdf", 0, None, status=PageStatus.ERROR), page("p1.jpg", 1, None, status=PageStatus.ERROR)]
+    images += [page(f"p{n}.jpg", 1, n, serial=5) for n in range(2, 8)]
+    sheets, _ = run(template, unread + copied + sequence("c.pdf", [1, 2, 4, 5, 6, 7]) + images)
+    assert [len(s.pages) for s in sheets] == [6, 7, 6, 6, 6]
+    on_page = {p: [i.id for i in template.items_on(p)] + [c.id for c in template.comments_on(p)] for p in (1, 3)}
+    for sheet, page_, reason, where in zip([sheets[0], *sheets[2:]], (3, 3, 3, 1),
+                                           (Reason.PAGE_UNREAD, Reason.PAGE_TAKEN_AS_COPY, Reason.PAGE_MISSING,
+                                            Reason.PAGE_UNREAD),
+                                           ("a.pdf page 3", "b.pdf page 3", None, "p0.pdf, p1.jpg page 1")):
+        results = {r.item: r for r in sheet.results}
+        assert {(results[i].status, results[i].reason) for i in on_page[page_]} == {(Status.REVIEW, reason)}
+        assert {results[i].evidence.get("look_at") for i in on_page[page_]} == {where}
+    assert not any(r.reason in (Reason.PAGE_UNREAD, Reason.PAGE_TAKEN_AS_COPY) for r in sheets[1].results)
+    assert sheets[0].flags == ["missing form page 3", "a.pdf page 3 could not be read or recognised: "
+                               "a missing page may be there"]
+    assert sheets[2].flags == ["form page 2 appears twice", "missing form page 3"]
+
+
 def test_repeated_page_is_accounted_for_and_flagged(template):
     pages = sequence("a.pdf", [1, 2, 3, 3, 4, 5, 6, 7])
     sheets, rows = run(template, pages)

@@ -32,6 +32,8 @@ from scanner.pipeline import scan
 from scanner.review.crops import CropRenderer, page_ref
 from scanner.store import Store, resolved
 from scanner.render import page_raster
+from scanner.results import Reason
+from scanner.review import queue as q
 from scanner.template import parse_template
 
 runner = CliRunner()
@@ -187,6 +189,22 @@ def test_unreadable_file_has_one_row_without_a_page_number(batch, bad):
     assert row["page"] == ""
     # Pages and form pages are whole numbers even when some rows have none (not "1.0").
     assert set(pages[pages["status"] == "used"]["form_page"]) == {str(p) for p in range(1, 8)}
+
+
+def test_the_items_of_a_corrupt_page_send_the_reviewer_to_it(batch, bad, template):
+    """Its questionnaire misses form page 3: its items name the page of its file that could
+    not be read, not the unreadable files listed before it."""
+    summary, _, responses = batch
+    (sheet_id,) = responses[responses["source"] == str(bad["bad-page-3.pdf"])]["sheet_id"]
+    where = f"{bad['bad-page-3.pdf']} page 3"
+    flags = read_csv(summary.out_dir / "sheets.csv").set_index("sheet_id").loc[sheet_id, "flags"]
+    assert f"; {where} could not be read or recognised: a missing page may be there" in flags
+    items = read_csv(summary.out_dir / "items.csv")
+    on_page3 = items[(items["sheet_id"] == sheet_id) & items["item"].isin([i.id for i in template.items_on(3)])]
+    assert len(on_page3) and set(on_page3["reason"]) == {Reason.PAGE_UNREAD.value}
+    with q.open_survey(summary.out_dir, template) as store:
+        detail = q.item_detail(store, q.Fields(template), sheet_id, template.items_on(3)[0].id)
+    assert detail["reason_text"] == f"{Reason.PAGE_UNREAD.value} ({where})"
 
 
 def test_corrupt_page_is_an_error_and_the_other_pages_are_read(batch, bad, filled, template):

@@ -20,7 +20,7 @@ from scanner import load
 from scanner.assemble import SPLIT_HINT, Assembler
 from scanner.dataset import open_dataset
 from scanner.load import enumerate_pages, page_task
-from scanner.outputs import STALE_REASON
+from scanner.outputs import FLAG_SEPARATOR, STALE_REASON
 from scanner.pipeline import scan
 from scanner.reader import PageResult
 from scanner.render import page_raster, render_pdf
@@ -402,6 +402,50 @@ def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn,
     assert {s: len(p.split()) for s, p in zip(sheets.sheet_id, sheets.pages)} == used
     with Store(out) as store:
         assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
+
+
+def test_pages_taken_out_of_a_file_are_the_ones_kept_gone(template, drawn, tmp_path):
+    """batch.pdf (two questionnaires) is scanned again with two pages of the first taken
+    out: pages_gone holds those two images as they were, not the file's last two places,
+    whose images are still in the file (two places earlier)."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"] + drawn["q4"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    before = csv(out, "pages.csv")
+    write_pdf(batch, pages[:2] + pages[4:])
+    scan([batch], template, out, jobs=1, ocr=False)
+    with Store(out) as store:
+        gone = store.db.execute("SELECT page, content_hash, status, sheet_id FROM pages_gone ORDER BY page").fetchall()
+    removed = before[before.page.isin(["3", "4"])]
+    assert [tuple(r) for r in gone] == [(int(r.page), r.content_hash, r.status, r.sheet_id)
+                                        for r in removed.itertuples()]
+    after = csv(out, "pages.csv")
+    assert list(after.content_hash) == list(before.content_hash[:2]) + list(before.content_hash[4:])
+
+
+def test_a_decision_whose_page_left_the_file_stands_and_its_questionnaire_says_so(template, drawn, tmp_path):
+    """An item of form page 3 is reviewed; page 3 is then taken out of the file. The person
+    saw the page: the decision stands, but the questionnaire's flags say that it rests on
+    a page the batch no longer holds. The page put back, the flag goes."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    (sheet_id,) = csv(out, "responses.csv").sheet_id
+    decided, other = template.items_on(3)[0].id, template.items_on(3)[1].id
+    decide(out, template, sheet_id, decided, "2")
+    decide(out, template, sheet_id, template.items_on(2)[0].id, "1")
+    write_pdf(batch, pages[:2] + pages[3:])
+    summary = scan([batch], template, out, jobs=1, ocr=False)
+    assert final(out, sheet_id, decided) == ("2", "reviewed") and final(out, sheet_id, other)[1] == "review"
+    flags = csv(out, "sheets.csv")["flags"].iloc[0].split(FLAG_SEPARATOR)
+    gone = f"decided on a page no longer in the batch: {decided} (the decisions stand, with no page to show)"
+    assert flags == ["missing form page 3", gone] and any(gone in p for p in summary.sheet_problems)
+    assert csv(out, "responses.csv")["flags"].iloc[0] == csv(out, "sheets.csv")["flags"].iloc[0]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert csv(out, "sheets.csv")["flags"].iloc[0] == "" and final(out, sheet_id, decided) == ("2", "reviewed")
 
 
 @pytest.mark.parametrize("read", [7, random.randrange(1, 21)])

@@ -305,6 +305,11 @@ def reason_text(name: str) -> str:
     return Reason[name].value if name in Reason.__members__ else name
 
 
+def _look_at(evidence: dict) -> str:
+    """The pages a result's reason sends the reviewer to, when it names any (`assemble._missing_page`)."""
+    return f" ({evidence['look_at']})" if evidence.get("look_at") else ""
+
+
 def queue_status(out_dir: str | Path, template: Template | Forms) -> dict:
     """The survey's queue in numbers, from its folder (what `scanner review --status` prints).
 
@@ -399,7 +404,7 @@ def item_detail(store: Store, fields: AnyFields, sheet_id: str, item: str, *, bl
     if not blind:
         reason = STALE if detail["decision"] and detail["decision"]["stale"] else (row["reason"] or "")
         detail.update(guess=row["value"], status=row["status"], confidence=row["confidence"], reason=reason,
-                      reason_text=reason_text(reason) if reason else "", evidence=evidence)
+                      reason_text=reason_text(reason) + _look_at(evidence) if reason else "", evidence=evidence)
     if kind is Kind.ITEM:
         spec = fields.items[item]
         scale = t.scales[spec.scale]
