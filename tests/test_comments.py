@@ -812,3 +812,19 @@ def test_a_faint_pencil_line_on_a_quiet_blurred_phone_photo_is_not_blank(templat
     assert results["q19_comment"].status is not Status.BLANK, readings[2]
     assert results["q17_comment"].status is Status.BLANK, readings[0]
     assert results["q18_comment"].status is Status.BLANK, readings[1]
+
+
+def test_the_back_page_showing_through_a_quiet_scan_is_not_a_faint_hand(template):
+    """`data/feeder-page2-show-through.pdf` (fresh seed 484488196, batch-006.pdf page 23,
+    sheet s0054): a 300-dpi feeder scan of page 2, the back page's print showing through
+    on a quiet paper. Counted down to the grain's ceiling, as a faint hand is on a blurred
+    photo, the mirrored words over q06 are lettered strokes reaching a pencil's darkness;
+    over q05 and q07 they show too, so they are the page's, not a hand: all three blank."""
+    reader = PageReader(template, NullEngine())
+    loaded = load_page(page_task("page", DATA / "feeder-page2-show-through.pdf", 1))
+    located = reader.locate({}, loaded.grey)
+    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
+    results = {reading.item: decide_comment(reading) for reading in readings}
+    for item in ("q05_comment", "q06_comment", "q07_comment"):
+        assert results[item].status is Status.BLANK, results[item]
+    assert results["q04_comment"].status is not Status.BLANK, results["q04_comment"]
