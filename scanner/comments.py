@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -170,10 +171,10 @@ def _covers(ink: np.ndarray, mm2: float, px_per_mm: float, bands: bool = False) 
 
 
 def _faint_ink(strokes: np.ndarray, dark: np.ndarray) -> np.ndarray:
-    """Ink of a light pencil hand: whole strokes down to FAINT_STROKE_DARKNESS (`strokes`,
-    the form's print left out) that are somewhere as dark as FAINT_INK_DARKNESS. A light,
-    blurred stroke is only here and there darker than FAINT_INK_DARKNESS: those bits alone
-    are specks, the strokes they lie on are writing."""
+    """Ink of a light pencil hand: whole strokes (`strokes`, down to FAINT_STROKE_DARKNESS or
+    fainter, the form's print left out) that are somewhere as dark as FAINT_INK_DARKNESS. A
+    light, blurred stroke is only here and there darker than FAINT_INK_DARKNESS: those bits
+    alone are specks, the strokes they lie on are writing."""
     count, pieces = cv2.connectedComponents(strokes.astype(np.uint8), connectivity=8)
     darkest = np.zeros(count, np.float32)
     np.maximum.at(darkest, pieces[strokes], dark[strokes])
@@ -526,6 +527,42 @@ class CommentReader:
         return area, (_covers(ink, T.WRITTEN_MIN_MM2, s, bands=True)
                       or _covers(self._ink_over_print(dark, zone, s), T.WRITTEN_MIN_MM2, s))
 
+    def _faintest_hand(self, darks: dict[str, np.ndarray], zones: list[Comment], s: float) -> list[Comment]:
+        """The zones among `zones` (those of a page that look blank) that hold a light hand
+        faded under the faint looks' levels: whole strokes down to NOISE_DARKNESS that reach
+        FAINT_INK_DARKNESS somewhere cover FAINT_LETTERED_MM2, lettered, while the page's other
+        blank-looking zones hold less than WRITTEN_MIN_MM2 of lettered ink down to
+        NOISE_DARKNESS. The faint looks' levels sit above a grainy photo's noise; motion blur
+        that smooths a photo's grain away fades a light hand under them too (fresh seed
+        484488196, s0022 q19_comment: a line of pencil on a 150-dpi phone photo between 0.06
+        and 0.1 dark, read blank at 1.0). At NOISE_DARKNESS, a page's grain, a photocopy's
+        toner and the back page's print showing through are lettered ink too, but in every
+        zone they cover, and the others show it (`_page_faint`): no look without them."""
+        if len(zones) < 2:
+            return []  # nothing to tell the page's own faint ink by
+        lines = {zone.id: functools.cache(lambda zone=zone: _long_lines(self._ink(darks[zone.id], zone, s), s))
+                 for zone in zones}
+        faint = [zone for zone in zones if self._lettered_faint(darks[zone.id], zone, s, lines[zone.id])]
+        if not faint:
+            return []  # most pages
+        page_faint = {zone.id: self._page_faint(darks[zone.id], zone, s, lines[zone.id]) for zone in zones}
+        return [zone for zone in faint if not any(page_faint[other.id] for other in zones if other is not zone)]
+
+    def _lettered_faint(self, dark: np.ndarray, zone: Comment, s: float, lines: Callable[[], np.ndarray]) -> bool:
+        """Whether whole strokes down to NOISE_DARKNESS that reach FAINT_INK_DARKNESS cover
+        FAINT_LETTERED_MM2 of the zone, lettered (hairs left out)."""
+        strokes = self._ink(dark, zone, s, NOISE_DARKNESS)
+        if _most_px(strokes, s) / s**2 < T.FAINT_LETTERED_MM2:
+            return False  # most blank zones: specks at most
+        return _covers(_apart_from(_faint_ink(strokes, dark), lines()), T.FAINT_LETTERED_MM2, s)
+
+    def _page_faint(self, dark: np.ndarray, zone: Comment, s: float, lines: Callable[[], np.ndarray]) -> bool:
+        """Whether a zone holds WRITTEN_MIN_MM2 of lettered ink down to NOISE_DARKNESS (hairs
+        left out): on a blank-looking zone, the page's grain or what shows through it."""
+        ink = self._ink(dark, zone, s, NOISE_DARKNESS)
+        return (_most_px(ink, s) / s**2 >= T.WRITTEN_MIN_MM2
+                and _covers(_apart_from(ink, lines()), T.WRITTEN_MIN_MM2, s))
+
     def _clean_zone(self, grey: np.ndarray, transform: PageTransform, zone: Comment, s: float,
                     paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The zone at `s` px/mm cleaned for people, and the same with what the form prints
@@ -544,11 +581,15 @@ class CommentReader:
         only written ones are resampled finely for OCR and their crop.
         """
         coarse, fine = SCALES
-        papers, measured = {}, {}
+        papers, darks, measured = {}, {}, {}
         for zone in zones:
             crop = self._crop(grey, transform, zone, coarse)
             papers[zone.id] = _paper(crop, coarse)
-            measured[zone.id] = self._writing_mm2(_darkness_against(papers[zone.id], crop), zone, coarse)
+            darks[zone.id] = _darkness_against(papers[zone.id], crop)
+            measured[zone.id] = self._writing_mm2(darks[zone.id], zone, coarse)
+        blank = [zone for zone in zones if measured[zone.id][0] < T.WRITTEN_MIN_MM2 and not measured[zone.id][1]]
+        for zone in self._faintest_hand(darks, blank, coarse):
+            measured[zone.id] = (measured[zone.id][0], True)
         written = {zone.id: self._clean_zone(grey, transform, zone, fine, papers[zone.id]) for zone in zones
                    if measured[zone.id][0] >= T.WRITTEN_MIN_MM2 or measured[zone.id][1]}
         in_picture = transform.boxes_in_picture([zone.box_mm for zone in zones], grey.shape) if zones else []

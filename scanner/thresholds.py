@@ -1106,7 +1106,15 @@ blank to review. Guards against: a small light hand blurred along the frame's to
 blank at 1.0 (touches_frame, motion_blur; fresh seed 258435760, s0113 q13_comment: 21 mm²
 so). Above a blurred hair's 9 mm² and the grain of a photocopied or shown-through blank
 zone (with WRITTEN_MIN_MM2 as the floor, 31 zones of 8,800 truly blank went to review on
-two fresh seeds of 200; with this, 7, the hand above still to review)."""
+two fresh seeds of 200; with this, 7, the hand above still to review). Whole strokes fainter
+still, down to NOISE_DARKNESS, this much or more send a blank-looking zone to review when the
+page's other blank-looking zones hold under WRITTEN_MIN_MM2 of lettered ink so
+(`comments.CommentReader._faintest_hand`). Guards against: a light pencil line on a
+motion-blurred 150-dpi phone photo read blank at 1.0, its strokes between 0.06 and 0.1 dark
+(fresh seed 484488196, s0022 q19_comment: 51.5 mm² so, its page's other zones 0). On the
+five fresh22 seeds of 200, 53 truly blank zones reached this so, nearly all the back page's
+print showing through, and 8 of 16,414 blank zones went to review, their page's other zones
+clear of it (show-through over one zone alone, a faint curved scratch on a phone photo)."""
 COMMENT_ALIGN_MM = 1.5
 COMMENT_PRINT_TIGHT_MM = 0.2
 """A zone that looks blank is looked at again with the form's print aligned on the scan's

@@ -795,3 +795,36 @@ def test_small_faint_writing_along_a_phone_photos_frame_line_is_not_blank(templa
     assert results["q13_comment"].status is not Status.BLANK, readings[2]
     assert results["q11_comment"].status is not Status.BLANK, readings[0]
     assert results["q12_comment"].status is Status.BLANK, readings[1]
+
+
+def test_a_faint_pencil_line_on_a_quiet_blurred_phone_photo_is_not_blank(template):
+    """`data/phone-page6-faint-pencil-blurred.pdf` (fresh seed 484488196, batch-003.pdf page
+    13, sheet s0022): a colour 150-dpi phone photo with motion blur and dust, q19_comment a
+    line in a light pencil hand (ComicNeue-Light) across the zone. The blur left its strokes
+    between 0.06 and 0.1 dark, under the faint looks' levels, set for a photo's noise, while
+    this photo's paper, smoothed by the same blur, stays under 0.03 at its 99th percentile:
+    read blank at confidence 1.0. q17 and q18, blank with dust, stay blank."""
+    reader = PageReader(template, NullEngine())
+    loaded = load_page(page_task("page", DATA / "phone-page6-faint-pencil-blurred.pdf", 1))
+    located = reader.locate({}, loaded.grey)
+    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
+    results = {reading.item: decide_comment(reading) for reading in readings}
+    assert results["q19_comment"].status is not Status.BLANK, readings[2]
+    assert results["q17_comment"].status is Status.BLANK, readings[0]
+    assert results["q18_comment"].status is Status.BLANK, readings[1]
+
+
+def test_the_back_page_showing_through_a_quiet_scan_is_not_a_faint_hand(template):
+    """`data/feeder-page2-show-through.pdf` (fresh seed 484488196, batch-006.pdf page 23,
+    sheet s0054): a 300-dpi feeder scan of page 2, the back page's print showing through
+    on a quiet paper. Counted down to the grain's ceiling, as a faint hand is on a blurred
+    photo, the mirrored words over q06 are lettered strokes reaching a pencil's darkness;
+    over q05 and q07 they show too, so they are the page's, not a hand: all three blank."""
+    reader = PageReader(template, NullEngine())
+    loaded = load_page(page_task("page", DATA / "feeder-page2-show-through.pdf", 1))
+    located = reader.locate({}, loaded.grey)
+    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
+    results = {reading.item: decide_comment(reading) for reading in readings}
+    for item in ("q05_comment", "q06_comment", "q07_comment"):
+        assert results[item].status is Status.BLANK, results[item]
+    assert results["q04_comment"].status is not Status.BLANK, results["q04_comment"]
