@@ -53,6 +53,8 @@ class Reason(str, Enum):
     NOT_ALIGNED = "the page could not be aligned"
     FRAME_INKED = "ink covers the frame of its box or zone: the page is aligned, but where this lies is unchecked"
     CUT_OFF = "part of the box or zone lies outside the picture: check the paper"
+    PAPER_DIFFERS = ("this page's paper is clearly of another colour than the rest of the questionnaire's: "
+                     "two questionnaires merged?")
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 
