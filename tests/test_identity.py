@@ -245,6 +245,28 @@ def test_a_rescanned_page_keeps_its_sheet_and_sends_its_decision_back_for_a_look
                 if e.item == on_page1] == [(on_page1, q.STALE)]
 
 
+def test_a_decision_follows_its_page_when_a_wrongly_ordered_file_is_put_right(template, drawn, tmp_path):
+    """Run 1: a.pdf holds questionnaire 4's page 1 then 1's pages 2-7, and 1's page 1 then
+    4's pages 2-7 (two respondents' first pages swapped): two mixed sheets, reviewed. Run 2:
+    the file put right. Each sheet keeps its id by most of its pages; the decision made on
+    the page now in the other sheet stayed behind, sent back as "scanned again", on another
+    respondent's page 1, and the sheet holding its page showed none."""
+    q1, q4 = drawn["q1"], drawn["q4"]
+    batch = write_pdf(tmp_path / "a.pdf", [q4[0], *q1[1:], q1[0], *q4[1:]])
+    out = tmp_path / "out"
+    scan([batch], template, out, jobs=1, ocr=False)
+    mixed = list(csv(out, "responses.csv").sheet_id)
+    on_page1, on_page5 = template.items_on(1)[0].id, template.items_on(5)[0].id
+    decide(out, template, mixed[0], on_page1, "1")
+    decide(out, template, mixed[0], on_page5, "2")
+    write_pdf(batch, q1 + q4)
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == mixed
+    assert final(out, mixed[1], on_page1) == ("1", "reviewed")
+    assert final(out, mixed[0], on_page1)[1] != "reviewed"
+    assert final(out, mixed[0], on_page5) == ("2", "reviewed")
+
+
 def test_rescans_with_appended_reordered_files_and_repeated_serials_keep_respondents_and_decisions(
         template, drawn, tmp_path, monkeypatch):
     """Scan, review, scan again with a questionnaire appended to the TIFF, files in another
