@@ -3,7 +3,8 @@
 Pages group by sequence within their file: a sheet starts at the form's first page; a
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed), unless its ticks are not the first copy's:
-then it is another respondent's, whose questionnaire begins there (flagged). A sheet
+then it is another respondent's, whose questionnaire begins there (flagged; a sheet begun
+and ended so holds two respondents' pages taken in turn, and its items go to review). A sheet
 begun at the form's last page and followed by the page before it is a stack fed last page
 first: its pages come on down to its first. On numbered copies the serial in the QR
 code decides instead (a page whose QR code cannot be read follows the sequence; one whose
@@ -72,6 +73,10 @@ class Sheet:
     file_edges: tuple[bool, bool] = (False, False)
     """Whether it begins its file's questionnaires and whether its file ended it: pages
     without a serial group only within one file, so its missing pages may be in another."""
+    respondents_edges: tuple[bool, bool] = (False, False)
+    """Whether another respondent's page began it, and whether one ended it, in place of a
+    page it had (`Assembler._another_papers`). Both: pages of two respondents taken in
+    turn (interleaved): none of its answers can be told to be its respondent's."""
 
     @property
     def unnumbered(self) -> bool:
@@ -330,6 +335,7 @@ class Assembler:
         if other_paper:
             self._open.flags.append(f"form page {result.form_page} came again with other ticks: another "
                                     "respondent's, whose questionnaire begins there (two papers fed together?)")
+            self._open.respondents_edges = (self._open.respondents_edges[0], True)
         if other_paper or self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
             self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
@@ -339,6 +345,7 @@ class Assembler:
             if other_paper:
                 self._open.flags.append(f"begins with a form page {result.form_page} whose ticks are not those of "
                                         "the one before it: another respondent's")
+                self._open.respondents_edges = (True, False)
         self._attach(self._open, result, row)
 
     def _by_sequence(self, result: PageResult) -> PageResult:
@@ -467,8 +474,10 @@ class Assembler:
         unaligned = _on_unaligned_pages(t, sheet)
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
         off_paper = _off_paper(t, sheet)
+        mixed = _on_pages(t, sheet.pages) if all(sheet.respondents_edges) else set()
         sheet.results = [_to_review(r, Reason.NOT_ALIGNED) if r.item in unaligned
                          else _to_review(r, Reason.FRAME_INKED) if r.item in inked
+                         else _to_review(r, Reason.RESPONDENTS_MIXED) if r.item in mixed
                          else _to_review(r, Reason.PAPER_DIFFERS) if r.item in off_paper else r for r in results]
         twin = self.register.rescans.twin(sheet.sheet_id, results) if sheet.serial is None else None
         if twin is not None:
@@ -610,7 +619,12 @@ def _off_paper(template: Template, sheet: Sheet) -> set[str]:
                        f"{' and '.join(sorted({told[p] for p in off}))} paper, "
                        + (f"the rest on {most}" if most else "as many on each colour")
                        + ": two questionnaires merged? their items are to review")
-    return {field.id for page in off for field in [*template.items_on(page), *template.comments_on(page)]}
+    return _on_pages(template, off)
+
+
+def _on_pages(template: Template, pages: Iterable[int]) -> set[str]:
+    """The items and comments printed on the form pages `pages`."""
+    return {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
 
 
 def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
@@ -618,7 +632,7 @@ def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
     those whose own frames were not found on pages that could."""
     pages = [p.form_page for p in sheet.pages.values() if not p.aligned]
     unlocated = {field for p in sheet.pages.values() for field in p.unlocated}
-    return unlocated | {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
+    return unlocated | _on_pages(template, pages)
 
 
 def _to_review(result: FieldResult, reason: Reason) -> FieldResult:

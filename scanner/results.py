@@ -55,6 +55,8 @@ class Reason(str, Enum):
     CUT_OFF = "part of the box or zone lies outside the picture: check the paper"
     PAPER_DIFFERS = ("this page's paper is clearly of another colour than the rest of the questionnaire's: "
                      "two questionnaires merged?")
+    RESPONDENTS_MIXED = ("the questionnaire was begun and cut short by pages of another respondent, "
+                         "their pages taken in turn: whose is this page?")
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 

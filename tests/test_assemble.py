@@ -292,6 +292,30 @@ def test_a_second_copy_of_a_page_with_other_ticks_begins_the_next_questionnaire(
     assert "came again with other ticks" in sheets[0].flags[0] and "another respondent's" in sheets[1].flags[0]
 
 
+def test_two_questionnaires_interleaved_page_by_page_send_their_mixed_sheets_to_review(template, read_filled,
+                                                                                        tmp_path):
+    # A1 B1 A2 B2 ...: each page k of B differs from A's, so each sheet between two of
+    # them holds B's page k and A's page k+1, taken in turn: no answer there is anyone's.
+    from scans import tick
+    from scanner.render import page_raster
+
+    b = []
+    for number in template.page_numbers:
+        image = page_raster(template, number, 150)
+        for k, item in enumerate(template.items_on(number)[:3]):
+            tick(image, item.options[(k + number + 1) % len(item.options)].box_mm)
+        b.append(_read_image(template, image, tmp_path / f"b{number}.png"))
+    pages = [replace(p, source="a.pdf", page=n + 1) for n, p in enumerate(x for pair in zip(read_filled, b)
+                                                                          for x in pair)]
+    sheets, _ = run(template, pages)
+    by_pages = {tuple(sorted(s.pages)): s for s in sheets}
+    for k in range(2, 7):
+        mixed = {r.item: r for r in by_pages[k, k + 1].results}
+        fields = [f.id for p in (k, k + 1) for f in [*template.items_on(p), *template.comments_on(p)]]
+        assert all(mixed[f].status is Status.REVIEW and mixed[f].reason is Reason.RESPONDENTS_MIXED
+                   for f in fields), k
+
+
 def test_a_page_fed_twice_stays_a_repeat(template, filled, read_filled, tmp_path):
     again = replace(_read_image(template, filled.pages[1], tmp_path / "again.png"), source="a.pdf", page=3)
     pages = [replace(p, source="a.pdf", page=k + 1 + (k > 1)) for k, p in enumerate(read_filled)]
