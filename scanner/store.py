@@ -590,7 +590,7 @@ class Store:
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}
-        self._follow_pages(holder)
+        self._follow_pages(register.claimed, holder)
         named = {row[0] for row in self.db.execute("SELECT DISTINCT sheet_id FROM pages")}
         retired = []
         for known in register.known.values():
@@ -601,18 +601,20 @@ class Store:
                     retired.append(known.sheet_id)
         return retired
 
-    def _follow_pages(self, holder: dict[str, str]) -> None:
-        """Move the decisions (and codings) of this run's sheets made on a page image that
-        another sheet of this run holds now (`holder`: by image, its sheet): a file put in
-        order, whose questionnaires keep their ids by most of their pages, while a page
-        moved to another. Made on the very image their item is on now, they are not stale."""
+    def _follow_pages(self, claimed: dict[str, Sheet], holder: dict[str, str]) -> None:
+        """Move the decisions (and codings) of this run's sheets (`claimed`) made on a page
+        image that the sheet holds no more and another sheet of this run does (`holder`:
+        by image, its sheet): a file put in order, whose questionnaires keep their ids by
+        most of their pages, while a page moved to another. Made on the very image their
+        item is on now, they are not stale."""
+        held = {sheet_id: {p.content_hash for p in sheet.pages.values()} for sheet_id, sheet in claimed.items()}
         with self.transaction():
             for table in ("decisions", "codings"):
                 rows = self.db.execute(f"SELECT id, sheet_id, page_hash FROM {table} WHERE page_hash != '' "
                                        "AND sheet_id IN (SELECT value FROM json_each(?))",
-                                       (json.dumps(sorted(set(holder.values()))),)).fetchall()
+                                       (json.dumps(sorted(claimed)),)).fetchall()
                 moved = [(holder[d["page_hash"]], d["id"]) for d in rows
-                         if holder.get(d["page_hash"], d["sheet_id"]) != d["sheet_id"]]
+                         if d["page_hash"] not in held[d["sheet_id"]] and d["page_hash"] in holder]
                 fresh = ", stale = 0" if table == "decisions" else ""
                 self.db.executemany(f"UPDATE {table} SET sheet_id = ?{fresh} WHERE id = ?", moved)
 

@@ -7,6 +7,7 @@ import functools
 import json
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -203,6 +204,22 @@ def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(temp
         b_pages = store.db.execute("SELECT status, sheet_id, reason FROM pages WHERE path = '/in/b.pdf'").fetchall()
     assert moved is not None and moved["value"] == "1" and not moved["stale"]
     assert {(r["status"], r["sheet_id"]) for r in b_pages} == {("unrecognised", first[1])}
+
+
+def test_a_decision_stays_on_its_sheet_when_a_sheet_scanned_twice_holds_its_page_too(template, tmp_path):
+    """One questionnaire's pages, then its pages 1-3 again, in a file: two sheets sharing
+    three images. A decision on the first is on a page it holds, whatever other sheet
+    holds that image too."""
+    q1 = _pages(template, "a.pdf", None, tag="q1")
+    twice = q1 + [replace(p, page=p.page + 7) for p in q1[:3]]
+    first = _run_pages(template, tmp_path, twice)
+    assert len(first) == 2
+    with Store(tmp_path) as store, store.transaction():
+        store.db.execute("INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, page_hash) "
+                         "VALUES (?, 'role', '1', ?, '2026-12-03', 'q1:1')", (first[0], REVIEWER))
+    assert _run_pages(template, tmp_path, twice) == first
+    with Store(tmp_path) as store:
+        assert [r[0] for r in store.db.execute("SELECT sheet_id FROM decisions")] == [first[0]]
 
 
 def test_a_sheet_whose_file_now_holds_none_goes_but_a_decision_keeps_it_in_sight(template, tmp_path):
