@@ -4,7 +4,8 @@ Pages group by sequence within their file: a sheet starts at the form's first pa
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed), unless its ticks are not the first copy's:
 then it is another respondent's, whose questionnaire begins there (flagged; a sheet begun
-and ended so holds two respondents' pages taken in turn, and its items go to review). A sheet
+and ended so, or ended so right after the page's first copy, holds two respondents' pages
+taken in turn, and its items go to review). A sheet
 begun at the form's last page and followed by the page before it is a stack fed last page
 first: its pages come on down to its first. On numbered copies the serial in the QR
 code decides instead (a page whose QR code cannot be read follows the sequence; one whose
@@ -73,10 +74,14 @@ class Sheet:
     file_edges: tuple[bool, bool] = (False, False)
     """Whether it begins its file's questionnaires and whether its file ended it: pages
     without a serial group only within one file, so its missing pages may be in another."""
-    respondents_edges: tuple[bool, bool] = (False, False)
-    """Whether another respondent's page began it, and whether one ended it, in place of a
-    page it had (`Assembler._another_papers`). Both: pages of two respondents taken in
-    turn (interleaved): none of its answers can be told to be its respondent's."""
+    begun_by_another: bool = False
+    """Whether another respondent's copy of a page the sheet before had began it
+    (`Assembler._another_papers`)."""
+    mixed: bool = False
+    """Whether it holds pages of two respondents taken in turn (interleaved): begun and
+    ended by another respondent's copy of a page, or ended by one of the page just taken
+    (a paper fed twice comes again alike). None of its answers can be told to be its
+    respondent's."""
 
     @property
     def unnumbered(self) -> bool:
@@ -335,7 +340,7 @@ class Assembler:
         if other_paper:
             self._open.flags.append(f"form page {result.form_page} came again with other ticks: another "
                                     "respondent's, whose questionnaire begins there (two papers fed together?)")
-            self._open.respondents_edges = (self._open.respondents_edges[0], True)
+            self._open.mixed = self._open.begun_by_another or list(self._open.pages)[-1] == result.form_page
         if other_paper or self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
             self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
@@ -345,7 +350,7 @@ class Assembler:
             if other_paper:
                 self._open.flags.append(f"begins with a form page {result.form_page} whose ticks are not those of "
                                         "the one before it: another respondent's")
-                self._open.respondents_edges = (True, False)
+                self._open.begun_by_another = True
         self._attach(self._open, result, row)
 
     def _by_sequence(self, result: PageResult) -> PageResult:
@@ -474,7 +479,7 @@ class Assembler:
         unaligned = _on_unaligned_pages(t, sheet)
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
         off_paper = _off_paper(t, sheet)
-        mixed = _on_pages(t, sheet.pages) if all(sheet.respondents_edges) else set()
+        mixed = _on_pages(t, sheet.pages) if sheet.mixed else set()
         sheet.results = [_to_review(r, Reason.NOT_ALIGNED) if r.item in unaligned
                          else _to_review(r, Reason.FRAME_INKED) if r.item in inked
                          else _to_review(r, Reason.RESPONDENTS_MIXED) if r.item in mixed
