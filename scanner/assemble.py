@@ -2,7 +2,12 @@
 
 Pages group by sequence within their file: a sheet starts at the form's first page; a
 page whose number the open sheet already has starts a new sheet when the open one is
-complete, else it is a repeat (a double feed). On numbered copies the serial in the QR
+complete, else it is a repeat (a double feed), unless its ticks are not the first copy's:
+then it is another respondent's, whose questionnaire begins there (flagged; a sheet begun
+and ended so, or ended so right after the page's first copy, holds two respondents' pages
+taken in turn, and its items go to review). A sheet
+begun at the form's last page and followed by the page before it is a stack fed last page
+first: its pages come on down to its first. On numbered copies the serial in the QR
 code decides instead (a page whose QR code cannot be read follows the sequence; one whose
 code says it has no serial is never a numbered copy's), and a numbered copy left
 incomplete by its file is completed by its pages in other files. A page image already
@@ -11,7 +16,8 @@ same serial (a second print run numbered from 1 too) is a sheet of its own, neve
 into the first, nor is an unnumbered one whose ink is an earlier one's (a paper fed
 twice: flagged, `RescanCheck`). A missing page flags its sheet rather than shifting every
 sheet after it. Blank pages (duplex backs) and pages of other documents are accounted for
-but belong to no sheet.
+but belong to no sheet. Pages of one sheet on clearly different paper colours put the
+items of the fewer to review (two questionnaires merged?).
 
 A sheet's identity in the survey (`sheet_id`) is told by `SheetRegister` from what the
 survey already holds: see its docstring.
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field, replace
 
 from scanner import comments as comment_stage
 from scanner import marks
-from scanner.colour import ColourDecision, classify
+from scanner.colour import ColourDecision, classify, clearly_not, page_colour
 from scanner.errors import InputFileError, shown
 from scanner.forms import Forms
 from scanner.load import page_task
@@ -71,6 +77,14 @@ class Sheet:
     unread: list[PageRow] = field(default_factory=list)
     """The pages among or beside its own that could not be read or recognised (not those
     read elsewhere): a page it misses may be one of them."""
+    begun_by_another: bool = False
+    """Whether another respondent's copy of a page the sheet before had began it
+    (`Assembler._another_papers`)."""
+    mixed: bool = False
+    """Whether it holds pages of two respondents taken in turn (interleaved): begun and
+    ended by another respondent's copy of a page, or ended by one of the page just taken
+    (a paper fed twice comes again alike). None of its answers can be told to be its
+    respondent's."""
 
     @property
     def unnumbered(self) -> bool:
@@ -160,11 +174,17 @@ def ink_of(results: Iterable[FieldResult]) -> Ink:
 
 
 def looks_rescanned(a: Ink, b: Ink) -> bool:
-    """Whether two questionnaires' ink is one paper's: the same boxes marked, enough of
-    them, each scoring alike (`RESCAN_SCORE_GAP`). Answers alone never tell: two
-    respondents may answer alike, but not tick alike to the hundredth."""
+    """Whether two questionnaires' ink is one paper's: enough boxes marked
+    (`RESCAN_MIN_MARKS`), and `same_ink`. Answers alone never tell: two respondents may
+    answer alike, but not tick alike to the hundredth."""
+    return sum(score >= RESCAN_MARK for score in a.values()) >= RESCAN_MIN_MARKS and same_ink(a, b)
+
+
+def same_ink(a: Ink, b: Ink) -> bool:
+    """Whether two readings' ink may be one paper's: the same boxes marked, each scoring
+    alike (`RESCAN_SCORE_GAP`). Ink that differs is surely two papers'."""
     marked = {box for box, score in a.items() if score >= RESCAN_MARK}
-    if len(marked) < RESCAN_MIN_MARKS or marked != {box for box, score in b.items() if score >= RESCAN_MARK}:
+    if marked != {box for box, score in b.items() if score >= RESCAN_MARK}:
         return False
     return all(abs(a[box] - b[box]) <= RESCAN_SCORE_GAP for box in marked)
 
@@ -328,12 +348,21 @@ class Assembler:
             if result.status in (PageStatus.ERROR, PageStatus.UNRECOGNISED) and not elsewhere:
                 self._unread.append(row)
             return
-        if self._open is None or not self._belongs(self._open, result):
+        other_paper = self._open is not None and self._another_papers(self._open, result)
+        if other_paper:
+            self._open.flags.append(f"form page {result.form_page} came again with other ticks: another "
+                                    "respondent's, whose questionnaire begins there (two papers fed together?)")
+            self._open.mixed = self._open.begun_by_another or list(self._open.pages)[-1] == result.form_page
+        if other_paper or self._open is None or not self._belongs(self._open, result):
             yield from self._close_open()
             self._open = self._unpark(result) or Sheet("", result.source, result.page, result.serial,
                                                            form=result.form,
                                                            file_edges=(self._opened_in != result.source, False))
             self._opened_in = result.source
+            if other_paper:
+                self._open.flags.append(f"begins with a form page {result.form_page} whose ticks are not those of "
+                                        "the one before it: another respondent's")
+                self._open.begun_by_another = True
         self._attach(self._open, result, row)
         self._open.unread += self._unread
         self._unread = []
@@ -375,11 +404,34 @@ class Assembler:
             return False
         if (sheet.serial is not None and says_unnumbered(result)) or (result.serial is not None and sheet.unnumbered):
             return False  # a page that says it has no serial is no page of a numbered copy
+        last = list(sheet.pages)[-1]
+        if sheet.serial is None and result.form_page != last and self._fed_last_page_first(sheet):
+            # Its pages come on down to its first; a page above the last one is the next's.
+            return result.form_page < last
         if result.form_page in sheet.pages:
-            # A page the sheet has already: a double feed while the sheet is incomplete;
-            # else the next questionnaire (on numbered copies, another with this serial).
+            # A page the sheet has already: a double feed while the sheet is incomplete
+            # (`_another_papers` tells one of another paper); else the next questionnaire
+            # (on numbered copies, another with this serial).
             return not self._complete(sheet) and result.form_page != self._template(sheet).page_numbers[0]
         return numbered or result.form_page != self._template(sheet).page_numbers[0]
+
+    def _fed_last_page_first(self, sheet: Sheet) -> bool:
+        """Whether the sheet's pages came last page first, two at least: a stack fed upside
+        down (or scanned back to front). A last page alone may be one whose others were
+        lost; followed by the page before it, it is no forward stack's."""
+        order = list(sheet.pages)
+        return (len(order) > 1 and order[0] == self._template(sheet).page_numbers[-1]
+                and all(a > b for a, b in zip(order, order[1:])))
+
+    def _another_papers(self, sheet: Sheet, result: PageResult) -> bool:
+        """Whether the page is one the open sheet has already, where a double feed would
+        be taken (`_belongs`), but with other ink than the first copy's (`same_ink`): no
+        paper fed twice, but the page of another respondent, whose questionnaire begins
+        there (a feeder that takes two papers together loses a page of each)."""
+        if result.form_page not in sheet.pages or not self._belongs(sheet, result):
+            return False
+        template = self._template(sheet)
+        return not same_ink(page_ink(template, sheet.pages[result.form_page]), page_ink(template, result))
 
     def _unpark(self, result: PageResult) -> Sheet | None:
         """The parked sheet of this serial that lacks this page, if any."""
@@ -445,8 +497,12 @@ class Assembler:
                         for p in sheet.pages.values() if not p.aligned]
         unaligned = _on_unaligned_pages(t, sheet)
         inked = {field for p in sheet.pages.values() if p.aligned for field in p.inked_over}
-        sheet.results = [_not_aligned(r, Reason.NOT_ALIGNED) if r.item in unaligned
-                         else _not_aligned(r, Reason.FRAME_INKED) if r.item in inked else r for r in results]
+        off_paper = _off_paper(t, sheet)
+        mixed = _on_pages(t, sheet.pages) if sheet.mixed else set()
+        sheet.results = [_to_review(r, Reason.NOT_ALIGNED) if r.item in unaligned
+                         else _to_review(r, Reason.FRAME_INKED) if r.item in inked
+                         else _to_review(r, Reason.RESPONDENTS_MIXED) if r.item in mixed
+                         else _to_review(r, Reason.PAPER_DIFFERS) if r.item in off_paper else r for r in results]
         twin = self.register.rescans.twin(sheet.sheet_id, results) if sheet.serial is None else None
         if twin is not None:
             sheet.flags.append(f"looks like a re-scan of {twin} (the same boxes ticked, ink for ink): "
@@ -482,6 +538,11 @@ def _cut_by_its_file(sheet: Sheet, missing: list[int]) -> bool:
     starts, ends = sheet.file_edges
     return sheet.serial is None and ((starts and min(missing) < min(sheet.pages)) or
                                      (ends and max(missing) > max(sheet.pages)))
+
+
+def page_ink(template: Template, page: PageResult) -> Ink:
+    """The scores of one page's tick boxes (`ink_of`)."""
+    return ink_of(decide_items(template, {page.form_page: page}).values())
 
 
 def decide_items(template: Template, pages: dict[int, PageResult]) -> dict[str, FieldResult]:
@@ -562,15 +623,47 @@ def _page_key(pages: dict[int, PageResult]) -> tuple[tuple[int, str], ...]:
     return tuple(sorted((form_page, page.content_hash) for form_page, page in pages.items()))
 
 
+def _off_paper(template: Template, sheet: Sheet) -> set[str]:
+    """The items and comments on the sheet's pages whose paper is clearly of another
+    template colour (`page_colour`) than most of its pages', and clearly not theirs
+    (`clearly_not`; with as many pages of each colour, clearly not the others'): two
+    respondents' questionnaires merged? The sheet is flagged. Pages whose colour cannot be
+    told on their own (greyscale, pale, between two) say nothing either way."""
+    told = {form_page: colour for form_page, p in sheet.pages.items()
+            if (colour := page_colour(p.paper, template)) is not None}
+    counts = Counter(told.values()).most_common()
+    if len(counts) < 2:
+        return set()
+    most = counts[0][0] if counts[0][1] > counts[1][1] else None
+
+    def off_paper(form_page: int, colour: str) -> bool:
+        others = {most} if most else set(told.values()) - {colour}
+        return colour != most and all(clearly_not(sheet.pages[form_page].paper, o, template) for o in others)
+
+    off = sorted(form_page for form_page, colour in told.items() if off_paper(form_page, colour))
+    if not off:
+        return set()
+    sheet.flags.append(f"form page{'s' if len(off) > 1 else ''} {', '.join(map(str, off))} on "
+                       f"{' and '.join(sorted({told[p] for p in off}))} paper, "
+                       + (f"the rest on {most}" if most else "as many on each colour")
+                       + ": two questionnaires merged? their items are to review")
+    return _on_pages(template, off)
+
+
+def _on_pages(template: Template, pages: Iterable[int]) -> set[str]:
+    """The items and comments printed on the form pages `pages`."""
+    return {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
+
+
 def _on_unaligned_pages(template: Template, sheet: Sheet) -> set[str]:
     """The items and comments printed on the sheet's pages that could not be aligned, and
     those whose own frames were not found on pages that could."""
     pages = [p.form_page for p in sheet.pages.values() if not p.aligned]
     unlocated = {field for p in sheet.pages.values() for field in p.unlocated}
-    return unlocated | {field.id for page in pages for field in [*template.items_on(page), *template.comments_on(page)]}
+    return unlocated | _on_pages(template, pages)
 
 
-def _not_aligned(result: FieldResult, reason: Reason) -> FieldResult:
+def _to_review(result: FieldResult, reason: Reason) -> FieldResult:
     """What was read where the page's print was not found (or not checked, under ink) is
     not an answer: a person looks. Under ink on an aligned page, boxes read as several
     marked stay `multiple` (in the queue as well, never a claim), so that the reviewer is

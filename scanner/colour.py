@@ -153,6 +153,26 @@ def classify(samples: list[PaperSample], template: Template) -> ColourDecision:
     return ColourDecision(name, colour.programme, confidence, None, median)
 
 
+def page_colour(sample: PaperSample, template: Template) -> str | None:
+    """The template colour that one page's paper clearly is on its own (near it, far from
+    the runner-up: as `classify` asks of a sheet), else None (greyscale, unknown, between)."""
+    if sample.rgb is None or not template.colours:
+        return None
+    name, d1, d2 = _nearest(sample.rgb, _references(template))
+    clear = d1 <= T.COLOUR_MAX_DISTANCE and d2 + d1 > 0 and (d2 - d1) / (d2 + d1) >= T.COLOUR_MIN_MARGIN
+    return name if clear else None
+
+
+def clearly_not(sample: PaperSample, name: str, template: Template) -> bool:
+    """Whether one page's paper is too far from the template colour `name` to be that
+    paper at all (`COLOUR_MAX_DISTANCE`): not washed out or deepened by the scan (a pale
+    blue page dim in its scan reads as white, yet lies near blue), but another paper."""
+    if sample.rgb is None:
+        return False
+    reference = dict(_references(template))[name]
+    return chroma_distance(_ab(sample.rgb), reference) > T.COLOUR_MAX_DISTANCE
+
+
 def prepare_references(template: Template) -> None:
     """Work out the template colours' a*b* now: OpenCV's first conversion to CIELAB
     builds its tables (0.15 CPU s), which a pool's workers then share with their parent."""

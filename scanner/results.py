@@ -59,6 +59,10 @@ class Reason(str, Enum):
     NOT_ALIGNED = "the page could not be aligned"
     FRAME_INKED = "ink covers the frame of its box or zone: the page is aligned, but where this lies is unchecked"
     CUT_OFF = "part of the box or zone lies outside the picture: check the paper"
+    PAPER_DIFFERS = ("this page's paper is clearly of another colour than the rest of the questionnaire's: "
+                     "two questionnaires merged?")
+    RESPONDENTS_MIXED = ("the questionnaire was begun and cut short by pages of another respondent, "
+                         "their pages taken in turn: whose is this page?")
     COLOUR_BATCH = "the batch's paper colours need a person's word: see `scanner colours`"
 
 

@@ -607,6 +607,7 @@ class Store:
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}
+        self._follow_pages(register.claimed, holder)
         named = {row[0] for row in self.db.execute("SELECT DISTINCT sheet_id FROM pages")}
         retired = []
         for known in register.known.values():
@@ -616,6 +617,23 @@ class Store:
                 if self._hand_over(known.sheet_id, holder):
                     retired.append(known.sheet_id)
         return retired
+
+    def _follow_pages(self, claimed: dict[str, Sheet], holder: dict[str, str]) -> None:
+        """Move the decisions (and codings) of this run's sheets (`claimed`) made on a page
+        image that the sheet holds no more and another sheet of this run does (`holder`:
+        by image, its sheet): a file put in order, whose questionnaires keep their ids by
+        most of their pages, while a page moved to another. Made on the very image their
+        item is on now, they are not stale."""
+        held = {sheet_id: {p.content_hash for p in sheet.pages.values()} for sheet_id, sheet in claimed.items()}
+        with self.transaction():
+            for table in ("decisions", "codings"):
+                rows = self.db.execute(f"SELECT id, sheet_id, page_hash FROM {table} WHERE page_hash != '' "
+                                       "AND sheet_id IN (SELECT value FROM json_each(?))",
+                                       (json.dumps(sorted(claimed)),)).fetchall()
+                moved = [(holder[d["page_hash"]], d["id"]) for d in rows
+                         if d["page_hash"] not in held[d["sheet_id"]] and d["page_hash"] in holder]
+                fresh = ", stale = 0" if table == "decisions" else ""
+                self.db.executemany(f"UPDATE {table} SET sheet_id = ?{fresh} WHERE id = ?", moved)
 
     def _decided(self, sheet_ids: set[str]) -> dict[tuple[str, str], int]:
         """The id of each decision in force on `sheet_ids`, by (sheet, item)."""

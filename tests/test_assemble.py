@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from scanner.colour import PaperSample
 from scanner.assemble import SPLIT_HINT, Assembler, decide_items, decide_whole_sheets
 from scanner.forms import Forms
 from scanner.load import enumerate_pages
@@ -258,3 +259,119 @@ def test_no_questionnaire_holds_pages_of_a_numbered_copy_and_of_an_unnumbered_on
     for sheet in sheets:
         said = {p.serial for p in sheet.pages.values() if p.qr_read}
         assert len(said) <= 1, (seed, sheet.sheet_id, said)
+
+
+@pytest.mark.parametrize("backs", [False, True])
+def test_a_stack_fed_last_page_first_groups_each_questionnaire_whole(template, backs):
+    # A feeder stack fed upside down (A7..A1 B7..B1): B1 joined A7..A2 as one clean sheet.
+    fed = [7, 6, 5, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2, 1]
+    pages = sequence("a.pdf", [p for fp in fed for p in ([fp, None] if backs else [fp])])
+    sheets, rows = run(template, pages)
+    assert [(sorted(s.pages), s.flags) for s in sheets] == [(template.page_numbers, [])] * 2
+    used = [r for r in rows if r.status is PageStatus.USED]
+    assert [r.sheet_id for r in used] == [sheets[0].sheet_id] * 7 + [sheets[1].sheet_id] * 7
+
+
+def test_a_stack_fed_last_page_first_keeps_a_missing_page_to_its_own_questionnaire(template):
+    sheets, _ = run(template, sequence("a.pdf", [7, 6, 5, 4, 3, 2, 1, 7, 6, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2]))
+    assert [s.flags for s in sheets] == [[], ["missing form page 5"], ["missing form page 1"]]
+    assert [len(s.pages) for s in sheets] == [7, 6, 6]
+
+
+def test_a_last_page_alone_is_no_stack_fed_last_page_first(template):
+    # Its other pages lost: the next questionnaire's first page begins that one.
+    sheets, _ = run(template, sequence("a.pdf", [7, 1, 2, 3, 4, 5, 6, 7]))
+    assert [sorted(s.pages) for s in sheets] == [[7], template.page_numbers] and not sheets[1].flags
+
+
+@pytest.fixture(scope="module")
+def read_filled(template, filled) -> list[PageResult]:
+    """The filled questionnaire's pages, read."""
+    reader = PageReader(template, make_engine(False))
+    return [reader.read(task) for task in enumerate_pages([str(filled.pdf)])]
+
+
+def _read_image(template, image, path) -> PageResult:
+    import cv2
+
+    assert cv2.imwrite(str(path), image)
+    (task,) = enumerate_pages([str(path)])
+    return PageReader(template, make_engine(False)).read(task)
+
+
+def test_a_second_copy_of_a_page_with_other_ticks_begins_the_next_questionnaire(template, filled, read_filled,
+                                                                                 tmp_path):
+    # A double feed lost A's page 7 and B's page 1: B's pages 2-7 were "second copies" of
+    # A's, thrown away, and B's page 7 completed A with B's answers `ok`.
+    from scans import tick
+    from scanner.render import page_raster
+
+    other = page_raster(template, 2, 150)
+    for k, item in enumerate(template.items_on(2)[:3]):
+        tick(other, item.options[(k + 3) % len(item.options)].box_mm)
+    b2 = replace(_read_image(template, other, tmp_path / "b2.png"), source="a.pdf", page=7)
+    a = [replace(p, source="a.pdf") for p in read_filled[:6]]
+    b = [b2] + [replace(p, source="a.pdf", page=8 + k, content_hash=f"b{k}") for k, p in enumerate(read_filled[2:])]
+    sheets, rows = run(template, a + b)
+    assert [sorted(s.pages) for s in sheets] == [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7]]
+    assert all(r.status is PageStatus.USED for r in rows)
+    assert "came again with other ticks" in sheets[0].flags[0] and "another respondent's" in sheets[1].flags[0]
+    # Each respondent's answers stay theirs: A's page 2 came four pages before B's.
+    assert not any(r.reason is Reason.RESPONDENTS_MIXED for s in sheets for r in s.results)
+
+
+def test_two_questionnaires_interleaved_page_by_page_send_their_mixed_sheets_to_review(template, read_filled,
+                                                                                        tmp_path):
+    # A1 B1 A2 B2 ...: each page k of B differs from A's, so each sheet between two of
+    # them holds B's page k and A's page k+1, taken in turn: no answer there is anyone's.
+    # B1 A2 too: B's page 2 came right after A's, as no paper fed twice would.
+    from scans import tick
+    from scanner.render import page_raster
+
+    b = []
+    for number in template.page_numbers:
+        image = page_raster(template, number, 150)
+        for k, item in enumerate(template.items_on(number)[:3]):
+            tick(image, item.options[(k + number + 1) % len(item.options)].box_mm)
+        b.append(_read_image(template, image, tmp_path / f"b{number}.png"))
+    pages = [replace(p, source="a.pdf", page=n + 1) for n, p in enumerate(x for pair in zip(read_filled, b)
+                                                                          for x in pair)]
+    sheets, _ = run(template, pages)
+    by_pages = {tuple(sorted(s.pages)): s for s in sheets}
+    for k in range(1, 7):
+        mixed = {r.item: r for r in by_pages[k, k + 1].results}
+        fields = [f.id for p in (k, k + 1) for f in [*template.items_on(p), *template.comments_on(p)]]
+        assert all(mixed[f].status is Status.REVIEW and mixed[f].reason is Reason.RESPONDENTS_MIXED
+                   for f in fields), k
+
+
+def test_a_page_fed_twice_stays_a_repeat(template, filled, read_filled, tmp_path):
+    again = replace(_read_image(template, filled.pages[1], tmp_path / "again.png"), source="a.pdf", page=3)
+    pages = [replace(p, source="a.pdf", page=k + 1 + (k > 1)) for k, p in enumerate(read_filled)]
+    sheets, rows = run(template, pages[:2] + [again] + pages[2:])
+    assert len(sheets) == 1 and sheets[0].flags == ["form page 2 appears twice"]
+    assert rows[2].status is PageStatus.UNRECOGNISED
+
+
+def test_pages_on_another_paper_colour_put_their_items_to_review(template, read_filled):
+    # Pages 1-4 of one respondent on green, 5-7 of another on blue: one clean sheet.
+    def on(name):
+        if name is None or isinstance(name, tuple):
+            return PaperSample(name)
+        return PaperSample(tuple(float(c) for c in template.colour(name).rgb))
+
+    def sheet(colours):
+        pages = [replace(p, paper=on(c)) for p, c in zip(read_filled, colours)]
+        (one,), _ = run(template, pages)
+        return one, {r.item: r for r in one.results}
+
+    merged, results = sheet(["green"] * 4 + ["blue"] * 3)
+    off = {f.id for p in (5, 6, 7) for f in [*template.items_on(p), *template.comments_on(p)]}
+    assert off and all(results[i].status is Status.REVIEW and results[i].reason is Reason.PAPER_DIFFERS for i in off)
+    assert not any(r.reason is Reason.PAPER_DIFFERS for i, r in results.items() if i not in off)
+    assert any("5, 6, 7 on blue paper, the rest on green" in f for f in merged.flags)
+    # Greyscale says nothing; nor does blue paper read white in a dim scan (fresh22, seed 32876783).
+    washed_out = (184.0, 183.0, 188.0)
+    for colours in (["green"] * 7, ["green"] * 6 + [None], ["blue"] * 4 + [washed_out] * 3):
+        alike, results = sheet(colours)
+        assert not alike.flags and not any(r.reason is Reason.PAPER_DIFFERS for r in results.values())

@@ -206,6 +206,22 @@ def test_a_sheet_whose_pages_are_read_into_another_hands_over_its_decisions(temp
     assert {(r["status"], r["sheet_id"]) for r in b_pages} == {("unrecognised", first[1])}
 
 
+def test_a_decision_stays_on_its_sheet_when_a_sheet_scanned_twice_holds_its_page_too(template, tmp_path):
+    """One questionnaire's pages, then its pages 1-3 again, in a file: two sheets sharing
+    three images. A decision on the first is on a page it holds, whatever other sheet
+    holds that image too."""
+    q1 = _pages(template, "a.pdf", None, tag="q1")
+    twice = q1 + [replace(p, page=p.page + 7) for p in q1[:3]]
+    first = _run_pages(template, tmp_path, twice)
+    assert len(first) == 2
+    with Store(tmp_path) as store, store.transaction():
+        store.db.execute("INSERT INTO decisions (sheet_id, item, value, reviewer, decided_at, page_hash) "
+                         "VALUES (?, 'role', '1', ?, '2026-12-03', 'q1:1')", (first[0], REVIEWER))
+    assert _run_pages(template, tmp_path, twice) == first
+    with Store(tmp_path) as store:
+        assert [r[0] for r in store.db.execute("SELECT sheet_id FROM decisions")] == [first[0]]
+
+
 def test_a_sheet_whose_file_now_holds_none_goes_but_a_decision_keeps_it_in_sight(template, tmp_path):
     """a.pdf and b.pdf held a questionnaire each; both are replaced by blank pages. The one
     nobody reviewed goes; the one with a decision stays, flagged, with its decision."""
@@ -267,6 +283,28 @@ def test_a_rescanned_page_keeps_its_sheet_and_sends_its_decision_back_for_a_look
     with q.open_survey(out, template) as store:
         assert [(e.item, e.reason) for e in q.waiting(store, q.Fields(template))
                 if e.item == on_page1] == [(on_page1, q.STALE)]
+
+
+def test_a_decision_follows_its_page_when_a_wrongly_ordered_file_is_put_right(template, drawn, tmp_path):
+    """Run 1: a.pdf holds questionnaire 4's page 1 then 1's pages 2-7, and 1's page 1 then
+    4's pages 2-7 (two respondents' first pages swapped): two mixed sheets, reviewed. Run 2:
+    the file put right. Each sheet keeps its id by most of its pages; the decision made on
+    the page now in the other sheet stayed behind, sent back as "scanned again", on another
+    respondent's page 1, and the sheet holding its page showed none."""
+    q1, q4 = drawn["q1"], drawn["q4"]
+    batch = write_pdf(tmp_path / "a.pdf", [q4[0], *q1[1:], q1[0], *q4[1:]])
+    out = tmp_path / "out"
+    scan([batch], template, out, jobs=1, ocr=False)
+    mixed = list(csv(out, "responses.csv").sheet_id)
+    on_page1, on_page5 = template.items_on(1)[0].id, template.items_on(5)[0].id
+    decide(out, template, mixed[0], on_page1, "1")
+    decide(out, template, mixed[0], on_page5, "2")
+    write_pdf(batch, q1 + q4)
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == mixed
+    assert final(out, mixed[1], on_page1) == ("1", "reviewed")
+    assert final(out, mixed[0], on_page1)[1] != "reviewed"
+    assert final(out, mixed[0], on_page5) == ("2", "reviewed")
 
 
 def test_rescans_with_appended_reordered_files_and_repeated_serials_keep_respondents_and_decisions(
