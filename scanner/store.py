@@ -592,8 +592,9 @@ class Store:
         rows = self.db.execute("SELECT item, evidence FROM results WHERE sheet_id = ?", (sheet_id,))
         return ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"])) for r in rows)
 
-    def retire_superseded(self, register: SheetRegister) -> list[str]:
-        """Take out the known sheets that this run's sheets replace; their ids.
+    def retire_superseded(self, register: SheetRegister) -> dict[str, str]:
+        """Take out the known sheets that this run's sheets replace; those kept instead this
+        run, for their decisions (each now all to review: the run's doing), with their file.
 
         A known sheet that no sheet of this run claimed is replaced when each of its page
         images is now in a sheet of this run, or when none of its input pages is its any
@@ -603,19 +604,23 @@ class Store:
         first page, where it never overrides that sheet's own decision on the item), and
         its input pages still on record are accounted as repeats of those images. A
         decision with nowhere to go keeps its sheet, flagged, so that no decision drops out
-        of sight.
+        of sight. A sheet kept so by an earlier run is looked at again each run: it goes
+        once no decision keeps it (undone, or gone to a sheet now holding its page).
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}
         named = {row[0] for row in self.db.execute("SELECT DISTINCT sheet_id FROM pages")}
-        retired = []
+        kept_before = {row[0] for row in self.db.execute("SELECT sheet_id FROM sheets WHERE first_page = 0")}
+        kept = []
         for known in register.known.values():
             if known.sheet_id in register.claimed:
                 continue
-            if (known.images and known.images <= holder.keys()) or (known.places and known.sheet_id not in named):
-                if self._hand_over(known.sheet_id, holder):
-                    retired.append(known.sheet_id)
-        return retired
+            if ((known.images and known.images <= holder.keys()) or (known.places and known.sheet_id not in named)
+                    or known.sheet_id in kept_before):
+                if not self._hand_over(known.sheet_id, holder) and known.sheet_id not in kept_before:
+                    kept.append(known.sheet_id)
+        return dict(self.db.execute("SELECT sheet_id, source FROM sheets WHERE sheet_id IN "
+                                    "(SELECT value FROM json_each(?))", (json.dumps(kept),)).fetchall())
 
     def _decided(self, sheet_ids: set[str]) -> dict[tuple[str, str], int]:
         """The id of each decision in force on `sheet_ids`, by (sheet, item)."""
@@ -716,7 +721,8 @@ class Store:
         read = self.db.execute("SELECT 1 FROM pages WHERE content_hash IN (SELECT value FROM json_each(?)) LIMIT 1",
                                (images,)).fetchone()
         flag = REPLACED_FLAG if read else pages_gone_flag(sheet["source"], sheet["first_page"])
-        self.db.execute("UPDATE sheets SET first_page = 0, flags = ? WHERE sheet_id = ?",
+        # Its colour and programme were read off pages no longer its: no claim either.
+        self.db.execute("UPDATE sheets SET first_page = 0, colour = '', programme = '', flags = ? WHERE sheet_id = ?",
                         (json.dumps(json.loads(sheet["flags"]) + [flag]), sheet_id))
         results = self.db.execute("SELECT item, status, evidence FROM results WHERE sheet_id = ?",
                                   (sheet_id,)).fetchall()
