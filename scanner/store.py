@@ -22,7 +22,8 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -511,16 +512,25 @@ class Store:
                             [(*row, _now()) for row in gone])
         self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (_key(path), last))
 
-    def set_aside(self, path: str) -> None:
+    def set_aside(self, path: str) -> str:
         """Keep the pages stored of the file at `path` under a key no file has (the path,
         `#replaced-` and the place of its first page in the survey), for a new file of that
         name to be read as new pages: neither file's rows overwrite the other's, and each
-        questionnaire keeps its pages. Their `source` stays the name they were read under."""
+        questionnaire keeps its pages. Their `source` stays the name they were read under.
+        The key they are under now, as `file_figures` takes it."""
         with self.transaction():
             first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (_key(path),)).fetchone()[0]
-            if first is not None:
-                self.db.execute("UPDATE pages SET path = ? WHERE path = ?",
-                                (_key(f"{path}{SET_ASIDE}{first}"), _key(path)))
+            if first is None:
+                return path
+            self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (_key(f"{path}{SET_ASIDE}{first}"), _key(path)))
+        return f"{path}{SET_ASIDE}{first}"
+
+    def file_figures(self, paths: Iterable[str]) -> tuple[Counter, int]:
+        """The pages stored of the input files at `paths` (resolved, or as `set_aside` left
+        them) by status, and how many questionnaires they hold: pages.csv's rows of them."""
+        rows = [row for key in {_key(path) for path in paths}
+                for row in self.db.execute("SELECT status, sheet_id FROM pages WHERE path = ?", (key,))]
+        return Counter(row["status"] for row in rows), len({row["sheet_id"] for row in rows} - {""})
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
