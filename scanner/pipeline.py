@@ -85,9 +85,6 @@ class ScanSummary:
     an item a person decided waits no more."""
     reviewed: int = 0
     """Items of this run's questionnaires (and of those it kept) that a person's decision settles."""
-    failed: list[str] = field(default_factory=list)
-    """One line per file or page that could not be read, and per file none of whose
-    pages is a page of the form when the batch holds none (the wrong template?)."""
     sheet_problems: list[str] = field(default_factory=list)
     """One line per problem of a questionnaire of this run (a page missing or repeated,
     a serial used by two questionnaires), naming it and where it starts; and of each it
@@ -103,6 +100,13 @@ class ScanSummary:
     seconds: float = 0.0
 
     @property
+    def failed(self) -> list[str]:
+        """One line per file or page that could not be read, and per file none of whose
+        pages is a page of the form when the batch holds none (the wrong template?); by
+        file, in the order read, then the survey's (`survey_failed`)."""
+        return [line for file in self.files.values() for line in file.failed] + self.survey_failed
+
+    @property
     def ok(self) -> bool:
         return not self.failed
 
@@ -112,7 +116,6 @@ class ScanSummary:
     def fail(self, line: str, source: str | None = None) -> None:
         """A line of `failed`; of the file `source` when it is one file's (not the
         survey's colour calibration)."""
-        self.failed.append(line)
         (self.file(source).failed if source is not None else self.survey_failed).append(line)
 
     def to_dict(self) -> dict:
