@@ -156,11 +156,16 @@ class ImagePlaces:
 
 
 def holds(place: Place, image: str) -> bool:
-    """Whether the input page at `place` is still the page image `image`."""
+    """Whether the input page at `place` is still the page image `image`. Only a file
+    gone, or one read whose page there is another image or none, has let it go: a file
+    that cannot be read now (a share off-line, a file being written) still holds it,
+    else its pages would be accounted as moved until the file is read again."""
     try:
         return page_task(place.source, place.path, place.page).content_hash == image
-    except (InputFileError, OSError):
-        return False
+    except OSError:
+        return True
+    except InputFileError as exc:
+        return exc.page is None  # the whole file does not open now, rather than lacking that page
 
 
 Ink = dict[tuple[str, str], float]

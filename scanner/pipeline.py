@@ -79,17 +79,16 @@ class ScanSummary:
     pages: Counter = field(default_factory=Counter)
     programmes: Counter = field(default_factory=Counter)
     flagged: Counter = field(default_factory=Counter)
-    """What of this run's questionnaires waits for review now, by reason (a `Reason`'s name,
-    or STALE: a decision whose page was scanned again since), as `scanner review` has it:
+    """What of this run's questionnaires, and of those it kept only for their decisions
+    (`Store.retire_superseded`), waits for review now, by reason (a `Reason`'s name, or
+    STALE: a decision whose page was scanned again since), as `scanner review` has it:
     an item a person decided waits no more."""
     reviewed: int = 0
-    """Items of this run's questionnaires that a person's decision settles."""
-    failed: list[str] = field(default_factory=list)
-    """One line per file or page that could not be read, and per file none of whose
-    pages is a page of the form when the batch holds none (the wrong template?)."""
+    """Items of this run's questionnaires (and of those it kept) that a person's decision settles."""
     sheet_problems: list[str] = field(default_factory=list)
     """One line per problem of a questionnaire of this run (a page missing or repeated,
-    a serial used by two questionnaires), naming it and where it starts."""
+    a serial used by two questionnaires), naming it and where it starts; and of each it
+    kept only for its decisions, its pages gone."""
     same_files: list[str] = field(default_factory=list)
     """One line per input name that reached a file listed already (a link to it, the
     name given twice): the file is read once, under its first name."""
@@ -101,6 +100,13 @@ class ScanSummary:
     seconds: float = 0.0
 
     @property
+    def failed(self) -> list[str]:
+        """One line per file or page that could not be read, and per file none of whose
+        pages is a page of the form when the batch holds none (the wrong template?); by
+        file, in the order read, then the survey's (`survey_failed`)."""
+        return [line for file in self.files.values() for line in file.failed] + self.survey_failed
+
+    @property
     def ok(self) -> bool:
         return not self.failed
 
@@ -110,7 +116,6 @@ class ScanSummary:
     def fail(self, line: str, source: str | None = None) -> None:
         """A line of `failed`; of the file `source` when it is one file's (not the
         survey's colour calibration)."""
-        self.failed.append(line)
         (self.file(source).failed if source is not None else self.survey_failed).append(line)
 
     def to_dict(self) -> dict:
@@ -309,13 +314,13 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             for sheet in assembler.finish():
                 _save_sheet(writes, sheet, crops, summary)
             writes.finish()
-            store.retire_superseded(register)
+            kept = store.retire_superseded(register)
             store.account_moved_pages(assembler.rows)
             for source, line in _wrong_template(assembler.rows, template):
                 summary.fail(line, source)
             for line in _calibrate(store, forms):  # needs every sheet: after the last one is saved
                 summary.fail(line)
-            _count_review(store, forms, register.claimed, summary)
+            _count_review(store, forms, register.claimed, kept, summary)
         except BaseException:
             writes.flush_after_failure()
             raise
@@ -323,7 +328,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
             if own:
                 executor.close()
         write_outputs(store, template, out_dir)
-        summary.sheet_problems = _problems_of(store, register.claimed)
+        summary.sheet_problems = _problems_of(store, register.claimed, kept)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -369,11 +374,14 @@ def _check_reference_pages(template: Template) -> None:
                             "reference pages beside it")
 
 
-def _problems_of(store: Store, sheets: dict[str, Sheet]) -> list[str]:
-    """The problems of this run's sheets, one line each, in the order they were scanned."""
+def _problems_of(store: Store, sheets: dict[str, Sheet], kept: dict[str, str]) -> list[str]:
+    """The problems of this run's sheets, one line each, in the order they were scanned;
+    then those of the sheets it kept for their decisions (their flag says where they began)."""
     problems = sheet_problems(store)
-    return [f"{sheet_id} ({sheet.source} page {sheet.first_page}): {flag}"
-            for sheet_id, sheet in sheets.items() for flag in problems.get(sheet_id, [])]
+    return ([f"{sheet_id} ({sheet.source} page {sheet.first_page}): {flag}"
+             for sheet_id, sheet in sheets.items() for flag in problems.get(sheet_id, [])]
+            + [f"{sheet_id} ({source}): {flag}"
+               for sheet_id, source in kept.items() for flag in problems.get(sheet_id, [])])
 
 
 @contextlib.contextmanager
@@ -507,12 +515,14 @@ def _save_sheet(writes: ScanWrites, sheet: Sheet, crops: dict[tuple[str, int], d
     sheet.results = []
 
 
-def _count_review(store: Store, forms: Forms, sheets: dict[str, Sheet], summary: ScanSummary) -> None:
+def _count_review(store: Store, forms: Forms, sheets: dict[str, Sheet], kept: dict[str, str],
+                  summary: ScanSummary) -> None:
     """This run's programmes as responses.csv has them, and what of its questionnaires
     waits for review now: review decisions taken into account, those on a page scanned
-    again since waiting again."""
-    sheet_ids = list(sheets)
-    for programme in answers(store, sheet_ids, PROGRAMME).values():
+    again since waiting again. The sheets it `kept` for their decisions count among what
+    waits: this run sent them to review."""
+    for programme in answers(store, list(sheets), PROGRAMME).values():
         summary.programmes[programme or UNKNOWN_PROGRAMME] += 1
+    sheet_ids = [*sheets, *kept]
     summary.flagged.update(entry.reason for entry in waiting_among(store, SurveyFields(forms), sheet_ids))
     summary.reviewed = settled_among(store, sheet_ids)

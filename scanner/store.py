@@ -22,7 +22,8 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -511,16 +512,25 @@ class Store:
                             [(*row, _now()) for row in gone])
         self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (_key(path), last))
 
-    def set_aside(self, path: str) -> None:
+    def set_aside(self, path: str) -> str:
         """Keep the pages stored of the file at `path` under a key no file has (the path,
         `#replaced-` and the place of its first page in the survey), for a new file of that
         name to be read as new pages: neither file's rows overwrite the other's, and each
-        questionnaire keeps its pages. Their `source` stays the name they were read under."""
+        questionnaire keeps its pages. Their `source` stays the name they were read under.
+        The key they are under now, as `file_figures` takes it."""
         with self.transaction():
             first = self.db.execute("SELECT MIN(seq) FROM pages WHERE path = ?", (_key(path),)).fetchone()[0]
-            if first is not None:
-                self.db.execute("UPDATE pages SET path = ? WHERE path = ?",
-                                (_key(f"{path}{SET_ASIDE}{first}"), _key(path)))
+            if first is None:
+                return path
+            self.db.execute("UPDATE pages SET path = ? WHERE path = ?", (_key(f"{path}{SET_ASIDE}{first}"), _key(path)))
+        return f"{path}{SET_ASIDE}{first}"
+
+    def file_figures(self, paths: Iterable[str]) -> tuple[Counter, int]:
+        """The pages stored of the input files at `paths` (resolved, or as `set_aside` left
+        them) by status, and how many questionnaires they hold: pages.csv's rows of them."""
+        rows = [row for key in {_key(path) for path in paths}
+                for row in self.db.execute("SELECT status, sheet_id FROM pages WHERE path = ?", (key,))]
+        return Counter(row["status"] for row in rows), len({row["sheet_id"] for row in rows} - {""})
 
     def _seq(self, table: str, where: str, args: tuple) -> int:
         """Keep a row's place in the survey when it is written again; new rows go last."""
@@ -592,8 +602,9 @@ class Store:
         rows = self.db.execute("SELECT item, evidence FROM results WHERE sheet_id = ?", (sheet_id,))
         return ink_of(FieldResult(r["item"], "", Status.OK, 0.0, None, json.loads(r["evidence"])) for r in rows)
 
-    def retire_superseded(self, register: SheetRegister) -> list[str]:
-        """Take out the known sheets that this run's sheets replace; their ids.
+    def retire_superseded(self, register: SheetRegister) -> dict[str, str]:
+        """Take out the known sheets that this run's sheets replace; those kept instead this
+        run, for their decisions (each now all to review: the run's doing), with their file.
 
         A known sheet that no sheet of this run claimed is replaced when each of its page
         images is now in a sheet of this run, or when none of its input pages is its any
@@ -603,20 +614,24 @@ class Store:
         first page, where it never overrides that sheet's own decision on the item), and
         its input pages still on record are accounted as repeats of those images. A
         decision with nowhere to go keeps its sheet, flagged, so that no decision drops out
-        of sight.
+        of sight. A sheet kept so by an earlier run is looked at again each run: it goes
+        once no decision keeps it (undone, or gone to a sheet now holding its page).
         """
         holder = {page.content_hash: sheet_id for sheet_id, sheet in register.claimed.items()
                   for page in sheet.pages.values()}
         self._follow_pages(register.claimed, holder)
         named = {row[0] for row in self.db.execute("SELECT DISTINCT sheet_id FROM pages")}
-        retired = []
+        kept_before = {row[0] for row in self.db.execute("SELECT sheet_id FROM sheets WHERE first_page = 0")}
+        kept = []
         for known in register.known.values():
             if known.sheet_id in register.claimed:
                 continue
-            if (known.images and known.images <= holder.keys()) or (known.places and known.sheet_id not in named):
-                if self._hand_over(known.sheet_id, holder):
-                    retired.append(known.sheet_id)
-        return retired
+            if ((known.images and known.images <= holder.keys()) or (known.places and known.sheet_id not in named)
+                    or known.sheet_id in kept_before):
+                if not self._hand_over(known.sheet_id, holder) and known.sheet_id not in kept_before:
+                    kept.append(known.sheet_id)
+        return dict(self.db.execute("SELECT sheet_id, source FROM sheets WHERE sheet_id IN "
+                                    "(SELECT value FROM json_each(?))", (json.dumps(kept),)).fetchall())
 
     def _follow_pages(self, claimed: dict[str, Sheet], holder: dict[str, str]) -> None:
         """Move the decisions (and codings) of this run's sheets (`claimed`) made on a page
@@ -734,7 +749,8 @@ class Store:
         read = self.db.execute("SELECT 1 FROM pages WHERE content_hash IN (SELECT value FROM json_each(?)) LIMIT 1",
                                (images,)).fetchone()
         flag = REPLACED_FLAG if read else pages_gone_flag(sheet["source"], sheet["first_page"])
-        self.db.execute("UPDATE sheets SET first_page = 0, flags = ? WHERE sheet_id = ?",
+        # Its colour and programme were read off pages no longer its: no claim either.
+        self.db.execute("UPDATE sheets SET first_page = 0, colour = '', programme = '', flags = ? WHERE sheet_id = ?",
                         (json.dumps(json.loads(sheet["flags"]) + [flag]), sheet_id))
         results = self.db.execute("SELECT item, status, evidence FROM results WHERE sheet_id = ?",
                                   (sheet_id,)).fetchall()

@@ -19,7 +19,6 @@ import queue
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,48 +57,51 @@ class WatchProgress:
 
 @dataclass
 class WatchSummary:
-    """What a watch did, from start to stop: what the files read are now, as pages.csv has
-    them. A file read again (read half-written, then whole) counts once, as read last."""
+    """What a watch did, from start to stop. Its figures are the survey's when it stops, of
+    the files it read, as pages.csv has them: a file read again (read half-written, then
+    whole) counts as read last, a file renamed in the inbox and read again has its pages
+    at one place (`moved` at the other), and a questionnaire counts once."""
 
     read: dict[str, FileSummary] = field(default_factory=dict)
-    """Each file read, by name, as last read."""
-    replaced: list[FileSummary] = field(default_factory=list)
-    """Files read whose name a new file took since (a station writing `scan.pdf` again):
-    their pages stay in the survey beside the new file's."""
+    """Each file read, by name, as last read: its failures."""
+    replaced: dict[str, FileSummary] = field(default_factory=dict)
+    """Files read whose name a new file took since (a station writing `scan.pdf` again),
+    by the key their pages are kept under (`Store.set_aside`): their pages stay in the
+    survey beside the new file's."""
     survey_failed: list[str] = field(default_factory=list)
     """The last batch's `ScanSummary.survey_failed`: the survey's colour calibration is done
     again with each batch."""
+    pages: dict[str, int] = field(default_factory=dict)
+    """The pages of the files read, by status (`count`)."""
+    sheets: int = 0
+    """The questionnaires those pages hold (`count`)."""
 
     @property
     def files(self) -> int:
         return len(self.read) + len(self.replaced)
 
     @property
-    def sheets(self) -> int:
-        return sum(file.sheets for file in self._files())
-
-    @property
-    def pages(self) -> dict[str, int]:
-        return dict(sum((file.pages for file in self._files()), Counter()))
-
-    @property
     def failed(self) -> list[str]:
-        return [line for file in self._files() for line in file.failed] + self.survey_failed
+        files = [*self.replaced.values(), *self.read.values()]
+        return [line for file in files for line in file.failed] + self.survey_failed
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
-    def _files(self) -> list[FileSummary]:
-        return [*self.replaced, *self.read.values()]
-
-    def add(self, batch: ScanSummary, names: list[str], new: set[str]) -> None:
+    def add(self, batch: ScanSummary, names: list[str], new: dict[str, str]) -> None:
         """The batch that read the files `names`; those of `new` are new files under the
-        name of a file read before."""
-        for name in new & self.read.keys():
-            self.replaced.append(self.read.pop(name))
+        name of a file read before, whose pages are kept under the key given."""
+        for name, key in new.items():
+            if name in self.read:
+                self.replaced[key] = self.read.pop(name)
         self.read.update({name: batch.files.get(name, FileSummary()) for name in names})
         self.survey_failed = batch.survey_failed
+
+    def count(self, store: Store) -> None:
+        """Take the figures of the files read from the survey, as it is now."""
+        pages, self.sheets = store.file_figures([*map(resolved, self.read), *self.replaced])
+        self.pages = dict(pages)
 
 
 @dataclass
@@ -150,7 +152,7 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
                     names = [str(p) for p in ready]
                     batch = scan(names, template, out_dir, ocr=ocr, programme=programme, executor=executor)
                     read |= ready
-                    summary.add(batch, names, {str(p) for p in new})
+                    summary.add(batch, names, {str(path): key for path, key in new.items()})
                     if progress:
                         progress(WatchProgress(summary.files, len(waiting), batch))
                 else:
@@ -161,6 +163,9 @@ def watch(inbox: str | Path, template: Template, out_dir: str | Path = "scan-res
         observer.stop()
         executor.close()
         observer.join()
+    if (out_dir / STORE_NAME).exists():
+        with Store(out_dir) as store:
+            summary.count(store)
     log.info("stopped: %d files read; a new watch goes on from here", summary.files)
     return summary
 
@@ -207,10 +212,11 @@ def _observe(inbox: Path, poll: float | None):
 
 
 def _unread(files: list[Path], out_dir: Path,
-            read: dict[Path, tuple[int, ...]]) -> tuple[dict[Path, tuple[int, ...]], set[Path]]:
+            read: dict[Path, tuple[int, ...]]) -> tuple[dict[Path, tuple[int, ...]], dict[Path, str]]:
     """Of the complete `files`, those the survey has not read whole as they are now, in
     order, with their `_status`, and which of them are new files under the name of one
-    read; those it has read go into `read`.
+    read (with the key the pages read under the name are kept under now); those it has
+    read go into `read`.
 
     A file is known by its pages' content as the store keeps it, not by its name: a
     station may move a file away and later write another under its name, whose pages are
@@ -218,7 +224,7 @@ def _unread(files: list[Path], out_dir: Path,
     kept with their questionnaires. A file with only some of its pages stored (a watch
     stopped in its batch) is read again, its stored pages coming from the store.
     """
-    unread, new = {}, set()
+    unread, new = {}, {}
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store(out_dir)) if files and (out_dir / STORE_NAME).exists() else None
         for path in files:
@@ -234,8 +240,7 @@ def _unread(files: list[Path], out_dir: Path,
                     continue
                 # Pages that could not be read hold no questionnaire: the new file's pages replace them.
                 if any(content and now.get(page) != content for page, content in stored.items()):
-                    store.set_aside(resolved(str(path)))
-                    new.add(path)
+                    new[path] = store.set_aside(resolved(str(path)))
             unread[path] = status
     return unread, new
 

@@ -14,10 +14,12 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from review_survey import PEACH, YELLOW, draw_sheet
+from review_survey import write_pdf as write_survey_pdf
 from scans import DPI, jpeg_pdf, tick
 
 from scanner import load
-from scanner.assemble import SPLIT_HINT, Assembler
+from scanner.assemble import SPLIT_HINT, Assembler, Place, holds
 from scanner.dataset import open_dataset
 from scanner.load import enumerate_pages, page_task
 from scanner.outputs import FLAG_SEPARATOR, STALE_REASON
@@ -637,6 +639,67 @@ def test_a_questionnaire_taken_out_of_its_file_keeps_its_decision_and_claims_not
         value=before.value.mask((before.sheet_id == gone) & (before.item == item), "2"),
         status=before.status.mask((before.sheet_id == gone) & (before.item == item), "reviewed"),
         reason=before.reason.mask((before.sheet_id == gone) & (before.item == item), "")))
+
+
+def test_the_run_that_keeps_a_questionnaire_for_its_decisions_names_it_and_counts_what_waits(template, tmp_path):
+    """A yellow and a peach questionnaire in batch.pdf, an item of the yellow one decided,
+    batch.pdf rewritten as the peach one alone. The run that keeps the yellow one for its
+    decision names it among the questionnaires with a problem and counts its items to
+    review, so that its summary agrees with the review queue; its colour and programme,
+    read from pages no longer in the batch, are no claim any more."""
+    rasters = {p: page_raster(template, p, DPI) for p in template.page_numbers}
+    yellow, peach = (draw_sheet(template, rasters, colour, doubts=False) for colour in (YELLOW, PEACH))
+    out, batch = tmp_path / "out", write_survey_pdf(tmp_path / "batch.pdf", yellow + peach, template.page_size_mm)
+    scan([batch], template, out, jobs=1, ocr=False)
+    gone = csv(out, "responses.csv").sheet_id[0]
+    decide(out, template, gone, template.items_on(2)[0].id, "2")
+    write_survey_pdf(batch, peach, template.page_size_mm)
+    summary = scan([batch], template, out, jobs=1, ocr=False)
+    assert [line for line in summary.sheet_problems if line.startswith(gone)] == [
+        f"{gone} ({batch}): {pages_gone_flag(str(batch), 1)}"]
+    status = q.queue_status(out, template)
+    assert dict(summary.flagged) == {r["reason"]: r["count"] for r in status["by_reason"]}
+    items = csv(out, "items.csv")
+    assert summary.flagged[Reason.PAGE_GONE.name] == (items.sheet_id == gone).sum() - 1  # save the one decided
+    responses = csv(out, "responses.csv").set_index("sheet_id")
+    assert (responses.colour[gone], responses.programme[gone]) == ("", "")
+
+
+def test_a_questionnaire_kept_for_a_decision_since_undone_goes(template, drawn, tmp_path):
+    """As above, then the decision that kept the questionnaire is undone: the next run
+    lets it go, and none of its items waits for review."""
+    out, batch = tmp_path / "out", write_pdf(tmp_path / "batch.pdf", drawn["q1"] + drawn["q4"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    gone, kept = csv(out, "responses.csv").sheet_id
+    item = template.items_on(2)[0].id
+    decide(out, template, gone, item, "2")
+    write_pdf(batch, drawn["q4"])
+    scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [gone, kept]
+    with q.open_survey(out, template) as store:
+        q.undo_decision(store, q.current_decision(store, gone, item)["id"], REVIEWER)
+    summary = scan([batch], template, out, jobs=1, ocr=False)
+    assert list(csv(out, "responses.csv").sheet_id) == [kept]
+    waiting = {r["reason"]: r["count"] for r in q.queue_status(out, template)["by_reason"]}
+    assert Reason.PAGE_GONE.name not in waiting and waiting == dict(summary.flagged)
+
+
+def test_a_page_whose_file_cannot_be_read_now_is_still_there(template, drawn, tmp_path):
+    """A file that is there but cannot be read at the moment (an off-line share, a file
+    being written) still holds its pages: only a file gone, or one whose page is another
+    image or none, has let a page go."""
+    batch = write_pdf(tmp_path / "batch.pdf", drawn["q1"][:2])
+    place, image = Place(str(batch), str(batch), 2), page_task(str(batch), batch, 2).content_hash
+    assert holds(place, image)
+    whole = batch.read_bytes()
+    batch.write_bytes(whole[:len(whole) // 3])
+    assert holds(place, image)
+    write_pdf(batch, drawn["q1"][:1])
+    assert not holds(place, image)
+    write_pdf(batch, drawn["q1"][1:] + drawn["q1"][:1])
+    assert not holds(place, image)
+    batch.unlink()
+    assert not holds(place, image)
 
 
 def test_a_renamed_file_s_blank_backs_move_with_its_used_pages(template, drawn, tmp_path):

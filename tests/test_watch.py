@@ -3,6 +3,7 @@ each read once, once complete; Ctrl+C ends `scan --watch` cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -151,6 +153,23 @@ def test_a_new_file_under_the_name_of_a_file_read_is_read_and_both_are_kept(fill
     assert len(set(pages["sheet_id"])) == 3
 
 
+def test_the_closing_figures_of_a_watch_are_the_files_read_as_pages_csv_has_them(filled, template, tmp_path):
+    # a.pdf read, then renamed b.pdf in the inbox and read again under its new name: its
+    # pages under a.pdf are accounted as moved, but the watch still counted a.pdf's first
+    # reading, 14 pages used and 2 questionnaires for 7 pages of one.
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copy(filled.pdf, inbox / "a.pdf")
+    running = Running(inbox, template, out)
+    running.wait_for(1)
+    (inbox / "a.pdf").rename(inbox / "b.pdf")
+    running.wait_for(2)
+    summary = running.end()
+    pages = read_csv(out / "pages.csv")
+    assert summary.files == 2 and summary.pages == pages["status"].value_counts().to_dict()
+    assert summary.sheets == len(read_csv(out / "responses.csv")) == 1
+
+
 @pytest.mark.parametrize("seed", [3, random.randrange(2**31)])
 def test_a_name_reused_in_any_order_while_running_and_across_restarts_keeps_each_file_read(
         filled, template, tmp_path, seed):
@@ -220,9 +239,7 @@ def test_a_file_read_half_written_then_whole_ends_the_watch_without_a_stale_fail
     data, pdf, marker = filled.pdf.read_bytes(), inbox / "b.pdf", inbox / "b.pdf.done"
     pdf.write_bytes(data[: len(data) // 3])
     marker.touch()
-    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", "-j", "1"],
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
+    with scan_watch(inbox, out, "-j", "1") as proc:
         deadline = time.monotonic() + TIMEOUT
         while "b.pdf" not in _text(out / "pages.csv") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -234,12 +251,7 @@ def test_a_file_read_half_written_then_whole_ends_the_watch_without_a_stale_fail
         while len(read_csv(out / "pages.csv")) < 7 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)  # the batch's last lines
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+        stderr = ctrl_c(proc)
     assert list(read_csv(out / "pages.csv")["status"]) == ["used"] * 7
     assert proc.returncode == 0, stderr
     assert "failed:" not in stderr
@@ -320,9 +332,7 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, template, tmp_path, executor):
     inbox.mkdir()
     shutil.copy(filled.png, inbox / "first.png")
     (inbox / "first.png.done").touch()
-    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", *executor],
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
+    with scan_watch(inbox, out, *executor) as proc:
         deadline = time.monotonic() + 4 * TIMEOUT  # a cluster's start is slow on a busy machine
         # The CSVs are written before the first file is read too: wait for its row.
         while "first.png" not in _text(out / "pages.csv") and time.monotonic() < deadline:
@@ -332,12 +342,7 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, template, tmp_path, executor):
             (inbox / f"batch-{k}.pdf").write_bytes(jpeg_pdf(filled.pages, quality=60 + 10 * k))  # three scans
             (inbox / f"batch-{k}.pdf.done").touch()
         time.sleep(1.5)  # the batch taken up (ready at the next look, every 0.5 s)
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+        stderr = ctrl_c(proc)
     assert proc.returncode == 0, stderr
     assert "stopped: " in stderr
     # What the batch did not finish, a restart reads: every page once.
@@ -350,6 +355,26 @@ def test_ctrl_c_stops_scan_watch_cleanly(filled, template, tmp_path, executor):
     assert sorted(zip(pages["source"].map(lambda s: Path(s).name), pages["page"])) == sorted(
         [("first.png", "1")] + [(f"batch-{k}.pdf", str(n)) for k in range(3) for n in range(1, 8)])
     assert set(pages["status"]) == {"used"}
+
+
+@contextlib.contextmanager
+def scan_watch(inbox: Path, out: Path, *options: str) -> Iterator[subprocess.Popen]:
+    """`scan --watch INBOX` in a process group of its own, its stderr piped; killed if
+    still running when the block ends (a test failed before Ctrl+C)."""
+    proc = subprocess.Popen([str(SCAN), "--watch", str(inbox), "--out", str(out), "--no-ocr", *options],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+
+
+def ctrl_c(proc: subprocess.Popen) -> str:
+    """Ctrl+C at the terminal (to the whole process group); the watch's stderr once it ended."""
+    os.killpg(proc.pid, signal.SIGINT)
+    return proc.communicate(timeout=TIMEOUT)[1]
 
 
 def _text(path) -> str:
