@@ -108,8 +108,13 @@ def jpeg_pdf(images: list[np.ndarray], page_pt: tuple[float, float] = A4_PT, qua
             f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(data)} >>\nstream\n".encode()
             + data + b"\nendstream",
         ]
+    return pdf_of(objects)
+
+
+def pdf_of(objects: list[bytes], root: int = 1, version: bytes = b"1.4") -> bytes:
+    """A PDF file of `objects` (numbered from 1, in order), its catalog object `root`."""
     out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    out.write(b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, 1):
         offsets.append(out.tell())
@@ -117,7 +122,7 @@ def jpeg_pdf(images: list[np.ndarray], page_pt: tuple[float, float] = A4_PT, qua
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref))
     return out.getvalue()
 
 

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from scanner.load import enumerate_pages, expand_inputs, load_page, same_files
+from scans import pdf_of
 
 A4 = (595.28, 841.89)
 
@@ -77,17 +78,7 @@ def _write_pdf(path, pages: list[dict]) -> None:
     objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] " \
                             f"/Count {len(kids)} >>".encode()
     catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
-    out = io.BytesIO()
-    out.write(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref))
-    path.write_bytes(out.getvalue())
+    path.write_bytes(pdf_of(objects, catalog, b"1.5"))
 
 
 def _shown(path, page: int, shape: tuple[int, int]) -> np.ndarray:
