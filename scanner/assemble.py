@@ -420,13 +420,16 @@ class Assembler:
             return not self._complete(sheet) and result.form_page != self._template(sheet).page_numbers[0]
         return numbered or result.form_page != self._template(sheet).page_numbers[0]
 
-    def _fed_last_page_first(self, sheet: Sheet) -> bool:
-        """Whether the sheet's pages came last page first, two at least: a stack fed upside
-        down (or scanned back to front). A last page alone may be one whose others were
-        lost; followed by the page before it, it is no forward stack's."""
+    @staticmethod
+    def _fed_last_page_first(sheet: Sheet) -> bool:
+        """Whether the sheet's pages came down, two at least: a stack fed upside down (or
+        scanned back to front), whatever page it began with. A forward stack never gives a
+        page below the one before it; a reversed questionnaire whose last page was lost (a
+        jam, an unreadable page) begins below it, and taken for a forward one it left its
+        first page to begin the next, which took the next respondent's pages down to 2,
+        and so to the file's end, each sheet whole and clean (review22b)."""
         order = list(sheet.pages)
-        return (len(order) > 1 and order[0] == self._template(sheet).page_numbers[-1]
-                and all(a > b for a, b in zip(order, order[1:])))
+        return len(order) > 1 and all(a > b for a, b in zip(order, order[1:]))
 
     def _another_papers(self, sheet: Sheet, result: PageResult) -> bool:
         """Whether the page is one the open sheet has already, where a double feed would
@@ -435,8 +438,13 @@ class Assembler:
         there (a feeder that takes two papers together loses a page of each)."""
         if result.form_page not in sheet.pages or not self._belongs(sheet, result):
             return False
+        first = sheet.pages[result.form_page]
+        if not (first.aligned and result.aligned):
+            # A copy cut short by a jam, or not aligned, scores the boxes it does not show
+            # empty: its "other ticks" say nothing of another paper (review22b).
+            return False
         template = self._template(sheet)
-        return not same_ink(page_ink(template, sheet.pages[result.form_page]), page_ink(template, result))
+        return not same_ink(page_ink(template, first), page_ink(template, result))
 
     def _unpark(self, result: PageResult) -> Sheet | None:
         """The parked sheet of this serial that lacks this page, if any."""

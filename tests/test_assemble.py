@@ -278,6 +278,20 @@ def test_a_stack_fed_last_page_first_keeps_a_missing_page_to_its_own_questionnai
     assert [len(s.pages) for s in sheets] == [7, 6, 6]
 
 
+@pytest.mark.parametrize("lost", ["missing", "unreadable"])
+def test_a_stack_fed_last_page_first_whose_last_page_is_lost_mixes_no_respondents(template, lost):
+    # B's page 7 lost in a jam (or unreadable): B6..B1 began with no last page, and each
+    # later respondent's page 1 took the next one's pages 7..2, clean (review22b).
+    fed = sequence("a.pdf", [7, 6, 5, 4, 3, 2, 1])
+    if lost == "unreadable":
+        fed.append(page("a.pdf", 8, None, status=PageStatus.ERROR))
+    fed += sequence("a.pdf", [6, 5, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2, 1], start=len(fed) + 1)
+    sheets, _ = run(template, fed)
+    assert [sorted(s.pages) for s in sheets] == [template.page_numbers, [1, 2, 3, 4, 5, 6],
+                                                template.page_numbers, template.page_numbers]
+    assert [s.flags for s in sheets][2:] == [[], []] and "missing form page 7" in sheets[1].flags[0]
+
+
 def test_a_last_page_alone_is_no_stack_fed_last_page_first(template):
     # Its other pages lost: the next questionnaire's first page begins that one.
     sheets, _ = run(template, sequence("a.pdf", [7, 1, 2, 3, 4, 5, 6, 7]))
@@ -351,6 +365,20 @@ def test_a_page_fed_twice_stays_a_repeat(template, filled, read_filled, tmp_path
     sheets, rows = run(template, pages[:2] + [again] + pages[2:])
     assert len(sheets) == 1 and sheets[0].flags == ["form page 2 appears twice"]
     assert rows[2].status is PageStatus.UNRECOGNISED
+
+
+@pytest.mark.parametrize("jam_first", [True, False])
+def test_a_page_jammed_and_fed_again_is_one_respondents(template, filled, read_filled, tmp_path, jam_first):
+    # The feeder stopped part-way through page 2 and the page was fed again: the cut copy,
+    # not aligned, scored its unseen boxes empty, "other ticks", and one paper became two
+    # questionnaires, 91 fields to review (review22b).
+    raster = filled.pages[1]
+    jam = _read_image(template, raster[: int(raster.shape[0] * 0.4)].copy(), tmp_path / "jam.png")
+    assert jam.form_page == 2 and not jam.aligned
+    fed = read_filled[:1] + ([jam, read_filled[1]] if jam_first else [read_filled[1], jam]) + read_filled[2:]
+    sheets, _ = run(template, [replace(p, source="a.pdf", page=k + 1) for k, p in enumerate(fed)])
+    assert len(sheets) == 1 and sorted(sheets[0].pages) == template.page_numbers
+    assert not any(r.reason is Reason.RESPONDENTS_MIXED for r in sheets[0].results)
 
 
 def test_pages_on_another_paper_colour_put_their_items_to_review(template, read_filled):
