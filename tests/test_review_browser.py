@@ -333,6 +333,7 @@ def test_undo_says_which_decision_stands_and_the_filter_counts_follow(out, templ
         assert press_and_wait(page, "u") == f"{s1}/{MULTIPLE_ITEM}"
         message = page.inner_text("#message")
         assert "back in the queue" not in message and "3" in message and "stands" in message
+        assert "u again takes it back too" in message  # the decision that stands is her last here
         assert "by Carol" in page.inner_text(".decided")
         page.keyboard.press("u")
         page.wait_for_function("document.querySelector('#message').textContent.includes('back in the queue')")

@@ -583,8 +583,12 @@ async function undo() {
     state.selection.clear();
     recount();
     const stands = result.decision;
+    // "u again" undoes this page's last decision, whichever item it was on: promise it only
+    // when that is the one that stands now (the server refuses another reviewer's).
+    const next = state.mine[state.mine.length - 1];
+    const again = stands && next && next.id === stands.id ? "u again takes it back too" : "decide again to change it";
     tell(stands ? `Undone: ${keyOf(last.entry)} is decided as before, ${label(d, stands.value, stands.outcome)} ` +
-      `by ${stands.reviewer}, which stands (u again takes it back too).`
+      `by ${stands.reviewer}, which stands (${again}).`
       : `Undone: ${keyOf(last.entry)} is back in the queue.`);
     await show(false);
   } catch (err) {
