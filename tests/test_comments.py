@@ -780,6 +780,16 @@ def test_words_read_from_the_stack_made_smaller_have_their_boxes_where_the_words
     assert comments._unread_mm2(image, small, 0) == 0.0, seed
 
 
+def _page_comments(template, name: str):
+    """The comment zones of the one-page `data/NAME`, read as the scan reads them, and
+    decided: (readings in the page's zone order, results by item)."""
+    reader = PageReader(template, NullEngine())
+    loaded = load_page(page_task("page", DATA / name, 1))
+    located = reader.locate({}, loaded.grey)
+    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
+    return readings, {reading.item: decide_comment(reading) for reading in readings}
+
+
 def test_small_faint_writing_along_a_phone_photos_frame_line_is_not_blank(template):
     """`data/phone-page4-pencil-on-frame.pdf` (fresh seed 258435760, batch-012.pdf page 18,
     sheet s0113): a greyscale 150-dpi phone photo with motion blur, q13_comment written in a
@@ -787,11 +797,7 @@ def test_small_faint_writing_along_a_phone_photos_frame_line_is_not_blank(templa
     below the masked line are blurred specks with no turn, and its whole strokes measured
     21 mm², short of FAINT_WRITTEN_MM2: the zone read blank at confidence 1.0. Its other
     zones are read as the generator's truth has them: q11 written, q12 blank."""
-    reader = PageReader(template, NullEngine())
-    loaded = load_page(page_task("page", DATA / "phone-page4-pencil-on-frame.pdf", 1))
-    located = reader.locate({}, loaded.grey)
-    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
-    results = {reading.item: decide_comment(reading) for reading in readings}
+    readings, results = _page_comments(template, "phone-page4-pencil-on-frame.pdf")
     assert results["q13_comment"].status is not Status.BLANK, readings[2]
     assert results["q11_comment"].status is not Status.BLANK, readings[0]
     assert results["q12_comment"].status is Status.BLANK, readings[1]
@@ -804,11 +810,7 @@ def test_a_faint_pencil_line_on_a_quiet_blurred_phone_photo_is_not_blank(templat
     between 0.06 and 0.1 dark, under the faint looks' levels, set for a photo's noise, while
     this photo's paper, smoothed by the same blur, stays under 0.03 at its 99th percentile:
     read blank at confidence 1.0. q17 and q18, blank with dust, stay blank."""
-    reader = PageReader(template, NullEngine())
-    loaded = load_page(page_task("page", DATA / "phone-page6-faint-pencil-blurred.pdf", 1))
-    located = reader.locate({}, loaded.grey)
-    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
-    results = {reading.item: decide_comment(reading) for reading in readings}
+    readings, results = _page_comments(template, "phone-page6-faint-pencil-blurred.pdf")
     assert results["q19_comment"].status is not Status.BLANK, readings[2]
     assert results["q17_comment"].status is Status.BLANK, readings[0]
     assert results["q18_comment"].status is Status.BLANK, readings[1]
@@ -820,11 +822,7 @@ def test_the_back_page_showing_through_a_quiet_scan_is_not_a_faint_hand(template
     on a quiet paper. Counted down to the grain's ceiling, as a faint hand is on a blurred
     photo, the mirrored words over q06 are lettered strokes reaching a pencil's darkness;
     over q05 and q07 they show too, so they are the page's, not a hand: all three blank."""
-    reader = PageReader(template, NullEngine())
-    loaded = load_page(page_task("page", DATA / "feeder-page2-show-through.pdf", 1))
-    located = reader.locate({}, loaded.grey)
-    readings = reader.comments.read_page(loaded.grey, located.reg.transform, template.comments_on(located.reg.page))
-    results = {reading.item: decide_comment(reading) for reading in readings}
+    readings, results = _page_comments(template, "feeder-page2-show-through.pdf")
     for item in ("q05_comment", "q06_comment", "q07_comment"):
         assert results[item].status is Status.BLANK, results[item]
     assert results["q04_comment"].status is not Status.BLANK, results["q04_comment"]
