@@ -3,7 +3,8 @@
 Pages group by sequence within their file: a sheet starts at the form's first page; a
 page whose number the open sheet already has starts a new sheet when the open one is
 complete, else it is a repeat (a double feed), unless its ticks are not the first copy's:
-then it is another respondent's, whose questionnaire begins there (flagged; a sheet begun
+then it is another respondent's, whose questionnaire begins there (flagged; of two copies
+of one paper, the one aligned is read, a jammed copy fed again; a sheet begun
 and ended so, or ended so right after the page's first copy, holds two respondents' pages
 taken in turn, and its items go to review). A sheet
 begun at the form's last page and followed by the page before it is a stack fed last page
@@ -460,10 +461,14 @@ class Assembler:
         if sheet.serial is None:
             sheet.serial = result.serial  # page 1's QR may have been unreadable
         if result.form_page in sheet.pages:
-            row.status = PageStatus.UNRECOGNISED
-            row.reason = f"a second copy of form page {result.form_page} of this questionnaire (the first is used)"
             sheet.flags.append(f"form page {result.form_page} appears twice")
-            return
+            kept = sheet.pages[result.form_page]
+            if kept.aligned or not result.aligned:
+                _as_copy(row, "the first is used")
+                return
+            # The first copy was cut short (a jam) and the page fed again: read the copy that aligned.
+            _as_copy(next(r for r in sheet.rows if r.status is PageStatus.USED and (r.source, r.page) ==
+                          (kept.source, kept.page)), "it could not be aligned: a later one is used")
         sheet.pages[result.form_page] = result
 
     def _template(self, sheet: Sheet) -> Template:
@@ -545,6 +550,12 @@ another document is no list to read."""
 SPLIT_HINT = "unnumbered pages group only within one file: keep a questionnaire's pages in one file"
 """Said of a questionnaire without a serial that misses pages beyond its file's edge (one
 image a page, or a stack split over two feeder files)."""
+
+
+def _as_copy(row: PageRow, which: str) -> None:
+    """Account the page of `row` as a second copy of a form page of its questionnaire, not used."""
+    row.status = PageStatus.UNRECOGNISED
+    row.reason = f"a second copy of form page {row.form_page} of this questionnaire ({which})"
 
 
 def _cut_by_its_file(sheet: Sheet, missing: list[int]) -> bool:

@@ -375,10 +375,17 @@ def test_a_page_jammed_and_fed_again_is_one_respondents(template, filled, read_f
     raster = filled.pages[1]
     jam = _read_image(template, raster[: int(raster.shape[0] * 0.4)].copy(), tmp_path / "jam.png")
     assert jam.form_page == 2 and not jam.aligned
+    # The jam comes first, as a jam does: the copy fed again is the one to read (its items
+    # went to review as not aligned, the good copy thrown away as "a second copy").
     fed = read_filled[:1] + ([jam, read_filled[1]] if jam_first else [read_filled[1], jam]) + read_filled[2:]
-    sheets, _ = run(template, [replace(p, source="a.pdf", page=k + 1) for k, p in enumerate(fed)])
+    sheets, rows = run(template, [replace(p, source="a.pdf", page=k + 1) for k, p in enumerate(fed)])
     assert len(sheets) == 1 and sorted(sheets[0].pages) == template.page_numbers
-    assert not any(r.reason is Reason.RESPONDENTS_MIXED for r in sheets[0].results)
+    assert sheets[0].flags == ["form page 2 appears twice"]
+    assert not any(r.reason in (Reason.RESPONDENTS_MIXED, Reason.NOT_ALIGNED) for r in sheets[0].results)
+    good, cut = (rows[2], rows[1]) if jam_first else (rows[1], rows[2])
+    assert good.status is PageStatus.USED and sheets[0].pages[2].aligned
+    assert cut.status is PageStatus.UNRECOGNISED and "second copy" in cut.reason
+    assert cut.sheet_id == good.sheet_id == sheets[0].sheet_id
 
 
 def test_pages_on_another_paper_colour_put_their_items_to_review(template, read_filled):
