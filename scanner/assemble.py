@@ -505,12 +505,12 @@ class Assembler:
         readings = {c.item: c for p in sheet.pages.values() for c in p.comments}
         decided = _workers_decision(sheet) or decide_items(t, sheet.pages)
         results = [self._programme(sheet.colour)]
-        missing_result = _missing_page(sheet)
+        missing_result = _missing_page(sheet, missing)
         for item in t.items:
-            results.append(decided.get(item.id) or missing_result(item.id))
+            results.append(decided.get(item.id) or missing_result(item.page, item.id))
         for zone in t.comments:
             reading = readings.get(zone.id)
-            results.append(comment_stage.decide_comment(reading) if reading else missing_result(zone.id))
+            results.append(comment_stage.decide_comment(reading) if reading else missing_result(zone.page, zone.id))
         sheet.flags += [f"form page {p.form_page} could not be aligned: its items are to review"
                         for p in sheet.pages.values() if not p.aligned]
         unaligned = _on_unaligned_pages(t, sheet)
@@ -713,13 +713,36 @@ def _nearest(rows: list[PageRow], sheet: Sheet) -> list[PageRow]:
     return [row for row in rows if row.source in own] or rows
 
 
-def _missing_page(sheet: Sheet) -> Callable[[str], FieldResult]:
-    """The result of an item on a page `sheet` misses: to review, saying where the page may
-    be when its file holds one there not read as it (a second copy of another of its
-    pages, or a page that could not be read or recognised), with the pages' names."""
-    copies = [row for row in sheet.rows if row.status is PageStatus.UNRECOGNISED]
-    reason, pages = ((Reason.PAGE_TAKEN_AS_COPY, copies) if copies else
-                     (Reason.PAGE_UNREAD, _nearest(sheet.unread, sheet)) if sheet.unread else
-                     (Reason.PAGE_MISSING, []))
-    evidence = {"look_at": _names(pages)} if pages else {}
-    return lambda item: FieldResult(item, "", Status.REVIEW, 0.0, reason, dict(evidence))
+def _missing_page(sheet: Sheet, missing: list[int]) -> Callable[[int, str], FieldResult]:
+    """The result of an item on a form page `sheet` misses (of `missing`), by page and item:
+    to review, saying where the page may be when its file holds one there not read as it
+    (a second copy of another of its pages standing in its place, or a page that could not
+    be read or recognised), with the pages' names."""
+    copies = _copies_in_place(sheet, missing)
+    unread = _nearest(sheet.unread, sheet)
+
+    def result(page: int, item: str) -> FieldResult:
+        reason, pages = ((Reason.PAGE_TAKEN_AS_COPY, copies[page]) if copies.get(page) else
+                         (Reason.PAGE_UNREAD, unread) if unread else (Reason.PAGE_MISSING, []))
+        return FieldResult(item, "", Status.REVIEW, 0.0, reason, {"look_at": _names(pages)} if pages else {})
+
+    return result
+
+
+def _copies_in_place(sheet: Sheet, missing: list[int]) -> dict[int, list[PageRow]]:
+    """The sheet's second copies (`_as_copy`) by the missing form page whose place each
+    stands in: between the pages used before and after it, in the order the sheet's pages
+    came. A copy between two pages that follow each other is a paper fed again, no
+    missing page misread."""
+    step = -1 if Assembler._fed_last_page_first(sheet) else 1
+    used = [k for k, row in enumerate(sheet.rows) if row.status is PageStatus.USED]
+    places: dict[int, list[PageRow]] = {}
+    for k, row in enumerate(sheet.rows):
+        if row.status is not PageStatus.UNRECOGNISED:
+            continue
+        before = [sheet.rows[j].form_page * step for j in used if j < k]
+        after = [sheet.rows[j].form_page * step for j in used if j > k]
+        for page in missing:
+            if (not before or page * step > before[-1]) and (not after or page * step < after[0]):
+                places.setdefault(page, []).append(row)
+    return places

@@ -81,6 +81,22 @@ def test_items_of_a_missing_page_name_the_page_that_could_not_be_read_or_was_tak
     assert sheets[2].flags == ["form page 2 appears twice", "missing form page 3"]
 
 
+def test_a_page_fed_again_is_named_only_for_a_missing_page_whose_place_it_is_in(template):
+    # Page 2 fed twice and page 7 lost: page 7's items said "it may be that page" of the
+    # second copy of page 2, a paper fed again (review22b 7). A copy standing where the
+    # missing page would be (between pages 5 and 3 of a stack fed last page first) may be it.
+    sheets, _ = run(template, sequence("a.pdf", [1, 2, 2, 3, 4, 5, 6]) + sequence("b.pdf", [7, 6, 5, 5, 3, 2, 1]))
+    assert [sorted(s.pages) for s in sheets] == [[1, 2, 3, 4, 5, 6], [1, 2, 3, 5, 6, 7]]
+
+    def on(sheet, number):
+        results = {r.item: r for r in sheet.results}
+        fields = [*template.items_on(number), *template.comments_on(number)]
+        return {(results[f.id].reason, results[f.id].evidence.get("look_at")) for f in fields}
+
+    assert on(sheets[0], 7) == {(Reason.PAGE_MISSING, None)}
+    assert on(sheets[1], 4) == {(Reason.PAGE_TAKEN_AS_COPY, "b.pdf page 4")}
+
+
 def test_repeated_page_is_accounted_for_and_flagged(template):
     pages = sequence("a.pdf", [1, 2, 3, 3, 4, 5, 6, 7])
     sheets, rows = run(template, pages)
