@@ -64,6 +64,10 @@ SURE = {Status.OK.value: "value", Status.BLANK.value: "blank"}
 """The readings that a decision made without its page may agree with and stay settled,
 and the outcome (`scanner.review.queue.Outcome`) it must have to agree."""
 
+PAGE_COLUMNS = "source, page, status, sheet_id, reason, form_page, content_hash, path, seq, scanned_at"
+"""The pages table's columns that this code writes and keeps in pages_gone, named: a column
+added to the table later takes its default, and breaks no statement."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
@@ -294,7 +298,7 @@ class Store:
                 self.db.execute(SCHEMA.split(";")[1])  # the pages table (executescript would commit)
                 rows = self.db.execute("SELECT * FROM pages_v1 ORDER BY seq").fetchall()
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR REPLACE INTO pages ({PAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(r["source"], r["page"], r["status"], r["sheet_id"], r["reason"], r["form_page"],
                       r["content_hash"], r["path"] or resolved(r["source"]), r["seq"], r["scanned_at"]) for r in rows])
                 self.db.execute("DROP TABLE pages_v1")
@@ -481,7 +485,8 @@ class Store:
         # A page new to the survey goes last; one stored before keeps its place (the
         # update leaves seq alone).
         self.db.execute(
-            "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pages), ?) "
+            f"INSERT INTO pages ({PAGE_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pages), ?) "
             "ON CONFLICT (path, page) DO UPDATE SET "
             "source = excluded.source, status = excluded.status, reason = excluded.reason, "
             "form_page = excluded.form_page, content_hash = excluded.content_hash, "
@@ -498,17 +503,18 @@ class Store:
         return {row["page"]: row["content_hash"]
                 for row in self.db.execute("SELECT page, content_hash FROM pages WHERE path = ?", (_key(path),))}
 
-    def _stored_rows(self, path: str) -> list[tuple]:
-        """The rows of the pages table stored of the file at `path`, as they are."""
-        return [tuple(row) for row in self.db.execute("SELECT * FROM pages WHERE path = ?", (_key(path),))]
+    def _stored_rows(self, path: str) -> list[sqlite3.Row]:
+        """The rows of the pages table stored of the file at `path`, as they are (`PAGE_COLUMNS`)."""
+        return self.db.execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE path = ?", (_key(path),)).fetchall()
 
-    def _drop_pages(self, path: str, last: int, gone: list[tuple]) -> None:
+    def _drop_pages(self, path: str, last: int, gone: list[sqlite3.Row]) -> None:
         """Take out of the survey the pages stored of the file at `path` after its page
         `last`, the file, read whole again, holding no more, and keep in `pages_gone` the
         rows `gone` (`_stored_rows` of the pages it no longer holds, before it was read).
         The sheets they were in are then built of what the file holds, or go
         (`retire_superseded`)."""
-        self.db.executemany("INSERT INTO pages_gone VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.executemany(f"INSERT INTO pages_gone ({PAGE_COLUMNS}, gone_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(*row, _now()) for row in gone])
         self.db.execute("DELETE FROM pages WHERE path = ? AND page > ?", (_key(path), last))
 
@@ -784,7 +790,7 @@ class ScanWrites:
         """Each file's last page read (its path's): what it holds now."""
         self._unfinished: set[str] = set()
         """The files that gave a problem: their last page read need not be their last."""
-        self._before: dict[str, list[tuple]] = {}
+        self._before: dict[str, list[sqlite3.Row]] = {}
         """Each file's rows as stored before this scan wrote any: the pages it held."""
         self._images: dict[str, set[str]] = {}
         """The page images each file holds now."""
@@ -834,12 +840,12 @@ class ScanWrites:
                     gone = [row for row in self._before[path] if self._gone(row, path, last)]
                     self.store._drop_pages(path, last, gone)
 
-    def _gone(self, row: tuple, path: str, last: int) -> bool:
+    def _gone(self, row: sqlite3.Row, path: str, last: int) -> bool:
         """Whether the stored row `row` (`Store._stored_rows`) is a page the file at `path`
         no longer holds: its image is not in it now; a page that had none (it could not be
         read), when its place is past the file's end."""
-        page, image = row[1], row[6]
-        return image not in self._images[path] if image else page > last
+        image = row["content_hash"]
+        return image not in self._images[path] if image else row["page"] > last
 
     def flush_after_failure(self) -> None:
         """Commit what was taken before the scan failed, so that a re-run need not read it

@@ -464,6 +464,24 @@ def test_pages_taken_out_of_a_file_are_the_ones_kept_gone(template, drawn, tmp_p
     assert list(after.content_hash) == list(before.content_hash[:2]) + list(before.content_hash[4:])
 
 
+def test_pages_gone_are_kept_whatever_columns_the_pages_table_has(template, drawn, tmp_path):
+    """The store's pages table may gain columns (the contract's "add columns freely"):
+    the pages a file scanned again no longer holds still go to pages_gone as they were."""
+    out, batch = tmp_path / "out", tmp_path / "batch.pdf"
+    pages = drawn["q1"] + drawn["q4"]
+    write_pdf(batch, pages)
+    scan([batch], template, out, jobs=1, ocr=False)
+    with Store(out) as store:
+        store.db.execute("ALTER TABLE pages ADD COLUMN added TEXT NOT NULL DEFAULT ''")
+    before = csv(out, "pages.csv")
+    write_pdf(batch, pages[:4])
+    scan([batch], template, out, jobs=1, ocr=False)
+    with Store(out) as store:
+        gone = store.db.execute("SELECT page, content_hash, sheet_id FROM pages_gone ORDER BY page").fetchall()
+    assert [tuple(r) for r in gone] == [(int(r.page), r.content_hash, r.sheet_id) for r in before[4:].itertuples()]
+    assert list(csv(out, "pages.csv").content_hash) == list(before.content_hash[:4])
+
+
 def test_a_decision_whose_page_left_the_file_stands_and_its_questionnaire_says_so(template, drawn, tmp_path):
     """An item of form page 3 is reviewed; page 3 is then taken out of the file. The person
     saw the page: the decision stands, but the questionnaire's flags say that it rests on
