@@ -40,11 +40,11 @@ def _jpeg(rgb: np.ndarray, mode: str = "RGB") -> bytes:
 def _page(data: bytes, width: int, height: int, space: str = "/DeviceRGB", decode: str = "",
           matrix: str = f"{A4[0]} 0 0 {A4[1]} 0 0", media: tuple[float, float] = A4, extra: str = "",
           crop: str = "", rotate: int = 0, annots: tuple[str, ...] = (), resources: str = "",
-          smask: np.ndarray | None = None) -> dict:
+          smask: np.ndarray | None = None, length_apart: bool = False) -> dict:
     return dict(image=(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
                        f"/BitsPerComponent 8 /Filter /DCTDecode {decode} /Length {len(data)} >>", data),
                 content=f"q {matrix} cm /Im0 Do Q\n{extra}", media=media, crop=crop, rotate=rotate,
-                annots=annots, resources=resources, smask=smask)
+                annots=annots, resources=resources, smask=smask, length_apart=length_apart)
 
 
 def _write_pdf(path, pages: list[dict]) -> None:
@@ -65,6 +65,8 @@ def _write_pdf(path, pages: list[dict]) -> None:
                        f"/BitsPerComponent 8 /Length {page['smask'].size} >>\nstream\n".encode()
                        + page["smask"].tobytes() + b"\nendstream")
             head = head[:-2] + f"/SMask {mask} 0 R >>"
+        if page["length_apart"]:  # the image's /Length in an object of its own, as Ghostscript writes it
+            head = head.replace(f"/Length {len(data)}", f"/Length {add(str(len(data)).encode())} 0 R")
         image = add(head.encode() + b"\nstream\n" + data + b"\nendstream")
         content = page["content"].encode()
         contents = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
@@ -206,6 +208,26 @@ def test_a_scan_with_a_soft_mask_is_read_as_shown_on_white(tmp_path):
     path = tmp_path / "masked.pdf"
     _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
     _read_as_shown(path)
+
+
+@pytest.mark.parametrize("length_apart", [False, True])
+def test_a_page_added_with_a_soft_mask_leaves_the_other_scans_alone(tmp_path, length_apart):
+    # A cover page with a transparent logo appended to a batch already scanned: the scans'
+    # pages are the same images, so the same pages.
+    scans = [_picture(), _picture()[::-1].copy()]
+    pages = [_page(_jpeg(p), p.shape[1], p.shape[0]) for p in scans]
+    logo = _picture()
+    mask = np.full(logo.shape[:2], 255, np.uint8)
+    mask[:, :logo.shape[1] // 2] = 0
+    _write_pdf(tmp_path / "batch.pdf", pages)
+    _write_pdf(tmp_path / "with-cover.pdf", pages + [_page(_jpeg(logo), logo.shape[1], logo.shape[0], smask=mask,
+                                                           length_apart=length_apart)])
+    alone = list(enumerate_pages([tmp_path / "batch.pdf"]))
+    *kept, cover = _read_as_shown(tmp_path / "with-cover.pdf")
+    assert cover.kind == "pdf-page"
+    if not length_apart:  # a length given apart cannot be told from the bytes: the file is rendered
+        assert [(t.kind, t.content_hash) for t in kept] == [(t.kind, t.content_hash) for t in alone]
+        assert {t.kind for t in alone} == {"jpeg"}
 
 
 def test_a_scan_smaller_than_its_page_is_read_with_its_margins(tmp_path):
