@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from scanner.load import enumerate_pages, expand_inputs, load_page, same_files
+from scanner.load import enumerate_pages, expand_inputs, load_page, page_task, same_files
 from scans import pdf_of
 
 A4 = (595.28, 841.89)
@@ -216,7 +216,7 @@ def test_a_page_added_with_a_soft_mask_leaves_the_other_scans_alone(tmp_path, le
     # pages are the same images, so the same pages.
     scans = [_picture(), _picture()[::-1].copy()]
     pages = [_page(_jpeg(p), p.shape[1], p.shape[0]) for p in scans]
-    logo = _picture()
+    logo = _picture(640, 480)
     mask = np.full(logo.shape[:2], 255, np.uint8)
     mask[:, :logo.shape[1] // 2] = 0
     _write_pdf(tmp_path / "batch.pdf", pages)
@@ -228,6 +228,18 @@ def test_a_page_added_with_a_soft_mask_leaves_the_other_scans_alone(tmp_path, le
     if not length_apart:  # a length given apart cannot be told from the bytes: the file is rendered
         assert [(t.kind, t.content_hash) for t in kept] == [(t.kind, t.content_hash) for t in alone]
         assert {t.kind for t in alone} == {"jpeg"}
+
+
+def test_a_file_written_again_with_a_mask_is_looked_at_again(tmp_path):
+    # A review asks for one page at a time; the file's masks are kept while it stays as it is.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    path = tmp_path / "scan.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    assert page_task("scan.pdf", path, 1).kind == "jpeg"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
+    assert page_task("scan.pdf", path, 1).kind == "pdf-page"
 
 
 def test_a_scan_smaller_than_its_page_is_read_with_its_margins(tmp_path):
