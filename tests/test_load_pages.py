@@ -230,6 +230,30 @@ def test_a_page_added_with_a_soft_mask_leaves_the_other_scans_alone(tmp_path, le
         assert {t.kind for t in alone} == {"jpeg"}
 
 
+def test_a_soft_mask_set_by_the_graphics_state_is_read_as_shown(tmp_path):
+    # The mask hangs on the page's ExtGState, not on the image: the left half of the page
+    # (black in the mask's luminosity group) hides the scan, so the paper shows there.
+    picture = _picture()
+    data = _jpeg(picture)
+    group = b"0 0 0 rg 0 0 297 842 re f 1 1 1 rg 297 0 298 842 re f"
+    objects = [b"<< /Type /Pages /Kids [6 0 R] /Count 1 >>",
+               b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+               b"/Filter /DCTDecode /Length %d >>\nstream\n" % (picture.shape[1], picture.shape[0], len(data))
+               + data + b"\nendstream",
+               b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Group << /S /Transparency /CS /DeviceGray >> "
+               b"/Length %d >>\nstream\n" % len(group) + group + b"\nendstream",
+               b"<< /Type /Mask /S /Luminosity /G 3 0 R >>"]
+    content = f"q /GS0 gs {A4[0]} 0 0 {A4[1]} 0 0 cm /Im0 Do Q".encode()
+    objects += [b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+                f"<< /Type /Page /Parent 1 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] /Resources << /XObject << /Im0 2 0 R "
+                f">> /ExtGState << /GS0 << /Type /ExtGState /SMask 4 0 R >> >> >> /Contents 5 0 R >>".encode(),
+                b"<< /Type /Catalog /Pages 1 0 R >>"]
+    path = tmp_path / "masked-by-state.pdf"
+    path.write_bytes(pdf_of(objects, 7))
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
 def test_a_file_written_again_with_a_mask_is_looked_at_again(tmp_path):
     # A review asks for one page at a time; the file's masks are kept while it stays as it is.
     picture = _picture()
