@@ -492,6 +492,8 @@ def _file_image_keys(path: str, size: int, mtime_ns: int) -> ImageKeys:
     the file's bytes show them all, in one pass. An encrypted file's keys count for every
     image: AES makes a stream's data shorter than its /Length once decrypted.
     """
+    if size == 0:
+        return ImageKeys({}, frozenset())  # emptied since it was opened; mmap refuses an empty file
     by_length: dict[int, set[bytes]] = {}
     every: set[bytes] = set()
     encrypted = False
