@@ -7,13 +7,17 @@ what the page shows is PDFium's own rendering of it, the same as every viewer's.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import struct
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from PIL import Image
 
 from scanner.load import enumerate_pages, expand_inputs, load_page, page_task, same_files
@@ -252,6 +256,68 @@ def test_a_soft_mask_set_by_the_graphics_state_is_read_as_shown(tmp_path):
     path.write_bytes(pdf_of(objects, 7))
     (task,) = _read_as_shown(path)
     assert task.kind == "pdf-page"
+
+
+_PASSWORD_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def _aes_pdf(objects: dict[int, tuple[bytes, bytes | None]], root: int) -> bytes:
+    """A PDF encrypted with AES-128 and no password to open it (PDF 1.6's standard
+    security, revision 4), as a scanner's "protect" option writes it: each object is
+    (dictionary, stream data or None), numbered as given."""
+    def rc4_rounds(key: bytes, data: bytes) -> bytes:
+        for i in range(20):
+            data = Cipher(ARC4(bytes(b ^ i for b in key)), None).encryptor().update(data)
+        return data
+
+    def md5_51(data: bytes) -> bytes:
+        digest = hashlib.md5(data).digest()
+        for _ in range(50):
+            digest = hashlib.md5(digest).digest()
+        return digest
+
+    file_id, permissions = bytes(range(16)), -4
+    owner = rc4_rounds(md5_51(_PASSWORD_PAD), _PASSWORD_PAD)
+    key = md5_51(_PASSWORD_PAD + owner + struct.pack("<i", permissions) + file_id)
+    user = rc4_rounds(key, hashlib.md5(_PASSWORD_PAD + file_id).digest()) + bytes(16)
+    bodies = []
+    for number in range(1, max(objects) + 1):
+        head, data = objects[number]
+        if data is not None:
+            pad = 16 - len(data) % 16
+            encryptor = Cipher(algorithms.AES(hashlib.md5(key + struct.pack("<i", number)[:3] + b"\0\0sAlT").digest()),
+                               modes.CBC(bytes(16))).encryptor()
+            data = bytes(16) + encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
+            head = head[:-2] + b"/Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+        bodies.append(head)
+    bodies.append(b"<< /Filter /Standard /V 4 /R 4 /Length 128 /CF << /StdCF << /CFM /AESV2 /Length 16 >> >> "
+                  b"/StmF /StdCF /StrF /StdCF /P %d /O <%s> /U <%s> >>" % (permissions, owner.hex().encode(),
+                                                                          user.hex().encode()))
+    trailer = b"/Encrypt %d 0 R /ID [<%s> <%s>]" % (len(bodies), file_id.hex().encode(), file_id.hex().encode())
+    return pdf_of(bodies, root, b"1.6").replace(b"/Root", trailer + b" /Root")
+
+
+def test_an_encrypted_file_with_a_masked_scan_is_read_as_shown(tmp_path):
+    # Decrypted, AES's data is shorter than the stream's /Length: the masked scan cannot be
+    # told from the others by its length, so every scan of the file is rendered.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    image = (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /BitsPerComponent 8 /Filter /DCTDecode "
+             b"/ColorSpace /DeviceRGB %%s>>" % (picture.shape[1], picture.shape[0]))
+    content = f"q {A4[0]} 0 0 {A4[1]} 0 0 cm /Im0 Do Q".encode()
+    page = f"<< /Type /Page /Parent 1 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] /Contents 6 0 R " \
+           "/Resources << /XObject << /Im0 %d 0 R >> >> >>"
+    objects = {1: (b"<< /Type /Pages /Kids [7 0 R 8 0 R] /Count 2 >>", None),
+               2: (b"<< /Type /Catalog /Pages 1 0 R >>", None),
+               3: (image % b"", _jpeg(picture[::-1].copy())),
+               4: (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                   b"/BitsPerComponent 8 >>" % mask.shape[::-1], mask.tobytes()),
+               5: (image % b"/SMask 4 0 R ", _jpeg(picture)), 6: (b"<< >>", content),
+               7: ((page % 3).encode(), None), 8: ((page % 5).encode(), None)}
+    path = tmp_path / "protected.pdf"
+    path.write_bytes(_aes_pdf(objects, 2))
+    assert [t.kind for t in _read_as_shown(path)] == ["pdf-page", "pdf-page"]
 
 
 def test_a_file_written_again_with_a_mask_is_looked_at_again(tmp_path):
