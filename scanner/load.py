@@ -12,6 +12,7 @@ import array
 import contextlib
 import ctypes
 import errno
+import functools
 import hashlib
 import io
 import logging
@@ -72,6 +73,11 @@ PDF_REOPEN_PAGES = 32
 OPEN_PDFS = 4
 """PDFs a worker keeps open to take pages from (`PageFiles`): a batch's files are read
 one after another, each worker taking every few pages of the one being read."""
+
+IMAGE_KEYS_FILES = 16
+"""Files whose images' keys (`_image_keys`) are kept, each read once while it stays as it
+is: a review or a moved page's check asks for one page at a time, and reading a 300 MB
+file's bytes for each of its pages would cost minutes."""
 
 RENDER_DPI = 200
 """Resolution for PDF pages that are not a single scanned image (drawn or mixed pages)."""
@@ -423,7 +429,7 @@ def _pdf_pages(source: str, path: Path) -> Iterator[PageTask]:
 
 
 def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
-                   image_keys: frozenset[bytes]) -> PageTask:
+                   image_keys: ImageKeys) -> PageTask:
     """The page's JPEG when it alone is the page (`_lone_jpeg`); else a task to render it.
 
     `image_keys`: the file's (`_image_keys`)."""
@@ -443,28 +449,94 @@ def _pdf_page_task(source: str, path: Path, pdf: pdfium.PdfDocument, index: int,
     return PageTask(source, str(path), index + 1, "pdf-page", _file_page_hash(path, index))
 
 
-_IMAGE_KEY = re.compile(rb"/(Decode|SMask|Mask)(?![A-Za-z])\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
+_IMAGE_KEY = re.compile(rb"/(?:(Decode|SMask|Mask)(?![A-Za-z])\s*(\[[^\]]*\]|\d+\s+\d+\s+R)|Encrypt(?![A-Za-z]))")
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\d)(\s+\d+\s+R)?")
 
 ADOBE_CMYK_DECODE = b"Decode 1 0 1 0 1 0 1 0"
 """The /Decode array of a CMYK JPEG stored inverted, as Adobe's programs (and Pillow)
 store them; libjpeg inverts such a JPEG itself, from its Adobe marker."""
 
 
-def _image_keys(path: Path) -> frozenset[bytes]:
-    """Every /Decode array, /SMask and /Mask of an image written in the PDF (an array
-    or a reference), as "Decode 1 0 1 0 1 0", its numbers one space apart.
+@dataclass(frozen=True)
+class ImageKeys:
+    """A PDF's /Decode arrays, /SMask and /Mask entries (`_image_keys`), each as
+    "Decode 1 0 1 0 1 0", its numbers one space apart, told to the image they belong to
+    by its data's length."""
+
+    by_length: dict[int, frozenset[bytes]]
+    """The keys of the images whose data has this many bytes."""
+    every: frozenset[bytes]
+    """Keys whose image cannot be told: they count for every image of the file."""
+
+    def of(self, data: bytes) -> frozenset[bytes]:
+        """The keys that may be those of the image whose coded data is `data`: another
+        image of the same length only makes this one rendered, which is safe."""
+        return self.every | self.by_length.get(len(data), frozenset())
+
+
+def _image_keys(path: Path) -> ImageKeys:
+    """The file's `ImageKeys`, read once while the file stays as it is (a review's crops
+    and a moved page's checks ask for one page at a time)."""
+    info = path.stat()
+    return _file_image_keys(str(path), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=IMAGE_KEYS_FILES)
+def _file_image_keys(path: str, size: int, mtime_ns: int) -> ImageKeys:
+    """Every /Decode array, /SMask and /Mask of an image written in the PDF (an array or
+    a reference), with the length of its image's data when its dictionary tells it.
 
     Each changes what the page shows of a JPEG: a /Decode array inverts or remaps it, a
     mask lets the paper show through. PDFium cannot say whether an image has one; but an
     image's dictionary is never compressed (a stream cannot be in an object stream), so
-    the file's bytes show them all. Read once a file.
+    the file's bytes show them all, in one pass. An encrypted file's keys count for every
+    image: AES makes a stream's data shorter than its /Length once decrypted.
     """
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return frozenset(m.group(1) + b" " + b" ".join(m.group(2).strip(b"[]").split())
-                         for m in _IMAGE_KEY.finditer(data))
+    if size == 0:
+        return ImageKeys({}, frozenset())  # emptied since it was opened; mmap refuses an empty file
+    by_length: dict[int, set[bytes]] = {}
+    every: set[bytes] = set()
+    encrypted = False
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for m in _IMAGE_KEY.finditer(data):
+            if m.group(1) is None:
+                encrypted = True
+                continue
+            key = m.group(1) + b" " + b" ".join(m.group(2).strip(b"[]").split())
+            length = _stream_length(data, m.start())
+            if length is None:
+                every.add(key)
+            else:
+                by_length.setdefault(length, set()).add(key)
+    if encrypted:
+        every.update(*by_length.values())
+        by_length.clear()
+    return ImageKeys({n: frozenset(keys) for n, keys in by_length.items()}, frozenset(every))
 
 
-def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, image_keys: frozenset[bytes]) -> bytes | None:
+def _stream_length(data: mmap.mmap, at: int) -> int | None:
+    """The length of the data of the stream whose dictionary holds the byte `at`, when the
+    dictionary gives it as a number and the stream ends there; 0 when the dictionary is no
+    stream's, so no image's (an ExtGState's soft mask: PDFium tells that one itself), and
+    no image has 0 bytes; None when it cannot be told (a /Length in another object, a
+    dictionary in a stream's data, a damaged file that PDFium reads its own way)."""
+    start = data.rfind(b"obj", 0, at)
+    if start < 0 or data[start - 3:start] == b"end" or data.find(b"stream", start, at) >= 0:
+        return None
+    keyword = data.find(b"stream", at)
+    if 0 <= data.find(b"endobj", at, keyword if keyword >= 0 else len(data)):
+        return 0
+    if keyword < 0 or data[keyword - 3:keyword] == b"end" or not data[start:keyword].rstrip().endswith(b">>"):
+        return None
+    lengths = list(_LENGTH.finditer(data, start, keyword))
+    if len(lengths) != 1 or lengths[0].group(2) is not None:
+        return None
+    length = int(lengths[0].group(1))
+    body = keyword + 6 + (2 if data[keyword + 6:keyword + 8] == b"\r\n" else 1)
+    return length if data[body + length:body + length + 32].lstrip().startswith(b"endstream") else None
+
+
+def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, image_keys: ImageKeys) -> bytes | None:
     """The coded data of the page's image when that JPEG, as it is, is what the page
     shows: the page draws nothing else and shows no annotation; the image fills the
     visible page, upright or turned by quarter turns (the reader turns pages itself),
@@ -491,7 +563,7 @@ def _lone_jpeg(pdf: pdfium.PdfDocument, index: int, image_keys: frozenset[bytes]
         data = ctypes.create_string_buffer(size)
         if pdfium_c.FPDFImageObj_GetImageDataRaw(image, data, size) != size:
             return None
-        return data.raw if _decoded_as_shown(data.raw, image_keys) else None
+        return data.raw if _decoded_as_shown(data.raw, image_keys.of(data.raw)) else None
     finally:
         pdfium_c.FPDF_ClosePage(page)
 
@@ -598,9 +670,10 @@ def _fills_page(page, matrix: Matrix) -> bool:
 
 
 def _decoded_as_shown(jpeg: bytes, image_keys: frozenset[bytes]) -> bool:
-    """Whether libjpeg decodes the JPEG to what the PDF shows: with no /Decode array nor
-    mask in the file, or, for an inverted CMYK JPEG with Adobe's marker, with Adobe's
-    array alone (libjpeg undoes the inversion that the array undoes for a viewer)."""
+    """Whether libjpeg decodes the JPEG to what the PDF shows (`image_keys`: the image's,
+    `ImageKeys.of`): with no /Decode array nor mask, or, for an inverted CMYK JPEG with
+    Adobe's marker, with Adobe's array alone (libjpeg undoes the inversion that the array
+    undoes for a viewer)."""
     if _jpeg_components(jpeg) != 4:
         return not image_keys
     return image_keys == {ADOBE_CMYK_DECODE} and re.search(rb"\xff\xee..Adobe", jpeg[:65536], re.DOTALL) is not None
@@ -936,8 +1009,8 @@ class PageFiles:
     a lost group's JPEGs from their files again."""
 
     def __init__(self) -> None:
-        # path: (document, pages taken, its images' keys: `_image_keys`)
-        self._open: dict[str, tuple[pdfium.PdfDocument, int, frozenset[bytes]]] = {}
+        # path: (document, pages taken)
+        self._open: dict[str, tuple[pdfium.PdfDocument, int]] = {}
 
     def complete(self, task: PageTask) -> PageTask:
         """`task` with its JPEG's bytes, taken from its file when it came without them,
@@ -959,31 +1032,29 @@ class PageFiles:
 
     def _take(self, task: PageTask) -> PageTask:
         try:
-            pdf, image_keys = self._pdf(task)
-            return _pdf_page_task(task.source, Path(task.path), pdf, task.page - 1, image_keys)
+            path = Path(task.path)
+            return _pdf_page_task(task.source, path, self._pdf(task), task.page - 1, _image_keys(path))
         except (OSError, pdfium.PdfiumError, IndexError) as exc:  # IndexError: the file has fewer pages now
             self.close()
             raise InputFileError(task.source, f"cannot be read: {one_line(exc)}", task.page) from None
 
-    def _pdf(self, task: PageTask) -> tuple[pdfium.PdfDocument, frozenset[bytes]]:
-        """The task's file, open, and its images' keys (`_image_keys`)."""
-        pdf, taken, image_keys = self._open.pop(task.path, (None, 0, None))
+    def _pdf(self, task: PageTask) -> pdfium.PdfDocument:
+        """The task's file, open."""
+        pdf, taken = self._open.pop(task.path, (None, 0))
         if pdf is not None and taken >= PDF_REOPEN_PAGES:
             pdf.close()  # PDFium keeps every image it has read until the document is closed
             pdf = None
         if pdf is None:
             pdf, taken = _open_pdf(task.source, Path(task.path)), 0
-        if image_keys is None:
-            image_keys = _image_keys(Path(task.path))
-        self._open[task.path] = (pdf, taken + 1, image_keys)  # the most recent last
+        self._open[task.path] = (pdf, taken + 1)  # the most recent last
         while len(self._open) > OPEN_PDFS:
             oldest = next(iter(self._open))
             self._open.pop(oldest)[0].close()
-        return pdf, image_keys
+        return pdf
 
     def close(self) -> None:
         """Close every file kept open."""
-        for pdf, _, _ in self._open.values():
+        for pdf, _ in self._open.values():
             pdf.close()
         self._open.clear()
 

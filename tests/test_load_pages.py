@@ -7,16 +7,20 @@ what the page shows is PDFium's own rendering of it, the same as every viewer's.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import struct
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from PIL import Image
 
-from scanner.load import enumerate_pages, expand_inputs, load_page, same_files
+from scanner.load import enumerate_pages, expand_inputs, load_page, page_task, same_files
 from scans import pdf_of
 
 A4 = (595.28, 841.89)
@@ -40,11 +44,11 @@ def _jpeg(rgb: np.ndarray, mode: str = "RGB") -> bytes:
 def _page(data: bytes, width: int, height: int, space: str = "/DeviceRGB", decode: str = "",
           matrix: str = f"{A4[0]} 0 0 {A4[1]} 0 0", media: tuple[float, float] = A4, extra: str = "",
           crop: str = "", rotate: int = 0, annots: tuple[str, ...] = (), resources: str = "",
-          smask: np.ndarray | None = None) -> dict:
+          smask: np.ndarray | None = None, length_apart: bool = False) -> dict:
     return dict(image=(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
                        f"/BitsPerComponent 8 /Filter /DCTDecode {decode} /Length {len(data)} >>", data),
                 content=f"q {matrix} cm /Im0 Do Q\n{extra}", media=media, crop=crop, rotate=rotate,
-                annots=annots, resources=resources, smask=smask)
+                annots=annots, resources=resources, smask=smask, length_apart=length_apart)
 
 
 def _write_pdf(path, pages: list[dict]) -> None:
@@ -65,6 +69,8 @@ def _write_pdf(path, pages: list[dict]) -> None:
                        f"/BitsPerComponent 8 /Length {page['smask'].size} >>\nstream\n".encode()
                        + page["smask"].tobytes() + b"\nendstream")
             head = head[:-2] + f"/SMask {mask} 0 R >>"
+        if page["length_apart"]:  # the image's /Length in an object of its own, as Ghostscript writes it
+            head = head.replace(f"/Length {len(data)}", f"/Length {add(str(len(data)).encode())} 0 R")
         image = add(head.encode() + b"\nstream\n" + data + b"\nendstream")
         content = page["content"].encode()
         contents = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
@@ -206,6 +212,124 @@ def test_a_scan_with_a_soft_mask_is_read_as_shown_on_white(tmp_path):
     path = tmp_path / "masked.pdf"
     _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
     _read_as_shown(path)
+
+
+@pytest.mark.parametrize("length_apart", [False, True])
+def test_a_page_added_with_a_soft_mask_leaves_the_other_scans_alone(tmp_path, length_apart):
+    # A cover page with a transparent logo appended to a batch already scanned: the scans'
+    # pages are the same images, so the same pages.
+    scans = [_picture(), _picture()[::-1].copy()]
+    pages = [_page(_jpeg(p), p.shape[1], p.shape[0]) for p in scans]
+    logo = _picture(640, 480)
+    mask = np.full(logo.shape[:2], 255, np.uint8)
+    mask[:, :logo.shape[1] // 2] = 0
+    _write_pdf(tmp_path / "batch.pdf", pages)
+    _write_pdf(tmp_path / "with-cover.pdf", pages + [_page(_jpeg(logo), logo.shape[1], logo.shape[0], smask=mask,
+                                                           length_apart=length_apart)])
+    alone = list(enumerate_pages([tmp_path / "batch.pdf"]))
+    *kept, cover = _read_as_shown(tmp_path / "with-cover.pdf")
+    assert cover.kind == "pdf-page"
+    if not length_apart:  # a length given apart cannot be told from the bytes: the file is rendered
+        assert [(t.kind, t.content_hash) for t in kept] == [(t.kind, t.content_hash) for t in alone]
+        assert {t.kind for t in alone} == {"jpeg"}
+
+
+def test_a_soft_mask_set_by_the_graphics_state_is_read_as_shown(tmp_path):
+    # The mask hangs on the page's ExtGState, not on the image: the left half of the page
+    # (black in the mask's luminosity group) hides the scan, so the paper shows there.
+    picture = _picture()
+    data = _jpeg(picture)
+    group = b"0 0 0 rg 0 0 297 842 re f 1 1 1 rg 297 0 298 842 re f"
+    objects = [b"<< /Type /Pages /Kids [6 0 R] /Count 1 >>",
+               b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+               b"/Filter /DCTDecode /Length %d >>\nstream\n" % (picture.shape[1], picture.shape[0], len(data))
+               + data + b"\nendstream",
+               b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Group << /S /Transparency /CS /DeviceGray >> "
+               b"/Length %d >>\nstream\n" % len(group) + group + b"\nendstream",
+               b"<< /Type /Mask /S /Luminosity /G 3 0 R >>"]
+    content = f"q /GS0 gs {A4[0]} 0 0 {A4[1]} 0 0 cm /Im0 Do Q".encode()
+    objects += [b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+                f"<< /Type /Page /Parent 1 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] /Resources << /XObject << /Im0 2 0 R "
+                f">> /ExtGState << /GS0 << /Type /ExtGState /SMask 4 0 R >> >> >> /Contents 5 0 R >>".encode(),
+                b"<< /Type /Catalog /Pages 1 0 R >>"]
+    path = tmp_path / "masked-by-state.pdf"
+    path.write_bytes(pdf_of(objects, 7))
+    (task,) = _read_as_shown(path)
+    assert task.kind == "pdf-page"
+
+
+_PASSWORD_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def _aes_pdf(objects: dict[int, tuple[bytes, bytes | None]], root: int) -> bytes:
+    """A PDF encrypted with AES-128 and no password to open it (PDF 1.6's standard
+    security, revision 4), as a scanner's "protect" option writes it: each object is
+    (dictionary, stream data or None), numbered as given."""
+    def rc4_rounds(key: bytes, data: bytes) -> bytes:
+        for i in range(20):
+            data = Cipher(ARC4(bytes(b ^ i for b in key)), None).encryptor().update(data)
+        return data
+
+    def md5_51(data: bytes) -> bytes:
+        digest = hashlib.md5(data).digest()
+        for _ in range(50):
+            digest = hashlib.md5(digest).digest()
+        return digest
+
+    file_id, permissions = bytes(range(16)), -4
+    owner = rc4_rounds(md5_51(_PASSWORD_PAD), _PASSWORD_PAD)
+    key = md5_51(_PASSWORD_PAD + owner + struct.pack("<i", permissions) + file_id)
+    user = rc4_rounds(key, hashlib.md5(_PASSWORD_PAD + file_id).digest()) + bytes(16)
+    bodies = []
+    for number in range(1, max(objects) + 1):
+        head, data = objects[number]
+        if data is not None:
+            pad = 16 - len(data) % 16
+            encryptor = Cipher(algorithms.AES(hashlib.md5(key + struct.pack("<i", number)[:3] + b"\0\0sAlT").digest()),
+                               modes.CBC(bytes(16))).encryptor()
+            data = bytes(16) + encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
+            head = head[:-2] + b"/Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+        bodies.append(head)
+    bodies.append(b"<< /Filter /Standard /V 4 /R 4 /Length 128 /CF << /StdCF << /CFM /AESV2 /Length 16 >> >> "
+                  b"/StmF /StdCF /StrF /StdCF /P %d /O <%s> /U <%s> >>" % (permissions, owner.hex().encode(),
+                                                                          user.hex().encode()))
+    trailer = b"/Encrypt %d 0 R /ID [<%s> <%s>]" % (len(bodies), file_id.hex().encode(), file_id.hex().encode())
+    return pdf_of(bodies, root, b"1.6").replace(b"/Root", trailer + b" /Root")
+
+
+def test_an_encrypted_file_with_a_masked_scan_is_read_as_shown(tmp_path):
+    # Decrypted, AES's data is shorter than the stream's /Length: the masked scan cannot be
+    # told from the others by its length, so every scan of the file is rendered.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    image = (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /BitsPerComponent 8 /Filter /DCTDecode "
+             b"/ColorSpace /DeviceRGB %%s>>" % (picture.shape[1], picture.shape[0]))
+    content = f"q {A4[0]} 0 0 {A4[1]} 0 0 cm /Im0 Do Q".encode()
+    page = f"<< /Type /Page /Parent 1 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] /Contents 6 0 R " \
+           "/Resources << /XObject << /Im0 %d 0 R >> >> >>"
+    objects = {1: (b"<< /Type /Pages /Kids [7 0 R 8 0 R] /Count 2 >>", None),
+               2: (b"<< /Type /Catalog /Pages 1 0 R >>", None),
+               3: (image % b"", _jpeg(picture[::-1].copy())),
+               4: (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                   b"/BitsPerComponent 8 >>" % mask.shape[::-1], mask.tobytes()),
+               5: (image % b"/SMask 4 0 R ", _jpeg(picture)), 6: (b"<< >>", content),
+               7: ((page % 3).encode(), None), 8: ((page % 5).encode(), None)}
+    path = tmp_path / "protected.pdf"
+    path.write_bytes(_aes_pdf(objects, 2))
+    assert [t.kind for t in _read_as_shown(path)] == ["pdf-page", "pdf-page"]
+
+
+def test_a_file_written_again_with_a_mask_is_looked_at_again(tmp_path):
+    # A review asks for one page at a time; the file's masks are kept while it stays as it is.
+    picture = _picture()
+    mask = np.full(picture.shape[:2], 255, np.uint8)
+    mask[:, :picture.shape[1] // 2] = 0
+    path = tmp_path / "scan.pdf"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0])])
+    assert page_task("scan.pdf", path, 1).kind == "jpeg"
+    _write_pdf(path, [_page(_jpeg(picture), picture.shape[1], picture.shape[0], smask=mask)])
+    assert page_task("scan.pdf", path, 1).kind == "pdf-page"
 
 
 def test_a_scan_smaller_than_its_page_is_read_with_its_margins(tmp_path):
