@@ -65,6 +65,8 @@ def print_summary(summary: ScanSummary) -> None:
         stderr.print(f"{summary.reviewed} items settled in review (decisions kept)")
     for line in summary.same_files:
         stderr.print(Text(line), soft_wrap=True)
+    for line in summary.replaced_files:
+        stderr.print(Text.assemble(("replaced:", "yellow"), " ", line), soft_wrap=True)
     if summary.sheet_problems:
         problems = Table(title=f"questionnaires with a problem ({len(summary.sheet_problems)}): see sheets.csv",
                          show_header=False, box=None)

@@ -38,7 +38,7 @@ from scanner.outputs import answers, sheet_problems, write_outputs
 from scanner.reader import PageResult
 from scanner.results import PageStatus
 from scanner.review.queue import PROGRAMME, UNKNOWN_PROGRAMME, SurveyFields, settled_among, waiting_among
-from scanner.store import ScanWrites, Store, resolved
+from scanner.store import STORE_NAME, ReplacedFile, ScanWrites, Store, resolved
 from scanner.survey import keep_template
 from scanner.template import Template
 
@@ -92,6 +92,9 @@ class ScanSummary:
     same_files: list[str] = field(default_factory=list)
     """One line per input name that reached a file listed already (a link to it, the
     name given twice): the file is read once, under its first name."""
+    replaced_files: list[str] = field(default_factory=list)
+    """One line per file read before that holds none of the pages of its questionnaires
+    now (`ReplacedFile`): what they are replaced by, where their pages are kept, what to do."""
     files: dict[str, FileSummary] = field(default_factory=dict)
     """Each input file's part of the above, by its name as given."""
     survey_failed: list[str] = field(default_factory=list)
@@ -123,6 +126,7 @@ class ScanSummary:
                 "programmes": dict(self.programmes), "flagged": dict(self.flagged), "reviewed": self.reviewed,
                 "failed": self.failed,
                 "sheet_problems": self.sheet_problems, "same_files": self.same_files,
+                "replaced_files": self.replaced_files,
                 "reused_pages": self.reused, "seconds": round(self.seconds, 2)}
 
 
@@ -313,7 +317,7 @@ def scan(inputs: list[str | Path], template: Template | Forms, out_dir: str | Pa
                     progress(Progress(done, max(total, done), row.source, row.page))
             for sheet in assembler.finish():
                 _save_sheet(writes, sheet, crops, summary)
-            writes.finish()
+            summary.replaced_files = [_replaced_file(replaced) for replaced in writes.finish()]
             kept = store.retire_superseded(register)
             store.account_moved_pages(assembler.rows)
             for source, line in _wrong_template(assembler.rows, template):
@@ -442,6 +446,19 @@ def _same_file(name: str, first: str) -> str:
     if name == first:
         return f"{name} is named twice: read once"
     return f"{name} is the same file as {first}: read once"
+
+
+def _replaced_file(replaced: ReplacedFile) -> str:
+    """The line for a file whose questionnaires its new pages replace. Not a failure: the
+    same paper scanned again under its name is a workflow of its own, told from another
+    batch saved under the name by a person only."""
+    sheets = f"{replaced.sheets} questionnaire{'s' if replaced.sheets != 1 else ''}"
+    pages = f"{replaced.pages} page{'s' if replaced.pages != 1 else ''}"
+    return (f"{replaced.source} holds none of the pages of the {sheets} read from it before: they are "
+            f"replaced by what it holds now, the {pages} it held kept apart in {STORE_NAME} "
+            "(table pages_gone). Another batch saved under its name? Scan the earlier batch's file again under "
+            "a name of its own, and give every batch its own name (or use scan --watch, which keeps both). "
+            "The same paper scanned again? Nothing to do.")
 
 
 def _relabel(cached: PageResult, task: PageTask) -> PageResult:

@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -766,6 +767,20 @@ class Store:
               json.dumps({"read_as": r["status"]} | json.loads(r["evidence"])), sheet_id, r["item"]) for r in results])
 
 
+@dataclass(frozen=True)
+class ReplacedFile:
+    """A file read before that holds none of the page images of its questionnaires now (a
+    new batch saved under its name, or the same paper scanned again): what it held is
+    replaced by what it holds now, its old pages kept in `pages_gone`."""
+
+    source: str
+    """Its name as given in this run."""
+    sheets: int
+    """The questionnaires read from it before."""
+    pages: int
+    """The pages it held that went to `pages_gone`."""
+
+
 class ScanWrites:
     """A scan's pages and sheets, written to the store a chunk at a time.
 
@@ -794,12 +809,15 @@ class ScanWrites:
         """Each file's rows as stored before this scan wrote any: the pages it held."""
         self._images: dict[str, set[str]] = {}
         """The page images each file holds now."""
+        self._sources: dict[str, str] = {}
+        """Each file's name as given in this run."""
 
     def page(self, row: PageRow, result: PageResult | None) -> None:
         """`Store.save_page`, committed with its chunk."""
         self._pages += 1
         if row.path not in self._before:
             self._before[row.path] = self.store._stored_rows(row.path)
+            self._sources[row.path] = row.source
         if row.path and row.page:
             self._last[row.path] = max(row.page, self._last.get(row.path, 0))
             self._images.setdefault(row.path, set()).add(row.content_hash)
@@ -827,18 +845,33 @@ class ScanWrites:
                 write(*args)
         self._writes, self._pages = [], 0
 
-    def finish(self) -> None:
+    def finish(self) -> list[ReplacedFile]:
         """Commit the writes taken so far, the scan's last, and take out of the survey the
         pages that the files read hold no more: the page images no longer in them (taken
         out, or scanned again), and the places after their last page (read whole again,
         shorter). A file whose reading met a problem (moved or replaced when reopened, a
-        share dropped) may hold more than was read: its other pages stay."""
+        share dropped) may hold more than was read: its other pages stay. The files whose
+        questionnaires were all so replaced, for the scan to say so."""
         self.flush()
+        read = set().union(*self._images.values())
+        replaced = []
         with self.store.transaction():
             for path, last in self._last.items():
                 if path not in self._unfinished:
                     gone = [row for row in self._before[path] if self._gone(row, path, last)]
                     self.store._drop_pages(path, last, gone)
+                    replaced += self._replaced(path, gone, read)
+        return replaced
+
+    def _replaced(self, path: str, gone: list[tuple], read: set[str]) -> list[ReplacedFile]:
+        """The file at `path` as replaced, when questionnaires were read from it before and
+        this run reads none of their page images, in it or elsewhere (a file moved away,
+        read at its new place, loses nothing); else nothing. Its `gone` rows are those
+        it lost (`_gone`)."""
+        used = [row for row in self._before[path] if row[2] == PageStatus.USED.value and row[3]]
+        if not used or any(row[6] in read for row in used):
+            return []
+        return [ReplacedFile(self._sources[path], len({row[3] for row in used}), len(gone))]
 
     def _gone(self, row: sqlite3.Row, path: str, last: int) -> bool:
         """Whether the stored row `row` (`Store._stored_rows`) is a page the file at `path`

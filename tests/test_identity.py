@@ -444,6 +444,45 @@ def test_a_file_scanned_again_with_fewer_pages_holds_only_those(template, drawn,
         assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == len(pages) - kept
 
 
+@pytest.mark.parametrize("same_paper", [False, True], ids=["another batch", "the same paper scanned again"])
+def test_a_file_that_holds_none_of_its_questionnaires_now_is_named_in_the_summary(template, drawn, tmp_path,
+                                                                                 same_paper):
+    """A station writes every batch as scan.pdf: day 2's batch (other questionnaires, or
+    day 1's paper through the scanner again) overwrites day 1's and is scanned into the
+    same survey. Day 1's questionnaires are replaced by what the file holds now, their
+    pages kept in pages_gone: the summary says so, naming the file and what was read
+    from it before. Neither the first scan nor a plain re-run says anything."""
+    seed = int(np.random.default_rng().integers(2**31))
+    out, batch = tmp_path / "out", tmp_path / "scan.pdf"
+    day1 = drawn["q1"] + drawn["q2"]
+    write_pdf(batch, day1)
+    assert scan([batch], template, out, jobs=1, ocr=False).replaced_files == []
+    before = list(csv(out, "sheets.csv").sheet_id)
+    write_pdf(batch, _rescanned(day1, seed) if same_paper else drawn["q4"] + drawn["q3"])
+    summary = scan([batch], template, out, jobs=1, ocr=False)
+    (line,) = summary.replaced_files
+    assert line.startswith(f"{batch} holds none of the pages of the 2 questionnaires read from it before"), line
+    assert "14 pages" in line and "pages_gone" in line and "scan --watch" in line and summary.ok
+    with Store(out) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM pages_gone").fetchone()[0] == 14
+    if same_paper:  # the same respondents, not two more (seed as above)
+        assert list(csv(out, "sheets.csv").sheet_id) == before, seed
+    assert scan([batch], template, out, jobs=1, ocr=False).replaced_files == []
+
+
+def test_a_file_moved_away_and_replaced_by_a_new_one_of_its_name_is_not_named(template, drawn, tmp_path):
+    """scan.pdf moved into archive/ and a new scan.pdf written: the old questionnaires are
+    read at their new place, so nothing of scan.pdf's is lost and the summary says nothing."""
+    out, folder = tmp_path / "out", tmp_path / "station"
+    (folder / "archive").mkdir(parents=True)
+    write_pdf(folder / "scan.pdf", drawn["q1"] + drawn["q2"])
+    scan([folder], template, out, jobs=1, ocr=False)
+    (folder / "scan.pdf").rename(folder / "archive" / "scan-1.pdf")
+    write_pdf(folder / "scan.pdf", drawn["q4"] + drawn["q3"])
+    summary = scan([folder], template, out, jobs=1, ocr=False)
+    assert summary.replaced_files == [] and len(csv(out, "responses.csv")) == 4
+
+
 def test_pages_taken_out_of_a_file_are_the_ones_kept_gone(template, drawn, tmp_path):
     """batch.pdf (two questionnaires) is scanned again with two pages of the first taken
     out: pages_gone holds those two images as they were, not the file's last two places,

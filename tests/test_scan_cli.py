@@ -133,6 +133,27 @@ def test_a_file_named_twice_is_read_once_and_the_summary_says_it_was_named_twice
     assert len(read_csv(out / "pages.csv")) == 1
 
 
+def test_a_batch_saved_under_an_old_file_name_is_told_in_the_summary_and_the_json(template, tmp_path):
+    # A station wrote every batch as scan.pdf: day 2's batch replaced day 1's
+    # questionnaires in every output, exit 0, and nothing said so.
+    rasters = {p: page_raster(template, p, DPI) for p in template.page_numbers}
+    day1, day2 = (draw_sheet(template, rasters, colour, doubts=False) for colour in (YELLOW, PEACH))
+    batch, out = write_pdf(tmp_path / "scan.pdf", day1, template.page_size_mm), tmp_path / "out"
+    args = ("scan", batch, "--out", out, "--no-ocr", "-j", "1")
+    assert "replaced" not in run(*args).stderr
+    write_pdf(batch, day2, template.page_size_mm)
+    console = run(*args)
+    assert console.exit_code == ExitCode.OK, console.output
+    told = " ".join(console.stderr.split())
+    assert f"replaced: {batch} holds none of the pages of the 1 questionnaire read from it before" in told
+    write_pdf(batch, day1, template.page_size_mm)
+    again = run(*args, "--json")
+    assert again.exit_code == ExitCode.OK, again.output
+    (line,) = json.loads(again.stdout)["replaced_files"]
+    assert line.startswith(f"{batch} holds none") and "pages_gone" in line
+    assert json.loads(run(*args, "--json").stdout)["replaced_files"] == []  # the same file again: nothing
+
+
 def _review_all(out: Path, template) -> int:
     """Decide every item waiting for review, as a reviewer would; how many were decided."""
     fields = q.Fields(template)
