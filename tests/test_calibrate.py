@@ -1114,3 +1114,13 @@ def test_programme_given_to_a_mixed_batch_offers_the_colour_s_where_the_colour_w
     with open(out / "items.csv", newline="", encoding="utf-8") as f:
         reasons = {r["reason"] for r in csv.DictReader(f) if r["item"] == "programme" and r["status"] == "review"}
     assert reasons == {Reason.PROGRAMME_DIFFERS.value} and "could not be told" not in Reason.PROGRAMME_DIFFERS.value
+
+
+def test_another_reams_cluster_under_a_phone_lamp_settles_no_scans_in_doubt(template):
+    # Fresh seed 611847512: two pink sheets on a ream off towards white (s0022, s0098);
+    # their scans fell in a cluster flagged for competing with white (in doubt between
+    # white and pink), their photos in a cluster matched to white only as another ream of
+    # white's own photo cluster. Those photos settled the scans as white: read white, `ok`.
+    # Unsettled, s0098's scans are told pink once their file's cast is taken off; s0022
+    # waits for a person's word on the flagged cluster.
+    assert_kept_batch_told(template, "611847512", resolved=("s0098",), in_review=("s0022",))
