@@ -1290,11 +1290,12 @@ def _plainly(page: PagePaper, outcome: tuple[str | None, Cluster | None], colour
     if name != colour:
         return False
     if cluster is not None and page.content_hash in cluster.members:
-        # Another ream's cluster is its colour only by lying near a cluster of it: under a
-        # phone's lamp a pink ream off towards white lay 2 units from such a white cluster
-        # (and 6 from white's own) and settled its scans, in doubt between white and pink,
-        # as white: two pink sheets read white, `ok` (fresh seed 611847512, s0022 and s0098).
-        return not cluster.flag and cluster.rival is None
+        # Photographed, another ream's cluster is its colour only by lying near a cluster of
+        # it, under a lamp that moves every paper: a pink ream off towards white lay 2 units
+        # from such a white cluster (and 6 from white's own) and settled its scans, in doubt
+        # between white and pink, as white: two pink sheets read white, `ok` (fresh seed
+        # 611847512, s0022 and s0098). Scanned, it is plain (seed 621937120's blue reams).
+        return not cluster.flag and (cluster.rival is None or cluster.light != PHOTO)
     refs = _references(template)
     seen = _seen_under(page.lab, calibration.gains.get(page.light, np.ones(3)))
     if not _another_ream(seen, colour, refs):
