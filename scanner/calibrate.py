@@ -250,7 +250,15 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
         for n in range(labels.max() + 1):
             members = [p for pages, k in zip(units.values(), labels) if k == n for p in pages]
             cluster = Cluster(0, light, tuple(float(v) for v in np.median(labs[labels == n], axis=0)), members)
-            (big if cluster.sheets >= T.CALIBRATION_MIN_SHEETS else small).append(cluster)
+            if cluster.sheets >= T.CALIBRATION_MIN_SHEETS:
+                big.append(cluster)
+            else:
+                # Too few to calibrate on, each sheet is told by its own paper: two sheets of
+                # two colours, both on odd reams, have a median that is neither's (fresh seed
+                # 435094153: a white sheet 9.8 DeltaE off towards pink, with a greyed pink
+                # one, was told pink by their median's lightness, `ok`).
+                small += [Cluster(0, light, tuple(float(v) for v in lab), pages)
+                          for pages, lab, k in zip(units.values(), labs, labels) if k == n]
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
         calibration.gains[light] = _match_light(big, dict(zip(units, labs)), template, light)
@@ -1098,13 +1106,19 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     if d1 <= T.COLOUR_MAX_DISTANCE and margin >= T.COLOUR_MIN_MARGIN:
         return (name, cluster) if _lightness_allows(loose, name, within_reach, clusters, template) else (None, cluster)
     second = next((c for c in candidates[1:] if c[1] != name), None)
-    if second is not None and second[0] <= T.COLOUR_MAX_DISTANCE and second[1] is not None:
+    # A runner-up just beyond the unknown-colour limit is as near as one within it: hue
+    # cannot tell them apart, lightness may, but only for the colour within reach (fresh
+    # seed 1545587754, s0149: a pink sheet 10.7 from pink and 14.4 from white in hue, as
+    # dark as pink, was told only when a second sheet pulled it within white's reach).
+    second_within = second is not None and second[0] <= T.COLOUR_MAX_DISTANCE
+    if second is not None and second[1] is not None and (second_within or d1 <= T.COLOUR_MAX_DISTANCE):
         told = _loose_by_lightness(loose, (name, second[1]), clusters, template)
         # Lightness may take a sheet from the colour nearer in hue only to one the batch
         # shows the lightness of both: with no white cluster, a white sheet on a darker,
         # yellowed ream is as light as a pale pink cluster 8 units off in hue (fresh seed
         # 560205131, s0150: read pink, `ok`).
-        if told == name or told is not None and any(c.colour == name and not c.flag for c in clusters):
+        if told == name or second_within and told is not None and any(c.colour == name and not c.flag
+                                                                          for c in clusters):
             return told, cluster if told == name else second[2]
         if _loose_by_lightness(loose, (name, second[1]), clusters, template, near=math.inf) == second[1]:
             # Plainly nearer the other's lightness (a ream of blue greyed towards white in
