@@ -837,7 +837,12 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
     # Beyond the other's lightness, away from its own colour's, a cluster is further still
     # from its own: no paper of that colour lies there (fresh seed 1769220999: five blue
     # sheets 3.8 L* darker than the blue cluster, matched to white, competed with it).
-    beyond = (cluster.lab[0] - other.lab[0]) * gap < 0
+    # Lighter than its own colour's paper when that is the lighter one, it is further
+    # still from the darker: shadows, show-through and a copier's grey only darken paper
+    # (fresh seed 753144041, s0196: a white sheet 18 L* above the nearest blue cluster in
+    # hue, white typed 14 above blue, in a batch with no scanned white cluster).
+    offset = cluster.lab[0] - other.lab[0]
+    beyond = offset * gap < 0 or 0 < gap < offset
     if abs(leaning) < margin or (min(to_own, to_other) > near * abs(gap) and not beyond):
         return None
     return cluster if leaning > 0 else other
@@ -1271,12 +1276,17 @@ def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, 
     scans are plainly in the blue cluster). A sheet under the other light only near a
     colour (12 units off it, towards orange) settles nothing between that colour and
     another; but it does settle a cluster that could be no other colour of the template,
-    when all its pages under that light are told `colour` (`_none_other`)."""
+    when all its pages under that light are told `colour` (`_none_other`). Scans all told
+    `colour` also settle photos in no cluster nearest a cluster of it (`_nearest_of`): a
+    phone's lamp left the photos of pink sheets on odd reams between pink and white while
+    their scans were told pink (fresh seeds 293232010 s0060, 435094153 s0030). Photos so
+    told settle no scan: the lamp moves every paper (see `_plainly`)."""
     settled = {p.light for p, outcome in zip(pages, outcomes) if _plainly(p, outcome, colour, calibration, template)}
     told = {p.light for p in pages} - {p.light for p, (name, _) in zip(pages, outcomes) if name != colour}
     return sum(name is None and cluster is not None
                and (_may_be(p, cluster, colour) and any(light != p.light for light in settled)
-                    or _none_other(cluster, colour) and any(light != p.light for light in told))
+                    or _none_other(cluster, colour) and any(light != p.light for light in told)
+                    or p.light == PHOTO and SCAN in told and _nearest_of(p, cluster, colour))
                for p, (name, cluster) in zip(pages, outcomes))
 
 
@@ -1325,8 +1335,12 @@ def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
     `colour`: its cluster is in doubt about it, or the page is in no cluster and nearest
     an unflagged cluster of that colour, within the unknown-colour limit but not clearly
     (seed 764588028: a blue sheet's photos greyed between the blue and white clusters)."""
-    if colour in cluster.in_doubt:
-        return True
+    return colour in cluster.in_doubt or _nearest_of(page, cluster, colour)
+
+
+def _nearest_of(page: PagePaper, cluster: Cluster, colour: str) -> bool:
+    """Whether an unresolved page is in no cluster and nearest `cluster`, unflagged and of
+    `colour`, within the unknown-colour limit (but not clearly: else it would be told)."""
     near = chroma_distance(np.array(page.lab[1:]), np.array(cluster.lab[1:])) <= T.COLOUR_MAX_DISTANCE
     return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 

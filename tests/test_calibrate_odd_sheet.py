@@ -177,3 +177,21 @@ def test_sheets_in_no_cluster_are_each_told_by_their_own_paper(template):
     # the pink one in hue and in lightness: a person's call. (s0030's scans, as dark as
     # pink, are pink; its photos, in no cluster, leave the sheet to review either way.)
     assert_kept_batch_told(template, "435094153", (), ("s0191",))
+
+
+def test_a_scanned_sheet_lighter_than_white_paper_is_away_from_the_darker_colour_is_white(template):
+    # Fresh seed 753144041, s0196: a white sheet on a white ream, scanned on a flatbed with
+    # a cast towards pink at (94.5, 5.9, -2.8), in a batch with no scanned white cluster: as
+    # near white as the pink and blue clusters in hue, it is 18 L* above the blue cluster
+    # nearest it, where white paper would be 14 above; it went to review as "not clearly
+    # at one of the two". Lighter still than white is further from blue: shadows,
+    # show-through and a copier's grey only darken paper.
+    assert_kept_batch_told(template, "753144041", ("s0196",), ())
+
+
+def test_scans_told_a_colour_settle_the_sheets_photos_nearest_it(template):
+    # Fresh seed 293232010, s0060: a pink sheet on a ream 8.7 DeltaE off, its three scans
+    # told pink, its four phone photos in no cluster, nearest the pink photo cluster but
+    # not clearly (9.5 from pink and 10.0 from white, the light taken away): three pages of
+    # seven pink, none saying another colour, it went to review.
+    assert_kept_batch_told(template, "293232010", ("s0060",), ())
