@@ -246,19 +246,16 @@ def calibrate(papers: list[PagePaper], template: Template, decisions: list[Clust
             continue
         labs = np.array([np.median([p.lab for p in pages], axis=0) for pages in units.values()])
         labels = cluster_labels(labs)
-        big, small = [], []
-        for n in range(labels.max() + 1):
-            members = [p for pages, k in zip(units.values(), labels) if k == n for p in pages]
-            cluster = Cluster(0, light, tuple(float(v) for v in np.median(labs[labels == n], axis=0)), members)
-            if cluster.sheets >= T.CALIBRATION_MIN_SHEETS:
-                big.append(cluster)
-            else:
-                # Too few to calibrate on, each sheet is told by its own paper: two sheets of
-                # two colours, both on odd reams, have a median that is neither's (fresh seed
-                # 435094153: a white sheet 9.8 DeltaE off towards pink, with a greyed pink
-                # one, was told pink by their median's lightness, `ok`).
-                small += [Cluster(0, light, tuple(float(v) for v in lab), pages)
-                          for pages, lab, k in zip(units.values(), labs, labels) if k == n]
+        sheets = np.bincount(labels)
+        big = [Cluster(0, light, tuple(float(v) for v in np.median(labs[labels == n], axis=0)),
+                       [p for pages, k in zip(units.values(), labels) if k == n for p in pages])
+               for n in np.flatnonzero(sheets >= T.CALIBRATION_MIN_SHEETS)]
+        # Too few to calibrate on, each sheet is told by its own paper: two sheets of two
+        # colours, both on odd reams, have a median that is neither's (fresh seed 435094153:
+        # a white sheet 9.8 DeltaE off towards pink, with a greyed pink one, was told pink
+        # by their median's lightness, `ok`).
+        small = [Cluster(0, light, tuple(float(v) for v in lab), pages)
+                 for pages, lab, k in zip(units.values(), labs, labels) if sheets[k] < T.CALIBRATION_MIN_SHEETS]
         big.sort(key=lambda c: -c.sheets)
         _apply_decisions(big, [d for d in decisions if d.light == light])
         calibration.gains[light] = _match_light(big, dict(zip(units, labs)), template, light)
@@ -827,7 +824,7 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
     own colour is than the other's (white paper is ~14 L* lighter than blue, a scanner's
     exposure a few), within `near` of the gap and by `margin`. None when the colours
     are alike in lightness, for phone photos (their exposure varies), or when the cluster
-    is not clearly at one of the two."""
+    is neither clearly at one of the two nor beyond one, away from the other."""
     lightness = {c.name: lab_of(c.rgb)[0] for c in template.colours}
     gap = lightness[cluster.colour] - lightness[other.colour]
     if cluster.light != SCAN or abs(gap) < T.CALIBRATION_LIGHTNESS_GAP:
@@ -842,7 +839,7 @@ def _by_lightness(cluster: Cluster, other: Cluster, template: Template, near: fl
     # (fresh seed 753144041, s0196: a white sheet 18 L* above the nearest blue cluster in
     # hue, white typed 14 above blue, in a batch with no scanned white cluster).
     offset = cluster.lab[0] - other.lab[0]
-    beyond = offset * gap < 0 or 0 < gap < offset
+    beyond = (offset * gap < 0) or (0 < gap < offset)
     if abs(leaning) < margin or (min(to_own, to_other) > near * abs(gap) and not beyond):
         return None
     return cluster if leaning > 0 else other
@@ -1113,17 +1110,17 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     second = next((c for c in candidates[1:] if c[1] != name), None)
     # A runner-up just beyond the unknown-colour limit is as near as one within it: hue
     # cannot tell them apart, lightness may, but only for the colour within reach (fresh
-    # seed 1545587754, s0149: a pink sheet 10.7 from pink and 14.4 from white in hue, as
-    # dark as pink, was told only when a second sheet pulled it within white's reach).
-    second_within = second is not None and second[0] <= T.COLOUR_MAX_DISTANCE
-    if second is not None and second[1] is not None and (second_within or d1 <= T.COLOUR_MAX_DISTANCE):
+    # seed 1545587754, s0149: a pink sheet 12.0 from pink and 14.4 from white in hue, as
+    # dark as pink, was told only while a second sheet shared its cluster).
+    reach = T.COLOUR_MAX_DISTANCE + (T.COLOUR_RUNNER_UP_SLACK if d1 <= T.COLOUR_MAX_DISTANCE else 0.0)
+    if second is not None and second[0] <= reach and second[1] is not None:
         told = _loose_by_lightness(loose, (name, second[1]), clusters, template)
-        # Lightness may take a sheet from the colour nearer in hue only to one the batch
-        # shows the lightness of both: with no white cluster, a white sheet on a darker,
+        # Lightness may take a sheet from the colour nearer in hue only to one within reach
+        # whose lightness the batch shows: with no white cluster, a white sheet on a darker,
         # yellowed ream is as light as a pale pink cluster 8 units off in hue (fresh seed
         # 560205131, s0150: read pink, `ok`).
-        if told == name or second_within and told is not None and any(c.colour == name and not c.flag
-                                                                          for c in clusters):
+        if told == name or (told is not None and second[0] <= T.COLOUR_MAX_DISTANCE
+                            and any(c.colour == name and not c.flag for c in clusters)):
             return told, cluster if told == name else second[2]
         if _loose_by_lightness(loose, (name, second[1]), clusters, template, near=math.inf) == second[1]:
             # Plainly nearer the other's lightness (a ream of blue greyed towards white in
@@ -1137,15 +1134,19 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
 
 def _lightness_allows(loose: Cluster, colour: str, others: list[str], clusters: list[Cluster],
                       template: Template) -> bool:
-    """Whether a scanned sheet in no cluster, told `colour` by its hue, is as light as that
-    colour at least as much as any colour within the unknown-colour limit in hue (`others`)
-    whose paper is apart from it in lightness (`_loose_by_lightness`, by the margin
-    `CALIBRATION_LIGHTNESS_LEANS`). Hue nearer one colour is not enough when lightness
-    leans to the other: a white sheet on a ream 10 DeltaE off towards blue (fresh seed
-    5102, s0001: 4.5 a*b* units from the blue cluster, 8.6 from the white one) lay 7 L*
-    above the blue cluster and 4 below the white one; alone, it was read blue, `ok`."""
-    return all(_loose_by_lightness(loose, (colour, other), clusters, template, near=math.inf,
-                                   margin=T.CALIBRATION_LIGHTNESS_LEANS) != other for other in others)
+    """Whether a scanned sheet in no cluster, told `colour` by its hue, is clearly nearer
+    that colour's lightness (by the margin `CALIBRATION_LIGHTNESS_LEANS`) than that of any
+    colour within the unknown-colour limit in hue (`others`) whose paper is apart from it
+    in lightness (`_loose_by_lightness`). Hue nearer one colour is not enough when
+    lightness does not lean to it: a white sheet on a ream 10 DeltaE off towards blue
+    (fresh seed 5102, s0001: 4.5 a*b* units from the blue cluster, 8.6 from the white one)
+    lay 7 L* above the blue cluster and 4 below the white one; alone, it was read blue,
+    `ok`."""
+    def leans(other: str, margin: float) -> str | None:
+        return _loose_by_lightness(loose, (colour, other), clusters, template, near=math.inf, margin=margin)
+    # With no margin lightness tells one of the two wherever it can tell them at all.
+    return all(leans(other, 0.0) is None or leans(other, T.CALIBRATION_LIGHTNESS_LEANS) == colour
+               for other in others)
 
 
 def _loose_by_lightness(loose: Cluster, colours: tuple[str, str], clusters: list[Cluster], template: Template,
@@ -1276,17 +1277,12 @@ def _settled_elsewhere(pages: list[PagePaper], outcomes: list[tuple[str | None, 
     scans are plainly in the blue cluster). A sheet under the other light only near a
     colour (12 units off it, towards orange) settles nothing between that colour and
     another; but it does settle a cluster that could be no other colour of the template,
-    when all its pages under that light are told `colour` (`_none_other`). Scans all told
-    `colour` also settle photos in no cluster nearest a cluster of it (`_nearest_of`): a
-    phone's lamp left the photos of pink sheets on odd reams between pink and white while
-    their scans were told pink (fresh seeds 293232010 s0060, 435094153 s0030). Photos so
-    told settle no scan: the lamp moves every paper (see `_plainly`)."""
+    when all its pages under that light are told `colour` (`_none_other`)."""
     settled = {p.light for p, outcome in zip(pages, outcomes) if _plainly(p, outcome, colour, calibration, template)}
     told = {p.light for p in pages} - {p.light for p, (name, _) in zip(pages, outcomes) if name != colour}
     return sum(name is None and cluster is not None
                and (_may_be(p, cluster, colour) and any(light != p.light for light in settled)
-                    or _none_other(cluster, colour) and any(light != p.light for light in told)
-                    or p.light == PHOTO and SCAN in told and _nearest_of(p, cluster, colour))
+                    or _none_other(cluster, colour) and any(light != p.light for light in told))
                for p, (name, cluster) in zip(pages, outcomes))
 
 
@@ -1335,12 +1331,8 @@ def _may_be(page: PagePaper, cluster: Cluster, colour: str) -> bool:
     `colour`: its cluster is in doubt about it, or the page is in no cluster and nearest
     an unflagged cluster of that colour, within the unknown-colour limit but not clearly
     (seed 764588028: a blue sheet's photos greyed between the blue and white clusters)."""
-    return colour in cluster.in_doubt or _nearest_of(page, cluster, colour)
-
-
-def _nearest_of(page: PagePaper, cluster: Cluster, colour: str) -> bool:
-    """Whether an unresolved page is in no cluster and nearest `cluster`, unflagged and of
-    `colour`, within the unknown-colour limit (but not clearly: else it would be told)."""
+    if colour in cluster.in_doubt:
+        return True
     near = chroma_distance(np.array(page.lab[1:]), np.array(cluster.lab[1:])) <= T.COLOUR_MAX_DISTANCE
     return page.content_hash not in cluster.members and cluster.colour == colour and not cluster.flag and near
 

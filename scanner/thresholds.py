@@ -1202,6 +1202,14 @@ COLOUR_MIN_MARGIN = 0.25
 """(d2 - d1) / (d2 + d1) for the nearest and second nearest references must reach this:
 the paper must be half again as far from the runner-up as from its match. Halfway
 between two papers is 0."""
+COLOUR_RUNNER_UP_SLACK = 1.0
+"""a*b* units: a colour this far beyond the unknown-colour limit still counts as a sheet's
+runner-up, so only lightness may tell it the colour within reach, never hue alone (a
+pink sheet on an odd ream 12.0 units from the pink cluster and 14.4 from white is as
+dark as pink: pink, as it would be were white 13.9 off). Kept small: further off, the
+runner-up is no rival and hue alone leaves the sheet to review. Paper cannot tell such a
+sheet from a white one greyed and tinted to the same Lab (a reviewer's batch, issue 9):
+that is the limit of telling colour by paper at all."""
 COLOUR_RADIAL_WEIGHT = 0.7
 """How much a paler or deeper shade of a reference counts against it, relative to a
 different hue (see `colour.chroma_distance`)."""
@@ -1235,14 +1243,15 @@ CALIBRATION_LIGHTNESS_NEAR = 0.25
 white and blue) of the one it is told to be: a cluster 6 L* from both is neither. Seed
 776488977: 13 blue sheets 6 L* lighter than a dark ream of blue matched to white were
 told white by the margin alone."""
-CALIBRATION_LIGHTNESS_LEANS = 0.0
+CALIBRATION_LIGHTNESS_LEANS = 0.2
 """The same margin, for a scanned sheet in no cluster told a colour by its hue, towards
-another colour within the unknown-colour limit in hue and apart in lightness: leaning to
-the other's lightness at all (nearer it) sends the sheet to review. Hue and lightness
-must not disagree where neither is sure. Guards against `paper`: a white sheet on a ream
-10 DeltaE off towards blue (fresh seed 5102, s0001) lay 4.5 a*b* units from the blue
-cluster and 8.6 from the white one, clearly nearer blue, but 7 L* above blue and 4 below
-white paper; alone it was read blue, `ok`."""
+another colour within the unknown-colour limit in hue and apart in lightness: unless it
+leans to its own colour's lightness by this much (1.5 times nearer it), the sheet goes
+to review. Hue and lightness must agree where neither is sure. Guards against `paper`: a
+white sheet on a ream 10 DeltaE off towards blue (fresh seed 5102, s0001) lay 4.5 a*b*
+units from the blue cluster and 8.6 from the white one, clearly nearer blue, but 7 L*
+above blue and 4 below white paper; alone it was read blue, `ok`. One 12 DeltaE off, 6.5
+L* above blue and 7.7 below white, leaning 0.085 to blue, was read blue too (review)."""
 CALIBRATION_WHITE_DARKER = 4.0
 """L*: a scanned cluster (or sheet) taken for white paper may be at most this much darker
 than white paper is in the batch: the typed white's L* moved by the batch's exposure (the

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from scanner.calibrate import PHOTO, SCAN, calibrate
+from scanner.colour import lab_of
 from scanner.results import Status
 from test_calibrate import assert_kept_batch_told, calibrated, ream
 
@@ -120,6 +121,23 @@ def test_a_white_sheet_between_blue_and_white_in_hue_is_told_by_the_lightness_it
 
 
 
+# Seed 9 leaves the sheet in no cluster, where it was read blue; 2 too; 1 puts it in the blue
+# cluster, flagged for being nearer white paper's lightness.
+@pytest.mark.parametrize("seed", [9, 2, 1, FRESH])
+def test_a_white_sheet_only_a_little_nearer_blue_in_lightness_is_not_blue(template, seed):
+    # A white sheet on a ream 12 DeltaE off towards blue, alone: nearer the blue cluster in
+    # hue, 6.5 L* above it and 7.7 below the white one, leaning 0.085 to blue's lightness.
+    # Any lean at all let hue decide: read blue, `ok`, in two draws of ten (a reviewer's
+    # batch, typed reams 2 L* darker, issue 9). Hue and lightness must both be clear.
+    typed = {c.name: lab_of(c.rgb) - [2, 0, 0] for c in template.colours}
+    reams = [(name, tuple(lab), 12 if name == "white" else 15) for name, lab in typed.items()]
+    results, odd, wrong = _odd_sheet(template, reams, "white", (90.3, -1.8, -9.0), seed)
+    assert not wrong, [(s, results[s].evidence) for s in wrong]
+    if seed != FRESH:  # a fresh draw may put it among the white sheets
+        assert results[odd].status is Status.REVIEW
+
+
+
 # Held-out seed 456655018, scanned: its clusters (Lab medians), no white cluster among them.
 SEED_456655018 = [("yellow", (90.4, -8.1, 39.9), 30), ("yellow", (91.1, -14.4, 40.9), 9),
                   ("yellow", (89.8, -9.1, 47.2), 9), ("pink", (83.4, 15.5, -1.5), 16),
@@ -179,7 +197,7 @@ def test_sheets_in_no_cluster_are_each_told_by_their_own_paper(template):
     assert_kept_batch_told(template, "435094153", (), ("s0191",))
 
 
-def test_a_scanned_sheet_lighter_than_white_paper_is_away_from_the_darker_colour_is_white(template):
+def test_a_scanned_sheet_lighter_than_white_paper_is_white_not_the_darker_colour(template):
     # Fresh seed 753144041, s0196: a white sheet on a white ream, scanned on a flatbed with
     # a cast towards pink at (94.5, 5.9, -2.8), in a batch with no scanned white cluster: as
     # near white as the pink and blue clusters in hue, it is 18 L* above the blue cluster
@@ -188,10 +206,3 @@ def test_a_scanned_sheet_lighter_than_white_paper_is_away_from_the_darker_colour
     # show-through and a copier's grey only darken paper.
     assert_kept_batch_told(template, "753144041", ("s0196",), ())
 
-
-def test_scans_told_a_colour_settle_the_sheets_photos_nearest_it(template):
-    # Fresh seed 293232010, s0060: a pink sheet on a ream 8.7 DeltaE off, its three scans
-    # told pink, its four phone photos in no cluster, nearest the pink photo cluster but
-    # not clearly (9.5 from pink and 10.0 from white, the light taken away): three pages of
-    # seven pink, none saying another colour, it went to review.
-    assert_kept_batch_told(template, "293232010", ("s0060",), ())
