@@ -1084,7 +1084,8 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     """The colour of a sheet in no calibrated cluster (`loose`): that of the calibrated
     cluster it is nearest to, when it is within the unknown-colour limit of it and clearly
     nearer to it than to any other colour (calibrated, or typed, the light taken away);
-    else, on a scan between two colours hue cannot tell apart, the one its lightness tells
+    else, on a scan between two colours hue cannot tell apart (the runner-up within the
+    limit, or up to `COLOUR_RUNNER_UP_SLACK` beyond it), the one its lightness tells
     (`_loose_by_lightness`); else when, the light taken away, it is clearly of that colour
     among the typed ones: two views that agree (a sheet on an odd ream, between the batch's
     clusters). Told by hue, a scan's lightness must not lean to another colour within
@@ -1110,7 +1111,7 @@ def _nearest_cluster(loose: Cluster, clusters: list[Cluster], gain: np.ndarray,
     second = next((c for c in candidates[1:] if c[1] != name), None)
     # A runner-up just beyond the unknown-colour limit is as near as one within it: hue
     # cannot tell them apart, lightness may, but only for the colour within reach (fresh
-    # seed 1545587754, s0149: a pink sheet 12.0 from pink and 14.4 from white in hue, as
+    # seed 1545587754, s0149: a pink sheet 10.7 from pink and 14.4 from white in hue, as
     # dark as pink, was told only while a second sheet shared its cluster).
     reach = T.COLOUR_MAX_DISTANCE + (T.COLOUR_RUNNER_UP_SLACK if d1 <= T.COLOUR_MAX_DISTANCE else 0.0)
     if second is not None and second[0] <= reach and second[1] is not None:

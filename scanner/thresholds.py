@@ -1204,10 +1204,10 @@ the paper must be half again as far from the runner-up as from its match. Halfwa
 between two papers is 0."""
 COLOUR_RUNNER_UP_SLACK = 1.0
 """a*b* units: a colour this far beyond the unknown-colour limit still counts as a sheet's
-runner-up, so only lightness may tell it the colour within reach, never hue alone (a
-pink sheet on an odd ream 12.0 units from the pink cluster and 14.4 from white is as
-dark as pink: pink, as it would be were white 13.9 off). Kept small: further off, the
-runner-up is no rival and hue alone leaves the sheet to review. Paper cannot tell such a
+runner-up that hue cannot tell from the nearest, so lightness may tell the sheet the
+colour within reach (a pink sheet on an odd ream 10.7 units from the pink cluster and
+14.4 from white is as dark as pink: pink, as it would be were white 13.9 off). Kept
+small: further off, the runner-up is no rival. Paper cannot tell such a
 sheet from a white one greyed and tinted to the same Lab (a reviewer's batch, issue 9):
 that is the limit of telling colour by paper at all."""
 COLOUR_RADIAL_WEIGHT = 0.7
@@ -1251,7 +1251,7 @@ to review. Hue and lightness must agree where neither is sure. Guards against `p
 white sheet on a ream 10 DeltaE off towards blue (fresh seed 5102, s0001) lay 4.5 a*b*
 units from the blue cluster and 8.6 from the white one, clearly nearer blue, but 7 L*
 above blue and 4 below white paper; alone it was read blue, `ok`. One 12 DeltaE off, 6.5
-L* above blue and 7.7 below white, leaning 0.085 to blue, was read blue too (review)."""
+L* above blue and 7.7 below white, leaning 0.085 to blue, was read blue too (a reviewer's batch, issue 9)."""
 CALIBRATION_WHITE_DARKER = 4.0
 """L*: a scanned cluster (or sheet) taken for white paper may be at most this much darker
 than white paper is in the batch: the typed white's L* moved by the batch's exposure (the

@@ -121,9 +121,10 @@ def test_a_white_sheet_between_blue_and_white_in_hue_is_told_by_the_lightness_it
 
 
 
-# Seed 9 leaves the sheet in no cluster, where it was read blue; 2 too; 1 puts it in the blue
-# cluster, flagged for being nearer white paper's lightness.
-@pytest.mark.parametrize("seed", [9, 2, 1, FRESH])
+# Seeds 9 and 13 leave the sheet in no cluster, where it was read blue; 1 puts it in the blue
+# cluster, flagged for being nearer white paper's lightness. No fresh draw: one in two
+# hundred puts the sheet 5.5 L* above blue and 8.7 below white, as blue as paper can show.
+@pytest.mark.parametrize("seed", [9, 13, 1])
 def test_a_white_sheet_only_a_little_nearer_blue_in_lightness_is_not_blue(template, seed):
     # A white sheet on a ream 12 DeltaE off towards blue, alone: nearer the blue cluster in
     # hue, 6.5 L* above it and 7.7 below the white one, leaning 0.085 to blue's lightness.
@@ -133,8 +134,7 @@ def test_a_white_sheet_only_a_little_nearer_blue_in_lightness_is_not_blue(templa
     reams = [(name, tuple(lab), 12 if name == "white" else 15) for name, lab in typed.items()]
     results, odd, wrong = _odd_sheet(template, reams, "white", (90.3, -1.8, -9.0), seed)
     assert not wrong, [(s, results[s].evidence) for s in wrong]
-    if seed != FRESH:  # a fresh draw may put it among the white sheets
-        assert results[odd].status is Status.REVIEW
+    assert results[odd].status is Status.REVIEW
 
 
 
